@@ -1,0 +1,287 @@
+"""`.remediator.yaml`: the repo-committed configuration, validated with clear errors.
+
+Unknown keys are rejected (a typo must not silently fall back to a default), and every error names
+the line it is on. Secrets never live here: tokens and keys come from the environment.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from kubernetes.utils.quantity import parse_quantity
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from . import yamlio
+from .model import DEFAULT_PROTECTED_NAMESPACES, FAILURE_CLASSES
+
+CONFIG_FILE = ".remediator.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message is one line naming file and line."""
+
+
+@dataclass
+class Scope:
+    namespaces: list[str] = field(default_factory=list)  # empty: all namespaces
+    exclude_namespaces: list[str] = field(default_factory=list)
+    protected_namespaces: list[str] = field(
+        default_factory=lambda: list(DEFAULT_PROTECTED_NAMESPACES)
+    )
+    failure_classes: list[str] = field(default_factory=list)  # empty: all classes
+
+    def namespace_in_scope(self, namespace: str) -> bool:
+        if self.namespaces and namespace not in self.namespaces:
+            return False
+        return namespace not in self.exclude_namespaces
+
+    def class_in_scope(self, failure_class: str) -> bool:
+        return not self.failure_classes or failure_class in self.failure_classes
+
+
+@dataclass
+class Locate:
+    #: Argo CD `app.kubernetes.io/instance` label tracking (only when the Argo install uses it)
+    argocd_label_tracking: bool = False
+
+
+@dataclass
+class MemoryRule:
+    factor: float = 1.5
+    cap: str = "4Gi"
+
+
+@dataclass
+class StartupRule:
+    #: the longest time a startupProbe may give a container to start
+    max_seconds: int = 600
+
+
+@dataclass
+class Drafting:
+    provider: str = "rules"
+    memory: MemoryRule = field(default_factory=MemoryRule)
+    startup: StartupRule = field(default_factory=StartupRule)
+
+
+@dataclass
+class Validation:
+    kubernetes_version: str = "1.31"
+    policies: list[str] = field(default_factory=list)  # repo-relative .rego files or folders
+    max_memory: str = "16Gi"
+    max_cpu: str = "8"
+    allowed_registries: list[str] = field(default_factory=list)  # empty: any registry
+
+
+@dataclass
+class PullRequests:
+    base: str = "main"
+    branch_prefix: str = "remediator/"
+    labels: list[str] = field(default_factory=lambda: ["remediator"])
+    reviewers: list[str] = field(default_factory=list)
+    assignees: list[str] = field(default_factory=list)
+    draft: bool = False
+    max_open: int = 10
+
+
+@dataclass
+class Config:
+    cluster: str = "default"
+    repo_url: str = ""
+    scope: Scope = field(default_factory=Scope)
+    locate: Locate = field(default_factory=Locate)
+    drafting: Drafting = field(default_factory=Drafting)
+    validation: Validation = field(default_factory=Validation)
+    pull_requests: PullRequests = field(default_factory=PullRequests)
+    source: str = "defaults"  # where this configuration came from
+
+
+def _strings() -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+
+def _obj(props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": props}
+
+
+_QUANTITY = {"type": ["string", "number"]}
+
+SCHEMA: dict[str, Any] = _obj(
+    {
+        "cluster": {"type": "string", "minLength": 1},
+        "repo": _obj({"url": {"type": "string"}}),
+        "scope": _obj(
+            {
+                "namespaces": _strings(),
+                "excludeNamespaces": _strings(),
+                "protectedNamespaces": _strings(),
+                "failureClasses": {"type": "array", "items": {"enum": list(FAILURE_CLASSES)}},
+            }
+        ),
+        "locate": _obj({"argocdLabelTracking": {"type": "boolean"}}),
+        "drafting": _obj(
+            {
+                "provider": {"enum": ["rules"]},
+                "memory": _obj(
+                    {
+                        "factor": {"type": "number", "exclusiveMinimum": 1, "maximum": 10},
+                        "cap": _QUANTITY,
+                    }
+                ),
+                "startupProbe": _obj(
+                    {"maxSeconds": {"type": "integer", "minimum": 10, "maximum": 3600}}
+                ),
+            }
+        ),
+        "validation": _obj(
+            {
+                "kubernetesVersion": {"type": "string", "pattern": r"^1\.[0-9]+$"},
+                "policies": _strings(),
+                "maxMemory": _QUANTITY,
+                "maxCpu": _QUANTITY,
+                "allowedRegistries": _strings(),
+            }
+        ),
+        "pullRequests": _obj(
+            {
+                "base": {"type": "string", "minLength": 1},
+                "branchPrefix": {"type": "string", "minLength": 1},
+                "labels": _strings(),
+                "reviewers": _strings(),
+                "assignees": _strings(),
+                "draft": {"type": "boolean"},
+                "maxOpen": {"type": "integer", "minimum": 0},
+            }
+        ),
+    }
+)
+_VALIDATOR = Draft202012Validator(SCHEMA)
+
+
+def _line_of(tree: Any, path: list[Any]) -> int | None:
+    """1-based line of the node at path in a round-trip tree (the deepest one we can find)."""
+    line: int | None = None
+    node = tree
+    for key in path:
+        if isinstance(node, CommentedMap) and key in node:
+            pos = node.lc.key(key)
+            line = pos[0] + 1
+            node = node[key]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            line = node.lc.item(key)[0] + 1
+            node = node[key]
+        else:
+            break
+    return line
+
+
+def _message(err: Any) -> str:
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        allowed = ", ".join(sorted(err.schema.get("properties", {})))
+        return f"unknown key {extra[0]!r} (allowed: {allowed})"
+    if err.validator == "enum":
+        return f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+    return str(err.message)
+
+
+def parse_config(text: str, name: str = CONFIG_FILE) -> Config:
+    try:
+        docs = yamlio.load_documents(text, name)
+    except yamlio.UnsafeYAML as exc:
+        raise ConfigError(str(exc)) from None
+    docs = [d for d in docs if d is not None]
+    if not docs:
+        return Config(source=name)
+    if len(docs) > 1:
+        raise ConfigError(f"{name}: expected one YAML document, found {len(docs)}")
+    data = docs[0]
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: line 1: expected a mapping at the top level")
+    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            path = path + extra[:1]
+        tree = YAML().load(io.StringIO(text))
+        line = _line_of(tree, path)
+        where = f"{name}: line {line}" if line else name
+        dotted = ".".join(str(p) for p in path) or "(top level)"
+        raise ConfigError(f"{where}: {dotted}: {_message(err)}")
+    return _build(data, name)
+
+
+def _quantity(value: Any, key: str, name: str) -> str:
+    try:
+        parse_quantity(value)
+    except ValueError:
+        raise ConfigError(f"{name}: {key}: {value!r} is not a Kubernetes quantity") from None
+    return str(value)
+
+
+def _build(d: dict[str, Any], name: str) -> Config:
+    cfg = Config(source=name)
+    cfg.cluster = d.get("cluster", cfg.cluster)
+    cfg.repo_url = (d.get("repo") or {}).get("url", "")
+    s = d.get("scope") or {}
+    cfg.scope = Scope(
+        namespaces=s.get("namespaces", []),
+        exclude_namespaces=s.get("excludeNamespaces", []),
+        protected_namespaces=s.get("protectedNamespaces", list(DEFAULT_PROTECTED_NAMESPACES)),
+        failure_classes=s.get("failureClasses", []),
+    )
+    cfg.locate = Locate(argocd_label_tracking=(d.get("locate") or {}).get("argocdLabelTracking", False))
+    dr = d.get("drafting") or {}
+    mem = dr.get("memory") or {}
+    cfg.drafting = Drafting(
+        provider=dr.get("provider", "rules"),
+        memory=MemoryRule(
+            factor=float(mem.get("factor", 1.5)),
+            cap=_quantity(mem.get("cap", "4Gi"), "drafting.memory.cap", name),
+        ),
+        startup=StartupRule(max_seconds=(dr.get("startupProbe") or {}).get("maxSeconds", 600)),
+    )
+    v = d.get("validation") or {}
+    cfg.validation = Validation(
+        kubernetes_version=v.get("kubernetesVersion", "1.31"),
+        policies=v.get("policies", []),
+        max_memory=_quantity(v.get("maxMemory", "16Gi"), "validation.maxMemory", name),
+        max_cpu=_quantity(v.get("maxCpu", "8"), "validation.maxCpu", name),
+        allowed_registries=v.get("allowedRegistries", []),
+    )
+    p = d.get("pullRequests") or {}
+    defaults = PullRequests()
+    cfg.pull_requests = PullRequests(
+        base=p.get("base", defaults.base),
+        branch_prefix=p.get("branchPrefix", defaults.branch_prefix),
+        labels=p.get("labels", defaults.labels),
+        reviewers=p.get("reviewers", []),
+        assignees=p.get("assignees", []),
+        draft=p.get("draft", False),
+        max_open=p.get("maxOpen", defaults.max_open),
+    )
+    return cfg
+
+
+def load_config(repo: Path, explicit: Path | None = None) -> Config:
+    """The config for a repo: an explicit file, else the repo's `.remediator.yaml`, else defaults."""
+    path = explicit if explicit is not None else repo / CONFIG_FILE
+    if explicit is None and not path.exists():
+        return Config()
+    try:
+        if explicit is None:
+            text = yamlio.read_text(repo, CONFIG_FILE)
+        else:
+            text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, yamlio.UnsafeYAML) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, str(path) if explicit is not None else CONFIG_FILE)

@@ -1,0 +1,140 @@
+"""Reading YAML from repositories we do not trust.
+
+Shared by every stage that reads the GitOps repo. A hostile or broken repo must cost us a warning,
+never a crash, a hang or a read outside the tree:
+- symlinks that resolve outside the repo root are not followed;
+- files over ``MAX_FILE_BYTES``, 0-byte files and non-UTF-8 files are skipped with a warning;
+- alias ("billion laughs") bombs are refused before anything is expanded.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+#: a document whose alias-expanded size exceeds this many nodes is refused
+MAX_EXPANDED_NODES = 200_000
+YAML_SUFFIXES = (".yaml", ".yml")
+SKIP_DIRS = {".git", "node_modules", ".terraform"}
+
+
+class UnsafeYAML(ValueError):
+    """The text is not YAML we are willing to load (bomb, bad encoding, syntax error)."""
+
+
+@dataclass
+class LoadedFile:
+    path: str  # repo-relative, forward slashes
+    text: str
+    documents: list[Any]  # plain Python data (dict/list/scalars); None for empty documents
+
+
+@dataclass
+class RepoFiles:
+    root: Path
+    files: list[LoadedFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _expanded_size(node: Node, memo: dict[int, int], limit: int) -> int:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = limit + 1  # a node reached again while being sized is a cycle: too big
+    size = 1
+    if isinstance(node, SequenceNode):
+        for child in node.value:
+            size += _expanded_size(child, memo, limit)
+            if size > limit:
+                break
+    elif isinstance(node, MappingNode):
+        for k, v in node.value:
+            size += _expanded_size(k, memo, limit) + _expanded_size(v, memo, limit)
+            if size > limit:
+                break
+    memo[key] = size
+    return size
+
+
+def load_documents(text: str, name: str = "<text>") -> list[Any]:
+    """Parse a multi-document YAML text into plain data, refusing alias bombs.
+
+    The composed node graph shares aliased nodes, so its expanded size can be computed without
+    expanding anything; only then is the text constructed.
+    """
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        nodes = list(yaml.compose_all(io.StringIO(text)))
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UnsafeYAML(f"{name}:{where} invalid YAML: {problem}") from None
+    for node in nodes:
+        if node is not None and _expanded_size(node, {}, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+            raise UnsafeYAML(
+                f"{name}: refused: aliases expand to more than {MAX_EXPANDED_NODES} nodes"
+            )
+    try:
+        return list(YAML(typ="safe", pure=True).load_all(io.StringIO(text)))
+    except YAMLError as exc:  # constructor errors (e.g. duplicate keys)
+        raise UnsafeYAML(f"{name}: invalid YAML: {str(exc).splitlines()[0]}") from None
+
+
+def read_text(root: Path, rel: str) -> str:
+    """Read one repo file with the same safety rules as the scan. Raises UnsafeYAML."""
+    path = root / rel
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise UnsafeYAML(f"{rel}: refused: resolves outside the repository")
+    size = resolved.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UnsafeYAML(f"{rel}: skipped: {size} bytes is over the {MAX_FILE_BYTES} byte limit")
+    try:
+        return resolved.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnsafeYAML(f"{rel}: skipped: not UTF-8") from None
+
+
+def iter_yaml_paths(root: Path) -> Iterator[tuple[str, Path]]:
+    """Repo-relative paths of YAML files under root, never leaving the tree."""
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for fn in sorted(filenames):
+            if not fn.endswith(YAML_SUFFIXES):
+                continue
+            path = Path(dirpath) / fn
+            yield path.relative_to(root).as_posix(), path
+
+
+def scan_repo(root: Path) -> RepoFiles:
+    """Load every YAML file of a repository, collecting a warning for each one skipped."""
+    out = RepoFiles(root=root)
+    real_root = root.resolve()
+    for rel, path in iter_yaml_paths(root):
+        if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+            out.warnings.append(f"{rel}: skipped: symlink points outside the repository")
+            continue
+        try:
+            if path.stat().st_size == 0:
+                out.warnings.append(f"{rel}: skipped: empty file")
+                continue
+            text = read_text(root, rel)
+            docs = load_documents(text, rel)
+        except UnsafeYAML as exc:
+            out.warnings.append(str(exc))
+            continue
+        except OSError as exc:
+            out.warnings.append(f"{rel}: skipped: {exc.strerror or exc}")
+            continue
+        out.files.append(LoadedFile(rel, text, docs))
+    return out
