@@ -169,7 +169,7 @@ class Incident:
 # ---------------------------------------------------------------------------------------- locate
 
 
-class TargetKind(str, enum.Enum):
+class TargetKind(enum.StrEnum):
     MANIFEST = "manifest"  # the document is the whole object (plain YAML or a kustomize resource)
     PATCH = "patch"  # an existing strategic-merge patch document in an overlay
     NEW_PATCH = "new-patch"  # a patch file to create in the overlay (plus its kustomization entry)
@@ -220,7 +220,7 @@ class DocumentEdit:
     create: bool = False  # the file does not exist yet; ops apply to an empty document {}
 
 
-class Decision(str, enum.Enum):
+class Decision(enum.StrEnum):
     PROPOSE = "propose"
     DIAGNOSE = "diagnose"
     SKIP = "skip"
@@ -327,6 +327,7 @@ class PullRequest:
     labels: list[str]
     signature: str
     state: str = "open"  # open | closed | merged
+    draft: bool = False
     url: str = ""
     head_sha: str = ""
     created: bool = True  # False when an existing PR for the signature was found instead

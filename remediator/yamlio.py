@@ -76,7 +76,7 @@ def load_documents(text: str, name: str = "<text>") -> list[Any]:
         nodes = list(yaml.compose_all(io.StringIO(text)))
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
+        where = f" line {mark.line + 1}:" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise UnsafeYAML(f"{name}:{where} invalid YAML: {problem}") from None
     for node in nodes:

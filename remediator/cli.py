@@ -1,0 +1,172 @@
+"""Command line: `remediator demo | plan | run`.
+
+Exit codes: 0 done; 1 the input could not be used (snapshot, repo, config, forge); 2 usage error.
+Machine output (`--output json`) is the only thing on stdout; warnings and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from .cluster import SnapshotError, load_snapshot
+from .config import ConfigError, load_config
+from .demo import run_demo
+from .forge import ForgeError
+from .model import Decision, Remediation
+from .pipeline import Plan, plan
+from .service import PassReport, run_forever, run_once
+
+EXIT_FAILED = 1
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the expected failures into one line and exit code 1: never a traceback."""
+    try:
+        yield
+    except (SnapshotError, ConfigError, ForgeError) as exc:
+        click.echo(f"remediator: error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    except OSError as exc:
+        click.echo(f"remediator: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+                   err=True)
+        sys.exit(EXIT_FAILED)
+
+
+def _warn(warnings: list[str]) -> None:
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
+def _table(rows: list[Remediation]) -> str:
+    if not rows:
+        return "No failing workloads found."
+    header = ("DECISION", "WORKLOAD", "CLASS", "REASON")
+    data = [(r.decision.value, f"{r.incident.workload.kind}/{r.incident.workload.namespace}/"
+             f"{r.incident.workload.name}", r.incident.failure_class, r.reason) for r in rows]
+    widths = [max(len(str(x[i])) for x in [header, *data]) for i in range(3)]
+    lines = []
+    for row in [header, *data]:
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row[:3], widths, strict=True))
+                     + "  " + str(row[3]))
+    return "\n".join(lines)
+
+
+def _text_plan(result: Plan) -> str:
+    out = [_table(result.remediations)]
+    for r in result.remediations:
+        if r.decision != Decision.PROPOSE:
+            continue
+        out.append(f"\n--- {r.incident.workload} ({r.incident.failure_class}) ---")
+        if r.location:
+            out.append(f"why this file: {r.location.why}")
+        for c in r.changes:
+            out.append(c.diff.rstrip("\n"))
+        if r.validation:
+            out.append("validation: " + ", ".join(
+                f"{c.name} {'not run' if not c.ran else ('passed' if c.passed else 'FAILED')}"
+                for c in r.validation.checks))
+    return "\n".join(out)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="remediator")
+def main() -> None:
+    """GitOps remediation bot: failing Kubernetes workloads in, reviewed pull requests out."""
+
+
+@main.command("plan")
+@click.option("--snapshot", "snapshot", required=True,
+              type=click.Path(path_type=Path, file_okay=False),
+              help="Snapshot directory (cluster.json + logs/).")
+@click.option("--repo", "repo", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Checkout of the GitOps repository (never modified).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Configuration file (default: the repo's .remediator.yaml).")
+@click.option("--output", "output", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def plan_cmd(snapshot: Path, repo: Path, config_file: Path | None, output: str) -> None:
+    """Everything up to and including the gate: no push, no pull request."""
+    with _errors():
+        if not repo.is_dir():
+            raise ConfigError(f"{repo}: repository folder not found")
+        config = load_config(repo, config_file)
+        state = load_snapshot(snapshot, config.cluster)
+        result = plan(state, repo, config)
+    _warn(result.warnings)
+    if output == "json":
+        click.echo(json.dumps(result.as_json(), indent=2))
+    else:
+        click.echo(_text_plan(result))
+
+
+def _print_pass(report: PassReport) -> None:
+    _warn(report.plan.warnings)
+    click.echo(_table(report.plan.remediations))
+    if report.submissions:
+        click.echo("")
+    for s in report.submissions:
+        if s.pull is not None:
+            click.echo(f"PR #{s.pull.number} [{s.outcome}] {s.pull.title}\n"
+                       f"    branch {s.pull.branch} · {s.pull.url}")
+        else:
+            click.echo(f"not opened ({s.outcome}): {s.remediation.incident.workload}")
+
+
+@main.command("run")
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+@click.option("--snapshot", type=click.Path(path_type=Path, file_okay=False),
+              help="Read the cluster from a snapshot directory instead of a live cluster.")
+@click.option("--forge", "forge_kind", type=click.Choice(["local"]), default="local",
+              show_default=True, help="Where pull requests are opened.")
+@click.option("--repo", "remote", required=True,
+              help="The GitOps repository's git URL or path (it is cloned, never edited).")
+@click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path(".remediator-state"), show_default=True,
+              help="Local forge state: clone and pull request records.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--interval", type=float, default=60.0, show_default=True,
+              help="Seconds between passes without --once.")
+def run_cmd(once: bool, snapshot: Path | None, forge_kind: str, remote: str, state_dir: Path,
+            config_file: Path | None, interval: float) -> None:
+    """The service: watch, plan, open pull requests."""
+    if snapshot is None:
+        raise click.UsageError("a live cluster source is not available yet: pass --snapshot DIR")
+    with _errors():
+        run_forever(lambda: run_once(snapshot, remote, state_dir, config_file), interval,
+                    _print_pass, passes=1 if once else None)
+
+
+@main.command("demo")
+@click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where to create the demo origin and forge (default: a new temporary folder).")
+def demo_cmd(workdir: Path | None) -> None:
+    """Offline end to end on the bundled example repo and cluster snapshot."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="remediator-demo-"))
+    click.echo(f"remediator demo: bundled GitOps repo + failing-cluster snapshot, work folder "
+               f"{workdir}")
+    with _errors():
+        report = run_demo(workdir)
+    _print_pass(report)
+    origin = workdir / "origin.git"
+    opened = [s for s in report.submissions if s.pull is not None]
+    click.echo("")
+    click.echo(f"Origin (bare git repo):  {origin}")
+    click.echo(f"Pull requests (JSON+MD): {workdir / 'forge' / 'pulls'}")
+    if opened:
+        first = opened[0].pull
+        assert first is not None
+        click.echo(f"Look at one:             cat {workdir / 'forge' / 'pulls'}/"
+                   f"{first.number:04d}.md")
+        click.echo(f"Its commit:              git --git-dir {origin} show {first.branch}")
+    click.echo("Run it again with --workdir to see that no duplicate PR is opened.")
+    if shutil.which("git") is None:
+        click.echo("warning: git is not on PATH", err=True)

@@ -1,0 +1,204 @@
+"""Per-pod failure classification: which container fails, in which class, and why.
+
+Each rule looks at what the kubelet reports (waiting/terminated reasons, restart counts, events
+addressed to the container) and is deliberately conservative: a pod that is starting, finished,
+or restarted once long ago is healthy noise and yields nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..model import JSON, Termination
+
+IMAGE_PULL_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
+#: restarts this recent count as "still failing" even if the container runs right now
+RECENT = timedelta(hours=1)
+#: minimum failed probes (event count) before a probe failure is an incident
+PROBE_EVENTS_MIN = 3
+#: a Pending pod younger than this is just being scheduled
+SETTLE = timedelta(minutes=2)
+
+
+@dataclass
+class PodFinding:
+    failure_class: str
+    container: str
+    detail: str
+    restarts: int = 0
+    termination: Termination | None = None
+    message: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _termination(state: JSON | None) -> Termination | None:
+    term = (state or {}).get("terminated")
+    if not isinstance(term, dict):
+        return None
+    code = term.get("exitCode")
+    return Termination(
+        reason=str(term.get("reason") or ""),
+        exit_code=int(code) if isinstance(code, int) else None,
+        finished_at=str(term.get("finishedAt") or ""),
+        message=str(term.get("message") or "")[:300],
+    )
+
+
+def _run_seconds(state: JSON | None) -> float | None:
+    term = (state or {}).get("terminated") or {}
+    start, end = parse_time(term.get("startedAt")), parse_time(term.get("finishedAt"))
+    return (end - start).total_seconds() if start and end else None
+
+
+def _recent(when: str, now: datetime | None) -> bool:
+    t = parse_time(when)
+    return t is not None and (now is None or now - t <= RECENT)
+
+
+def _probe_window(probe: JSON | None) -> float:
+    """Seconds a probe lets a fresh container live before it can first kill it."""
+    if not isinstance(probe, dict):
+        return 0.0
+    return float(
+        probe.get("initialDelaySeconds", 0)
+        + probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
+    )
+
+
+def unhealthy_kinds(events: list[JSON]) -> dict[str, int]:
+    """Probe kinds ('liveness', 'readiness', 'startup') failing per Unhealthy events, by count."""
+    out: dict[str, int] = {}
+    for ev in events:
+        if ev.get("reason") != "Unhealthy":
+            continue
+        m = re.match(r"(Liveness|Readiness|Startup) probe", str(ev.get("message", "")))
+        if m:
+            kind = m.group(1).lower()
+            out[kind] = out.get(kind, 0) + int(ev.get("count") or 1)
+    return out
+
+
+def _container_events(events: list[JSON], container: str) -> list[JSON]:
+    """Events addressed to one container (fieldPath `spec.containers{name}`) or to the pod."""
+    out = []
+    for ev in events:
+        field_path = str((ev.get("involvedObject") or {}).get("fieldPath") or "")
+        if not field_path or field_path.endswith("{" + container + "}"):
+            out.append(ev)
+    return out
+
+
+def classify_pod(pod: JSON, events: list[JSON], now: datetime | None) -> list[PodFinding]:
+    """Findings for one pod; ``events`` are the events whose involvedObject is this pod."""
+    status = pod.get("status") or {}
+    phase = status.get("phase")
+    if phase == "Succeeded":
+        return []
+    if phase == "Pending" and not status.get("containerStatuses"):
+        return _unschedulable(pod, now)
+    specs = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or []}
+    findings: list[PodFinding] = []
+    statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    for cs in statuses:
+        if not isinstance(cs, dict):
+            continue
+        finding = _classify_container(cs, specs.get(cs.get("name"), {}), events, now)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _classify_container(
+    cs: JSON, spec: JSON, pod_events: list[JSON], now: datetime | None
+) -> PodFinding | None:
+    name = str(cs.get("name", ""))
+    state = cs.get("state") or {}
+    waiting = state.get("waiting") or {}
+    reason = str(waiting.get("reason") or "")
+    message = str(waiting.get("message") or "")
+    restarts = int(cs.get("restartCount") or 0)
+    last = _termination(cs.get("lastState"))
+    current_term = _termination(state)
+
+    if reason in IMAGE_PULL_REASONS:
+        image = str(cs.get("image") or spec.get("image") or "")
+        return PodFinding("ImagePullBackOff", name, image, restarts, None,
+                          message or reason, {"waiting_reason": reason, "image": image})
+    if reason in {"CreateContainerConfigError", "CreateContainerError", "RunContainerError"}:
+        return PodFinding(reason, name, message or reason, restarts, None, message or reason)
+
+    # A container that is terminated now (restartPolicy Never/OnFailure) or was terminated last.
+    term = current_term or last
+    crashing = reason == "CrashLoopBackOff"
+    flapping = restarts >= 3 and last is not None and _recent(last.finished_at, now)
+    failed_for_good = current_term is not None and (current_term.exit_code or 0) != 0
+    if term is None or not (crashing or flapping or failed_for_good):
+        return None
+
+    if term.reason == "OOMKilled":
+        limit = str(((spec.get("resources") or {}).get("limits") or {}).get("memory") or "none")
+        return PodFinding("OOMKilled", name, f"memory limit {limit}", restarts, term,
+                          f"OOMKilled at memory limit {limit}", {"memory_limit": limit})
+
+    probes = unhealthy_kinds(_container_events(pod_events, name))
+    killers = {k: n for k, n in probes.items() if k in ("liveness", "startup")}
+    if killers and max(killers.values()) >= PROBE_EVENTS_MIN:
+        kind = max(killers, key=lambda k: killers[k])
+        probe = spec.get(f"{kind}Probe")
+        ran = _run_seconds(cs.get("lastState"))
+        window = _probe_window(probe)
+        # Killed by the probe after about one probe window, never having become ready: the
+        # app had not finished starting. A kill long after startup is a hang, not a slow start.
+        at_startup = (not cs.get("ready")) and (
+            ran is None or window == 0 or ran <= window + 2 * (probe or {}).get("periodSeconds", 10)
+        )
+        return PodFinding("ProbeFailure", name, kind, restarts, term,
+                          f"{kind} probe failed {killers[kind]} times",
+                          {"probe": kind, "at_startup": at_startup, "run_seconds": ran,
+                           "probe_window_seconds": window})
+
+    code = term.exit_code
+    detail = f"{term.reason or 'terminated'} exit code {code}" if code is not None else term.reason
+    return PodFinding("CrashLoopBackOff", name, detail, restarts, term,
+                      f"restarting: last exit {detail}")
+
+
+_UNSCHEDULABLE_COUNT = re.compile(r"^\d+ ")
+
+
+def _unschedulable(pod: JSON, now: datetime | None) -> list[PodFinding]:
+    conds = (pod.get("status") or {}).get("conditions") or []
+    for cond in conds:
+        if (
+            isinstance(cond, dict)
+            and cond.get("type") == "PodScheduled"
+            and cond.get("status") == "False"
+            and cond.get("reason") == "Unschedulable"
+        ):
+            created = parse_time((pod.get("metadata") or {}).get("creationTimestamp"))
+            if now is not None and created is not None and now - created < SETTLE:
+                return []
+            message = str(cond.get("message") or "")
+            # "0/3 nodes are available: 3 Insufficient memory. preemption: ..." → the reasons,
+            # without node counts, so adding a node does not change the signature.
+            head = message.split(":", 1)[1] if ":" in message else message
+            head = head.split("preemption:")[0]
+            reasons = sorted(
+                {_UNSCHEDULABLE_COUNT.sub("", r.strip()).rstrip(".") for r in head.split(",")}
+                - {""}
+            )
+            return [PodFinding("Unschedulable", "", "; ".join(reasons) or "unschedulable", 0,
+                               None, message, {"scheduler_message": message})]
+    return []

@@ -1,0 +1,119 @@
+"""Evidence for an incident: events, a redacted log excerpt, what ran before, node capacity."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from kubernetes.utils.quantity import parse_quantity
+
+from ..model import JSON, ClusterState, EventSummary, ObjectRef
+from ..redact import redact
+
+LOG_LINES = 40
+LOG_LINE_CHARS = 400
+MAX_EVENTS = 10
+_POD_SUFFIX = re.compile(r"\b[a-z0-9]+(-[a-z0-9]{5,10}){1,2}\b")
+
+
+def event_key(ev: JSON) -> tuple[str, str, str]:
+    inv = ev.get("involvedObject") or ev.get("regarding") or {}
+    return (str(inv.get("kind", "")), str(inv.get("namespace", "")), str(inv.get("name", "")))
+
+
+def summarize_events(events: Iterable[JSON]) -> list[EventSummary]:
+    """Group events by reason and message (pod names folded), newest first, counts added."""
+    groups: dict[tuple[str, str], EventSummary] = {}
+    for ev in events:
+        reason = str(ev.get("reason", ""))
+        message, _ = redact(str(ev.get("message") or ev.get("note") or ""))
+        inv = ev.get("involvedObject") or ev.get("regarding") or {}
+        key = (reason, _POD_SUFFIX.sub("<pod>", message))
+        last = str(ev.get("lastTimestamp") or ev.get("eventTime") or "")
+        count = int(ev.get("count") or 1)
+        obj = f"{inv.get('kind', '')} {inv.get('namespace', '')}/{inv.get('name', '')}"
+        if key in groups:
+            g = groups[key]
+            g.count += count
+            if last > g.last_seen:
+                g.last_seen, g.message, g.object = last, message, obj
+        else:
+            groups[key] = EventSummary(reason, message, count, obj, last)
+    return sorted(groups.values(), key=lambda e: e.last_seen, reverse=True)[:MAX_EVENTS]
+
+
+def log_excerpt(
+    state: ClusterState, namespace: str, pods: list[str], container: str
+) -> tuple[str, str, int]:
+    """(excerpt, source, redactions): the previous container's log if any, else the current one.
+
+    The previous log is the one that shows why the last run died; the tail is what matters.
+    """
+    for previous in (True, False):
+        for pod in pods:
+            text = state.logs.get((namespace, pod, container, previous))
+            if not text:
+                continue
+            lines = [ln[:LOG_LINE_CHARS] for ln in text.rstrip("\n").splitlines()[-LOG_LINES:]]
+            excerpt, count = redact("\n".join(lines))
+            source = f"{namespace}/{pod}/{container}" + (" (previous)" if previous else "")
+            return excerpt, source, count
+    return "", "", 0
+
+
+def _revision(obj: JSON) -> int:
+    ann = (obj.get("metadata") or {}).get("annotations") or {}
+    try:
+        return int(ann.get("deployment.kubernetes.io/revision", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def images_that_ran(
+    state: ClusterState, workload: ObjectRef, container: str, owned: list[JSON]
+) -> list[str]:
+    """Images of this container that were running ready pods, newest revision first.
+
+    Sources: ReplicaSets of the workload with ready replicas, and ready pods of the workload.
+    """
+    seen: list[str] = []
+    for rs in sorted(owned, key=_revision, reverse=True):
+        if rs.get("kind") != "ReplicaSet":
+            continue
+        st = rs.get("status") or {}
+        if not (st.get("readyReplicas") or st.get("availableReplicas")):
+            continue
+        for c in ((rs.get("spec") or {}).get("template") or {}).get("spec", {}).get(
+            "containers", []
+        ):
+            if c.get("name") == container and c.get("image") and c["image"] not in seen:
+                seen.append(c["image"])
+    for pod in state.pods:
+        meta = pod.get("metadata") or {}
+        if state.pod_owner.get((meta.get("namespace", ""), meta.get("name", ""))) != workload:
+            continue
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+            if (
+                cs.get("name") == container
+                and cs.get("ready")
+                and (cs.get("state") or {}).get("running") is not None
+                and cs.get("image")
+                and cs["image"] not in seen
+            ):
+                seen.append(cs["image"])
+    return seen
+
+
+def node_capacity(state: ClusterState) -> dict[str, float]:
+    """Largest allocatable memory (bytes) and cpu (cores) over schedulable nodes."""
+    mem = cpu = 0.0
+    for node in state.nodes:
+        if (node.get("spec") or {}).get("unschedulable"):
+            continue
+        alloc = (node.get("status") or {}).get("allocatable") or {}
+        try:
+            mem = max(mem, float(parse_quantity(alloc.get("memory", 0))))
+            cpu = max(cpu, float(parse_quantity(alloc.get("cpu", 0))))
+        except ValueError:
+            continue
+    return {"largest_node_memory_bytes": mem, "largest_node_cpu": cpu}

@@ -1,0 +1,39 @@
+"""Draft: turn a located incident into a proposal (RFC 6902 operations per document) or a diagnosis.
+
+The rules drafter is the offline default. Every drafter returns the same `Proposal` shape, and
+every edit is checked against the allow-list of fields for its failure class before it leaves
+this stage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Drafting
+from ..model import Incident, Location, Proposal
+from . import rules
+from .allowlist import check_allowed
+from .history import image_tags, split_image
+
+__all__ = ["draft"]
+
+
+def draft(incident: Incident, location: Location, settings: Drafting, repo_root: Path) -> Proposal:
+    cls = incident.failure_class
+    if cls == "OOMKilled":
+        proposal = rules.oom(incident, location, settings)
+    elif cls == "ProbeFailure":
+        proposal = rules.startup_probe(incident, location, settings)
+    elif cls == "ImagePullBackOff":
+        name, _ = split_image(incident.detail)
+        history_file = (location.images_override.path if location.images_override
+                        else location.target.path)
+        proposal = rules.image_revert(incident, location,
+                                      image_tags(repo_root, history_file, name))
+    else:
+        proposal = rules.no_rule(incident)
+    refused = check_allowed(cls, location, proposal)
+    if refused:
+        return rules.diagnose(incident, f"The drafted change was refused: {refused}",
+                              f"drafted change refused: {refused}")
+    return proposal

@@ -1,0 +1,89 @@
+"""The allow-list: which fields an edit may touch, per failure class, and in which files.
+
+Every leaf an operation writes is normalised (pod spec prefix dropped, list positions as `*`) and
+must match a pattern of its failure class; files must be the located ones. Whatever drafted the
+edit — a rule or a model reading untrusted logs — cannot widen this.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any
+
+from ..model import JSON, Location
+from ..model import Proposal as _Proposal
+from .paths import pod_spec_path, pointer
+
+_CONTAINER = "containers/*/"
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "OOMKilled": (_CONTAINER + "resources/limits/memory", _CONTAINER + "resources/requests/memory"),
+    "ProbeFailure": (
+        _CONTAINER + "startupProbe/*",
+        _CONTAINER + "startupProbe/*/*",
+        _CONTAINER + "startupProbe/*/*/*",
+        _CONTAINER + "startupProbe/*/*/*/*",
+        _CONTAINER + "livenessProbe/initialDelaySeconds",
+        _CONTAINER + "livenessProbe/failureThreshold",
+        _CONTAINER + "livenessProbe/periodSeconds",
+        _CONTAINER + "livenessProbe/timeoutSeconds",
+    ),
+    "ImagePullBackOff": (_CONTAINER + "image", "images/*/newTag"),
+}
+#: what every edit of a container entry or a new patch file may also carry
+_STRUCTURE = (_CONTAINER + "name", "apiVersion", "kind", "metadata/name")
+#: what the locator's prerequisite edits (the new patch's kustomization entry) may touch
+_PREREQUISITE = ("patches/*/path",)
+
+
+def _leaves(path: str, value: Any) -> list[str]:
+    if isinstance(value, dict) and value:
+        return [leaf for k, v in value.items() for leaf in _leaves(f"{path}/{k}", v)]
+    if isinstance(value, list) and value:
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(f"{path}/{i}", v)]
+    return [path]
+
+
+def _normalise(leaf: str, kind: str) -> str:
+    prefix = pointer(pod_spec_path(kind))
+    if leaf.startswith(prefix + "/"):
+        leaf = leaf[len(prefix):]
+    parts = [p for p in leaf.split("/") if p != ""]
+    parts = ["*" if p.isdigit() or p == "-" else p for p in parts]
+    if parts and parts[0] == "initContainers":
+        parts[0] = "containers"
+    return "/".join(parts)
+
+
+def _written(ops: list[JSON]) -> list[str]:
+    out: list[str] = []
+    for op in ops:
+        if op.get("op") == "test":
+            continue
+        if op.get("op") == "remove":
+            out.append(str(op.get("path")))
+        else:
+            out += _leaves(str(op.get("path")), op.get("value"))
+    return out
+
+
+def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -> str:
+    """'' when every edit is allowed, else the first reason it is not."""
+    allowed_files = {location.target.path}
+    if location.images_override is not None:
+        allowed_files.add(location.images_override.path)
+    prerequisite_files = {p.target.path for p in location.prerequisites}
+    patterns = ALLOWED.get(failure_class, ()) + _STRUCTURE
+    kind = str(location.rendered.get("kind", ""))
+    for edit in proposal.edits:
+        path = edit.target.path
+        if path in prerequisite_files and path not in allowed_files:
+            allowed = _PREREQUISITE
+        elif path in allowed_files:
+            allowed = patterns
+        else:
+            return f"`{path}` is not a located file for this incident"
+        for leaf in _written(edit.ops):
+            norm = _normalise(leaf, kind)
+            if not any(fnmatchcase(norm, p) for p in allowed):
+                return f"field `{leaf}` in `{path}` is not allowed for {failure_class}"
+    return ""

@@ -1,0 +1,75 @@
+"""Earlier image tags of a file, read from the repository's git history (for image reverts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import yamlio
+
+MAX_COMMITS = 50
+
+
+@dataclass
+class TagInHistory:
+    tag: str
+    commit: str  # full sha
+    date: str  # ISO 8601
+    summary: str  # commit subject
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """('ghcr.io/acme/app', '1.2.3') from 'ghcr.io/acme/app:1.2.3' (a port is not a tag)."""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    if ":" in last:
+        repo, tag = last.split(":", 1)
+        return (f"{head}/{repo}" if head else repo), tag
+    return name, ""
+
+
+def _tags_in(data: Any, image_name: str, out: list[str]) -> None:
+    if isinstance(data, dict):
+        if data.get("name") == image_name and isinstance(data.get("newTag"), str | int | float):
+            out.append(str(data["newTag"]))  # kustomize `images:` entry
+        for v in data.values():
+            _tags_in(v, image_name, out)
+    elif isinstance(data, list):
+        for v in data:
+            _tags_in(v, image_name, out)
+    elif isinstance(data, str):
+        name, tag = split_image(data)
+        if name == image_name and tag:
+            out.append(tag)
+
+
+def image_tags(repo_root: Path, path: str, image_name: str) -> list[TagInHistory]:
+    """Tags of ``image_name`` the file had in earlier commits, newest first, each once.
+
+    A repository without git history (or a path git does not know) gives an empty list.
+    """
+    try:
+        import git  # GitPython; imported here so that the rules drafter loads without git
+    except ImportError:  # pragma: no cover - a declared dependency
+        return []
+    try:
+        repo = git.Repo(repo_root, search_parent_directories=False)
+        commits = list(repo.iter_commits(paths=path, max_count=MAX_COMMITS))
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
+        return []
+    seen: dict[str, TagInHistory] = {}
+    for commit in commits:
+        try:
+            blob = commit.tree / path
+            text = blob.data_stream.read().decode("utf-8")
+            docs = yamlio.load_documents(text, path)
+        except (KeyError, UnicodeDecodeError, yamlio.UnsafeYAML):
+            continue
+        found: list[str] = []
+        _tags_in(docs, image_name, found)
+        for tag in found:
+            if tag not in seen:
+                seen[tag] = TagInHistory(tag, commit.hexsha, commit.committed_datetime.isoformat(),
+                                         str(commit.summary))
+    return list(seen.values())

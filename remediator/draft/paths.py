@@ -1,0 +1,113 @@
+"""JSON Patch operations that set container fields in a located document.
+
+The document may be a whole manifest, an existing strategic-merge patch (which may not mention
+the container yet) or an empty new patch: the operations create exactly the missing levels, and
+`test` the old value of anything they replace so a replay on a moved file cannot clobber it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import JSON
+
+#: where the pod spec sits in each workload kind
+POD_SPEC_PATH: dict[str, list[str]] = {
+    "Pod": ["spec"],
+    "CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
+}
+DEFAULT_POD_SPEC_PATH = ["spec", "template", "spec"]
+REMOVE = object()  # a value meaning "remove this field"
+
+
+def pointer(segments: list[Any]) -> str:
+    return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in segments)
+
+
+def pod_spec_path(kind: str) -> list[str]:
+    return POD_SPEC_PATH.get(kind, DEFAULT_POD_SPEC_PATH)
+
+
+def get_container(obj: JSON, name: str) -> JSON:
+    """The container named ``name`` (or init container) of a workload object, or {}."""
+    node: Any = obj
+    for seg in pod_spec_path(str(obj.get("kind", ""))):
+        node = (node or {}).get(seg) if isinstance(node, dict) else None
+    for key in ("containers", "initContainers"):
+        for c in (node or {}).get(key) or [] if isinstance(node, dict) else []:
+            if isinstance(c, dict) and c.get("name") == name:
+                return c
+    return {}
+
+
+def _nest(segments: list[str], value: Any) -> Any:
+    for seg in reversed(segments):
+        value = {seg: value}
+    return value
+
+
+def _nested_changes(changes: dict[tuple[str, ...], Any]) -> JSON:
+    out: JSON = {}
+    for path, value in changes.items():
+        if value is REMOVE:
+            continue
+        node = out
+        for seg in path[:-1]:
+            node = node.setdefault(seg, {})
+        node[path[-1]] = value
+    return out
+
+
+def _set_ops(node: Any, base: list[Any], rel: tuple[str, ...], value: Any) -> list[JSON]:
+    path = list(base)
+    for i, seg in enumerate(rel):
+        last = i == len(rel) - 1
+        if not isinstance(node, dict) or seg not in node:
+            if value is REMOVE:
+                return []  # nothing to remove
+            return [{"op": "add", "path": pointer([*path, seg]), "value": _nest(list(rel[i + 1:]),
+                                                                                 value)}]
+        path.append(seg)
+        if last:
+            if value is REMOVE:
+                return [{"op": "test", "path": pointer(path), "value": node[seg]},
+                        {"op": "remove", "path": pointer(path)}]
+            if node[seg] == value:
+                return []
+            return [{"op": "test", "path": pointer(path), "value": node[seg]},
+                    {"op": "replace", "path": pointer(path), "value": value}]
+        node = node[seg]
+    return []
+
+
+def container_ops(doc: JSON, kind: str, container: str,
+                  changes: dict[tuple[str, ...], Any]) -> list[JSON]:
+    """Operations on ``doc`` that give ``container`` the given field values.
+
+    ``changes`` maps a path inside the container (("resources", "limits", "memory")) to the new
+    value, or to REMOVE.
+    """
+    node: Any = doc
+    path: list[Any] = []
+    segments = [*pod_spec_path(kind), "containers"]
+    for i, seg in enumerate(segments):
+        if not isinstance(node, dict) or seg not in node or node[seg] is None:
+            entry = {"name": container, **_nested_changes(changes)}
+            return [{"op": "add", "path": pointer([*path, seg]),
+                     "value": _nest(segments[i + 1:], [entry]) if i + 1 < len(segments)
+                     else [entry]}]
+        node = node[seg]
+        path.append(seg)
+    for idx, c in enumerate(node if isinstance(node, list) else []):
+        if isinstance(c, dict) and c.get("name") == container:
+            ops: list[JSON] = []
+            for rel, value in changes.items():
+                ops += _set_ops(c, [*path, idx], rel, value)
+            return ops
+    return [{"op": "add", "path": pointer([*path, "-"]),
+             "value": {"name": container, **_nested_changes(changes)}}]
+
+
+def field_ops(doc: JSON, rel: tuple[Any, ...], value: Any) -> list[JSON]:
+    """Operations setting one field of ``doc`` addressed from its root."""
+    return _set_ops(doc, [], tuple(rel), value)

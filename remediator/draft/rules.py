@@ -1,0 +1,273 @@
+"""The rules drafter: deterministic fixes for the common failure classes, diagnoses for the rest.
+
+Each rule starts from what the cluster observed (the live pod spec, events, logs) and checks it
+against what the repository renders today: when the repo already differs from the cluster, the
+fix is probably merged and waiting for sync, and proposing another one would be noise.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
+
+from ..config import Drafting
+from ..model import DocumentEdit, Incident, Location, Proposal, TargetKind
+from .history import TagInHistory, split_image
+from .paths import container_ops, field_ops, get_container
+
+DRAFTER = "rules"
+MI = 1024 * 1024
+
+
+def format_memory(n_bytes: float) -> str:
+    """Bytes → the quantity a human would write: whole Gi when exact, else Mi rounded up."""
+    mi = math.ceil(n_bytes / MI)
+    return f"{mi // 1024}Gi" if mi % 1024 == 0 else f"{mi}Mi"
+
+
+def _q(value: Any) -> float | None:
+    try:
+        return float(parse_quantity(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _field(container: str) -> str:
+    return f"containers[{container}]"
+
+
+def diagnose(incident: Incident, diagnosis: str, reason: str = "") -> Proposal:
+    return Proposal(DRAFTER, reason or diagnosis.split(". ")[0].rstrip("."), diagnosis)
+
+
+def _edit(loc: Location, ops: list[dict[str, Any]]) -> list[DocumentEdit]:
+    """The edit of the located document, preceded by what makes it exist (a new patch file)."""
+    edits = list(loc.prerequisites)
+    if loc.kind == TargetKind.NEW_PATCH:
+        ops = [{"op": "add", "path": "", "value": loc.document}, *ops]
+    edits.append(DocumentEdit(loc.target, ops, create=loc.kind == TargetKind.NEW_PATCH))
+    return edits
+
+
+def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
+    c = incident.container
+    live = incident.evidence.container_spec.get("resources") or {}
+    observed_raw = (live.get("limits") or {}).get("memory")
+    observed = _q(observed_raw)
+    if observed is None:
+        return diagnose(incident, (
+            f"Container {c} was OOMKilled without a memory limit of its own: the node ran out "
+            "of memory or a namespace LimitRange applies. Set requests and limits from the "
+            "application's real usage; no safe automatic value exists."))
+    repo_limit = _q(((get_container(loc.rendered, c).get("resources") or {}).get("limits")
+                     or {}).get("memory"))
+    cap = float(parse_quantity(settings.memory.cap))
+    if repo_limit is not None and repo_limit > observed:
+        return diagnose(incident, (
+            f"The repository already sets a memory limit of {format_memory(repo_limit)} for {c}, "
+            f"above the {observed_raw} the pods ran with: the fix looks merged and not yet "
+            "synced. Nothing to propose."), "repository already raised the limit; waiting for sync")
+    if observed >= cap:
+        return diagnose(incident, (
+            f"Container {c} is OOMKilled at {observed_raw}, already at or above the configured "
+            f"cap of {settings.memory.cap} (drafting.memory.cap). This looks like a leak or a "
+            "workload that needs re-sizing by its owners, not another automatic raise."),
+            f"memory limit {observed_raw} already at the cap {settings.memory.cap}")
+    new = min(observed * settings.memory.factor, cap)
+    new_value = format_memory(new)
+    changes: dict[tuple[str, ...], Any] = {("resources", "limits", "memory"): new_value}
+    request = _q((live.get("requests") or {}).get("memory"))
+    note = ""
+    if request is not None and request > new:
+        changes[("resources", "requests", "memory")] = new_value
+        note = f"; request lowered to {new_value} to stay within the limit"
+    ops = container_ops(loc.document, str(loc.rendered.get("kind")), c, changes)
+    term = incident.evidence.last_termination
+    return Proposal(
+        drafter=DRAFTER,
+        reason=(f"memory limit {observed_raw} exceeded (OOMKilled, {incident.evidence.restarts} "
+                f"restarts); raised to {new_value}{note}"),
+        diagnosis=(
+            f"Container {c} is killed by the kernel's OOM killer (reason OOMKilled, exit code "
+            f"{term.exit_code if term else 137}) at its memory limit of {observed_raw}. Raising "
+            f"the limit by a factor of {settings.memory.factor:g} (cap {settings.memory.cap}) "
+            "gives it headroom; if usage keeps growing after this, it is a leak to fix in the "
+            "application."),
+        edits=_edit(loc, ops),
+        changes=[{"file": loc.target.path, "field": f"{_field(c)}.resources.limits.memory",
+                  "old": str(observed_raw), "new": new_value}],
+        risk=(f"More memory is reserved for each pod only if requests change (they do not here "
+              f"unless noted); the node must have {new_value} free for the container to use it. "
+              "Rollback: revert this commit."),
+        confidence=0.8,
+    )
+
+
+_HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
+
+
+def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
+    c = incident.container
+    facts = incident.evidence.facts
+    kind = str(facts.get("probe"))
+    if not facts.get("at_startup"):
+        return diagnose(incident, (
+            f"The {kind} probe of {c} fails after the container had started: the application "
+            "hangs or the probe checks the wrong thing. See the log excerpt; no safe automatic "
+            "change exists."))
+    current = get_container(loc.rendered, c)
+    liveness = current.get("livenessProbe") or incident.evidence.container_spec.get(
+        "livenessProbe") or {}
+    startup = current.get("startupProbe")
+    observed = float(facts.get("run_seconds") or facts.get("probe_window_seconds") or 30)
+    max_s = settings.startup.max_seconds
+    if kind == "liveness" and not startup:
+        handler = {k: liveness[k] for k in _HANDLERS if k in liveness}
+        if not handler:
+            return diagnose(incident, f"The liveness probe of {c} has no handler to reuse.")
+        period = 10
+        budget = min(max(3 * observed, 120.0), float(max_s))
+        threshold = math.ceil(budget / period)
+        probe = {**handler, "periodSeconds": period, "failureThreshold": threshold}
+        ops = container_ops(loc.document, str(loc.rendered.get("kind")), c,
+                            {("startupProbe",): probe})
+        return Proposal(
+            drafter=DRAFTER,
+            reason=(f"liveness probe kills {c} before it finishes starting (after ~"
+                    f"{observed:.0f}s); added a startupProbe allowing up to {threshold * period}s"),
+            diagnosis=(
+                f"Container {c} is restarted by its liveness probe while still starting: it ran "
+                f"about {observed:.0f}s each time, never became ready, and the liveness probe "
+                f"allows only {facts.get('probe_window_seconds', 0):.0f}s. A startupProbe with "
+                f"the same check holds the liveness probe back until the application has started "
+                f"(up to {threshold * period}s), without making the liveness probe slower to "
+                "catch a hang later."),
+            edits=_edit(loc, ops),
+            changes=[{"file": loc.target.path, "field": f"{_field(c)}.startupProbe",
+                      "old": None, "new": probe}],
+            risk=("A container that truly hangs during startup is restarted later than before "
+                  f"(at most {threshold * period}s). Rollback: revert this commit."),
+            confidence=0.75,
+        )
+    if kind == "startup" and isinstance(startup, dict):
+        period = int(startup.get("periodSeconds", 10))
+        old = int(startup.get("failureThreshold", 3))
+        new = min(max(old * 2, math.ceil(2 * observed / period)), max_s // period)
+        if new <= old:
+            return diagnose(incident, (
+                f"The startupProbe of {c} already allows {old * period}s, the configured "
+                f"maximum is {max_s}s (drafting.startupProbe.maxSeconds)."))
+        ops = container_ops(loc.document, str(loc.rendered.get("kind")), c,
+                            {("startupProbe", "failureThreshold"): new})
+        return Proposal(
+            drafter=DRAFTER,
+            reason=f"startupProbe of {c} gives up after {old * period}s; raised to {new * period}s",
+            diagnosis=(f"Container {c} does not finish starting within its startupProbe budget "
+                       f"({old} × {period}s)."),
+            edits=_edit(loc, ops),
+            changes=[{"file": loc.target.path,
+                      "field": f"{_field(c)}.startupProbe.failureThreshold",
+                      "old": old, "new": new}],
+            risk="A hang at startup is detected later. Rollback: revert this commit.",
+            confidence=0.7,
+        )
+    return diagnose(incident, f"The {kind} probe of {c} fails at startup; no safe rule applies.")
+
+
+def image_revert(incident: Incident, loc: Location, history: list[TagInHistory]) -> Proposal:
+    c = incident.container
+    failing = incident.detail
+    name, bad_tag = split_image(failing)
+    if "@" in failing or not bad_tag:
+        return diagnose(incident, f"Image {failing} is pinned by digest or untagged: no tag to "
+                                  "revert to automatically.")
+    repo_image = str(get_container(loc.rendered, c).get("image") or "")
+    if repo_image and repo_image != failing:
+        return diagnose(incident, (
+            f"The repository already deploys {repo_image} instead of {failing}: waiting for "
+            "sync."), "repository already changed the image; waiting for sync")
+    ran = [split_image(i)[1] for i in incident.evidence.images_that_ran
+           if split_image(i)[0] == name]
+    candidates = [h for h in history if h.tag != bad_tag]
+    choice = next((h for h in candidates if h.tag in ran), None)
+    confirmed = choice is not None
+    if choice is None and not ran and candidates:
+        choice = candidates[0]
+    if choice is None:
+        seen = ", ".join(ran) or "none"
+        return diagnose(incident, (
+            f"Image {failing} cannot be pulled ({incident.message}). No earlier tag of {name} "
+            f"in the history of `{loc.target.path}` is known to have run (tags seen running: "
+            f"{seen}). Check the tag exists in the registry and the pull credentials."))
+    tag = choice.tag
+    if loc.images_override is not None:
+        ops = field_ops(loc.images_override_doc, ("images", loc.images_override_index, "newTag"),
+                        tag)
+        edits = [DocumentEdit(loc.images_override, ops)]
+        target_file, field = loc.images_override.path, f"images[{name}].newTag"
+    else:
+        ops = container_ops(loc.document, str(loc.rendered.get("kind")), c,
+                            {("image",): f"{name}:{tag}"})
+        edits, target_file, field = _edit(loc, ops), loc.target.path, f"{_field(c)}.image"
+    evidence = ("it is running ready pods right now" if confirmed else
+                "the cluster shows no other tag running, so this is the previous tag in git")
+    return Proposal(
+        drafter=DRAFTER,
+        reason=f"image {failing} cannot be pulled; reverted to {tag}, the last tag that ran",
+        diagnosis=(
+            f"The kubelet cannot pull {failing} ({incident.message}). Tag {tag} was set by "
+            f"commit {choice.commit[:12]} (\"{choice.summary}\", {choice.date[:10]}) and "
+            f"{evidence}. Reverting the tag restores the workload; re-release {bad_tag} once "
+            "the image is published."),
+        edits=edits,
+        changes=[{"file": target_file, "field": field, "old": bad_tag, "new": tag}],
+        risk=(f"Rolls the workload back to {tag}: changes shipped in {bad_tag} are not deployed "
+              "until it is fixed. Rollback: revert this commit."),
+        confidence=0.9 if confirmed else 0.6,
+    )
+
+
+_ERRORISH = re.compile(r"(?i)\b(error|exception|fatal|panic|failed|refused|denied)\b")
+
+
+def last_error_line(log: str) -> str:
+    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if _ERRORISH.search(ln):
+            return ln[:240]
+    return lines[-1][:240] if lines else ""
+
+
+def no_rule(incident: Incident) -> Proposal:
+    """A diagnosis from the evidence for classes without a safe manifest fix."""
+    ev = incident.evidence
+    err = last_error_line(ev.log_excerpt)
+    said = f" The log's last error: `{err}`." if err else ""
+    cls = incident.failure_class
+    if cls == "CreateContainerConfigError":
+        text = (f"The pod cannot start because {incident.detail}. Create the missing object "
+                "(or key) in the repository next to the workload, or fix the reference; "
+                "remediator does not invent configuration or secrets.")
+    elif cls == "Unschedulable":
+        mem = ev.facts.get("largest_node_memory_bytes") or 0
+        req = ((ev.container_spec.get("resources") or {}).get("requests") or {})
+        text = (f"No node can run the pod: {incident.detail}. The largest node has "
+                f"{format_memory(mem)} memory and {ev.facts.get('largest_node_cpu', 0):g} CPU "
+                "allocatable. Lower the requests to what the application needs, or add capacity "
+                "that fits; shrinking requests automatically could starve the workload.")
+        if req:
+            text += f" Current requests: {req}."
+    elif cls == "JobFailed":
+        text = (f"The Job failed ({incident.detail}) after its retries.{said} The cause is in "
+                "the application or its dependencies, not in a field remediator may change.")
+        said = ""
+    elif cls == "CrashLoopBackOff":
+        text = (f"Container {incident.container} exits repeatedly ({incident.detail}).{said} "
+                "No deterministic rule fixes an application crash; the evidence is attached.")
+        said = ""
+    else:
+        text = f"{incident.message}. No safe manifest change is known for {cls}."
+    return diagnose(incident, text + said, incident.message)

@@ -1,0 +1,126 @@
+"""Pull request title, commit message and body: what a reviewer reads to merge or close.
+
+The body ends with a hidden machine-readable record; the lifecycle finds PRs by that record
+(never by title), so a human may retitle a PR freely.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..model import JSON, Remediation
+from ..redact import redact
+
+RECORD_PREFIX = "<!-- remediator:record "
+RECORD_SUFFIX = " -->"
+_RECORD = re.compile(re.escape(RECORD_PREFIX) + r"(\{.*?\})" + re.escape(RECORD_SUFFIX), re.S)
+
+
+def branch_name(r: Remediation, prefix: str) -> str:
+    w = r.incident.workload
+    slug = re.sub(r"[^a-z0-9.-]+", "-", f"{w.namespace}-{w.name}-{r.incident.failure_class}".lower())
+    return f"{prefix}{slug.strip('-')}"
+
+
+def title(r: Remediation) -> str:
+    w = r.incident.workload
+    change = r.proposal.reason if r.proposal else r.reason
+    return f"fix({w.namespace}/{w.name}): {r.incident.failure_class} — {change}"[:200]
+
+
+def commit_message(r: Remediation) -> str:
+    lines = [title(r), "", r.proposal.diagnosis if r.proposal else r.reason, "",
+             f"Remediator-Signature: {r.incident.signature}"]
+    return "\n".join(lines)
+
+
+def record(r: Remediation, base_commit: str) -> JSON:
+    return {
+        "version": 1,
+        "signature": r.incident.signature,
+        "workload": r.incident.workload.as_json(),
+        "class": r.incident.failure_class,
+        "container": r.incident.container,
+        "detail": r.incident.detail,
+        "files": [c.path for c in r.changes],
+        "changes": r.proposal.changes if r.proposal else [],
+        "ops": [{"file": e.target.path, "document": e.target.index, "ops": e.ops}
+                for e in (r.proposal.edits if r.proposal else [])],
+        "base": base_commit,
+    }
+
+
+def parse_record(body: str) -> JSON | None:
+    m = _RECORD.search(body or "")
+    if not m:
+        return None
+    try:
+        data = json.loads(m.group(1))
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _fence(text: str, lang: str = "") -> str:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}{lang}\n{text}\n{fence}"
+
+
+def _md_escape_cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None) -> str:
+    inc, ev, prop, loc = r.incident, r.incident.evidence, r.proposal, r.location
+    out: list[str] = []
+    out.append("## Summary")
+    out.append(f"**{inc.workload}** is failing with **{inc.failure_class}**: {inc.message}.")
+    if prop:
+        out.append(f"\nProposed change: {prop.reason}.")
+    out.append("\n## Evidence")
+    for line in ev.status:
+        out.append(f"- `{_md_escape_cell(line)}`")
+    if ev.last_termination:
+        t = ev.last_termination
+        out.append(f"- Last termination: {t.reason} (exit code {t.exit_code}) at {t.finished_at}")
+    if ev.events:
+        out.append("\n| Event | Count | Message |\n|---|---|---|")
+        for e in ev.events:
+            out.append(f"| {e.reason} | {e.count} | {_md_escape_cell(e.message)} |")
+    if ev.log_excerpt:
+        excerpt, _ = redact(ev.log_excerpt)  # already redacted at detection; belt and braces
+        out.append(f"\n<details><summary>Log excerpt: {ev.log_source} (redacted)</summary>\n")
+        out.append(_fence(excerpt))
+        out.append("\n</details>")
+    out.append("\n## Diagnosis")
+    out.append(prop.diagnosis if prop else r.reason)
+    out.append("\n## The change")
+    if loc:
+        out.append(f"**Why this file:** {loc.why}\n")
+    for c in r.changes:
+        out.append(f"`{c.path}`\n")
+        out.append(_fence(c.diff.rstrip("\n"), "diff"))
+    if r.validation:
+        out.append("\n## Validation")
+        out.append("| Check | Result | Notes |\n|---|---|---|")
+        for chk in r.validation.checks:
+            result = "not run" if not chk.ran else ("✅ passed" if chk.passed else "❌ failed")
+            out.append(f"| {chk.name} | {result} | {_md_escape_cell('; '.join(chk.messages))} |")
+    if prop and prop.risk:
+        out.append("\n## Risk and rollback")
+        out.append(prop.risk)
+    out.append("\n## Provenance")
+    prov = {"drafter": prop.drafter if prop else "none", "model": "none (deterministic rules)",
+            "tokens": 0, "cost": "$0", "redactions": ev.facts.get("redactions", 0),
+            "signature": inc.signature, "base commit": base_commit, **(provenance or {})}
+    for k, v in prov.items():
+        out.append(f"- {k}: `{v}`")
+    out.append("\n<sub>Opened by remediator. Close this PR to silence this failure signature "
+               "until it changes; push to the branch and remediator stops updating it.</sub>")
+    out.append("\n" + RECORD_PREFIX + json.dumps(record(r, base_commit), sort_keys=True)
+               .replace("--", "\\u002d\\u002d") + RECORD_SUFFIX)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,108 @@
+"""The gate for a concrete change: render it, then check the object before and after.
+
+Plain manifests: the edited file must still parse, with only the target document changed.
+Kustomize: the overlay is rendered from a scratch copy of the repo with the change applied; the
+target object must change and nothing else in the render may.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import kustomize, yamlio
+from ..config import Validation as ValidationSettings
+from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
+
+ObjectChecks = Callable[[JSON | None, JSON, ValidationSettings, Path], list[CheckResult]]
+
+
+def _same_object(a: JSON, ref: ObjectRef) -> bool:
+    o = ObjectRef.of(a)
+    return (o.kind, o.name, o.group) == (ref.kind, ref.name, ref.group) and (
+        not o.namespace or not ref.namespace or o.namespace == ref.namespace
+    )
+
+
+def _plain(location: Location, changes: list[FileChange]) -> tuple[JSON | None, CheckResult]:
+    change = next((c for c in changes if c.path == location.target.path), None)
+    if change is None:
+        return None, CheckResult("render", False, [f"no change to `{location.target.path}`"])
+    try:
+        old = yamlio.load_documents(change.old_text, change.path) if change.old_text else []
+        new = yamlio.load_documents(change.new_text, change.path)
+    except yamlio.UnsafeYAML as exc:
+        return None, CheckResult("render", False, [f"edited file does not parse: {exc}"])
+    idx = location.target.index
+    if len(old) != len(new) or idx >= len(new):
+        return None, CheckResult("render", False, [f"`{change.path}`: document count changed"])
+    others = [i for i in range(len(new)) if i != idx and old[i] != new[i]]
+    if others:
+        return None, CheckResult("render", False,
+                                 [f"`{change.path}`: documents other than the target changed"])
+    after = new[idx]
+    if not isinstance(after, dict):
+        return None, CheckResult("render", False, ["target document is not a mapping"])
+    if after == old[idx]:
+        return None, CheckResult("render", False, ["the change does not alter the object"])
+    after = copy.deepcopy(after)
+    after.setdefault("metadata", {}).setdefault(
+        "namespace", (location.rendered.get("metadata") or {}).get("namespace"))
+    return after, CheckResult("render", True, ["edited file parses; only the target changed"])
+
+
+def _write(root: Path, changes: list[FileChange]) -> None:
+    real = root.resolve()
+    for c in changes:
+        target = (root / c.path).resolve()
+        if not target.is_relative_to(real):
+            raise ValueError(f"`{c.path}` is outside the repository")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(c.new_text, encoding="utf-8")
+
+
+def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
+               ref: ObjectRef) -> tuple[JSON | None, CheckResult]:
+    label = location.render_root or "."
+    with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
+        scratch = Path(tmp) / "repo"
+        shutil.copytree(repo_root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        try:
+            _write(scratch, changes)
+            before = kustomize.build(repo_root / location.render_root, label)
+            after_all = kustomize.build(scratch / location.render_root, label)
+        except (kustomize.RenderError, ValueError) as exc:
+            return None, CheckResult("render", False, [str(exc)])
+    targets = [o for o in after_all if _same_object(o, ref)]
+    if len(targets) != 1:
+        return None, CheckResult("render", False,
+                                 [f"{ref.kind} {ref.name} is not in the render after the change"])
+    others_before = [o for o in before if not _same_object(o, ref)]
+    others_after = [o for o in after_all if not _same_object(o, ref)]
+    if others_before != others_after:
+        return None, CheckResult("render", False,
+                                 [f"the change alters other objects rendered by `{label}`"])
+    old = next((o for o in before if _same_object(o, ref)), None)
+    if old == targets[0]:
+        return None, CheckResult("render", False, [
+            f"the change has no effect on the rendered {ref.kind} (overridden by another layer?)"])
+    return targets[0], CheckResult("render", True, [
+        f"`{label}` renders; only {ref.kind} {ref.name} changed"])
+
+
+def check_change(repo_root: Path, location: Location, changes: list[FileChange],
+                 ref: ObjectRef, settings: ValidationSettings,
+                 object_checks: ObjectChecks) -> Validation:
+    if location.source == "kustomize":
+        after, render = _kustomize(repo_root, location, changes, ref)
+    else:
+        after, render = _plain(location, changes)
+    checks = [render]
+    if after is not None:
+        checks = object_checks(location.rendered, after, settings, repo_root) + checks
+    checks.append(CheckResult("dry-run", False, ["no cluster reachable (offline): not run"],
+                              ran=False))
+    return Validation(checks)

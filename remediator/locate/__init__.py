@@ -1,0 +1,224 @@
+"""Locate: the one document in the GitOps repo a human would edit to fix an incident.
+
+Owner (Argo CD / Flux metadata) → source folder (Application / Kustomization) → defining
+document: a plain manifest, or for Kustomize the most environment-specific layer (an overlay
+patch that already targets the object, the overlay's own resource, a base with a single consumer,
+else a new patch file in the overlay).
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+from pathlib import Path
+
+from .. import kustomize
+from ..model import JSON, DocumentEdit, DocumentRef, Incident, Location, ObjectRef, TargetKind
+from .owner import identify, not_managed_reason
+from .repo import Doc, RepoIndex
+from .source import Source, SourceSkip, normalize_repo_url, resolve
+
+__all__ = ["LocateSkip", "Locator", "RepoIndex", "normalize_repo_url"]
+
+
+class LocateSkip(Exception):
+    """No PR can be made for this incident; the message says why (it goes in the report)."""
+
+
+def _image_name(image: str) -> str:
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    return name
+
+
+def _pod_spec(obj: JSON) -> JSON:
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec") or {})
+    if obj.get("kind") != "Pod":
+        spec = ((spec.get("template") or {}).get("spec") or {})
+    return spec
+
+
+class Locator:
+    def __init__(self, root: Path, index: RepoIndex, repo_url: str = "",
+                 label_tracking: bool = False) -> None:
+        self.root = root
+        self.index = index
+        self.repo_url = repo_url
+        self.label_tracking = label_tracking
+        self._renders: dict[str, list[tuple[JSON, Path | None]] | kustomize.RenderError] = {}
+
+    def locate(self, incident: Incident, cluster_objects: list[JSON]) -> Location:
+        ref = incident.workload
+        owner = identify(ref, incident.workload_metadata, self.label_tracking)
+        if owner is None:
+            raise LocateSkip(not_managed_reason(incident.workload_metadata))
+        try:
+            source = resolve(owner, cluster_objects, self.index, self.repo_url)
+        except SourceSkip as exc:
+            raise LocateSkip(str(exc)) from None
+        how = f"{owner.how} → {source.how}"
+        if source.path in self.index.kustomizations:
+            loc = self._in_kustomization(ref, incident, source)
+        else:
+            loc = self._in_plain(ref, source)
+        loc.owner = how
+        loc.why = f"{how}. {loc.why}"
+        return loc
+
+    # -------------------------------------------------------------------------- plain manifests
+
+    def _in_plain(self, ref: ObjectRef, source: Source) -> Location:
+        if source.path and not (self.root / source.path).is_dir():
+            raise LocateSkip(f"path `{source.path}` does not exist in the repository")
+        matches = [
+            d for d in self.index.find(ref.kind, ref.name, ref.group, under=source.path)
+            if (d.namespace or source.namespace or ref.namespace) == ref.namespace
+        ]
+        where = f"`{source.path or '.'}`"
+        if not matches:
+            raise LocateSkip(f"no {ref.kind} {ref.name} found under {where}")
+        if len(matches) > 1:
+            files = ", ".join(sorted({m.path for m in matches}))
+            raise LocateSkip(f"ambiguous: {ref.kind} {ref.name} is defined {len(matches)} times "
+                             f"under {where} ({files})")
+        doc = matches[0]
+        rendered = copy.deepcopy(doc.body)
+        rendered.setdefault("metadata", {}).setdefault("namespace", ref.namespace)
+        return Location(
+            target=DocumentRef(doc.path, doc.index),
+            kind=TargetKind.MANIFEST,
+            document=copy.deepcopy(doc.body),
+            rendered=rendered,
+            why=f"{ref.kind} {ref.name} is defined in `{doc.path}`"
+            + (f" (document {doc.index + 1})" if doc.index else "")
+            + ", a plain manifest.",
+            source="plain",
+            source_name=ref.name,
+        )
+
+    # -------------------------------------------------------------------------------- kustomize
+
+    def _render(self, directory: str) -> list[tuple[JSON, Path | None]]:
+        cached = self._renders.get(directory)
+        if cached is None:
+            try:
+                cached = kustomize.build_with_origins(self.root / directory, directory or ".")
+            except kustomize.RenderError as exc:
+                cached = exc
+            self._renders[directory] = cached
+        if isinstance(cached, kustomize.RenderError):
+            raise LocateSkip(str(cached))
+        return cached
+
+    def _in_kustomization(self, ref: ObjectRef, incident: Incident, source: Source) -> Location:
+        root_dir = source.path
+        found = [
+            (obj, origin) for obj, origin in self._render(root_dir)
+            if ObjectRef.of(obj).kind == ref.kind
+            and ObjectRef.of(obj).name == ref.name
+            and ObjectRef.of(obj).group == ref.group
+            and (ObjectRef.of(obj).namespace or source.namespace or ref.namespace) == ref.namespace
+        ]
+        if not found:
+            raise LocateSkip(f"{ref.kind} {ref.name} is not in the render of `{root_dir}`")
+        rendered, origin = found[0]
+        real_root = self.root.resolve()
+        if origin is None or not origin.is_relative_to(real_root):
+            raise LocateSkip(f"{ref.kind} {ref.name} comes from outside the repository "
+                             "(remote base or generator): nothing to patch here")
+        origin_rel = origin.relative_to(real_root).as_posix()
+        base_doc = self._origin_doc(origin_rel, ref)
+        if base_doc is None:
+            raise LocateSkip(f"cannot find {ref.kind} {ref.name} in its origin `{origin_rel}`")
+        loc = Location(
+            target=DocumentRef(base_doc.path, base_doc.index),
+            kind=TargetKind.MANIFEST,
+            document=copy.deepcopy(base_doc.body),
+            rendered=rendered,
+            why="",
+            source="kustomize",
+            render_root=root_dir,
+            source_name=base_doc.name,
+        )
+        self._images_override(loc, root_dir, base_doc, incident.container)
+
+        patch = self._existing_patch(root_dir, ref.kind, base_doc.name)
+        origin_dir = self.index.kustomization_dir_of(origin_rel) or ""
+        consumers = self.index.consumers(origin_dir)
+        if patch is not None:
+            loc.target, loc.kind = DocumentRef(patch.path, patch.index), TargetKind.PATCH
+            loc.document = copy.deepcopy(patch.body)
+            loc.why = (f"The overlay `{root_dir}` already patches {ref.kind} {base_doc.name} in "
+                       f"`{patch.path}`: the most environment-specific layer, so the change "
+                       "goes there (an edit in the base would be overridden or leak into other "
+                       "environments).")
+        elif origin_dir == root_dir:
+            loc.why = (f"{ref.kind} {base_doc.name} is defined in the overlay itself "
+                       f"(`{origin_rel}`).")
+        elif consumers == [root_dir]:
+            loc.why = (f"{ref.kind} {base_doc.name} is defined in `{origin_rel}`, a base used "
+                       f"only by `{root_dir}`, so editing it changes nothing else.")
+        else:
+            self._new_patch(loc, root_dir, ref, base_doc, consumers)
+        return loc
+
+    def _origin_doc(self, origin_rel: str, ref: ObjectRef) -> Doc | None:
+        docs = [d for d in self.index.docs if d.path == origin_rel and d.kind == ref.kind]
+        # namePrefix / nameSuffix make the live name longer than the source name
+        docs = [d for d in docs if d.name and d.name in ref.name]
+        return max(docs, key=lambda d: len(d.name)) if docs else None
+
+    def _existing_patch(self, root_dir: str, kind: str, name: str) -> Doc | None:
+        for path, target in self.index.patch_files(root_dir):
+            for doc in self.index.docs:
+                if doc.path != path or doc.kind != kind:
+                    continue
+                if doc.name == name or (
+                    isinstance(target, dict) and target.get("name") == name
+                    and target.get("kind", kind) == kind
+                ):
+                    return doc
+        return None
+
+    def _new_patch(self, loc: Location, root_dir: str, ref: ObjectRef, base_doc: Doc,
+                   consumers: list[str]) -> None:
+        kfile = str(self.index.kustomizations[root_dir]["_file"])
+        name = f"{base_doc.name}-remediator-patch.yaml"
+        path = posixpath.join(root_dir, name) if root_dir else name
+        if (self.root / path).exists():
+            raise LocateSkip(f"`{path}` exists but is not a patch of this kustomization")
+        loc.target, loc.kind = DocumentRef(path, 0), TargetKind.NEW_PATCH
+        loc.document = {
+            "apiVersion": base_doc.body.get("apiVersion"),
+            "kind": ref.kind,
+            "metadata": {"name": base_doc.name},
+        }
+        patches = self.index.kustomizations[root_dir].get("patches")
+        entry = {"path": name}
+        ops = [{"op": "add", "path": "/patches/-", "value": entry}] if isinstance(
+            patches, list) else [{"op": "add", "path": "/patches", "value": [entry]}]
+        loc.prerequisites = [DocumentEdit(DocumentRef(kfile, 0), ops)]
+        others = ", ".join(f"`{c}`" for c in consumers if c != root_dir) or "other overlays"
+        loc.why = (f"{ref.kind} {base_doc.name} comes from the base `{base_doc.path}`, which is "
+                   f"shared with {others}; a new patch in the overlay `{root_dir}` changes only "
+                   "this environment.")
+
+    def _images_override(self, loc: Location, root_dir: str, base_doc: Doc,
+                         container: str) -> None:
+        base_image = ""
+        for c in _pod_spec(base_doc.body).get("containers") or []:
+            if isinstance(c, dict) and c.get("name") == container:
+                base_image = str(c.get("image") or "")
+        if not base_image:
+            return
+        k = self.index.kustomizations[root_dir]
+        for i, entry in enumerate(k.get("images") or []):
+            if isinstance(entry, dict) and entry.get("name") == _image_name(base_image):
+                loc.images_override = DocumentRef(str(k["_file"]), 0)
+                loc.images_override_index = i
+                loc.images_override_doc = {kk: vv for kk, vv in k.items() if kk != "_file"}
+                return

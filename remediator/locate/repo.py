@@ -1,0 +1,144 @@
+"""An index of the GitOps repository: its Kubernetes documents and its kustomization graph."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .. import yamlio
+from ..kustomize import KUSTOMIZATION_FILES
+from ..model import JSON
+
+
+@dataclass
+class Doc:
+    path: str  # repo-relative
+    index: int
+    body: JSON
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        return str((self.body.get("metadata") or {}).get("name", ""))
+
+    @property
+    def namespace(self) -> str:
+        return str((self.body.get("metadata") or {}).get("namespace") or "")
+
+    @property
+    def group(self) -> str:
+        return str(self.body.get("apiVersion", "")).rpartition("/")[0]
+
+
+@dataclass
+class RepoIndex:
+    root: Path
+    docs: list[Doc] = field(default_factory=list)
+    #: kustomization folder (repo-relative, "" for the root) → its parsed kustomization
+    kustomizations: dict[str, JSON] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def scan(cls, root: Path) -> RepoIndex:
+        files = yamlio.scan_repo(root)
+        index = cls(root=root, warnings=list(files.warnings))
+        for f in files.files:
+            base = posixpath.basename(f.path)
+            if base in KUSTOMIZATION_FILES:
+                body = f.documents[0] if f.documents else None
+                if isinstance(body, dict):
+                    index.kustomizations[posixpath.dirname(f.path)] = {**body, "_file": f.path}
+                continue
+            for i, body in enumerate(f.documents):
+                if isinstance(body, dict) and body.get("kind") and body.get("apiVersion"):
+                    index.docs.append(Doc(f.path, i, body))
+        return index
+
+    def find(self, kind: str, name: str, group: str | None = None, under: str = "") -> list[Doc]:
+        prefix = under.rstrip("/") + "/" if under else ""
+        return [
+            d
+            for d in self.docs
+            if d.kind == kind
+            and d.name == name
+            and (group is None or d.group == group)
+            and d.path.startswith(prefix)
+        ]
+
+    def doc_at(self, path: str, index: int) -> Doc | None:
+        for d in self.docs:
+            if d.path == path and d.index == index:
+                return d
+        return None
+
+    # ------------------------------------------------------------------ kustomization graph
+
+    def kustomization_refs(self, directory: str) -> list[str]:
+        """Folders this kustomization pulls in (resources and components that are folders)."""
+        k = self.kustomizations.get(directory) or {}
+        out = []
+        for entry in list(k.get("resources") or []) + list(k.get("components") or []) + list(
+            k.get("bases") or []
+        ):
+            if not isinstance(entry, str) or "://" in entry or entry.startswith("git@"):
+                continue
+            target = posixpath.normpath(posixpath.join(directory, entry))
+            if target in self.kustomizations:
+                out.append(target)
+        return out
+
+    @cached_property
+    def _closure(self) -> dict[str, set[str]]:
+        closure: dict[str, set[str]] = {}
+
+        def visit(d: str, stack: frozenset[str]) -> set[str]:
+            if d in closure:
+                return closure[d]
+            seen = {d}
+            for ref in self.kustomization_refs(d):
+                if ref not in stack:
+                    seen |= visit(ref, stack | {ref})
+            closure[d] = seen
+            return seen
+
+        for d in self.kustomizations:
+            visit(d, frozenset({d}))
+        return closure
+
+    def roots(self) -> list[str]:
+        """Kustomizations nobody else includes: what Argo CD / Flux point at."""
+        included = {r for d in self.kustomizations for r in self.kustomization_refs(d)}
+        return sorted(d for d in self.kustomizations if d not in included)
+
+    def consumers(self, directory: str) -> list[str]:
+        """Root kustomizations whose render includes ``directory``."""
+        return [r for r in self.roots() if directory in self._closure.get(r, set())]
+
+    def kustomization_dir_of(self, path: str) -> str | None:
+        """The nearest folder at or above a file that holds a kustomization."""
+        d = posixpath.dirname(path)
+        while True:
+            if d in self.kustomizations:
+                return d
+            if not d:
+                return None
+            d = posixpath.dirname(d)
+
+    def patch_files(self, directory: str) -> list[tuple[str, JSON | None]]:
+        """Strategic-merge patch files of a kustomization: (repo path, target selector)."""
+        k = self.kustomizations.get(directory) or {}
+        out: list[tuple[str, Any]] = []
+        for p in k.get("patches") or []:
+            if isinstance(p, dict) and isinstance(p.get("path"), str):
+                out.append((posixpath.normpath(posixpath.join(directory, p["path"])),
+                            p.get("target")))
+        for p in k.get("patchesStrategicMerge") or []:
+            if isinstance(p, str):
+                out.append((posixpath.normpath(posixpath.join(directory, p)), None))
+        return out

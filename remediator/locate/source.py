@@ -1,0 +1,118 @@
+"""From a GitOps owner to the folder of the repo it deploys (Argo CD Application, Flux Kustomization).
+
+The owner objects are read from the cluster when present there, else from the repo itself.
+Only the configured repository is ever patched: a source in another repository is a skip.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..model import JSON
+from .owner import Owner
+from .repo import RepoIndex
+
+
+@dataclass
+class Source:
+    path: str  # repo-relative folder ("" for the root)
+    namespace: str  # namespace applied to objects without one (destination / targetNamespace)
+    how: str  # explanation for the PR
+
+
+class SourceSkip(Exception):
+    """The source cannot be patched by us; the message is the reason."""
+
+
+def normalize_repo_url(url: str) -> str:
+    """Compare Git URLs the way a human would: scheme, user, `.git` and case do not matter."""
+    u = url.strip()
+    m = re.match(r"^[\w.-]+@([\w.-]+):(.+)$", u)  # scp-like: git@github.com:acme/repo.git
+    if m:
+        u = f"{m.group(1)}/{m.group(2)}"
+    u = re.sub(r"^[a-z+]+://", "", u, flags=re.I)
+    u = re.sub(r"^[^@/]+@", "", u)  # credentials or ssh user
+    u = u.rstrip("/")
+    if u.endswith(".git"):
+        u = u[:-4]
+    host, _, path = u.partition("/")
+    return f"{host.lower()}/{path}"
+
+
+def _find(objects: list[JSON], index: RepoIndex, group_suffix: str, kind: str, name: str,
+          namespace: str) -> tuple[JSON | None, str]:
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        if (obj.get("kind") == kind and str(obj.get("apiVersion", "")).startswith(group_suffix)
+                and meta.get("name") == name and meta.get("namespace", namespace) == namespace):
+            return obj, "cluster"
+    for doc in index.docs:
+        if doc.kind == kind and doc.group.startswith(group_suffix) and doc.name == name and (
+            doc.namespace in ("", namespace)
+        ):
+            return doc.body, f"repo file {doc.path}"
+    return None, ""
+
+
+def _check_repo(url: str, repo_url: str, what: str) -> None:
+    if repo_url and url and normalize_repo_url(url) != normalize_repo_url(repo_url):
+        raise SourceSkip(f"{what} deploys from another repository ({url}), not {repo_url}")
+
+
+def _clean(path: str) -> str:
+    """`./apps/x/` → `apps/x`; `.` → `` (the repo root)."""
+    p = path.strip()
+    while p.startswith("./"):
+        p = p[2:]
+    p = p.strip("/")
+    return "" if p == "." else p
+
+
+def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) -> Source:
+    if owner.tool == "argocd":
+        app, where = _find(objects, index, "argoproj.io", "Application", owner.name,
+                           owner.namespace)
+        if app is None:
+            raise SourceSkip(f"Argo CD Application {owner.namespace}/{owner.name} not found in "
+                             "the cluster snapshot or the repository")
+        spec = app.get("spec") or {}
+        sources = [spec["source"]] if isinstance(spec.get("source"), dict) else [
+            s for s in spec.get("sources") or [] if isinstance(s, dict)
+        ]
+        dest_ns = str((spec.get("destination") or {}).get("namespace") or "")
+        what = f"Argo CD Application {owner.name}"
+        candidates = [s for s in sources if "path" in s and "chart" not in s]
+        if not candidates:
+            raise SourceSkip(f"{what} deploys a Helm chart: Helm values are not located yet")
+        for s in candidates:
+            if not repo_url or normalize_repo_url(str(s.get("repoURL", ""))) == \
+                    normalize_repo_url(repo_url):
+                if "helm" in s:
+                    raise SourceSkip(f"{what} renders {s['path']} with Helm: Helm values are not "
+                                     "located yet")
+                return Source(_clean(str(s["path"])), dest_ns,
+                              f"{what} (from {where}) deploys path `{s['path']}`")
+        _check_repo(str(candidates[0].get("repoURL", "")), repo_url, what)
+        raise SourceSkip(f"{what}: no source in this repository")
+    if owner.tool == "flux-kustomization":
+        ks, where = _find(objects, index, "kustomize.toolkit.fluxcd.io", "Kustomization",
+                          owner.name, owner.namespace)
+        if ks is None:
+            raise SourceSkip(f"Flux Kustomization {owner.namespace}/{owner.name} not found in the "
+                             "cluster snapshot or the repository")
+        spec = ks.get("spec") or {}
+        ref = spec.get("sourceRef") or {}
+        what = f"Flux Kustomization {owner.name}"
+        if ref.get("kind", "GitRepository") == "GitRepository":
+            git, _ = _find(objects, index, "source.toolkit.fluxcd.io", "GitRepository",
+                           str(ref.get("name", "")), str(ref.get("namespace") or owner.namespace))
+            if git is not None:
+                _check_repo(str((git.get("spec") or {}).get("url", "")), repo_url, what)
+        else:
+            raise SourceSkip(f"{what} deploys from a {ref.get('kind')}: only Git sources are "
+                             "patched")
+        path = str(spec.get("path") or "")
+        return Source(_clean(path), str(spec.get("targetNamespace") or ""),
+                      f"{what} (from {where}) deploys path `{path or './'}`")
+    raise SourceSkip(f"{owner.how}: Helm values are not located yet")

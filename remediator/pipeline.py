@@ -1,0 +1,119 @@
+"""The flow, composed: cluster state → detect → locate → draft → edit → gate, then forge.
+
+`plan` never writes anything: edits are computed in memory and validated from scratch copies.
+`submit` is the only place that writes, and only to the forge's own clone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import edit, gate
+from .config import Config
+from .detect import detect
+from .draft import draft
+from .forge import LocalForge, branch_name, commit_message, render_body, title
+from .locate import LocateSkip, Locator, RepoIndex
+from .model import ClusterState, Decision, Incident, PullRequest, Remediation
+
+
+@dataclass
+class Plan:
+    remediations: list[Remediation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "remediations": [r.as_json() for r in self.remediations],
+            "warnings": list(self.warnings),
+        }
+
+
+def _skip(incident: Incident, reason: str) -> Remediation:
+    return Remediation(incident, Decision.SKIP, reason)
+
+
+def plan(state: ClusterState, repo_root: Path, config: Config) -> Plan:
+    index = RepoIndex.scan(repo_root)
+    result = Plan(warnings=[*state.warnings, *index.warnings])
+    locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking)
+    gitops_objects = state.gitops_objects()
+    for incident in detect(state):
+        ns = incident.workload.namespace
+        if not config.scope.namespace_in_scope(ns) or not config.scope.class_in_scope(
+            incident.failure_class
+        ):
+            continue  # out of scope: not ours to report
+        if ns in config.scope.protected_namespaces:
+            result.remediations.append(
+                _skip(incident, f"namespace {ns} is protected: never patched"))
+            continue
+        result.remediations.append(
+            remediate(incident, locator, gitops_objects, repo_root, config))
+    return result
+
+
+def remediate(incident: Incident, locator: Locator, gitops_objects: list[dict[str, object]],
+              repo_root: Path, config: Config) -> Remediation:
+    try:
+        location = locator.locate(incident, gitops_objects)  # type: ignore[arg-type]
+    except LocateSkip as exc:
+        return _skip(incident, str(exc))
+    proposal = draft(incident, location, config.drafting, repo_root)
+    r = Remediation(incident, Decision.DIAGNOSE, proposal.reason, location, proposal)
+    if not proposal.has_edits:
+        return r
+    try:
+        r.changes = edit.apply_edits(repo_root, proposal.edits)
+    except edit.EditError as exc:
+        r.reason = f"the drafted change could not be applied: {exc}"
+        return r
+    r.validation = gate.check_change(repo_root, location, r.changes, incident.workload,
+                                     config.validation)
+    if r.validation.passed:
+        r.decision = Decision.PROPOSE
+    else:
+        failed = [f"{c.name}: {'; '.join(c.messages)}" for c in r.validation.checks
+                  if c.ran and not c.passed]
+        r.reason = f"{proposal.reason}; not proposed, validation failed ({' | '.join(failed)})"
+    return r
+
+
+@dataclass
+class Submission:
+    remediation: Remediation
+    pull: PullRequest | None
+    outcome: str  # "opened" | "exists" | "silenced" | "limit" | "error: ..."
+
+
+def submit(plan_result: Plan, forge: LocalForge, config: Config) -> list[Submission]:
+    """Open one PR per proposed remediation, never a duplicate for the same signature."""
+    out: list[Submission] = []
+    prs = config.pull_requests
+    open_count = sum(1 for p in forge.pulls() if p.state == "open")
+    for r in plan_result.remediations:
+        if r.decision != Decision.PROPOSE:
+            continue
+        existing = forge.find_by_signature(r.incident.signature)
+        if existing is not None and existing.state == "open":
+            out.append(Submission(r, existing, "exists"))
+            continue
+        if existing is not None and existing.state == "closed":
+            out.append(Submission(r, existing, "silenced"))  # closed unmerged: stay quiet
+            continue
+        if open_count >= prs.max_open:
+            out.append(Submission(r, None, f"limit: {prs.max_open} open PRs (maxOpen)"))
+            continue
+        branch = branch_name(r, prs.branch_prefix)
+        base = forge.base_commit()
+        forge.start_branch(branch)
+        edit.write_changes(forge.clone_dir, r.changes)
+        sha = forge.commit_and_push(branch, commit_message(r), [c.path for c in r.changes])
+        body = render_body(r, base)
+        labels = [*prs.labels, f"remediator:{r.incident.failure_class}"]
+        pr = forge.open_pull(title(r), body, branch, labels, r.incident.signature, sha,
+                             draft=prs.draft)
+        open_count += 1
+        out.append(Submission(r, pr, "opened"))
+    return out
