@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import git
+import jsonpatch
+import pytest
+
+from remediator.config import Drafting, MemoryRule
+from remediator.draft import draft
+from remediator.draft.allowlist import check_allowed
+from remediator.draft.rules import format_memory
+from remediator.model import (
+    DocumentEdit,
+    DocumentRef,
+    Evidence,
+    Incident,
+    Location,
+    ObjectRef,
+    Proposal,
+    TargetKind,
+)
+
+LIVENESS = {"httpGet": {"path": "/health", "port": 8080}, "initialDelaySeconds": 10,
+            "periodSeconds": 10, "failureThreshold": 3}
+
+
+def workload(memory: str = "128Mi", image: str = "ghcr.io/acme/cart:2.0.0") -> dict:
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "cart", "namespace": "shop"},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "sidecar", "image": "ghcr.io/acme/proxy:1.0"},
+                {"name": "cart", "image": image, "livenessProbe": LIVENESS,
+                 "resources": {"requests": {"memory": "96Mi"}, "limits": {"memory": memory}}},
+            ]}}}}
+
+
+def location(doc: dict, kind: TargetKind = TargetKind.MANIFEST, path: str = "apps/cart/d.yaml",
+             rendered: dict | None = None) -> Location:
+    return Location(DocumentRef(path, 0), kind, copy.deepcopy(doc),
+                    copy.deepcopy(rendered or doc), "why", "plain")
+
+
+def incident(cls: str, detail: str, spec: dict, **facts) -> Incident:
+    ev = Evidence(container_spec=spec, restarts=7, facts=facts)
+    return Incident("c", ObjectRef("apps/v1", "Deployment", "shop", "cart"), cls, "cart", detail,
+                    ["cart-1"], "msg", ev)
+
+
+def apply(doc: dict, proposal: Proposal) -> dict:
+    [edit] = [e for e in proposal.edits if not e.create]
+    return jsonpatch.apply_patch(doc, edit.ops)
+
+
+@pytest.mark.parametrize(("n", "text"), [(192 * 2**20, "192Mi"), (3 * 2**30, "3Gi"),
+                                         (1536 * 2**20, "1536Mi"), (100.5 * 2**20, "101Mi")])
+def test_format_memory(n: float, text: str):
+    assert format_memory(n) == text
+
+
+def test_oom_raises_limit_from_the_observed_value(tmp_path: Path):
+    doc = workload()
+    spec = doc["spec"]["template"]["spec"]["containers"][1]
+    p = draft(incident("OOMKilled", "memory limit 128Mi", spec), location(doc), Drafting(),
+              tmp_path)
+    after = apply(doc, p)
+    assert after["spec"]["template"]["spec"]["containers"][1]["resources"]["limits"] == {
+        "memory": "192Mi"}
+    assert after["spec"]["template"]["spec"]["containers"][0] == doc["spec"]["template"]["spec"][
+        "containers"][0]
+    assert p.changes == [{"file": "apps/cart/d.yaml",
+                          "field": "containers[cart].resources.limits.memory",
+                          "old": "128Mi", "new": "192Mi"}]
+    # the old value is tested, so a replay on a file that moved on fails instead of clobbering
+    assert p.edits[0].ops[0] == {"op": "test", "value": "128Mi", "path":
+                                 "/spec/template/spec/containers/1/resources/limits/memory"}
+
+
+def test_oom_respects_the_cap(tmp_path: Path):
+    doc = workload("3Gi")
+    spec = doc["spec"]["template"]["spec"]["containers"][1]
+    settings = Drafting(memory=MemoryRule(factor=2, cap="4Gi"))
+    p = draft(incident("OOMKilled", "memory limit 3Gi", spec), location(doc), settings, tmp_path)
+    assert apply(doc, p)["spec"]["template"]["spec"]["containers"][1]["resources"]["limits"][
+        "memory"] == "4Gi"
+    doc = workload("4Gi")
+    spec = doc["spec"]["template"]["spec"]["containers"][1]
+    p = draft(incident("OOMKilled", "memory limit 4Gi", spec), location(doc), settings, tmp_path)
+    assert not p.has_edits and "cap" in p.reason
+
+
+def test_oom_when_repo_already_raised_is_a_diagnosis(tmp_path: Path):
+    live = workload("128Mi")["spec"]["template"]["spec"]["containers"][1]
+    p = draft(incident("OOMKilled", "memory limit 128Mi", live), location(workload("256Mi")),
+              Drafting(), tmp_path)
+    assert not p.has_edits
+    assert "waiting for sync" in p.reason
+
+
+def test_oom_into_an_overlay_patch_that_lacks_the_container(tmp_path: Path):
+    patch = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "cart"},
+             "spec": {"replicas": 4}}
+    live = workload()["spec"]["template"]["spec"]["containers"][1]
+    loc = location(patch, TargetKind.PATCH, rendered=workload())
+    p = draft(incident("OOMKilled", "memory limit 128Mi", live), loc, Drafting(), tmp_path)
+    assert apply(patch, p)["spec"] == {"replicas": 4, "template": {"spec": {"containers": [
+        {"name": "cart", "resources": {"limits": {"memory": "192Mi"}}}]}}}
+
+
+def test_probe_failure_at_startup_adds_a_startup_probe(tmp_path: Path):
+    doc = workload()
+    spec = doc["spec"]["template"]["spec"]["containers"][1]
+    inc = incident("ProbeFailure", "liveness", spec, probe="liveness", at_startup=True,
+                   run_seconds=35.0, probe_window_seconds=40.0)
+    p = draft(inc, location(doc), Drafting(), tmp_path)
+    c = apply(doc, p)["spec"]["template"]["spec"]["containers"][1]
+    assert c["startupProbe"] == {"httpGet": {"path": "/health", "port": 8080},
+                                 "periodSeconds": 10, "failureThreshold": 12}
+    assert c["livenessProbe"] == LIVENESS  # liveness itself is untouched
+
+
+def test_probe_failure_after_startup_is_only_diagnosed(tmp_path: Path):
+    doc = workload()
+    spec = doc["spec"]["template"]["spec"]["containers"][1]
+    inc = incident("ProbeFailure", "liveness", spec, probe="liveness", at_startup=False)
+    assert not draft(inc, location(doc), Drafting(), tmp_path).has_edits
+
+
+def _history_repo(root: Path, tags: list[str]) -> None:
+    repo = git.Repo.init(root, initial_branch="main")
+    actor = git.Actor("t", "t@example.invalid")
+    (root / "apps/cart").mkdir(parents=True)
+    for tag in tags:
+        (root / "apps/cart/d.yaml").write_text(
+            f"kind: Deployment\nspec:\n  image: ghcr.io/acme/cart:{tag}\n")
+        repo.index.add(["apps/cart/d.yaml"])
+        repo.index.commit(f"cart {tag}", author=actor, committer=actor)
+
+
+def test_image_revert_picks_the_last_tag_that_ran(tmp_path: Path):
+    _history_repo(tmp_path, ["1.9.0", "2.0.0-broken-build", "1.9.1", "2.0.0"])
+    doc = workload(image="ghcr.io/acme/cart:2.0.0")
+    spec = doc["spec"]["template"]["spec"]["containers"][1]
+    inc = incident("ImagePullBackOff", "ghcr.io/acme/cart:2.0.0", spec)
+    inc.evidence.images_that_ran = ["ghcr.io/acme/cart:1.9.1", "ghcr.io/acme/cart:1.9.0"]
+    p = draft(inc, location(doc), Drafting(), tmp_path)
+    c = apply(doc, p)["spec"]["template"]["spec"]["containers"][1]
+    assert c["image"] == "ghcr.io/acme/cart:1.9.1"
+    assert "cart 1.9.1" in p.diagnosis
+
+
+def test_image_revert_without_evidence_of_a_good_tag_is_a_diagnosis(tmp_path: Path):
+    _history_repo(tmp_path, ["1.9.0", "2.0.0"])
+    doc = workload(image="ghcr.io/acme/cart:2.0.0")
+    spec = doc["spec"]["template"]["spec"]["containers"][1]
+    inc = incident("ImagePullBackOff", "ghcr.io/acme/cart:2.0.0", spec)
+    inc.evidence.images_that_ran = ["ghcr.io/acme/cart:0.1.0"]  # ran, but never in this file
+    assert not draft(inc, location(doc), Drafting(), tmp_path).has_edits
+
+
+def test_allow_list_refuses_fields_outside_the_class_and_other_files():
+    doc = workload()
+    loc = location(doc)
+    sneaky = Proposal("llm", "r", "d", [DocumentEdit(loc.target, [
+        {"op": "add", "path": "/spec/template/spec/containers/1/securityContext",
+         "value": {"privileged": True}}])])
+    assert "securityContext/privileged" in check_allowed("OOMKilled", loc, sneaky)
+    elsewhere = Proposal("llm", "r", "d", [DocumentEdit(DocumentRef("apps/other.yaml"), [
+        {"op": "replace", "path": "/spec/template/spec/containers/1/resources/limits/memory",
+         "value": "1Gi"}])])
+    assert "not a located file" in check_allowed("OOMKilled", loc, elsewhere)
+    image_in_oom = Proposal("llm", "r", "d", [DocumentEdit(loc.target, [
+        {"op": "replace", "path": "/spec/template/spec/containers/1/image", "value": "evil:1"}])])
+    assert "not allowed for OOMKilled" in check_allowed("OOMKilled", loc, image_in_oom)
