@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+import pytest
+
+from remediator.forge import ForgeError, LocalForge, parse_record, render_body, title
+from remediator.model import (
+    CheckResult,
+    Decision,
+    DocumentEdit,
+    DocumentRef,
+    EventSummary,
+    Evidence,
+    FileChange,
+    Incident,
+    ObjectRef,
+    Proposal,
+    Remediation,
+    Validation,
+)
+
+
+def make_origin(tmp_path: Path) -> Path:
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "app.yaml").write_text("memory: 128Mi\n")
+    repo = git.Repo.init(seed, initial_branch="main")
+    actor = git.Actor("t", "t@example.invalid")
+    repo.index.add(["app.yaml"])
+    repo.index.commit("init", author=actor, committer=actor)
+    origin = tmp_path / "origin.git"
+    git.Repo.clone_from(seed, origin, bare=True)
+    return origin
+
+
+def remediation() -> Remediation:
+    ev = Evidence(status=["cart-1: CrashLoopBackOff"], restarts=5,
+                  events=[EventSummary("BackOff", "Back-off restarting | pipe", 12, "Pod shop/x")],
+                  log_excerpt="java.lang.OutOfMemoryError\n```\npassword=[REDACTED]",
+                  log_source="shop/cart-1/cart (previous)", facts={"redactions": 1})
+    inc = Incident("prod", ObjectRef("apps/v1", "Deployment", "shop", "cart"), "OOMKilled",
+                   "cart", "memory limit 128Mi -- odd", ["cart-1"], "OOMKilled", ev)
+    prop = Proposal("rules", "memory limit 128Mi exceeded; raised to 192Mi", "Diagnosis text.",
+                    [DocumentEdit(DocumentRef("app.yaml"), [
+                        {"op": "replace", "path": "/memory", "value": "192Mi"}])],
+                    [{"file": "app.yaml", "field": "memory", "old": "128Mi", "new": "192Mi"}],
+                    risk="Low.")
+    change = FileChange("app.yaml", "memory: 128Mi\n", "memory: 192Mi\n",
+                        "--- a/app.yaml\n+++ b/app.yaml\n@@ -1 +1 @@\n-memory: 128Mi\n"
+                        "+memory: 192Mi\n")
+    return Remediation(inc, Decision.PROPOSE, prop.reason, None, prop, [change],
+                       Validation([CheckResult("policy", True), CheckResult("schema", True)]))
+
+
+def test_body_has_the_sections_and_a_parseable_hidden_record():
+    r = remediation()
+    body = render_body(r, "abc123")
+    for section in ("## Summary", "## Evidence", "## Diagnosis", "## The change", "## Validation",
+                    "## Risk and rollback", "## Provenance"):
+        assert section in body
+    record = parse_record(body)
+    assert record is not None
+    assert record["signature"] == r.incident.signature
+    assert record["detail"] == "memory limit 128Mi -- odd"  # "--" cannot end the HTML comment
+    assert record["base"] == "abc123"
+    assert record["ops"][0]["ops"][0]["value"] == "192Mi"
+    assert body.count("-->") == 1
+    assert "Back-off restarting \\| pipe" in body  # table cells stay one cell
+    assert "````" in body  # a fence inside the log excerpt does not close the block
+    assert title(r) == ("fix(shop/cart): OOMKilled — memory limit 128Mi exceeded; "
+                        "raised to 192Mi")
+
+
+def test_local_forge_pushes_a_branch_and_records_the_pull(tmp_path: Path):
+    origin = make_origin(tmp_path)
+    forge = LocalForge(str(origin), tmp_path / "state")
+    clone = forge.checkout()
+    forge.start_branch("remediator/shop-cart-oomkilled")
+    (clone / "app.yaml").write_text("memory: 192Mi\n")
+    sha = forge.commit_and_push("remediator/shop-cart-oomkilled", "fix: raise", ["app.yaml"])
+    r = remediation()
+    pr = forge.open_pull("t", render_body(r, "base"), "remediator/shop-cart-oomkilled",
+                         ["remediator"], r.incident.signature, sha)
+    assert pr.number == 1
+    bare = git.Repo(origin)
+    assert bare.commit("remediator/shop-cart-oomkilled").hexsha == sha
+    assert bare.git.show("remediator/shop-cart-oomkilled:app.yaml") == "memory: 192Mi"
+    assert bare.git.show("main:app.yaml") == "memory: 128Mi"
+    assert bare.commit(sha).author.name == "remediator[bot]"
+    # a restart loses nothing: a new forge object finds the PR by its hidden record
+    again = LocalForge(str(origin), tmp_path / "state")
+    found = again.find_by_signature(r.incident.signature)
+    assert found is not None and found.number == 1
+    assert again.find_by_signature("other") is None
+    assert (tmp_path / "state" / "pulls" / "0001.md").read_text().startswith("# t\n")
+
+
+def test_unreachable_remote_is_a_one_line_error(tmp_path: Path):
+    forge = LocalForge(str(tmp_path / "nope.git"), tmp_path / "state")
+    with pytest.raises(ForgeError) as err:
+        forge.checkout()
+    assert "\n" not in str(err.value)
+    assert "cannot check out main" in str(err.value)
