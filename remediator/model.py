@@ -238,6 +238,7 @@ class Proposal:
     changes: list[JSON] = field(default_factory=list)
     risk: str = ""
     confidence: float = 1.0
+    title: str = ""  # the change in a few words, for PR titles ("raise cart memory limit to 192Mi")
 
     @property
     def has_edits(self) -> bool:

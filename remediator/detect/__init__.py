@@ -230,8 +230,12 @@ def _message(f: PodFinding, g: _Group, n_pods: int) -> str:
         return f"container {f.container} crash-looping, last {f.detail} ({g.restarts} restarts)"
     if f.failure_class == "Unschedulable":
         return f"{pods} cannot be scheduled: {f.detail}"
+    if f.failure_class == "ImagePullBackOff":
+        return f"image {f.detail} cannot be pulled ({f.facts.get('waiting_reason')}, {pods})"
+    if f.failure_class == "JobFailed":
+        return f"{f.message}, {pods} failed"
     if f.container:
-        return f"container {f.container}: {f.message} ({pods})"
+        return f"container {f.container} cannot start: {f.message} ({pods})"
     return f"{f.message} ({pods})"
 
 

@@ -99,6 +99,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
         edits=_edit(loc, ops),
         changes=[{"file": loc.target.path, "field": f"{_field(c)}.resources.limits.memory",
                   "old": str(observed_raw), "new": new_value}],
+        title=f"raise {c} memory limit to {new_value}",
         risk=(f"More memory is reserved for each pod only if requests change (they do not here "
               f"unless noted); the node must have {new_value} free for the container to use it. "
               "Rollback: revert this commit."),
@@ -148,6 +149,7 @@ def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Prop
             edits=_edit(loc, ops),
             changes=[{"file": loc.target.path, "field": f"{_field(c)}.startupProbe",
                       "old": None, "new": probe}],
+            title=f"add a startupProbe to {c} ({threshold * period}s to start)",
             risk=("A container that truly hangs during startup is restarted later than before "
                   f"(at most {threshold * period}s). Rollback: revert this commit."),
             confidence=0.75,
@@ -171,6 +173,7 @@ def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Prop
             changes=[{"file": loc.target.path,
                       "field": f"{_field(c)}.startupProbe.failureThreshold",
                       "old": old, "new": new}],
+            title=f"give {c} {new * period}s to start",
             risk="A hang at startup is detected later. Rollback: revert this commit.",
             confidence=0.7,
         )
@@ -199,7 +202,7 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
     if choice is None:
         seen = ", ".join(ran) or "none"
         return diagnose(incident, (
-            f"Image {failing} cannot be pulled ({incident.message}). No earlier tag of {name} "
+            f"Image {failing} cannot be pulled. No earlier tag of {name} "
             f"in the history of `{loc.target.path}` is known to have run (tags seen running: "
             f"{seen}). Check the tag exists in the registry and the pull credentials."))
     tag = choice.tag
@@ -212,18 +215,23 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         ops = container_ops(loc.document, str(loc.rendered.get("kind")), c,
                             {("image",): f"{name}:{tag}"})
         edits, target_file, field = _edit(loc, ops), loc.target.path, f"{_field(c)}.image"
+    pull_error = next((e.message for e in incident.evidence.events
+                       if e.message.startswith("Failed to pull image")), "")
     evidence = ("it is running ready pods right now" if confirmed else
                 "the cluster shows no other tag running, so this is the previous tag in git")
     return Proposal(
         drafter=DRAFTER,
         reason=f"image {failing} cannot be pulled; reverted to {tag}, the last tag that ran",
         diagnosis=(
-            f"The kubelet cannot pull {failing} ({incident.message}). Tag {tag} was set by "
+            f"The kubelet cannot pull {failing}"
+            + (f" (`{pull_error[:300]}`)" if pull_error else "")
+            + f". Tag {tag} was set by "
             f"commit {choice.commit[:12]} (\"{choice.summary}\", {choice.date[:10]}) and "
             f"{evidence}. Reverting the tag restores the workload; re-release {bad_tag} once "
             "the image is published."),
         edits=edits,
         changes=[{"file": target_file, "field": field, "old": bad_tag, "new": tag}],
+        title=f"revert {c} image to {tag}",
         risk=(f"Rolls the workload back to {tag}: changes shipped in {bad_tag} are not deployed "
               "until it is fixed. Rollback: revert this commit."),
         confidence=0.9 if confirmed else 0.6,

@@ -26,7 +26,7 @@ def branch_name(r: Remediation, prefix: str) -> str:
 
 def title(r: Remediation) -> str:
     w = r.incident.workload
-    change = r.proposal.reason if r.proposal else r.reason
+    change = (r.proposal.title or r.proposal.reason) if r.proposal else r.reason
     return f"fix({w.namespace}/{w.name}): {r.incident.failure_class} — {change}"[:200]
 
 
