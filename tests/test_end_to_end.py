@@ -120,7 +120,7 @@ def test_demo_opens_prs_once_and_leaves_the_bundle_alone(tmp_path: Path):
         assert changed  # the branch carries the fix and nothing else from main is lost
     cart = next(r for r in records if "cart" in r["branch"])
     diff = origin.git.diff("main", cart["branch"]).splitlines()
-    assert [ln.strip() for ln in diff if ln.startswith(("+ ", "- "))] == [
+    assert [" ".join(ln.split()) for ln in diff if ln.startswith(("+ ", "- "))] == [
         "- memory: 128Mi", "+ memory: 192Mi"]
     assert "memory: 192Mi" in origin.git.show(f"{cart['branch']}:apps/cart/deployment.yaml")
     # Running again opens nothing new: one PR per signature.

@@ -29,8 +29,9 @@ def summarize_events(events: Iterable[JSON]) -> list[EventSummary]:
         message, _ = redact(str(ev.get("message") or ev.get("note") or ""))
         inv = ev.get("involvedObject") or ev.get("regarding") or {}
         key = (reason, _POD_SUFFIX.sub("<pod>", message))
-        last = str(ev.get("lastTimestamp") or ev.get("eventTime") or "")
-        count = int(ev.get("count") or 1)
+        last = str(ev.get("lastTimestamp") or (ev.get("series") or {}).get("lastObservedTime")
+                   or ev.get("eventTime") or "")
+        count = int(ev.get("count") or (ev.get("series") or {}).get("count") or 1)
         obj = f"{inv.get('kind', '')} {inv.get('namespace', '')}/{inv.get('name', '')}"
         if key in groups:
             g = groups[key]
