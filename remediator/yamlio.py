@@ -9,16 +9,17 @@ never a crash, a hang or a read outside the tree:
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+import yaml
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+# libyaml when the PyYAML wheel has it (it normally does): parsing is most of a repo scan's cost.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 #: a document whose alias-expanded size exceeds this many nodes is refused
@@ -68,26 +69,32 @@ def _expanded_size(node: Node, memo: dict[int, int], limit: int) -> int:
 def load_documents(text: str, name: str = "<text>") -> list[Any]:
     """Parse a multi-document YAML text into plain data, refusing alias bombs.
 
-    The composed node graph shares aliased nodes, so its expanded size can be computed without
-    expanding anything; only then is the text constructed.
+    Each document is composed to a node graph first; aliased nodes are shared in it, so the
+    expanded size is computed without expanding anything, and only then is it constructed.
+    Plain data only (the safe loader): no tags, no Python objects. YAML 1.1 scalars, as the
+    Kubernetes tooling reads them.
     """
-    yaml = YAML(typ="safe", pure=True)
+    loader = _Loader(text)
+    docs: list[Any] = []
     try:
-        nodes = list(yaml.compose_all(io.StringIO(text)))
-    except YAMLError as exc:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None and _expanded_size(node, {}, MAX_EXPANDED_NODES) > \
+                    MAX_EXPANDED_NODES:
+                raise UnsafeYAML(
+                    f"{name}: refused: aliases expand to more than {MAX_EXPANDED_NODES} nodes"
+                )
+            docs.append(loader.construct_document(node) if node is not None else None)
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}:" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise UnsafeYAML(f"{name}:{where} invalid YAML: {problem}") from None
-    for node in nodes:
-        if node is not None and _expanded_size(node, {}, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
-            raise UnsafeYAML(
-                f"{name}: refused: aliases expand to more than {MAX_EXPANDED_NODES} nodes"
-            )
-    try:
-        return list(YAML(typ="safe", pure=True).load_all(io.StringIO(text)))
-    except YAMLError as exc:  # constructor errors (e.g. duplicate keys)
-        raise UnsafeYAML(f"{name}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise UnsafeYAML(f"{name}: refused: nested too deeply") from None
+    finally:
+        loader.dispose()
+    return docs
 
 
 def read_text(root: Path, rel: str) -> str:
