@@ -16,10 +16,10 @@ import git
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from remediator.cluster import load_snapshot  # noqa: E402
-from remediator.config import load_config  # noqa: E402
-from remediator.demo import build_origin, example_paths  # noqa: E402
-from remediator.pipeline import plan  # noqa: E402
+from remediator.cluster import load_snapshot
+from remediator.config import load_config
+from remediator.demo import build_origin, example_paths
+from remediator.pipeline import plan
 
 
 def main(repeat: int = 5) -> None:

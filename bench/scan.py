@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from remediator.cluster import load_snapshot  # noqa: E402
-from remediator.detect import detect  # noqa: E402
+from remediator.cluster import load_snapshot
+from remediator.detect import detect
 
 
 def generate(n_pods: int, seed: int = 7) -> dict:
@@ -39,8 +39,9 @@ def generate(n_pods: int, seed: int = 7) -> dict:
         rs_uid = f"rs-{d}"
         items.append({"apiVersion": "apps/v1", "kind": "ReplicaSet",
                       "metadata": {"name": f"{name}-abc12", "namespace": ns, "uid": rs_uid,
-                                   "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
-                                                        "uid": duid, "controller": True}]},
+                                   "ownerReferences": [{
+                                       "apiVersion": "apps/v1", "kind": "Deployment",
+                                       "name": name, "uid": duid, "controller": True}]},
                       "status": {"readyReplicas": per_deploy}})
         failing = rnd.random() < 0.03
         for p in range(per_deploy):

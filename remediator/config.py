@@ -237,7 +237,8 @@ def _build(d: dict[str, Any], name: str) -> Config:
         protected_namespaces=s.get("protectedNamespaces", list(DEFAULT_PROTECTED_NAMESPACES)),
         failure_classes=s.get("failureClasses", []),
     )
-    cfg.locate = Locate(argocd_label_tracking=(d.get("locate") or {}).get("argocdLabelTracking", False))
+    cfg.locate = Locate(
+        argocd_label_tracking=(d.get("locate") or {}).get("argocdLabelTracking", False))
     dr = d.get("drafting") or {}
     mem = dr.get("memory") or {}
     cfg.drafting = Drafting(
@@ -271,7 +272,7 @@ def _build(d: dict[str, Any], name: str) -> Config:
 
 
 def load_config(repo: Path, explicit: Path | None = None) -> Config:
-    """The config for a repo: an explicit file, else the repo's `.remediator.yaml`, else defaults."""
+    """The config: an explicit file, else the repo's `.remediator.yaml`, else the defaults."""
     path = explicit if explicit is not None else repo / CONFIG_FILE
     if explicit is None and not path.exists():
         return Config()

@@ -45,7 +45,8 @@ def kustomization_file(directory: Path) -> Path | None:
 def _run(target: Path, cwd: str, label: str) -> str:
     cmd = renderer()
     if cmd is None:
-        raise RenderError("cannot render kustomizations: neither kustomize nor kubectl is installed")
+        raise RenderError(
+            "cannot render kustomizations: neither kustomize nor kubectl is installed")
     try:
         proc = subprocess.run(
             [*cmd, str(target)],

@@ -122,7 +122,8 @@ class EventSummary:
 class Evidence:
     """What a reviewer needs to believe the diagnosis. Everything here is already redacted."""
 
-    status: list[str] = field(default_factory=list)  # one-line facts ("cart-x2x9k: CrashLoopBackOff")
+    #: one-line facts ("cart-x2x9k: CrashLoopBackOff, ready=False, restarts=6")
+    status: list[str] = field(default_factory=list)
     restarts: int = 0
     last_termination: Termination | None = None
     events: list[EventSummary] = field(default_factory=list)

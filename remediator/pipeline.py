@@ -15,7 +15,7 @@ from .detect import detect
 from .draft import draft
 from .forge import LocalForge, branch_name, commit_message, render_body, title
 from .locate import LocateSkip, Locator, RepoIndex
-from .model import ClusterState, Decision, Incident, PullRequest, Remediation
+from .model import JSON, ClusterState, Decision, Incident, PullRequest, Remediation
 
 
 @dataclass
@@ -54,10 +54,10 @@ def plan(state: ClusterState, repo_root: Path, config: Config) -> Plan:
     return result
 
 
-def remediate(incident: Incident, locator: Locator, gitops_objects: list[dict[str, object]],
+def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
               repo_root: Path, config: Config) -> Remediation:
     try:
-        location = locator.locate(incident, gitops_objects)  # type: ignore[arg-type]
+        location = locator.locate(incident, gitops_objects)
     except LocateSkip as exc:
         return _skip(incident, str(exc))
     proposal = draft(incident, location, config.drafting, repo_root)

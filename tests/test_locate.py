@@ -92,7 +92,8 @@ def test_application_from_the_cluster_wins_over_the_repo(tmp_path: Path):
                      "apps/cart/d.yaml": deploy("cart")})
     from_cluster = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
                     "metadata": {"name": "cart", "namespace": "argocd"},
-                    "spec": {"source": {"repoURL": "git@github.com:acme/gitops", "path": "apps/cart"},
+                    "spec": {"source": {"repoURL": "git@github.com:acme/gitops",
+                                        "path": "apps/cart"},
                              "destination": {"namespace": "shop"}}}
     loc = locator(tmp_path).locate(incident("cart", annotations=tracked("cart", "cart")),
                                    [from_cluster])

@@ -122,6 +122,7 @@ def build_state(
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(unknown.items()))
         state.warnings.append(f"cluster.json: ignored objects of unknown kinds: {listed}")
     if secrets:
-        state.warnings.append(f"cluster.json: dropped {secrets} Secret(s) unread: Secrets are never read")
+        state.warnings.append(
+            f"cluster.json: dropped {secrets} Secret(s) unread: Secrets are never read")
     state.pod_owner = resolve_owners(state.pods, state.objects)
     return state

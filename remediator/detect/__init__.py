@@ -6,6 +6,7 @@ Fifty crashing pods of one Deployment are one incident. Pods of superseded Jobs 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..model import JSON, ClusterState, Evidence, Incident, ObjectRef, Termination
@@ -111,7 +112,11 @@ def _group_order(g: _Group) -> tuple[str, str, str, str]:
     return (g.workload.namespace, g.workload.name, g.finding.failure_class, g.finding.container)
 
 
-def _add_job_failures(state: ClusterState, groups: dict, superseded) -> None:  # type: ignore[type-arg,no-untyped-def]
+def _add_job_failures(
+    state: ClusterState,
+    groups: dict[tuple[ObjectRef, str, str, str], _Group],
+    superseded: Callable[[JSON], bool],
+) -> None:
     for ref, job in state.objects.items():
         if ref.kind != "Job" or superseded(job):
             continue
@@ -251,7 +256,8 @@ def _status_line(pod: JSON, container: str) -> str:
         last = ((cs.get("lastState") or {}).get("terminated") or {})
         tail = (f", last terminated {last.get('reason')} (exit {last.get('exitCode')}) "
                 f"at {last.get('finishedAt')}") if last else ""
-        return f"{name}: {reason}, ready={bool(cs.get('ready'))}, restarts={cs.get('restartCount', 0)}{tail}"
+        return (f"{name}: {reason}, ready={bool(cs.get('ready'))}, "
+                f"restarts={cs.get('restartCount', 0)}{tail}")
     conds = [c for c in status.get("conditions") or [] if c.get("status") == "False"]
     why = f" ({conds[0].get('reason')}: {conds[0].get('message', '')})" if conds else ""
     return f"{name}: {status.get('phase', 'Unknown')}{why}"

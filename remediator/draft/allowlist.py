@@ -76,6 +76,7 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
     kind = str(location.rendered.get("kind", ""))
     for edit in proposal.edits:
         path = edit.target.path
+        allowed: tuple[str, ...]
         if path in prerequisite_files and path not in allowed_files:
             allowed = _PREREQUISITE
         elif path in allowed_files:

@@ -20,7 +20,8 @@ _RECORD = re.compile(re.escape(RECORD_PREFIX) + r"(\{.*?\})" + re.escape(RECORD_
 
 def branch_name(r: Remediation, prefix: str) -> str:
     w = r.incident.workload
-    slug = re.sub(r"[^a-z0-9.-]+", "-", f"{w.namespace}-{w.name}-{r.incident.failure_class}".lower())
+    raw = f"{w.namespace}-{w.name}-{r.incident.failure_class}".lower()
+    slug = re.sub(r"[^a-z0-9.-]+", "-", raw)
     return f"{prefix}{slug.strip('-')}"
 
 

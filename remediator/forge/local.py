@@ -76,7 +76,7 @@ class LocalForge:
     # ------------------------------------------------------------------------------ pull requests
 
     def pulls(self) -> list[PullRequest]:
-        out = []
+        out: list[PullRequest] = []
         if not self.pulls_dir.is_dir():
             return out
         for path in sorted(self.pulls_dir.glob("*.json")):

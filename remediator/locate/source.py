@@ -1,4 +1,4 @@
-"""From a GitOps owner to the folder of the repo it deploys (Argo CD Application, Flux Kustomization).
+"""From a GitOps owner to the repo folder it deploys (Argo CD Application, Flux Kustomization).
 
 The owner objects are read from the cluster when present there, else from the repo itself.
 Only the configured repository is ever patched: a source in another repository is a skip.

@@ -1,0 +1,62 @@
+"""Gate: validate a changed Kubernetes object before a pull request is opened.
+
+Public surface:
+- ``check_objects(before, after, settings, repo_root)`` -> ``[CheckResult("policy"),
+  CheckResult("schema")]``: Rego policies (built-in and the repo's own; only violations the
+  change introduces fail, pre-existing ones are reported) and strict Kubernetes schema validation.
+- ``check_change(repo_root, location, changes, ref, settings)`` -> ``Validation``: render the
+  change (plain file or kustomize overlay), then ``check_objects`` on the rendered object.
+- ``run_policy_tests(paths)`` -> ``[PolicyTest(name, passed, message)]``: every ``test_`` rule of
+  the built-in policies and of the given files or folders.
+
+The engine behind the policy check is ``PolicyEngine`` (embedded: ``RegorusEngine``). Server-side
+dry-run is not done here (reported as not run). See docs/policy-engine.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..config import Validation as ValidationSettings
+from ..model import FileChange, Location, ObjectRef, Validation
+from . import change
+from .checks import PRE_EXISTING, check_objects, check_policy, policy_engine
+from .policy import Evaluation, PolicyEngine, PolicyTest, RegorusEngine
+from .schema import check_schema
+from .sources import PolicySource, builtin_sources, file_sources
+
+
+def check_change(
+    repo_root: Path,
+    location: Location,
+    changes: list[FileChange],
+    ref: ObjectRef,
+    settings: ValidationSettings,
+) -> Validation:
+    """Render, policy, schema (and a not-run dry-run) results for one applied change."""
+    return change.check_change(repo_root, location, changes, ref, settings, check_objects)
+
+
+def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True) -> list[PolicyTest]:
+    """Run the ``test_`` rules of the built-in policies (unless ``builtin=False``) and of
+    ``paths`` (``.rego`` files or folders; tests and the policies they test are loaded together).
+    """
+    sources = [*(builtin_sources(include_tests=True) if builtin else ()), *file_sources(paths)]
+    return RegorusEngine(sources, data={}).run_tests()
+
+
+__all__ = [
+    "PRE_EXISTING",
+    "Evaluation",
+    "PolicyEngine",
+    "PolicySource",
+    "PolicyTest",
+    "RegorusEngine",
+    "check_change",
+    "check_objects",
+    "check_policy",
+    "check_schema",
+    "policy_engine",
+    "run_policy_tests",
+]

@@ -1,0 +1,63 @@
+"""The gate's checks on one changed object: policy (before vs after) and schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Validation
+from ..model import JSON, CheckResult
+from . import inputs, schema
+from .policy import PolicyEngine, embedded_engine
+from .sources import builtin_sources, repo_sources
+
+PRE_EXISTING = "pre-existing: "
+
+
+def policy_engine(settings: Validation, repo_root: Path) -> PolicyEngine:
+    """The embedded engine with the built-in policies, the repo's own and the configured limits.
+
+    Problems with the configuration (a missing policy path, an unparsable ceiling) become errors
+    of the engine, so every evaluation fails closed with them.
+    """
+    repo, problems = repo_sources(repo_root, settings.policies)
+    errors = [f"policy error: {p}" for p in problems]
+    try:
+        data = inputs.config_data(settings)
+    except inputs.SettingsError as exc:
+        errors.append(f"policy error: {exc}")
+        data = {}
+    return embedded_engine([*builtin_sources(), *repo], data, errors)
+
+
+def check_policy(engine: PolicyEngine, before: JSON | None, after: JSON) -> CheckResult:
+    """Judge the change, not the object: only violations the change introduces fail.
+
+    ``after`` is evaluated as it is; ``before`` (when there is one) is evaluated the same way, as
+    if it were the object being judged. A violation found in both is pre-existing: reported with a
+    ``pre-existing:`` prefix, but it does not fail the check (a fix must not be blocked by an
+    unrelated old problem). A violation only in ``after`` is new and fails the check. Messages
+    carry the offending value, so making an existing violation worse (a limit already over the
+    ceiling raised further) reads as a new violation. Any engine error fails the check.
+    """
+    now = engine.evaluate(inputs.policy_input(before, after))
+    errors = list(now.errors)
+    old: set[str] = set()
+    if before is not None:
+        then = engine.evaluate(inputs.policy_input(None, before))
+        old = set(then.violations)
+        errors += [e for e in then.errors if e not in errors]
+    violations = sorted(set(now.violations))
+    new = [v for v in violations if v not in old]
+    kept = [PRE_EXISTING + v for v in violations if v in old]
+    return CheckResult("policy", passed=not errors and not new, messages=errors + new + kept)
+
+
+def check_objects(
+    before: JSON | None, after: JSON, settings: Validation, repo_root: Path
+) -> list[CheckResult]:
+    """Policy and schema checks of one changed object (render and dry-run are done elsewhere)."""
+    engine = policy_engine(settings, repo_root)
+    return [
+        check_policy(engine, before, after),
+        schema.check_schema(after, settings.kubernetes_version),
+    ]

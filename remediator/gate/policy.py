@@ -1,0 +1,202 @@
+"""Rego policy evaluation: the engine interface and the embedded engine (regorus).
+
+Policies are the built-in set (``policies/`` of this project) plus the repo's own files
+(``validation.policies``: repo-relative ``.rego`` files or folders; ``*_test.rego`` files are only
+loaded to run tests). Every package under ``remediator.policies.`` is evaluated and its ``deny``
+set is the list of violations; other packages are libraries.
+
+Everything that stops us from knowing the answer fails closed: a file that does not parse, a call
+to a function or builtin the engine does not have, a runtime error. Each becomes a one-line error
+naming the file (and the builtin) that the check reports as a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
+
+import regorus
+
+from ..model import JSON
+from . import analysis
+from .sources import PolicySource
+
+QUERY = "data." + analysis.POLICY_ROOT
+_ROOT_DEPTH = len(analysis.POLICY_ROOT.split("."))
+
+
+@dataclass
+class Evaluation:
+    violations: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # any error fails the check (fail closed)
+
+
+class PolicyTest(NamedTuple):
+    name: str  # "data.remediator.policies.security_test.test_privileged_container_denied"
+    passed: bool
+    message: str  # why it failed; "" when it passed
+
+
+class PolicyEngine(Protocol):
+    """What the gate needs from a Rego engine (embedded here; an OPA server can come later)."""
+
+    name: str
+
+    def evaluate(self, input: JSON) -> Evaluation:
+        """The deny messages of every policy package for this input, and any errors."""
+        ...
+
+
+# ------------------------------------------------------------------------------------- regorus
+
+
+def one_line(exc: BaseException) -> str:
+    """A regorus error as "file:line:col: message" (it comes with a code frame and a backtrace)."""
+    text = str(exc).split("Stack backtrace:")[0]
+    where = re.search(r"-->\s*(\S+?:\d+:\d+)", text)
+    found = [m.strip() for m in re.findall(r"^error:(.*)$", text, re.MULTILINE) if m.strip()]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    message = found[0] if found else (lines[-1] if lines else type(exc).__name__)
+    return f"{where.group(1)}: {message}" if where else message
+
+
+@functools.cache
+def regorus_builtins() -> frozenset[str]:
+    """Names of the builtins this regorus build has (the static check compares calls to them)."""
+    result = regorus.Engine().eval_query("opa.runtime().builtins")["result"]
+    return frozenset(result[0]["expressions"][0]["value"])
+
+
+def _messages(package: str, deny: Any) -> tuple[list[str], list[str]]:
+    if deny is None:
+        return [], []
+    if not isinstance(deny, list):  # a set arrives as a JSON array; anything else is a mistake
+        kind = type(deny).__name__
+        return [], [f"policy error: package {package}: deny must be a set of messages, not {kind}"]
+    out = []
+    for item in deny:
+        if isinstance(item, dict) and isinstance(item.get("msg"), str):
+            item = item["msg"]
+        out.append(item if isinstance(item, str) else json.dumps(item, sort_keys=True))
+    return out, []
+
+
+class RegorusEngine:
+    """The embedded engine: policies parsed and checked once, cloned for each evaluation.
+
+    A regorus ``Engine`` is "unsendable": using one from another thread than the one that made
+    it panics. So each thread builds its own base engine from the same sources on first use.
+    """
+
+    name = "regorus"
+
+    def __init__(self, sources: Sequence[PolicySource], data: JSON, errors: Sequence[str] = ()):
+        self._sources = list(sources)
+        self._data = data
+        self._local = threading.local()
+        self.errors = list(errors)
+        engine = self._base(self.errors)
+        self.modules = analysis.modules(json.loads(engine.get_ast_as_json()))
+        problems = analysis.problems(self.modules, regorus_builtins())
+        self.errors += [f"policy error: {p}" for p in problems]
+        self.packages = sorted({m.package for m in self.modules if m.evaluated})
+
+    def _base(self, errors: list[str] | None = None) -> Any:
+        """This thread's engine with the policies and data loaded (parse errors go to errors)."""
+        engine = getattr(self._local, "engine", None)
+        if engine is None:
+            engine = regorus.Engine()
+            engine.set_gather_prints(True)  # print() in a policy must not reach our stdout
+            for src in self._sources:
+                try:
+                    engine.add_policy(src.name, src.text)
+                except RuntimeError as exc:
+                    if errors is not None:
+                        errors.append(f"policy error: {one_line(exc)}")
+            engine.add_data(self._data)
+            # the first query prepares the loaded modules; clones made after it inherit that
+            # work (about 0.6 ms per evaluation with the built-in policies)
+            engine.eval_query("true")
+            self._local.engine = engine
+        return engine
+
+    def query(self, query: str, input: JSON | None = None) -> Any:
+        """The value of one Rego expression (None when undefined); raises RuntimeError."""
+        engine = self._base().clone()
+        if input is not None:
+            engine.set_input(input)
+        return self._query(engine, query)
+
+    def _query(self, engine: Any, query: str) -> Any:
+        result = json.loads(engine.eval_query_as_json(query)).get("result")  # none: undefined
+        return result[0]["expressions"][0]["value"] if result else None
+
+    def evaluate(self, input: JSON) -> Evaluation:
+        engine = self._base().clone()
+        engine.set_input(input)
+        out = Evaluation(errors=list(self.errors))
+        try:
+            tree = self._query(engine, QUERY) or {}
+            denies = {p: _lookup(tree, p) for p in self.packages}
+        except RuntimeError:  # find which package failed; still report the others
+            denies = {}
+            for package in self.packages:
+                try:
+                    denies[package] = self._query(engine, f"data.{package}.deny")
+                except RuntimeError as exc:
+                    out.errors.append(f"policy error: {one_line(exc)}")
+        for package, deny in denies.items():
+            messages, errors = _messages(package, deny)
+            out.violations += messages
+            out.errors += errors
+        out.errors = list(dict.fromkeys(out.errors))  # a library error shows in every package
+        return out
+
+    def run_tests(self) -> list[PolicyTest]:
+        """Every ``test_`` rule of every loaded module (OPA semantics: defined and not false)."""
+        results = [PolicyTest("(load)", False, e) for e in self.errors]
+        seen = set()
+        for module in self.modules:
+            for rule in module.tests:
+                name = f"data.{module.package}.{rule}"
+                if name in seen:
+                    continue
+                seen.add(name)
+                try:
+                    value = self._query(self._base().clone(), name)
+                except RuntimeError as exc:
+                    results.append(PolicyTest(name, False, one_line(exc)))
+                    continue
+                if value is None:
+                    results.append(PolicyTest(name, False, "undefined: a condition did not hold"))
+                elif value is False:
+                    results.append(PolicyTest(name, False, "false"))
+                else:
+                    results.append(PolicyTest(name, True, ""))
+        return results
+
+
+def _lookup(tree: Any, package: str) -> Any:
+    node = tree
+    for key in package.split(".")[_ROOT_DEPTH:]:  # below data.remediator.policies
+        node = node.get(key) if isinstance(node, dict) else None
+    return node.get("deny") if isinstance(node, dict) else None
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_engine(
+    sources: tuple[PolicySource, ...], data: str, errors: tuple[str, ...]
+) -> RegorusEngine:
+    return RegorusEngine(sources, json.loads(data), errors)
+
+
+def embedded_engine(
+    sources: Sequence[PolicySource], data: JSON, errors: Sequence[str] = ()
+) -> RegorusEngine:
+    """A compiled engine for these sources and data, reused while they stay the same."""
+    return _cached_engine(tuple(sources), json.dumps(data, sort_keys=True), tuple(errors))

@@ -1,0 +1,130 @@
+"""Strict Kubernetes schema validation of a changed object.
+
+The schemas are the ones kubernetes-validate bundles (``kubernetes_validate/kubernetes-json-schema
+/v<version>-local-strict/<kind>-<group>-<version>.json`` plus ``_definitions.json``, found with
+``importlib.resources`` as kubernetes-validate does). Its own ``validate()`` re-reads and re-parses
+both files on every call and stops at the first error; here the definitions are loaded once per
+Kubernetes version and a compiled validator is kept per (version, kind, apiVersion), and every
+error is reported with the JSON path it is at.
+
+Kinds with no bundled schema (CRDs, typos in apiVersion) pass with a note: the server-side
+dry-run, where a cluster is reachable, is the check for those.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from kubernetes_validate.utils import all_versions
+from packaging.version import InvalidVersion, Version
+from referencing import Registry, Resource
+
+from ..model import CheckResult
+from . import inputs
+
+MAX_MESSAGE = 240
+
+
+def schema_root() -> Any:
+    return resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")
+
+
+def _minor(version: str) -> Version:
+    return Version(".".join(version.lstrip("v").split(".")[:2]))
+
+
+@functools.lru_cache(maxsize=16)
+def schema_version(requested: str) -> tuple[str, str]:
+    """(bundled schema version to use, note) for a requested Kubernetes version like "1.31".
+
+    The newest bundled version not newer than the request; the nearest one (with a note) when the
+    request is outside the bundled range.
+    """
+    versions = sorted(all_versions(), key=_minor)
+    fitting = [v for v in versions if _minor(v) <= _minor(requested)]
+    chosen = fitting[-1] if fitting else versions[0]
+    if fitting and _minor(requested) <= _minor(versions[-1]):
+        return chosen, ""
+    return chosen, f"no schemas for Kubernetes {requested}; validated against {_minor(chosen)}"
+
+
+@functools.lru_cache(maxsize=4)
+def _registry(version: str) -> Registry:
+    """The shared definitions of one Kubernetes version, parsed once (1.3 MB of JSON)."""
+    text = schema_root().joinpath(f"v{version}-local-strict", "_definitions.json").read_text()
+    return Resource.from_contents(json.loads(text)) @ Registry()
+
+
+_GROUP_DOMAIN = re.compile(r"^([^./]*)(?:\.[^/]*)?/")
+
+
+def _file_name(kind: str, api_version: str) -> str:
+    # as kubernetes-validate names them: rbac.authorization.k8s.io/v1 -> rbac-v1
+    group_version = _GROUP_DOMAIN.sub(r"\1-", api_version)
+    return f"{kind.lower()}-{group_version}.json"
+
+
+@functools.lru_cache(maxsize=256)
+def validator(version: str, kind: str, api_version: str) -> Draft202012Validator | None:
+    """The compiled strict validator for one kind, or None when there is no schema for it."""
+    path = schema_root().joinpath(f"v{version}-local-strict", _file_name(kind, api_version))
+    try:
+        schema = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    # the file name drops the group's domain (apps.example.com/v1 -> apps-v1): make sure the
+    # schema really is for this group, version and kind
+    group, _, ver = api_version.rpartition("/")
+    gvks = schema.get("x-kubernetes-group-version-kind") or []
+    if {"group": group, "kind": kind, "version": ver} not in gvks:
+        return None
+    registry = Resource.from_contents(schema) @ _registry(version)
+    return Draft202012Validator(schema, registry=registry)
+
+
+def json_path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(root)"
+
+
+def _messages(error: ValidationError) -> list[str]:
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        extra = sorted(k for k in error.instance if k not in allowed)
+        return [f"{json_path([*path, k])}: unknown field {k!r}" for k in extra]
+    message = error.message
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 3] + "..."
+    return [f"{json_path(path)}: {message}"]
+
+
+def validate(obj: Any, kubernetes_version: str) -> tuple[list[str], list[str]]:
+    """(errors, notes) for one object. No errors means valid, or skipped (see the notes)."""
+    obj = inputs.plain(obj)
+    if not isinstance(obj, dict):
+        return [f"(root): expected an object, got {type(obj).__name__}"], []
+    kind, api_version = obj.get("kind"), obj.get("apiVersion")
+    if not isinstance(kind, str) or not kind or not isinstance(api_version, str) or not api_version:
+        return ["(root): the object needs a kind and an apiVersion"], []
+    try:
+        version, note = schema_version(kubernetes_version)
+    except InvalidVersion:
+        return [f"kubernetes version {kubernetes_version!r} is not a version like 1.31"], []
+    notes = [note] if note else []
+    checker = validator(version, kind, api_version)
+    if checker is None:
+        return [], [*notes, f"no schema for {kind} {api_version}, skipped"]
+    return [m for e in checker.iter_errors(obj) for m in _messages(e)], notes
+
+
+def check_schema(obj: Any, kubernetes_version: str) -> CheckResult:
+    errors, notes = validate(obj, kubernetes_version)
+    return CheckResult("schema", passed=not errors, messages=errors + notes)
