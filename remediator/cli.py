@@ -140,9 +140,23 @@ def run_cmd(once: bool, snapshot: Path | None, forge_kind: str, remote: str, sta
     """The service: watch, plan, open pull requests."""
     if snapshot is None:
         raise click.UsageError("a live cluster source is not available yet: pass --snapshot DIR")
-    with _errors():
-        run_forever(lambda: run_once(snapshot, remote, state_dir, config_file), interval,
-                    _print_pass, passes=1 if once else None)
+    if once:
+        with _errors():
+            _print_pass(run_once(snapshot, remote, state_dir, config_file))
+        return
+
+    def one_pass() -> PassReport | None:
+        # A failing pass (forge unreachable, bad config pushed) is reported; the service goes on.
+        try:
+            return run_once(snapshot, remote, state_dir, config_file)
+        except (SnapshotError, ConfigError, ForgeError) as exc:
+            click.echo(f"remediator: pass failed: {exc}", err=True)
+            return None
+
+    try:
+        run_forever(one_pass, interval, lambda r: _print_pass(r) if r else None)
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 @main.command("demo")

@@ -35,8 +35,8 @@ def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | N
     return PassReport(result, submit(result, forge, config), clone, config)
 
 
-def run_forever(pass_once: Callable[[], PassReport], interval: float,
-                report: Callable[[PassReport], None], passes: int | None = None) -> None:
+def run_forever(pass_once: Callable[[], PassReport | None], interval: float,
+                report: Callable[[PassReport | None], None], passes: int | None = None) -> None:
     """Repeat passes every ``interval`` seconds (``passes`` bounds it, for tests)."""
     done = 0
     while passes is None or done < passes:
