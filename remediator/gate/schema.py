@@ -97,7 +97,8 @@ def json_path(parts: Any) -> str:
 def _messages(error: ValidationError) -> list[str]:
     path = list(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = error.schema.get("properties", {})
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = schema.get("properties", {})
         extra = sorted(k for k in error.instance if k not in allowed)
         return [f"{json_path([*path, k])}: unknown field {k!r}" for k in extra]
     message = error.message
