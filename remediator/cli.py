@@ -39,6 +39,13 @@ def _errors() -> Iterator[None]:
         click.echo(f"remediator: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
                    err=True)
         sys.exit(EXIT_FAILED)
+    except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug or an input we did not foresee: still one line, no traceback
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(f"remediator: error: unexpected {type(exc).__name__}: {first} "
+                   "(please report this with the snapshot)", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 def _warn(warnings: list[str]) -> None:
@@ -144,13 +151,14 @@ def run_cmd(once: bool, snapshot: Path | None, forge_kind: str, remote: str, sta
         with _errors():
             _print_pass(run_once(snapshot, remote, state_dir, config_file))
         return
+    # continuous mode: a failing pass is reported and the service goes on (below)
 
     def one_pass() -> PassReport | None:
         # A failing pass (forge unreachable, bad config pushed) is reported; the service goes on.
         try:
             return run_once(snapshot, remote, state_dir, config_file)
-        except (SnapshotError, ConfigError, ForgeError) as exc:
-            click.echo(f"remediator: pass failed: {exc}", err=True)
+        except Exception as exc:  # one bad pass must not stop the service
+            click.echo(f"remediator: pass failed: {type(exc).__name__}: {exc}", err=True)
             return None
 
     try:

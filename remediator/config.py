@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from kubernetes.utils.quantity import parse_quantity
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -109,7 +109,15 @@ def _obj(props: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "properties": props}
 
 
-_QUANTITY = {"type": ["string", "number"]}
+_QUANTITY = {"type": ["string", "number"], "format": "quantity"}
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("quantity", raises=ValueError)
+def _is_quantity(value: object) -> bool:
+    parse_quantity(value)  # the kubernetes client's own parser: raises ValueError
+    return True
+
 
 SCHEMA: dict[str, Any] = _obj(
     {
@@ -160,7 +168,7 @@ SCHEMA: dict[str, Any] = _obj(
         ),
     }
 )
-_VALIDATOR = Draft202012Validator(SCHEMA)
+_VALIDATOR = Draft202012Validator(SCHEMA, format_checker=_FORMATS)
 
 
 def _line_of(tree: Any, path: list[Any]) -> int | None:
@@ -187,10 +195,20 @@ def _message(err: Any) -> str:
         return f"unknown key {extra[0]!r} (allowed: {allowed})"
     if err.validator == "enum":
         return f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+    if err.validator == "format" and err.validator_value == "quantity":
+        return f"{err.instance!r} is not a Kubernetes quantity (e.g. 512Mi, 2Gi, 500m)"
     return str(err.message)
 
 
-def parse_config(text: str, name: str = CONFIG_FILE) -> Config:
+def _fail(text: str, name: str, path: list[Any], message: str) -> ConfigError:
+    line = _line_of(YAML().load(io.StringIO(text)), path)
+    where = f"{name}: line {line}" if line else name
+    dotted = ".".join(str(p) for p in path) or "(top level)"
+    return ConfigError(f"{where}: {dotted}: {message}")
+
+
+def parse_config(text: str, name: str = CONFIG_FILE, repo: Path | None = None) -> Config:
+    """Validate and build a configuration; with ``repo``, paths in it must exist there."""
     try:
         docs = yamlio.load_documents(text, name)
     except yamlio.UnsafeYAML as exc:
@@ -210,20 +228,19 @@ def parse_config(text: str, name: str = CONFIG_FILE) -> Config:
         if err.validator == "additionalProperties":
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
             path = path + extra[:1]
-        tree = YAML().load(io.StringIO(text))
-        line = _line_of(tree, path)
-        where = f"{name}: line {line}" if line else name
-        dotted = ".".join(str(p) for p in path) or "(top level)"
-        raise ConfigError(f"{where}: {dotted}: {_message(err)}")
-    return _build(data, name)
-
-
-def _quantity(value: Any, key: str, name: str) -> str:
-    try:
-        parse_quantity(value)
-    except ValueError:
-        raise ConfigError(f"{name}: {key}: {value!r} is not a Kubernetes quantity") from None
-    return str(value)
+        raise _fail(text, name, path, _message(err))
+    cfg = _build(data, name)
+    if repo is not None:
+        real = repo.resolve()
+        for i, rel in enumerate(cfg.validation.policies):
+            target = (repo / rel).resolve()
+            if not target.is_relative_to(real):
+                raise _fail(text, name, ["validation", "policies", i],
+                            f"{rel!r} is outside the repository")
+            if not target.exists():
+                raise _fail(text, name, ["validation", "policies", i],
+                            f"{rel!r} does not exist in the repository")
+    return cfg
 
 
 def _build(d: dict[str, Any], name: str) -> Config:
@@ -234,7 +251,9 @@ def _build(d: dict[str, Any], name: str) -> Config:
     cfg.scope = Scope(
         namespaces=s.get("namespaces", []),
         exclude_namespaces=s.get("excludeNamespaces", []),
-        protected_namespaces=s.get("protectedNamespaces", list(DEFAULT_PROTECTED_NAMESPACES)),
+        # The defaults stay protected whatever is listed: a config can add, never unprotect.
+        protected_namespaces=sorted(
+            set(DEFAULT_PROTECTED_NAMESPACES) | set(s.get("protectedNamespaces", []))),
         failure_classes=s.get("failureClasses", []),
     )
     cfg.locate = Locate(
@@ -245,7 +264,7 @@ def _build(d: dict[str, Any], name: str) -> Config:
         provider=dr.get("provider", "rules"),
         memory=MemoryRule(
             factor=float(mem.get("factor", 1.5)),
-            cap=_quantity(mem.get("cap", "4Gi"), "drafting.memory.cap", name),
+            cap=str(mem.get("cap", "4Gi")),
         ),
         startup=StartupRule(max_seconds=(dr.get("startupProbe") or {}).get("maxSeconds", 600)),
     )
@@ -253,8 +272,8 @@ def _build(d: dict[str, Any], name: str) -> Config:
     cfg.validation = Validation(
         kubernetes_version=v.get("kubernetesVersion", "1.31"),
         policies=v.get("policies", []),
-        max_memory=_quantity(v.get("maxMemory", "16Gi"), "validation.maxMemory", name),
-        max_cpu=_quantity(v.get("maxCpu", "8"), "validation.maxCpu", name),
+        max_memory=str(v.get("maxMemory", "16Gi")),
+        max_cpu=str(v.get("maxCpu", "8")),
         allowed_registries=v.get("allowedRegistries", []),
     )
     p = d.get("pullRequests") or {}
@@ -285,4 +304,4 @@ def load_config(repo: Path, explicit: Path | None = None) -> Config:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, yamlio.UnsafeYAML) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return parse_config(text, str(path) if explicit is not None else CONFIG_FILE)
+    return parse_config(text, str(path) if explicit is not None else CONFIG_FILE, repo)

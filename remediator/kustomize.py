@@ -35,13 +35,6 @@ def renderer() -> list[str] | None:
     return None
 
 
-def kustomization_file(directory: Path) -> Path | None:
-    for name in KUSTOMIZATION_FILES:
-        if (directory / name).is_file():
-            return directory / name
-    return None
-
-
 def _run(target: Path, cwd: str, label: str) -> str:
     cmd = renderer()
     if cmd is None:

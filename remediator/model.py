@@ -310,7 +310,9 @@ class Remediation:
             "failure": self.incident.failure_json(),
             "decision": self.decision.value,
             "reason": self.reason,
-            "changes": [c.as_json() for c in self.changes],
+            # only a validated proposal carries changes: tooling may apply what it finds here
+            "changes": [c.as_json() for c in self.changes]
+            if self.decision == Decision.PROPOSE else [],
             "validation": (self.validation or Validation()).as_json(),
             "signature": self.incident.signature,
         }

@@ -36,10 +36,16 @@ def _skip(incident: Incident, reason: str) -> Remediation:
 
 def plan(state: ClusterState, repo_root: Path, config: Config) -> Plan:
     index = RepoIndex.scan(repo_root)
-    result = Plan(warnings=[*state.warnings, *index.warnings])
+    result = Plan(warnings=[*index.warnings])
+    if not config.repo_url:
+        result.warnings.append(
+            "repo.url is not set in .remediator.yaml: Argo CD / Flux sources cannot be checked "
+            "against this repository; set it so that only this repository is patched")
     locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking)
     gitops_objects = state.gitops_objects()
-    for incident in detect(state):
+    incidents = detect(state)
+    result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
+    for incident in incidents:
         ns = incident.workload.namespace
         if not config.scope.namespace_in_scope(ns) or not config.scope.class_in_scope(
             incident.failure_class
@@ -49,8 +55,14 @@ def plan(state: ClusterState, repo_root: Path, config: Config) -> Plan:
             result.remediations.append(
                 _skip(incident, f"namespace {ns} is protected: never patched"))
             continue
-        result.remediations.append(
-            remediate(incident, locator, gitops_objects, repo_root, config))
+        try:
+            result.remediations.append(
+                remediate(incident, locator, gitops_objects, repo_root, config))
+        except Exception as exc:  # one incident's bug must not cost the others
+            result.warnings.append(f"{incident.workload}: internal error, skipped: "
+                                   f"{type(exc).__name__}: {exc}")
+            result.remediations.append(_skip(
+                incident, f"internal error while remediating ({type(exc).__name__}); see logs"))
     return result
 
 
@@ -92,10 +104,12 @@ def submit(plan_result: Plan, forge: LocalForge, config: Config) -> list[Submiss
     out: list[Submission] = []
     prs = config.pull_requests
     open_count = sum(1 for p in forge.pulls() if p.state == "open")
+    used_branches: set[str] = set()
     for r in plan_result.remediations:
         if r.decision != Decision.PROPOSE:
             continue
-        existing = forge.find_by_signature(r.incident.signature)
+        sig = r.incident.signature
+        existing = forge.find_by_signature(sig)
         if existing is not None and existing.state == "open":
             out.append(Submission(r, existing, "exists"))
             continue
@@ -106,6 +120,10 @@ def submit(plan_result: Plan, forge: LocalForge, config: Config) -> list[Submiss
             out.append(Submission(r, None, f"limit: {prs.max_open} open PRs (maxOpen)"))
             continue
         branch = branch_name(r, prs.branch_prefix)
+        owner = forge.branch_owner(branch)
+        if branch in used_branches or (owner is not None and owner.signature != sig):
+            branch = branch_name(r, prs.branch_prefix, disambiguate=True)
+        used_branches.add(branch)
         base = forge.base_commit()
         forge.start_branch(branch)
         edit.write_changes(forge.clone_dir, r.changes)

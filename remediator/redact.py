@@ -10,19 +10,30 @@ import re
 
 MASK = "[REDACTED]"
 
+_KEYWORDS = (r"pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?"
+             r"|auth|session|cookie|accountkey|sig")
+
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("private-key", re.compile(
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
         re.S)),
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("url-credentials", re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)")),
-    ("bearer", re.compile(r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{8,}")),
+    # user:password@host — the password may itself contain '@': up to the last '@' of the host
+    ("url-credentials", re.compile(r"(?<=://)[^/\s:@]+:[^/\s]+(?=@[^/\s@]+)")),
+    ("auth-header", re.compile(r"(?i)\b((?:bearer|basic|token|digest) )([A-Za-z0-9._~+/=-]{6,})")),
+    ("secret-header", re.compile(
+        r"(?i)\b((?:cookie|set-cookie|x-api-key|x-auth-token|proxy-authorization): )(.+)")),
     ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")),
+    ("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{16,}")),
+    ("slack", re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,}|hooks\.slack\.com/services/[\w/]+")),
     ("aws-key", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
-    ("api-key", re.compile(r"\b(?:sk-(?:ant-)?[A-Za-z0-9_-]{16,}|xox[abpr]-[A-Za-z0-9-]{10,})")),
+    ("api-key", re.compile(r"\bsk-(?:ant-)?[A-Za-z0-9_-]{16,}")),
+    ("flag", re.compile(
+        r"(?i)(--?(?:[a-z0-9-]*(?:password|passwd|token|secret|api-key))[= ])(\S+)")),
+    # NAME=value, "name": "value", name: value — quoted values may contain spaces
     ("assignment", re.compile(
-        r"(?i)\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key"
-        r"|private[_-]?key|credentials?|auth)[A-Za-z0-9_.-]*)(\"?\s*[:=]\s*\"?)([^\s\"',;&]+)")),
+        rf"(?i)\b([A-Za-z0-9_.-]*(?:{_KEYWORDS})[A-Za-z0-9_.-]*)(\"?\s*[:=]\s*)"
+        r"(\"[^\"]*\"|'[^']*'|[^\s\"',;&]+)")),
 ]
 
 
@@ -30,16 +41,18 @@ def redact(text: str) -> tuple[str, int]:
     """Return the text with secrets masked, and how many were masked."""
     count = 0
 
-    def _mask_assignment(m: re.Match[str]) -> str:
+    def _mask_value(m: re.Match[str]) -> str:
         nonlocal count
-        if m.group(3) == MASK:
+        value = m.group(m.lastindex or 0)
+        if MASK in value or not value.strip("\"'"):
             return m.group(0)
         count += 1
-        return f"{m.group(1)}{m.group(2)}{MASK}"
+        quote = value[0] if value[0] in "\"'" and value[-1] == value[0] else ""
+        return m.group(0)[: m.start(m.lastindex or 0) - m.start(0)] + f"{quote}{MASK}{quote}"
 
-    for name, pattern in _PATTERNS:
-        if name == "assignment":
-            text = pattern.sub(_mask_assignment, text)
+    for _name, pattern in _PATTERNS:
+        if pattern.groups:  # the last group is the secret; what precedes it stays
+            text = pattern.sub(_mask_value, text)
         else:
             text, n = pattern.subn(MASK, text)
             count += n

@@ -27,12 +27,18 @@ def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | N
     forge = LocalForge(remote, state_dir, base)
     clone = forge.checkout()
     config = load_config(clone, config_file)
+    if not config.repo_url and _looks_like_url(remote):
+        config.repo_url = remote  # the repository we clone is the one we may patch
     if config.pull_requests.base != forge.base:
         forge.base = config.pull_requests.base
         clone = forge.checkout()
     state = load_snapshot(snapshot, config.cluster)
     result = plan(state, clone, config)
     return PassReport(result, submit(result, forge, config), clone, config)
+
+
+def _looks_like_url(remote: str) -> bool:
+    return "://" in remote or ("@" in remote and ":" in remote.split("@", 1)[1])
 
 
 def run_forever(pass_once: Callable[[], PassReport | None], interval: float,

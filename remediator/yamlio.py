@@ -16,20 +16,32 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 # libyaml when the PyYAML wheel has it (it normally does): parsing is most of a repo scan's cost.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: every scalar as the string it is written as (for values whose text matters, like tags)
+_RawLoader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 #: a document whose alias-expanded size exceeds this many nodes is refused
 MAX_EXPANDED_NODES = 200_000
+#: deeper nesting is refused: Kubernetes manifests stay far below, and the C composer recurses
+#: (tens of thousands of levels crash the process instead of raising)
+MAX_DEPTH = 100
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", "node_modules", ".terraform"}
 
 
 class UnsafeYAML(ValueError):
     """The text is not YAML we are willing to load (bomb, bad encoding, syntax error)."""
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass
@@ -58,6 +70,13 @@ def _expanded_size(node: Node, memo: dict[int, int], limit: int) -> int:
             if size > limit:
                 break
     elif isinstance(node, MappingNode):
+        keys: set[str] = set()
+        for k, _ in node.value:
+            # kubectl, Argo CD and Flux reject duplicate keys; a loader silently keeps the last
+            if isinstance(k, ScalarNode) and k.tag != _MERGE_TAG:
+                if k.value in keys:
+                    raise _DuplicateKey(f"line {k.start_mark.line + 1}: duplicate key {k.value!r}")
+                keys.add(k.value)
         for k, v in node.value:
             size += _expanded_size(k, memo, limit) + _expanded_size(v, memo, limit)
             if size > limit:
@@ -66,7 +85,32 @@ def _expanded_size(node: Node, memo: dict[int, int], limit: int) -> int:
     return size
 
 
-def load_documents(text: str, name: str = "<text>") -> list[Any]:
+def _refuse_deep_nesting(text: str, name: str) -> None:
+    """Refuse text nested deeper than MAX_DEPTH, without ever composing it.
+
+    Block nesting on a line is bounded by its indentation and indicator prefix (`- `, `? `),
+    flow nesting by the number of `[` and `{` in the text: when both together stay under the
+    limit (every ordinary file), nothing more is done. Otherwise the parser's event stream (an
+    iterative parser, no recursion) gives the real depth.
+    """
+    brackets = text.count("[") + text.count("{")
+    prefix = max((len(ln) - len(ln.lstrip(" -?:\t")) for ln in text.splitlines()), default=0)
+    if brackets + prefix <= MAX_DEPTH:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise UnsafeYAML(f"{name}: refused: nested more than {MAX_DEPTH} levels deep")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the loader reports syntax errors with their line
+
+
+def load_documents(text: str, name: str = "<text>", *, raw_scalars: bool = False) -> list[Any]:
     """Parse a multi-document YAML text into plain data, refusing alias bombs.
 
     Each document is composed to a node graph first; aliased nodes are shared in it, so the
@@ -74,7 +118,8 @@ def load_documents(text: str, name: str = "<text>") -> list[Any]:
     Plain data only (the safe loader): no tags, no Python objects. YAML 1.1 scalars, as the
     Kubernetes tooling reads them.
     """
-    loader = _Loader(text)
+    _refuse_deep_nesting(text, name)
+    loader = (_RawLoader if raw_scalars else _Loader)(text)
     docs: list[Any] = []
     try:
         while loader.check_node():
@@ -90,6 +135,8 @@ def load_documents(text: str, name: str = "<text>") -> list[Any]:
         where = f" line {mark.line + 1}:" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise UnsafeYAML(f"{name}:{where} invalid YAML: {problem}") from None
+    except _DuplicateKey as exc:
+        raise UnsafeYAML(f"{name}: {exc}") from None
     except RecursionError:
         raise UnsafeYAML(f"{name}: refused: nested too deeply") from None
     finally:

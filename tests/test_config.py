@@ -33,7 +33,8 @@ def test_defaults_when_absent(tmp_path: Path):
          ".remediator.yaml: line 2: scope.failureClasses.0: 'OOMKiled' is not one of"),
         ("- just\n- a list\n", ".remediator.yaml: line 1: expected a mapping"),
         ("scope: [\n", ".remediator.yaml: line 2: invalid YAML"),
-        ("validation:\n  maxMemory: lots\n", "validation.maxMemory: 'lots' is not a Kubernetes"),
+        ("validation:\n  maxMemory: lots\n",
+         ".remediator.yaml: line 2: validation.maxMemory: 'lots' is not a Kubernetes quantity"),
         ("a: &a [1]\nb: *a\n---\nc: 1\n", "expected one YAML document"),
     ],
 )
@@ -47,3 +48,21 @@ def test_invalid_config_is_one_clear_line(text: str, message: str):
 def test_explicit_missing_file_is_an_error(tmp_path: Path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path, tmp_path / "nope.yaml")
+
+
+def test_protected_defaults_cannot_be_removed():
+    cfg = parse_config("scope:\n  protectedNamespaces: [argocd]\n")
+    assert set(cfg.scope.protected_namespaces) == {
+        "argocd", "kube-system", "kube-public", "kube-node-lease"}
+
+
+def test_policy_paths_must_exist_in_the_repo(tmp_path: Path):
+    (tmp_path / "policies").mkdir()
+    (tmp_path / ".remediator.yaml").write_text(
+        "validation:\n  policies:\n    - policies\n    - missing.rego\n")
+    with pytest.raises(ConfigError, match=r"line 4: validation.policies.1: 'missing.rego' does "
+                                          r"not exist"):
+        load_config(tmp_path)
+    (tmp_path / ".remediator.yaml").write_text("validation:\n  policies: [../../etc]\n")
+    with pytest.raises(ConfigError, match="outside the repository"):
+        load_config(tmp_path)

@@ -138,3 +138,33 @@ def test_log_excerpt_is_redacted_and_counted():
     assert "s3cr3t" not in inc.evidence.log_excerpt
     assert inc.evidence.facts["redactions"] >= 1
     assert inc.evidence.log_source == "shop/cart-5d8f7c9b4-aaaaa/cart (previous)"
+
+
+def test_evicted_and_terminating_pods_are_not_crashes():
+    d = k8s.deployment("web", "shop", [k8s.container("web")])
+    rs = k8s.replicaset(d, ready=1)
+    dead = {"name": "web", "ready": False, "restartCount": 0,
+            "state": {"terminated": {"reason": "Error", "exitCode": 137,
+                                     "finishedAt": "2026-11-20T10:20:00Z"}}}
+    evicted = k8s.pod(rs, "web-5d8f7c9b4-aaaaa", [dead], phase="Failed")
+    evicted["status"]["reason"] = "Evicted"
+    evicted["spec"]["restartPolicy"] = "Always"
+    leaving = k8s.pod(rs, "web-5d8f7c9b4-bbbbb", [dict(dead, state={"terminated": {
+        "reason": "Error", "exitCode": 143, "finishedAt": "2026-11-20T10:29:00Z"}})])
+    leaving["metadata"]["deletionTimestamp"] = "2026-11-20T10:29:30Z"
+    leaving["spec"]["restartPolicy"] = "Always"
+    assert _incidents(d, rs, evicted, leaving) == []
+
+
+def test_malformed_pods_are_skipped_with_a_warning():
+    d = k8s.deployment("cart", "shop", [k8s.container("cart")])
+    rs = k8s.replicaset(d)
+    good = k8s.pod(rs, "cart-5d8f7c9b4-aaaaa", [k8s.crashing("cart")])
+    bad = k8s.pod(rs, "cart-5d8f7c9b4-bbbbb", [k8s.crashing("cart")])
+    bad["status"]["containerStatuses"][0]["restartCount"] = "many"
+    odd_time = k8s.pod(rs, "cart-5d8f7c9b4-ccccc", [k8s.crashing(
+        "cart", finished="2026-11-20T10:28:00")])  # no zone: read as UTC
+    state = build_state([d, rs, good, bad, odd_time], "test")
+    [inc] = detect(state)
+    assert inc.pods == ["cart-5d8f7c9b4-aaaaa", "cart-5d8f7c9b4-ccccc"]
+    assert state.warnings == ["pod shop/cart-5d8f7c9b4-bbbbb: malformed status, skipped"]

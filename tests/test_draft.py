@@ -116,7 +116,7 @@ def test_probe_failure_at_startup_adds_a_startup_probe(tmp_path: Path):
     p = draft(inc, location(doc), Drafting(), tmp_path)
     c = apply(doc, p)["spec"]["template"]["spec"]["containers"][1]
     assert c["startupProbe"] == {"httpGet": {"path": "/health", "port": 8080},
-                                 "periodSeconds": 10, "failureThreshold": 12}
+                                 "periodSeconds": 10, "failureThreshold": 30}
     assert c["livenessProbe"] == LIVENESS  # liveness itself is untouched
 
 
@@ -150,13 +150,66 @@ def test_image_revert_picks_the_last_tag_that_ran(tmp_path: Path):
     assert "cart 1.9.1" in p.diagnosis
 
 
-def test_image_revert_without_evidence_of_a_good_tag_is_a_diagnosis(tmp_path: Path):
+@pytest.mark.parametrize("ran", [["ghcr.io/acme/cart:0.1.0"], []])
+def test_image_revert_without_evidence_of_a_good_tag_is_a_diagnosis(tmp_path: Path, ran):
+    # a tag that ran but was never in this file, or no running tag at all: the previous tag in
+    # git alone is not known to work, so nothing is proposed
     _history_repo(tmp_path, ["1.9.0", "2.0.0"])
     doc = workload(image="ghcr.io/acme/cart:2.0.0")
     spec = doc["spec"]["template"]["spec"]["containers"][1]
     inc = incident("ImagePullBackOff", "ghcr.io/acme/cart:2.0.0", spec)
-    inc.evidence.images_that_ran = ["ghcr.io/acme/cart:0.1.0"]  # ran, but never in this file
-    assert not draft(inc, location(doc), Drafting(), tmp_path).has_edits
+    inc.evidence.images_that_ran = ran
+    p = draft(inc, location(doc), Drafting(), tmp_path)
+    assert not p.has_edits
+    assert "known to have run" in p.diagnosis
+
+
+def test_image_history_keeps_tags_as_written(tmp_path: Path):
+    repo = git.Repo.init(tmp_path, initial_branch="main")
+    actor = git.Actor("t", "t@example.invalid")
+    for tag in ("1.10", "1.11"):
+        (tmp_path / "kustomization.yaml").write_text(
+            f"images:\n  - name: ghcr.io/acme/cart\n    newTag: {tag}\n")
+        repo.index.add(["kustomization.yaml"])
+        repo.index.commit(tag, author=actor, committer=actor)
+    from remediator.draft.history import image_tags
+    assert [t.tag for t in image_tags(tmp_path, "kustomization.yaml", "ghcr.io/acme/cart")] == [
+        "1.11", "1.10"]  # not 1.1
+
+
+def test_init_container_is_edited_where_it_is(tmp_path: Path):
+    doc = workload()
+    doc["spec"]["template"]["spec"]["initContainers"] = [
+        {"name": "migrate", "image": "ghcr.io/acme/migrate:1",
+         "resources": {"requests": {"memory": "64Mi"}, "limits": {"memory": "64Mi"}}}]
+    spec = doc["spec"]["template"]["spec"]["initContainers"][0]
+    inc = incident("OOMKilled", "memory limit 64Mi", spec)
+    inc.container = "migrate"
+    after = apply(doc, draft(inc, location(doc), Drafting(), tmp_path))
+    assert after["spec"]["template"]["spec"]["initContainers"][0]["resources"]["limits"] == {
+        "memory": "96Mi"}
+    assert len(after["spec"]["template"]["spec"]["containers"]) == 2
+
+
+def test_a_full_manifest_never_gains_a_container(tmp_path: Path):
+    doc = workload()
+    spec = {"name": "ghost", "resources": {"limits": {"memory": "64Mi"}}}
+    inc = incident("OOMKilled", "memory limit 64Mi", spec)
+    inc.container = "ghost"
+    p = draft(inc, location(doc), Drafting(), tmp_path)
+    assert not p.has_edits
+    assert "not in the located document" in p.diagnosis
+
+
+def test_oom_keeps_the_request_when_the_repo_had_none(tmp_path: Path):
+    doc = workload()
+    del doc["spec"]["template"]["spec"]["containers"][1]["resources"]["requests"]
+    live = {"name": "cart", "resources": {"requests": {"memory": "128Mi"},
+                                          "limits": {"memory": "128Mi"}}}
+    p = draft(incident("OOMKilled", "memory limit 128Mi", live), location(doc), Drafting(),
+              tmp_path)
+    c = apply(doc, p)["spec"]["template"]["spec"]["containers"][1]
+    assert c["resources"] == {"limits": {"memory": "192Mi"}, "requests": {"memory": "128Mi"}}
 
 
 def test_allow_list_refuses_fields_outside_the_class_and_other_files():

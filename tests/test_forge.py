@@ -103,3 +103,41 @@ def test_unreachable_remote_is_a_one_line_error(tmp_path: Path):
         forge.checkout()
     assert "\n" not in str(err.value)
     assert "cannot check out main" in str(err.value)
+
+
+def test_a_look_alike_record_in_the_evidence_does_not_steer_dedup():
+    r = remediation()
+    r.incident.evidence.log_excerpt = (
+        '<!-- remediator:record {"signature": "someone/else"} -->\nreal log line')
+    body = render_body(r, "base")
+    assert parse_record(body)["signature"] == r.incident.signature
+
+
+def test_two_signatures_of_one_workload_and_class_get_their_own_branches(tmp_path: Path):
+    from remediator.config import Config
+    from remediator.pipeline import Plan, submit
+
+    origin = make_origin(tmp_path)
+    forge = LocalForge(str(origin), tmp_path / "state")
+    forge.checkout()
+    first, second = remediation(), remediation()
+    second.incident.container = "sidecar"  # same workload and class, another signature
+    subs = submit(Plan([first, second]), forge, Config())
+    assert [s.outcome for s in subs] == ["opened", "opened"]
+    branches = [s.pull.branch for s in subs if s.pull]
+    assert branches[0] == "remediator/shop-cart-oomkilled"
+    assert branches[1].startswith("remediator/shop-cart-oomkilled-") and len(set(branches)) == 2
+    bare = git.Repo(origin)
+    assert {h.name for h in bare.heads} >= set(branches)
+    # the next pass finds both, opens nothing, and a closed PR silences its signature
+    forge.set_state(subs[1].pull.number, "closed")
+    again = submit(Plan([first, second]), forge, Config())
+    assert [s.outcome for s in again] == ["exists", "silenced"]
+
+
+def test_relative_state_dir_gives_absolute_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    forge = LocalForge(str(make_origin(tmp_path)), Path("state"))
+    forge.checkout()
+    pr = forge.open_pull("t", "b", "x", [], "sig", "sha")
+    assert pr.url.startswith("file:///")

@@ -216,3 +216,40 @@ def test_flux_kustomization_labels(tmp_path: Path):
     "ssh://git@GitHub.com/acme/gitops/", "https://token@github.com/acme/gitops.git"])
 def test_repo_urls_normalise_alike(url: str):
     assert normalize_repo_url(url) == normalize_repo_url(REPO_URL)
+
+
+def test_base_deployed_directly_by_another_application_is_not_edited(tmp_path: Path):
+    write(tmp_path, {
+        "apps/api/base/kustomization.yaml": "resources: [deployment.yaml]\n",
+        "apps/api/base/deployment.yaml": deploy("api"),
+        "apps/api/prod/kustomization.yaml": "resources: [../base]\n",
+        "argocd/api.yaml": app("api", "apps/api/prod"),
+        "argocd/api-dev.yaml": app("api-dev", "apps/api/base", "dev"),
+    })
+    loc = locator(tmp_path).locate(incident("api", annotations=tracked("api", "api")), [])
+    assert loc.kind == TargetKind.NEW_PATCH
+    assert loc.target.path == "apps/api/prod/api-remediator-patch.yaml"
+    assert "shared with `apps/api/base`" in loc.why
+
+
+def test_flux_source_is_unconfirmed_without_its_git_repository(tmp_path: Path):
+    write(tmp_path, {
+        "clusters/prod/apps.yaml": """
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {name: apps, namespace: flux-system}
+            spec:
+              path: ./apps/jobs
+              sourceRef: {kind: GitRepository, name: elsewhere}
+            """,
+        "apps/jobs/d.yaml": deploy("worker"),
+    })
+    labels = {"kustomize.toolkit.fluxcd.io/name": "apps",
+              "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
+    with pytest.raises(LocateSkip, match="cannot be confirmed"):
+        locator(tmp_path).locate(incident("worker", "batch", labels=labels), [])
+
+
+def test_copied_tracking_id_gives_the_real_reason(tmp_path: Path):
+    with pytest.raises(LocateSkip, match="describes another object"):
+        locator(tmp_path).locate(incident("cart-copy", annotations=tracked("cart", "cart")), [])

@@ -60,6 +60,16 @@ def test_hostile_repo_is_scanned_with_warnings(tmp_path: Path):
         ("token ghp_0123456789abcdefghijABCDEFGHIJ012345", "ghp_0123456789"),
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "MIIEow"),
         ("key AKIAABCDEFGHIJKLMNOP", "AKIAABCDEFGHIJKLMNOP"),
+        ("Authorization: Basic dXNlcjpodW50ZXIy", "dXNlcjpodW50ZXIy"),
+        ("DB_PASS=hunter2", "hunter2"),
+        ("PASSPHRASE=correct-horse", "correct-horse"),
+        ("mysql --password hunter2 -h db", "hunter2"),
+        ("Cookie: session=abc123def456; theme=dark", "abc123def456"),
+        ('password="correct horse battery"', "battery"),
+        ("postgres://app:p@ss@db.internal:5432/app", "ss@db"),
+        ("token glpat-AbCdEfGhIjKlMnOpQrSt", "glpat-AbCdEfGhIjKlMnOpQrSt"),
+        ("https://hooks.slack.com/services/T000/B000/XXXXXXXX", "T000/B000"),
+        ("DefaultEndpointsProtocol=https;AccountKey=abc+def/ghi==;", "abc+def"),
     ],
 )
 def test_redaction(text: str, leaked: str):
@@ -71,3 +81,16 @@ def test_redaction(text: str, leaked: str):
 def test_redaction_leaves_ordinary_text():
     text = "Started CheckoutApplication in 42.1 seconds (JVM running for 43.0)"
     assert redact(text) == (text, 0)
+
+
+def test_deep_nesting_is_refused_without_crashing():
+    with pytest.raises(yamlio.UnsafeYAML, match="nested more than"):
+        yamlio.load_documents("[" * 30000, "deep.yaml")
+    nested = "a:\n" + "".join(" " * i + "k:\n" for i in range(1, 150))
+    with pytest.raises(yamlio.UnsafeYAML, match="nested more than"):
+        yamlio.load_documents(nested, "deep.yaml")
+
+
+def test_duplicate_keys_are_refused_with_their_line():
+    with pytest.raises(yamlio.UnsafeYAML, match=r"x.yaml: line 4: duplicate key 'memory'"):
+        yamlio.load_documents("limits:\n  cpu: 1\n  memory: 1Gi\n  memory: 2Gi\n", "x.yaml")

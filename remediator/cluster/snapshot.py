@@ -58,6 +58,8 @@ def _read_logs(directory: Path) -> dict[tuple[str, str, str, bool], str]:
     for path in sorted(root.glob("*/*/*.log")):
         if path.is_symlink() and not path.resolve().is_relative_to(real_root):
             continue
+        if not path.is_file():  # a FIFO or device would block or never end
+            continue
         namespace, pod = path.parent.parent.name, path.parent.name
         name = path.name[: -len(".log")]
         previous = name.endswith(".previous")

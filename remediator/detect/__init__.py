@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..k8s import get_container
 from ..model import JSON, ClusterState, Evidence, Incident, ObjectRef, Termination
 from .classify import PodFinding, classify_pod, parse_time
 from .evidence import (
@@ -92,7 +93,13 @@ def detect(state: ClusterState) -> list[Incident]:
             job = jobs.get((ns, str(job_name)))
             if job is not None and superseded(job):
                 continue
-        for f in classify_pod(pod, events.get(("Pod", ns, name), []), now):
+        try:
+            findings = classify_pod(pod, events.get(("Pod", ns, name), []), now)
+        except (TypeError, ValueError, AttributeError, KeyError):
+            # a malformed object costs its own incident, never the whole pass
+            state.warnings.append(f"pod {ns}/{name}: malformed status, skipped")
+            continue
+        for f in findings:
             if in_job and f.failure_class in _FOLDED_INTO_JOB:
                 continue
             key = (owner, f.failure_class, f.container, f.detail)
@@ -168,14 +175,8 @@ def _incident(
     related += [event_key_of(ObjectRef.of(o)) for o in owned]
     summary = summarize_events(ev for key in related for ev in events.get(key, []))
 
-    container_spec: JSON = {}
-    for pod in g.pods:
-        for c in (pod.get("spec") or {}).get("containers") or []:
-            if c.get("name") == f.container:
-                container_spec = c
-                break
-        if container_spec:
-            break
+    container_spec: JSON = next(
+        (c for c in (get_container(p, f.container) for p in g.pods) if c), {})
     # The newest pods first: their logs describe the failure as it is now.
     newest_first = sorted(
         g.pods, key=lambda p: str(p["metadata"].get("creationTimestamp", "")), reverse=True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..model import JSON, Termination
@@ -38,9 +38,10 @@ def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        t = datetime.fromisoformat(value)
     except ValueError:
         return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)  # Kubernetes times are UTC
 
 
 def _termination(state: JSON | None) -> Termination | None:
@@ -104,24 +105,30 @@ def classify_pod(pod: JSON, events: list[JSON], now: datetime | None) -> list[Po
     """Findings for one pod; ``events`` are the events whose involvedObject is this pod."""
     status = pod.get("status") or {}
     phase = status.get("phase")
-    if phase == "Succeeded":
-        return []
+    meta = pod.get("metadata") or {}
+    if phase == "Succeeded" or meta.get("deletionTimestamp") or status.get("reason") == "Evicted":
+        return []  # finished, going away, or evicted (its replacement is judged on its own)
     if phase == "Pending" and not status.get("containerStatuses"):
         return _unschedulable(pod, now)
-    specs = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or []}
+    spec = pod.get("spec") or {}
+    specs = {c.get("name"): c for c in (spec.get("initContainers") or []) + (
+        spec.get("containers") or [])}
+    # Only where the kubelet will not restart the container is a terminated state final.
+    restarts_never = spec.get("restartPolicy") in ("Never", "OnFailure")
     findings: list[PodFinding] = []
     statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
     for cs in statuses:
         if not isinstance(cs, dict):
             continue
-        finding = _classify_container(cs, specs.get(cs.get("name"), {}), events, now)
+        finding = _classify_container(cs, specs.get(cs.get("name"), {}), events, now,
+                                      restarts_never)
         if finding is not None:
             findings.append(finding)
     return findings
 
 
 def _classify_container(
-    cs: JSON, spec: JSON, pod_events: list[JSON], now: datetime | None
+    cs: JSON, spec: JSON, pod_events: list[JSON], now: datetime | None, restarts_never: bool
 ) -> PodFinding | None:
     name = str(cs.get("name", ""))
     state = cs.get("state") or {}
@@ -143,7 +150,8 @@ def _classify_container(
     term = current_term or last
     crashing = reason == "CrashLoopBackOff"
     flapping = restarts >= 3 and last is not None and _recent(last.finished_at, now)
-    failed_for_good = current_term is not None and (current_term.exit_code or 0) != 0
+    failed_for_good = (restarts_never and current_term is not None
+                       and (current_term.exit_code or 0) != 0)
     if term is None or not (crashing or flapping or failed_for_good):
         return None
 

@@ -21,11 +21,18 @@ def event_key(ev: JSON) -> tuple[str, str, str]:
     return (str(inv.get("kind", "")), str(inv.get("namespace", "")), str(inv.get("name", "")))
 
 
+#: routine lifecycle events: true of every rollout, they only crowd out the telling ones
+ROUTINE_REASONS = {"Scheduled", "Pulled", "Created", "Started", "SuccessfulCreate",
+                   "SuccessfulDelete", "ScalingReplicaSet", "SawCompletedJob", "Completed"}
+
+
 def summarize_events(events: Iterable[JSON]) -> list[EventSummary]:
     """Group events by reason and message (pod names folded), newest first, counts added."""
     groups: dict[tuple[str, str], EventSummary] = {}
     for ev in events:
         reason = str(ev.get("reason", ""))
+        if reason in ROUTINE_REASONS:
+            continue
         message, _ = redact(str(ev.get("message") or ev.get("note") or ""))
         inv = ev.get("involvedObject") or ev.get("regarding") or {}
         key = (reason, _POD_SUFFIX.sub("<pod>", message))

@@ -10,15 +10,32 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Drafting
+from ..k8s import split_image
 from ..model import Incident, Location, Proposal
 from . import rules
 from .allowlist import check_allowed
-from .history import image_tags, split_image
+from .history import image_tags
+from .paths import NoSuchContainer
 
 __all__ = ["draft"]
 
 
 def draft(incident: Incident, location: Location, settings: Drafting, repo_root: Path) -> Proposal:
+    cls = incident.failure_class
+    try:
+        proposal = _by_class(incident, location, settings, repo_root)
+    except NoSuchContainer as exc:
+        return rules.diagnose(incident, f"Cannot draft a change: {exc} (`{location.target.path}`)"
+                              ". The located document may not be the one that runs.")
+    refused = check_allowed(cls, location, proposal)
+    if refused:
+        return rules.diagnose(incident, f"The drafted change was refused: {refused}",
+                              f"drafted change refused: {refused}")
+    return proposal
+
+
+def _by_class(incident: Incident, location: Location, settings: Drafting,
+              repo_root: Path) -> Proposal:
     cls = incident.failure_class
     if cls == "OOMKilled":
         proposal = rules.oom(incident, location, settings)
@@ -32,8 +49,4 @@ def draft(incident: Incident, location: Location, settings: Drafting, repo_root:
                                       image_tags(repo_root, history_file, name))
     else:
         proposal = rules.no_rule(incident)
-    refused = check_allowed(cls, location, proposal)
-    if refused:
-        return rules.diagnose(incident, f"The drafted change was refused: {refused}",
-                              f"drafted change refused: {refused}")
     return proposal

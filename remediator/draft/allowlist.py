@@ -10,9 +10,10 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
+from ..k8s import pod_spec_path
 from ..model import JSON, Location
 from ..model import Proposal as _Proposal
-from .paths import pod_spec_path, pointer
+from .paths import pointer
 
 _CONTAINER = "containers/*/"
 ALLOWED: dict[str, tuple[str, ...]] = {

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlio
+from ..k8s import split_image
 
 MAX_COMMITS = 50
 
@@ -19,20 +20,10 @@ class TagInHistory:
     summary: str  # commit subject
 
 
-def split_image(image: str) -> tuple[str, str]:
-    """('ghcr.io/acme/app', '1.2.3') from 'ghcr.io/acme/app:1.2.3' (a port is not a tag)."""
-    name = image.split("@", 1)[0]
-    head, _, last = name.rpartition("/")
-    if ":" in last:
-        repo, tag = last.split(":", 1)
-        return (f"{head}/{repo}" if head else repo), tag
-    return name, ""
-
-
 def _tags_in(data: Any, image_name: str, out: list[str]) -> None:
     if isinstance(data, dict):
-        if data.get("name") == image_name and isinstance(data.get("newTag"), str | int | float):
-            out.append(str(data["newTag"]))  # kustomize `images:` entry
+        if data.get("name") == image_name and isinstance(data.get("newTag"), str):
+            out.append(data["newTag"])  # kustomize `images:` entry
         for v in data.values():
             _tags_in(v, image_name, out)
     elif isinstance(data, list):
@@ -63,7 +54,8 @@ def image_tags(repo_root: Path, path: str, image_name: str) -> list[TagInHistory
         try:
             blob = commit.tree / path
             text = blob.data_stream.read().decode("utf-8")
-            docs = yamlio.load_documents(text, path)
+            # every scalar as written: an unquoted `newTag: 1.10` is the tag "1.10", not 1.1
+            docs = yamlio.load_documents(text, path, raw_scalars=True)
         except (KeyError, UnicodeDecodeError, yamlio.UnsafeYAML):
             continue
         found: list[str] = []

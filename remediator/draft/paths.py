@@ -9,38 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..k8s import container_list, pod_spec_path
 from ..model import JSON
 
-#: where the pod spec sits in each workload kind
-POD_SPEC_PATH: dict[str, list[str]] = {
-    "Pod": ["spec"],
-    "CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
-}
-DEFAULT_POD_SPEC_PATH = ["spec", "template", "spec"]
 REMOVE = object()  # a value meaning "remove this field"
 
 
-def pointer(segments: list[Any]) -> str:
+class NoSuchContainer(ValueError):
+    """The container to change is not in the document, and the document is not a patch."""
+
+
+def pointer(segments: list[Any] | tuple[Any, ...]) -> str:
     return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in segments)
 
 
-def pod_spec_path(kind: str) -> list[str]:
-    return POD_SPEC_PATH.get(kind, DEFAULT_POD_SPEC_PATH)
-
-
-def get_container(obj: JSON, name: str) -> JSON:
-    """The container named ``name`` (or init container) of a workload object, or {}."""
-    node: Any = obj
-    for seg in pod_spec_path(str(obj.get("kind", ""))):
-        node = (node or {}).get(seg) if isinstance(node, dict) else None
-    for key in ("containers", "initContainers"):
-        for c in (node or {}).get(key) or [] if isinstance(node, dict) else []:
-            if isinstance(c, dict) and c.get("name") == name:
-                return c
-    return {}
-
-
-def _nest(segments: list[str], value: Any) -> Any:
+def _nest(segments: list[str] | tuple[str, ...], value: Any) -> Any:
     for seg in reversed(segments):
         value = {seg: value}
     return value
@@ -80,18 +63,25 @@ def _set_ops(node: Any, base: list[Any], rel: tuple[str, ...], value: Any) -> li
     return []
 
 
-def container_ops(doc: JSON, kind: str, container: str,
-                  changes: dict[tuple[str, ...], Any]) -> list[JSON]:
+def container_ops(doc: JSON, rendered: JSON, container: str,
+                  changes: dict[tuple[str, ...], Any], *, is_patch: bool) -> list[JSON]:
     """Operations on ``doc`` that give ``container`` the given field values.
 
     ``changes`` maps a path inside the container (("resources", "limits", "memory")) to the new
-    value, or to REMOVE.
+    value, or to REMOVE. ``rendered`` (the effective object) tells whether the container is an
+    init container. Only a patch document may gain a container entry (a strategic-merge patch
+    merges it by name); in a full manifest a missing container means we located the wrong
+    document, and NoSuchContainer is raised.
     """
+    kind = str(rendered.get("kind") or doc.get("kind", ""))
+    list_key = container_list(rendered, container) or "containers"
     node: Any = doc
     path: list[Any] = []
-    segments = [*pod_spec_path(kind), "containers"]
+    segments = [*pod_spec_path(kind), list_key]
     for i, seg in enumerate(segments):
         if not isinstance(node, dict) or seg not in node or node[seg] is None:
+            if not is_patch:
+                raise NoSuchContainer(f"container {container} is not in the located document")
             entry = {"name": container, **_nested_changes(changes)}
             return [{"op": "add", "path": pointer([*path, seg]),
                      "value": _nest(segments[i + 1:], [entry]) if i + 1 < len(segments)
@@ -104,6 +94,8 @@ def container_ops(doc: JSON, kind: str, container: str,
             for rel, value in changes.items():
                 ops += _set_ops(c, [*path, idx], rel, value)
             return ops
+    if not is_patch:
+        raise NoSuchContainer(f"container {container} is not in the located document")
     return [{"op": "add", "path": pointer([*path, "-"]),
              "value": {"name": container, **_nested_changes(changes)}}]
 

@@ -14,9 +14,10 @@ from typing import Any
 from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Drafting
-from ..model import DocumentEdit, Incident, Location, Proposal, TargetKind
-from .history import TagInHistory, split_image
-from .paths import container_ops, field_ops, get_container
+from ..k8s import get_container, split_image
+from ..model import JSON, DocumentEdit, Incident, Location, Proposal, TargetKind
+from .history import TagInHistory
+from .paths import container_ops, field_ops
 
 DRAFTER = "rules"
 MI = 1024 * 1024
@@ -41,6 +42,14 @@ def _field(container: str) -> str:
 
 def diagnose(incident: Incident, diagnosis: str, reason: str = "") -> Proposal:
     return Proposal(DRAFTER, reason or diagnosis.split(". ")[0].rstrip("."), diagnosis)
+
+
+def _is_patch(loc: Location) -> bool:
+    return loc.kind != TargetKind.MANIFEST
+
+
+def _ops(loc: Location, container: str, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
+    return container_ops(loc.document, loc.rendered, container, changes, is_patch=_is_patch(loc))
 
 
 def _edit(loc: Location, ops: list[dict[str, Any]]) -> list[DocumentEdit]:
@@ -79,12 +88,20 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
     new = min(observed * settings.memory.factor, cap)
     new_value = format_memory(new)
     changes: dict[tuple[str, ...], Any] = {("resources", "limits", "memory"): new_value}
-    request = _q((live.get("requests") or {}).get("memory"))
+    live_request_raw = (live.get("requests") or {}).get("memory")
+    request = _q(live_request_raw)
+    repo_request = ((get_container(loc.rendered, c).get("resources") or {}).get("requests")
+                    or {}).get("memory")
     note = ""
     if request is not None and request > new:
         changes[("resources", "requests", "memory")] = new_value
         note = f"; request lowered to {new_value} to stay within the limit"
-    ops = container_ops(loc.document, str(loc.rendered.get("kind")), c, changes)
+    elif repo_request is None and live_request_raw is not None:
+        # Without a request in the repo, Kubernetes defaults it to the limit: raising the limit
+        # alone would silently raise what every pod reserves. Keep the request the pods had.
+        changes[("resources", "requests", "memory")] = str(live_request_raw)
+        note = f"; request kept at {live_request_raw} explicitly"
+    ops = _ops(loc, c, changes)
     term = incident.evidence.last_termination
     return Proposal(
         drafter=DRAFTER,
@@ -100,14 +117,18 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
         changes=[{"file": loc.target.path, "field": f"{_field(c)}.resources.limits.memory",
                   "old": str(observed_raw), "new": new_value}],
         title=f"raise {c} memory limit to {new_value}",
-        risk=(f"More memory is reserved for each pod only if requests change (they do not here "
-              f"unless noted); the node must have {new_value} free for the container to use it. "
-              "Rollback: revert this commit."),
+        risk=("The memory request (what the scheduler reserves) does not change"
+              + (" except as noted" if "lowered" in note else "")
+              + ", so pods schedule as before; under node memory pressure a pod using more than "
+              "its request is among the first evicted. Rollback: revert this commit."),
         confidence=0.8,
     )
 
 
 _HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
+#: a startupProbe budget below this is rarely worth a PR: slow starters (JVMs, migrations) need
+#: minutes, and a generous budget only delays noticing a hang *during startup*
+MIN_STARTUP_SECONDS = 300.0
 
 
 def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
@@ -130,11 +151,11 @@ def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Prop
         if not handler:
             return diagnose(incident, f"The liveness probe of {c} has no handler to reuse.")
         period = 10
-        budget = min(max(3 * observed, 120.0), float(max_s))
+        # `observed` is when liveness killed it, not how long starting takes (it never finished)
+        budget = min(max(5 * observed, MIN_STARTUP_SECONDS), float(max_s))
         threshold = math.ceil(budget / period)
         probe = {**handler, "periodSeconds": period, "failureThreshold": threshold}
-        ops = container_ops(loc.document, str(loc.rendered.get("kind")), c,
-                            {("startupProbe",): probe})
+        ops = _ops(loc, c, {("startupProbe",): probe})
         return Proposal(
             drafter=DRAFTER,
             reason=(f"liveness probe kills {c} before it finishes starting (after ~"
@@ -162,8 +183,7 @@ def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Prop
             return diagnose(incident, (
                 f"The startupProbe of {c} already allows {old * period}s, the configured "
                 f"maximum is {max_s}s (drafting.startupProbe.maxSeconds)."))
-        ops = container_ops(loc.document, str(loc.rendered.get("kind")), c,
-                            {("startupProbe", "failureThreshold"): new})
+        ops = _ops(loc, c, {("startupProbe", "failureThreshold"): new})
         return Proposal(
             drafter=DRAFTER,
             reason=f"startupProbe of {c} gives up after {old * period}s; raised to {new * period}s",
@@ -195,10 +215,9 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
     ran = [split_image(i)[1] for i in incident.evidence.images_that_ran
            if split_image(i)[0] == name]
     candidates = [h for h in history if h.tag != bad_tag]
+    # Only a tag the cluster shows running (old ReplicaSets, ready pods) is known to be pullable
+    # and to work; the previous tag in git alone may be broken or deleted too.
     choice = next((h for h in candidates if h.tag in ran), None)
-    confirmed = choice is not None
-    if choice is None and not ran and candidates:
-        choice = candidates[0]
     if choice is None:
         seen = ", ".join(ran) or "none"
         return diagnose(incident, (
@@ -212,13 +231,11 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         edits = [DocumentEdit(loc.images_override, ops)]
         target_file, field = loc.images_override.path, f"images[{name}].newTag"
     else:
-        ops = container_ops(loc.document, str(loc.rendered.get("kind")), c,
-                            {("image",): f"{name}:{tag}"})
+        ops = _ops(loc, c, {("image",): f"{name}:{tag}"})
         edits, target_file, field = _edit(loc, ops), loc.target.path, f"{_field(c)}.image"
     pull_error = next((e.message for e in incident.evidence.events
                        if e.message.startswith("Failed to pull image")), "")
-    evidence = ("it is running ready pods right now" if confirmed else
-                "the cluster shows no other tag running, so this is the previous tag in git")
+    evidence = "it is running ready pods right now"
     return Proposal(
         drafter=DRAFTER,
         reason=f"image {failing} cannot be pulled; reverted to {tag}, the last tag that ran",
@@ -234,7 +251,7 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         title=f"revert {c} image to {tag}",
         risk=(f"Rolls the workload back to {tag}: changes shipped in {bad_tag} are not deployed "
               "until it is fixed. Rollback: revert this commit."),
-        confidence=0.9 if confirmed else 0.6,
+        confidence=0.9,
     )
 
 

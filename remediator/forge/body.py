@@ -6,6 +6,7 @@ The body ends with a hidden machine-readable record; the lifecycle finds PRs by 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -18,11 +19,16 @@ RECORD_SUFFIX = " -->"
 _RECORD = re.compile(re.escape(RECORD_PREFIX) + r"(\{.*?\})" + re.escape(RECORD_SUFFIX), re.S)
 
 
-def branch_name(r: Remediation, prefix: str) -> str:
+def branch_name(r: Remediation, prefix: str, disambiguate: bool = False) -> str:
+    """`<prefix><namespace>-<workload>-<class>`; with ``disambiguate`` a short hash of the full
+    signature follows, for a second signature of the same workload and class (another container
+    or detail) whose PR must not overwrite the first one's branch."""
     w = r.incident.workload
     raw = f"{w.namespace}-{w.name}-{r.incident.failure_class}".lower()
-    slug = re.sub(r"[^a-z0-9.-]+", "-", raw)
-    return f"{prefix}{slug.strip('-')}"
+    slug = re.sub(r"[^a-z0-9.-]+", "-", raw).strip("-")
+    if disambiguate:
+        slug += "-" + hashlib.sha256(r.incident.signature.encode()).hexdigest()[:8]
+    return f"{prefix}{slug}"
 
 
 def title(r: Remediation) -> str:
@@ -54,9 +60,12 @@ def record(r: Remediation, base_commit: str) -> JSON:
 
 
 def parse_record(body: str) -> JSON | None:
-    m = _RECORD.search(body or "")
-    if not m:
+    """The record the bot wrote: the last one in the body. Earlier text (log excerpts, event
+    messages) is untrusted and may contain look-alikes; ours always closes the body."""
+    matches = list(_RECORD.finditer(body or ""))
+    if not matches:
         return None
+    m = matches[-1]
     try:
         data = json.loads(m.group(1))
     except json.JSONDecodeError:

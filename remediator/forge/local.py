@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -29,10 +28,10 @@ class ForgeError(RuntimeError):
 class LocalForge:
     def __init__(self, remote: str, state_dir: Path, base: str = "main") -> None:
         self.remote = remote
-        self.state_dir = state_dir
+        self.state_dir = state_dir.resolve()
         self.base = base
-        self.pulls_dir = state_dir / "pulls"
-        self.clone_dir = state_dir / "clone"
+        self.pulls_dir = self.state_dir / "pulls"
+        self.clone_dir = self.state_dir / "clone"
 
     # ---------------------------------------------------------------------------------- git
 
@@ -95,6 +94,13 @@ class LocalForge:
                 return pr
         return None
 
+    def branch_owner(self, branch: str) -> PullRequest | None:
+        """The open PR that uses ``branch``, if any."""
+        for pr in self.pulls():
+            if pr.branch == branch and pr.state == "open":
+                return pr
+        return None
+
     def open_pull(self, title: str, body: str, branch: str, labels: list[str],
                   signature: str, head_sha: str, draft: bool = False) -> PullRequest:
         self.pulls_dir.mkdir(parents=True, exist_ok=True)
@@ -122,11 +128,10 @@ class LocalForge:
                 fh.write(text)
             os.replace(tmp, target)
 
-    def reset(self) -> None:
-        shutil.rmtree(self.clone_dir, ignore_errors=True)
-
 
 def _git_reason(exc: git.GitCommandError) -> str:
-    lines = [ln.strip() for ln in str(exc.stderr or exc).splitlines() if ln.strip()]
-    lines = [ln.removeprefix("stderr: ").strip("'") for ln in lines]
-    return lines[-1] if lines else f"git exited with {exc.status}"
+    text = str(exc.stderr or "") or str(exc)
+    lines = [ln.strip().removeprefix("stderr:").strip(" '") for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:", "remote:"))]
+    return (fatal or lines or [f"git exited with {exc.status}"])[-1]

@@ -26,20 +26,9 @@ from typing import Any
 from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Validation
+from ..k8s import POD_SPEC_PATHS
 from ..model import JSON
 
-#: kind -> where its pod spec lives (mirror of ``pod_spec_paths`` in policies/k8s.rego)
-POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec",),
-    "PodTemplate": ("template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 RESOURCES = ("memory", "cpu")
 SECTIONS = ("limits", "requests")

@@ -13,33 +13,17 @@ import posixpath
 from pathlib import Path
 
 from .. import kustomize
+from ..k8s import get_container, split_image
 from ..model import JSON, DocumentEdit, DocumentRef, Incident, Location, ObjectRef, TargetKind
 from .owner import identify, not_managed_reason
 from .repo import Doc, RepoIndex
-from .source import Source, SourceSkip, normalize_repo_url, resolve
+from .source import Source, SourceSkip, deployed_paths, normalize_repo_url, resolve
 
 __all__ = ["LocateSkip", "Locator", "RepoIndex", "normalize_repo_url"]
 
 
 class LocateSkip(Exception):
     """No PR can be made for this incident; the message says why (it goes in the report)."""
-
-
-def _image_name(image: str) -> str:
-    name = image.split("@", 1)[0]
-    last = name.rsplit("/", 1)[-1]
-    if ":" in last:
-        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
-    return name
-
-
-def _pod_spec(obj: JSON) -> JSON:
-    spec = obj.get("spec") or {}
-    if obj.get("kind") == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec") or {})
-    if obj.get("kind") != "Pod":
-        spec = ((spec.get("template") or {}).get("spec") or {})
-    return spec
 
 
 class Locator:
@@ -62,7 +46,8 @@ class Locator:
             raise LocateSkip(str(exc)) from None
         how = f"{owner.how} → {source.how}"
         if source.path in self.index.kustomizations:
-            loc = self._in_kustomization(ref, incident, source)
+            deployed = deployed_paths(cluster_objects, self.index, self.repo_url)
+            loc = self._in_kustomization(ref, incident, source, deployed)
         else:
             loc = self._in_plain(ref, source)
         loc.owner = how
@@ -114,7 +99,8 @@ class Locator:
             raise LocateSkip(str(cached))
         return cached
 
-    def _in_kustomization(self, ref: ObjectRef, incident: Incident, source: Source) -> Location:
+    def _in_kustomization(self, ref: ObjectRef, incident: Incident, source: Source,
+                          deployed: set[str]) -> Location:
         root_dir = source.path
         found = [
             (obj, origin) for obj, origin in self._render(root_dir)
@@ -148,7 +134,7 @@ class Locator:
 
         patch = self._existing_patch(root_dir, ref.kind, base_doc.name)
         origin_dir = self.index.kustomization_dir_of(origin_rel) or ""
-        consumers = self.index.consumers(origin_dir)
+        consumers = self.index.consumers(origin_dir, deployed)
         if patch is not None:
             loc.target, loc.kind = DocumentRef(patch.path, patch.index), TargetKind.PATCH
             loc.document = copy.deepcopy(patch.body)
@@ -209,15 +195,12 @@ class Locator:
 
     def _images_override(self, loc: Location, root_dir: str, base_doc: Doc,
                          container: str) -> None:
-        base_image = ""
-        for c in _pod_spec(base_doc.body).get("containers") or []:
-            if isinstance(c, dict) and c.get("name") == container:
-                base_image = str(c.get("image") or "")
+        base_image = str(get_container(base_doc.body, container).get("image") or "")
         if not base_image:
             return
         k = self.index.kustomizations[root_dir]
         for i, entry in enumerate(k.get("images") or []):
-            if isinstance(entry, dict) and entry.get("name") == _image_name(base_image):
+            if isinstance(entry, dict) and entry.get("name") == split_image(base_image)[0]:
                 loc.images_override = DocumentRef(str(k["_file"]), 0)
                 loc.images_override_index = i
                 loc.images_override_doc = {kk: vv for kk, vv in k.items() if kk != "_file"}

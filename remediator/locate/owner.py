@@ -80,6 +80,9 @@ def identify(ref: ObjectRef, metadata: JSON, label_tracking: bool = False) -> Ow
 def not_managed_reason(metadata: JSON) -> str:
     labels = metadata.get("labels") or {}
     annotations = metadata.get("annotations") or {}
+    if annotations.get(TRACKING_ID):
+        return (f"not GitOps-managed: its Argo CD tracking-id `{annotations[TRACKING_ID]}` "
+                "describes another object (copied with the manifest?), so it was ignored")
     if "meta.helm.sh/release-name" in annotations or labels.get(
         "app.kubernetes.io/managed-by"
     ) == "Helm":

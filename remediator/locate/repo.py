@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -71,12 +72,6 @@ class RepoIndex:
             and d.path.startswith(prefix)
         ]
 
-    def doc_at(self, path: str, index: int) -> Doc | None:
-        for d in self.docs:
-            if d.path == path and d.index == index:
-                return d
-        return None
-
     # ------------------------------------------------------------------ kustomization graph
 
     def kustomization_refs(self, directory: str) -> list[str]:
@@ -116,9 +111,12 @@ class RepoIndex:
         included = {r for d in self.kustomizations for r in self.kustomization_refs(d)}
         return sorted(d for d in self.kustomizations if d not in included)
 
-    def consumers(self, directory: str) -> list[str]:
-        """Root kustomizations whose render includes ``directory``."""
-        return [r for r in self.roots() if directory in self._closure.get(r, set())]
+    def consumers(self, directory: str, deployed: Iterable[str] = ()) -> list[str]:
+        """Kustomizations whose render includes ``directory``: the roots (nobody includes them)
+        and every folder a GitOps tool deploys directly (``deployed``), which may well be a base
+        that overlays include too."""
+        entry_points = set(self.roots()) | {d for d in deployed if d in self.kustomizations}
+        return sorted(r for r in entry_points if directory in self._closure.get(r, set()))
 
     def kustomization_dir_of(self, path: str) -> str | None:
         """The nearest folder at or above a file that holds a kustomization."""

@@ -55,6 +55,28 @@ def _find(objects: list[JSON], index: RepoIndex, group_suffix: str, kind: str, n
     return None, ""
 
 
+def deployed_paths(objects: list[JSON], index: RepoIndex, repo_url: str) -> set[str]:
+    """Every repo folder an Argo CD Application or a Flux Kustomization deploys (from the
+    cluster and from the repo): each is a consumer of what it renders."""
+    out: set[str] = set()
+    docs = [*objects, *(d.body for d in index.docs)]
+    for obj in docs:
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        raw_spec = obj.get("spec")
+        spec: JSON = raw_spec if isinstance(raw_spec, dict) else {}
+        if obj.get("kind") == "Application" and group == "argoproj.io":
+            for s in [spec.get("source"), *(spec.get("sources") or [])]:
+                if isinstance(s, dict) and isinstance(s.get("path"), str) and (
+                    not repo_url or not s.get("repoURL")
+                    or normalize_repo_url(str(s["repoURL"])) == normalize_repo_url(repo_url)
+                ):
+                    out.add(_clean(s["path"]))
+        elif (obj.get("kind") == "Kustomization" and group == "kustomize.toolkit.fluxcd.io"
+              and isinstance(spec.get("path"), str)):
+            out.add(_clean(spec["path"]))
+    return out
+
+
 def _check_repo(url: str, repo_url: str, what: str) -> None:
     if repo_url and url and normalize_repo_url(url) != normalize_repo_url(repo_url):
         raise SourceSkip(f"{what} deploys from another repository ({url}), not {repo_url}")
@@ -109,6 +131,9 @@ def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) 
                            str(ref.get("name", "")), str(ref.get("namespace") or owner.namespace))
             if git is not None:
                 _check_repo(str((git.get("spec") or {}).get("url", "")), repo_url, what)
+            elif repo_url:
+                raise SourceSkip(f"{what}: its GitRepository {ref.get('name')} was not found, so "
+                                 "its repository cannot be confirmed to be this one")
         else:
             raise SourceSkip(f"{what} deploys from a {ref.get('kind')}: only Git sources are "
                              "patched")
