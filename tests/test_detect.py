@@ -168,3 +168,15 @@ def test_malformed_pods_are_skipped_with_a_warning():
     [inc] = detect(state)
     assert inc.pods == ["cart-5d8f7c9b4-aaaaa", "cart-5d8f7c9b4-ccccc"]
     assert state.warnings == ["pod shop/cart-5d8f7c9b4-bbbbb: malformed status, skipped"]
+
+
+def test_oom_evidence_names_the_image_that_ran_before_the_rollout():
+    d = k8s.deployment("cart", "shop", [k8s.container("cart", image="ghcr.io/acme/cart:2.4.1")])
+    old = k8s.replicaset(d, suffix="7b9c6d5f8", revision=1)
+    old["spec"] = {"template": {"spec": {"containers": [
+        k8s.container("cart", image="ghcr.io/acme/cart:2.4.0")]}}}
+    new = k8s.replicaset(d, revision=2)
+    p = k8s.pod(new, "cart-5d8f7c9b4-aaaaa", [k8s.crashing("cart")])
+    [inc] = _incidents(d, old, new, p)
+    assert inc.evidence.facts["previous_image"] == "ghcr.io/acme/cart:2.4.0"
+    assert inc.evidence.facts["previous_memory_limit"] == "128Mi"

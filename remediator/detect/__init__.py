@@ -17,6 +17,7 @@ from .evidence import (
     images_that_ran,
     log_excerpt,
     node_capacity,
+    previous_image,
     summarize_events,
 )
 
@@ -188,6 +189,9 @@ def _incident(
     facts["redactions"] = redactions
     if f.failure_class == "Unschedulable":
         facts.update(node_capacity(state))
+    if f.failure_class == "OOMKilled" and container_spec.get("image"):
+        facts["previous_image"], facts["previous_memory_limit"] = previous_image(
+            owned, f.container, container_spec["image"])
     evidence = Evidence(
         status=[_status_line(p, f.container) for p in newest_first[:5]],
         restarts=g.restarts,

@@ -112,6 +112,21 @@ def images_that_ran(
     return seen
 
 
+def previous_image(owned: list[JSON], container: str, current: str) -> tuple[str, str]:
+    """(image, memory limit) of the container in the newest earlier ReplicaSet whose image
+    differs from ``current``: what ran before the rollout that may have brought the failure."""
+    for rs in sorted(owned, key=_revision, reverse=True):
+        if rs.get("kind") != "ReplicaSet":
+            continue
+        for c in ((rs.get("spec") or {}).get("template") or {}).get("spec", {}).get(
+            "containers", []
+        ):
+            if c.get("name") == container and c.get("image") and c["image"] != current:
+                limits = (c.get("resources") or {}).get("limits") or {}
+                return str(c["image"]), str(limits.get("memory") or "")
+    return "", ""
+
+
 def node_capacity(state: ClusterState) -> dict[str, float]:
     """Largest allocatable memory (bytes) and cpu (cores) over schedulable nodes."""
     mem = cpu = 0.0

@@ -112,7 +112,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"{term.exit_code if term else 137}) at its memory limit of {observed_raw}. Raising "
             f"the limit by a factor of {settings.memory.factor:g} (cap {settings.memory.cap}) "
             "gives it headroom; if usage keeps growing after this, it is a leak to fix in the "
-            "application."),
+            "application." + _rollout_note(incident)),
         edits=_edit(loc, ops),
         changes=[{"file": loc.target.path, "field": f"{_field(c)}.resources.limits.memory",
                   "old": str(observed_raw), "new": new_value}],
@@ -123,6 +123,20 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
               "its request is among the first evicted. Rollback: revert this commit."),
         confidence=0.8,
     )
+
+
+def _rollout_note(incident: Incident) -> str:
+    before = incident.evidence.facts.get("previous_image")
+    now = incident.evidence.container_spec.get("image")
+    if not before or not now:
+        return ""
+    limit = incident.evidence.container_spec.get("resources", {}).get("limits", {}).get("memory")
+    same = incident.evidence.facts.get("previous_memory_limit") == limit and limit
+    return (f" Note: the previous rollout ran {before}"
+            + (f" with the same {limit} limit" if same else "")
+            + f"; the pods failing now run {now}. The new version may need more memory than "
+            "the old one (a regression worth raising with its owners), rather than the limit "
+            "having always been too small.")
 
 
 _HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
