@@ -172,30 +172,49 @@ def test_shared_base_gets_a_new_patch_in_the_overlay(tmp_path: Path):
     assert "shared with `apps/web/overlays/staging`" in loc.why
 
 
+API_BASE = {
+    "apps/api/base/kustomization.yaml": "resources: [deployment.yaml]\n",
+    "apps/api/base/deployment.yaml": deploy("api"),
+    "apps/api/prod/kustomization.yaml": "resources: [../base]\n",
+    "argocd/api.yaml": app("api", "apps/api/prod"),
+}
+
+
 def test_base_with_a_single_consumer_is_edited_in_place(tmp_path: Path):
-    write(tmp_path, {
-        "apps/api/base/kustomization.yaml": "resources: [deployment.yaml]\n",
-        "apps/api/base/deployment.yaml": deploy("api"),
-        "apps/api/prod/kustomization.yaml": "resources: [../base]\n",
-        "argocd/api.yaml": app("api", "apps/api/prod"),
-    })
+    write(tmp_path, API_BASE)
     loc = locator(tmp_path).locate(incident("api", annotations=tracked("api", "api")), [])
     assert loc.kind == TargetKind.MANIFEST
     assert loc.target.path == "apps/api/base/deployment.yaml"
     assert "used only by" in loc.why
 
 
+def test_base_deployed_directly_by_another_application_is_not_edited(tmp_path: Path):
+    write(tmp_path, {**API_BASE, "argocd/api-dev.yaml": app("api-dev", "apps/api/base", "dev")})
+    loc = locator(tmp_path).locate(incident("api", annotations=tracked("api", "api")), [])
+    assert loc.kind == TargetKind.NEW_PATCH
+    assert loc.target.path == "apps/api/prod/api-remediator-patch.yaml"
+    assert "shared with `apps/api/base`" in loc.why
+
+
+def flux_kustomization(git_repository: str) -> str:
+    return f"""
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata: {{name: apps, namespace: flux-system}}
+        spec:
+          path: ./apps/jobs
+          sourceRef: {{kind: GitRepository, name: {git_repository}}}
+          targetNamespace: batch
+        """
+
+
+FLUX_LABELS = {"kustomize.toolkit.fluxcd.io/name": "apps",
+               "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
+
+
 def test_flux_kustomization_labels(tmp_path: Path):
     write(tmp_path, {
-        "clusters/prod/apps.yaml": """
-            apiVersion: kustomize.toolkit.fluxcd.io/v1
-            kind: Kustomization
-            metadata: {name: apps, namespace: flux-system}
-            spec:
-              path: ./apps/jobs
-              sourceRef: {kind: GitRepository, name: flux-system}
-              targetNamespace: batch
-            """,
+        "clusters/prod/apps.yaml": flux_kustomization("flux-system"),
         "clusters/prod/git.yaml": f"""
             apiVersion: source.toolkit.fluxcd.io/v1
             kind: GitRepository
@@ -204,9 +223,7 @@ def test_flux_kustomization_labels(tmp_path: Path):
             """,
         "apps/jobs/d.yaml": deploy("worker"),
     })
-    labels = {"kustomize.toolkit.fluxcd.io/name": "apps",
-              "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
-    loc = locator(tmp_path).locate(incident("worker", "batch", labels=labels), [])
+    loc = locator(tmp_path).locate(incident("worker", "batch", labels=FLUX_LABELS), [])
     assert loc.target.path == "apps/jobs/d.yaml"
     assert "Flux Kustomization apps" in loc.why
 
@@ -218,36 +235,11 @@ def test_repo_urls_normalise_alike(url: str):
     assert normalize_repo_url(url) == normalize_repo_url(REPO_URL)
 
 
-def test_base_deployed_directly_by_another_application_is_not_edited(tmp_path: Path):
-    write(tmp_path, {
-        "apps/api/base/kustomization.yaml": "resources: [deployment.yaml]\n",
-        "apps/api/base/deployment.yaml": deploy("api"),
-        "apps/api/prod/kustomization.yaml": "resources: [../base]\n",
-        "argocd/api.yaml": app("api", "apps/api/prod"),
-        "argocd/api-dev.yaml": app("api-dev", "apps/api/base", "dev"),
-    })
-    loc = locator(tmp_path).locate(incident("api", annotations=tracked("api", "api")), [])
-    assert loc.kind == TargetKind.NEW_PATCH
-    assert loc.target.path == "apps/api/prod/api-remediator-patch.yaml"
-    assert "shared with `apps/api/base`" in loc.why
-
-
 def test_flux_source_is_unconfirmed_without_its_git_repository(tmp_path: Path):
-    write(tmp_path, {
-        "clusters/prod/apps.yaml": """
-            apiVersion: kustomize.toolkit.fluxcd.io/v1
-            kind: Kustomization
-            metadata: {name: apps, namespace: flux-system}
-            spec:
-              path: ./apps/jobs
-              sourceRef: {kind: GitRepository, name: elsewhere}
-            """,
-        "apps/jobs/d.yaml": deploy("worker"),
-    })
-    labels = {"kustomize.toolkit.fluxcd.io/name": "apps",
-              "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
+    write(tmp_path, {"clusters/prod/apps.yaml": flux_kustomization("elsewhere"),
+                     "apps/jobs/d.yaml": deploy("worker")})
     with pytest.raises(LocateSkip, match="cannot be confirmed"):
-        locator(tmp_path).locate(incident("worker", "batch", labels=labels), [])
+        locator(tmp_path).locate(incident("worker", "batch", labels=FLUX_LABELS), [])
 
 
 def test_copied_tracking_id_gives_the_real_reason(tmp_path: Path):
