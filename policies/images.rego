@@ -48,6 +48,8 @@ deny contains msg if {
 	)
 }
 
+# The message names the repository, not the tag: moving between tags of an image that was already
+# outside the allow-list (say, an image revert) is not a new violation.
 deny contains msg if {
 	count(allowed_prefixes) > 0
 	some c in containers
@@ -55,7 +57,7 @@ deny contains msg if {
 	not _allowed(ref)
 	msg := sprintf(
 		"%s image %q is from registry %s, not one of the allowed registries %s (%s.image)",
-		[c.label, c.container.image, ref.registry, concat(", ", allowed_registries), c.path],
+		[c.label, ref.repository, ref.registry, concat(", ", allowed_registries), c.path],
 	)
 }
 

@@ -55,7 +55,7 @@ test_any_registry_when_allow_list_empty if {
 }
 
 test_registry_not_allowed_denied if {
-	images.deny == {"container \"app\" image \"evil.example.com/x:1\" is from registry evil.example.com, not one of the allowed registries ghcr.io, docker.io (spec.template.spec.containers[0].image)"} with input as one("evil.example.com/x:1")
+	images.deny == {"container \"app\" image \"evil.example.com/x\" is from registry evil.example.com, not one of the allowed registries ghcr.io, docker.io (spec.template.spec.containers[0].image)"} with input as one("evil.example.com/x:1")
 		with data.remediator.config as {"allowedRegistries": ["ghcr.io", "docker.io"]}
 }
 

@@ -70,11 +70,14 @@ def _table(rows: list[Remediation]) -> str:
 def _text_plan(result: Plan) -> str:
     out = [_table(result.remediations)]
     for r in result.remediations:
+        if r.decision == Decision.DIAGNOSE and r.proposal:
+            out.append(f"\n--- {r.incident.workload} ({r.incident.failure_class}): diagnosis ---")
+            out.append(r.proposal.diagnosis)
         if r.decision != Decision.PROPOSE:
             continue
         out.append(f"\n--- {r.incident.workload} ({r.incident.failure_class}) ---")
         if r.location:
-            out.append(f"why this file: {r.location.why}")
+            out.append(f"why this file: {r.location.why_for([c.path for c in r.changes])}")
         for c in r.changes:
             out.append(c.diff.rstrip("\n"))
         if r.validation:

@@ -207,6 +207,13 @@ class Location:
     images_override: DocumentRef | None = None
     images_override_index: int = -1
     images_override_doc: JSON = field(default_factory=dict)
+    why_image: str = ""  # why an image change goes to ``images_override`` (for the PR body)
+
+    def why_for(self, changed_paths: list[str]) -> str:
+        """The explanation of the layer, for the files a change actually touched."""
+        if self.images_override is not None and self.images_override.path in changed_paths:
+            return f"{self.owner}. {self.why_image}" if self.owner else self.why_image
+        return self.why
 
 
 # ----------------------------------------------------------------------------------------- draft
@@ -315,6 +322,8 @@ class Remediation:
             if self.decision == Decision.PROPOSE else [],
             "validation": (self.validation or Validation()).as_json(),
             "signature": self.incident.signature,
+            # the explanation a reviewer reads: why this change, or why none is safe
+            "diagnosis": self.proposal.diagnosis if self.proposal else self.reason,
         }
 
 

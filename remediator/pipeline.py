@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from kubernetes.utils.quantity import parse_quantity
+
 from . import edit, gate
-from .config import Config
+from .config import Config, Drafting
 from .detect import detect
 from .draft import draft
 from .forge import LocalForge, branch_name, commit_message, render_body, title
@@ -32,6 +34,15 @@ class Plan:
 
 def _skip(incident: Incident, reason: str) -> Remediation:
     return Remediation(incident, Decision.SKIP, reason)
+
+
+def _drafting(config: Config) -> Drafting:
+    """Drafting settings that never propose what the gate must refuse: the memory cap is at most
+    the validation ceiling (a fix at the ceiling beats no fix)."""
+    cap, ceiling = config.drafting.memory.cap, config.validation.max_memory
+    if parse_quantity(ceiling) < parse_quantity(cap):
+        return replace(config.drafting, memory=replace(config.drafting.memory, cap=ceiling))
+    return config.drafting
 
 
 def plan(state: ClusterState, repo_root: Path, config: Config) -> Plan:
@@ -72,7 +83,7 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
         location = locator.locate(incident, gitops_objects)
     except LocateSkip as exc:
         return _skip(incident, str(exc))
-    proposal = draft(incident, location, config.drafting, repo_root)
+    proposal = draft(incident, location, _drafting(config), repo_root)
     r = Remediation(incident, Decision.DIAGNOSE, proposal.reason, location, proposal)
     if not proposal.has_edits:
         return r

@@ -164,7 +164,7 @@ def iter_yaml_paths(root: Path) -> Iterator[tuple[str, Path]]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for fn in sorted(filenames):
-            if not fn.endswith(YAML_SUFFIXES):
+            if not fn.endswith(YAML_SUFFIXES) and fn != "Kustomization":
                 continue
             path = Path(dirpath) / fn
             yield path.relative_to(root).as_posix(), path

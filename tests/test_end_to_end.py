@@ -68,7 +68,7 @@ def test_plan_json_matches_the_contract_and_never_touches_the_repo(checkout: Pat
         assert set(r) >= {"workload", "failure", "decision", "reason", "changes", "validation"}
         assert set(r["workload"]) == {"apiVersion", "kind", "namespace", "name"}
         assert set(r["failure"]) >= {"class", "container", "pods", "detail"}
-        assert r["reason"]
+        assert r["reason"] and r["diagnosis"]
         assert set(r["validation"]) >= {"passed", "checks"}
         if r["decision"] == "propose":
             assert r["validation"]["passed"] is True

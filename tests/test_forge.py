@@ -141,3 +141,14 @@ def test_relative_state_dir_gives_absolute_urls(tmp_path: Path, monkeypatch: pyt
     forge.checkout()
     pr = forge.open_pull("t", "b", "x", [], "sig", "sha")
     assert pr.url.startswith("file:///")
+
+
+def test_untrusted_event_text_cannot_render_markup():
+    r = remediation()
+    r.incident.evidence.events = [EventSummary(
+        "Unhealthy", "probe said: @acme/admins ![x](https://evil/x.png) <img src=x> `tick`", 3,
+        "Pod shop/x")]
+    body = render_body(r, "base")
+    row = next(ln for ln in body.splitlines() if ln.startswith("| Unhealthy"))
+    assert row == ("| Unhealthy | 3 | `` probe said: @acme/admins ![x](https://evil/x.png) "
+                   "<img src=x> `tick` `` |")

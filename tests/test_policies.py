@@ -398,3 +398,25 @@ def test_yaml_timestamps_and_binaries_are_plain_strings(tmp_path: Path):
     assert not policy_check.passed and "latest tag" in policy_check.messages[0]
     plain = inputs.plain(obj["metadata"]["annotations"])
     assert plain == {"released": "2026-11-20", "blob": "aGk="}
+
+
+def test_reverting_a_tag_of_an_already_disallowed_registry_is_not_new(tmp_path: Path):
+    before = deployment(image="docker.io/acme/app:1.8.0")
+    after = deployment(image="docker.io/acme/app:1.7.3")
+    result = policy_result(before, after, tmp_path, allowed_registries=["ghcr.io/acme"])
+    assert result.passed
+    assert result.messages and result.messages[0].startswith("pre-existing: ")
+
+
+def test_pre_existing_schema_errors_do_not_block_a_fix(tmp_path: Path):
+    before = deployment()
+    before["spec"]["progressDeadlineSecond"] = 600  # a typo that was already there
+    after = with_memory(before, "192Mi")
+    results = gate.check_objects(before, after, Validation(), tmp_path)
+    schema_check = results[1]
+    assert schema_check.passed
+    assert schema_check.messages == [
+        "pre-existing: spec.progressDeadlineSecond: unknown field 'progressDeadlineSecond'"]
+    introduced = copy.deepcopy(after)
+    introduced["spec"]["template"]["spec"]["containers"][0]["resources"]["limit"] = {}
+    assert not gate.check_objects(before, introduced, Validation(), tmp_path)[1].passed

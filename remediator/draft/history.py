@@ -22,8 +22,10 @@ class TagInHistory:
 
 def _tags_in(data: Any, image_name: str, out: list[str]) -> None:
     if isinstance(data, dict):
-        if data.get("name") == image_name and isinstance(data.get("newTag"), str):
-            out.append(data["newTag"])  # kustomize `images:` entry
+        # kustomize `images:` entry: the image that runs is newName (when set), else name
+        runs_as = data.get("newName") or data.get("name")
+        if runs_as == image_name and isinstance(data.get("newTag"), str):
+            out.append(data["newTag"])
         for v in data.values():
             _tags_in(v, image_name, out)
     elif isinstance(data, list):

@@ -41,11 +41,21 @@ def _nested_changes(changes: dict[tuple[str, ...], Any]) -> JSON:
     return out
 
 
-def _set_ops(node: Any, base: list[Any], rel: tuple[str, ...], value: Any) -> list[JSON]:
+def _has(node: Any, seg: Any) -> bool:
+    if isinstance(node, list):
+        return isinstance(seg, int) and 0 <= seg < len(node)
+    return isinstance(node, dict) and seg in node
+
+
+def _set_ops(node: Any, base: list[Any], rel: tuple[Any, ...], value: Any) -> list[JSON]:
+    """Minimal operations setting ``rel`` (keys, or list positions) under ``node`` to ``value``.
+    Missing mapping levels are created in one `add`; a missing list position is an error."""
     path = list(base)
     for i, seg in enumerate(rel):
         last = i == len(rel) - 1
-        if not isinstance(node, dict) or seg not in node:
+        if isinstance(node, list) and not _has(node, seg):
+            raise IndexError(f"no item {seg} at {pointer(path) or '/'}")
+        if not _has(node, seg):
             if value is REMOVE:
                 return []  # nothing to remove
             return [{"op": "add", "path": pointer([*path, seg]), "value": _nest(list(rel[i + 1:]),

@@ -276,8 +276,8 @@ def last_error_line(log: str) -> str:
     lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
     for ln in reversed(lines):
         if _ERRORISH.search(ln):
-            return ln[:240]
-    return lines[-1][:240] if lines else ""
+            return ln[:240].replace("`", "'")  # quoted in a code span by the caller
+    return lines[-1][:240].replace("`", "'") if lines else ""
 
 
 def no_rule(incident: Incident) -> Proposal:

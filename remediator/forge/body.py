@@ -81,7 +81,18 @@ def _fence(text: str, lang: str = "") -> str:
 
 
 def _md_escape_cell(text: Any) -> str:
+    """Our own text in a table cell: one line, no cell breaks."""
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _code_cell(text: Any) -> str:
+    """Untrusted text (event messages, probe output) as an inline code span: no mentions, links,
+    images or HTML can render from it, and it stays in its table cell."""
+    s = str(text).replace("\n", " ").replace("|", "\\|")
+    ticks = "`"
+    while ticks in s:
+        ticks += "`"
+    return f"{ticks} {s} {ticks}" if s else ""
 
 
 def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None) -> str:
@@ -93,14 +104,14 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
         out.append(f"\nProposed change: {prop.reason}.")
     out.append("\n## Evidence")
     for line in ev.status:
-        out.append(f"- `{_md_escape_cell(line)}`")
+        out.append(f"- {_code_cell(line)}")
     if ev.last_termination:
         t = ev.last_termination
         out.append(f"- Last termination: {t.reason} (exit code {t.exit_code}) at {t.finished_at}")
     if ev.events:
         out.append("\n| Event | Count | Message |\n|---|---|---|")
         for e in ev.events:
-            out.append(f"| {e.reason} | {e.count} | {_md_escape_cell(e.message)} |")
+            out.append(f"| {_md_escape_cell(e.reason)} | {e.count} | {_code_cell(e.message)} |")
     if ev.log_excerpt:
         excerpt, _ = redact(ev.log_excerpt)  # already redacted at detection; belt and braces
         out.append(f"\n<details><summary>Log excerpt: {ev.log_source} (redacted)</summary>\n")
@@ -110,7 +121,7 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
     out.append(prop.diagnosis if prop else r.reason)
     out.append("\n## The change")
     if loc:
-        out.append(f"**Why this file:** {loc.why}\n")
+        out.append(f"**Why this file:** {loc.why_for([c.path for c in r.changes])}\n")
     for c in r.changes:
         out.append(f"`{c.path}`\n")
         out.append(_fence(c.diff.rstrip("\n"), "diff"))

@@ -59,5 +59,5 @@ def check_objects(
     engine = policy_engine(settings, repo_root)
     return [
         check_policy(engine, before, after),
-        schema.check_schema(after, settings.kubernetes_version),
+        schema.check_schema(after, settings.kubernetes_version, before),
     ]

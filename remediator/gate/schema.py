@@ -126,6 +126,11 @@ def validate(obj: Any, kubernetes_version: str) -> tuple[list[str], list[str]]:
     return [m for e in checker.iter_errors(obj) for m in _messages(e)], notes
 
 
-def check_schema(obj: Any, kubernetes_version: str) -> CheckResult:
+def check_schema(obj: Any, kubernetes_version: str, before: Any = None) -> CheckResult:
+    """Strict validation of ``obj``; with ``before``, errors it already had are reported as
+    pre-existing and do not fail the check (the change is judged, not the object)."""
     errors, notes = validate(obj, kubernetes_version)
-    return CheckResult("schema", passed=not errors, messages=errors + notes)
+    old: set[str] = set(validate(before, kubernetes_version)[0]) if before is not None else set()
+    new = [e for e in errors if e not in old]
+    kept = [f"pre-existing: {e}" for e in errors if e in old]
+    return CheckResult("schema", passed=not new, messages=new + kept + notes)

@@ -62,6 +62,7 @@ class Locator:
         matches = [
             d for d in self.index.find(ref.kind, ref.name, ref.group, under=source.path)
             if (d.namespace or source.namespace or ref.namespace) == ref.namespace
+            and (source.recurse or posixpath.dirname(d.path) == source.path)
         ]
         where = f"`{source.path or '.'}`"
         if not matches:
@@ -142,6 +143,12 @@ class Locator:
                        f"`{patch.path}`: the most environment-specific layer, so the change "
                        "goes there (an edit in the base would be overridden or leak into other "
                        "environments).")
+        elif self.index.patched_elsewhere(root_dir, ref.kind, base_doc.name):
+            self._new_patch(loc, root_dir, ref, base_doc, consumers)
+            loc.why = (f"The overlay `{root_dir}` already changes {ref.kind} {base_doc.name} with "
+                       "a patch remediator does not edit in place (inline or JSON 6902); a new "
+                       "patch listed after it is applied last, so the change cannot be "
+                       "overridden.")
         elif origin_dir == root_dir:
             loc.why = (f"{ref.kind} {base_doc.name} is defined in the overlay itself "
                        f"(`{origin_rel}`).")
@@ -202,6 +209,9 @@ class Locator:
         for i, entry in enumerate(k.get("images") or []):
             if isinstance(entry, dict) and entry.get("name") == split_image(base_image)[0]:
                 loc.images_override = DocumentRef(str(k["_file"]), 0)
+                loc.why_image = (f"Its image tag is set by the `images:` entry for "
+                                 f"`{entry.get('name')}` in `{k['_file']}`, the overlay's own "
+                                 "override, so a tag change goes there.")
                 loc.images_override_index = i
                 loc.images_override_doc = {kk: vv for kk, vv in k.items() if kk != "_file"}
                 return

@@ -128,6 +128,29 @@ class RepoIndex:
                 return None
             d = posixpath.dirname(d)
 
+    def patched_elsewhere(self, directory: str, kind: str, name: str) -> bool:
+        """Whether the kustomization changes ``kind``/``name`` with a patch we do not edit in
+        place (inline `patch:` text, JSON 6902 patches): an edit below it could be overridden."""
+        k = self.kustomizations.get(directory) or {}
+        entries = [p for p in k.get("patches") or [] if isinstance(p, dict)]
+        entries += [p for p in k.get("patchesJson6902") or [] if isinstance(p, dict)]
+        for p in entries:
+            target = p.get("target")
+            if isinstance(target, dict) and target.get("kind", kind) == kind and (
+                target.get("name") in (None, name)
+            ):
+                return True
+            if isinstance(p.get("patch"), str):
+                try:
+                    docs = yamlio.load_documents(p["patch"], f"{directory} inline patch")
+                except yamlio.UnsafeYAML:
+                    return True  # cannot tell: be safe
+                if any(isinstance(d, dict) and d.get("kind") == kind
+                       and (d.get("metadata") or {}).get("name") == name for d in docs):
+                    return True
+        # inline patch text (not a file name) in the legacy field
+        return any(isinstance(p, str) and "\n" in p for p in k.get("patchesStrategicMerge") or [])
+
     def patch_files(self, directory: str) -> list[tuple[str, JSON | None]]:
         """Strategic-merge patch files of a kustomization: (repo path, target selector)."""
         k = self.kustomizations.get(directory) or {}

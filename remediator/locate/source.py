@@ -19,6 +19,9 @@ class Source:
     path: str  # repo-relative folder ("" for the root)
     namespace: str  # namespace applied to objects without one (destination / targetNamespace)
     how: str  # explanation for the PR
+    #: plain folders: does the tool read sub-folders too? (Argo CD: only with directory.recurse;
+    #: Flux: always)
+    recurse: bool = True
 
 
 class SourceSkip(Exception):
@@ -113,8 +116,9 @@ def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) 
                 if "helm" in s:
                     raise SourceSkip(f"{what} renders {s['path']} with Helm: Helm values are not "
                                      "located yet")
+                recurse = bool((s.get("directory") or {}).get("recurse", False))
                 return Source(_clean(str(s["path"])), dest_ns,
-                              f"{what} (from {where}) deploys path `{s['path']}`")
+                              f"{what} (from {where}) deploys path `{s['path']}`", recurse)
         _check_repo(str(candidates[0].get("repoURL", "")), repo_url, what)
         raise SourceSkip(f"{what}: no source in this repository")
     if owner.tool == "flux-kustomization":

@@ -1,0 +1,161 @@
+"""The stages composed on small real repositories (git history, kubectl kustomize, real YAML)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import git
+
+from remediator.cluster.snapshot import build_state
+from remediator.config import parse_config
+from remediator.model import Decision, Remediation
+from remediator.pipeline import plan
+from tests import k8s
+
+REPO_URL = "https://github.com/acme/gitops.git"
+ACTOR = git.Actor("t", "t@example.invalid")
+
+
+def commit(root: Path, files: dict[str, str], message: str) -> None:
+    repo = git.Repo.init(root, initial_branch="main") if not (root / ".git").exists() \
+        else git.Repo(root)
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text).lstrip("\n"))
+    repo.git.add("--all")
+    repo.index.commit(message, author=ACTOR, committer=ACTOR)
+
+
+def app(name: str, path: str, extra: str = "") -> str:
+    return f"""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Application
+        metadata: {{name: {name}, namespace: argocd}}
+        spec:
+          source:
+            repoURL: {REPO_URL}
+            path: {path}{extra}
+          destination: {{namespace: shop}}
+        """
+
+
+def deployment(image: str, memory: str = "128Mi") -> str:
+    return f"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+        spec:
+          selector:
+            matchLabels: {{app: web}}
+          template:
+            metadata:
+              labels: {{app: web}}
+            spec:
+              containers:
+                - name: web
+                  image: {image}
+                  resources:
+                    requests: {{memory: 96Mi}}
+                    limits: {{memory: {memory}}}
+        """
+
+
+def live(app_name: str, image: str, failing: dict, old_image: str | None = None) -> list[dict]:
+    d = k8s.deployment("web", "shop", [k8s.container("web", image=image)], annotations={
+        "argocd.argoproj.io/tracking-id": f"{app_name}:apps/Deployment:shop/web"})
+    rs = k8s.replicaset(d, revision=2)
+    items = [d, rs, k8s.pod(rs, "web-5d8f7c9b4-aaaaa", [failing])]
+    if old_image:
+        old = k8s.replicaset(d, suffix="6c9f7d8b5", ready=2, revision=1)
+        old["spec"] = {"template": {"spec": {"containers": [
+            k8s.container("web", image=old_image)]}}}
+        items.append(old)
+    return items
+
+
+def only(result) -> Remediation:  # type: ignore[no-untyped-def]
+    [r] = result.remediations
+    return r
+
+
+CONFIG = parse_config(f"repo:\n  url: {REPO_URL}\n")
+
+
+def test_image_revert_goes_to_the_overlay_images_entry(tmp_path: Path):
+    base = {"apps/web/base/kustomization.yaml": "resources: [deployment.yaml]\n",
+            "apps/web/base/deployment.yaml": deployment("web:dev"),
+            "argocd/web.yaml": app("web", "apps/web/prod")}
+    overlay = """
+        resources: [../base]
+        images:
+          - name: web
+            newName: ghcr.io/acme/web
+            newTag: "{tag}"
+        """
+    commit(tmp_path, {**base, "apps/web/prod/kustomization.yaml": overlay.format(tag="1.10")},
+           "web 1.10")
+    commit(tmp_path, {"apps/web/prod/kustomization.yaml": overlay.format(tag="1.11")}, "web 1.11")
+    failing = k8s.waiting("web", "ImagePullBackOff", image="ghcr.io/acme/web:1.11")
+    state = build_state(live("web", "ghcr.io/acme/web:1.11", failing, "ghcr.io/acme/web:1.10"),
+                        "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "apps/web/prod/kustomization.yaml"
+    assert [ln for ln in change.diff.splitlines() if ln[:1] in "+-" and ln[:3] not in (
+        "+++", "---")] == ['-    newTag: "1.11"', '+    newTag: "1.10"']
+    assert r.location is not None
+    assert "`images:` entry" in r.location.why_for([change.path])
+
+
+def test_an_inline_overlay_patch_gets_a_new_patch_after_it(tmp_path: Path):
+    commit(tmp_path, {
+        "apps/web/base/kustomization.yaml": "resources: [deployment.yaml]\n",
+        "apps/web/base/deployment.yaml": deployment("ghcr.io/acme/web:1.0.0"),
+        "apps/web/prod/kustomization.yaml": """
+            resources: [../base]
+            patches:
+              - target: {kind: Deployment, name: web}
+                patch: |-
+                  - op: replace
+                    path: /spec/template/spec/containers/0/resources/limits/memory
+                    value: 128Mi
+            """,
+        "argocd/web.yaml": app("web", "apps/web/prod"),
+    }, "init")
+    state = build_state(live("web", "ghcr.io/acme/web:1.0.0", k8s.crashing("web")), "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert [c.path for c in r.changes] == ["apps/web/prod/kustomization.yaml",
+                                           "apps/web/prod/web-remediator-patch.yaml"]
+    assert "applied last" in r.location.why  # type: ignore[union-attr]
+    assert "memory: 192Mi" in r.changes[1].new_text
+    assert r.validation is not None and r.validation.passed
+
+
+def test_argo_reads_sub_folders_only_with_recurse(tmp_path: Path):
+    files = {"apps/web/deployment.yaml": deployment("ghcr.io/acme/web:1.0.0"),
+             "apps/web/archive/deployment.yaml": deployment("ghcr.io/acme/web:0.1.0", "64Mi")}
+    commit(tmp_path, {**files, "argocd/web.yaml": app("web", "apps/web")}, "init")
+    state = build_state(live("web", "ghcr.io/acme/web:1.0.0", k8s.crashing("web")), "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert [c.path for c in r.changes] == ["apps/web/deployment.yaml"]
+
+    commit(tmp_path, {"argocd/web.yaml": app("web", "apps/web",
+                                             "\n            directory: {recurse: true}")}, "r")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP and "ambiguous" in r.reason
+
+
+def test_the_memory_cap_never_exceeds_the_validation_ceiling(tmp_path: Path):
+    commit(tmp_path, {"apps/web/deployment.yaml": deployment("ghcr.io/acme/web:1.0.0"),
+                      "argocd/web.yaml": app("web", "apps/web")}, "init")
+    state = build_state(live("web", "ghcr.io/acme/web:1.0.0", k8s.crashing("web")), "c")
+    config = parse_config(f"repo: {{url: {REPO_URL}}}\ndrafting: {{memory: {{cap: 4Gi}}}}\n"
+                          "validation: {maxMemory: 160Mi}\n")
+    r = only(plan(state, tmp_path, config))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert "memory: 160Mi" in r.changes[0].new_text
