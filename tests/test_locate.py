@@ -245,3 +245,25 @@ def test_flux_source_is_unconfirmed_without_its_git_repository(tmp_path: Path):
 def test_copied_tracking_id_gives_the_real_reason(tmp_path: Path):
     with pytest.raises(LocateSkip, match="describes another object"):
         locator(tmp_path).locate(incident("cart-copy", annotations=tracked("cart", "cart")), [])
+
+
+def test_remote_bases_are_never_fetched(tmp_path: Path):
+    write(tmp_path, {
+        "apps/web/prod/kustomization.yaml":
+            "resources:\n  - github.com/acme/bases//web?ref=v1.2.0\n  - local\n",
+        "apps/web/prod/local/kustomization.yaml": "resources: [deployment.yaml]\n",
+        "apps/web/prod/local/deployment.yaml": deploy("web"),
+        "argocd/web.yaml": app("web", "apps/web/prod"),
+    })
+    with pytest.raises(LocateSkip, match=r"remote bases \(github.com/acme/bases//web\?ref=v1.2.0"):
+        locator(tmp_path).locate(incident("web", annotations=tracked("web", "web")), [])
+
+
+def test_resource_cycles_are_reported_not_followed(tmp_path: Path):
+    write(tmp_path, {
+        "apps/a/kustomization.yaml": "resources: [../b]\n",
+        "apps/b/kustomization.yaml": "resources: [../a]\n",
+        "argocd/web.yaml": app("web", "apps/a"),
+    })
+    with pytest.raises(LocateSkip, match="kustomize build of apps/a failed"):
+        locator(tmp_path).locate(incident("web", annotations=tracked("web", "web")), [])

@@ -89,6 +89,12 @@ class Locator:
     # -------------------------------------------------------------------------------- kustomize
 
     def _render(self, directory: str) -> list[tuple[JSON, Path | None]]:
+        remote = self.index.remote_refs(directory)
+        if remote:
+            # Rendering would fetch them from the network: the bot does not, and what they
+            # define is not in this repository anyway.
+            raise LocateSkip(f"`{directory or '.'}` uses remote bases ({', '.join(remote[:3])}): "
+                             "they are not fetched, and what they define cannot be patched here")
         cached = self._renders.get(directory)
         if cached is None:
             try:

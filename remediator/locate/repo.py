@@ -14,6 +14,13 @@ from ..kustomize import KUSTOMIZATION_FILES
 from ..model import JSON
 
 
+def _is_remote(entry: str) -> bool:
+    """A kustomize resource that lives in another repository or on the web."""
+    return ("://" in entry or entry.startswith(("git@", "github.com/", "gitlab.com/",
+                                                  "bitbucket.org/"))
+            or "?ref=" in entry or "?version=" in entry)
+
+
 @dataclass
 class Doc:
     path: str  # repo-relative
@@ -81,7 +88,7 @@ class RepoIndex:
         for entry in list(k.get("resources") or []) + list(k.get("components") or []) + list(
             k.get("bases") or []
         ):
-            if not isinstance(entry, str) or "://" in entry or entry.startswith("git@"):
+            if not isinstance(entry, str) or _is_remote(entry):
                 continue
             target = posixpath.normpath(posixpath.join(directory, entry))
             if target in self.kustomizations:
@@ -105,6 +112,17 @@ class RepoIndex:
         for d in self.kustomizations:
             visit(d, frozenset({d}))
         return closure
+
+    def remote_refs(self, directory: str) -> list[str]:
+        """Remote bases/components anywhere in the render of ``directory`` (never fetched)."""
+        out = []
+        for d in sorted(self._closure.get(directory, {directory})):
+            k = self.kustomizations.get(d) or {}
+            for entry in [*(k.get("resources") or []), *(k.get("components") or []),
+                          *(k.get("bases") or [])]:
+                if isinstance(entry, str) and _is_remote(entry):
+                    out.append(entry)
+        return out
 
     def roots(self) -> list[str]:
         """Kustomizations nobody else includes: what Argo CD / Flux point at."""
