@@ -185,6 +185,19 @@ class DocumentRef:
 
 
 @dataclass
+class ImageOverride:
+    """A layer that sets a container's image tag on top of the manifests (kustomize `images:`,
+    Argo CD `kustomize.images`, `.argocd-source*.yaml`, Flux Kustomization `images`): an image
+    change must go there, or it would be overridden."""
+
+    target: DocumentRef | None  # None: the layer is not in this repository (cannot be edited)
+    document: JSON  # plain copy of the document holding it
+    path: tuple[Any, ...]  # to the `newTag` value ("kustomize") or the whole string ("argo")
+    style: str  # "kustomize" | "argo" (`[name=]image:tag` strings)
+    why: str
+
+
+@dataclass
 class Location:
     """Where the fix for an incident goes, and why there."""
 
@@ -203,16 +216,14 @@ class Location:
     source_name: str = ""
     #: edits the target needs to exist at all (the kustomization entry of a NEW_PATCH)
     prerequisites: list[DocumentEdit] = field(default_factory=list)
-    #: kustomization `images:` entry that overrides this container's image, if any
-    images_override: DocumentRef | None = None
-    images_override_index: int = -1
-    images_override_doc: JSON = field(default_factory=dict)
-    why_image: str = ""  # why an image change goes to ``images_override`` (for the PR body)
+    #: the layer that sets this container's image tag, if one does (highest precedence)
+    image_override: ImageOverride | None = None
 
     def why_for(self, changed_paths: list[str]) -> str:
         """The explanation of the layer, for the files a change actually touched."""
-        if self.images_override is not None and self.images_override.path in changed_paths:
-            return f"{self.owner}. {self.why_image}" if self.owner else self.why_image
+        ov = self.image_override
+        if ov is not None and ov.target is not None and ov.target.path in changed_paths:
+            return f"{self.owner}. {ov.why}" if self.owner else ov.why
         return self.why
 
 

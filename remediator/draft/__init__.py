@@ -43,8 +43,8 @@ def _by_class(incident: Incident, location: Location, settings: Drafting,
         proposal = rules.startup_probe(incident, location, settings)
     elif cls == "ImagePullBackOff":
         name, _ = split_image(incident.detail)
-        history_file = (location.images_override.path if location.images_override
-                        else location.target.path)
+        ov = location.image_override
+        history_file = ov.target.path if ov is not None and ov.target else location.target.path
         proposal = rules.image_revert(incident, location,
                                       image_tags(repo_root, history_file, name))
     else:

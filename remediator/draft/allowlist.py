@@ -28,7 +28,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         _CONTAINER + "livenessProbe/periodSeconds",
         _CONTAINER + "livenessProbe/timeoutSeconds",
     ),
-    "ImagePullBackOff": (_CONTAINER + "image", "images/*/newTag"),
+    "ImagePullBackOff": (_CONTAINER + "image",),
 }
 #: what every edit of a container entry or a new patch file may also carry
 _STRUCTURE = (_CONTAINER + "name", "apiVersion", "kind", "metadata/name")
@@ -70,8 +70,12 @@ def _written(ops: list[JSON]) -> list[str]:
 def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -> str:
     """'' when every edit is allowed, else the first reason it is not."""
     allowed_files = {location.target.path}
-    if location.images_override is not None:
-        allowed_files.add(location.images_override.path)
+    override = location.image_override
+    override_file = override_leaf = ""
+    if override is not None and override.target is not None and failure_class == \
+            "ImagePullBackOff":
+        override_file, override_leaf = override.target.path, pointer(override.path)
+        allowed_files.add(override_file)
     prerequisite_files = {p.target.path for p in location.prerequisites}
     patterns = ALLOWED.get(failure_class, ()) + _STRUCTURE
     kind = str(location.rendered.get("kind", ""))
@@ -85,6 +89,8 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
         else:
             return f"`{path}` is not a located file for this incident"
         for leaf in _written(edit.ops):
+            if override_leaf and path == override_file and leaf == override_leaf:
+                continue  # exactly the tag the image-override layer sets
             norm = _normalise(leaf, kind)
             if not any(fnmatchcase(norm, p) for p in allowed):
                 return f"field `{leaf}` in `{path}` is not allowed for {failure_class}"

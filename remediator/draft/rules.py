@@ -221,8 +221,12 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
     if "@" in failing or not bad_tag:
         return diagnose(incident, f"Image {failing} is pinned by digest or untagged: no tag to "
                                   "revert to automatically.")
+    ov = loc.image_override
+    if ov is not None and ov.target is None:
+        return diagnose(incident, f"{ov.why} No tag change is proposed.",
+                        "the layer that sets the image is not in this repository")
     repo_image = str(get_container(loc.rendered, c).get("image") or "")
-    if repo_image and repo_image != failing:
+    if repo_image and repo_image != failing and ov is None:
         return diagnose(incident, (
             f"The repository already deploys {repo_image} instead of {failing}: waiting for "
             "sync."), "repository already changed the image; waiting for sync")
@@ -239,11 +243,17 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
             f"in the history of `{loc.target.path}` is known to have run (tags seen running: "
             f"{seen}). Check the tag exists in the registry and the pull credentials."))
     tag = choice.tag
-    if loc.images_override is not None:
-        ops = field_ops(loc.images_override_doc, ("images", loc.images_override_index, "newTag"),
-                        tag)
-        edits = [DocumentEdit(loc.images_override, ops)]
-        target_file, field = loc.images_override.path, f"images[{name}].newTag"
+    ov = loc.image_override
+    if ov is not None and ov.target is not None:
+        if ov.style == "argo":  # `[name=]new-image:tag` as one string
+            current = str(_get(ov.document, ov.path))
+            head = current.split("@", 1)[0]
+            stem = head.rsplit(":", 1)[0] if ":" in head.rpartition("/")[2] else head
+            ops = field_ops(ov.document, ov.path, f"{stem}:{tag}")
+        else:
+            ops = field_ops(ov.document, ov.path, tag)
+        edits = [DocumentEdit(ov.target, ops)]
+        target_file, field = ov.target.path, "/".join(str(p) for p in ov.path)
     else:
         ops = _ops(loc, c, {("image",): f"{name}:{tag}"})
         edits, target_file, field = _edit(loc, ops), loc.target.path, f"{_field(c)}.image"
@@ -267,6 +277,12 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
               "until it is fixed. Rollback: revert this commit."),
         confidence=0.9,
     )
+
+
+def _get(doc: Any, path: tuple[Any, ...]) -> Any:
+    for seg in path:
+        doc = doc[seg]
+    return doc
 
 
 _ERRORISH = re.compile(r"(?i)\b(error|exception|fatal|panic|failed|refused|denied)\b")

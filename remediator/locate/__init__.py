@@ -14,7 +14,16 @@ from pathlib import Path
 
 from .. import kustomize
 from ..k8s import get_container, split_image
-from ..model import JSON, DocumentEdit, DocumentRef, Incident, Location, ObjectRef, TargetKind
+from ..model import (
+    JSON,
+    DocumentEdit,
+    DocumentRef,
+    ImageOverride,
+    Incident,
+    Location,
+    ObjectRef,
+    TargetKind,
+)
 from .owner import identify, not_managed_reason
 from .repo import Doc, RepoIndex
 from .source import Source, SourceSkip, deployed_paths, normalize_repo_url, resolve
@@ -214,10 +223,10 @@ class Locator:
         k = self.index.kustomizations[root_dir]
         for i, entry in enumerate(k.get("images") or []):
             if isinstance(entry, dict) and entry.get("name") == split_image(base_image)[0]:
-                loc.images_override = DocumentRef(str(k["_file"]), 0)
-                loc.why_image = (f"Its image tag is set by the `images:` entry for "
-                                 f"`{entry.get('name')}` in `{k['_file']}`, the overlay's own "
-                                 "override, so a tag change goes there.")
-                loc.images_override_index = i
-                loc.images_override_doc = {kk: vv for kk, vv in k.items() if kk != "_file"}
+                loc.image_override = ImageOverride(
+                    DocumentRef(str(k["_file"]), 0),
+                    {kk: vv for kk, vv in k.items() if kk != "_file"},
+                    ("images", i, "newTag"), "kustomize",
+                    f"Its image tag is set by the `images:` entry for `{entry.get('name')}` in "
+                    f"`{k['_file']}`, the overlay's own override, so a tag change goes there.")
                 return
