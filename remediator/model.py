@@ -195,6 +195,10 @@ class ImageOverride:
     path: tuple[Any, ...]  # to the `newTag` value ("kustomize") or the whole string ("argo")
     style: str  # "kustomize" | "argo" (`[name=]image:tag` strings)
     why: str
+    #: set by the GitOps tool on top of the render (Argo CD / Flux settings), not by kustomize
+    #: itself: the gate applies it to the rendered object the way the tool does
+    container: str = ""
+    on_top: bool = False
 
 
 @dataclass

@@ -17,7 +17,7 @@ from .detect import detect
 from .draft import draft
 from .forge import LocalForge, branch_name, commit_message, render_body, title
 from .locate import LocateSkip, Locator, RepoIndex
-from .model import JSON, ClusterState, Decision, Incident, PullRequest, Remediation
+from .model import JSON, ClusterState, Decision, Incident, ObjectRef, PullRequest, Remediation
 
 
 @dataclass
@@ -92,8 +92,9 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
     except edit.EditError as exc:
         r.reason = f"the drafted change could not be applied: {exc}"
         return r
-    r.validation = gate.check_change(repo_root, location, r.changes, incident.workload,
-                                     config.validation)
+    # the object as the repo renders it: Argo CD / Flux may still add a name prefix on top
+    target = ObjectRef.of(location.rendered)
+    r.validation = gate.check_change(repo_root, location, r.changes, target, config.validation)
     if r.validation.passed:
         r.decision = Decision.PROPOSE
     else:

@@ -32,7 +32,8 @@ def _tags_in(data: Any, image_name: str, out: list[str]) -> None:
         for v in data:
             _tags_in(v, image_name, out)
     elif isinstance(data, str):
-        name, tag = split_image(data)
+        # Argo CD image settings read `[name=]new-image:tag`: the image is after the `=`
+        name, tag = split_image(data.split("=", 1)[1] if "=" in data else data)
         if name == image_name and tag:
             out.append(tag)
 

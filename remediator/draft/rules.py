@@ -222,6 +222,7 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         return diagnose(incident, f"Image {failing} is pinned by digest or untagged: no tag to "
                                   "revert to automatically.")
     ov = loc.image_override
+    history_file = ov.target.path if ov is not None and ov.target else loc.target.path
     if ov is not None and ov.target is None:
         return diagnose(incident, f"{ov.why} No tag change is proposed.",
                         "the layer that sets the image is not in this repository")
@@ -240,7 +241,7 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         seen = ", ".join(ran) or "none"
         return diagnose(incident, (
             f"Image {failing} cannot be pulled. No earlier tag of {name} "
-            f"in the history of `{loc.target.path}` is known to have run (tags seen running: "
+            f"in the history of `{history_file}` is known to have run (tags seen running: "
             f"{seen}). Check the tag exists in the registry and the pull credentials."))
     tag = choice.tag
     ov = loc.image_override

@@ -12,9 +12,11 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .. import kustomize, yamlio
 from ..config import Validation as ValidationSettings
+from ..k8s import get_container, split_image
 from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
 
 ObjectChecks = Callable[[JSON | None, JSON, ValidationSettings, Path], list[CheckResult]]
@@ -93,10 +95,53 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
         f"`{label}` renders; only {ref.kind} {ref.name} changed"])
 
 
+def _image_on_top(location: Location, changes: list[FileChange]
+                  ) -> tuple[JSON | None, CheckResult]:
+    """A tag changed in Argo CD / Flux settings: apply it to the rendered object as the tool
+    does (its images transformer), after checking the edited file."""
+    ov = location.image_override
+    assert ov is not None and ov.target is not None
+    change = next((c for c in changes if c.path == ov.target.path), None)
+    if change is None or len(changes) != 1:
+        return None, CheckResult("render", False, ["the change is not the image setting alone"])
+    try:
+        docs = yamlio.load_documents(change.new_text, change.path)
+        old_docs = yamlio.load_documents(change.old_text, change.path)
+        node: Any = docs[ov.target.index]
+        for seg in ov.path:
+            node = node[seg]
+    except (yamlio.UnsafeYAML, KeyError, IndexError, TypeError) as exc:
+        return None, CheckResult("render", False, [f"`{change.path}`: {exc}"])
+    if len(docs) != len(old_docs) or any(
+        a != b for i, (a, b) in enumerate(zip(docs, old_docs, strict=True)) if i != ov.target.index
+    ):
+        return None, CheckResult("render", False, [f"`{change.path}`: other documents changed"])
+    after = copy.deepcopy(location.rendered)
+    container = get_container(after, ov.container)
+    if not container:
+        return None, CheckResult("render", False, [f"container {ov.container} not rendered"])
+    name, _ = split_image(str(container.get("image", "")))
+    if ov.style == "argo":
+        value = str(node)
+        new_image = value.split("=", 1)[1] if "=" in value else value
+    else:
+        entry = docs[ov.target.index]
+        for seg in ov.path[:-1]:
+            entry = entry[seg]
+        new_image = f"{entry.get('newName') or name}:{node}"
+    container["image"] = new_image
+    return after, CheckResult("render", True, [
+        f"`{change.path}` parses; the tool sets the image to {new_image}"])
+
+
 def check_change(repo_root: Path, location: Location, changes: list[FileChange],
                  ref: ObjectRef, settings: ValidationSettings,
                  object_checks: ObjectChecks) -> Validation:
-    if location.source == "kustomize":
+    ov = location.image_override
+    if ov is not None and ov.on_top and ov.target is not None and any(
+            c.path == ov.target.path for c in changes):
+        after, render = _image_on_top(location, changes)
+    elif location.source == "kustomize":
         after, render = _kustomize(repo_root, location, changes, ref)
     else:
         after, render = _plain(location, changes)

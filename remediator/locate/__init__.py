@@ -27,6 +27,7 @@ from ..model import (
 from .owner import identify, not_managed_reason
 from .repo import Doc, RepoIndex
 from .source import Source, SourceSkip, deployed_paths, normalize_repo_url, resolve
+from .toplayer import image_override, live_name, patched_on_top
 
 __all__ = ["LocateSkip", "Locator", "RepoIndex", "normalize_repo_url"]
 
@@ -59,6 +60,18 @@ class Locator:
             loc = self._in_kustomization(ref, incident, source, deployed)
         else:
             loc = self._in_plain(ref, source)
+        on_top = patched_on_top(source, ref.kind, loc.source_name)
+        if on_top:
+            raise LocateSkip(on_top)
+        images = {split_image(str(get_container(d, incident.container).get("image") or ""))[0]
+                  for d in (loc.document, loc.rendered)} - {""}
+        if incident.failure_class == "ImagePullBackOff":
+            images.add(split_image(incident.detail)[0])
+        top = image_override(source, self.root, images)
+        if top is not None:
+            loc.image_override = top
+        if loc.image_override is not None:
+            loc.image_override.container = incident.container
         loc.owner = how
         loc.why = f"{how}. {loc.why}"
         return loc
@@ -68,9 +81,12 @@ class Locator:
     def _in_plain(self, ref: ObjectRef, source: Source) -> Location:
         if source.path and not (self.root / source.path).is_dir():
             raise LocateSkip(f"path `{source.path}` does not exist in the repository")
+        prefix = source.path.rstrip("/") + "/" if source.path else ""
         matches = [
-            d for d in self.index.find(ref.kind, ref.name, ref.group, under=source.path)
-            if (d.namespace or source.namespace or ref.namespace) == ref.namespace
+            d for d in self.index.docs
+            if d.kind == ref.kind and d.group == ref.group and d.path.startswith(prefix)
+            and live_name(source, d.name) == ref.name
+            and (d.namespace or source.namespace or ref.namespace) == ref.namespace
             and (source.recurse or posixpath.dirname(d.path) == source.path)
         ]
         where = f"`{source.path or '.'}`"
@@ -92,7 +108,7 @@ class Locator:
             + (f" (document {doc.index + 1})" if doc.index else "")
             + ", a plain manifest.",
             source="plain",
-            source_name=ref.name,
+            source_name=doc.name,
         )
 
     # -------------------------------------------------------------------------------- kustomize
@@ -121,7 +137,7 @@ class Locator:
         found = [
             (obj, origin) for obj, origin in self._render(root_dir)
             if ObjectRef.of(obj).kind == ref.kind
-            and ObjectRef.of(obj).name == ref.name
+            and live_name(source, ObjectRef.of(obj).name) == ref.name
             and ObjectRef.of(obj).group == ref.group
             and (ObjectRef.of(obj).namespace or source.namespace or ref.namespace) == ref.namespace
         ]

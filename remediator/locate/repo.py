@@ -21,6 +21,33 @@ def _is_remote(entry: str) -> bool:
             or "?ref=" in entry or "?version=" in entry)
 
 
+def patches_target(spec: JSON, kind: str, name: str, *, with_files: bool = False) -> bool:
+    """Whether the patches of a kustomization-like ``spec`` (a kustomization, Argo CD's
+    `kustomize:` options, a Flux Kustomization spec) may change ``kind``/``name``: by a target
+    selector, or by naming it in inline patch text. Patch *files* count only ``with_files``
+    (a kustomization's own strategic-merge files are editable layers, handled elsewhere)."""
+    entries = [p for p in spec.get("patches") or [] if isinstance(p, dict)]
+    entries += [p for p in spec.get("patchesJson6902") or [] if isinstance(p, dict)]
+    for p in entries:
+        if "path" in p and not with_files and "target" not in p:
+            continue
+        target = p.get("target")
+        if isinstance(target, dict) and target.get("kind", kind) == kind and (
+            target.get("name") in (None, name)
+        ):
+            return True
+        if isinstance(p.get("patch"), str):
+            try:
+                docs = yamlio.load_documents(p["patch"], "inline patch")
+            except yamlio.UnsafeYAML:
+                return True  # cannot tell: be safe
+            if any(isinstance(d, dict) and d.get("kind") == kind
+                   and (d.get("metadata") or {}).get("name") == name for d in docs):
+                return True
+    # inline patch text (not a file name) in the legacy field
+    return any(isinstance(p, str) and "\n" in p for p in spec.get("patchesStrategicMerge") or [])
+
+
 @dataclass
 class Doc:
     path: str  # repo-relative
@@ -149,25 +176,7 @@ class RepoIndex:
     def patched_elsewhere(self, directory: str, kind: str, name: str) -> bool:
         """Whether the kustomization changes ``kind``/``name`` with a patch we do not edit in
         place (inline `patch:` text, JSON 6902 patches): an edit below it could be overridden."""
-        k = self.kustomizations.get(directory) or {}
-        entries = [p for p in k.get("patches") or [] if isinstance(p, dict)]
-        entries += [p for p in k.get("patchesJson6902") or [] if isinstance(p, dict)]
-        for p in entries:
-            target = p.get("target")
-            if isinstance(target, dict) and target.get("kind", kind) == kind and (
-                target.get("name") in (None, name)
-            ):
-                return True
-            if isinstance(p.get("patch"), str):
-                try:
-                    docs = yamlio.load_documents(p["patch"], f"{directory} inline patch")
-                except yamlio.UnsafeYAML:
-                    return True  # cannot tell: be safe
-                if any(isinstance(d, dict) and d.get("kind") == kind
-                       and (d.get("metadata") or {}).get("name") == name for d in docs):
-                    return True
-        # inline patch text (not a file name) in the legacy field
-        return any(isinstance(p, str) and "\n" in p for p in k.get("patchesStrategicMerge") or [])
+        return patches_target(self.kustomizations.get(directory) or {}, kind, name)
 
     def patch_files(self, directory: str) -> list[tuple[str, JSON | None]]:
         """Strategic-merge patch files of a kustomization: (repo path, target selector)."""

@@ -7,11 +7,12 @@ Only the configured repository is ever patched: a source in another repository i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..model import JSON
 from .owner import Owner
-from .repo import RepoIndex
+from .repo import Doc, RepoIndex
 
 
 @dataclass
@@ -22,6 +23,14 @@ class Source:
     #: plain folders: does the tool read sub-folders too? (Argo CD: only with directory.recurse;
     #: Flux: always)
     recurse: bool = True
+    tool: str = ""  # "argocd" | "flux-kustomization"
+    app: str = ""  # Application / Kustomization name
+    #: the owner object as applied (cluster first), and the settings it layers on top:
+    #: `spec.source(s[i])` of an Application, `spec` of a Flux Kustomization
+    settings: JSON = field(default_factory=dict)
+    #: where those settings live in the repo, when they do (None: cluster only, not editable)
+    settings_doc: Doc | None = None
+    settings_path: tuple[Any, ...] = ()
 
 
 class SourceSkip(Exception):
@@ -43,19 +52,28 @@ def normalize_repo_url(url: str) -> str:
     return f"{host.lower()}/{path}"
 
 
-def _find(objects: list[JSON], index: RepoIndex, group_suffix: str, kind: str, name: str,
-          namespace: str) -> tuple[JSON | None, str]:
-    for obj in objects:
-        meta = obj.get("metadata") or {}
-        if (obj.get("kind") == kind and str(obj.get("apiVersion", "")).startswith(group_suffix)
-                and meta.get("name") == name and meta.get("namespace", namespace) == namespace):
-            return obj, "cluster"
+def _repo_doc(index: RepoIndex, group_suffix: str, kind: str, name: str,
+              namespace: str) -> Doc | None:
     for doc in index.docs:
         if doc.kind == kind and doc.group.startswith(group_suffix) and doc.name == name and (
             doc.namespace in ("", namespace)
         ):
-            return doc.body, f"repo file {doc.path}"
-    return None, ""
+            return doc
+    return None
+
+
+def _find(objects: list[JSON], index: RepoIndex, group_suffix: str, kind: str, name: str,
+          namespace: str) -> tuple[JSON | None, str, Doc | None]:
+    """(object as applied, where it was read, its document in the repo if it has one)."""
+    doc = _repo_doc(index, group_suffix, kind, name, namespace)
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        if (obj.get("kind") == kind and str(obj.get("apiVersion", "")).startswith(group_suffix)
+                and meta.get("name") == name and meta.get("namespace", namespace) == namespace):
+            return obj, "cluster", doc
+    if doc is not None:
+        return doc.body, f"repo file {doc.path}", doc
+    return None, "", None
 
 
 def deployed_paths(objects: list[JSON], index: RepoIndex, repo_url: str) -> set[str]:
@@ -80,6 +98,11 @@ def deployed_paths(objects: list[JSON], index: RepoIndex, repo_url: str) -> set[
     return out
 
 
+def _generated(app: JSON) -> bool:
+    refs = (app.get("metadata") or {}).get("ownerReferences") or []
+    return any(isinstance(r, dict) and r.get("kind") == "ApplicationSet" for r in refs)
+
+
 def _check_repo(url: str, repo_url: str, what: str) -> None:
     if repo_url and url and normalize_repo_url(url) != normalize_repo_url(repo_url):
         raise SourceSkip(f"{what} deploys from another repository ({url}), not {repo_url}")
@@ -96,21 +119,25 @@ def _clean(path: str) -> str:
 
 def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) -> Source:
     if owner.tool == "argocd":
-        app, where = _find(objects, index, "argoproj.io", "Application", owner.name,
-                           owner.namespace)
+        app, where, app_doc = _find(objects, index, "argoproj.io", "Application", owner.name,
+                                    owner.namespace)
         if app is None:
             raise SourceSkip(f"Argo CD Application {owner.namespace}/{owner.name} not found in "
                              "the cluster snapshot or the repository")
         spec = app.get("spec") or {}
-        sources = [spec["source"]] if isinstance(spec.get("source"), dict) else [
-            s for s in spec.get("sources") or [] if isinstance(s, dict)
-        ]
+        sources: list[tuple[tuple[Any, ...], JSON]] = (
+            [(("spec", "source"), spec["source"])] if isinstance(spec.get("source"), dict)
+            else [(("spec", "sources", i), s) for i, s in enumerate(spec.get("sources") or [])
+                  if isinstance(s, dict)])
         dest_ns = str((spec.get("destination") or {}).get("namespace") or "")
         what = f"Argo CD Application {owner.name}"
-        candidates = [s for s in sources if "path" in s and "chart" not in s]
+        candidates = [(at, s) for at, s in sources if "path" in s and "chart" not in s]
         if not candidates:
             raise SourceSkip(f"{what} deploys a Helm chart: Helm values are not located yet")
-        for s in candidates:
+        if _generated(app):
+            raise SourceSkip(f"{what} is generated by an ApplicationSet: its source settings are "
+                             "in the ApplicationSet's generators/template, which are not edited")
+        for at, s in candidates:
             if not repo_url or normalize_repo_url(str(s.get("repoURL", ""))) == \
                     normalize_repo_url(repo_url):
                 if "helm" in s:
@@ -118,12 +145,13 @@ def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) 
                                      "located yet")
                 recurse = bool((s.get("directory") or {}).get("recurse", False))
                 return Source(_clean(str(s["path"])), dest_ns,
-                              f"{what} (from {where}) deploys path `{s['path']}`", recurse)
-        _check_repo(str(candidates[0].get("repoURL", "")), repo_url, what)
+                              f"{what} (from {where}) deploys path `{s['path']}`", recurse,
+                              "argocd", owner.name, s, app_doc, at)
+        _check_repo(str(candidates[0][1].get("repoURL", "")), repo_url, what)
         raise SourceSkip(f"{what}: no source in this repository")
     if owner.tool == "flux-kustomization":
-        ks, where = _find(objects, index, "kustomize.toolkit.fluxcd.io", "Kustomization",
-                          owner.name, owner.namespace)
+        ks, where, ks_doc = _find(objects, index, "kustomize.toolkit.fluxcd.io",
+                                  "Kustomization", owner.name, owner.namespace)
         if ks is None:
             raise SourceSkip(f"Flux Kustomization {owner.namespace}/{owner.name} not found in the "
                              "cluster snapshot or the repository")
@@ -131,8 +159,9 @@ def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) 
         ref = spec.get("sourceRef") or {}
         what = f"Flux Kustomization {owner.name}"
         if ref.get("kind", "GitRepository") == "GitRepository":
-            git, _ = _find(objects, index, "source.toolkit.fluxcd.io", "GitRepository",
-                           str(ref.get("name", "")), str(ref.get("namespace") or owner.namespace))
+            git, _, _ = _find(objects, index, "source.toolkit.fluxcd.io", "GitRepository",
+                              str(ref.get("name", "")),
+                              str(ref.get("namespace") or owner.namespace))
             if git is not None:
                 _check_repo(str((git.get("spec") or {}).get("url", "")), repo_url, what)
             elif repo_url:
@@ -143,5 +172,6 @@ def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) 
                              "patched")
         path = str(spec.get("path") or "")
         return Source(_clean(path), str(spec.get("targetNamespace") or ""),
-                      f"{what} (from {where}) deploys path `{path or './'}`")
+                      f"{what} (from {where}) deploys path `{path or './'}`", True,
+                      "flux-kustomization", owner.name, spec, ks_doc, ("spec",))
     raise SourceSkip(f"{owner.how}: Helm values are not located yet")

@@ -1,0 +1,125 @@
+"""What Argo CD and Flux layer on top of the rendered source, and so win over the repo's files.
+
+- name prefixes/suffixes: Argo CD `kustomize.namePrefix`, Flux `spec.namePrefix` (the live name
+  differs from the rendered one);
+- image tags: `.argocd-source-<app>.yaml`, `.argocd-source.yaml` (written by Argo CD Image
+  Updater and the UI), the Application's `kustomize.images`, the Flux Kustomization's `images`;
+- patches: Argo CD `kustomize.patches`, Flux `spec.patches`: an edit below them may be overridden.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Any
+
+from .. import yamlio
+from ..k8s import split_image
+from ..model import JSON, DocumentRef, ImageOverride
+from .repo import patches_target
+from .source import Source
+
+
+def _settings(source: Source) -> JSON:
+    """The owner's settings as the repo has them when it has them (that is what an edit
+    changes, and positions must match it), else as the cluster applied them."""
+    if source.settings_doc is not None:
+        node: Any = source.settings_doc.body
+        for seg in source.settings_path:
+            node = node[seg] if isinstance(node, dict | list) and _has(node, seg) else None
+        if isinstance(node, dict):
+            return node
+    return source.settings
+
+
+def _has(node: dict[str, Any] | list[Any], seg: Any) -> bool:
+    if isinstance(node, list):
+        return isinstance(seg, int) and 0 <= seg < len(node)
+    return seg in node
+
+
+def _kustomize_options(source: Source) -> JSON:
+    settings = _settings(source)
+    if source.tool == "argocd":
+        options = settings.get("kustomize")
+        return options if isinstance(options, dict) else {}
+    if source.tool == "flux-kustomization":
+        return settings
+    return {}
+
+
+def live_name(source: Source, name: str) -> str:
+    """The name an object of the rendered source gets once the tool applies its own affixes."""
+    options = _kustomize_options(source)
+    return f"{options.get('namePrefix') or ''}{name}{options.get('nameSuffix') or ''}"
+
+
+def patched_on_top(source: Source, kind: str, name: str) -> str:
+    """A reason when the Application / Flux Kustomization itself patches this object."""
+    options = _kustomize_options(source)
+    names = {name, live_name(source, name)}
+    if any(patches_target(options, kind, n, with_files=True) for n in names):
+        what = "Argo CD Application" if source.tool == "argocd" else "Flux Kustomization"
+        return (f"the {what} {source.app} patches {kind} {name} itself: a change in the repo's "
+                "files could be overridden by it, and editing its patches is not supported yet")
+    return ""
+
+
+def _argo_entry_name(entry: str) -> str:
+    """`web=ghcr.io/acme/web:1.2` → `web`; `ghcr.io/acme/web:1.2` → `ghcr.io/acme/web`."""
+    return entry.split("=", 1)[0] if "=" in entry else split_image(entry)[0]
+
+
+def _argo_source_files(source: Source, root: Path) -> list[tuple[str, JSON]]:
+    """`.argocd-source-<app>.yaml` then `.argocd-source.yaml`: the first found wins in Argo CD."""
+    out = []
+    for name in (f".argocd-source-{source.app}.yaml", ".argocd-source.yaml"):
+        rel = posixpath.join(source.path, name) if source.path else name
+        if not (root / rel).is_file():
+            continue
+        try:
+            docs = yamlio.load_documents(yamlio.read_text(root, rel), rel)
+        except (yamlio.UnsafeYAML, OSError):
+            continue
+        if docs and isinstance(docs[0], dict):
+            out.append((rel, docs[0]))
+    return out
+
+
+def image_override(source: Source, root: Path, images: set[str]) -> ImageOverride | None:
+    """The top layer that sets the tag of one of ``images`` (image names, no tags), if any."""
+    if source.tool == "argocd":
+        for rel, doc in _argo_source_files(source, root):
+            for i, entry in enumerate((doc.get("kustomize") or {}).get("images") or []):
+                if isinstance(entry, str) and _argo_entry_name(entry) in images:
+                    return ImageOverride(
+                        DocumentRef(rel, 0), doc, ("kustomize", "images", i), "argo",
+                        f"Its image is set by `{entry}` in `{rel}`, Argo CD's parameter "
+                        "override file for this Application, which wins over every file below "
+                        "it, so the tag changes there.", on_top=True)
+        entries = (_kustomize_options(source).get("images") or [])
+        for i, entry in enumerate(entries):
+            if isinstance(entry, str) and _argo_entry_name(entry) in images:
+                path: tuple[Any, ...] = (*source.settings_path, "kustomize", "images", i)
+                return _in_owner(source, path, "argo",
+                                 f"`kustomize.images` of the Argo CD Application {source.app}")
+    if source.tool == "flux-kustomization":
+        for i, entry in enumerate(_settings(source).get("images") or []):
+            if isinstance(entry, dict) and (
+                entry.get("name") in images or entry.get("newName") in images
+            ) and "newTag" in entry:
+                return _in_owner(source, (*source.settings_path, "images", i, "newTag"),
+                                 "kustomize", f"`images` of the Flux Kustomization {source.app}")
+    return None
+
+
+def _in_owner(source: Source, path: tuple[Any, ...], style: str, what: str) -> ImageOverride:
+    doc = source.settings_doc
+    if doc is None:
+        return ImageOverride(None, {}, path, style,
+                             f"The image tag is set by {what}, which is not in this repository "
+                             "(applied by hand or generated), so it cannot be changed here.",
+                             on_top=True)
+    return ImageOverride(DocumentRef(doc.path, doc.index), doc.body, path, style,
+                         f"Its image tag is set by {what} in `{doc.path}`, which is applied on "
+                         "top of the manifests, so the tag changes there.", on_top=True)

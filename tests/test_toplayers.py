@@ -1,0 +1,174 @@
+"""Settings Argo CD and Flux apply on top of the repo's files: the fix must go there (or not at
+all), never into a file whose change would be overridden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from remediator.cluster.snapshot import build_state
+from remediator.model import Decision
+from remediator.pipeline import plan
+from tests import k8s
+from tests.test_pipeline import CONFIG, REPO_URL, commit, deployment, only
+
+BASE = {"apps/web/base/kustomization.yaml": "resources: [deployment.yaml]\n",
+        "apps/web/base/deployment.yaml": deployment("ghcr.io/acme/web:0.0.1")}
+
+
+def argo_app(images: list[str], prefix: str = "") -> str:
+    listed = "".join(f"\n                  - {i}" for i in images)
+    return f"""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Application
+        metadata: {{name: web, namespace: argocd}}
+        spec:
+          source:
+            repoURL: {REPO_URL}
+            path: apps/web/base
+            kustomize:
+              namePrefix: "{prefix}"
+              images:{listed}
+          destination: {{namespace: shop}}
+        """
+
+
+def failing_pull(name: str, tag: str, good: str, tracking: dict[str, str] | None = None,
+                 labels: dict[str, str] | None = None) -> list[dict]:
+    d = k8s.deployment(name, "shop", [k8s.container("web", image=f"ghcr.io/acme/web:{tag}")],
+                       annotations=tracking or {})
+    if labels:
+        d["metadata"]["labels"] = labels
+    rs = k8s.replicaset(d, revision=2)
+    old = k8s.replicaset(d, suffix="6c9f7d8b5", ready=2, revision=1)
+    old["spec"] = {"template": {"spec": {"containers": [
+        k8s.container("web", image=f"ghcr.io/acme/web:{good}")]}}}
+    pod = k8s.pod(rs, f"{name}-5d8f7c9b4-aaaaa", [k8s.waiting(
+        "web", "ImagePullBackOff", image=f"ghcr.io/acme/web:{tag}")])
+    return [d, rs, old, pod]
+
+
+def argo_tracked(name: str) -> dict[str, str]:
+    return {"argocd.argoproj.io/tracking-id": f"web:apps/Deployment:shop/{name}"}
+
+
+def diff_lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+
+
+def test_argo_kustomize_images_and_name_prefix(tmp_path: Path):
+    commit(tmp_path, {**BASE, "argocd/web.yaml": argo_app(["ghcr.io/acme/web:1.10"], "prod-")},
+           "web 1.10")
+    commit(tmp_path, {"argocd/web.yaml": argo_app(["ghcr.io/acme/web:1.11"], "prod-")},
+           "web 1.11")
+    state = build_state(failing_pull("prod-web", "1.11", "1.10", argo_tracked("prod-web")), "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "argocd/web.yaml"
+    assert [" ".join(ln.split()) for ln in diff_lines(change.diff)] == [
+        "- - ghcr.io/acme/web:1.11", "+ - ghcr.io/acme/web:1.10"]
+    why = r.location.why_for([change.path])  # type: ignore[union-attr]
+    assert "`kustomize.images` of the Argo CD Application web" in why
+    render = next(c for c in r.validation.checks if c.name == "render")  # type: ignore[union-attr]
+    assert render.passed and "ghcr.io/acme/web:1.10" in render.messages[0]
+
+
+def test_argocd_source_file_wins_over_the_application(tmp_path: Path):
+    # the form Argo CD Image Updater writes: `<name in the manifests>=<new image>:<tag>`
+    override = "kustomize:\n  images:\n    - ghcr.io/acme/web=ghcr.io/acme/web:{tag}\n"
+    commit(tmp_path, {**BASE, "argocd/web.yaml": argo_app(["ghcr.io/acme/web:0.9"]),
+                      "apps/web/base/.argocd-source-web.yaml": override.format(tag="1.10")},
+           "image updater: 1.10")
+    commit(tmp_path, {"apps/web/base/.argocd-source-web.yaml": override.format(tag="1.11")},
+           "image updater: 1.11")
+    state = build_state(failing_pull("web", "1.11", "1.10", argo_tracked("web")), "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "apps/web/base/.argocd-source-web.yaml"
+    assert change.new_text == override.format(tag="1.10")
+
+
+def test_an_application_that_lives_only_in_the_cluster_cannot_take_the_tag(tmp_path: Path):
+    commit(tmp_path, BASE, "init")
+    app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+           "metadata": {"name": "web", "namespace": "argocd"},
+           "spec": {"source": {"repoURL": REPO_URL, "path": "apps/web/base",
+                               "kustomize": {"images": ["ghcr.io/acme/web:1.11"]}},
+                    "destination": {"namespace": "shop"}}}
+    state = build_state([app, *failing_pull("web", "1.11", "1.10", argo_tracked("web"))], "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.DIAGNOSE
+    assert "not in this repository" in r.reason
+
+
+def flux_ks(extra: str) -> str:
+    return f"""
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata: {{name: web, namespace: flux-system}}
+        spec:
+          path: ./apps/web/base
+          sourceRef: {{kind: GitRepository, name: flux-system}}
+          targetNamespace: shop{extra}
+        ---
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: GitRepository
+        metadata: {{name: flux-system, namespace: flux-system}}
+        spec: {{url: {REPO_URL}}}
+        """
+
+
+FLUX = {"kustomize.toolkit.fluxcd.io/name": "web",
+        "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
+
+
+def test_flux_kustomization_images(tmp_path: Path):
+    images = "\n          images:\n            - name: ghcr.io/acme/web\n              newTag: \"{}\""
+    commit(tmp_path, {**BASE, "clusters/prod/web.yaml": flux_ks(images.format("1.10"))}, "1.10")
+    commit(tmp_path, {"clusters/prod/web.yaml": flux_ks(images.format("1.11"))}, "1.11")
+    state = build_state(failing_pull("web", "1.11", "1.10", labels=FLUX), "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "clusters/prod/web.yaml"
+    assert [" ".join(ln.split()) for ln in diff_lines(change.diff)] == [
+        '- newTag: "1.11"', '+ newTag: "1.10"']
+
+
+def test_flux_patches_on_top_are_a_skip_with_the_reason(tmp_path: Path):
+    patches = ("\n          patches:\n            - target: {kind: Deployment, name: web}\n"
+               "              patch: |\n                - op: replace\n"
+               "                  path: /spec/replicas\n                  value: 2")
+    commit(tmp_path, {**BASE, "clusters/prod/web.yaml": flux_ks(patches)}, "init")
+    state = build_state(failing_pull("web", "1.11", "1.10", labels=FLUX), "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP
+    assert "the Flux Kustomization web patches Deployment web itself" in r.reason
+
+
+def test_flux_name_prefix_on_plain_manifests(tmp_path: Path):
+    commit(tmp_path, {"apps/web/base/deployment.yaml": deployment("ghcr.io/acme/web:1.0.0"),
+                      "clusters/prod/web.yaml": flux_ks("\n          namePrefix: prod-")},
+           "init")
+    d = k8s.deployment("prod-web", "shop", [k8s.container("web", image="ghcr.io/acme/web:1.0.0")])
+    d["metadata"]["labels"] = FLUX
+    rs = k8s.replicaset(d)
+    state = build_state([d, rs, k8s.pod(rs, "prod-web-5d8f7c9b4-aaaaa",
+                                        [k8s.crashing("web")])], "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert [c.path for c in r.changes] == ["apps/web/base/deployment.yaml"]
+
+
+def test_applicationset_generated_apps_are_not_edited(tmp_path: Path):
+    commit(tmp_path, BASE, "init")
+    app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+           "metadata": {"name": "web", "namespace": "argocd", "ownerReferences": [
+               {"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
+                "name": "apps", "uid": "x", "controller": True}]},
+           "spec": {"source": {"repoURL": REPO_URL, "path": "apps/web/base"},
+                    "destination": {"namespace": "shop"}}}
+    state = build_state([app, *failing_pull("web", "1.11", "1.10", argo_tracked("web"))], "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP and "ApplicationSet" in r.reason
