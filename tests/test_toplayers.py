@@ -124,7 +124,8 @@ FLUX = {"kustomize.toolkit.fluxcd.io/name": "web",
 
 
 def test_flux_kustomization_images(tmp_path: Path):
-    images = "\n          images:\n            - name: ghcr.io/acme/web\n              newTag: \"{}\""
+    images = ("\n          images:\n            - name: ghcr.io/acme/web\n"
+              "              newTag: \"{}\"")
     commit(tmp_path, {**BASE, "clusters/prod/web.yaml": flux_ks(images.format("1.10"))}, "1.10")
     commit(tmp_path, {"clusters/prod/web.yaml": flux_ks(images.format("1.11"))}, "1.11")
     state = build_state(failing_pull("web", "1.11", "1.10", labels=FLUX), "c")
