@@ -149,6 +149,8 @@ class Incident:
     evidence: Evidence
     #: metadata of the live top-level workload (labels, annotations) for locating its source
     workload_metadata: JSON = field(default_factory=dict)
+    #: the live top-level workload object (what Helm rendered, when the source is a chart)
+    live: JSON = field(default_factory=dict, repr=False)
 
     @property
     def signature(self) -> str:
@@ -222,6 +224,14 @@ class Location:
     prerequisites: list[DocumentEdit] = field(default_factory=list)
     #: the layer that sets this container's image tag, if one does (highest precedence)
     image_override: ImageOverride | None = None
+    #: Helm: where the values sit in ``document`` (("spec", "values") of a HelmRelease), and
+    #: which values key feeds each field ("resources", "image" → path under the values)
+    values_path: tuple[Any, ...] = ()
+    value_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the failing container, and the object a render must show changed (the HelmRelease for
+    #: Helm; None: the ``rendered`` object itself)
+    container: str = ""
+    render_target: ObjectRef | None = None
 
     def why_for(self, changed_paths: list[str]) -> str:
         """The explanation of the layer, for the files a change actually touched."""

@@ -93,7 +93,7 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
         r.reason = f"the drafted change could not be applied: {exc}"
         return r
     # the object as the repo renders it: Argo CD / Flux may still add a name prefix on top
-    target = ObjectRef.of(location.rendered)
+    target = location.render_target or ObjectRef.of(location.rendered)
     r.validation = gate.check_change(repo_root, location, r.changes, target, config.validation)
     if r.validation.passed:
         r.decision = Decision.PROPOSE

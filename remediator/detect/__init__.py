@@ -220,6 +220,7 @@ def _incident(
             "labels": dict(meta.get("labels") or {}),
             "annotations": dict(meta.get("annotations") or {}),
         },
+        live=workload_obj,
     )
 
 

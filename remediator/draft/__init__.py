@@ -25,8 +25,8 @@ def draft(incident: Incident, location: Location, settings: Drafting, repo_root:
     try:
         proposal = _by_class(incident, location, settings, repo_root)
     except NoSuchContainer as exc:
-        return rules.diagnose(incident, f"Cannot draft a change: {exc} (`{location.target.path}`)"
-                              ". The located document may not be the one that runs.")
+        return rules.diagnose(incident, f"Cannot draft a change: {exc} "
+                              f"(`{location.target.path}`).")
     refused = check_allowed(cls, location, proposal)
     if refused:
         return rules.diagnose(incident, f"The drafted change was refused: {refused}",

@@ -30,6 +30,11 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "ImagePullBackOff": (_CONTAINER + "image",),
 }
+#: the same fields as Helm values, under the values key that feeds them
+HELM_ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
+    "OOMKilled": (("resources", "limits/memory"), ("resources", "requests/memory")),
+    "ImagePullBackOff": (("image", "tag"), ("image", "digest")),
+}
 #: what every edit of a container entry or a new patch file may also carry
 _STRUCTURE = (_CONTAINER + "name", "apiVersion", "kind", "metadata/name")
 #: what the locator's prerequisite edits (the new patch's kustomization entry) may touch
@@ -78,6 +83,12 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
         allowed_files.add(override_file)
     prerequisite_files = {p.target.path for p in location.prerequisites}
     patterns = ALLOWED.get(failure_class, ()) + _STRUCTURE
+    if location.source == "helm":
+        values = "/".join(location.values_path)
+        patterns = tuple(
+            f"{values}/{'/'.join(location.value_keys[key])}/{rest}"
+            for key, rest in HELM_ALLOWED.get(failure_class, ()) if key in location.value_keys
+        ) + _STRUCTURE
     kind = str(location.rendered.get("kind", ""))
     for edit in proposal.edits:
         path = edit.target.path
@@ -91,7 +102,8 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
         for leaf in _written(edit.ops):
             if override_leaf and path == override_file and leaf == override_leaf:
                 continue  # exactly the tag the image-override layer sets
-            norm = _normalise(leaf, kind)
+            norm = ("/".join(p for p in leaf.split("/") if p) if location.source == "helm"
+                    else _normalise(leaf, kind))
             if not any(fnmatchcase(norm, p) for p in allowed):
                 return f"field `{leaf}` in `{path}` is not allowed for {failure_class}"
     return ""

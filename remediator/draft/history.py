@@ -26,6 +26,12 @@ def _tags_in(data: Any, image_name: str, out: list[str]) -> None:
         runs_as = data.get("newName") or data.get("name")
         if runs_as == image_name and isinstance(data.get("newTag"), str):
             out.append(data["newTag"])
+        # Helm values: `image: {repository: ..., tag: ...}` (with an optional `registry:`)
+        repo = data.get("repository")
+        if isinstance(repo, str) and isinstance(data.get("tag"), str) and image_name in (
+            repo, f"{data.get('registry')}/{repo}"
+        ):
+            out.append(data["tag"])
         for v in data.values():
             _tags_in(v, image_name, out)
     elif isinstance(data, list):

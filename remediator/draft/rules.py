@@ -17,7 +17,7 @@ from ..config import Drafting
 from ..k8s import get_container, split_image
 from ..model import JSON, DocumentEdit, Incident, Location, Proposal, TargetKind
 from .history import TagInHistory
-from .paths import container_ops, field_ops
+from .paths import REMOVE, NoSuchContainer, container_ops, field_ops
 
 DRAFTER = "rules"
 MI = 1024 * 1024
@@ -49,7 +49,34 @@ def _is_patch(loc: Location) -> bool:
 
 
 def _ops(loc: Location, container: str, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
+    if loc.source == "helm":
+        return _values_ops(loc, changes)
     return container_ops(loc.document, loc.rendered, container, changes, is_patch=_is_patch(loc))
+
+
+def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
+    """Container fields as Helm values: `resources...` under the resources key, an image as
+    `image.tag` (a pinned `image.digest` would win over the tag, so it goes)."""
+    ops: list[JSON] = []
+    for rel, value in changes.items():
+        key = loc.value_keys.get(rel[0])
+        if key is None:
+            raise NoSuchContainer(f"the values key that feeds `{rel[0]}` is not known for this "
+                                  "chart")
+        base = (*loc.values_path, *key)
+        if rel == ("image",):
+            ops += field_ops(loc.document, (*base, "tag"), split_image(str(value))[1])
+            ops += field_ops(loc.document, (*base, "digest"), REMOVE)
+        else:
+            ops += field_ops(loc.document, (*base, *rel[1:]), value)
+    return ops
+
+
+def _values_get(loc: Location, *rel: str) -> Any:
+    node: Any = loc.document
+    for seg in (*loc.values_path, *loc.value_keys.get(rel[0], ("-",)), *rel[1:]):
+        node = node.get(seg) if isinstance(node, dict) else None
+    return node
 
 
 def _edit(loc: Location, ops: list[dict[str, Any]]) -> list[DocumentEdit]:
@@ -71,8 +98,9 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"Container {c} was OOMKilled without a memory limit of its own: the node ran out "
             "of memory or a namespace LimitRange applies. Set requests and limits from the "
             "application's real usage; no safe automatic value exists."))
-    repo_limit = _q(((get_container(loc.rendered, c).get("resources") or {}).get("limits")
-                     or {}).get("memory"))
+    repo_limit = _q(_values_get(loc, "resources", "limits", "memory") if loc.source == "helm"
+                    else ((get_container(loc.rendered, c).get("resources") or {}).get("limits")
+                          or {}).get("memory"))
     cap = float(parse_quantity(settings.memory.cap))
     if repo_limit is not None and repo_limit > observed:
         return diagnose(incident, (
@@ -96,7 +124,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
     if request is not None and request > new:
         changes[("resources", "requests", "memory")] = new_value
         note = f"; request lowered to {new_value} to stay within the limit"
-    elif repo_request is None and live_request_raw is not None:
+    elif repo_request is None and live_request_raw is not None and loc.source != "helm":
         # Without a request in the repo, Kubernetes defaults it to the limit: raising the limit
         # alone would silently raise what every pod reserves. Keep the request the pods had.
         changes[("resources", "requests", "memory")] = str(live_request_raw)

@@ -134,6 +134,44 @@ def _image_on_top(location: Location, changes: list[FileChange]
         f"`{change.path}` parses; the tool sets the image to {new_image}"])
 
 
+def _at(node: Any, path: tuple[Any, ...]) -> Any:
+    for seg in path:
+        node = node.get(seg) if isinstance(node, dict) else None
+    return node
+
+
+def _helm(repo_root: Path, location: Location, changes: list[FileChange],
+          ref: ObjectRef) -> tuple[JSON | None, CheckResult]:
+    """The HelmRelease is checked like any manifest (kustomize render or plain file); the
+    workload is then predicted from its new values, since no Helm is at hand to render the
+    chart. The render check says so."""
+    if location.render_root:
+        release, render = _kustomize(repo_root, location, changes, ref)
+    else:
+        release, render = _plain(location, changes)
+    if release is None:
+        return None, render
+    values = _at(release, location.values_path) or {}
+    after = copy.deepcopy(location.rendered)
+    container = get_container(after, location.container)
+    if not container:
+        return None, CheckResult("render", False, [f"container {location.container} is not in "
+                                                   "the live workload"])
+    resources = _at(values, location.value_keys.get("resources", ("-",)))
+    if isinstance(resources, dict):
+        current = container.setdefault("resources", {})
+        for section in ("limits", "requests"):
+            if isinstance(resources.get(section), dict):
+                current.setdefault(section, {}).update(resources[section])
+    image = _at(values, location.value_keys.get("image", ("-",)))
+    if isinstance(image, dict) and image.get("tag"):
+        name, _ = split_image(str(container.get("image", "")))
+        container["image"] = f"{name}:{image['tag']}"
+    render.messages.append("the chart itself was not rendered (no Helm here): the workload is "
+                           "predicted from the new values")
+    return after, render
+
+
 def check_change(repo_root: Path, location: Location, changes: list[FileChange],
                  ref: ObjectRef, settings: ValidationSettings,
                  object_checks: ObjectChecks) -> Validation:
@@ -141,6 +179,8 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
     if ov is not None and ov.on_top and ov.target is not None and any(
             c.path == ov.target.path for c in changes):
         after, render = _image_on_top(location, changes)
+    elif location.source == "helm":
+        after, render = _helm(repo_root, location, changes, ref)
     elif location.source == "kustomize":
         after, render = _kustomize(repo_root, location, changes, ref)
     else:

@@ -24,7 +24,8 @@ from ..model import (
     ObjectRef,
     TargetKind,
 )
-from .owner import identify, not_managed_reason
+from . import helm
+from .owner import Owner, identify, not_managed_reason
 from .repo import Doc, RepoIndex
 from .source import Source, SourceSkip, deployed_paths, normalize_repo_url, resolve
 from .toplayer import image_override, live_name, patched_on_top
@@ -50,6 +51,8 @@ class Locator:
         owner = identify(ref, incident.workload_metadata, self.label_tracking)
         if owner is None:
             raise LocateSkip(not_managed_reason(incident.workload_metadata))
+        if owner.tool == "flux-helmrelease":
+            return self._in_helmrelease(incident, owner, cluster_objects)
         try:
             source = resolve(owner, cluster_objects, self.index, self.repo_url)
         except SourceSkip as exc:
@@ -72,8 +75,36 @@ class Locator:
             loc.image_override = top
         if loc.image_override is not None:
             loc.image_override.container = incident.container
+        loc.container = incident.container
         loc.owner = how
         loc.why = f"{how}. {loc.why}"
+        return loc
+
+    def _in_helmrelease(self, incident: Incident, owner: Owner,
+                        cluster_objects: list[JSON]) -> Location:
+        try:
+            hr = helm.helmrelease(owner, cluster_objects,
+                                  [d.body for d in self.index.docs if d.kind == "HelmRelease"])
+            ks_owner = helm.applied_by(hr)
+            source = resolve(ks_owner, cluster_objects, self.index, self.repo_url)
+        except (helm.HelmSkip, SourceSkip) as exc:
+            raise LocateSkip(str(exc)) from None
+        hr_ref = ObjectRef(str(hr.get("apiVersion")), "HelmRelease", owner.namespace, owner.name)
+        if source.path in self.index.kustomizations:
+            deployed = deployed_paths(cluster_objects, self.index, self.repo_url)
+            loc = self._in_kustomization(hr_ref, incident, source, deployed)
+        else:
+            loc = self._in_plain(hr_ref, source)
+        on_top = patched_on_top(source, "HelmRelease", loc.source_name)
+        if on_top:
+            raise LocateSkip(on_top)
+        loc.value_keys, note = helm.value_keys(self.root, helm.chart_dir(hr, self.root))
+        loc.render_target = ObjectRef.of(loc.rendered)  # the HelmRelease, as kustomize renders it
+        loc.rendered = copy.deepcopy(incident.live)  # what Helm rendered: the live object
+        loc.container = incident.container
+        helm.describe(loc, owner.name, note)
+        loc.owner = f"{owner.how} → {ks_owner.how} → {source.how}"
+        loc.why = f"{loc.owner}. {loc.why}"
         return loc
 
     # -------------------------------------------------------------------------- plain manifests

@@ -1,0 +1,91 @@
+"""Helm through Flux: the HelmRelease values that feed a failing workload.
+
+The HelmRelease is found from the workload's `helm.toolkit.fluxcd.io/*` labels, then its own
+`kustomize.toolkit.fluxcd.io/*` labels lead to the Flux Kustomization that applies it (the
+flux2-kustomize-helm-example layout: a base HelmRelease, environment overlays patching its
+`spec.values`). The values layer is chosen like any kustomize layer: the overlay's own patch of
+the HelmRelease, else the HelmRelease itself when nothing else uses its base, else a new values
+patch in the overlay. `spec.values` wins over `valuesFrom`, so writing there is never overridden.
+
+Which values key feeds a field is read from the chart's templates when the chart is in this
+repository (`.Values.resources`, `.Values.image.tag`); otherwise the conventional keys are used
+and the PR says so.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+
+from ..model import JSON, Location
+from .owner import FLUX_KS, Owner
+
+HELMRELEASE_GROUP = "helm.toolkit.fluxcd.io"
+VALUES_PATH = ("spec", "values")
+#: conventional values keys (most charts, bitnami included: `resources` beats `resourcesPreset`)
+CONVENTIONAL_KEYS: dict[str, tuple[str, ...]] = {"resources": ("resources",),
+                                                 "image": ("image",)}
+_TEMPLATE_USE = {"resources": re.compile(r"\.Values\.resources\b"),
+                 "image": re.compile(r"\.Values\.image\.tag\b")}
+
+
+class HelmSkip(Exception):
+    """No values layer can be patched; the message is the reason."""
+
+
+def helmrelease(owner: Owner, objects: list[JSON], docs: list[JSON]) -> JSON:
+    for obj in [*objects, *docs]:
+        meta = obj.get("metadata") or {}
+        if (obj.get("kind") == "HelmRelease"
+                and str(obj.get("apiVersion", "")).startswith(HELMRELEASE_GROUP)
+                and meta.get("name") == owner.name
+                and meta.get("namespace", owner.namespace) in (owner.namespace, None)):
+            return obj
+    raise HelmSkip(f"Flux HelmRelease {owner.namespace}/{owner.name} not found in the cluster "
+                   "snapshot or the repository")
+
+
+def applied_by(hr: JSON) -> Owner:
+    """The Flux Kustomization that applies the HelmRelease (its own labels)."""
+    labels = (hr.get("metadata") or {}).get("labels") or {}
+    name = labels.get(f"{FLUX_KS}/name")
+    if not name:
+        raise HelmSkip("the HelmRelease carries no kustomize.toolkit.fluxcd.io labels, so the "
+                       "Flux Kustomization (and the repo folder) that applies it is unknown")
+    return Owner("flux-kustomization", str(name),
+                 str(labels.get(f"{FLUX_KS}/namespace") or "flux-system"),
+                 f"HelmRelease labels `{FLUX_KS}/name={name}`")
+
+
+def chart_dir(hr: JSON, root: Path) -> str:
+    """The chart's folder in this repository, when the HelmRelease builds it from Git."""
+    spec = ((hr.get("spec") or {}).get("chart") or {}).get("spec") or {}
+    chart = str(spec.get("chart") or "")
+    if (spec.get("sourceRef") or {}).get("kind") != "GitRepository" or not chart:
+        return ""
+    rel = posixpath.normpath(chart.lstrip("./")) if chart.startswith("./") else chart
+    return rel if (root / rel / "Chart.yaml").is_file() else ""
+
+
+def value_keys(root: Path, chart: str) -> tuple[dict[str, tuple[str, ...]], str]:
+    """Values keys for the fields we change, and how they were established."""
+    if not chart:
+        return dict(CONVENTIONAL_KEYS), ("the chart is not in this repository, so the "
+                                         "conventional values keys (`resources`, `image.tag`) "
+                                         "are used")
+    text = ""
+    for path in sorted((root / chart / "templates").rglob("*")):
+        if path.is_file() and path.suffix in (".yaml", ".yml", ".tpl") and not path.is_symlink():
+            text += path.read_text(encoding="utf-8", errors="replace")
+    keys = {k: v for k, v in CONVENTIONAL_KEYS.items() if _TEMPLATE_USE[k].search(text)}
+    used = ", ".join(f"`.Values.{'.'.join(v)}`" for v in keys.values()) or "none of them"
+    return keys, f"the chart `{chart}` in this repository reads {used} in its templates"
+
+
+def describe(loc: Location, hr_name: str, note: str) -> None:
+    loc.source = "helm"
+    loc.values_path = VALUES_PATH
+    loc.why = (f"Its manifests are rendered by Helm from the values of HelmRelease {hr_name}; "
+               f"{loc.why} `spec.values` is merged last (over `valuesFrom`), so a change there "
+               f"is not overridden; {note}.")

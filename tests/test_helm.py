@@ -1,0 +1,162 @@
+"""Helm through Flux, on the flux2-kustomize-helm-example layout (written from its public shape):
+apps/base/<app>/{release,repository}.yaml, apps/<env>/{kustomization.yaml,<app>-values.yaml}."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from remediator.cluster.snapshot import build_state
+from remediator.model import Decision
+from remediator.pipeline import plan
+from tests import k8s
+from tests.test_pipeline import CONFIG, REPO_URL, commit, only
+
+RELEASE = """
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata:
+      name: podinfo
+      namespace: podinfo
+    spec:
+      interval: 50m
+      chart:
+        spec:
+          chart: {chart}
+          sourceRef:
+            kind: {source_kind}
+            name: {source_name}
+            namespace: flux-system
+      values:
+        resources:
+          limits:
+            memory: 128Mi
+          requests:
+            cpu: 100m
+            memory: 64Mi
+    """
+OVERLAY = """
+    apiVersion: kustomize.config.k8s.io/v1beta1
+    kind: Kustomization
+    namespace: podinfo
+    resources:
+      - ../base/podinfo
+    patches:
+      - path: podinfo-values.yaml
+        target:
+          kind: HelmRelease
+    """
+VALUES = """
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    metadata:
+      name: podinfo
+      namespace: podinfo
+    spec:
+      values:
+        # production ingress
+        ingress:
+          enabled: true{extra}
+    """
+FLUX = f"""
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata: {{name: apps, namespace: flux-system}}
+    spec:
+      path: ./apps/production
+      sourceRef: {{kind: GitRepository, name: flux-system}}
+    ---
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata: {{name: flux-system, namespace: flux-system}}
+    spec: {{url: {REPO_URL}}}
+    """
+
+
+def repo(root: Path, chart: str = "podinfo", source_kind: str = "HelmRepository",
+         values_extra: str = "", extra_files: dict[str, str] | None = None) -> None:
+    commit(root, {
+        "apps/base/podinfo/kustomization.yaml": "resources: [release.yaml]\n",
+        "apps/base/podinfo/release.yaml": RELEASE.format(
+            chart=chart, source_kind=source_kind,
+            source_name="podinfo" if source_kind == "HelmRepository" else "flux-system"),
+        "apps/production/kustomization.yaml": OVERLAY,
+        "apps/production/podinfo-values.yaml": VALUES.format(extra=values_extra),
+        "apps/staging/kustomization.yaml": "resources: [../base/podinfo]\nnamespace: podinfo\n",
+        "clusters/production/apps.yaml": FLUX,
+        **(extra_files or {}),
+    }, "init")
+
+
+def live(image: str = "ghcr.io/stefanprodan/podinfo:6.5.0", failing: dict | None = None,
+         chart: str = "podinfo", source_kind: str = "HelmRepository") -> list[dict]:
+    hr = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+          "metadata": {"name": "podinfo", "namespace": "podinfo",
+                       "labels": {"kustomize.toolkit.fluxcd.io/name": "apps",
+                                  "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}},
+          "spec": {"chart": {"spec": {"chart": chart, "sourceRef": {"kind": source_kind}}}}}
+    d = k8s.deployment("podinfo", "podinfo", [k8s.container("podinfod", image=image)])
+    d["metadata"]["labels"] = {"helm.toolkit.fluxcd.io/name": "podinfo",
+                               "helm.toolkit.fluxcd.io/namespace": "podinfo",
+                               "app.kubernetes.io/managed-by": "Helm"}
+    d["metadata"]["annotations"] = {"meta.helm.sh/release-name": "podinfo",
+                                    "meta.helm.sh/release-namespace": "podinfo"}
+    rs = k8s.replicaset(d)
+    pod = k8s.pod(rs, "podinfo-5d8f7c9b4-aaaaa", [failing or k8s.crashing("podinfod")])
+    return [hr, d, rs, pod]
+
+
+def test_oom_goes_into_the_environment_values_patch(tmp_path: Path):
+    repo(tmp_path)
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "apps/production/podinfo-values.yaml"
+    added = [ln for ln in change.diff.splitlines() if ln.startswith("+") and ln[:3] != "+++"]
+    assert added == ["+    resources:", "+      limits:", "+        memory: 192Mi"]
+    assert "HelmRelease podinfo" in r.location.why  # type: ignore[union-attr]
+    assert "conventional values keys" in r.location.why  # type: ignore[union-attr]
+    render = next(c for c in r.validation.checks if c.name == "render")  # type: ignore[union-attr]
+    assert render.passed and any("predicted from the new values" in m for m in render.messages)
+
+
+def test_a_chart_in_the_repo_that_does_not_read_the_key_is_a_diagnosis(tmp_path: Path):
+    chart = {"charts/podinfo/Chart.yaml": "apiVersion: v2\nname: podinfo\nversion: 1.0.0\n",
+             "charts/podinfo/templates/deployment.yaml":
+                 "spec:\n  containers:\n    - resources: {{ toYaml .Values.app.resources }}\n"}
+    repo(tmp_path, chart="./charts/podinfo", source_kind="GitRepository", extra_files=chart)
+    in_git = live(chart="./charts/podinfo", source_kind="GitRepository")
+    r = only(plan(build_state(in_git, "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.DIAGNOSE
+    assert "values key that feeds `resources` is not known" in r.reason
+
+
+def test_a_chart_in_the_repo_confirms_the_key(tmp_path: Path):
+    chart = {"charts/podinfo/Chart.yaml": "apiVersion: v2\nname: podinfo\nversion: 1.0.0\n",
+             "charts/podinfo/templates/deployment.yaml":
+                 "resources: {{ toYaml .Values.resources | nindent 12 }}\n"}
+    repo(tmp_path, chart="./charts/podinfo", source_kind="GitRepository", extra_files=chart)
+    in_git = live(chart="./charts/podinfo", source_kind="GitRepository")
+    r = only(plan(build_state(in_git, "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert "reads `.Values.resources`" in r.location.why  # type: ignore[union-attr]
+
+
+def test_image_tag_revert_in_helm_values_clears_a_digest(tmp_path: Path):
+    repo(tmp_path)
+    # the values patch pins the image: under spec.values, next to ingress
+    values = VALUES.replace("enabled: true{extra}", "enabled: true\n        image:\n"
+                            "          repository: ghcr.io/stefanprodan/podinfo\n"
+                            "          tag: \"{tag}\"\n          digest: sha256:0123")
+    commit(tmp_path, {"apps/production/podinfo-values.yaml": values.format(tag="6.5.0")}, "6.5.0")
+    commit(tmp_path, {"apps/production/podinfo-values.yaml": values.format(tag="6.6.0")}, "6.6.0")
+    items = live("ghcr.io/stefanprodan/podinfo:6.6.0", k8s.waiting(
+        "podinfod", "ImagePullBackOff", image="ghcr.io/stefanprodan/podinfo:6.6.0"))
+    old = k8s.replicaset(items[1], suffix="6c9f7d8b5", ready=2, revision=1)
+    old["spec"] = {"template": {"spec": {"containers": [
+        k8s.container("podinfod", image="ghcr.io/stefanprodan/podinfo:6.5.0")]}}}
+    r = only(plan(build_state([*items, old], "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    changed = [" ".join(ln.split()) for ln in change.diff.splitlines()
+               if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+    assert changed == ['- tag: "6.6.0"', '- digest: sha256:0123', '+ tag: "6.5.0"']
