@@ -84,9 +84,8 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
     prerequisite_files = {p.target.path for p in location.prerequisites}
     patterns = ALLOWED.get(failure_class, ()) + _STRUCTURE
     if location.source == "helm":
-        values = "/".join(location.values_path)
         patterns = tuple(
-            f"{values}/{'/'.join(location.value_keys[key])}/{rest}"
+            "/".join([*map(str, location.values_path), *location.value_keys[key], rest])
             for key, rest in HELM_ALLOWED.get(failure_class, ()) if key in location.value_keys
         ) + _STRUCTURE
     kind = str(location.rendered.get("kind", ""))

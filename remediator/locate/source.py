@@ -98,6 +98,15 @@ def deployed_paths(objects: list[JSON], index: RepoIndex, repo_url: str) -> set[
     return out
 
 
+def find_application(owner: Owner, objects: list[JSON], index: RepoIndex
+                     ) -> tuple[JSON | None, str, Doc | None]:
+    return _find(objects, index, "argoproj.io", "Application", owner.name, owner.namespace)
+
+
+def generated(app: JSON) -> bool:
+    return _generated(app)
+
+
 def _generated(app: JSON) -> bool:
     refs = (app.get("metadata") or {}).get("ownerReferences") or []
     return any(isinstance(r, dict) and r.get("kind") == "ApplicationSet" for r in refs)

@@ -1,0 +1,152 @@
+"""Helm through Argo CD: the values layer of an Application's Helm source.
+
+Argo CD merges, lowest first: the chart's own values.yaml, `valueFiles` in order, `values` (a
+string), `valuesObject`, then `parameters`. The change goes to the highest layer that already
+sets the key (lower edits would be overridden); when none does, to the last value file listed
+(the most environment-specific one). The chart's own values.yaml is never edited, nor the
+`values` string (YAML inside a string) or `parameters` (reported instead).
+
+Value files are relative to the chart folder; `$<ref>/path` names a file of another source of a
+multi-source Application, which must be this repository.
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import yamlio
+from ..model import JSON, DocumentRef, Location, TargetKind
+from .repo import Doc
+from .source import normalize_repo_url
+
+
+class ArgoHelmSkip(Exception):
+    """No values layer can be patched; the message is the reason."""
+
+
+@dataclass
+class HelmSource:
+    app: str
+    chart_path: str  # repo-relative chart folder ("" when the chart comes from a Helm repo)
+    helm: JSON  # the source's `helm:` settings
+    settings_path: tuple[Any, ...]  # where that source sits in the Application
+    app_doc: Doc | None
+    value_files: list[str]  # repo-relative, in merge order
+
+
+def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
+                root: Path) -> HelmSource | None:
+    """The Helm source of an Application whose chart or values are in this repository."""
+    spec = app.get("spec") or {}
+    sources: list[tuple[tuple[Any, ...], JSON]] = (
+        [(("spec", "source"), spec["source"])] if isinstance(spec.get("source"), dict)
+        else [(("spec", "sources", i), s) for i, s in enumerate(spec.get("sources") or [])
+              if isinstance(s, dict)])
+    ours = {str(s.get("ref")): s for _, s in sources
+            if s.get("ref") and _same_repo(s, repo_url)}
+    for at, s in sources:
+        raw = s.get("helm")
+        helm: JSON = raw if isinstance(raw, dict) else {}
+        in_repo_chart = ("path" in s and _same_repo(s, repo_url)
+                         and (root / _clean(str(s["path"])) / "Chart.yaml").is_file())
+        if not (in_repo_chart or "chart" in s):
+            continue
+        chart_path = _clean(str(s["path"])) if in_repo_chart else ""
+        files = []
+        for f in helm.get("valueFiles") or []:
+            f = str(f)
+            if f.startswith("$"):
+                ref, _, rest = f[1:].partition("/")
+                if ref not in ours:
+                    raise ArgoHelmSkip(f"Argo CD Application {app_name} reads values `{f}` from "
+                                       "another repository")
+                files.append(posixpath.normpath(posixpath.join(_clean(
+                    str(ours[ref].get("path") or "")), rest)))
+            elif chart_path or in_repo_chart:
+                files.append(posixpath.normpath(posixpath.join(chart_path, f)))
+        if chart_path or files or (app_doc is not None and helm):
+            return HelmSource(app_name, chart_path, helm, at, app_doc, files)
+    return None
+
+
+def _same_repo(s: JSON, repo_url: str) -> bool:
+    return not repo_url or normalize_repo_url(str(s.get("repoURL", ""))) == \
+        normalize_repo_url(repo_url)
+
+
+def _clean(path: str) -> str:
+    p = path.strip()
+    while p.startswith("./"):
+        p = p[2:]
+    return p.strip("/")
+
+
+def _sets(values: Any, key: tuple[str, ...]) -> bool:
+    node = values
+    for seg in key:
+        if not isinstance(node, dict) or seg not in node:
+            return False
+        node = node[seg]
+    return True
+
+
+def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
+    """The document (and where in it) the values change for ``key`` goes, with why."""
+    dotted = ".".join(key)
+    what = f"Argo CD Application {hs.app}"
+    for p in hs.helm.get("parameters") or []:
+        if isinstance(p, dict) and str(p.get("name", "")).startswith(dotted):
+            raise ArgoHelmSkip(f"{what} sets `{p.get('name')}` with helm.parameters, which win "
+                               "over every values file; editing parameters is not supported yet")
+    if isinstance(hs.helm.get("valuesObject"), dict) and _sets(hs.helm["valuesObject"], key):
+        return _in_application(hs, ("valuesObject",),
+                               f"{what} sets `{dotted}` in `helm.valuesObject`, which wins over "
+                               "its value files, so the change goes there.")
+    if isinstance(hs.helm.get("values"), str):
+        try:
+            inline = yamlio.load_documents(hs.helm["values"], "helm.values")
+        except yamlio.UnsafeYAML:
+            inline = []
+        if inline and _sets(inline[0], key):
+            raise ArgoHelmSkip(f"{what} sets `{dotted}` inside its `helm.values` string, which "
+                               "is not edited (YAML inside a string); move it to valuesObject")
+    loaded = []
+    for rel in hs.value_files:
+        try:
+            docs = yamlio.load_documents(yamlio.read_text(root, rel), rel)
+        except (yamlio.UnsafeYAML, OSError):
+            continue  # ignoreMissingValueFiles, or a file we refuse: not a candidate
+        loaded.append((rel, docs[0] if docs and isinstance(docs[0], dict) else {}))
+    for rel, values in reversed(loaded):
+        if _sets(values, key):
+            return _in_file(rel, values, f"`{rel}` is the last value file of {what} that sets "
+                            f"`{dotted}` (later files win), so the change goes there.")
+    if loaded:
+        rel, values = loaded[-1]
+        return _in_file(rel, values, f"No value file of {what} sets `{dotted}` yet; `{rel}` is "
+                        "its last (most environment-specific) value file, so it goes there. The "
+                        "chart's own values.yaml is never edited.")
+    if isinstance(hs.helm.get("valuesObject"), dict):
+        return _in_application(hs, ("valuesObject",), f"{what} keeps its values in "
+                               "`helm.valuesObject`, so the change goes there.")
+    raise ArgoHelmSkip(f"{what} has no environment value file or valuesObject to change, and the "
+                       "chart's own values.yaml is not edited")
+
+
+def _in_file(rel: str, values: JSON, why: str) -> Location:
+    return Location(DocumentRef(rel, 0), TargetKind.MANIFEST, copy.deepcopy(values), {}, why,
+                    "helm")
+
+
+def _in_application(hs: HelmSource, rest: tuple[str, ...], why: str) -> Location:
+    if hs.app_doc is None:
+        raise ArgoHelmSkip(f"Argo CD Application {hs.app} sets the value itself but is not in "
+                           "this repository (applied by hand or generated)")
+    loc = Location(DocumentRef(hs.app_doc.path, hs.app_doc.index), TargetKind.MANIFEST,
+                   copy.deepcopy(hs.app_doc.body), {}, why, "helm")
+    loc.values_path = (*hs.settings_path, "helm", *rest)
+    return loc

@@ -1,0 +1,138 @@
+"""Helm through Argo CD, on the argocd-example-apps helm-guestbook layout (chart in the repo with
+values-production.yaml) and a multi-source Application reading `$values` (written from their
+public shape)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from remediator.cluster.snapshot import build_state
+from remediator.model import Decision
+from remediator.pipeline import plan
+from tests import k8s
+from tests.test_pipeline import CONFIG, REPO_URL, commit, only
+
+CHART = {
+    "helm-guestbook/Chart.yaml": "apiVersion: v2\nname: helm-guestbook\nversion: 0.1.0\n",
+    "helm-guestbook/templates/deployment.yaml": """
+        apiVersion: apps/v1
+        kind: Deployment
+        spec:
+          template:
+            spec:
+              containers:
+                - name: {{ .Chart.Name }}
+                  image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+                  resources:
+                    {{- toYaml .Values.resources | nindent 12 }}
+        """,
+    "helm-guestbook/values.yaml": """
+        replicaCount: 1
+        image:
+          repository: gcr.io/heptio-images/ks-guestbook-demo
+          tag: "0.1"
+        resources: {}
+        """,
+    "helm-guestbook/values-production.yaml": """
+        # production overrides
+        replicaCount: 3
+        service:
+          type: LoadBalancer
+        """,
+}
+
+
+def application(helm: str, sources: str = "") -> str:
+    source = sources or f"""
+          source:
+            repoURL: {REPO_URL}
+            path: helm-guestbook
+            helm:{helm}"""
+    return f"""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Application
+        metadata: {{name: helm-guestbook, namespace: argocd}}
+        spec:
+          project: default{source}
+          destination: {{namespace: default}}
+        """
+
+
+def live(failing: dict | None = None) -> list[dict]:
+    d = k8s.deployment("helm-guestbook", "default", [k8s.container(
+        "helm-guestbook", image="gcr.io/heptio-images/ks-guestbook-demo:0.1")], annotations={
+        "argocd.argoproj.io/tracking-id":
+            "helm-guestbook:apps/Deployment:default/helm-guestbook"})
+    rs = k8s.replicaset(d)
+    return [d, rs, k8s.pod(rs, "helm-guestbook-5d8f7c9b4-aaaaa",
+                           [failing or k8s.crashing("helm-guestbook")])]
+
+
+def added(diff: str) -> list[str]:
+    return [ln for ln in diff.splitlines() if ln.startswith("+") and ln[:3] != "+++"]
+
+
+def test_oom_goes_to_the_last_environment_value_file(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]")}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "helm-guestbook/values-production.yaml"
+    assert added(change.diff) == ["+resources:", "+  limits:", "+    memory: 192Mi"]
+    assert "last (most environment-specific) value file" in r.location.why  # type: ignore[union-attr]
+    assert "reads `.Values.resources`" in r.location.why  # type: ignore[union-attr]
+
+
+def test_values_object_that_sets_the_key_wins(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]"
+        "\n              valuesObject:"
+        "\n                resources:"
+        "\n                  limits: {memory: 128Mi}")}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "argocd/helm-guestbook.yaml"
+    assert "limits: {memory: 192Mi}" in change.new_text
+
+
+def test_multi_source_values_ref_with_a_remote_chart(tmp_path: Path):
+    sources = f"""
+          sources:
+            - repoURL: https://charts.example.com
+              chart: guestbook
+              targetRevision: 1.2.3
+              helm:
+                valueFiles: [$values/envs/prod/guestbook.yaml]
+            - repoURL: {REPO_URL}
+              targetRevision: main
+              ref: values"""
+    commit(tmp_path, {"envs/prod/guestbook.yaml": "replicaCount: 3\nresources:\n  limits:\n"
+                                                  "    memory: 128Mi\n",
+                      "argocd/helm-guestbook.yaml": application("", sources)}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "envs/prod/guestbook.yaml"
+    assert [ln for ln in change.diff.splitlines() if ln[:1] in "+-" and ln[:3] not in (
+        "+++", "---")] == ["-    memory: 128Mi", "+    memory: 192Mi"]
+    assert "conventional values keys" in r.location.why  # type: ignore[union-attr]
+
+
+def test_the_charts_own_values_file_is_never_edited(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              releaseName: guestbook")}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP
+    assert "values.yaml is not edited" in r.reason
+
+
+def test_helm_parameters_are_reported_not_overridden(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]"
+        "\n              parameters:"
+        "\n                - {name: resources.limits.memory, value: 128Mi}")}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP
+    assert "helm.parameters" in r.reason
