@@ -232,6 +232,8 @@ class Location:
     #: Helm; None: the ``rendered`` object itself)
     container: str = ""
     render_target: ObjectRef | None = None
+    #: other kustomizations whose render includes the edited files: they must not change
+    also_renders: list[str] = field(default_factory=list)
 
     def why_for(self, changed_paths: list[str]) -> str:
         """The explanation of the layer, for the files a change actually touched."""

@@ -159,3 +159,35 @@ def test_the_memory_cap_never_exceeds_the_validation_ceiling(tmp_path: Path):
     r = only(plan(state, tmp_path, config))
     assert r.decision == Decision.PROPOSE, r.reason
     assert "memory: 160Mi" in r.changes[0].new_text
+
+
+def test_the_gate_refuses_a_change_that_leaks_into_another_render(tmp_path: Path):
+    # A located base edit is checked against every other render that includes it: here the
+    # staging overlay, which must stay as it was. (The locator itself never picks a shared base;
+    # this is the net under it.)
+    from remediator import edit, gate
+    from remediator.config import Validation
+    from remediator.model import DocumentEdit, DocumentRef, Location, ObjectRef, TargetKind
+
+    commit(tmp_path, {
+        "apps/web/base/kustomization.yaml": "resources: [deployment.yaml]\n",
+        "apps/web/base/deployment.yaml": deployment("ghcr.io/acme/web:1.0.0"),
+        "apps/web/prod/kustomization.yaml": "resources: [../base]\nnamespace: shop\n",
+        "apps/web/staging/kustomization.yaml": "resources: [../base]\nnamespace: staging\n",
+    }, "init")
+    ops = [{"op": "replace", "path": "/spec/template/spec/containers/0/resources/limits/memory",
+            "value": "192Mi"}]
+    changes = edit.apply_edits(tmp_path, [DocumentEdit(DocumentRef(
+        "apps/web/base/deployment.yaml"), ops)])
+    rendered = {"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "shop"}}
+    loc = Location(DocumentRef("apps/web/base/deployment.yaml"), TargetKind.MANIFEST, {},
+                   rendered, "why", "kustomize", render_root="apps/web/prod")
+    ref = ObjectRef("apps/v1", "Deployment", "shop", "web")
+    assert gate.check_change(tmp_path, loc, changes, ref, Validation()).passed
+    loc.also_renders = ["apps/web/staging"]
+    result = gate.check_change(tmp_path, loc, changes, ref, Validation())
+    assert not result.passed
+    render = next(c for c in result.checks if c.name == "render")
+    assert render.messages == ["the change also alters the render of `apps/web/staging`, which "
+                               "includes the edited file: choose a narrower layer"]

@@ -91,8 +91,36 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
     if old == targets[0]:
         return None, CheckResult("render", False, [
             f"the change has no effect on the rendered {ref.kind} (overridden by another layer?)"])
+    leaks = _other_renders_changed(repo_root, location, changes)
+    if leaks:
+        return None, CheckResult("render", False, leaks)
+    others = f"; {len(location.also_renders)} other render(s) unchanged" \
+        if location.also_renders else ""
     return targets[0], CheckResult("render", True, [
-        f"`{label}` renders; only {ref.kind} {ref.name} changed"])
+        f"`{label}` renders; only {ref.kind} {ref.name} changed{others}"])
+
+
+def _other_renders_changed(repo_root: Path, location: Location,
+                           changes: list[FileChange]) -> list[str]:
+    """Every other kustomization that includes an edited file must render exactly as before."""
+    if not location.also_renders:
+        return []
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
+        scratch = Path(tmp) / "repo"
+        shutil.copytree(repo_root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        _write(scratch, changes)
+        for other in location.also_renders:
+            try:
+                same = kustomize.build(repo_root / other, other) == kustomize.build(
+                    scratch / other, other)
+            except kustomize.RenderError as exc:
+                problems.append(f"`{other}` includes the edited file and no longer renders: {exc}")
+                continue
+            if not same:
+                problems.append(f"the change also alters the render of `{other}`, which "
+                                "includes the edited file: choose a narrower layer")
+    return problems
 
 
 def _image_on_top(location: Location, changes: list[FileChange]

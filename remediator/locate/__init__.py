@@ -261,6 +261,13 @@ class Locator:
                        f"only by `{root_dir}`, so editing it changes nothing else.")
         else:
             self._new_patch(loc, root_dir, ref, base_doc, consumers)
+        # Renders that include an edited file but not this overlay (those that include the
+        # overlay change with it, as they should): a leak into them is refused by the gate.
+        edited = {loc.target.path, *(p.target.path for p in loc.prerequisites)}
+        loc.also_renders = sorted(
+            r for path in edited
+            for r in self.index.consumers(self.index.kustomization_dir_of(path) or "", deployed)
+            if not self.index.includes(r, root_dir))
         return loc
 
     def _origin_doc(self, origin_rel: str, ref: ObjectRef) -> Doc | None:

@@ -156,6 +156,10 @@ class RepoIndex:
         included = {r for d in self.kustomizations for r in self.kustomization_refs(d)}
         return sorted(d for d in self.kustomizations if d not in included)
 
+    def includes(self, outer: str, inner: str) -> bool:
+        """Whether rendering ``outer`` renders ``inner`` (itself included)."""
+        return inner in self._closure.get(outer, {outer})
+
     def consumers(self, directory: str, deployed: Iterable[str] = ()) -> list[str]:
         """Kustomizations whose render includes ``directory``: the roots (nobody includes them)
         and every folder a GitOps tool deploys directly (``deployed``), which may well be a base
