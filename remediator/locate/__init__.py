@@ -41,6 +41,11 @@ from .toplayer import image_override, live_name, patched_on_top
 __all__ = ["LocateSkip", "Locator", "RepoIndex", "normalize_repo_url"]
 
 
+#: the container field each failure class changes (to find the layer that already owns it)
+FIELD_OF_CLASS = {"OOMKilled": "resources", "ImagePullBackOff": "image",
+                  "ProbeFailure": "startupProbe"}
+
+
 class LocateSkip(Exception):
     """No PR can be made for this incident; the message says why (it goes in the report)."""
 
@@ -237,7 +242,7 @@ class Locator:
         )
         self._images_override(loc, root_dir, base_doc, incident.container)
 
-        patch = self._existing_patch(root_dir, ref.kind, base_doc.name)
+        patch = self._existing_patch(root_dir, ref.kind, base_doc.name, incident)
         origin_dir = self.index.kustomization_dir_of(origin_rel) or ""
         consumers = self.index.consumers(origin_dir, deployed)
         if patch is not None:
@@ -276,7 +281,11 @@ class Locator:
         docs = [d for d in docs if d.name and d.name in ref.name]
         return max(docs, key=lambda d: len(d.name)) if docs else None
 
-    def _existing_patch(self, root_dir: str, kind: str, name: str) -> Doc | None:
+    def _existing_patch(self, root_dir: str, kind: str, name: str,
+                        incident: Incident) -> Doc | None:
+        """The overlay's own strategic-merge patch of the object: the one that already sets the
+        failing field (it owns it), else the last applied (it wins over the earlier ones)."""
+        found: list[Doc] = []
         for path, target in self.index.patch_files(root_dir):
             for doc in self.index.docs:
                 if doc.path != path or doc.kind != kind:
@@ -285,8 +294,12 @@ class Locator:
                     isinstance(target, dict) and target.get("name") == name
                     and target.get("kind", kind) == kind
                 ):
-                    return doc
-        return None
+                    found.append(doc)
+        field = FIELD_OF_CLASS.get(incident.failure_class)
+        owning = [d for d in found
+                  if field and field in get_container(d.body, incident.container)]
+        candidates = owning or found
+        return candidates[-1] if candidates else None
 
     def _new_patch(self, loc: Location, root_dir: str, ref: ObjectRef, base_doc: Doc,
                    consumers: list[str]) -> None:
