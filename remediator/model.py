@@ -228,6 +228,9 @@ class Location:
     #: which values key feeds each field ("resources", "image" → path under the values)
     values_path: tuple[Any, ...] = ()
     value_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Helm: an Argo CD `helm.parameters` entry that sets the value (name, path to the entry)
+    parameter_name: str = ""
+    parameter_path: tuple[Any, ...] = ()
     #: the failing container, and the object a render must show changed (the HelmRelease for
     #: Helm; None: the ``rendered`` object itself)
     container: str = ""

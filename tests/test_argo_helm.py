@@ -128,11 +128,48 @@ def test_the_charts_own_values_file_is_never_edited(tmp_path: Path):
     assert "values.yaml is not edited" in r.reason
 
 
-def test_helm_parameters_are_reported_not_overridden(tmp_path: Path):
+def test_a_helm_parameter_that_sets_the_value_is_where_it_changes(tmp_path: Path):
     commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
         "\n              valueFiles: [values-production.yaml]"
         "\n              parameters:"
         "\n                - {name: resources.limits.memory, value: 128Mi}")}, "init")
     r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "argocd/helm-guestbook.yaml"
+    assert [ln for ln in change.diff.splitlines() if ln[:1] in "+-" and ln[:3] not in (
+        "+++", "---")] == ["-        - {name: resources.limits.memory, value: 128Mi}",
+                           "+        - {name: resources.limits.memory, value: 192Mi}"]
+
+
+def test_a_broader_helm_parameter_is_reported_not_overridden(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]"
+        "\n              parameters:"
+        "\n                - {name: resources.limits.memory.extra, value: x}")}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
     assert r.decision == Decision.SKIP
     assert "helm.parameters" in r.reason
+
+
+def test_image_updater_parameter_file_takes_the_tag_revert(tmp_path: Path):
+    updater = ("helm:\n  parameters:\n  - name: image.tag\n    value: \"{}\"\n"
+               "    forcestring: true\n")
+    app = application("\n              valueFiles: [values-production.yaml]")
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": app,
+                      "helm-guestbook/.argocd-source-helm-guestbook.yaml": updater.format("0.1")},
+           "image updater: 0.1")
+    commit(tmp_path, {"helm-guestbook/.argocd-source-helm-guestbook.yaml": updater.format("0.2")},
+           "image updater: 0.2")
+    items = live(k8s.waiting("helm-guestbook", "ImagePullBackOff",
+                             image="gcr.io/heptio-images/ks-guestbook-demo:0.2"))
+    items[0]["spec"]["template"]["spec"]["containers"][0]["image"] = (
+        "gcr.io/heptio-images/ks-guestbook-demo:0.2")
+    old = k8s.replicaset(items[0], suffix="6c9f7d8b5", ready=1, revision=1)
+    old["spec"] = {"template": {"spec": {"containers": [k8s.container(
+        "helm-guestbook", image="gcr.io/heptio-images/ks-guestbook-demo:0.1")]}}}
+    r = only(plan(build_state([*items, old], "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "helm-guestbook/.argocd-source-helm-guestbook.yaml"
+    assert change.new_text == updater.format("0.1")

@@ -88,6 +88,8 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
             "/".join([*map(str, location.values_path), *location.value_keys[key], rest])
             for key, rest in HELM_ALLOWED.get(failure_class, ()) if key in location.value_keys
         ) + _STRUCTURE
+        if location.parameter_path:
+            patterns += ("/".join(map(str, (*location.parameter_path, "value"))),)
     kind = str(location.rendered.get("kind", ""))
     for edit in proposal.edits:
         path = edit.target.path

@@ -26,6 +26,9 @@ def _tags_in(data: Any, image_name: str, out: list[str]) -> None:
         runs_as = data.get("newName") or data.get("name")
         if runs_as == image_name and isinstance(data.get("newTag"), str):
             out.append(data["newTag"])
+        # Argo CD Helm parameter (Image Updater writes these): `{name: image.tag, value: ...}`
+        if str(data.get("name", "")).endswith("image.tag") and isinstance(data.get("value"), str):
+            out.append(data["value"])
         # Helm values: `image: {repository: ..., tag: ...}` (with an optional `registry:`)
         repo = data.get("repository")
         if isinstance(repo, str) and isinstance(data.get("tag"), str) and image_name in (

@@ -64,6 +64,12 @@ def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON
             raise NoSuchContainer(f"the values key that feeds `{rel[0]}` is not known for this "
                                   "chart")
         base = (*loc.values_path, *key)
+        dotted = ".".join((*key, "tag") if rel == ("image",) else (*key, *rel[1:]))
+        if loc.parameter_path and dotted == loc.parameter_name:
+            # a Helm parameter holds the value as a string
+            leaf = split_image(str(value))[1] if rel == ("image",) else str(value)
+            ops += field_ops(loc.document, (*loc.parameter_path, "value"), leaf)
+            continue
         if rel == ("image",):
             ops += field_ops(loc.document, (*base, "tag"), split_image(str(value))[1])
             ops += field_ops(loc.document, (*base, "digest"), REMOVE)

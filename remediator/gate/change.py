@@ -164,7 +164,10 @@ def _image_on_top(location: Location, changes: list[FileChange]
 
 def _at(node: Any, path: tuple[Any, ...]) -> Any:
     for seg in path:
-        node = node.get(seg) if isinstance(node, dict) else None
+        if isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            node = node[seg]
+        else:
+            node = node.get(seg) if isinstance(node, dict) else None
     return node
 
 
@@ -180,6 +183,13 @@ def _helm(repo_root: Path, location: Location, changes: list[FileChange],
     if release is None:
         return None, render
     values = _at(release, location.values_path) or {}
+    if location.parameter_path:  # a Helm parameter: `a.b.c` = value, on top of the values
+        node: JSON = {}
+        values = node
+        *parents, last = location.parameter_name.split(".")
+        for seg in parents:
+            node = node.setdefault(seg, {})
+        node[last] = _at(release, (*location.parameter_path, "value"))
     after = copy.deepcopy(location.rendered)
     container = get_container(after, location.container)
     if not container:

@@ -98,10 +98,26 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
     """The document (and where in it) the values change for ``key`` goes, with why."""
     dotted = ".".join(key)
     what = f"Argo CD Application {hs.app}"
-    for p in hs.helm.get("parameters") or []:
-        if isinstance(p, dict) and str(p.get("name", "")).startswith(dotted):
+    # parameter override files (Argo CD Image Updater, the UI) win over the Application itself
+    for rel, doc in _source_files(hs, root):
+        for i, p in enumerate((doc.get("helm") or {}).get("parameters") or []):
+            if isinstance(p, dict) and p.get("name") == dotted:
+                loc = _in_file(rel, doc, f"`{rel}` sets `{dotted}` as a Helm parameter for {what}"
+                               " (Argo CD's parameter override file wins over every values "
+                               "layer), so the change goes there.")
+                loc.parameter_name, loc.parameter_path = dotted, ("helm", "parameters", i)
+                return loc
+    for i, p in enumerate(hs.helm.get("parameters") or []):
+        if not isinstance(p, dict) or not str(p.get("name", "")).startswith(dotted):
+            continue
+        if p.get("name") != dotted:
             raise ArgoHelmSkip(f"{what} sets `{p.get('name')}` with helm.parameters, which win "
-                               "over every values file; editing parameters is not supported yet")
+                               f"over every values file, and it is not exactly `{dotted}`")
+        loc = _in_application(hs, (), f"{what} sets `{dotted}` in `helm.parameters`, which win "
+                              "over every values file, so the change goes there.")
+        loc.parameter_name = dotted
+        loc.parameter_path = (*hs.settings_path, "helm", "parameters", i)
+        return loc
     if isinstance(hs.helm.get("valuesObject"), dict) and _sets(hs.helm["valuesObject"], key):
         return _in_application(hs, ("valuesObject",),
                                f"{what} sets `{dotted}` in `helm.valuesObject`, which wins over "
@@ -135,6 +151,21 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
                                "`helm.valuesObject`, so the change goes there.")
     raise ArgoHelmSkip(f"{what} has no environment value file or valuesObject to change, and the "
                        "chart's own values.yaml is not edited")
+
+
+def _source_files(hs: HelmSource, root: Path) -> list[tuple[str, JSON]]:
+    """`.argocd-source-<app>.yaml`, then `.argocd-source.yaml`, in the chart folder."""
+    out = []
+    for name in (f".argocd-source-{hs.app}.yaml", ".argocd-source.yaml"):
+        rel = posixpath.join(hs.chart_path, name) if hs.chart_path else name
+        if hs.chart_path and (root / rel).is_file():
+            try:
+                docs = yamlio.load_documents(yamlio.read_text(root, rel), rel)
+            except (yamlio.UnsafeYAML, OSError):
+                continue
+            if docs and isinstance(docs[0], dict):
+                out.append((rel, docs[0]))
+    return out
 
 
 def _in_file(rel: str, values: JSON, why: str) -> Location:
