@@ -22,6 +22,7 @@ from .. import yamlio
 from ..model import JSON, DocumentRef, Location, TargetKind
 from .repo import Doc
 from .source import normalize_repo_url
+from .toplayer import argocd_source_files
 
 
 class ArgoHelmSkip(Exception):
@@ -99,7 +100,7 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
     dotted = ".".join(key)
     what = f"Argo CD Application {hs.app}"
     # parameter override files (Argo CD Image Updater, the UI) win over the Application itself
-    for rel, doc in _source_files(hs, root):
+    for rel, doc in (argocd_source_files(hs.app, hs.chart_path, root) if hs.chart_path else []):
         for i, p in enumerate((doc.get("helm") or {}).get("parameters") or []):
             if isinstance(p, dict) and p.get("name") == dotted:
                 loc = _in_file(rel, doc, f"`{rel}` sets `{dotted}` as a Helm parameter for {what}"
@@ -151,21 +152,6 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
                                "`helm.valuesObject`, so the change goes there.")
     raise ArgoHelmSkip(f"{what} has no environment value file or valuesObject to change, and the "
                        "chart's own values.yaml is not edited")
-
-
-def _source_files(hs: HelmSource, root: Path) -> list[tuple[str, JSON]]:
-    """`.argocd-source-<app>.yaml`, then `.argocd-source.yaml`, in the chart folder."""
-    out = []
-    for name in (f".argocd-source-{hs.app}.yaml", ".argocd-source.yaml"):
-        rel = posixpath.join(hs.chart_path, name) if hs.chart_path else name
-        if hs.chart_path and (root / rel).is_file():
-            try:
-                docs = yamlio.load_documents(yamlio.read_text(root, rel), rel)
-            except (yamlio.UnsafeYAML, OSError):
-                continue
-            if docs and isinstance(docs[0], dict):
-                out.append((rel, docs[0]))
-    return out
 
 
 def _in_file(rel: str, values: JSON, why: str) -> Location:

@@ -70,11 +70,12 @@ def _argo_entry_name(entry: str) -> str:
     return entry.split("=", 1)[0] if "=" in entry else split_image(entry)[0]
 
 
-def _argo_source_files(source: Source, root: Path) -> list[tuple[str, JSON]]:
-    """`.argocd-source-<app>.yaml` then `.argocd-source.yaml`: the first found wins in Argo CD."""
+def argocd_source_files(app: str, folder: str, root: Path) -> list[tuple[str, JSON]]:
+    """Argo CD's parameter override files of an Application's source folder, in precedence
+    order: `.argocd-source-<app>.yaml`, then `.argocd-source.yaml`."""
     out = []
-    for name in (f".argocd-source-{source.app}.yaml", ".argocd-source.yaml"):
-        rel = posixpath.join(source.path, name) if source.path else name
+    for name in (f".argocd-source-{app}.yaml", ".argocd-source.yaml"):
+        rel = posixpath.join(folder, name) if folder else name
         if not (root / rel).is_file():
             continue
         try:
@@ -89,7 +90,7 @@ def _argo_source_files(source: Source, root: Path) -> list[tuple[str, JSON]]:
 def image_override(source: Source, root: Path, images: set[str]) -> ImageOverride | None:
     """The top layer that sets the tag of one of ``images`` (image names, no tags), if any."""
     if source.tool == "argocd":
-        for rel, doc in _argo_source_files(source, root):
+        for rel, doc in argocd_source_files(source.app, source.path, root):
             for i, entry in enumerate((doc.get("kustomize") or {}).get("images") or []):
                 if isinstance(entry, str) and _argo_entry_name(entry) in images:
                     return ImageOverride(
