@@ -17,7 +17,7 @@ from ..config import Drafting
 from ..k8s import get_container, split_image
 from ..model import JSON, DocumentEdit, Incident, Location, Proposal, TargetKind
 from .history import TagInHistory
-from .paths import REMOVE, NoSuchContainer, container_ops, field_ops
+from .paths import REMOVE, NoSuchContainer, container_ops, field_ops, pointer
 
 DRAFTER = "rules"
 MI = 1024 * 1024
@@ -66,8 +66,11 @@ def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON
         base = (*loc.values_path, *key)
         dotted = ".".join((*key, "tag") if rel == ("image",) else (*key, *rel[1:]))
         if loc.parameter_path and dotted == loc.parameter_name:
-            # a Helm parameter holds the value as a string
+            # a Helm parameter holds the value as a string; its name is tested so a replay on
+            # a file whose list moved cannot change another parameter
             leaf = split_image(str(value))[1] if rel == ("image",) else str(value)
+            ops.append({"op": "test", "path": pointer([*loc.parameter_path, "name"]),
+                        "value": loc.parameter_name})
             ops += field_ops(loc.document, (*loc.parameter_path, "value"), leaf)
             continue
         if rel == ("image",):
@@ -81,6 +84,17 @@ def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON
 def _values_get(loc: Location, *rel: str) -> Any:
     node: Any = loc.document
     for seg in (*loc.values_path, *loc.value_keys.get(rel[0], ("-",)), *rel[1:]):
+        node = node.get(seg) if isinstance(node, dict) else None
+    return node
+
+
+def _helm_effective(loc: Location, rel: tuple[str, ...]) -> Any:
+    """The value as the located layer sets it, else as the layers below merge it."""
+    here = _values_get(loc, *rel)
+    if here is not None:
+        return here
+    node: Any = loc.effective_values
+    for seg in (*loc.value_keys.get(rel[0], ("-",)), *rel[1:]):
         node = node.get(seg) if isinstance(node, dict) else None
     return node
 
@@ -104,7 +118,8 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"Container {c} was OOMKilled without a memory limit of its own: the node ran out "
             "of memory or a namespace LimitRange applies. Set requests and limits from the "
             "application's real usage; no safe automatic value exists."))
-    repo_limit = _q(_values_get(loc, "resources", "limits", "memory") if loc.source == "helm"
+    repo_limit = _q(_helm_effective(loc, ("resources", "limits", "memory"))
+                    if loc.source == "helm"
                     else ((get_container(loc.rendered, c).get("resources") or {}).get("limits")
                           or {}).get("memory"))
     cap = float(parse_quantity(settings.memory.cap))

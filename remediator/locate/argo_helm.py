@@ -37,6 +37,7 @@ class HelmSource:
     settings_path: tuple[Any, ...]  # where that source sits in the Application
     app_doc: Doc | None
     value_files: list[str]  # repo-relative, in merge order
+    ignore_missing: bool = False
 
 
 def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
@@ -49,6 +50,17 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
               if isinstance(s, dict)])
     ours = {str(s.get("ref")): s for _, s in sources
             if s.get("ref") and _same_repo(s, repo_url)}
+    # A source that only provides a `ref` renders nothing; with several rendering sources the
+    # one defining the workload is not determined here, so nothing is guessed.
+    rendering = [s for _, s in sources if "chart" in s or "path" in s]
+    helm_like = [s for s in rendering if "chart" in s or "helm" in s or (
+        "path" in s and _same_repo(s, repo_url)
+        and (root / _clean(str(s["path"])) / "Chart.yaml").is_file())]
+    if not helm_like:
+        return None
+    if len(rendering) > 1:
+        raise ArgoHelmSkip(f"Argo CD Application {app_name} has several sources that render "
+                           "manifests; which one defines the workload is not determined")
     for at, s in sources:
         raw = s.get("helm")
         helm: JSON = raw if isinstance(raw, dict) else {}
@@ -58,8 +70,14 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
             continue
         chart_path = _clean(str(s["path"])) if in_repo_chart else ""
         files = []
-        for f in helm.get("valueFiles") or []:
+        listed = helm.get("valueFiles") or []
+        if not isinstance(listed, list):
+            raise ArgoHelmSkip(f"Argo CD Application {app_name}: helm.valueFiles is not a list")
+        for f in listed:
             f = str(f)
+            if "://" in f:
+                raise ArgoHelmSkip(f"Argo CD Application {app_name} reads values from `{f}`, "
+                                   "outside this repository")
             if f.startswith("$"):
                 ref, _, rest = f[1:].partition("/")
                 if ref not in ours:
@@ -70,7 +88,8 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
             elif chart_path or in_repo_chart:
                 files.append(posixpath.normpath(posixpath.join(chart_path, f)))
         if chart_path or files or (app_doc is not None and helm):
-            return HelmSource(app_name, chart_path, helm, at, app_doc, files)
+            return HelmSource(app_name, chart_path, helm, at, app_doc, files,
+                              bool(helm.get("ignoreMissingValueFiles")))
     return None
 
 
@@ -133,15 +152,24 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
                                "is not edited (YAML inside a string); move it to valuesObject")
     loaded = []
     for rel in hs.value_files:
+        if not (root / rel).is_file() and hs.ignore_missing:
+            continue
         try:
             docs = yamlio.load_documents(yamlio.read_text(root, rel), rel)
-        except (yamlio.UnsafeYAML, OSError):
-            continue  # ignoreMissingValueFiles, or a file we refuse: not a candidate
+        except (yamlio.UnsafeYAML, OSError) as exc:
+            # a file we cannot read may set the key and override any edit below it
+            raise ArgoHelmSkip(f"value file `{rel}` of {what} cannot be read: "
+                               f"{getattr(exc, 'strerror', None) or exc}") from None
         loaded.append((rel, docs[0] if docs and isinstance(docs[0], dict) else {}))
+    chart_values = posixpath.join(hs.chart_path, "values.yaml") if hs.chart_path else ""
     for rel, values in reversed(loaded):
         if _sets(values, key):
+            if rel == chart_values:
+                raise ArgoHelmSkip(f"the chart's own values.yaml sets `{dotted}` last for {what}; "
+                                   "it is not edited (list an environment value file after it)")
             return _in_file(rel, values, f"`{rel}` is the last value file of {what} that sets "
                             f"`{dotted}` (later files win), so the change goes there.")
+    loaded = [(rel, values) for rel, values in loaded if rel != chart_values]
     if loaded:
         rel, values = loaded[-1]
         return _in_file(rel, values, f"No value file of {what} sets `{dotted}` yet; `{rel}` is "
