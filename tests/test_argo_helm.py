@@ -173,3 +173,37 @@ def test_image_updater_parameter_file_takes_the_tag_revert(tmp_path: Path):
     [change] = r.changes
     assert change.path == "helm-guestbook/.argocd-source-helm-guestbook.yaml"
     assert change.new_text == updater.format("0.1")
+
+
+def test_an_override_files_parameters_replace_the_applications(tmp_path: Path):
+    # the file's parameter list replaces the Application's: the Application's memory parameter
+    # no longer applies, so the last value file is the layer
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]"
+        "\n              parameters:"
+        "\n                - {name: resources.limits.memory, value: 64Mi}"),
+        "helm-guestbook/.argocd-source-helm-guestbook.yaml":
+            "helm:\n  parameters:\n  - name: image.tag\n    value: '0.1'\n"}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert [c.path for c in r.changes] == ["helm-guestbook/values-production.yaml"]
+
+
+def test_a_chart_values_file_listed_last_is_not_edited(tmp_path: Path):
+    chart = {**CHART, "helm-guestbook/values.yaml": "resources:\n  limits:\n    memory: 128Mi\n"}
+    commit(tmp_path, {**chart, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml, values.yaml]")}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP and "own values.yaml sets" in r.reason
+
+
+def test_a_missing_value_file_is_a_skip_unless_ignored(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml, values-missing.yaml]")}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP and "values-missing.yaml` of" in r.reason
+    commit(tmp_path, {"argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml, values-missing.yaml]"
+        "\n              ignoreMissingValueFiles: true")}, "ignore")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason

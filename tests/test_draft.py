@@ -226,3 +226,16 @@ def test_allow_list_refuses_fields_outside_the_class_and_other_files():
     image_in_oom = Proposal("llm", "r", "d", [DocumentEdit(loc.target, [
         {"op": "replace", "path": "/spec/template/spec/containers/1/image", "value": "evil:1"}])])
     assert "not allowed for OOMKilled" in check_allowed("OOMKilled", loc, image_in_oom)
+
+
+def test_allow_list_never_renames_an_existing_document_or_container():
+    loc = location(workload())
+    rename = Proposal("llm", "r", "d", [DocumentEdit(loc.target, [
+        {"op": "replace", "path": "/metadata/name", "value": "other"}])])
+    assert "metadata/name" in check_allowed("OOMKilled", loc, rename)
+    container = Proposal("llm", "r", "d", [DocumentEdit(loc.target, [
+        {"op": "replace", "path": "/spec/template/spec/containers/1/name", "value": "x"}])])
+    assert "containers/1/name" in check_allowed("OOMKilled", loc, container)
+    moved = Proposal("llm", "r", "d", [DocumentEdit(loc.target, [
+        {"op": "add", "path": "/metadata/namespace", "value": "kube-system"}])])
+    assert "metadata/namespace" in check_allowed("OOMKilled", loc, moved)

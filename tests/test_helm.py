@@ -160,3 +160,30 @@ def test_image_tag_revert_in_helm_values_clears_a_digest(tmp_path: Path):
     changed = [" ".join(ln.split()) for ln in change.diff.splitlines()
                if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
     assert changed == ['- tag: "6.6.0"', '- digest: sha256:0123', '+ tag: "6.5.0"']
+
+
+def test_a_sidecar_failure_never_lands_in_the_main_containers_values(tmp_path: Path):
+    repo(tmp_path)
+    items = live(failing=k8s.crashing("exporter"))
+    items[1]["spec"]["template"]["spec"]["containers"].append(k8s.container("exporter"))
+    r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP
+    assert "which values key feeds container exporter cannot be told apart" in r.reason
+
+
+def test_a_limit_already_raised_lower_down_is_waiting_for_sync(tmp_path: Path):
+    repo(tmp_path)
+    release = (tmp_path / "apps/base/podinfo/release.yaml")
+    release.write_text(release.read_text().replace("memory: 128Mi", "memory: 512Mi"))
+    commit(tmp_path, {}, "raise in base")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.DIAGNOSE
+    assert "waiting for sync" in r.reason
+
+
+def test_post_renderers_are_a_skip(tmp_path: Path):
+    repo(tmp_path)
+    items = live()
+    items[0]["spec"]["postRenderers"] = [{"kustomize": {"images": [{"name": "x"}]}}]
+    r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP and "post-renderers" in r.reason

@@ -267,3 +267,21 @@ def test_resource_cycles_are_reported_not_followed(tmp_path: Path):
     })
     with pytest.raises(LocateSkip, match="kustomize build of apps/a failed"):
         locator(tmp_path).locate(incident("web", annotations=tracked("web", "web")), [])
+
+
+def test_a_new_patch_carries_the_base_namespace(tmp_path: Path):
+    _kustomize_repo(tmp_path, production_patch=False)
+    base = tmp_path / "apps/web/base/deployment.yaml"
+    base.write_text(deploy("web", "shop"))
+    inc = incident("prod-web", annotations=tracked("web-prod", "prod-web"))
+    loc = locator(tmp_path).locate(inc, [])
+    assert loc.kind == TargetKind.NEW_PATCH
+    assert loc.document["metadata"] == {"name": "web", "namespace": "shop"}
+
+
+def test_two_repo_copies_of_the_owner_are_ambiguous(tmp_path: Path):
+    write(tmp_path, {"clusters/production/apps.yaml": flux_kustomization("flux-system"),
+                     "clusters/staging/apps.yaml": flux_kustomization("flux-system"),
+                     "apps/jobs/d.yaml": deploy("worker")})
+    with pytest.raises(LocateSkip, match="defined 2 times in the repository"):
+        locator(tmp_path).locate(incident("worker", "batch", labels=FLUX_LABELS), [])

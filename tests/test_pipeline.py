@@ -191,3 +191,21 @@ def test_the_gate_refuses_a_change_that_leaks_into_another_render(tmp_path: Path
     render = next(c for c in result.checks if c.name == "render")
     assert render.messages == ["the change also alters the render of `apps/web/staging`, which "
                                "includes the edited file: choose a narrower layer"]
+
+
+def test_a_new_patch_for_a_namespaced_base_renders(tmp_path: Path):
+    base = deployment("ghcr.io/acme/web:1.0.0").replace(
+        "          name: web\n", "          name: web\n          namespace: shop\n", 1)
+    commit(tmp_path, {
+        "apps/web/base/kustomization.yaml": "resources: [deployment.yaml]\n",
+        "apps/web/base/deployment.yaml": base,
+        "apps/web/prod/kustomization.yaml": "resources: [../base]\n",
+        "apps/web/staging/kustomization.yaml": "resources: [../base]\n",
+        "argocd/web.yaml": app("web", "apps/web/prod"),
+    }, "init")
+    state = build_state(live("web", "ghcr.io/acme/web:1.0.0", k8s.crashing("web")), "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert [c.path for c in r.changes] == ["apps/web/prod/kustomization.yaml",
+                                           "apps/web/prod/web-remediator-patch.yaml"]
+    assert "namespace: shop" in r.changes[1].new_text

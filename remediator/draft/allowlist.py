@@ -35,8 +35,10 @@ HELM_ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "OOMKilled": (("resources", "limits/memory"), ("resources", "requests/memory")),
     "ImagePullBackOff": (("image", "tag"), ("image", "digest")),
 }
-#: what every edit of a container entry or a new patch file may also carry
-_STRUCTURE = (_CONTAINER + "name", "apiVersion", "kind", "metadata/name")
+#: what only a new patch file may carry: its identity (an existing document is never renamed)
+_NEW_FILE = ("apiVersion", "kind", "metadata/name", "metadata/namespace")
+#: a container entry added to a patch carries the container's name (only in an `add`)
+_NEW_ENTRY = _CONTAINER + "name"
 #: what the locator's prerequisite edits (the new patch's kustomization entry) may touch
 _PREREQUISITE = ("patches/*/path",)
 
@@ -60,15 +62,17 @@ def _normalise(leaf: str, kind: str) -> str:
     return "/".join(parts)
 
 
-def _written(ops: list[JSON]) -> list[str]:
-    out: list[str] = []
+def _written(ops: list[JSON]) -> list[tuple[str, str]]:
+    """(leaf pointer, op) for every value the operations write or remove."""
+    out: list[tuple[str, str]] = []
     for op in ops:
-        if op.get("op") == "test":
+        name = str(op.get("op"))
+        if name == "test":
             continue
-        if op.get("op") == "remove":
-            out.append(str(op.get("path")))
+        if name == "remove":
+            out.append((str(op.get("path")), name))
         else:
-            out += _leaves(str(op.get("path")), op.get("value"))
+            out += [(leaf, name) for leaf in _leaves(str(op.get("path")), op.get("value"))]
     return out
 
 
@@ -82,12 +86,12 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
         override_file, override_leaf = override.target.path, pointer(override.path)
         allowed_files.add(override_file)
     prerequisite_files = {p.target.path for p in location.prerequisites}
-    patterns = ALLOWED.get(failure_class, ()) + _STRUCTURE
+    patterns = ALLOWED.get(failure_class, ())
     if location.source == "helm":
         patterns = tuple(
             "/".join([*map(str, location.values_path), *location.value_keys[key], rest])
             for key, rest in HELM_ALLOWED.get(failure_class, ()) if key in location.value_keys
-        ) + _STRUCTURE
+        )
         if location.parameter_path:
             patterns += ("/".join(map(str, (*location.parameter_path, "value"))),)
     kind = str(location.rendered.get("kind", ""))
@@ -100,11 +104,15 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
             allowed = patterns
         else:
             return f"`{path}` is not a located file for this incident"
-        for leaf in _written(edit.ops):
+        for leaf, op in _written(edit.ops):
             if override_leaf and path == override_file and leaf == override_leaf:
                 continue  # exactly the tag the image-override layer sets
             norm = ("/".join(p for p in leaf.split("/") if p) if location.source == "helm"
                     else _normalise(leaf, kind))
+            if edit.create and norm in _NEW_FILE:
+                continue
+            if op == "add" and fnmatchcase(norm, _NEW_ENTRY) and location.source != "helm":
+                continue
             if not any(fnmatchcase(norm, p) for p in allowed):
                 return f"field `{leaf}` in `{path}` is not allowed for {failure_class}"
     return ""

@@ -12,7 +12,7 @@ import copy
 import posixpath
 from pathlib import Path
 
-from .. import kustomize
+from .. import kustomize, yamlio
 from ..k8s import get_container, pod_spec, split_image
 from ..model import (
     JSON,
@@ -36,7 +36,7 @@ from .source import (
     normalize_repo_url,
     resolve,
 )
-from .toplayer import image_override, live_name, patched_on_top
+from .toplayer import image_override, live_name, patched_on_top, substituted
 
 __all__ = ["LocateSkip", "Locator", "RepoIndex", "normalize_repo_url"]
 
@@ -97,7 +97,8 @@ class Locator:
             loc = self._in_kustomization(ref, incident, source, deployed)
         else:
             loc = self._in_plain(ref, source)
-        on_top = patched_on_top(source, ref.kind, loc.source_name)
+        on_top = patched_on_top(source, ref.kind, loc.source_name) or substituted(
+            source, self._text(loc.target.path))
         if on_top:
             raise LocateSkip(on_top)
         images = {split_image(str(get_container(d, incident.container).get("image") or ""))[0]
@@ -172,6 +173,12 @@ class Locator:
         loc.owner = f"{owner.how} → {what} (from {where}) renders {chart} with Helm"
         loc.why = f"{loc.owner}. {loc.why} Values keys: {note}."
         return loc
+
+    def _text(self, path: str) -> str:
+        try:
+            return yamlio.read_text(self.root, path)
+        except (yamlio.UnsafeYAML, OSError):
+            return ""
 
     # -------------------------------------------------------------------------- plain manifests
 
@@ -309,8 +316,9 @@ class Locator:
             for doc in self.index.docs:
                 if doc.path != path or doc.kind != kind:
                     continue
+                # by name, or by a target selector that names it or selects the whole kind
                 if doc.name == name or (
-                    isinstance(target, dict) and target.get("name") == name
+                    isinstance(target, dict) and target.get("name", name) == name
                     and target.get("kind", kind) == kind
                 ):
                     found.append(doc)
@@ -328,11 +336,13 @@ class Locator:
         if (self.root / path).exists():
             raise LocateSkip(f"`{path}` exists but is not a patch of this kustomization")
         loc.target, loc.kind = DocumentRef(path, 0), TargetKind.NEW_PATCH
-        loc.document = {
-            "apiVersion": base_doc.body.get("apiVersion"),
-            "kind": ref.kind,
-            "metadata": {"name": base_doc.name},
-        }
+        # the namespace too: kustomize matches a patch to a base object that has one only when
+        # the patch carries it
+        meta = {"name": base_doc.name}
+        if base_doc.namespace:
+            meta["namespace"] = base_doc.namespace
+        loc.document = {"apiVersion": base_doc.body.get("apiVersion"), "kind": ref.kind,
+                        "metadata": meta}
         patches = self.index.kustomizations[root_dir].get("patches")
         entry = {"path": name}
         ops = [{"op": "add", "path": "/patches/-", "value": entry}] if isinstance(

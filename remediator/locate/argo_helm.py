@@ -119,15 +119,25 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
     dotted = ".".join(key)
     what = f"Argo CD Application {hs.app}"
     # parameter override files (Argo CD Image Updater, the UI) win over the Application itself
-    for rel, doc in (argocd_source_files(hs.app, hs.chart_path, root) if hs.chart_path else []):
-        for i, p in enumerate((doc.get("helm") or {}).get("parameters") or []):
+    files = argocd_source_files(hs.app, hs.chart_path, root) if hs.chart_path else []
+    for rel, doc in files:
+        helm_here = doc.get("helm")
+        if helm_here is not None and not isinstance(helm_here, dict):
+            raise ArgoHelmSkip(f"`{rel}`: `helm` is not a mapping")
+        other = sorted(set(helm_here or {}) - {"parameters"})
+        if other:
+            raise ArgoHelmSkip(f"`{rel}` overrides {', '.join(other)} of {what}; value layers set "
+                               "there are not handled yet")
+        for i, p in enumerate((helm_here or {}).get("parameters") or []):
             if isinstance(p, dict) and p.get("name") == dotted:
                 loc = _in_file(rel, doc, f"`{rel}` sets `{dotted}` as a Helm parameter for {what}"
                                " (Argo CD's parameter override file wins over every values "
                                "layer), so the change goes there.")
                 loc.parameter_name, loc.parameter_path = dotted, ("helm", "parameters", i)
                 return loc
-    for i, p in enumerate(hs.helm.get("parameters") or []):
+    # an override file's `helm.parameters` replaces the Application's whole list
+    replaced = any("parameters" in (doc.get("helm") or {}) for _, doc in files)
+    for i, p in enumerate([] if replaced else hs.helm.get("parameters") or []):
         if not isinstance(p, dict) or not str(p.get("name", "")).startswith(dotted):
             continue
         if p.get("name") != dotted:

@@ -51,8 +51,9 @@ def applied_by(hr: JSON) -> Owner:
     labels = (hr.get("metadata") or {}).get("labels") or {}
     name = labels.get(f"{FLUX_KS}/name")
     if not name:
-        raise HelmSkip("the HelmRelease carries no kustomize.toolkit.fluxcd.io labels, so the "
-                       "Flux Kustomization (and the repo folder) that applies it is unknown")
+        raise HelmSkip("the HelmRelease is not in the cluster snapshot (or carries no "
+                       "kustomize.toolkit.fluxcd.io labels), so the Flux Kustomization and the "
+                       "repo folder that apply it are unknown; capture helmreleases too")
     return Owner("flux-kustomization", str(name),
                  str(labels.get(f"{FLUX_KS}/namespace") or "flux-system"),
                  f"HelmRelease labels `{FLUX_KS}/name={name}`")

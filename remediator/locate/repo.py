@@ -82,8 +82,20 @@ class RepoIndex:
     @classmethod
     def scan(cls, root: Path) -> RepoIndex:
         files = yamlio.scan_repo(root)
-        index = cls(root=root, warnings=list(files.warnings))
+        # Helm chart templates are Go templates, not YAML: neither documents nor warnings
+        charts = {posixpath.dirname(f.path) for f in files.files
+                  if posixpath.basename(f.path) == "Chart.yaml"}
+        charts |= {posixpath.dirname(w.split(":", 1)[0]) for w in files.warnings
+                   if w.split(":", 1)[0].endswith("/Chart.yaml")}
+
+        def in_templates(path: str) -> bool:
+            return any(path.startswith(f"{c}/templates/" if c else "templates/") for c in charts)
+
+        index = cls(root=root, warnings=[w for w in files.warnings
+                                         if not in_templates(w.split(":", 1)[0])])
         for f in files.files:
+            if in_templates(f.path):
+                continue
             base = posixpath.basename(f.path)
             if base in KUSTOMIZATION_FILES:
                 body = f.documents[0] if f.documents else None

@@ -58,11 +58,29 @@ def patched_on_top(source: Source, kind: str, name: str) -> str:
     """A reason when the Application / Flux Kustomization itself patches this object."""
     options = _kustomize_options(source)
     names = {name, live_name(source, name)}
+    what = "Argo CD Application" if source.tool == "argocd" else "Flux Kustomization"
     if any(patches_target(options, kind, n, with_files=True) for n in names):
-        what = "Argo CD Application" if source.tool == "argocd" else "Flux Kustomization"
         return (f"the {what} {source.app} patches {kind} {name} itself: a change in the repo's "
                 "files could be overridden by it, and editing its patches is not supported yet")
+    if options.get("components"):
+        return (f"the {what} {source.app} adds kustomize components on top of `{source.path}`; "
+                "they may override a change in the repo's files, and are not rendered here yet")
     return ""
+
+
+def substituted(source: Source, document_text: str) -> str:
+    """A reason when Flux post-build substitution may feed the located document's values."""
+    post = _settings(source).get("postBuild") if source.tool == "flux-kustomization" else None
+    if isinstance(post, dict) and (post.get("substitute") or post.get("substituteFrom")) \
+            and "${" in document_text:
+        return (f"the Flux Kustomization {source.app} substitutes `${{...}}` variables into "
+                "this document (postBuild); the value may come from there, not from the file")
+    return ""
+
+
+def _mapping(doc: JSON, key: str) -> JSON:
+    value = doc.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _argo_entry_name(entry: str) -> str:
@@ -90,15 +108,19 @@ def argocd_source_files(app: str, folder: str, root: Path) -> list[tuple[str, JS
 def image_override(source: Source, root: Path, images: set[str]) -> ImageOverride | None:
     """The top layer that sets the tag of one of ``images`` (image names, no tags), if any."""
     if source.tool == "argocd":
-        for rel, doc in argocd_source_files(source.app, source.path, root):
-            for i, entry in enumerate((doc.get("kustomize") or {}).get("images") or []):
+        files = argocd_source_files(source.app, source.path, root)
+        for rel, doc in files:
+            for i, entry in enumerate(_mapping(doc, "kustomize").get("images") or []):
                 if isinstance(entry, str) and _argo_entry_name(entry) in images:
                     return ImageOverride(
                         DocumentRef(rel, 0), doc, ("kustomize", "images", i), "argo",
                         f"Its image is set by `{entry}` in `{rel}`, Argo CD's parameter "
                         "override file for this Application, which wins over every file below "
                         "it, so the tag changes there.", on_top=True)
-        entries = (_kustomize_options(source).get("images") or [])
+        # an override file's `kustomize.images` replaces the Application's list (merge-patch
+        # semantics): the Application's entries no longer apply
+        replaced = any("images" in _mapping(doc, "kustomize") for _, doc in files)
+        entries = [] if replaced else (_kustomize_options(source).get("images") or [])
         for i, entry in enumerate(entries):
             if isinstance(entry, str) and _argo_entry_name(entry) in images:
                 path: tuple[Any, ...] = (*source.settings_path, "kustomize", "images", i)
