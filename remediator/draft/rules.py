@@ -64,6 +64,11 @@ def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON
             raise NoSuchContainer(f"the values key that feeds `{rel[0]}` is not known for this "
                                   "chart")
         base = (*loc.values_path, *key)
+        for depth in range(1, len(base) + 1):  # every level on the way must be a mapping
+            node = _get_or_none(loc.document, base[:depth])
+            if node is not None and not isinstance(node, dict):
+                raise NoSuchContainer(f"the values at `{'.'.join(map(str, base[:depth]))}` are "
+                                      "not a mapping")
         dotted = ".".join((*key, "tag") if rel == ("image",) else (*key, *rel[1:]))
         if loc.parameter_path and dotted == loc.parameter_name:
             # a Helm parameter holds the value as a string; its name is tested so a replay on
@@ -86,6 +91,12 @@ def _values_get(loc: Location, *rel: str) -> Any:
     for seg in (*loc.values_path, *loc.value_keys.get(rel[0], ("-",)), *rel[1:]):
         node = node.get(seg) if isinstance(node, dict) else None
     return node
+
+
+def _get_or_none(doc: Any, path: tuple[Any, ...]) -> Any:
+    for seg in path:
+        doc = doc.get(seg) if isinstance(doc, dict) else None
+    return doc
 
 
 def _helm_effective(loc: Location, rel: tuple[str, ...]) -> Any:
