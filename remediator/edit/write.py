@@ -6,20 +6,14 @@ from pathlib import Path
 
 from remediator.model import FileChange
 
-from .paths import resolve_inside
+from .. import worktree
+from .errors import EditError
 
 
 def write_changes(root: Path, changes: list[FileChange]) -> None:
-    """Write each change's ``new_text`` under ``root``, creating parent directories.
-
-    Every path is checked before anything is written: absolute paths, ``..`` and symlinks (of the
-    file or of a directory on the way) that lead outside ``root`` raise EditError.
-    """
-    targets = [(resolve_inside(root, change.path), change) for change in changes]
-    for full, change in targets:
-        full.parent.mkdir(parents=True, exist_ok=True)
-        # re-check: creating directories cannot have introduced a symlink, but a racing writer
-        # could have; this is cheap
-        resolve_inside(root, change.path)
-        with full.open("w", encoding="utf-8", newline="") as handle:  # keep CRLFs as they are
-            handle.write(change.new_text)
+    """Write each change's ``new_text`` under ``root``; a path that could escape raises
+    EditError before anything is written."""
+    try:
+        worktree.write_changes(root, changes)
+    except worktree.UnsafePath as exc:
+        raise EditError(str(exc)) from None

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import kustomize, yamlio
+from .. import kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
 from ..k8s import get_container, split_image
 from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
@@ -56,28 +56,20 @@ def _plain(location: Location, changes: list[FileChange]) -> tuple[JSON | None, 
     return after, CheckResult("render", True, ["edited file parses; only the target changed"])
 
 
-def _write(root: Path, changes: list[FileChange]) -> None:
-    real = root.resolve()
-    for c in changes:
-        target = (root / c.path).resolve()
-        if not target.is_relative_to(real):
-            raise ValueError(f"`{c.path}` is outside the repository")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(c.new_text, encoding="utf-8")
-
-
 def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
                ref: ObjectRef) -> tuple[JSON | None, CheckResult]:
     label = location.render_root or "."
+    # one scratch copy of the repo with the change applied serves every render below
     with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
         scratch = Path(tmp) / "repo"
         shutil.copytree(repo_root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
         try:
-            _write(scratch, changes)
+            worktree.write_changes(scratch, changes)
             before = kustomize.build(repo_root / location.render_root, label)
             after_all = kustomize.build(scratch / location.render_root, label)
         except (kustomize.RenderError, ValueError) as exc:
             return None, CheckResult("render", False, [str(exc)])
+        leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
     targets = [o for o in after_all if _same_object(o, ref)]
     if len(targets) != 1:
         return None, CheckResult("render", False,
@@ -91,7 +83,6 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
     if old == targets[0]:
         return None, CheckResult("render", False, [
             f"the change has no effect on the rendered {ref.kind} (overridden by another layer?)"])
-    leaks = _other_renders_changed(repo_root, location, changes)
     if leaks:
         return None, CheckResult("render", False, leaks)
     others = f"; {len(location.also_renders)} other render(s) unchanged" \
@@ -100,26 +91,19 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
         f"`{label}` renders; only {ref.kind} {ref.name} changed{others}"])
 
 
-def _other_renders_changed(repo_root: Path, location: Location,
-                           changes: list[FileChange]) -> list[str]:
+def _other_renders_changed(repo_root: Path, scratch: Path, renders: list[str]) -> list[str]:
     """Every other kustomization that includes an edited file must render exactly as before."""
-    if not location.also_renders:
-        return []
     problems = []
-    with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
-        scratch = Path(tmp) / "repo"
-        shutil.copytree(repo_root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-        _write(scratch, changes)
-        for other in location.also_renders:
-            try:
-                same = kustomize.build(repo_root / other, other) == kustomize.build(
-                    scratch / other, other)
-            except kustomize.RenderError as exc:
-                problems.append(f"`{other}` includes the edited file and no longer renders: {exc}")
-                continue
-            if not same:
-                problems.append(f"the change also alters the render of `{other}`, which "
-                                "includes the edited file: choose a narrower layer")
+    for other in renders:
+        try:
+            same = kustomize.build(repo_root / other, other) == kustomize.build(
+                scratch / other, other)
+        except kustomize.RenderError as exc:
+            problems.append(f"`{other}` includes the edited file and no longer renders: {exc}")
+            continue
+        if not same:
+            problems.append(f"the change also alters the render of `{other}`, which "
+                            "includes the edited file: choose a narrower layer")
     return problems
 
 
