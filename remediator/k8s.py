@@ -66,3 +66,15 @@ def split_image(image: str) -> tuple[str, str]:
         repo, tag = last.split(":", 1)
         return (f"{head}/{repo}" if head else repo), tag
     return name, ""
+
+
+def dig(node: Any, path: tuple[Any, ...] | list[Any]) -> Any:
+    """The value at ``path`` (mapping keys and list positions), or None when it is not there."""
+    for seg in path:
+        if isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            node = node[seg]
+        elif isinstance(node, dict):
+            node = node.get(seg)
+        else:
+            return None
+    return node

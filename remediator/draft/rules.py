@@ -14,7 +14,7 @@ from typing import Any
 from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Drafting
-from ..k8s import get_container, split_image
+from ..k8s import dig, get_container, split_image
 from ..model import JSON, DocumentEdit, Incident, Location, Proposal, TargetKind
 from .history import TagInHistory
 from .paths import REMOVE, NoSuchContainer, container_ops, field_ops, pointer
@@ -65,7 +65,7 @@ def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON
                                   "chart")
         base = (*loc.values_path, *key)
         for depth in range(1, len(base) + 1):  # every level on the way must be a mapping
-            node = _get_or_none(loc.document, base[:depth])
+            node = dig(loc.document, base[:depth])
             if node is not None and not isinstance(node, dict):
                 raise NoSuchContainer(f"the values at `{'.'.join(map(str, base[:depth]))}` are "
                                       "not a mapping")
@@ -87,16 +87,7 @@ def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON
 
 
 def _values_get(loc: Location, *rel: str) -> Any:
-    node: Any = loc.document
-    for seg in (*loc.values_path, *loc.value_keys.get(rel[0], ("-",)), *rel[1:]):
-        node = node.get(seg) if isinstance(node, dict) else None
-    return node
-
-
-def _get_or_none(doc: Any, path: tuple[Any, ...]) -> Any:
-    for seg in path:
-        doc = doc.get(seg) if isinstance(doc, dict) else None
-    return doc
+    return dig(loc.document, (*loc.values_path, *loc.value_keys.get(rel[0], ("-",)), *rel[1:]))
 
 
 def _helm_effective(loc: Location, rel: tuple[str, ...]) -> Any:
@@ -104,10 +95,7 @@ def _helm_effective(loc: Location, rel: tuple[str, ...]) -> Any:
     here = _values_get(loc, *rel)
     if here is not None:
         return here
-    node: Any = loc.effective_values
-    for seg in (*loc.value_keys.get(rel[0], ("-",)), *rel[1:]):
-        node = node.get(seg) if isinstance(node, dict) else None
-    return node
+    return dig(loc.effective_values, (*loc.value_keys.get(rel[0], ("-",)), *rel[1:]))
 
 
 def _edit(loc: Location, ops: list[dict[str, Any]]) -> list[DocumentEdit]:
@@ -307,7 +295,7 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
     ov = loc.image_override
     if ov is not None and ov.target is not None:
         if ov.style == "argo":  # `[name=]new-image:tag` as one string
-            current = str(_get(ov.document, ov.path))
+            current = str(dig(ov.document, ov.path))
             head = current.split("@", 1)[0]
             stem = head.rsplit(":", 1)[0] if ":" in head.rpartition("/")[2] else head
             ops = field_ops(ov.document, ov.path, f"{stem}:{tag}")
@@ -338,12 +326,6 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
               "until it is fixed. Rollback: revert this commit."),
         confidence=0.9,
     )
-
-
-def _get(doc: Any, path: tuple[Any, ...]) -> Any:
-    for seg in path:
-        doc = doc[seg]
-    return doc
 
 
 _ERRORISH = re.compile(r"(?i)\b(error|exception|fatal|panic|failed|refused|denied)\b")

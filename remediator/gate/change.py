@@ -12,11 +12,10 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from .. import kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
-from ..k8s import get_container, split_image
+from ..k8s import dig, get_container, split_image
 from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
 
 ObjectChecks = Callable[[JSON | None, JSON, ValidationSettings, Path], list[CheckResult]]
@@ -119,11 +118,11 @@ def _image_on_top(location: Location, changes: list[FileChange]
     try:
         docs = yamlio.load_documents(change.new_text, change.path)
         old_docs = yamlio.load_documents(change.old_text, change.path)
-        node: Any = docs[ov.target.index]
-        for seg in ov.path:
-            node = node[seg]
-    except (yamlio.UnsafeYAML, KeyError, IndexError, TypeError) as exc:
-        return None, CheckResult("render", False, [f"`{change.path}`: {exc}"])
+    except yamlio.UnsafeYAML as exc:
+        return None, CheckResult("render", False, [str(exc)])
+    node = dig(docs, (ov.target.index, *ov.path))
+    if node is None:
+        return None, CheckResult("render", False, [f"`{change.path}`: the image setting is gone"])
     if len(docs) != len(old_docs) or any(
         a != b for i, (a, b) in enumerate(zip(docs, old_docs, strict=True)) if i != ov.target.index
     ):
@@ -137,22 +136,11 @@ def _image_on_top(location: Location, changes: list[FileChange]
         value = str(node)
         new_image = value.split("=", 1)[1] if "=" in value else value
     else:
-        entry = docs[ov.target.index]
-        for seg in ov.path[:-1]:
-            entry = entry[seg]
+        entry = dig(docs, (ov.target.index, *ov.path[:-1])) or {}
         new_image = f"{entry.get('newName') or name}:{node}"
     container["image"] = new_image
     return after, CheckResult("render", True, [
         f"`{change.path}` parses; the tool sets the image to {new_image}"])
-
-
-def _at(node: Any, path: tuple[Any, ...]) -> Any:
-    for seg in path:
-        if isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
-            node = node[seg]
-        else:
-            node = node.get(seg) if isinstance(node, dict) else None
-    return node
 
 
 def _helm(repo_root: Path, location: Location, changes: list[FileChange],
@@ -166,26 +154,26 @@ def _helm(repo_root: Path, location: Location, changes: list[FileChange],
         release, render = _plain(location, changes)
     if release is None:
         return None, render
-    values = _at(release, location.values_path) or {}
+    values = dig(release, location.values_path) or {}
     if location.parameter_path:  # a Helm parameter: `a.b.c` = value, on top of the values
         node: JSON = {}
         values = node
         *parents, last = location.parameter_name.split(".")
         for seg in parents:
             node = node.setdefault(seg, {})
-        node[last] = _at(release, (*location.parameter_path, "value"))
+        node[last] = dig(release, (*location.parameter_path, "value"))
     after = copy.deepcopy(location.rendered)
     container = get_container(after, location.container)
     if not container:
         return None, CheckResult("render", False, [f"container {location.container} is not in "
                                                    "the live workload"])
-    resources = _at(values, location.value_keys.get("resources", ("-",)))
+    resources = dig(values, location.value_keys.get("resources", ("-",)))
     if isinstance(resources, dict):
         current = container.setdefault("resources", {})
         for section in ("limits", "requests"):
             if isinstance(resources.get(section), dict):
                 current.setdefault(section, {}).update(resources[section])
-    image = _at(values, location.value_keys.get("image", ("-",)))
+    image = dig(values, location.value_keys.get("image", ("-",)))
     if isinstance(image, dict) and image.get("tag"):
         name, _ = split_image(str(container.get("image", "")))
         container["image"] = f"{name}:{image['tag']}"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlio
-from ..k8s import split_image
+from ..k8s import dig, split_image
 from ..model import JSON, DocumentRef, ImageOverride
 from .repo import patches_target
 from .source import Source
@@ -24,18 +24,10 @@ def _settings(source: Source) -> JSON:
     """The owner's settings as the repo has them when it has them (that is what an edit
     changes, and positions must match it), else as the cluster applied them."""
     if source.settings_doc is not None:
-        node: Any = source.settings_doc.body
-        for seg in source.settings_path:
-            node = node[seg] if isinstance(node, dict | list) and _has(node, seg) else None
+        node = dig(source.settings_doc.body, source.settings_path)
         if isinstance(node, dict):
             return node
     return source.settings
-
-
-def _has(node: dict[str, Any] | list[Any], seg: Any) -> bool:
-    if isinstance(node, list):
-        return isinstance(seg, int) and 0 <= seg < len(node)
-    return seg in node
 
 
 def _kustomize_options(source: Source) -> JSON:
