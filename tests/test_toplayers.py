@@ -173,3 +173,14 @@ def test_applicationset_generated_apps_are_not_edited(tmp_path: Path):
     state = build_state([app, *failing_pull("web", "1.11", "1.10", argo_tracked("web"))], "c")
     r = only(plan(state, tmp_path, CONFIG))
     assert r.decision == Decision.SKIP and "ApplicationSet" in r.reason
+
+
+def test_flux_post_build_substitution_into_the_file_is_a_skip(tmp_path: Path):
+    substitute = "\n          postBuild:\n            substitute: {web_memory: 128Mi}"
+    base = {**BASE, "apps/web/base/deployment.yaml": BASE["apps/web/base/deployment.yaml"]
+            .replace("memory: 128Mi", "memory: \"${web_memory}\"")}
+    commit(tmp_path, {**base, "clusters/prod/web.yaml": flux_ks(substitute)}, "init")
+    state = build_state(failing_pull("web", "1.11", "1.10", labels=FLUX), "c")
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP
+    assert "substitutes `${...}` variables into this document" in r.reason

@@ -12,7 +12,7 @@ import copy
 import posixpath
 from pathlib import Path
 
-from .. import kustomize, yamlio
+from .. import kustomize
 from ..k8s import get_container, pod_spec, split_image
 from ..model import (
     JSON,
@@ -98,7 +98,7 @@ class Locator:
         else:
             loc = self._in_plain(ref, source)
         on_top = patched_on_top(source, ref.kind, loc.source_name) or substituted(
-            source, self._text(loc.target.path))
+            source, loc.document)
         if on_top:
             raise LocateSkip(on_top)
         images = {split_image(str(get_container(d, incident.container).get("image") or ""))[0]
@@ -173,12 +173,6 @@ class Locator:
         loc.owner = f"{owner.how} → {what} (from {where}) renders {chart} with Helm"
         loc.why = f"{loc.owner}. {loc.why} Values keys: {note}."
         return loc
-
-    def _text(self, path: str) -> str:
-        try:
-            return yamlio.read_text(self.root, path)
-        except (yamlio.UnsafeYAML, OSError):
-            return ""
 
     # -------------------------------------------------------------------------- plain manifests
 

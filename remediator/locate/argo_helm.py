@@ -21,7 +21,7 @@ from typing import Any
 from .. import yamlio
 from ..model import JSON, DocumentRef, Location, TargetKind
 from .repo import Doc
-from .source import normalize_repo_url
+from .source import clean_path, normalize_repo_url
 from .toplayer import argocd_source_files
 
 
@@ -55,7 +55,7 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
     rendering = [s for _, s in sources if "chart" in s or "path" in s]
     helm_like = [s for s in rendering if "chart" in s or "helm" in s or (
         "path" in s and _same_repo(s, repo_url)
-        and (root / _clean(str(s["path"])) / "Chart.yaml").is_file())]
+        and (root / clean_path(str(s["path"])) / "Chart.yaml").is_file())]
     if not helm_like:
         return None
     if len(rendering) > 1:
@@ -65,10 +65,10 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
         raw = s.get("helm")
         helm: JSON = raw if isinstance(raw, dict) else {}
         in_repo_chart = ("path" in s and _same_repo(s, repo_url)
-                         and (root / _clean(str(s["path"])) / "Chart.yaml").is_file())
+                         and (root / clean_path(str(s["path"])) / "Chart.yaml").is_file())
         if not (in_repo_chart or "chart" in s):
             continue
-        chart_path = _clean(str(s["path"])) if in_repo_chart else ""
+        chart_path = clean_path(str(s["path"])) if in_repo_chart else ""
         files = []
         listed = helm.get("valueFiles") or []
         if not isinstance(listed, list):
@@ -83,7 +83,7 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
                 if ref not in ours:
                     raise ArgoHelmSkip(f"Argo CD Application {app_name} reads values `{f}` from "
                                        "another repository")
-                files.append(posixpath.normpath(posixpath.join(_clean(
+                files.append(posixpath.normpath(posixpath.join(clean_path(
                     str(ours[ref].get("path") or "")), rest)))
             elif chart_path or in_repo_chart:
                 files.append(posixpath.normpath(posixpath.join(chart_path, f)))
@@ -96,13 +96,6 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
 def _same_repo(s: JSON, repo_url: str) -> bool:
     return not repo_url or normalize_repo_url(str(s.get("repoURL", ""))) == \
         normalize_repo_url(repo_url)
-
-
-def _clean(path: str) -> str:
-    p = path.strip()
-    while p.startswith("./"):
-        p = p[2:]
-    return p.strip("/")
 
 
 def _sets(values: Any, key: tuple[str, ...]) -> bool:

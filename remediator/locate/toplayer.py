@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 from pathlib import Path
 from typing import Any
@@ -60,11 +61,11 @@ def patched_on_top(source: Source, kind: str, name: str) -> str:
     return ""
 
 
-def substituted(source: Source, document_text: str) -> str:
+def substituted(source: Source, document: JSON) -> str:
     """A reason when Flux post-build substitution may feed the located document's values."""
     post = _settings(source).get("postBuild") if source.tool == "flux-kustomization" else None
     if isinstance(post, dict) and (post.get("substitute") or post.get("substituteFrom")) \
-            and "${" in document_text:
+            and "${" in json.dumps(document):
         return (f"the Flux Kustomization {source.app} substitutes `${{...}}` variables into "
                 "this document (postBuild); the value may come from there, not from the file")
     return ""
