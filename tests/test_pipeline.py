@@ -84,6 +84,16 @@ def only(result) -> Remediation:  # type: ignore[no-untyped-def]
 CONFIG = parse_config(f"repo:\n  url: {REPO_URL}\n")
 
 
+def new_prod_patch(root: Path) -> Remediation:
+    """Plan an OOMKilled `web` and require a new patch in the prod overlay (and its entry)."""
+    state = build_state(live("web", "ghcr.io/acme/web:1.0.0", k8s.crashing("web")), "c")
+    r = only(plan(state, root, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert [c.path for c in r.changes] == ["apps/web/prod/kustomization.yaml",
+                                           "apps/web/prod/web-remediator-patch.yaml"]
+    return r
+
+
 def test_image_revert_goes_to_the_overlay_images_entry(tmp_path: Path):
     base = {"apps/web/base/kustomization.yaml": "resources: [deployment.yaml]\n",
             "apps/web/base/deployment.yaml": deployment("web:dev"),
@@ -126,11 +136,7 @@ def test_an_inline_overlay_patch_gets_a_new_patch_after_it(tmp_path: Path):
             """,
         "argocd/web.yaml": app("web", "apps/web/prod"),
     }, "init")
-    state = build_state(live("web", "ghcr.io/acme/web:1.0.0", k8s.crashing("web")), "c")
-    r = only(plan(state, tmp_path, CONFIG))
-    assert r.decision == Decision.PROPOSE, r.reason
-    assert [c.path for c in r.changes] == ["apps/web/prod/kustomization.yaml",
-                                           "apps/web/prod/web-remediator-patch.yaml"]
+    r = new_prod_patch(tmp_path)
     assert "applied last" in r.location.why  # type: ignore[union-attr]
     assert "memory: 192Mi" in r.changes[1].new_text
     assert r.validation is not None and r.validation.passed
@@ -203,9 +209,5 @@ def test_a_new_patch_for_a_namespaced_base_renders(tmp_path: Path):
         "apps/web/staging/kustomization.yaml": "resources: [../base]\n",
         "argocd/web.yaml": app("web", "apps/web/prod"),
     }, "init")
-    state = build_state(live("web", "ghcr.io/acme/web:1.0.0", k8s.crashing("web")), "c")
-    r = only(plan(state, tmp_path, CONFIG))
-    assert r.decision == Decision.PROPOSE, r.reason
-    assert [c.path for c in r.changes] == ["apps/web/prod/kustomization.yaml",
-                                           "apps/web/prod/web-remediator-patch.yaml"]
+    r = new_prod_patch(tmp_path)
     assert "namespace: shop" in r.changes[1].new_text
