@@ -30,11 +30,12 @@ from .repo import Doc, RepoIndex
 from .source import (
     Source,
     SourceSkip,
-    deployed_paths,
+    deployers,
     find_application,
     generated,
     normalize_repo_url,
     resolve,
+    resolve_all,
 )
 from .toplayer import image_override, live_name, patched_on_top, substituted
 
@@ -48,6 +49,21 @@ FIELD_OF_CLASS = {"OOMKilled": "resources", "ImagePullBackOff": "image",
 
 class LocateSkip(Exception):
     """No PR can be made for this incident; the message says why (it goes in the report)."""
+
+
+class NotInSource(LocateSkip):
+    """The object is not defined by this source (another source of the owner may define it)."""
+
+
+def _not_shared(source: Source, owners: dict[str, list[str]]) -> None:
+    """A folder deployed by several owners (two clusters, two Applications): any edit in its
+    files reaches every one of them, which is not a fix for this one workload."""
+    sharing = owners.get(source.path, [])
+    if len(sharing) > 1:
+        raise LocateSkip(f"`{source.path or '.'}` is deployed by {len(sharing)} owners "
+                         f"({', '.join(sharing)}): an edit in its files changes all of them; "
+                         "the narrower layer is a patch in the owner's own settings, which "
+                         "remediator does not add yet")
 
 
 def _one_container(incident: Incident) -> None:
@@ -88,15 +104,13 @@ class Locator:
             if app is not None and hs is not None:
                 return self._in_argo_helm(incident, owner, app, where, hs)
         try:
-            source = resolve(owner, cluster_objects, self.index, self.repo_url)
+            sources = resolve_all(owner, cluster_objects, self.index, self.repo_url)
         except SourceSkip as exc:
             raise LocateSkip(str(exc)) from None
+        owners = deployers(cluster_objects, self.index, self.repo_url)
+        source, loc = self._defining_source(ref, incident, sources, set(owners))
+        _not_shared(source, owners)
         how = f"{owner.how} → {source.how}"
-        if source.path in self.index.kustomizations:
-            deployed = deployed_paths(cluster_objects, self.index, self.repo_url)
-            loc = self._in_kustomization(ref, incident, source, deployed)
-        else:
-            loc = self._in_plain(ref, source)
         on_top = patched_on_top(source, ref.kind, loc.source_name) or substituted(
             source, loc.document)
         if on_top:
@@ -115,6 +129,34 @@ class Locator:
         loc.why = f"{how}. {loc.why}"
         return loc
 
+    def _in_source(self, ref: ObjectRef, incident: Incident, source: Source,
+                   deployed: set[str]) -> Location:
+        if source.path in self.index.kustomizations:
+            return self._in_kustomization(ref, incident, source, deployed)
+        return self._in_plain(ref, source)
+
+    def _defining_source(self, ref: ObjectRef, incident: Incident, sources: list[Source],
+                         deployed: set[str]) -> tuple[Source, Location]:
+        """The one source (of a multi-source Application's several) that defines the object."""
+        if len(sources) == 1:
+            return sources[0], self._in_source(ref, incident, sources[0], deployed)
+        found, missing = [], []
+        for source in sources:
+            try:
+                found.append((source, self._in_source(ref, incident, source, deployed)))
+            except NotInSource as exc:
+                missing.append(str(exc))
+        if len(found) > 1:
+            paths = ", ".join(f"`{s.path or '.'}`" for s, _ in found)
+            raise LocateSkip(f"ambiguous: {ref.kind} {ref.name} is defined by {len(found)} "
+                             f"sources of the Application ({paths})")
+        if not found:
+            raise NotInSource("; ".join(missing))
+        source, loc = found[0]
+        loc.why = (f"Of the Application's {len(sources)} sources in this repository, only "
+                   f"`{source.path or '.'}` defines {ref.kind} {ref.name}. {loc.why}")
+        return source, loc
+
     def _in_helmrelease(self, incident: Incident, owner: Owner,
                         cluster_objects: list[JSON]) -> Location:
         _one_container(incident)
@@ -129,11 +171,9 @@ class Locator:
             raise LocateSkip(f"HelmRelease {owner.name} has post-renderers, which apply after the "
                              "values and may override a change there; not handled yet")
         hr_ref = ObjectRef(str(hr.get("apiVersion")), "HelmRelease", owner.namespace, owner.name)
-        if source.path in self.index.kustomizations:
-            deployed = deployed_paths(cluster_objects, self.index, self.repo_url)
-            loc = self._in_kustomization(hr_ref, incident, source, deployed)
-        else:
-            loc = self._in_plain(hr_ref, source)
+        owners = deployers(cluster_objects, self.index, self.repo_url)
+        loc = self._in_source(hr_ref, incident, source, set(owners))
+        _not_shared(source, owners)
         on_top = patched_on_top(source, "HelmRelease", loc.source_name)
         if on_top:
             raise LocateSkip(on_top)
@@ -189,7 +229,7 @@ class Locator:
         ]
         where = f"`{source.path or '.'}`"
         if not matches:
-            raise LocateSkip(f"no {ref.kind} {ref.name} found under {where}")
+            raise NotInSource(f"no {ref.kind} {ref.name} found under {where}")
         if len(matches) > 1:
             files = ", ".join(sorted({m.path for m in matches}))
             raise LocateSkip(f"ambiguous: {ref.kind} {ref.name} is defined {len(matches)} times "
@@ -240,7 +280,7 @@ class Locator:
             and (ObjectRef.of(obj).namespace or source.namespace or ref.namespace) == ref.namespace
         ]
         if not found:
-            raise LocateSkip(f"{ref.kind} {ref.name} is not in the render of `{root_dir}`")
+            raise NotInSource(f"{ref.kind} {ref.name} is not in the render of `{root_dir}`")
         rendered, origin = found[0]
         real_root = self.root.resolve()
         if origin is None or not origin.is_relative_to(real_root):
@@ -286,14 +326,24 @@ class Locator:
                        f"only by `{root_dir}`, so editing it changes nothing else.")
         else:
             self._new_patch(loc, root_dir, ref, base_doc, consumers)
-        # Renders that include an edited file but not this overlay (those that include the
-        # overlay change with it, as they should): a leak into them is refused by the gate.
-        edited = {loc.target.path, *(p.target.path for p in loc.prerequisites)}
-        loc.also_renders = sorted(
-            r for path in edited
-            for r in self.index.consumers(self.index.kustomization_dir_of(path) or "", deployed)
-            if not self.index.includes(r, root_dir))
+        loc.also_renders = self._other_renders(loc, root_dir, deployed)
+        if loc.also_renders and loc.kind is not TargetKind.NEW_PATCH:
+            # the chosen file is read by other renders too (an overlay naming another folder's
+            # file): a new patch in this overlay is the narrower layer
+            shared, others = loc.target.path, loc.also_renders
+            self._new_patch(loc, root_dir, ref, base_doc, consumers)
+            loc.why = (f"{ref.kind} {base_doc.name} is set in `{shared}`, which "
+                       f"{', '.join(f'`{o}`' for o in others)} also render; a new patch in the "
+                       f"overlay `{root_dir}` changes only this environment.")
+            loc.also_renders = self._other_renders(loc, root_dir, deployed)
         return loc
+
+    def _other_renders(self, loc: Location, root_dir: str, deployed: set[str]) -> list[str]:
+        """Renders that read an edited file but do not include this overlay (those that include
+        it change with it, as they should): a leak into them is refused by the gate."""
+        edited = {loc.target.path, *(p.target.path for p in loc.prerequisites)}
+        return sorted({r for path in edited for r in self.index.renders_of_file(path, deployed)
+                       if not self.index.includes(r, root_dir)})
 
     def _origin_doc(self, origin_rel: str, ref: ObjectRef) -> Doc | None:
         docs = [d for d in self.index.docs if d.path == origin_rel and d.kind == ref.kind]

@@ -179,6 +179,33 @@ class RepoIndex:
         entry_points = set(self.roots()) | {d for d in deployed if d in self.kustomizations}
         return sorted(r for r in entry_points if directory in self._closure.get(r, set()))
 
+    def _files_named(self, directory: str) -> set[str]:
+        """Repo paths of the files a kustomization names directly: resources, components,
+        patch files, generator files."""
+        k = self.kustomizations.get(directory) or {}
+        names: list[Any] = [*(k.get("resources") or []), *(k.get("components") or []),
+                            *(k.get("bases") or [])]
+        names += [p for p in k.get("patchesStrategicMerge") or []
+                  if isinstance(p, str) and "\n" not in p]
+        names += [p.get("path") for p in [*(k.get("patches") or []),
+                                          *(k.get("patchesJson6902") or [])]
+                  if isinstance(p, dict)]
+        for gen in [*(k.get("configMapGenerator") or []), *(k.get("secretGenerator") or [])]:
+            if isinstance(gen, dict):
+                names += [str(f).rpartition("=")[2] for f in gen.get("files") or []]
+                names += list(gen.get("envs") or [])
+        return {posixpath.normpath(posixpath.join(directory, n)) for n in names
+                if isinstance(n, str) and not _is_remote(n)}
+
+    def renders_of_file(self, path: str, deployed: Iterable[str] = ()) -> list[str]:
+        """Entry-point kustomizations (see ``consumers``) whose render reads this file: through
+        any kustomization that names it (an overlay may name a file of another folder)."""
+        users = {d for d in self.kustomizations if path in self._files_named(d)}
+        if posixpath.basename(path) in KUSTOMIZATION_FILES:
+            users.add(posixpath.dirname(path))
+        entry_points = set(self.roots()) | {d for d in deployed if d in self.kustomizations}
+        return sorted(r for r in entry_points if users & self._closure.get(r, {r}))
+
     def kustomization_dir_of(self, path: str) -> str | None:
         """The nearest folder at or above a file that holds a kustomization."""
         d = posixpath.dirname(path)

@@ -89,26 +89,51 @@ def _find(objects: list[JSON], index: RepoIndex, group_suffix: str, kind: str, n
     return None, "", None
 
 
+def _paths_deployed_by(obj: JSON, repo_url: str) -> list[str]:
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    raw_spec = obj.get("spec")
+    spec: JSON = raw_spec if isinstance(raw_spec, dict) else {}
+    out = []
+    if obj.get("kind") == "Application" and group == "argoproj.io":
+        for s in [spec.get("source"), *(spec.get("sources") or [])]:
+            if isinstance(s, dict) and isinstance(s.get("path"), str) and (
+                not repo_url or not s.get("repoURL")
+                or normalize_repo_url(str(s["repoURL"])) == normalize_repo_url(repo_url)
+            ):
+                out.append(clean_path(s["path"]))
+    elif (obj.get("kind") == "Kustomization" and group == "kustomize.toolkit.fluxcd.io"
+          and isinstance(spec.get("path"), str)):
+        out.append(clean_path(spec["path"]))
+    return out
+
+
+def deployers(objects: list[JSON], index: RepoIndex, repo_url: str) -> dict[str, list[str]]:
+    """Repo folder → the Argo CD Applications / Flux Kustomizations that deploy it.
+
+    Every copy in the repo counts (the same Flux Kustomization committed under
+    `clusters/staging` and `clusters/production` deploys the folder to two clusters); an
+    object from the cluster counts unless the repo holds it with the same path (it is that copy).
+    """
+    out: dict[str, list[str]] = {}
+    in_repo = set()
+    for doc in index.docs:
+        for path in _paths_deployed_by(doc.body, repo_url):
+            in_repo.add((doc.kind, doc.namespace, doc.name, path))
+            out.setdefault(path, []).append(f"{doc.kind} {doc.name} (`{doc.path}`)")
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        kind, name = str(obj.get("kind")), str(meta.get("name", ""))
+        for path in _paths_deployed_by(obj, repo_url):
+            if not any((kind, ns, name, path) in in_repo
+                       for ns in ("", str(meta.get("namespace") or ""))):
+                out.setdefault(path, []).append(f"{kind} {name} (cluster)")
+    return out
+
+
 def deployed_paths(objects: list[JSON], index: RepoIndex, repo_url: str) -> set[str]:
     """Every repo folder an Argo CD Application or a Flux Kustomization deploys (from the
     cluster and from the repo): each is a consumer of what it renders."""
-    out: set[str] = set()
-    docs = [*objects, *(d.body for d in index.docs)]
-    for obj in docs:
-        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
-        raw_spec = obj.get("spec")
-        spec: JSON = raw_spec if isinstance(raw_spec, dict) else {}
-        if obj.get("kind") == "Application" and group == "argoproj.io":
-            for s in [spec.get("source"), *(spec.get("sources") or [])]:
-                if isinstance(s, dict) and isinstance(s.get("path"), str) and (
-                    not repo_url or not s.get("repoURL")
-                    or normalize_repo_url(str(s["repoURL"])) == normalize_repo_url(repo_url)
-                ):
-                    out.add(clean_path(s["path"]))
-        elif (obj.get("kind") == "Kustomization" and group == "kustomize.toolkit.fluxcd.io"
-              and isinstance(spec.get("path"), str)):
-            out.add(clean_path(spec["path"]))
-    return out
+    return set(deployers(objects, index, repo_url))
 
 
 def find_application(owner: Owner, objects: list[JSON], index: RepoIndex
@@ -137,6 +162,18 @@ def clean_path(path: str) -> str:
 
 
 def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) -> Source:
+    """The one source folder of an owner (several rendering sources: a skip)."""
+    found = resolve_all(owner, objects, index, repo_url)
+    if len(found) > 1:
+        raise SourceSkip(f"Argo CD Application {owner.name} has {len(found)} sources in this "
+                         "repository; which one defines the workload is not determined")
+    return found[0]
+
+
+def resolve_all(owner: Owner, objects: list[JSON], index: RepoIndex,
+                repo_url: str) -> list[Source]:
+    """Every source folder in this repository the owner renders (an Argo CD multi-source
+    Application may have several; the caller finds the one that defines the object)."""
     if owner.tool == "argocd":
         app, where, app_doc = _find(objects, index, "argoproj.io", "Application", owner.name,
                                     owner.namespace)
@@ -154,14 +191,10 @@ def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) 
         if not candidates:
             raise SourceSkip(f"{what} deploys a Helm chart whose values are not in this "
                              "repository")
-        ours = [(at, s) for at, s in candidates if not repo_url or normalize_repo_url(
-            str(s.get("repoURL", ""))) == normalize_repo_url(repo_url)]
-        if len(ours) > 1:
-            raise SourceSkip(f"{what} has {len(ours)} sources in this repository; which one "
-                             "defines the workload is not determined")
         if generated(app):
             raise SourceSkip(f"{what} is generated by an ApplicationSet: its source settings are "
                              "in the ApplicationSet's generators/template, which are not edited")
+        found = []
         for at, s in candidates:
             if not repo_url or normalize_repo_url(str(s.get("repoURL", ""))) == \
                     normalize_repo_url(repo_url):
@@ -169,9 +202,11 @@ def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) 
                     raise SourceSkip(f"{what} renders {s['path']} with Helm, but the chart is "
                                      "not in this repository")
                 recurse = bool((s.get("directory") or {}).get("recurse", False))
-                return Source(clean_path(str(s["path"])), dest_ns,
-                              f"{what} (from {where}) deploys path `{s['path']}`", recurse,
-                              "argocd", owner.name, s, app_doc, at)
+                found.append(Source(clean_path(str(s["path"])), dest_ns,
+                                    f"{what} (from {where}) deploys path `{s['path']}`", recurse,
+                                    "argocd", owner.name, s, app_doc, at))
+        if found:
+            return found
         _check_repo(str(candidates[0][1].get("repoURL", "")), repo_url, what)
         raise SourceSkip(f"{what}: no source in this repository")
     if owner.tool == "flux-kustomization":
@@ -196,7 +231,7 @@ def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) 
             raise SourceSkip(f"{what} deploys from a {ref.get('kind')}: only Git sources are "
                              "patched")
         path = str(spec.get("path") or "")
-        return Source(clean_path(path), str(spec.get("targetNamespace") or ""),
-                      f"{what} (from {where}) deploys path `{path or './'}`", True,
-                      "flux-kustomization", owner.name, spec, ks_doc, ("spec",))
+        return [Source(clean_path(path), str(spec.get("targetNamespace") or ""),
+                       f"{what} (from {where}) deploys path `{path or './'}`", True,
+                       "flux-kustomization", owner.name, spec, ks_doc, ("spec",))]
     raise SourceSkip(f"{owner.how}: Helm values are not located yet")
