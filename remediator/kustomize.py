@@ -6,6 +6,7 @@ that points at the target with a relative path, so the user's tree is never writ
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -35,14 +36,15 @@ def renderer() -> list[str] | None:
     return None
 
 
-def _run(target: Path, cwd: str, label: str) -> str:
+def _run(target: Path, cwd: str, label: str, outside: bool = False) -> str:
     cmd = renderer()
     if cmd is None:
         raise RenderError(
             "cannot render kustomizations: neither kustomize nor kubectl is installed")
     try:
         proc = subprocess.run(
-            [*cmd, str(target)],
+            [*cmd, str(target),
+             *(["--load-restrictor=LoadRestrictionsNone"] if outside else [])],
             capture_output=True,
             text=True,
             timeout=TIMEOUT_SECONDS,
@@ -68,26 +70,53 @@ def _objects(text: str, label: str) -> list[dict[str, Any]]:
     return [d for d in docs if isinstance(d, dict)]
 
 
-def build(directory: Path, label: str = "") -> list[dict[str, Any]]:
-    """Render ``directory`` and return its objects."""
-    directory = directory.resolve()
-    with tempfile.TemporaryDirectory(prefix="remediator-kustomize-") as tmp:
-        return _objects(_run(directory, tmp, label or directory.name), label or directory.name)
+def _wrapper(directory: Path, tmp: str, top: dict[str, Any] | None, origins: bool) -> bool:
+    """Write the throw-away kustomization that renders ``directory`` with ``top`` (the fields a
+    GitOps tool adds on top of it) into ``tmp``. Paths in ``top`` are relative to ``directory``,
+    as the tool reads them; they are rewritten relative to the wrapper. Returns whether files
+    outside the wrapper are loaded (then the load restrictor must allow it)."""
+    fields: dict[str, Any] = {"resources": [os.path.relpath(directory, tmp)]}
+    outside = False
+    for key, value in (top or {}).items():
+        if key == "components":
+            value = [os.path.relpath(directory / str(c), tmp) for c in value]
+        elif key == "patches":
+            value = [dict(p) for p in value if isinstance(p, dict)]
+            for p in value:
+                if isinstance(p.get("path"), str):
+                    p["path"] = os.path.relpath(directory / p["path"], tmp)
+                    outside = True
+        fields[key] = value
+    if origins:
+        fields["buildMetadata"] = ["originAnnotations"]
+    Path(tmp, "kustomization.yaml").write_text(json.dumps(fields, indent=1), encoding="utf-8")
+    return outside
 
 
-def build_with_origins(
-    directory: Path, label: str = ""
-) -> list[tuple[dict[str, Any], Path | None]]:
-    """Render ``directory``; each object comes with the absolute path of the file it came from
-    (None when it was generated or came from a remote base). The origin annotation is removed."""
+def build(directory: Path, label: str = "", top: dict[str, Any] | None = None
+          ) -> list[dict[str, Any]]:
+    """Render ``directory`` (with ``top`` added on top of it, if given) and return its
+    objects."""
     directory = directory.resolve()
     label = label or directory.name
     with tempfile.TemporaryDirectory(prefix="remediator-kustomize-") as tmp:
-        rel = os.path.relpath(directory, tmp)
-        Path(tmp, "kustomization.yaml").write_text(
-            f"resources:\n- {rel}\nbuildMetadata: [originAnnotations]\n", encoding="utf-8"
-        )
-        objects = _objects(_run(Path(tmp), tmp, label), label)
+        if not top:
+            return _objects(_run(directory, tmp, label), label)
+        outside = _wrapper(directory, tmp, top, origins=False)
+        return _objects(_run(Path(tmp), tmp, label, outside), label)
+
+
+def build_with_origins(
+    directory: Path, label: str = "", top: dict[str, Any] | None = None
+) -> list[tuple[dict[str, Any], Path | None]]:
+    """Render ``directory`` (with ``top`` on top); each object comes with the absolute path of
+    the file it came from (None when it was generated or came from a remote base). The origin
+    annotation is removed."""
+    directory = directory.resolve()
+    label = label or directory.name
+    with tempfile.TemporaryDirectory(prefix="remediator-kustomize-") as tmp:
+        outside = _wrapper(directory, tmp, top, origins=True)
+        objects = _objects(_run(Path(tmp), tmp, label, outside), label)
         out: list[tuple[dict[str, Any], Path | None]] = []
         for obj in objects:
             out.append((strip_build_annotations(obj), _origin(obj, Path(tmp))))

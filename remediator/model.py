@@ -184,6 +184,40 @@ class DocumentRef:
 
     path: str
     index: int = 0
+    #: a YAML document held in a string of this one (an inline patch of an Argo CD Application
+    #: or a Flux Kustomization): the path to that string; () for the document itself
+    embedded: tuple[Any, ...] = ()
+
+
+@dataclass
+class TopLayer:
+    """What Argo CD / Flux add on top of a Kustomize source, read the way the gate must read it
+    again after a change: the owner's settings at ``settings_path`` of ``owner`` (None: only in
+    the cluster, then ``settings`` as applied), Argo CD override files, Flux ConfigMaps."""
+
+    tool: str  # "argocd" | "flux-kustomization"
+    settings: JSON
+    owner: DocumentRef | None = None
+    settings_path: tuple[Any, ...] = ()
+    #: `.argocd-source*.yaml` files, lowest precedence first
+    override_files: list[str] = field(default_factory=list)
+    #: repo documents of the ConfigMaps named in `postBuild.substituteFrom`, in list order
+    #: (None: not in the repository)
+    substitute_from: list[DocumentRef | None] = field(default_factory=list)
+
+
+@dataclass
+class Substitution:
+    """The failing field's value is a Flux post-build variable: the change goes where the
+    variable gets its value, the string at ``path`` of the located document. ``around`` is the
+    text around the variable in the field (`ghcr.io/acme/web:` for `ghcr.io/acme/web:${TAG}`),
+    ``wrap`` the text around the value in that string (`${MEM:=` and `}` for a default)."""
+
+    var: str
+    field: tuple[str, ...]  # inside the container: ("resources", "limits", "memory")
+    path: tuple[Any, ...]
+    around: tuple[str, str] = ("", "")
+    wrap: tuple[str, str] = ("", "")
 
 
 @dataclass
@@ -239,6 +273,13 @@ class Location:
     render_target: ObjectRef | None = None
     #: other kustomizations whose render includes the edited files: they must not change
     also_renders: list[str] = field(default_factory=list)
+    #: Argo CD / Flux settings rendered on top of ``render_root`` (None: nothing on top)
+    top: TopLayer | None = None
+    #: a JSON 6902 top-layer patch: ``document`` is its operation number ``op_index``, whose
+    #: value sets ``op_field`` of the container (() for the whole container)
+    op_index: int = -1
+    op_field: tuple[str, ...] = ()
+    substitution: Substitution | None = None
 
     def why_for(self, changed_paths: list[str]) -> str:
         """The explanation of the layer, for the files a change actually touched."""

@@ -137,17 +137,6 @@ def test_flux_kustomization_images(tmp_path: Path):
         '- newTag: "1.11"', '+ newTag: "1.10"']
 
 
-def test_flux_patches_on_top_are_a_skip_with_the_reason(tmp_path: Path):
-    patches = ("\n          patches:\n            - target: {kind: Deployment, name: web}\n"
-               "              patch: |\n                - op: replace\n"
-               "                  path: /spec/replicas\n                  value: 2")
-    commit(tmp_path, {**BASE, "clusters/prod/web.yaml": flux_ks(patches)}, "init")
-    state = build_state(failing_pull("web", "1.11", "1.10", labels=FLUX), "c")
-    r = only(plan(state, tmp_path, CONFIG))
-    assert r.decision == Decision.SKIP
-    assert "the Flux Kustomization web patches Deployment web itself" in r.reason
-
-
 def test_flux_name_prefix_on_plain_manifests(tmp_path: Path):
     commit(tmp_path, {"apps/web/base/deployment.yaml": deployment("ghcr.io/acme/web:1.0.0"),
                       "clusters/prod/web.yaml": flux_ks("\n          namePrefix: prod-")},
@@ -173,14 +162,3 @@ def test_applicationset_generated_apps_are_not_edited(tmp_path: Path):
     state = build_state([app, *failing_pull("web", "1.11", "1.10", argo_tracked("web"))], "c")
     r = only(plan(state, tmp_path, CONFIG))
     assert r.decision == Decision.SKIP and "ApplicationSet" in r.reason
-
-
-def test_flux_post_build_substitution_into_the_file_is_a_skip(tmp_path: Path):
-    substitute = "\n          postBuild:\n            substitute: {web_memory: 128Mi}"
-    base = {**BASE, "apps/web/base/deployment.yaml": BASE["apps/web/base/deployment.yaml"]
-            .replace("memory: 128Mi", "memory: \"${web_memory}\"")}
-    commit(tmp_path, {**base, "clusters/prod/web.yaml": flux_ks(substitute)}, "init")
-    state = build_state(failing_pull("web", "1.11", "1.10", labels=FLUX), "c")
-    r = only(plan(state, tmp_path, CONFIG))
-    assert r.decision == Decision.SKIP
-    assert "substitutes `${...}` variables into this document" in r.reason

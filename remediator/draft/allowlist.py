@@ -95,7 +95,17 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
         if location.parameter_path:
             patterns += ("/".join(map(str, (*location.parameter_path, "value"))),)
     kind = str(location.rendered.get("kind", ""))
+    sub = location.substitution
     for edit in proposal.edits:
+        if edit.target.path == location.target.path and tuple(edit.target.embedded) != tuple(
+                location.target.embedded) and not (edit.target.path == override_file
+                                                   and not edit.target.embedded):
+            return f"`{edit.target.path}`: not the located document"
+        if edit.target.path == location.target.path and sub is not None:
+            # exactly the string the variable (or its default) is set in
+            if any(leaf != pointer(sub.path) or op != "replace" for leaf, op in _written(edit.ops)):
+                return f"only `{pointer(sub.path)}` of `{edit.target.path}` may change"
+            continue
         path = edit.target.path
         allowed: tuple[str, ...]
         if path in prerequisite_files and path not in allowed_files:
@@ -107,6 +117,8 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
         for leaf, op in _written(edit.ops):
             if override_leaf and path == override_file and leaf == override_leaf:
                 continue  # exactly the tag the image-override layer sets
+            if location.op_index >= 0 and edit.target.embedded:
+                leaf = _operation_leaf(leaf, location.op_index, location.op_field, kind)
             norm = ("/".join(p for p in leaf.split("/") if p) if location.source == "helm"
                     else _normalise(leaf, kind))
             if edit.create and norm in _NEW_FILE:
@@ -116,3 +128,13 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
             if not any(fnmatchcase(norm, p) for p in allowed):
                 return f"field `{leaf}` in `{path}` is not allowed for {failure_class}"
     return ""
+
+
+def _operation_leaf(leaf: str, index: int, field: tuple[str, ...], kind: str) -> str:
+    """A leaf written inside operation ``index`` of a JSON 6902 patch, as the pod-spec path it
+    sets (`/0/value/limits/memory` → `.../containers/*/resources/limits/memory`); anything but
+    the operation's value maps to a path no pattern allows."""
+    head = f"/{index}/value"
+    if leaf != head and not leaf.startswith(head + "/"):
+        return f"/json6902-operation{leaf}"
+    return pointer([*pod_spec_path(kind), "containers", 0, *field]) + leaf[len(head):]

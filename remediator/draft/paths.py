@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..k8s import container_list, pod_spec_path
-from ..model import JSON
+from ..model import JSON, Location
 
 REMOVE = object()  # a value meaning "remove this field"
 
@@ -113,3 +113,39 @@ def container_ops(doc: JSON, rendered: JSON, container: str,
 def field_ops(doc: JSON, rel: tuple[Any, ...], value: Any) -> list[JSON]:
     """Operations setting one field of ``doc`` addressed from its root."""
     return _set_ops(doc, [], tuple(rel), value)
+
+
+def _dotted(rel: tuple[str, ...]) -> str:
+    return ".".join(rel)
+
+
+def operation_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
+    """Operations on a JSON 6902 patch (an operation list) whose operation ``loc.op_index``
+    sets ``loc.op_field`` of the container: every change must sit under that value."""
+    ops: list[JSON] = []
+    prefix = pointer([loc.op_index])
+    for rel, value in changes.items():
+        if rel[:len(loc.op_field)] != loc.op_field:
+            raise NoSuchContainer(f"the top-layer patch operation sets only "
+                                  f"`{_dotted(loc.op_field)}`, not `{_dotted(rel)}`")
+        inner = ("value", *rel[len(loc.op_field):])
+        for op in _set_ops(loc.document, [], inner, value):
+            ops.append({**op, "path": prefix + op["path"]})
+    return ops
+
+
+def variable_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
+    """The change of a field fed by a Flux variable: the variable's value (or its default)."""
+    sub = loc.substitution
+    assert sub is not None
+    ops: list[JSON] = []
+    for rel, value in changes.items():
+        if rel != sub.field:
+            raise NoSuchContainer(f"`{_dotted(rel)}` would change too, but only "
+                                  f"`{_dotted(sub.field)}` is set through `${{{sub.var}}}`")
+        text, (head, tail) = str(value), sub.around
+        if not (text.startswith(head) and text.endswith(tail)) or len(text) < len(head + tail):
+            raise NoSuchContainer(f"`{text}` does not fit `{head}${{{sub.var}}}{tail}`")
+        inner = text[len(head):len(text) - len(tail)]
+        ops += _set_ops(loc.document, [], sub.path, f"{sub.wrap[0]}{inner}{sub.wrap[1]}")
+    return ops

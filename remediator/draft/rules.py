@@ -17,7 +17,15 @@ from ..config import Drafting
 from ..k8s import dig, get_container, split_image
 from ..model import JSON, DocumentEdit, Incident, Location, Proposal, TargetKind
 from .history import TagInHistory
-from .paths import REMOVE, NoSuchContainer, container_ops, field_ops, pointer
+from .paths import (
+    REMOVE,
+    NoSuchContainer,
+    container_ops,
+    field_ops,
+    operation_ops,
+    pointer,
+    variable_ops,
+)
 
 DRAFTER = "rules"
 MI = 1024 * 1024
@@ -51,6 +59,10 @@ def _is_patch(loc: Location) -> bool:
 def _ops(loc: Location, container: str, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
     if loc.source == "helm":
         return _values_ops(loc, changes)
+    if loc.substitution is not None:
+        return variable_ops(loc, changes)
+    if loc.op_index >= 0:
+        return operation_ops(loc, changes)
     return container_ops(loc.document, loc.rendered, container, changes, is_patch=_is_patch(loc))
 
 

@@ -15,6 +15,7 @@ from remediator import yamlio
 from remediator.model import DocumentEdit, FileChange
 
 from .diff import unified_diff
+from .embedded import edit_embedded
 from .errors import EditError
 from .paths import clean_path, resolve_inside
 from .roundtrip import edit_document, new_document
@@ -137,6 +138,10 @@ def _edit_file(root: Path, path: str, edits: list[DocumentEdit]) -> FileChange:
         raise EditError(f"{path}: cannot parse for editing: {str(exc).splitlines()[0]}") from None
     if len(spans) != len(documents):  # would mean our split disagrees with the loader
         raise EditError(f"{path}: cannot split into its {len(documents)} documents")
+    if any(e.target.embedded for e in edits):
+        new_text = edit_embedded(path, text, documents, edits,
+                                 lambda doc, ops: _patched(path, 0, doc, ops))
+        return _finish(path, old_text, new_text, crlf, bom)
     expected = list(documents)
     ops_by_doc: dict[int, list[Any]] = {}
     for edit in edits:
@@ -150,6 +155,10 @@ def _edit_file(root: Path, path: str, edits: list[DocumentEdit]) -> FileChange:
     new_text = _splice(path, text, spans, ops_by_doc, expected)
     if _load_all(new_text) != expected:  # guards the splicing
         raise EditError(f"{path}: internal error: the edited file does not load as patched")
+    return _finish(path, old_text, new_text, crlf, bom)
+
+
+def _finish(path: str, old_text: str, new_text: str, crlf: bool, bom: bool) -> FileChange:
     if crlf:
         new_text = new_text.replace("\n", "\r\n")
     if bom:

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import kustomize, worktree, yamlio
+from .. import gitops, kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
 from ..k8s import dig, get_container, split_image
 from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
@@ -64,8 +64,8 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
         shutil.copytree(repo_root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
         try:
             worktree.write_changes(scratch, changes)
-            before = kustomize.build(repo_root / location.render_root, label)
-            after_all = kustomize.build(scratch / location.render_root, label)
+            before = _build(repo_root, location, label)
+            after_all = _build(scratch, location, label)
         except (kustomize.RenderError, ValueError) as exc:
             return None, CheckResult("render", False, [str(exc)])
         leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
@@ -86,8 +86,31 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
         return None, CheckResult("render", False, leaks)
     others = f"; {len(location.also_renders)} other render(s) unchanged" \
         if location.also_renders else ""
+    on_top = ""
+    if location.top is not None:
+        owner = "Argo CD Application" if location.top.tool == "argocd" else "Flux Kustomization"
+        on_top = f" with the {owner}'s settings on top" + (
+            " and its post-build variables" if location.top.tool == "flux-kustomization"
+            and _has_variables(location) else "")
     return targets[0], CheckResult("render", True, [
-        f"`{label}` renders; only {ref.kind} {ref.name} changed{others}"])
+        f"`{label}` renders{on_top}; only {ref.kind} {ref.name} changed{others}"])
+
+
+def _has_variables(location: Location) -> bool:
+    post = gitops.post_build(location.top.settings if location.top else {})
+    return bool(post.get("substitute") or post.get("substituteFrom"))
+
+
+def _build(root: Path, location: Location, label: str) -> list[JSON]:
+    """The render as the GitOps tool makes it: the owner's settings on top (read from ``root``,
+    so a change to them counts), then its post-build variable substitution."""
+    if location.top is None:
+        return kustomize.build(root / location.render_root, label)
+    fields, variables = gitops.read_top(root, location.top)
+    objects = kustomize.build(root / location.render_root, label, fields)
+    if variables is not None:
+        objects = [gitops.substitute(o, variables) for o in objects]
+    return objects
 
 
 def _other_renders_changed(repo_root: Path, scratch: Path, renders: list[str]) -> list[str]:
@@ -148,7 +171,7 @@ def _helm(repo_root: Path, location: Location, changes: list[FileChange],
     """The HelmRelease is checked like any manifest (kustomize render or plain file); the
     workload is then predicted from its new values, since no Helm is at hand to render the
     chart. The render check says so."""
-    if location.render_root:
+    if location.render_root or location.top is not None:
         release, render = _kustomize(repo_root, location, changes, ref)
     else:
         release, render = _plain(location, changes)

@@ -9,10 +9,11 @@ else a new patch file in the overlay).
 from __future__ import annotations
 
 import copy
+import json
 import posixpath
 from pathlib import Path
 
-from .. import kustomize
+from .. import gitops, kustomize
 from ..k8s import get_container, pod_spec, split_image
 from ..model import (
     JSON,
@@ -24,7 +25,7 @@ from ..model import (
     ObjectRef,
     TargetKind,
 )
-from . import argo_helm, helm
+from . import argo_helm, helm, ontop
 from .owner import Owner, identify, not_managed_reason
 from .repo import Doc, RepoIndex
 from .source import (
@@ -111,10 +112,12 @@ class Locator:
         source, loc = self._defining_source(ref, incident, sources, set(owners))
         _not_shared(source, owners)
         how = f"{owner.how} → {source.how}"
-        on_top = patched_on_top(source, ref.kind, loc.source_name) or substituted(
-            source, loc.document)
-        if on_top:
-            raise LocateSkip(on_top)
+        if source.path not in self.index.kustomizations:
+            # a plain folder: what the tool adds on top is not rendered, so it is a skip
+            on_top = patched_on_top(source, ref.kind, loc.source_name) or substituted(
+                source, loc.document)
+            if on_top:
+                raise LocateSkip(on_top)
         images = {split_image(str(get_container(d, incident.container).get("image") or ""))[0]
                   for d in (loc.document, loc.rendered)} - {""}
         if incident.failure_class == "ImagePullBackOff":
@@ -130,20 +133,27 @@ class Locator:
         return loc
 
     def _in_source(self, ref: ObjectRef, incident: Incident, source: Source,
-                   deployed: set[str]) -> Location:
+                   deployed: set[str], on_top: bool = False) -> Location:
+        """The layer in one source; ``on_top``: with what the owner adds on top of a Kustomize
+        folder rendered and followed (not for a HelmRelease, whose values are the layer)."""
         if source.path in self.index.kustomizations:
-            return self._in_kustomization(ref, incident, source, deployed)
+            if not on_top:
+                return self._in_kustomization(ref, incident, source, deployed)
+            try:
+                return self._with_top_layers(ref, incident, source, deployed)
+            except ontop.OnTopSkip as exc:
+                raise LocateSkip(str(exc)) from None
         return self._in_plain(ref, source)
 
     def _defining_source(self, ref: ObjectRef, incident: Incident, sources: list[Source],
                          deployed: set[str]) -> tuple[Source, Location]:
         """The one source (of a multi-source Application's several) that defines the object."""
         if len(sources) == 1:
-            return sources[0], self._in_source(ref, incident, sources[0], deployed)
+            return sources[0], self._in_source(ref, incident, sources[0], deployed, True)
         found, missing = [], []
         for source in sources:
             try:
-                found.append((source, self._in_source(ref, incident, source, deployed)))
+                found.append((source, self._in_source(ref, incident, source, deployed, True)))
             except NotInSource as exc:
                 missing.append(str(exc))
         if len(found) > 1:
@@ -251,31 +261,77 @@ class Locator:
 
     # -------------------------------------------------------------------------------- kustomize
 
-    def _render(self, directory: str) -> list[tuple[JSON, Path | None]]:
+    def _render(self, directory: str, top: JSON | None = None
+                ) -> list[tuple[JSON, Path | None]]:
         remote = self.index.remote_refs(directory)
         if remote:
             # Rendering would fetch them from the network: the bot does not, and what they
             # define is not in this repository anyway.
             raise LocateSkip(f"`{directory or '.'}` uses remote bases ({', '.join(remote[:3])}): "
                              "they are not fetched, and what they define cannot be patched here")
-        cached = self._renders.get(directory)
+        key = json.dumps([directory, top or {}], sort_keys=True)
+        cached = self._renders.get(key)
         if cached is None:
             try:
-                cached = kustomize.build_with_origins(self.root / directory, directory or ".")
+                cached = kustomize.build_with_origins(self.root / directory, directory or ".",
+                                                      top)
             except kustomize.RenderError as exc:
                 cached = exc
-            self._renders[directory] = cached
+            self._renders[key] = cached
         if isinstance(cached, kustomize.RenderError):
             raise LocateSkip(str(cached))
         return cached
 
+    def _with_top_layers(self, ref: ObjectRef, incident: Incident, source: Source,
+                         deployed: set[str]) -> Location:
+        """The Kustomize layer, rendered with what the owner adds on top; then the top layer
+        itself when it owns the failing field (see ``ontop``)."""
+        top = ontop.top_layer(source, self.root, self.index)
+        if top is None:
+            return self._in_kustomization(ref, incident, source, deployed)
+        ontop.parsed_patches(source)  # malformed patch text: a skip with its reason
+        fields, variables = gitops.read_top(self.root, top)
+        loc = self._in_kustomization(ref, incident, source, deployed, fields)
+        loc.top = top
+        raw = loc.rendered
+        if variables is not None:
+            loc.rendered = gitops.substitute(raw, variables)
+        container = incident.container
+        field = FIELD_OF_CLASS.get(incident.failure_class)
+        if field is None:
+            return loc
+        objects = [o for o, _ in self._render(source.path, fields)]
+        patched = ontop.owner_patch(loc, source, raw, objects, container, field)
+        if ontop.substitution(loc, source, top, raw, self.index, container,
+                              incident.failure_class) or patched:
+            return loc
+
+        def render(extra: JSON) -> JSON:
+            found = [o for o, _ in self._render(source.path, extra)
+                     if ObjectRef.of(o).kind == ref.kind and ObjectRef.of(o).name == ref.name]
+            return found[0] if found else {}
+
+        ontop.component_sets(source, self.root, self.index, fields, render, loc, container,
+                             field)
+        if ontop.parsed_patches(source) or fields.get("components"):
+            loc.why += (f" What {source.how.split(' (')[0]} adds on top (patches, components) "
+                        f"does not set `{field}` of container {container}, so the layer below "
+                        "stays; the gate renders the change with them on top to prove it takes "
+                        "effect.")
+        return loc
+
     def _in_kustomization(self, ref: ObjectRef, incident: Incident, source: Source,
-                          deployed: set[str]) -> Location:
+                          deployed: set[str], top: JSON | None = None) -> Location:
         root_dir = source.path
+
+        def name(obj: JSON) -> str:  # the wrapper applies the owner's prefix itself
+            n = ObjectRef.of(obj).name
+            return n if top is not None else live_name(source, n)
+
         found = [
-            (obj, origin) for obj, origin in self._render(root_dir)
+            (obj, origin) for obj, origin in self._render(root_dir, top)
             if ObjectRef.of(obj).kind == ref.kind
-            and live_name(source, ObjectRef.of(obj).name) == ref.name
+            and name(obj) == ref.name
             and ObjectRef.of(obj).group == ref.group
             and (ObjectRef.of(obj).namespace or source.namespace or ref.namespace) == ref.namespace
         ]

@@ -1,0 +1,363 @@
+"""The layers Argo CD and Flux render on top of a Kustomize source, and which of them owns the
+failing field: an inline patch of the owner that sets it (the change goes into the patch text),
+a component that sets it (shared by design: skipped), or a Flux post-build variable (the change
+goes where the variable gets its value). Anything else on top leaves the lower layer in charge;
+the gate renders the change with everything on top to prove it is not overridden.
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+
+from .. import gitops, yamlio
+from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec, pod_spec_path
+from ..model import JSON, DocumentRef, Location, ObjectRef, Substitution, TargetKind, TopLayer
+from .repo import Doc, RepoIndex
+from .source import Source
+from .toplayer import argocd_source_files
+
+#: the value a variable can feed, per failure class (inside the container)
+VALUE_OF_CLASS = {"OOMKilled": ("resources", "limits", "memory"), "ImagePullBackOff": ("image",)}
+
+
+class OnTopSkip(Exception):
+    """No safe layer: the message says why."""
+
+
+def _what(source: Source) -> str:
+    kind = "Argo CD Application" if source.tool == "argocd" else "Flux Kustomization"
+    return f"the {kind} {source.app}"
+
+
+def settings_of(source: Source) -> JSON:
+    """The owner's settings as the repo has them when it has them (that is what an edit
+    changes, and positions must match it), else as the cluster applied them."""
+    if source.settings_doc is not None:
+        node = dig(source.settings_doc.body, source.settings_path)
+        if isinstance(node, dict):
+            return node
+    return source.settings
+
+
+def top_layer(source: Source, root: Path, index: RepoIndex) -> TopLayer | None:
+    """What the owner renders on top of its folder, or None when it adds nothing."""
+    if source.tool not in ("argocd", "flux-kustomization"):
+        return None
+    settings = settings_of(source)
+    doc = source.settings_doc
+    overrides = [rel for rel, _ in reversed(argocd_source_files(source.app, source.path, root))] \
+        if source.tool == "argocd" else []
+    configmaps: list[DocumentRef | None] = []
+    ns = str(((doc.body if doc else {}).get("metadata") or {}).get("namespace") or "")
+    for entry in gitops.post_build(settings).get("substituteFrom") or []:
+        found = [d for d in index.docs if isinstance(entry, dict) and entry.get("kind") ==
+                 "ConfigMap" and d.kind == "ConfigMap" and d.group == ""
+                 and d.name == entry.get("name") and d.namespace in ("", ns)]
+        configmaps.append(DocumentRef(found[0].path, found[0].index) if len(found) == 1
+                          else None)
+    top = TopLayer(source.tool, copy.deepcopy(source.settings),
+                   DocumentRef(doc.path, doc.index) if doc else None, source.settings_path,
+                   overrides, configmaps)
+    fields, variables = gitops.read_top(root, top)
+    return top if fields or variables is not None else None
+
+
+def _patches_path(source: Source) -> tuple[Any, ...]:
+    return (*source.settings_path, *(("kustomize",) if source.tool == "argocd" else ()),
+            "patches")
+
+
+def parsed_patches(source: Source) -> list[tuple[int, JSON, Any]]:
+    """(position, entry, parsed patch text) of the owner's patches; malformed text is a skip
+    (the tool's own build fails on it too)."""
+    out: list[tuple[int, JSON, Any]] = []
+    patches = gitops.kustomize_options(source.tool, settings_of(source)).get("patches") or []
+    for i, entry in enumerate(patches):
+        if not isinstance(entry, dict):
+            raise OnTopSkip(f"{_what(source)} has a patch (number {i + 1}) that is not a mapping")
+        text = entry.get("patch")
+        if text is None:
+            out.append((i, entry, None))
+            continue
+        try:
+            docs = yamlio.load_documents(str(text), f"patch {i + 1}")
+        except yamlio.UnsafeYAML as exc:
+            raise OnTopSkip(f"patch {i + 1} of {_what(source)} is not valid YAML "
+                            f"({str(exc).splitlines()[0]}): nothing is changed until it is "
+                            "fixed") from None
+        if len(docs) != 1 or not isinstance(docs[0], dict | list):
+            raise OnTopSkip(f"patch {i + 1} of {_what(source)} is not one strategic-merge "
+                            "patch or one JSON 6902 operation list")
+        out.append((i, entry, docs[0]))
+    return out
+
+
+def _labels_match(selector: Any, obj: JSON) -> bool:
+    """A `k=v,k2=v2` label selector (anything richer counts as matching: be safe)."""
+    if not isinstance(selector, str) or not selector.strip():
+        return True
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    for term in selector.split(","):
+        key, eq, value = term.strip().partition("=")
+        if not eq or key.endswith("!"):
+            return True
+        if labels.get(key.strip()) != value.lstrip("=").strip():
+            return False
+    return True
+
+
+def _targets(entry: JSON, patch: Any, obj: JSON, name: str) -> bool:
+    """Whether a patch applies to ``obj`` (named ``name`` before the owner's prefix)."""
+    target = entry.get("target")
+    ref = ObjectRef.of(obj)
+    if isinstance(target, dict):
+        def same(key: str, value: str) -> bool:
+            want = target.get(key)
+            return want is None or bool(re.fullmatch(str(want), value))
+        return (same("kind", ref.kind) and same("name", name) and same("group", ref.group)
+                and (not target.get("namespace") or same("namespace", ref.namespace))
+                and _labels_match(target.get("labelSelector"), obj))
+    return isinstance(patch, dict) and patch.get("kind") == ref.kind and \
+        (patch.get("metadata") or {}).get("name") == name
+
+
+def _op_sets(op: Any, obj: JSON, container: str, field: str) -> tuple[str, tuple[str, ...]]:
+    """('sets' | 'other' | '' , path inside the container the op's value sits at)."""
+    if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+        return "", ()
+    segs = [s.replace("~1", "/").replace("~0", "~") for s in op["path"].split("/")[1:]]
+    spec = list(pod_spec_path(str(obj.get("kind", ""))))
+    if segs[:len(spec)] != spec:
+        return "", ()
+    rest = segs[len(spec):]
+    value = op.get("value")
+    if not rest or rest[0] not in CONTAINER_LISTS:
+        touches = field in str(value) and container in str(value)
+        return ("other" if touches and op.get("op") != "test" else ""), ()
+    if len(rest) == 1:  # the whole list
+        return ("other" if op.get("op") != "test" else ""), ()
+    items = pod_spec(obj).get(rest[0]) or []
+    idx = rest[1]
+    if idx == "-":
+        named = value.get("name") if isinstance(value, dict) else None
+    elif idx.isdigit() and int(idx) < len(items) and isinstance(items[int(idx)], dict):
+        named = items[int(idx)].get("name")
+    else:
+        named = None
+    if named != container:
+        return "", ()
+    inner = tuple(rest[2:])
+    sets = inner[0] == field if inner else isinstance(value, dict) and field in value
+    if not sets:
+        return "", ()
+    return ("sets" if op.get("op") in ("add", "replace") else "other"), inner
+
+
+def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
+                container: str, field: str) -> bool:
+    """Point ``loc`` at the owner's patch that sets ``field`` of ``container``, when one does
+    (True). A patch that touches the object but not the field leaves the lower layer."""
+    name, what = loc.source_name, _what(source)
+    found = None
+    for i, entry, patch in parsed_patches(source):
+        if not _targets(entry, patch, raw, name):
+            continue
+        if patch is None:
+            if field in str(entry):
+                raise OnTopSkip(f"{what} patches {raw['kind']} {name} from a file "
+                                f"(`{entry.get('path')}`); not edited in place")
+            continue
+        hits: list[tuple[int, tuple[str, ...]]] = []
+        if isinstance(patch, dict):
+            if field in get_container(patch, container) or \
+                    field in get_container({**patch, "kind": raw.get("kind")}, container):
+                hits.append((-1, ()))
+        else:
+            for j, op in enumerate(patch):
+                how, inner = _op_sets(op, raw, container, field)
+                if how == "other":
+                    raise OnTopSkip(f"patch {i + 1} of {what} changes `{field}` of container "
+                                    f"{container} in a way remediator does not edit in place "
+                                    f"(op {j + 1}: {op.get('op')} {op.get('path')})")
+                if how == "sets":
+                    hits.append((j, inner))
+        if hits:
+            found = (i, entry, patch, hits[-1])
+    if found is None:
+        return False
+    i, entry, patch, (j, inner) = found
+    target = entry.get("target")
+    if isinstance(target, dict) and not target.get("name"):
+        matched = [o for o in objects if _targets(entry, patch, o, ObjectRef.of(o).name)]
+        if len(matched) > 1:
+            raise OnTopSkip(f"patch {i + 1} of {what} sets `{field}` of {len(matched)} objects "
+                            "(a selector without a name); changing it for "
+                            f"{raw['kind']} {name} alone is not possible there")
+    doc = source.settings_doc
+    if doc is None:
+        raise OnTopSkip(f"patch {i + 1} of {what} sets `{field}` of container {container}, "
+                        "and that object is not in this repository (applied by hand or "
+                        "generated), so it cannot be changed here")
+    loc.target = DocumentRef(doc.path, doc.index, (*_patches_path(source), i, "patch"))
+    loc.kind = TargetKind.PATCH
+    loc.document = copy.deepcopy(patch if j < 0 else patch[j])
+    loc.op_index, loc.op_field = j, inner
+    loc.image_override = None  # an overlay's `images:` applies before this patch
+    loc.prerequisites, loc.also_renders = [], []
+    shape = "strategic-merge patch" if j < 0 else f"JSON 6902 operation {j + 1}"
+    loc.why = (f"{what[0].upper()}{what[1:]} patches {raw['kind']} {name} on top of the "
+               f"repository's files (patch {i + 1}, a {shape} in `{doc.path}`) and already "
+               f"sets `{field}` of container {container}: it is applied last, so a change in a "
+               "file below would be overridden; the change goes into that patch.")
+    return True
+
+
+def component_sets(source: Source, root: Path, index: RepoIndex, options_fields: JSON,
+                   render: Any, loc: Location, container: str, field: str) -> None:
+    """Skip when a component the owner adds sets ``field``: components are shared by design,
+    so neither the component nor a layer below it is the place for this change. ``render`` is
+    a callable giving the object rendered with the given wrapper fields."""
+    components = [c for c in options_fields.get("components") or [] if isinstance(c, str)]
+    if not components:
+        return
+    full = get_container(loc.rendered, container).get(field)
+    for c in components:
+        folder = posixpath.normpath(posixpath.join(source.path, c))
+        rest = {**options_fields, "components": [x for x in components if x != c]}
+        if not rest["components"]:
+            del rest["components"]
+        without = get_container(render(rest), container).get(field)
+        named = _component_file(index, folder, container, field)
+        if without != full or named:
+            where = named or str((index.kustomizations.get(folder) or {}).get("_file") or folder)
+            raise OnTopSkip(f"the component `{where}` added by {_what(source)} sets `{field}` of "
+                            f"container {container}; components are shared by design, so it is "
+                            "not changed for one workload (change it by hand, or set the field "
+                            "in an overlay patch after it)")
+
+
+def _component_file(index: RepoIndex, folder: str, container: str, field: str) -> str:
+    for path, _target in index.patch_files(folder):
+        for d in index.docs:
+            if d.path == path and field in get_container(d.body, container):
+                return path
+    return ""
+
+
+# ------------------------------------------------------------------------------- substitution
+
+_SIMPLE = re.compile(r"^[^$]*\$\{[_A-Za-z][_A-Za-z0-9]*(?::?[=-][^}]*)?\}[^$]*$")
+
+
+def substitution(loc: Location, source: Source, top: TopLayer, raw: JSON, index: RepoIndex,
+                 container: str, failure_class: str) -> bool:
+    """Point ``loc`` at where a Flux variable in the failing value gets its value (True)."""
+    field = VALUE_OF_CLASS.get(failure_class)
+    value: Any = get_container(raw, container)
+    for key in field or ():
+        value = value.get(key) if isinstance(value, dict) else None
+    if field is None or not isinstance(value, str) or "${" not in value:
+        return False
+    what = _what(source)
+    settings = settings_of(source)
+    post = gitops.post_build(settings)
+    if source.tool != "flux-kustomization" or not (post.get("substitute") or
+                                                    post.get("substituteFrom")):
+        raise OnTopSkip(f"`{'.'.join(field)}` of container {container} is `{value}`, a variable "
+                        "nothing substitutes")
+    m = gitops.VAR_REF.search(value)
+    if not _SIMPLE.match(value) or m is None:
+        raise OnTopSkip(f"`{'.'.join(field)}` of container {container} is `{value}`: only one "
+                        "plain `${VAR}` (with an optional default) is followed")
+    var, op = m.group(1), m.group(2)
+    around = (value[:m.start()], value[m.end():])
+    inline = post.get("substitute")
+    doc: Doc | DocumentRef | None
+    if isinstance(inline, dict) and var in inline:
+        if source.settings_doc is None:
+            raise OnTopSkip(f"{what} sets `{var}` and is not in this repository")
+        doc = source.settings_doc
+        path: tuple[Any, ...] = (*source.settings_path, "postBuild", "substitute", var)
+        why = (f"`{'.'.join(field)}` of container {container} is `{value}`; Flux substitutes "
+               f"`{var}` from `postBuild.substitute` of {what} (which wins over "
+               "`substituteFrom`), so the change goes there.")
+        return _point(loc, Doc(doc.path, doc.index, doc.body), path, var, field, around, why)
+    entries = post.get("substituteFrom") or []
+    for k in reversed(range(len(entries))):  # later entries win
+        entry = entries[k] if isinstance(entries[k], dict) else {}
+        label = f"{entry.get('kind')} {entry.get('name')}"
+        if entry.get("kind") != "ConfigMap":
+            raise OnTopSkip(f"`{var}` may come from {label} in `substituteFrom` of {what}; "
+                            "Secrets are never read, so its value cannot be checked or changed")
+        ref = top.substitute_from[k] if k < len(top.substitute_from) else None
+        if ref is None:
+            raise OnTopSkip(f"`{var}` may come from {label} in `substituteFrom` of {what}, "
+                            "which is not in this repository")
+        cm = next(d for d in index.docs if d.path == ref.path and d.index == ref.index)
+        data = cm.body.get("data")
+        if isinstance(data, dict) and var in data:
+            _shared_configmap(index, source, cm)
+            why = (f"`{'.'.join(field)}` of container {container} is `{value}`; Flux substitutes "
+                   f"`{var}` from ConfigMap {cm.name} (`{cm.path}`, listed in `substituteFrom` "
+                   f"of {what}), so the change goes there.")
+            return _point(loc, cm, ("data", var), var, field, around, why)
+    if op is None:
+        raise OnTopSkip(f"`{var}` in `{'.'.join(field)}` of container {container} is defined "
+                        f"nowhere {what} reads, and has no default")
+    spot = _field_path(loc.document, raw, container, field)
+    if loc.kind == TargetKind.NEW_PATCH or spot is None:
+        raise OnTopSkip(f"`{var}` is not defined and its default sits in a file shared with "
+                        "other environments; not changed")
+    loc.substitution = Substitution(var, field, spot, around,
+                                    (f"{around[0]}${{{var}{op}", f"}}{around[1]}"))
+    loc.why += (f" `{'.'.join(field)}` of container {container} is `{value}` and no variable "
+                f"`{var}` is set by {what}, so its default there changes.")
+    return True
+
+
+def _point(loc: Location, doc: Doc, path: tuple[Any, ...], var: str, field: tuple[str, ...],
+           around: tuple[str, str], why: str) -> bool:
+    loc.target, loc.kind = DocumentRef(doc.path, doc.index), TargetKind.MANIFEST
+    loc.document = copy.deepcopy(doc.body)
+    loc.prerequisites, loc.also_renders = [], []
+    loc.substitution = Substitution(var, field, path, around)
+    loc.why = why
+    return True
+
+
+def _field_path(document: JSON, rendered: JSON, container: str,
+                field: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """Where ``field`` of ``container`` sits in ``document``, when it is there as a string."""
+    spec_path = pod_spec_path(str(rendered.get("kind", "")))
+    node: Any = document
+    for key in spec_path:
+        node = node.get(key) if isinstance(node, dict) else None
+    for list_key in CONTAINER_LISTS:
+        items = node.get(list_key) if isinstance(node, dict) else None
+        for i, c in enumerate(items or []):
+            if isinstance(c, dict) and c.get("name") == container:
+                value: Any = c
+                for key in field:
+                    value = value.get(key) if isinstance(value, dict) else None
+                if isinstance(value, str) and "${" in value:
+                    return (*spec_path, list_key, i, *field)
+    return None
+
+
+def _shared_configmap(index: RepoIndex, source: Source, cm: Doc) -> None:
+    """A ConfigMap other Flux Kustomizations substitute from is changed for all of them."""
+    users = {d.name for d in index.docs
+             if d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io"
+             and any(isinstance(e, dict) and e.get("kind") == "ConfigMap"
+                     and e.get("name") == cm.name
+                     for e in gitops.post_build(d.body.get("spec") or {}).get("substituteFrom")
+                     or [])}
+    others = sorted(users - {source.app})
+    if others:
+        raise OnTopSkip(f"ConfigMap {cm.name} (`{cm.path}`) also feeds the variables of Flux "
+                        f"Kustomization(s) {', '.join(others)}; changing it would change them "
+                        "too")

@@ -1,0 +1,257 @@
+"""Patches, components and variables Argo CD and Flux apply on top of a Kustomize source: the
+change goes into the top layer that sets the failing field (inside the patch text, into the
+variable), below it when the top layer leaves the field alone, and nowhere when the field comes
+from something shared or secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from remediator.cluster.snapshot import build_state
+from remediator.model import Decision, Remediation
+from remediator.pipeline import plan
+from tests import k8s
+from tests.test_pipeline import CONFIG, REPO_URL, commit, only
+from tests.test_toplayers import BASE, FLUX, argo_tracked, diff_lines, failing_pull, flux_ks
+
+SMP_MEMORY = """
+          patches:
+            - target: {kind: Deployment, name: web}
+              patch: |
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: web
+                spec:
+                  template:
+                    spec:
+                      containers:
+                        - name: web
+                          resources:
+                            limits:
+                              memory: 256Mi"""
+
+
+def oom(memory: str, labels: dict[str, str] | None = None) -> list[dict]:
+    d = k8s.deployment("web", "shop", [k8s.container("web", image="ghcr.io/acme/web:0.0.1",
+                                                     memory=memory)])
+    d["metadata"]["labels"] = labels or FLUX
+    rs = k8s.replicaset(d)
+    return [d, rs, k8s.pod(rs, "web-5d8f7c9b4-aaaaa", [k8s.crashing("web")])]
+
+
+def planned(root: Path, items: list[dict]) -> Remediation:
+    return only(plan(build_state(items, "c"), root, CONFIG))
+
+
+def changed(r: Remediation) -> list[str]:
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    return [" ".join(ln.split()) for ln in diff_lines(change.diff)]
+
+
+def render_check(r: Remediation) -> str:
+    check = next(c for c in r.validation.checks if c.name == "render")  # type: ignore[union-attr]
+    assert check.passed, check.messages
+    return check.messages[0]
+
+
+def test_flux_patch_string_that_sets_memory_is_edited_in_place(tmp_path: Path):
+    commit(tmp_path, {**BASE, "clusters/prod/web.yaml": flux_ks(SMP_MEMORY)}, "init")
+    r = planned(tmp_path, oom("256Mi"))
+    assert changed(r) == ["- memory: 256Mi", "+ memory: 384Mi"]
+    assert r.changes[0].path == "clusters/prod/web.yaml"
+    # block style and indentation kept: the new file differs in that one line only
+    old, new = r.changes[0].old_text, r.changes[0].new_text
+    assert new == old.replace("memory: 256Mi", "memory: 384Mi")
+    assert "only Deployment web changed" in render_check(r)
+    why = r.location.why  # type: ignore[union-attr]
+    assert "Flux Kustomization web" in why and "patch 1" in why and "applied last" in why
+
+
+ARGO_6902 = """
+    apiVersion: argoproj.io/v1alpha1
+    kind: Application
+    metadata: {{name: web, namespace: argocd}}
+    spec:
+      source:
+        repoURL: {url}
+        path: apps/web/base
+        kustomize:
+          commonLabels: {{team: shop}}
+          replicas:
+            - name: web
+              count: 3
+          patches:
+            - target:
+                kind: Deployment
+                name: web
+              patch: |-
+                - op: replace
+                  path: /spec/template/spec/containers/0/image
+                  value: ghcr.io/acme/web:{tag}
+      destination: {{namespace: shop}}
+    """
+
+
+def test_argo_json6902_operation_that_sets_the_image_is_edited(tmp_path: Path):
+    commit(tmp_path, {**BASE, "argocd/web.yaml": ARGO_6902.format(url=REPO_URL, tag="1.10")},
+           "web 1.10")
+    commit(tmp_path, {"argocd/web.yaml": ARGO_6902.format(url=REPO_URL, tag="1.11")},
+           "web 1.11")
+    r = planned(tmp_path, failing_pull("web", "1.11", "1.10", argo_tracked("web")))
+    assert changed(r) == ["- value: ghcr.io/acme/web:1.11", "+ value: ghcr.io/acme/web:1.10"]
+    assert r.changes[0].path == "argocd/web.yaml"
+    render_check(r)
+    # the render is Argo CD's: its replicas and labels are in the object the gate checked
+    assert r.location.rendered["spec"]["replicas"] == 3  # type: ignore[union-attr]
+    assert r.location.rendered["metadata"]["labels"] == {"team": "shop"}  # type: ignore[union-attr]
+    assert "JSON 6902 operation 1" in r.location.why  # type: ignore[union-attr]
+
+
+def test_a_top_patch_on_other_fields_leaves_the_lower_layer(tmp_path: Path):
+    replicas = ("\n          patches:\n            - target: {kind: Deployment, name: web}\n"
+                "              patch: |\n                - op: replace\n"
+                "                  path: /spec/replicas\n                  value: 2")
+    commit(tmp_path, {**BASE, "clusters/prod/web.yaml": flux_ks(replicas)}, "init")
+    r = planned(tmp_path, oom("128Mi"))
+    assert changed(r) == ["- limits: {memory: 128Mi}", "+ limits: {memory: 192Mi}"]
+    assert r.changes[0].path == "apps/web/base/deployment.yaml"
+    render_check(r)
+    assert r.location.rendered["spec"]["replicas"] == 2  # type: ignore[union-attr]
+    assert "does not set `resources`" in r.location.why  # type: ignore[union-attr]
+
+
+def test_a_patch_on_a_selector_of_several_objects_is_not_edited(tmp_path: Path):
+    selector = SMP_MEMORY.replace("{kind: Deployment, name: web}", "{kind: Deployment}")
+    files = {**BASE, "apps/web/base/kustomization.yaml": "resources: [deployment.yaml, "
+             "worker.yaml]\n", "apps/web/base/worker.yaml": BASE["apps/web/base/deployment.yaml"]
+             .replace("name: web\n", "name: worker\n", 1),
+             "clusters/prod/web.yaml": flux_ks(selector)}
+    commit(tmp_path, files, "init")
+    r = planned(tmp_path, oom("256Mi"))
+    assert r.decision == Decision.SKIP
+    assert "sets `resources` of 2 objects" in r.reason
+
+
+COMPONENT = {
+    "components/limits/kustomization.yaml": ("apiVersion: kustomize.config.k8s.io/v1alpha1\n"
+                                             "kind: Component\npatches:\n- path: memory.yaml\n"),
+    "components/limits/memory.yaml": """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          template:
+            spec:
+              containers:
+                - name: web
+                  resources:
+                    limits: {memory: 256Mi}
+        """,
+    "components/env/kustomization.yaml": ("apiVersion: kustomize.config.k8s.io/v1alpha1\n"
+                                          "kind: Component\npatches:\n- path: env.yaml\n"),
+    "components/env/env.yaml": """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          template:
+            spec:
+              containers:
+                - name: web
+                  env: [{name: MODE, value: prod}]
+        """,
+}
+
+
+def test_a_component_that_sets_the_field_is_a_skip_naming_it(tmp_path: Path):
+    components = "\n          components: [../../../components/limits]"
+    commit(tmp_path, {**BASE, **COMPONENT, "clusters/prod/web.yaml": flux_ks(components)},
+           "init")
+    r = planned(tmp_path, oom("256Mi"))
+    assert r.decision == Decision.SKIP
+    assert "the component `components/limits/memory.yaml`" in r.reason
+    assert "shared by design" in r.reason
+
+
+def test_a_component_on_other_fields_leaves_the_lower_layer(tmp_path: Path):
+    components = "\n          components: [../../../components/env]"
+    commit(tmp_path, {**BASE, **COMPONENT, "clusters/prod/web.yaml": flux_ks(components)},
+           "init")
+    r = planned(tmp_path, oom("128Mi"))
+    assert changed(r) == ["- limits: {memory: 128Mi}", "+ limits: {memory: 192Mi}"]
+    assert r.changes[0].path == "apps/web/base/deployment.yaml"
+    render_check(r)
+    env = r.location.rendered["spec"]["template"]["spec"]["containers"][0]["env"]  # type: ignore
+    assert env == [{"name": "MODE", "value": "prod"}]
+
+
+def with_variable(reference: str) -> dict[str, str]:
+    return {**BASE, "apps/web/base/deployment.yaml": BASE["apps/web/base/deployment.yaml"]
+            .replace("memory: 128Mi", f"memory: \"{reference}\"")}
+
+
+def test_a_variable_in_the_memory_limit_changes_in_postbuild_substitute(tmp_path: Path):
+    substitute = ("\n          postBuild:\n            substitute:\n              web_memory: 128Mi"
+                  "\n              other: \"${not-touched}\"")
+    commit(tmp_path, {**with_variable("${web_memory}"),
+                      "clusters/prod/web.yaml": flux_ks(substitute)}, "init")
+    r = planned(tmp_path, oom("128Mi"))
+    assert changed(r) == ["- web_memory: 128Mi", "+ web_memory: 192Mi"]
+    assert r.changes[0].path == "clusters/prod/web.yaml"
+    assert "with the Flux Kustomization's settings on top and its post-build variables" in \
+        render_check(r)
+    assert "postBuild.substitute" in r.location.why  # type: ignore[union-attr]
+
+
+VARS_FROM = ("\n          postBuild:\n            substitute: {{region: eu}}\n"
+             "            substituteFrom:\n              - kind: {kind}\n"
+             "                name: web-vars")
+CONFIGMAP = """
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: web-vars, namespace: flux-system}
+    data:
+      web_memory: 128Mi
+    """
+
+
+def test_a_variable_from_a_configmap_in_the_repo_changes_there(tmp_path: Path):
+    commit(tmp_path, {**with_variable("${web_memory:=64Mi}"),
+                      "clusters/prod/web.yaml": flux_ks(VARS_FROM.format(kind="ConfigMap")),
+                      "clusters/prod/web-vars.yaml": CONFIGMAP}, "init")
+    r = planned(tmp_path, oom("128Mi"))
+    assert changed(r) == ["- web_memory: 128Mi", "+ web_memory: 192Mi"]
+    assert r.changes[0].path == "clusters/prod/web-vars.yaml"
+    render_check(r)
+    assert "ConfigMap web-vars" in r.location.why  # type: ignore[union-attr]
+
+
+def test_a_variable_that_may_come_from_a_secret_is_a_skip(tmp_path: Path):
+    commit(tmp_path, {**with_variable("${web_memory}"),
+                      "clusters/prod/web.yaml": flux_ks(VARS_FROM.format(kind="Secret"))}, "init")
+    r = planned(tmp_path, oom("128Mi"))
+    assert r.decision == Decision.SKIP
+    assert "Secret web-vars" in r.reason and "Secrets are never read" in r.reason
+
+
+def test_an_undefined_variable_gets_its_default_changed(tmp_path: Path):
+    commit(tmp_path, {**with_variable("${web_memory:=128Mi}"),
+                      "clusters/prod/web.yaml": flux_ks(VARS_FROM.format(kind="ConfigMap")),
+                      "clusters/prod/web-vars.yaml": CONFIGMAP.replace("web_memory", "cpu")},
+           "init")
+    r = planned(tmp_path, oom("128Mi"))
+    assert changed(r) == ['- limits: {memory: "${web_memory:=128Mi}"}',
+                          '+ limits: {memory: "${web_memory:=192Mi}"}']
+    assert r.changes[0].path == "apps/web/base/deployment.yaml"
+    render_check(r)
+
+
+def test_malformed_yaml_in_a_patch_string_is_a_clear_skip(tmp_path: Path):
+    broken = SMP_MEMORY.replace("memory: 256Mi", "memory: [256Mi")
+    commit(tmp_path, {**BASE, "clusters/prod/web.yaml": flux_ks(broken)}, "init")
+    r = planned(tmp_path, oom("256Mi"))
+    assert r.decision == Decision.SKIP
+    assert r.reason.startswith("patch 1 of the Flux Kustomization web is not valid YAML")
+    assert "\n" not in r.reason
