@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from remediator.cluster.snapshot import build_state
-from remediator.model import Decision, Remediation
+from remediator.draft.allowlist import check_allowed
+from remediator.model import Decision, DocumentEdit, DocumentRef, Proposal, Remediation
 from remediator.pipeline import plan
 from tests import k8s
 from tests.test_pipeline import CONFIG, REPO_URL, commit, only
@@ -255,3 +256,27 @@ def test_malformed_yaml_in_a_patch_string_is_a_clear_skip(tmp_path: Path):
     assert r.decision == Decision.SKIP
     assert r.reason.startswith("patch 1 of the Flux Kustomization web is not valid YAML")
     assert "\n" not in r.reason
+
+
+def test_the_allow_list_holds_inside_the_patch_string(tmp_path: Path):
+    commit(tmp_path, {**BASE, "argocd/web.yaml": ARGO_6902.format(url=REPO_URL, tag="1.10")},
+           "web 1.10")
+    commit(tmp_path, {"argocd/web.yaml": ARGO_6902.format(url=REPO_URL, tag="1.11")},
+           "web 1.11")
+    r = planned(tmp_path, failing_pull("web", "1.11", "1.10", argo_tracked("web")))
+    loc = r.location
+    assert loc is not None and r.proposal is not None
+    target = loc.target
+    assert target.embedded == ("spec", "source", "kustomize", "patches", 0, "patch")
+
+    def refused(ref: DocumentRef, ops: list[dict]) -> str:
+        return check_allowed("ImagePullBackOff", loc, Proposal("x", "", "", [DocumentEdit(
+            ref, ops)]))
+
+    assert refused(target, r.proposal.edits[0].ops) == ""
+    assert "not allowed" in refused(target, [{"op": "replace", "path": "/0/path",
+                                              "value": "/spec/replicas"}])
+    other = DocumentRef(target.path, 0, (*target.embedded[:-2], 1, "patch"))
+    assert "not the located document" in refused(other, r.proposal.edits[0].ops)
+    assert "not the located document" in refused(DocumentRef(target.path, 0), [
+        {"op": "replace", "path": "/spec/source/path", "value": "x"}])

@@ -117,7 +117,12 @@ def _targets(entry: JSON, patch: Any, obj: JSON, name: str) -> bool:
     if isinstance(target, dict):
         def same(key: str, value: str) -> bool:
             want = target.get(key)
-            return want is None or bool(re.fullmatch(str(want), value))
+            if want is None:
+                return True
+            try:  # kustomize reads target names as anchored regular expressions
+                return bool(re.fullmatch(str(want), value))
+            except re.error:
+                return str(want) == value
         return (same("kind", ref.kind) and same("name", name) and same("group", ref.group)
                 and (not target.get("namespace") or same("namespace", ref.namespace))
                 and _labels_match(target.get("labelSelector"), obj))

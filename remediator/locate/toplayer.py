@@ -4,7 +4,9 @@
   differs from the rendered one);
 - image tags: `.argocd-source-<app>.yaml`, `.argocd-source.yaml` (written by Argo CD Image
   Updater and the UI), the Application's `kustomize.images`, the Flux Kustomization's `images`;
-- patches: Argo CD `kustomize.patches`, Flux `spec.patches`: an edit below them may be overridden.
+- patches, components and post-build variables on top of a folder of plain manifests (no
+  kustomization to render them with): a skip. On a Kustomize source they are rendered and
+  followed instead (``ontop``).
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def live_name(source: Source, name: str) -> str:
 
 
 def patched_on_top(source: Source, kind: str, name: str) -> str:
-    """A reason when the Application / Flux Kustomization itself patches this object."""
+    """A reason when the Application / Flux Kustomization itself patches this object (plain
+    folders only)."""
     options = _kustomize_options(source)
     names = {name, live_name(source, name)}
     what = "Argo CD Application" if source.tool == "argocd" else "Flux Kustomization"
