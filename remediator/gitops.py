@@ -76,13 +76,25 @@ def wrapper_fields(tool: str, settings: JSON) -> JSON:
     return out
 
 
+class Variables(dict[str, str]):
+    """Post-build variables; ``complete`` is False when some may come from where they cannot be
+    read (a Secret, a ConfigMap not in the repository): an undefined one is then left as it is
+    rather than guessed empty."""
+
+    complete: bool = True
+
+
 def substitute_text(text: str, variables: dict[str, str]) -> str:
     """``text`` with every simple `${...}` reference replaced as Flux's envsubst does: the
     variable's value when it is defined, else the default, else the empty string."""
+    complete = getattr(variables, "complete", True)
+
     def one(m: re.Match[str]) -> str:
         var, op, default = m.group(1), m.group(2), m.group(3)
         if var in variables and not (op and op.startswith(":") and variables[var] == ""):
             return variables[var]
+        if not complete:
+            return m.group(0)
         return default if op else ""
     return VAR_REF.sub(one, text)
 
@@ -128,7 +140,7 @@ def merged_settings(tool: str, settings: JSON, overrides: list[JSON]) -> JSON:
     return {**settings, "kustomize": kustomize}
 
 
-def variables(settings: JSON, configmaps: list[JSON | None]) -> dict[str, str] | None:
+def variables(settings: JSON, configmaps: list[JSON | None]) -> Variables | None:
     """Flux's post-build variables as far as the repository tells them (None: no
     substitution at all). ConfigMaps are those of `substituteFrom`, in its order (None for a
     Secret or one not in the repository: their values stay unknown); later entries win, and
@@ -136,7 +148,9 @@ def variables(settings: JSON, configmaps: list[JSON | None]) -> dict[str, str] |
     post = post_build(settings)
     if not post.get("substitute") and not post.get("substituteFrom"):
         return None
-    out: dict[str, str] = {}
+    out = Variables()
+    out.complete = len(configmaps) == len(post.get("substituteFrom") or []) and all(
+        cm is not None for cm in configmaps)
     for cm in configmaps:
         data = (cm or {}).get("data")
         if isinstance(data, dict):
@@ -158,7 +172,7 @@ def _doc(root: Path, ref: DocumentRef | None) -> JSON | None:
     return doc if isinstance(doc, dict) else None
 
 
-def read_top(root: Path, top: TopLayer) -> tuple[JSON, dict[str, str] | None]:
+def read_top(root: Path, top: TopLayer) -> tuple[JSON, Variables | None]:
     """(wrapper fields, post-build variables) of a top layer, read from the files under
     ``root`` (the repository, or the gate's scratch copy with the change applied)."""
     settings = top.settings

@@ -132,7 +132,7 @@ def test_a_patch_on_a_selector_of_several_objects_is_not_edited(tmp_path: Path):
     commit(tmp_path, files, "init")
     r = planned(tmp_path, oom("256Mi"))
     assert r.decision == Decision.SKIP
-    assert "sets `resources` of 2 objects" in r.reason
+    assert "sets `resources` of 2 objects (its target is a selector)" in r.reason
 
 
 COMPONENT = {

@@ -140,7 +140,8 @@ def _edit_file(root: Path, path: str, edits: list[DocumentEdit]) -> FileChange:
         raise EditError(f"{path}: cannot split into its {len(documents)} documents")
     if any(e.target.embedded for e in edits):
         new_text = edit_embedded(path, text, documents, edits,
-                                 lambda doc, ops: _patched(path, 0, doc, ops))
+                                 lambda doc, ops: _patched(path, edits[0].target.index, doc,
+                                                           ops))
         return _finish(path, old_text, new_text, crlf, bom)
     expected = list(documents)
     ops_by_doc: dict[int, list[Any]] = {}

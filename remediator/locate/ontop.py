@@ -130,6 +130,18 @@ def _targets(entry: JSON, patch: Any, obj: JSON, name: str) -> bool:
         (patch.get("metadata") or {}).get("name") == name
 
 
+def _source_name(source: Source, obj: JSON) -> str:
+    """A rendered object's name before the owner's own prefix / suffix (what patches see)."""
+    options = gitops.kustomize_options(source.tool, settings_of(source))
+    name = ObjectRef.of(obj).name
+    prefix, suffix = str(options.get("namePrefix") or ""), str(options.get("nameSuffix") or "")
+    if prefix and name.startswith(prefix):
+        name = name[len(prefix):]
+    if suffix and name.endswith(suffix):
+        name = name[:-len(suffix)]
+    return name
+
+
 def _op_sets(op: Any, obj: JSON, container: str, field: str) -> tuple[str, tuple[str, ...]]:
     """('sets' | 'other' | '' , path inside the container the op's value sits at)."""
     if not isinstance(op, dict) or not isinstance(op.get("path"), str):
@@ -195,12 +207,11 @@ def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
     if found is None:
         return False
     i, entry, patch, (j, inner) = found
-    target = entry.get("target")
-    if isinstance(target, dict) and not target.get("name"):
-        matched = [o for o in objects if _targets(entry, patch, o, ObjectRef.of(o).name)]
+    if isinstance(entry.get("target"), dict):
+        matched = [o for o in objects if _targets(entry, patch, o, _source_name(source, o))]
         if len(matched) > 1:
             raise OnTopSkip(f"patch {i + 1} of {what} sets `{field}` of {len(matched)} objects "
-                            "(a selector without a name); changing it for "
+                            "(its target is a selector); changing it for "
                             f"{raw['kind']} {name} alone is not possible there")
     doc = source.settings_doc
     if doc is None:
