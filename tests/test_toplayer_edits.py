@@ -280,3 +280,52 @@ def test_the_allow_list_holds_inside_the_patch_string(tmp_path: Path):
     assert "not the located document" in refused(other, r.proposal.edits[0].ops)
     assert "not the located document" in refused(DocumentRef(target.path, 0), [
         {"op": "replace", "path": "/spec/source/path", "value": "x"}])
+
+
+ARGO_PREFIXED = """
+    apiVersion: argoproj.io/v1alpha1
+    kind: Application
+    metadata: {{name: web, namespace: argocd}}
+    spec:
+      source:
+        repoURL: {url}
+        path: apps/web/base
+        kustomize:
+          namePrefix: prod-
+          {extra}
+      destination: {{namespace: shop}}
+    """
+
+
+def test_argo_json6902_add_of_resources_under_a_name_prefix(tmp_path: Path):
+    # the patch addresses the name before the prefix, as Argo CD's kustomize does
+    patches = """patches:
+            - target: {kind: Deployment, name: web}
+              patch: |
+                - op: add
+                  path: /spec/template/spec/containers/0/resources
+                  value:
+                    requests: {memory: 96Mi}
+                    limits: {memory: 256Mi}"""
+    commit(tmp_path, {**BASE, "argocd/web.yaml": ARGO_PREFIXED.format(url=REPO_URL,
+                                                                      extra=patches)}, "init")
+    items = oom("256Mi", labels={})
+    items[0]["metadata"]["name"] = "prod-web"
+    items[0]["metadata"]["annotations"] = argo_tracked("prod-web")
+    r = planned(tmp_path, items)
+    assert changed(r) == ["- limits: {memory: 256Mi}", "+ limits: {memory: 384Mi}"]
+    assert r.changes[0].path == "argocd/web.yaml"
+    assert "only Deployment prod-web changed" in render_check(r)
+
+
+def test_argo_components_are_rendered_from_the_source_folder(tmp_path: Path):
+    extra = "components: [../../../components/limits]"
+    commit(tmp_path, {**BASE, **COMPONENT, "argocd/web.yaml": ARGO_PREFIXED.format(
+        url=REPO_URL, extra=extra)}, "init")
+    items = oom("256Mi", labels={})
+    items[0]["metadata"]["name"] = "prod-web"
+    items[0]["metadata"]["annotations"] = argo_tracked("prod-web")
+    r = planned(tmp_path, items)
+    assert r.decision == Decision.SKIP
+    assert r.reason.startswith("the component `components/limits/memory.yaml` added by the Argo "
+                               "CD Application web sets `resources`")
