@@ -293,31 +293,12 @@ class Locator:
         fields, variables = gitops.read_top(self.root, top)
         loc = self._in_kustomization(ref, incident, source, deployed, fields)
         loc.top = top
-        raw = loc.rendered
-        if variables is not None:
-            loc.rendered = gitops.substitute(raw, variables)
-        container = incident.container
-        field = FIELD_OF_CLASS.get(incident.failure_class)
-        if field is None:
-            return loc
-        objects = [o for o, _ in self._render(source.path, fields)]
-        patched = ontop.owner_patch(loc, source, raw, objects, container, field)
-        if ontop.substitution(loc, source, top, raw, self.index, container,
-                              incident.failure_class) or patched:
-            return loc
 
-        def render(extra: JSON) -> JSON:
-            found = [o for o, _ in self._render(source.path, extra)
-                     if ObjectRef.of(o).kind == ref.kind and ObjectRef.of(o).name == ref.name]
-            return found[0] if found else {}
+        def render(extra: JSON) -> list[JSON]:
+            return [o for o, _ in self._render(source.path, extra)]
 
-        ontop.component_sets(source, self.root, self.index, fields, render, loc, container,
-                             field)
-        if ontop.parsed_patches(source) or fields.get("components"):
-            loc.why += (f" What {source.how.split(' (')[0]} adds on top (patches, components) "
-                        f"does not set `{field}` of container {container}, so the layer below "
-                        "stays; the gate renders the change with them on top to prove it takes "
-                        "effect.")
+        ontop.follow(loc, source, self.index, render, fields, variables, incident,
+                     FIELD_OF_CLASS.get(incident.failure_class))
         return loc
 
     def _in_kustomization(self, ref: ObjectRef, incident: Incident, source: Source,

@@ -10,37 +10,17 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .. import gitops, yamlio
-from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec, pod_spec_path
-from ..model import JSON, DocumentRef, Location, ObjectRef, Substitution, TargetKind, TopLayer
-from .repo import Doc, RepoIndex
+from ..k8s import CONTAINER_LISTS, get_container, pod_spec, pod_spec_path
+from ..model import JSON, DocumentRef, Incident, Location, ObjectRef, TargetKind, TopLayer
+from .repo import RepoIndex
 from .source import Source
 from .toplayer import argocd_source_files
-
-#: the value a variable can feed, per failure class (inside the container)
-VALUE_OF_CLASS = {"OOMKilled": ("resources", "limits", "memory"), "ImagePullBackOff": ("image",)}
-
-
-class OnTopSkip(Exception):
-    """No safe layer: the message says why."""
-
-
-def _what(source: Source) -> str:
-    kind = "Argo CD Application" if source.tool == "argocd" else "Flux Kustomization"
-    return f"the {kind} {source.app}"
-
-
-def settings_of(source: Source) -> JSON:
-    """The owner's settings as the repo has them when it has them (that is what an edit
-    changes, and positions must match it), else as the cluster applied them."""
-    if source.settings_doc is not None:
-        node = dig(source.settings_doc.body, source.settings_path)
-        if isinstance(node, dict):
-            return node
-    return source.settings
+from .variables import OnTopSkip, owner_phrase, settings_of, substitution
 
 
 def top_layer(source: Source, root: Path, index: RepoIndex) -> TopLayer | None:
@@ -78,7 +58,8 @@ def parsed_patches(source: Source) -> list[tuple[int, JSON, Any]]:
     patches = gitops.kustomize_options(source.tool, settings_of(source)).get("patches") or []
     for i, entry in enumerate(patches):
         if not isinstance(entry, dict):
-            raise OnTopSkip(f"{_what(source)} has a patch (number {i + 1}) that is not a mapping")
+            raise OnTopSkip(f"{owner_phrase(source)} has a patch (number {i + 1}) that is not "
+                            "a mapping")
         text = entry.get("patch")
         if text is None:
             out.append((i, entry, None))
@@ -86,11 +67,11 @@ def parsed_patches(source: Source) -> list[tuple[int, JSON, Any]]:
         try:
             docs = yamlio.load_documents(str(text), f"patch {i + 1}")
         except yamlio.UnsafeYAML as exc:
-            raise OnTopSkip(f"patch {i + 1} of {_what(source)} is not valid YAML "
+            raise OnTopSkip(f"patch {i + 1} of {owner_phrase(source)} is not valid YAML "
                             f"({str(exc).splitlines()[0]}): nothing is changed until it is "
                             "fixed") from None
         if len(docs) != 1 or not isinstance(docs[0], dict | list):
-            raise OnTopSkip(f"patch {i + 1} of {_what(source)} is not one strategic-merge "
+            raise OnTopSkip(f"patch {i + 1} of {owner_phrase(source)} is not one strategic-merge "
                             "patch or one JSON 6902 operation list")
         out.append((i, entry, docs[0]))
     return out
@@ -178,7 +159,7 @@ def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
                 container: str, field: str) -> bool:
     """Point ``loc`` at the owner's patch that sets ``field`` of ``container``, when one does
     (True). A patch that touches the object but not the field leaves the lower layer."""
-    name, what = loc.source_name, _what(source)
+    name, what = loc.source_name, owner_phrase(source)
     found = None
     for i, entry, patch in parsed_patches(source):
         if not _targets(entry, patch, raw, name):
@@ -232,8 +213,9 @@ def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
     return True
 
 
-def component_sets(source: Source, root: Path, index: RepoIndex, options_fields: JSON,
-                   render: Any, loc: Location, container: str, field: str) -> None:
+def component_sets(source: Source, index: RepoIndex, options_fields: JSON,
+                   render: Callable[[JSON], JSON], loc: Location, container: str,
+                   field: str) -> None:
     """Skip when a component the owner adds sets ``field``: components are shared by design,
     so neither the component nor a layer below it is the place for this change. ``render`` is
     a callable giving the object rendered with the given wrapper fields."""
@@ -250,10 +232,10 @@ def component_sets(source: Source, root: Path, index: RepoIndex, options_fields:
         named = _component_file(index, folder, container, field)
         if without != full or named:
             where = named or str((index.kustomizations.get(folder) or {}).get("_file") or folder)
-            raise OnTopSkip(f"the component `{where}` added by {_what(source)} sets `{field}` of "
-                            f"container {container}; components are shared by design, so it is "
-                            "not changed for one workload (change it by hand, or set the field "
-                            "in an overlay patch after it)")
+            raise OnTopSkip(f"the component `{where}` added by {owner_phrase(source)} sets "
+                            f"`{field}` of container {container}; components are shared by "
+                            "design, so it is not changed for one workload (change it by hand, "
+                            "or set the field in an overlay patch after it)")
 
 
 def _component_file(index: RepoIndex, folder: str, container: str, field: str) -> str:
@@ -264,116 +246,30 @@ def _component_file(index: RepoIndex, folder: str, container: str, field: str) -
     return ""
 
 
-# ------------------------------------------------------------------------------- substitution
+def follow(loc: Location, source: Source, index: RepoIndex, render: Callable[[JSON], list[JSON]],
+           fields: JSON, variables: gitops.Variables | None, incident: Incident,
+           field: str | None) -> None:
+    """``loc`` (the layer below, rendered with ``fields`` on top) moved to the top layer that
+    owns the failing field, or a skip when that layer is shared; unchanged otherwise."""
+    raw = loc.rendered
+    if variables is not None:
+        loc.rendered = gitops.substitute(raw, variables)
+    container = incident.container
+    if field is None or loc.top is None:
+        return
+    patched = owner_patch(loc, source, raw, render(fields), container, field)
+    if substitution(loc, source, loc.top, raw, index, container, incident.failure_class) or \
+            patched:
+        return
+    ref = ObjectRef.of(raw)
 
-_SIMPLE = re.compile(r"^[^$]*\$\{[_A-Za-z][_A-Za-z0-9]*(?::?[=-][^}]*)?\}[^$]*$")
+    def rendered_with(extra: JSON) -> JSON:
+        found = [o for o in render(extra) if (ObjectRef.of(o).kind, ObjectRef.of(o).name) ==
+                 (ref.kind, ref.name)]
+        return found[0] if found else {}
 
-
-def substitution(loc: Location, source: Source, top: TopLayer, raw: JSON, index: RepoIndex,
-                 container: str, failure_class: str) -> bool:
-    """Point ``loc`` at where a Flux variable in the failing value gets its value (True)."""
-    field = VALUE_OF_CLASS.get(failure_class)
-    value: Any = get_container(raw, container)
-    for key in field or ():
-        value = value.get(key) if isinstance(value, dict) else None
-    if field is None or not isinstance(value, str) or "${" not in value:
-        return False
-    what = _what(source)
-    settings = settings_of(source)
-    post = gitops.post_build(settings)
-    if source.tool != "flux-kustomization" or not (post.get("substitute") or
-                                                    post.get("substituteFrom")):
-        raise OnTopSkip(f"`{'.'.join(field)}` of container {container} is `{value}`, a variable "
-                        "nothing substitutes")
-    m = gitops.VAR_REF.search(value)
-    if not _SIMPLE.match(value) or m is None:
-        raise OnTopSkip(f"`{'.'.join(field)}` of container {container} is `{value}`: only one "
-                        "plain `${VAR}` (with an optional default) is followed")
-    var, op = m.group(1), m.group(2)
-    around = (value[:m.start()], value[m.end():])
-    inline = post.get("substitute")
-    doc: Doc | DocumentRef | None
-    if isinstance(inline, dict) and var in inline:
-        if source.settings_doc is None:
-            raise OnTopSkip(f"{what} sets `{var}` and is not in this repository")
-        doc = source.settings_doc
-        path: tuple[Any, ...] = (*source.settings_path, "postBuild", "substitute", var)
-        why = (f"`{'.'.join(field)}` of container {container} is `{value}`; Flux substitutes "
-               f"`{var}` from `postBuild.substitute` of {what} (which wins over "
-               "`substituteFrom`), so the change goes there.")
-        return _point(loc, Doc(doc.path, doc.index, doc.body), path, var, field, around, why)
-    entries = post.get("substituteFrom") or []
-    for k in reversed(range(len(entries))):  # later entries win
-        entry = entries[k] if isinstance(entries[k], dict) else {}
-        label = f"{entry.get('kind')} {entry.get('name')}"
-        if entry.get("kind") != "ConfigMap":
-            raise OnTopSkip(f"`{var}` may come from {label} in `substituteFrom` of {what}; "
-                            "Secrets are never read, so its value cannot be checked or changed")
-        ref = top.substitute_from[k] if k < len(top.substitute_from) else None
-        if ref is None:
-            raise OnTopSkip(f"`{var}` may come from {label} in `substituteFrom` of {what}, "
-                            "which is not in this repository")
-        cm = next(d for d in index.docs if d.path == ref.path and d.index == ref.index)
-        data = cm.body.get("data")
-        if isinstance(data, dict) and var in data:
-            _shared_configmap(index, source, cm)
-            why = (f"`{'.'.join(field)}` of container {container} is `{value}`; Flux substitutes "
-                   f"`{var}` from ConfigMap {cm.name} (`{cm.path}`, listed in `substituteFrom` "
-                   f"of {what}), so the change goes there.")
-            return _point(loc, cm, ("data", var), var, field, around, why)
-    if op is None:
-        raise OnTopSkip(f"`{var}` in `{'.'.join(field)}` of container {container} is defined "
-                        f"nowhere {what} reads, and has no default")
-    spot = _field_path(loc.document, raw, container, field)
-    if loc.kind == TargetKind.NEW_PATCH or spot is None:
-        raise OnTopSkip(f"`{var}` is not defined and its default sits in a file shared with "
-                        "other environments; not changed")
-    loc.substitution = Substitution(var, field, spot, around,
-                                    (f"{around[0]}${{{var}{op}", f"}}{around[1]}"))
-    loc.why += (f" `{'.'.join(field)}` of container {container} is `{value}` and no variable "
-                f"`{var}` is set by {what}, so its default there changes.")
-    return True
-
-
-def _point(loc: Location, doc: Doc, path: tuple[Any, ...], var: str, field: tuple[str, ...],
-           around: tuple[str, str], why: str) -> bool:
-    loc.target, loc.kind = DocumentRef(doc.path, doc.index), TargetKind.MANIFEST
-    loc.document = copy.deepcopy(doc.body)
-    loc.prerequisites, loc.also_renders = [], []
-    loc.substitution = Substitution(var, field, path, around)
-    loc.why = why
-    return True
-
-
-def _field_path(document: JSON, rendered: JSON, container: str,
-                field: tuple[str, ...]) -> tuple[Any, ...] | None:
-    """Where ``field`` of ``container`` sits in ``document``, when it is there as a string."""
-    spec_path = pod_spec_path(str(rendered.get("kind", "")))
-    node: Any = document
-    for key in spec_path:
-        node = node.get(key) if isinstance(node, dict) else None
-    for list_key in CONTAINER_LISTS:
-        items = node.get(list_key) if isinstance(node, dict) else None
-        for i, c in enumerate(items or []):
-            if isinstance(c, dict) and c.get("name") == container:
-                value: Any = c
-                for key in field:
-                    value = value.get(key) if isinstance(value, dict) else None
-                if isinstance(value, str) and "${" in value:
-                    return (*spec_path, list_key, i, *field)
-    return None
-
-
-def _shared_configmap(index: RepoIndex, source: Source, cm: Doc) -> None:
-    """A ConfigMap other Flux Kustomizations substitute from is changed for all of them."""
-    users = {d.name for d in index.docs
-             if d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io"
-             and any(isinstance(e, dict) and e.get("kind") == "ConfigMap"
-                     and e.get("name") == cm.name
-                     for e in gitops.post_build(d.body.get("spec") or {}).get("substituteFrom")
-                     or [])}
-    others = sorted(users - {source.app})
-    if others:
-        raise OnTopSkip(f"ConfigMap {cm.name} (`{cm.path}`) also feeds the variables of Flux "
-                        f"Kustomization(s) {', '.join(others)}; changing it would change them "
-                        "too")
+    component_sets(source, index, fields, rendered_with, loc, container, field)
+    if parsed_patches(source) or fields.get("components"):
+        loc.why += (f" What {owner_phrase(source)} adds on top (patches, components) does not set "
+                    f"`{field}` of container {container}, so the layer below stays; the gate "
+                    "renders the change with them on top to prove it takes effect.")

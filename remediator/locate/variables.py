@@ -1,0 +1,151 @@
+"""Flux post-build variables in the failing value: the change goes where the variable gets
+its value (`postBuild.substitute`, else the last `substituteFrom` ConfigMap in the repo that
+defines it, else the default written in the file); a value that may come from a Secret is never
+read, and is a skip."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from .. import gitops
+from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec_path
+from ..model import JSON, DocumentRef, Location, Substitution, TargetKind, TopLayer
+from .repo import Doc, RepoIndex
+from .source import Source
+
+#: the value a variable can feed, per failure class (inside the container)
+VALUE_OF_CLASS = {"OOMKilled": ("resources", "limits", "memory"), "ImagePullBackOff": ("image",)}
+
+
+class OnTopSkip(Exception):
+    """No safe layer on top: the message says why."""
+
+
+def owner_phrase(source: Source) -> str:
+    kind = "Argo CD Application" if source.tool == "argocd" else "Flux Kustomization"
+    return f"the {kind} {source.app}"
+
+
+def settings_of(source: Source) -> JSON:
+    """The owner's settings as the repo has them when it has them (that is what an edit
+    changes, and positions must match it), else as the cluster applied them."""
+    if source.settings_doc is not None:
+        node = dig(source.settings_doc.body, source.settings_path)
+        if isinstance(node, dict):
+            return node
+    return source.settings
+
+
+_SIMPLE = re.compile(r"^[^$]*\$\{[_A-Za-z][_A-Za-z0-9]*(?::?[=-][^}]*)?\}[^$]*$")
+
+
+def substitution(loc: Location, source: Source, top: TopLayer, raw: JSON, index: RepoIndex,
+                 container: str, failure_class: str) -> bool:
+    """Point ``loc`` at where a Flux variable in the failing value gets its value (True)."""
+    field = VALUE_OF_CLASS.get(failure_class)
+    value: Any = get_container(raw, container)
+    for key in field or ():
+        value = value.get(key) if isinstance(value, dict) else None
+    if field is None or not isinstance(value, str) or "${" not in value:
+        return False
+    what = owner_phrase(source)
+    settings = settings_of(source)
+    post = gitops.post_build(settings)
+    if source.tool != "flux-kustomization" or not (post.get("substitute") or
+                                                    post.get("substituteFrom")):
+        raise OnTopSkip(f"`{'.'.join(field)}` of container {container} is `{value}`, a variable "
+                        "nothing substitutes")
+    m = gitops.VAR_REF.search(value)
+    if not _SIMPLE.match(value) or m is None:
+        raise OnTopSkip(f"`{'.'.join(field)}` of container {container} is `{value}`: only one "
+                        "plain `${VAR}` (with an optional default) is followed")
+    var, op = m.group(1), m.group(2)
+    around = (value[:m.start()], value[m.end():])
+    inline = post.get("substitute")
+    doc: Doc | DocumentRef | None
+    if isinstance(inline, dict) and var in inline:
+        if source.settings_doc is None:
+            raise OnTopSkip(f"{what} sets `{var}` and is not in this repository")
+        doc = source.settings_doc
+        path: tuple[Any, ...] = (*source.settings_path, "postBuild", "substitute", var)
+        why = (f"`{'.'.join(field)}` of container {container} is `{value}`; Flux substitutes "
+               f"`{var}` from `postBuild.substitute` of {what} (which wins over "
+               "`substituteFrom`), so the change goes there.")
+        return _point(loc, Doc(doc.path, doc.index, doc.body), path, var, field, around, why)
+    entries = post.get("substituteFrom") or []
+    for k in reversed(range(len(entries))):  # later entries win
+        entry = entries[k] if isinstance(entries[k], dict) else {}
+        label = f"{entry.get('kind')} {entry.get('name')}"
+        if entry.get("kind") != "ConfigMap":
+            raise OnTopSkip(f"`{var}` may come from {label} in `substituteFrom` of {what}; "
+                            "Secrets are never read, so its value cannot be checked or changed")
+        ref = top.substitute_from[k] if k < len(top.substitute_from) else None
+        if ref is None:
+            raise OnTopSkip(f"`{var}` may come from {label} in `substituteFrom` of {what}, "
+                            "which is not in this repository")
+        cm = next(d for d in index.docs if d.path == ref.path and d.index == ref.index)
+        data = cm.body.get("data")
+        if isinstance(data, dict) and var in data:
+            _shared_configmap(index, source, cm)
+            why = (f"`{'.'.join(field)}` of container {container} is `{value}`; Flux substitutes "
+                   f"`{var}` from ConfigMap {cm.name} (`{cm.path}`, listed in `substituteFrom` "
+                   f"of {what}), so the change goes there.")
+            return _point(loc, cm, ("data", var), var, field, around, why)
+    if op is None:
+        raise OnTopSkip(f"`{var}` in `{'.'.join(field)}` of container {container} is defined "
+                        f"nowhere {what} reads, and has no default")
+    spot = _field_path(loc.document, raw, container, field)
+    if loc.kind == TargetKind.NEW_PATCH or spot is None:
+        raise OnTopSkip(f"`{var}` is not defined and its default sits in a file shared with "
+                        "other environments; not changed")
+    loc.substitution = Substitution(var, field, spot, around,
+                                    (f"{around[0]}${{{var}{op}", f"}}{around[1]}"))
+    loc.why += (f" `{'.'.join(field)}` of container {container} is `{value}` and no variable "
+                f"`{var}` is set by {what}, so its default there changes.")
+    return True
+
+
+def _point(loc: Location, doc: Doc, path: tuple[Any, ...], var: str, field: tuple[str, ...],
+           around: tuple[str, str], why: str) -> bool:
+    loc.target, loc.kind = DocumentRef(doc.path, doc.index), TargetKind.MANIFEST
+    loc.document = copy.deepcopy(doc.body)
+    loc.prerequisites, loc.also_renders = [], []
+    loc.substitution = Substitution(var, field, path, around)
+    loc.why = why
+    return True
+
+
+def _field_path(document: JSON, rendered: JSON, container: str,
+                field: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """Where ``field`` of ``container`` sits in ``document``, when it is there as a string."""
+    spec_path = pod_spec_path(str(rendered.get("kind", "")))
+    node: Any = document
+    for key in spec_path:
+        node = node.get(key) if isinstance(node, dict) else None
+    for list_key in CONTAINER_LISTS:
+        items = node.get(list_key) if isinstance(node, dict) else None
+        for i, c in enumerate(items or []):
+            if isinstance(c, dict) and c.get("name") == container:
+                value: Any = c
+                for key in field:
+                    value = value.get(key) if isinstance(value, dict) else None
+                if isinstance(value, str) and "${" in value:
+                    return (*spec_path, list_key, i, *field)
+    return None
+
+
+def _shared_configmap(index: RepoIndex, source: Source, cm: Doc) -> None:
+    """A ConfigMap other Flux Kustomizations substitute from is changed for all of them."""
+    users = {d.name for d in index.docs
+             if d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io"
+             and any(isinstance(e, dict) and e.get("kind") == "ConfigMap"
+                     and e.get("name") == cm.name
+                     for e in gitops.post_build(d.body.get("spec") or {}).get("substituteFrom")
+                     or [])}
+    others = sorted(users - {source.app})
+    if others:
+        raise OnTopSkip(f"ConfigMap {cm.name} (`{cm.path}`) also feeds the variables of Flux "
+                        f"Kustomization(s) {', '.join(others)}; changing it would change them "
+                        "too")
