@@ -329,3 +329,20 @@ def test_argo_components_are_rendered_from_the_source_folder(tmp_path: Path):
     assert r.decision == Decision.SKIP
     assert r.reason.startswith("the component `components/limits/memory.yaml` added by the Argo "
                                "CD Application web sets `resources`")
+
+
+def test_a_folder_two_owners_deploy_is_changed_in_the_owners_own_patch(tmp_path: Path):
+    prod = flux_ks(SMP_MEMORY).replace("name: web, namespace", "name: web-prod, namespace")
+    staging = flux_ks("").replace("name: web, namespace", "name: web-staging, namespace")
+    staging = staging[:staging.index("---")]  # one GitRepository for both
+    commit(tmp_path, {**BASE, "clusters/prod/web.yaml": prod,
+                      "clusters/staging/web.yaml": staging}, "init")
+    labels = {**FLUX, "kustomize.toolkit.fluxcd.io/name": "web-prod"}
+    r = planned(tmp_path, oom("256Mi", labels))
+    assert changed(r) == ["- memory: 256Mi", "+ memory: 384Mi"]
+    assert r.changes[0].path == "clusters/prod/web.yaml"
+    # without the owner's patch, the shared folder is not edited for one of its deployers
+    commit(tmp_path, {"clusters/prod/web.yaml": flux_ks("").replace(
+        "name: web, namespace", "name: web-prod, namespace")}, "no patch")
+    r = planned(tmp_path, oom("128Mi", labels))
+    assert r.decision == Decision.SKIP and "deployed by 2 owners" in r.reason

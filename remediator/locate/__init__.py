@@ -67,6 +67,14 @@ def _not_shared(source: Source, owners: dict[str, list[str]]) -> None:
                          "remediator does not add yet")
 
 
+def _in_owner_settings(loc: Location) -> bool:
+    """Whether the change goes into the owner's own settings (its patch or variable), which
+    only this owner applies, however many others deploy the same folder."""
+    owner = loc.top.owner if loc.top is not None else None
+    return owner is not None and loc.target.path == owner.path and loc.target.index == \
+        owner.index
+
+
 def _one_container(incident: Incident) -> None:
     """Charts name their values per chart, not per container: with several containers in the
     pod, the key that feeds the failing one cannot be told apart (a sidecar's image or memory
@@ -110,7 +118,8 @@ class Locator:
             raise LocateSkip(str(exc)) from None
         owners = deployers(cluster_objects, self.index, self.repo_url)
         source, loc = self._defining_source(ref, incident, sources, set(owners))
-        _not_shared(source, owners)
+        if not _in_owner_settings(loc):
+            _not_shared(source, owners)
         how = f"{owner.how} → {source.how}"
         if source.path not in self.index.kustomizations:
             # a plain folder: what the tool adds on top is not rendered, so it is a skip
