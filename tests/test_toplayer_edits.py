@@ -5,6 +5,7 @@ from something shared or secret."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from remediator.cluster.snapshot import build_state
@@ -12,6 +13,7 @@ from remediator.draft.allowlist import check_allowed
 from remediator.model import Decision, DocumentEdit, DocumentRef, Proposal, Remediation
 from remediator.pipeline import plan
 from tests import k8s
+from tests.test_end_to_end import cli, tree_digest
 from tests.test_pipeline import CONFIG, REPO_URL, commit, only
 from tests.test_toplayers import BASE, FLUX, argo_tracked, diff_lines, failing_pull, flux_ks
 
@@ -346,3 +348,21 @@ def test_a_folder_two_owners_deploy_is_changed_in_the_owners_own_patch(tmp_path:
         "name: web, namespace", "name: web-prod, namespace")}, "no patch")
     r = planned(tmp_path, oom("128Mi", labels))
     assert r.decision == Decision.SKIP and "deployed by 2 owners" in r.reason
+
+
+def test_through_the_command_line_the_repo_is_never_written(tmp_path: Path):
+    repo, snap = tmp_path / "repo", tmp_path / "snap"
+    commit(repo, {**BASE, "clusters/prod/web.yaml": flux_ks(SMP_MEMORY),
+                  ".remediator.yaml": f"repo:\n  url: {REPO_URL}\n"}, "init")
+    snap.mkdir()
+    (snap / "cluster.json").write_text(json.dumps(k8s.cluster_list(*oom("256Mi"))))
+    before = tree_digest(repo)
+    proc = cli("plan", "--snapshot", str(snap), "--repo", str(repo), "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    [r] = json.loads(proc.stdout)["remediations"]
+    assert r["decision"] == "propose", r["reason"]
+    [change] = r["changes"]
+    assert change["path"] == "clusters/prod/web.yaml"
+    assert [" ".join(ln.split()) for ln in diff_lines(change["diff"])] == [
+        "- memory: 256Mi", "+ memory: 384Mi"]
+    assert tree_digest(repo) == before
