@@ -125,7 +125,7 @@ def _source_name(source: Source, obj: JSON) -> str:
 
 def _op_sets(op: Any, obj: JSON, container: str, field: str) -> tuple[str, tuple[str, ...]]:
     """('sets' | 'other' | '' , path inside the container the op's value sits at)."""
-    if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+    if not isinstance(op, dict) or not isinstance(op.get("path"), str) or op.get("op") == "test":
         return "", ()
     segs = [s.replace("~1", "/").replace("~0", "~") for s in op["path"].split("/")[1:]]
     spec = list(pod_spec_path(str(obj.get("kind", ""))))
@@ -135,9 +135,9 @@ def _op_sets(op: Any, obj: JSON, container: str, field: str) -> tuple[str, tuple
     value = op.get("value")
     if not rest or rest[0] not in CONTAINER_LISTS:
         touches = field in str(value) and container in str(value)
-        return ("other" if touches and op.get("op") != "test" else ""), ()
+        return ("other" if touches else ""), ()
     if len(rest) == 1:  # the whole list
-        return ("other" if op.get("op") != "test" else ""), ()
+        return "other", ()
     items = pod_spec(obj).get(rest[0]) or []
     idx = rest[1]
     if idx == "-":
