@@ -168,14 +168,26 @@ COMPONENT = {
 }
 
 
-def test_a_component_that_sets_the_field_is_a_skip_naming_it(tmp_path: Path):
+def test_a_shared_component_that_sets_the_field_is_a_skip_naming_it(tmp_path: Path):
     components = "\n          components: [../../../components/limits]"
-    commit(tmp_path, {**BASE, **COMPONENT, "clusters/prod/web.yaml": flux_ks(components)},
-           "init")
+    staging = flux_ks(components).replace("name: web, namespace", "name: web-staging, namespace")
+    commit(tmp_path, {**BASE, **COMPONENT, "clusters/prod/web.yaml": flux_ks(components),
+                      "clusters/staging/web.yaml": staging[:staging.index("---")]}, "init")
     r = planned(tmp_path, oom("256Mi"))
     assert r.decision == Decision.SKIP
     assert "the component `components/limits/memory.yaml`" in r.reason
     assert "shared by design" in r.reason
+
+
+def test_a_component_only_this_owner_uses_is_edited(tmp_path: Path):
+    components = "\n          components: [../../../components/limits]"
+    commit(tmp_path, {**BASE, **COMPONENT, "clusters/prod/web.yaml": flux_ks(components)},
+           "init")
+    r = planned(tmp_path, oom("256Mi"))
+    assert changed(r) == ["- limits: {memory: 256Mi}", "+ limits: {memory: 384Mi}"]
+    assert r.changes[0].path == "components/limits/memory.yaml"
+    render_check(r)
+    assert "no other kustomization or owner uses that component" in r.location.why  # type: ignore
 
 
 def test_a_component_on_other_fields_leaves_the_lower_layer(tmp_path: Path):
@@ -322,8 +334,10 @@ def test_argo_json6902_add_of_resources_under_a_name_prefix(tmp_path: Path):
 
 def test_argo_components_are_rendered_from_the_source_folder(tmp_path: Path):
     extra = "components: [../../../components/limits]"
+    shared = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n" \
+        "resources: [../../apps/web/base]\ncomponents: [../../components/limits]\n"
     commit(tmp_path, {**BASE, **COMPONENT, "argocd/web.yaml": ARGO_PREFIXED.format(
-        url=REPO_URL, extra=extra)}, "init")
+        url=REPO_URL, extra=extra), "envs/dev/kustomization.yaml": shared}, "init")
     items = oom("256Mi", labels={})
     items[0]["metadata"]["name"] = "prod-web"
     items[0]["metadata"]["annotations"] = argo_tracked("prod-web")

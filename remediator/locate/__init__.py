@@ -94,9 +94,12 @@ class Locator:
         self.repo_url = repo_url
         self.label_tracking = label_tracking
         self._renders: dict[str, list[tuple[JSON, Path | None]] | kustomize.RenderError] = {}
+        #: the GitOps objects of the incident being located (who else uses a component)
+        self._cluster_objects: list[JSON] = []
 
     def locate(self, incident: Incident, cluster_objects: list[JSON]) -> Location:
         ref = incident.workload
+        self._cluster_objects = cluster_objects
         owner = identify(ref, incident.workload_metadata, self.label_tracking)
         if owner is None:
             raise LocateSkip(not_managed_reason(incident.workload_metadata))
@@ -307,7 +310,7 @@ class Locator:
             return [o for o, _ in self._render(source.path, extra)]
 
         ontop.follow(loc, source, self.index, render, fields, variables, incident,
-                     FIELD_OF_CLASS.get(incident.failure_class))
+                     FIELD_OF_CLASS.get(incident.failure_class), self._cluster_objects)
         return loc
 
     def _in_kustomization(self, ref: ObjectRef, incident: Incident, source: Source,

@@ -17,8 +17,8 @@ from typing import Any
 from .. import gitops, yamlio
 from ..k8s import CONTAINER_LISTS, get_container, pod_spec, pod_spec_path
 from ..model import JSON, DocumentRef, Incident, Location, ObjectRef, TargetKind, TopLayer
-from .repo import RepoIndex
-from .source import Source
+from .repo import Doc, RepoIndex
+from .source import Source, clean_path
 from .toplayer import argocd_source_files
 from .variables import OnTopSkip, owner_phrase, settings_of, substitution
 
@@ -215,13 +215,11 @@ def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
 
 def component_sets(source: Source, index: RepoIndex, options_fields: JSON,
                    render: Callable[[JSON], JSON], loc: Location, container: str,
-                   field: str) -> None:
-    """Skip when a component the owner adds sets ``field``: components are shared by design,
-    so neither the component nor a layer below it is the place for this change. ``render`` is
-    a callable giving the object rendered with the given wrapper fields."""
+                   field: str, cluster_objects: list[JSON]) -> bool:
+    """A component the owner adds that sets ``field``: its patch file is the layer when only
+    this owner uses the component (True); otherwise a skip, since components are shared by
+    design. ``render`` gives the object rendered with the given wrapper fields."""
     components = [c for c in options_fields.get("components") or [] if isinstance(c, str)]
-    if not components:
-        return
     full = get_container(loc.rendered, container).get(field)
     for c in components:
         folder = posixpath.normpath(posixpath.join(source.path, c))
@@ -229,26 +227,68 @@ def component_sets(source: Source, index: RepoIndex, options_fields: JSON,
         if not rest["components"]:
             del rest["components"]
         without = get_container(render(rest), container).get(field)
-        named = _component_file(index, folder, container, field)
-        if without != full or named:
-            where = named or str((index.kustomizations.get(folder) or {}).get("_file") or folder)
-            raise OnTopSkip(f"the component `{where}` added by {owner_phrase(source)} sets "
-                            f"`{field}` of container {container}; components are shared by "
-                            "design, so it is not changed for one workload (change it by hand, "
-                            "or set the field in an overlay patch after it)")
+        doc = _component_doc(index, folder, container, field)
+        if without == full and doc is None:
+            continue
+        users = _component_users(index, folder, cluster_objects)
+        mine = f"{source.tool} {source.app}"
+        in_repo = [u for u in users if u[1]]
+        if doc is not None and source.settings_doc is not None and {u[0] for u in users} == {
+                mine} and len(in_repo) == 1:
+            loc.target, loc.kind = DocumentRef(doc.path, doc.index), TargetKind.PATCH
+            loc.document = copy.deepcopy(doc.body)
+            loc.prerequisites, loc.also_renders = [], []
+            loc.why = (f"The component `{folder}` added by {owner_phrase(source)} sets `{field}` "
+                       f"of container {container} in `{doc.path}`, after the files below it; "
+                       "no other kustomization or owner uses that component, so the change "
+                       "goes there.")
+            return True
+        where = doc.path if doc else str((index.kustomizations.get(folder) or {}).get("_file")
+                                          or folder)
+        raise OnTopSkip(f"the component `{where}` added by {owner_phrase(source)} sets "
+                        f"`{field}` of container {container}; components are shared by "
+                        "design, so it is not changed for one workload (change it by hand, "
+                        "or set the field in an overlay patch after it)")
+    return False
 
 
-def _component_file(index: RepoIndex, folder: str, container: str, field: str) -> str:
-    for path, _target in index.patch_files(folder):
-        for d in index.docs:
-            if d.path == path and field in get_container(d.body, container):
-                return path
-    return ""
+def _component_doc(index: RepoIndex, folder: str, container: str, field: str) -> Doc | None:
+    found = [d for path, _target in index.patch_files(folder) for d in index.docs
+             if d.path == path and field in get_container(d.body, container)]
+    return found[-1] if found else None
+
+
+def _component_users(index: RepoIndex, folder: str, cluster_objects: list[JSON]
+                     ) -> list[tuple[str, str]]:
+    """Every kustomization and owner (in the repo or the cluster) that adds ``folder`` as a
+    component: (who, repo file or '' for the cluster)."""
+    users = [(f"kustomization {d}", d or ".") for d in index.kustomizations
+             if folder in index.kustomization_refs(d)]
+    objects = [*((d.body, d.path) for d in index.docs), *((o, "") for o in cluster_objects)]
+    for obj, where in objects:
+        kind, spec = obj.get("kind"), obj.get("spec")
+        name = str((obj.get("metadata") or {}).get("name") or "")
+        if not isinstance(spec, dict):
+            continue
+        if kind == "Application":
+            sources = [spec.get("source"), *(spec.get("sources") or [])]
+            tool = "argocd"
+        elif kind == "Kustomization" and "toolkit.fluxcd.io" in str(obj.get("apiVersion")):
+            sources, tool = [spec], "flux-kustomization"
+        else:
+            continue
+        for s in sources:
+            options = gitops.kustomize_options(tool, s) if isinstance(s, dict) else {}
+            base = clean_path(str(s.get("path") or "")) if isinstance(s, dict) else ""
+            if any(isinstance(c, str) and posixpath.normpath(posixpath.join(base, c)) == folder
+                   for c in options.get("components") or []):
+                users.append((f"{tool} {name}", where))
+    return users
 
 
 def follow(loc: Location, source: Source, index: RepoIndex, render: Callable[[JSON], list[JSON]],
            fields: JSON, variables: gitops.Variables | None, incident: Incident,
-           field: str | None) -> None:
+           field: str | None, cluster_objects: list[JSON]) -> None:
     """``loc`` (the layer below, rendered with ``fields`` on top) moved to the top layer that
     owns the failing field, or a skip when that layer is shared; unchanged otherwise."""
     raw = loc.rendered
@@ -268,7 +308,9 @@ def follow(loc: Location, source: Source, index: RepoIndex, render: Callable[[JS
                  (ref.kind, ref.name)]
         return found[0] if found else {}
 
-    component_sets(source, index, fields, rendered_with, loc, container, field)
+    if component_sets(source, index, fields, rendered_with, loc, container, field,
+                      cluster_objects):
+        return
     if parsed_patches(source) or fields.get("components"):
         loc.why += (f" What {owner_phrase(source)} adds on top (patches, components) does not set "
                     f"`{field}` of container {container}, so the layer below stays; the gate "
