@@ -228,6 +228,8 @@ class Location:
     #: which values key feeds each field ("resources", "image" → path under the values)
     values_path: tuple[Any, ...] = ()
     value_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Helm: how the keys were established (or why one could not be), for a diagnosis
+    values_note: str = ""
     #: Helm: the values as merged by the layers below (to see a fix already made lower down)
     effective_values: JSON = field(default_factory=dict)
     #: Helm: an Argo CD `helm.parameters` entry that sets the value (name, path to the entry)

@@ -34,6 +34,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 HELM_ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "OOMKilled": (("resources", "limits/memory"), ("resources", "requests/memory")),
     "ImagePullBackOff": (("image", "tag"), ("image", "digest")),
+    "ProbeFailure": (("startupProbe", "*"),),
 }
 #: what only a new patch file may carry: its identity (an existing document is never renamed)
 _NEW_FILE = ("apiVersion", "kind", "metadata/name", "metadata/namespace")

@@ -62,7 +62,7 @@ def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON
         key = loc.value_keys.get(rel[0])
         if key is None:
             raise NoSuchContainer(f"the values key that feeds `{rel[0]}` is not known for this "
-                                  "chart")
+                                  "chart" + (f": {loc.values_note}" if loc.values_note else ""))
         base = (*loc.values_path, *key)
         for depth in range(1, len(base) + 1):  # every level on the way must be a mapping
             node = dig(loc.document, base[:depth])

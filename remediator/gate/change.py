@@ -173,6 +173,9 @@ def _helm(repo_root: Path, location: Location, changes: list[FileChange],
         for section in ("limits", "requests"):
             if isinstance(resources.get(section), dict):
                 current.setdefault(section, {}).update(resources[section])
+    probe = dig(values, location.value_keys.get("startupProbe", ("-",)))
+    if isinstance(probe, dict):  # the chart passes it through whole (toYaml)
+        container["startupProbe"] = _merged(container.get("startupProbe") or {}, probe)
     image = dig(values, location.value_keys.get("image", ("-",)))
     if isinstance(image, dict) and image.get("tag"):
         name, _ = split_image(str(container.get("image", "")))
@@ -180,6 +183,15 @@ def _helm(repo_root: Path, location: Location, changes: list[FileChange],
     render.messages.append("the chart itself was not rendered (no Helm here): the workload is "
                            "predicted from the new values")
     return after, render
+
+
+def _merged(base: JSON, top: JSON) -> JSON:
+    """Helm's merge of values: mappings key by key, anything else replaced."""
+    out = copy.deepcopy(base)
+    for k, v in top.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
+            else copy.deepcopy(v)
+    return out
 
 
 def check_change(repo_root: Path, location: Location, changes: list[FileChange],
