@@ -230,6 +230,12 @@ class Location:
     value_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Helm: how the keys were established (or why one could not be), for a diagnosis
     values_note: str = ""
+    #: the values sit in a YAML string at this path of ``document``'s file (a ConfigMap's
+    #: `data.values.yaml`); ``document`` is then the parsed values themselves
+    embedded: tuple[Any, ...] = ()
+    #: Helm through Flux: the folder the Flux Kustomization applies (the gate re-reads the
+    #: HelmRelease and its `valuesFrom` ConfigMaps from there when it is not a kustomization)
+    values_root: str = ""
     #: Helm: the values as merged by the layers below (to see a fix already made lower down)
     effective_values: JSON = field(default_factory=dict)
     #: Helm: an Argo CD `helm.parameters` entry that sets the value (name, path to the entry)
@@ -260,6 +266,9 @@ class DocumentEdit:
     target: DocumentRef
     ops: list[JSON]
     create: bool = False  # the file does not exist yet; ops apply to an empty document {}
+    #: the ops apply to the YAML document held in the string at this path of the document
+    #: (a ConfigMap's `data.values.yaml`), which keeps its block style
+    embedded: tuple[Any, ...] = ()
 
 
 class Decision(enum.StrEnum):

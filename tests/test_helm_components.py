@@ -36,7 +36,8 @@ STATEFULSET = """
               {{- if .Values.%(key)s.resources }}
               resources: {{- toYaml .Values.%(key)s.resources | nindent 12 }}
               {{- else if ne .Values.%(key)s.resourcesPreset "none" }}
-              resources: {{- include "common.resources.preset" (dict "type" .Values.%(key)s.resourcesPreset) | nindent 12 }}
+              resources: {{- include "common.resources.preset"
+                  (dict "type" .Values.%(key)s.resourcesPreset) | nindent 12 }}
               {{- end }}
             {{- if .Values.metrics.enabled }}
             - name: metrics
@@ -52,10 +53,12 @@ CHART = {
     "postgresql/Chart.yaml": "apiVersion: v2\nname: postgresql\nversion: 16.0.0\n",
     "postgresql/templates/_helpers.tpl": """
         {{- define "postgresql.v1.image" -}}
-        {{ include "common.images.image" (dict "imageRoot" .Values.image "global" .Values.global) }}
+        {{ include "common.images.image" (dict "imageRoot" .Values.image
+            "global" .Values.global) }}
         {{- end -}}
         {{- define "postgresql.v1.metrics.image" -}}
-        {{ include "common.images.image" (dict "imageRoot" .Values.metrics.image "global" .Values.global) }}
+        {{ include "common.images.image" (dict "imageRoot" .Values.metrics.image
+            "global" .Values.global) }}
         {{- end -}}
         """,
     "postgresql/templates/primary/statefulset.yaml":

@@ -98,6 +98,9 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
     kind = str(location.rendered.get("kind", ""))
     for edit in proposal.edits:
         path = edit.target.path
+        if tuple(edit.embedded) and (path != location.target.path
+                                     or tuple(edit.embedded) != tuple(location.embedded)):
+            return f"`{path}`: the string `{'/'.join(map(str, edit.embedded))}` is not located"
         allowed: tuple[str, ...]
         if path in prerequisite_files and path not in allowed_files:
             allowed = _PREREQUISITE

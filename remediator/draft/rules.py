@@ -103,7 +103,8 @@ def _edit(loc: Location, ops: list[dict[str, Any]]) -> list[DocumentEdit]:
     edits = list(loc.prerequisites)
     if loc.kind == TargetKind.NEW_PATCH:
         ops = [{"op": "add", "path": "", "value": loc.document}, *ops]
-    edits.append(DocumentEdit(loc.target, ops, create=loc.kind == TargetKind.NEW_PATCH))
+    edits.append(DocumentEdit(loc.target, ops, create=loc.kind == TargetKind.NEW_PATCH,
+                              embedded=loc.embedded))
     return edits
 
 

@@ -12,9 +12,10 @@ import jsonpointer
 from ruamel.yaml.error import YAMLError
 
 from remediator import yamlio
-from remediator.model import DocumentEdit, FileChange
+from remediator.model import DocumentEdit, DocumentRef, FileChange
 
 from .diff import unified_diff
+from .embedded import splice
 from .errors import EditError
 from .paths import clean_path, resolve_inside
 from .roundtrip import edit_document, new_document
@@ -127,6 +128,25 @@ def _edit_file(root: Path, path: str, edits: list[DocumentEdit]) -> FileChange:
     crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
     if crlf:  # edit as LF, put the CRLFs back at the end
         text = text.replace("\r\n", "\n")
+    embedded = [e for e in edits if e.embedded]
+    if embedded and len(edits) > 1:
+        raise EditError(f"{path}: an edit inside a string must be the file's only edit")
+    if embedded:
+        e = embedded[0]
+        new_text = splice(path, text, e.target.index, tuple(e.embedded), lambda inner: _edited(
+            f"{path} ({'/'.join(map(str, e.embedded))})", inner,
+            [DocumentEdit(DocumentRef(path, 0), e.ops)]))
+    else:
+        new_text = _edited(path, text, edits)
+    if crlf:
+        new_text = new_text.replace("\n", "\r\n")
+    if bom:
+        new_text = BOM + new_text
+    return FileChange(path, old_text, new_text, unified_diff(path, old_text, new_text))
+
+
+def _edited(path: str, text: str, edits: list[DocumentEdit]) -> str:
+    """``text`` (LF line ends, no BOM) with the edits applied, minimal diff."""
     try:
         documents = yamlio.load_documents(text, path)
     except yamlio.UnsafeYAML as exc:
@@ -150,11 +170,7 @@ def _edit_file(root: Path, path: str, edits: list[DocumentEdit]) -> FileChange:
     new_text = _splice(path, text, spans, ops_by_doc, expected)
     if _load_all(new_text) != expected:  # guards the splicing
         raise EditError(f"{path}: internal error: the edited file does not load as patched")
-    if crlf:
-        new_text = new_text.replace("\n", "\r\n")
-    if bom:
-        new_text = BOM + new_text
-    return FileChange(path, old_text, new_text, unified_diff(path, old_text, new_text))
+    return new_text
 
 
 def _load_all(text: str) -> list[Any]:

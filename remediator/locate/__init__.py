@@ -24,7 +24,7 @@ from ..model import (
     ObjectRef,
     TargetKind,
 )
-from . import argo_helm, helm
+from . import argo_helm, helm, values_from
 from .owner import Owner, identify, not_managed_reason
 from .repo import Doc, RepoIndex
 from .source import (
@@ -181,12 +181,40 @@ class Locator:
         if not keys.container_mapped:
             _one_container(incident)
         loc.value_keys, loc.values_note, note = keys.keys, keys.note, keys.note
-        loc.render_target = ObjectRef.of(loc.rendered)  # the HelmRelease, as kustomize renders it
-        merged = (loc.rendered.get("spec") or {}).get("values")
-        loc.effective_values = merged if isinstance(merged, dict) else {}
+        release = loc.rendered  # the HelmRelease, as the repo renders it
+        loc.render_target = ObjectRef.of(release)
+        kustomized = source.path in self.index.kustomizations
+        objects = self._objects_with_origins(source.path) if kustomized else \
+            values_from.in_repo([d for d in self.index.docs
+                                 if d.path.startswith(f"{source.path}/" if source.path else "")])
+        spec_values = (release.get("spec") or {}).get("values")
+        spec_values = spec_values if isinstance(spec_values, dict) else {}
+        loc.effective_values = values_from.merge(values_from.merged(release, objects).values,
+                                                 spec_values)
         loc.rendered = copy.deepcopy(incident.live)  # what Helm rendered: the live object
         loc.container = incident.container
+        loc.values_root = source.path
         helm.describe(loc, owner.name, note)
+        key = helm.field_key(incident.failure_class, loc.value_keys)
+        if key and values_from.refs(release) and not values_from.sets(spec_values, key):
+            try:
+                layer = values_from.layer(release, key, objects, self.index,
+                                          source.path if kustomized else None)
+            except values_from.Unsupported as exc:
+                layer = None
+                loc.why += (f" {exc}; `spec.values` wins over every `valuesFrom` entry, so "
+                            "the change goes there.")
+            if layer is not None:
+                loc.target, loc.kind, loc.prerequisites = layer.target, TargetKind.MANIFEST, []
+                loc.document = copy.deepcopy(layer.values)
+                loc.values_path, loc.embedded = (), layer.embedded
+                loc.why = f"Its manifests are rendered by Helm from HelmRelease {owner.name}: " \
+                    f"{layer.why} Values keys: {note}."
+                deployed = deployed_paths(cluster_objects, self.index, self.repo_url)
+                loc.also_renders = sorted(
+                    r for r in self.index.consumers(
+                        self.index.kustomization_dir_of(layer.path) or "", deployed)
+                    if kustomized and not self.index.includes(r, source.path))
         loc.owner = f"{owner.how} → {ks_owner.how} → {source.how}"
         loc.why = f"{loc.owner}. {loc.why}"
         return loc
@@ -201,15 +229,14 @@ class Locator:
         if not chart_keys.container_mapped:
             _one_container(incident)
         keys, note = chart_keys.keys, chart_keys.note
-        field = {"OOMKilled": ("resources", ("limits", "memory")),
-                 "ImagePullBackOff": ("image", ("tag",)),
-                 "ProbeFailure": ("startupProbe", ())}.get(incident.failure_class)
-        if field is None or field[0] not in keys:
-            wanted = f"`{field[0]}`" if field else "the failing field"
-            raise LocateSkip(f"{what} renders a Helm chart; the values key that feeds {wanted} "
-                             f"is not known ({note})")
+        key = helm.field_key(incident.failure_class, keys)
+        if not key:
+            wanted = FIELD_OF_CLASS.get(incident.failure_class)
+            raise LocateSkip(f"{what} renders a Helm chart; the values key that feeds "
+                             f"{f'`{wanted}`' if wanted else 'the failing field'} is not known "
+                             f"({note})")
         try:
-            loc = argo_helm.values_layer(hs, self.root, (*keys[field[0]], *field[1]))
+            loc = argo_helm.values_layer(hs, self.root, key)
         except argo_helm.ArgoHelmSkip as exc:
             raise LocateSkip(str(exc)) from None
         loc.value_keys = keys
@@ -219,6 +246,13 @@ class Locator:
         loc.owner = f"{owner.how} → {what} (from {where}) renders {chart} with Helm"
         loc.why = f"{loc.owner}. {loc.why} Values keys: {note}."
         return loc
+
+    def _objects_with_origins(self, directory: str) -> list[tuple[JSON, str | None]]:
+        """The render of ``directory`` with each object's repo-relative origin file."""
+        real_root = self.root.resolve()
+        return [(obj, origin.relative_to(real_root).as_posix()
+                 if origin is not None and origin.is_relative_to(real_root) else None)
+                for obj, origin in self._render(directory)]
 
     # -------------------------------------------------------------------------- plain manifests
 

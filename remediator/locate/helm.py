@@ -74,6 +74,14 @@ def value_keys(root: Path, chart: str, live: JSON, container: str) -> ChartKeys:
     return keys_for(root, chart, live, container)
 
 
+def field_key(failure_class: str, keys: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The values key a fix for ``failure_class`` sets (empty when the chart's key is unknown)."""
+    field, rest = {"OOMKilled": ("resources", ("limits", "memory")),
+                   "ImagePullBackOff": ("image", ("tag",)),
+                   "ProbeFailure": ("startupProbe", ())}.get(failure_class, ("", ()))
+    return (*keys[field], *rest) if field in keys else ()
+
+
 def describe(loc: Location, hr_name: str, note: str) -> None:
     loc.source = "helm"
     loc.values_path = VALUES_PATH
