@@ -23,6 +23,9 @@ CHART = {
               containers:
                 - name: {{ .Chart.Name }}
                   image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+                  {{- if .Values.startupProbe }}
+                  startupProbe: {{- toYaml .Values.startupProbe | nindent 12 }}
+                  {{- end }}
                   resources:
                     {{- toYaml .Values.resources | nindent 12 }}
         """,
@@ -297,3 +300,23 @@ def test_an_override_of_other_helm_settings_is_reported(tmp_path: Path):
     r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
     assert r.decision == Decision.SKIP
     assert "overrides releaseName of Argo CD Application helm-guestbook" in r.reason
+
+
+def test_a_liveness_kill_at_startup_adds_a_startup_probe_to_the_value_file(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]")}, "init")
+    liveness = {"tcpSocket": {"port": 80}, "periodSeconds": 10, "failureThreshold": 3}
+    items = live(k8s.crashing("helm-guestbook", reason="Error", code=143,
+                              started="2026-11-20T10:27:25Z", finished="2026-11-20T10:28:00Z"))
+    items[0]["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = liveness
+    items[2]["spec"]["containers"][0]["livenessProbe"] = liveness
+    items.append(k8s.event(items[2], "Unhealthy", "Liveness probe failed: dial tcp: refused",
+                           count=12, field_path="spec.containers{helm-guestbook}"))
+    r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "helm-guestbook/values-production.yaml"
+    assert added(change.diff) == ["+startupProbe:", "+  tcpSocket:", "+    port: 80",
+                                  "+  periodSeconds: 10", "+  failureThreshold: 30"]
+    assert "container helm-guestbook reads `.Values.resources`, `.Values.image`, " \
+           "`.Values.startupProbe`" in r.location.why  # type: ignore[union-attr]

@@ -182,3 +182,21 @@ def test_a_container_not_named_in_the_template_is_not_guessed(tmp_path: Path):
     r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
     assert r.decision == Decision.SKIP
     assert "which values key feeds container exporter cannot be told apart" in r.reason
+
+
+def test_without_component_labels_the_name_suffix_ties_the_template(tmp_path: Path):
+    chart = {**CHART}
+    for component in ("primary", "read"):
+        path = f"postgresql/templates/{component}/statefulset.yaml"
+        chart[path] = "\n".join(ln for ln in chart[path].splitlines()
+                                if "app.kubernetes.io/component" not in ln)
+    chart["postgresql/templates/read/statefulset.yaml"] = chart[
+        "postgresql/templates/read/statefulset.yaml"].replace(
+        '{{ include "postgresql.v1.read.fullname" . }}',
+        '{{ printf "%s-read" (include "common.names.fullname" .) }}')
+    commit(tmp_path, chart, "init")
+    r = only(plan(build_state(live("read", k8s.crashing("postgresql")), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert "(the StatefulSet template whose name ends in `-read`)" in \
+        r.location.why  # type: ignore[union-attr]
+    assert changed(r.changes[0].diff)[0] == "+readReplicas:"

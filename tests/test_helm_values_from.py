@@ -180,3 +180,62 @@ def test_a_limit_already_raised_in_the_config_map_is_waiting_for_sync(tmp_path: 
     repo(tmp_path, values=VALUES.replace("128Mi", "512Mi"))
     r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
     assert r.decision == Decision.DIAGNOSE and "waiting for sync" in r.reason
+
+
+def test_a_plain_folder_with_a_literal_config_map(tmp_path: Path):
+    # no kustomization.yaml: Flux applies the folder's files as they are
+    commit(tmp_path, {"apps/production/release.yaml": RELEASE.format(extra=""),
+                      "apps/production/values.yaml": LITERAL,
+                      "clusters/production/apps.yaml": FLUX}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "apps/production/values.yaml"
+    assert changed(change.diff) == ["-        memory: 128Mi", "+        memory: 192Mi"]
+    render = next(c for c in r.validation.checks if c.name == "render")  # type: ignore[union-attr]
+    assert render.passed and render.messages[0].startswith("`apps/production` renders")
+
+
+def test_a_config_map_patched_on_the_way_is_not_edited(tmp_path: Path):
+    repo(tmp_path, literal=True)
+    commit(tmp_path, {"apps/production/kustomization.yaml":
+                      "namespace: podinfo\nresources: [../base/podinfo, podinfo-values.yaml]\n"
+                      "patches:\n  - path: more-memory.yaml\n",
+                      "apps/production/more-memory.yaml":
+                      "apiVersion: v1\nkind: ConfigMap\n"
+                      "metadata: {name: podinfo-values, namespace: podinfo}\n"
+                      "data:\n  values.yaml: |\n    resources:\n      limits:\n"
+                      "        memory: 96Mi\n"}, "patch")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert [c.path for c in r.changes] == ["apps/base/podinfo/release.yaml"]
+    assert "its `values.yaml` is changed on the way from `apps/production/podinfo-values.yaml` " \
+           "(a patch or generator merge)" in r.location.why  # type: ignore[union-attr]
+
+
+def test_a_quoted_values_string_is_reported_not_rewritten(tmp_path: Path):
+    repo(tmp_path, literal=True)
+    quoted = LITERAL.replace(
+        "values.yaml: |\n        # production values\n        replicaCount: 2\n"
+        "        resources:\n          limits:\n            memory: 128Mi\n",
+        'values.yaml: "resources: {limits: {memory: 128Mi}}"\n')
+    assert quoted != LITERAL
+    commit(tmp_path, {"apps/production/podinfo-values.yaml": quoted}, "quoted")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.DIAGNOSE and not r.changes
+    assert "the string is not a literal block (`|`); not edited" in r.reason
+
+
+def test_an_unreadable_entry_listed_later_sends_the_change_to_spec_values(tmp_path: Path):
+    repo(tmp_path, literal=True, extra="\n        - kind: ConfigMap\n          name: podinfo-extra")
+    commit(tmp_path, {"apps/production/extra.yaml":
+                      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: podinfo-extra}\n"
+                      "data:\n  values.yaml: '[1, 2]'\n",
+                      "apps/production/kustomization.yaml":
+                      "namespace: podinfo\nresources: [../base/podinfo, podinfo-values.yaml, "
+                      "extra.yaml]\n"}, "extra")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert [c.path for c in r.changes] == ["apps/base/podinfo/release.yaml"]
+    assert "ConfigMap podinfo-extra (its `values.yaml` is not a YAML mapping) is listed after it" \
+        in r.location.why  # type: ignore[union-attr]

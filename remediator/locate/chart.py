@@ -93,7 +93,7 @@ def _workload_doc(templates: list[tuple[str, str]], live: JSON) -> tuple[str, st
     if not docs:
         raise ValueError(f"no template of the chart renders a {kind}")
     how = f"the only {kind} template"
-    if len(docs) > 1 and component:
+    if len(docs) > 1 and component and any(_COMPONENT.search(d) for _, d in docs):
         docs = [(p, d) for p, d in docs if component in _COMPONENT.findall(d)]
         how = f"the {kind} template labelled `app.kubernetes.io/component: {component}`"
     if len(docs) > 1:
