@@ -9,6 +9,7 @@ from pathlib import Path
 from remediator.cluster.snapshot import build_state
 from remediator.model import Decision
 from remediator.pipeline import plan
+from tests import k8s
 from tests.test_helm import FLUX, live
 from tests.test_pipeline import CONFIG, commit, only
 
@@ -239,3 +240,22 @@ def test_an_unreadable_entry_listed_later_sends_the_change_to_spec_values(tmp_pa
     assert [c.path for c in r.changes] == ["apps/base/podinfo/release.yaml"]
     assert "ConfigMap podinfo-extra (its `values.yaml` is not a YAML mapping) is listed after it" \
         in r.location.why  # type: ignore[union-attr]
+
+
+def test_an_image_tag_in_a_literal_config_map_is_reverted_inside_its_block(tmp_path: Path):
+    image = LITERAL.replace("        resources:\n          limits:\n            memory: 128Mi\n",
+                            "        image:\n          repository: ghcr.io/stefanprodan/podinfo"
+                            "\n          tag: \"{tag}\"\n")
+    repo(tmp_path, literal=True)
+    commit(tmp_path, {"apps/production/podinfo-values.yaml": image.format(tag="6.5.0")}, "6.5.0")
+    commit(tmp_path, {"apps/production/podinfo-values.yaml": image.format(tag="6.6.0")}, "6.6.0")
+    items = live("ghcr.io/stefanprodan/podinfo:6.6.0", k8s.waiting(
+        "podinfod", "ImagePullBackOff", image="ghcr.io/stefanprodan/podinfo:6.6.0"))
+    old = k8s.replicaset(items[1], suffix="6c9f7d8b5", ready=2, revision=1)
+    old["spec"] = {"template": {"spec": {"containers": [
+        k8s.container("podinfod", image="ghcr.io/stefanprodan/podinfo:6.5.0")]}}}
+    r = only(plan(build_state([*items, old], "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "apps/production/podinfo-values.yaml"
+    assert changed(change.diff) == ['-      tag: "6.6.0"', '+      tag: "6.5.0"']
