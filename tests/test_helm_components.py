@@ -170,7 +170,7 @@ def test_a_workload_no_template_can_be_tied_to_is_not_guessed(tmp_path: Path):
     items = live("read", k8s.crashing("postgresql"))
     items[0]["metadata"]["labels"]["app.kubernetes.io/component"] = "backup"
     r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
-    assert r.decision == Decision.SKIP
+    assert r.decision == Decision.DIAGNOSE and not r.changes
     assert "which StatefulSet template renders postgresql-read cannot be told (candidates: " \
            "none)" in r.reason
 

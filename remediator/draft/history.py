@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,9 @@ def _tags_in(data: Any, image_name: str, out: list[str]) -> None:
             _tags_in(v, image_name, out)
     elif isinstance(data, str) and "\n" in data:
         # values held in a string (a ConfigMap's `data.values.yaml` that Flux's valuesFrom reads)
-        try:
+        with contextlib.suppress(yamlio.UnsafeYAML):
             _tags_in(yamlio.load_documents(data, "embedded values", raw_scalars=True), image_name,
                      out)
-        except yamlio.UnsafeYAML:
-            pass
     elif isinstance(data, str):
         # Argo CD image settings read `[name=]new-image:tag`: the image is after the `=`
         name, tag = split_image(data.split("=", 1)[1] if "=" in data else data)

@@ -39,7 +39,7 @@ from .source import (
 )
 from .toplayer import image_override, live_name, patched_on_top, substituted
 
-__all__ = ["LocateSkip", "Locator", "RepoIndex", "normalize_repo_url"]
+__all__ = ["LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex", "normalize_repo_url"]
 
 
 #: the container field each failure class changes (to find the layer that already owns it)
@@ -49,6 +49,11 @@ FIELD_OF_CLASS = {"OOMKilled": "resources", "ImagePullBackOff": "image",
 
 class LocateSkip(Exception):
     """No PR can be made for this incident; the message says why (it goes in the report)."""
+
+
+class LocateDiagnosis(LocateSkip):
+    """The source is found, but no field in it can be safely tied to the failure (a chart whose
+    values key for the field cannot be read): a diagnosis, with the reason."""
 
 
 class NotInSource(LocateSkip):
@@ -232,7 +237,7 @@ class Locator:
         key = helm.field_key(incident.failure_class, keys)
         if not key:
             wanted = FIELD_OF_CLASS.get(incident.failure_class)
-            raise LocateSkip(f"{what} renders a Helm chart; the values key that feeds "
+            raise LocateDiagnosis(f"{what} renders a Helm chart; the values key that feeds "
                              f"{f'`{wanted}`' if wanted else 'the failing field'} is not known "
                              f"({note})")
         try:
