@@ -192,34 +192,15 @@ class Locator:
         objects = self._objects_with_origins(source.path) if kustomized else \
             values_from.in_repo([d for d in self.index.docs
                                  if d.path.startswith(f"{source.path}/" if source.path else "")])
-        spec_values = (release.get("spec") or {}).get("values")
-        spec_values = spec_values if isinstance(spec_values, dict) else {}
-        loc.effective_values = values_from.merge(values_from.merged(release, objects).values,
-                                                 spec_values)
+        loc.effective_values = values_from.release_values(release, objects)
         loc.rendered = copy.deepcopy(incident.live)  # what Helm rendered: the live object
-        loc.container = incident.container
-        loc.values_root = source.path
+        loc.container, loc.values_root = incident.container, source.path
         helm.describe(loc, owner.name, note)
         key = helm.field_key(incident.failure_class, loc.value_keys)
-        if key and values_from.refs(release) and not values_from.sets(spec_values, key):
-            try:
-                layer = values_from.layer(release, key, objects, self.index,
-                                          source.path if kustomized else None)
-            except values_from.Unsupported as exc:
-                layer = None
-                loc.why += (f" {exc}; `spec.values` wins over every `valuesFrom` entry, so "
-                            "the change goes there.")
-            if layer is not None:
-                loc.target, loc.kind, loc.prerequisites = layer.target, TargetKind.MANIFEST, []
-                loc.document = copy.deepcopy(layer.values)
-                loc.values_path, loc.embedded = (), layer.embedded
-                loc.why = f"Its manifests are rendered by Helm from HelmRelease {owner.name}: " \
-                    f"{layer.why} Values keys: {note}."
-                deployed = deployed_paths(cluster_objects, self.index, self.repo_url)
-                loc.also_renders = sorted(
-                    r for r in self.index.consumers(
-                        self.index.kustomization_dir_of(layer.path) or "", deployed)
-                    if kustomized and not self.index.includes(r, source.path))
+        if key and values_from.relocate(loc, release, key, objects, self.index,
+                                        source.path if kustomized else None, note):
+            loc.also_renders = self._other_renders(loc, source.path, set(owners)) \
+                if kustomized else []
         loc.owner = f"{owner.how} → {ks_owner.how} → {source.how}"
         loc.why = f"{loc.owner}. {loc.why}"
         return loc

@@ -15,18 +15,18 @@ path instead of being merged; `optional` entries may be missing), then `spec.val
 
 from __future__ import annotations
 
+import copy
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import yamlio
-from ..helmvalues import DEFAULT_VALUES_KEY, config_map, merge, merged, parsed, refs, sets
-from ..model import JSON, DocumentRef, ObjectRef
+from ..helmvalues import DEFAULT_VALUES_KEY, config_map, parsed, refs, release_values, sets
+from ..model import JSON, DocumentRef, Location, ObjectRef, TargetKind
 from .repo import Doc, RepoIndex
 
-__all__ = ["Unsupported", "ValuesFromLayer", "in_repo", "layer", "merge", "merged", "refs",
-           "sets"]
+__all__ = ["Unsupported", "ValuesFromLayer", "in_repo", "layer", "release_values", "relocate"]
 
 @dataclass
 class ValuesFromLayer:
@@ -151,3 +151,29 @@ def _generated(values: JSON, values_key: str, label: str, dotted: str, why: str,
 def in_repo(objects: list[Doc]) -> list[tuple[JSON, str | None]]:
     """Plain documents as (object, origin file) pairs, like a render with origins."""
     return [(d.body, d.path) for d in objects]
+
+
+def relocate(loc: Location, release: JSON, key: tuple[str, ...],
+             objects: list[tuple[JSON, str | None]], index: RepoIndex, render_root: str | None,
+             note: str) -> bool:
+    """Move ``loc`` (the HelmRelease's `spec.values` layer) to the `valuesFrom` ConfigMap that
+    sets ``key`` when `spec.values` does not; True when it moved. A layer that cannot be edited
+    leaves it in `spec.values` (which wins over all of them), and the reason is added."""
+    spec_values = (release.get("spec") or {}).get("values")
+    if not refs(release) or sets(spec_values, key):
+        return False
+    try:
+        found = layer(release, key, objects, index, render_root)
+    except Unsupported as exc:
+        loc.why += f" {exc}; `spec.values` wins over every `valuesFrom` entry, so the change " \
+            "goes there."
+        return False
+    if found is None:
+        return False
+    loc.target, loc.kind, loc.prerequisites = found.target, TargetKind.MANIFEST, []
+    loc.document = copy.deepcopy(found.values)
+    loc.values_path, loc.embedded = (), found.embedded
+    name = (release.get("metadata") or {}).get("name")
+    loc.why = f"Its manifests are rendered by Helm from HelmRelease {name}: {found.why} Values " \
+        f"keys: {note}."
+    return True
