@@ -320,3 +320,17 @@ def test_a_liveness_kill_at_startup_adds_a_startup_probe_to_the_value_file(tmp_p
                                   "+  periodSeconds: 10", "+  failureThreshold: 30"]
     assert "container helm-guestbook reads `.Values.resources`, `.Values.image`, " \
            "`.Values.startupProbe`" in r.location.why  # type: ignore[union-attr]
+
+
+def test_an_override_that_nulls_the_values_object_leaves_the_value_files(tmp_path: Path):
+    # a null in the merge patch deletes the Application's valuesObject: its memory no longer
+    # applies, so the last value file is the layer
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]"
+        "\n              valuesObject:"
+        "\n                resources:"
+        "\n                  limits: {memory: 64Mi}"),
+        "helm-guestbook/.argocd-source.yaml": "helm:\n  valuesObject: null\n"}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert [c.path for c in r.changes] == ["helm-guestbook/values-production.yaml"]

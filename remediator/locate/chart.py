@@ -22,7 +22,7 @@ from ..model import JSON
 
 _KIND = re.compile(r"^kind:\s*['\"]?(\w+)", re.M)
 _COMPONENT = re.compile(r"app\.kubernetes\.io/component:\s*['\"]?([\w.-]+)")
-_META_NAME = re.compile(r"^metadata:\s*\n(?:\s+.*\n)*?  name:\s*(.+)$", re.M)
+_META_NAME = re.compile(r"^metadata:[ \t]*\n(?:(?:[ \t]+.*)?\n)*?  name:[ \t]*(.+)$", re.M)
 _CONTAINERS = re.compile(r"^([ \t]*)containers:[ \t]*$", re.M)
 _ITEM_NAME = re.compile(r"^([ \t]*)- name:[ \t]*(.+?)[ \t]*$", re.M)
 _DEFINE = re.compile(r"\{\{-?\s*define\s+\"([^\"]+)\"\s*-?\}\}(.*?)\{\{-?\s*end\s*-?\}\}", re.S)
