@@ -219,8 +219,8 @@ class Locator:
         if not key:
             wanted = FIELD_OF_CLASS.get(incident.failure_class)
             raise LocateDiagnosis(f"{what} renders a Helm chart; the values key that feeds "
-                             f"{f'`{wanted}`' if wanted else 'the failing field'} is not known "
-                             f"({note})")
+                                  f"{f'`{wanted}`' if wanted else 'the failing field'} is not "
+                                  f"known ({note})")
         try:
             loc = argo_helm.values_layer(hs, self.root, key)
         except argo_helm.ArgoHelmSkip as exc:
