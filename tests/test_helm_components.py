@@ -81,6 +81,13 @@ CHART = {
         primary:
           persistence:
             size: 50Gi
+          resources:
+            limits:
+              memory: 128Mi
+        readReplicas:
+          resources:
+            limits:
+              memory: 128Mi
         """,
     "argocd/postgresql.yaml": f"""
         apiVersion: argoproj.io/v1alpha1
@@ -127,12 +134,13 @@ def test_the_read_replicas_memory_goes_under_their_own_key(tmp_path: Path):
     assert r.decision == Decision.PROPOSE, r.reason
     [change] = r.changes
     assert change.path == "postgresql/values-production.yaml"
-    assert changed(change.diff) == ["+readReplicas:", "+  resources:", "+    limits:",
-                                    "+      memory: 192Mi"]
+    assert changed(change.diff) == ["-      memory: 128Mi", "+      memory: 192Mi"]
+    assert "@@ -9,4 +9,4 @@\n readReplicas:" in change.diff  # not the primary block
     why = r.location.why  # type: ignore[union-attr]
     assert "renders it from `templates/read/statefulset.yaml` (the StatefulSet template " \
            "labelled `app.kubernetes.io/component: read`)" in why
-    assert "reads `.Values.readReplicas.resources`, `.Values.image`" in why
+    assert "reads `.Values.readReplicas.resources`, `.Values.readReplicas.resourcesPreset`, " \
+           "`.Values.image`" in why
 
 
 def test_the_primary_memory_goes_next_to_its_other_settings(tmp_path: Path):
@@ -141,8 +149,9 @@ def test_the_primary_memory_goes_next_to_its_other_settings(tmp_path: Path):
                   CONFIG))
     assert r.decision == Decision.PROPOSE, r.reason
     [change] = r.changes
-    assert changed(change.diff) == ["+  resources:", "+    limits:", "+      memory: 192Mi"]
-    assert "  persistence:\n    size: 50Gi\n  resources:\n" in change.new_text
+    assert changed(change.diff) == ["-      memory: 128Mi", "+      memory: 192Mi"]
+    assert "  persistence:\n    size: 50Gi\n  resources:\n    limits:\n      memory: 192Mi" \
+        in change.new_text
 
 
 def test_a_sidecar_is_tied_to_its_own_block(tmp_path: Path):
@@ -199,4 +208,15 @@ def test_without_component_labels_the_name_suffix_ties_the_template(tmp_path: Pa
     assert r.decision == Decision.PROPOSE, r.reason
     assert "(the StatefulSet template whose name ends in `-read`)" in \
         r.location.why  # type: ignore[union-attr]
-    assert changed(r.changes[0].diff)[0] == "+readReplicas:"
+    assert "@@ -9,4 +9,4 @@\n readReplicas:" in r.changes[0].diff
+
+
+def test_a_preset_sized_container_is_a_diagnosis_not_a_lone_limit(tmp_path: Path):
+    # nothing sets readReplicas.resources: the chart's preset sizes the pod, and a lone memory
+    # limit would replace every request and limit the preset gives
+    commit(tmp_path, {**CHART, "postgresql/values-production.yaml":
+                      "architecture: replication\n"}, "init")
+    r = only(plan(build_state(live("read", k8s.crashing("postgresql")), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.DIAGNOSE and not r.changes
+    assert r.reason == "resources come from the chart preset `readReplicas.resourcesPreset`"
+    assert "Set `readReplicas.resources` in full" in r.proposal.diagnosis  # type: ignore[union-attr]

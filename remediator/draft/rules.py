@@ -118,6 +118,16 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"Container {c} was OOMKilled without a memory limit of its own: the node ran out "
             "of memory or a namespace LimitRange applies. Set requests and limits from the "
             "application's real usage; no safe automatic value exists."))
+    preset = loc.value_keys.get("resourcesPreset") if loc.source == "helm" else None
+    current = _helm_effective(loc, ("resources",)) if preset else None
+    if preset and not (isinstance(current, dict) and current):
+        key = ".".join(loc.value_keys.get("resources", ("resources",)))
+        return diagnose(incident, (
+            f"The chart sizes container {c} from the preset `{'.'.join(preset)}` as long as "
+            f"`{key}` is empty, and no values layer here sets `{key}`: setting only its memory "
+            "limit would drop every other request and limit the preset gives. Set "
+            f"`{key}` in full (requests and limits, from the application's real usage) in "
+            f"`{loc.target.path}`."), f"resources come from the chart preset `{'.'.join(preset)}`")
     repo_limit = _q(_helm_effective(loc, ("resources", "limits", "memory"))
                     if loc.source == "helm"
                     else ((get_container(loc.rendered, c).get("resources") or {}).get("limits")

@@ -31,6 +31,9 @@ _INCLUDE = re.compile(r"include\s+\"([^\"]+)\"")
 _USES = {
     # `resources\b` leaves out bitnami's `resourcesPreset`, which `resources` overrides
     "resources": re.compile(r"\.Values\.((?:\w+\.)*?)resources\b"),
+    # bitnami presets: used only while `resources` is empty (the rule must then not set a
+    # lone memory limit, which would drop every other preset value)
+    "resourcesPreset": re.compile(r"\.Values\.((?:\w+\.)*?)resourcesPreset\b"),
     "image": re.compile(r"\.Values\.((?:\w+\.)*?)image\b"),
     # only a probe passed through whole (`toYaml` / `with`): one built from fields
     # (`startupProbe.enabled`, `.initialDelaySeconds`...) has no shape to add a probe to
