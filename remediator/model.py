@@ -185,7 +185,8 @@ class DocumentRef:
     path: str
     index: int = 0
     #: a YAML document held in a string of this one (an inline patch of an Argo CD Application
-    #: or a Flux Kustomization): the path to that string; () for the document itself
+    #: or a Flux Kustomization, a ConfigMap's `data.values.yaml`): the path to that string;
+    #: () for the document itself
     embedded: tuple[Any, ...] = ()
 
 
@@ -262,6 +263,11 @@ class Location:
     #: which values key feeds each field ("resources", "image" → path under the values)
     values_path: tuple[Any, ...] = ()
     value_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Helm: how the keys were established (or why one could not be), for a diagnosis
+    values_note: str = ""
+    #: Helm through Flux: the folder the Flux Kustomization applies (the gate re-reads the
+    #: HelmRelease and its `valuesFrom` ConfigMaps from there when it is not a kustomization)
+    values_root: str = ""
     #: Helm: the values as merged by the layers below (to see a fix already made lower down)
     effective_values: JSON = field(default_factory=dict)
     #: Helm: an Argo CD `helm.parameters` entry that sets the value (name, path to the entry)

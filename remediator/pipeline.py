@@ -16,7 +16,7 @@ from .config import Config, Drafting
 from .detect import detect
 from .draft import draft
 from .forge import LocalForge, branch_name, commit_message, render_body, title
-from .locate import LocateSkip, Locator, RepoIndex
+from .locate import LocateDiagnosis, LocateSkip, Locator, RepoIndex
 from .model import JSON, ClusterState, Decision, Incident, ObjectRef, PullRequest, Remediation
 
 
@@ -81,6 +81,8 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
               repo_root: Path, config: Config) -> Remediation:
     try:
         location = locator.locate(incident, gitops_objects)
+    except LocateDiagnosis as exc:
+        return Remediation(incident, Decision.DIAGNOSE, str(exc))
     except LocateSkip as exc:
         return _skip(incident, str(exc))
     proposal = draft(incident, location, _drafting(config), repo_root)

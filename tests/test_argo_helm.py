@@ -23,6 +23,9 @@ CHART = {
               containers:
                 - name: {{ .Chart.Name }}
                   image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+                  {{- if .Values.startupProbe }}
+                  startupProbe: {{- toYaml .Values.startupProbe | nindent 12 }}
+                  {{- end }}
                   resources:
                     {{- toYaml .Values.resources | nindent 12 }}
         """,
@@ -207,3 +210,127 @@ def test_a_missing_value_file_is_a_skip_unless_ignored(tmp_path: Path):
         "\n              ignoreMissingValueFiles: true")}, "ignore")
     r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
     assert r.decision == Decision.PROPOSE, r.reason
+
+
+def changed(diff: str) -> list[str]:
+    return [ln for ln in diff.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+
+
+def test_an_override_files_values_object_that_sets_the_key_wins(tmp_path: Path):
+    # the app-specific file is merged last, over `.argocd-source.yaml` and the Application
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]"
+        "\n              valuesObject:"
+        "\n                resources:"
+        "\n                  limits: {memory: 64Mi}"),
+        "helm-guestbook/.argocd-source.yaml":
+            "helm:\n  valuesObject:\n    resources:\n      limits:\n        memory: 96Mi\n",
+        "helm-guestbook/.argocd-source-helm-guestbook.yaml":
+            "# set from the UI\nhelm:\n  valuesObject:\n    resources:\n      limits:\n"
+            "        memory: 128Mi\n    replicaCount: 2\n"}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "helm-guestbook/.argocd-source-helm-guestbook.yaml"
+    assert changed(change.diff) == ["-        memory: 128Mi", "+        memory: 192Mi"]
+    assert "merges the override file over them" in r.location.why  # type: ignore[union-attr]
+
+
+def test_a_generic_override_file_wins_over_the_application(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valuesObject:"
+        "\n                resources:"
+        "\n                  limits: {memory: 64Mi}"),
+        "helm-guestbook/.argocd-source.yaml":
+            "helm:\n  valuesObject:\n    resources:\n      limits:\n        memory: 128Mi\n",
+        # the app-specific file does not set it: the merged view takes it from the generic one
+        "helm-guestbook/.argocd-source-helm-guestbook.yaml":
+            "helm:\n  valuesObject:\n    replicaCount: 2\n"}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "helm-guestbook/.argocd-source.yaml"
+    assert changed(change.diff) == ["-        memory: 128Mi", "+        memory: 192Mi"]
+
+
+def test_an_override_files_value_files_replace_the_applications(tmp_path: Path):
+    chart = {**CHART, "helm-guestbook/values-staging.yaml": "resources:\n  limits:\n"
+                                                           "    memory: 64Mi\n",
+             "helm-guestbook/values-canary.yaml": "# canary\nreplicaCount: 1\n"}
+    commit(tmp_path, {**chart, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-staging.yaml]"),
+        "helm-guestbook/.argocd-source-helm-guestbook.yaml":
+            "helm:\n  valueFiles:\n  - values-production.yaml\n  - values-canary.yaml\n"}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    # values-staging.yaml sets the key but no longer applies: the override's list replaced it
+    assert change.path == "helm-guestbook/values-canary.yaml"
+    assert added(change.diff) == ["+resources:", "+  limits:", "+    memory: 192Mi"]
+    assert "which replaces the Application's value files" in r.location.why  # type: ignore[union-attr]
+
+
+def test_an_override_files_values_string_that_sets_the_key_is_reported(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]"),
+        "helm-guestbook/.argocd-source.yaml":
+            "helm:\n  values: |\n    resources:\n      limits:\n        memory: 128Mi\n"}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP
+    assert r.reason.startswith("`helm-guestbook/.argocd-source.yaml` sets `resources.limits."
+                               "memory` inside its `helm.values` string")
+
+
+def test_an_override_that_replaces_a_parent_key_is_reported(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valuesObject:"
+        "\n                resources:"
+        "\n                  limits: {memory: 64Mi}"),
+        "helm-guestbook/.argocd-source.yaml": "helm:\n  valuesObject:\n    resources: null\n"},
+        "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP
+    assert "replaces `resources` in helm.valuesObject with a non-mapping" in r.reason
+
+
+def test_an_override_of_other_helm_settings_is_reported(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]"),
+        "helm-guestbook/.argocd-source.yaml": "helm:\n  releaseName: other\n"}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP
+    assert "overrides releaseName of Argo CD Application helm-guestbook" in r.reason
+
+
+def test_a_liveness_kill_at_startup_adds_a_startup_probe_to_the_value_file(tmp_path: Path):
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]")}, "init")
+    liveness = {"tcpSocket": {"port": 80}, "periodSeconds": 10, "failureThreshold": 3}
+    items = live(k8s.crashing("helm-guestbook", reason="Error", code=143,
+                              started="2026-11-20T10:27:25Z", finished="2026-11-20T10:28:00Z"))
+    items[0]["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = liveness
+    items[2]["spec"]["containers"][0]["livenessProbe"] = liveness
+    items.append(k8s.event(items[2], "Unhealthy", "Liveness probe failed: dial tcp: refused",
+                           count=12, field_path="spec.containers{helm-guestbook}"))
+    r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "helm-guestbook/values-production.yaml"
+    assert added(change.diff) == ["+startupProbe:", "+  tcpSocket:", "+    port: 80",
+                                  "+  periodSeconds: 10", "+  failureThreshold: 30"]
+    assert "container helm-guestbook reads `.Values.resources`, `.Values.image`, " \
+           "`.Values.startupProbe`" in r.location.why  # type: ignore[union-attr]
+
+
+def test_an_override_that_nulls_the_values_object_leaves_the_value_files(tmp_path: Path):
+    # a null in the merge patch deletes the Application's valuesObject: its memory no longer
+    # applies, so the last value file is the layer
+    commit(tmp_path, {**CHART, "argocd/helm-guestbook.yaml": application(
+        "\n              valueFiles: [values-production.yaml]"
+        "\n              valuesObject:"
+        "\n                resources:"
+        "\n                  limits: {memory: 64Mi}"),
+        "helm-guestbook/.argocd-source.yaml": "helm:\n  valuesObject: null\n"}, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert [c.path for c in r.changes] == ["helm-guestbook/values-production.yaml"]

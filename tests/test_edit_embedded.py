@@ -1,5 +1,4 @@
-"""Editing a document held in a block string of another one (inline patches of Argo CD
-Applications and Flux Kustomizations): the diff of the outer file is the diff of the inner one."""
+"""Edits of a YAML document held in a literal block string (a ConfigMap's `data.values.yaml`)."""
 
 from __future__ import annotations
 
@@ -8,74 +7,71 @@ from pathlib import Path
 import pytest
 
 from remediator.edit import EditError, apply_edits
-from remediator.model import DocumentEdit, DocumentRef
+from remediator.model import DocumentEdit, DocumentRef, FileChange
+from tests.test_edit import changed_lines, write
 
-KS = """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
+CONFIG_MAP = """\
+apiVersion: v1
+kind: ConfigMap
 metadata:
-  name: web   # the app
-spec:
-  patches:
-    - target: {kind: Deployment, name: web}
-      patch: |{chomp}
-        - op: replace
-          path: /spec/replicas
-
-          value: 2
-        - op: add
-          path: /spec/template/spec/containers/0/image
-          value: ghcr.io/acme/web:1.11
----
-kind: Other
+  name: values   # the chart's values
+data:
+  values.yaml: {header}
+    # memory for the app
+    resources:
+      limits:
+        memory: 128Mi   # raised in March
+    image:
+      tag: "1.0"
 """
-WHERE = ("spec", "patches", 0, "patch")
 
 
-def edit(root: Path, text: str, ops: list[dict], where: tuple = WHERE) -> str:
-    (root / "ks.yaml").write_bytes(text.encode())
-    [change] = apply_edits(root, [DocumentEdit(DocumentRef("ks.yaml", 0, where), ops)])
-    return change.new_text
+def edit(root: Path, ops: list[dict], at: tuple = ("data", "values.yaml"), index: int = 0
+         ) -> FileChange:
+    [change] = apply_edits(root, [DocumentEdit(DocumentRef("cm.yaml", index, at), ops)])
+    return change
 
 
-@pytest.mark.parametrize("chomp", ["", "-", "+"])
-def test_one_value_in_the_string_is_a_one_line_change(tmp_path: Path, chomp: str) -> None:
-    text = KS.replace("{chomp}", chomp)
-    ops = [{"op": "test", "path": "/1/value", "value": "ghcr.io/acme/web:1.11"},
-           {"op": "replace", "path": "/1/value", "value": "ghcr.io/acme/web:1.10"}]
-    new = edit(tmp_path, text, ops)
-    assert new == text.replace("web:1.11", "web:1.10")
+SET_MEMORY = [{"op": "replace", "path": "/resources/limits/memory", "value": "192Mi"}]
 
 
-def test_crlf_files_stay_crlf(tmp_path: Path) -> None:
-    text = KS.replace("{chomp}", "").replace("\n", "\r\n")
-    new = edit(tmp_path, text, [{"op": "replace", "path": "/0/value", "value": 3}])
-    assert new == text.replace("value: 2", "value: 3")
+@pytest.mark.parametrize("header", ["|", "|-", "|+"])
+def test_one_value_inside_the_block_is_a_one_line_diff(tmp_path: Path, header: str):
+    write(tmp_path, "cm.yaml", CONFIG_MAP.format(header=header))
+    change = edit(tmp_path, SET_MEMORY)
+    assert changed_lines(change.diff) == ["-        memory: 128Mi   # raised in March",
+                                          "+        memory: 192Mi   # raised in March"]
 
 
-def test_a_new_key_in_the_string_keeps_its_indentation(tmp_path: Path) -> None:
-    text = KS.replace("{chomp}", "")
-    new = edit(tmp_path, text, [{"op": "add", "path": "/0/note", "value": "x"}])
-    assert "          value: 2\n          note: x\n" in new
+def test_a_new_key_in_a_block_ending_the_file_without_a_newline(tmp_path: Path):
+    write(tmp_path, "cm.yaml", CONFIG_MAP.format(header="|").rstrip("\n"))
+    change = edit(tmp_path, [{"op": "add", "path": "/resources/requests",
+                              "value": {"memory": "64Mi"}}])
+    assert changed_lines(change.diff)[-2:] == ["+      requests:", "+        memory: 64Mi"]
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("patch: '- {op: replace, path: /spec/replicas, value: 2}'", "literal block string"),
-    ("patch: |2\n          - op: replace\n            path: /a\n            value: 2",
-     "explicit indentation"),
-])
-def test_strings_that_cannot_be_edited_in_place_are_refused(tmp_path: Path, bad: str,
-                                                            message: str) -> None:
-    text = (f"spec:\n  patches:\n    - {bad}\n")
-    with pytest.raises(EditError, match=message):
-        edit(tmp_path, text, [{"op": "replace", "path": "/0/value", "value": 3}])
-    assert (tmp_path / "ks.yaml").read_text() == text  # nothing written, ever
+def test_other_documents_and_crlf_line_ends_are_kept(tmp_path: Path):
+    text = "kind: Namespace\nmetadata: {name: x}\n---\n" + CONFIG_MAP.format(header="|")
+    write(tmp_path, "cm.yaml", text, newline="\r\n")
+    change = edit(tmp_path, SET_MEMORY, index=1)
+    assert change.new_text == text.replace("128Mi", "192Mi").replace("\n", "\r\n")
 
 
-def test_not_a_document_in_the_string(tmp_path: Path) -> None:
-    text = "spec:\n  patches:\n    - patch: |\n        a: [1\n"
-    with pytest.raises(EditError, match="does not parse"):
-        edit(tmp_path, text, [{"op": "replace", "path": "/a", "value": 3}])
-    with pytest.raises(EditError, match="not a string"):
-        edit(tmp_path, "spec: {patches: [{patch: 3}]}\n", [{"op": "replace", "path": "/a",
-                                                            "value": 3}])
+def test_a_quoted_string_is_refused(tmp_path: Path):
+    write(tmp_path, "cm.yaml", 'kind: ConfigMap\ndata:\n  values.yaml: "a: 1"\n')
+    with pytest.raises(EditError, match=r"not a literal block \(`\|`\); not edited"):
+        edit(tmp_path, [{"op": "replace", "path": "/a", "value": 2}])
+
+
+def test_a_path_that_is_not_a_string_is_refused(tmp_path: Path):
+    write(tmp_path, "cm.yaml", "kind: ConfigMap\ndata:\n  values.yaml: {a: 1}\n")
+    with pytest.raises(EditError, match="not a string holding YAML"):
+        edit(tmp_path, [{"op": "replace", "path": "/a", "value": 2}])
+
+
+def test_an_edit_inside_a_string_must_be_the_files_only_edit(tmp_path: Path):
+    write(tmp_path, "cm.yaml", CONFIG_MAP.format(header="|"))
+    with pytest.raises(EditError, match="must be the file's only edit"):
+        apply_edits(tmp_path, [
+            DocumentEdit(DocumentRef("cm.yaml", 0, ("data", "values.yaml")), SET_MEMORY),
+            DocumentEdit(DocumentRef("cm.yaml"), [{"op": "add", "path": "/x", "value": 1}])])

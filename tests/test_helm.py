@@ -119,26 +119,50 @@ def test_oom_goes_into_the_environment_values_patch(tmp_path: Path):
     assert render.passed and any("predicted from the new values" in m for m in render.messages)
 
 
+PODINFO_CHART = {
+    "charts/podinfo/Chart.yaml": "apiVersion: v2\nname: podinfo\nversion: 1.0.0\n",
+    "charts/podinfo/templates/deployment.yaml": """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: {{ template "podinfo.fullname" . }}
+        spec:
+          template:
+            spec:
+              containers:
+                - name: {{ .Chart.Name }}
+                  image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+                  {{- with .Values.startupProbe }}
+                  startupProbe:
+                    {{- toYaml . | nindent 12 }}
+                  {{- end }}
+                  resources:
+        {{ toYaml .Values.resources | indent 12 }}
+        """,
+}
+
+
 def test_a_chart_in_the_repo_that_does_not_read_the_key_is_a_diagnosis(tmp_path: Path):
-    chart = {"charts/podinfo/Chart.yaml": "apiVersion: v2\nname: podinfo\nversion: 1.0.0\n",
-             "charts/podinfo/templates/deployment.yaml":
-                 "spec:\n  containers:\n    - resources: {{ toYaml .Values.app.resources }}\n"}
+    template = PODINFO_CHART["charts/podinfo/templates/deployment.yaml"].replace(
+        "{{ toYaml .Values.resources | indent 12 }}", "            limits: {memory: 128Mi}")
+    chart = {**PODINFO_CHART, "charts/podinfo/templates/deployment.yaml": template}
     repo(tmp_path, chart="./charts/podinfo", source_kind="GitRepository", extra_files=chart)
     in_git = live(chart="./charts/podinfo", source_kind="GitRepository")
     r = only(plan(build_state(in_git, "c"), tmp_path, CONFIG))
     assert r.decision == Decision.DIAGNOSE
-    assert "values key that feeds `resources` is not known" in r.reason
+    assert "values key that feeds `resources` is not known for this chart: the chart " \
+           "`charts/podinfo` in this repository renders it from `templates/deployment.yaml` " \
+           "(the only Deployment template); container podinfod reads `.Values.image`, " \
+           "`.Values.startupProbe`" in r.reason
 
 
 def test_a_chart_in_the_repo_confirms_the_key(tmp_path: Path):
-    chart = {"charts/podinfo/Chart.yaml": "apiVersion: v2\nname: podinfo\nversion: 1.0.0\n",
-             "charts/podinfo/templates/deployment.yaml":
-                 "resources: {{ toYaml .Values.resources | nindent 12 }}\n"}
-    repo(tmp_path, chart="./charts/podinfo", source_kind="GitRepository", extra_files=chart)
+    repo(tmp_path, chart="./charts/podinfo", source_kind="GitRepository",
+         extra_files=PODINFO_CHART)
     in_git = live(chart="./charts/podinfo", source_kind="GitRepository")
     r = only(plan(build_state(in_git, "c"), tmp_path, CONFIG))
     assert r.decision == Decision.PROPOSE, r.reason
-    assert "reads `.Values.resources`" in r.location.why  # type: ignore[union-attr]
+    assert "reads `.Values.resources`, `.Values.image`, `.Values.startupProbe`" in r.location.why  # type: ignore[union-attr]
 
 
 def test_image_tag_revert_in_helm_values_clears_a_digest(tmp_path: Path):
@@ -187,3 +211,55 @@ def test_post_renderers_are_a_skip(tmp_path: Path):
     items[0]["spec"]["postRenderers"] = [{"kustomize": {"images": [{"name": "x"}]}}]
     r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
     assert r.decision == Decision.SKIP and "post-renderers" in r.reason
+
+
+LIVENESS = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10,
+            "failureThreshold": 3}
+
+
+def probe_killed(chart: str = "./charts/podinfo", source_kind: str = "GitRepository"
+                 ) -> list[dict]:
+    """podinfod restarted by its liveness probe ~35s after each start, never ready."""
+    items = live(chart=chart, source_kind=source_kind, failing=k8s.crashing(
+        "podinfod", reason="Error", code=143, started="2026-11-20T10:27:25Z",
+        finished="2026-11-20T10:28:00Z"))
+    items[1]["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = LIVENESS
+    items[3]["spec"]["containers"][0]["livenessProbe"] = LIVENESS
+    event = k8s.event(items[3], "Unhealthy", "Liveness probe failed: connection refused",
+                      count=12, field_path="spec.containers{podinfod}")
+    return [*items, event]
+
+
+def test_a_probe_failure_at_startup_adds_a_startup_probe_through_values(tmp_path: Path):
+    repo(tmp_path, chart="./charts/podinfo", source_kind="GitRepository",
+         extra_files=PODINFO_CHART)
+    r = only(plan(build_state(probe_killed(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "apps/production/podinfo-values.yaml"
+    added = [ln for ln in change.diff.splitlines() if ln.startswith("+") and ln[:3] != "+++"]
+    assert added == ["+    startupProbe:", "+      httpGet:", "+        path: /healthz",
+                     "+        port: http", "+      periodSeconds: 10",
+                     "+      failureThreshold: 30"]
+    assert "`.Values.startupProbe`" in r.location.why  # type: ignore[union-attr]
+
+
+def test_a_startup_probe_built_from_single_values_is_a_diagnosis(tmp_path: Path):
+    template = PODINFO_CHART["charts/podinfo/templates/deployment.yaml"].replace(
+        "{{- with .Values.startupProbe }}", "{{- if .Values.startupProbe.enabled }}").replace(
+        "{{- toYaml . | nindent 12 }}",
+        "failureThreshold: {{ .Values.startupProbe.failureThreshold }}")
+    assert template != PODINFO_CHART["charts/podinfo/templates/deployment.yaml"]
+    chart = {**PODINFO_CHART, "charts/podinfo/templates/deployment.yaml": template}
+    repo(tmp_path, chart="./charts/podinfo", source_kind="GitRepository", extra_files=chart)
+    r = only(plan(build_state(probe_killed(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.DIAGNOSE
+    assert "its startupProbe is built from single fields under `.Values.startupProbe`" in r.reason
+
+
+def test_a_probe_fix_for_a_chart_outside_the_repo_is_a_diagnosis(tmp_path: Path):
+    repo(tmp_path)
+    r = only(plan(build_state(probe_killed("podinfo", "HelmRepository"), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.DIAGNOSE
+    assert "the values key that feeds `startupProbe` is not known for this chart: the chart is " \
+           "not in this repository" in r.reason

@@ -34,6 +34,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 HELM_ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "OOMKilled": (("resources", "limits/memory"), ("resources", "requests/memory")),
     "ImagePullBackOff": (("image", "tag"), ("image", "digest")),
+    "ProbeFailure": (("startupProbe", "*"),),
 }
 #: what only a new patch file may carry: its identity (an existing document is never renamed)
 _NEW_FILE = ("apiVersion", "kind", "metadata/name", "metadata/namespace")
@@ -107,6 +108,9 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
                 return f"only `{pointer(sub.path)}` of `{edit.target.path}` may change"
             continue
         path = edit.target.path
+        if edit.target.embedded and path != location.target.path:
+            where = "/".join(map(str, edit.target.embedded))
+            return f"`{path}`: the string `{where}` is not located"
         allowed: tuple[str, ...]
         if path in prerequisite_files and path not in allowed_files:
             allowed = _PREREQUISITE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,12 +42,11 @@ def _tags_in(data: Any, image_name: str, out: list[str]) -> None:
         for v in data:
             _tags_in(v, image_name, out)
     elif isinstance(data, str) and "\n" in data:
-        # an inline patch of an Argo CD Application / Flux Kustomization: a document in a string
-        try:
-            _tags_in(yamlio.load_documents(data, "inline patch", raw_scalars=True), image_name,
-                     out)
-        except yamlio.UnsafeYAML:
-            return
+        # a document in a string: an inline patch of an Argo CD Application / Flux
+        # Kustomization, or values a ConfigMap holds for Flux's valuesFrom
+        with contextlib.suppress(yamlio.UnsafeYAML):
+            _tags_in(yamlio.load_documents(data, "embedded document", raw_scalars=True),
+                     image_name, out)
     elif isinstance(data, str):
         # Argo CD image settings read `[name=]new-image:tag`: the image is after the `=`
         name, tag = split_image(data.split("=", 1)[1] if "=" in data else data)

@@ -74,7 +74,7 @@ def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON
         key = loc.value_keys.get(rel[0])
         if key is None:
             raise NoSuchContainer(f"the values key that feeds `{rel[0]}` is not known for this "
-                                  "chart")
+                                  "chart" + (f": {loc.values_note}" if loc.values_note else ""))
         base = (*loc.values_path, *key)
         for depth in range(1, len(base) + 1):  # every level on the way must be a mapping
             node = dig(loc.document, base[:depth])
@@ -129,6 +129,16 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"Container {c} was OOMKilled without a memory limit of its own: the node ran out "
             "of memory or a namespace LimitRange applies. Set requests and limits from the "
             "application's real usage; no safe automatic value exists."))
+    preset = loc.value_keys.get("resourcesPreset") if loc.source == "helm" else None
+    current = _helm_effective(loc, ("resources",)) if preset else None
+    if preset and not (isinstance(current, dict) and current):
+        key = ".".join(loc.value_keys.get("resources", ("resources",)))
+        return diagnose(incident, (
+            f"The chart sizes container {c} from the preset `{'.'.join(preset)}` as long as "
+            f"`{key}` is empty, and no values layer here sets `{key}`: setting only its memory "
+            "limit would drop every other request and limit the preset gives. Set "
+            f"`{key}` in full (requests and limits, from the application's real usage) in "
+            f"`{loc.target.path}`."), f"resources come from the chart preset `{'.'.join(preset)}`")
     repo_limit = _q(_helm_effective(loc, ("resources", "limits", "memory"))
                     if loc.source == "helm"
                     else ((get_container(loc.rendered, c).get("resources") or {}).get("limits")

@@ -12,10 +12,10 @@ import jsonpointer
 from ruamel.yaml.error import YAMLError
 
 from remediator import yamlio
-from remediator.model import DocumentEdit, FileChange
+from remediator.model import DocumentEdit, DocumentRef, FileChange
 
 from .diff import unified_diff
-from .embedded import edit_embedded
+from .embedded import splice
 from .errors import EditError
 from .paths import clean_path, resolve_inside
 from .roundtrip import edit_document, new_document
@@ -128,6 +128,26 @@ def _edit_file(root: Path, path: str, edits: list[DocumentEdit]) -> FileChange:
     crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
     if crlf:  # edit as LF, put the CRLFs back at the end
         text = text.replace("\r\n", "\n")
+    targets = {(e.target.index, tuple(e.target.embedded)) for e in edits}
+    if any(e.target.embedded for e in edits) and len(targets) > 1:
+        raise EditError(f"{path}: an edit inside a string must be the file's only edit")
+    if edits[0].target.embedded:
+        index, at = targets.pop()
+        ops = [op for e in edits for op in e.ops]
+        new_text = splice(path, text, index, at, lambda inner: _edited(
+            f"{path} ({'/'.join(map(str, at))})", inner,
+            [DocumentEdit(DocumentRef(path, 0), ops)]))
+    else:
+        new_text = _edited(path, text, edits)
+    if crlf:
+        new_text = new_text.replace("\n", "\r\n")
+    if bom:
+        new_text = BOM + new_text
+    return FileChange(path, old_text, new_text, unified_diff(path, old_text, new_text))
+
+
+def _edited(path: str, text: str, edits: list[DocumentEdit]) -> str:
+    """``text`` (LF line ends, no BOM) with the edits applied, minimal diff."""
     try:
         documents = yamlio.load_documents(text, path)
     except yamlio.UnsafeYAML as exc:
@@ -138,11 +158,6 @@ def _edit_file(root: Path, path: str, edits: list[DocumentEdit]) -> FileChange:
         raise EditError(f"{path}: cannot parse for editing: {str(exc).splitlines()[0]}") from None
     if len(spans) != len(documents):  # would mean our split disagrees with the loader
         raise EditError(f"{path}: cannot split into its {len(documents)} documents")
-    if any(e.target.embedded for e in edits):
-        new_text = edit_embedded(path, text, documents, edits,
-                                 lambda doc, ops: _patched(path, edits[0].target.index, doc,
-                                                           ops))
-        return _finish(path, old_text, new_text, crlf, bom)
     expected = list(documents)
     ops_by_doc: dict[int, list[Any]] = {}
     for edit in edits:
@@ -156,15 +171,7 @@ def _edit_file(root: Path, path: str, edits: list[DocumentEdit]) -> FileChange:
     new_text = _splice(path, text, spans, ops_by_doc, expected)
     if _load_all(new_text) != expected:  # guards the splicing
         raise EditError(f"{path}: internal error: the edited file does not load as patched")
-    return _finish(path, old_text, new_text, crlf, bom)
-
-
-def _finish(path: str, old_text: str, new_text: str, crlf: bool, bom: bool) -> FileChange:
-    if crlf:
-        new_text = new_text.replace("\n", "\r\n")
-    if bom:
-        new_text = BOM + new_text
-    return FileChange(path, old_text, new_text, unified_diff(path, old_text, new_text))
+    return new_text
 
 
 def _load_all(text: str) -> list[Any]:

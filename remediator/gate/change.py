@@ -17,15 +17,10 @@ from .. import gitops, kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
 from ..k8s import dig, get_container, split_image
 from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
+from . import helm
+from .helm import same_object
 
 ObjectChecks = Callable[[JSON | None, JSON, ValidationSettings, Path], list[CheckResult]]
-
-
-def _same_object(a: JSON, ref: ObjectRef) -> bool:
-    o = ObjectRef.of(a)
-    return (o.kind, o.name, o.group) == (ref.kind, ref.name, ref.group) and (
-        not o.namespace or not ref.namespace or o.namespace == ref.namespace
-    )
 
 
 def _plain(location: Location, changes: list[FileChange]) -> tuple[JSON | None, CheckResult]:
@@ -69,16 +64,16 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
         except (kustomize.RenderError, ValueError) as exc:
             return None, CheckResult("render", False, [str(exc)])
         leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
-    targets = [o for o in after_all if _same_object(o, ref)]
+    targets = [o for o in after_all if same_object(o, ref)]
     if len(targets) != 1:
         return None, CheckResult("render", False,
                                  [f"{ref.kind} {ref.name} is not in the render after the change"])
-    others_before = [o for o in before if not _same_object(o, ref)]
-    others_after = [o for o in after_all if not _same_object(o, ref)]
+    others_before = [o for o in before if not same_object(o, ref)]
+    others_after = [o for o in after_all if not same_object(o, ref)]
     if others_before != others_after:
         return None, CheckResult("render", False,
                                  [f"the change alters other objects rendered by `{label}`"])
-    old = next((o for o in before if _same_object(o, ref)), None)
+    old = next((o for o in before if same_object(o, ref)), None)
     if old == targets[0]:
         return None, CheckResult("render", False, [
             f"the change has no effect on the rendered {ref.kind} (overridden by another layer?)"])
@@ -166,43 +161,67 @@ def _image_on_top(location: Location, changes: list[FileChange]
         f"`{change.path}` parses; the tool sets the image to {new_image}"])
 
 
-def _helm(repo_root: Path, location: Location, changes: list[FileChange],
-          ref: ObjectRef) -> tuple[JSON | None, CheckResult]:
-    """The HelmRelease is checked like any manifest (kustomize render or plain file); the
-    workload is then predicted from its new values, since no Helm is at hand to render the
-    chart. The render check says so."""
-    if location.render_root or location.top is not None:
-        release, render = _kustomize(repo_root, location, changes, ref)
-    else:
-        release, render = _plain(location, changes)
+def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
+               ref: ObjectRef) -> tuple[JSON | None, CheckResult]:
+    """A Flux HelmRelease's values (`spec.values` or a `valuesFrom` ConfigMap) changed: its folder
+    is rendered before and after (kustomize, or its plain files), then the workload predicted
+    from the merged values."""
+    folder = location.values_root
+    label = folder or "."
+    kustomized = any((repo_root / folder / f).is_file() for f in kustomize.KUSTOMIZATION_FILES)
+    with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
+        scratch = Path(tmp) / "repo"
+        shutil.copytree(repo_root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        try:
+            worktree.write_changes(scratch, changes)
+            for c in changes:
+                yamlio.load_documents(c.new_text, c.path)
+            if kustomized:
+                before = kustomize.build(repo_root / folder, label)
+                after = kustomize.build(scratch / folder, label)
+            else:
+                before, after = _plain_docs(repo_root / folder), _plain_docs(scratch / folder)
+        except (kustomize.RenderError, ValueError, yamlio.UnsafeYAML) as exc:
+            return None, CheckResult("render", False, [str(exc)])
+        leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
+    values, render = helm.compare_renders(before, after, ref, label)
+    if values is None:
+        return None, render
+    if leaks:
+        return None, CheckResult("render", False, leaks)
+    return _predicted(location, values, render)
+
+
+def _plain_docs(folder: Path) -> list[JSON]:
+    return [d for f in yamlio.scan_repo(folder).files for d in f.documents
+            if isinstance(d, dict) and d.get("kind")]
+
+
+def _predicted(location: Location, values: JSON, render: CheckResult
+               ) -> tuple[JSON | None, CheckResult]:
+    after, problem = helm.predict(location, values)
+    if after is None:
+        return None, CheckResult("render", False, [problem])
+    render.messages.append("the chart itself was not rendered (no Helm here): the workload is "
+                           "predicted from the new values")
+    return after, render
+
+
+def _argo_helm(location: Location, changes: list[FileChange]) -> tuple[JSON | None, CheckResult]:
+    """An Argo CD values layer changed: the edited file is checked, and the workload predicted
+    from the values it now sets (a Helm parameter: `a.b.c` = value, on top of them)."""
+    release, render = _plain(location, changes)
     if release is None:
         return None, render
     values = dig(release, location.values_path) or {}
-    if location.parameter_path:  # a Helm parameter: `a.b.c` = value, on top of the values
+    if location.parameter_path:
         node: JSON = {}
         values = node
         *parents, last = location.parameter_name.split(".")
         for seg in parents:
             node = node.setdefault(seg, {})
         node[last] = dig(release, (*location.parameter_path, "value"))
-    after = copy.deepcopy(location.rendered)
-    container = get_container(after, location.container)
-    if not container:
-        return None, CheckResult("render", False, [f"container {location.container} is not in "
-                                                   "the live workload"])
-    resources = dig(values, location.value_keys.get("resources", ("-",)))
-    if isinstance(resources, dict):
-        current = container.setdefault("resources", {})
-        for section in ("limits", "requests"):
-            if isinstance(resources.get(section), dict):
-                current.setdefault(section, {}).update(resources[section])
-    image = dig(values, location.value_keys.get("image", ("-",)))
-    if isinstance(image, dict) and image.get("tag"):
-        name, _ = split_image(str(container.get("image", "")))
-        container["image"] = f"{name}:{image['tag']}"
-    render.messages.append("the chart itself was not rendered (no Helm here): the workload is "
-                           "predicted from the new values")
-    return after, render
+    return _predicted(location, values, render)
 
 
 def check_change(repo_root: Path, location: Location, changes: list[FileChange],
@@ -212,8 +231,10 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
     if ov is not None and ov.on_top and ov.target is not None and any(
             c.path == ov.target.path for c in changes):
         after, render = _image_on_top(location, changes)
+    elif location.source == "helm" and location.render_target is not None:
+        after, render = _flux_helm(repo_root, location, changes, ref)
     elif location.source == "helm":
-        after, render = _helm(repo_root, location, changes, ref)
+        after, render = _argo_helm(location, changes)
     elif location.source == "kustomize":
         after, render = _kustomize(repo_root, location, changes, ref)
     else:

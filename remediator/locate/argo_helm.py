@@ -1,10 +1,14 @@
 """Helm through Argo CD: the values layer of an Application's Helm source.
 
 Argo CD merges, lowest first: the chart's own values.yaml, `valueFiles` in order, `values` (a
-string), `valuesObject`, then `parameters`. The change goes to the highest layer that already
-sets the key (lower edits would be overridden); when none does, to the last value file listed
-(the most environment-specific one). The chart's own values.yaml is never edited, nor the
-`values` string (YAML inside a string) or `parameters` (reported instead).
+string, ignored when `valuesObject` is set), `valuesObject`, then `parameters`. The override
+files `.argocd-source.yaml` then `.argocd-source-<app>.yaml` are first merged into the
+Application's source as JSON merge patches: their `valuesObject` merges key by key over the
+Application's, their `valueFiles`, `values` and `parameters` replace the Application's. The change
+goes to the highest layer that already sets the key (lower edits would be overridden); when none
+does, to the last value file listed (the most environment-specific one). The chart's own
+values.yaml is never edited, nor a `values` string (YAML inside a string) or a broader parameter
+(reported instead).
 
 Value files are relative to the chart folder; `$<ref>/path` names a file of another source of a
 multi-source Application, which must be this repository.
@@ -107,29 +111,87 @@ def _sets(values: Any, key: tuple[str, ...]) -> bool:
     return True
 
 
-def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
-    """The document (and where in it) the values change for ``key`` goes, with why."""
-    dotted = ".".join(key)
-    what = f"Argo CD Application {hs.app}"
-    # parameter override files (Argo CD Image Updater, the UI) win over the Application itself
-    files = argocd_source_files(hs.app, hs.chart_path, root) if hs.chart_path else []
-    for rel, doc in files:
+#: what an override file may set under `helm` (merged into the Application's source as an RFC 7396
+#: merge patch: mappings merge, lists and strings are replaced)
+_OVERRIDABLE = ("parameters", "valuesObject", "values", "valueFiles", "ignoreMissingValueFiles")
+
+
+@dataclass
+class _Layer:
+    """One document that holds `helm` settings: an override file or the Application."""
+
+    rel: str  # "" for the Application itself
+    doc: JSON
+    helm: JSON
+
+    def name(self, what: str) -> str:
+        return f"`{self.rel}`" if self.rel else what
+
+
+def _overrides(hs: HelmSource, root: Path) -> list[_Layer]:
+    """The Application's override files, highest precedence first (`.argocd-source-<app>.yaml`
+    is merged after `.argocd-source.yaml`, so it wins)."""
+    out = []
+    for rel, doc in argocd_source_files(hs.app, hs.chart_path, root) if hs.chart_path else []:
         helm_here = doc.get("helm")
         if helm_here is not None and not isinstance(helm_here, dict):
             raise ArgoHelmSkip(f"`{rel}`: `helm` is not a mapping")
-        other = sorted(set(helm_here or {}) - {"parameters"})
+        other = sorted(set(helm_here or {}) - set(_OVERRIDABLE))
         if other:
-            raise ArgoHelmSkip(f"`{rel}` overrides {', '.join(other)} of {what}; value layers set "
-                               "there are not handled yet")
-        for i, p in enumerate((helm_here or {}).get("parameters") or []):
+            raise ArgoHelmSkip(f"`{rel}` overrides {', '.join(other)} of Argo CD Application "
+                               f"{hs.app}; not handled yet")
+        out.append(_Layer(rel, doc, helm_here or {}))
+    return out
+
+
+def _blocked_at(values: Any, key: tuple[str, ...]) -> str:
+    """The dotted prefix of ``key`` that ``values`` replaces with a non-mapping, if any (a null
+    in a merge patch deletes what lies below, a scalar replaces it)."""
+    node = values
+    for depth, seg in enumerate(key[:-1]):
+        if not isinstance(node, dict) or seg not in node:
+            return ""
+        node = node[seg]
+        if not isinstance(node, dict):
+            return ".".join(key[: depth + 1])
+    return ""
+
+
+def _override_value_files(hs: HelmSource, layer: _Layer) -> list[str]:
+    listed = layer.helm.get("valueFiles")
+    if not isinstance(listed, list):
+        raise ArgoHelmSkip(f"`{layer.rel}`: helm.valueFiles is not a list")
+    files = []
+    for f in map(str, listed):
+        if "://" in f or f.startswith("$"):
+            raise ArgoHelmSkip(f"`{layer.rel}` lists the value file `{f}` from another source; "
+                               "not handled")
+        files.append(posixpath.normpath(posixpath.join(hs.chart_path, f)))
+    return files
+
+
+def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
+    """The document (and where in it) the values change for ``key`` goes, with why.
+
+    The Application's source is seen as Argo CD merges it: its override files first (Image
+    Updater, the UI write them), each merged over the Application (`valuesObject` merges key by
+    key, `valueFiles` / `parameters` / `values` are replaced)."""
+    dotted = ".".join(key)
+    what = f"Argo CD Application {hs.app}"
+    overrides = _overrides(hs, root)
+    app_layer = _Layer("", hs.app_doc.body if hs.app_doc else {}, hs.helm)
+    layers = [*overrides, app_layer]
+    for layer in overrides:
+        for i, p in enumerate(layer.helm.get("parameters") or []):
             if isinstance(p, dict) and p.get("name") == dotted:
-                loc = _in_file(rel, doc, f"`{rel}` sets `{dotted}` as a Helm parameter for {what}"
-                               " (Argo CD's parameter override file wins over every values "
+                loc = _in_file(layer.rel, layer.doc,
+                               f"`{layer.rel}` sets `{dotted}` as a Helm parameter for {what} "
+                               "(Argo CD's parameter override file wins over every values "
                                "layer), so the change goes there.")
                 loc.parameter_name, loc.parameter_path = dotted, ("helm", "parameters", i)
                 return loc
     # an override file's `helm.parameters` replaces the Application's whole list
-    replaced = any("parameters" in (doc.get("helm") or {}) for _, doc in files)
+    replaced = any("parameters" in layer.helm for layer in overrides)
     for i, p in enumerate([] if replaced else hs.helm.get("parameters") or []):
         if not isinstance(p, dict) or not str(p.get("name", "")).startswith(dotted):
             continue
@@ -141,21 +203,46 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
         loc.parameter_name = dotted
         loc.parameter_path = (*hs.settings_path, "helm", "parameters", i)
         return loc
-    if isinstance(hs.helm.get("valuesObject"), dict) and _sets(hs.helm["valuesObject"], key):
-        return _in_application(hs, ("valuesObject",),
-                               f"{what} sets `{dotted}` in `helm.valuesObject`, which wins over "
-                               "its value files, so the change goes there.")
-    if isinstance(hs.helm.get("values"), str):
+    # valuesObject: the highest layer that sets the key wins, merged key by key
+    objects = []
+    for layer in layers:
+        if "valuesObject" not in layer.helm:
+            continue
+        vo = layer.helm["valuesObject"]
+        if vo is None and layer.rel:
+            break  # a null in the override file deletes the Application's valuesObject
+        if not isinstance(vo, dict):
+            raise ArgoHelmSkip(f"{layer.name(what)}: helm.valuesObject is not a mapping")
+        objects.append(layer)
+        if _sets(vo, key):
+            return _in_layer(hs, layer, f"{layer.name(what)} sets `{dotted}` in "
+                             "`helm.valuesObject`, which wins over the value files"
+                             + (" and the Application's own settings (Argo CD merges the "
+                                "override file over them)" if layer.rel else "")
+                             + ", so the change goes there.")
+        prefix = _blocked_at(vo, key)
+        if prefix:
+            raise ArgoHelmSkip(f"{layer.name(what)} replaces `{prefix}` in helm.valuesObject "
+                               f"with a non-mapping; where `{dotted}` is set is not determined")
+    strings = next((layer for layer in layers if "values" in layer.helm), None)
+    if strings is not None and not objects and isinstance(strings.helm["values"], str):
         try:
-            inline = yamlio.load_documents(hs.helm["values"], "helm.values")
+            inline = yamlio.load_documents(strings.helm["values"], "helm.values")
         except yamlio.UnsafeYAML:
             inline = []
         if inline and _sets(inline[0], key):
-            raise ArgoHelmSkip(f"{what} sets `{dotted}` inside its `helm.values` string, which "
-                               "is not edited (YAML inside a string); move it to valuesObject")
+            raise ArgoHelmSkip(f"{strings.name(what)} sets `{dotted}` inside its `helm.values` "
+                               "string, which is not edited (YAML inside a string); move it to "
+                               "valuesObject")
+    listing = next((layer for layer in overrides if "valueFiles" in layer.helm), None)
+    value_files = _override_value_files(hs, listing) if listing else hs.value_files
+    missing_ok = next((bool(layer.helm["ignoreMissingValueFiles"]) for layer in overrides
+                       if "ignoreMissingValueFiles" in layer.helm), hs.ignore_missing)
+    listed_by = (f" (listed by `{listing.rel}`, which replaces the Application's value files)"
+                 if listing else "")
     loaded = []
-    for rel in hs.value_files:
-        if not (root / rel).is_file() and hs.ignore_missing:
+    for rel in value_files:
+        if not (root / rel).is_file() and missing_ok:
             continue
         try:
             docs = yamlio.load_documents(yamlio.read_text(root, rel), rel)
@@ -170,19 +257,28 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
             if rel == chart_values:
                 raise ArgoHelmSkip(f"the chart's own values.yaml sets `{dotted}` last for {what}; "
                                    "it is not edited (list an environment value file after it)")
-            return _in_file(rel, values, f"`{rel}` is the last value file of {what} that sets "
-                            f"`{dotted}` (later files win), so the change goes there.")
+            return _in_file(rel, values, f"`{rel}` is the last value file of {what}{listed_by} "
+                            f"that sets `{dotted}` (later files win), so the change goes there.")
     loaded = [(rel, values) for rel, values in loaded if rel != chart_values]
     if loaded:
         rel, values = loaded[-1]
         return _in_file(rel, values, f"No value file of {what} sets `{dotted}` yet; `{rel}` is "
-                        "its last (most environment-specific) value file, so it goes there. The "
-                        "chart's own values.yaml is never edited.")
-    if isinstance(hs.helm.get("valuesObject"), dict):
-        return _in_application(hs, ("valuesObject",), f"{what} keeps its values in "
-                               "`helm.valuesObject`, so the change goes there.")
+                        f"its last (most environment-specific) value file{listed_by}, so it goes "
+                        "there. The chart's own values.yaml is never edited.")
+    if objects:
+        return _in_layer(hs, objects[0], f"{objects[0].name(what)} keeps the values of {what} "
+                         "in `helm.valuesObject`, so the change goes there.")
     raise ArgoHelmSkip(f"{what} has no environment value file or valuesObject to change, and the "
                        "chart's own values.yaml is not edited")
+
+
+def _in_layer(hs: HelmSource, layer: _Layer, why: str) -> Location:
+    if not layer.rel:
+        return _in_application(hs, ("valuesObject",), why)
+    loc = Location(DocumentRef(layer.rel, 0), TargetKind.MANIFEST, copy.deepcopy(layer.doc), {},
+                   why, "helm")
+    loc.values_path = ("helm", "valuesObject")
+    return loc
 
 
 def _in_file(rel: str, values: JSON, why: str) -> Location:

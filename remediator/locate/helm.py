@@ -8,17 +8,16 @@ the HelmRelease, else the HelmRelease itself when nothing else uses its base, el
 patch in the overlay. `spec.values` wins over `valuesFrom`, so writing there is never overridden.
 
 Which values key feeds a field is read from the chart's templates when the chart is in this
-repository (`.Values.resources`, `.Values.image.tag`); otherwise the conventional keys are used
-and the PR says so.
+repository (see `chart`); otherwise the conventional keys are used and the PR says so.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 from pathlib import Path
 
 from ..model import JSON, Location
+from .chart import ChartKeys, keys_for
 from .owner import FLUX_KS, Owner
 
 HELMRELEASE_GROUP = "helm.toolkit.fluxcd.io"
@@ -26,8 +25,6 @@ VALUES_PATH = ("spec", "values")
 #: conventional values keys (most charts, bitnami included: `resources` beats `resourcesPreset`)
 CONVENTIONAL_KEYS: dict[str, tuple[str, ...]] = {"resources": ("resources",),
                                                  "image": ("image",)}
-_TEMPLATE_USE = {"resources": re.compile(r"\.Values\.resources\b"),
-                 "image": re.compile(r"\.Values\.image\.tag\b")}
 
 
 class HelmSkip(Exception):
@@ -69,19 +66,20 @@ def chart_dir(hr: JSON, root: Path) -> str:
     return rel if (root / rel / "Chart.yaml").is_file() else ""
 
 
-def value_keys(root: Path, chart: str) -> tuple[dict[str, tuple[str, ...]], str]:
+def value_keys(root: Path, chart: str, live: JSON, container: str) -> ChartKeys:
     """Values keys for the fields we change, and how they were established."""
     if not chart:
-        return dict(CONVENTIONAL_KEYS), ("the chart is not in this repository, so the "
-                                         "conventional values keys (`resources`, `image.tag`) "
-                                         "are used")
-    text = ""
-    for path in sorted((root / chart / "templates").rglob("*")):
-        if path.is_file() and path.suffix in (".yaml", ".yml", ".tpl") and not path.is_symlink():
-            text += path.read_text(encoding="utf-8", errors="replace")
-    keys = {k: v for k, v in CONVENTIONAL_KEYS.items() if _TEMPLATE_USE[k].search(text)}
-    used = ", ".join(f"`.Values.{'.'.join(v)}`" for v in keys.values()) or "none of them"
-    return keys, f"the chart `{chart}` in this repository reads {used} in its templates"
+        return ChartKeys(dict(CONVENTIONAL_KEYS), "the chart is not in this repository, so the "
+                         "conventional values keys (`resources`, `image.tag`) are used")
+    return keys_for(root, chart, live, container)
+
+
+def field_key(failure_class: str, keys: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The values key a fix for ``failure_class`` sets (empty when the chart's key is unknown)."""
+    field, rest = {"OOMKilled": ("resources", ("limits", "memory")),
+                   "ImagePullBackOff": ("image", ("tag",)),
+                   "ProbeFailure": ("startupProbe", ())}.get(failure_class, ("", ()))
+    return (*keys[field], *rest) if field in keys else ()
 
 
 def describe(loc: Location, hr_name: str, note: str) -> None:

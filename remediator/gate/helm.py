@@ -1,0 +1,100 @@
+"""The Helm part of the gate: what a values change does, without Helm at hand to render the chart.
+
+A Flux HelmRelease is checked from the renders of its folder before and after the change: nothing
+but the HelmRelease's values and the ConfigMaps its `valuesFrom` names may change (a
+`configMapGenerator` renames its ConfigMap, and the HelmRelease's reference with it), and the
+values Flux merges (`valuesFrom` in order, then `spec.values`) must change. The workload is then
+predicted from those merged values applied to the live object.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ..helmvalues import refs, release_values
+from ..k8s import dig, get_container, split_image
+from ..model import JSON, CheckResult, Location, ObjectRef
+
+
+def same_object(a: JSON, ref: ObjectRef) -> bool:
+    o = ObjectRef.of(a)
+    return (o.kind, o.name, o.group) == (ref.kind, ref.name, ref.group) and (
+        not o.namespace or not ref.namespace or o.namespace == ref.namespace
+    )
+
+
+def _value_config_maps(release: JSON) -> set[str]:
+    return {str(r.get("name")) for r in refs(release) if r.get("kind") == "ConfigMap"}
+
+
+def _frame(release: JSON) -> JSON:
+    """The HelmRelease without what a values change may touch."""
+    out = copy.deepcopy(release)
+    spec = out.get("spec") or {}
+    spec.pop("values", None)
+    for r in refs(out):
+        r.pop("name", None)
+    return out
+
+
+def compare_renders(before: list[JSON], after: list[JSON], ref: ObjectRef, label: str
+                    ) -> tuple[JSON | None, CheckResult]:
+    """The merged values after the change, when only the release's values changed."""
+    old = [o for o in before if same_object(o, ref)]
+    new = [o for o in after if same_object(o, ref)]
+    if len(old) != 1 or len(new) != 1:
+        return None, CheckResult("render", False,
+                                 [f"{ref.kind} {ref.name} is not rendered once by `{label}`"])
+
+    def rest(objects: list[JSON], names: set[str]) -> list[JSON]:
+        return [o for o in objects if not same_object(o, ref) and not (
+            ObjectRef.of(o).kind == "ConfigMap" and ObjectRef.of(o).name in names)]
+
+    if rest(before, _value_config_maps(old[0])) != rest(after, _value_config_maps(new[0])):
+        return None, CheckResult("render", False,
+                                 [f"the change alters other objects rendered by `{label}`"])
+    if _frame(old[0]) != _frame(new[0]):
+        return None, CheckResult("render", False, [
+            f"the change alters {ref.kind} {ref.name} beyond its values"])
+    with_origins_before = [(o, None) for o in before]
+    with_origins_after = [(o, None) for o in after]
+    values_before = release_values(old[0], with_origins_before)
+    values_after = release_values(new[0], with_origins_after)
+    if values_before == values_after:
+        return None, CheckResult("render", False, [
+            f"the change has no effect on the values Flux merges for {ref.kind} {ref.name} "
+            "(overridden by another layer?)"])
+    return values_after, CheckResult("render", True, [
+        f"`{label}` renders; only the values of {ref.kind} {ref.name} changed (`valuesFrom` "
+        "merged in order, then `spec.values`)"])
+
+
+def merged_dict(base: JSON, top: JSON) -> JSON:
+    """Helm's merge of values: mappings key by key, anything else replaced."""
+    out = copy.deepcopy(base)
+    for k, v in top.items():
+        out[k] = merged_dict(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
+            else copy.deepcopy(v)
+    return out
+
+
+def predict(location: Location, values: JSON) -> tuple[JSON | None, str]:
+    """The live workload with the fields the values feed set from ``values``."""
+    after = copy.deepcopy(location.rendered)
+    container = get_container(after, location.container)
+    if not container:
+        return None, f"container {location.container} is not in the live workload"
+    resources = dig(values, location.value_keys.get("resources", ("-",)))
+    if isinstance(resources, dict):
+        current = container.setdefault("resources", {})
+        for section in ("limits", "requests"):
+            if isinstance(resources.get(section), dict):
+                current.setdefault(section, {}).update(resources[section])
+    probe = dig(values, location.value_keys.get("startupProbe", ("-",)))
+    if isinstance(probe, dict):  # the chart passes it through whole (toYaml)
+        container["startupProbe"] = merged_dict(container.get("startupProbe") or {}, probe)
+    image = dig(values, location.value_keys.get("image", ("-",)))
+    if isinstance(image, dict) and image.get("tag"):
+        name, _ = split_image(str(container.get("image", "")))
+        container["image"] = f"{name}:{image['tag']}"
+    return after, ""
