@@ -1,33 +1,31 @@
 """Locate: the one document in the GitOps repo a human would edit to fix an incident.
 
 Owner (Argo CD / Flux metadata) → source folder (Application / Kustomization) → defining
-document: a plain manifest, or for Kustomize the most environment-specific layer (an overlay
-patch that already targets the object, the overlay's own resource, a base with a single consumer,
-else a new patch file in the overlay).
+document: a plain manifest, the Kustomize layer (``overlay``) or what the owner adds on top of it
+(``ontop``), or the Helm values layer (``helm``, ``values_from``, ``argo_helm``).
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import posixpath
 from pathlib import Path
 
-from .. import gitops, kustomize
+from .. import gitops
 from ..k8s import get_container, pod_spec, split_image
 from ..model import (
     JSON,
-    DocumentEdit,
     DocumentRef,
-    ImageOverride,
     Incident,
     Location,
     ObjectRef,
     TargetKind,
 )
 from . import argo_helm, helm, ontop, values_from
+from .errors import FIELD_OF_CLASS, LocateDiagnosis, LocateSkip, NotInSource
+from .overlay import Overlays
 from .owner import Owner, identify, not_managed_reason
-from .repo import Doc, RepoIndex
+from .repo import RepoIndex
 from .source import (
     Source,
     SourceSkip,
@@ -41,24 +39,6 @@ from .source import (
 from .toplayer import image_override, live_name, patched_on_top, substituted
 
 __all__ = ["LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex", "normalize_repo_url"]
-
-
-#: the container field each failure class changes (to find the layer that already owns it)
-FIELD_OF_CLASS = {"OOMKilled": "resources", "ImagePullBackOff": "image",
-                  "ProbeFailure": "startupProbe"}
-
-
-class LocateSkip(Exception):
-    """No PR can be made for this incident; the message says why (it goes in the report)."""
-
-
-class LocateDiagnosis(LocateSkip):
-    """The source is found, but no field in it can be safely tied to the failure (a chart whose
-    values key for the field cannot be read): a diagnosis, with the reason."""
-
-
-class NotInSource(LocateSkip):
-    """The object is not defined by this source (another source of the owner may define it)."""
 
 
 def _not_shared(source: Source, owners: dict[str, list[str]]) -> None:
@@ -98,7 +78,7 @@ class Locator:
         self.index = index
         self.repo_url = repo_url
         self.label_tracking = label_tracking
-        self._renders: dict[str, list[tuple[JSON, Path | None]] | kustomize.RenderError] = {}
+        self.overlays = Overlays(root, index)
         #: the GitOps objects of the incident being located (who else uses a component)
         self._cluster_objects: list[JSON] = []
 
@@ -155,7 +135,7 @@ class Locator:
         folder rendered and followed (not for a HelmRelease, whose values are the layer)."""
         if source.path in self.index.kustomizations:
             if not on_top:
-                return self._in_kustomization(ref, incident, source, deployed)
+                return self.overlays.locate(ref, incident, source, deployed)
             try:
                 return self._with_top_layers(ref, incident, source, deployed)
             except ontop.OnTopSkip as exc:
@@ -211,7 +191,7 @@ class Locator:
         release = loc.rendered  # the HelmRelease, as the repo renders it
         loc.render_target = ObjectRef.of(release)
         kustomized = source.path in self.index.kustomizations
-        objects = self._objects_with_origins(source.path) if kustomized else \
+        objects = self.overlays.objects_with_origins(source.path) if kustomized else \
             values_from.in_repo([d for d in self.index.docs
                                  if d.path.startswith(f"{source.path}/" if source.path else "")])
         loc.effective_values = values_from.release_values(release, objects)
@@ -221,7 +201,7 @@ class Locator:
         key = helm.field_key(incident.failure_class, loc.value_keys)
         if key and values_from.relocate(loc, release, key, objects, self.index,
                                         source.path if kustomized else None, note):
-            loc.also_renders = self._other_renders(loc, source.path, set(owners)) \
+            loc.also_renders = self.overlays.other_renders(loc, source.path, set(owners)) \
                 if kustomized else []
         loc.owner = f"{owner.how} → {ks_owner.how} → {source.how}"
         loc.why = f"{loc.owner}. {loc.why}"
@@ -254,13 +234,6 @@ class Locator:
         loc.owner = f"{owner.how} → {what} (from {where}) renders {chart} with Helm"
         loc.why = f"{loc.owner}. {loc.why} Values keys: {note}."
         return loc
-
-    def _objects_with_origins(self, directory: str) -> list[tuple[JSON, str | None]]:
-        """The render of ``directory`` with each object's repo-relative origin file."""
-        real_root = self.root.resolve()
-        return [(obj, origin.relative_to(real_root).as_posix()
-                 if origin is not None and origin.is_relative_to(real_root) else None)
-                for obj, origin in self._render(directory)]
 
     # -------------------------------------------------------------------------- plain manifests
 
@@ -297,193 +270,22 @@ class Locator:
             source_name=doc.name,
         )
 
-    # -------------------------------------------------------------------------------- kustomize
-
-    def _render(self, directory: str, top: JSON | None = None
-                ) -> list[tuple[JSON, Path | None]]:
-        remote = self.index.remote_refs(directory)
-        if remote:
-            # Rendering would fetch them from the network: the bot does not, and what they
-            # define is not in this repository anyway.
-            raise LocateSkip(f"`{directory or '.'}` uses remote bases ({', '.join(remote[:3])}): "
-                             "they are not fetched, and what they define cannot be patched here")
-        key = json.dumps([directory, top or {}], sort_keys=True)
-        cached = self._renders.get(key)
-        if cached is None:
-            try:
-                cached = kustomize.build_with_origins(self.root / directory, directory or ".",
-                                                      top)
-            except kustomize.RenderError as exc:
-                cached = exc
-            self._renders[key] = cached
-        if isinstance(cached, kustomize.RenderError):
-            raise LocateSkip(str(cached))
-        return cached
-
     def _with_top_layers(self, ref: ObjectRef, incident: Incident, source: Source,
                          deployed: set[str]) -> Location:
         """The Kustomize layer, rendered with what the owner adds on top; then the top layer
         itself when it owns the failing field (see ``ontop``)."""
         top = ontop.top_layer(source, self.root, self.index)
         if top is None:
-            return self._in_kustomization(ref, incident, source, deployed)
+            return self.overlays.locate(ref, incident, source, deployed)
         ontop.parsed_patches(source)  # malformed patch text: a skip with its reason
         fields, variables = gitops.read_top(self.root, top)
-        loc = self._in_kustomization(ref, incident, source, deployed, fields)
+        loc = self.overlays.locate(ref, incident, source, deployed, fields)
         loc.top = top
 
         def render(extra: JSON) -> list[JSON]:
-            return [o for o, _ in self._render(source.path, extra)]
+            return [o for o, _ in self.overlays.render(source.path, extra)]
 
         ontop.follow(loc, source, self.index, render, fields, variables, incident,
                      FIELD_OF_CLASS.get(incident.failure_class), self._cluster_objects)
         return loc
 
-    def _in_kustomization(self, ref: ObjectRef, incident: Incident, source: Source,
-                          deployed: set[str], top: JSON | None = None) -> Location:
-        root_dir = source.path
-
-        def name(obj: JSON) -> str:  # the wrapper applies the owner's prefix itself
-            n = ObjectRef.of(obj).name
-            return n if top is not None else live_name(source, n)
-
-        found = [
-            (obj, origin) for obj, origin in self._render(root_dir, top)
-            if ObjectRef.of(obj).kind == ref.kind
-            and name(obj) == ref.name
-            and ObjectRef.of(obj).group == ref.group
-            and (ObjectRef.of(obj).namespace or source.namespace or ref.namespace) == ref.namespace
-        ]
-        if not found:
-            raise NotInSource(f"{ref.kind} {ref.name} is not in the render of `{root_dir}`")
-        rendered, origin = found[0]
-        real_root = self.root.resolve()
-        if origin is None or not origin.is_relative_to(real_root):
-            raise LocateSkip(f"{ref.kind} {ref.name} comes from outside the repository "
-                             "(remote base or generator): nothing to patch here")
-        origin_rel = origin.relative_to(real_root).as_posix()
-        base_doc = self._origin_doc(origin_rel, ref)
-        if base_doc is None:
-            raise LocateSkip(f"cannot find {ref.kind} {ref.name} in its origin `{origin_rel}`")
-        loc = Location(
-            target=DocumentRef(base_doc.path, base_doc.index),
-            kind=TargetKind.MANIFEST,
-            document=copy.deepcopy(base_doc.body),
-            rendered=rendered,
-            why="",
-            source="kustomize",
-            render_root=root_dir,
-            source_name=base_doc.name,
-        )
-        self._images_override(loc, root_dir, base_doc, incident.container)
-
-        patch = self._existing_patch(root_dir, ref.kind, base_doc.name, incident)
-        origin_dir = self.index.kustomization_dir_of(origin_rel) or ""
-        consumers = self.index.consumers(origin_dir, deployed)
-        if patch is not None:
-            loc.target, loc.kind = DocumentRef(patch.path, patch.index), TargetKind.PATCH
-            loc.document = copy.deepcopy(patch.body)
-            loc.why = (f"The overlay `{root_dir}` already patches {ref.kind} {base_doc.name} in "
-                       f"`{patch.path}`: the most environment-specific layer, so the change "
-                       "goes there (an edit in the base would be overridden or leak into other "
-                       "environments).")
-        elif self.index.patched_elsewhere(root_dir, ref.kind, base_doc.name):
-            self._new_patch(loc, root_dir, ref, base_doc, consumers)
-            loc.why = (f"The overlay `{root_dir}` already changes {ref.kind} {base_doc.name} with "
-                       "a patch remediator does not edit in place (inline or JSON 6902); a new "
-                       "patch listed after it is applied last, so the change cannot be "
-                       "overridden.")
-        elif origin_dir == root_dir:
-            loc.why = (f"{ref.kind} {base_doc.name} is defined in the overlay itself "
-                       f"(`{origin_rel}`).")
-        elif consumers == [root_dir]:
-            loc.why = (f"{ref.kind} {base_doc.name} is defined in `{origin_rel}`, a base used "
-                       f"only by `{root_dir}`, so editing it changes nothing else.")
-        else:
-            self._new_patch(loc, root_dir, ref, base_doc, consumers)
-        loc.also_renders = self._other_renders(loc, root_dir, deployed)
-        if loc.also_renders and loc.kind is not TargetKind.NEW_PATCH:
-            # the chosen file is read by other renders too (an overlay naming another folder's
-            # file): a new patch in this overlay is the narrower layer
-            shared, others = loc.target.path, loc.also_renders
-            self._new_patch(loc, root_dir, ref, base_doc, consumers)
-            loc.why = (f"{ref.kind} {base_doc.name} is set in `{shared}`, which "
-                       f"{', '.join(f'`{o}`' for o in others)} also render; a new patch in the "
-                       f"overlay `{root_dir}` changes only this environment.")
-            loc.also_renders = self._other_renders(loc, root_dir, deployed)
-        return loc
-
-    def _other_renders(self, loc: Location, root_dir: str, deployed: set[str]) -> list[str]:
-        """Renders that read an edited file but do not include this overlay (those that include
-        it change with it, as they should): a leak into them is refused by the gate."""
-        edited = {loc.target.path, *(p.target.path for p in loc.prerequisites)}
-        return sorted({r for path in edited for r in self.index.renders_of_file(path, deployed)
-                       if not self.index.includes(r, root_dir)})
-
-    def _origin_doc(self, origin_rel: str, ref: ObjectRef) -> Doc | None:
-        docs = [d for d in self.index.docs if d.path == origin_rel and d.kind == ref.kind]
-        # namePrefix / nameSuffix make the live name longer than the source name
-        docs = [d for d in docs if d.name and d.name in ref.name]
-        return max(docs, key=lambda d: len(d.name)) if docs else None
-
-    def _existing_patch(self, root_dir: str, kind: str, name: str,
-                        incident: Incident) -> Doc | None:
-        """The overlay's own strategic-merge patch of the object: the one that already sets the
-        failing field (it owns it), else the last applied (it wins over the earlier ones)."""
-        found: list[Doc] = []
-        for path, target in self.index.patch_files(root_dir):
-            for doc in self.index.docs:
-                if doc.path != path or doc.kind != kind:
-                    continue
-                # by name, or by a target selector that names it or selects the whole kind
-                if doc.name == name or (
-                    isinstance(target, dict) and target.get("name", name) == name
-                    and target.get("kind", kind) == kind
-                ):
-                    found.append(doc)
-        field = FIELD_OF_CLASS.get(incident.failure_class)
-        owning = [d for d in found
-                  if field and field in get_container(d.body, incident.container)]
-        candidates = owning or found
-        return candidates[-1] if candidates else None
-
-    def _new_patch(self, loc: Location, root_dir: str, ref: ObjectRef, base_doc: Doc,
-                   consumers: list[str]) -> None:
-        kfile = str(self.index.kustomizations[root_dir]["_file"])
-        name = f"{base_doc.name}-remediator-patch.yaml"
-        path = posixpath.join(root_dir, name) if root_dir else name
-        if (self.root / path).exists():
-            raise LocateSkip(f"`{path}` exists but is not a patch of this kustomization")
-        loc.target, loc.kind = DocumentRef(path, 0), TargetKind.NEW_PATCH
-        # the namespace too: kustomize matches a patch to a base object that has one only when
-        # the patch carries it
-        meta = {"name": base_doc.name}
-        if base_doc.namespace:
-            meta["namespace"] = base_doc.namespace
-        loc.document = {"apiVersion": base_doc.body.get("apiVersion"), "kind": ref.kind,
-                        "metadata": meta}
-        patches = self.index.kustomizations[root_dir].get("patches")
-        entry = {"path": name}
-        ops = [{"op": "add", "path": "/patches/-", "value": entry}] if isinstance(
-            patches, list) else [{"op": "add", "path": "/patches", "value": [entry]}]
-        loc.prerequisites = [DocumentEdit(DocumentRef(kfile, 0), ops)]
-        others = ", ".join(f"`{c}`" for c in consumers if c != root_dir) or "other overlays"
-        loc.why = (f"{ref.kind} {base_doc.name} comes from the base `{base_doc.path}`, which is "
-                   f"shared with {others}; a new patch in the overlay `{root_dir}` changes only "
-                   "this environment.")
-
-    def _images_override(self, loc: Location, root_dir: str, base_doc: Doc,
-                         container: str) -> None:
-        base_image = str(get_container(base_doc.body, container).get("image") or "")
-        if not base_image:
-            return
-        k = self.index.kustomizations[root_dir]
-        for i, entry in enumerate(k.get("images") or []):
-            if isinstance(entry, dict) and entry.get("name") == split_image(base_image)[0]:
-                loc.image_override = ImageOverride(
-                    DocumentRef(str(k["_file"]), 0),
-                    {kk: vv for kk, vv in k.items() if kk != "_file"},
-                    ("images", i, "newTag"), "kustomize",
-                    f"Its image tag is set by the `images:` entry for `{entry.get('name')}` in "
-                    f"`{k['_file']}`, the overlay's own override, so a tag change goes there.")
-                return
