@@ -15,9 +15,10 @@ from . import edit, gate
 from .config import Config, Drafting
 from .detect import detect
 from .draft import draft
-from .forge import LocalForge, branch_name, commit_message, render_body, title
+from .forge import Forge, Submission
+from .forge import submit as forge_submit
 from .locate import LocateSkip, Locator, RepoIndex
-from .model import JSON, ClusterState, Decision, Incident, ObjectRef, PullRequest, Remediation
+from .model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation
 
 
 @dataclass
@@ -104,46 +105,8 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
     return r
 
 
-@dataclass
-class Submission:
-    remediation: Remediation
-    pull: PullRequest | None
-    outcome: str  # "opened" | "exists" | "silenced" | "limit" | "error: ..."
-
-
-def submit(plan_result: Plan, forge: LocalForge, config: Config) -> list[Submission]:
-    """Open one PR per proposed remediation, never a duplicate for the same signature."""
-    out: list[Submission] = []
-    prs = config.pull_requests
-    open_count = sum(1 for p in forge.pulls() if p.state == "open")
-    used_branches: set[str] = set()
-    for r in plan_result.remediations:
-        if r.decision != Decision.PROPOSE:
-            continue
-        sig = r.incident.signature
-        existing = forge.find_by_signature(sig)
-        if existing is not None and existing.state == "open":
-            out.append(Submission(r, existing, "exists"))
-            continue
-        if existing is not None and existing.state == "closed":
-            out.append(Submission(r, existing, "silenced"))  # closed unmerged: stay quiet
-            continue
-        if open_count >= prs.max_open:
-            out.append(Submission(r, None, f"limit: {prs.max_open} open PRs (maxOpen)"))
-            continue
-        branch = branch_name(r, prs.branch_prefix)
-        owner = forge.branch_owner(branch)
-        if branch in used_branches or (owner is not None and owner.signature != sig):
-            branch = branch_name(r, prs.branch_prefix, disambiguate=True)
-        used_branches.add(branch)
-        base = forge.base_commit()
-        forge.start_branch(branch)
-        edit.write_changes(forge.clone_dir, r.changes)
-        sha = forge.commit_and_push(branch, commit_message(r), [c.path for c in r.changes])
-        body = render_body(r, base)
-        labels = [*prs.labels, f"remediator:{r.incident.failure_class}"]
-        pr = forge.open_pull(title(r), body, branch, labels, r.incident.signature, sha,
-                             draft=prs.draft)
-        open_count += 1
-        out.append(Submission(r, pr, "opened"))
-    return out
+def submit(plan_result: Plan, forge: Forge, config: Config) -> list[Submission]:
+    """Open, update or leave alone one PR per proposed remediation (forge.lifecycle), and
+    refresh the dashboard. The only writer: to the forge's own clone and the forge."""
+    return forge_submit(plan_result.remediations, forge, config.pull_requests,
+                        edit.write_changes)
