@@ -11,6 +11,7 @@ from pathlib import Path
 from .cluster import load_snapshot
 from .config import Config, ConfigError, load_config
 from .forge import Forge, LocalForge
+from .forge.gitclone import GitClone
 from .forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
 from .pipeline import Plan, Submission, plan, submit
 
@@ -34,10 +35,19 @@ class GitHubOptions:
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
 
-def _github_forge(remote: str, state_dir: Path, base: str, opts: GitHubOptions) -> GitHubForge:
-    guess = repo_name(remote)
-    auth = auth_from_env(opts.env, guess, opts.api_url)
-    return GitHubForge(guess or "", remote, state_dir, auth, base, opts.api_url,
+def _github_forge(remote: str, state_dir: Path, base: str, config_file: Path | None,
+                  opts: GitHubOptions) -> GitHubForge:
+    """The repository is the config's `repo.url`, else the remote's URL. When the remote does not
+    name it (a local mirror), the config is read from a first, credential-less checkout."""
+    name = repo_name(remote)
+    if name is None:
+        clone = GitClone(remote, state_dir.resolve() / "clone", base).checkout()
+        name = repo_name(load_config(clone, config_file).repo_url)
+    if not name:
+        raise ConfigError("the GitHub repository is unknown: set repo.url in .remediator.yaml "
+                          "(https://github.com/OWNER/NAME)")
+    auth = auth_from_env(opts.env, name, opts.api_url)
+    return GitHubForge(name, remote, state_dir, auth, base, opts.api_url,
                        sleep=opts.sleep, write_interval=opts.write_interval)
 
 
@@ -47,7 +57,7 @@ def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | N
     """Clone the GitOps repo from its remote, plan against the snapshot, open PRs."""
     forge: Forge
     if forge_kind == "github":
-        gh = _github_forge(remote, state_dir, base, github or GitHubOptions())
+        gh = _github_forge(remote, state_dir, base, config_file, github or GitHubOptions())
         forge = gh
     else:
         forge = LocalForge(remote, state_dir, base)
@@ -55,12 +65,8 @@ def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | N
     config = load_config(clone, config_file)
     if not config.repo_url and _looks_like_url(remote):
         config.repo_url = remote  # the repository we clone is the one we may patch
-    if forge_kind == "github":
-        name = repo_name(config.repo_url) or gh.full_name
-        if not name:
-            raise ConfigError("the GitHub repository is unknown: set repo.url in "
-                              ".remediator.yaml (https://github.com/OWNER/NAME)")
-        gh.use_repository(name)
+    if forge_kind == "github" and repo_name(config.repo_url) not in (None, gh.full_name):
+        gh.use_repository(str(repo_name(config.repo_url)))  # the config names it: it wins
     if config.pull_requests.base != forge.base:
         forge.base = config.pull_requests.base
         clone = forge.checkout()

@@ -302,7 +302,8 @@ class GitHubEmulator:
                  comments_url=self.url("issues", i.number, "comments"), milestone=None)
         if i.head is None:
             d.pop("pull_request", None)
-        else:
+        else:  # GitHub: a PR's issue links to the PR page
+            d["html_url"] = f"{self.base_url}/{self.owner}/{self.name}/pull/{i.number}"
             d["pull_request"] = {"url": self.url("pulls", i.number), "merged_at": i.merged_at,
                                  "html_url": f"{self.base_url}/{self.owner}/{self.name}/pull/"
                                              f"{i.number}", "diff_url": None, "patch_url": None}

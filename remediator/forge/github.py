@@ -124,7 +124,9 @@ class GitHubForge:
         """``repo``: owner/name; ``remote``: where git clones and pushes (HTTPS URL of the
         repository, or a local path in tests); ``write_interval``: seconds between write
         requests (GitHub asks integrators for one second)."""
-        retry = _Retry(sleep=sleep, total=5, backoff_factor=1.0, max_rate_limit_wait=max_wait)
+        # PATCH is retried too: the bot's PATCHes (labels, bodies) set values, so they repeat safely
+        retry = _Retry(sleep=sleep, total=5, backoff_factor=1.0, max_rate_limit_wait=max_wait,
+                       allowed_methods=frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"}))
         self._gh = Github(base_url=api_url.rstrip("/"), auth=auth, retry=retry, lazy=True,
                           per_page=100, seconds_between_requests=None,
                           seconds_between_writes=write_interval or None)
@@ -182,7 +184,9 @@ class GitHubForge:
             for issue in self._repo.get_issues(state="all", labels=[FIND_LABEL],
                                                sort="created", direction="desc"):
                 labels = [lab.name for lab in issue.labels]
-                if issue.pull_request is None:
+                # the html_url tells a PR from an issue: reading `pull_request` on an issue,
+                # where GitHub leaves it out, would cost one more request per issue
+                if "/pull/" not in issue.html_url:
                     if DASHBOARD_LABEL in labels and dashboard is None:
                         dashboard = (issue.number, issue.body or "")
                     continue

@@ -155,6 +155,8 @@ class Pass:
         self.open_count += 1
         self.recent += 1
         self.pulls.append(pr)
+        if not pr.created:  # an earlier pass got half-way: the PR existed, now it is complete
+            return Submission(r, pr, "completed", "an earlier pass opened it but did not finish")
         return Submission(r, pr, "opened", f"follow-up to #{follows}" if follows else "")
 
     def _push(self, r: Remediation, branch: str) -> str:

@@ -1,0 +1,289 @@
+"""The GitHub forge against the GitHub REST emulator: real PyGithub, real HTTP, real git.
+
+Each pass is a fresh forge object (as after a restart): nothing is remembered between passes
+except what GitHub (the emulator) and the git remote hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import time
+from pathlib import Path
+
+import git
+import pytest
+
+from remediator.demo import build_origin, example_paths
+from remediator.forge import parse_record
+from remediator.forge.gitclone import BOT, token_env
+from remediator.forge.github import repo_name
+from remediator.service import GitHubOptions, PassReport, run_once
+from tests.github_emulator import Fault, GitHubEmulator
+
+_, SNAPSHOT = example_paths()
+PROPOSED = 3  # cart, checkout, payments in the bundled snapshot
+
+
+def commit_to(origin: Path, work: Path, files: dict[str, str], author: git.Actor,
+              branch: str = "main") -> str:
+    """Someone pushes a commit to ``branch`` of the origin (a human, or another bot)."""
+    clone = work / f"pusher-{branch.replace('/', '-')}"
+    if not clone.exists():
+        git.Repo.clone_from(origin, clone)
+    repo = git.Repo(clone)
+    repo.remote("origin").fetch()
+    repo.git.checkout("-f", "-B", branch, f"origin/{branch}")
+    for path, text in files.items():
+        (clone / path).write_text(text)
+    repo.index.add(list(files))
+    commit = repo.index.commit("human change", author=author, committer=author)
+    repo.git.push("origin", f"{branch}:refs/heads/{branch}")
+    return commit.hexsha
+
+
+HUMAN = git.Actor("Dana Developer", "dana@acme.example")
+
+
+@pytest.fixture
+def origin(tmp_path: Path) -> Path:
+    return build_origin(tmp_path / "o")
+
+
+@pytest.fixture
+def emu(origin: Path) -> Iterator[GitHubEmulator]:
+    with GitHubEmulator(origin, "acme", "gitops-example") as emulator:
+        yield emulator
+    assert emulator.invalid == []  # every request body matched GitHub's schemas
+
+
+class Bot:
+    """`remediator run --once --forge github`, in process, one new forge per pass."""
+
+    def __init__(self, emu: GitHubEmulator, origin: Path, state: Path) -> None:
+        self.emu, self.origin, self.state = emu, origin, state
+        self.slept: list[float] = []
+        self.woke: list[float] = []  # when each wait would have ended
+        self.env = {"GITHUB_TOKEN": "test-token"}
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.woke.append(time.time() + seconds)
+
+    def run(self, config: Path | None = None) -> PassReport:
+        opts = GitHubOptions(api_url=self.emu.base_url, write_interval=0,
+                             sleep=self.sleep, env=self.env)
+        return run_once(SNAPSHOT, str(self.origin), self.state, config, forge_kind="github",
+                        github=opts)
+
+
+@pytest.fixture
+def bot(emu: GitHubEmulator, origin: Path, tmp_path: Path) -> Bot:
+    return Bot(emu, origin, tmp_path / "state")
+
+
+def outcomes(report: PassReport) -> list[str]:
+    return sorted(s.outcome for s in report.submissions)
+
+
+def test_opens_one_pr_per_signature_with_labels_reviewers_and_a_dashboard(
+        bot: Bot, emu: GitHubEmulator, origin: Path, tmp_path: Path):
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text((example_paths()[0] / ".remediator.yaml").read_text().replace(
+        "  reviewers: []\n  draft: false\n",
+        "  reviewers: [alice]\n  teamReviewers: [sre]\n  assignees: [bob]\n  draft: true\n"))
+    report = bot.run(cfg)
+    assert outcomes(report) == ["opened"] * PROPOSED
+    pulls = emu.pulls()
+    assert len(pulls) == PROPOSED
+    bare = git.Repo(origin)
+    for pr in pulls:
+        assert pr.labels[0] == "remediator" and pr.labels[1].startswith("remediator:")
+        assert pr.reviewers == ["alice"] and pr.teams == ["sre"] and pr.assignees == ["bob"]
+        assert pr.draft is True and pr.base == "main"
+        assert pr.title.startswith("fix(shop/")
+        rec = parse_record(pr.body)
+        assert rec is not None and rec["branch"] == pr.head
+        assert bare.commit(pr.head).committer.email == BOT.email
+        assert bare.commit(pr.head).parents[0] == bare.commit("main")
+    (dash,) = emu.issues()
+    assert dash.labels == ["remediator", "remediator:dashboard"]
+    for pr in pulls:
+        assert f"- #{pr.number} " in dash.body
+    assert "| Deployment shop/orders | CreateContainerConfigError | diagnose |" in dash.body
+    assert "kube-system" in dash.body  # skipped incidents are listed with their reason
+    calls_per_pr = (len(emu.calls)) / PROPOSED
+    assert calls_per_pr <= 8, emu.calls
+
+
+def test_an_idle_pass_is_one_list_call_and_a_restart_duplicates_nothing(
+        bot: Bot, emu: GitHubEmulator):
+    bot.run()
+    emu.reset_calls()
+    again = bot.run()  # a new forge object, as after a restart
+    assert outcomes(again) == ["exists"] * PROPOSED
+    assert emu.calls == [("GET", "/repos/acme/gitops-example/issues")]
+    assert len(emu.pulls()) == PROPOSED and len(emu.issues()) == 1
+
+
+def test_base_moves_branches_and_bodies_follow_unless_a_human_pushed(
+        bot: Bot, emu: GitHubEmulator, origin: Path, tmp_path: Path):
+    bot.run()
+    new_base = commit_to(origin, tmp_path, {"NOTES.md": "unrelated\n"}, HUMAN)
+    human_pr = emu.pulls()[0]
+    assert human_pr.head is not None
+    commit_to(origin, tmp_path, {"HUMAN.md": "my tweak\n"}, HUMAN, branch=human_pr.head)
+    human_head = git.Repo(origin).commit(human_pr.head).hexsha
+    emu.reset_calls()
+    report = bot.run()
+    assert outcomes(report) == ["exists", "updated", "updated"]
+    bare = git.Repo(origin)
+    for pr in emu.pulls():
+        if pr.number == human_pr.number:
+            assert bare.commit(pr.head).hexsha == human_head  # never force-pushed over a human
+            assert parse_record(pr.body)["base"] != new_base
+        else:
+            assert bare.commit(pr.head).parents[0].hexsha == new_base
+            assert parse_record(pr.body)["base"] == new_base
+    assert not any(p.comments for p in emu.pulls())  # same evidence: nothing to say
+    assert len(emu.pulls()) == PROPOSED
+
+
+def test_closed_and_ignored_prs_silence_their_signature(bot: Bot, emu: GitHubEmulator):
+    bot.run()
+    first, second = emu.pulls()[:2]
+    emu.close(first.number)
+    emu.add_label(second.number, "remediator:ignore")
+    report = bot.run()
+    assert outcomes(report) == ["exists", "silenced", "silenced"]
+    assert len(emu.pulls()) == PROPOSED  # nothing reopened
+    dash = emu.issues()[0].body
+    assert "closed without merge" in dash and "remediator:ignore" in dash
+    assert f"- #{first.number} " not in dash.split("## Silenced")[0]
+
+
+def test_merged_fix_waits_for_the_sync_instead_of_reopening(bot: Bot, emu: GitHubEmulator):
+    bot.run()
+    pr = emu.pulls()[0]
+    emu.merge(pr.number)
+    report = bot.run()
+    merged = [s for s in report.submissions if s.outcome == "merged"]
+    assert len(merged) <= 1  # the merged fix is in the base now: no duplicate PR either way
+    assert len(emu.pulls()) == PROPOSED
+
+
+def test_limits_on_open_prs_and_prs_per_hour(bot: Bot, emu: GitHubEmulator, tmp_path: Path):
+    cfg = tmp_path / "cfg.yaml"
+    base = (example_paths()[0] / ".remediator.yaml").read_text()
+    cfg.write_text(base.replace("maxOpen: 10", "maxOpen: 1"))
+    report = bot.run(cfg)
+    assert outcomes(report) == ["limit: 1 open PRs (maxOpen)"] * 2 + ["opened"]
+    cfg.write_text(base.replace("maxOpen: 10", "maxOpen: 10\n  maxPerHour: 2"))
+    report = bot.run(cfg)
+    assert outcomes(report) == ["exists", "limit: 2 PRs in the last hour (maxPerHour)", "opened"]
+    assert len(emu.pulls()) == 2
+    assert "maxPerHour" in emu.issues()[0].body
+
+
+def test_rate_limits_and_server_errors_are_waited_out(bot: Bot, emu: GitHubEmulator):
+    emu.secondary_rate_limit(retry_after=7, method="POST", path="/pulls$")
+    emu.primary_rate_limit(reset_in=30, method="PATCH")
+    reset = int(emu.faults[-1].headers["X-RateLimit-Reset"])
+    emu.bad_gateway(method="GET", path="/issues$")
+    report = bot.run()
+    assert outcomes(report) == ["opened"] * PROPOSED
+    assert 7 in bot.slept  # Retry-After honoured
+    assert sum(1 for s in bot.slept if s > 7) == 1, bot.slept
+    assert max(bot.woke) >= reset  # waited until X-RateLimit-Reset
+    assert len(emu.pulls()) == PROPOSED
+    assert all(f.times == 0 for f in emu.faults)
+
+
+def test_a_pr_created_but_not_acknowledged_is_not_duplicated(bot: Bot, emu: GitHubEmulator):
+    # GitHub creates the PR, then answers 502: the client retries the POST
+    emu.faults.append(Fault(502, method="POST", path="/pulls$", after=True, times=1))
+    report = bot.run()
+    assert len(emu.pulls()) == PROPOSED  # the retried POST found the PR instead of a 2nd one
+    assert outcomes(report) == ["completed", "opened", "opened"]
+    assert all(p.labels for p in emu.pulls())
+
+
+def test_a_half_done_pr_is_completed_on_the_next_pass(bot: Bot, emu: GitHubEmulator):
+    emu.faults.append(Fault(403, method="PATCH", path="/issues/1$", times=1,
+                            message="Resource not accessible by integration"))
+    first = bot.run()
+    assert sorted(o.split(":")[0] for o in outcomes(first)) == ["error", "opened", "opened"]
+    unlabelled = emu.items[1]
+    assert unlabelled.labels == []  # invisible to the labelled listing
+    second = bot.run()
+    assert outcomes(second) == ["completed", "exists", "exists"]
+    assert len(emu.pulls()) == PROPOSED
+    assert emu.items[1].labels[0] == "remediator"
+
+
+def test_a_push_that_lost_a_race_to_the_bot_rebases_once(
+        bot: Bot, emu: GitHubEmulator, origin: Path, tmp_path: Path):
+    bot.run()
+    pr = emu.pulls()[0]
+    assert pr.head is not None
+    commit_to(origin, tmp_path, {"NOTES.md": "base moved\n"}, HUMAN)
+    # another replica of the bot pushed to the branch after this one fetched
+    other = bot.state.parent / "replica"
+    other_bot = Bot(emu, origin, other)
+    other_bot.run()
+    report = bot.run()
+    assert "error" not in " ".join(outcomes(report))
+    bare = git.Repo(origin)
+    assert all(c.committer.email == BOT.email for c in bare.iter_commits(
+        f"main..{pr.head}"))
+    assert len(emu.pulls()) == PROPOSED
+
+
+def test_github_app_installation_auth(origin: Path, tmp_path: Path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    with GitHubEmulator(origin, "acme", "gitops-example", token="unused", app_key=key) as emu:
+        bot = Bot(emu, origin, tmp_path / "state")
+        bot.env = {"GITHUB_APP_ID": "4242", "GITHUB_APP_PRIVATE_KEY": pem}
+        report = bot.run()
+        assert outcomes(report) == ["opened"] * PROPOSED
+        assert ("GET", "/repos/acme/gitops-example/installation") in emu.calls
+        assert ("POST", "/app/installations/77/access_tokens") in emu.calls
+        assert emu.invalid == []
+
+
+def test_credentials_stay_in_the_environment(bot: Bot, emu: GitHubEmulator):
+    bot.run()
+    for path in bot.state.rglob("*"):
+        if path.is_file():
+            assert b"test-token" not in path.read_bytes(), path
+    env = token_env("https://github.example/acme/gitops.git", "s3cret")
+    assert env["GIT_CONFIG_KEY_0"] == "http.https://github.example/.extraheader"
+    assert "s3cret" not in env["GIT_CONFIG_VALUE_0"]  # base64 in a header, scoped to the host
+    assert token_env("/srv/git/gitops.git", "s3cret") == {}
+
+
+def test_missing_credentials_are_one_line(emu: GitHubEmulator, origin: Path, tmp_path: Path):
+    from remediator.forge import ForgeError
+
+    bot = Bot(emu, origin, tmp_path / "state")
+    bot.env = {}
+    with pytest.raises(ForgeError, match="no GitHub credentials"):
+        bot.run()
+    bot.env = {"GITHUB_TOKEN": "wrong"}
+    with pytest.raises(ForgeError, match="GitHub API 401: Bad credentials"):
+        bot.run()
+
+
+@pytest.mark.parametrize(("url", "name"), [
+    ("https://github.com/acme/gitops.git", "acme/gitops"),
+    ("https://ghe.example/acme/gitops", "acme/gitops"),
+    ("git@github.com:acme/gitops.git", "acme/gitops"),
+    ("ssh://git@github.com/acme/gitops.git", "acme/gitops"),
+    ("/srv/git/gitops.git", None),
+])
+def test_repository_names_from_urls(url: str, name: str | None):
+    assert repo_name(url) == name
