@@ -6,8 +6,8 @@ except what GitHub (the emulator) and the git remote hold.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import git

@@ -193,7 +193,7 @@ class GitHubForge:
                 rec = parse_record(issue.body or "")
                 if rec is None or not isinstance(rec.get("signature"), str):
                     continue  # labelled by hand, not ours
-                merged = issue.pull_request.merged_at is not None
+                merged = bool(issue.pull_request and issue.pull_request.merged_at)
                 pulls.append(PullRequest(
                     number=issue.number, title=issue.title, body=issue.body or "",
                     branch=str(rec.get("branch", "")), base=self.base, labels=labels,
