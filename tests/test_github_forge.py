@@ -12,13 +12,17 @@ from pathlib import Path
 
 import git
 import pytest
+from markdown_it import MarkdownIt
 
 from remediator.demo import build_origin, example_paths
-from remediator.forge import parse_record
+from remediator.forge import parse_record, render_body
 from remediator.forge.gitclone import BOT, token_env
 from remediator.forge.github import repo_name
+from remediator.model import EventSummary
 from remediator.service import GitHubOptions, PassReport, run_once
 from tests.github_emulator import Fault, GitHubEmulator
+from tests.test_end_to_end import cli
+from tests.test_forge import remediation
 
 _, SNAPSHOT = example_paths()
 PROPOSED = 3  # cart, checkout, payments in the bundled snapshot
@@ -287,3 +291,85 @@ def test_missing_credentials_are_one_line(emu: GitHubEmulator, origin: Path, tmp
 ])
 def test_repository_names_from_urls(url: str, name: str | None):
     assert repo_name(url) == name
+
+
+def test_run_once_from_the_command_line_twice(emu: GitHubEmulator, origin: Path,
+                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    args = ("run", "--once", "--snapshot", str(SNAPSHOT), "--forge", "github", "--repo",
+            str(origin), "--state-dir", str(tmp_path / "state"), "--github-api-url",
+            emu.base_url, "--github-write-interval", "0")
+    monkeypatch.setenv("GITHUB_TOKEN", "test-token")
+    first = cli(*args)
+    second = cli(*args)  # a new process: everything is found again on "GitHub"
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("[opened]") == PROPOSED
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("[exists]") == PROPOSED
+    assert f"{emu.base_url}/acme/gitops-example/pull/1" in first.stdout
+    assert len(emu.pulls()) == PROPOSED and len(emu.issues()) == 1
+    assert "test-token" not in first.stdout + first.stderr
+
+
+def test_the_pr_body_reads_right_as_html(bot: Bot, emu: GitHubEmulator):
+    bot.run()
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    for pr in emu.pulls():
+        html = md.render(pr.body)
+        for heading in ("Summary", "Evidence", "Diagnosis", "The change", "Validation",
+                        "Provenance"):
+            assert f"<h2>{heading}</h2>" in html
+        assert '<code class="language-diff">' in html
+        assert html.count("<!-- remediator:record {") == 1  # hidden, not shown
+        assert "<table>" in html or "Last termination" in html
+    cart = next(p for p in emu.pulls() if "cart" in p.title)
+    html = md.render(cart.body)
+    assert "<details><summary>Log excerpt" in html and "</details>" in html
+    # the log excerpt sits in a code block inside the collapsed block: no markup from it
+    details = html.split("<details>")[1].split("</details>")[0]
+    assert "<pre><code>" in details
+
+
+def test_untrusted_text_stays_code_in_html():
+    r = remediation()
+    r.incident.evidence.events = [EventSummary(
+        "Unhealthy", "<img src=x onerror=alert(1)> [x](https://evil) @acme/admins", 3, "Pod x")]
+    r.incident.message = "<script>alert(1)</script>"
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(render_body(r, "b"))
+    assert "<img" not in html and "<script>" not in html and 'href="https://evil"' not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_changed_evidence_on_a_human_branch_is_one_comment(tmp_path: Path):
+    from github import Auth
+
+    from remediator.config import PullRequests
+    from remediator.edit import write_changes
+    from remediator.forge import submit
+    from remediator.forge.github import GitHubForge
+    from remediator.model import FileChange
+    from tests.test_forge import make_origin
+
+    origin = make_origin(tmp_path)
+    with GitHubEmulator(origin, "acme", "gitops") as emu:
+        def one_pass(r: object) -> list[str]:
+            forge = GitHubForge("acme/gitops", str(origin), tmp_path / "state",
+                                Auth.Token("test-token"), api_url=emu.base_url,
+                                sleep=lambda s: None, write_interval=0)
+            forge.checkout()
+            return [s.outcome for s in submit([r], forge, PullRequests(), write_changes)]
+
+        assert one_pass(remediation()) == ["opened"]
+        (pr,) = emu.pulls()
+        assert pr.head is not None
+        human = commit_to(origin, tmp_path, {"app.yaml": "memory: 160Mi\n"}, HUMAN, pr.head)
+        changed = remediation()
+        assert changed.proposal is not None
+        changed.proposal.changes[0]["new"] = "256Mi"
+        changed.changes = [FileChange("app.yaml", "memory: 128Mi\n", "memory: 256Mi\n",
+                                      "--- a/app.yaml\n+++ b/app.yaml\n@@ -1 +1 @@\n"
+                                      "-memory: 128Mi\n+memory: 256Mi\n")]
+        assert one_pass(changed) == ["commented"]
+        assert one_pass(changed) == ["exists"]  # said once, not on every pass
+        assert len(pr.comments) == 1 and "256Mi" in pr.comments[0]["body"]
+        assert git.Repo(origin).commit(pr.head).hexsha == human
+        assert emu.invalid == []

@@ -44,11 +44,12 @@ def commit_message(r: Remediation) -> str:
 
 
 def fingerprint(r: Remediation) -> str:
-    """What "the evidence changed" means for an open PR: the failure's message, last
-    termination and event reasons, and the proposed change. Counters (restarts, event counts)
-    are left out: they move on every pass and would make the bot churn."""
+    """What "the evidence changed" means for an open PR: the failure's detail, last
+    termination and event reasons, and the proposed change. Counters (restarts, event counts,
+    the one-line message that quotes them) are left out: they move on every pass and would make
+    the bot churn."""
     ev, t = r.incident.evidence, r.incident.evidence.last_termination
-    data = {"message": r.incident.message, "detail": r.incident.detail,
+    data = {"detail": r.incident.detail,
             "termination": [t.reason, t.exit_code] if t else None,
             "events": sorted({e.reason for e in ev.events}),
             "changes": r.proposal.changes if r.proposal else [],
