@@ -130,6 +130,8 @@ def _print_pass(report: PassReport) -> None:
                        + (f"\n    {s.note}" if s.note else ""))
         else:
             click.echo(f"not opened ({s.outcome}): {s.remediation.incident.workload}")
+    for v in report.verifications:
+        click.echo(f"PR #{v.pull.number} [merged: {v.outcome}] {v.pull.title}\n    {v.note}")
 
 
 @main.command("run")

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from .detect import detect
 from .draft import draft
 from .forge import Forge, Submission
 from .forge import submit as forge_submit
+from .forge.verify import Verification, verify_merged
 from .locate import LocateSkip, Locator, RepoIndex
+from .locate.owner import identify
 from .model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation
 
 
@@ -103,6 +106,53 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
                   if c.ran and not c.passed]
         r.reason = f"{proposal.reason}; not proposed, validation failed ({' | '.join(failed)})"
     return r
+
+
+_SHA = re.compile(r"([0-9a-f]{40})$")
+
+
+def _gitops_object(state: ClusterState, kind: str, namespace: str, name: str) -> JSON:
+    for ref, obj in state.objects.items():
+        if (ref.kind, ref.namespace, ref.name) == (kind, namespace, name):
+            return obj
+    return {}
+
+
+def synced_revisions(state: ClusterState, config: Config, workload: JSON) -> list[str]:
+    """The git revisions the workload's GitOps owner last synced: Argo CD `status.sync.revision`
+    (`revisions` for multi-source apps), Flux `status.lastAppliedRevision` of the Kustomization
+    (for a HelmRelease: of the Kustomization that applies it)."""
+    try:
+        ref = ObjectRef(str(workload["apiVersion"]), str(workload["kind"]),
+                        str(workload["namespace"]), str(workload["name"]))
+    except (KeyError, TypeError):
+        return []
+    live = state.objects.get(ref)
+    owner = identify(ref, (live or {}).get("metadata") or {},
+                     config.locate.argocd_label_tracking) if live else None
+    if owner is None:
+        return []
+    if owner.tool == "argocd":
+        sync = (_gitops_object(state, "Application", owner.namespace, owner.name)
+                .get("status") or {}).get("sync") or {}
+        revs = [sync.get("revision"), *(sync.get("revisions") or [])]
+    else:
+        obj = _gitops_object(state, "HelmRelease" if owner.tool == "flux-helmrelease"
+                             else "Kustomization", owner.namespace, owner.name)
+        if owner.tool == "flux-helmrelease":
+            labels = (obj.get("metadata") or {}).get("labels") or {}
+            obj = _gitops_object(state, "Kustomization",
+                                 str(labels.get("kustomize.toolkit.fluxcd.io/namespace", "")),
+                                 str(labels.get("kustomize.toolkit.fluxcd.io/name", "")))
+        revs = [(obj.get("status") or {}).get("lastAppliedRevision")]
+    return [m.group(1) for r in revs if isinstance(r, str) and (m := _SHA.search(r))]
+
+
+def verify(plan_result: Plan, forge: Forge, config: Config, state: ClusterState
+           ) -> list[Verification]:
+    """Merged remediation PRs whose fix the cluster synced: comment whether it cleared."""
+    observed = {r.incident.signature for r in plan_result.remediations}
+    return verify_merged(forge, observed, lambda w: synced_revisions(state, config, w))
 
 
 def submit(plan_result: Plan, forge: Forge, config: Config) -> list[Submission]:

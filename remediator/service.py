@@ -13,7 +13,7 @@ from .config import Config, ConfigError, load_config
 from .forge import Forge, LocalForge
 from .forge.gitclone import GitClone
 from .forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
-from .pipeline import Plan, Submission, plan, submit
+from .pipeline import Plan, Submission, Verification, plan, submit, verify
 
 
 @dataclass
@@ -23,6 +23,7 @@ class PassReport:
     clone: Path | None = None
     config: Config | None = None
     warnings: list[str] = field(default_factory=list)
+    verifications: list[Verification] = field(default_factory=list)
 
 
 @dataclass
@@ -72,8 +73,9 @@ def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | N
         clone = forge.checkout()
     state = load_snapshot(snapshot, config.cluster)
     result = plan(state, clone, config)
+    verifications = verify(result, forge, config, state)
     submissions = submit(result, forge, config)
-    return PassReport(result, submissions, clone, config, list(forge.warnings))
+    return PassReport(result, submissions, clone, config, list(forge.warnings), verifications)
 
 
 def _looks_like_url(remote: str) -> bool:

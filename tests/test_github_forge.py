@@ -12,17 +12,20 @@ from pathlib import Path
 
 import git
 import pytest
+from github import Auth
 from markdown_it import MarkdownIt
 
+from remediator.config import PullRequests
 from remediator.demo import build_origin, example_paths
-from remediator.forge import parse_record, render_body
+from remediator.edit import write_changes
+from remediator.forge import parse_record, render_body, submit
 from remediator.forge.gitclone import BOT, token_env
-from remediator.forge.github import repo_name
-from remediator.model import EventSummary
+from remediator.forge.github import GitHubForge, repo_name
+from remediator.model import EventSummary, FileChange, Remediation
 from remediator.service import GitHubOptions, PassReport, run_once
 from tests.github_emulator import Fault, GitHubEmulator
 from tests.test_end_to_end import cli
-from tests.test_forge import remediation
+from tests.test_forge import make_origin, remediation
 
 _, SNAPSHOT = example_paths()
 PROPOSED = 3  # cart, checkout, payments in the bundled snapshot
@@ -73,11 +76,11 @@ class Bot:
         self.slept.append(seconds)
         self.woke.append(time.time() + seconds)
 
-    def run(self, config: Path | None = None) -> PassReport:
+    def run(self, config: Path | None = None, snapshot: Path | None = None) -> PassReport:
         opts = GitHubOptions(api_url=self.emu.base_url, write_interval=0,
                              sleep=self.sleep, env=self.env)
-        return run_once(SNAPSHOT, str(self.origin), self.state, config, forge_kind="github",
-                        github=opts)
+        return run_once(snapshot or SNAPSHOT, str(self.origin), self.state, config,
+                        forge_kind="github", github=opts)
 
 
 @pytest.fixture
@@ -165,14 +168,16 @@ def test_closed_and_ignored_prs_silence_their_signature(bot: Bot, emu: GitHubEmu
     assert f"- #{first.number} " not in dash.split("## Silenced")[0]
 
 
-def test_merged_fix_waits_for_the_sync_instead_of_reopening(bot: Bot, emu: GitHubEmulator):
-    bot.run()
-    pr = emu.pulls()[0]
-    emu.merge(pr.number)
-    report = bot.run()
-    merged = [s for s in report.submissions if s.outcome == "merged"]
-    assert len(merged) <= 1  # the merged fix is in the base now: no duplicate PR either way
-    assert len(emu.pulls()) == PROPOSED
+def test_a_merged_fix_is_not_reproposed_but_a_different_one_follows_up(tmp_path: Path):
+    origin = make_origin(tmp_path)
+    with GitHubEmulator(origin, "acme", "gitops") as emu:
+        assert direct_pass(emu, origin, tmp_path, remediation()) == ["opened"]
+        emu.merge(1)
+        assert direct_pass(emu, origin, tmp_path, remediation()) == ["merged"]
+        different = with_new_limit(remediation(), "256Mi")
+        assert direct_pass(emu, origin, tmp_path, different) == ["opened"]
+        assert "Follow-up to #1" in emu.pulls()[-1].body
+        assert len(emu.pulls()) == 2 and emu.invalid == []
 
 
 def test_limits_on_open_prs_and_prs_per_hour(bot: Bot, emu: GitHubEmulator, tmp_path: Path):
@@ -339,37 +344,86 @@ def test_untrusted_text_stays_code_in_html():
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
+def direct_pass(emu: GitHubEmulator, origin: Path, tmp_path: Path, r: Remediation
+                ) -> list[str]:
+    """One lifecycle pass for one remediation, through a new GitHubForge."""
+    forge = GitHubForge("acme/gitops", str(origin), tmp_path / "state",
+                        Auth.Token("test-token"), api_url=emu.base_url,
+                        sleep=lambda s: None, write_interval=0)
+    forge.checkout()
+    return [s.outcome for s in submit([r], forge, PullRequests(), write_changes)]
+
+
+def with_new_limit(r: Remediation, limit: str) -> Remediation:
+    assert r.proposal is not None
+    r.proposal.changes[0]["new"] = limit
+    r.changes = [FileChange("app.yaml", "memory: 128Mi\n", f"memory: {limit}\n",
+                            "--- a/app.yaml\n+++ b/app.yaml\n@@ -1 +1 @@\n"
+                            f"-memory: 128Mi\n+memory: {limit}\n")]
+    return r
+
+
 def test_changed_evidence_on_a_human_branch_is_one_comment(tmp_path: Path):
-    from github import Auth
-
-    from remediator.config import PullRequests
-    from remediator.edit import write_changes
-    from remediator.forge import submit
-    from remediator.forge.github import GitHubForge
-    from remediator.model import FileChange
-    from tests.test_forge import make_origin
-
     origin = make_origin(tmp_path)
     with GitHubEmulator(origin, "acme", "gitops") as emu:
-        def one_pass(r: object) -> list[str]:
-            forge = GitHubForge("acme/gitops", str(origin), tmp_path / "state",
-                                Auth.Token("test-token"), api_url=emu.base_url,
-                                sleep=lambda s: None, write_interval=0)
-            forge.checkout()
-            return [s.outcome for s in submit([r], forge, PullRequests(), write_changes)]
-
-        assert one_pass(remediation()) == ["opened"]
+        assert direct_pass(emu, origin, tmp_path, remediation()) == ["opened"]
         (pr,) = emu.pulls()
         assert pr.head is not None
         human = commit_to(origin, tmp_path, {"app.yaml": "memory: 160Mi\n"}, HUMAN, pr.head)
-        changed = remediation()
-        assert changed.proposal is not None
-        changed.proposal.changes[0]["new"] = "256Mi"
-        changed.changes = [FileChange("app.yaml", "memory: 128Mi\n", "memory: 256Mi\n",
-                                      "--- a/app.yaml\n+++ b/app.yaml\n@@ -1 +1 @@\n"
-                                      "-memory: 128Mi\n+memory: 256Mi\n")]
-        assert one_pass(changed) == ["commented"]
-        assert one_pass(changed) == ["exists"]  # said once, not on every pass
+        changed = with_new_limit(remediation(), "256Mi")
+        assert direct_pass(emu, origin, tmp_path, changed) == ["commented"]
+        assert direct_pass(emu, origin, tmp_path, changed) == ["exists"]  # said once
         assert len(pr.comments) == 1 and "256Mi" in pr.comments[0]["body"]
         assert git.Repo(origin).commit(pr.head).hexsha == human
         assert emu.invalid == []
+
+
+def synced_snapshot(tmp_path: Path, revision: str, drop_cart_pods: bool) -> Path:
+    """The bundled snapshot after Argo CD synced ``revision`` for the cart Application."""
+    import json
+    import shutil
+
+    snap = tmp_path / f"snap-{revision[:8]}-{drop_cart_pods}"
+    shutil.copytree(SNAPSHOT, snap)
+    data = json.loads((snap / "cluster.json").read_text())
+    items = []
+    for item in data["items"]:
+        meta = item["metadata"]
+        if item["kind"] == "Application" and meta["name"] == "cart":
+            item["status"]["sync"]["revision"] = revision
+        if drop_cart_pods and item["kind"] == "Pod" and meta["name"].startswith("cart-"):
+            continue
+        items.append(item)
+    data["items"] = items
+    (snap / "cluster.json").write_text(json.dumps(data))
+    return snap
+
+
+def test_after_merge_and_sync_the_outcome_is_commented_once(
+        bot: Bot, emu: GitHubEmulator, tmp_path: Path):
+    bot.run()
+    cart = next(p for p in emu.pulls() if "cart" in p.title)
+    merged = emu.merge(cart.number)
+    report = bot.run()  # the cluster has not synced the merge yet
+    (waiting,) = report.verifications
+    assert waiting.outcome == "waiting" and "not synced yet" in waiting.note
+    assert not cart.comments
+    synced = synced_snapshot(tmp_path, merged, drop_cart_pods=True)
+    report = bot.run(snapshot=synced)
+    assert [v.outcome for v in report.verifications] == ["cleared"]
+    assert len(cart.comments) == 1 and "Verified" in cart.comments[0]["body"]
+    assert parse_record(cart.body)["verified"] == "cleared"
+    report = bot.run(snapshot=synced)
+    assert report.verifications == [] and len(cart.comments) == 1  # said once
+    assert len(emu.pulls()) == PROPOSED
+
+
+def test_a_fix_that_did_not_clear_is_reported(bot: Bot, emu: GitHubEmulator, tmp_path: Path):
+    bot.run()
+    cart = next(p for p in emu.pulls() if "cart" in p.title)
+    merged = emu.merge(cart.number)
+    report = bot.run(snapshot=synced_snapshot(tmp_path, merged, drop_cart_pods=False))
+    assert [v.outcome for v in report.verifications] == ["persists"]
+    assert "still observed" in cart.comments[0]["body"]
+    assert parse_record(cart.body)["verified"] == "persists"
+    assert len(emu.pulls()) == PROPOSED  # the same fix is not proposed again

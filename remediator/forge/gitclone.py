@@ -104,6 +104,21 @@ class GitClone:
         return [ln.split()[0] for ln in out.splitlines()
                 if ln.strip() and ln.split()[-1] != BOT.email]
 
+    def fix_commit(self, signature: str) -> str | None:
+        """The newest commit on the base whose message carries the signature's trailer (the
+        bot's commit, fast-forwarded, merged or squashed with its message)."""
+        out = self.repo.git.log(f"origin/{self.base}", "-F", "-n", "1", "--format=%H",
+                                f"--grep=Remediator-Signature: {signature}")
+        return out.strip() or None
+
+    def contains(self, revision: str, commit: str) -> bool:
+        """Whether ``revision`` (e.g. what the cluster synced) includes ``commit``."""
+        try:
+            self.repo.git.merge_base("--is-ancestor", commit, revision)
+        except git.GitCommandError:
+            return False  # not an ancestor, or a revision this clone does not know
+        return True
+
     def start_branch(self, branch: str) -> None:
         self.repo.git.checkout("-f", "-B", branch, f"origin/{self.base}")
 

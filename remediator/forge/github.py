@@ -173,6 +173,12 @@ class GitHubForge:
     def foreign_commits(self, branch: str) -> list[str]:
         return self.git.foreign_commits(branch)
 
+    def fix_commit(self, signature: str) -> str | None:
+        return self.git.fix_commit(signature)
+
+    def contains(self, revision: str, commit: str) -> bool:
+        return self.git.contains(revision, commit)
+
     # --------------------------------------------------------------------------- listing
 
     def _list(self) -> tuple[list[PullRequest], tuple[int, str] | None]:

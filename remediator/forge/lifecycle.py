@@ -41,6 +41,8 @@ class Forge(Protocol):
     def base_commit(self) -> str: ...
     def pulls(self) -> list[PullRequest]: ...
     def foreign_commits(self, branch: str) -> list[str]: ...
+    def fix_commit(self, signature: str) -> str | None: ...
+    def contains(self, revision: str, commit: str) -> bool: ...
     def start_branch(self, branch: str) -> None: ...
     def commit_and_push(self, branch: str, message: str, paths: list[str]) -> str: ...
     def open_pull(self, title: str, body: str, branch: str, labels: list[str],
@@ -96,9 +98,12 @@ class Pass:
                                   "merge; silenced until the failure changes")
             follows = None
             if last is not None and last.state == "merged":
-                if (parse_record(last.body) or {}).get("fingerprint") == fingerprint(r):
-                    return Submission(r, last, "merged", f"#{last.number} is merged; waiting "
-                                      "for the sync to reach it")
+                rec = parse_record(last.body) or {}
+                if rec.get("fingerprint") == fingerprint(r):
+                    note = (f"#{last.number} is merged and synced but the failure persists; no "
+                            "different fix to propose" if rec.get("verified") == "persists"
+                            else f"#{last.number} is merged; waiting for the sync to reach it")
+                    return Submission(r, last, "merged", note)
                 follows = last.number
             return self._open(r, follows)
         except ForgeError as exc:

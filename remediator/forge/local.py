@@ -57,6 +57,12 @@ class LocalForge:
     def foreign_commits(self, branch: str) -> list[str]:
         return self.git.foreign_commits(branch)
 
+    def fix_commit(self, signature: str) -> str | None:
+        return self.git.fix_commit(signature)
+
+    def contains(self, revision: str, commit: str) -> bool:
+        return self.git.contains(revision, commit)
+
     # ------------------------------------------------------------------------------ pull requests
 
     def pulls(self) -> list[PullRequest]:
