@@ -229,22 +229,30 @@ def test_a_half_done_pr_is_completed_on_the_next_pass(bot: Bot, emu: GitHubEmula
     assert emu.items[1].labels[0] == "remediator"
 
 
-def test_a_push_that_lost_a_race_to_the_bot_rebases_once(
-        bot: Bot, emu: GitHubEmulator, origin: Path, tmp_path: Path):
-    bot.run()
-    pr = emu.pulls()[0]
-    assert pr.head is not None
-    commit_to(origin, tmp_path, {"NOTES.md": "base moved\n"}, HUMAN)
-    # another replica of the bot pushed to the branch after this one fetched
-    other = bot.state.parent / "replica"
-    other_bot = Bot(emu, origin, other)
-    other_bot.run()
-    report = bot.run()
-    assert "error" not in " ".join(outcomes(report))
+@pytest.mark.parametrize("racer", [BOT, HUMAN])
+def test_a_push_that_lost_a_race_rebases_once_or_stops_for_a_human(tmp_path: Path,
+                                                                    racer: git.Actor):
+    from remediator.forge import HumanPushed
+    from remediator.forge.gitclone import GitClone
+
+    origin = make_origin(tmp_path)
+    branch = "remediator/shop-cart-oomkilled"
+    clone = GitClone(str(origin), tmp_path / "clone")
+    clone.checkout()  # this pass fetched (no such branch yet) ...
+    git.Repo(origin).git.branch(branch, "main")
+    raced = commit_to(origin, tmp_path, {"other.yaml": "x: 1\n"}, racer, branch)  # ... then
+    clone.start_branch(branch)
+    (clone.clone_dir / "app.yaml").write_text("memory: 256Mi\n")
     bare = git.Repo(origin)
-    assert all(c.committer.email == BOT.email for c in bare.iter_commits(
-        f"main..{pr.head}"))
-    assert len(emu.pulls()) == PROPOSED
+    if racer is HUMAN:
+        with pytest.raises(HumanPushed):
+            clone.commit_and_push(branch, "fix again", ["app.yaml"])
+        assert bare.commit(branch).hexsha == raced  # never pushed over the human
+        return
+    sha = clone.commit_and_push(branch, "fix again", ["app.yaml"])
+    assert bare.commit(branch).hexsha == sha
+    assert bare.commit(branch).parents[0].hexsha == raced  # rebased onto the other push
+    assert bare.git.show(f"{branch}:app.yaml") == "memory: 256Mi"
 
 
 def test_github_app_installation_auth(origin: Path, tmp_path: Path):

@@ -139,7 +139,12 @@ class GitClone:
                     raise HumanPushed(f"{branch}: someone else pushed to it") from None
                 expected = self.remote_head(branch)
                 if expected is not None:
-                    repo.git.rebase(f"origin/{branch}")  # drops our commit if already there
+                    try:  # on top of the other push; drops our commit if already there
+                        repo.git.rebase(f"origin/{branch}")
+                    except git.GitCommandError:
+                        # another replica pushed a different fix: the branch is the bot's,
+                        # and ours is built from the newest evidence, so it replaces theirs
+                        repo.git.rebase("--abort")
                 self._push(repo, branch, expected)
             return repo.head.commit.hexsha
         except git.GitCommandError as exc:
