@@ -228,6 +228,9 @@ class GitHubEmulator(Shapes):
     def bad_gateway(self, **match: Any) -> None:
         self.faults.append(Fault(502, message="Server Error", **match))
 
+    def conflict(self, **match: Any) -> None:
+        self.faults.append(Fault(409, message="Conflict", **match))
+
     # ------------------------------------------------------------------------- operations
 
     def op_repos_get(self, request: Request, body: Any) -> Response:

@@ -216,8 +216,10 @@ def test_a_pr_created_but_not_acknowledged_is_not_duplicated(bot: Bot, emu: GitH
     assert all(p.labels for p in emu.pulls())
 
 
-def test_a_half_done_pr_is_completed_on_the_next_pass(bot: Bot, emu: GitHubEmulator):
-    emu.faults.append(Fault(403, method="PATCH", path="/issues/1$", times=1,
+@pytest.mark.parametrize("status", [403, 409])
+def test_a_half_done_pr_is_completed_on_the_next_pass(bot: Bot, emu: GitHubEmulator,
+                                                      status: int):
+    emu.faults.append(Fault(status, method="PATCH", path="/issues/1$", times=1,
                             message="Resource not accessible by integration"))
     first = bot.run()
     assert sorted(o.split(":")[0] for o in outcomes(first)) == ["error", "opened", "opened"]
@@ -227,6 +229,36 @@ def test_a_half_done_pr_is_completed_on_the_next_pass(bot: Bot, emu: GitHubEmula
     assert outcomes(second) == ["completed", "exists", "exists"]
     assert len(emu.pulls()) == PROPOSED
     assert emu.items[1].labels[0] == "remediator"
+
+
+def test_an_update_refused_with_a_conflict_is_retried_next_pass(
+        bot: Bot, emu: GitHubEmulator, origin: Path, tmp_path: Path):
+    bot.run()
+    new_base = commit_to(origin, tmp_path, {"NOTES.md": "unrelated\n"}, HUMAN)
+    emu.conflict(method="PATCH", path="/pulls/1$")
+    report = bot.run()
+    assert sorted(o.split(":")[0] for o in outcomes(report)) == ["error", "updated", "updated"]
+    assert parse_record(emu.items[1].body)["base"] != new_base
+    again = bot.run()
+    assert outcomes(again) == ["exists", "exists", "updated"]
+    assert parse_record(emu.items[1].body)["base"] == new_base
+    assert len(emu.pulls()) == PROPOSED
+
+
+def test_the_emulator_refuses_requests_github_would_refuse(origin: Path):
+    import requests
+
+    with GitHubEmulator(origin, "acme", "gitops-example") as emu:
+        url = f"{emu.base_url}/repos/acme/gitops-example/pulls"
+        auth = {"Authorization": "token test-token"}
+        bad = requests.post(url, json={"title": 5, "head": "x", "base": "main"}, headers=auth,
+                            timeout=10)
+        assert bad.status_code == 422 and emu.invalid == ["pulls/create: 5 is not of type "
+                                                          "'string'"]
+        assert requests.get(url, timeout=10).status_code == 401
+        missing = requests.post(url, json={"title": "t", "head": "nope", "base": "main"},
+                                headers=auth, timeout=10)
+        assert missing.status_code == 422 and "head invalid" in missing.json()["message"]
 
 
 @pytest.mark.parametrize("racer", [BOT, HUMAN])
