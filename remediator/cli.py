@@ -22,7 +22,7 @@ from .demo import run_demo
 from .forge import ForgeError
 from .model import Decision, Remediation
 from .pipeline import Plan, plan
-from .service import PassReport, run_forever, run_once
+from .service import GitHubOptions, PassReport, run_forever, run_once
 
 EXIT_FAILED = 1
 
@@ -119,47 +119,63 @@ def plan_cmd(snapshot: Path, repo: Path, config_file: Path | None, output: str) 
 
 
 def _print_pass(report: PassReport) -> None:
-    _warn(report.plan.warnings)
+    _warn(report.plan.warnings + report.warnings)
     click.echo(_table(report.plan.remediations))
     if report.submissions:
         click.echo("")
     for s in report.submissions:
         if s.pull is not None:
             click.echo(f"PR #{s.pull.number} [{s.outcome}] {s.pull.title}\n"
-                       f"    branch {s.pull.branch} · {s.pull.url}")
+                       f"    branch {s.pull.branch} · {s.pull.url}"
+                       + (f"\n    {s.note}" if s.note else ""))
         else:
             click.echo(f"not opened ({s.outcome}): {s.remediation.incident.workload}")
+    for v in report.verifications:
+        click.echo(f"PR #{v.pull.number} [merged: {v.outcome}] {v.pull.title}\n    {v.note}")
 
 
 @main.command("run")
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @click.option("--snapshot", type=click.Path(path_type=Path, file_okay=False),
               help="Read the cluster from a snapshot directory instead of a live cluster.")
-@click.option("--forge", "forge_kind", type=click.Choice(["local"]), default="local",
+@click.option("--forge", "forge_kind", type=click.Choice(["local", "github"]), default="local",
               show_default=True, help="Where pull requests are opened.")
 @click.option("--repo", "remote", required=True,
               help="The GitOps repository's git URL or path (it is cloned, never edited).")
 @click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path(".remediator-state"), show_default=True,
-              help="Local forge state: clone and pull request records.")
+              help="The bot's clone (and, for the local forge, its pull request records).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--interval", type=float, default=60.0, show_default=True,
               help="Seconds between passes without --once.")
+@click.option("--github-api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
+              show_default=True, help="GitHub REST API base URL (GitHub Enterprise: "
+              "https://HOST/api/v3). Credentials: GITHUB_TOKEN, or GITHUB_APP_ID and "
+              "GITHUB_APP_PRIVATE_KEY[_FILE] [GITHUB_APP_INSTALLATION_ID].")
+@click.option("--github-write-interval", type=click.FloatRange(min=0), default=1.0,
+              show_default=True, help="Seconds between GitHub write requests.")
 def run_cmd(once: bool, snapshot: Path | None, forge_kind: str, remote: str, state_dir: Path,
-            config_file: Path | None, interval: float) -> None:
+            config_file: Path | None, interval: float, github_api_url: str,
+            github_write_interval: float) -> None:
     """The service: watch, plan, open pull requests."""
     if snapshot is None:
         raise click.UsageError("a live cluster source is not available yet: pass --snapshot DIR")
+    github = GitHubOptions(api_url=github_api_url, write_interval=github_write_interval)
+
+    def pass_once() -> PassReport:
+        return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge_kind,
+                        github=github)
+
     if once:
         with _errors():
-            _print_pass(run_once(snapshot, remote, state_dir, config_file))
+            _print_pass(pass_once())
         return
     # continuous mode: a failing pass is reported and the service goes on (below)
 
     def one_pass() -> PassReport | None:
         # A failing pass (forge unreachable, bad config pushed) is reported; the service goes on.
         try:
-            return run_once(snapshot, remote, state_dir, config_file)
+            return pass_once()
         except Exception as exc:  # one bad pass must not stop the service
             click.echo(f"remediator: pass failed: {type(exc).__name__}: {exc}", err=True)
             return None

@@ -84,9 +84,12 @@ class PullRequests:
     branch_prefix: str = "remediator/"
     labels: list[str] = field(default_factory=lambda: ["remediator"])
     reviewers: list[str] = field(default_factory=list)
+    team_reviewers: list[str] = field(default_factory=list)  # team slugs (GitHub)
     assignees: list[str] = field(default_factory=list)
     draft: bool = False
     max_open: int = 10
+    max_per_hour: int = 5
+    dashboard: bool = True  # one issue per repository listing the bot's state
 
 
 @dataclass
@@ -161,9 +164,12 @@ SCHEMA: dict[str, Any] = _obj(
                 "branchPrefix": {"type": "string", "minLength": 1},
                 "labels": _strings(),
                 "reviewers": _strings(),
+                "teamReviewers": _strings(),
                 "assignees": _strings(),
                 "draft": {"type": "boolean"},
                 "maxOpen": {"type": "integer", "minimum": 0},
+                "maxPerHour": {"type": "integer", "minimum": 0},
+                "dashboard": {"type": "boolean"},
             }
         ),
     }
@@ -283,9 +289,12 @@ def _build(d: dict[str, Any], name: str) -> Config:
         branch_prefix=p.get("branchPrefix", defaults.branch_prefix),
         labels=p.get("labels", defaults.labels),
         reviewers=p.get("reviewers", []),
+        team_reviewers=p.get("teamReviewers", []),
         assignees=p.get("assignees", []),
         draft=p.get("draft", False),
         max_open=p.get("maxOpen", defaults.max_open),
+        max_per_hour=p.get("maxPerHour", defaults.max_per_hour),
+        dashboard=p.get("dashboard", defaults.dashboard),
     )
     return cfg
 

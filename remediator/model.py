@@ -423,3 +423,6 @@ class PullRequest:
     url: str = ""
     head_sha: str = ""
     created: bool = True  # False when an existing PR for the signature was found instead
+    created_at: str = ""  # RFC 3339, for the PRs-per-hour limit
+    reviewers: list[str] = field(default_factory=list)
+    assignees: list[str] = field(default_factory=list)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -15,9 +16,12 @@ from . import edit, gate
 from .config import Config, Drafting
 from .detect import detect
 from .draft import draft
-from .forge import LocalForge, branch_name, commit_message, render_body, title
+from .forge import Forge, Submission
+from .forge import submit as forge_submit
+from .forge.verify import Verification, verify_merged
 from .locate import LocateDiagnosis, LocateSkip, Locator, RepoIndex
-from .model import JSON, ClusterState, Decision, Incident, ObjectRef, PullRequest, Remediation
+from .locate.owner import identify
+from .model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation
 
 
 @dataclass
@@ -106,46 +110,55 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
     return r
 
 
-@dataclass
-class Submission:
-    remediation: Remediation
-    pull: PullRequest | None
-    outcome: str  # "opened" | "exists" | "silenced" | "limit" | "error: ..."
+_SHA = re.compile(r"([0-9a-f]{40})$")
 
 
-def submit(plan_result: Plan, forge: LocalForge, config: Config) -> list[Submission]:
-    """Open one PR per proposed remediation, never a duplicate for the same signature."""
-    out: list[Submission] = []
-    prs = config.pull_requests
-    open_count = sum(1 for p in forge.pulls() if p.state == "open")
-    used_branches: set[str] = set()
-    for r in plan_result.remediations:
-        if r.decision != Decision.PROPOSE:
-            continue
-        sig = r.incident.signature
-        existing = forge.find_by_signature(sig)
-        if existing is not None and existing.state == "open":
-            out.append(Submission(r, existing, "exists"))
-            continue
-        if existing is not None and existing.state == "closed":
-            out.append(Submission(r, existing, "silenced"))  # closed unmerged: stay quiet
-            continue
-        if open_count >= prs.max_open:
-            out.append(Submission(r, None, f"limit: {prs.max_open} open PRs (maxOpen)"))
-            continue
-        branch = branch_name(r, prs.branch_prefix)
-        owner = forge.branch_owner(branch)
-        if branch in used_branches or (owner is not None and owner.signature != sig):
-            branch = branch_name(r, prs.branch_prefix, disambiguate=True)
-        used_branches.add(branch)
-        base = forge.base_commit()
-        forge.start_branch(branch)
-        edit.write_changes(forge.clone_dir, r.changes)
-        sha = forge.commit_and_push(branch, commit_message(r), [c.path for c in r.changes])
-        body = render_body(r, base)
-        labels = [*prs.labels, f"remediator:{r.incident.failure_class}"]
-        pr = forge.open_pull(title(r), body, branch, labels, r.incident.signature, sha,
-                             draft=prs.draft)
-        open_count += 1
-        out.append(Submission(r, pr, "opened"))
-    return out
+def _gitops_object(state: ClusterState, kind: str, namespace: str, name: str) -> JSON:
+    for ref, obj in state.objects.items():
+        if (ref.kind, ref.namespace, ref.name) == (kind, namespace, name):
+            return obj
+    return {}
+
+
+def synced_revisions(state: ClusterState, config: Config, workload: JSON) -> list[str]:
+    """The git revisions the workload's GitOps owner last synced: Argo CD `status.sync.revision`
+    (`revisions` for multi-source apps), Flux `status.lastAppliedRevision` of the Kustomization
+    (for a HelmRelease: of the Kustomization that applies it)."""
+    try:
+        ref = ObjectRef(str(workload["apiVersion"]), str(workload["kind"]),
+                        str(workload["namespace"]), str(workload["name"]))
+    except (KeyError, TypeError):
+        return []
+    live = state.objects.get(ref)
+    owner = identify(ref, (live or {}).get("metadata") or {},
+                     config.locate.argocd_label_tracking) if live else None
+    if owner is None:
+        return []
+    if owner.tool == "argocd":
+        sync = (_gitops_object(state, "Application", owner.namespace, owner.name)
+                .get("status") or {}).get("sync") or {}
+        revs = [sync.get("revision"), *(sync.get("revisions") or [])]
+    else:
+        obj = _gitops_object(state, "HelmRelease" if owner.tool == "flux-helmrelease"
+                             else "Kustomization", owner.namespace, owner.name)
+        if owner.tool == "flux-helmrelease":
+            labels = (obj.get("metadata") or {}).get("labels") or {}
+            obj = _gitops_object(state, "Kustomization",
+                                 str(labels.get("kustomize.toolkit.fluxcd.io/namespace", "")),
+                                 str(labels.get("kustomize.toolkit.fluxcd.io/name", "")))
+        revs = [(obj.get("status") or {}).get("lastAppliedRevision")]
+    return [m.group(1) for r in revs if isinstance(r, str) and (m := _SHA.search(r))]
+
+
+def verify(plan_result: Plan, forge: Forge, config: Config, state: ClusterState
+           ) -> list[Verification]:
+    """Merged remediation PRs whose fix the cluster synced: comment whether it cleared."""
+    observed = {r.incident.signature for r in plan_result.remediations}
+    return verify_merged(forge, observed, lambda w: synced_revisions(state, config, w))
+
+
+def submit(plan_result: Plan, forge: Forge, config: Config) -> list[Submission]:
+    """Open, update or leave alone one PR per proposed remediation (forge.lifecycle), and
+    refresh the dashboard. The only writer: to the forge's own clone and the forge."""
+    return forge_submit(plan_result.remediations, forge, config.pull_requests,
+                        edit.write_changes)

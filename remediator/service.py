@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cluster import load_snapshot
-from .config import Config, load_config
-from .forge import LocalForge
-from .pipeline import Plan, Submission, plan, submit
+from .config import Config, ConfigError, load_config
+from .forge import Forge, LocalForge
+from .forge.gitclone import GitClone
+from .forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
+from .pipeline import Plan, Submission, Verification, plan, submit, verify
 
 
 @dataclass
@@ -19,22 +22,60 @@ class PassReport:
     submissions: list[Submission] = field(default_factory=list)
     clone: Path | None = None
     config: Config | None = None
+    warnings: list[str] = field(default_factory=list)
+    verifications: list[Verification] = field(default_factory=list)
+
+
+@dataclass
+class GitHubOptions:
+    api_url: str = GITHUB_API
+    #: seconds between write requests (GitHub asks integrators for one second)
+    write_interval: float = 1.0
+    #: how rate-limit and 5xx waits are slept (tests make it instant)
+    sleep: Callable[[float], None] = time.sleep
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+
+def _github_forge(remote: str, state_dir: Path, base: str, config_file: Path | None,
+                  opts: GitHubOptions) -> GitHubForge:
+    """The repository is the config's `repo.url`, else the remote's URL. When the remote does not
+    name it (a local mirror), the config is read from a first, credential-less checkout."""
+    name = repo_name(remote)
+    if name is None:
+        clone = GitClone(remote, state_dir.resolve() / "clone", base).checkout()
+        name = repo_name(load_config(clone, config_file).repo_url)
+    if not name:
+        raise ConfigError("the GitHub repository is unknown: set repo.url in .remediator.yaml "
+                          "(https://github.com/OWNER/NAME)")
+    auth = auth_from_env(opts.env, name, opts.api_url)
+    return GitHubForge(name, remote, state_dir, auth, base, opts.api_url,
+                       sleep=opts.sleep, write_interval=opts.write_interval)
 
 
 def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | None = None,
-             base: str = "main") -> PassReport:
+             base: str = "main", forge_kind: str = "local",
+             github: GitHubOptions | None = None) -> PassReport:
     """Clone the GitOps repo from its remote, plan against the snapshot, open PRs."""
-    forge = LocalForge(remote, state_dir, base)
+    forge: Forge
+    if forge_kind == "github":
+        gh = _github_forge(remote, state_dir, base, config_file, github or GitHubOptions())
+        forge = gh
+    else:
+        forge = LocalForge(remote, state_dir, base)
     clone = forge.checkout()
     config = load_config(clone, config_file)
     if not config.repo_url and _looks_like_url(remote):
         config.repo_url = remote  # the repository we clone is the one we may patch
+    if forge_kind == "github" and repo_name(config.repo_url) not in (None, gh.full_name):
+        gh.use_repository(str(repo_name(config.repo_url)))  # the config names it: it wins
     if config.pull_requests.base != forge.base:
         forge.base = config.pull_requests.base
         clone = forge.checkout()
     state = load_snapshot(snapshot, config.cluster)
     result = plan(state, clone, config)
-    return PassReport(result, submit(result, forge, config), clone, config)
+    verifications = verify(result, forge, config, state)
+    submissions = submit(result, forge, config)
+    return PassReport(result, submissions, clone, config, list(forge.warnings), verifications)
 
 
 def _looks_like_url(remote: str) -> bool:

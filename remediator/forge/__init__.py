@@ -1,16 +1,23 @@
-"""Forge: where pull requests live. Offline: a local forge over a real git remote."""
+"""Forge: where pull requests live. Offline: a local forge over a real git remote; online:
+GitHub (or GitHub Enterprise) through PyGithub."""
 
 from __future__ import annotations
 
 from .body import branch_name, commit_message, parse_record, render_body, title
-from .local import ForgeError, LocalForge
+from .gitclone import ForgeError, HumanPushed
+from .lifecycle import Forge, Submission, submit
+from .local import LocalForge
 
 __all__ = [
+    "Forge",
     "ForgeError",
+    "HumanPushed",
     "LocalForge",
+    "Submission",
     "branch_name",
     "commit_message",
     "parse_record",
     "render_body",
+    "submit",
     "title",
 ]

@@ -43,9 +43,25 @@ def commit_message(r: Remediation) -> str:
     return "\n".join(lines)
 
 
-def record(r: Remediation, base_commit: str) -> JSON:
+def fingerprint(r: Remediation) -> str:
+    """What "the evidence changed" means for an open PR: the failure's detail, last
+    termination and event reasons, and the proposed change. Counters (restarts, event counts,
+    the one-line message that quotes them) are left out: they move on every pass and would make
+    the bot churn."""
+    ev, t = r.incident.evidence, r.incident.evidence.last_termination
+    data = {"detail": r.incident.detail,
+            "termination": [t.reason, t.exit_code] if t else None,
+            "events": sorted({e.reason for e in ev.events}),
+            "changes": r.proposal.changes if r.proposal else [],
+            "diffs": [c.diff for c in r.changes]}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def record(r: Remediation, base_commit: str, branch: str = "") -> JSON:
     return {
         "version": 1,
+        "branch": branch,
+        "fingerprint": fingerprint(r),
         "signature": r.incident.signature,
         "workload": r.incident.workload.as_json(),
         "class": r.incident.failure_class,
@@ -73,6 +89,20 @@ def parse_record(body: str) -> JSON | None:
     return data if isinstance(data, dict) else None
 
 
+def _encode_record(rec: JSON) -> str:
+    return (RECORD_PREFIX + json.dumps(rec, sort_keys=True).replace("--", "\\u002d\\u002d")
+            + RECORD_SUFFIX)
+
+
+def with_record(body: str, rec: JSON) -> str:
+    """The body with its (last) hidden record replaced by ``rec``."""
+    matches = list(_RECORD.finditer(body or ""))
+    if not matches:
+        return f"{body}\n{_encode_record(rec)}\n"
+    m = matches[-1]
+    return body[:m.start()] + _encode_record(rec) + body[m.end():]
+
+
 def _fence(text: str, lang: str = "") -> str:
     fence = "```"
     while fence in text:
@@ -95,11 +125,16 @@ def _code_cell(text: Any) -> str:
     return f"{ticks} {s} {ticks}" if s else ""
 
 
-def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None) -> str:
+def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None,
+                branch: str = "", follows: int | None = None) -> str:
     inc, ev, prop, loc = r.incident, r.incident.evidence, r.proposal, r.location
     out: list[str] = []
     out.append("## Summary")
-    out.append(f"**{inc.workload}** is failing with **{inc.failure_class}**: {inc.message}.")
+    out.append(f"**{inc.workload}** is failing with **{inc.failure_class}**: "
+               f"{_code_cell(inc.message)}.")
+    if follows is not None:
+        out.append(f"\nFollow-up to #{follows}: that fix was merged and the failure is still "
+                   "there.")
     if prop:
         out.append(f"\nProposed change: {prop.reason}.")
     out.append("\n## Evidence")
@@ -142,6 +177,5 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
         out.append(f"- {k}: `{v}`")
     out.append("\n<sub>Opened by remediator. Close this PR to silence this failure signature "
                "until it changes; push to the branch and remediator stops updating it.</sub>")
-    out.append("\n" + RECORD_PREFIX + json.dumps(record(r, base_commit), sort_keys=True)
-               .replace("--", "\\u002d\\u002d") + RECORD_SUFFIX)
+    out.append("\n" + _encode_record(record(r, base_commit, branch)))
     return "\n".join(out) + "\n"

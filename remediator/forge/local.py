@@ -2,8 +2,7 @@
 
 The bot clones the GitOps repo from its remote (in the demo a bare repository), commits on a
 branch per incident signature, pushes it, and records the pull request (title, body, labels,
-state) as JSON in the forge's state folder. One open PR per signature: found by the hidden
-record in the body, never by title.
+state, comments) as JSON in the forge's state folder; the dashboard is a Markdown file there.
 """
 
 from __future__ import annotations
@@ -11,66 +10,58 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
-
-import git
 
 from ..model import JSON, PullRequest
 from .body import parse_record
+from .gitclone import ForgeError, GitClone
 
-BOT = git.Actor("remediator[bot]", "remediator-bot@users.noreply.invalid")
-
-
-class ForgeError(RuntimeError):
-    """The forge could not be reached or refused an operation; one-line message."""
+__all__ = ["ForgeError", "LocalForge"]
 
 
 class LocalForge:
     def __init__(self, remote: str, state_dir: Path, base: str = "main") -> None:
         self.remote = remote
         self.state_dir = state_dir.resolve()
-        self.base = base
         self.pulls_dir = self.state_dir / "pulls"
-        self.clone_dir = self.state_dir / "clone"
+        self.git = GitClone(remote, self.state_dir / "clone", base)
+        self.warnings: list[str] = []
+
+    @property
+    def base(self) -> str:
+        return self.git.base
+
+    @base.setter
+    def base(self, value: str) -> None:
+        self.git.base = value
+
+    @property
+    def clone_dir(self) -> Path:
+        return self.git.clone_dir
 
     # ---------------------------------------------------------------------------------- git
 
     def checkout(self) -> Path:
-        """A clean working copy of the base branch, fresh from the remote."""
-        try:
-            if (self.clone_dir / ".git").is_dir():
-                repo = git.Repo(self.clone_dir)
-                repo.remote("origin").fetch(prune=True)
-            else:
-                self.clone_dir.parent.mkdir(parents=True, exist_ok=True)
-                repo = git.Repo.clone_from(self.remote, self.clone_dir)
-            repo.git.checkout("-f", "-B", self.base, f"origin/{self.base}")
-            repo.git.clean("-fdx")
-        except git.GitCommandError as exc:
-            raise ForgeError(f"cannot check out {self.base} from {self.remote}: "
-                             f"{_git_reason(exc)}") from None
-        return self.clone_dir
+        return self.git.checkout()
 
     def base_commit(self) -> str:
-        return git.Repo(self.clone_dir).head.commit.hexsha
+        return self.git.base_commit()
 
     def start_branch(self, branch: str) -> None:
-        repo = git.Repo(self.clone_dir)
-        repo.git.checkout("-f", "-B", branch, f"origin/{self.base}")
+        self.git.start_branch(branch)
 
     def commit_and_push(self, branch: str, message: str, paths: list[str]) -> str:
-        """Commit ``paths`` on ``branch`` and push it; returns the commit sha."""
-        repo = git.Repo(self.clone_dir)
-        try:
-            repo.index.add(paths)
-            commit = repo.index.commit(message, author=BOT, committer=BOT)
-            # The branch belongs to the bot; a human push is detected before we get here.
-            repo.git.push("--force", "origin", f"{branch}:refs/heads/{branch}")
-        except git.GitCommandError as exc:
-            raise ForgeError(f"cannot push {branch}: {_git_reason(exc)}") from None
-        finally:
-            repo.git.checkout("-f", self.base)
-        return commit.hexsha
+        return self.git.commit_and_push(branch, message, paths)
+
+    def foreign_commits(self, branch: str) -> list[str]:
+        return self.git.foreign_commits(branch)
+
+    def fix_commit(self, signature: str) -> str | None:
+        return self.git.fix_commit(signature)
+
+    def contains(self, revision: str, commit: str) -> bool:
+        return self.git.contains(revision, commit)
 
     # ------------------------------------------------------------------------------ pull requests
 
@@ -94,22 +85,39 @@ class LocalForge:
                 return pr
         return None
 
-    def branch_owner(self, branch: str) -> PullRequest | None:
+    def find_pull_by_branch(self, branch: str) -> PullRequest | None:
         """The open PR that uses ``branch``, if any."""
         for pr in self.pulls():
             if pr.branch == branch and pr.state == "open":
                 return pr
         return None
 
+    branch_owner = find_pull_by_branch
+
     def open_pull(self, title: str, body: str, branch: str, labels: list[str],
-                  signature: str, head_sha: str, draft: bool = False) -> PullRequest:
+                  signature: str, head_sha: str, draft: bool = False,
+                  reviewers: list[str] | None = None, team_reviewers: list[str] | None = None,
+                  assignees: list[str] | None = None) -> PullRequest:
         self.pulls_dir.mkdir(parents=True, exist_ok=True)
         number = max((p.number for p in self.pulls()), default=0) + 1
         pr = PullRequest(number=number, title=title, body=body, branch=branch, base=self.base,
                          labels=labels, signature=signature, draft=draft,
-                         url=(self.pulls_dir / f"{number:04d}.md").as_uri(), head_sha=head_sha)
+                         url=(self.pulls_dir / f"{number:04d}.md").as_uri(), head_sha=head_sha,
+                         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         reviewers=[*(reviewers or []), *(team_reviewers or [])],
+                         assignees=list(assignees or []))
         self._save(pr)
         return pr
+
+    def update_pull(self, number: int, title: str, body: str) -> None:
+        for pr in self.pulls():
+            if pr.number == number:
+                pr.title, pr.body = title, body
+                self._save(pr)
+
+    def comment(self, number: int, text: str) -> None:
+        with (self.pulls_dir / f"{number:04d}.comments.md").open("a", encoding="utf-8") as fh:
+            fh.write(text.rstrip("\n") + "\n\n---\n\n")
 
     def set_state(self, number: int, state: str) -> None:
         for pr in self.pulls():
@@ -117,21 +125,24 @@ class LocalForge:
                 pr.state = state
                 self._save(pr)
 
+    def dashboard(self) -> tuple[int, str] | None:
+        path = self.state_dir / "dashboard.md"
+        return (0, path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def save_dashboard(self, number: int | None, title: str, body: str) -> int:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        _write(self.state_dir, "dashboard.md", f"# {title}\n\n{body}")
+        return 0
+
     def _save(self, pr: PullRequest) -> None:
         data: JSON = {k: v for k, v in pr.__dict__.items() if k != "created"}
-        # write-then-rename: a crash never leaves a half-written record
-        for suffix, text in ((".json", json.dumps(data, indent=2) + "\n"),
-                             (".md", f"# {pr.title}\n\n{pr.body}")):
-            target = self.pulls_dir / f"{pr.number:04d}{suffix}"
-            fd, tmp = tempfile.mkstemp(dir=self.pulls_dir, prefix=".tmp-")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, target)
+        _write(self.pulls_dir, f"{pr.number:04d}.json", json.dumps(data, indent=2) + "\n")
+        _write(self.pulls_dir, f"{pr.number:04d}.md", f"# {pr.title}\n\n{pr.body}")
 
 
-def _git_reason(exc: git.GitCommandError) -> str:
-    text = str(exc.stderr or "") or str(exc)
-    lines = [ln.strip().removeprefix("stderr:").strip(" '") for ln in text.splitlines()]
-    lines = [ln for ln in lines if ln]
-    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:", "remote:"))]
-    return (fatal or lines or [f"git exited with {exc.status}"])[-1]
+def _write(folder: Path, name: str, text: str) -> None:
+    """write-then-rename: a crash never leaves a half-written record"""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, folder / name)

@@ -1,0 +1,197 @@
+"""The pull request lifecycle: what one pass does with each proposed remediation.
+
+State lives in the forge (PR bodies' hidden records, labels, branches), never in a local
+database: a new process finds everything again. Rules, per failure signature:
+- an open PR exists: nothing to do when its record matches (same evidence fingerprint, same
+  base commit); otherwise rebuild the branch on the current base and update the body, unless
+  someone else pushed to the branch (then comment once per change, never push);
+- a `remediator:ignore` label on the open PR, or a PR closed without merge, silences it (a new
+  failure has a new signature: OOMKilled at a higher limit is another detail);
+- a merged PR whose fix is the same: waiting for the sync; a different fix: a follow-up PR;
+- new PRs respect maxOpen and maxPerHour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from ..config import PullRequests
+from ..model import Decision, FileChange, PullRequest, Remediation
+from .body import branch_name, commit_message, fingerprint, parse_record, render_body, title
+from .body import with_record as _with_record
+from .dashboard import render_dashboard
+from .gitclone import ForgeError, HumanPushed
+
+IGNORE_LABEL = "remediator:ignore"
+DASHBOARD_TITLE = "Remediator dashboard"
+Writer = Callable[[Path, list[FileChange]], None]
+
+
+class Forge(Protocol):
+    warnings: list[str]
+    base: str
+
+    @property
+    def clone_dir(self) -> Path: ...
+    def checkout(self) -> Path: ...
+    def base_commit(self) -> str: ...
+    def pulls(self) -> list[PullRequest]: ...
+    def foreign_commits(self, branch: str) -> list[str]: ...
+    def fix_commit(self, signature: str) -> str | None: ...
+    def contains(self, revision: str, commit: str) -> bool: ...
+    def start_branch(self, branch: str) -> None: ...
+    def commit_and_push(self, branch: str, message: str, paths: list[str]) -> str: ...
+    def open_pull(self, title: str, body: str, branch: str, labels: list[str],
+                  signature: str, head_sha: str, draft: bool = False,
+                  reviewers: list[str] | None = None, team_reviewers: list[str] | None = None,
+                  assignees: list[str] | None = None) -> PullRequest: ...
+    def update_pull(self, number: int, title: str, body: str) -> None: ...
+    def comment(self, number: int, text: str) -> None: ...
+    def dashboard(self) -> tuple[int, str] | None: ...
+    def save_dashboard(self, number: int | None, title: str, body: str) -> int: ...
+
+
+@dataclass
+class Submission:
+    remediation: Remediation
+    pull: PullRequest | None
+    #: opened | exists | updated | commented | silenced | merged | "limit: ..." | "error: ..."
+    outcome: str
+    note: str = ""
+
+
+def _age_seconds(pr: PullRequest, now: datetime) -> float:
+    try:
+        created = datetime.strptime(pr.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return float("inf")
+    return (now - created).total_seconds()
+
+
+class Pass:
+    """One pass over the proposed remediations against one listing of the forge."""
+
+    def __init__(self, forge: Forge, settings: PullRequests, write: Writer,
+                 now: datetime | None = None) -> None:
+        self.forge, self.settings, self.write = forge, settings, write
+        self.now = now or datetime.now(UTC)
+        self.pulls = forge.pulls()
+        self.base = forge.base_commit()
+        self.open_count = sum(1 for p in self.pulls if p.state == "open")
+        self.recent = sum(1 for p in self.pulls if _age_seconds(p, self.now) < 3600)
+        self.branches = {p.branch: p.signature for p in self.pulls if p.state == "open"}
+
+    def submit(self, r: Remediation) -> Submission:
+        sig = r.incident.signature
+        mine = sorted((p for p in self.pulls if p.signature == sig), key=lambda p: p.number)
+        open_pr = next((p for p in reversed(mine) if p.state == "open"), None)
+        try:
+            if open_pr is not None:
+                return self._keep_up(r, open_pr)
+            last = mine[-1] if mine else None
+            if last is not None and last.state == "closed":
+                return Submission(r, last, "silenced", f"#{last.number} was closed without "
+                                  "merge; silenced until the failure changes")
+            follows = None
+            if last is not None and last.state == "merged":
+                rec = parse_record(last.body) or {}
+                if rec.get("fingerprint") == fingerprint(r):
+                    note = (f"#{last.number} is merged and synced but the failure persists; no "
+                            "different fix to propose" if rec.get("verified") == "persists"
+                            else f"#{last.number} is merged; waiting for the sync to reach it")
+                    return Submission(r, last, "merged", note)
+                follows = last.number
+            return self._open(r, follows)
+        except ForgeError as exc:
+            return Submission(r, open_pr, f"error: {exc}")
+
+    # -------------------------------------------------------------------------- open PRs
+
+    def _keep_up(self, r: Remediation, pr: PullRequest) -> Submission:
+        if IGNORE_LABEL in pr.labels:
+            return Submission(r, pr, "silenced", f"#{pr.number} has the {IGNORE_LABEL} label")
+        rec = parse_record(pr.body) or {}
+        fp = fingerprint(r)
+        if rec.get("fingerprint") == fp and rec.get("base") == self.base:
+            return Submission(r, pr, "exists")
+        branch = pr.branch or str(rec.get("branch") or branch_name(r, self.settings.branch_prefix))
+        if not self.forge.foreign_commits(branch):
+            try:
+                self._push(r, branch)
+            except HumanPushed:
+                pass  # lost a race to a human: fall through to the comment
+            else:
+                self.forge.update_pull(pr.number, title(r), render_body(r, self.base,
+                                                                         branch=branch))
+                why = "the evidence changed" if rec.get("fingerprint") != fp else "base moved"
+                return Submission(r, pr, "updated", why)
+        if rec.get("fingerprint") == fp or rec.get("noted") == fp:
+            return Submission(r, pr, "exists", "someone else pushed to the branch: not updated")
+        self.forge.comment(pr.number, _changed_comment(r))
+        self.forge.update_pull(pr.number, pr.title, _with_record(pr.body, {**rec, "noted": fp}))
+        return Submission(r, pr, "commented", "the failure changed; the branch has someone "
+                          "else's commits, so remediator only commented")
+
+    # -------------------------------------------------------------------------- new PRs
+
+    def _open(self, r: Remediation, follows: int | None) -> Submission:
+        s = self.settings
+        if self.open_count >= s.max_open:
+            return Submission(r, None, f"limit: {s.max_open} open PRs (maxOpen)")
+        if self.recent >= s.max_per_hour:
+            return Submission(r, None, f"limit: {s.max_per_hour} PRs in the last hour "
+                              "(maxPerHour)")
+        sig = r.incident.signature
+        branch = branch_name(r, s.branch_prefix)
+        taken = self.branches.get(branch, sig) != sig
+        if taken or self.forge.foreign_commits(branch):
+            branch = branch_name(r, s.branch_prefix, disambiguate=True)
+        sha = self._push(r, branch)
+        self.branches[branch] = sig
+        labels = [*s.labels, f"remediator:{r.incident.failure_class}"]
+        pr = self.forge.open_pull(
+            title(r), render_body(r, self.base, branch=branch, follows=follows), branch,
+            labels, sig, sha, draft=s.draft, reviewers=s.reviewers,
+            team_reviewers=s.team_reviewers, assignees=s.assignees)
+        self.open_count += 1
+        self.recent += 1
+        self.pulls.append(pr)
+        if not pr.created:  # an earlier pass got half-way: the PR existed, now it is complete
+            return Submission(r, pr, "completed", "an earlier pass opened it but did not finish")
+        return Submission(r, pr, "opened", f"follow-up to #{follows}" if follows else "")
+
+    def _push(self, r: Remediation, branch: str) -> str:
+        self.forge.start_branch(branch)
+        self.write(self.forge.clone_dir, r.changes)
+        return self.forge.commit_and_push(branch, commit_message(r), [c.path for c in r.changes])
+
+
+def _changed_comment(r: Remediation) -> str:
+    prop = r.proposal
+    lines = [f"The failure changed: {r.incident.message}.", ""]
+    if prop:
+        lines.append(f"remediator would now propose: {prop.reason}.")
+    for c in r.changes:
+        lines += ["", f"`{c.path}`", "```diff", c.diff.rstrip("\n"), "```"]
+    lines += ["", "Someone else pushed to this branch, so remediator did not update it."]
+    return "\n".join(lines)
+
+
+def submit(remediations: list[Remediation], forge: Forge, settings: PullRequests,
+           write: Writer, now: datetime | None = None) -> list[Submission]:
+    """One pass: each proposed remediation against the forge's PRs, then the dashboard."""
+    run = Pass(forge, settings, write, now)
+    out = [run.submit(r) for r in remediations if r.decision == Decision.PROPOSE]
+    if settings.dashboard:
+        body = render_dashboard(run.pulls, out, remediations)
+        current = forge.dashboard()
+        if current is None or current[1] != body:
+            try:
+                forge.save_dashboard(current[0] if current else None, DASHBOARD_TITLE, body)
+            except ForgeError as exc:  # the PRs are done; the dashboard catches up next pass
+                forge.warnings.append(str(exc))
+    return out

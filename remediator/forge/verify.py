@@ -1,0 +1,64 @@
+"""After merge: did the fix reach the cluster, and did the failure clear?
+
+A merged remediation PR is verified once: when the revision the cluster synced (Argo CD
+`status.sync.revision`, Flux `status.lastAppliedRevision`) includes the fix commit, the PR gets a
+comment saying whether its signature is still observed, and its hidden record notes the outcome
+(so the next pass does not say it again). A failure that persists is then handled like any
+other: the lifecycle opens a follow-up PR when a different fix is proposed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..model import JSON, PullRequest
+from .body import parse_record, with_record
+from .lifecycle import Forge
+
+
+@dataclass
+class Verification:
+    pull: PullRequest
+    outcome: str  # "waiting" | "cleared" | "persists"
+    note: str
+
+
+def verify_merged(forge: Forge, observed: set[str],
+                  revisions: Callable[[JSON], list[str]]) -> list[Verification]:
+    """``observed``: the signatures failing now; ``revisions``: the revisions the cluster synced
+    for a workload (the record's workload identity), from its Argo CD / Flux owner."""
+    latest: dict[str, PullRequest] = {}
+    for pr in sorted(forge.pulls(), key=lambda p: p.number):
+        if pr.state == "merged":
+            latest[pr.signature] = pr
+    out: list[Verification] = []
+    for sig, pr in sorted(latest.items()):
+        rec = parse_record(pr.body) or {}
+        if rec.get("verified"):
+            continue
+        fix = forge.fix_commit(sig)
+        if fix is None:
+            out.append(Verification(pr, "waiting", "the fix commit is not on the base branch"))
+            continue
+        revs = revisions(rec.get("workload") or {})
+        synced = next((r for r in revs if forge.contains(r, fix)), None)
+        if synced is None:
+            seen = f" (the cluster is at {revs[0][:12]})" if revs else (
+                " (no Argo CD / Flux sync revision found for the workload)")
+            out.append(Verification(pr, "waiting", f"the fix is not synced yet{seen}"))
+            continue
+        cleared = sig not in observed
+        if cleared:
+            text = (f"✅ Verified: the cluster synced `{synced[:12]}`, which includes this fix "
+                    f"(`{fix[:12]}`), and the failure is no longer observed.")
+        else:
+            text = (f"⚠️ The cluster synced `{synced[:12]}`, which includes this fix "
+                    f"(`{fix[:12]}`), but the failure is still observed (`{sig}`). remediator "
+                    "opens a follow-up pull request if it can propose a different fix.")
+        forge.comment(pr.number, text)
+        rec.update(verified="cleared" if cleared else "persists", synced=synced)
+        pr.body = with_record(pr.body, rec)
+        forge.update_pull(pr.number, pr.title, pr.body)
+        out.append(Verification(pr, str(rec["verified"]), text))
+    return out
