@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 ERROR, WARNING, NOTE = "error", "warning", "note"
 
@@ -25,7 +26,7 @@ class Finding:
     severity: str  # "error" fails the run; "warning" (pre-existing); "note" (skipped)
     message: str
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "object": self.object,
                 "check": self.check, "rule": self.rule, "severity": self.severity,
                 "message": self.message}

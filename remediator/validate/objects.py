@@ -29,14 +29,19 @@ def is_object(doc: Any) -> bool:
                 and not api.startswith(TOOL_GROUPS))
 
 
+def _meta(obj: JSON) -> JSON:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
 def label(obj: JSON) -> str:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = _meta(obj)
     parts = [str(obj.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", ""))]
     return "/".join(p for p in parts if p)
 
 
 def identity(obj: JSON) -> tuple[str, str, str, str]:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = _meta(obj)
     return (str(obj.get("apiVersion", "")), str(obj.get("kind", "")),
             str(meta.get("namespace") or ""), str(meta.get("name", "")))
 
@@ -102,7 +107,7 @@ class ObjectChecker:
         self.result.objects += 1
         policy = check_policy(self.engine, before, after)
         schema = check_schema(after, self.settings.kubernetes_version, before)
-        rules = self._packages(before, after) if not policy.passed or policy.messages else {}
+        rules = self._packages(before, after) if policy.messages else {}
         for check in (policy, schema):
             for message in check.messages:
                 self._add(check, message, after, source, index, rules)

@@ -17,6 +17,7 @@ were already there are reported as warnings and do not fail.
 from __future__ import annotations
 
 import posixpath
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,8 +70,10 @@ class Validator:
             try:
                 self.sources[path] = SourceFile.load(self.root, path)
             except (yamlio.UnsafeYAML, OSError) as exc:
-                message = str(exc) if isinstance(exc, yamlio.UnsafeYAML) else f"{path}: {exc}"
-                self.result.add(Finding(path, positions.error_line(message), "", "yaml", "yaml",
+                text = str(exc) if isinstance(exc, yamlio.UnsafeYAML) else f"{path}: {exc}"
+                # the finding carries file and line: the message says the rest
+                message = re.sub(rf"^{re.escape(path)}:(?: line \d+:)? ", "", text)
+                self.result.add(Finding(path, positions.error_line(text), "", "yaml", "yaml",
                                         ERROR, message))
                 self.sources[path] = None
         return self.sources[path]

