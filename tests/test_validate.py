@@ -99,8 +99,10 @@ def test_a_safe_change_passes_and_its_files_are_listed(repo: Path):
 
 
 def test_given_files_are_checked_whole(repo: Path):
-    code, found = findings(repo, str(repo / CART), str(repo / "apps/checkout"))
+    code, found = findings(repo, str(repo / CART), "apps/checkout")  # relative to --repo
     assert code == 0 and errors(found) == []
+    proc = validate(repo, "apps/nothing.yaml")
+    assert proc.returncode == 2 and "apps/nothing.yaml: no such file or folder" in proc.stderr
 
 
 def test_the_whole_example_repo_reports_the_oversized_search_statefulset(repo: Path):
@@ -367,3 +369,44 @@ def test_the_pre_commit_hook_entry_checks_staged_files_against_head(repo: Path):
     git.Repo(repo).git.add("--all")
     proc = hook_run(*files, CART)
     assert proc.returncode == 1 and f"{CART}:" in proc.stdout and "privileged" in proc.stdout
+
+
+def test_annotations_name_files_from_the_top_of_the_checkout(tmp_path: Path):
+    """A GitOps repo in a sub-folder of the checkout (--repo path): text and json paths are
+    relative to --repo, github and sarif ones to the checkout's top, as GitHub expects."""
+    top = tmp_path / "mono"
+    shutil.copytree(EXAMPLE, top / "deploy", ignore=shutil.ignore_patterns("demo-snapshot"))
+    r = git.Repo.init(top, initial_branch="main")
+    r.git.add("--all")
+    r.index.commit("initial", author=ACTOR, committer=ACTOR)
+    repo = top / "deploy"
+    edit(repo, CART, "            allowPrivilegeEscalation: false",
+         "            allowPrivilegeEscalation: true")
+    line = line_of(repo, CART, "allowPrivilegeEscalation: true")
+    code, found = findings(repo, "--changed-since", "main")
+    assert code == 1 and [(f["file"], f["line"]) for f in errors(found)] == [(CART, line)]
+    github = validate(repo, "--changed-since", "main", fmt="github").stdout
+    assert f"::error file=deploy/{CART},line={line}," in github
+    sarif = json.loads(validate(repo, "--changed-since", "main", fmt="sarif").stdout)
+    [result] = sarif["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+        f"deploy/{CART}"
+
+
+def test_kustomizations_inflating_helm_charts_are_not_built(repo: Path):
+    (repo / "apps/web").mkdir()
+    (repo / "apps/web/kustomization.yaml").write_text(
+        "helmCharts:\n  - {name: web, repo: https://charts.example.invalid, version: 1.0.0}\n"
+        "resources: [config.yaml]\n")
+    (repo / "apps/web/config.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a: b}\n")
+    commit_all(repo)
+    code, found = findings(repo, "--changed-since", "main")
+    assert code == 0
+    assert [(f["file"], f["severity"]) for f in found if f["check"] == "render"] == [
+        ("apps/web/kustomization.yaml", "note")]
+    # its resources are still checked, on their own
+    (repo / "apps/web/config.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a: b}\nextra: 1\n")
+    code, found = findings(repo, "--changed-since", "main")
+    assert code == 1 and [f["file"] for f in errors(found)] == ["apps/web/config.yaml"]

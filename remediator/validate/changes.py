@@ -38,6 +38,15 @@ def _repo(root: Path) -> tuple[git.Repo, str]:
     return repo, "" if prefix == "." else prefix
 
 
+def work_tree_prefix(root: Path) -> str:
+    """The --repo folder relative to the top of its git work tree ("" at the top or outside
+    git): GitHub annotations and code scanning name files from the top."""
+    try:
+        return _repo(root)[1]
+    except UsageError:
+        return ""
+
+
 def _relative(path: str, prefix: str) -> str | None:
     if not prefix:
         return path
@@ -81,8 +90,11 @@ def extract_base(root: Path, changes: Changes, target: Path) -> Path:
 
 
 def inside(root: Path, path: Path) -> str:
-    """A command-line path as a repo-relative one; UsageError when it is outside."""
+    """A command-line path (relative to the current folder, or else to the repository) as a
+    repo-relative one; UsageError when it is outside the repository or missing."""
     resolved = path.resolve()
+    if not path.is_absolute() and not resolved.exists() and (root / path).exists():
+        resolved = (root / path).resolve()
     if not resolved.is_relative_to(root.resolve()):
         raise UsageError(f"{path}: outside the repository {root}")
     if not resolved.exists():

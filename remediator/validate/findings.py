@@ -38,6 +38,7 @@ class Result:
     files: list[str] = field(default_factory=list)  # files checked
     objects: int = 0  # objects checked (plain and rendered)
     renders: list[str] = field(default_factory=list)  # kustomization folders built
+    prefix: str = ""  # the repo folder inside its git work tree (github and sarif paths)
     _seen: set[tuple[str, int, str, str]] = field(default_factory=set, repr=False)
 
     @property

@@ -33,6 +33,7 @@ class Kustomization:
     resources: set[str] = field(default_factory=set)  # files, this and included kustomizations
     inputs: set[str] = field(default_factory=set)
     includes: set[str] = field(default_factory=set)  # kustomization folders it pulls in
+    helm: bool = False  # it or one it pulls in inflates Helm charts (`helmCharts`)
 
     @property
     def files(self) -> set[str]:
@@ -95,7 +96,7 @@ def scan(root: Path) -> dict[str, Kustomization]:
         if directory in result:
             return result[directory]
         file, body = bodies[directory]
-        k = Kustomization(directory, file, inputs={file})
+        k = Kustomization(directory, file, inputs={file}, helm=bool(body.get("helmCharts")))
         refs, inputs = _direct(directory, body)
         k.inputs.update(inputs)
         for ref in refs:
@@ -105,6 +106,7 @@ def scan(root: Path) -> dict[str, Kustomization]:
                     k.includes |= {ref, *inner.includes}
                     k.resources |= inner.resources
                     k.inputs |= inner.inputs
+                    k.helm = k.helm or inner.helm
             else:
                 k.resources.add(ref)
         result[directory] = k

@@ -59,6 +59,10 @@ def _escape(text: str, *, property: bool = False) -> str:
 _COMMAND = {ERROR: "error", WARNING: "warning", NOTE: "notice"}
 
 
+def _from_top(result: Result, file: str) -> str:
+    return f"{result.prefix}/{file}" if result.prefix else file
+
+
 def _github(result: Result) -> str:
     lines = []
     for f in result.findings:
@@ -66,7 +70,8 @@ def _github(result: Result) -> str:
             continue
         title = _escape(f"remediator {f.rule}" + (f" {f.object}" if f.object else ""),
                         property=True)
-        lines.append(f"::{_COMMAND[f.severity]} file={_escape(f.file, property=True)},"
+        file = _escape(_from_top(result, f.file), property=True)
+        lines.append(f"::{_COMMAND[f.severity]} file={file},"
                      f"line={f.line},title={title}::{_escape(f.message)}")
     return "\n".join([*lines, summary(result)])
 
@@ -88,7 +93,7 @@ def _sarif(result: Result) -> str:
             "level": f.severity,
             "message": {"text": (f"{f.object}: " if f.object else "") + f.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.file, "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": _from_top(result, f.file), "uriBaseId": "%SRCROOT%"},
                 "region": {"startLine": f.line},
             }}],
             "properties": {"check": f.check, "object": f.object},
@@ -106,7 +111,7 @@ def _sarif(result: Result) -> str:
                           for r in rule_ids],
             }},
             "originalUriBaseIds": {"%SRCROOT%": {"description": {
-                "text": "The repository checked (remediator validate --repo)"}}},
+                "text": "The top of the git work tree holding the repository checked"}}},
             "results": [one(f) for f in result.findings],
         }],
     }, indent=2)

@@ -28,8 +28,8 @@ from ..gate import policy_engine
 from ..kustomize import KUSTOMIZATION_FILES
 from ..model import JSON
 from . import kustomizations, positions
-from .changes import UsageError, changed_since, extract_base, inside
-from .findings import ERROR, Finding, Result
+from .changes import UsageError, changed_since, extract_base, inside, work_tree_prefix
+from .findings import ERROR, NOTE, Finding, Result
 from .kustomizations import Kustomization
 from .objects import ObjectChecker, SourceFile, chart_folders, is_object, match, not_manifest
 
@@ -99,6 +99,10 @@ class Validator:
         """Build one kustomization and check what the change gives it; the target files whose
         objects it rendered."""
         label = k.directory or "."
+        if k.helm:  # kubectl kustomize inflates charts only with --enable-helm and a helm binary
+            self.result.add(Finding(k.file, 1, "", "render", "render", NOTE,
+                                    f"`{label}` inflates Helm charts (helmCharts): not built"))
+            return set()
         try:
             rendered = kustomize.build_with_origins(self.root / k.directory, label)
         except kustomize.RenderError as exc:
@@ -157,7 +161,9 @@ def validate(root: Path, paths: Sequence[Path], config: Config,
             targets = _expand(root, paths)
         else:
             targets = {p for p, _ in yamlio.iter_yaml_paths(root)}
-        return _run(Validator(root, config, base), targets, deleted)
+        result = _run(Validator(root, config, base), targets, deleted)
+    result.prefix = work_tree_prefix(root)
+    return result
 
 
 def _run(v: Validator, targets: set[str], deleted: set[str]) -> Result:
