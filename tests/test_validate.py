@@ -410,3 +410,58 @@ def test_kustomizations_inflating_helm_charts_are_not_built(repo: Path):
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a: b}\nextra: 1\n")
     code, found = findings(repo, "--changed-since", "main")
     assert code == 1 and [f["file"] for f in errors(found)] == ["apps/web/config.yaml"]
+
+
+WEB_BASE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:1.0.0
+"""
+WEB_PATCH = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          resources: {limits: {memory: 256Mi}}
+"""
+
+
+def test_a_base_is_judged_through_the_overlays_that_deploy_it(repo: Path):
+    """A base without a memory limit, completed by its overlay: only what is deployed counts,
+    unless something deploys the base itself."""
+    files = {
+        "apps/web/base/deployment.yaml": WEB_BASE,
+        "apps/web/base/kustomization.yaml": "resources: [deployment.yaml]\n",
+        "apps/web/prod/patch.yaml": WEB_PATCH,
+        "apps/web/prod/kustomization.yaml":
+            "namespace: shop\nresources: [../base]\npatches: [{path: patch.yaml}]\n",
+    }
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    commit_all(repo)
+    code, found = findings(repo, "--changed-since", "main")
+    assert (code, errors(found)) == (0, [])
+    data = json.loads(validate(repo, "--changed-since", "main").stdout)
+    assert data["renders"] == ["apps/web/base", "apps/web/prod"]  # both must build
+
+    (repo / "argocd/applications/web-base.yaml").write_text(
+        (repo / "argocd/applications/cart.yaml").read_text()
+        .replace("name: cart", "name: web-base").replace("path: apps/cart", "path: apps/web/base"))
+    code, found = findings(repo, "--changed-since", "main")
+    assert code == 1
+    assert [(f["file"], f["line"], f["rule"]) for f in errors(found)] == [
+        ("apps/web/base/deployment.yaml", line_of(repo, "apps/web/base/deployment.yaml", "- name"),
+         "policy/resources")]

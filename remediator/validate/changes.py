@@ -93,7 +93,7 @@ def inside(root: Path, path: Path) -> str:
     """A command-line path (relative to the current folder, or else to the repository) as a
     repo-relative one; UsageError when it is outside the repository or missing."""
     resolved = path.resolve()
-    if not path.is_absolute() and not resolved.exists() and (root / path).exists():
+    if not path.is_absolute() and not resolved.exists():
         resolved = (root / path).resolve()
     if not resolved.is_relative_to(root.resolve()):
         raise UsageError(f"{path}: outside the repository {root}")

@@ -115,3 +115,36 @@ def scan(root: Path) -> dict[str, Kustomization]:
     for directory in sorted(bodies):
         visit(directory, frozenset({directory}))
     return result
+
+
+def roots(kusts: dict[str, Kustomization]) -> set[str]:
+    """Kustomizations no other one pulls in: what a GitOps tool deploys."""
+    included = {d for k in kusts.values() for d in k.includes if d != k.directory}
+    return {d for d in kusts if d not in included}
+
+
+_DEPLOYERS = ("argoproj.io/", "kustomize.toolkit.fluxcd.io/")
+
+
+def deployed(root: Path, paths: list[str]) -> set[str]:
+    """Folders that Argo CD Applications (``spec.source(s).path``) or Flux Kustomizations
+    (``spec.path``) in the repository deploy: a base deployed directly is judged on its own."""
+    out: set[str] = set()
+    for rel in paths:
+        try:
+            text = yamlio.read_text(root, rel)
+            if not any(group in text for group in _DEPLOYERS):
+                continue
+            docs = yamlio.load_documents(text, rel)
+        except (yamlio.UnsafeYAML, OSError):
+            continue  # reported where it matters (a checked file), not here
+        for doc in docs:
+            spec = doc.get("spec") if isinstance(doc, dict) else None
+            if not isinstance(spec, dict):
+                continue
+            sources = [spec.get("source"), *(spec.get("sources") or [])]
+            found = [s.get("path") for s in sources if isinstance(s, dict)]
+            found.append(spec.get("path"))
+            out |= {posixpath.normpath(p.strip("/")) if p.strip("./") else ""
+                    for p in found if isinstance(p, str)}
+    return {"" if p == "." else p for p in out}

@@ -95,9 +95,11 @@ class Validator:
             if is_object(doc):
                 self.checker.check(doc, match(doc, self.base_objects()), source, index)
 
-    def render(self, k: Kustomization, targets: set[str], touched: set[str]) -> set[str]:
-        """Build one kustomization and check what the change gives it; the target files whose
-        objects it rendered."""
+    def render(self, k: Kustomization, targets: set[str], touched: set[str],
+               judged: bool) -> set[str]:
+        """Build one kustomization and, when it is ``judged`` (deployed as it is, not only a
+        base of others), check what the change gives it; the target files whose objects it
+        rendered."""
         label = k.directory or "."
         if k.helm:  # kubectl kustomize inflates charts only with --enable-helm and a helm binary
             self.result.add(Finding(k.file, 1, "", "render", "render", NOTE,
@@ -109,6 +111,8 @@ class Validator:
             self.result.add(Finding(k.file, 1, "", "render", "render", ERROR, str(exc)))
             return set()
         self.result.renders.append(label)
+        if not judged:
+            return set()  # a base: its objects are judged in the overlays that deploy them
         before = self._base_render(k)
         inputs_changed = sorted(p for p in k.inputs & touched if (self.root / p).is_file())
         done: set[str] = set()
@@ -177,10 +181,11 @@ def _run(v: Validator, targets: set[str], deleted: set[str]) -> Result:
     v.result.files = files
     for path in files:
         v.source(path)  # parse every file: malformed YAML is reported even in kustomize inputs
+    judged = kustomizations.roots(kusts) | kustomizations.deployed(v.root, all_yaml)
     rendered: set[str] = set()
     for k in sorted(kusts.values(), key=lambda k: k.directory):
         if k.files & touched and not _under(k.directory, {c for c in charts if c}):
-            rendered |= v.render(k, targets, touched)
+            rendered |= v.render(k, targets, touched, k.directory in judged)
     for path in files:
         if path in inputs or (path in resources and path in rendered):
             continue  # read through a kustomization (checked in its render)
