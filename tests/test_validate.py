@@ -465,3 +465,11 @@ def test_a_base_is_judged_through_the_overlays_that_deploy_it(repo: Path):
     assert [(f["file"], f["line"], f["rule"]) for f in errors(found)] == [
         ("apps/web/base/deployment.yaml", line_of(repo, "apps/web/base/deployment.yaml", "- name"),
          "policy/resources")]
+
+
+def test_a_renamed_file_keeps_its_objects_history(repo: Path):
+    git.Repo(repo).git.mv("apps/search/statefulset.yaml", "apps/search/sts.yaml")
+    commit_all(repo, "rename")
+    code, found = findings(repo, "--changed-since", "main")
+    assert code == 0
+    assert {(f["file"], f["severity"]) for f in found} == {("apps/search/sts.yaml", "warning")}

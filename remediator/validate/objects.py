@@ -46,15 +46,16 @@ def identity(obj: JSON) -> tuple[str, str, str, str]:
             str(meta.get("namespace") or ""), str(meta.get("name", "")))
 
 
-def match(obj: JSON, candidates: list[JSON]) -> JSON | None:
-    """The object ``obj`` was before: same apiVersion/kind/namespace/name, else the only one
-    with the same kind and name (moved to another namespace: the policies judge the move)."""
+def match(obj: JSON, candidates: list[JSON], *, moved: bool = True) -> JSON | None:
+    """The object ``obj`` was before: same apiVersion/kind/namespace/name, else (``moved``)
+    the only one with the same kind and name (moved to another namespace: the policies judge
+    the move)."""
     key = identity(obj)
     same = [c for c in candidates if identity(c) == key]
-    if same:
-        return same[0]
-    moved = [c for c in candidates if identity(c)[1] == key[1] and identity(c)[3] == key[3]]
-    return moved[0] if len(moved) == 1 else None
+    if same or not moved:
+        return same[0] if same else None
+    others = [c for c in candidates if identity(c)[1] == key[1] and identity(c)[3] == key[3]]
+    return others[0] if len(others) == 1 else None
 
 
 def without_secret_values(obj: JSON) -> JSON:

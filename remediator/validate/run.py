@@ -62,7 +62,7 @@ class Validator:
         engine = policy_engine(config.validation, root)
         self.checker = ObjectChecker(engine, config.validation, self.result)
         self.sources: dict[str, SourceFile | None] = {}
-        self._base_objects: list[JSON] | None = None
+        self._base_objects: dict[str, list[JSON]] | None = None
 
     def source(self, path: str) -> SourceFile | None:
         """The parsed file (None when it does not parse: reported once, with its line)."""
@@ -78,14 +78,16 @@ class Validator:
                 self.sources[path] = None
         return self.sources[path]
 
-    def base_objects(self) -> list[JSON]:
+    def before(self, path: str, obj: JSON) -> JSON | None:
+        """``obj`` at the base: in the same file (where a move to another namespace is seen),
+        else the same object anywhere in the repository (a file renamed or split)."""
         if self._base_objects is None:
-            self._base_objects = []
+            self._base_objects = {}
             if self.base is not None:
-                scanned = yamlio.scan_repo(self.base)
-                self._base_objects = [d for f in scanned.files for d in f.documents
-                                      if is_object(d)]
-        return self._base_objects
+                for f in yamlio.scan_repo(self.base).files:
+                    self._base_objects[f.path] = [d for d in f.documents if is_object(d)]
+        return match(obj, self._base_objects.get(path, [])) or match(
+            obj, [o for objs in self._base_objects.values() for o in objs], moved=False)
 
     def check_file(self, path: str) -> None:
         source = self.source(path)
@@ -93,7 +95,7 @@ class Validator:
             return
         for index, doc in enumerate(source.documents):
             if is_object(doc):
-                self.checker.check(doc, match(doc, self.base_objects()), source, index)
+                self.checker.check(doc, self.before(path, doc), source, index)
 
     def render(self, k: Kustomization, targets: set[str], touched: set[str],
                judged: bool) -> set[str]:
