@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from remediator.demo import example_paths
-from tests.test_end_to_end import cli
+from tests.test_end_to_end import cli, tree_digest
 
 EXAMPLE, _ = example_paths()
 ACTOR = git.Actor("t", "t@example.invalid")
@@ -87,9 +87,11 @@ def test_a_safe_change_passes_and_its_files_are_listed(repo: Path):
     edit(repo, CART, "memory: 128Mi", "memory: 192Mi")
     edit(repo, PATCH, "replicas: 4", "replicas: 5")
     commit_all(repo)
+    before = tree_digest(repo)
     proc = validate(repo, "--changed-since", "main")
     data = json.loads(proc.stdout)
     assert proc.returncode == 0, proc.stdout
+    assert tree_digest(repo) == before and not git.Repo(repo).is_dirty(untracked_files=True)
     assert data["files"] == [CART, PATCH]
     assert data["renders"] == ["apps/checkout/overlays/production"]
     assert data["objects"] >= 4  # cart's three documents and the rendered checkout Deployment
