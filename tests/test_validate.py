@@ -475,3 +475,24 @@ def test_a_renamed_file_keeps_its_objects_history(repo: Path):
     code, found = findings(repo, "--changed-since", "main")
     assert code == 0
     assert {(f["file"], f["severity"]) for f in found} == {("apps/search/sts.yaml", "warning")}
+
+
+def test_a_broken_repo_policy_fails_closed_and_a_repo_policy_gets_its_own_rule(repo: Path):
+    (repo / "policy").mkdir()
+    (repo / "policy/team.rego").write_text(
+        "package remediator.policies.team\nimport rego.v1\n"
+        "deny contains \"no team label (metadata.labels)\" if {\n"
+        "  not input.after.metadata.labels.team\n}\n")
+    edit(repo, ".remediator.yaml", "  maxMemory: 8Gi", "  maxMemory: 8Gi\n  policies: [policy]")
+    code, found = findings(repo, CART)
+    assert code == 1
+    assert {(f["rule"], f["line"]) for f in errors(found)} == {
+        ("policy/team", line_of(repo, CART, "labels:")),
+        ("policy/team", line_of(repo, CART, "labels:", after="kind: Service")),
+        ("policy/team", line_of(repo, CART, "labels:", after="kind: ConfigMap")),
+    }
+    (repo / "policy/team.rego").write_text("package remediator.policies.team\ndeny contains {\n")
+    code, found = findings(repo, CART)
+    assert code == 1 and errors(found)
+    assert all(f["rule"] == "policy-error" and "policy/team.rego" in f["message"]
+               for f in errors(found))
