@@ -204,7 +204,8 @@ def test_an_overlay_moving_its_objects_to_another_namespace_fails(repo: Path):
     code, found = findings(repo, "--changed-since", "main")
     assert code == 1
     bad = errors(found)
-    assert bad and {(f["file"], f["rule"]) for f in bad} == {(overlay, "policy/identity")}
+    assert bad and {(f["file"], f["line"], f["rule"]) for f in bad} == {
+        (overlay, line_of(repo, overlay, "namespace: default"), "policy/identity")}
 
 
 def test_uncommitted_and_untracked_changes_count(repo: Path):

@@ -88,9 +88,15 @@ class SourceFile:
             kind, name = identity(obj)[1], identity(obj)[3]
             index = next((i for i, d in enumerate(self.documents) if isinstance(d, dict)
                           and identity(d)[1] == kind and identity(d)[3] == name), None)
+        path = positions.message_path(message)
+        if index is None and self.composed and path:
+            # a kustomization or patch that does not hold the object: its setting of the same
+            # name (`namespace:` for metadata.namespace), else where the document starts
+            last = [p for p in positions.path_parts(path) if isinstance(p, str)][-1:]
+            return positions.field_line(self.composed[0], last[0]) if last else 1
         if index is None or index >= len(self.composed):
             return 1
-        return positions.field_line(self.composed[index], positions.message_path(message))
+        return positions.field_line(self.composed[index], path)
 
 
 class ObjectChecker:

@@ -5,9 +5,10 @@ every YAML file of the repository. What is checked:
 - every YAML file read: it must parse (malformed YAML is reported with its line);
 - every Kubernetes object in it (a mapping with apiVersion and kind) that is not read through a
   kustomization: policies (before vs after) and strict schema;
-- every kustomization that reads a checked, changed or deleted file must still build, and the
-  objects it renders from those files (or all objects the change alters, when the change is to
-  the kustomization itself or one of its patches) are checked like plain ones.
+- every kustomization that reads a checked, changed or deleted file must still build; in the
+  renders that are deployed (roots, and folders an Argo CD Application or Flux Kustomization
+  points at), the objects rendered from those files (or all objects the change alters, when the
+  change is to the kustomization itself or one of its patches) are checked like plain ones.
 Kustomization files, patches and other kustomize inputs, Helm charts, hidden files and folders
 (.github, .remediator.yaml) and documents without apiVersion/kind (values files) are not
 checked as objects. With a base ref, ``before`` is the object at the base, so violations that
