@@ -85,7 +85,11 @@ def extract_base(root: Path, changes: Changes, target: Path) -> Path:
     repo.archive(data, changes.base, format="tar")
     data.seek(0)
     with tarfile.open(fileobj=data) as tar:
-        tar.extractall(target, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: refuses links out of the tree
+            tar.extractall(target, filter="data")
+        else:  # git archive writes no absolute or parent paths, but a symlink may point anywhere
+            tar.extractall(target, members=[m for m in tar.getmembers() if not m.issym()
+                                            and not m.islnk()])
     return target / changes.prefix if changes.prefix else target
 
 
