@@ -7,7 +7,8 @@ Public surface:
 - ``check_change(repo_root, location, changes, ref, settings)`` -> ``Validation``: render the
   change (plain file or kustomize overlay), then ``check_objects`` on the rendered object.
 - ``run_policy_tests(paths)`` -> ``[PolicyTest(name, passed, message)]``: every ``test_`` rule of
-  the built-in policies and of the given files or folders.
+  the built-in policies and of the given files or folders; ``run_repo_policy_tests`` for the
+  built-in ones and a repo's ``validation.policies``.
 
 The engine behind the policy check is ``PolicyEngine`` (embedded: ``RegorusEngine``). Server-side
 dry-run is not done here (reported as not run). See docs/policy-engine.md.
@@ -24,7 +25,7 @@ from . import change
 from .checks import PRE_EXISTING, check_objects, check_policy, policy_engine
 from .policy import Evaluation, PolicyEngine, PolicyTest, RegorusEngine
 from .schema import check_schema
-from .sources import PolicySource, builtin_sources, file_sources
+from .sources import PolicySource, builtin_sources, file_sources, repo_sources
 
 
 def check_change(
@@ -46,6 +47,14 @@ def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True) -> lis
     return RegorusEngine(sources, data={}).run_tests()
 
 
+def run_repo_policy_tests(repo_root: Path, settings: ValidationSettings) -> list[PolicyTest]:
+    """The ``test_`` rules of the built-in policies and of the repo's ``validation.policies``
+    (read with the repo safety rules; an unusable path is a failed "(load)" test)."""
+    repo, problems = repo_sources(repo_root, settings.policies, include_tests=True)
+    sources = [*builtin_sources(include_tests=True), *repo]
+    return RegorusEngine(sources, data={}, errors=problems).run_tests()
+
+
 __all__ = [
     "PRE_EXISTING",
     "Evaluation",
@@ -59,4 +68,5 @@ __all__ = [
     "check_schema",
     "policy_engine",
     "run_policy_tests",
+    "run_repo_policy_tests",
 ]

@@ -1,0 +1,121 @@
+"""Output formats of `remediator validate`: text, json, github (workflow commands), sarif."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import PackageNotFoundError, version
+
+from .findings import ERROR, NOTE, RULES, WARNING, Finding, Result
+
+FORMATS = ("text", "json", "github", "sarif")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _version() -> str:
+    try:
+        return version("remediator")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def summary(result: Result) -> str:
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    return (f"remediator validate: {n(result.count(ERROR), 'error')}, "
+            f"{n(result.count(WARNING), 'warning')} (pre-existing), {n(result.count(NOTE), 'note')}"
+            f"; {n(len(result.files), 'file')}, {n(result.objects, 'object')}, "
+            f"{n(len(result.renders), 'kustomization')} built")
+
+
+def _text(result: Result) -> str:
+    lines = []
+    for f in result.findings:
+        if f.severity == NOTE:
+            continue  # skipped kinds (CRDs without schema): counted, listed in json/sarif
+        where = f" {f.object}:" if f.object else ""
+        lines.append(f"{f.file}:{f.line}: {f.severity} [{f.rule}]{where} {f.message}")
+    return "\n".join([*lines, summary(result)])
+
+
+def _json(result: Result) -> str:
+    return json.dumps({
+        "passed": not result.failed,
+        "summary": {"errors": result.count(ERROR), "warnings": result.count(WARNING),
+                    "notes": result.count(NOTE)},
+        "files": result.files,
+        "objects": result.objects,
+        "renders": result.renders,
+        "findings": [f.as_json() for f in result.findings],
+    }, indent=2)
+
+
+def _escape(text: str, *, property: bool = False) -> str:
+    # GitHub workflow command escaping (toolkit's escapeData / escapeProperty)
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property else text
+
+
+_COMMAND = {ERROR: "error", WARNING: "warning", NOTE: "notice"}
+
+
+def _from_top(result: Result, file: str) -> str:
+    return f"{result.prefix}/{file}" if result.prefix else file
+
+
+def _github(result: Result) -> str:
+    lines = []
+    for f in result.findings:
+        if f.severity == NOTE:
+            continue
+        title = _escape(f"remediator {f.rule}" + (f" {f.object}" if f.object else ""),
+                        property=True)
+        file = _escape(_from_top(result, f.file), property=True)
+        lines.append(f"::{_COMMAND[f.severity]} file={file},"
+                     f"line={f.line},title={title}::{_escape(f.message)}")
+    return "\n".join([*lines, summary(result)])
+
+
+def _rule_description(rule: str) -> str:
+    if rule.startswith("policy/"):
+        return f"Rego policy package remediator.policies.{rule.removeprefix('policy/')}"
+    return RULES.get(rule, "Rego policies")
+
+
+def _sarif(result: Result) -> str:
+    rule_ids = sorted({f.rule for f in result.findings})
+    index = {r: i for i, r in enumerate(rule_ids)}
+
+    def one(f: Finding) -> dict[str, object]:
+        return {
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": f.severity,
+            "message": {"text": (f"{f.object}: " if f.object else "") + f.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": _from_top(result, f.file), "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": f.line},
+            }}],
+            "properties": {"check": f.check, "object": f.object},
+        }
+
+    return json.dumps({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "remediator",
+                "version": _version(),
+                "rules": [{"id": r, "name": r.replace("/", "-"),
+                           "shortDescription": {"text": _rule_description(r)}}
+                          for r in rule_ids],
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {
+                "text": "The top of the git work tree holding the repository checked"}}},
+            "results": [one(f) for f in result.findings],
+        }],
+    }, indent=2)
+
+
+def render_report(result: Result, fmt: str) -> str:
+    return {"text": _text, "json": _json, "github": _github, "sarif": _sarif}[fmt](result)
