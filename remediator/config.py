@@ -83,6 +83,8 @@ class Validation:
     max_memory: str = "16Gi"
     max_cpu: str = "8"
     allowed_registries: list[str] = field(default_factory=list)  # empty: any registry
+    min_replicas: int | None = 1  # spec.replicas bounds for the replicas policy (None: none)
+    max_replicas: int | None = 100
     policy_engine: str = "embedded"  # "embedded" (regorus, in process) | "opa" (an OPA server)
     opa: OpaServer = field(default_factory=OpaServer)
     dry_run: str = "auto"  # "auto": when a cluster is reachable | "true": required | "false"
@@ -163,6 +165,8 @@ SCHEMA: dict[str, Any] = _obj(
                 "maxMemory": _QUANTITY,
                 "maxCpu": _QUANTITY,
                 "allowedRegistries": _strings(),
+                "minReplicas": {"type": ["integer", "null"], "minimum": 0},
+                "maxReplicas": {"type": ["integer", "null"], "minimum": 1},
                 "policyEngine": {"enum": ["embedded", "opa"]},
                 "opa": _obj(
                     {
@@ -299,6 +303,8 @@ def _build(d: dict[str, Any], name: str) -> Config:
         max_memory=str(v.get("maxMemory", "16Gi")),
         max_cpu=str(v.get("maxCpu", "8")),
         allowed_registries=v.get("allowedRegistries", []),
+        min_replicas=v.get("minReplicas", Validation.min_replicas),
+        max_replicas=v.get("maxReplicas", Validation.max_replicas),
         policy_engine=v.get("policyEngine", "embedded"),
         opa=OpaServer(
             url=str(opa.get("url", "")),

@@ -35,7 +35,7 @@ RESULTS = {t.name: t for t in gate.run_policy_tests()}
 
 
 def test_every_policy_has_tests():
-    for name in ("security", "resources", "images", "k8s"):
+    for name in ("security", "resources", "images", "k8s", "change", "replicas"):
         assert (POLICIES / f"{name}_test.rego").exists()
     assert len(DECLARED) >= 40
 
