@@ -15,8 +15,9 @@ Endpoints, with OPA's shapes:
   500 ``{"code": "internal_error", "message": "1 error occurred: file:row: ..."}``.
 
 One request at a time (a plain ``HTTPServer`` in one thread): regorus engines must stay in the
-thread that made them. ``delay_seconds`` holds every answer back (for client timeouts);
-``fail_status`` answers every request with that status.
+thread that made them, and are also dropped there, so tests change the server's state through
+HTTP too (``preload``, ``restart``). ``delay_seconds`` holds every answer back (for client
+timeouts); ``fail_status`` answers every request with that status.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import json
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -148,13 +151,16 @@ class OpaEmulator:
         self._compiled: Any = None
         self._server = HTTPServer(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
 
     def __enter__(self) -> OpaEmulator:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.delay_seconds, self.fail_status = 0.0, 0
+        self.restart()  # the compiled engine is dropped in the server's thread
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -181,8 +187,24 @@ class OpaEmulator:
             node[path[-1]] = value
         self._compiled = None
 
+    def _call(self, method: str, path: str, body: bytes = b"") -> int:
+        request = urllib.request.Request(self.url + path, data=body or None, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    def preload(self, policy_id: str, text: str) -> None:
+        """Load a policy as an operator would (a bundle or a PUT of their own)."""
+        status = self._call("PUT", f"/v1/policies/{policy_id}", text.encode())
+        assert status == 200, f"{policy_id}: HTTP {status}"
+
     def restart(self) -> None:
         """Forget everything, as a restarted OPA without bundles does."""
+        assert self._call("POST", "/_emulator/restart") == 204
+
+    def _forget(self) -> None:
         self.policies, self.data, self._compiled = {}, {}, None
 
 
@@ -214,7 +236,10 @@ def _handler(state: OpaEmulator) -> type[BaseHTTPRequestHandler]:
                 self._send(state.fail_status, {"code": "internal_error",
                                                "message": "emulated failure"})
                 return
-            if path == "/health" and method == "GET":
+            if path == "/_emulator/restart":
+                state._forget()
+                self._send(204)
+            elif path == "/health" and method == "GET":
                 self._send(200, {})
             elif path.startswith("/v1/policies"):
                 self._policies(method, path.removeprefix("/v1/policies").strip("/"), body)

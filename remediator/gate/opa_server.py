@@ -258,19 +258,26 @@ class OpaServerEngine:
             match = _PACKAGE.search(src.text)
             if match is None or not is_test_file(src.name):
                 continue
+            package = f"data.{match.group(1)}"
+            try:  # one request for the package; rule by rule only to name an error
+                document = self.query(package)
+            except OpaFailure:
+                document = None
             for rule in sorted(set(_TEST_RULE.findall(src.text))):
-                name = f"data.{match.group(1)}.{rule}"
-                try:
-                    value = self.query(name)
-                except OpaFailure as exc:
-                    results.append(PolicyTest(name, False, str(exc)))
-                    continue
-                if value is None:
-                    results.append(PolicyTest(name, False, "undefined: a condition did not hold"))
-                else:
-                    results.append(PolicyTest(name, value is not False,
-                                              "false" if value is False else ""))
+                results.append(self._test(f"{package}.{rule}", document, rule))
         return results
+
+    def _test(self, name: str, document: Any, rule: str) -> PolicyTest:
+        if isinstance(document, dict):
+            value = document.get(rule)
+        else:
+            try:
+                value = self.query(name)
+            except OpaFailure as exc:
+                return PolicyTest(name, False, str(exc))
+        if value is None:
+            return PolicyTest(name, False, "undefined: a condition did not hold")
+        return PolicyTest(name, value is not False, "false" if value is False else "")
 
 
 def _push_order(src: PolicySource) -> tuple[bool, bool]:
