@@ -111,13 +111,16 @@ def test_unreachable_server_fails_closed(tmp_path: Path):
 
 
 def test_timeout_fails_closed(opa: OpaEmulator):
-    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {},
-                                        OpaServer(timeout_seconds=0.2), opa.url)
-    assert evaluate(engine).errors == []
-    opa.delay_seconds = 1.0
-    result = evaluate(engine)
+    warm = opa_server.OpaServerEngine(sources.builtin_sources(), {}, OpaServer(), opa.url)
+    assert evaluate(warm).errors == []  # pushed and compiled, with time to spare
+    impatient = opa_server.OpaServerEngine(sources.builtin_sources(), {},
+                                           OpaServer(timeout_seconds=0.5, push_policies=False),
+                                           opa.url)
+    impatient._ensure_ready()  # health checked: what follows is the evaluation itself
+    opa.delay_seconds = 2.0
+    result = evaluate(impatient)
     assert result.errors == [f"policy error: OPA server {opa.url} (POST /v1/data/remediator/"
-                             "policies): no answer within 0.2s"]
+                             "policies): no answer within 0.5s"]
 
 
 def test_http_error_fails_closed(opa: OpaEmulator):

@@ -9,8 +9,10 @@ Public surface:
 - ``run_policy_tests(paths)`` -> ``[PolicyTest(name, passed, message)]``: every ``test_`` rule of
   the built-in policies and of the given files or folders.
 
-The engine behind the policy check is ``PolicyEngine`` (embedded: ``RegorusEngine``). Server-side
-dry-run is not done here (reported as not run). See docs/policy-engine.md.
+The engine behind the policy check is ``PolicyEngine``: embedded (``RegorusEngine``) or an OPA
+server (``OpaServerEngine``), chosen by ``validation.policyEngine``. The rendered object is also
+sent to the cluster's API server with ``dryRun=All`` when one is reachable (``dryrun``;
+``validation.dryRun``), else that check is reported as not run. See docs/policy-engine.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from ..config import Validation as ValidationSettings
 from ..model import FileChange, Location, ObjectRef, Validation
 from . import change
 from .checks import PRE_EXISTING, check_objects, check_policy, policy_engine
+from .dryrun import check_dry_run
+from .opa_server import OpaServerEngine
 from .policy import Evaluation, PolicyEngine, PolicyTest, RegorusEngine
 from .schema import check_schema
 from .sources import PolicySource, builtin_sources, file_sources
@@ -34,7 +38,7 @@ def check_change(
     ref: ObjectRef,
     settings: ValidationSettings,
 ) -> Validation:
-    """Render, policy, schema (and a not-run dry-run) results for one applied change."""
+    """Render, policy, schema and dry-run results for one applied change."""
     return change.check_change(repo_root, location, changes, ref, settings, check_objects)
 
 
@@ -49,11 +53,13 @@ def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True) -> lis
 __all__ = [
     "PRE_EXISTING",
     "Evaluation",
+    "OpaServerEngine",
     "PolicyEngine",
     "PolicySource",
     "PolicyTest",
     "RegorusEngine",
     "check_change",
+    "check_dry_run",
     "check_objects",
     "check_policy",
     "check_schema",
