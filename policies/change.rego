@@ -15,6 +15,9 @@ probes := ["livenessProbe", "readinessProbe", "startupProbe"]
 
 updating if input.change.operation == "update"
 
+# (a rule, not a call in each loop: the engine does not cache function results)
+before_containers := k8s.containers(input.before)
+
 deny contains msg if {
 	updating
 	some field in ["kind", "name"]
@@ -38,8 +41,9 @@ deny contains msg if {
 deny contains msg if {
 	updating
 	some c in k8s.after_containers
-	some b in k8s.containers(input.before)
-	[b.field, b.name] == [c.field, c.name]
+	some b in before_containers
+	b.name == c.name
+	b.field == c.field
 	_non_root(input.before, b.container)
 	not _non_root(input.after, c.container)
 	msg := sprintf(
@@ -51,8 +55,9 @@ deny contains msg if {
 deny contains msg if {
 	updating
 	some c in k8s.after_containers
-	some b in k8s.containers(input.before)
-	[b.field, b.name] == [c.field, c.name]
+	some b in before_containers
+	b.name == c.name
+	b.field == c.field
 	some probe in probes
 	is_object(object.get(b.container, probe, null))
 	not is_object(object.get(c.container, probe, null))

@@ -18,6 +18,9 @@ One request at a time (a plain ``HTTPServer`` in one thread): regorus engines mu
 thread that made them, and are also dropped there, so tests change the server's state through
 HTTP too (``preload``, ``restart``). ``delay_seconds`` holds every answer back (for client
 timeouts); ``fail_status`` answers every request with that status.
+
+Also here: ``OpaBindingsEngine``, the real OPA called in process behind the ``PolicyEngine``
+interface, the reference engine of the conformance suite and the bench.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from remediator.gate import policy
-from remediator.gate.sources import PolicySource
+from remediator.gate import opa_server, policy
+from remediator.gate.sources import PolicySource, is_test_file
 
 _LOCATED = re.compile(r"^(?P<file>[^\s:]+):(?P<row>\d+)(?::(?P<col>\d+))?:\s*(?P<message>.*)$")
 
@@ -316,3 +319,51 @@ def _handler(state: OpaEmulator) -> type[BaseHTTPRequestHandler]:
             self._route("DELETE")
 
     return Handler
+
+
+def declared_test_rules(srcs: list[PolicySource]) -> set[str]:
+    """``data.<package>.test_...`` names read from the test files' text (not from an engine)."""
+    names = set()
+    for src in srcs:
+        if is_test_file(src.name):
+            package = opa_server._PACKAGE.search(src.text)
+            assert package
+            names |= {f"data.{package.group(1)}.{r}" for r in opa_server._TEST_RULE.findall(
+                src.text)}
+    return names
+
+
+class OpaBindingsEngine:
+    """The real OPA in process (test-only reference: its wheel wants Python >= 3.14)."""
+
+    name = "opa-bindings"
+
+    def __init__(self, srcs: list[PolicySource], data: dict[str, Any]):
+        import opa_bindings
+
+        self.engine = opa_bindings.OpaEngine()
+        self.engine.print_handler = lambda message, location: None
+        for src in srcs:
+            self.engine.add_policy(src.name, src.text)
+        self.engine.add_data(data)
+        self.packages = opa_server.packages_of(srcs)
+        self.sources = srcs
+
+    def evaluate(self, input: Any) -> policy.Evaluation:
+        tree = self.engine.eval_document("remediator.policies", input)
+        out = policy.Evaluation()
+        for package in self.packages:
+            messages, errors = policy.deny_messages(package, policy.lookup(tree, package))
+            out.violations += messages
+            out.errors += errors
+        return out
+
+    def run_tests(self) -> list[policy.PolicyTest]:
+        results = []
+        tests = declared_test_rules(self.sources)
+        for package in sorted({n.rsplit(".", 1)[0] for n in tests}):
+            document = self.engine.eval_document(package.removeprefix("data."))
+            for name in sorted(n for n in tests if n.rsplit(".", 1)[0] == package):
+                value = document.get(name.rsplit(".", 1)[1])
+                results.append(policy.PolicyTest(name, value not in (None, False), ""))
+        return results

@@ -18,59 +18,16 @@ import pytest
 from remediator import gate
 from remediator.config import OpaServer, Validation
 from remediator.gate import inputs, opa_server, policy, sources
-from tests.opa_emulator import OpaEmulator, opa_available
+from tests.opa_emulator import (
+    OpaBindingsEngine,
+    OpaEmulator,
+    declared_test_rules,
+    opa_available,
+)
 
 SETTINGS = Validation(max_memory="4Gi", max_cpu="4", allowed_registries=["ghcr.io/acme"],
                       min_replicas=1, max_replicas=20)
 HAVE_OPA = opa_available()
-
-
-class OpaBindingsEngine:
-    """The real OPA in process (test-only reference: its wheel wants Python >= 3.14)."""
-
-    name = "opa-bindings"
-
-    def __init__(self, srcs: list[sources.PolicySource], data: dict[str, Any]):
-        import opa_bindings
-
-        self.engine = opa_bindings.OpaEngine()
-        self.engine.print_handler = lambda message, location: None
-        for src in srcs:
-            self.engine.add_policy(src.name, src.text)
-        self.engine.add_data(data)
-        self.packages = opa_server.packages_of(srcs)
-        self.sources = srcs
-
-    def evaluate(self, input: Any) -> policy.Evaluation:
-        tree = self.engine.eval_document("remediator.policies", input)
-        out = policy.Evaluation()
-        for package in self.packages:
-            messages, errors = policy.deny_messages(package, policy.lookup(tree, package))
-            out.violations += messages
-            out.errors += errors
-        return out
-
-    def run_tests(self) -> list[policy.PolicyTest]:
-
-        results = []
-        tests = _test_rules(self.sources)
-        for package in sorted({n.rsplit(".", 1)[0] for n in tests}):
-            document = self.engine.eval_document(package.removeprefix("data."))
-            for name in sorted(n for n in tests if n.rsplit(".", 1)[0] == package):
-                value = document.get(name.rsplit(".", 1)[1])
-                results.append(policy.PolicyTest(name, value not in (None, False), ""))
-        return results
-
-
-def _test_rules(srcs: list[sources.PolicySource]) -> set[str]:
-    names = set()
-    for src in srcs:
-        if sources.is_test_file(src.name):
-            package = opa_server._PACKAGE.search(src.text)
-            assert package
-            names |= {f"data.{package.group(1)}.{r}" for r in opa_server._TEST_RULE.findall(
-                src.text)}
-    return names
 
 
 ENGINE_NAMES = ["regorus", "opa-server(regorus)"]
@@ -198,7 +155,7 @@ def test_engines_agree_on_case(engines: dict[str, Any], case: str):
 
 
 def test_engines_agree_on_test_rules(engines: dict[str, Any]):
-    declared = _test_rules(list(sources.builtin_sources(include_tests=True)))
+    declared = declared_test_rules(list(sources.builtin_sources(include_tests=True)))
     for name, pair in engines.items():
         results = {t.name: t for t in pair[1].run_tests()}
         assert set(results) == declared, name
