@@ -5,9 +5,12 @@ Public surface:
   CheckResult("schema")]``: Rego policies (built-in and the repo's own; only violations the
   change introduces fail, pre-existing ones are reported) and strict Kubernetes schema validation.
 - ``check_change(repo_root, location, changes, ref, settings)`` -> ``Validation``: render the
-  change (plain file or kustomize overlay), then ``check_objects`` on the rendered object.
+  change (plain file or kustomize overlay), then ``check_objects`` and the dry-run on the
+  rendered object.
 - ``run_policy_tests(paths)`` -> ``[PolicyTest(name, passed, message)]``: every ``test_`` rule of
   the built-in policies and of the given files or folders.
+- ``check_dry_run(obj, mode)`` -> ``CheckResult("dry-run")``: the object sent to the cluster's API
+  server with ``dryRun=All`` (``check_change`` does this for the rendered object).
 
 The engine behind the policy check is ``PolicyEngine``: embedded (``RegorusEngine``) or an OPA
 server (``OpaServerEngine``), chosen by ``validation.policyEngine``. The rendered object is also

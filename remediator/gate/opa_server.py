@@ -156,7 +156,8 @@ class OpaServerEngine:
         except requests.RequestException as exc:
             raise OpaFailure(f"{self._where('GET /v1/policies')}: {self._reason(exc)}") from None
         except Exception as exc:  # opa_client's own errors carry (code, message)
-            raise OpaFailure(f"{self._where('DELETE /v1/policies')}: {exc}") from None
+            raise OpaFailure(f"{self._where('DELETE /v1/policies')}: "
+                             f"{getattr(exc, 'message', exc)}") from None
         failures = []
         for src in sorted(self._sources, key=_push_order):
             try:
@@ -178,8 +179,9 @@ class OpaServerEngine:
         except requests.RequestException as exc:
             raise OpaFailure(f"{self._where('PUT /v1/data/remediator/config')}: "
                              f"{self._reason(exc)}") from None
-        except Exception as exc:
-            raise OpaFailure(f"{self._where('PUT /v1/data/remediator/config')}: {exc}") from None
+        except Exception as exc:  # RegoParseError and friends: (code, message)
+            raise OpaFailure(f"{self._where('PUT /v1/data/remediator/config')}: "
+                             f"{getattr(exc, 'message', exc)}") from None
 
     def _ensure_ready(self, again: bool = False) -> None:
         with self._lock:
