@@ -149,6 +149,7 @@ class OpaEmulator:
         self.policies: dict[str, str] = {}
         self.data: dict[str, Any] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
+        self.authorization: set[str] = set()  # Authorization headers seen
         self.delay_seconds = 0.0
         self.fail_status = 0
         self._compiled: Any = None
@@ -232,6 +233,8 @@ def _handler(state: OpaEmulator) -> type[BaseHTTPRequestHandler]:
         def _route(self, method: str) -> None:
             path = unquote(urlsplit(self.path).path)
             state.requests.append((method, path))
+            if self.headers.get("Authorization"):
+                state.authorization.add(self.headers["Authorization"])
             body = self._body()
             if state.delay_seconds:
                 time.sleep(state.delay_seconds)

@@ -65,6 +65,13 @@ def test_url_from_the_environment(opa: OpaEmulator, tmp_path: Path,
                                "configured (validation.opa.url or REMEDIATOR_OPA_URL)"]
 
 
+def test_token_from_the_environment(opa: OpaEmulator, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(opa_server.TOKEN_ENV, "s3cret")
+    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {}, OpaServer(), opa.url)
+    assert evaluate(engine).violations
+    assert opa.authorization == {"Bearer s3cret"}
+
+
 def test_policies_are_pushed_once_and_stale_ones_removed(opa: OpaEmulator):
     opa.preload("remediator/old/gone.rego", "package remediator.policies.gone\n"
                    'import rego.v1\ndeny contains "stale" if true\n')
