@@ -174,6 +174,16 @@ def test_deny_that_is_not_a_set_fails_closed(opa: OpaEmulator, tmp_path: Path):
                                "set of messages, not str"]
 
 
+def test_deny_outside_the_policy_root_is_an_error(opa: OpaEmulator, tmp_path: Path):
+    write(tmp_path, "main.rego", 'package main\nimport rego.v1\ndeny contains "x" if true\n')
+    settings = opa_settings(opa.url)
+    settings.policies = ["main.rego"]
+    result = gate.check_objects(None, deployment(), settings, tmp_path)[0]
+    assert result.messages == ["policy error: main.rego: package main defines deny but is never "
+                               "evaluated: policies must be in a package under "
+                               "remediator.policies."]
+
+
 def test_bad_engine_settings_are_clear_config_errors():
     for text, message in [
         ("validation:\n  policyEngine: opal\n", "validation.policyEngine: 'opal' is not one of "

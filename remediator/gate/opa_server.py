@@ -96,6 +96,21 @@ def packages_of(sources: Sequence[PolicySource]) -> list[str]:
     return sorted(found)
 
 
+def never_evaluated(sources: Sequence[PolicySource]) -> list[str]:
+    """Sources that define ``deny`` outside remediator.policies (the embedded engine's static
+    check says the same): such a policy would silently never run."""
+    out = []
+    for src in sources:
+        match = _PACKAGE.search(src.text)
+        package = match.group(1).removeprefix("data.") if match else ""
+        if is_test_file(src.name) or analysis.Module(src.name, package).evaluated:
+            continue
+        if re.search(r"^deny\b", src.text, re.MULTILINE):
+            out.append(f"policy error: {src.name}: package {package} defines deny but is never "
+                       f"evaluated: policies must be in a package under {analysis.POLICY_ROOT}.")
+    return out
+
+
 def _walk(tree: Any, prefix: str, out: set[str], depth: int = 0) -> None:
     """Packages with a ``deny`` in a ``data.remediator.policies`` tree (preloaded policies)."""
     if not isinstance(tree, dict) or depth > 8:
@@ -116,7 +131,7 @@ class OpaServerEngine:
                  url: str, errors: Sequence[str] = ()):
         self.url = url.rstrip("/")
         self.settings = settings
-        self.errors = list(errors)
+        self.errors = [*errors, *never_evaluated(sources)]
         self._sources = list(sources)
         self._data = data
         self.packages = packages_of(self._sources)
