@@ -80,6 +80,14 @@ def test_admission_denial_fails(kube: KubeEmulator):
         "request: privileged containers are not allowed")
 
 
+def test_object_without_namespace_goes_to_the_live_one(kube: KubeEmulator):
+    rendered = copy.deepcopy(LIVE)
+    del rendered["metadata"]["namespace"]  # a kustomization without `namespace:`
+    result = gate.check_dry_run(rendered, "auto", namespace="shop")
+    assert result.passed, result.messages
+    assert "Deployment shop/web" in result.messages[0]
+
+
 def test_unknown_namespace_and_kind_fail(kube: KubeEmulator):
     moved = copy.deepcopy(LIVE)
     moved["metadata"]["namespace"] = "nowhere"

@@ -242,5 +242,6 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
     checks = [render]
     if after is not None:
         checks = object_checks(location.rendered, after, settings, repo_root) + checks
-    checks.append(dryrun.check_dry_run(after, settings.dry_run))
+    live_namespace = str((location.rendered.get("metadata") or {}).get("namespace") or "")
+    checks.append(dryrun.check_dry_run(after, settings.dry_run, namespace=live_namespace))
     return Validation(checks)

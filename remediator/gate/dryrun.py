@@ -100,12 +100,19 @@ def _unavailable(mode: str, why: str) -> CheckResult:
     return _not_run(why)
 
 
-def check_dry_run(obj: JSON | None, mode: str, timeout: float = TIMEOUT_SECONDS) -> CheckResult:
-    """The ``dry-run`` check of one changed object (``mode``: auto, true or false)."""
+def check_dry_run(obj: JSON | None, mode: str, timeout: float = TIMEOUT_SECONDS,
+                  namespace: str = "") -> CheckResult:
+    """The ``dry-run`` check of one changed object (``mode``: auto, true or false).
+
+    ``namespace``: where the object lives when it does not say (a render without a namespace
+    is applied to the live object's namespace, as Argo CD / Flux apply it)."""
     if mode == "false":
         return _not_run("disabled (validation.dryRun: false)")
     if obj is None:
         return _not_run("the change did not render")
+    obj = sendable(obj)
+    if namespace and not (obj.get("metadata") or {}).get("namespace"):
+        obj.setdefault("metadata", {})["namespace"] = namespace
     try:
         api = api_client()
     except Unreachable as exc:
@@ -120,7 +127,7 @@ def check_dry_run(obj: JSON | None, mode: str, timeout: float = TIMEOUT_SECONDS)
         except Exception as exc:  # connection refused, timeout, TLS...
             why = " ".join(str(exc).split())[:200] or type(exc).__name__
             return _unavailable(mode, f"cluster {host} unreachable: {why}")
-        return _apply(api, sendable(obj), host, timeout)
+        return _apply(api, obj, host, timeout)
 
 
 def _apply(api: client.ApiClient, obj: JSON, host: str, timeout: float) -> CheckResult:
