@@ -3,6 +3,13 @@
 Prints key=value lines:
 - policy_eval_ms: one evaluation of all built-in policies by the embedded engine (regorus),
   engine compiled once and cloned per evaluation (what every check does);
+- policy_fresh_ms / policy_cached_vs_fresh: a fresh engine (load, parse, static checks, then one
+  evaluation) and the ratio of a cached engine's evaluation to it;
+- policy_eval_ms_opa_server[_<backend>]: the OPA server engine (opa-python-client, HTTP on
+  loopback) against the test OPA emulator, backed by regorus and, when installed, the real OPA;
+  the emulator runs in this process, so the numbers include its share of the GIL;
+- policy_eval_ms_opa_bindings: the real OPA in process (opa-golib-python-bindings), when
+  installed;
 - policy_check_ms: the policy check of a change (evaluates before and after);
 - schema_validate_ms: strict schema validation with the cached validator; baseline
   schema_kubernetes_validate_ms is kubernetes_validate.validate() on the same object (re-reads
@@ -30,8 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import kubernetes_validate
 
 from remediator import gate
-from remediator.config import Validation
-from remediator.gate import inputs, schema, sources
+from remediator.config import OpaServer, Validation
+from remediator.gate import inputs, opa_server, policy, schema, sources
+from tests.opa_emulator import OpaBindingsEngine, OpaEmulator, opa_available
 
 
 def deployment() -> dict[str, Any]:
@@ -133,6 +141,37 @@ def regopy_lines(settings: Validation, obj: dict[str, Any], n: int) -> list[str]
     return lines
 
 
+def engine_lines(settings: Validation, policy_input: dict[str, Any], n: int) -> list[str]:
+    """The same evaluation on the other engines, and a fresh embedded engine against a cached one.
+    """
+    srcs = list(sources.builtin_sources())
+    data = inputs.config_data(settings)
+    cached = policy.embedded_engine(srcs, data)
+    cached_ms = per_call_ms(lambda: cached.evaluate(policy_input), n)
+    fresh_ms = per_call_ms(
+        lambda: policy.RegorusEngine(srcs, data).evaluate(policy_input), max(10, n // 20))
+    lines = [f"policy_fresh_ms={fresh_ms:.3f}",
+             f"policy_cached_vs_fresh={cached_ms / fresh_ms:.4f}"]
+    reference = sorted(cached.evaluate(policy_input).violations)
+    backends = ["regorus", *(["opa"] if opa_available() else [])]
+    for backend in backends:
+        with OpaEmulator(backend) as server:
+            engine = opa_server.OpaServerEngine(srcs, data, OpaServer(), server.url)
+            result = engine.evaluate(policy_input)
+            assert not result.errors and sorted(result.violations) == reference, result
+            ms = per_call_ms(lambda e=engine: e.evaluate(policy_input), max(20, n // 5))
+        suffix = "" if backend == "regorus" else f"_{backend}"
+        lines.append(f"policy_eval_ms_opa_server{suffix}={ms:.3f}")
+    if opa_available():
+        bindings = OpaBindingsEngine(srcs, data)
+        assert sorted(bindings.evaluate(policy_input).violations) == reference
+        ms = per_call_ms(lambda: bindings.evaluate(policy_input), max(20, n // 5))
+        lines.append(f"policy_eval_ms_opa_bindings={ms:.3f}")
+    else:
+        lines.append("opa_bindings=not installed")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=500, help="timed calls per measure")
@@ -164,6 +203,8 @@ def main() -> None:
     print(f"engine_version={metadata.version('gordon-to-regorus')}")
     print(f"policy_load_ms={load_ms:.1f}")
     print(f"policy_eval_ms={eval_ms:.3f}")
+    for line in engine_lines(settings, policy_input, args.n):
+        print(line)
     print(f"policy_check_ms={check_ms:.3f}")
     print(f"schema_validate_ms={schema_ms:.3f}")
     print(f"schema_kubernetes_validate_ms={baseline_ms:.3f}")

@@ -4,6 +4,8 @@
 # Input contract of every remediator policy (see docs/policy-engine.md):
 #   input.before      the object before the change, or null (a new object)
 #   input.after       the object after the change: the one the policies judge
+#   input.change      {"operation": "update" (there is a before) | "create",
+#                      "patch": [RFC 6902 operations turning input.before into input.after]}
 #   input.quantities  remediator's parsed view of input.after's container resources, keyed by the
 #                     container path this package computes (`containers(obj)[_].path`):
 #                       {"spec.template.spec.containers[0]": {
@@ -14,7 +16,8 @@
 #                     because Rego engines parse units inconsistently.
 #   data.remediator.config
 #                     {"maxMemory": "16Gi", "maxMemoryBytes": 17179869184,
-#                      "maxCpu": "8", "maxCpuMillis": 8000, "allowedRegistries": [...]}
+#                      "maxCpu": "8", "maxCpuMillis": 8000, "allowedRegistries": [...],
+#                      "minReplicas": 1, "maxReplicas": 100}
 package remediator.lib.k8s
 
 import rego.v1

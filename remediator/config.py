@@ -70,12 +70,24 @@ class Drafting:
 
 
 @dataclass
+class OpaServer:
+    url: str = ""  # empty: REMEDIATOR_OPA_URL from the environment
+    timeout_seconds: float = 2.0
+    push_policies: bool = True  # False: the server has the policies and data preloaded
+
+
+@dataclass
 class Validation:
     kubernetes_version: str = "1.31"
     policies: list[str] = field(default_factory=list)  # repo-relative .rego files or folders
     max_memory: str = "16Gi"
     max_cpu: str = "8"
     allowed_registries: list[str] = field(default_factory=list)  # empty: any registry
+    min_replicas: int | None = 1  # spec.replicas bounds for the replicas policy (None: none)
+    max_replicas: int | None = 100
+    policy_engine: str = "embedded"  # "embedded" (regorus, in process) | "opa" (an OPA server)
+    opa: OpaServer = field(default_factory=OpaServer)
+    dry_run: str = "auto"  # "auto": when a cluster is reachable | "true": required | "false"
 
 
 @dataclass
@@ -156,6 +168,18 @@ SCHEMA: dict[str, Any] = _obj(
                 "maxMemory": _QUANTITY,
                 "maxCpu": _QUANTITY,
                 "allowedRegistries": _strings(),
+                "minReplicas": {"type": ["integer", "null"], "minimum": 0},
+                "maxReplicas": {"type": ["integer", "null"], "minimum": 1},
+                "policyEngine": {"enum": ["embedded", "opa"]},
+                "opa": _obj(
+                    {
+                        "url": {"type": "string", "pattern": r"^https?://[^/?#\s]+/?$"},
+                        "timeoutSeconds": {"type": "number", "exclusiveMinimum": 0,
+                                           "maximum": 60},
+                        "pushPolicies": {"type": "boolean"},
+                    }
+                ),
+                "dryRun": {"enum": ["auto", True, False]},
             }
         ),
         "pullRequests": _obj(
@@ -200,7 +224,10 @@ def _message(err: Any) -> str:
         allowed = ", ".join(sorted(err.schema.get("properties", {})))
         return f"unknown key {extra[0]!r} (allowed: {allowed})"
     if err.validator == "enum":
-        return f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+        choices = [str(v).lower() if isinstance(v, bool) else str(v) for v in err.validator_value]
+        return f"{err.instance!r} is not one of {', '.join(choices)}"
+    if err.validator == "pattern" and err.validator_value.startswith("^https?"):
+        return f"{err.instance!r} is not a URL like http://127.0.0.1:8181 (no path)"
     if err.validator == "format" and err.validator_value == "quantity":
         return f"{err.instance!r} is not a Kubernetes quantity (e.g. 512Mi, 2Gi, 500m)"
     return str(err.message)
@@ -275,12 +302,22 @@ def _build(d: dict[str, Any], name: str) -> Config:
         startup=StartupRule(max_seconds=(dr.get("startupProbe") or {}).get("maxSeconds", 600)),
     )
     v = d.get("validation") or {}
+    opa = v.get("opa") or {}
     cfg.validation = Validation(
         kubernetes_version=v.get("kubernetesVersion", "1.31"),
         policies=v.get("policies", []),
         max_memory=str(v.get("maxMemory", "16Gi")),
         max_cpu=str(v.get("maxCpu", "8")),
         allowed_registries=v.get("allowedRegistries", []),
+        min_replicas=v.get("minReplicas", Validation.min_replicas),
+        max_replicas=v.get("maxReplicas", Validation.max_replicas),
+        policy_engine=v.get("policyEngine", "embedded"),
+        opa=OpaServer(
+            url=str(opa.get("url", "")),
+            timeout_seconds=float(opa.get("timeoutSeconds", OpaServer.timeout_seconds)),
+            push_policies=opa.get("pushPolicies", True),
+        ),
+        dry_run=str(v.get("dryRun", "auto")).lower(),
     )
     p = d.get("pullRequests") or {}
     defaults = PullRequests()

@@ -35,7 +35,7 @@ RESULTS = {t.name: t for t in gate.run_policy_tests()}
 
 
 def test_every_policy_has_tests():
-    for name in ("security", "resources", "images", "identity", "k8s"):
+    for name in ("security", "resources", "images", "k8s", "change", "replicas"):
         assert (POLICIES / f"{name}_test.rego").exists()
     assert len(DECLARED) >= 40
 
@@ -420,3 +420,58 @@ def test_pre_existing_schema_errors_do_not_block_a_fix(tmp_path: Path):
     introduced = copy.deepcopy(after)
     introduced["spec"]["template"]["spec"]["containers"][0]["resources"]["limit"] = {}
     assert not gate.check_objects(before, introduced, Validation(), tmp_path)[1].passed
+
+
+# ------------------------------------------------ what a patch must not do (before vs after)
+
+
+def test_patch_that_moves_the_object_fails(tmp_path: Path):
+    after = copy.deepcopy(deployment())
+    after["metadata"]["namespace"] = "kube-system"
+    result = policy_result(deployment(), after, tmp_path)
+    assert not result.passed
+    assert result.messages == ["the change alters the object's namespace from shop to "
+                               "kube-system; a patch must not move an object (metadata.namespace)"]
+
+
+def test_patch_that_removes_a_probe_or_non_root_fails(tmp_path: Path):
+    before = deployment(readinessProbe={"tcpSocket": {"port": 80}},
+                        securityContext={"runAsNonRoot": True})
+    after = copy.deepcopy(before)
+    container = after["spec"]["template"]["spec"]["containers"][0]
+    del container["readinessProbe"]
+    container["securityContext"]["runAsNonRoot"] = False
+    result = policy_result(before, after, tmp_path)
+    assert not result.passed
+    assert result.messages == [
+        'container "app" no longer runs as non-root: runAsNonRoot was true before the change '
+        "(spec.template.spec.containers[0].securityContext.runAsNonRoot)",
+        'container "app" readinessProbe was removed by the change '
+        "(spec.template.spec.containers[0].readinessProbe)",
+    ]
+
+
+def test_replicas_bounds(tmp_path: Path):
+    idle = copy.deepcopy(deployment())
+    idle["spec"]["replicas"] = 0  # scaled down on purpose before: pre-existing, not blocking
+    result = policy_result(idle, with_memory(idle, "192Mi"), tmp_path)
+    assert result.passed
+    assert result.messages == ["pre-existing: Deployment web has 0 replicas, below the minimum 1 "
+                               "(spec.replicas)"]
+    scaled = copy.deepcopy(deployment())
+    scaled["spec"]["replicas"] = 30
+    assert policy_result(deployment(), scaled, tmp_path).passed
+    result = policy_result(deployment(), scaled, tmp_path, max_replicas=20)
+    assert result.messages == ["Deployment web has 30 replicas, above the maximum 20 "
+                               "(spec.replicas)"]
+
+
+def test_policies_see_the_change_as_a_patch():
+    engine = policy.RegorusEngine(sources.builtin_sources(), {})
+    before, after = deployment(), with_memory(deployment(), "192Mi")
+    change = engine.query("input.change", inputs.policy_input(before, after))
+    assert change == {"operation": "update", "patch": [{
+        "op": "replace", "path": "/spec/template/spec/containers/0/resources/limits/memory",
+        "value": "192Mi"}]}
+    assert engine.query("input.change", inputs.policy_input(None, after)) == {
+        "operation": "create", "patch": []}

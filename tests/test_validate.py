@@ -155,7 +155,7 @@ def test_an_unsafe_change_fails_with_file_and_line_in_every_format(repo: Path):
     by_rule = {(f["rule"], f["line"]) for f in found if f["file"] == CART}
     assert ("policy/security", lines["privileged"]) in by_rule
     assert ("policy/security", lines["hostPath"]) in by_rule
-    assert ("policy/identity", lines["namespace"]) in by_rule
+    assert ("policy/change", lines["namespace"]) in by_rule
     assert {f["object"] for f in found} == {"Deployment/shop/cart", "Service/default/cart"}
     assert all(set(f) >= {"file", "line", "object", "check", "severity", "message"}
                for f in found)
@@ -175,7 +175,7 @@ def test_an_unsafe_change_fails_with_file_and_line_in_every_format(repo: Path):
     assert sarif["version"] == "2.1.0"
     run = sarif["runs"][0]
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
-    assert {"policy/security", "policy/identity"} <= set(rule_ids)
+    assert {"policy/security", "policy/change"} <= set(rule_ids)
     located = set()
     for result in run["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
@@ -183,7 +183,7 @@ def test_an_unsafe_change_fails_with_file_and_line_in_every_format(repo: Path):
         located.add((result["ruleId"], result["level"], where["artifactLocation"]["uri"],
                      where["region"]["startLine"]))
     assert ("policy/security", "error", CART, lines["privileged"]) in located
-    assert ("policy/identity", "error", CART, lines["namespace"]) in located
+    assert ("policy/change", "error", CART, lines["namespace"]) in located
 
 
 def test_a_privileged_overlay_patch_is_found_in_the_render_and_pointed_at_the_patch(repo: Path):
@@ -205,7 +205,7 @@ def test_an_overlay_moving_its_objects_to_another_namespace_fails(repo: Path):
     assert code == 1
     bad = errors(found)
     assert bad and {(f["file"], f["line"], f["rule"]) for f in bad} == {
-        (overlay, line_of(repo, overlay, "namespace: default"), "policy/identity")}
+        (overlay, line_of(repo, overlay, "namespace: default"), "policy/change")}
 
 
 def test_uncommitted_and_untracked_changes_count(repo: Path):
@@ -331,7 +331,7 @@ def test_missing_repo_and_unknown_config_key_exit_2(tmp_path: Path, repo: Path):
 def test_policy_test_runs_builtin_and_repo_tests(repo: Path):
     proc = cli("policy", "test")
     assert proc.returncode == 0, proc.stdout
-    assert re.search(r"^PASS data\.remediator\.policies\.identity_test\.test_", proc.stdout, re.M)
+    assert re.search(r"^PASS data\.remediator\.policies\.change_test\.test_", proc.stdout, re.M)
     assert re.search(r"^\d+ passed, 0 failed$", proc.stdout, re.M)
 
     (repo / "policy").mkdir()

@@ -5,13 +5,18 @@ Public surface:
   CheckResult("schema")]``: Rego policies (built-in and the repo's own; only violations the
   change introduces fail, pre-existing ones are reported) and strict Kubernetes schema validation.
 - ``check_change(repo_root, location, changes, ref, settings)`` -> ``Validation``: render the
-  change (plain file or kustomize overlay), then ``check_objects`` on the rendered object.
+  change (plain file or kustomize overlay), then ``check_objects`` and the dry-run on the
+  rendered object.
 - ``run_policy_tests(paths)`` -> ``[PolicyTest(name, passed, message)]``: every ``test_`` rule of
   the built-in policies and of the given files or folders; ``run_repo_policy_tests`` for the
   built-in ones and a repo's ``validation.policies``.
+- ``check_dry_run(obj, mode)`` -> ``CheckResult("dry-run")``: the object sent to the cluster's API
+  server with ``dryRun=All`` (``check_change`` does this for the rendered object).
 
-The engine behind the policy check is ``PolicyEngine`` (embedded: ``RegorusEngine``). Server-side
-dry-run is not done here (reported as not run). See docs/policy-engine.md.
+The engine behind the policy check is ``PolicyEngine``: embedded (``RegorusEngine``) or an OPA
+server (``OpaServerEngine``), chosen by ``validation.policyEngine``. The rendered object is also
+sent to the cluster's API server with ``dryRun=All`` when one is reachable (``dryrun``;
+``validation.dryRun``), else that check is reported as not run. See docs/policy-engine.md.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from ..config import Validation as ValidationSettings
 from ..model import FileChange, Location, ObjectRef, Validation
 from . import change
 from .checks import PRE_EXISTING, check_objects, check_policy, policy_engine
+from .dryrun import check_dry_run
+from .opa_server import OpaServerEngine
 from .policy import Evaluation, PolicyEngine, PolicyTest, RegorusEngine
 from .schema import check_schema
 from .sources import PolicySource, builtin_sources, file_sources, repo_sources
@@ -35,7 +42,7 @@ def check_change(
     ref: ObjectRef,
     settings: ValidationSettings,
 ) -> Validation:
-    """Render, policy, schema (and a not-run dry-run) results for one applied change."""
+    """Render, policy, schema and dry-run results for one applied change."""
     return change.check_change(repo_root, location, changes, ref, settings, check_objects)
 
 
@@ -58,11 +65,13 @@ def run_repo_policy_tests(repo_root: Path, settings: ValidationSettings) -> list
 __all__ = [
     "PRE_EXISTING",
     "Evaluation",
+    "OpaServerEngine",
     "PolicyEngine",
     "PolicySource",
     "PolicyTest",
     "RegorusEngine",
     "check_change",
+    "check_dry_run",
     "check_objects",
     "check_policy",
     "check_schema",

@@ -17,7 +17,7 @@ from .. import gitops, kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
 from ..k8s import dig, get_container, split_image
 from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
-from . import helm
+from . import dryrun, helm
 from .helm import same_object
 
 ObjectChecks = Callable[[JSON | None, JSON, ValidationSettings, Path], list[CheckResult]]
@@ -242,6 +242,6 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
     checks = [render]
     if after is not None:
         checks = object_checks(location.rendered, after, settings, repo_root) + checks
-    checks.append(CheckResult("dry-run", False, ["no cluster reachable (offline): not run"],
-                              ran=False))
+    live_namespace = str((location.rendered.get("metadata") or {}).get("namespace") or "")
+    checks.append(dryrun.check_dry_run(after, settings.dry_run, namespace=live_namespace))
     return Validation(checks)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..config import Validation
 from ..model import JSON, CheckResult
 from . import inputs, schema
+from .opa_server import URL_ENV, server_engine
 from .policy import PolicyEngine, embedded_engine
 from .sources import builtin_sources, repo_sources
 
@@ -14,10 +16,11 @@ PRE_EXISTING = "pre-existing: "
 
 
 def policy_engine(settings: Validation, repo_root: Path) -> PolicyEngine:
-    """The embedded engine with the built-in policies, the repo's own and the configured limits.
+    """The configured engine (``validation.policyEngine``: embedded regorus or an OPA server)
+    with the built-in policies, the repo's own and the configured limits.
 
-    Problems with the configuration (a missing policy path, an unparsable ceiling) become errors
-    of the engine, so every evaluation fails closed with them.
+    Problems with the configuration (a missing policy path, an unparsable ceiling, no OPA URL)
+    become errors of the engine, so every evaluation fails closed with them.
     """
     repo, problems = repo_sources(repo_root, settings.policies)
     errors = [f"policy error: {p}" for p in problems]
@@ -26,7 +29,11 @@ def policy_engine(settings: Validation, repo_root: Path) -> PolicyEngine:
     except inputs.SettingsError as exc:
         errors.append(f"policy error: {exc}")
         data = {}
-    return embedded_engine([*builtin_sources(), *repo], data, errors)
+    sources = [*builtin_sources(), *repo]
+    if settings.policy_engine == "opa":
+        url = settings.opa.url or os.environ.get(URL_ENV, "")
+        return server_engine(sources, data, settings.opa, url, errors)
+    return embedded_engine(sources, data, errors)
 
 
 def check_policy(engine: PolicyEngine, before: JSON | None, after: JSON) -> CheckResult:

@@ -4,11 +4,13 @@ The contract (documented for policy authors in ``policies/k8s.rego`` and docs/po
 
     input.before      the object before the change, or null for a new object
     input.after       the object after the change: the one the policies judge
+    input.change      {"operation": "update" | "create", "patch": [RFC 6902 ops before -> after]}
     input.quantities  container path -> {"limits": {...}, "requests": {...}, "invalid": [...]}
                       memory in bytes, cpu in millicores, parsed here in Python
     data.remediator.config
                       {"maxMemory": "16Gi", "maxMemoryBytes": ..., "maxCpu": "8",
-                       "maxCpuMillis": ..., "allowedRegistries": [...]}
+                       "maxCpuMillis": ..., "allowedRegistries": [...],
+                       "minReplicas": 1, "maxReplicas": 100}
 
 Quantities are parsed here with ``kubernetes.utils.quantity.parse_quantity`` because Rego engines
 parse units inconsistently (or not at all). Container paths must be the ones
@@ -23,6 +25,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import jsonpatch
 from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Validation
@@ -124,8 +127,11 @@ def plain(obj: Any) -> Any:
 
 def policy_input(before: JSON | None, after: JSON) -> JSON:
     """The ``input`` document for judging ``after`` (``before`` is context only)."""
-    after = plain(after)
-    return {"before": plain(before), "after": after, "quantities": quantities(after)}
+    after, before = plain(after), plain(before)
+    change: JSON = {"operation": "create", "patch": []}
+    if before is not None:
+        change = {"operation": "update", "patch": jsonpatch.make_patch(before, after).patch}
+    return {"before": before, "after": after, "change": change, "quantities": quantities(after)}
 
 
 def config_data(settings: Validation) -> JSON:
@@ -143,4 +149,8 @@ def config_data(settings: Validation) -> JSON:
         "maxCpuMillis": cpu,
         "allowedRegistries": list(settings.allowed_registries),
     }
+    for key, bound in (("minReplicas", settings.min_replicas),
+                       ("maxReplicas", settings.max_replicas)):
+        if bound is not None:
+            config[key] = bound
     return {"remediator": {"config": config}}

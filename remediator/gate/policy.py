@@ -43,7 +43,8 @@ class PolicyTest(NamedTuple):
 
 
 class PolicyEngine(Protocol):
-    """What the gate needs from a Rego engine (embedded here; an OPA server can come later)."""
+    """What the gate needs from a Rego engine: embedded (``RegorusEngine``) or an OPA server
+    (``opa_server.OpaServerEngine``)."""
 
     name: str
 
@@ -72,7 +73,7 @@ def regorus_builtins() -> frozenset[str]:
     return frozenset(result[0]["expressions"][0]["value"])
 
 
-def _messages(package: str, deny: Any) -> tuple[list[str], list[str]]:
+def deny_messages(package: str, deny: Any) -> tuple[list[str], list[str]]:
     if deny is None:
         return [], []
     if not isinstance(deny, list):  # a set arrives as a JSON array; anything else is a mistake
@@ -142,7 +143,7 @@ class RegorusEngine:
         out = Evaluation(errors=list(self.errors))
         try:
             tree = self._query(engine, QUERY) or {}
-            denies = {p: _lookup(tree, p) for p in self.packages}
+            denies = {p: lookup(tree, p) for p in self.packages}
         except RuntimeError:  # find which package failed; still report the others
             denies = {}
             for package in self.packages:
@@ -151,7 +152,7 @@ class RegorusEngine:
                 except RuntimeError as exc:
                     out.errors.append(f"policy error: {one_line(exc)}")
         for package, deny in denies.items():
-            messages, errors = _messages(package, deny)
+            messages, errors = deny_messages(package, deny)
             out.violations += messages
             out.errors += errors
         out.errors = list(dict.fromkeys(out.errors))  # a library error shows in every package
@@ -181,7 +182,8 @@ class RegorusEngine:
         return results
 
 
-def _lookup(tree: Any, package: str) -> Any:
+def lookup(tree: Any, package: str) -> Any:
+    """The ``deny`` of one package in the ``data.remediator.policies`` tree (None: undefined)."""
     node = tree
     for key in package.split(".")[_ROOT_DEPTH:]:  # below data.remediator.policies
         node = node.get(key) if isinstance(node, dict) else None
