@@ -72,7 +72,7 @@ def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | N
         forge.base = config.pull_requests.base
         clone = forge.checkout()
     state = load_snapshot(snapshot, config.cluster)
-    result = plan(state, clone, config)
+    result = plan(state, clone, config, state_dir / "cache")  # model answers, token usage
     verifications = verify(result, forge, config, state)
     submissions = submit(result, forge, config)
     return PassReport(result, submissions, clone, config, list(forge.warnings), verifications)
