@@ -50,11 +50,14 @@ def _drafting(config: Config) -> Drafting:
 
 
 def plan(state: ClusterState, repo_root: Path, config: Config,
-         cache_dir: Path | None = None) -> Plan:
-    """``cache_dir`` holds model answers and token usage (default: the user's cache folder)."""
+         cache_dir: Path | None = None, llm: LLMDrafter | None = None) -> Plan:
+    """``cache_dir`` holds model answers and token usage (default: the user's cache folder);
+    ``llm`` is a model drafter built by the caller instead of from the configuration."""
     index = RepoIndex.scan(repo_root)
     result = Plan(warnings=[*index.warnings])
-    llm, why_not = make_drafter(config.drafting, cache_dir)
+    why_not = ""
+    if llm is None:
+        llm, why_not = make_drafter(config.drafting, cache_dir)
     if why_not:
         result.warnings.append(why_not)
     if not config.repo_url:

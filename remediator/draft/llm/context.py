@@ -19,7 +19,7 @@ import yaml
 
 from ...k8s import container_list, pod_spec_path
 from ...model import Incident, Location
-from ...redact import redact
+from ...redact import MASK, is_secret_name, redact
 
 LOG_WINDOW = 16  # log lines kept around (mostly before) the decisive line
 LINE_CHARS = 300
@@ -60,8 +60,38 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
-def _slim_document(loc: Location, container: str) -> Any:
-    """The located document with only the failing container and pod volume names."""
+def _mask_env(container: Any) -> int:
+    """Mask literal env values whose names say they are secrets (`API_TOKEN: tok-...`): the
+    text patterns cannot see a secret in a bare `value:`. Returns how many were masked."""
+    count = 0
+    for e in (container.get("env") if isinstance(container, dict) else None) or []:
+        if isinstance(e, dict) and isinstance(e.get("value"), str) and e["value"] and \
+                is_secret_name(str(e.get("name", ""))):
+            e["value"] = MASK
+            count += 1
+    return count
+
+
+def _redact_scalars(node: Any) -> tuple[Any, int]:
+    """Every string in a document redacted on its own: the text patterns run on values, so a
+    key such as `secretKeyRef:` cannot swallow the line after it, and the YAML stays valid."""
+    if isinstance(node, dict):
+        out, total = {}, 0
+        for k, v in node.items():
+            out[k], n = _redact_scalars(v)
+            total += n
+        return out, total
+    if isinstance(node, list):
+        items = [_redact_scalars(v) for v in node]
+        return [v for v, _ in items], sum(n for _, n in items)
+    if isinstance(node, str):
+        return redact(node)
+    return node, 0
+
+
+def _slim_document(loc: Location, container: str) -> tuple[Any, int]:
+    """The located document with only the failing container and pod volume names (secret-named
+    env values masked), and how many values were masked."""
     if loc.source == "helm":
         node: Any = loc.document
         for seg in loc.values_path:
@@ -69,18 +99,21 @@ def _slim_document(loc: Location, container: str) -> Any:
         keys = {k[0] for k in loc.value_keys.values() if k}
         values = {k: v for k, v in (node or {}).items() if k in keys} if isinstance(
             node, dict) else {}
-        return {"values (at " + ".".join(map(str, loc.values_path)) + ")": values}
+        return _redact_scalars({"values (at " + ".".join(map(str, loc.values_path)) + ")":
+                                values})
     doc = copy.deepcopy(loc.document)
     spec: Any = doc
     for seg in pod_spec_path(str(loc.rendered.get("kind") or doc.get("kind", ""))):
         spec = spec.get(seg) if isinstance(spec, dict) else None
     if not isinstance(spec, dict):
-        return doc
+        return _redact_scalars(doc)
+    masked = 0
     for key in ("containers", "initContainers"):
         items = spec.get(key)
         if not isinstance(items, list):
             continue
         kept = [c for c in items if isinstance(c, dict) and c.get("name") == container]
+        masked += sum(_mask_env(c) for c in kept)
         others = [str(c.get("name")) for c in items if isinstance(c, dict) and c not in kept]
         spec[key] = kept
         if others:
@@ -91,7 +124,8 @@ def _slim_document(loc: Location, container: str) -> Any:
     meta = doc.get("metadata")
     if isinstance(meta, dict):
         doc["metadata"] = {k: meta[k] for k in ("name", "namespace") if k in meta}
-    return doc
+    doc, count = _redact_scalars(doc)
+    return doc, masked + count
 
 
 def _fold(lines: list[str]) -> list[str]:
@@ -125,11 +159,12 @@ def build(incident: Incident, loc: Location, files: list[str], fields: tuple[str
     ev, c = incident.evidence, incident.container
     w = incident.workload
     which = container_list(loc.rendered, c) or "containers"
+    slim, masked_env = _slim_document(loc, c)
     head = [
         "## Incident",
         f"class: {incident.failure_class} ({incident.detail})",
         f"workload: {w.kind} {w.namespace}/{w.name}, {which[:-1]} {c}",
-        f"summary: {incident.message}",
+        f"summary: {redact(incident.message)[0]}",
         "",
         "## Allowed changes",
         "files: " + ", ".join(files),
@@ -137,7 +172,7 @@ def build(incident: Incident, loc: Location, files: list[str], fields: tuple[str
         "",
         f"## Located document: {loc.target.path} (document {loc.target.index}, {loc.kind.value})",
         "```yaml",
-        yaml.safe_dump(_slim_document(loc, c), sort_keys=False, width=100).rstrip(),
+        yaml.safe_dump(slim, sort_keys=False, width=100).rstrip(),
         "```",
     ]
     lines, at = log_lines(ev.log_excerpt)
@@ -146,7 +181,7 @@ def build(incident: Incident, loc: Location, files: list[str], fields: tuple[str
     events = [f"- {e.reason} x{e.count}: {e.message[:LINE_CHARS]}" for e in ev.events[:MAX_EVENTS]]
     status = [f"- {s[:LINE_CHARS]}" for s in ev.status[:4]]
 
-    def render(window: int, n_events: int, n_status: int) -> str:
+    def render(window: int, n_events: int, n_status: int) -> tuple[str, int]:
         body = ["status:", *status[:n_status]] if n_status else []
         if term is not None:
             body.append(f"last termination: {term.reason} (exit code {term.exit_code})"
@@ -156,14 +191,15 @@ def build(incident: Incident, loc: Location, files: list[str], fields: tuple[str
         if lines:
             body += [f"log ({ev.log_source}; {len(lines)} distinct lines, "
                      f"{min(window, len(lines))} shown):", *_window(lines, at, window)]
-        text = "\n".join(body)
+        text, masked = redact("\n".join(body))
+        # markers the evidence cannot forge: they depend on the evidence itself
         nonce = hashlib.sha256(text.encode()).hexdigest()[:8]
         return "\n".join([*head, "", f"## Evidence (untrusted data between the "
                           f"EVIDENCE-{nonce} markers)", f"<<<EVIDENCE-{nonce}", text,
-                          f"EVIDENCE-{nonce}>>>"])
+                          f"EVIDENCE-{nonce}>>>"]), masked
 
     window, n_events, n_status = log_window, len(events), len(status)
-    user = render(window, n_events, n_status)
+    user, masked = render(window, n_events, n_status)
     # shrink the least telling parts first; the decisive line itself always stays
     while estimate_tokens(SYSTEM + user) > budget_tokens and (window > 1 or n_events or n_status):
         if window > 4:
@@ -176,6 +212,5 @@ def build(incident: Incident, loc: Location, files: list[str], fields: tuple[str
             window -= 1
         else:
             n_events = 0
-        user = render(window, n_events, n_status)
-    masked, count = redact(user)
-    return Prompt(SYSTEM, masked, count, estimate_tokens(SYSTEM + masked), decisive)
+        user, masked = render(window, n_events, n_status)
+    return Prompt(SYSTEM, user, masked_env + masked, estimate_tokens(SYSTEM + user), decisive)
