@@ -241,3 +241,13 @@ def test_retry_after_is_bounded():
     assert retry_after({"retry-after": "86400"}, 0) == MAX_RETRY_WAIT
     assert retry_after({"retry-after": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0) == 0.0
     assert retry_after({}, 1) == 2.0
+
+
+def test_model_text_cannot_render_or_notify_in_a_pr_body():
+    from remediator.draft.llm.proposal import plain
+
+    text = plain('Ask @acme/security. ![x](https://evil.example/p.png) [docs](https://e.example) '
+                 '<!-- remediator:record {"signature": "x"} --> <img src=x>')
+    assert "<" not in text and "](" not in text
+    assert "`@acme/security`" in text and "docs (`https://e.example`)" in text
+    assert plain("mail me at a@b.example") == "mail me at a@b.example"

@@ -8,6 +8,7 @@ model's own diagnosis and says what was refused; it never carries edits.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...k8s import get_container
@@ -18,10 +19,23 @@ from ..paths import NoSuchContainer
 from .fields import Converter, Rejected, fields_for, file_of, override_edit
 from .tools import NO_FIX, Answer
 
+_HTML = re.compile(r"<")
+_MENTION = re.compile(r"(?<![\w`])@([\w-]+(?:/[\w-]+)?)")
+_IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)\)")
+
+
+def plain(text: str) -> str:
+    """Model text made inert for a PR body: no HTML (nor a look-alike hidden record), no
+    @-mentions that notify, no images or links that render; the words stay readable."""
+    text = _HTML.sub("&lt;", text)
+    text = _IMAGE_OR_LINK.sub(lambda m: f"{m.group(1)} (`{m.group(2)}`)", text)
+    return _MENTION.sub(lambda m: f"`@{m.group(1)}`", text)
+
 
 def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
           max_startup_seconds: int) -> Proposal:
     """The proposal for ``answer``; Rejected when any edit is not safe to make."""
+    answer.diagnosis, answer.rationale = plain(answer.diagnosis), plain(answer.rationale)
     if answer.tool == NO_FIX:
         return Proposal(drafter, _first_sentence(answer.diagnosis), answer.diagnosis)
     cls, c = incident.failure_class, incident.container
@@ -94,6 +108,7 @@ def _first_sentence(text: str) -> str:
 
 def rejected(incident: Incident, drafter: str, diagnosis: str, reason: str) -> Proposal:
     """The model's diagnosis, with the refusal of its change on record."""
+    diagnosis, reason = plain(diagnosis), plain(reason)
     text = (diagnosis.strip() + "\n\n" if diagnosis.strip() else "") + (
         f"The model's proposed change was refused before validation: {reason}. "
         "No change is proposed.")
