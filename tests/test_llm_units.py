@@ -251,3 +251,31 @@ def test_model_text_cannot_render_or_notify_in_a_pr_body():
     assert "<" not in text and "](" not in text
     assert "`@acme/security`" in text and "docs (`https://e.example`)" in text
     assert plain("mail me at a@b.example") == "mail me at a@b.example"
+
+
+def test_merged_remediations_of_the_class_are_examples(tmp_path):
+    from remediator.draft.llm.examples import merged_examples
+    from tests.test_pipeline import commit
+
+    trailer = "\n\nRemediator-Signature: c/shop/Deployment/{}/{}/app/detail"
+    commit(tmp_path, {"a.yaml": "env:\n  - {name: DB_HOTS, value: db}\n"}, "init")
+    commit(tmp_path, {"a.yaml": "env:\n  - {name: DB_HOST, value: db}\n"},
+           "fix(shop/a): CrashLoopBackOff — set env of a" + trailer.format("a", "CrashLoopBackOff"))
+    commit(tmp_path, {"b.yaml": "memory: 192Mi\n"},
+           "fix(shop/b): OOMKilled — raise b memory" + trailer.format("b", "OOMKilled"))
+    commit(tmp_path, {"c.yaml": "password: hunter2hunter2\n"}, "not a remediation")
+    [example] = merged_examples(tmp_path, "CrashLoopBackOff")
+    assert example.splitlines() == ["fix(shop/a): CrashLoopBackOff — set env of a", "a.yaml:",
+                                    "-  - {name: DB_HOTS, value: db}",
+                                    "+  - {name: DB_HOST, value: db}"]
+    assert merged_examples(tmp_path, "JobFailed") == []
+    assert merged_examples(tmp_path / "nowhere", "OOMKilled") == []
+
+    loc = location(crashing_workload())
+    inc = crash(log="ERROR cannot resolve DB_HOST")
+    with_examples = context.build(inc, loc, [loc.target.path], ("env",), 10_000,
+                                  examples=[example])
+    assert "merged earlier for this class" in with_examples.user and "DB_HOTS" in with_examples.user
+    tight = context.build(inc, loc, [loc.target.path], ("env",), with_examples.tokens - 10,
+                          examples=[example])
+    assert "DB_HOTS" not in tight.user and "cannot resolve DB_HOST" in tight.user

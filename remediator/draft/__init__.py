@@ -31,7 +31,7 @@ def draft(incident: Incident, location: Location, settings: Drafting, repo_root:
     fallback = ""
     if llm is not None and cls not in RULE_CLASSES:
         try:
-            return llm.draft(incident, location)
+            return llm.draft(incident, location, repo_root)
         except Fallback as exc:
             fallback = str(exc)
     proposal = _rules(incident, location, settings, repo_root)

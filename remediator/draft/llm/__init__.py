@@ -18,6 +18,7 @@ from ...config import Drafting
 from ...model import Incident, Location, Proposal
 from . import context
 from .budget import Ledger, cache_key, cost, format_cost
+from .examples import merged_examples
 from .fields import Rejected, fields_for, located_files
 from .proposal import build, rejected
 from .providers import ModelCall, ModelReply, Provider, ProviderError, make_provider
@@ -50,12 +51,14 @@ class LLMDrafter:
         #: the last request sent (system, user): what left the process, for the record
         self.last_prompt: context.Prompt | None = None
 
-    def draft(self, incident: Incident, loc: Location) -> Proposal:
+    def draft(self, incident: Incident, loc: Location, repo_root: Path | None = None) -> Proposal:
         cls = incident.failure_class
         fields, files = fields_for(cls, loc), located_files(cls, loc)
         budget = self.settings.max_tokens_per_incident
         answer_tokens = min(MAX_ANSWER_TOKENS, budget // 3)
-        prompt = context.build(incident, loc, files, fields, budget - answer_tokens)
+        examples = merged_examples(repo_root, cls) if repo_root is not None and fields else []
+        prompt = context.build(incident, loc, files, fields, budget - answer_tokens,
+                               examples=examples)
         self.last_prompt = prompt
         if prompt.tokens > budget - answer_tokens:
             raise Fallback(f"the context needs ~{prompt.tokens} tokens, more than "
