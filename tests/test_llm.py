@@ -240,22 +240,24 @@ def test_plan_cli_end_to_end_with_a_configured_provider(tmp_path: Path,
 
 
 def test_run_once_opens_a_pr_whose_provenance_names_the_model(tmp_path: Path):
-    from remediator.service import run_once
-
     sc.make_repo(tmp_path / "origin")
     (tmp_path / "cfg.yaml").write_text(yaml.safe_dump({
         "repo": {"url": sc.REPO_URL},
         "drafting": {"provider": "openai", "model": sc.MODELS["openai"], "maxRetries": 2,
                      "pricing": {"inputPerMillion": 0.5, "outputPerMillion": 2}}}))
     sc.write_snapshot(tmp_path / "snap")
-    with sc.vcr_for("none").use_cassette(str(sc.cassette("openai", "good"))):
-        report = run_once(tmp_path / "snap", str(tmp_path / "origin"), tmp_path / "state",
-                          tmp_path / "cfg.yaml")
-    [s] = report.submissions
-    assert s.outcome == "opened" and s.pull is not None
-    body = s.pull.body
+    with sc.vcr_for("none").use_cassette(str(sc.cassette("openai", "good"))) as cass:
+        out = CliRunner().invoke(main, [
+            "run", "--once", "--snapshot", str(tmp_path / "snap"), "--repo",
+            str(tmp_path / "origin"), "--state-dir", str(tmp_path / "state"),
+            "--config", str(tmp_path / "cfg.yaml")])
+        assert cass.all_played
+    assert out.exit_code == 0, out.output
+    assert "PR #1 [opened]" in out.stdout
+    body = (tmp_path / "state" / "pulls" / "0001.md").read_text()
     assert f"- model: `{sc.MODELS['openai']}`" in body and "- tokens: `1350`" in body
     assert "- cost: `$0.0009`" in body and "- drafter: `llm:openai`" in body
+    assert "- cache: `miss`" in body
     for secret in sc.LOG_SECRETS:  # (the repo's own file may hold a literal; its diff shows it)
         assert secret not in body
     assert (tmp_path / "state" / "cache" / "llm" / "answers").is_dir()

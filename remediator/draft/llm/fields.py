@@ -199,35 +199,43 @@ class Converter:
         return value
 
     def _env(self, value: Any, what: str) -> list[Any]:
-        entries = _list(value, what)
+        """The container's env with the model's entries set by name. A removed variable's place
+        goes to the first new one (a rename stays a one-line change)."""
         current = [dict(e) for e in self.here.get("env") or [] if isinstance(e, dict)]
+        names = [str(e.get("name")) for e in current]
         allowed = {kind: _referenced(self.pod, kind) for kind in ("configMap", "secret")}
-        for entry in entries:
+        removed: set[str] = set()
+        upserts: dict[str, dict[str, Any]] = {}
+        for entry in _list(value, what):
             if not isinstance(entry, dict) or not _ENV_NAME.match(str(entry.get("name", ""))):
                 raise Rejected(f"{what}: every entry needs a valid variable name")
             name = str(entry["name"])
             keys = set(entry) - {"name"}
-            at = next((i for i, e in enumerate(current) if e.get("name") == name), None)
+            if name in removed or name in upserts:
+                raise Rejected(f"{what}: {name} is given twice")
             if keys == {"remove"} and entry["remove"] is True:
                 if self.is_patch:
                     raise Rejected(f"{what}: cannot remove {name} through a patch")
-                if at is None:
+                if name not in names:
                     raise Rejected(f"{what}: {name} is not set in this document")
-                current.pop(at)
-                continue
-            if keys == {"value"}:
-                new: dict[str, Any] = {"name": name, "value": _text(entry["value"],
-                                                                    f"{what} {name}")}
+                removed.add(name)
+            elif keys == {"value"}:
+                upserts[name] = {"name": name, "value": _text(entry["value"], f"{what} {name}")}
             elif keys == {"valueFrom"}:
-                new = {"name": name, "valueFrom": self._value_from(entry["valueFrom"], allowed,
-                                                                   f"{what} {name}")}
+                upserts[name] = {"name": name, "valueFrom": self._value_from(
+                    entry["valueFrom"], allowed, f"{what} {name}")}
             else:
                 raise Rejected(f"{what}: {name} needs exactly one of value, valueFrom, remove")
-            if at is None:
-                current.append(new)
+        added = [e for n, e in upserts.items() if n not in names]
+        out: list[Any] = []
+        for e in current:
+            name = str(e.get("name"))
+            if name in removed:
+                if added:
+                    out.append(added.pop(0))
             else:
-                current[at] = new
-        return current
+                out.append(upserts.get(name, e))
+        return out + added
 
     @staticmethod
     def _value_from(ref: Any, allowed: dict[str, set[str]], what: str) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
         if field == "image":
             image = str(new[("image",)])
         records.append({"file": expected, "field": f"containers[{c}].{field}",
-                        "old": _old(loc, c, field), "new": next(iter(new.values()))})
+                        **_record(loc, c, field, e["value"], next(iter(new.values())))})
     edits: list[DocumentEdit] = []
     ov = loc.image_override
     if image and ov is not None and ov.target is not None and cls == "ImagePullBackOff":
@@ -99,6 +99,21 @@ def _old(loc: Location, container: str, field: str) -> Any:
     for seg in field.split("."):
         node = node.get(seg) if isinstance(node, dict) else None
     return node
+
+
+_KEYED = {"env": "name", "volumeMounts": "mountPath"}
+
+
+def _record(loc: Location, container: str, field: str, asked: Any, new: Any) -> dict[str, Any]:
+    """Old and new values for the hidden record; for lists set by key, only the entries the
+    answer names (the rest of the list did not change)."""
+    old = _old(loc, container, field)
+    key = _KEYED.get(field)
+    if key is None or not isinstance(old, list):
+        return {"old": old, "new": new}
+    named = {str(e.get(key)) for e in asked if isinstance(e, dict)}
+    return {"old": [e for e in old if isinstance(e, dict) and str(e.get(key)) in named],
+            "new": asked}
 
 
 def _first_sentence(text: str) -> str:
