@@ -279,3 +279,13 @@ def test_merged_remediations_of_the_class_are_examples(tmp_path):
     tight = context.build(inc, loc, [loc.target.path], ("env",), with_examples.tokens - 10,
                           examples=[example])
     assert "DB_HOTS" not in tight.user and "cannot resolve DB_HOST" in tight.user
+
+
+def test_lists_merged_by_name_need_a_document_not_a_patch_operation():
+    from remediator.draft.llm.fields import fields_for
+
+    loc = location(crashing_workload())
+    assert "env" in fields_for("CrashLoopBackOff", loc)
+    loc.op_index, loc.op_field = 0, ()
+    assert fields_for("CrashLoopBackOff", loc) == ("command", "args", "resources.limits.memory",
+                                                   "resources.requests.memory")

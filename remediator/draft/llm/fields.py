@@ -55,10 +55,17 @@ class Rejected(ValueError):
     """The model's answer cannot become a proposal; the message says why (for the record)."""
 
 
+#: lists merged by key with what the located document already has: they need the container as
+#: a document, not a JSON 6902 operation's value or a Flux variable
+_MERGED_LISTS = {"env", "volumeMounts"}
+
+
 def fields_for(failure_class: str, loc: Location) -> tuple[str, ...]:
     fields = FIELDS.get(failure_class, ())
     if loc.source == "helm":
         fields = tuple(f for f in fields if f in _HELM and f.split(".")[0] in loc.value_keys)
+    if loc.op_index >= 0 or loc.substitution is not None:
+        fields = tuple(f for f in fields if f not in _MERGED_LISTS)
     return fields
 
 
