@@ -79,8 +79,11 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
                 _skip(incident, f"namespace {ns} is protected: never patched"))
             continue
         try:
-            result.remediations.append(
-                remediate(incident, locator, gitops_objects, repo_root, config, llm))
+            r = remediate(incident, locator, gitops_objects, repo_root, config, llm)
+            result.remediations.append(r)
+            if r.proposal is not None and r.proposal.provenance.get("fallback"):
+                result.warnings.append(f"{incident.workload}: drafted by rules, "
+                                       f"{r.proposal.provenance['fallback']}")
         except Exception as exc:  # one incident's bug must not cost the others
             result.warnings.append(f"{incident.workload}: internal error, skipped: "
                                    f"{type(exc).__name__}: {exc}")

@@ -215,9 +215,12 @@ def test_a_timeout_falls_back_to_rules(provider: str, tmp_path: Path, silent_ser
     config = sc.config("anthropic" if provider == "anthropic" else "openai",
                        f"  baseUrl: {silent_server}\n  timeoutSeconds: 0.3\n")
     config.drafting.provider = provider
-    [r] = plan(sc.state(), tmp_path / "repo", config, tmp_path / "cache").remediations
+    result = plan(sc.state(), tmp_path / "repo", config, tmp_path / "cache")
+    [r] = result.remediations
     assert r.proposal is not None and r.proposal.drafter == "rules"
     assert "timed out after 0.3s" in r.proposal.provenance["fallback"]
+    assert any("drafted by rules, model not used" in w and "timed out" in w
+               for w in result.warnings)
 
 
 def test_plan_cli_end_to_end_with_a_configured_provider(tmp_path: Path,

@@ -139,6 +139,10 @@ def test_build_rechecks_what_the_schema_already_said():
             build(answer(edit), crash(), loc, "llm:test", 600)
     edit = {"file": loc.target.path, "field": "env", "value": [{"name": "DB_HOST",
                                                                 "value": "db.shop.svc"}]}
+    unsure = answer(edit)
+    unsure.confidence = 0.3
+    with pytest.raises(Rejected, match=r"confidence \(0.3\) is below 0.5"):
+        build(unsure, crash(), loc, "llm:test", 600)
     with pytest.raises(Rejected, match="edited twice"):
         build(answer(edit, edit), crash(), loc, "llm:test", 600)
     p = build(answer(edit), crash(), loc, "llm:test", 600)

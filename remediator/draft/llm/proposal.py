@@ -19,6 +19,8 @@ from ..paths import NoSuchContainer
 from .fields import Converter, Rejected, fields_for, file_of, override_edit
 from .tools import NO_FIX, Answer
 
+#: an edit the model itself doubts is a diagnosis, not a pull request
+MIN_CONFIDENCE = 0.5
 _HTML = re.compile(r"<")
 _MENTION = re.compile(r"(?<![\w`])@([\w-]+(?:/[\w-]+)?)")
 _IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)\)")
@@ -39,6 +41,9 @@ def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
     if answer.tool == NO_FIX:
         return Proposal(drafter, _first_sentence(answer.diagnosis), answer.diagnosis)
     cls, c = incident.failure_class, incident.container
+    if answer.confidence < MIN_CONFIDENCE:
+        raise Rejected(f"the model's own confidence ({answer.confidence:g}) is below "
+                       f"{MIN_CONFIDENCE:g}")
     allowed = fields_for(cls, loc)
     conv = Converter(incident, loc, max_startup_seconds)
     changes: dict[tuple[str, ...], Any] = {}
