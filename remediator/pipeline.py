@@ -15,7 +15,7 @@ from kubernetes.utils.quantity import parse_quantity
 from . import edit, gate
 from .config import Config, Drafting
 from .detect import detect
-from .draft import LLMDrafter, draft, make_drafter
+from .draft import LLMDrafter, closed_examples, draft, make_drafter
 from .forge import Forge, Submission
 from .forge import submit as forge_submit
 from .forge.verify import Verification, verify_merged
@@ -50,14 +50,18 @@ def _drafting(config: Config) -> Drafting:
 
 
 def plan(state: ClusterState, repo_root: Path, config: Config,
-         cache_dir: Path | None = None, llm: LLMDrafter | None = None) -> Plan:
+         cache_dir: Path | None = None, llm: LLMDrafter | None = None,
+         closed_records: list[JSON] | None = None) -> Plan:
     """``cache_dir`` holds model answers and token usage (default: the user's cache folder);
-    ``llm`` is a model drafter built by the caller instead of from the configuration."""
+    ``llm`` is a model drafter built by the caller instead of from the configuration;
+    ``closed_records`` are the hidden records of PRs closed unmerged (counter-examples)."""
     index = RepoIndex.scan(repo_root)
     result = Plan(warnings=[*index.warnings])
     why_not = ""
     if llm is None:
         llm, why_not = make_drafter(config.drafting, cache_dir)
+    if llm is not None and closed_records:
+        llm.counter_examples = closed_examples(closed_records)
     if why_not:
         result.warnings.append(why_not)
     if not config.repo_url:

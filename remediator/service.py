@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .cluster import load_snapshot
 from .config import Config, ConfigError, load_config
-from .forge import Forge, LocalForge
+from .forge import Forge, LocalForge, parse_record
 from .forge.gitclone import GitClone
 from .forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
 from .pipeline import Plan, Submission, Verification, plan, submit, verify
@@ -72,7 +72,11 @@ def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | N
         forge.base = config.pull_requests.base
         clone = forge.checkout()
     state = load_snapshot(snapshot, config.cluster)
-    result = plan(state, clone, config, state_dir / "cache")  # model answers, token usage
+    # PRs reviewers closed unmerged: changes a model should not propose again
+    closed = [rec for p in forge.pulls() if p.state == "closed" and (rec := parse_record(p.body))
+              ] if config.drafting.provider != "rules" else []
+    result = plan(state, clone, config, state_dir / "cache",  # model answers, token usage
+                  closed_records=closed)
     verifications = verify(result, forge, config, state)
     submissions = submit(result, forge, config)
     return PassReport(result, submissions, clone, config, list(forge.warnings), verifications)

@@ -293,3 +293,33 @@ def test_lists_merged_by_name_need_a_document_not_a_patch_operation():
     loc.op_index, loc.op_field = 0, ()
     assert fields_for("CrashLoopBackOff", loc) == ("command", "args", "resources.limits.memory",
                                                    "resources.requests.memory")
+
+
+def test_prs_closed_unmerged_are_counter_examples_in_the_prompt(tmp_path):
+    import httpx2
+
+    from remediator.draft.llm import closed_examples
+    from remediator.pipeline import plan
+    from tests import llm_scenarios as sc
+
+    record = {"class": "CrashLoopBackOff", "changes": [
+        {"file": sc.FILE, "field": "containers[web].args", "old": ["--port=8080"],
+         "new": ["--port=8080", "--skip-db-check"]}]}
+    assert closed_examples([record, {"class": "OOMKilled"}, {"changes": []}]) == {
+        "CrashLoopBackOff": [f'{sc.FILE}: containers[web].args: ["--port=8080"] -> '
+                             '["--port=8080", "--skip-db-check"]']}
+    sent: list[bytes] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request.content)
+        return httpx2.Response(200, json=sc.anthropic_reply(*sc.ANSWERS["nofix"]))
+
+    sc.make_repo(tmp_path / "repo")
+    cfg = sc.config("anthropic")
+    # the real client over httpx's in-process transport: the request body is what would be sent
+    llm, _ = make_drafter(cfg.drafting, tmp_path / "cache", sc.FAKE_KEYS,
+                          http_client=httpx2.Client(transport=httpx2.MockTransport(answer)))
+    [r] = plan(sc.state(), tmp_path / "repo", cfg, llm=llm, closed_records=[record]).remediations
+    assert r.decision.value == "diagnose"
+    [body] = sent
+    assert b"closed without merging" in body and b"--skip-db-check" in body

@@ -16,10 +16,10 @@ from ..model import Incident, Location, Proposal
 from . import rules
 from .allowlist import check_allowed
 from .history import image_tags
-from .llm import Fallback, LLMDrafter, make_drafter
+from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
 from .paths import NoSuchContainer
 
-__all__ = ["LLMDrafter", "draft", "make_drafter"]
+__all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
 
 #: classes with deterministic rules: cheaper, repeatable, and never second-guessed by a model
 RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff")

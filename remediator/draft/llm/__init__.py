@@ -18,13 +18,13 @@ from ...config import Drafting
 from ...model import Incident, Location, Proposal
 from . import context
 from .budget import Ledger, cache_key, cost, format_cost
-from .examples import merged_examples
+from .examples import closed_examples, merged_examples
 from .fields import Rejected, fields_for, located_files
 from .proposal import build, rejected
 from .providers import ModelCall, ModelReply, Provider, ProviderError, make_provider
 from .tools import parse_answer, tool_specs
 
-__all__ = ["Fallback", "LLMDrafter", "default_cache_dir", "make_drafter"]
+__all__ = ["Fallback", "LLMDrafter", "closed_examples", "default_cache_dir", "make_drafter"]
 
 MAX_ANSWER_TOKENS = 1024
 CACHE_ENV = "REMEDIATOR_CACHE_DIR"
@@ -50,6 +50,8 @@ class LLMDrafter:
         self.name = f"llm:{provider.name}"
         #: the last request sent (system, user): what left the process, for the record
         self.last_prompt: context.Prompt | None = None
+        #: per failure class, changes reviewers closed unmerged (from the forge's records)
+        self.counter_examples: dict[str, list[str]] = {}
 
     def draft(self, incident: Incident, loc: Location, repo_root: Path | None = None) -> Proposal:
         cls = incident.failure_class
@@ -58,7 +60,8 @@ class LLMDrafter:
         answer_tokens = min(MAX_ANSWER_TOKENS, budget // 3)
         examples = merged_examples(repo_root, cls) if repo_root is not None and fields else []
         prompt = context.build(incident, loc, files, fields, budget - answer_tokens,
-                               examples=examples)
+                               examples=examples,
+                               counter=self.counter_examples.get(cls, []) if fields else [])
         self.last_prompt = prompt
         if prompt.tokens > budget - answer_tokens:
             raise Fallback(f"the context needs ~{prompt.tokens} tokens, more than "

@@ -4,12 +4,15 @@ A merged remediation PR leaves its commit in the branch's history with the bot's
 (`Remediator-Signature: <cluster>/<namespace>/<kind>/<name>/<class>/<container>/<detail>`, as the
 forge writes it): the history itself says which fixes of a class reviewers accepted. Each example
 is the commit's title and its changed lines, redacted, a few lines long. PRs closed without
-merging leave nothing in the history; they are not used.
+merging leave nothing in the history: their hidden records (read by the service from the forge)
+are the counter-examples, changes reviewers did not want.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from ...redact import redact
 
@@ -56,4 +59,18 @@ def merged_examples(repo_root: Path, failure_class: str) -> list[str]:
         out.append(redact(text)[0])
         if len(out) == MAX_EXAMPLES:
             break
+    return out
+
+
+def closed_examples(records: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Counter-examples per failure class from the hidden records of PRs closed unmerged."""
+    out: dict[str, list[str]] = {}
+    for rec in records:
+        cls, changes = str(rec.get("class", "")), rec.get("changes")
+        if not cls or not isinstance(changes, list) or len(out.get(cls, [])) >= MAX_EXAMPLES:
+            continue
+        lines = [f"{c.get('file')}: {c.get('field')}: {json.dumps(c.get('old'))[:120]} -> "
+                 f"{json.dumps(c.get('new'))[:120]}" for c in changes[:3] if isinstance(c, dict)]
+        if lines:
+            out.setdefault(cls, []).append(redact("\n".join(lines))[0])
     return out
