@@ -210,7 +210,10 @@ class Converter:
         goes to the first new one (a rename stays a one-line change)."""
         current = [dict(e) for e in self.here.get("env") or [] if isinstance(e, dict)]
         names = [str(e.get("name")) for e in current]
-        allowed = {kind: _referenced(self.pod, kind) for kind in ("configMap", "secret")}
+        # as rendered and as written (a generator's hash suffix exists only in the render)
+        allowed = {kind: _referenced(self.pod, kind) | _referenced(pod_spec(self.loc.document),
+                                                                   kind)
+                   for kind in ("configMap", "secret")}
         removed: set[str] = set()
         upserts: dict[str, dict[str, Any]] = {}
         for entry in _list(value, what):
