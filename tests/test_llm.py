@@ -160,6 +160,14 @@ def test_a_repeated_incident_is_answered_from_the_cache(tmp_path: Path):
     assert prov["tokens"] == 0 and prov["cache"].startswith("hit")
     usage = json.loads(next((tmp_path / "cache" / "llm").glob("usage-*.json")).read_text())
     assert usage == {"tokens": 1350, "calls": 1}
+    # a tampered cache entry is re-validated like a fresh answer
+    [entry] = (tmp_path / "cache" / "llm" / "answers").glob("*.json")
+    entry.write_text(json.dumps({"calls": [["propose_edits", {**sc.GOOD, "edits": [
+        {"file": sc.FILE, "field": "securityContext.privileged", "value": True}]}]]}))
+    [tampered] = plan(sc.state(), tmp_path / "repo", sc.config("anthropic"),
+                      tmp_path / "cache").remediations
+    assert tampered.decision == Decision.DIAGNOSE and tampered.changes == []
+    assert "securityContext.privileged" in tampered.proposal.provenance["rejected"]  # type: ignore[union-attr]
 
 
 def test_the_monthly_budget_falls_back_to_rules_without_a_request(tmp_path: Path):

@@ -48,8 +48,6 @@ class LLMDrafter:
         self.settings = drafting.llm
         self.ledger = Ledger(cache_dir / "llm")
         self.name = f"llm:{provider.name}"
-        #: the last request sent (system, user): what left the process, for the record
-        self.last_prompt: context.Prompt | None = None
         #: per failure class, changes reviewers closed unmerged (from the forge's records)
         self.counter_examples: dict[str, list[str]] = {}
 
@@ -62,16 +60,18 @@ class LLMDrafter:
         prompt = context.build(incident, loc, files, fields, budget - answer_tokens,
                                examples=examples,
                                counter=self.counter_examples.get(cls, []) if fields else [])
-        self.last_prompt = prompt
         if prompt.tokens > budget - answer_tokens:
             raise Fallback(f"the context needs ~{prompt.tokens} tokens, more than "
                            f"drafting.maxTokensPerIncident ({budget}) leaves for it")
         specs = tool_specs(files, fields)
         key = cache_key(self.provider.name, self.provider.model, incident.signature,
-                        loc.target.path, loc.target.index, loc.document, files, fields)
+                        loc.target.path, loc.target.index, loc.target.embedded, loc.document,
+                        files, fields)
         stored = self.ledger.cached(key)
         if stored is not None:
-            reply, hit = ModelReply(calls=[tuple(c) for c in stored.get("calls", [])]), True
+            calls = [(str(c[0]), c[1]) for c in stored.get("calls") or []
+                     if isinstance(c, list) and len(c) == 2]  # re-validated like a fresh answer
+            reply, hit = ModelReply(calls=calls), True
         else:
             reply, hit = self._ask(prompt, specs, answer_tokens), False
             self.ledger.store(key, {"calls": reply.calls, "input_tokens": reply.input_tokens,
