@@ -245,6 +245,7 @@ def test_retry_after_is_bounded():
     assert retry_after({"retry-after": "86400"}, 0) == MAX_RETRY_WAIT
     assert retry_after({"retry-after": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0) == 0.0
     assert retry_after({}, 1) == 2.0
+    assert retry_after({"retry-after": "soon"}, 2) == 4.0
 
 
 def test_model_text_cannot_render_or_notify_in_a_pr_body():

@@ -9,6 +9,7 @@ a ProviderError whose message is one line: the caller falls back to the rules dr
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import time
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ...config import LLMSettings
+from ...redact import redact
 from .tools import ToolSpec
 
 MAX_RETRY_WAIT = 30.0  # seconds: a longer Retry-After is a budget problem, not a blip
@@ -61,8 +63,8 @@ def retry_after(headers: Mapping[str, str] | None, attempt: int) -> float:
         try:
             wait = float(raw)
         except ValueError:
-            when = email.utils.parsedate_to_datetime(raw) if raw else None
-            wait = when.timestamp() - time.time() if when is not None else wait
+            with contextlib.suppress(TypeError, ValueError):  # unreadable: the backoff
+                wait = email.utils.parsedate_to_datetime(raw).timestamp() - time.time()
     return max(0.0, min(wait, MAX_RETRY_WAIT))
 
 
@@ -80,9 +82,11 @@ def _with_retries(send: Any, rate_limited: type[Exception], settings: LLMSetting
 
 
 def _one_line(exc: Exception) -> str:
+    """The error in one line, redacted: a provider's message may quote part of the key."""
     text = str(exc).splitlines()[0] if str(exc) else ""
     status = getattr(exc, "status_code", None)
-    return (f"HTTP {status}: " if status else "") + f"{type(exc).__name__}: {text}"[:300]
+    line = (f"HTTP {status}: " if status else "") + f"{type(exc).__name__}: {text}"[:300]
+    return redact(line)[0]
 
 
 class OpenAIProvider:
