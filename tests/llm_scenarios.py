@@ -27,7 +27,10 @@ from tests.test_pipeline import REPO_URL, app, commit
 CASSETTES = Path(__file__).parent / "cassettes" / "llm"
 FAKE_KEYS = {"OPENAI_API_KEY": "sk-test-0000000000000000000000",
              "ANTHROPIC_API_KEY": "sk-ant-test-000000000000000000"}
-MODELS = {"openai": "gpt-test-mini", "anthropic": "claude-test-haiku"}
+MODELS = {"openai": "gpt-test-mini", "anthropic": "claude-test-haiku",
+          "openai-compatible": "llama-test"}
+#: an OpenAI-compatible server (Ollama, vLLM) by its base URL; replayed, never contacted
+COMPATIBLE_URL = "http://ollama.test:11434/v1"
 FILE = "apps/web/deployment.yaml"
 POD = "web-5d8f7c9b4-aaaaa"
 
@@ -114,6 +117,8 @@ def state() -> ClusterState:
 
 
 def config(provider: str, extra: str = "") -> Config:
+    if provider == "openai-compatible" and "baseUrl" not in extra:
+        extra = f"  baseUrl: {COMPATIBLE_URL}\n" + extra
     return parse_config(
         f"repo: {{url: {REPO_URL}}}\n"
         f"drafting:\n  provider: {provider}\n  model: {MODELS[provider]}\n"
@@ -171,6 +176,7 @@ def anthropic_reply(name: str, args: Any, stop: str = "tool_use") -> dict[str, A
 
 Reply = tuple[int, dict[str, str], dict[str, Any]]
 RATE_LIMITED: dict[str, Reply] = {
+    "openai-compatible": (429, {"retry-after": "0"}, {"error": {"message": "busy"}}),
     "openai": (429, {"retry-after": "0"}, {"error": {"message": "Rate limit reached",
                                                       "type": "requests",
                                                       "code": "rate_limit_exceeded"}}),
@@ -181,18 +187,18 @@ RATE_LIMITED: dict[str, Reply] = {
 
 def replies(provider: str, scenario: str) -> list[Reply]:
     ok: dict[str, str] = {}
-    build = openai_reply if provider == "openai" else anthropic_reply
+    build = anthropic_reply if provider == "anthropic" else openai_reply
     if scenario in ANSWERS:
         return [(200, ok, build(*ANSWERS[scenario]))]
     if scenario == "ratelimit":
         return [RATE_LIMITED[provider], (200, ok, build(*ANSWERS["good"]))]
     if scenario == "malformed":  # cut off mid-answer
-        if provider == "openai":
+        if provider != "anthropic":
             return [(200, ok, openai_reply("propose_edits", json.dumps(GOOD)[:120], "length"))]
         return [(200, ok, anthropic_reply("propose_edits", {"diagnosis": DIAGNOSIS},
                                           "max_tokens"))]
     if scenario == "refusal":
-        if provider == "openai":
+        if provider != "anthropic":
             body = openai_reply("x", {})
             body["choices"][0]["message"].update(tool_calls=None,
                                                  refusal="I can't help with that.")
@@ -249,9 +255,12 @@ def record(provider: str, scenario: str) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+#: what is recorded: every scenario for both hosted providers, the main ones for a local server
+RECORDED = [*((p, s) for p in ("openai", "anthropic") for s in SCENARIOS),
+            *(("openai-compatible", s) for s in ("good", "injection", "refusal"))]
+
 if __name__ == "__main__":
     CASSETTES.mkdir(parents=True, exist_ok=True)
-    for p in ("openai", "anthropic"):
-        for s in SCENARIOS:
-            record(p, s)
-            print("recorded", cassette(p, s).relative_to(Path.cwd()))
+    for p, s in RECORDED:
+        record(p, s)
+        print("recorded", cassette(p, s).relative_to(Path.cwd()))

@@ -52,7 +52,7 @@ def prompt_text(body: dict) -> str:
     return "\n".join(m["content"] for m in body["messages"])
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", [*PROVIDERS, "openai-compatible"])
 def test_a_good_tool_call_becomes_a_validated_proposal(provider: str, tmp_path: Path):
     r, [sent] = replay(provider, "good", tmp_path / "repo", tmp_path / "cache")
     assert r.decision == Decision.PROPOSE, r.reason
@@ -94,7 +94,7 @@ def test_unsafe_or_broken_answers_are_refused_with_the_reason(
     assert r.as_json()["changes"] == []
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", [*PROVIDERS, "openai-compatible"])
 def test_prompt_injection_never_reaches_a_pull_request(provider: str, tmp_path: Path):
     from remediator.forge import LocalForge
 
@@ -120,7 +120,7 @@ def test_no_safe_fix_is_the_models_diagnosis(provider: str, tmp_path: Path):
     assert "rejected" not in r.proposal.provenance  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", [*PROVIDERS, "openai-compatible"])
 def test_a_refusal_falls_back_to_the_rules(provider: str, tmp_path: Path):
     r, _ = replay(provider, "refusal", tmp_path / "repo", tmp_path / "cache")
     assert r.decision == Decision.DIAGNOSE
