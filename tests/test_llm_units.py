@@ -324,3 +324,18 @@ def test_prs_closed_unmerged_are_counter_examples_in_the_prompt(tmp_path):
     assert r.decision.value == "diagnose"
     [body] = sent
     assert b"closed without merging" in body and b"--skip-db-check" in body
+
+
+def test_a_patch_without_the_container_shows_it_as_rendered():
+    patch = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "cart"},
+             "spec": {"replicas": 3}}
+    rendered = crashing_workload()
+    rendered["spec"]["template"]["spec"]["containers"][1]["env"].append(
+        {"name": "SESSION_SECRET", "value": "s3ss10n-v4lue"})
+    loc = location(patch, TargetKind.PATCH, rendered=rendered)
+    p = context.build(crash(), loc, [loc.target.path], ("env",), 10_000)
+    assert "As rendered from the layers below" in p.user
+    assert "DB_PASS" in p.user and "cart-config" not in p.user and "- config" in p.user
+    assert "s3ss10n-v4lue" not in p.user
+    full = context.build(crash(), location(rendered), [loc.target.path], ("env",), 10_000)
+    assert "As rendered" not in full.user

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ...k8s import container_list, pod_spec_path
+from ...k8s import container_list, get_container, pod_spec, pod_spec_path
 from ...model import EventSummary, Incident, Location
 from ...redact import MASK, is_secret_name, redact
 
@@ -118,6 +118,8 @@ def _slim_document(loc: Location, container: str,
         return _redact_scalars({"values (at " + ".".join(map(str, loc.values_path)) + ")":
                                 values})
     source = loc.document
+    if not isinstance(source, dict):  # a JSON 6902 operation list
+        return _redact_scalars(source)
     path = pod_spec_path(str(loc.rendered.get("kind") or source.get("kind", "")))
     spec: Any = source
     for seg in path:
@@ -156,6 +158,23 @@ def _slim_document(loc: Location, container: str,
         slim["# also set (not shown)"] = rest
     doc, count = _redact_scalars(doc)
     return doc, masked + count
+
+
+def _effective(loc: Location, container: str, fields: tuple[str, ...]) -> tuple[Any, int]:
+    """The failing container as the layers below render it, when the located document does not
+    hold it (a patch that does not mention it yet): what the change builds on."""
+    if loc.source == "helm" or get_container(loc.document, container):
+        return None, 0
+    rendered = get_container(loc.rendered, container)
+    if not rendered:
+        return None, 0
+    c = _relevant(copy.deepcopy(rendered), fields)
+    masked = _mask_env(c)
+    volumes = [str(v.get("name")) for v in pod_spec(loc.rendered).get("volumes") or []
+               if isinstance(v, dict)]
+    out, count = _redact_scalars({"container": c, **({"pod volumes": volumes} if volumes
+                                                     else {})})
+    return out, masked + count
 
 
 def _fold(lines: list[str]) -> list[str]:
@@ -207,6 +226,8 @@ def build(incident: Incident, loc: Location, files: list[str], fields: tuple[str
     w = incident.workload
     which = container_list(loc.rendered, c) or "containers"
     slim, masked_env = _slim_document(loc, c, fields)
+    effective, masked_effective = _effective(loc, c, fields)
+    masked_env += masked_effective
     head = [
         "## Incident",
         f"class: {incident.failure_class} ({incident.detail})",
@@ -222,6 +243,10 @@ def build(incident: Incident, loc: Location, files: list[str], fields: tuple[str
         yaml.safe_dump(slim, sort_keys=False, width=100).rstrip(),
         "```",
     ]
+    if effective is not None:
+        head += ["As rendered from the layers below (read-only; the change goes into the "
+                 "document above, merged by name):", "```yaml",
+                 yaml.safe_dump(effective, sort_keys=False, width=100).rstrip(), "```"]
     lines, at = log_lines(ev.log_excerpt)
     decisive = lines[at] if at >= 0 else ""
     term = ev.last_termination
