@@ -18,6 +18,8 @@ from pathlib import Path
 
 import git
 
+# the repo root instead of bench/ itself: bench/github.py would shadow PyGithub's `github`
+sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from remediator import yamlio
