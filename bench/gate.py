@@ -32,8 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import _root  # noqa: F401  (repo root on sys.path; first)
 import kubernetes_validate
 
 from remediator import gate

@@ -13,16 +13,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import _root  # noqa: F401  (repo root on sys.path; first)
 import git
 
 # this file is named like PyGithub's package: its folder must not shadow it
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(HERE.parent))
-
-from remediator.demo import build_origin, example_paths  # noqa: E402
-from remediator.service import GitHubOptions, run_once  # noqa: E402
-from tests.github_emulator import GitHubEmulator  # noqa: E402
+from remediator.demo import build_origin, example_paths
+from remediator.service import GitHubOptions, run_once
+from tests.github_emulator import GitHubEmulator
 
 TOKEN = "bench-token"
 

@@ -7,14 +7,12 @@ Baseline measured in the same run: loading the snapshot alone (`snapshot_load_ms
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import _root  # noqa: F401  (repo root on sys.path; first)
 import git
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from remediator.cluster import load_snapshot
 from remediator.config import load_config

@@ -13,12 +13,11 @@ import argparse
 import json
 import random
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _root  # noqa: F401  (repo root on sys.path; first)
 
 from remediator.cluster import load_snapshot
 from remediator.detect import detect

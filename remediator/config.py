@@ -62,11 +62,45 @@ class StartupRule:
     max_seconds: int = 600
 
 
+#: drafting providers: the offline rules, or a model behind one of these APIs
+PROVIDERS = ("rules", "openai", "anthropic", "openai-compatible")
+DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY",
+                   "openai-compatible": "OPENAI_API_KEY"}
+
+
+@dataclass
+class Pricing:
+    """US dollars per million tokens, for the cost estimate in PR provenance (0: unknown)."""
+
+    input_per_million: float = 0.0
+    output_per_million: float = 0.0
+
+
+@dataclass
+class LLMSettings:
+    """How a model drafts (provider other than `rules`). The key is read from ``api_key_env``."""
+
+    model: str = ""
+    base_url: str = ""  # openai-compatible endpoints (Ollama, vLLM...); or a proxy for the others
+    api_key_env: str = ""  # empty: the provider's usual variable (DEFAULT_KEY_ENV)
+    temperature: float = 0.0
+    timeout_seconds: float = 60.0
+    #: retries after HTTP 429, each waiting what Retry-After says (at most MAX_RETRY_WAIT)
+    max_retries: int = 2
+    max_tokens_per_incident: int = 6000  # prompt + answer; the context is trimmed to fit
+    monthly_token_budget: int = 0  # 0: no monthly limit
+    pricing: Pricing = field(default_factory=Pricing)
+
+    def key_env(self, provider: str) -> str:
+        return self.api_key_env or DEFAULT_KEY_ENV.get(provider, "")
+
+
 @dataclass
 class Drafting:
     provider: str = "rules"
     memory: MemoryRule = field(default_factory=MemoryRule)
     startup: StartupRule = field(default_factory=StartupRule)
+    llm: LLMSettings = field(default_factory=LLMSettings)
 
 
 @dataclass
@@ -149,7 +183,20 @@ SCHEMA: dict[str, Any] = _obj(
         "locate": _obj({"argocdLabelTracking": {"type": "boolean"}}),
         "drafting": _obj(
             {
-                "provider": {"enum": ["rules"]},
+                "provider": {"enum": list(PROVIDERS)},
+                "model": {"type": "string", "minLength": 1},
+                "baseUrl": {"type": "string", "pattern": "^https?://[^\\s]+$"},
+                "apiKeyEnv": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+                "timeoutSeconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
+                "maxRetries": {"type": "integer", "minimum": 0, "maximum": 5},
+                "maxTokensPerIncident": {"type": "integer", "minimum": 1000,
+                                         "maximum": 200000},
+                "monthlyTokenBudget": {"type": "integer", "minimum": 0},
+                "pricing": _obj({
+                    "inputPerMillion": {"type": "number", "minimum": 0},
+                    "outputPerMillion": {"type": "number", "minimum": 0},
+                }),
                 "memory": _obj(
                     {
                         "factor": {"type": "number", "exclusiveMinimum": 1, "maximum": 10},
@@ -262,6 +309,7 @@ def parse_config(text: str, name: str = CONFIG_FILE, repo: Path | None = None) -
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
             path = path + extra[:1]
         raise _fail(text, name, path, _message(err))
+    _check_drafting(text, name, data)
     cfg = _build(data, name)
     if repo is not None:
         real = repo.resolve()
@@ -300,6 +348,7 @@ def _build(d: dict[str, Any], name: str) -> Config:
             cap=str(mem.get("cap", "4Gi")),
         ),
         startup=StartupRule(max_seconds=(dr.get("startupProbe") or {}).get("maxSeconds", 600)),
+        llm=_llm(dr),
     )
     v = d.get("validation") or {}
     opa = v.get("opa") or {}
@@ -334,6 +383,39 @@ def _build(d: dict[str, Any], name: str) -> Config:
         dashboard=p.get("dashboard", defaults.dashboard),
     )
     return cfg
+
+
+def _llm(dr: dict[str, Any]) -> LLMSettings:
+    d = LLMSettings()
+    price = dr.get("pricing") or {}
+    return LLMSettings(
+        model=dr.get("model", d.model),
+        base_url=dr.get("baseUrl", d.base_url),
+        api_key_env=dr.get("apiKeyEnv", d.api_key_env),
+        temperature=float(dr.get("temperature", d.temperature)),
+        timeout_seconds=float(dr.get("timeoutSeconds", d.timeout_seconds)),
+        max_retries=dr.get("maxRetries", d.max_retries),
+        max_tokens_per_incident=dr.get("maxTokensPerIncident", d.max_tokens_per_incident),
+        monthly_token_budget=dr.get("monthlyTokenBudget", d.monthly_token_budget),
+        pricing=Pricing(float(price.get("inputPerMillion", 0)),
+                        float(price.get("outputPerMillion", 0))),
+    )
+
+
+def _check_drafting(text: str, name: str, data: dict[str, Any]) -> None:
+    """What the schema cannot say in one line: a model provider needs a model (and an
+    OpenAI-compatible one its endpoint)."""
+    dr = data.get("drafting") or {}
+    provider = dr.get("provider", "rules")
+    if provider == "rules":
+        return
+    if not dr.get("model"):
+        raise _fail(text, name, ["drafting", "provider"],
+                    f"provider {provider!r} needs drafting.model (the model name to use)")
+    if provider == "openai-compatible" and not dr.get("baseUrl"):
+        raise _fail(text, name, ["drafting", "provider"],
+                    "provider 'openai-compatible' needs drafting.baseUrl (e.g. "
+                    "http://ollama:11434/v1)")
 
 
 def load_config(repo: Path, explicit: Path | None = None) -> Config:

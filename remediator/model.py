@@ -326,6 +326,8 @@ class Proposal:
     risk: str = ""
     confidence: float = 1.0
     title: str = ""  # the change in a few words, for PR titles ("raise cart memory limit to 192Mi")
+    #: for PR provenance: model, tokens, cost, redactions, cache, a refused change (model drafts)
+    provenance: JSON = field(default_factory=dict)
 
     @property
     def has_edits(self) -> bool:
@@ -403,6 +405,8 @@ class Remediation:
             "signature": self.incident.signature,
             # the explanation a reviewer reads: why this change, or why none is safe
             "diagnosis": self.proposal.diagnosis if self.proposal else self.reason,
+            "provenance": {"drafter": self.proposal.drafter, **self.proposal.provenance}
+            if self.proposal else {},
         }
 
 

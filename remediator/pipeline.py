@@ -15,7 +15,7 @@ from kubernetes.utils.quantity import parse_quantity
 from . import edit, gate
 from .config import Config, Drafting
 from .detect import detect
-from .draft import draft
+from .draft import LLMDrafter, closed_examples, draft, make_drafter
 from .forge import Forge, Submission
 from .forge import submit as forge_submit
 from .forge.verify import Verification, verify_merged
@@ -49,9 +49,21 @@ def _drafting(config: Config) -> Drafting:
     return config.drafting
 
 
-def plan(state: ClusterState, repo_root: Path, config: Config) -> Plan:
+def plan(state: ClusterState, repo_root: Path, config: Config,
+         cache_dir: Path | None = None, llm: LLMDrafter | None = None,
+         closed_records: list[JSON] | None = None) -> Plan:
+    """``cache_dir`` holds model answers and token usage (default: the user's cache folder);
+    ``llm`` is a model drafter built by the caller instead of from the configuration;
+    ``closed_records`` are the hidden records of PRs closed unmerged (counter-examples)."""
     index = RepoIndex.scan(repo_root)
     result = Plan(warnings=[*index.warnings])
+    why_not = ""
+    if llm is None:
+        llm, why_not = make_drafter(config.drafting, cache_dir)
+    if llm is not None and closed_records:
+        llm.counter_examples = closed_examples(closed_records)
+    if why_not:
+        result.warnings.append(why_not)
     if not config.repo_url:
         result.warnings.append(
             "repo.url is not set in .remediator.yaml: Argo CD / Flux sources cannot be checked "
@@ -71,8 +83,11 @@ def plan(state: ClusterState, repo_root: Path, config: Config) -> Plan:
                 _skip(incident, f"namespace {ns} is protected: never patched"))
             continue
         try:
-            result.remediations.append(
-                remediate(incident, locator, gitops_objects, repo_root, config))
+            r = remediate(incident, locator, gitops_objects, repo_root, config, llm)
+            result.remediations.append(r)
+            if r.proposal is not None and r.proposal.provenance.get("fallback"):
+                result.warnings.append(f"{incident.workload}: drafted by rules, "
+                                       f"{r.proposal.provenance['fallback']}")
         except Exception as exc:  # one incident's bug must not cost the others
             result.warnings.append(f"{incident.workload}: internal error, skipped: "
                                    f"{type(exc).__name__}: {exc}")
@@ -82,14 +97,14 @@ def plan(state: ClusterState, repo_root: Path, config: Config) -> Plan:
 
 
 def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
-              repo_root: Path, config: Config) -> Remediation:
+              repo_root: Path, config: Config, llm: LLMDrafter | None = None) -> Remediation:
     try:
         location = locator.locate(incident, gitops_objects)
     except LocateDiagnosis as exc:
         return Remediation(incident, Decision.DIAGNOSE, str(exc))
     except LocateSkip as exc:
         return _skip(incident, str(exc))
-    proposal = draft(incident, location, _drafting(config), repo_root)
+    proposal = draft(incident, location, _drafting(config), repo_root, llm)
     r = Remediation(incident, Decision.DIAGNOSE, proposal.reason, location, proposal)
     if not proposal.has_edits:
         return r

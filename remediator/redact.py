@@ -37,6 +37,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+_SECRET_NAME = re.compile(rf"(?i)(?:{_KEYWORDS}|dsn|database_url|conn(?:ection)?_?str)")
+
+
+def is_secret_name(name: str) -> bool:
+    """A variable or key whose name says it holds a secret (`DB_PASSWORD`, `API_TOKEN`...): its
+    value is masked even where no pattern recognises the value itself (manifest env values)."""
+    return bool(_SECRET_NAME.search(name))
+
+
 def redact(text: str) -> tuple[str, int]:
     """Return the text with secrets masked, and how many were masked."""
     count = 0

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from .cluster import load_snapshot
 from .config import Config, ConfigError, load_config
-from .forge import Forge, LocalForge
+from .forge import Forge, LocalForge, parse_record
 from .forge.gitclone import GitClone
 from .forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
+from .model import JSON
 from .pipeline import Plan, Submission, Verification, plan, submit, verify
 
 
@@ -72,10 +73,20 @@ def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | N
         forge.base = config.pull_requests.base
         clone = forge.checkout()
     state = load_snapshot(snapshot, config.cluster)
-    result = plan(state, clone, config)
+    result = plan(state, clone, config, state_dir / "cache",  # model answers, token usage
+                  closed_records=_closed_records(forge, config))
     verifications = verify(result, forge, config, state)
     submissions = submit(result, forge, config)
     return PassReport(result, submissions, clone, config, list(forge.warnings), verifications)
+
+
+def _closed_records(forge: Forge, config: Config) -> list[JSON]:
+    """Hidden records of PRs reviewers closed unmerged: changes a model should not propose again
+    (only read when a model drafts; the rules have no use for them)."""
+    if config.drafting.provider == "rules":
+        return []
+    records = (parse_record(p.body) for p in forge.pulls() if p.state == "closed")
+    return [rec for rec in records if rec]
 
 
 def _looks_like_url(remote: str) -> bool:

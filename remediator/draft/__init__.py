@@ -1,8 +1,9 @@
 """Draft: turn a located incident into a proposal (RFC 6902 operations per document) or a diagnosis.
 
-The rules drafter is the offline default. Every drafter returns the same `Proposal` shape, and
-every edit is checked against the allow-list of fields for its failure class before it leaves
-this stage.
+The rules drafter is the offline default and owns the classes it has rules for; a configured
+model (draft/llm) drafts the others and falls back to the rules when it cannot answer. Every
+drafter returns the same `Proposal` shape, and every edit is checked against the allow-list of
+fields for its failure class before it leaves this stage.
 """
 
 from __future__ import annotations
@@ -15,12 +16,32 @@ from ..model import Incident, Location, Proposal
 from . import rules
 from .allowlist import check_allowed
 from .history import image_tags
+from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
 from .paths import NoSuchContainer
 
-__all__ = ["draft"]
+__all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
+
+#: classes with deterministic rules: cheaper, repeatable, and never second-guessed by a model
+RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff")
 
 
-def draft(incident: Incident, location: Location, settings: Drafting, repo_root: Path) -> Proposal:
+def draft(incident: Incident, location: Location, settings: Drafting, repo_root: Path,
+          llm: LLMDrafter | None = None) -> Proposal:
+    cls = incident.failure_class
+    fallback = ""
+    if llm is not None and cls not in RULE_CLASSES:
+        try:
+            return llm.draft(incident, location, repo_root)
+        except Fallback as exc:
+            fallback = str(exc)
+    proposal = _rules(incident, location, settings, repo_root)
+    if fallback:
+        proposal.provenance["fallback"] = f"model not used: {fallback}"
+    return proposal
+
+
+def _rules(incident: Incident, location: Location, settings: Drafting,
+           repo_root: Path) -> Proposal:
     cls = incident.failure_class
     try:
         proposal = _by_class(incident, location, settings, repo_root)

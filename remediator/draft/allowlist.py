@@ -30,6 +30,27 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "ImagePullBackOff": (_CONTAINER + "image",),
 }
+# The long tail, drafted by a model (no rule covers these classes): configuration a reviewer can
+# judge from the logs. Never security context, volumes, service accounts or host settings.
+_MEMORY = ALLOWED["OOMKilled"]
+_ENV = (_CONTAINER + "env", _CONTAINER + "env/*/name", _CONTAINER + "env/*/value",
+        _CONTAINER + "env/*/valueFrom/configMapKeyRef/*",
+        _CONTAINER + "env/*/valueFrom/secretKeyRef/*")
+_COMMAND = (_CONTAINER + "command/*", _CONTAINER + "args", _CONTAINER + "args/*")
+_MOUNTS = tuple(_CONTAINER + "volumeMounts/*/" + k for k in ("name", "mountPath", "readOnly",
+                                                             "subPath"))
+_START = (*_ENV, *_COMMAND, *_MOUNTS, _CONTAINER + "workingDir")
+ALLOWED.update({
+    "CrashLoopBackOff": (*_ENV, *_COMMAND, *_MOUNTS, *_MEMORY),
+    "RunContainerError": _START,
+    "CreateContainerError": _START,
+    "CreateContainerConfigError": _ENV,
+    "JobFailed": (*_ENV, *_COMMAND, *_MEMORY),
+    "Unschedulable": (_CONTAINER + "resources/requests/memory",
+                      _CONTAINER + "resources/requests/cpu"),
+    "Evicted": (*_MEMORY, _CONTAINER + "resources/requests/ephemeral-storage",
+                _CONTAINER + "resources/limits/ephemeral-storage"),
+})
 #: the same fields as Helm values, under the values key that feeds them
 HELM_ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "OOMKilled": (("resources", "limits/memory"), ("resources", "requests/memory")),

@@ -172,7 +172,8 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
     out.append("\n## Provenance")
     prov = {"drafter": prop.drafter if prop else "none", "model": "none (deterministic rules)",
             "tokens": 0, "cost": "$0", "redactions": ev.facts.get("redactions", 0),
-            "signature": inc.signature, "base commit": base_commit, **(provenance or {})}
+            "signature": inc.signature, "base commit": base_commit,
+            **(prop.provenance if prop else {}), **(provenance or {})}
     for k, v in prov.items():
         out.append(f"- {k}: `{v}`")
     out.append("\n<sub>Opened by remediator. Close this PR to silence this failure signature "

@@ -1,0 +1,76 @@
+"""Remediations merged earlier into this repository, as short examples for the model.
+
+A merged remediation PR leaves its commit in the branch's history with the bot's trailer
+(`Remediator-Signature: <cluster>/<namespace>/<kind>/<name>/<class>/<container>/<detail>`, as the
+forge writes it): the history itself says which fixes of a class reviewers accepted. Each example
+is the commit's title and its changed lines, redacted, a few lines long. PRs closed without
+merging leave nothing in the history: their hidden records (read by the service from the forge)
+are the counter-examples, changes reviewers did not want.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ...redact import redact
+
+TRAILER = "Remediator-Signature: "  # written by forge.commit_message
+MAX_COMMITS = 200
+MAX_EXAMPLES = 2
+MAX_LINES = 10
+
+
+def _signature_class(message: str) -> str:
+    for line in message.splitlines():
+        if line.startswith(TRAILER):
+            parts = line[len(TRAILER):].strip().split("/")
+            return parts[4] if len(parts) >= 7 else ""
+    return ""
+
+
+def merged_examples(repo_root: Path, failure_class: str) -> list[str]:
+    """Up to MAX_EXAMPLES examples of merged fixes for ``failure_class``, newest first."""
+    try:
+        import git
+    except ImportError:  # pragma: no cover - a declared dependency
+        return []
+    try:
+        repo = git.Repo(repo_root, search_parent_directories=False)
+        commits = list(repo.iter_commits(max_count=MAX_COMMITS))
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
+        return []
+    out: list[str] = []
+    for commit in commits:
+        message = str(commit.message)
+        if _signature_class(message) != failure_class or not commit.parents:
+            continue
+        lines: list[str] = []
+        for d in commit.parents[0].diff(commit, create_patch=True):
+            raw = d.diff if isinstance(d.diff, bytes) else b""
+            path = d.b_path or d.a_path or ""
+            lines.append(f"{path}:")
+            lines += [ln for ln in raw.decode("utf-8", "replace").splitlines()
+                      if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+        if len(lines) < 2:
+            continue
+        text = "\n".join([message.splitlines()[0][:200], *lines[:MAX_LINES]])
+        out.append(redact(text)[0])
+        if len(out) == MAX_EXAMPLES:
+            break
+    return out
+
+
+def closed_examples(records: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Counter-examples per failure class from the hidden records of PRs closed unmerged."""
+    out: dict[str, list[str]] = {}
+    for rec in records:
+        cls, changes = str(rec.get("class", "")), rec.get("changes")
+        if not cls or not isinstance(changes, list) or len(out.get(cls, [])) >= MAX_EXAMPLES:
+            continue
+        lines = [f"{c.get('file')}: {c.get('field')}: {json.dumps(c.get('old'))[:120]} -> "
+                 f"{json.dumps(c.get('new'))[:120]}" for c in changes[:3] if isinstance(c, dict)]
+        if lines:
+            out.setdefault(cls, []).append(redact("\n".join(lines))[0])
+    return out
