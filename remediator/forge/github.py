@@ -23,7 +23,7 @@ from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 
 from ..model import PullRequest
 from .body import parse_record
-from .gitclone import ForgeError, GitClone
+from .gitclone import ForgeError, GitBackedForge, GitClone
 
 FIND_LABEL = "remediator"  # how the bot finds its PRs and its dashboard issue
 DASHBOARD_LABEL = "remediator:dashboard"
@@ -116,7 +116,7 @@ def auth_from_env(env: Mapping[str, str], repo: str | None, api_url: str = GITHU
         raise ForgeError(f"GitHub App key: {str(exc).splitlines()[0]}") from None
 
 
-class GitHubForge:
+class GitHubForge(GitBackedForge):
     def __init__(self, repo: str, remote: str, state_dir: Path, auth: Auth.Auth,
                  base: str = "main", api_url: str = GITHUB_API,
                  sleep: Callable[[float], None] = time.sleep, write_interval: float = 1.0,
@@ -143,41 +143,9 @@ class GitHubForge:
         self._repo = self._gh.get_repo(repo or "unknown/unknown")
         self._listing: tuple[list[PullRequest], tuple[int, str] | None] | None = None
 
-    @property
-    def base(self) -> str:
-        return self.git.base
-
-    @base.setter
-    def base(self, value: str) -> None:
-        self.git.base = value
-
-    @property
-    def clone_dir(self) -> Path:
-        return self.git.clone_dir
-
-    # ---------------------------------------------------------------------------------- git
-
     def checkout(self) -> Path:
         self._listing = None  # a new pass reads GitHub afresh
         return self.git.checkout()
-
-    def base_commit(self) -> str:
-        return self.git.base_commit()
-
-    def start_branch(self, branch: str) -> None:
-        self.git.start_branch(branch)
-
-    def commit_and_push(self, branch: str, message: str, paths: list[str]) -> str:
-        return self.git.commit_and_push(branch, message, paths)
-
-    def foreign_commits(self, branch: str) -> list[str]:
-        return self.git.foreign_commits(branch)
-
-    def fix_commit(self, signature: str) -> str | None:
-        return self.git.fix_commit(signature)
-
-    def contains(self, revision: str, commit: str) -> bool:
-        return self.git.contains(revision, commit)
 
     # --------------------------------------------------------------------------- listing
 

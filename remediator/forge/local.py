@@ -15,12 +15,12 @@ from pathlib import Path
 
 from ..model import JSON, PullRequest
 from .body import parse_record
-from .gitclone import ForgeError, GitClone
+from .gitclone import ForgeError, GitBackedForge, GitClone
 
 __all__ = ["ForgeError", "LocalForge"]
 
 
-class LocalForge:
+class LocalForge(GitBackedForge):
     def __init__(self, remote: str, state_dir: Path, base: str = "main") -> None:
         self.remote = remote
         self.state_dir = state_dir.resolve()
@@ -28,40 +28,6 @@ class LocalForge:
         self.git = GitClone(remote, self.state_dir / "clone", base)
         self.warnings: list[str] = []
 
-    @property
-    def base(self) -> str:
-        return self.git.base
-
-    @base.setter
-    def base(self, value: str) -> None:
-        self.git.base = value
-
-    @property
-    def clone_dir(self) -> Path:
-        return self.git.clone_dir
-
-    # ---------------------------------------------------------------------------------- git
-
-    def checkout(self) -> Path:
-        return self.git.checkout()
-
-    def base_commit(self) -> str:
-        return self.git.base_commit()
-
-    def start_branch(self, branch: str) -> None:
-        self.git.start_branch(branch)
-
-    def commit_and_push(self, branch: str, message: str, paths: list[str]) -> str:
-        return self.git.commit_and_push(branch, message, paths)
-
-    def foreign_commits(self, branch: str) -> list[str]:
-        return self.git.foreign_commits(branch)
-
-    def fix_commit(self, signature: str) -> str | None:
-        return self.git.fix_commit(signature)
-
-    def contains(self, revision: str, commit: str) -> bool:
-        return self.git.contains(revision, commit)
 
     # ------------------------------------------------------------------------------ pull requests
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlio
+from ..helmvalues import sets
 from ..model import JSON, DocumentRef, Location, TargetKind
 from .repo import Doc
 from .source import clean_path, normalize_repo_url
@@ -100,15 +101,6 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
 def _same_repo(s: JSON, repo_url: str) -> bool:
     return not repo_url or normalize_repo_url(str(s.get("repoURL", ""))) == \
         normalize_repo_url(repo_url)
-
-
-def _sets(values: Any, key: tuple[str, ...]) -> bool:
-    node = values
-    for seg in key:
-        if not isinstance(node, dict) or seg not in node:
-            return False
-        node = node[seg]
-    return True
 
 
 #: what an override file may set under `helm` (merged into the Application's source as an RFC 7396
@@ -214,7 +206,7 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
         if not isinstance(vo, dict):
             raise ArgoHelmSkip(f"{layer.name(what)}: helm.valuesObject is not a mapping")
         objects.append(layer)
-        if _sets(vo, key):
+        if sets(vo, key):
             return _in_layer(hs, layer, f"{layer.name(what)} sets `{dotted}` in "
                              "`helm.valuesObject`, which wins over the value files"
                              + (" and the Application's own settings (Argo CD merges the "
@@ -230,7 +222,7 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
             inline = yamlio.load_documents(strings.helm["values"], "helm.values")
         except yamlio.UnsafeYAML:
             inline = []
-        if inline and _sets(inline[0], key):
+        if inline and sets(inline[0], key):
             raise ArgoHelmSkip(f"{strings.name(what)} sets `{dotted}` inside its `helm.values` "
                                "string, which is not edited (YAML inside a string); move it to "
                                "valuesObject")
@@ -253,7 +245,7 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
         loaded.append((rel, docs[0] if docs and isinstance(docs[0], dict) else {}))
     chart_values = posixpath.join(hs.chart_path, "values.yaml") if hs.chart_path else ""
     for rel, values in reversed(loaded):
-        if _sets(values, key):
+        if sets(values, key):
             if rel == chart_values:
                 raise ArgoHelmSkip(f"the chart's own values.yaml sets `{dotted}` last for {what}; "
                                    "it is not edited (list an environment value file after it)")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..k8s import dig
 from ..model import JSON
 from .owner import Owner
 from .repo import Doc, RepoIndex
@@ -35,6 +36,16 @@ class Source:
 
 class SourceSkip(Exception):
     """The source cannot be patched by us; the message is the reason."""
+
+
+def settings_of(source: Source) -> JSON:
+    """The owner's settings as the repo has them when it has them (that is what an edit
+    changes, and positions must match it), else as the cluster applied them."""
+    if source.settings_doc is not None:
+        node = dig(source.settings_doc.body, source.settings_path)
+        if isinstance(node, dict):
+            return node
+    return source.settings
 
 
 def normalize_repo_url(url: str) -> str:

@@ -17,24 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlio
-from ..k8s import dig, split_image
+from ..k8s import split_image
 from ..model import JSON, DocumentRef, ImageOverride
 from .repo import patches_target
-from .source import Source
-
-
-def _settings(source: Source) -> JSON:
-    """The owner's settings as the repo has them when it has them (that is what an edit
-    changes, and positions must match it), else as the cluster applied them."""
-    if source.settings_doc is not None:
-        node = dig(source.settings_doc.body, source.settings_path)
-        if isinstance(node, dict):
-            return node
-    return source.settings
+from .source import Source, settings_of
 
 
 def _kustomize_options(source: Source) -> JSON:
-    settings = _settings(source)
+    settings = settings_of(source)
     if source.tool == "argocd":
         options = settings.get("kustomize")
         return options if isinstance(options, dict) else {}
@@ -66,7 +56,7 @@ def patched_on_top(source: Source, kind: str, name: str) -> str:
 
 def substituted(source: Source, document: JSON) -> str:
     """A reason when Flux post-build substitution may feed the located document's values."""
-    post = _settings(source).get("postBuild") if source.tool == "flux-kustomization" else None
+    post = settings_of(source).get("postBuild") if source.tool == "flux-kustomization" else None
     if isinstance(post, dict) and (post.get("substitute") or post.get("substituteFrom")) \
             and "${" in json.dumps(document):
         return (f"the Flux Kustomization {source.app} substitutes `${{...}}` variables into "
@@ -123,7 +113,7 @@ def image_override(source: Source, root: Path, images: set[str]) -> ImageOverrid
                 return _in_owner(source, path, "argo",
                                  f"`kustomize.images` of the Argo CD Application {source.app}")
     if source.tool == "flux-kustomization":
-        for i, entry in enumerate(_settings(source).get("images") or []):
+        for i, entry in enumerate(settings_of(source).get("images") or []):
             if isinstance(entry, dict) and (
                 entry.get("name") in images or entry.get("newName") in images
             ) and "newTag" in entry:

@@ -10,10 +10,10 @@ import re
 from typing import Any
 
 from .. import gitops
-from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec_path
+from ..k8s import CONTAINER_LISTS, get_container, pod_spec_path
 from ..model import JSON, DocumentRef, Location, Substitution, TargetKind, TopLayer
 from .repo import Doc, RepoIndex
-from .source import Source
+from .source import Source, settings_of
 
 #: the value a variable can feed, per failure class (inside the container)
 VALUE_OF_CLASS = {"OOMKilled": ("resources", "limits", "memory"), "ImagePullBackOff": ("image",)}
@@ -26,16 +26,6 @@ class OnTopSkip(Exception):
 def owner_phrase(source: Source) -> str:
     kind = "Argo CD Application" if source.tool == "argocd" else "Flux Kustomization"
     return f"the {kind} {source.app}"
-
-
-def settings_of(source: Source) -> JSON:
-    """The owner's settings as the repo has them when it has them (that is what an edit
-    changes, and positions must match it), else as the cluster applied them."""
-    if source.settings_doc is not None:
-        node = dig(source.settings_doc.body, source.settings_path)
-        if isinstance(node, dict):
-            return node
-    return source.settings
 
 
 _SIMPLE = re.compile(r"^[^$]*\$\{[_A-Za-z][_A-Za-z0-9]*(?::?[=-][^}]*)?\}[^$]*$")
