@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def _drafting(config: Config) -> Drafting:
     return config.drafting
 
 
-def plan(state: ClusterState, repo_root: Path, config: Config) -> Plan:
+def plan(state: ClusterState, repo_root: Path, config: Config,
+         only: Collection[str] | None = None) -> Plan:
+    """``only``: signatures to remediate (a watcher's raised incidents); None: all detected."""
     index = RepoIndex.scan(repo_root)
     result = Plan(warnings=[*index.warnings])
     if not config.repo_url:
@@ -58,7 +61,7 @@ def plan(state: ClusterState, repo_root: Path, config: Config) -> Plan:
             "against this repository; set it so that only this repository is patched")
     locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking)
     gitops_objects = state.gitops_objects()
-    incidents = detect(state)
+    incidents = [i for i in detect(state) if only is None or i.signature in only]
     result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
     for incident in incidents:
         ns = incident.workload.namespace
