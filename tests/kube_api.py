@@ -148,6 +148,7 @@ class KubeAPI:
         self.history: list[tuple[int, str, Resource, JSON]] = []
         self.rv = 1000
         self.compacted_rv = 0
+        self._dropped = 0  # history entries removed by compact(): positions stay absolute
         self.logs: dict[tuple[str, str, str, bool], str] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.validators: list[Callable[[JSON], str | None]] = []
@@ -241,6 +242,7 @@ class KubeAPI:
         """Forget history: watches from an older resourceVersion now get `410 Gone`."""
         with self._cond:
             self.compacted_rv = self.rv
+            self._dropped += len(self.history)
             self.history.clear()
 
     def drop_watches(self) -> None:
@@ -358,9 +360,12 @@ class KubeAPI:
                 return
             if since == "0":
                 initial = [copy.deepcopy(o) for o in self.objects[r].values() if wanted(o)]
-                last = self.rv
+                pos = self._dropped + len(self.history)
             else:
-                initial, last = [], int(since)
+                initial = []
+                newer = [i for i, h in enumerate(self.history) if h[0] > int(since)]
+                pos = self._dropped + (newer[0] if newer else len(self.history))
+            last = self.rv if since == "0" else int(since)
             self.open_watches += 1
             self._cond.notify_all()
         try:
@@ -370,8 +375,9 @@ class KubeAPI:
             next_mark = time.monotonic() + self.bookmark_every
             while not stop() and time.monotonic() < deadline:
                 with self._cond:
-                    pending = [(rv, t, o) for rv, t, res, o in self.history
-                               if rv > last and res == r]
+                    fresh = self.history[max(0, pos - self._dropped):]
+                    pos = self._dropped + len(self.history)
+                    pending = [(rv, t, o) for rv, t, res, o in fresh if res == r]
                     if not pending and self._drops == drops and (
                             self._bookmark_requests == marks) and time.monotonic() < next_mark:
                         self._cond.wait(timeout=0.05)
