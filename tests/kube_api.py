@@ -15,9 +15,12 @@ a list-then-watch client depends on:
 - pod logs: `container`, `previous`, `tailLines`, `limitBytes` (the first bytes of the tailed
   output, like the kubelet);
 - discovery (`/api`, `/apis`, `/apis/<group>`, `/apis/<group>/<version>`, `/version`), with the
-  Argo CD / Flux CRDs present or absent;
-- writes (POST/PUT/DELETE) with `dryRun=All` (validated, never stored) and ``validators`` that
-  turn an object into a `422 Invalid` Status: the hooks a server-side dry-run test needs.
+  Argo CD / Flux CRDs present or absent.
+
+Tests change the cluster through Python (`apply`, `delete`, `set_log`, `compact`,
+`drop_watches`), the way controllers and the kubelet would. Writes over HTTP (dry-run, 422
+validation, admission) are what tests/kube_emulator.py emulates for the gate; the two share the
+discovery shape and could become one server.
 
 Every request is recorded in ``requests`` (method, path, query) so tests can assert what the
 client asked for (for instance that Secrets were never read).
@@ -31,7 +34,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -151,7 +153,6 @@ class KubeAPI:
         self._dropped = 0  # history entries removed by compact(): positions stay absolute
         self.logs: dict[tuple[str, str, str, bool], str] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
-        self.validators: list[Callable[[JSON], str | None]] = []
         self.fail_next: list[int] = []  # HTTP statuses for the next requests (then normal)
         self._cond = threading.Condition()
         self._drops = 0
@@ -426,39 +427,6 @@ class KubeAPI:
             text = text.encode()[: int(query["limitBytes"])].decode(errors="ignore")
         return 200, text
 
-    def write(self, method: str, r: Resource, namespace: str, name: str, query: dict[str, str],
-              body: JSON | None) -> tuple[int, JSON]:
-        if method == "DELETE":
-            with self._cond:
-                obj = self.objects[r].get((namespace, name))
-            if obj is None:
-                return 404, _status(404, "NotFound", f'{r.plural} "{name}" not found')
-            if query.get("dryRun") != "All":
-                self.delete(obj)
-            return 200, obj
-        if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
-            return 400, _status(400, "BadRequest", "the body is not a Kubernetes object")
-        body.setdefault("apiVersion", r.api_version)
-        body.setdefault("kind", r.kind)
-        if r.namespaced:
-            body["metadata"].setdefault("namespace", namespace)
-        for validate in self.validators:
-            problem = validate(body)
-            if problem:
-                return 422, _status(422, "Invalid", problem)
-        exists = (namespace, body["metadata"].get("name", "")) in self.objects[r]
-        if method == "POST" and exists:
-            return 409, _status(409, "AlreadyExists", f'{r.plural} "{name}" already exists')
-        if method == "PUT" and not exists:
-            return 404, _status(404, "NotFound", f'{r.plural} "{name}" not found')
-        if query.get("dryRun") == "All":
-            return (201 if method == "POST" else 200), body
-        with self._cond:
-            stored = self._store(copy.deepcopy(body))
-            self._cond.notify_all()
-        return (201 if method == "POST" else 200), copy.deepcopy(stored)
-
-
 def _group_json(group: str, rs: list[Resource]) -> JSON:
     versions = sorted({r.version for r in rs})
     gv = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
@@ -547,25 +515,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
-
-    def _write(self) -> None:
-        req = self._request()
-        if req is None:
-            return
-        path, query = req
-        routed = self.emulator.route(path)
-        if routed is None:
-            return self._send(404, _status(404, "NotFound", "no such resource"))
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"null") if length else None
-        r, namespace, name, _ = routed
-        code, out = self.emulator.write(self.command, r, namespace, name, query, body)
-        self._send(code, out)
-
-    do_POST = do_PUT = do_DELETE = _write
-
-
-@contextmanager
-def running(**kwargs: Any) -> Iterator[KubeAPI]:
-    with KubeAPI(**kwargs) as api:
-        yield api

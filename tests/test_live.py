@@ -221,3 +221,25 @@ def test_readme_cluster_role_covers_every_watched_kind_and_no_secrets():
         assert {(group, plural, v) for v in ("get", "list", "watch")} <= granted, plural
     assert ("", "pods/log", "get") in granted
     assert not [g for g in granted if "secret" in g[1]]
+
+
+def test_emulator_selectors_through_the_typed_client(tmp_path):
+    from kubernetes import client as k8s_client
+
+    with KubeAPI() as api:
+        _, rs, _ = _cart()
+        p = k8s.pod(rs, "cart-5d8f7c9b4-aaaaa", [])  # typed models insist on a full status
+        other = k8s.pod(rs, "cart-5d8f7c9b4-bbbbb", [])
+        other["metadata"]["labels"] = {"app": "cart", "tier": "canary"}
+        p["metadata"]["labels"] = {"app": "cart", "tier": "stable"}
+        api.apply(p, other, k8s.pod(k8s.replicaset(k8s.deployment("x", "ops", [])), "x-1", []))
+        core = k8s_client.CoreV1Api(connect(kubeconfig=str(api.kubeconfig(tmp_path / "k"))))
+
+        def names(**kw) -> list[str]:
+            return sorted(i.metadata.name for i in core.list_pod_for_all_namespaces(**kw).items)
+
+        assert names(label_selector="tier in (canary),app=cart") == ["cart-5d8f7c9b4-bbbbb"]
+        assert names(label_selector="tier!=canary,app") == ["cart-5d8f7c9b4-aaaaa"]
+        assert names(label_selector="!tier") == ["x-1"]
+        assert names(field_selector="metadata.namespace!=shop") == ["x-1"]
+        assert names(field_selector="metadata.name=x-1,metadata.namespace=ops") == ["x-1"]
