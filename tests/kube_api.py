@@ -34,105 +34,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-JSON = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Resource:
-    group: str
-    version: str
-    plural: str
-    kind: str
-    namespaced: bool = True
-
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-
-BUILTIN = [
-    Resource("", "v1", "pods", "Pod"),
-    Resource("", "v1", "events", "Event"),
-    Resource("", "v1", "nodes", "Node", namespaced=False),
-    Resource("", "v1", "namespaces", "Namespace", namespaced=False),
-    Resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim"),
-    Resource("", "v1", "secrets", "Secret"),
-    Resource("", "v1", "configmaps", "ConfigMap"),
-    Resource("apps", "v1", "replicasets", "ReplicaSet"),
-    Resource("apps", "v1", "deployments", "Deployment"),
-    Resource("apps", "v1", "statefulsets", "StatefulSet"),
-    Resource("apps", "v1", "daemonsets", "DaemonSet"),
-    Resource("batch", "v1", "jobs", "Job"),
-    Resource("batch", "v1", "cronjobs", "CronJob"),
-    Resource("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
-]
-ARGO = [Resource("argoproj.io", "v1alpha1", "applications", "Application")]
-FLUX = [
-    Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization"),
-    Resource("helm.toolkit.fluxcd.io", "v2", "helmreleases", "HelmRelease"),
-    Resource("source.toolkit.fluxcd.io", "v1", "gitrepositories", "GitRepository"),
-]
-
-
-def _dig(obj: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        obj = obj.get(part) if isinstance(obj, dict) else None
-    return obj
-
-
-def field_matches(obj: JSON, selector: str) -> bool:
-    for term in filter(None, (t.strip() for t in selector.split(","))):
-        neg = "!=" in term
-        key, value = term.split("!=" if neg else ("==" if "==" in term else "="), 1)
-        actual = _dig(obj, key.strip())
-        actual = "" if actual is None else str(actual)
-        if (actual == value.strip()) == neg:
-            return False
-    return True
-
-
-def _split_terms(selector: str) -> list[str]:
-    terms, depth, cur = [], 0, ""
-    for ch in selector:
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == "," and depth == 0:
-            terms.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    return [t for t in [*terms, cur.strip()] if t]
-
-
-def label_matches(obj: JSON, selector: str) -> bool:
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    for term in _split_terms(selector):
-        if " notin " in term or " in " in term:
-            neg = " notin " in term
-            key, values = term.split(" notin " if neg else " in ", 1)
-            allowed = {v.strip() for v in values.strip().strip("()").split(",")}
-            if (labels.get(key.strip()) in allowed) == neg:
-                return False
-        elif "!=" in term:
-            key, value = term.split("!=", 1)
-            if labels.get(key.strip()) == value.strip():
-                return False
-        elif "=" in term:
-            key, value = term.split("==" if "==" in term else "=", 1)
-            if labels.get(key.strip()) != value.strip():
-                return False
-        elif term.startswith("!"):
-            if term[1:] in labels:
-                return False
-        elif term not in labels:
-            return False
-    return True
+from tests.kube_objects import ARGO, BUILTIN, FLUX, JSON, Resource, group_json, selected
 
 
 class KubeAPI:
@@ -302,10 +209,10 @@ class KubeAPI:
             groups.setdefault(r.group, []).append(r)
         if parts == ["apis"]:
             return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                _group_json(g, rs) for g, rs in groups.items() if g]}
+                group_json(g, rs) for g, rs in groups.items() if g]}
         if len(parts) == 2 and parts[0] == "apis" and parts[1] in groups:
             return {"kind": "APIGroup", "apiVersion": "v1",
-                    **_group_json(parts[1], groups[parts[1]])}
+                    **group_json(parts[1], groups[parts[1]])}
         group, version = ("", parts[1]) if parts[:1] == ["api"] else (
             parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else "")
         if len(parts) == (2 if not group else 3):
@@ -323,7 +230,7 @@ class KubeAPI:
             items = [o for (ns, _), o in sorted(self.objects[r].items())
                      if not namespace or ns == namespace]
             rv = self.rv
-        items = [o for o in items if _selected(o, query)]
+        items = [o for o in items if selected(o, query)]
         start, limit = 0, int(query.get("limit") or 0)
         meta: JSON = {"resourceVersion": str(rv)}
         if query.get("continue"):
@@ -349,7 +256,7 @@ class KubeAPI:
 
         def wanted(obj: JSON) -> bool:
             ns = (obj.get("metadata") or {}).get("namespace", "")
-            return (not namespace or ns == namespace) and _selected(obj, query)
+            return (not namespace or ns == namespace) and selected(obj, query)
 
         with self._cond:
             drops, marks = self._drops, self._bookmark_requests
@@ -426,17 +333,6 @@ class KubeAPI:
         if query.get("limitBytes"):
             text = text.encode()[: int(query["limitBytes"])].decode(errors="ignore")
         return 200, text
-
-def _group_json(group: str, rs: list[Resource]) -> JSON:
-    versions = sorted({r.version for r in rs})
-    gv = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
-    return {"name": group, "versions": gv, "preferredVersion": gv[0]}
-
-
-def _selected(obj: JSON, query: dict[str, str]) -> bool:
-    return field_matches(obj, query.get("fieldSelector", "")) and label_matches(
-        obj, query.get("labelSelector", ""))
-
 
 def _status(code: int, reason: str, message: str) -> JSON:
     return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code,
