@@ -1,4 +1,4 @@
-"""Command line: `remediator demo | plan | run | validate | policy test`.
+"""Command line: `remediator demo | plan | run | snapshot | validate | policy test`.
 
 Exit codes: 0 done; 1 the input could not be used (snapshot, repo, config, forge); 2 usage error.
 `validate` and `policy test` are checks: 0 clean, 1 violations or failed tests, 2 usage or
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import click
 
-from .cluster import SnapshotError, load_snapshot
-from .config import ConfigError, load_config
+from .cluster import ClusterError, LiveCluster, RawClient, SnapshotError, connect, load_snapshot
+from .config import Config, ConfigError, load_config
 from .demo import run_demo
 from .forge import ForgeError
 from .gate import run_policy_tests, run_repo_policy_tests
@@ -27,6 +27,7 @@ from .model import Decision, Remediation
 from .pipeline import Plan, plan
 from .service import GitHubOptions, PassReport, run_forever, run_once
 from .validate import FORMATS, UsageError, render_report, validate
+from .watcher import LiveSource, capture_snapshot, live_options
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -37,7 +38,7 @@ def _errors() -> Iterator[None]:
     """Turn the expected failures into one line and exit code 1: never a traceback."""
     try:
         yield
-    except (SnapshotError, ConfigError, ForgeError) as exc:
+    except (SnapshotError, ConfigError, ForgeError, ClusterError) as exc:
         click.echo(f"remediator: error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     except OSError as exc:
@@ -143,6 +144,10 @@ def _print_pass(report: PassReport) -> None:
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @click.option("--snapshot", type=click.Path(path_type=Path, file_okay=False),
               help="Read the cluster from a snapshot directory instead of a live cluster.")
+@click.option("--context", "context", help="Kubeconfig context of the live cluster (default: "
+              "the in-cluster service account, else the current context).")
+@click.option("--kubeconfig", "kubeconfig", type=click.Path(path_type=Path, dir_okay=False),
+              help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config).")
 @click.option("--forge", "forge_kind", type=click.Choice(["local", "github"]), default="local",
               show_default=True, help="Where pull requests are opened.")
 @click.option("--repo", "remote", required=True,
@@ -159,17 +164,19 @@ def _print_pass(report: PassReport) -> None:
               "GITHUB_APP_PRIVATE_KEY[_FILE] [GITHUB_APP_INSTALLATION_ID].")
 @click.option("--github-write-interval", type=click.FloatRange(min=0), default=1.0,
               show_default=True, help="Seconds between GitHub write requests.")
-def run_cmd(once: bool, snapshot: Path | None, forge_kind: str, remote: str, state_dir: Path,
-            config_file: Path | None, interval: float, github_api_url: str,
-            github_write_interval: float) -> None:
+def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: Path | None,
+            forge_kind: str, remote: str, state_dir: Path, config_file: Path | None,
+            interval: float, github_api_url: str, github_write_interval: float) -> None:
     """The service: watch, plan, open pull requests."""
-    if snapshot is None:
-        raise click.UsageError("a live cluster source is not available yet: pass --snapshot DIR")
+    if snapshot is not None and (context or kubeconfig):
+        raise click.UsageError("--snapshot reads no cluster: drop --context/--kubeconfig")
     github = GitHubOptions(api_url=github_api_url, write_interval=github_write_interval)
+    live = None if snapshot is not None else LiveSource(
+        context, str(kubeconfig) if kubeconfig else None, continuous=not once)
 
     def pass_once() -> PassReport:
         return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge_kind,
-                        github=github)
+                        github=github, live=live)
 
     if once:
         with _errors():
@@ -181,14 +188,45 @@ def run_cmd(once: bool, snapshot: Path | None, forge_kind: str, remote: str, sta
         # A failing pass (forge unreachable, bad config pushed) is reported; the service goes on.
         try:
             return pass_once()
+        except ClusterError as exc:
+            if live is not None and live.live is None:
+                raise  # the cluster never worked: nothing to go on with
+            click.echo(f"remediator: pass failed: {exc}", err=True)
+            return None
         except Exception as exc:  # one bad pass must not stop the service
             click.echo(f"remediator: pass failed: {type(exc).__name__}: {exc}", err=True)
             return None
 
     try:
-        run_forever(one_pass, interval, lambda r: _print_pass(r) if r else None)
+        with _errors():
+            run_forever(one_pass, interval, lambda r: _print_pass(r) if r else None)
     except KeyboardInterrupt:
         sys.exit(130)
+    finally:
+        if live is not None:
+            live.close()
+
+
+@main.command("snapshot")
+@click.option("--output", "output", required=True,
+              type=click.Path(path_type=Path, file_okay=False),
+              help="New (or empty) folder for cluster.json and logs/.")
+@click.option("--context", "context", help="Kubeconfig context (default: the current one).")
+@click.option("--kubeconfig", "kubeconfig", type=click.Path(path_type=Path, dir_okay=False),
+              help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="A .remediator.yaml whose scope and log limits apply.")
+def snapshot_cmd(output: Path, context: str | None, kubeconfig: Path | None,
+                 config_file: Path | None) -> None:
+    """Capture the live cluster as a snapshot directory (replay it with `plan --snapshot`)."""
+    with _errors():
+        config = load_config(Path("."), config_file) if config_file else Config()
+        raw = RawClient(connect(context, str(kubeconfig) if kubeconfig else None))
+        live = LiveCluster(raw, config.cluster, live_options(config))
+        objects, incidents, logs = capture_snapshot(live, output)
+    _warn(live.notes)
+    click.echo(f"wrote {output}: {objects} objects, logs of {incidents} failing workload(s) "
+               f"in {logs} file(s) (redacted); Secrets are never read")
 
 
 @main.command("demo")

@@ -139,6 +139,19 @@ class PullRequests:
 
 
 @dataclass
+class Watch:
+    """The live watcher: noise control and how it reads the cluster."""
+
+    settle_seconds: int = 120  # seen this long before an incident is raised
+    clear_seconds: int = 300  # absent this long: recovered
+    flap_window_seconds: int = 3600
+    flap_count: int = 3  # raises within the window that make a signature flapping
+    resync_seconds: int = 900  # full relist, whatever the watches say
+    log_tail_lines: int = 200
+    log_limit_bytes: int = 65536
+
+
+@dataclass
 class Config:
     cluster: str = "default"
     repo_url: str = ""
@@ -147,6 +160,7 @@ class Config:
     drafting: Drafting = field(default_factory=Drafting)
     validation: Validation = field(default_factory=Validation)
     pull_requests: PullRequests = field(default_factory=PullRequests)
+    watch: Watch = field(default_factory=Watch)
     source: str = "defaults"  # where this configuration came from
 
 
@@ -227,6 +241,19 @@ SCHEMA: dict[str, Any] = _obj(
                     }
                 ),
                 "dryRun": {"enum": ["auto", True, False]},
+            }
+        ),
+        "watch": _obj(
+            {
+                "settleSeconds": {"type": "integer", "minimum": 0, "maximum": 86400},
+                "clearSeconds": {"type": "integer", "minimum": 0, "maximum": 86400},
+                "flapWindowSeconds": {"type": "integer", "minimum": 60, "maximum": 604800},
+                "flapCount": {"type": "integer", "minimum": 2, "maximum": 100},
+                "resyncSeconds": {"type": "integer", "minimum": 60, "maximum": 86400},
+                "logs": _obj({
+                    "tailLines": {"type": "integer", "minimum": 1, "maximum": 10000},
+                    "limitBytes": {"type": "integer", "minimum": 1024, "maximum": 4194304},
+                }),
             }
         ),
         "pullRequests": _obj(
@@ -367,6 +394,17 @@ def _build(d: dict[str, Any], name: str) -> Config:
             push_policies=opa.get("pushPolicies", True),
         ),
         dry_run=str(v.get("dryRun", "auto")).lower(),
+    )
+    w = d.get("watch") or {}
+    wd = Watch()
+    cfg.watch = Watch(
+        settle_seconds=w.get("settleSeconds", wd.settle_seconds),
+        clear_seconds=w.get("clearSeconds", wd.clear_seconds),
+        flap_window_seconds=w.get("flapWindowSeconds", wd.flap_window_seconds),
+        flap_count=w.get("flapCount", wd.flap_count),
+        resync_seconds=w.get("resyncSeconds", wd.resync_seconds),
+        log_tail_lines=(w.get("logs") or {}).get("tailLines", wd.log_tail_lines),
+        log_limit_bytes=(w.get("logs") or {}).get("limitBytes", wd.log_limit_bytes),
     )
     p = d.get("pullRequests") or {}
     defaults = PullRequests()

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -51,10 +52,12 @@ def _drafting(config: Config) -> Drafting:
 
 def plan(state: ClusterState, repo_root: Path, config: Config,
          cache_dir: Path | None = None, llm: LLMDrafter | None = None,
-         closed_records: list[JSON] | None = None) -> Plan:
+         closed_records: list[JSON] | None = None,
+         only: Collection[str] | None = None) -> Plan:
     """``cache_dir`` holds model answers and token usage (default: the user's cache folder);
     ``llm`` is a model drafter built by the caller instead of from the configuration;
-    ``closed_records`` are the hidden records of PRs closed unmerged (counter-examples)."""
+    ``closed_records`` are the hidden records of PRs closed unmerged (counter-examples);
+    ``only``: signatures to remediate (a watcher's raised incidents); None: all detected."""
     index = RepoIndex.scan(repo_root)
     result = Plan(warnings=[*index.warnings])
     why_not = ""
@@ -70,7 +73,7 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
             "against this repository; set it so that only this repository is patched")
     locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking)
     gitops_objects = state.gitops_objects()
-    incidents = detect(state)
+    incidents = [i for i in detect(state) if only is None or i.signature in only]
     result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
     for incident in incidents:
         ns = incident.workload.namespace

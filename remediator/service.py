@@ -15,6 +15,7 @@ from .forge.gitclone import GitClone
 from .forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
 from .model import JSON
 from .pipeline import Plan, Submission, Verification, plan, submit, verify
+from .watcher import LiveSource
 
 
 @dataclass
@@ -53,10 +54,12 @@ def _github_forge(remote: str, state_dir: Path, base: str, config_file: Path | N
                        sleep=opts.sleep, write_interval=opts.write_interval)
 
 
-def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | None = None,
-             base: str = "main", forge_kind: str = "local",
-             github: GitHubOptions | None = None) -> PassReport:
-    """Clone the GitOps repo from its remote, plan against the snapshot, open PRs."""
+def run_once(snapshot: Path | None, remote: str, state_dir: Path,
+             config_file: Path | None = None, base: str = "main", forge_kind: str = "local",
+             github: GitHubOptions | None = None, live: LiveSource | None = None) -> PassReport:
+    """Clone the GitOps repo from its remote, plan against the snapshot (or the ``live``
+    cluster: every detected incident in a single pass, the watcher's raised ones when it runs
+    continuously), open PRs."""
     forge: Forge
     if forge_kind == "github":
         gh = _github_forge(remote, state_dir, base, config_file, github or GitHubOptions())
@@ -72,9 +75,15 @@ def run_once(snapshot: Path, remote: str, state_dir: Path, config_file: Path | N
     if config.pull_requests.base != forge.base:
         forge.base = config.pull_requests.base
         clone = forge.checkout()
-    state = load_snapshot(snapshot, config.cluster)
+    only: set[str] | None = None
+    if live is not None:
+        state, only = live.state_for(config)
+    elif snapshot is not None:
+        state = load_snapshot(snapshot, config.cluster)
+    else:
+        raise ConfigError("no cluster source: a snapshot directory or a live cluster")
     result = plan(state, clone, config, state_dir / "cache",  # model answers, token usage
-                  closed_records=_closed_records(forge, config))
+                  closed_records=_closed_records(forge, config), only=only)
     verifications = verify(result, forge, config, state)
     submissions = submit(result, forge, config)
     return PassReport(result, submissions, clone, config, list(forge.warnings), verifications)

@@ -66,3 +66,11 @@ def test_policy_paths_must_exist_in_the_repo(tmp_path: Path):
     (tmp_path / ".remediator.yaml").write_text("validation:\n  policies: [../../etc]\n")
     with pytest.raises(ConfigError, match="outside the repository"):
         load_config(tmp_path)
+
+
+def test_watch_settings():
+    cfg = parse_config("watch:\n  settleSeconds: 30\n  logs: {tailLines: 50}\n")
+    assert (cfg.watch.settle_seconds, cfg.watch.clear_seconds) == (30, 300)
+    assert (cfg.watch.log_tail_lines, cfg.watch.log_limit_bytes) == (50, 65536)
+    with pytest.raises(ConfigError, match=r"line 2: watch\.flapCount"):
+        parse_config("watch:\n  flapCount: 1\n")

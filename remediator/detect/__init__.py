@@ -16,9 +16,19 @@ from .evidence import (
     event_key,
     images_that_ran,
     log_excerpt,
+    node_allocatable,
     node_capacity,
     previous_image,
+    restart_rate,
     summarize_events,
+)
+from .workloads import (
+    conditions,
+    evicted,
+    hpa_maxed_out,
+    progress_deadline,
+    pvc_pending,
+    replica_failure,
 )
 
 __all__ = ["detect"]
@@ -113,6 +123,7 @@ def detect(state: ClusterState) -> list[Incident]:
                 g.termination = f.termination
 
     _add_job_failures(state, groups, superseded)
+    _add_workload_failures(state, groups, events)
     return [_incident(state, g, events) for g in sorted(groups.values(), key=_group_order)]
 
 
@@ -155,6 +166,28 @@ def _add_job_failures(
         g.termination = term
 
 
+def _add_workload_failures(
+    state: ClusterState,
+    groups: dict[tuple[ObjectRef, str, str, str], _Group],
+    events: dict[tuple[str, str, str], list[JSON]],
+) -> None:
+    with_pod_findings = {k[0] for k in groups}
+    found = [
+        *replica_failure(state, events, lambda ref, obj: _top_owner(state, ref, obj)),
+        *hpa_maxed_out(state), *pvc_pending(state, events), *evicted(state),
+        # a stuck rollout whose pods fail says more through the pods' own class
+        *[f for f in progress_deadline(state) if f[0] not in with_pod_findings],
+    ]
+    for workload, finding, pods in found:
+        key = (workload, finding.failure_class, finding.container, finding.detail)
+        g = groups.setdefault(key, _Group(workload, finding))
+        g.pods.extend(p for p in pods if p not in g.pods)
+    # pods waiting for a claim that cannot bind are the claim's incident, not the scheduler's
+    claims = {k[0] for k in groups if k[1] == "PVCPending"}
+    for key in [k for k in groups if k[1] == "Unschedulable" and k[0] in claims]:
+        del groups[key]
+
+
 def _top_owner(state: ClusterState, ref: ObjectRef, obj: JSON) -> ObjectRef:
     for owner in (obj.get("metadata") or {}).get("ownerReferences") or []:
         for r, o in state.objects.items():
@@ -174,6 +207,7 @@ def _incident(
     owned = [o for o in state.objects.values() if _owned_by(o, workload_obj)]
     related = [("Pod", w.namespace, n) for n in pod_names] + [event_key_of(w)]
     related += [event_key_of(ObjectRef.of(o)) for o in owned]
+    related += [("PersistentVolumeClaim", w.namespace, n) for n in f.facts.get("pvc_events", [])]
     summary = summarize_events(ev for key in related for ev in events.get(key, []))
 
     container_spec: JSON = next(
@@ -187,8 +221,15 @@ def _incident(
     )
     facts = dict(f.facts)
     facts["redactions"] = redactions
+    facts.pop("pvc_events", None)
     if f.failure_class == "Unschedulable":
         facts.update(node_capacity(state))
+        facts["nodes"] = node_allocatable(state)
+    if g.restarts:
+        facts["restart_rate_per_hour"] = restart_rate(g.pods, g.restarts, state.now)
+    if w.kind in ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob") and (
+            "conditions" not in facts and workload_obj.get("kind") == w.kind):
+        facts["conditions"] = conditions(workload_obj)
     if f.failure_class == "OOMKilled" and container_spec.get("image"):
         facts["previous_image"], facts["previous_memory_limit"] = previous_image(
             owned, f.container, container_spec["image"])
@@ -245,6 +286,9 @@ def _message(f: PodFinding, g: _Group, n_pods: int) -> str:
         return f"image {f.detail} cannot be pulled ({f.facts.get('waiting_reason')}, {pods})"
     if f.failure_class == "JobFailed":
         return f"{f.message}, {pods} failed"
+    if f.failure_class in ("ProgressDeadlineExceeded", "ReplicaFailure", "HPAMaxedOut",
+                           "PVCPending", "Evicted"):
+        return f.message
     if f.container:
         return f"container {f.container} cannot start: {f.message} ({pods})"
     return f"{f.message} ({pods})"

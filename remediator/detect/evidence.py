@@ -9,6 +9,7 @@ from kubernetes.utils.quantity import parse_quantity
 
 from ..model import JSON, ClusterState, EventSummary, ObjectRef
 from ..redact import redact
+from .classify import parse_time
 
 LOG_LINES = 40
 LOG_LINE_CHARS = 400
@@ -125,6 +126,31 @@ def previous_image(owned: list[JSON], container: str, current: str) -> tuple[str
                 limits = (c.get("resources") or {}).get("limits") or {}
                 return str(c["image"]), str(limits.get("memory") or "")
     return "", ""
+
+
+def restart_rate(pods: list[JSON], restarts: int, now: str) -> float:
+    """Restarts per hour over the life of the oldest pod (at least one minute)."""
+    t_now = parse_time(now)
+    starts = [parse_time((p.get("metadata") or {}).get("creationTimestamp")) for p in pods]
+    oldest = min((t for t in starts if t is not None), default=None)
+    if t_now is None or oldest is None:
+        return 0.0
+    hours = max((t_now - oldest).total_seconds() / 3600, 1 / 60)
+    return round(restarts / hours, 2)
+
+
+def node_allocatable(state: ClusterState, limit: int = 20) -> list[JSON]:
+    """Per node: allocatable cpu and memory, schedulable or not, taints (scheduling evidence)."""
+    out = []
+    for node in state.nodes[:limit]:
+        alloc = (node.get("status") or {}).get("allocatable") or {}
+        spec = node.get("spec") or {}
+        out.append({"name": (node.get("metadata") or {}).get("name", ""),
+                    "cpu": alloc.get("cpu"), "memory": alloc.get("memory"),
+                    "unschedulable": bool(spec.get("unschedulable")),
+                    "taints": [f"{t.get('key')}={t.get('value', '')}:{t.get('effect')}"
+                               for t in spec.get("taints") or [] if isinstance(t, dict)]})
+    return out
 
 
 def node_capacity(state: ClusterState) -> dict[str, float]:

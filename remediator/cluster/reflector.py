@@ -1,0 +1,186 @@
+"""List-then-watch of one resource type into a shared store (the client-go reflector pattern).
+
+List (paged) gives the objects and a resourceVersion; a watch from that version streams changes.
+Bookmarks advance the version without objects, so a reconnect does not replay or miss anything.
+`410 Gone` (the version was compacted away) means relist. A broken stream or a failing request is
+retried from the last version with jittered exponential backoff. Every ``resync_seconds`` a full
+relist catches anything a watch could have lost.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import urllib3
+
+from .api import JSON, ApiError, Kind, RawClient
+
+PAGE = 500
+
+
+@dataclass
+class WatchOptions:
+    """How the live source talks to the API server. ``sleep``, ``monotonic`` and ``jitter`` are
+    injectable so tests drive backoff and resync without waiting."""
+
+    watch_timeout_seconds: int = 300
+    resync_seconds: float = 900.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+    jitter: Callable[[], float] = random.random  # in [0, 1)
+
+
+@dataclass
+class Store:
+    """Objects by kind and (namespace, name), with a change counter readers can wait on."""
+
+    objects: dict[str, dict[tuple[str, str], JSON]] = field(default_factory=dict)
+    changes: int = 0
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    #: called with (event type, object) for every applied change (the watcher's hook)
+    on_change: Callable[[str, JSON], None] | None = None
+
+    def replace(self, kind: Kind, namespace: str, items: list[JSON]) -> None:
+        with self.cond:
+            table = self.objects.setdefault(kind.kind, {})
+            for key in [k for k in table if not namespace or k[0] == namespace]:
+                del table[key]
+            for obj in items:
+                table[_key(obj)] = _slim(obj, kind)
+            self.changes += 1
+            self.cond.notify_all()
+
+    def apply(self, kind: Kind, event: str, obj: JSON) -> None:
+        obj = _slim(obj, kind)
+        with self.cond:
+            table = self.objects.setdefault(kind.kind, {})
+            if event == "DELETED":
+                table.pop(_key(obj), None)
+            else:
+                table[_key(obj)] = obj
+            self.changes += 1
+            self.cond.notify_all()
+        if self.on_change is not None:
+            self.on_change(event, obj)
+
+    def poke(self) -> None:
+        """Wake waiters without a change (a reflector's progress: bookmark, error, relist)."""
+        with self.cond:
+            self.cond.notify_all()
+
+    def items(self) -> list[JSON]:
+        with self.cond:
+            return [o for table in self.objects.values() for o in table.values()]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        with self.cond:
+            return self.cond.wait_for(predicate, timeout)
+
+
+def _key(obj: JSON) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+
+
+def _slim(obj: JSON, kind: Kind) -> JSON:
+    """List items come without kind/apiVersion; managedFields are large and never read."""
+    obj["kind"], obj["apiVersion"] = kind.kind, kind.api_version
+    (obj.get("metadata") or {}).pop("managedFields", None)
+    return obj
+
+
+class Reflector:
+    """Keeps ``store`` in line with one kind (in one namespace, or all namespaces)."""
+
+    def __init__(self, raw: RawClient, kind: Kind, store: Store, options: WatchOptions,
+                 namespace: str = "", field_selector: str = ""):
+        self.raw, self.kind, self.store, self.options = raw, kind, store, options
+        self.namespace = namespace if kind.namespaced else ""
+        self.field_selector = field_selector if kind.namespaced else ""
+        self.resource_version = ""
+        self.listed_at: float | None = None
+        self.synced = threading.Event()
+        self.stats = {"lists": 0, "watches": 0, "relists_410": 0, "errors": 0, "bookmarks": 0,
+                      "events": 0}
+        self.last_error = ""
+
+    def list(self) -> list[JSON]:
+        """One full paged list; replaces this reflector's part of the store."""
+        items: list[JSON] = []
+        query = {"limit": str(PAGE), "fieldSelector": self.field_selector}
+        while True:
+            page = json.loads(self.raw.get(self.kind.path(self.namespace), query))
+            items.extend(page.get("items") or [])
+            meta = page.get("metadata") or {}
+            if not meta.get("continue"):
+                break
+            query = {**query, "continue": str(meta["continue"])}
+        self.store.replace(self.kind, self.namespace, items)
+        self.resource_version = str(meta.get("resourceVersion") or "")
+        self.stats["lists"] += 1
+        self.listed_at = self.options.monotonic()
+        self.synced.set()
+        return items
+
+    def watch_once(self, timeout_seconds: int) -> bool:
+        """One watch request from the current version. False: the version expired (relist)."""
+        query = {"resourceVersion": self.resource_version, "allowWatchBookmarks": "true",
+                 "fieldSelector": self.field_selector}
+        self.stats["watches"] += 1
+        self.store.poke()
+        for line in self.raw.watch_lines(self.kind.path(self.namespace), query, timeout_seconds):
+            event = json.loads(line)
+            kind, obj = event.get("type"), event.get("object") or {}
+            if kind == "ERROR":
+                if obj.get("code") == 410:
+                    self.stats["relists_410"] += 1
+                    self.store.poke()
+                    return False
+                raise ApiError(int(obj.get("code") or 0), str(obj.get("message") or ""))
+            rv = (obj.get("metadata") or {}).get("resourceVersion")
+            if kind == "BOOKMARK":
+                self.stats["bookmarks"] += 1
+                self.resource_version = str(rv or self.resource_version)
+                self.store.poke()
+            elif kind in ("ADDED", "MODIFIED", "DELETED"):
+                self.stats["events"] += 1
+                self.store.apply(self.kind, kind, obj)
+            if rv:
+                self.resource_version = str(rv)
+        return True
+
+    def run(self, stop: threading.Event) -> None:
+        """List, then watch until ``stop``; relist on 410 and every resync period."""
+        o = self.options
+        failures = 0
+        while not stop.is_set():
+            try:
+                if self.listed_at is None or o.monotonic() - self.listed_at >= o.resync_seconds:
+                    self.list()
+                left = o.resync_seconds - (o.monotonic() - (self.listed_at or 0.0))
+                timeout = max(1, int(min(o.watch_timeout_seconds, left)))
+                if not self.watch_once(timeout):
+                    self.listed_at = None  # 410 Gone: relist now
+                failures = 0
+            except (ApiError, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+                failures += 1
+                self.stats["errors"] += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                self.store.poke()
+                if isinstance(exc, ApiError) and exc.status == 410:
+                    self.listed_at = None
+                o.sleep(backoff(failures, o))
+
+
+def backoff(failures: int, o: Any) -> float:
+    """Exponential with full jitter in its upper half: spread reconnect storms, never zero."""
+    ceiling = min(o.backoff_max, o.backoff_initial * 2 ** min(failures - 1, 30))
+    return ceiling / 2 + ceiling / 2 * o.jitter()
