@@ -2,6 +2,12 @@
 
 Origin annotations are requested through a throw-away wrapper kustomization in a temporary folder
 that points at the target with a relative path, so the user's tree is never written to.
+
+A folder without a kustomization file is rendered the way Flux's kustomize-controller does it
+(fluxcd/pkg `kustomize.Generator`): the wrapper lists every `.yaml` / `.yml` file under it, and a
+sub-folder that holds a kustomization file as one resource, not descended into. Files the
+source-controller leaves out of the artifact are left out too: its default exclusions and the
+`.sourceignore` files of the folder and the folders above it (gitignore syntax).
 """
 
 from __future__ import annotations
@@ -15,11 +21,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pathspec
+
 from . import yamlio
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 TIMEOUT_SECONDS = 60
+#: what source-controller never puts into a GitRepository artifact (VCS, CI and tool configs)
+FLUX_EXCLUDED = (".git/", ".gitignore", ".gitmodules", ".gitattributes", ".github/",
+                 ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml",
+                 "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
+                 "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml")
 
 
 class RenderError(RuntimeError):
@@ -70,13 +83,74 @@ def _objects(text: str, label: str) -> list[dict[str, Any]]:
     return [d for d in docs if isinstance(d, dict)]
 
 
-def _wrapper(directory: Path, tmp: str, top: dict[str, Any] | None, origins: bool) -> bool:
+def has_kustomization(directory: Path) -> bool:
+    return any((directory / f).is_file() for f in KUSTOMIZATION_FILES)
+
+
+def _ignored(directory: Path, root: Path) -> pathspec.GitIgnoreSpec:
+    """source-controller's exclusions that apply under ``directory``: its defaults and the
+    `.sourceignore` patterns of ``root`` down to ``directory`` (each relative to its folder),
+    as one spec over paths relative to ``root``."""
+    lines = list(FLUX_EXCLUDED)
+    rel = directory.relative_to(root) if directory.is_relative_to(root) else Path()
+    folders = [root, *(root / Path(*rel.parts[:i + 1]) for i in range(len(rel.parts)))]
+    for folder in folders:
+        ignore = folder / ".sourceignore"
+        if not ignore.is_file():
+            continue
+        prefix = folder.relative_to(root).as_posix()
+        for line in ignore.read_text(encoding="utf-8", errors="replace").splitlines():
+            line = line.strip()
+            if not line or line.startswith("#") or prefix == ".":
+                lines.append(line)
+                continue
+            neg, pat = ("!", line[1:]) if line.startswith("!") else ("", line)
+            # a pattern without an inner slash matches at any depth below its own folder
+            inner = "/" in pat.rstrip("/")
+            lines.append(f"{neg}{prefix}/{'' if inner else '**/'}{pat.lstrip('/')}")
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def flux_resources(directory: Path, root: Path | None = None) -> list[Path]:
+    """What Flux's generated kustomization lists for a folder without one: every YAML file
+    under it, and each sub-folder holding a kustomization file (not descended into); sorted
+    as a directory walk visits them. ``root`` is the repository (for `.sourceignore`)."""
+    directory = directory.resolve()
+    root = (root or directory).resolve()
+    ignored = _ignored(directory, root)
+    out: list[Path] = []
+
+    def skip(path: Path, is_dir: bool) -> bool:
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        return ignored.match_file(rel + ("/" if is_dir else ""))
+
+    for dirpath, dirnames, filenames in os.walk(directory):
+        here = Path(dirpath)
+        keep = []
+        for d in sorted(dirnames):
+            sub = here / d
+            if skip(sub, True) or sub.is_symlink():
+                continue
+            if has_kustomization(sub):
+                out.append(sub)
+            else:
+                keep.append(d)
+        dirnames[:] = keep
+        out += [here / f for f in sorted(filenames)
+                if f.endswith((".yaml", ".yml")) and not skip(here / f, False)]
+    return sorted(out, key=lambda p: p.relative_to(directory).parts)
+
+
+def _wrapper(directory: Path, tmp: str, top: dict[str, Any] | None, origins: bool,
+             root: Path | None = None) -> bool:
     """Write the throw-away kustomization that renders ``directory`` with ``top`` (the fields a
     GitOps tool adds on top of it) into ``tmp``. Paths in ``top`` are relative to ``directory``,
     as the tool reads them; they are rewritten relative to the wrapper. Returns whether files
-    outside the wrapper are loaded (then the load restrictor must allow it)."""
-    fields: dict[str, Any] = {"resources": [os.path.relpath(directory, tmp)]}
-    outside = False
+    outside the wrapper are loaded (then the load restrictor must allow it). A folder without a
+    kustomization file is listed file by file, as Flux generates it."""
+    outside = not has_kustomization(directory)
+    resources = [directory] if not outside else flux_resources(directory, root)
+    fields: dict[str, Any] = {"resources": [os.path.relpath(r, tmp) for r in resources]}
     for key, value in (top or {}).items():
         if key == "components":
             value = [os.path.relpath(directory / str(c), tmp) for c in value]
@@ -93,21 +167,23 @@ def _wrapper(directory: Path, tmp: str, top: dict[str, Any] | None, origins: boo
     return outside
 
 
-def build(directory: Path, label: str = "", top: dict[str, Any] | None = None
-          ) -> list[dict[str, Any]]:
+def build(directory: Path, label: str = "", top: dict[str, Any] | None = None,
+          root: Path | None = None) -> list[dict[str, Any]]:
     """Render ``directory`` (with ``top`` added on top of it, if given) and return its
-    objects."""
+    objects. ``root``: the repository, whose `.sourceignore` files apply to a folder rendered
+    as Flux generates it."""
     directory = directory.resolve()
     label = label or directory.name
     with tempfile.TemporaryDirectory(prefix="remediator-kustomize-") as tmp:
-        if not top:
+        if not top and has_kustomization(directory):
             return _objects(_run(directory, tmp, label), label)
-        outside = _wrapper(directory, tmp, top, origins=False)
+        outside = _wrapper(directory, tmp, top, origins=False, root=root)
         return _objects(_run(Path(tmp), tmp, label, outside), label)
 
 
 def build_with_origins(
-    directory: Path, label: str = "", top: dict[str, Any] | None = None
+    directory: Path, label: str = "", top: dict[str, Any] | None = None,
+    root: Path | None = None,
 ) -> list[tuple[dict[str, Any], Path | None]]:
     """Render ``directory`` (with ``top`` on top); each object comes with the absolute path of
     the file it came from (None when it was generated or came from a remote base). The origin
@@ -115,7 +191,7 @@ def build_with_origins(
     directory = directory.resolve()
     label = label or directory.name
     with tempfile.TemporaryDirectory(prefix="remediator-kustomize-") as tmp:
-        outside = _wrapper(directory, tmp, top, origins=True)
+        outside = _wrapper(directory, tmp, top, origins=True, root=root)
         objects = _objects(_run(Path(tmp), tmp, label, outside), label)
         out: list[tuple[dict[str, Any], Path | None]] = []
         for obj in objects:

@@ -97,12 +97,17 @@ def _has_variables(location: Location) -> bool:
 
 
 def _build(root: Path, location: Location, label: str) -> list[JSON]:
+    if location.top is None:
+        return kustomize.build(root / location.render_root, label, root=root)
+    return _with_top(root, location, location.render_root, label)
+
+
+def _with_top(root: Path, location: Location, folder: str, label: str) -> list[JSON]:
     """The render as the GitOps tool makes it: the owner's settings on top (read from ``root``,
     so a change to them counts), then its post-build variable substitution."""
-    if location.top is None:
-        return kustomize.build(root / location.render_root, label)
+    assert location.top is not None
     fields, variables = gitops.read_top(root, location.top)
-    objects = kustomize.build(root / location.render_root, label, fields)
+    objects = kustomize.build(root / folder, label, fields, root)
     if variables is not None:
         objects = [gitops.substitute(o, variables) for o in objects]
     return objects
@@ -176,7 +181,10 @@ def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
             worktree.write_changes(scratch, changes)
             for c in changes:
                 yamlio.load_documents(c.new_text, c.path)
-            if kustomized:
+            if location.top is not None:  # the owner's patches on top, as Flux applies them
+                before = _with_top(repo_root, location, folder, label)
+                after = _with_top(scratch, location, folder, label)
+            elif kustomized:
                 before = kustomize.build(repo_root / folder, label)
                 after = kustomize.build(scratch / folder, label)
             else:

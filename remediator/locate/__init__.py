@@ -21,7 +21,7 @@ from ..model import (
     ObjectRef,
     TargetKind,
 )
-from . import argo_helm, helm, ontop, values_from
+from . import argo_helm, helm, helm_ontop, ontop, values_from
 from .errors import FIELD_OF_CLASS, LocateDiagnosis, LocateSkip, NotInSource
 from .overlay import Overlays
 from .owner import Owner, identify, not_managed_reason
@@ -36,7 +36,14 @@ from .source import (
     resolve,
     resolve_all,
 )
-from .toplayer import image_override, live_name, patched_on_top, substituted
+from .toplayer import (
+    generated_on_top,
+    image_override,
+    live_name,
+    patched_on_top,
+    substituted,
+)
+from .variables import owner_phrase
 
 __all__ = ["LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex", "normalize_repo_url"]
 
@@ -109,8 +116,8 @@ class Locator:
         if not _in_owner_settings(loc):
             _not_shared(source, owners)
         how = f"{owner.how} → {source.how}"
-        if source.path not in self.index.kustomizations:
-            # a plain folder: what the tool adds on top is not rendered, so it is a skip
+        if loc.source == "plain":
+            # a plain folder Argo CD applies as it is: what it adds on top is not rendered
             on_top = patched_on_top(source, ref.kind, loc.source_name) or substituted(
                 source, loc.document)
             if on_top:
@@ -132,15 +139,18 @@ class Locator:
     def _in_source(self, ref: ObjectRef, incident: Incident, source: Source,
                    deployed: set[str], on_top: bool = False) -> Location:
         """The layer in one source; ``on_top``: with what the owner adds on top of a Kustomize
-        folder rendered and followed (not for a HelmRelease, whose values are the layer)."""
-        if source.path in self.index.kustomizations:
-            if not on_top:
-                return self.overlays.locate(ref, incident, source, deployed)
-            try:
-                return self._with_top_layers(ref, incident, source, deployed)
-            except ontop.OnTopSkip as exc:
-                raise LocateSkip(str(exc)) from None
-        return self._in_plain(ref, source)
+        folder (or of a Flux plain folder, see ``generated_on_top``) rendered and followed (not
+        for a HelmRelease, whose values are the layer: see ``_helmrelease_on_top``)."""
+        if source.path not in self.index.kustomizations:
+            loc = self._in_plain(ref, source)
+            if not (on_top and generated_on_top(source, loc)):
+                return loc
+        elif not on_top:
+            return self.overlays.locate(ref, incident, source, deployed)
+        try:
+            return self._with_top_layers(ref, incident, source, deployed)
+        except ontop.OnTopSkip as exc:
+            raise LocateSkip(str(exc)) from None
 
     def _defining_source(self, ref: ObjectRef, incident: Incident, sources: list[Source],
                          deployed: set[str]) -> tuple[Source, Location]:
@@ -179,16 +189,21 @@ class Locator:
         hr_ref = ObjectRef(str(hr.get("apiVersion")), "HelmRelease", owner.namespace, owner.name)
         owners = deployers(cluster_objects, self.index, self.repo_url)
         loc = self._in_source(hr_ref, incident, source, set(owners))
-        _not_shared(source, owners)
         on_top = patched_on_top(source, "HelmRelease", loc.source_name)
-        if on_top:
-            raise LocateSkip(on_top)
         keys = helm.value_keys(self.root, helm.chart_dir(hr, self.root), incident.live,
                                incident.container)
         if not keys.container_mapped:
             _one_container(incident)
         loc.value_keys, loc.values_note, note = keys.keys, keys.note, keys.note
+        key = helm.field_key(incident.failure_class, loc.value_keys)
         release = loc.rendered  # the HelmRelease, as the repo renders it
+        if on_top:
+            try:
+                release = self._helmrelease_on_top(loc, source, hr_ref, key, on_top)
+            except ontop.OnTopSkip as exc:
+                raise LocateSkip(str(exc)) from None
+        if not _in_owner_settings(loc):
+            _not_shared(source, owners)
         loc.render_target = ObjectRef.of(release)
         kustomized = source.path in self.index.kustomizations
         objects = self.overlays.objects_with_origins(source.path) if kustomized else \
@@ -197,15 +212,38 @@ class Locator:
         loc.effective_values = values_from.release_values(release, objects)
         loc.rendered = copy.deepcopy(incident.live)  # what Helm rendered: the live object
         loc.container, loc.values_root = incident.container, source.path
-        helm.describe(loc, owner.name, note)
-        key = helm.field_key(incident.failure_class, loc.value_keys)
-        if key and values_from.relocate(loc, release, key, objects, self.index,
-                                        source.path if kustomized else None, note):
-            loc.also_renders = self.overlays.other_renders(loc, source.path, set(owners)) \
-                if kustomized else []
+        if _in_owner_settings(loc):  # the owner's patch sets the key: nothing below matters
+            loc.source, loc.why = "helm", f"{loc.why} Values keys: {note}."
+        else:
+            helm.describe(loc, owner.name, note)
+            if key and values_from.relocate(loc, release, key, objects, self.index,
+                                            source.path if kustomized else None, note):
+                loc.also_renders = self.overlays.other_renders(loc, source.path, set(owners)) \
+                    if kustomized else []
         loc.owner = f"{owner.how} → {ks_owner.how} → {source.how}"
         loc.why = f"{loc.owner}. {loc.why}"
         return loc
+
+    def _helmrelease_on_top(self, loc: Location, source: Source, ref: ObjectRef,
+                            key: tuple[str, ...], reason: str) -> JSON:
+        """The HelmRelease as its Flux Kustomization applies it (its patches on top); ``loc``
+        moves into the patch that sets ``key``, if one does (see ``helm_ontop``)."""
+        top = helm_ontop.top_of(source, self.root, self.index, reason)
+        fields, variables = gitops.read_top(self.root, top)
+
+        def render(extra: JSON) -> list[JSON]:
+            return [o for o, _ in self.overlays.render(source.path, extra)]
+
+        release = helm_ontop.with_top(render, fields, variables, ref)
+        raw = loc.rendered
+        loc.top = top
+        if key and helm_ontop.into_patch(loc, source, raw, render(fields), key):
+            return release
+        loc.why += (f" {owner_phrase(source)[0].upper()}{owner_phrase(source)[1:]} patches "
+                    f"HelmRelease {ref.name} on top without setting `spec.values."
+                    f"{'.'.join(key) or '...'}`, so the values layer below stays; the gate "
+                    "renders the change with the patch on top to prove it takes effect.")
+        return release
 
     def _in_argo_helm(self, incident: Incident, owner: Owner, app: JSON, where: str,
                       hs: argo_helm.HelmSource) -> Location:

@@ -46,7 +46,7 @@ def top_layer(source: Source, root: Path, index: RepoIndex) -> TopLayer | None:
     return top if fields or variables is not None else None
 
 
-def _patches_path(source: Source) -> tuple[Any, ...]:
+def patches_path(source: Source) -> tuple[Any, ...]:
     return (*source.settings_path, *(("kustomize",) if source.tool == "argocd" else ()),
             "patches")
 
@@ -91,7 +91,7 @@ def _labels_match(selector: Any, obj: JSON) -> bool:
     return True
 
 
-def _targets(entry: JSON, patch: Any, obj: JSON, name: str) -> bool:
+def targets(entry: JSON, patch: Any, obj: JSON, name: str) -> bool:
     """Whether a patch applies to ``obj`` (named ``name`` before the owner's prefix)."""
     target = entry.get("target")
     ref = ObjectRef.of(obj)
@@ -111,7 +111,7 @@ def _targets(entry: JSON, patch: Any, obj: JSON, name: str) -> bool:
         (patch.get("metadata") or {}).get("name") == name
 
 
-def _source_name(source: Source, obj: JSON) -> str:
+def source_name(source: Source, obj: JSON) -> str:
     """A rendered object's name before the owner's own prefix / suffix (what patches see)."""
     options = gitops.kustomize_options(source.tool, settings_of(source))
     name = ObjectRef.of(obj).name
@@ -162,7 +162,7 @@ def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
     name, what = loc.source_name, owner_phrase(source)
     found = None
     for i, entry, patch in parsed_patches(source):
-        if not _targets(entry, patch, raw, name):
+        if not targets(entry, patch, raw, name):
             continue
         if patch is None:
             if field in str(entry):
@@ -189,7 +189,7 @@ def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
         return False
     i, entry, patch, (j, inner) = found
     if isinstance(entry.get("target"), dict):
-        matched = [o for o in objects if _targets(entry, patch, o, _source_name(source, o))]
+        matched = [o for o in objects if targets(entry, patch, o, source_name(source, o))]
         if len(matched) > 1:
             raise OnTopSkip(f"patch {i + 1} of {what} sets `{field}` of {len(matched)} objects "
                             "(its target is a selector); changing it for "
@@ -199,7 +199,7 @@ def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
         raise OnTopSkip(f"patch {i + 1} of {what} sets `{field}` of container {container}, "
                         "and that object is not in this repository (applied by hand or "
                         "generated), so it cannot be changed here")
-    loc.target = DocumentRef(doc.path, doc.index, (*_patches_path(source), i, "patch"))
+    loc.target = DocumentRef(doc.path, doc.index, (*patches_path(source), i, "patch"))
     loc.kind = TargetKind.PATCH
     loc.document = copy.deepcopy(patch if j < 0 else patch[j])
     loc.op_index, loc.op_field = j, inner

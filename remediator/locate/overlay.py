@@ -59,7 +59,7 @@ class Overlays:
         if cached is None:
             try:
                 cached = kustomize.build_with_origins(self.root / directory, directory or ".",
-                                                      top)
+                                                      top, self.root)
             except kustomize.RenderError as exc:
                 cached = exc
             self._renders[key] = cached
@@ -103,6 +103,8 @@ class Overlays:
             render_root=root_dir,
             source_name=base_doc.name,
         )
+        if root_dir not in self.index.kustomizations:
+            return self._generated(loc, root_dir, origin_rel, ref, deployed)
         self._images_override(loc, root_dir, base_doc, incident.container)
 
         patch = self._existing_patch(root_dir, ref.kind, base_doc.name, incident)
@@ -139,6 +141,21 @@ class Overlays:
                        f"{', '.join(f'`{o}`' for o in others)} also render; a new patch in the "
                        f"overlay `{root_dir}` changes only this environment.")
             loc.also_renders = self.other_renders(loc, root_dir, deployed)
+        return loc
+
+    def _generated(self, loc: Location, root_dir: str, origin_rel: str, ref: ObjectRef,
+                   deployed: set[str]) -> Location:
+        """A folder Flux generates the kustomization of: the file that defines the object is
+        the layer (nothing in between), unless it comes from a kustomization inside it."""
+        inner = self.index.kustomization_dir_of(origin_rel)
+        if inner is not None and (not root_dir or inner.startswith(f"{root_dir}/")):
+            raise LocateSkip(f"{ref.kind} {ref.name} comes from the kustomization `{inner}` "
+                             f"inside the plain folder `{root_dir or '.'}`; its layers under "
+                             "what the owner adds on top are not chosen yet")
+        loc.why = (f"{ref.kind} {loc.source_name} is defined in `{origin_rel}`, a plain manifest "
+                   f"(`{root_dir or '.'}` has no kustomization file: Flux generates one listing "
+                   "its files, then adds its own settings on top).")
+        loc.also_renders = self.other_renders(loc, root_dir, deployed)
         return loc
 
     def other_renders(self, loc: Location, root_dir: str, deployed: set[str]) -> list[str]:

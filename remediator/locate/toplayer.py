@@ -4,9 +4,9 @@
   differs from the rendered one);
 - image tags: `.argocd-source-<app>.yaml`, `.argocd-source.yaml` (written by Argo CD Image
   Updater and the UI), the Application's `kustomize.images`, the Flux Kustomization's `images`;
-- patches, components and post-build variables on top of a folder of plain manifests (no
-  kustomization to render them with): a skip. On a Kustomize source they are rendered and
-  followed instead (``ontop``).
+- patches, components and post-build variables on top of a folder of plain manifests: Argo CD
+  applies the files as they are (its settings on top are a skip); Flux generates a kustomization
+  listing them, which is rendered and followed like a Kustomize source (``ontop``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import yamlio
 from ..k8s import split_image
-from ..model import JSON, DocumentRef, ImageOverride
+from ..model import JSON, DocumentRef, ImageOverride, Location
 from .repo import patches_target
 from .source import Source, settings_of
 
@@ -52,6 +52,19 @@ def patched_on_top(source: Source, kind: str, name: str) -> str:
         return (f"the {what} {source.app} adds kustomize components on top of `{source.path}`; "
                 "they may override a change in the repo's files, and are not rendered here yet")
     return ""
+
+
+def generated_on_top(source: Source, loc: Location) -> bool:
+    """Whether a plain folder is rendered as Flux generates its kustomization, with what the
+    Flux Kustomization adds on top: when it patches (any object: a selector may reach this
+    one), adds components, or substitutes variables into the located document. Otherwise the
+    plain file is the layer, as it is."""
+    if source.tool != "flux-kustomization":
+        return False
+    options = _kustomize_options(source)
+    # (the legacy `patchesStrategicMerge` / `patchesJson6902` are not rendered: a skip below)
+    return bool(options.get("patches") or options.get("components")
+                or substituted(source, loc.document))
 
 
 def substituted(source: Source, document: JSON) -> str:

@@ -1,0 +1,106 @@
+"""A Flux HelmRelease patched by the Flux Kustomization that applies it (its own `spec.patches`,
+as flux2-kustomize-helm-example's clusters sometimes do for one cluster's values).
+
+The HelmRelease is read as Flux applies it: rendered with those patches on top. When a patch
+sets the values key the change needs, that patch is applied last, so the change goes inside the
+patch string; a patch of other fields leaves the values layer below in charge, and the gate
+renders the change with the patch on top to prove it takes effect. Components on top of a
+HelmRelease, patches from files, and JSON 6902 operations on the values are not edited (a skip
+with the reason).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import gitops
+from ..helmvalues import sets
+from ..k8s import dig
+from ..model import JSON, DocumentRef, Location, ObjectRef, TargetKind, TopLayer
+from .ontop import parsed_patches, patches_path, source_name, targets, top_layer
+from .repo import RepoIndex
+from .source import Source
+from .variables import OnTopSkip, owner_phrase
+
+VALUES = ("spec", "values")
+
+
+def top_of(source: Source, root: Path, index: RepoIndex, reason: str) -> TopLayer:
+    """What the Flux Kustomization renders on top of the HelmRelease's folder; ``reason`` (why it
+    used to be a skip) is raised when that cannot be followed."""
+    options = gitops.kustomize_options(source.tool, source.settings)
+    top = top_layer(source, root, index) if source.tool == "flux-kustomization" else None
+    if top is None or options.get("components"):
+        raise OnTopSkip(reason)
+    parsed_patches(source)  # malformed patch text: a skip with its reason
+    return top
+
+
+def with_top(render: Callable[[JSON], list[JSON]], top: JSON, variables: dict[str, str] | None,
+             ref: ObjectRef) -> JSON:
+    """The HelmRelease ``ref`` as Flux applies it: rendered with ``top``, then substituted."""
+    found = [o for o in render(top) if (ObjectRef.of(o).kind, ObjectRef.of(o).name) ==
+             (ref.kind, ref.name)]
+    if len(found) != 1:
+        raise OnTopSkip(f"HelmRelease {ref.name} is not rendered once with its Flux "
+                        "Kustomization's settings on top")
+    return gitops.substitute(found[0], variables) if variables is not None else found[0]
+
+
+def _touches(op: object, key: tuple[str, ...]) -> bool:
+    """Whether a JSON 6902 operation may write the values key (or a mapping holding it)."""
+    if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+        return True
+    segs = [s.replace("~1", "/").replace("~0", "~") for s in op["path"].split("/")[1:]]
+    full = [*VALUES, *key]
+    return segs[:len(full)] == full or full[:len(segs)] == segs
+
+
+def into_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
+               key: tuple[str, ...]) -> bool:
+    """Point ``loc`` at the owner's patch that sets `spec.values.<key>` of the HelmRelease
+    ``raw`` (rendered without the owner's settings), when one does (True)."""
+    name, what = loc.source_name, owner_phrase(source)
+    dotted = ".".join(key)
+    found = None
+    for i, entry, patch in parsed_patches(source):
+        if not targets(entry, patch, raw, name):
+            continue
+        if patch is None:
+            raise OnTopSkip(f"{what} patches HelmRelease {name} from a file "
+                            f"(`{entry.get('path')}`); not edited in place")
+        if isinstance(patch, list):
+            hit = next((j for j, op in enumerate(patch) if _touches(op, key)), None)
+            if hit is not None:
+                raise OnTopSkip(f"patch {i + 1} of {what} may set `{dotted}` of HelmRelease "
+                                f"{name} with a JSON 6902 operation (op {hit + 1}), which "
+                                "remediator does not edit in place")
+            continue
+        if sets(dig(patch, VALUES), key):
+            found = (i, entry, patch)  # the last one wins
+    if found is None:
+        return False
+    i, entry, patch = found
+    if isinstance(entry.get("target"), dict):
+        matched = [o for o in objects if targets(entry, patch, o, source_name(source, o))]
+        if len(matched) > 1:
+            raise OnTopSkip(f"patch {i + 1} of {what} sets `{dotted}` of {len(matched)} "
+                            "objects (its target is a selector); changing it for HelmRelease "
+                            f"{name} alone is not possible there")
+    doc = source.settings_doc
+    if doc is None:
+        raise OnTopSkip(f"patch {i + 1} of {what} sets `{dotted}` of HelmRelease {name}, and "
+                        "that Kustomization is not in this repository, so it cannot be changed "
+                        "here")
+    loc.target = DocumentRef(doc.path, doc.index, (*patches_path(source), i, "patch"))
+    loc.kind = TargetKind.PATCH
+    loc.document = copy.deepcopy(patch)
+    loc.values_path = VALUES
+    loc.prerequisites, loc.also_renders = [], []
+    loc.why = (f"{what[0].upper()}{what[1:]} patches HelmRelease {name} on top of the "
+               f"repository's files (patch {i + 1} in `{doc.path}`) and sets "
+               f"`spec.values.{dotted}`: it is applied last, so a change in a values layer below "
+               "would be overridden; the change goes into that patch.")
+    return True
