@@ -380,3 +380,16 @@ def test_through_the_command_line_the_repo_is_never_written(tmp_path: Path):
     assert [" ".join(ln.split()) for ln in diff_lines(change["diff"])] == [
         "- memory: 256Mi", "+ memory: 384Mi"]
     assert tree_digest(repo) == before
+
+
+def test_legacy_flux_patch_fields_are_a_skip_not_ignored(tmp_path: Path):
+    # kustomize.toolkit.fluxcd.io/v1beta2 `patchesJson6902` is not rendered by remediator: what
+    # it overrides is unknown, so nothing below it is edited
+    legacy = ("\n          patchesJson6902:\n            - target: {kind: Deployment, name: web}\n"
+              "              patch:\n                - op: replace\n"
+              "                  path: /spec/template/spec/containers/0/resources/limits/memory\n"
+              "                  value: 256Mi")
+    commit(tmp_path, {**BASE, "clusters/prod/web.yaml": flux_ks(legacy)}, "init")
+    r = planned(tmp_path, oom("256Mi"))
+    assert r.decision == Decision.SKIP
+    assert "legacy `patchesJson6902` field" in r.reason

@@ -28,6 +28,11 @@ def top_layer(source: Source, root: Path, index: RepoIndex) -> TopLayer | None:
     if source.tool not in ("argocd", "flux-kustomization"):
         return None
     settings = settings_of(source)
+    legacy = [k for k in ("patchesStrategicMerge", "patchesJson6902") if settings.get(k)]
+    if source.tool == "flux-kustomization" and legacy:
+        # the v1beta2 fields (gone from v1): not rendered here, so what they override is unknown
+        raise OnTopSkip(f"{owner_phrase(source)} patches with the legacy `{legacy[0]}` field, "
+                        "which remediator does not render; move it to `spec.patches`")
     doc = source.settings_doc
     overrides = [rel for rel, _ in reversed(argocd_source_files(source.app, source.path, root))] \
         if source.tool == "argocd" else []
