@@ -122,6 +122,10 @@ class Validation:
     policy_engine: str = "embedded"  # "embedded" (regorus, in process) | "opa" (an OPA server)
     opa: OpaServer = field(default_factory=OpaServer)
     dry_run: str = "auto"  # "auto": when a cluster is reachable | "true": required | "false"
+    #: the cluster `run` watches (its --context / --kubeconfig), so the dry-run asks the same
+    #: one; set at run time, never read from the file (None: in-cluster, else current context)
+    kube_context: str | None = None
+    kubeconfig: str | None = None
 
 
 @dataclass

@@ -78,6 +78,9 @@ def run_once(snapshot: Path | None, remote: str, state_dir: Path,
     only: set[str] | None = None
     if live is not None:
         state, only = live.state_for(config)
+        # the gate's dry-run asks the cluster that is watched, not the default context
+        config.validation.kube_context = live.context
+        config.validation.kubeconfig = live.kubeconfig
     elif snapshot is not None:
         state = load_snapshot(snapshot, config.cluster)
     else:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes import client, config
 
 from remediator import gate
@@ -127,6 +128,25 @@ def test_unreachable_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert forced.ran and not forced.passed
     assert forced.messages[0].endswith("(validation.dryRun: true requires a cluster)")
     server._server.server_close()
+
+
+def test_the_watched_context_is_asked_not_the_current_one(kube: KubeEmulator, tmp_path: Path):
+    # `run --context emulator` watches the emulator: its dry-run must not go to the kubeconfig's
+    # current context (here a closed port, in real life perhaps another cluster)
+    two = tmp_path / "two" / "kubeconfig"
+    two.parent.mkdir()
+    data = yaml.safe_load(kube.kubeconfig(tmp_path).read_text())
+    data["clusters"].append({"name": "other",
+                             "cluster": {"server": f"http://127.0.0.1:{closed_port()}"}})
+    data["contexts"].append({"name": "other", "context": {"cluster": "other", "user": "tester"}})
+    data["current-context"] = "other"
+    two.write_text(yaml.safe_dump(data))
+    current = gate.check_dry_run(LIVE, "auto", timeout=2, kubeconfig=str(two))
+    assert not current.ran
+    watched = gate.check_dry_run(LIVE, "true", timeout=2, kubeconfig=str(two),
+                                 context="emulator")
+    assert watched.passed and watched.ran
+    assert watched.messages[0].startswith(f"the API server at {kube.url} accepts")
 
 
 def test_no_cluster_configured():

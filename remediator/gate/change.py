@@ -251,5 +251,7 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
     if after is not None:
         checks = object_checks(location.rendered, after, settings, repo_root) + checks
     live_namespace = str((location.rendered.get("metadata") or {}).get("namespace") or "")
-    checks.append(dryrun.check_dry_run(after, settings.dry_run, namespace=live_namespace))
+    checks.append(dryrun.check_dry_run(after, settings.dry_run, namespace=live_namespace,
+                                       context=settings.kube_context,
+                                       kubeconfig=settings.kubeconfig))
     return Validation(checks)

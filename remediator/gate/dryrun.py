@@ -45,21 +45,21 @@ class Unreachable(Exception):
     """No cluster to ask (one line: why)."""
 
 
-def api_client() -> client.ApiClient:
-    """A client for the cluster we run in, else the kubeconfig's current context."""
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+def api_client(context: str | None = None, kubeconfig: str | None = None) -> client.ApiClient:
+    """A client for the cluster we run in, else the kubeconfig's current (or given) context."""
+    if context is None and kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
         configuration = client.Configuration()
         try:
             config.load_incluster_config(client_configuration=configuration)
         except ConfigException as exc:
             raise Unreachable(f"in-cluster configuration: {exc}") from None
         return client.ApiClient(configuration)
-    paths = os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+    paths = kubeconfig or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
     if not any(Path(p).is_file() for p in paths.split(os.pathsep) if p):
         raise Unreachable("no cluster configured (no kubeconfig at "
                           f"{paths}, not running in a cluster)")
     try:
-        return config.new_client_from_config(config_file=paths)
+        return config.new_client_from_config(config_file=paths, context=context)
     except (ConfigException, OSError, ValueError, TypeError) as exc:
         raise Unreachable(f"kubeconfig {paths}: {' '.join(str(exc).split())}") from None
 
@@ -101,7 +101,8 @@ def _unavailable(mode: str, why: str) -> CheckResult:
 
 
 def check_dry_run(obj: JSON | None, mode: str, timeout: float = TIMEOUT_SECONDS,
-                  namespace: str = "") -> CheckResult:
+                  namespace: str = "", context: str | None = None,
+                  kubeconfig: str | None = None) -> CheckResult:
     """The ``dry-run`` check of one changed object (``mode``: auto, true or false).
 
     ``namespace``: where the object lives when it does not say (a render without a namespace
@@ -114,7 +115,7 @@ def check_dry_run(obj: JSON | None, mode: str, timeout: float = TIMEOUT_SECONDS,
     if namespace and not (obj.get("metadata") or {}).get("namespace"):
         obj.setdefault("metadata", {})["namespace"] = namespace
     try:
-        api = api_client()
+        api = api_client(context, kubeconfig)
     except Unreachable as exc:
         return _unavailable(mode, str(exc))
     host = api.configuration.host
