@@ -1,0 +1,29 @@
+"""Adversarial cases found in review: secrets a pattern missed, prompt content outside the
+container's env, and model values that widen what a container can reach."""
+
+from __future__ import annotations
+
+import pytest
+
+from remediator.forge.body import parse_record
+from remediator.redact import MASK, redact
+
+
+@pytest.mark.parametrize("text", [
+    "connecting to redis://:s3cretpw@redis.shop:6379/0",  # a URL password without a user
+    "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBGB\n-----END PGP PRIVATE KEY BLOCK-----",
+    "slack app token xapp-1-A0123BCDE-4567890123-abcdef0123456789abcdef",
+    # a key's body whose BEGIN line the excerpt (or the log window) cut off
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKjMzEfYyjiWA4R4\n"
+    "-----END PRIVATE KEY-----",
+])
+def test_redaction_gaps(text: str):
+    out, n = redact(text)
+    assert n >= 1 and MASK in out
+    for secret in ("s3cretpw", "lQOYBGB", "abcdef0123456789abcdef", "MIIEvQIBADAN"):
+        assert secret not in out
+
+
+def test_digests_and_image_references_stay():
+    text = "pulling ghcr.io/acme/cart@sha256:" + "a1" * 32 + " from https://ghcr.io/v2/"
+    assert redact(text) == (text, 0)
