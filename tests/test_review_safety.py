@@ -27,3 +27,26 @@ def test_redaction_gaps(text: str):
 def test_digests_and_image_references_stay():
     text = "pulling ghcr.io/acme/cart@sha256:" + "a1" * 32 + " from https://ghcr.io/v2/"
     assert redact(text) == (text, 0)
+
+
+def test_a_json6902_patch_in_the_prompt_masks_secret_named_values():
+    from remediator.draft.llm import context
+    from remediator.model import TargetKind
+    from tests.test_draft import location
+    from tests.test_llm_units import crash, crashing_workload
+
+    loc = location(crashing_workload(), TargetKind.PATCH)
+    loc.document = [
+        {"op": "add", "path": "/spec/template/spec/containers/1/env/-",
+         "value": {"name": "DB_PASSWORD", "value": "hunter2-prod"}},
+        {"op": "add", "path": "/metadata/annotations",
+         "value": {"backup-password": "tr0ub4dor", "team": "shop"}},
+        {"op": "replace", "path": "/spec/template/spec/containers/1/command",
+         "value": ["/app/cart"]},
+    ]
+    loc.op_index, loc.op_field = 2, ("command",)
+    p = context.build(crash(detail="redis://:pw-in-detail@redis:6379 refused"), loc,
+                      [loc.target.path], ("command",), 10_000)
+    for secret in ("hunter2-prod", "tr0ub4dor", "pw-in-detail"):
+        assert secret not in p.user
+    assert "team: shop" in p.user and "/app/cart" in p.user and p.redactions >= 2
