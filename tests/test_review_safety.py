@@ -50,3 +50,25 @@ def test_a_json6902_patch_in_the_prompt_masks_secret_named_values():
     for secret in ("hunter2-prod", "tr0ub4dor", "pw-in-detail"):
         assert secret not in p.user
     assert "team: shop" in p.user and "/app/cart" in p.user and p.redactions >= 2
+
+
+@pytest.mark.parametrize(("mount", "why"), [
+    # a sidecar's hostPath: the failing container must not gain the node's filesystem
+    ({"name": "host-logs", "mountPath": "/data"}, "reaches the node"),
+    # another Secret over the service account token: a different identity for the API
+    ({"name": "config", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"},
+     "is not allowed"),
+    ({"name": "config", "mountPath": "/proc/sys/kernel"}, "is not allowed"),
+])
+def test_a_model_cannot_widen_what_the_container_mounts(mount: dict, why: str):
+    from remediator.draft.llm.fields import Rejected
+    from tests.test_llm_units import converter, crashing_workload
+
+    doc = crashing_workload()
+    spec = doc["spec"]["template"]["spec"]
+    spec["volumes"].append({"name": "host-logs", "hostPath": {"path": "/var/log"}})
+    spec["containers"][0]["volumeMounts"] = [{"name": "host-logs", "mountPath": "/var/log"}]
+    with pytest.raises(Rejected, match=why):
+        converter(doc).changes("volumeMounts", [mount])
+    # the pod's own data at an ordinary path stays possible
+    assert converter(doc).changes("volumeMounts", [{"name": "config", "mountPath": "/etc/cart"}])

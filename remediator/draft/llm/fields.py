@@ -47,6 +47,10 @@ _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 #: shell syntax a model has no business adding to a command line
 _SHELLISH = re.compile(r"[`;|&<>\n]|\$\(")
 _SENSITIVE_MOUNTS = ("/", "/proc", "/sys", "/dev", "/etc", "/var/run", "/run", "/root")
+#: nothing may be mounted under these (the service account token, kernel interfaces)
+_SENSITIVE_TREES = ("/proc", "/sys", "/dev", "/var/run/secrets", "/run/secrets")
+#: volume sources that reach the node rather than the pod's own data
+_HOST_VOLUMES = {"hostPath"}
 MAX_LIST = 64
 MAX_VALUE_CHARS = 1024
 
@@ -281,16 +285,26 @@ class Converter:
         return self._words(value, what, self.rendered.get("args") or [])
 
     def _volumeMounts(self, value: Any, what: str) -> list[Any]:
-        volumes = {str(v.get("name")) for v in self.pod.get("volumes") or [] if isinstance(v, dict)}
+        volumes = {str(v.get("name")): v for v in self.pod.get("volumes") or []
+                   if isinstance(v, dict)}
         current = [dict(m) for m in self.here.get("volumeMounts") or [] if isinstance(m, dict)]
+        # what the container already mounts (as rendered: a patch may show only part of it)
+        mounted = {str(m.get("name")) for m in [*(self.rendered.get("volumeMounts") or []),
+                                                *current] if isinstance(m, dict)}
         for m in _list(value, what):
             if not isinstance(m, dict) or set(m) - {"name", "mountPath", "readOnly", "subPath"}:
                 raise Rejected(f"{what}: entries have name, mountPath, readOnly, subPath only")
-            if str(m.get("name")) not in volumes:
+            name = str(m.get("name"))
+            if name not in volumes:
                 raise Rejected(f"{what}: volume {m.get('name')!r} is not a volume of the pod")
+            if name not in mounted and set(volumes[name]) & _HOST_VOLUMES:
+                # another container's host access is not this container's to take
+                raise Rejected(f"{what}: volume {name!r} reaches the node; only a container "
+                               "that already mounts it may keep it")
             path = _text(m.get("mountPath"), what)
             if not path.startswith("/") or ".." in path or path.rstrip("/") in (
-                    "", *_SENSITIVE_MOUNTS):
+                    "", *_SENSITIVE_MOUNTS) or any(
+                    (path.rstrip("/") + "/").startswith(p + "/") for p in _SENSITIVE_TREES):
                 raise Rejected(f"{what}: mountPath {path!r} is not allowed")
             if ".." in str(m.get("subPath", "")) or not isinstance(m.get("readOnly", False), bool):
                 raise Rejected(f"{what}: invalid subPath or readOnly")
