@@ -72,3 +72,30 @@ def test_a_model_cannot_widen_what_the_container_mounts(mount: dict, why: str):
         converter(doc).changes("volumeMounts", [mount])
     # the pod's own data at an ordinary path stays possible
     assert converter(doc).changes("volumeMounts", [{"name": "config", "mountPath": "/etc/cart"}])
+
+
+@pytest.mark.parametrize("branch", ["main", "release/prod"])
+def test_a_hand_edited_record_cannot_point_the_bot_at_another_branch(tmp_path, branch: str):
+    """The record's branch is text anyone with write access (or a bad merge of bodies) can
+    change: the bot pushes only to the branch names it gives this failure."""
+    import git
+
+    from remediator.forge.body import with_record
+    from tests.github_emulator import GitHubEmulator
+    from tests.test_forge import make_origin, remediation
+    from tests.test_github_forge import HUMAN, commit_to, direct_pass, with_new_limit
+
+    origin = make_origin(tmp_path)
+    if branch != "main":
+        commit_to(origin, tmp_path, {"NOTES.md": "release\n"}, HUMAN, "main")
+        git.Repo(origin).git.branch(branch, "main")
+    heads = {b: git.Repo(origin).commit(b).hexsha for b in ("main", branch)}
+    with GitHubEmulator(origin, "acme", "gitops") as emu:
+        assert direct_pass(emu, origin, tmp_path, remediation()) == ["opened"]
+        (pr,) = emu.pulls()
+        rec = parse_record(pr.body)
+        pr.body = with_record(pr.body, {**rec, "branch": branch})
+        changed = with_new_limit(remediation(), "256Mi")
+        assert direct_pass(emu, origin, tmp_path, changed) == ["exists"]
+        assert {b: git.Repo(origin).commit(b).hexsha for b in heads} == heads
+        assert emu.invalid == []

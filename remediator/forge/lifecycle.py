@@ -119,6 +119,11 @@ class Pass:
         if rec.get("fingerprint") == fp and rec.get("base") == self.base:
             return Submission(r, pr, "exists")
         branch = pr.branch or str(rec.get("branch") or branch_name(r, self.settings.branch_prefix))
+        ours = {branch_name(r, self.settings.branch_prefix, disambiguate=d) for d in (False, True)}
+        if branch not in ours:
+            # the record is text in the PR body: a hand edit must not point pushes at `main`
+            return Submission(r, pr, "exists", f"#{pr.number} names branch `{branch}`, not one "
+                              "remediator gives this failure: not updated")
         if not self.forge.foreign_commits(branch):
             try:
                 self._push(r, branch)
