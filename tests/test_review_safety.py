@@ -99,3 +99,27 @@ def test_a_hand_edited_record_cannot_point_the_bot_at_another_branch(tmp_path, b
         assert direct_pass(emu, origin, tmp_path, changed) == ["exists"]
         assert {b: git.Repo(origin).commit(b).hexsha for b in heads} == heads
         assert emu.invalid == []
+
+
+def test_an_app_token_github_refuses_is_a_one_line_error(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from remediator.demo import build_origin
+    from remediator.forge import ForgeError
+    from tests.github_emulator import Fault, GitHubEmulator
+    from tests.test_github_forge import Bot
+
+    origin = build_origin(tmp_path / "o")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    with GitHubEmulator(origin, "acme", "gitops-example", token="unused", app_key=key) as emu:
+        emu.faults.append(Fault(403, method="POST", path="/access_tokens$", times=99,
+                                message="This installation has been suspended"))
+        bot = Bot(emu, origin, tmp_path / "state")
+        bot.env = {"GITHUB_APP_ID": "4242", "GITHUB_APP_PRIVATE_KEY": pem}
+        with pytest.raises(ForgeError, match="GitHub API 403: This installation has been "
+                                             "suspended") as info:
+            bot.run()
+        assert "\n" not in str(info.value) and "BEGIN" not in str(info.value)

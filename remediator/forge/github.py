@@ -116,6 +116,13 @@ def auth_from_env(env: Mapping[str, str], repo: str | None, api_url: str = GITHU
         raise ForgeError(f"GitHub App key: {str(exc).splitlines()[0]}") from None
 
 
+def _token(auth: Auth.Auth) -> str:
+    """The token git sends; an App installation's is fetched (or refreshed) here, and a refusal
+    is a one-line ForgeError like any other API error."""
+    with _api("cannot get a token for git"):
+        return str(getattr(auth, "token", "") or "")
+
+
 class GitHubForge(GitBackedForge):
     def __init__(self, repo: str, remote: str, state_dir: Path, auth: Auth.Auth,
                  base: str = "main", api_url: str = GITHUB_API,
@@ -133,7 +140,7 @@ class GitHubForge(GitBackedForge):
         self.use_repository(repo)
         # the token is read when git runs (an App installation token refreshes itself)
         self.git = GitClone(remote, state_dir.resolve() / "clone", base,
-                            credentials=lambda: str(getattr(auth, "token", "") or ""))
+                            credentials=lambda: _token(auth))
         self.warnings: list[str] = []
 
     def use_repository(self, repo: str) -> None:
