@@ -123,3 +123,21 @@ def test_an_app_token_github_refuses_is_a_one_line_error(tmp_path):
                                              "suspended") as info:
             bot.run()
         assert "\n" not in str(info.value) and "BEGIN" not in str(info.value)
+
+
+def test_a_token_in_the_repository_url_is_never_shown_or_stored(tmp_path):
+    from remediator.config import ConfigError
+    from remediator.forge import ForgeError
+    from remediator.forge.gitclone import GitClone
+    from remediator.service import GitHubOptions, run_once
+    from tests.test_github_forge import SNAPSHOT
+
+    token = "ghp_" + "a1B2" * 9
+    url = f"https://x-access-token:{token}@127.0.0.1:9/acme/gitops.git"
+    with pytest.raises(ForgeError) as info:  # the local forge clones whatever URL it is given
+        GitClone(url, tmp_path / "clone").checkout()
+    assert token not in str(info.value) and "127.0.0.1:9/acme/gitops.git" in str(info.value)
+    opts = GitHubOptions(api_url="http://127.0.0.1:9", env={}, sleep=lambda s: None)
+    with pytest.raises(ConfigError, match="GITHUB_TOKEN") as refused:
+        run_once(SNAPSHOT, url, tmp_path / "state", forge_kind="github", github=opts)
+    assert token not in str(refused.value) and not (tmp_path / "state").exists()
