@@ -141,3 +141,18 @@ def test_a_token_in_the_repository_url_is_never_shown_or_stored(tmp_path):
     with pytest.raises(ConfigError, match="GITHUB_TOKEN") as refused:
         run_once(SNAPSHOT, url, tmp_path / "state", forge_kind="github", github=opts)
     assert token not in str(refused.value) and not (tmp_path / "state").exists()
+
+
+def test_a_retry_after_longer_than_the_maximum_wait_is_an_error_not_a_sleep(tmp_path):
+    from remediator.demo import build_origin
+    from tests.github_emulator import GitHubEmulator
+    from tests.test_github_forge import PROPOSED, Bot, outcomes
+
+    origin = build_origin(tmp_path / "o")
+    with GitHubEmulator(origin, "acme", "gitops-example") as emu:
+        emu.secondary_rate_limit(retry_after=86_400, method="POST", path="/pulls$", times=99)
+        bot = Bot(emu, origin, tmp_path / "state")
+        report = bot.run()
+        assert all(s <= 900 for s in bot.slept), bot.slept  # never a day-long wait
+        assert [o.split(":")[0] for o in outcomes(report)] == ["error"] * PROPOSED
+        assert "rate limit" in report.submissions[0].outcome

@@ -45,6 +45,12 @@ class _Retry(GithubRetry):
         wait = self.get_retry_after(response) if response is not None else None
         if wait is None:
             wait = self.get_backoff_time()
+        limit = self.max_rate_limit_wait
+        if limit is not None and wait > limit:
+            # GithubRetry bounds the waits it computes, not a Retry-After header: a day-long
+            # one is an error of this request (the pass goes on), not a stalled service
+            raise GithubException(429, {"message": f"rate limited for {wait:.0f}s, longer than "
+                                                   f"the {limit:.0f}s remediator waits"}, None)
         if wait > 0:
             self._sleep(wait)
 
