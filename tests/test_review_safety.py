@@ -156,3 +156,18 @@ def test_a_retry_after_longer_than_the_maximum_wait_is_an_error_not_a_sleep(tmp_
         assert all(s <= 900 for s in bot.slept), bot.slept  # never a day-long wait
         assert [o.split(":")[0] for o in outcomes(report)] == ["error"] * PROPOSED
         assert "rate limit" in report.submissions[0].outcome
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("image", "ghcr.io/acme/cart:1.9.1\n"),  # `$` matched before a final newline
+    ("env", [{"name": "DB_HOST\n", "value": "db"}]),
+])
+def test_values_end_where_they_look_like_they_end(field: str, value):
+    from remediator.draft.llm.fields import Rejected
+    from tests.test_draft import workload
+    from tests.test_llm_units import converter, crashing_workload
+
+    doc = workload(image="ghcr.io/acme/cart:2.0.0") if field == "image" else crashing_workload()
+    with pytest.raises(Rejected):
+        converter(doc, "ImagePullBackOff" if field == "image" else "CrashLoopBackOff").changes(
+            field, value)

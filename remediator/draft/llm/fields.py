@@ -178,7 +178,7 @@ class Converter:
         new = _text(value, what)
         failing = self.incident.detail or str(self.rendered.get("image", ""))
         name, tag = split_image(new)
-        if "@" in new or not tag or not _TAG.match(tag):
+        if "@" in new or not tag or not _TAG.fullmatch(tag):
             raise Rejected(f"{what}: {new!r} must be the same image with a plain tag")
         if name != split_image(failing)[0]:
             raise Rejected(f"{what}: {new!r} is another image than {split_image(failing)[0]} "
@@ -221,7 +221,8 @@ class Converter:
         removed: set[str] = set()
         upserts: dict[str, dict[str, Any]] = {}
         for entry in _list(value, what):
-            if not isinstance(entry, dict) or not _ENV_NAME.match(str(entry.get("name", ""))):
+            if not isinstance(entry, dict) or not _ENV_NAME.fullmatch(
+                    str(entry.get("name", ""))):
                 raise Rejected(f"{what}: every entry needs a valid variable name")
             name = str(entry["name"])
             keys = set(entry) - {"name"}
