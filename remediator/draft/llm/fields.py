@@ -51,6 +51,17 @@ _SENSITIVE_MOUNTS = ("/", "/proc", "/sys", "/dev", "/etc", "/var/run", "/run", "
 _SENSITIVE_TREES = ("/proc", "/sys", "/dev", "/var/run/secrets", "/run/secrets")
 #: volume sources that reach the node rather than the pod's own data
 _HOST_VOLUMES = {"hostPath"}
+#: variables that load code, redirect traffic or weaken TLS: as good as another executable
+_HOOK_VARS = re.compile(
+    r"(?i)LD_[A-Z_]+|DYLD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|NODE_OPTIONS|NODE_PATH"
+    r"|NODE_EXTRA_CA_CERTS|NODE_TLS_REJECT_UNAUTHORIZED|_JAVA_OPTIONS|JDK_JAVA_OPTIONS"
+    r"|JAVA_TOOL_OPTIONS|PYTHON(?:PATH|STARTUP|HOME|HTTPSVERIFY|INSPECT)|PERL5(?:OPT|LIB)"
+    r"|PERLLIB|RUBY(?:OPT|LIB)|DOTNET_STARTUP_HOOKS|CORECLR_[A-Z_]+|GCONV_PATH"
+    r"|(?:HTTPS?|ALL|NO|FTP)_PROXY|SSL_CERT_(?:FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE"
+    r"|GIT_SSL_NO_VERIFY|GODEBUG")
+#: interpreter options whose next word is code to run
+_INLINE_CODE = {"-c", "-e", "--eval", "-p", "--print", "-r", "--require", "-Command",
+                "-EncodedCommand", "-javaagent"}
 MAX_LIST = 64
 MAX_VALUE_CHARS = 1024
 
@@ -225,6 +236,8 @@ class Converter:
                     str(entry.get("name", ""))):
                 raise Rejected(f"{what}: every entry needs a valid variable name")
             name = str(entry["name"])
+            if _HOOK_VARS.fullmatch(name):
+                raise Rejected(f"{what}: {name} changes what runs or where traffic goes")
             keys = set(entry) - {"name"}
             if name in removed or name in upserts:
                 raise Rejected(f"{what}: {name} is given twice")
@@ -268,22 +281,34 @@ class Converter:
             raise Rejected(f"{what}: optional must be true or false")
         return {key: {k: body[k] for k in ("name", "key", "optional") if k in body}}
 
-    def _words(self, value: Any, what: str, current: list[Any]) -> list[str]:
+    def _words(self, value: Any, what: str, current: list[Any], before: list[Any],
+               after: list[Any]) -> list[str]:
+        """The new words; ``before``/``after``: the rest of the command line around them (the
+        command before args, the args after a command)."""
         words = [_text(w, what) for w in _list(value, what)]
-        for w in words:
-            if _SHELLISH.search(w) and w not in current:
+        argv = [*map(str, before), *words, *map(str, after)]
+        for i, w in enumerate(words):
+            if w in current:
+                continue
+            if _SHELLISH.search(w):
                 raise Rejected(f"{what}: {w[:60]!r} adds shell syntax")
+            at = len(before) + i
+            option = re.split("[=:]", w, maxsplit=1)[0]  # `--require=x`, `-javaagent:x`
+            if (at and argv[at - 1] in _INLINE_CODE) or (option != w and option in _INLINE_CODE):
+                # `sh -c <script>`, `python -c`, `node -e`: new code is another executable
+                raise Rejected(f"{what}: {w[:60]!r} is new code for an interpreter")
         return words
 
     def _command(self, value: Any, what: str) -> list[str]:
         current = self.rendered.get("command") or []
-        words = self._words(value, what, current)
+        words = self._words(value, what, current, [], self.rendered.get("args") or [])
         if not current or not words or words[0] != current[0]:
             raise Rejected(f"{what}: the executable cannot change (only its arguments)")
         return words
 
     def _args(self, value: Any, what: str) -> list[str]:
-        return self._words(value, what, self.rendered.get("args") or [])
+        return self._words(value, what, self.rendered.get("args") or [],
+                           self.rendered.get("command") or [], [])
 
     def _volumeMounts(self, value: Any, what: str) -> list[Any]:
         volumes = {str(v.get("name")): v for v in self.pod.get("volumes") or []
