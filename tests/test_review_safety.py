@@ -216,3 +216,21 @@ def test_ordinary_command_and_env_changes_stay_possible():
     assert conv.changes("args", ["exec /app/cart"])  # the script it already has
     assert converter().changes("args", ["--listen=:9090", "--log-level=debug"])
     assert converter().changes("env", [{"name": "LOG_LEVEL", "value": "debug"}])
+
+
+def test_cluster_and_model_text_in_a_pr_body_or_comment_is_redacted_and_inert():
+    from remediator.draft.llm.proposal import plain
+    from remediator.forge import render_body
+    from remediator.forge.lifecycle import _changed_comment
+    from tests.test_forge import remediation
+
+    r = remediation()
+    # a runtime error quoting the command line it could not start
+    r.incident.message = ('container cart cannot start: exec "/app/cart --db-password=hunter2 '
+                          'cc @acme/admins" failed')
+    r.incident.evidence.status = ["cart-1: Pending (Unschedulable: token=abc123def456)"]
+    body, comment = render_body(r, "b"), _changed_comment(r)
+    for text in (body, comment):
+        assert "hunter2" not in text and "abc123def456" not in text
+    assert "` container cart cannot start" in comment  # a code span: no mention notifies
+    assert "hunter2" not in plain("the password=hunter2 in the logs is wrong")
