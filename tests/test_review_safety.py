@@ -234,3 +234,21 @@ def test_cluster_and_model_text_in_a_pr_body_or_comment_is_redacted_and_inert():
         assert "hunter2" not in text and "abc123def456" not in text
     assert "` container cart cannot start" in comment  # a code span: no mention notifies
     assert "hunter2" not in plain("the password=hunter2 in the logs is wrong")
+
+
+@pytest.mark.parametrize("installation", ["77", ""])
+def test_a_malformed_app_key_is_a_one_line_error(tmp_path, installation: str):
+    from remediator.demo import build_origin
+    from remediator.forge import ForgeError
+    from tests.github_emulator import GitHubEmulator
+    from tests.test_github_forge import Bot
+
+    origin = build_origin(tmp_path / "o")
+    with GitHubEmulator(origin, "acme", "gitops-example", token="unused") as emu:
+        bot = Bot(emu, origin, tmp_path / "state")
+        bot.env = {"GITHUB_APP_ID": "4242", "GITHUB_APP_INSTALLATION_ID": installation,
+                   "GITHUB_APP_PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----\nnot a key\n"
+                                             "-----END RSA PRIVATE KEY-----\n"}
+        with pytest.raises(ForgeError, match="GitHub App key") as info:
+            bot.run()
+        assert "\n" not in str(info.value)

@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
+from jwt import PyJWTError
 
 from ..model import PullRequest
 from .body import parse_record
@@ -79,6 +80,10 @@ def app_auth(app_id: str, private_key: str, repo: str, installation_id: int | No
              api_url: str = GITHUB_API) -> Auth.AppInstallationAuth:
     """GitHub App installation auth; without an installation id, the repository's."""
     app = Auth.AppAuth(app_id, private_key)
+    try:
+        app.create_jwt()  # the key is parsed here, else only at the first request (a traceback)
+    except (ValueError, PyJWTError) as exc:
+        raise ForgeError(f"GitHub App key: {str(exc).splitlines()[0]}") from None
     if installation_id is None:
         owner, name = repo.split("/", 1)
         with _api(f"cannot find the GitHub App installation for {repo}"):
