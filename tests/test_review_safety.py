@@ -252,3 +252,26 @@ def test_a_malformed_app_key_is_a_one_line_error(tmp_path, installation: str):
         with pytest.raises(ForgeError, match="GitHub App key") as info:
             bot.run()
         assert "\n" not in str(info.value)
+
+
+def test_a_locked_merged_pr_does_not_stop_the_service(tmp_path):
+    """Verification comments on merged PRs; one GitHub refuses (a locked conversation) is a
+    warning, not an error that fails every pass before any PR is opened or updated."""
+    from remediator.demo import build_origin
+    from tests.github_emulator import Fault, GitHubEmulator
+    from tests.test_github_forge import PROPOSED, Bot, outcomes, synced_snapshot
+
+    origin = build_origin(tmp_path / "o")
+    with GitHubEmulator(origin, "acme", "gitops-example") as emu:
+        bot = Bot(emu, origin, tmp_path / "state")
+        bot.run()
+        cart = next(p for p in emu.pulls() if "cart" in p.title)
+        merged = emu.merge(cart.number)
+        emu.faults.append(Fault(403, method="POST", path=f"/issues/{cart.number}/comments$",
+                                times=99, message="Unable to create comment because issue is "
+                                                  "locked."))
+        report = bot.run(snapshot=synced_snapshot(tmp_path, merged, drop_cart_pods=True))
+        assert [v.outcome for v in report.verifications] == ["waiting"]
+        assert "locked" in report.verifications[0].note
+        assert any("locked" in w for w in report.warnings)
+        assert outcomes(report) == ["updated"] * (PROPOSED - 1)  # the merge moved the base
