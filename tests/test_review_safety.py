@@ -275,3 +275,24 @@ def test_a_locked_merged_pr_does_not_stop_the_service(tmp_path):
         assert "locked" in report.verifications[0].note
         assert any("locked" in w for w in report.warnings)
         assert outcomes(report) == ["updated"] * (PROPOSED - 1)  # the merge moved the base
+
+
+def test_a_fix_commit_is_found_by_its_whole_signature(tmp_path):
+    """`exit code 1` is a prefix of `exit code 137`: the other fix must not verify this one."""
+    from remediator.forge.gitclone import GitClone
+    from tests.test_forge import make_origin
+    from tests.test_github_forge import HUMAN, commit_to
+
+    origin = make_origin(tmp_path)
+    other = "c/shop/Deployment/cart/CrashLoopBackOff/cart/Error exit code 137"
+    commit_to(origin, tmp_path, {"NOTES.md": "x\n"}, HUMAN)
+    import git
+    work = git.Repo(tmp_path / "pusher-main")
+    (tmp_path / "pusher-main" / "NOTES.md").write_text("y\n")
+    work.index.add(["NOTES.md"])
+    mine = work.index.commit(f"fix\n\nRemediator-Signature: {other}\n").hexsha
+    work.git.push("origin", "main:refs/heads/main")
+    clone = GitClone(str(origin), tmp_path / "clone")
+    clone.checkout()
+    assert clone.fix_commit(other) == mine
+    assert clone.fix_commit(other[:-2]) is None

@@ -115,9 +115,15 @@ class GitClone:
     def fix_commit(self, signature: str) -> str | None:
         """The newest commit on the base whose message carries the signature's trailer (the
         bot's commit, fast-forwarded, merged or squashed with its message)."""
-        out = self.repo.git.log(f"origin/{self.base}", "-F", "-n", "1", "--format=%H",
-                                f"--grep=Remediator-Signature: {signature}")
-        return out.strip() or None
+        trailer = f"Remediator-Signature: {signature}"
+        out = self.repo.git.log(f"origin/{self.base}", "-F", "-n", "20", "--format=%H%x00%B%x01",
+                                f"--grep={trailer}")
+        # --grep matches a substring: `exit code 1` would find the fix for `exit code 137`
+        for entry in out.split("\x01"):
+            sha, _, message = entry.strip().partition("\x00")
+            if trailer in (line.strip() for line in message.splitlines()):
+                return sha
+        return None
 
     def contains(self, revision: str, commit: str) -> bool:
         """Whether ``revision`` (e.g. what the cluster synced) includes ``commit``."""
