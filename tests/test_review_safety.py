@@ -296,3 +296,16 @@ def test_a_fix_commit_is_found_by_its_whole_signature(tmp_path):
     clone.checkout()
     assert clone.fix_commit(other) == mine
     assert clone.fix_commit(other[:-2]) is None
+
+
+def test_a_secret_flag_value_in_the_next_word_stays_out_of_the_prompt():
+    from remediator.draft.llm import context
+    from tests.test_draft import location
+    from tests.test_llm_units import crash, crashing_workload
+
+    doc = crashing_workload()
+    doc["spec"]["template"]["spec"]["containers"][1]["args"] = [
+        "--listen=:8080", "--db-pass", "hunter2-prod", "--log-level", "debug"]
+    loc = location(doc)
+    p = context.build(crash(), loc, [loc.target.path], ("args",), 10_000)
+    assert "hunter2-prod" not in p.user and "debug" in p.user and "--db-pass" in p.user

@@ -69,6 +69,7 @@ def _mask_env(container: Any) -> int:
     return count
 
 
+_FLAG = re.compile(r"--?[A-Za-z0-9][\w.-]*")
 #: keys whose values name a secret rather than hold one
 _NAME_KEYS = {"secretName", "secretRef", "secretKeyRef", "name", "key"}
 
@@ -91,6 +92,12 @@ def _redact_scalars(node: Any) -> tuple[Any, int]:
         return out, total
     if isinstance(node, list):
         items = [_redact_scalars(v) for v in node]
+        # `["--db-pass", "hunter2"]`: a secret-named flag's value is the next word
+        for i in range(1, len(node)):
+            flag, value = node[i - 1], items[i][0]
+            if isinstance(flag, str) and _FLAG.fullmatch(flag) and is_secret_name(flag) and \
+                    isinstance(value, str) and value and MASK not in value:
+                items[i] = (MASK, 1)
         return [v for v, _ in items], sum(n for _, n in items)
     if isinstance(node, str):
         return redact(node)
