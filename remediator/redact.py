@@ -15,17 +15,24 @@ _KEYWORDS = (r"pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("private-key", re.compile(
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
-        re.S)),
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+        r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S)),
+    # a key's base64 body without its BEGIN line (a log window or excerpt cut above it): long
+    # runs of mixed-case base64 (hex digests are not mixed-case)
+    ("base64-body", re.compile(
+        r"(?<![A-Za-z0-9+/=])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])"
+        r"(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{60,}={0,2}(?![A-Za-z0-9+/=])")),
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    # user:password@host — the password may itself contain '@': up to the last '@' of the host
-    ("url-credentials", re.compile(r"(?<=://)[^/\s:@]+:[^/\s]+(?=@[^/\s@]+)")),
+    # [user]:password@host (redis://:pw@ has no user); the password may itself contain '@':
+    # up to the last '@' of the host
+    ("url-credentials", re.compile(r"(?<=://)[^/\s:@]*:[^/\s]+(?=@[^/\s@]+)")),
     ("auth-header", re.compile(r"(?i)\b((?:bearer|basic|token|digest) )([A-Za-z0-9._~+/=-]{6,})")),
     ("secret-header", re.compile(
         r"(?i)\b((?:cookie|set-cookie|x-api-key|x-auth-token|proxy-authorization): )(.+)")),
     ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")),
     ("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{16,}")),
-    ("slack", re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,}|hooks\.slack\.com/services/[\w/]+")),
+    ("slack", re.compile(
+        r"\b(?:xox[abpers]|xapp)-[A-Za-z0-9-]{10,}|hooks\.slack\.com/services/[\w/]+")),
     ("aws-key", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
     ("api-key", re.compile(r"\bsk-(?:ant-)?[A-Za-z0-9_-]{16,}")),
     ("flag", re.compile(

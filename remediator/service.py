@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .cluster import load_snapshot
 from .config import Config, ConfigError, load_config
@@ -42,6 +43,11 @@ def _github_forge(remote: str, state_dir: Path, base: str, config_file: Path | N
                   opts: GitHubOptions) -> GitHubForge:
     """The repository is the config's `repo.url`, else the remote's URL. When the remote does not
     name it (a local mirror), the config is read from a first, credential-less checkout."""
+    parts = urlsplit(remote)
+    if parts.scheme in ("http", "https") and (parts.username or parts.password):
+        # git would store it in the clone's .git/config, and messages would show it
+        raise ConfigError("--repo: credentials in the URL are not used; give the token in "
+                          "GITHUB_TOKEN (or a GitHub App) and the URL without them")
     name = repo_name(remote)
     if name is None:
         clone = GitClone(remote, state_dir.resolve() / "clone", base).checkout()

@@ -131,7 +131,7 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
     out: list[str] = []
     out.append("## Summary")
     out.append(f"**{inc.workload}** is failing with **{inc.failure_class}**: "
-               f"{_code_cell(inc.message)}.")
+               f"{_code_cell(redact(inc.message)[0])}.")
     if follows is not None:
         out.append(f"\nFollow-up to #{follows}: that fix was merged and the failure is still "
                    "there.")
@@ -139,7 +139,7 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
         out.append(f"\nProposed change: {prop.reason}.")
     out.append("\n## Evidence")
     for line in ev.status:
-        out.append(f"- {_code_cell(line)}")
+        out.append(f"- {_code_cell(redact(line)[0])}")
     if ev.last_termination:
         t = ev.last_termination
         out.append(f"- Last termination: {t.reason} (exit code {t.exit_code}) at {t.finished_at}")

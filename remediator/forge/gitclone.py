@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import git
 
+from ..redact import redact
+
 BOT = git.Actor("remediator[bot]", "remediator-bot@users.noreply.invalid")
 
 
@@ -62,6 +64,11 @@ class GitClone:
             raise ForgeError(reason) from None
 
     @property
+    def shown_remote(self) -> str:
+        """The remote as messages show it: a password in the URL is masked."""
+        return redact(self.remote)[0]
+
+    @property
     def repo(self) -> git.Repo:
         return git.Repo(self.clone_dir)
 
@@ -80,9 +87,10 @@ class GitClone:
             repo.git.checkout("-f", "-B", self.base, f"origin/{self.base}")
             repo.git.clean("-fdx")
         except ForgeError as exc:
-            raise ForgeError(f"cannot check out {self.base} from {self.remote}: {exc}") from None
+            raise ForgeError(f"cannot check out {self.base} from {self.shown_remote}: {exc}"
+                             ) from None
         except git.GitCommandError as exc:
-            raise ForgeError(f"cannot check out {self.base} from {self.remote}: "
+            raise ForgeError(f"cannot check out {self.base} from {self.shown_remote}: "
                              f"{_git_reason(exc)}") from None
         return self.clone_dir
 
@@ -107,9 +115,15 @@ class GitClone:
     def fix_commit(self, signature: str) -> str | None:
         """The newest commit on the base whose message carries the signature's trailer (the
         bot's commit, fast-forwarded, merged or squashed with its message)."""
-        out = self.repo.git.log(f"origin/{self.base}", "-F", "-n", "1", "--format=%H",
-                                f"--grep=Remediator-Signature: {signature}")
-        return out.strip() or None
+        trailer = f"Remediator-Signature: {signature}"
+        out = self.repo.git.log(f"origin/{self.base}", "-F", "-n", "20", "--format=%H%x00%B%x01",
+                                f"--grep={trailer}")
+        # --grep matches a substring: `exit code 1` would find the fix for `exit code 137`
+        for entry in out.split("\x01"):
+            sha, _, message = entry.strip().partition("\x00")
+            if trailer in (line.strip() for line in message.splitlines()):
+                return sha
+        return None
 
     def contains(self, revision: str, commit: str) -> bool:
         """Whether ``revision`` (e.g. what the cluster synced) includes ``commit``."""
@@ -171,7 +185,8 @@ def _git_reason(exc: git.GitCommandError) -> str:
     lines = [ln.strip().removeprefix("stderr:").strip(" '") for ln in text.splitlines()]
     lines = [ln for ln in lines if ln]
     fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:", "remote:", "!"))]
-    return (fatal or lines or [f"git exited with {exc.status}"])[-1]
+    # git may echo a URL with its credentials (a remote given as https://user:token@host/...)
+    return redact((fatal or lines or [f"git exited with {exc.status}"])[-1])[0]
 
 
 class GitBackedForge:

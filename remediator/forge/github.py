@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
+from jwt import PyJWTError
 
 from ..model import PullRequest
 from .body import parse_record
@@ -45,6 +46,12 @@ class _Retry(GithubRetry):
         wait = self.get_retry_after(response) if response is not None else None
         if wait is None:
             wait = self.get_backoff_time()
+        limit = self.max_rate_limit_wait
+        if limit is not None and wait > limit:
+            # GithubRetry bounds the waits it computes, not a Retry-After header: a day-long
+            # one is an error of this request (the pass goes on), not a stalled service
+            raise GithubException(429, {"message": f"rate limited for {wait:.0f}s, longer than "
+                                                   f"the {limit:.0f}s remediator waits"}, None)
         if wait > 0:
             self._sleep(wait)
 
@@ -73,6 +80,10 @@ def app_auth(app_id: str, private_key: str, repo: str, installation_id: int | No
              api_url: str = GITHUB_API) -> Auth.AppInstallationAuth:
     """GitHub App installation auth; without an installation id, the repository's."""
     app = Auth.AppAuth(app_id, private_key)
+    try:
+        app.create_jwt()  # the key is parsed here, else only at the first request (a traceback)
+    except (ValueError, PyJWTError) as exc:
+        raise ForgeError(f"GitHub App key: {str(exc).splitlines()[0]}") from None
     if installation_id is None:
         owner, name = repo.split("/", 1)
         with _api(f"cannot find the GitHub App installation for {repo}"):
@@ -116,6 +127,13 @@ def auth_from_env(env: Mapping[str, str], repo: str | None, api_url: str = GITHU
         raise ForgeError(f"GitHub App key: {str(exc).splitlines()[0]}") from None
 
 
+def _token(auth: Auth.Auth) -> str:
+    """The token git sends; an App installation's is fetched (or refreshed) here, and a refusal
+    is a one-line ForgeError like any other API error."""
+    with _api("cannot get a token for git"):
+        return str(getattr(auth, "token", "") or "")
+
+
 class GitHubForge(GitBackedForge):
     def __init__(self, repo: str, remote: str, state_dir: Path, auth: Auth.Auth,
                  base: str = "main", api_url: str = GITHUB_API,
@@ -133,7 +151,7 @@ class GitHubForge(GitBackedForge):
         self.use_repository(repo)
         # the token is read when git runs (an App installation token refreshes itself)
         self.git = GitClone(remote, state_dir.resolve() / "clone", base,
-                            credentials=lambda: str(getattr(auth, "token", "") or ""))
+                            credentials=lambda: _token(auth))
         self.warnings: list[str] = []
 
     def use_repository(self, repo: str) -> None:

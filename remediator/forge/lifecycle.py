@@ -21,6 +21,8 @@ from typing import Protocol
 
 from ..config import PullRequests
 from ..model import Decision, FileChange, PullRequest, Remediation
+from ..redact import redact
+from .body import _code_cell as code_span
 from .body import branch_name, commit_message, fingerprint, parse_record, render_body, title
 from .body import with_record as _with_record
 from .dashboard import render_dashboard
@@ -119,6 +121,11 @@ class Pass:
         if rec.get("fingerprint") == fp and rec.get("base") == self.base:
             return Submission(r, pr, "exists")
         branch = pr.branch or str(rec.get("branch") or branch_name(r, self.settings.branch_prefix))
+        ours = {branch_name(r, self.settings.branch_prefix, disambiguate=d) for d in (False, True)}
+        if branch not in ours:
+            # the record is text in the PR body: a hand edit must not point pushes at `main`
+            return Submission(r, pr, "exists", f"#{pr.number} names branch `{branch}`, not one "
+                              "remediator gives this failure: not updated")
         if not self.forge.foreign_commits(branch):
             try:
                 self._push(r, branch)
@@ -172,7 +179,8 @@ class Pass:
 
 def _changed_comment(r: Remediation) -> str:
     prop = r.proposal
-    lines = [f"The failure changed: {r.incident.message}.", ""]
+    # the message quotes the cluster (a runtime error may show a command line): inert, redacted
+    lines = [f"The failure changed: {code_span(redact(r.incident.message)[0])}.", ""]
     if prop:
         lines.append(f"remediator would now propose: {prop.reason}.")
     for c in r.changes:

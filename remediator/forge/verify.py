@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..model import JSON, PullRequest
 from .body import parse_record, with_record
+from .gitclone import ForgeError
 from .lifecycle import Forge
 
 
@@ -56,9 +57,14 @@ def verify_merged(forge: Forge, observed: set[str],
             text = (f"⚠️ The cluster synced `{synced[:12]}`, which includes this fix "
                     f"(`{fix[:12]}`), but the failure is still observed (`{sig}`). remediator "
                     "opens a follow-up pull request if it can propose a different fix.")
-        forge.comment(pr.number, text)
-        rec.update(verified="cleared" if cleared else "persists", synced=synced)
+        try:
+            forge.comment(pr.number, text)
+            rec.update(verified="cleared" if cleared else "persists", synced=synced)
+            forge.update_pull(pr.number, pr.title, with_record(pr.body, rec))
+        except ForgeError as exc:  # e.g. a locked PR: it must not stop this pass's PRs
+            forge.warnings.append(str(exc))
+            out.append(Verification(pr, "waiting", f"not reported: {exc}"))
+            continue
         pr.body = with_record(pr.body, rec)
-        forge.update_pull(pr.number, pr.title, pr.body)
         out.append(Verification(pr, str(rec["verified"]), text))
     return out

@@ -69,17 +69,35 @@ def _mask_env(container: Any) -> int:
     return count
 
 
+_FLAG = re.compile(r"--?[A-Za-z0-9][\w.-]*")
+#: keys whose values name a secret rather than hold one
+_NAME_KEYS = {"secretName", "secretRef", "secretKeyRef", "name", "key"}
+
+
 def _redact_scalars(node: Any) -> tuple[Any, int]:
     """Every string in a document redacted on its own: the text patterns run on values, so a
     key such as `secretKeyRef:` cannot swallow the line after it, and the YAML stays valid."""
     if isinstance(node, dict):
         out, total = {}, 0
+        # `{name: DB_PASSWORD, value: ...}` anywhere (a JSON 6902 operation's env entry) and
+        # `password: ...` keys: the value patterns cannot see a bare secret
+        named = isinstance(node.get("name"), str) and is_secret_name(node["name"])
         for k, v in node.items():
-            out[k], n = _redact_scalars(v)
+            if isinstance(v, str) and v and MASK not in v and (
+                    (named and k == "value") or (k not in _NAME_KEYS and is_secret_name(str(k)))):
+                out[k], n = MASK, 1
+            else:
+                out[k], n = _redact_scalars(v)
             total += n
         return out, total
     if isinstance(node, list):
         items = [_redact_scalars(v) for v in node]
+        # `["--db-pass", "hunter2"]`: a secret-named flag's value is the next word
+        for i in range(1, len(node)):
+            flag, value = node[i - 1], items[i][0]
+            if isinstance(flag, str) and _FLAG.fullmatch(flag) and is_secret_name(flag) and \
+                    isinstance(value, str) and value and MASK not in value:
+                items[i] = (MASK, 1)
         return [v for v, _ in items], sum(n for _, n in items)
     if isinstance(node, str):
         return redact(node)
@@ -230,7 +248,7 @@ def build(incident: Incident, loc: Location, files: list[str], fields: tuple[str
     masked_env += masked_effective
     head = [
         "## Incident",
-        f"class: {incident.failure_class} ({incident.detail})",
+        f"class: {incident.failure_class} ({redact(incident.detail)[0]})",
         f"workload: {w.kind} {w.namespace}/{w.name}, {which[:-1]} {c}",
         f"summary: {redact(incident.message)[0]}",
         "",

@@ -47,6 +47,21 @@ _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 #: shell syntax a model has no business adding to a command line
 _SHELLISH = re.compile(r"[`;|&<>\n]|\$\(")
 _SENSITIVE_MOUNTS = ("/", "/proc", "/sys", "/dev", "/etc", "/var/run", "/run", "/root")
+#: nothing may be mounted under these (the service account token, kernel interfaces)
+_SENSITIVE_TREES = ("/proc", "/sys", "/dev", "/var/run/secrets", "/run/secrets")
+#: volume sources that reach the node rather than the pod's own data
+_HOST_VOLUMES = {"hostPath"}
+#: variables that load code, redirect traffic or weaken TLS: as good as another executable
+_HOOK_VARS = re.compile(
+    r"(?i)LD_[A-Z_]+|DYLD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|NODE_OPTIONS|NODE_PATH"
+    r"|NODE_EXTRA_CA_CERTS|NODE_TLS_REJECT_UNAUTHORIZED|_JAVA_OPTIONS|JDK_JAVA_OPTIONS"
+    r"|JAVA_TOOL_OPTIONS|PYTHON(?:PATH|STARTUP|HOME|HTTPSVERIFY|INSPECT)|PERL5(?:OPT|LIB)"
+    r"|PERLLIB|RUBY(?:OPT|LIB)|DOTNET_STARTUP_HOOKS|CORECLR_[A-Z_]+|GCONV_PATH"
+    r"|(?:HTTPS?|ALL|NO|FTP)_PROXY|SSL_CERT_(?:FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE"
+    r"|GIT_SSL_NO_VERIFY|GODEBUG")
+#: interpreter options whose next word is code to run
+_INLINE_CODE = {"-c", "-e", "--eval", "-p", "--print", "-r", "--require", "-Command",
+                "-EncodedCommand", "-javaagent"}
 MAX_LIST = 64
 MAX_VALUE_CHARS = 1024
 
@@ -174,7 +189,7 @@ class Converter:
         new = _text(value, what)
         failing = self.incident.detail or str(self.rendered.get("image", ""))
         name, tag = split_image(new)
-        if "@" in new or not tag or not _TAG.match(tag):
+        if "@" in new or not tag or not _TAG.fullmatch(tag):
             raise Rejected(f"{what}: {new!r} must be the same image with a plain tag")
         if name != split_image(failing)[0]:
             raise Rejected(f"{what}: {new!r} is another image than {split_image(failing)[0]} "
@@ -217,9 +232,12 @@ class Converter:
         removed: set[str] = set()
         upserts: dict[str, dict[str, Any]] = {}
         for entry in _list(value, what):
-            if not isinstance(entry, dict) or not _ENV_NAME.match(str(entry.get("name", ""))):
+            if not isinstance(entry, dict) or not _ENV_NAME.fullmatch(
+                    str(entry.get("name", ""))):
                 raise Rejected(f"{what}: every entry needs a valid variable name")
             name = str(entry["name"])
+            if _HOOK_VARS.fullmatch(name):
+                raise Rejected(f"{what}: {name} changes what runs or where traffic goes")
             keys = set(entry) - {"name"}
             if name in removed or name in upserts:
                 raise Rejected(f"{what}: {name} is given twice")
@@ -263,34 +281,56 @@ class Converter:
             raise Rejected(f"{what}: optional must be true or false")
         return {key: {k: body[k] for k in ("name", "key", "optional") if k in body}}
 
-    def _words(self, value: Any, what: str, current: list[Any]) -> list[str]:
+    def _words(self, value: Any, what: str, current: list[Any], before: list[Any],
+               after: list[Any]) -> list[str]:
+        """The new words; ``before``/``after``: the rest of the command line around them (the
+        command before args, the args after a command)."""
         words = [_text(w, what) for w in _list(value, what)]
-        for w in words:
-            if _SHELLISH.search(w) and w not in current:
+        argv = [*map(str, before), *words, *map(str, after)]
+        for i, w in enumerate(words):
+            if w in current:
+                continue
+            if _SHELLISH.search(w):
                 raise Rejected(f"{what}: {w[:60]!r} adds shell syntax")
+            at = len(before) + i
+            option = re.split("[=:]", w, maxsplit=1)[0]  # `--require=x`, `-javaagent:x`
+            if (at and argv[at - 1] in _INLINE_CODE) or (option != w and option in _INLINE_CODE):
+                # `sh -c <script>`, `python -c`, `node -e`: new code is another executable
+                raise Rejected(f"{what}: {w[:60]!r} is new code for an interpreter")
         return words
 
     def _command(self, value: Any, what: str) -> list[str]:
         current = self.rendered.get("command") or []
-        words = self._words(value, what, current)
+        words = self._words(value, what, current, [], self.rendered.get("args") or [])
         if not current or not words or words[0] != current[0]:
             raise Rejected(f"{what}: the executable cannot change (only its arguments)")
         return words
 
     def _args(self, value: Any, what: str) -> list[str]:
-        return self._words(value, what, self.rendered.get("args") or [])
+        return self._words(value, what, self.rendered.get("args") or [],
+                           self.rendered.get("command") or [], [])
 
     def _volumeMounts(self, value: Any, what: str) -> list[Any]:
-        volumes = {str(v.get("name")) for v in self.pod.get("volumes") or [] if isinstance(v, dict)}
+        volumes = {str(v.get("name")): v for v in self.pod.get("volumes") or []
+                   if isinstance(v, dict)}
         current = [dict(m) for m in self.here.get("volumeMounts") or [] if isinstance(m, dict)]
+        # what the container already mounts (as rendered: a patch may show only part of it)
+        mounted = {str(m.get("name")) for m in [*(self.rendered.get("volumeMounts") or []),
+                                                *current] if isinstance(m, dict)}
         for m in _list(value, what):
             if not isinstance(m, dict) or set(m) - {"name", "mountPath", "readOnly", "subPath"}:
                 raise Rejected(f"{what}: entries have name, mountPath, readOnly, subPath only")
-            if str(m.get("name")) not in volumes:
+            name = str(m.get("name"))
+            if name not in volumes:
                 raise Rejected(f"{what}: volume {m.get('name')!r} is not a volume of the pod")
+            if name not in mounted and set(volumes[name]) & _HOST_VOLUMES:
+                # another container's host access is not this container's to take
+                raise Rejected(f"{what}: volume {name!r} reaches the node; only a container "
+                               "that already mounts it may keep it")
             path = _text(m.get("mountPath"), what)
             if not path.startswith("/") or ".." in path or path.rstrip("/") in (
-                    "", *_SENSITIVE_MOUNTS):
+                    "", *_SENSITIVE_MOUNTS) or any(
+                    (path.rstrip("/") + "/").startswith(p + "/") for p in _SENSITIVE_TREES):
                 raise Rejected(f"{what}: mountPath {path!r} is not allowed")
             if ".." in str(m.get("subPath", "")) or not isinstance(m.get("readOnly", False), bool):
                 raise Rejected(f"{what}: invalid subPath or readOnly")

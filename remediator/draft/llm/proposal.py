@@ -13,6 +13,7 @@ from typing import Any
 
 from ...k8s import get_container
 from ...model import DocumentEdit, Incident, Location, Proposal
+from ...redact import redact
 from .. import rules
 from ..allowlist import check_allowed
 from ..paths import NoSuchContainer
@@ -28,8 +29,10 @@ _IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)\)")
 
 def plain(text: str) -> str:
     """Model text made inert for a PR body: no HTML (nor a look-alike hidden record), no
-    @-mentions that notify, no images or links that render; the words stay readable."""
-    text = _HTML.sub("&lt;", text)
+    @-mentions that notify, no images or links that render, no secret it may quote (the
+    evidence it read was redacted, the located document's values not all); the words stay
+    readable."""
+    text = _HTML.sub("&lt;", redact(text)[0])
     text = _IMAGE_OR_LINK.sub(lambda m: f"{m.group(1)} (`{m.group(2)}`)", text)
     return _MENTION.sub(lambda m: f"`@{m.group(1)}`", text)
 
