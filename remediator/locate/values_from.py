@@ -66,6 +66,11 @@ def layer(release: JSON, key: tuple[str, ...], objects: list[tuple[JSON, str | N
             continue
         obj, origin = found
         data = (obj.get("data") or {}).get(values_key)
+        sharing = _other_releases(objects, ref_name, namespace, name)
+        if data is not None and sharing:
+            raise Unsupported(f"{label} is also the values of HelmRelease "
+                              f"{', '.join(sharing)}: an edit there changes "
+                              f"{'it' if len(sharing) == 1 else 'them'} too")
         if data is None:
             continue  # the key is missing: Flux skips an optional entry, fails otherwise
         target_path = str(ref.get("targetPath") or "")
@@ -88,6 +93,21 @@ def layer(release: JSON, key: tuple[str, ...], objects: list[tuple[JSON, str | N
         return _edit_place(obj, origin, values, values_key, label, dotted, name, index,
                            render_root)
     return None
+
+
+def _other_releases(objects: list[tuple[JSON, str | None]], config_map_name: str,
+                    namespace: str, release: str) -> list[str]:
+    """The other HelmReleases of the render whose `valuesFrom` names the same ConfigMap."""
+    out = []
+    for obj, _ in objects:
+        o = ObjectRef.of(obj)
+        if o.kind != "HelmRelease" or (o.name == release and o.namespace in ("", namespace)):
+            continue
+        if (o.namespace or namespace) == namespace and any(
+                r.get("kind") == "ConfigMap" and str(r.get("name")) == config_map_name
+                for r in refs(obj)):
+            out.append(o.name)
+    return sorted(out)
 
 
 def _edit_place(obj: JSON, origin: str | None, values: JSON, values_key: str, label: str,
