@@ -393,3 +393,30 @@ def test_legacy_flux_patch_fields_are_a_skip_not_ignored(tmp_path: Path):
     r = planned(tmp_path, oom("256Mi"))
     assert r.decision == Decision.SKIP
     assert "legacy `patchesJson6902` field" in r.reason
+
+
+def test_a_variable_a_sidecar_also_reads_is_not_changed_for_one_container(tmp_path: Path):
+    sidecar = ('\n                - name: side\n                  image: busybox:1\n'
+               '                  resources:\n'
+               '                    limits: {memory: "${web_memory}"}\n')
+    deployment = with_variable("${web_memory}")["apps/web/base/deployment.yaml"]
+    substitute = "\n          postBuild:\n            substitute:\n              web_memory: 128Mi"
+    commit(tmp_path, {**BASE, "apps/web/base/deployment.yaml": deployment.rstrip() + sidecar,
+                      "clusters/prod/web.yaml": flux_ks(substitute)}, "init")
+    items = oom("128Mi")
+    items[0]["spec"]["template"]["spec"]["containers"].append(
+        k8s.container("side", image="busybox:1", memory="128Mi"))
+    r = planned(tmp_path, items)
+    assert r.decision == Decision.SKIP and not r.changes
+    assert "`web_memory` feeds `resources.limits.memory` of container web and 1 other" in r.reason
+
+
+def test_the_gate_refuses_a_change_that_reaches_another_container():
+    from remediator.gate.change import _other_containers_changed
+
+    def pod(web: str, side: str) -> dict:
+        return k8s.deployment("web", "shop", [k8s.container("web", memory=web),
+                                              k8s.container("side", memory=side)])
+
+    assert _other_containers_changed(pod("1Gi", "1Gi"), pod("2Gi", "2Gi"), "web") == ["side"]
+    assert _other_containers_changed(pod("1Gi", "1Gi"), pod("2Gi", "1Gi"), "web") == []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import gitops, kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
-from ..k8s import dig, get_container, split_image
+from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec, split_image
 from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
 from . import dryrun, helm
 from .helm import same_object
@@ -77,6 +77,11 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
     if old == targets[0]:
         return None, CheckResult("render", False, [
             f"the change has no effect on the rendered {ref.kind} (overridden by another layer?)"])
+    bystanders = _other_containers_changed(old, targets[0], location.container)
+    if bystanders:
+        return None, CheckResult("render", False, [
+            f"the change also alters container(s) {', '.join(bystanders)} of {ref.kind} "
+            f"{ref.name}, not only the failing {location.container}"])
     if leaks:
         return None, CheckResult("render", False, leaks)
     others = f"; {len(location.also_renders)} other render(s) unchanged" \
@@ -89,6 +94,22 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
             and _has_variables(location) else "")
     return targets[0], CheckResult("render", True, [
         f"`{label}` renders{on_top}; only {ref.kind} {ref.name} changed{others}"])
+
+
+def _other_containers_changed(before: JSON | None, after: JSON, container: str) -> list[str]:
+    """Containers other than the failing one whose spec the change altered (a variable, a
+    patch or an image setting that reaches a sidecar as well)."""
+    if not container or before is None:
+        return []
+
+    def others(obj: JSON) -> dict[tuple[str, str], JSON]:
+        spec = pod_spec(obj)
+        return {(key, str(c.get("name"))): c for key in CONTAINER_LISTS
+                for c in spec.get(key) or [] if isinstance(c, dict) and c.get("name") != container}
+
+    old, new = others(before), others(after)
+    return sorted({name for key, name in old.keys() | new.keys()
+                   if old.get((key, name)) != new.get((key, name))})
 
 
 def _has_variables(location: Location) -> bool:
