@@ -298,3 +298,18 @@ def test_the_gate_refuses_a_change_to_values_another_release_reads():
     values, check = compare_renders([release("a"), cm("1Gi")], [release("a"), cm("2Gi")], ref,
                                     "x")
     assert values == {"resources": {"limits": {"memory": "2Gi"}}}, check.messages
+
+
+def test_spec_values_that_null_the_parent_key_are_a_skip(tmp_path: Path):
+    commit(tmp_path, {
+        "apps/base/podinfo/kustomization.yaml": "resources: [release.yaml]\n",
+        "apps/base/podinfo/release.yaml": RELEASE.format(extra="").replace(
+            "ingress:\n          enabled: true", "resources: null"),
+        "apps/production/kustomization.yaml":
+            "namespace: podinfo\nresources: [../base/podinfo, podinfo-values.yaml]\n",
+        "apps/production/podinfo-values.yaml": LITERAL,
+        "clusters/production/apps.yaml": FLUX,
+    }, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP and not r.changes
+    assert "`spec.values` of HelmRelease podinfo sets `resources` to null" in r.reason
