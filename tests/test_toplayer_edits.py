@@ -420,3 +420,8 @@ def test_the_gate_refuses_a_change_that_reaches_another_container():
 
     assert _other_containers_changed(pod("1Gi", "1Gi"), pod("2Gi", "2Gi"), "web") == ["side"]
     assert _other_containers_changed(pod("1Gi", "1Gi"), pod("2Gi", "1Gi"), "web") == []
+    # one `images:` entry retags an init container of the same image too: the same change
+    retag = [k8s.deployment("web", "shop", [k8s.container("web", image=f"acme/web:{t}"),
+                                            k8s.container("migrate", image=f"acme/web:{t}")])
+             for t in ("1", "2")]
+    assert _other_containers_changed(*retag, "web") == []

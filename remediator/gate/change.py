@@ -108,8 +108,18 @@ def _other_containers_changed(before: JSON | None, after: JSON, container: str) 
                 for c in spec.get(key) or [] if isinstance(c, dict) and c.get("name") != container}
 
     old, new = others(before), others(after)
+    image = (get_container(before, container).get("image"),
+             get_container(after, container).get("image"))
+
+    def same_image_change(a: JSON | None, b: JSON | None) -> bool:
+        # one image setting (kustomize `images:`) retags every container of that image, an
+        # init container running the same release included: the same change, not a leak
+        return a is not None and b is not None and (a.get("image"), b.get("image")) == image \
+            and {**a, "image": None} == {**b, "image": None}
+
     return sorted({name for key, name in old.keys() | new.keys()
-                   if old.get((key, name)) != new.get((key, name))})
+                   if old.get((key, name)) != new.get((key, name))
+                   and not same_image_change(old.get((key, name)), new.get((key, name)))})
 
 
 def _has_variables(location: Location) -> bool:
