@@ -425,3 +425,23 @@ def test_the_gate_refuses_a_change_that_reaches_another_container():
                                             k8s.container("migrate", image=f"acme/web:{t}")])
              for t in ("1", "2")]
     assert _other_containers_changed(*retag, "web") == []
+
+
+def test_the_gate_refuses_a_plain_manifest_edit_of_a_sidecar(tmp_path: Path):
+    import yaml
+
+    from remediator.config import Validation as ValidationSettings
+    from remediator.gate import check_change
+    from remediator.model import FileChange, Location, ObjectRef, TargetKind
+
+    d = k8s.deployment("web", "shop", [k8s.container("web", memory="128Mi"),
+                                       k8s.container("side", memory="64Mi")])
+    after = json.loads(json.dumps(d))
+    after["spec"]["template"]["spec"]["containers"][1]["resources"]["limits"] = {
+        "memory": "96Mi"}
+    loc = Location(DocumentRef("web.yaml", 0), TargetKind.MANIFEST, d, d, "", "plain")
+    loc.container = "web"
+    change = FileChange("web.yaml", yaml.safe_dump(d), yaml.safe_dump(after), "")
+    v = check_change(tmp_path, loc, [change], ObjectRef.of(d), ValidationSettings())
+    render = next(c for c in v.checks if c.name == "render")
+    assert not render.passed and "alters container(s) side" in render.messages[0]

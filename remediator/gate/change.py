@@ -77,11 +77,6 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
     if old == targets[0]:
         return None, CheckResult("render", False, [
             f"the change has no effect on the rendered {ref.kind} (overridden by another layer?)"])
-    bystanders = _other_containers_changed(old, targets[0], location.container)
-    if bystanders:
-        return None, CheckResult("render", False, [
-            f"the change also alters container(s) {', '.join(bystanders)} of {ref.kind} "
-            f"{ref.name}, not only the failing {location.container}"])
     if leaks:
         return None, CheckResult("render", False, leaks)
     others = f"; {len(location.also_renders)} other render(s) unchanged" \
@@ -278,6 +273,12 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
         after, render = _kustomize(repo_root, location, changes, ref)
     else:
         after, render = _plain(location, changes)
+    bystanders = _other_containers_changed(location.rendered, after, location.container) \
+        if after is not None else []
+    if bystanders:
+        after, render = None, CheckResult("render", False, [
+            f"the change also alters container(s) {', '.join(bystanders)} of {ref.kind} "
+            f"{ref.name}, not only the failing {location.container}"])
     checks = [render]
     if after is not None:
         checks = object_checks(location.rendered, after, settings, repo_root) + checks
