@@ -445,3 +445,21 @@ def test_the_gate_refuses_a_plain_manifest_edit_of_a_sidecar(tmp_path: Path):
     v = check_change(tmp_path, loc, [change], ObjectRef.of(d), ValidationSettings())
     render = next(c for c in v.checks if c.name == "render")
     assert not render.passed and "alters container(s) side" in render.messages[0]
+
+
+def test_a_configmap_of_another_clusters_kustomization_of_the_same_name_is_not_changed(
+        tmp_path: Path):
+    # clusters/prod and clusters/staging both commit a Flux Kustomization `web`; only staging
+    # has its variables as a literal ConfigMap: the prod incident must not change it
+    ks = flux_ks(VARS_FROM.format(kind="ConfigMap"))
+    commit(tmp_path, {**with_variable("${web_memory}"),
+                      "clusters/prod/web.yaml": ks,
+                      "clusters/staging/web.yaml": ks.replace("apps/web/base", "apps/web/staging"),
+                      "apps/web/staging/kustomization.yaml": "resources: [../base]\n",
+                      "clusters/staging/web-vars.yaml": CONFIGMAP.replace(
+                          ", namespace: flux-system", "")}, "init")
+    import yaml
+    applied = [yaml.safe_load(d.replace("\n        ", "\n")) for d in ks.split("---")]
+    r = planned(tmp_path, [*oom("128Mi"), *applied])
+    assert r.decision == Decision.SKIP and not r.changes, r.reason
+    assert "also feeds the variables of Flux Kustomization(s) web (`clusters/" in r.reason

@@ -151,13 +151,15 @@ def _field_path(document: JSON, rendered: JSON, container: str,
 
 def _shared_configmap(index: RepoIndex, source: Source, cm: Doc) -> None:
     """A ConfigMap other Flux Kustomizations substitute from is changed for all of them."""
-    users = {d.name for d in index.docs
-             if d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io"
-             and any(isinstance(e, dict) and e.get("kind") == "ConfigMap"
-                     and e.get("name") == cm.name
-                     for e in gitops.post_build(d.body.get("spec") or {}).get("substituteFrom")
-                     or [])}
-    others = sorted(users - {source.app})
+    own = (source.settings_doc.path, source.settings_doc.index) if source.settings_doc else None
+    # by document, not by name: clusters often commit a Kustomization of the same name each
+    others = sorted({f"{d.name} (`{d.path}`)" for d in index.docs
+                     if d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io"
+                     and (d.path, d.index) != own
+                     and any(isinstance(e, dict) and e.get("kind") == "ConfigMap"
+                             and e.get("name") == cm.name
+                             for e in gitops.post_build(d.body.get("spec") or {}).get(
+                                 "substituteFrom") or [])})
     if others:
         raise OnTopSkip(f"ConfigMap {cm.name} (`{cm.path}`) also feeds the variables of Flux "
                         f"Kustomization(s) {', '.join(others)}; changing it would change them "
