@@ -80,3 +80,22 @@ def test_a_legacy_json6902_patch_that_sets_the_field_is_a_skip(tmp_path: Path):
     assert r.decision == Decision.SKIP and not r.changes
     assert "legacy `patchesJson6902`, which kustomize applies after every `patches` entry" \
         in r.reason
+
+
+def test_a_file_holding_two_deployments_whose_names_fit_the_live_name(tmp_path: Path):
+    # the overlay prefixes `prod-`: live `prod-web` contains both `web` and `prod` (a
+    # Deployment of the same file); the one with the live containers is the origin
+    prod = deployment("ghcr.io/acme/batch:0.0.1").replace("name: web", "name: prod").replace(
+        "- name: prod", "- name: batch")
+    commit(tmp_path, {
+        "apps/prod/kustomization.yaml": "namePrefix: prod-\nresources: [all.yaml]\n",
+        "apps/prod/all.yaml": deployment("ghcr.io/acme/web:0.0.1") + "\n---\n" + prod,
+        "argocd/web.yaml": APP}, "init")
+    items = oom("128Mi", labels={})
+    for o in items:
+        o["metadata"]["name"] = o["metadata"]["name"].replace("web", "prod-web", 1)
+    items[0]["metadata"]["annotations"] = {
+        "argocd.argoproj.io/tracking-id": "web:apps/Deployment:shop/prod-web"}
+    r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert r.location.target.index == 0  # type: ignore[union-attr]

@@ -14,7 +14,7 @@ import posixpath
 from pathlib import Path
 
 from .. import kustomize
-from ..k8s import get_container, split_image
+from ..k8s import CONTAINER_LISTS, get_container, pod_spec, split_image
 from ..model import (
     JSON,
     DocumentEdit,
@@ -90,7 +90,7 @@ class Overlays:
             raise LocateSkip(f"{ref.kind} {ref.name} comes from outside the repository "
                              "(remote base or generator): nothing to patch here")
         origin_rel = origin.relative_to(real_root).as_posix()
-        base_doc = self._origin_doc(origin_rel, ref)
+        base_doc = self._origin_doc(origin_rel, ref, rendered)
         if base_doc is None:
             raise LocateSkip(f"cannot find {ref.kind} {ref.name} in its origin `{origin_rel}`")
         loc = Location(
@@ -168,10 +168,14 @@ class Overlays:
         return sorted({r for path in edited for r in self.index.renders_of_file(path, deployed)
                        if not self.index.includes(r, root_dir)})
 
-    def _origin_doc(self, origin_rel: str, ref: ObjectRef) -> Doc | None:
+    def _origin_doc(self, origin_rel: str, ref: ObjectRef, rendered: JSON) -> Doc | None:
         docs = [d for d in self.index.docs if d.path == origin_rel and d.kind == ref.kind]
         # namePrefix / nameSuffix make the live name longer than the source name
         docs = [d for d in docs if d.name and d.name in ref.name]
+        # `prod-web` holds both `web` and `prod`: the document whose containers the render
+        # has is the one it came from (patches add containers; renames are rare)
+        names = set(_container_names(rendered))
+        docs = [d for d in docs if set(_container_names(d.body)) <= names] or docs
         return max(docs, key=lambda d: len(d.name)) if docs else None
 
     def _existing_patch(self, root_dir: str, kind: str, name: str,
@@ -260,3 +264,9 @@ class Overlays:
                     f"Its image tag is set by the `images:` entry for `{entry.get('name')}` in "
                     f"`{k['_file']}`, the overlay's own override, so a tag change goes there.")
                 return
+
+
+def _container_names(obj: JSON) -> list[str]:
+    spec = pod_spec(obj)
+    return [str(c.get("name")) for key in CONTAINER_LISTS for c in spec.get(key) or []
+            if isinstance(c, dict)]
