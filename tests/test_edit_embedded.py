@@ -75,3 +75,10 @@ def test_an_edit_inside_a_string_must_be_the_files_only_edit(tmp_path: Path):
         apply_edits(tmp_path, [
             DocumentEdit(DocumentRef("cm.yaml", 0, ("data", "values.yaml")), SET_MEMORY),
             DocumentEdit(DocumentRef("cm.yaml"), [{"op": "add", "path": "/x", "value": 1}])])
+
+
+def test_a_keep_block_with_blank_lines_before_the_next_key_keeps_them(tmp_path: Path):
+    text = CONFIG_MAP.format(header="|+") + "\n\n  other.yaml: |\n    x: 1\n"
+    write(tmp_path, "cm.yaml", text)
+    change = edit(tmp_path, SET_MEMORY)
+    assert change.new_text == text.replace("128Mi", "192Mi")

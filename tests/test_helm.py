@@ -263,3 +263,14 @@ def test_a_probe_fix_for_a_chart_outside_the_repo_is_a_diagnosis(tmp_path: Path)
     assert r.decision == Decision.DIAGNOSE
     assert "the values key that feeds `startupProbe` is not known for this chart: the chart is " \
            "not in this repository" in r.reason
+
+
+def test_a_component_of_a_chart_outside_the_repo_is_diagnosed_not_guessed(tmp_path: Path):
+    # bitnami postgresql's primary reads `primary.resources`: top-level `resources` would
+    # change nothing for it
+    repo(tmp_path)
+    items = live()
+    items[1]["metadata"]["labels"]["app.kubernetes.io/component"] = "primary"
+    r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.DIAGNOSE and not r.changes
+    assert "renders components (`app.kubernetes.io/component: primary`)" in r.reason

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from remediator.cluster.snapshot import build_state
-from remediator.model import Decision
+from remediator.gate.helm import compare_renders
+from remediator.model import Decision, ObjectRef
 from remediator.pipeline import plan
 from tests import k8s
 from tests.test_helm import FLUX, live
@@ -259,3 +260,56 @@ def test_an_image_tag_in_a_literal_config_map_is_reverted_inside_its_block(tmp_p
     [change] = r.changes
     assert change.path == "apps/production/podinfo-values.yaml"
     assert changed(change.diff) == ['-      tag: "6.6.0"', '+      tag: "6.5.0"']
+
+
+def test_a_config_map_two_releases_read_is_not_edited_for_one(tmp_path: Path):
+    other = RELEASE.format(extra="").replace("name: podinfo\n", "name: other\n", 1)
+    commit(tmp_path, {
+        "apps/base/podinfo/kustomization.yaml": "resources: [release.yaml, other.yaml]\n",
+        "apps/base/podinfo/release.yaml": RELEASE.format(extra=""),
+        "apps/base/podinfo/other.yaml": other,
+        "apps/production/kustomization.yaml":
+            "namespace: podinfo\nresources: [../base/podinfo, podinfo-values.yaml]\n",
+        "apps/production/podinfo-values.yaml": LITERAL,
+        "clusters/production/apps.yaml": FLUX,
+    }, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    [change] = r.changes
+    assert change.path == "apps/base/podinfo/release.yaml"  # its own spec.values
+    assert "also the values of HelmRelease other" in r.location.why  # type: ignore[union-attr]
+
+
+def test_the_gate_refuses_a_change_to_values_another_release_reads():
+    def release(name: str) -> dict:
+        return {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+                "metadata": {"name": name, "namespace": "p"},
+                "spec": {"valuesFrom": [{"kind": "ConfigMap", "name": "shared"}]}}
+
+    def cm(memory: str) -> dict:
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared",
+                "namespace": "p"}, "data": {"values.yaml": f"resources: {{limits: {{memory: "
+                                                          f"{memory}}}}}\n"}}
+
+    ref = ObjectRef("helm.toolkit.fluxcd.io/v2", "HelmRelease", "p", "a")
+    values, check = compare_renders([release("a"), release("b"), cm("1Gi")],
+                                    [release("a"), release("b"), cm("2Gi")], ref, "x")
+    assert values is None and "alters other objects" in check.messages[0]
+    values, check = compare_renders([release("a"), cm("1Gi")], [release("a"), cm("2Gi")], ref,
+                                    "x")
+    assert values == {"resources": {"limits": {"memory": "2Gi"}}}, check.messages
+
+
+def test_spec_values_that_null_the_parent_key_are_a_skip(tmp_path: Path):
+    commit(tmp_path, {
+        "apps/base/podinfo/kustomization.yaml": "resources: [release.yaml]\n",
+        "apps/base/podinfo/release.yaml": RELEASE.format(extra="").replace(
+            "ingress:\n          enabled: true", "resources: null"),
+        "apps/production/kustomization.yaml":
+            "namespace: podinfo\nresources: [../base/podinfo, podinfo-values.yaml]\n",
+        "apps/production/podinfo-values.yaml": LITERAL,
+        "clusters/production/apps.yaml": FLUX,
+    }, "init")
+    r = only(plan(build_state(live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.SKIP and not r.changes
+    assert "`spec.values` of HelmRelease podinfo sets `resources` to null" in r.reason

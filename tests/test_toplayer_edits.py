@@ -393,3 +393,73 @@ def test_legacy_flux_patch_fields_are_a_skip_not_ignored(tmp_path: Path):
     r = planned(tmp_path, oom("256Mi"))
     assert r.decision == Decision.SKIP
     assert "legacy `patchesJson6902` field" in r.reason
+
+
+def test_a_variable_a_sidecar_also_reads_is_not_changed_for_one_container(tmp_path: Path):
+    sidecar = ('\n                - name: side\n                  image: busybox:1\n'
+               '                  resources:\n'
+               '                    limits: {memory: "${web_memory}"}\n')
+    deployment = with_variable("${web_memory}")["apps/web/base/deployment.yaml"]
+    substitute = "\n          postBuild:\n            substitute:\n              web_memory: 128Mi"
+    commit(tmp_path, {**BASE, "apps/web/base/deployment.yaml": deployment.rstrip() + sidecar,
+                      "clusters/prod/web.yaml": flux_ks(substitute)}, "init")
+    items = oom("128Mi")
+    items[0]["spec"]["template"]["spec"]["containers"].append(
+        k8s.container("side", image="busybox:1", memory="128Mi"))
+    r = planned(tmp_path, items)
+    assert r.decision == Decision.SKIP and not r.changes
+    assert "`web_memory` feeds `resources.limits.memory` of container web and 1 other" in r.reason
+
+
+def test_the_gate_refuses_a_change_that_reaches_another_container():
+    from remediator.gate.change import _other_containers_changed
+
+    def pod(web: str, side: str) -> dict:
+        return k8s.deployment("web", "shop", [k8s.container("web", memory=web),
+                                              k8s.container("side", memory=side)])
+
+    assert _other_containers_changed(pod("1Gi", "1Gi"), pod("2Gi", "2Gi"), "web") == ["side"]
+    assert _other_containers_changed(pod("1Gi", "1Gi"), pod("2Gi", "1Gi"), "web") == []
+    # one `images:` entry retags an init container of the same image too: the same change
+    retag = [k8s.deployment("web", "shop", [k8s.container("web", image=f"acme/web:{t}"),
+                                            k8s.container("migrate", image=f"acme/web:{t}")])
+             for t in ("1", "2")]
+    assert _other_containers_changed(*retag, "web") == []
+
+
+def test_the_gate_refuses_a_plain_manifest_edit_of_a_sidecar(tmp_path: Path):
+    import yaml
+
+    from remediator.config import Validation as ValidationSettings
+    from remediator.gate import check_change
+    from remediator.model import FileChange, Location, ObjectRef, TargetKind
+
+    d = k8s.deployment("web", "shop", [k8s.container("web", memory="128Mi"),
+                                       k8s.container("side", memory="64Mi")])
+    after = json.loads(json.dumps(d))
+    after["spec"]["template"]["spec"]["containers"][1]["resources"]["limits"] = {
+        "memory": "96Mi"}
+    loc = Location(DocumentRef("web.yaml", 0), TargetKind.MANIFEST, d, d, "", "plain")
+    loc.container = "web"
+    change = FileChange("web.yaml", yaml.safe_dump(d), yaml.safe_dump(after), "")
+    v = check_change(tmp_path, loc, [change], ObjectRef.of(d), ValidationSettings())
+    render = next(c for c in v.checks if c.name == "render")
+    assert not render.passed and "alters container(s) side" in render.messages[0]
+
+
+def test_a_configmap_of_another_clusters_kustomization_of_the_same_name_is_not_changed(
+        tmp_path: Path):
+    # clusters/prod and clusters/staging both commit a Flux Kustomization `web`; only staging
+    # has its variables as a literal ConfigMap: the prod incident must not change it
+    ks = flux_ks(VARS_FROM.format(kind="ConfigMap"))
+    commit(tmp_path, {**with_variable("${web_memory}"),
+                      "clusters/prod/web.yaml": ks,
+                      "clusters/staging/web.yaml": ks.replace("apps/web/base", "apps/web/staging"),
+                      "apps/web/staging/kustomization.yaml": "resources: [../base]\n",
+                      "clusters/staging/web-vars.yaml": CONFIGMAP.replace(
+                          ", namespace: flux-system", "")}, "init")
+    import yaml
+    applied = [yaml.safe_load(d.replace("\n        ", "\n")) for d in ks.split("---")]
+    r = planned(tmp_path, [*oom("128Mi"), *applied])
+    assert r.decision == Decision.SKIP and not r.changes, r.reason
+    assert "also feeds the variables of Flux Kustomization(s) web (`clusters/" in r.reason

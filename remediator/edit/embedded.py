@@ -66,7 +66,7 @@ def splice(path: str, text: str, index: int, at: tuple[Any, ...],
         raise EditError(f"{where}: the embedded document does not parse: {exc}") from None
     new_inner = edit_inner(str(node.value))
     new_body = [f"{' ' * indent}{ln}" if ln.strip() else "" for ln in
-                new_inner.removesuffix("\n").split("\n")]
+                new_inner.rstrip("\n").split("\n")]  # `|+` keeps its blank lines: in trailing
     new_region = "\n".join([*new_body, *trailing]) if trailing else "\n".join(new_body)
     if not trailing and region.endswith("\n"):
         new_region += "\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import gitops, kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
-from ..k8s import dig, get_container, split_image
+from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec, split_image
 from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
 from . import dryrun, helm
 from .helm import same_object
@@ -89,6 +89,32 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
             and _has_variables(location) else "")
     return targets[0], CheckResult("render", True, [
         f"`{label}` renders{on_top}; only {ref.kind} {ref.name} changed{others}"])
+
+
+def _other_containers_changed(before: JSON | None, after: JSON, container: str) -> list[str]:
+    """Containers other than the failing one whose spec the change altered (a variable, a
+    patch or an image setting that reaches a sidecar as well)."""
+    if not container or before is None:
+        return []
+
+    def others(obj: JSON) -> dict[tuple[str, str], JSON]:
+        spec = pod_spec(obj)
+        return {(key, str(c.get("name"))): c for key in CONTAINER_LISTS
+                for c in spec.get(key) or [] if isinstance(c, dict) and c.get("name") != container}
+
+    old, new = others(before), others(after)
+    image = (get_container(before, container).get("image"),
+             get_container(after, container).get("image"))
+
+    def same_image_change(a: JSON | None, b: JSON | None) -> bool:
+        # one image setting (kustomize `images:`) retags every container of that image, an
+        # init container running the same release included: the same change, not a leak
+        return a is not None and b is not None and (a.get("image"), b.get("image")) == image \
+            and {**a, "image": None} == {**b, "image": None}
+
+    return sorted({name for key, name in old.keys() | new.keys()
+                   if old.get((key, name)) != new.get((key, name))
+                   and not same_image_change(old.get((key, name)), new.get((key, name)))})
 
 
 def _has_variables(location: Location) -> bool:
@@ -247,6 +273,12 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
         after, render = _kustomize(repo_root, location, changes, ref)
     else:
         after, render = _plain(location, changes)
+    bystanders = _other_containers_changed(location.rendered, after, location.container) \
+        if after is not None else []
+    if bystanders:
+        after, render = None, CheckResult("render", False, [
+            f"the change also alters container(s) {', '.join(bystanders)} of {ref.kind} "
+            f"{ref.name}, not only the failing {location.container}"])
     checks = [render]
     if after is not None:
         checks = object_checks(location.rendered, after, settings, repo_root) + checks

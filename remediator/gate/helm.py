@@ -46,11 +46,15 @@ def compare_renders(before: list[JSON], after: list[JSON], ref: ObjectRef, label
         return None, CheckResult("render", False,
                                  [f"{ref.kind} {ref.name} is not rendered once by `{label}`"])
 
-    def rest(objects: list[JSON], names: set[str]) -> list[JSON]:
+    def rest(objects: list[JSON], release: JSON) -> list[JSON]:
+        # a values ConfigMap another HelmRelease also reads is not this release's alone
+        names = _value_config_maps(release) - {
+            n for o in objects if ObjectRef.of(o).kind == "HelmRelease"
+            and not same_object(o, ref) for n in _value_config_maps(o)}
         return [o for o in objects if not same_object(o, ref) and not (
             ObjectRef.of(o).kind == "ConfigMap" and ObjectRef.of(o).name in names)]
 
-    if rest(before, _value_config_maps(old[0])) != rest(after, _value_config_maps(new[0])):
+    if rest(before, old[0]) != rest(after, new[0]):
         return None, CheckResult("render", False,
                                  [f"the change alters other objects rendered by `{label}`"])
     if _frame(old[0]) != _frame(new[0]):

@@ -21,6 +21,7 @@ from .chart import ChartKeys, keys_for
 from .owner import FLUX_KS, Owner
 
 HELMRELEASE_GROUP = "helm.toolkit.fluxcd.io"
+COMPONENT_LABEL = "app.kubernetes.io/component"
 VALUES_PATH = ("spec", "values")
 #: conventional values keys (most charts, bitnami included: `resources` beats `resourcesPreset`)
 CONVENTIONAL_KEYS: dict[str, tuple[str, ...]] = {"resources": ("resources",),
@@ -69,6 +70,14 @@ def chart_dir(hr: JSON, root: Path) -> str:
 def value_keys(root: Path, chart: str, live: JSON, container: str) -> ChartKeys:
     """Values keys for the fields we change, and how they were established."""
     if not chart:
+        component = ((live.get("metadata") or {}).get("labels") or {}).get(COMPONENT_LABEL)
+        if component:
+            # multi-component charts (bitnami, ingress-nginx, argo-cd...) feed each component
+            # from its own keys (`primary.resources`, `controller.image`): the top-level
+            # conventional keys would change nothing for it
+            return ChartKeys({}, f"the chart is not in this repository and renders components "
+                             f"(`{COMPONENT_LABEL}: {component}`), so the values keys of this "
+                             "component cannot be read")
         return ChartKeys(dict(CONVENTIONAL_KEYS), "the chart is not in this repository, so the "
                          "conventional values keys (`resources`, `image.tag`) are used")
     return keys_for(root, chart, live, container)

@@ -14,7 +14,7 @@ import posixpath
 from pathlib import Path
 
 from .. import kustomize
-from ..k8s import get_container, split_image
+from ..k8s import CONTAINER_LISTS, get_container, pod_spec, split_image
 from ..model import (
     JSON,
     DocumentEdit,
@@ -26,7 +26,7 @@ from ..model import (
     TargetKind,
 )
 from .errors import FIELD_OF_CLASS, LocateSkip, NotInSource
-from .repo import Doc, RepoIndex
+from .repo import Doc, RepoIndex, selects
 from .source import Source
 from .toplayer import live_name
 
@@ -90,7 +90,7 @@ class Overlays:
             raise LocateSkip(f"{ref.kind} {ref.name} comes from outside the repository "
                              "(remote base or generator): nothing to patch here")
         origin_rel = origin.relative_to(real_root).as_posix()
-        base_doc = self._origin_doc(origin_rel, ref)
+        base_doc = self._origin_doc(origin_rel, ref, rendered)
         if base_doc is None:
             raise LocateSkip(f"cannot find {ref.kind} {ref.name} in its origin `{origin_rel}`")
         loc = Location(
@@ -106,8 +106,11 @@ class Overlays:
         if root_dir not in self.index.kustomizations:
             return self._generated(loc, root_dir, origin_rel, ref, deployed)
         self._images_override(loc, root_dir, base_doc, incident.container)
+        field = FIELD_OF_CLASS.get(incident.failure_class)
+        if field:
+            self._legacy_json6902_after(root_dir, ref.kind, base_doc.name, field)
 
-        patch = self._existing_patch(root_dir, ref.kind, base_doc.name, incident)
+        patch = self._existing_patch(root_dir, ref.kind, base_doc.name, incident, rendered)
         origin_dir = self.index.kustomization_dir_of(origin_rel) or ""
         consumers = self.index.consumers(origin_dir, deployed)
         if patch is not None:
@@ -165,32 +168,61 @@ class Overlays:
         return sorted({r for path in edited for r in self.index.renders_of_file(path, deployed)
                        if not self.index.includes(r, root_dir)})
 
-    def _origin_doc(self, origin_rel: str, ref: ObjectRef) -> Doc | None:
+    def _origin_doc(self, origin_rel: str, ref: ObjectRef, rendered: JSON) -> Doc | None:
         docs = [d for d in self.index.docs if d.path == origin_rel and d.kind == ref.kind]
         # namePrefix / nameSuffix make the live name longer than the source name
         docs = [d for d in docs if d.name and d.name in ref.name]
+        # `prod-web` holds both `web` and `prod`: the document whose containers the render
+        # has is the one it came from (patches add containers; renames are rare)
+        names = set(_container_names(rendered))
+        docs = [d for d in docs if set(_container_names(d.body)) <= names] or docs
         return max(docs, key=lambda d: len(d.name)) if docs else None
 
     def _existing_patch(self, root_dir: str, kind: str, name: str,
-                        incident: Incident) -> Doc | None:
+                        incident: Incident, rendered: JSON) -> Doc | None:
         """The overlay's own strategic-merge patch of the object: the one that already sets the
-        failing field (it owns it), else the last applied (it wins over the earlier ones)."""
+        failing field (it owns it), else the last applied (it wins over the earlier ones). A
+        patch whose target selects more than this object by name (a pattern, a selector) is
+        not edited: the change would reach the others too."""
+        labels = (rendered.get("metadata") or {}).get("labels") or {}
         found: list[Doc] = []
         for path, target in self.index.patch_files(root_dir):
+            if isinstance(target, dict) and (
+                    not selects(target, kind, name, labels)
+                    or target.get("name", name) != name or target.get("labelSelector")
+                    or target.get("annotationSelector")):
+                continue  # another object's, or several objects' (patched_elsewhere sees it)
             for doc in self.index.docs:
                 if doc.path != path or doc.kind != kind:
                     continue
                 # by name, or by a target selector that names it or selects the whole kind
-                if doc.name == name or (
-                    isinstance(target, dict) and target.get("name", name) == name
-                    and target.get("kind", kind) == kind
-                ):
+                if doc.name == name or isinstance(target, dict):
                     found.append(doc)
         field = FIELD_OF_CLASS.get(incident.failure_class)
         owning = [d for d in found
                   if field and field in get_container(d.body, incident.container)]
         candidates = owning or found
         return candidates[-1] if candidates else None
+
+    def _legacy_json6902_after(self, root_dir: str, kind: str, name: str, field: str) -> None:
+        """kustomize applies the legacy `patchesJson6902` after `patches`: one that sets the
+        field would override a change in any file of this overlay (a new patch included)."""
+        k = self.index.kustomizations[root_dir]
+        for entry in k.get("patchesJson6902") or []:
+            target = entry.get("target") if isinstance(entry, dict) else None
+            if not isinstance(target, dict) or not selects(target, kind, name):
+                continue
+            text = entry.get("patch")
+            if not isinstance(text, str) and isinstance(entry.get("path"), str):
+                try:
+                    text = (self.root / root_dir / entry["path"]).read_text()
+                except (OSError, UnicodeDecodeError):
+                    text = None
+            if not isinstance(text, str) or field in text:
+                raise LocateSkip(f"`{k['_file']}` changes {kind} {name} with the legacy "
+                                 f"`patchesJson6902`, which kustomize applies after every "
+                                 f"`patches` entry: a change elsewhere could not override its "
+                                 f"`{field}`; move it to `patches` first")
 
     def _new_patch(self, loc: Location, root_dir: str, ref: ObjectRef, base_doc: Doc,
                    consumers: list[str]) -> None:
@@ -232,3 +264,9 @@ class Overlays:
                     f"Its image tag is set by the `images:` entry for `{entry.get('name')}` in "
                     f"`{k['_file']}`, the overlay's own override, so a tag change goes there.")
                 return
+
+
+def _container_names(obj: JSON) -> list[str]:
+    spec = pod_spec(obj)
+    return [str(c.get("name")) for key in CONTAINER_LISTS for c in spec.get(key) or []
+            if isinstance(c, dict)]

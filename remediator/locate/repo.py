@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +22,34 @@ def _is_remote(entry: str) -> bool:
             or "?ref=" in entry or "?version=" in entry)
 
 
+def selects(target: JSON, kind: str, name: str, labels: JSON | None = None) -> bool:
+    """Whether a kustomize patch ``target`` may select ``kind``/``name``: kustomize reads
+    names and kinds as anchored regular expressions; a `k=v` label selector is checked when
+    ``labels`` are known (any other selector counts as selecting: be safe)."""
+    def same(key: str, value: str) -> bool:
+        want = target.get(key)
+        if want is None:
+            return True
+        try:
+            return bool(re.fullmatch(str(want), value))
+        except re.error:
+            return True
+    if not (same("kind", kind) and same("name", name)):
+        return False
+    selector = target.get("labelSelector")
+    if labels is None or not isinstance(selector, str):
+        return True
+    for term in selector.split(","):
+        key, eq, value = term.strip().partition("=")
+        if not key.strip():
+            continue
+        if not eq or key.endswith("!"):
+            return True
+        if str(labels.get(key.strip())) != value.lstrip("=").strip():
+            return False
+    return True
+
+
 def patches_target(spec: JSON, kind: str, name: str, *, with_files: bool = False) -> bool:
     """Whether the patches of a kustomization-like ``spec`` (a kustomization, Argo CD's
     `kustomize:` options, a Flux Kustomization spec) may change ``kind``/``name``: by a target
@@ -32,9 +61,7 @@ def patches_target(spec: JSON, kind: str, name: str, *, with_files: bool = False
         if "path" in p and not with_files and "target" not in p:
             continue
         target = p.get("target")
-        if isinstance(target, dict) and target.get("kind", kind) == kind and (
-            target.get("name") in (None, name)
-        ):
+        if isinstance(target, dict) and selects(target, kind, name):
             return True
         if isinstance(p.get("patch"), str):
             try:

@@ -16,6 +16,7 @@ path instead of being merged; `optional` entries may be missing), then `spec.val
 from __future__ import annotations
 
 import copy
+import json
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,9 @@ from typing import Any
 
 from .. import yamlio
 from ..helmvalues import DEFAULT_VALUES_KEY, config_map, parsed, refs, release_values, sets
+from ..k8s import dig
 from ..model import JSON, DocumentRef, Location, ObjectRef, TargetKind
+from .errors import LocateSkip
 from .repo import Doc, RepoIndex
 
 __all__ = ["Unsupported", "ValuesFromLayer", "in_repo", "layer", "release_values", "relocate"]
@@ -66,6 +69,11 @@ def layer(release: JSON, key: tuple[str, ...], objects: list[tuple[JSON, str | N
             continue
         obj, origin = found
         data = (obj.get("data") or {}).get(values_key)
+        sharing = _other_releases(objects, ref_name, namespace, name)
+        if data is not None and sharing:
+            raise Unsupported(f"{label} is also the values of HelmRelease "
+                              f"{', '.join(sharing)}: an edit there changes "
+                              f"{'it' if len(sharing) == 1 else 'them'} too")
         if data is None:
             continue  # the key is missing: Flux skips an optional entry, fails otherwise
         target_path = str(ref.get("targetPath") or "")
@@ -88,6 +96,21 @@ def layer(release: JSON, key: tuple[str, ...], objects: list[tuple[JSON, str | N
         return _edit_place(obj, origin, values, values_key, label, dotted, name, index,
                            render_root)
     return None
+
+
+def _other_releases(objects: list[tuple[JSON, str | None]], config_map_name: str,
+                    namespace: str, release: str) -> list[str]:
+    """The other HelmReleases of the render whose `valuesFrom` names the same ConfigMap."""
+    out = []
+    for obj, _ in objects:
+        o = ObjectRef.of(obj)
+        if o.kind != "HelmRelease" or (o.name == release and o.namespace in ("", namespace)):
+            continue
+        if (o.namespace or namespace) == namespace and any(
+                r.get("kind") == "ConfigMap" and str(r.get("name")) == config_map_name
+                for r in refs(obj)):
+            out.append(o.name)
+    return sorted(out)
 
 
 def _edit_place(obj: JSON, origin: str | None, values: JSON, values_key: str, label: str,
@@ -153,6 +176,19 @@ def in_repo(objects: list[Doc]) -> list[tuple[JSON, str | None]]:
     return [(d.body, d.path) for d in objects]
 
 
+def _cut(values: Any, key: tuple[str, ...]) -> str:
+    """The parent of ``key`` that ``values`` sets to something not a mapping (`resources:
+    null` deletes what `valuesFrom` sets under it), "" when none."""
+    node = values
+    for i, seg in enumerate(key[:-1]):
+        if not isinstance(node, dict) or seg not in node:
+            return ""
+        node = node[seg]
+        if not isinstance(node, dict):
+            return ".".join(key[: i + 1])
+    return ""
+
+
 def relocate(loc: Location, release: JSON, key: tuple[str, ...],
              objects: list[tuple[JSON, str | None]], index: RepoIndex, render_root: str | None,
              note: str) -> bool:
@@ -162,6 +198,12 @@ def relocate(loc: Location, release: JSON, key: tuple[str, ...],
     spec_values = (release.get("spec") or {}).get("values")
     if not refs(release) or sets(spec_values, key):
         return False
+    cut = _cut(spec_values, key)
+    if cut:
+        name = (release.get("metadata") or {}).get("name")
+        raise LocateSkip(f"`spec.values` of HelmRelease {name} sets `{cut}` to "
+                         f"{json.dumps(dig(spec_values, tuple(cut.split('.'))))}, which replaces "
+                         "what `valuesFrom` sets under it; not changed")
     try:
         found = layer(release, key, objects, index, render_root)
     except Unsupported as exc:

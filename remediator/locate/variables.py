@@ -63,6 +63,7 @@ def substitution(loc: Location, source: Source, top: TopLayer, raw: JSON, index:
         why = (f"`{'.'.join(field)}` of container {container} is `{value}`; Flux substitutes "
                f"`{var}` from `postBuild.substitute` of {what} (which wins over "
                "`substituteFrom`), so the change goes there.")
+        _only_use(raw, var, container, field)
         return _point(loc, Doc(doc.path, doc.index, doc.body), path, var, field, around, why)
     entries = post.get("substituteFrom") or []
     for k in reversed(range(len(entries))):  # later entries win
@@ -79,6 +80,7 @@ def substitution(loc: Location, source: Source, top: TopLayer, raw: JSON, index:
         data = cm.body.get("data")
         if isinstance(data, dict) and var in data:
             _shared_configmap(index, source, cm)
+            _only_use(raw, var, container, field)
             why = (f"`{'.'.join(field)}` of container {container} is `{value}`; Flux substitutes "
                    f"`{var}` from ConfigMap {cm.name} (`{cm.path}`, listed in `substituteFrom` "
                    f"of {what}), so the change goes there.")
@@ -95,6 +97,27 @@ def substitution(loc: Location, source: Source, top: TopLayer, raw: JSON, index:
     loc.why += (f" `{'.'.join(field)}` of container {container} is `{value}` and no variable "
                 f"`{var}` is set by {what}, so its default there changes.")
     return True
+
+
+def _only_use(raw: JSON, var: str, container: str, field: tuple[str, ...]) -> None:
+    """A variable the workload reads in other places too (a sidecar's limit, an env value)
+    changes there as well: not a change of the failing field alone."""
+    uses = sum(1 for text in _strings(raw) for m in gitops.VAR_REF.finditer(text)
+               if m.group(1) == var)
+    if uses > 1:
+        raise OnTopSkip(f"`{var}` feeds `{'.'.join(field)}` of container {container} and "
+                        f"{uses - 1} other place(s) in the same object; changing it would "
+                        "change them too")
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return []
 
 
 def _point(loc: Location, doc: Doc, path: tuple[Any, ...], var: str, field: tuple[str, ...],
@@ -128,13 +151,15 @@ def _field_path(document: JSON, rendered: JSON, container: str,
 
 def _shared_configmap(index: RepoIndex, source: Source, cm: Doc) -> None:
     """A ConfigMap other Flux Kustomizations substitute from is changed for all of them."""
-    users = {d.name for d in index.docs
-             if d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io"
-             and any(isinstance(e, dict) and e.get("kind") == "ConfigMap"
-                     and e.get("name") == cm.name
-                     for e in gitops.post_build(d.body.get("spec") or {}).get("substituteFrom")
-                     or [])}
-    others = sorted(users - {source.app})
+    own = (source.settings_doc.path, source.settings_doc.index) if source.settings_doc else None
+    # by document, not by name: clusters often commit a Kustomization of the same name each
+    others = sorted({f"{d.name} (`{d.path}`)" for d in index.docs
+                     if d.kind == "Kustomization" and d.group == "kustomize.toolkit.fluxcd.io"
+                     and (d.path, d.index) != own
+                     and any(isinstance(e, dict) and e.get("kind") == "ConfigMap"
+                             and e.get("name") == cm.name
+                             for e in gitops.post_build(d.body.get("spec") or {}).get(
+                                 "substituteFrom") or [])})
     if others:
         raise OnTopSkip(f"ConfigMap {cm.name} (`{cm.path}`) also feeds the variables of Flux "
                         f"Kustomization(s) {', '.join(others)}; changing it would change them "
