@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,12 +21,14 @@ import click
 
 from .cluster import ClusterError, LiveCluster, RawClient, SnapshotError, connect, load_snapshot
 from .config import Config, ConfigError, load_config
+from .daemon import Daemon
 from .demo import run_demo
 from .forge import ForgeError
 from .gate import run_policy_tests, run_repo_policy_tests
 from .model import Decision, Remediation
+from .observe import JsonLog, StatusServer
 from .pipeline import Plan, plan
-from .service import GitHubOptions, PassReport, run_forever, run_once
+from .service import GitHubOptions, PassReport, run_once
 from .validate import FORMATS, UsageError, render_report, validate
 from .watcher import LiveSource, capture_snapshot, live_options
 
@@ -164,9 +167,14 @@ def _print_pass(report: PassReport) -> None:
               "GITHUB_APP_PRIVATE_KEY[_FILE] [GITHUB_APP_INSTALLATION_ID].")
 @click.option("--github-write-interval", type=click.FloatRange(min=0), default=1.0,
               show_default=True, help="Seconds between GitHub write requests.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port of /healthz, /readyz and /metrics without --once (0: any free port).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Without --once: json writes one JSON object per line.")
 def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: Path | None,
             forge_kind: str, remote: str, state_dir: Path, config_file: Path | None,
-            interval: float, github_api_url: str, github_write_interval: float) -> None:
+            interval: float, github_api_url: str, github_write_interval: float,
+            metrics_port: int, log_format: str) -> None:
     """The service: watch, plan, open pull requests."""
     if snapshot is not None and (context or kubeconfig):
         raise click.UsageError("--snapshot reads no cluster: drop --context/--kubeconfig")
@@ -174,35 +182,46 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     live = None if snapshot is not None else LiveSource(
         context, str(kubeconfig) if kubeconfig else None, continuous=not once)
 
-    def pass_once() -> PassReport:
+    def pass_once(stopping: Callable[[], bool] = lambda: False) -> PassReport:
         return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge_kind,
-                        github=github, live=live)
+                        github=github, live=live, stopping=stopping)
 
     if once:
         with _errors():
-            _print_pass(pass_once())
+            report = pass_once()
+        if report.paused:
+            click.echo("paused (kill switch on): nothing planned", err=True)
+        _print_pass(report)
         return
-    # continuous mode: a failing pass is reported and the service goes on (below)
+    log = JsonLog(text=log_format == "text")
 
-    def one_pass() -> PassReport | None:
+    def one_pass(stopping: Callable[[], bool]) -> PassReport | None:
         # A failing pass (forge unreachable, bad config pushed) is reported; the service goes on.
         try:
-            return pass_once()
+            return pass_once(stopping)
         except ClusterError as exc:
             if live is not None and live.live is None:
                 raise  # the cluster never worked: nothing to go on with
-            click.echo(f"remediator: pass failed: {exc}", err=True)
+            log("pass_failed", str(exc), level="error")
             return None
         except Exception as exc:  # one bad pass must not stop the service
-            click.echo(f"remediator: pass failed: {type(exc).__name__}: {exc}", err=True)
+            log("pass_failed", f"{type(exc).__name__}: {exc}", level="error")
             return None
 
+    daemon = Daemon(one_pass, interval, log, watch_errors=lambda: live.errors() if live else 0,
+                    on_report=_print_pass if log_format == "text" else None)
+    signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())
+    status = None
     try:
         with _errors():
-            run_forever(one_pass, interval, lambda r: _print_pass(r) if r else None)
+            status = StatusServer(daemon.metrics, daemon.health, metrics_port).start()
+            log("started", "serving /healthz, /readyz, /metrics", port=status.port)
+            daemon.run()
     except KeyboardInterrupt:
         sys.exit(130)
     finally:
+        if status is not None:
+            status.stop()
         if live is not None:
             live.close()
 
