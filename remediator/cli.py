@@ -9,8 +9,10 @@ Machine output (`--output json`) is the only thing on stdout; warnings and error
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -25,6 +27,7 @@ from .daemon import Daemon
 from .demo import run_demo
 from .forge import ForgeError
 from .gate import run_policy_tests, run_repo_policy_tests
+from .leader import LeaseLock
 from .model import Decision, Remediation
 from .observe import JsonLog, StatusServer
 from .pipeline import Plan, plan
@@ -171,12 +174,21 @@ def _print_pass(report: PassReport) -> None:
               help="Port of /healthz, /readyz and /metrics without --once (0: any free port).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Without --once: json writes one JSON object per line.")
+@click.option("--leader-election", is_flag=True,
+              help="Run passes only while holding the Lease (2+ replicas, one active).")
+@click.option("--lease-name", default="remediator", show_default=True)
+@click.option("--lease-namespace", envvar="POD_NAMESPACE", default="default", show_default=True,
+              help="Namespace of the Lease (default: $POD_NAMESPACE).")
+@click.option("--lease-seconds", type=click.IntRange(2, 300), default=15, show_default=True,
+              help="Lease duration: a replica takes over this long after the leader's last "
+                   "renewal.")
 def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: Path | None,
             forge_kind: str, remote: str, state_dir: Path, config_file: Path | None,
             interval: float, github_api_url: str, github_write_interval: float,
-            metrics_port: int, log_format: str) -> None:
+            metrics_port: int, log_format: str, leader_election: bool, lease_name: str,
+            lease_namespace: str, lease_seconds: int) -> None:
     """The service: watch, plan, open pull requests."""
-    if snapshot is not None and (context or kubeconfig):
+    if snapshot is not None and (context or kubeconfig) and not leader_election:
         raise click.UsageError("--snapshot reads no cluster: drop --context/--kubeconfig")
     github = GitHubOptions(api_url=github_api_url, write_interval=github_write_interval)
     live = None if snapshot is not None else LiveSource(
@@ -211,15 +223,24 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     daemon = Daemon(one_pass, interval, log, watch_errors=lambda: live.errors() if live else 0,
                     on_report=_print_pass if log_format == "text" else None)
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())
-    status = None
+    status = lease = None
     try:
         with _errors():
+            if leader_election:
+                identity = os.environ.get("POD_NAME") or socket.gethostname()
+                lease = LeaseLock(connect(context, str(kubeconfig) if kubeconfig else None),
+                                  lease_namespace, lease_name, identity, lease_seconds).start()
+                daemon.is_leader = lease.is_leading
             status = StatusServer(daemon.metrics, daemon.health, metrics_port).start()
-            log("started", "serving /healthz, /readyz, /metrics", port=status.port)
+            log("started", "serving /healthz, /readyz, /metrics", port=status.port,
+                lease=f"{lease_namespace}/{lease_name}" if lease else None,
+                identity=lease.identity if lease else None)
             daemon.run()
     except KeyboardInterrupt:
         sys.exit(130)
     finally:
+        if lease is not None:
+            lease.stop()  # released: a standby replica takes over without waiting
         if status is not None:
             status.stop()
         if live is not None:

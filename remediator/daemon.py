@@ -38,10 +38,16 @@ class Daemon:
 
     def run(self, passes: int | None = None) -> None:
         done = 0
+        was_leading: bool | None = None
         while not self.stop.is_set() and (passes is None or done < passes):
             self.health.beat()
             leading = self.is_leader()
             self.metrics.leader.set(1 if leading else 0)
+            if leading != was_leading:
+                self.log("leading" if leading else "standby",
+                         "this replica is the active one" if leading
+                         else "another replica is active: standing by")
+                was_leading = leading
             if leading and not self.stop.is_set():
                 self._one_pass()
             self.health.ready = True
@@ -52,7 +58,8 @@ class Daemon:
 
     def _one_pass(self) -> None:
         start = time.monotonic()
-        report = self.pass_once(self.stop.is_set)
+        # a stop, or leadership lost mid-pass, abandons the pass before anything is pushed
+        report = self.pass_once(lambda: self.stop.is_set() or not self.is_leader())
         self.metrics.pass_seconds.observe(time.monotonic() - start)
         self.metrics.watch_errors(self.watch_errors())
         self.health.beat()

@@ -4,6 +4,9 @@
 What it does as the API server does:
 - discovery (``/version``, ``/api``, ``/apis``, ``/api/v1``, ``/apis/{group}/{version}``) for the
   kinds in ``KINDS``;
+- optimistic concurrency: a replace (PUT) carrying a ``metadata.resourceVersion`` other than the
+  stored one is a 409 ``Conflict`` (leader election on a Lease relies on it), and so is a create
+  racing another one;
 - get / list / create (POST) / replace (PUT) / patch (merge, JSON patch, strategic merge read as
   merge, server-side apply with ``application/apply-patch+yaml``, which needs ``fieldManager``)
   / delete; ``resourceVersion`` counts writes;
@@ -67,6 +70,7 @@ KINDS = [
     Kind("apps", "v1", "ReplicaSet", "replicasets"),
     Kind("batch", "v1", "Job", "jobs"),
     Kind("batch", "v1", "CronJob", "cronjobs"),
+    Kind("coordination.k8s.io", "v1", "Lease", "leases"),
 ]
 POD_SPEC = {"Pod": ("spec",), "CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}
 Admission = Callable[[JSON], "str | None"]
@@ -185,7 +189,19 @@ class KubeEmulator:
             meta["resourceVersion"] = (existing or {}).get("metadata", {}).get(
                 "resourceVersion", "")
             return obj
-        with self._lock:
+        with self._lock:  # check and store at once: two writers cannot both win
+            stored = self.objects.get(self._key(obj))
+            expected = meta.get("resourceVersion")
+            if existing is None and stored is not None:
+                raise ApiError(409, "AlreadyExists", f'{kind.plural} "{meta["name"]}" already '
+                                                     "exists")
+            if stored is not None and expected and expected != \
+                    stored["metadata"].get("resourceVersion"):
+                group = f".{kind.group}" if kind.group else ""
+                raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on '
+                               f'{kind.plural}{group} "{meta["name"]}": the object has been '
+                               "modified; please apply your changes to the latest version and "
+                               "try again")
             meta["resourceVersion"] = str(next(self._rv))
             self.objects[self._key(obj)] = copy.deepcopy(obj)
         return obj
