@@ -1,4 +1,5 @@
-"""Command line: `remediator demo | plan | run | snapshot | validate | policy test`.
+"""Command line: `remediator demo | plan | run | snapshot | validate | policy test | init |
+doctor`.
 
 Exit codes: 0 done; 1 the input could not be used (snapshot, repo, config, forge); 2 usage error.
 `validate` and `policy test` are checks: 0 clean, 1 violations or failed tests, 2 usage or
@@ -25,12 +26,14 @@ from .cluster import ClusterError, LiveCluster, RawClient, SnapshotError, connec
 from .config import Config, ConfigError, load_config
 from .daemon import Daemon
 from .demo import run_demo
+from .doctor import run_checks
 from .forge import ForgeError
 from .gate import run_policy_tests, run_repo_policy_tests
 from .leader import LeaseLock
 from .model import Decision, Remediation
 from .observe import JsonLog, StatusServer
 from .pipeline import Plan, plan
+from .scaffold import init_repo
 from .service import GitHubOptions, PassReport, run_once
 from .validate import FORMATS, UsageError, render_report, validate
 from .watcher import LiveSource, capture_snapshot, live_options
@@ -245,6 +248,51 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
             status.stop()
         if live is not None:
             live.close()
+
+
+@main.command("init")
+@click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("."), show_default=True, help="The GitOps repository's checkout.")
+@click.option("--cluster", default="default", show_default=True,
+              help="Cluster name for the config (used in failure signatures).")
+def init_cmd(repo: Path, cluster: str) -> None:
+    """Write a commented .remediator.yaml and the CI workflow (existing files are kept)."""
+    with _errors():
+        written = init_repo(repo, cluster)
+        load_config(repo)  # what is there now must load: a broken existing config is reported
+    for w in written:
+        click.echo(f"{'wrote' if w.created else 'kept (exists)'} {repo / w.path}")
+
+
+@main.command("doctor")
+@click.option("--repo", "remote", required=True,
+              help="The GitOps repository's git URL or path, as given to `run`.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Configuration file (default: the repo's .remediator.yaml when --repo is a "
+                   "local folder).")
+@click.option("--forge", "forge_kind", type=click.Choice(["local", "github"]), default="github",
+              show_default=True)
+@click.option("--context", "context")
+@click.option("--kubeconfig", "kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--github-api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
+              show_default=True)
+def doctor_cmd(remote: str, config_file: Path | None, forge_kind: str, context: str | None,
+               kubeconfig: Path | None, github_api_url: str) -> None:
+    """Check cluster access (and that it is read-only), repository, forge token, LLM key, OPA."""
+    with _errors():
+        local = Path(remote)
+        config = load_config(local if local.is_dir() else Path("."), config_file) \
+            if (local.is_dir() or config_file) else Config()
+        checks = run_checks(config, remote, forge_kind, context,
+                            str(kubeconfig) if kubeconfig else None, api_url=github_api_url)
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        state = "ok" if c.ok else ("missing" if c.required else "optional")
+        click.echo(f"{state:8} {c.name.ljust(width)}  {c.detail}"
+                   + (f"\n{'':8} {'':{width}}  hint: {c.hint}" if not c.ok and c.hint else ""))
+    failed = [c for c in checks if c.required and not c.ok]
+    click.echo(f"{len(checks) - len(failed)} ok, {len(failed)} missing")
+    sys.exit(EXIT_FAILED if failed else 0)
 
 
 @main.command("snapshot")

@@ -17,6 +17,7 @@ What it does as the API server does:
   namespace that exists, container name and image, requests not above limits, replicas not
   negative, selector matching the template labels, and the object's shape against the Kubernetes
   schema (kubernetes-validate, not strict: the API server drops unknown fields);
+- ``SelfSubjectAccessReview``: answered by ``authorize`` (default: the bot's read-only role);
 - ``admission``: callables ``(obj) -> message | None`` standing in for validating webhooks; a
   message is a 403 ``admission webhook "..." denied the request: ...``.
 
@@ -94,6 +95,8 @@ class KubeEmulator:
         self.objects: dict[tuple[str, str, str, str], JSON] = {}  # (apiVersion, kind, ns, name)
         self.admission: list[tuple[str, Admission]] = []  # (webhook name, check)
         self.requests: list[tuple[str, str]] = []  # (method, path with query)
+        #: SelfSubjectAccessReview answers: (verb, group, resource, subresource) -> allowed
+        self.authorize: Callable[[str, str, str, str], bool] = read_only
         self._rv = itertools.count(1)
         self._lock = threading.Lock()
         for ns in ("default", "kube-system"):
@@ -207,6 +210,15 @@ class KubeEmulator:
         return obj
 
 
+def read_only(verb: str, group: str, resource: str, subresource: str) -> bool:
+    """The bot's ClusterRole: get/list/watch on everything but Secrets, pods/log get."""
+    if resource == "secrets":
+        return False
+    if subresource:
+        return (resource, subresource, verb) == ("pods", "log", "get")
+    return verb in ("get", "list", "watch")
+
+
 def _pod_spec(obj: JSON) -> tuple[str, JSON] | None:
     path = POD_SPEC.get(str(obj.get("kind")), ("spec", "template", "spec"))
     node: Any = obj
@@ -302,6 +314,14 @@ def _handler(state: KubeEmulator) -> type[BaseHTTPRequestHandler]:
             if method == "GET" and re.fullmatch(r"/version|/apis?|/api/v1|/apis/[^/]+/[^/]+",
                                                 path):
                 return 200, _discovery(state, path)
+            if method == "POST" and path == "/apis/authorization.k8s.io/v1/" \
+                    "selfsubjectaccessreviews":
+                review = self._body(raw)
+                attrs = (review.get("spec") or {}).get("resourceAttributes") or {}
+                allowed = state.authorize(attrs.get("verb", ""), attrs.get("group", ""),
+                                          attrs.get("resource", ""),
+                                          attrs.get("subresource", ""))
+                return 201, {**review, "status": {"allowed": allowed}}
             match = re.fullmatch(r"/(?:api/(v1)|apis/([^/]+)/([^/]+))"
                                  r"(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?", path)
             if not match:
