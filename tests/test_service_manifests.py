@@ -106,7 +106,7 @@ def test_deployment_is_hardened_and_takes_secrets_by_reference():
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert c["resources"]["requests"] and c["resources"]["limits"]
-    assert c["args"][0] == "run"
+    assert "run" not in c["args"] and "--forge=github" in c["args"]  # entrypoint: remediator run
     mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert "/tmp" in mounts and any(a == f"--state-dir={p}" for a in c["args"] for p in mounts)
