@@ -3,6 +3,7 @@ asked of the API emulator, repository, forge, LLM key, OPA) through the real com
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import git
 
 from remediator.config import load_config
 from remediator.demo import build_origin, example_paths
+from remediator.doctor import check_forge
+from tests.github_emulator import GitHubEmulator
 from tests.kube_emulator import KubeEmulator
 from tests.test_end_to_end import cli
 
@@ -111,3 +114,28 @@ contexts: [{{name: gone, context: {{cluster: gone, user: u}}}}]
     assert out.returncode == 1
     assert any(line.startswith("missing") and "cluster access" in line
                for line in out.stdout.splitlines()), out.stdout + out.stderr
+
+
+class _PushAllowed(GitHubEmulator):
+    """GitHub's example answer has push: false; a token that can push says true."""
+
+    def op_repos_get(self, request, body):
+        answer = super().op_repos_get(request, body)
+        data = json.loads(answer.get_data())
+        data["permissions"] = {"admin": False, "push": True, "pull": True}
+        return self.json(data)
+
+
+def test_doctor_checks_the_github_token_can_push(tmp_path: Path):
+    origin = build_origin(tmp_path / "work")
+    config = load_config(EXAMPLE)  # repo.url names acme/gitops-example
+    for emulator, token, ok, detail in (
+            (_PushAllowed, "test-token", True, "can push"),
+            (GitHubEmulator, "test-token", False, "read-only token"),
+            (_PushAllowed, "wrong", False, "HTTP 401")):
+        with emulator(origin, "acme", "gitops-example") as emu:
+            check = check_forge("github", config, str(origin), {"GITHUB_TOKEN": token},
+                                emu.base_url)
+        assert (check.ok, detail in check.detail) == (ok, True), check
+    none = check_forge("github", config, str(origin), {})
+    assert not none.ok and "GITHUB_TOKEN" in none.hint
