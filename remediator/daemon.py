@@ -68,7 +68,8 @@ class Daemon:
             return
         record_pass(report, self.metrics, self.log)
         self.log("pass", "pass done", seconds=round(time.monotonic() - start, 3),
-                 incidents=len(report.plan.remediations), paused=report.paused)
+                 incidents=len(report.plan.remediations), paused=report.paused,
+                 abandoned=report.abandoned)
         if self.on_report is not None and not report.paused:
             self.on_report(report)
 

@@ -98,6 +98,8 @@ def test_two_replicas_one_leads_the_other_takes_over_when_it_is_killed(kube, tmp
         spec = _lease(emulator)
         assert spec["holderIdentity"] == "pod-b" and spec["leaseTransitions"] >= 1
         done = b.wait_for("pass")
+        while done["abandoned"]:  # lost the lease for a moment (a loaded machine): next pass
+            done = b.wait_for("pass")
         assert done["incidents"] >= 1
         code, _ = b.get("/readyz")
         assert code == 200
