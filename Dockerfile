@@ -1,25 +1,50 @@
-# remediator: a working image that runs `remediator` (hardening comes later).
-# Build: docker build -t remediator .    Run: docker run --rm remediator demo
-FROM python:3.11-slim-bookworm AS build
+# remediator: the in-cluster service image. Small (slim base, wheels only, no compilers left),
+# non-root (numeric UID 10001), works with a read-only root filesystem (writes go to the state
+# dir and /tmp, emptyDir volumes in gitops-repo-example/remediator/deployment.yaml).
+#
+# Build:  docker build -t ghcr.io/acme/remediator:0.1.0 .
+#         (podman build / buildah bud take the same arguments)
+# Run:    docker run --rm --read-only --tmpfs /tmp --tmpfs /var/lib/remediator \
+#           ghcr.io/acme/remediator:0.1.0 --once --snapshot /snap --repo URL
+# Other commands: docker run --rm --entrypoint remediator IMAGE demo
+#
+# The base is pinned by version; pin it by digest too where your registry policy asks for it:
+#   docker build --build-arg PYTHON_IMAGE=python:3.11.11-slim-bookworm@sha256:<digest> .
+ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY remediator ./remediator
 COPY policies ./policies
 COPY gitops-repo-example ./gitops-repo-example
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# Every dependency at the exact version the test suite ran with (constraints.txt).
+RUN pip wheel --no-cache-dir --wheel-dir /wheels -c constraints.txt .
 
-FROM python:3.11-slim-bookworm
+FROM ${PYTHON_IMAGE}
+# kubectl carries kustomize (`kubectl kustomize`), which renders overlays like Argo CD and Flux.
 ARG KUBECTL_VERSION=v1.32.4
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git ca-certificates curl \
+ && arch="$(dpkg --print-architecture)" \
  && curl -fsSLo /usr/local/bin/kubectl \
-      "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/$(dpkg --print-architecture)/kubectl" \
- && chmod 0755 /usr/local/bin/kubectl \
+      "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${arch}/kubectl" \
+ && curl -fsSLo /tmp/kubectl.sha256 \
+      "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${arch}/kubectl.sha256" \
+ && echo "$(cat /tmp/kubectl.sha256)  /usr/local/bin/kubectl" | sha256sum --check \
+ && chmod 0755 /usr/local/bin/kubectl && rm /tmp/kubectl.sha256 \
  && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
+COPY constraints.txt /tmp/constraints.txt
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
-RUN useradd --create-home --uid 10001 remediator
-USER 10001
-WORKDIR /home/remediator
-ENTRYPOINT ["remediator"]
-CMD ["run"]
+RUN pip install --no-cache-dir --no-index --find-links /wheels -c /tmp/constraints.txt remediator \
+ && rm -rf /wheels /tmp/constraints.txt \
+ && groupadd --gid 10001 remediator \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp remediator \
+ && install -d -o 10001 -g 10001 /var/lib/remediator
+# Nothing is written outside /tmp and the state dir: no bytecode, caches and git config in /tmp.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp XDG_CACHE_HOME=/tmp/.cache
+USER 10001:10001
+WORKDIR /var/lib/remediator
+EXPOSE 8080
+ENTRYPOINT ["remediator", "run"]
+CMD ["--help"]

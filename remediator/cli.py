@@ -1,4 +1,5 @@
-"""Command line: `remediator demo | plan | run | snapshot | validate | policy test`.
+"""Command line: `remediator demo | plan | run | snapshot | validate | policy test | init |
+doctor`.
 
 Exit codes: 0 done; 1 the input could not be used (snapshot, repo, config, forge); 2 usage error.
 `validate` and `policy test` are checks: 0 clean, 1 violations or failed tests, 2 usage or
@@ -9,10 +10,13 @@ Machine output (`--output json`) is the only thing on stdout; warnings and error
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,12 +24,17 @@ import click
 
 from .cluster import ClusterError, LiveCluster, RawClient, SnapshotError, connect, load_snapshot
 from .config import Config, ConfigError, load_config
+from .daemon import Daemon
 from .demo import run_demo
+from .doctor import run_checks
 from .forge import ForgeError
 from .gate import run_policy_tests, run_repo_policy_tests
+from .leader import LeaseLock
 from .model import Decision, Remediation
+from .observe import JsonLog, StatusServer
 from .pipeline import Plan, plan
-from .service import GitHubOptions, PassReport, run_forever, run_once
+from .scaffold import init_repo
+from .service import GitHubOptions, PassReport, run_once
 from .validate import FORMATS, UsageError, render_report, validate
 from .watcher import LiveSource, capture_snapshot, live_options
 
@@ -164,47 +173,126 @@ def _print_pass(report: PassReport) -> None:
               "GITHUB_APP_PRIVATE_KEY[_FILE] [GITHUB_APP_INSTALLATION_ID].")
 @click.option("--github-write-interval", type=click.FloatRange(min=0), default=1.0,
               show_default=True, help="Seconds between GitHub write requests.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port of /healthz, /readyz and /metrics without --once (0: any free port).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Without --once: json writes one JSON object per line.")
+@click.option("--leader-election", is_flag=True,
+              help="Run passes only while holding the Lease (2+ replicas, one active).")
+@click.option("--lease-name", default="remediator", show_default=True)
+@click.option("--lease-namespace", envvar="POD_NAMESPACE", default="default", show_default=True,
+              help="Namespace of the Lease (default: $POD_NAMESPACE).")
+@click.option("--lease-seconds", type=click.IntRange(2, 300), default=15, show_default=True,
+              help="Lease duration: a replica takes over this long after the leader's last "
+                   "renewal.")
 def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: Path | None,
             forge_kind: str, remote: str, state_dir: Path, config_file: Path | None,
-            interval: float, github_api_url: str, github_write_interval: float) -> None:
+            interval: float, github_api_url: str, github_write_interval: float,
+            metrics_port: int, log_format: str, leader_election: bool, lease_name: str,
+            lease_namespace: str, lease_seconds: int) -> None:
     """The service: watch, plan, open pull requests."""
-    if snapshot is not None and (context or kubeconfig):
+    if snapshot is not None and (context or kubeconfig) and not leader_election:
         raise click.UsageError("--snapshot reads no cluster: drop --context/--kubeconfig")
     github = GitHubOptions(api_url=github_api_url, write_interval=github_write_interval)
     live = None if snapshot is not None else LiveSource(
         context, str(kubeconfig) if kubeconfig else None, continuous=not once)
 
-    def pass_once() -> PassReport:
+    def pass_once(stopping: Callable[[], bool] = lambda: False) -> PassReport:
         return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge_kind,
-                        github=github, live=live)
+                        github=github, live=live, stopping=stopping)
 
     if once:
         with _errors():
-            _print_pass(pass_once())
+            report = pass_once()
+        if report.paused:
+            click.echo("paused (kill switch on): nothing planned", err=True)
+        _print_pass(report)
         return
-    # continuous mode: a failing pass is reported and the service goes on (below)
+    log = JsonLog(text=log_format == "text")
 
-    def one_pass() -> PassReport | None:
+    def one_pass(stopping: Callable[[], bool]) -> PassReport | None:
         # A failing pass (forge unreachable, bad config pushed) is reported; the service goes on.
         try:
-            return pass_once()
+            return pass_once(stopping)
         except ClusterError as exc:
             if live is not None and live.live is None:
                 raise  # the cluster never worked: nothing to go on with
-            click.echo(f"remediator: pass failed: {exc}", err=True)
+            log("pass_failed", str(exc), level="error")
             return None
         except Exception as exc:  # one bad pass must not stop the service
-            click.echo(f"remediator: pass failed: {type(exc).__name__}: {exc}", err=True)
+            log("pass_failed", f"{type(exc).__name__}: {exc}", level="error")
             return None
 
+    daemon = Daemon(one_pass, interval, log, watch_errors=lambda: live.errors() if live else 0,
+                    on_report=_print_pass if log_format == "text" else None)
+    signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())
+    status = lease = None
     try:
         with _errors():
-            run_forever(one_pass, interval, lambda r: _print_pass(r) if r else None)
+            if leader_election:
+                identity = os.environ.get("POD_NAME") or socket.gethostname()
+                lease = LeaseLock(connect(context, str(kubeconfig) if kubeconfig else None),
+                                  lease_namespace, lease_name, identity, lease_seconds).start()
+                daemon.is_leader = lease.is_leading
+            status = StatusServer(daemon.metrics, daemon.health, metrics_port).start()
+            log("started", "serving /healthz, /readyz, /metrics", port=status.port,
+                lease=f"{lease_namespace}/{lease_name}" if lease else None,
+                identity=lease.identity if lease else None)
+            daemon.run()
     except KeyboardInterrupt:
         sys.exit(130)
     finally:
+        if lease is not None:
+            lease.stop()  # released: a standby replica takes over without waiting
+        if status is not None:
+            status.stop()
         if live is not None:
             live.close()
+
+
+@main.command("init")
+@click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("."), show_default=True, help="The GitOps repository's checkout.")
+@click.option("--cluster", default="default", show_default=True,
+              help="Cluster name for the config (used in failure signatures).")
+def init_cmd(repo: Path, cluster: str) -> None:
+    """Write a commented .remediator.yaml and the CI workflow (existing files are kept)."""
+    with _errors():
+        written = init_repo(repo, cluster)
+        load_config(repo)  # what is there now must load: a broken existing config is reported
+    for w in written:
+        click.echo(f"{'wrote' if w.created else 'kept (exists)'} {repo / w.path}")
+
+
+@main.command("doctor")
+@click.option("--repo", "remote", required=True,
+              help="The GitOps repository's git URL or path, as given to `run`.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Configuration file (default: the repo's .remediator.yaml when --repo is a "
+                   "local folder).")
+@click.option("--forge", "forge_kind", type=click.Choice(["local", "github"]), default="github",
+              show_default=True)
+@click.option("--context", "context")
+@click.option("--kubeconfig", "kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--github-api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
+              show_default=True)
+def doctor_cmd(remote: str, config_file: Path | None, forge_kind: str, context: str | None,
+               kubeconfig: Path | None, github_api_url: str) -> None:
+    """Check cluster access (and that it is read-only), repository, forge token, LLM key, OPA."""
+    with _errors():
+        local = Path(remote)
+        config = load_config(local if local.is_dir() else Path("."), config_file) \
+            if (local.is_dir() or config_file) else Config()
+        checks = run_checks(config, remote, forge_kind, context,
+                            str(kubeconfig) if kubeconfig else None, api_url=github_api_url)
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        state = "ok" if c.ok else ("missing" if c.required else "optional")
+        click.echo(f"{state:8} {c.name.ljust(width)}  {c.detail}"
+                   + (f"\n{'':8} {'':{width}}  hint: {c.hint}" if not c.ok and c.hint else ""))
+    failed = [c for c in checks if c.required and not c.ok]
+    click.echo(f"{len(checks) - len(failed)} ok, {len(failed)} missing")
+    sys.exit(EXIT_FAILED if failed else 0)
 
 
 @main.command("snapshot")

@@ -165,6 +165,8 @@ class Config:
     validation: Validation = field(default_factory=Validation)
     pull_requests: PullRequests = field(default_factory=PullRequests)
     watch: Watch = field(default_factory=Watch)
+    #: the kill switch: the service plans and opens nothing while it is on (re-read every pass)
+    paused: bool = False
     source: str = "defaults"  # where this configuration came from
 
 
@@ -189,6 +191,7 @@ def _is_quantity(value: object) -> bool:
 SCHEMA: dict[str, Any] = _obj(
     {
         "cluster": {"type": "string", "minLength": 1},
+        "paused": {"type": "boolean"},
         "repo": _obj({"url": {"type": "string"}}),
         "scope": _obj(
             {
@@ -358,6 +361,7 @@ def parse_config(text: str, name: str = CONFIG_FILE, repo: Path | None = None) -
 def _build(d: dict[str, Any], name: str) -> Config:
     cfg = Config(source=name)
     cfg.cluster = d.get("cluster", cfg.cluster)
+    cfg.paused = bool(d.get("paused", False))
     cfg.repo_url = (d.get("repo") or {}).get("url", "")
     s = d.get("scope") or {}
     cfg.scope = Scope(

@@ -27,6 +27,10 @@ class PassReport:
     config: Config | None = None
     warnings: list[str] = field(default_factory=list)
     verifications: list[Verification] = field(default_factory=list)
+    #: the kill switch was on: nothing was planned or opened
+    paused: bool = False
+    #: a stop was asked for before anything was pushed: the pass ended there
+    abandoned: bool = False
 
 
 @dataclass
@@ -62,10 +66,14 @@ def _github_forge(remote: str, state_dir: Path, base: str, config_file: Path | N
 
 def run_once(snapshot: Path | None, remote: str, state_dir: Path,
              config_file: Path | None = None, base: str = "main", forge_kind: str = "local",
-             github: GitHubOptions | None = None, live: LiveSource | None = None) -> PassReport:
+             github: GitHubOptions | None = None, live: LiveSource | None = None,
+             stopping: Callable[[], bool] = lambda: False,
+             env: Mapping[str, str] | None = None) -> PassReport:
     """Clone the GitOps repo from its remote, plan against the snapshot (or the ``live``
     cluster: every detected incident in a single pass, the watcher's raised ones when it runs
-    continuously), open PRs."""
+    continuously), open PRs. The kill switch (``paused: true`` in the repo's config, or
+    REMEDIATOR_PAUSED=1) ends the pass after reading the config; ``stopping`` is asked before
+    anything is pushed, and a stop then abandons the pass (the next leader redoes it)."""
     forge: Forge
     if forge_kind == "github":
         gh = _github_forge(remote, state_dir, base, config_file, github or GitHubOptions())
@@ -81,6 +89,8 @@ def run_once(snapshot: Path | None, remote: str, state_dir: Path,
     if config.pull_requests.base != forge.base:
         forge.base = config.pull_requests.base
         clone = forge.checkout()
+    if is_paused(config, os.environ if env is None else env):
+        return PassReport(Plan(), clone=clone, config=config, paused=True)
     only: set[str] | None = None
     if live is not None:
         state, only = live.state_for(config)
@@ -93,6 +103,8 @@ def run_once(snapshot: Path | None, remote: str, state_dir: Path,
         raise ConfigError("no cluster source: a snapshot directory or a live cluster")
     result = plan(state, clone, config, state_dir / "cache",  # model answers, token usage
                   closed_records=_closed_records(forge, config), only=only)
+    if stopping():
+        return PassReport(result, [], clone, config, list(forge.warnings), abandoned=True)
     verifications = verify(result, forge, config, state)
     submissions = submit(result, forge, config)
     return PassReport(result, submissions, clone, config, list(forge.warnings), verifications)
@@ -111,12 +123,8 @@ def _looks_like_url(remote: str) -> bool:
     return "://" in remote or ("@" in remote and ":" in remote.split("@", 1)[1])
 
 
-def run_forever(pass_once: Callable[[], PassReport | None], interval: float,
-                report: Callable[[PassReport | None], None], passes: int | None = None) -> None:
-    """Repeat passes every ``interval`` seconds (``passes`` bounds it, for tests)."""
-    done = 0
-    while passes is None or done < passes:
-        report(pass_once())
-        done += 1
-        if passes is None or done < passes:
-            time.sleep(interval)
+def is_paused(config: Config, env: Mapping[str, str]) -> bool:
+    return config.paused or env.get(PAUSE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+PAUSE_ENV = "REMEDIATOR_PAUSED"

@@ -115,6 +115,10 @@ class LiveSource:
         attach_logs(live, state, detect(state))
         return state, None
 
+    def errors(self) -> int:
+        """Failed lists and watches so far (each one is retried: a reconnect)."""
+        return sum(r.stats["errors"] for r in self.live.reflectors) if self.live else 0
+
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()

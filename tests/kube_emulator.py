@@ -4,6 +4,9 @@
 What it does as the API server does:
 - discovery (``/version``, ``/api``, ``/apis``, ``/api/v1``, ``/apis/{group}/{version}``) for the
   kinds in ``KINDS``;
+- optimistic concurrency: a replace (PUT) carrying a ``metadata.resourceVersion`` other than the
+  stored one is a 409 ``Conflict`` (leader election on a Lease relies on it), and so is a create
+  racing another one;
 - get / list / create (POST) / replace (PUT) / patch (merge, JSON patch, strategic merge read as
   merge, server-side apply with ``application/apply-patch+yaml``, which needs ``fieldManager``)
   / delete; ``resourceVersion`` counts writes;
@@ -14,6 +17,7 @@ What it does as the API server does:
   namespace that exists, container name and image, requests not above limits, replicas not
   negative, selector matching the template labels, and the object's shape against the Kubernetes
   schema (kubernetes-validate, not strict: the API server drops unknown fields);
+- ``SelfSubjectAccessReview``: answered by ``authorize`` (default: the bot's read-only role);
 - ``admission``: callables ``(obj) -> message | None`` standing in for validating webhooks; a
   message is a 403 ``admission webhook "..." denied the request: ...``.
 
@@ -67,6 +71,7 @@ KINDS = [
     Kind("apps", "v1", "ReplicaSet", "replicasets"),
     Kind("batch", "v1", "Job", "jobs"),
     Kind("batch", "v1", "CronJob", "cronjobs"),
+    Kind("coordination.k8s.io", "v1", "Lease", "leases"),
 ]
 POD_SPEC = {"Pod": ("spec",), "CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}
 Admission = Callable[[JSON], "str | None"]
@@ -90,6 +95,8 @@ class KubeEmulator:
         self.objects: dict[tuple[str, str, str, str], JSON] = {}  # (apiVersion, kind, ns, name)
         self.admission: list[tuple[str, Admission]] = []  # (webhook name, check)
         self.requests: list[tuple[str, str]] = []  # (method, path with query)
+        #: SelfSubjectAccessReview answers: (verb, group, resource, subresource) -> allowed
+        self.authorize: Callable[[str, str, str, str], bool] = read_only
         self._rv = itertools.count(1)
         self._lock = threading.Lock()
         for ns in ("default", "kube-system"):
@@ -185,10 +192,31 @@ class KubeEmulator:
             meta["resourceVersion"] = (existing or {}).get("metadata", {}).get(
                 "resourceVersion", "")
             return obj
-        with self._lock:
+        with self._lock:  # check and store at once: two writers cannot both win
+            stored = self.objects.get(self._key(obj))
+            expected = meta.get("resourceVersion")
+            if existing is None and stored is not None:
+                raise ApiError(409, "AlreadyExists", f'{kind.plural} "{meta["name"]}" already '
+                                                     "exists")
+            if stored is not None and expected and expected != \
+                    stored["metadata"].get("resourceVersion"):
+                group = f".{kind.group}" if kind.group else ""
+                raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on '
+                               f'{kind.plural}{group} "{meta["name"]}": the object has been '
+                               "modified; please apply your changes to the latest version and "
+                               "try again")
             meta["resourceVersion"] = str(next(self._rv))
             self.objects[self._key(obj)] = copy.deepcopy(obj)
         return obj
+
+
+def read_only(verb: str, group: str, resource: str, subresource: str) -> bool:
+    """The bot's ClusterRole: get/list/watch on everything but Secrets, pods/log get."""
+    if resource == "secrets":
+        return False
+    if subresource:
+        return (resource, subresource, verb) == ("pods", "log", "get")
+    return verb in ("get", "list", "watch")
 
 
 def _pod_spec(obj: JSON) -> tuple[str, JSON] | None:
@@ -286,6 +314,14 @@ def _handler(state: KubeEmulator) -> type[BaseHTTPRequestHandler]:
             if method == "GET" and re.fullmatch(r"/version|/apis?|/api/v1|/apis/[^/]+/[^/]+",
                                                 path):
                 return 200, _discovery(state, path)
+            if method == "POST" and path == "/apis/authorization.k8s.io/v1/" \
+                    "selfsubjectaccessreviews":
+                review = self._body(raw)
+                attrs = (review.get("spec") or {}).get("resourceAttributes") or {}
+                allowed = state.authorize(attrs.get("verb", ""), attrs.get("group", ""),
+                                          attrs.get("resource", ""),
+                                          attrs.get("subresource", ""))
+                return 201, {**review, "status": {"allowed": allowed}}
             match = re.fullmatch(r"/(?:api/(v1)|apis/([^/]+)/([^/]+))"
                                  r"(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?", path)
             if not match:

@@ -1,0 +1,149 @@
+"""`remediator doctor`: can this deployment work, and is it as read-only as it should be?
+
+Each check says ok or what is missing, with a hint. Cluster rights are asked of the API server
+itself (SelfSubjectAccessReview): nothing is read or written to find out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import git
+import urllib3
+from kubernetes import client as k8s_client
+
+from .cluster import ClusterError, connect
+from .config import Config
+from .forge.gitclone import token_env
+from .forge.github import GITHUB_API, repo_name
+
+RBAC_HINT = "bind the ClusterRole remediator-read (gitops-repo-example/remediator/rbac.yaml)"
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    hint: str = ""
+    required: bool = True
+
+
+def _can(auth: k8s_client.AuthorizationV1Api, verb: str, resource: str, group: str = "",
+         subresource: str = "") -> bool:
+    review = k8s_client.V1SelfSubjectAccessReview(spec=k8s_client.V1SelfSubjectAccessReviewSpec(
+        resource_attributes=k8s_client.V1ResourceAttributes(
+            verb=verb, resource=resource, group=group, subresource=subresource or None)))
+    answer = auth.create_self_subject_access_review(review)
+    return bool(answer.status and answer.status.allowed)
+
+
+def check_cluster(config: Config, context: str | None, kubeconfig: str | None) -> list[Check]:
+    try:
+        auth = k8s_client.AuthorizationV1Api(connect(context, kubeconfig))
+        can_list = _can(auth, "list", "pods")
+        can_log = _can(auth, "get", "pods", subresource="log")
+        secrets = _can(auth, "get", "secrets") or _can(auth, "list", "secrets")
+        patch = _can(auth, "patch", "deployments", "apps")
+    except (ClusterError, k8s_client.ApiException, OSError, urllib3.exceptions.HTTPError) as exc:
+        reason = f"HTTP {exc.status}" if isinstance(exc, k8s_client.ApiException) else str(exc)
+        return [Check("cluster access", False, f"cannot ask the API server: {reason}",
+                      "run in the cluster, or pass --kubeconfig / --context")]
+    dry_run = config.validation.dry_run != "false"
+    return [
+        Check("cluster: list pods", can_list, "allowed" if can_list else "denied", RBAC_HINT),
+        Check("cluster: read pod logs", can_log, "allowed" if can_log else "denied", RBAC_HINT),
+        Check("cluster: no Secrets", not secrets,
+              "denied, as it should be" if not secrets else "Secrets are readable",
+              "remove get/list on secrets from the bot's roles: it never reads them"),
+        Check("cluster: read-only", not patch or dry_run,
+              "no write verbs" if not patch else
+              ("patch allowed, for the server-side dry-run" if dry_run else
+               "patch on deployments allowed with validation.dryRun false"),
+              "remove the patch grant (rbac-dry-run.yaml), or enable validation.dryRun"),
+    ]
+
+
+def check_repo(remote: str, env: Mapping[str, str]) -> Check:
+    try:
+        cmd = git.Git()
+        with cmd.custom_environment(**token_env(remote, env.get("GITHUB_TOKEN", ""))):
+            heads = str(cmd.ls_remote("--heads", remote))
+    except git.GitCommandError as exc:
+        lines = [ln.strip().strip("'") for ln in str(exc.stderr or "").splitlines()]
+        why = next((ln for ln in lines if "fatal:" in ln), f"exit {exc.status}")
+        why = why.split("fatal:", 1)[1].strip() if "fatal:" in why else why
+        return Check("repository", False, f"git ls-remote {remote}: {why}",
+                     "check the URL and that the token (GITHUB_TOKEN) can read it")
+    return Check("repository", True, f"{remote}: {len(heads.splitlines())} branch(es)")
+
+
+def check_forge(kind: str, config: Config, remote: str, env: Mapping[str, str],
+                api_url: str = GITHUB_API) -> Check:
+    if kind != "github":
+        return Check("forge token", True, "local forge: no token needed", required=False)
+    name = repo_name(config.repo_url) or repo_name(remote)
+    if not name:
+        return Check("forge token", False, "the GitHub repository is unknown",
+                     "set repo.url in .remediator.yaml (https://github.com/OWNER/NAME)")
+    token = env.get("GITHUB_TOKEN", "")
+    if not token:
+        if env.get("GITHUB_APP_ID"):
+            return Check("forge token", True, "GitHub App credentials set (not checked here)")
+        return Check("forge token", False, "no GITHUB_TOKEN nor GITHUB_APP_ID",
+                     "set GITHUB_TOKEN (Secret remediator, key github-token)")
+    request = urllib.request.Request(f"{api_url.rstrip('/')}/repos/{name}", headers={
+        "Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            repo = json.loads(resp.read().decode())
+    except urllib.error.HTTPError as exc:
+        return Check("forge token", False, f"GET /repos/{name}: HTTP {exc.code}",
+                     "the token cannot see the repository: check its owner and scopes")
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return Check("forge token", False, f"GET /repos/{name}: {exc}", "check --github-api-url")
+    push = bool((repo.get("permissions") or {}).get("push"))
+    return Check("forge token", push, f"{name}: " + ("can push" if push else "read-only token"),
+                 "the token needs contents: write and pull-requests: write")
+
+
+def check_llm(config: Config, env: Mapping[str, str]) -> Check:
+    provider = config.drafting.provider
+    if provider == "rules":
+        return Check("LLM key", True, "drafting.provider rules: no key needed", required=False)
+    var = config.drafting.llm.key_env(provider)
+    if env.get(var) or (provider == "openai-compatible" and not config.drafting.llm.api_key_env):
+        return Check("LLM key", True, f"{provider}: {var} is set" if env.get(var) else
+                     f"{provider}: no key (a local server may need none)")
+    return Check("LLM key", False, f"{provider}: {var} is not set",
+                 f"set {var} (Secret remediator), or drafting.provider: rules")
+
+
+def check_opa(config: Config, env: Mapping[str, str]) -> Check:
+    if config.validation.policy_engine != "opa":
+        return Check("OPA", True, "embedded policy engine: no OPA server needed", required=False)
+    url = config.validation.opa.url or env.get("REMEDIATOR_OPA_URL", "")
+    if not url:
+        return Check("OPA", False, "policyEngine opa without a URL",
+                     "set validation.opa.url or REMEDIATOR_OPA_URL")
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=5) as resp:
+            ok = resp.status == 200
+    except (urllib.error.URLError, OSError) as exc:
+        return Check("OPA", False, f"{url}: {getattr(exc, 'reason', exc)}",
+                     "start OPA (the sidecar in deployment.yaml) or fix validation.opa.url")
+    return Check("OPA", ok, f"{url}: healthy" if ok else f"{url}: unhealthy")
+
+
+def run_checks(config: Config, remote: str, forge_kind: str, context: str | None,
+               kubeconfig: str | None, env: Mapping[str, str] | None = None,
+               api_url: str = GITHUB_API) -> list[Check]:
+    env = os.environ if env is None else env
+    return [*check_cluster(config, context, kubeconfig), check_repo(remote, env),
+            check_forge(forge_kind, config, remote, env, api_url), check_llm(config, env),
+            check_opa(config, env)]
