@@ -497,3 +497,21 @@ def test_a_broken_repo_policy_fails_closed_and_a_repo_policy_gets_its_own_rule(r
     assert code == 1 and errors(found)
     assert all(f["rule"] == "policy-error" and "policy/team.rego" in f["message"]
                for f in errors(found))
+
+
+def test_a_component_is_built_through_the_overlay_that_lists_it(repo: Path):
+    # a `kind: Component` only builds inside a kustomization: it is checked in that render
+    component = "apps/checkout/components/debug"
+    (repo / component).mkdir(parents=True)
+    (repo / component / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n"
+        "  - target: {kind: Deployment, name: checkout}\n    patch: |\n"
+        "      - op: add\n        path: /metadata/labels/debug\n        value: \"on\"\n")
+    overlay = "apps/checkout/overlays/production/kustomization.yaml"
+    (repo / overlay).write_text((repo / overlay).read_text()
+                                + "components:\n  - ../../components/debug\n")
+    commit_all(repo)
+    code, found = findings(repo, "--changed-since", "main")
+    assert code == 0 and errors(found) == [], found
+    data = json.loads(validate(repo, "--changed-since", "main").stdout)
+    assert data["renders"] == ["apps/checkout/overlays/production"]

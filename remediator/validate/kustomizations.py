@@ -34,6 +34,8 @@ class Kustomization:
     inputs: set[str] = field(default_factory=set)
     includes: set[str] = field(default_factory=set)  # kustomization folders it pulls in
     helm: bool = False  # it or one it pulls in inflates Helm charts (`helmCharts`)
+    #: a `kind: Component`: it only builds inside the kustomizations that list it
+    component: bool = False
 
     @property
     def files(self) -> set[str]:
@@ -96,7 +98,8 @@ def scan(root: Path) -> dict[str, Kustomization]:
         if directory in result:
             return result[directory]
         file, body = bodies[directory]
-        k = Kustomization(directory, file, inputs={file}, helm=bool(body.get("helmCharts")))
+        k = Kustomization(directory, file, inputs={file}, helm=bool(body.get("helmCharts")),
+                          component=body.get("kind") == "Component")
         refs, inputs = _direct(directory, body)
         k.inputs.update(inputs)
         for ref in refs:

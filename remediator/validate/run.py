@@ -187,6 +187,8 @@ def _run(v: Validator, targets: set[str], deleted: set[str]) -> Result:
     judged = kustomizations.roots(kusts) | kustomizations.deployed(v.root, all_yaml)
     rendered: set[str] = set()
     for k in sorted(kusts.values(), key=lambda k: k.directory):
+        if k.component:
+            continue  # built (and judged) through the kustomizations that list it
         if k.files & touched and not _under(k.directory, {c for c in charts if c}):
             rendered |= v.render(k, targets, touched, k.directory in judged)
     for path in files:
