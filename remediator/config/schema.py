@@ -1,0 +1,156 @@
+"""The JSON schema of `.remediator.yaml`, and error messages that name the key and its line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from kubernetes.utils.quantity import parse_quantity
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from ..model import FAILURE_CLASSES
+from .settings import PROVIDERS
+
+
+def _strings() -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+
+def _obj(props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": props}
+
+
+_QUANTITY = {"type": ["string", "number"], "format": "quantity"}
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("quantity", raises=ValueError)
+def _is_quantity(value: object) -> bool:
+    parse_quantity(value)  # the kubernetes client's own parser: raises ValueError
+    return True
+
+
+SCHEMA: dict[str, Any] = _obj(
+    {
+        "cluster": {"type": "string", "minLength": 1},
+        "paused": {"type": "boolean"},
+        "repo": _obj({"url": {"type": "string"}}),
+        "scope": _obj(
+            {
+                "namespaces": _strings(),
+                "excludeNamespaces": _strings(),
+                "protectedNamespaces": _strings(),
+                "failureClasses": {"type": "array", "items": {"enum": list(FAILURE_CLASSES)}},
+            }
+        ),
+        "locate": _obj({"argocdLabelTracking": {"type": "boolean"}}),
+        "drafting": _obj(
+            {
+                "provider": {"enum": list(PROVIDERS)},
+                "model": {"type": "string", "minLength": 1},
+                "baseUrl": {"type": "string", "pattern": "^https?://[^\\s]+$"},
+                "apiKeyEnv": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+                "timeoutSeconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
+                "maxRetries": {"type": "integer", "minimum": 0, "maximum": 5},
+                "maxTokensPerIncident": {"type": "integer", "minimum": 1000,
+                                         "maximum": 200000},
+                "monthlyTokenBudget": {"type": "integer", "minimum": 0},
+                "pricing": _obj({
+                    "inputPerMillion": {"type": "number", "minimum": 0},
+                    "outputPerMillion": {"type": "number", "minimum": 0},
+                }),
+                "memory": _obj(
+                    {
+                        "factor": {"type": "number", "exclusiveMinimum": 1, "maximum": 10},
+                        "cap": _QUANTITY,
+                    }
+                ),
+                "startupProbe": _obj(
+                    {"maxSeconds": {"type": "integer", "minimum": 10, "maximum": 3600}}
+                ),
+            }
+        ),
+        "validation": _obj(
+            {
+                "kubernetesVersion": {"type": "string", "pattern": r"^1\.[0-9]+$"},
+                "policies": _strings(),
+                "maxMemory": _QUANTITY,
+                "maxCpu": _QUANTITY,
+                "allowedRegistries": _strings(),
+                "minReplicas": {"type": ["integer", "null"], "minimum": 0},
+                "maxReplicas": {"type": ["integer", "null"], "minimum": 1},
+                "policyEngine": {"enum": ["embedded", "opa"]},
+                "opa": _obj(
+                    {
+                        "url": {"type": "string", "pattern": r"^https?://[^/?#\s]+/?$"},
+                        "timeoutSeconds": {"type": "number", "exclusiveMinimum": 0,
+                                           "maximum": 60},
+                        "pushPolicies": {"type": "boolean"},
+                    }
+                ),
+                "dryRun": {"enum": ["auto", True, False]},
+            }
+        ),
+        "watch": _obj(
+            {
+                "settleSeconds": {"type": "integer", "minimum": 0, "maximum": 86400},
+                "clearSeconds": {"type": "integer", "minimum": 0, "maximum": 86400},
+                "flapWindowSeconds": {"type": "integer", "minimum": 60, "maximum": 604800},
+                "flapCount": {"type": "integer", "minimum": 2, "maximum": 100},
+                "resyncSeconds": {"type": "integer", "minimum": 60, "maximum": 86400},
+                "logs": _obj({
+                    "tailLines": {"type": "integer", "minimum": 1, "maximum": 10000},
+                    "limitBytes": {"type": "integer", "minimum": 1024, "maximum": 4194304},
+                }),
+            }
+        ),
+        "pullRequests": _obj(
+            {
+                "base": {"type": "string", "minLength": 1},
+                "branchPrefix": {"type": "string", "minLength": 1},
+                "labels": _strings(),
+                "reviewers": _strings(),
+                "teamReviewers": _strings(),
+                "assignees": _strings(),
+                "draft": {"type": "boolean"},
+                "maxOpen": {"type": "integer", "minimum": 0},
+                "maxPerHour": {"type": "integer", "minimum": 0},
+                "dashboard": {"type": "boolean"},
+            }
+        ),
+    }
+)
+VALIDATOR = Draft202012Validator(SCHEMA, format_checker=_FORMATS)
+
+
+def line_of(tree: Any, path: list[Any]) -> int | None:
+    """1-based line of the node at path in a round-trip tree (the deepest one we can find)."""
+    line: int | None = None
+    node = tree
+    for key in path:
+        if isinstance(node, CommentedMap) and key in node:
+            pos = node.lc.key(key)
+            line = pos[0] + 1
+            node = node[key]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            line = node.lc.item(key)[0] + 1
+            node = node[key]
+        else:
+            break
+    return line
+
+
+def error_message(err: Any) -> str:
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        allowed = ", ".join(sorted(err.schema.get("properties", {})))
+        return f"unknown key {extra[0]!r} (allowed: {allowed})"
+    if err.validator == "enum":
+        choices = [str(v).lower() if isinstance(v, bool) else str(v) for v in err.validator_value]
+        return f"{err.instance!r} is not one of {', '.join(choices)}"
+    if err.validator == "pattern" and err.validator_value.startswith("^https?"):
+        return f"{err.instance!r} is not a URL like http://127.0.0.1:8181 (no path)"
+    if err.validator == "format" and err.validator_value == "quantity":
+        return f"{err.instance!r} is not a Kubernetes quantity (e.g. 512Mi, 2Gi, 500m)"
+    return str(err.message)

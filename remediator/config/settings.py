@@ -1,0 +1,157 @@
+"""The settings of `.remediator.yaml` as plain dataclasses (defaults included)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model import DEFAULT_PROTECTED_NAMESPACES
+
+CONFIG_FILE = ".remediator.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message is one line naming file and line."""
+
+
+@dataclass
+class Scope:
+    namespaces: list[str] = field(default_factory=list)  # empty: all namespaces
+    exclude_namespaces: list[str] = field(default_factory=list)
+    protected_namespaces: list[str] = field(
+        default_factory=lambda: list(DEFAULT_PROTECTED_NAMESPACES)
+    )
+    failure_classes: list[str] = field(default_factory=list)  # empty: all classes
+
+    def namespace_in_scope(self, namespace: str) -> bool:
+        if self.namespaces and namespace not in self.namespaces:
+            return False
+        return namespace not in self.exclude_namespaces
+
+    def class_in_scope(self, failure_class: str) -> bool:
+        return not self.failure_classes or failure_class in self.failure_classes
+
+
+@dataclass
+class Locate:
+    #: Argo CD `app.kubernetes.io/instance` label tracking (only when the Argo install uses it)
+    argocd_label_tracking: bool = False
+
+
+@dataclass
+class MemoryRule:
+    factor: float = 1.5
+    cap: str = "4Gi"
+
+
+@dataclass
+class StartupRule:
+    #: the longest time a startupProbe may give a container to start
+    max_seconds: int = 600
+
+
+#: drafting providers: the offline rules, or a model behind one of these APIs
+PROVIDERS = ("rules", "openai", "anthropic", "openai-compatible")
+DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY",
+                   "openai-compatible": "OPENAI_API_KEY"}
+
+
+@dataclass
+class Pricing:
+    """US dollars per million tokens, for the cost estimate in PR provenance (0: unknown)."""
+
+    input_per_million: float = 0.0
+    output_per_million: float = 0.0
+
+
+@dataclass
+class LLMSettings:
+    """How a model drafts (provider other than `rules`). The key is read from ``api_key_env``."""
+
+    model: str = ""
+    base_url: str = ""  # openai-compatible endpoints (Ollama, vLLM...); or a proxy for the others
+    api_key_env: str = ""  # empty: the provider's usual variable (DEFAULT_KEY_ENV)
+    temperature: float = 0.0
+    timeout_seconds: float = 60.0
+    #: retries after HTTP 429, each waiting what Retry-After says (at most MAX_RETRY_WAIT)
+    max_retries: int = 2
+    max_tokens_per_incident: int = 6000  # prompt + answer; the context is trimmed to fit
+    monthly_token_budget: int = 0  # 0: no monthly limit
+    pricing: Pricing = field(default_factory=Pricing)
+
+    def key_env(self, provider: str) -> str:
+        return self.api_key_env or DEFAULT_KEY_ENV.get(provider, "")
+
+
+@dataclass
+class Drafting:
+    provider: str = "rules"
+    memory: MemoryRule = field(default_factory=MemoryRule)
+    startup: StartupRule = field(default_factory=StartupRule)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+
+
+@dataclass
+class OpaServer:
+    url: str = ""  # empty: REMEDIATOR_OPA_URL from the environment
+    timeout_seconds: float = 2.0
+    push_policies: bool = True  # False: the server has the policies and data preloaded
+
+
+@dataclass
+class Validation:
+    kubernetes_version: str = "1.31"
+    policies: list[str] = field(default_factory=list)  # repo-relative .rego files or folders
+    max_memory: str = "16Gi"
+    max_cpu: str = "8"
+    allowed_registries: list[str] = field(default_factory=list)  # empty: any registry
+    min_replicas: int | None = 1  # spec.replicas bounds for the replicas policy (None: none)
+    max_replicas: int | None = 100
+    policy_engine: str = "embedded"  # "embedded" (regorus, in process) | "opa" (an OPA server)
+    opa: OpaServer = field(default_factory=OpaServer)
+    dry_run: str = "auto"  # "auto": when a cluster is reachable | "true": required | "false"
+    #: the cluster `run` watches (its --context / --kubeconfig), so the dry-run asks the same
+    #: one; set at run time, never read from the file (None: in-cluster, else current context)
+    kube_context: str | None = None
+    kubeconfig: str | None = None
+
+
+@dataclass
+class PullRequests:
+    base: str = "main"
+    branch_prefix: str = "remediator/"
+    labels: list[str] = field(default_factory=lambda: ["remediator"])
+    reviewers: list[str] = field(default_factory=list)
+    team_reviewers: list[str] = field(default_factory=list)  # team slugs (GitHub)
+    assignees: list[str] = field(default_factory=list)
+    draft: bool = False
+    max_open: int = 10
+    max_per_hour: int = 5
+    dashboard: bool = True  # one issue per repository listing the bot's state
+
+
+@dataclass
+class Watch:
+    """The live watcher: noise control and how it reads the cluster."""
+
+    settle_seconds: int = 120  # seen this long before an incident is raised
+    clear_seconds: int = 300  # absent this long: recovered
+    flap_window_seconds: int = 3600
+    flap_count: int = 3  # raises within the window that make a signature flapping
+    resync_seconds: int = 900  # full relist, whatever the watches say
+    log_tail_lines: int = 200
+    log_limit_bytes: int = 65536
+
+
+@dataclass
+class Config:
+    cluster: str = "default"
+    repo_url: str = ""
+    scope: Scope = field(default_factory=Scope)
+    locate: Locate = field(default_factory=Locate)
+    drafting: Drafting = field(default_factory=Drafting)
+    validation: Validation = field(default_factory=Validation)
+    pull_requests: PullRequests = field(default_factory=PullRequests)
+    watch: Watch = field(default_factory=Watch)
+    #: the kill switch: the service plans and opens nothing while it is on (re-read every pass)
+    paused: bool = False
+    source: str = "defaults"  # where this configuration came from
