@@ -1,0 +1,63 @@
+"""Plain data passed between the stages.
+
+Every stage takes and returns these dataclasses; none of them does I/O. Kubernetes objects stay as
+the plain JSON dicts the API (or a snapshot) gave us: typed models cost more than they help here.
+"""
+
+from __future__ import annotations
+
+from .incident import (
+    DEFAULT_PROTECTED_NAMESPACES,
+    FAILURE_CLASSES,
+    JSON,
+    ClusterState,
+    EventSummary,
+    Evidence,
+    Incident,
+    ObjectRef,
+    Termination,
+)
+from .location import (
+    DocumentEdit,
+    DocumentRef,
+    ImageOverride,
+    Location,
+    Substitution,
+    TargetKind,
+    TopLayer,
+)
+from .outcome import (
+    CheckResult,
+    Decision,
+    FileChange,
+    Proposal,
+    PullRequest,
+    Remediation,
+    Validation,
+)
+
+__all__ = [
+    "DEFAULT_PROTECTED_NAMESPACES",
+    "FAILURE_CLASSES",
+    "JSON",
+    "CheckResult",
+    "ClusterState",
+    "Decision",
+    "DocumentEdit",
+    "DocumentRef",
+    "EventSummary",
+    "Evidence",
+    "FileChange",
+    "ImageOverride",
+    "Incident",
+    "Location",
+    "ObjectRef",
+    "Proposal",
+    "PullRequest",
+    "Remediation",
+    "Substitution",
+    "TargetKind",
+    "Termination",
+    "TopLayer",
+    "Validation",
+]

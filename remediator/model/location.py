@@ -1,0 +1,144 @@
+"""Where a fix goes: the located document, the layers on top, and the edits of documents."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from .incident import JSON, ObjectRef
+
+
+class TargetKind(enum.StrEnum):
+    MANIFEST = "manifest"  # the document is the whole object (plain YAML or a kustomize resource)
+    PATCH = "patch"  # an existing strategic-merge patch document in an overlay
+    NEW_PATCH = "new-patch"  # a patch file to create in the overlay (plus its kustomization entry)
+
+
+@dataclass
+class DocumentRef:
+    """One YAML document in the repo: file relative to the repo root, index in a multi-doc file."""
+
+    path: str
+    index: int = 0
+    #: a YAML document held in a string of this one (an inline patch of an Argo CD Application
+    #: or a Flux Kustomization, a ConfigMap's `data.values.yaml`): the path to that string;
+    #: () for the document itself
+    embedded: tuple[Any, ...] = ()
+
+
+@dataclass
+class TopLayer:
+    """What Argo CD / Flux add on top of a Kustomize source, read the way the gate must read it
+    again after a change: the owner's settings at ``settings_path`` of ``owner`` (None: only in
+    the cluster, then ``settings`` as applied), Argo CD override files, Flux ConfigMaps."""
+
+    tool: str  # "argocd" | "flux-kustomization"
+    settings: JSON
+    owner: DocumentRef | None = None
+    settings_path: tuple[Any, ...] = ()
+    #: `.argocd-source*.yaml` files, lowest precedence first
+    override_files: list[str] = field(default_factory=list)
+    #: repo documents of the ConfigMaps named in `postBuild.substituteFrom`, in list order
+    #: (None: not in the repository)
+    substitute_from: list[DocumentRef | None] = field(default_factory=list)
+
+
+@dataclass
+class Substitution:
+    """The failing field's value is a Flux post-build variable: the change goes where the
+    variable gets its value, the string at ``path`` of the located document. ``around`` is the
+    text around the variable in the field (`ghcr.io/acme/web:` for `ghcr.io/acme/web:${TAG}`),
+    ``wrap`` the text around the value in that string (`${MEM:=` and `}` for a default)."""
+
+    var: str
+    field: tuple[str, ...]  # inside the container: ("resources", "limits", "memory")
+    path: tuple[Any, ...]
+    around: tuple[str, str] = ("", "")
+    wrap: tuple[str, str] = ("", "")
+
+
+@dataclass
+class ImageOverride:
+    """A layer that sets a container's image tag on top of the manifests (kustomize `images:`,
+    Argo CD `kustomize.images`, `.argocd-source*.yaml`, Flux Kustomization `images`): an image
+    change must go there, or it would be overridden."""
+
+    target: DocumentRef | None  # None: the layer is not in this repository (cannot be edited)
+    document: JSON  # plain copy of the document holding it
+    path: tuple[Any, ...]  # to the `newTag` value ("kustomize") or the whole string ("argo")
+    style: str  # "kustomize" | "argo" (`[name=]image:tag` strings)
+    why: str
+    #: set by the GitOps tool on top of the render (Argo CD / Flux settings), not by kustomize
+    #: itself: the gate applies it to the rendered object the way the tool does
+    container: str = ""
+    on_top: bool = False
+
+
+@dataclass
+class Location:
+    """Where the fix for an incident goes, and why there."""
+
+    target: DocumentRef
+    kind: TargetKind
+    #: plain copy of the target document as it is in the file (a skeleton for NEW_PATCH)
+    document: JSON
+    #: the effective object as Kubernetes sees it (rendered), before any change
+    rendered: JSON
+    why: str
+    source: str  # "plain" | "kustomize"
+    owner: str = ""  # how the owner was identified ("argocd tracking-id shop-prod", ...)
+    #: kustomization root (repo-relative) whose render produced ``rendered`` (kustomize only)
+    render_root: str = ""
+    #: name of the object before namePrefix/nameSuffix (patches address this one)
+    source_name: str = ""
+    #: edits the target needs to exist at all (the kustomization entry of a NEW_PATCH)
+    prerequisites: list[DocumentEdit] = field(default_factory=list)
+    #: the layer that sets this container's image tag, if one does (highest precedence)
+    image_override: ImageOverride | None = None
+    #: Helm: where the values sit in ``document`` (("spec", "values") of a HelmRelease), and
+    #: which values key feeds each field ("resources", "image" → path under the values)
+    values_path: tuple[Any, ...] = ()
+    value_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Helm: how the keys were established (or why one could not be), for a diagnosis
+    values_note: str = ""
+    #: Helm through Flux: the folder the Flux Kustomization applies (the gate re-reads the
+    #: HelmRelease and its `valuesFrom` ConfigMaps from there when it is not a kustomization)
+    values_root: str = ""
+    #: Helm: the values as merged by the layers below (to see a fix already made lower down)
+    effective_values: JSON = field(default_factory=dict)
+    #: Helm: an Argo CD `helm.parameters` entry that sets the value (name, path to the entry)
+    parameter_name: str = ""
+    parameter_path: tuple[Any, ...] = ()
+    #: the failing container, and the object a render must show changed (the HelmRelease for
+    #: Helm; None: the ``rendered`` object itself)
+    container: str = ""
+    render_target: ObjectRef | None = None
+    #: other kustomizations whose render includes the edited files: they must not change
+    also_renders: list[str] = field(default_factory=list)
+    #: Argo CD / Flux settings rendered on top of ``render_root`` (None: nothing on top)
+    top: TopLayer | None = None
+    #: a JSON 6902 top-layer patch: ``document`` is its operation number ``op_index``, whose
+    #: value sets ``op_field`` of the container (() for the whole container)
+    op_index: int = -1
+    op_field: tuple[str, ...] = ()
+    substitution: Substitution | None = None
+
+    def why_for(self, changed_paths: list[str]) -> str:
+        """The explanation of the layer, for the files a change actually touched."""
+        ov = self.image_override
+        if ov is not None and ov.target is not None and ov.target.path in changed_paths:
+            return f"{self.owner}. {ov.why}" if self.owner else ov.why
+        return self.why
+
+
+# ----------------------------------------------------------------------------------------- draft
+
+
+@dataclass
+class DocumentEdit:
+    """RFC 6902 operations on one YAML document (or a new file when ``create`` is set)."""
+
+    target: DocumentRef
+    ops: list[JSON]
+    create: bool = False  # the file does not exist yet; ops apply to an empty document {}

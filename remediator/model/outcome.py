@@ -1,0 +1,134 @@
+"""What a pass decides: proposals, file changes, gate results, remediations, pull requests."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from .incident import JSON, Incident
+from .location import DocumentEdit, Location
+
+
+class Decision(enum.StrEnum):
+    PROPOSE = "propose"
+    DIAGNOSE = "diagnose"
+    SKIP = "skip"
+
+
+@dataclass
+class Proposal:
+    """A drafter's answer: edits with a reason, or no safe edit (diagnosis only)."""
+
+    drafter: str
+    reason: str  # one line: what changes and why ("memory limit 128Mi → 192Mi ...")
+    diagnosis: str  # a paragraph for the PR body
+    edits: list[DocumentEdit] = field(default_factory=list)
+    #: for the hidden record: field, old and new values per change
+    changes: list[JSON] = field(default_factory=list)
+    risk: str = ""
+    confidence: float = 1.0
+    title: str = ""  # the change in a few words, for PR titles ("raise cart memory limit to 192Mi")
+    #: for PR provenance: model, tokens, cost, redactions, cache, a refused change (model drafts)
+    provenance: JSON = field(default_factory=dict)
+
+    @property
+    def has_edits(self) -> bool:
+        return bool(self.edits)
+
+
+# ------------------------------------------------------------------------------------------ edit
+
+
+@dataclass
+class FileChange:
+    path: str  # repo-relative
+    old_text: str  # "" for a new file
+    new_text: str
+    diff: str  # unified diff, a/ b/ prefixes
+
+    def as_json(self) -> JSON:
+        return {"path": self.path, "diff": self.diff}
+
+
+# ------------------------------------------------------------------------------------------ gate
+
+
+@dataclass
+class CheckResult:
+    name: str  # "policy" | "schema" | "render" | "dry-run"
+    passed: bool
+    messages: list[str] = field(default_factory=list)
+    ran: bool = True  # False: not run (e.g. no cluster for dry-run): never counts as passed
+
+    def as_json(self) -> JSON:
+        out: JSON = {"name": self.name, "passed": self.passed, "messages": list(self.messages)}
+        if not self.ran:
+            out["ran"] = False
+        return out
+
+
+@dataclass
+class Validation:
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks if c.ran) and any(c.ran for c in self.checks)
+
+    def as_json(self) -> JSON:
+        return {"passed": self.passed, "checks": [c.as_json() for c in self.checks]}
+
+
+# -------------------------------------------------------------------------------------- pipeline
+
+
+@dataclass
+class Remediation:
+    """One incident's outcome: the unit of `plan` output and of a pull request."""
+
+    incident: Incident
+    decision: Decision
+    reason: str
+    location: Location | None = None
+    proposal: Proposal | None = None
+    changes: list[FileChange] = field(default_factory=list)
+    validation: Validation | None = None
+
+    def as_json(self) -> JSON:
+        return {
+            "workload": self.incident.workload.as_json(),
+            "failure": self.incident.failure_json(),
+            "decision": self.decision.value,
+            "reason": self.reason,
+            # only a validated proposal carries changes: tooling may apply what it finds here
+            "changes": [c.as_json() for c in self.changes]
+            if self.decision == Decision.PROPOSE else [],
+            "validation": (self.validation or Validation()).as_json(),
+            "signature": self.incident.signature,
+            # the explanation a reviewer reads: why this change, or why none is safe
+            "diagnosis": self.proposal.diagnosis if self.proposal else self.reason,
+            "provenance": {"drafter": self.proposal.drafter, **self.proposal.provenance}
+            if self.proposal else {},
+        }
+
+
+# ----------------------------------------------------------------------------------------- forge
+
+
+@dataclass
+class PullRequest:
+    number: int
+    title: str
+    body: str
+    branch: str
+    base: str
+    labels: list[str]
+    signature: str
+    state: str = "open"  # open | closed | merged
+    draft: bool = False
+    url: str = ""
+    head_sha: str = ""
+    created: bool = True  # False when an existing PR for the signature was found instead
+    created_at: str = ""  # RFC 3339, for the PRs-per-hour limit
+    reviewers: list[str] = field(default_factory=list)
+    assignees: list[str] = field(default_factory=list)
