@@ -16,51 +16,25 @@ import signal
 import socket
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from .cluster import ClusterError, LiveCluster, RawClient, SnapshotError, connect, load_snapshot
-from .config import Config, ConfigError, load_config
-from .daemon import Daemon
-from .demo import run_demo
-from .doctor import run_checks
-from .forge import ForgeError
-from .gate import run_policy_tests, run_repo_policy_tests
-from .leader import LeaseLock
-from .model import Decision, Remediation
-from .observe import JsonLog, StatusServer
-from .pipeline import Plan, plan
-from .scaffold import init_repo
-from .service import GitHubOptions, PassReport, run_once
-from .validate import FORMATS, UsageError, render_report, validate
-from .watcher import LiveSource, capture_snapshot, live_options
-
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Turn the expected failures into one line and exit code 1: never a traceback."""
-    try:
-        yield
-    except (SnapshotError, ConfigError, ForgeError, ClusterError) as exc:
-        click.echo(f"remediator: error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
-    except OSError as exc:
-        click.echo(f"remediator: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-                   err=True)
-        sys.exit(EXIT_FAILED)
-    except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a bug or an input we did not foresee: still one line, no traceback
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        click.echo(f"remediator: error: unexpected {type(exc).__name__}: {first} "
-                   "(please report this with the snapshot)", err=True)
-        sys.exit(EXIT_FAILED)
+from ..cluster import ClusterError, LiveCluster, RawClient, connect, load_snapshot
+from ..config import Config, ConfigError, load_config
+from ..daemon import Daemon
+from ..demo import run_demo
+from ..doctor import run_checks
+from ..leader import LeaseLock
+from ..model import Decision, Remediation
+from ..observe import JsonLog, StatusServer
+from ..pipeline import Plan, plan
+from ..scaffold import init_repo
+from ..service import GitHubOptions, PassReport, run_once
+from ..watcher import LiveSource, capture_snapshot, live_options
+from .checks import policy_group, validate_cmd
+from .errors import EXIT_FAILED, errors
 
 
 def _warn(warnings: list[str]) -> None:
@@ -120,7 +94,7 @@ def main() -> None:
               show_default=True)
 def plan_cmd(snapshot: Path, repo: Path, config_file: Path | None, output: str) -> None:
     """Everything up to and including the gate: no push, no pull request."""
-    with _errors():
+    with errors():
         if not repo.is_dir():
             raise ConfigError(f"{repo}: repository folder not found")
         config = load_config(repo, config_file)
@@ -202,7 +176,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
                         github=github, live=live, stopping=stopping)
 
     if once:
-        with _errors():
+        with errors():
             report = pass_once()
         if report.paused:
             click.echo("paused (kill switch on): nothing planned", err=True)
@@ -228,7 +202,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())
     status = lease = None
     try:
-        with _errors():
+        with errors():
             if leader_election:
                 identity = os.environ.get("POD_NAME") or socket.gethostname()
                 lease = LeaseLock(connect(context, str(kubeconfig) if kubeconfig else None),
@@ -257,7 +231,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
               help="Cluster name for the config (used in failure signatures).")
 def init_cmd(repo: Path, cluster: str) -> None:
     """Write a commented .remediator.yaml and the CI workflow (existing files are kept)."""
-    with _errors():
+    with errors():
         written = init_repo(repo, cluster)
         load_config(repo)  # what is there now must load: a broken existing config is reported
     for w in written:
@@ -279,7 +253,7 @@ def init_cmd(repo: Path, cluster: str) -> None:
 def doctor_cmd(remote: str, config_file: Path | None, forge_kind: str, context: str | None,
                kubeconfig: Path | None, github_api_url: str) -> None:
     """Check cluster access (and that it is read-only), repository, forge token, LLM key, OPA."""
-    with _errors():
+    with errors():
         local = Path(remote)
         config = load_config(local if local.is_dir() else Path("."), config_file) \
             if (local.is_dir() or config_file) else Config()
@@ -307,7 +281,7 @@ def doctor_cmd(remote: str, config_file: Path | None, forge_kind: str, context: 
 def snapshot_cmd(output: Path, context: str | None, kubeconfig: Path | None,
                  config_file: Path | None) -> None:
     """Capture the live cluster as a snapshot directory (replay it with `plan --snapshot`)."""
-    with _errors():
+    with errors():
         config = load_config(Path("."), config_file) if config_file else Config()
         raw = RawClient(connect(context, str(kubeconfig) if kubeconfig else None))
         live = LiveCluster(raw, config.cluster, live_options(config))
@@ -325,7 +299,7 @@ def demo_cmd(workdir: Path | None) -> None:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="remediator-demo-"))
     click.echo(f"remediator demo: bundled GitOps repo + failing-cluster snapshot, work folder "
                f"{workdir}")
-    with _errors():
+    with errors():
         report = run_demo(workdir)
     _print_pass(report)
     origin = workdir / "origin.git"
@@ -344,61 +318,5 @@ def demo_cmd(workdir: Path | None) -> None:
         click.echo("warning: git is not on PATH", err=True)
 
 
-@contextmanager
-def _check_errors() -> Iterator[None]:
-    """For the check commands, configuration and usage problems exit 2 (1 means violations)."""
-    try:
-        yield
-    except (UsageError, ConfigError) as exc:
-        click.echo(f"remediator: error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-
-
-@main.command("validate")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--repo", "repo", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="The GitOps repository (never modified).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Configuration file (default: the repo's .remediator.yaml).")
-@click.option("--changed-since", "ref", metavar="REF",
-              help="Check the files changed since REF's merge base (e.g. origin/main); "
-                   "violations that were already there are warnings.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-def validate_cmd(paths: tuple[Path, ...], repo: Path, config_file: Path | None, ref: str | None,
-                 fmt: str) -> None:
-    """CI check: policies, schema and kustomize builds on the given or changed files
-    (every YAML file of the repo without PATHs or --changed-since)."""
-    with _errors(), _check_errors():
-        if not repo.is_dir():
-            raise UsageError(f"{repo}: repository folder not found")
-        config = load_config(repo, config_file)
-        result = validate(repo, list(paths), config, ref)
-    click.echo(render_report(result, fmt))
-    sys.exit(EXIT_FAILED if result.failed else 0)
-
-
-@main.group("policy")
-def policy_group() -> None:
-    """The Rego policies the gate evaluates."""
-
-
-@policy_group.command("test")
-@click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
-              help="Also run the tests of this repo's policies (validation.policies).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False))
-def policy_test_cmd(repo: Path | None, config_file: Path | None) -> None:
-    """Run the `test_` rules of the built-in policies and the repo's own."""
-    with _errors(), _check_errors():
-        if repo is not None and not repo.is_dir():
-            raise UsageError(f"{repo}: repository folder not found")
-        if repo is None and config_file is None:
-            tests = run_policy_tests()
-        else:
-            root = repo or Path(".")
-            tests = run_repo_policy_tests(root, load_config(root, config_file).validation)
-    for t in tests:
-        click.echo(f"{'PASS' if t.passed else 'FAIL'} {t.name}" + (f": {t.message}" if
-                                                                     t.message else ""))
-    failed = sum(1 for t in tests if not t.passed)
-    click.echo(f"{len(tests) - failed} passed, {failed} failed")
-    sys.exit(EXIT_FAILED if failed else 0)
+main.add_command(validate_cmd)
+main.add_command(policy_group)
