@@ -18,8 +18,8 @@ from pathlib import Path
 from .. import gitops
 from ..helmvalues import sets
 from ..k8s import dig
-from ..model import JSON, DocumentRef, Location, ObjectRef, TargetKind, TopLayer
-from .ontop import parsed_patches, patches_path, source_name, targets, top_layer
+from ..model import JSON, Location, ObjectRef, TargetKind, TopLayer
+from .ontop import owner_patch_ref, parsed_patches, targets, top_layer
 from .repo import RepoIndex
 from .source import Source
 from .variables import OnTopSkip, owner_phrase
@@ -83,24 +83,14 @@ def into_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
     if found is None:
         return False
     i, entry, patch = found
-    if isinstance(entry.get("target"), dict):
-        matched = [o for o in objects if targets(entry, patch, o, source_name(source, o))]
-        if len(matched) > 1:
-            raise OnTopSkip(f"patch {i + 1} of {what} sets `{dotted}` of {len(matched)} "
-                            "objects (its target is a selector); changing it for HelmRelease "
-                            f"{name} alone is not possible there")
-    doc = source.settings_doc
-    if doc is None:
-        raise OnTopSkip(f"patch {i + 1} of {what} sets `{dotted}` of HelmRelease {name}, and "
-                        "that Kustomization is not in this repository, so it cannot be changed "
-                        "here")
-    loc.target = DocumentRef(doc.path, doc.index, (*patches_path(source), i, "patch"))
+    loc.target = owner_patch_ref(source, i, entry, patch, objects, what, dotted,
+                                 f"HelmRelease {name}")
     loc.kind = TargetKind.PATCH
     loc.document = copy.deepcopy(patch)
     loc.values_path = VALUES
     loc.prerequisites, loc.also_renders = [], []
     loc.why = (f"{what[0].upper()}{what[1:]} patches HelmRelease {name} on top of the "
-               f"repository's files (patch {i + 1} in `{doc.path}`) and sets "
+               f"repository's files (patch {i + 1} in `{loc.target.path}`) and sets "
                f"`spec.values.{dotted}`: it is applied last, so a change in a values layer below "
                "would be overridden; the change goes into that patch.")
     return True

@@ -51,6 +51,24 @@ def top_layer(source: Source, root: Path, index: RepoIndex) -> TopLayer | None:
     return top if fields or variables is not None else None
 
 
+def owner_patch_ref(source: Source, i: int, entry: JSON, patch: Any, objects: list[JSON],
+                what: str, sets: str, target: str) -> DocumentRef:
+    """The string of the owner's patch ``i`` that sets ``sets`` of ``target`` (one object): an
+    edit there must change that object alone, in a document this repository holds."""
+    if isinstance(entry.get("target"), dict):
+        matched = [o for o in objects if targets(entry, patch, o, source_name(source, o))]
+        if len(matched) > 1:
+            raise OnTopSkip(f"patch {i + 1} of {what} sets `{sets}` of {len(matched)} objects "
+                            f"(its target is a selector); changing it for {target} alone is not "
+                            "possible there")
+    doc = source.settings_doc
+    if doc is None:
+        raise OnTopSkip(f"patch {i + 1} of {what} sets `{sets}` of {target}, and that owner is "
+                        "not in this repository (applied by hand or generated), so it cannot "
+                        "be changed here")
+    return DocumentRef(doc.path, doc.index, (*patches_path(source), i, "patch"))
+
+
 def patches_path(source: Source) -> tuple[Any, ...]:
     return (*source.settings_path, *(("kustomize",) if source.tool == "argocd" else ()),
             "patches")
@@ -193,18 +211,8 @@ def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
     if found is None:
         return False
     i, entry, patch, (j, inner) = found
-    if isinstance(entry.get("target"), dict):
-        matched = [o for o in objects if targets(entry, patch, o, source_name(source, o))]
-        if len(matched) > 1:
-            raise OnTopSkip(f"patch {i + 1} of {what} sets `{field}` of {len(matched)} objects "
-                            "(its target is a selector); changing it for "
-                            f"{raw['kind']} {name} alone is not possible there")
-    doc = source.settings_doc
-    if doc is None:
-        raise OnTopSkip(f"patch {i + 1} of {what} sets `{field}` of container {container}, "
-                        "and that object is not in this repository (applied by hand or "
-                        "generated), so it cannot be changed here")
-    loc.target = DocumentRef(doc.path, doc.index, (*patches_path(source), i, "patch"))
+    loc.target = owner_patch_ref(source, i, entry, patch, objects, what, field,
+                                 f"{raw['kind']} {name}")
     loc.kind = TargetKind.PATCH
     loc.document = copy.deepcopy(patch if j < 0 else patch[j])
     loc.op_index, loc.op_field = j, inner
@@ -212,7 +220,7 @@ def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
     loc.prerequisites, loc.also_renders = [], []
     shape = "strategic-merge patch" if j < 0 else f"JSON 6902 operation {j + 1}"
     loc.why = (f"{what[0].upper()}{what[1:]} patches {raw['kind']} {name} on top of the "
-               f"repository's files (patch {i + 1}, a {shape} in `{doc.path}`) and already "
+               f"repository's files (patch {i + 1}, a {shape} in `{loc.target.path}`) and already "
                f"sets `{field}` of container {container}: it is applied last, so a change in a "
                "file below would be overridden; the change goes into that patch.")
     return True
