@@ -35,6 +35,13 @@ FLUX_EXCLUDED = (".git/", ".gitignore", ".gitmodules", ".gitattributes", ".githu
                  "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml")
 
 
+def is_remote(entry: str) -> bool:
+    """A kustomize resource that lives in another repository or on the web (never fetched)."""
+    return ("://" in entry or entry.startswith(("git@", "github.com/", "gitlab.com/",
+                                                  "bitbucket.org/"))
+            or "?ref=" in entry or "?version=" in entry)
+
+
 class RenderError(RuntimeError):
     """The kustomization did not render (or no renderer is installed); one-line message."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 
-from ..helmvalues import refs, release_values
+from ..helmvalues import merge, refs, release_values
 from ..k8s import dig, get_container, split_image
 from ..model import JSON, CheckResult, Location, ObjectRef
 
@@ -73,15 +73,6 @@ def compare_renders(before: list[JSON], after: list[JSON], ref: ObjectRef, label
         "merged in order, then `spec.values`)"])
 
 
-def merged_dict(base: JSON, top: JSON) -> JSON:
-    """Helm's merge of values: mappings key by key, anything else replaced."""
-    out = copy.deepcopy(base)
-    for k, v in top.items():
-        out[k] = merged_dict(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
-            else copy.deepcopy(v)
-    return out
-
-
 def predict(location: Location, values: JSON) -> tuple[JSON | None, str]:
     """The live workload with the fields the values feed set from ``values``."""
     after = copy.deepcopy(location.rendered)
@@ -96,7 +87,7 @@ def predict(location: Location, values: JSON) -> tuple[JSON | None, str]:
                 current.setdefault(section, {}).update(resources[section])
     probe = dig(values, location.value_keys.get("startupProbe", ("-",)))
     if isinstance(probe, dict):  # the chart passes it through whole (toYaml)
-        container["startupProbe"] = merged_dict(container.get("startupProbe") or {}, probe)
+        container["startupProbe"] = copy.deepcopy(merge(container.get("startupProbe") or {}, probe))
     image = dig(values, location.value_keys.get("image", ("-",)))
     if isinstance(image, dict) and image.get("tag"):
         name, _ = split_image(str(container.get("image", "")))

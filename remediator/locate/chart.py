@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import yamlio
 from ..k8s import pod_spec
 from ..model import JSON
 
@@ -56,15 +57,18 @@ def _templates(root: Path, chart: str) -> list[tuple[str, str]]:
     out = []
     for path in sorted((root / chart / "templates").rglob("*")):
         if path.is_file() and path.suffix in (".yaml", ".yml", ".tpl") and not path.is_symlink():
-            out.append((path.relative_to(root / chart).as_posix(),
-                        path.read_text(encoding="utf-8", errors="replace")))
+            try:  # the repo's safety rules: inside the tree, size-limited, UTF-8
+                text = yamlio.read_text(root, path.relative_to(root).as_posix())
+            except (OSError, yamlio.UnsafeYAML):
+                continue
+            out.append((path.relative_to(root / chart).as_posix(), text))
     return out
 
 
 def _chart_name(root: Path, chart: str) -> str:
     try:
-        text = (root / chart / "Chart.yaml").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = yamlio.read_text(root, f"{chart}/Chart.yaml" if chart else "Chart.yaml")
+    except (OSError, yamlio.UnsafeYAML):
         return ""
     m = re.search(r"^name:\s*['\"]?([\w.-]+)", text, re.M)
     return m.group(1) if m else ""

@@ -13,7 +13,7 @@ import json
 import posixpath
 from pathlib import Path
 
-from .. import kustomize
+from .. import kustomize, yamlio
 from ..k8s import CONTAINER_LISTS, get_container, pod_spec, split_image
 from ..model import (
     JSON,
@@ -214,9 +214,10 @@ class Overlays:
                 continue
             text = entry.get("patch")
             if not isinstance(text, str) and isinstance(entry.get("path"), str):
-                try:
-                    text = (self.root / root_dir / entry["path"]).read_text()
-                except (OSError, UnicodeDecodeError):
+                try:  # the repo's safety rules: inside the tree, size-limited, UTF-8
+                    text = yamlio.read_text(self.root, posixpath.normpath(
+                        posixpath.join(root_dir, entry["path"])))
+                except (OSError, yamlio.UnsafeYAML):
                     text = None
             if not isinstance(text, str) or field in text:
                 raise LocateSkip(f"`{k['_file']}` changes {kind} {name} with the legacy "

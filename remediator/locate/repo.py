@@ -11,15 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlio
-from ..kustomize import KUSTOMIZATION_FILES
+from ..kustomize import KUSTOMIZATION_FILES, is_remote
 from ..model import JSON
-
-
-def _is_remote(entry: str) -> bool:
-    """A kustomize resource that lives in another repository or on the web."""
-    return ("://" in entry or entry.startswith(("git@", "github.com/", "gitlab.com/",
-                                                  "bitbucket.org/"))
-            or "?ref=" in entry or "?version=" in entry)
 
 
 def selects(target: JSON, kind: str, name: str, labels: JSON | None = None) -> bool:
@@ -154,7 +147,7 @@ class RepoIndex:
         for entry in list(k.get("resources") or []) + list(k.get("components") or []) + list(
             k.get("bases") or []
         ):
-            if not isinstance(entry, str) or _is_remote(entry):
+            if not isinstance(entry, str) or is_remote(entry):
                 continue
             target = posixpath.normpath(posixpath.join(directory, entry))
             if target in self.kustomizations:
@@ -186,7 +179,7 @@ class RepoIndex:
             k = self.kustomizations.get(d) or {}
             for entry in [*(k.get("resources") or []), *(k.get("components") or []),
                           *(k.get("bases") or [])]:
-                if isinstance(entry, str) and _is_remote(entry):
+                if isinstance(entry, str) and is_remote(entry):
                     out.append(entry)
         return out
 
@@ -222,7 +215,7 @@ class RepoIndex:
                 names += [str(f).rpartition("=")[2] for f in gen.get("files") or []]
                 names += list(gen.get("envs") or [])
         return {posixpath.normpath(posixpath.join(directory, n)) for n in names
-                if isinstance(n, str) and not _is_remote(n)}
+                if isinstance(n, str) and not is_remote(n)}
 
     def renders_of_file(self, path: str, deployed: Iterable[str] = ()) -> list[str]:
         """Entry-point kustomizations (see ``consumers``) whose render reads this file: through

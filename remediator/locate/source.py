@@ -141,12 +141,6 @@ def deployers(objects: list[JSON], index: RepoIndex, repo_url: str) -> dict[str,
     return out
 
 
-def deployed_paths(objects: list[JSON], index: RepoIndex, repo_url: str) -> set[str]:
-    """Every repo folder an Argo CD Application or a Flux Kustomization deploys (from the
-    cluster and from the repo): each is a consumer of what it renders."""
-    return set(deployers(objects, index, repo_url))
-
-
 def find_application(owner: Owner, objects: list[JSON], index: RepoIndex
                      ) -> tuple[JSON | None, str, Doc | None]:
     return _find(objects, index, "argoproj.io", "Application", owner.name, owner.namespace)

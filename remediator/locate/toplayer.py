@@ -16,7 +16,7 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
+from .. import gitops, yamlio
 from ..k8s import split_image
 from ..model import JSON, DocumentRef, ImageOverride, Location
 from .repo import patches_target
@@ -24,13 +24,7 @@ from .source import Source, settings_of
 
 
 def _kustomize_options(source: Source) -> JSON:
-    settings = settings_of(source)
-    if source.tool == "argocd":
-        options = settings.get("kustomize")
-        return options if isinstance(options, dict) else {}
-    if source.tool == "flux-kustomization":
-        return settings
-    return {}
+    return gitops.kustomize_options(source.tool, settings_of(source))
 
 
 def live_name(source: Source, name: str) -> str:

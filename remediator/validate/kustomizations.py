@@ -13,17 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import yamlio
-from ..kustomize import KUSTOMIZATION_FILES
+from ..kustomize import KUSTOMIZATION_FILES, is_remote
 from ..model import JSON
 
 #: fields whose entries are files read as input (strings, or mappings with a `path`)
 _INPUT_FIELDS = ("patchesStrategicMerge", "patches", "patchesJson6902", "replacements",
                  "configurations", "crds", "generators", "transformers", "validators")
 _GENERATORS = ("configMapGenerator", "secretGenerator")
-
-
-def _is_remote(entry: str) -> bool:
-    return "://" in entry or entry.startswith(("git@", "github.com/")) or "?ref=" in entry
 
 
 @dataclass
@@ -58,7 +54,7 @@ def _direct(directory: str, body: JSON) -> tuple[list[str], list[str]]:
     its folder; inline patches and remote entries are left out."""
     refs: list[str] = []
     for key in ("resources", "bases", "components"):
-        refs += [e for e in body.get(key) or [] if isinstance(e, str) and not _is_remote(e)]
+        refs += [e for e in body.get(key) or [] if isinstance(e, str) and not is_remote(e)]
     inputs: list[str] = []
     for key in _INPUT_FIELDS:
         for entry in body.get(key) or []:
@@ -76,7 +72,7 @@ def _direct(directory: str, body: JSON) -> tuple[list[str], list[str]]:
     def join(p: str) -> str:
         return posixpath.normpath(posixpath.join(directory, p))
 
-    return [join(r) for r in refs], [join(i) for i in inputs if not _is_remote(i)]
+    return [join(r) for r in refs], [join(i) for i in inputs if not is_remote(i)]
 
 
 def scan(root: Path) -> dict[str, Kustomization]:
