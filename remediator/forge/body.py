@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from ..model import JSON, Remediation
+from ..model import JSON, SIGNATURE_TRAILER, Remediation
 from ..redact import redact
 
 RECORD_PREFIX = "<!-- remediator:record "
@@ -39,7 +39,7 @@ def title(r: Remediation) -> str:
 
 def commit_message(r: Remediation) -> str:
     lines = [title(r), "", r.proposal.diagnosis if r.proposal else r.reason, "",
-             f"Remediator-Signature: {r.incident.signature}"]
+             f"{SIGNATURE_TRAILER}{r.incident.signature}"]
     return "\n".join(lines)
 
 

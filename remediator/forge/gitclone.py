@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import git
 
+from ..model import SIGNATURE_TRAILER
 from ..redact import redact
 
 BOT = git.Actor("remediator[bot]", "remediator-bot@users.noreply.invalid")
@@ -115,7 +116,7 @@ class GitClone:
     def fix_commit(self, signature: str) -> str | None:
         """The newest commit on the base whose message carries the signature's trailer (the
         bot's commit, fast-forwarded, merged or squashed with its message)."""
-        trailer = f"Remediator-Signature: {signature}"
+        trailer = f"{SIGNATURE_TRAILER}{signature}"
         out = self.repo.git.log(f"origin/{self.base}", "-F", "-n", "20", "--format=%H%x00%B%x01",
                                 f"--grep={trailer}")
         # --grep matches a substring: `exit code 1` would find the fix for `exit code 137`

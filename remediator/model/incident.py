@@ -7,6 +7,10 @@ from typing import Any
 
 JSON = dict[str, Any]
 
+#: the commit trailer that ties a fix commit to its incident signature (forge writes it; verify
+#: and the LLM drafter's examples read it back)
+SIGNATURE_TRAILER = "Remediator-Signature: "
+
 #: Failure classes of DESIGN.md (normative names).
 FAILURE_CLASSES = (
     "OOMKilled",
@@ -154,6 +158,12 @@ class Incident:
             (self.cluster, w.namespace, w.kind, w.name, self.failure_class, self.container,
              self.detail)
         )
+
+    @staticmethod
+    def class_of_signature(signature: str) -> str:
+        """The failure class inside a ``signature`` ("" when it is not one)."""
+        parts = signature.strip().split("/")
+        return parts[4] if len(parts) >= 7 else ""
 
     def failure_json(self) -> JSON:
         return {

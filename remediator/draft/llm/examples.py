@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ...model import SIGNATURE_TRAILER, Incident
 from ...redact import redact
 
-TRAILER = "Remediator-Signature: "  # written by forge.commit_message
 MAX_COMMITS = 200
 MAX_EXAMPLES = 2
 MAX_LINES = 10
@@ -24,9 +24,8 @@ MAX_LINES = 10
 
 def _signature_class(message: str) -> str:
     for line in message.splitlines():
-        if line.startswith(TRAILER):
-            parts = line[len(TRAILER):].strip().split("/")
-            return parts[4] if len(parts) >= 7 else ""
+        if line.startswith(SIGNATURE_TRAILER):
+            return Incident.class_of_signature(line[len(SIGNATURE_TRAILER):])
     return ""
 
 
