@@ -21,6 +21,8 @@ from .cluster import ClusterError, connect
 from .config import Config
 from .forge.gitclone import token_env
 from .forge.github import GITHUB_API, repo_name
+from .gate.opa_server import TOKEN_ENV as OPA_TOKEN_ENV
+from .gate.opa_server import URL_ENV as OPA_URL_ENV
 
 RBAC_HINT = "bind the ClusterRole remediator-read (gitops-repo-example/remediator/rbac.yaml)"
 
@@ -127,12 +129,16 @@ def check_llm(config: Config, env: Mapping[str, str]) -> Check:
 def check_opa(config: Config, env: Mapping[str, str]) -> Check:
     if config.validation.policy_engine != "opa":
         return Check("OPA", True, "embedded policy engine: no OPA server needed", required=False)
-    url = config.validation.opa.url or env.get("REMEDIATOR_OPA_URL", "")
+    url = config.validation.opa.url or env.get(OPA_URL_ENV, "")
     if not url:
         return Check("OPA", False, "policyEngine opa without a URL",
-                     "set validation.opa.url or REMEDIATOR_OPA_URL")
+                     f"set validation.opa.url or {OPA_URL_ENV}")
+    # the same server and credentials the gate will use
+    request = urllib.request.Request(f"{url.rstrip('/')}/health")
+    if env.get(OPA_TOKEN_ENV):
+        request.add_header("Authorization", f"Bearer {env[OPA_TOKEN_ENV]}")
     try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=5) as resp:
+        with urllib.request.urlopen(request, timeout=5) as resp:
             ok = resp.status == 200
     except (urllib.error.URLError, OSError) as exc:
         return Check("OPA", False, f"{url}: {getattr(exc, 'reason', exc)}",

@@ -139,3 +139,31 @@ def test_doctor_checks_the_github_token_can_push(tmp_path: Path):
         assert (check.ok, detail in check.detail) == (ok, True), check
     none = check_forge("github", config, str(origin), {})
     assert not none.ok and "GITHUB_TOKEN" in none.hint
+
+
+def test_doctor_asks_opa_with_the_token_the_gate_sends():
+    # a token-protected OPA: the gate sends REMEDIATOR_OPA_TOKEN, so doctor must too
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from remediator.config import parse_config
+    from remediator.doctor import check_opa
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            ok = self.headers.get("Authorization") == "Bearer s3cret"
+            self.send_response(200 if ok else 401)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        config = parse_config(f"validation: {{policyEngine: opa, opa: {{url: '{url}'}}}}\n")
+        assert check_opa(config, {"REMEDIATOR_OPA_TOKEN": "s3cret"}).ok
+        assert not check_opa(config, {}).ok
+    finally:
+        server.shutdown()
