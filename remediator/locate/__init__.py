@@ -88,6 +88,15 @@ class Locator:
         self.overlays = Overlays(root, index)
         #: the GitOps objects of the incident being located (who else uses a component)
         self._cluster_objects: list[JSON] = []
+        #: folder → owners for the objects list of the pass (the same for all its incidents)
+        self._owners: tuple[list[JSON], dict[str, list[str]]] | None = None
+
+    def _deployers(self, cluster_objects: list[JSON]) -> dict[str, list[str]]:
+        """Folder → its owners: scans every document and object, so once per objects list."""
+        if self._owners is None or self._owners[0] is not cluster_objects:
+            self._owners = (cluster_objects, deployers(cluster_objects, self.index,
+                                                       self.repo_url))
+        return self._owners[1]
 
     def locate(self, incident: Incident, cluster_objects: list[JSON]) -> Location:
         ref = incident.workload
@@ -111,7 +120,7 @@ class Locator:
             sources = resolve_all(owner, cluster_objects, self.index, self.repo_url)
         except SourceSkip as exc:
             raise LocateSkip(str(exc)) from None
-        owners = deployers(cluster_objects, self.index, self.repo_url)
+        owners = self._deployers(cluster_objects)
         source, loc = self._defining_source(ref, incident, sources, set(owners))
         if not _in_owner_settings(loc):
             _not_shared(source, owners)
@@ -187,7 +196,7 @@ class Locator:
             raise LocateSkip(f"HelmRelease {owner.name} has post-renderers, which apply after the "
                              "values and may override a change there; not handled yet")
         hr_ref = ObjectRef(str(hr.get("apiVersion")), "HelmRelease", owner.namespace, owner.name)
-        owners = deployers(cluster_objects, self.index, self.repo_url)
+        owners = self._deployers(cluster_objects)
         loc = self._in_source(hr_ref, incident, source, set(owners))
         on_top = patched_on_top(source, "HelmRelease", loc.source_name)
         keys = helm.value_keys(self.root, helm.chart_dir(hr, self.root), incident.live,
