@@ -69,9 +69,9 @@ def test_all_errors_are_reported():
     assert not result.passed
     assert sorted(result.messages) == [
         "metadata.bogus: unknown field 'bogus'",
-        "spec.replicas: 'two' is not of type 'integer', 'null'",
-        "spec.template.spec.containers[0].ports[0].containerPort: 'http' is not of type "
-        "'integer'",
+        'spec.replicas: "two" is not of types "null", "integer"',
+        'spec.template.spec.containers[0].ports[0].containerPort: "http" is not of type '
+        '"integer"',
         "spec.template.spec.restartPolicyy: unknown field 'restartPolicyy'",
     ]
 
@@ -147,3 +147,21 @@ def test_version_changes_the_schema():
     assert old.messages == [
         "spec.template.spec.initContainers[0].restartPolicy: unknown field 'restartPolicy'"
     ]
+
+
+def test_object_too_deep_to_validate_is_an_error_not_a_crash():
+    obj = deployment()
+    nested: list[Any] = []
+    for _ in range(5000):
+        nested = [nested]
+    obj["metadata"]["annotations"] = {"deep": nested}
+    result = check_schema(obj, "1.31")
+    assert not result.passed
+    assert result.messages[0].startswith("(root): cannot be validated: ")
+
+
+def test_formats_are_not_asserted():
+    # JSON Schema 2020-12 treats "format" as an annotation; the API server checks its own formats
+    obj = deployment()
+    obj["metadata"]["creationTimestamp"] = "yesterday"
+    assert check_schema(obj, "1.31").passed

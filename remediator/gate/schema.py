@@ -7,6 +7,10 @@ both files on every call and stops at the first error; here the definitions are 
 Kubernetes version and a compiled validator is kept per (version, kind, apiVersion), and every
 error is reported with the JSON path it is at.
 
+The validator is jsonschema-rs (compiled, in Rust): about 5 µs for a Deployment against about
+2 ms for the pure-Python ``jsonschema`` with the same schemas (``bench/gate.py``). Formats are
+not asserted (``int-or-string``, ``byte``...), as JSON Schema 2020-12 specifies by default.
+
 Kinds with no bundled schema (CRDs, typos in apiVersion) pass with a note: the server-side
 dry-run, where a cluster is reachable, is the check for those.
 """
@@ -19,10 +23,9 @@ import re
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+import jsonschema_rs
 from kubernetes_validate.utils import all_versions
 from packaging.version import InvalidVersion, Version
-from referencing import Registry, Resource
 
 from ..model import CheckResult
 from . import inputs
@@ -54,10 +57,11 @@ def schema_version(requested: str) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=4)
-def _registry(version: str) -> Registry:
+def _registry(version: str) -> jsonschema_rs.Registry:
     """The shared definitions of one Kubernetes version, parsed once (1.3 MB of JSON)."""
     text = schema_root().joinpath(f"v{version}-local-strict", "_definitions.json").read_text()
-    return Resource.from_contents(json.loads(text)) @ Registry()
+    definitions = json.loads(text)
+    return jsonschema_rs.Registry([(definitions["$id"], definitions)])
 
 
 _GROUP_DOMAIN = re.compile(r"^([^./]*)(?:\.[^/]*)?/")
@@ -70,7 +74,7 @@ def _file_name(kind: str, api_version: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def validator(version: str, kind: str, api_version: str) -> Draft202012Validator | None:
+def validator(version: str, kind: str, api_version: str) -> jsonschema_rs.Validator | None:
     """The compiled strict validator for one kind, or None when there is no schema for it."""
     path = schema_root().joinpath(f"v{version}-local-strict", _file_name(kind, api_version))
     try:
@@ -83,8 +87,8 @@ def validator(version: str, kind: str, api_version: str) -> Draft202012Validator
     gvks = schema.get("x-kubernetes-group-version-kind") or []
     if {"group": group, "kind": kind, "version": ver} not in gvks:
         return None
-    registry = Resource.from_contents(schema) @ _registry(version)
-    return Draft202012Validator(schema, registry=registry)
+    return jsonschema_rs.Draft202012Validator(schema, registry=_registry(version),
+                                              validate_formats=False)
 
 
 def json_path(parts: Any) -> str:
@@ -94,12 +98,10 @@ def json_path(parts: Any) -> str:
     return out or "(root)"
 
 
-def _messages(error: ValidationError) -> list[str]:
-    path = list(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        allowed = schema.get("properties", {})
-        extra = sorted(k for k in error.instance if k not in allowed)
+def _messages(error: jsonschema_rs.ValidationError) -> list[str]:
+    path = list(error.instance_path)
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+        extra = sorted(error.kind.unexpected)
         return [f"{json_path([*path, k])}: unknown field {k!r}" for k in extra]
     message = error.message
     if len(message) > MAX_MESSAGE:
@@ -109,7 +111,10 @@ def _messages(error: ValidationError) -> list[str]:
 
 def validate(obj: Any, kubernetes_version: str) -> tuple[list[str], list[str]]:
     """(errors, notes) for one object. No errors means valid, or skipped (see the notes)."""
-    obj = inputs.plain(obj)
+    try:
+        obj = inputs.plain(obj)
+    except (ValueError, RecursionError) as exc:
+        return [f"(root): cannot be validated: {exc}"], []
     if not isinstance(obj, dict):
         return [f"(root): expected an object, got {type(obj).__name__}"], []
     kind, api_version = obj.get("kind"), obj.get("apiVersion")
@@ -123,7 +128,10 @@ def validate(obj: Any, kubernetes_version: str) -> tuple[list[str], list[str]]:
     checker = validator(version, kind, api_version)
     if checker is None:
         return [], [*notes, f"no schema for {kind} {api_version}, skipped"]
-    return [m for e in checker.iter_errors(obj) for m in _messages(e)], notes
+    try:
+        return [m for e in checker.iter_errors(obj) for m in _messages(e)], notes
+    except ValueError as exc:  # not JSON-shaped (nested too deep, a key that is not a string)
+        return [f"(root): cannot be validated: {exc}"], notes
 
 
 def check_schema(obj: Any, kubernetes_version: str, before: Any = None) -> CheckResult:
