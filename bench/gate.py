@@ -1,8 +1,10 @@
 """Gate cost: Rego policy evaluation and strict schema validation of one Deployment, warm.
 
 Prints key=value lines:
-- policy_eval_ms: one evaluation of all built-in policies by the embedded engine (regorus),
-  engine compiled once and cloned per evaluation (what every check does);
+- policy_eval_ms: one evaluation of all built-in policies by the embedded engine (regorus), warm:
+  the built-in packages compiled for regorus's virtual machine (RVM), what every check does;
+- policy_eval_ms_interpreter / policy_rvm_vs_interpreter: the same on regorus's interpreter only
+  (parsed once, cloned per evaluation), which runs a repo's own policies, and the ratio;
 - policy_fresh_ms / policy_cached_vs_fresh: a fresh engine (load, parse, static checks, then one
   evaluation) and the ratio of a cached engine's evaluation to it;
 - policy_eval_ms_opa_server[_<backend>]: the OPA server engine (opa-python-client, HTTP on
@@ -149,9 +151,15 @@ def engine_lines(settings: Validation, policy_input: dict[str, Any], n: int) -> 
     cached_ms = per_call_ms(lambda: cached.evaluate(policy_input), n)
     fresh_ms = per_call_ms(
         lambda: policy.RegorusEngine(srcs, data).evaluate(policy_input), max(10, n // 20))
+    interpreter = policy.RegorusEngine(srcs, data, compiled=False)
+    interpreter_ms = per_call_ms(lambda: interpreter.evaluate(policy_input), n)
     lines = [f"policy_fresh_ms={fresh_ms:.3f}",
-             f"policy_cached_vs_fresh={cached_ms / fresh_ms:.4f}"]
+             f"policy_cached_vs_fresh={cached_ms / fresh_ms:.4f}",
+             f"policy_eval_ms_interpreter={interpreter_ms:.3f}",
+             f"policy_rvm_vs_interpreter={cached_ms / interpreter_ms:.3f}"]
     reference = sorted(cached.evaluate(policy_input).violations)
+    assert cached.compiled is not None, cached.interpreted
+    assert sorted(interpreter.evaluate(policy_input).violations) == reference
     backends = ["regorus", *(["opa"] if opa_available() else [])]
     for backend in backends:
         with OpaEmulator(backend) as server:

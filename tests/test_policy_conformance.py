@@ -1,6 +1,7 @@
 """Conformance: the built-in policies give the same answers on every engine available in the run.
 
-Engines: the embedded regorus engine; the OPA server engine (opa-python-client) against the local
+Engines: the embedded regorus engine (built-in packages compiled for its virtual machine) and the
+same engine on its interpreter only; the OPA server engine (opa-python-client) against the local
 OPA emulator backed by regorus and, when opa-golib-python-bindings is installed, by the real OPA;
 and the real OPA bindings called directly. Every case and every ``test_`` rule is evaluated on
 each; any divergence from the others fails.
@@ -30,7 +31,7 @@ SETTINGS = Validation(max_memory="4Gi", max_cpu="4", allowed_registries=["ghcr.i
 HAVE_OPA = opa_available()
 
 
-ENGINE_NAMES = ["regorus", "opa-server(regorus)"]
+ENGINE_NAMES = ["regorus", "regorus(interpreter)", "opa-server(regorus)"]
 if HAVE_OPA:
     ENGINE_NAMES += ["opa-server(opa)", "opa-bindings"]
 
@@ -50,6 +51,8 @@ def engines() -> Iterator[dict[str, Any]]:
         out: dict[str, Any] = {
             "regorus": (policy.RegorusEngine(srcs, data),
                         policy.RegorusEngine(with_tests, {})),
+            "regorus(interpreter)": (policy.RegorusEngine(srcs, data, compiled=False),
+                                     policy.RegorusEngine(with_tests, {}, compiled=False)),
             "opa-server(regorus)": (
                 opa_server.OpaServerEngine(srcs, data, OpaServer(), servers[0].url),
                 opa_server.OpaServerEngine(with_tests, {}, OpaServer(), servers[1].url)),
@@ -182,7 +185,10 @@ def test_a_divergence_is_detected(engines: dict[str, Any], tmp_path: Path):
     assert evaluation(other, before, after) != evaluation(engines["regorus"][0], before, after)
 
 
-def test_every_engine_is_in_the_run():
+def test_every_engine_is_in_the_run(engines: dict[str, Any]):
+    assert set(engines) == set(ENGINE_NAMES)
     assert "opa-server(regorus)" in ENGINE_NAMES
+    assert engines["regorus"][0].compiled is not None, engines["regorus"][0].interpreted
+    assert engines["regorus(interpreter)"][0].compiled is None
     if HAVE_OPA:
         assert "opa-bindings" in ENGINE_NAMES

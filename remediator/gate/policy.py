@@ -24,6 +24,7 @@ import regorus
 
 from ..model import JSON
 from . import analysis
+from .compiled import CompiledPolicies, compilable_packages
 from .sources import PolicySource
 
 QUERY = "data." + analysis.POLICY_ROOT
@@ -90,13 +91,18 @@ def deny_messages(package: str, deny: Any) -> tuple[list[str], list[str]]:
 class RegorusEngine:
     """The embedded engine: policies parsed and checked once, cloned for each evaluation.
 
+    The built-in packages run compiled on regorus's virtual machine (``compiled``) unless
+    ``compiled=False``; the repo's own packages, and every package when an RVM run fails, on the
+    interpreter.
+
     A regorus ``Engine`` is "unsendable": using one from another thread than the one that made
     it panics. So each thread builds its own base engine from the same sources on first use.
     """
 
     name = "regorus"
 
-    def __init__(self, sources: Sequence[PolicySource], data: JSON, errors: Sequence[str] = ()):
+    def __init__(self, sources: Sequence[PolicySource], data: JSON, errors: Sequence[str] = (),
+                 *, compiled: bool = True):
         self._sources = list(sources)
         self._data = data
         self._local = threading.local()
@@ -106,6 +112,20 @@ class RegorusEngine:
         problems = analysis.problems(self.modules, regorus_builtins())
         self.errors += [f"policy error: {p}" for p in problems]
         self.packages = sorted({m.package for m in self.modules if m.evaluated})
+        #: the compiled built-in packages, or None and why not (``interpreted``)
+        self.compiled: CompiledPolicies | None = None
+        self.interpreted = "compiled=False"
+        if compiled:
+            self.compiled, self.interpreted = self._compile()
+
+    def _compile(self) -> tuple[CompiledPolicies | None, str]:
+        builtin, packages = compilable_packages(self.modules, self._sources)
+        if not packages:
+            return None, "no built-in policy package apart from the repo's own modules"
+        try:
+            return CompiledPolicies(builtin, packages, self._data), ""
+        except RuntimeError as exc:
+            return None, f"the built-in policies do not compile for the RVM: {one_line(exc)}"
 
     def _base(self, errors: list[str] | None = None) -> Any:
         """This thread's engine with the policies and data loaded (parse errors go to errors)."""
@@ -138,25 +158,46 @@ class RegorusEngine:
         return result[0]["expressions"][0]["value"] if result else None
 
     def evaluate(self, input: JSON) -> Evaluation:
-        engine = self._base().clone()
-        engine.set_input(input)
         out = Evaluation(errors=list(self.errors))
-        try:
-            tree = self._query(engine, QUERY) or {}
-            denies = {p: lookup(tree, p) for p in self.packages}
-        except RuntimeError:  # find which package failed; still report the others
-            denies = {}
-            for package in self.packages:
-                try:
-                    denies[package] = self._query(engine, f"data.{package}.deny")
-                except RuntimeError as exc:
-                    out.errors.append(f"policy error: {one_line(exc)}")
+        denies = self._compiled_denies(input)
+        rest = [p for p in self.packages if p not in denies]
+        if rest:
+            denies.update(self._interpreted_denies(input, rest, out.errors))
         for package, deny in denies.items():
             messages, errors = deny_messages(package, deny)
             out.violations += messages
             out.errors += errors
         out.errors = list(dict.fromkeys(out.errors))  # a library error shows in every package
         return out
+
+    def _compiled_denies(self, input: JSON) -> dict[str, Any]:
+        """The built-in packages' deny values from the RVM; {} when it cannot answer."""
+        if self.compiled is None:
+            return {}
+        try:
+            return self.compiled.denies(json.dumps(input))
+        except BaseException as exc:  # a Rust panic (pyo3 PanicException) is a BaseException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            return {}  # not an answer: the interpreter evaluates this input again
+
+    def _interpreted_denies(self, input: JSON, packages: list[str], errors: list[str]
+                            ) -> dict[str, Any]:
+        engine = self._base().clone()
+        engine.set_input(input)
+        if len(packages) == len(self.packages):
+            try:  # one query: rules the packages share (k8s.after_containers) evaluate once
+                tree = self._query(engine, QUERY) or {}
+                return {p: lookup(tree, p) for p in packages}
+            except RuntimeError:  # find which package failed; still report the others
+                pass
+        denies = {}
+        for package in packages:
+            try:
+                denies[package] = self._query(engine, f"data.{package}.deny")
+            except RuntimeError as exc:
+                errors.append(f"policy error: {one_line(exc)}")
+        return denies
 
     def run_tests(self) -> list[PolicyTest]:
         """Every ``test_`` rule of every loaded module (OPA semantics: defined and not false)."""
