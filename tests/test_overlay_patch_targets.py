@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from remediator.cluster.snapshot import build_state
+from remediator.locate.ontop import targets
+from remediator.locate.repo import selects
 from remediator.model import Decision, Remediation
 from remediator.pipeline import plan
 from tests.test_pipeline import CONFIG, REPO_URL, commit, deployment, only
@@ -99,3 +101,28 @@ def test_a_file_holding_two_deployments_whose_names_fit_the_live_name(tmp_path: 
     r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
     assert r.decision == Decision.PROPOSE, r.reason
     assert r.location.target.index == 0  # type: ignore[union-attr]
+
+
+def test_one_reading_of_patch_targets():
+    """Overlay patches and owner patches on top select objects the same way (repo.selects)."""
+    web = {"apiVersion": "apps/v1", "kind": "Deployment",
+           "metadata": {"name": "web", "namespace": "shop", "labels": {"tier": "front"}}}
+    labels = web["metadata"]["labels"]
+    cases = [
+        ({"kind": "Deployment", "name": "web"}, True),
+        ({"kind": "Deploy.*", "name": "web|api"}, True),  # anchored regular expressions
+        ({"name": "we"}, False),
+        ({"group": "apps"}, True),
+        ({"group": "batch"}, False),
+        ({"namespace": "shop"}, True),
+        ({"namespace": "other"}, False),
+        ({"labelSelector": "tier=front"}, True),
+        ({"labelSelector": "tier=back"}, False),
+        ({"labelSelector": "owner=None"}, False),  # a missing label is not the string "None"
+        ({"labelSelector": "tier in (front)"}, True),  # not read: counts as selecting
+        ({"name": "web("}, True),  # a bad pattern cannot be read either
+    ]
+    for target, expected in cases:
+        assert selects(target, "Deployment", "web", labels, group="apps",
+                       namespace="shop") is expected, target
+        assert targets({"target": target}, None, web, "web") is expected, target

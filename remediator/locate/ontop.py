@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import posixpath
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from .. import gitops, yamlio
 from ..k8s import CONTAINER_LISTS, get_container, pod_spec, pod_spec_path
 from ..model import JSON, DocumentRef, Incident, Location, ObjectRef, TargetKind, TopLayer
-from .repo import Doc, RepoIndex
+from .repo import Doc, RepoIndex, selects
 from .source import Source, clean_path
 from .toplayer import argocd_source_files
 from .variables import OnTopSkip, owner_phrase, settings_of, substitution
@@ -100,36 +99,13 @@ def parsed_patches(source: Source) -> list[tuple[int, JSON, Any]]:
     return out
 
 
-def _labels_match(selector: Any, obj: JSON) -> bool:
-    """A `k=v,k2=v2` label selector (anything richer counts as matching: be safe)."""
-    if not isinstance(selector, str) or not selector.strip():
-        return True
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    for term in selector.split(","):
-        key, eq, value = term.strip().partition("=")
-        if not eq or key.endswith("!"):
-            return True
-        if labels.get(key.strip()) != value.lstrip("=").strip():
-            return False
-    return True
-
-
 def targets(entry: JSON, patch: Any, obj: JSON, name: str) -> bool:
     """Whether a patch applies to ``obj`` (named ``name`` before the owner's prefix)."""
     target = entry.get("target")
     ref = ObjectRef.of(obj)
     if isinstance(target, dict):
-        def same(key: str, value: str) -> bool:
-            want = target.get(key)
-            if want is None:
-                return True
-            try:  # kustomize reads target names as anchored regular expressions
-                return bool(re.fullmatch(str(want), value))
-            except re.error:
-                return str(want) == value
-        return (same("kind", ref.kind) and same("name", name) and same("group", ref.group)
-                and (not target.get("namespace") or same("namespace", ref.namespace))
-                and _labels_match(target.get("labelSelector"), obj))
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        return selects(target, ref.kind, name, labels, group=ref.group, namespace=ref.namespace)
     return isinstance(patch, dict) and patch.get("kind") == ref.kind and \
         (patch.get("metadata") or {}).get("name") == name
 

@@ -15,19 +15,22 @@ from ..kustomize import KUSTOMIZATION_FILES, is_remote
 from ..model import JSON
 
 
-def selects(target: JSON, kind: str, name: str, labels: JSON | None = None) -> bool:
-    """Whether a kustomize patch ``target`` may select ``kind``/``name``: kustomize reads
-    names and kinds as anchored regular expressions; a `k=v` label selector is checked when
-    ``labels`` are known (any other selector counts as selecting: be safe)."""
-    def same(key: str, value: str) -> bool:
+def selects(target: JSON, kind: str, name: str, labels: JSON | None = None, *,
+            group: str | None = None, namespace: str | None = None) -> bool:
+    """Whether a kustomize patch ``target`` may select ``kind``/``name`` (and ``group`` and
+    ``namespace`` when given): kustomize reads them as anchored regular expressions; a `k=v`
+    label selector is checked when ``labels`` are known. Anything that cannot be read (a bad
+    pattern, a set-based selector) counts as selecting: be safe."""
+    def same(key: str, value: str | None) -> bool:
         want = target.get(key)
-        if want is None:
+        if want is None or value is None:
             return True
         try:
             return bool(re.fullmatch(str(want), value))
         except re.error:
             return True
-    if not (same("kind", kind) and same("name", name)):
+    if not (same("kind", kind) and same("name", name) and same("group", group)
+            and (not target.get("namespace") or same("namespace", namespace))):
         return False
     selector = target.get("labelSelector")
     if labels is None or not isinstance(selector, str):
@@ -38,7 +41,8 @@ def selects(target: JSON, kind: str, name: str, labels: JSON | None = None) -> b
             continue
         if not eq or key.endswith("!"):
             return True
-        if str(labels.get(key.strip())) != value.lstrip("=").strip():
+        got = labels.get(key.strip())
+        if got is None or str(got) != value.lstrip("=").strip():
             return False
     return True
 
