@@ -186,3 +186,23 @@ def read_top(root: Path, top: TopLayer) -> tuple[JSON, Variables | None]:
     configmaps = [_doc(root, ref) for ref in top.substitute_from]
     return wrapper_fields(top.tool, settings), (
         variables(settings, configmaps) if top.tool == "flux-kustomization" else None)
+
+
+def normalize_repo_url(url: str) -> str:
+    """Compare Git URLs the way a human would: scheme, user, `.git` and case do not matter."""
+    u = url.strip()
+    m = re.match(r"^[\w.-]+@([\w.-]+):(.+)$", u)  # scp-like: git@github.com:acme/repo.git
+    if m:
+        u = f"{m.group(1)}/{m.group(2)}"
+    u = re.sub(r"^[a-z+]+://", "", u, flags=re.I)
+    u = re.sub(r"^[^@/]+@", "", u)  # credentials or ssh user
+    u = u.rstrip("/")
+    if u.endswith(".git"):
+        u = u[:-4]
+    host, _, path = u.partition("/")
+    return f"{host.lower()}/{path}"
+
+
+def same_repo(url: str, repo_url: str) -> bool:
+    """Whether ``url`` names the configured repository ``repo_url`` (any, when none is set)."""
+    return not repo_url or normalize_repo_url(url) == normalize_repo_url(repo_url)

@@ -332,7 +332,11 @@ def test_missing_credentials_are_one_line(emu: GitHubEmulator, origin: Path, tmp
     ("https://ghe.example/acme/gitops", "acme/gitops"),
     ("git@github.com:acme/gitops.git", "acme/gitops"),
     ("ssh://git@github.com/acme/gitops.git", "acme/gitops"),
+    ("ssh://git@github.com:22/acme/gitops.git", "acme/gitops"),
+    ("https://x-access-token:secret@GitHub.com/acme/gitops.git/", "acme/gitops"),
     ("/srv/git/gitops.git", None),
+    ("file:///srv/git/gitops.git", None),
+    ("https://github.com/acme/gitops/tree/main", None),
 ])
 def test_repository_names_from_urls(url: str, name: str | None):
     assert repo_name(url) == name

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from remediator.locate import LocateSkip, Locator, RepoIndex, normalize_repo_url
+from remediator.gitops import normalize_repo_url
+from remediator.locate import LocateSkip, Locator, RepoIndex
 from remediator.model import Evidence, Incident, ObjectRef, TargetKind
 
 REPO_URL = "https://github.com/acme/gitops.git"

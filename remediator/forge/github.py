@@ -22,6 +22,7 @@ import requests
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from jwt import PyJWTError
 
+from ..gitops import normalize_repo_url
 from ..model import PullRequest
 from .body import parse_record
 from .gitclone import ForgeError, GitBackedForge, GitClone
@@ -94,9 +95,11 @@ def app_auth(app_id: str, private_key: str, repo: str, installation_id: int | No
 
 def repo_name(url: str) -> str | None:
     """owner/name from a repository URL (https://host/owner/name.git, git@host:owner/name)."""
-    m = re.match(r"^(?:[a-z+]+://(?:[^@/]+@)?[^/]+/|[^@/:]+@[^:/]+:)([\w.-]+)/([\w.-]+?)"
-                 r"(?:\.git)?/?$", url.strip())
-    return f"{m.group(1)}/{m.group(2)}" if m else None
+    host, _, path = normalize_repo_url(url).partition("/")
+    parts = path.split("/")
+    if host and len(parts) == 2 and all(re.fullmatch(r"[\w.-]+", p) for p in parts):
+        return path
+    return None
 
 
 def auth_from_env(env: Mapping[str, str], repo: str | None, api_url: str = GITHUB_API

@@ -32,7 +32,6 @@ from .source import (
     deployers,
     find_application,
     generated,
-    normalize_repo_url,
     resolve,
     resolve_all,
 )
@@ -45,7 +44,7 @@ from .toplayer import (
 )
 from .variables import owner_phrase
 
-__all__ = ["LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex", "normalize_repo_url"]
+__all__ = ["LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex"]
 
 
 def _not_shared(source: Source, owners: dict[str, list[str]]) -> None:

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlio
+from ..gitops import same_repo
 from ..helmvalues import sets
 from ..model import JSON, DocumentRef, Location, TargetKind
 from .repo import Doc
-from .source import clean_path, normalize_repo_url
+from .source import clean_path
 from .toplayer import argocd_source_files
 
 
@@ -99,8 +100,7 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
 
 
 def _same_repo(s: JSON, repo_url: str) -> bool:
-    return not repo_url or normalize_repo_url(str(s.get("repoURL", ""))) == \
-        normalize_repo_url(repo_url)
+    return same_repo(str(s.get("repoURL", "")), repo_url)
 
 
 #: what an override file may set under `helm` (merged into the Application's source as an RFC 7396

@@ -6,10 +6,10 @@ Only the configured repository is ever patched: a source in another repository i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..gitops import same_repo
 from ..k8s import dig
 from ..model import JSON
 from .owner import Owner
@@ -46,21 +46,6 @@ def settings_of(source: Source) -> JSON:
         if isinstance(node, dict):
             return node
     return source.settings
-
-
-def normalize_repo_url(url: str) -> str:
-    """Compare Git URLs the way a human would: scheme, user, `.git` and case do not matter."""
-    u = url.strip()
-    m = re.match(r"^[\w.-]+@([\w.-]+):(.+)$", u)  # scp-like: git@github.com:acme/repo.git
-    if m:
-        u = f"{m.group(1)}/{m.group(2)}"
-    u = re.sub(r"^[a-z+]+://", "", u, flags=re.I)
-    u = re.sub(r"^[^@/]+@", "", u)  # credentials or ssh user
-    u = u.rstrip("/")
-    if u.endswith(".git"):
-        u = u[:-4]
-    host, _, path = u.partition("/")
-    return f"{host.lower()}/{path}"
 
 
 def _repo_doc(index: RepoIndex, group_suffix: str, kind: str, name: str,
@@ -108,8 +93,7 @@ def _paths_deployed_by(obj: JSON, repo_url: str) -> list[str]:
     if obj.get("kind") == "Application" and group == "argoproj.io":
         for s in [spec.get("source"), *(spec.get("sources") or [])]:
             if isinstance(s, dict) and isinstance(s.get("path"), str) and (
-                not repo_url or not s.get("repoURL")
-                or normalize_repo_url(str(s["repoURL"])) == normalize_repo_url(repo_url)
+                not s.get("repoURL") or same_repo(str(s["repoURL"]), repo_url)
             ):
                 out.append(clean_path(s["path"]))
     elif (obj.get("kind") == "Kustomization" and group == "kustomize.toolkit.fluxcd.io"
@@ -153,7 +137,7 @@ def generated(app: JSON) -> bool:
 
 
 def _check_repo(url: str, repo_url: str, what: str) -> None:
-    if repo_url and url and normalize_repo_url(url) != normalize_repo_url(repo_url):
+    if url and not same_repo(url, repo_url):
         raise SourceSkip(f"{what} deploys from another repository ({url}), not {repo_url}")
 
 
@@ -201,8 +185,7 @@ def resolve_all(owner: Owner, objects: list[JSON], index: RepoIndex,
                              "in the ApplicationSet's generators/template, which are not edited")
         found = []
         for at, s in candidates:
-            if not repo_url or normalize_repo_url(str(s.get("repoURL", ""))) == \
-                    normalize_repo_url(repo_url):
+            if same_repo(str(s.get("repoURL", "")), repo_url):
                 if "helm" in s:
                     raise SourceSkip(f"{what} renders {s['path']} with Helm, but the chart is "
                                      "not in this repository")
