@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import yamlio
+from .k8s import put
 from .model import JSON, ObjectRef
 
 DEFAULT_VALUES_KEY = "values.yaml"
@@ -81,14 +82,7 @@ def merged(release: JSON, objects: Sequence[tuple[JSON, str | None]]) -> Merged:
             out.layers.append(None)
         elif ref.get("targetPath"):  # the whole string, set at that path
             out.layers.append(None)
-            node = out.values
-            *parents, last = str(ref["targetPath"]).split(".")
-            for seg in parents:
-                child = node.get(seg)
-                if not isinstance(child, dict):
-                    child = node[seg] = {}
-                node = child
-            node[last] = data
+            put(out.values, str(ref["targetPath"]).split("."), data)
         else:
             values = parsed(data, str(ref.get("name")))
             out.layers.append(values)

@@ -78,3 +78,15 @@ def dig(node: Any, path: tuple[Any, ...] | list[Any]) -> Any:
         else:
             return None
     return node
+
+
+def put(node: JSON, path: tuple[str, ...] | list[str], value: Any) -> None:
+    """Set ``value`` at the mapping ``path`` of ``node``, making (or replacing with) mappings on
+    the way, as Helm does with `--set a.b.c=value`."""
+    *parents, last = path
+    for seg in parents:
+        child = node.get(seg)
+        if not isinstance(child, dict):
+            child = node[seg] = {}
+        node = child
+    node[last] = value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..k8s import container_list, pod_spec_path
+from ..k8s import container_list, pod_spec_path, put
 from ..model import JSON, Location
 
 REMOVE = object()  # a value meaning "remove this field"
@@ -32,12 +32,8 @@ def _nest(segments: list[str] | tuple[str, ...], value: Any) -> Any:
 def _nested_changes(changes: dict[tuple[str, ...], Any]) -> JSON:
     out: JSON = {}
     for path, value in changes.items():
-        if value is REMOVE:
-            continue
-        node = out
-        for seg in path[:-1]:
-            node = node.setdefault(seg, {})
-        node[path[-1]] = value
+        if value is not REMOVE:
+            put(out, path, value)
     return out
 
 

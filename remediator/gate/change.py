@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import gitops, kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
-from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec, split_image
+from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
 from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
 from . import dryrun, helm
 from .helm import same_object
@@ -249,12 +249,9 @@ def _argo_helm(location: Location, changes: list[FileChange]) -> tuple[JSON | No
         return None, render
     values = dig(release, location.values_path) or {}
     if location.parameter_path:
-        node: JSON = {}
-        values = node
-        *parents, last = location.parameter_name.split(".")
-        for seg in parents:
-            node = node.setdefault(seg, {})
-        node[last] = dig(release, (*location.parameter_path, "value"))
+        values = {}
+        put(values, location.parameter_name.split("."),
+            dig(release, (*location.parameter_path, "value")))
     return _predicted(location, values, render)
 
 
