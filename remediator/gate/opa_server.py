@@ -35,7 +35,7 @@ from opa_client.opa import OpaClient
 from ..config import OpaServer
 from ..model import JSON
 from . import analysis
-from .policy import Evaluation, PolicyTest, deny_messages, lookup
+from .policy import Evaluation, PolicyTest, deny_messages, lookup, package_node
 from .sources import PolicySource, is_test_file
 
 ID_PREFIX = "remediator/"  # policy ids we own on the server: remediator/builtin/security.rego
@@ -306,12 +306,7 @@ def _push_order(src: PolicySource) -> tuple[bool, bool]:
 
 
 def _defined(tree: Any, package: str) -> bool:
-    node = tree
-    for key in package.split(".")[len(analysis.POLICY_ROOT.split(".")):]:
-        if not isinstance(node, dict) or key not in node:
-            return False
-        node = node[key]
-    return isinstance(node, dict)
+    return isinstance(package_node(tree, package), dict)
 
 
 @functools.lru_cache(maxsize=16)

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, Protocol
 
 import regorus
 
+from ..k8s import dig
 from ..model import JSON
 from . import analysis
 from .compiled import CompiledPolicies, compilable_packages
@@ -223,11 +224,14 @@ class RegorusEngine:
         return results
 
 
+def package_node(tree: Any, package: str) -> Any:
+    """One package's document in the ``data.remediator.policies`` tree (None: not there)."""
+    return dig(tree, package.split(".")[_ROOT_DEPTH:])  # below data.remediator.policies
+
+
 def lookup(tree: Any, package: str) -> Any:
     """The ``deny`` of one package in the ``data.remediator.policies`` tree (None: undefined)."""
-    node = tree
-    for key in package.split(".")[_ROOT_DEPTH:]:  # below data.remediator.policies
-        node = node.get(key) if isinstance(node, dict) else None
+    node = package_node(tree, package)
     return node.get("deny") if isinstance(node, dict) else None
 
 

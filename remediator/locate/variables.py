@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from .. import gitops
-from ..k8s import CONTAINER_LISTS, get_container, pod_spec_path
+from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec_path
 from ..model import JSON, DocumentRef, Location, Substitution, TargetKind, TopLayer
 from .repo import Doc, RepoIndex
 from .source import Source, settings_of
@@ -134,16 +134,11 @@ def _field_path(document: JSON, rendered: JSON, container: str,
                 field: tuple[str, ...]) -> tuple[Any, ...] | None:
     """Where ``field`` of ``container`` sits in ``document``, when it is there as a string."""
     spec_path = pod_spec_path(str(rendered.get("kind", "")))
-    node: Any = document
-    for key in spec_path:
-        node = node.get(key) if isinstance(node, dict) else None
     for list_key in CONTAINER_LISTS:
-        items = node.get(list_key) if isinstance(node, dict) else None
-        for i, c in enumerate(items or []):
+        items = dig(document, (*spec_path, list_key))
+        for i, c in enumerate(items if isinstance(items, list) else []):
             if isinstance(c, dict) and c.get("name") == container:
-                value: Any = c
-                for key in field:
-                    value = value.get(key) if isinstance(value, dict) else None
+                value = dig(c, field)
                 if isinstance(value, str) and "${" in value:
                     return (*spec_path, list_key, i, *field)
     return None

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ...k8s import container_list, get_container, pod_spec, pod_spec_path
+from ...k8s import container_list, dig, get_container, pod_spec, pod_spec_path, put
 from ...model import EventSummary, Incident, Location
 from ...redact import MASK, is_secret_name, redact
 
@@ -127,9 +127,7 @@ def _slim_document(loc: Location, container: str,
     """The located document with only the failing container and pod volume names (secret-named
     env values masked), and how many values were masked."""
     if loc.source == "helm":
-        node: Any = loc.document
-        for seg in loc.values_path:
-            node = node.get(seg) if isinstance(node, dict) else None
+        node = dig(loc.document, loc.values_path)
         keys = {k[0] for k in loc.value_keys.values() if k}
         values = {k: v for k, v in (node or {}).items() if k in keys} if isinstance(
             node, dict) else {}
@@ -139,9 +137,7 @@ def _slim_document(loc: Location, container: str,
     if not isinstance(source, dict):  # a JSON 6902 operation list
         return _redact_scalars(source)
     path = pod_spec_path(str(loc.rendered.get("kind") or source.get("kind", "")))
-    spec: Any = source
-    for seg in path:
-        spec = spec.get(seg) if isinstance(spec, dict) else None
+    spec = dig(source, path)
     if not isinstance(spec, dict):
         return _redact_scalars(source)
     # the document's skeleton down to the pod spec: what the model may edit and where it sits
@@ -150,10 +146,7 @@ def _slim_document(loc: Location, container: str,
     if isinstance(meta, dict):
         doc["metadata"] = {k: meta[k] for k in ("name", "namespace") if k in meta}
     slim: dict[str, Any] = {}
-    node = doc
-    for seg in path[:-1]:
-        node = node.setdefault(seg, {})
-    node[path[-1]] = slim
+    put(doc, path, slim)
     masked = 0
     for key in ("containers", "initContainers"):
         items = spec.get(key)
