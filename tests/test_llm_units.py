@@ -275,6 +275,16 @@ def test_merged_remediations_of_the_class_are_examples(tmp_path):
                                     "+  - {name: DB_HOST, value: db}"]
     assert merged_examples(tmp_path, "JobFailed") == []
     assert merged_examples(tmp_path / "nowhere", "OOMKilled") == []
+    # one read of the history per head and class: a pass drafts many incidents of a class
+    from remediator.draft.llm.examples import _examples_at
+    hits = _examples_at.cache_info().hits
+    assert merged_examples(tmp_path, "CrashLoopBackOff") == [example]
+    assert _examples_at.cache_info().hits == hits + 1
+    commit(tmp_path, {"d.yaml": "memory: 256Mi\n"},
+           "fix(shop/d): OOMKilled — raise d memory" + trailer.format("d", "OOMKilled"))
+    assert [e.splitlines()[0] for e in merged_examples(tmp_path, "OOMKilled")] == [
+        "fix(shop/d): OOMKilled — raise d memory",
+        "fix(shop/b): OOMKilled — raise b memory"]
 
     loc = location(crashing_workload())
     inc = crash(log="ERROR cannot resolve DB_HOST")

@@ -10,9 +10,12 @@ are the counter-examples, changes reviewers did not want.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
+
+import git
 
 from ...model import SIGNATURE_TRAILER, Incident
 from ...redact import redact
@@ -32,14 +35,26 @@ def _signature_class(message: str) -> str:
 def merged_examples(repo_root: Path, failure_class: str) -> list[str]:
     """Up to MAX_EXAMPLES examples of merged fixes for ``failure_class``, newest first."""
     try:
-        import git
-    except ImportError:  # pragma: no cover - a declared dependency
-        return []
-    try:
-        repo = git.Repo(repo_root, search_parent_directories=False)
-        commits = list(repo.iter_commits(max_count=MAX_COMMITS))
+        with git.Repo(repo_root, search_parent_directories=False) as repo:
+            head = repo.head.commit.hexsha
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
-        return []
+        return []  # not a repository, or one without commits
+    return list(_examples_at(str(repo_root), head, failure_class))
+
+
+@functools.lru_cache(maxsize=32)
+def _examples_at(repo_root: str, head: str, failure_class: str) -> tuple[str, ...]:
+    """The examples as of commit ``head``: a pass drafts many incidents of one class against
+    the same history, which is read (up to MAX_COMMITS commits and their diffs) once."""
+    try:
+        with git.Repo(repo_root, search_parent_directories=False) as repo:
+            return _from_history(list(repo.iter_commits(head, max_count=MAX_COMMITS)),
+                                 failure_class)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
+        return ()
+
+
+def _from_history(commits: list[git.Commit], failure_class: str) -> tuple[str, ...]:
     out: list[str] = []
     for commit in commits:
         message = str(commit.message)
@@ -58,7 +73,7 @@ def merged_examples(repo_root: Path, failure_class: str) -> list[str]:
         out.append(redact(text)[0])
         if len(out) == MAX_EXAMPLES:
             break
-    return out
+    return tuple(out)
 
 
 def closed_examples(records: list[dict[str, Any]]) -> dict[str, list[str]]:
