@@ -6,6 +6,10 @@ rules, so neither can be talked into writing through `..`, an absolute path or a
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .model import FileChange
@@ -50,3 +54,14 @@ def write_changes(root: Path, changes: list[FileChange]) -> None:
         resolve_inside(root, change.path)
         with full.open("w", encoding="utf-8", newline="") as handle:  # keep CRLFs as they are
             handle.write(change.new_text)
+
+
+@contextmanager
+def changed_copy(root: Path, changes: list[FileChange]) -> Iterator[Path]:
+    """A scratch copy of the tree at ``root`` (without `.git`, symlinks kept as links) with
+    ``changes`` written: what renders after the change. Removed on exit."""
+    with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
+        scratch = Path(tmp) / "repo"
+        shutil.copytree(root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        write_changes(scratch, changes)
+        yield scratch

@@ -61,7 +61,7 @@ class GitClone:
                     yield env
         except git.GitCommandError as exc:
             # the message names the command, never the token (it is not in argv); belt and braces
-            reason = _git_reason(exc).replace(token, "***") if token else _git_reason(exc)
+            reason = git_reason(exc).replace(token, "***") if token else git_reason(exc)
             raise ForgeError(reason) from None
 
     @property
@@ -92,7 +92,7 @@ class GitClone:
                              ) from None
         except git.GitCommandError as exc:
             raise ForgeError(f"cannot check out {self.base} from {self.shown_remote}: "
-                             f"{_git_reason(exc)}") from None
+                             f"{git_reason(exc)}") from None
         return self.clone_dir
 
     def base_commit(self) -> str:
@@ -166,7 +166,7 @@ class GitClone:
             if repo.git.status("--porcelain").startswith(("UU", "AA")) or (
                     Path(repo.git_dir) / "rebase-merge").exists():
                 repo.git.rebase("--abort")
-            raise ForgeError(f"cannot push {branch}: {_git_reason(exc)}") from None
+            raise ForgeError(f"cannot push {branch}: {git_reason(exc)}") from None
         except ForgeError as exc:
             if isinstance(exc, HumanPushed):
                 raise
@@ -181,7 +181,8 @@ class GitClone:
         repo.git.update_ref(f"refs/remotes/origin/{branch}", "HEAD")
 
 
-def _git_reason(exc: git.GitCommandError) -> str:
+def git_reason(exc: git.GitCommandError) -> str:
+    """The line of a failed git command that says why (`fatal: ...`), credentials redacted."""
     text = str(exc.stderr or "") or str(exc)
     lines = [ln.strip().removeprefix("stderr:").strip(" '") for ln in text.splitlines()]
     lines = [ln for ln in lines if ln]

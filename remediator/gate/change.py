@@ -8,8 +8,6 @@ target object must change and nothing else in the render may.
 from __future__ import annotations
 
 import copy
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,17 +51,13 @@ def _plain(location: Location, changes: list[FileChange]) -> tuple[JSON | None, 
 def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
                ref: ObjectRef) -> tuple[JSON | None, CheckResult]:
     label = location.render_root or "."
-    # one scratch copy of the repo with the change applied serves every render below
-    with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
-        scratch = Path(tmp) / "repo"
-        shutil.copytree(repo_root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-        try:
-            worktree.write_changes(scratch, changes)
+    try:  # one scratch copy of the repo with the change applied serves every render below
+        with worktree.changed_copy(repo_root, changes) as scratch:
             before = _build(repo_root, location, label)
             after_all = _build(scratch, location, label)
-        except (kustomize.RenderError, ValueError) as exc:
-            return None, CheckResult("render", False, [str(exc)])
-        leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
+            leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
+    except (kustomize.RenderError, ValueError) as exc:
+        return None, CheckResult("render", False, [str(exc)])
     targets = [o for o in after_all if same_object(o, ref)]
     if len(targets) != 1:
         return None, CheckResult("render", False,
@@ -200,13 +194,10 @@ def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
     folder = location.values_root
     label = folder or "."
     kustomized = any((repo_root / folder / f).is_file() for f in kustomize.KUSTOMIZATION_FILES)
-    with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
-        scratch = Path(tmp) / "repo"
-        shutil.copytree(repo_root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-        try:
-            worktree.write_changes(scratch, changes)
-            for c in changes:
-                yamlio.load_documents(c.new_text, c.path)
+    try:
+        for c in changes:
+            yamlio.load_documents(c.new_text, c.path)
+        with worktree.changed_copy(repo_root, changes) as scratch:
             if location.top is not None:  # the owner's patches on top, as Flux applies them
                 before = _with_top(repo_root, location, folder, label)
                 after = _with_top(scratch, location, folder, label)
@@ -215,9 +206,9 @@ def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
                 after = kustomize.build(scratch / folder, label)
             else:
                 before, after = _plain_docs(repo_root / folder), _plain_docs(scratch / folder)
-        except (kustomize.RenderError, ValueError, yamlio.UnsafeYAML) as exc:
-            return None, CheckResult("render", False, [str(exc)])
-        leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
+            leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
+    except (kustomize.RenderError, ValueError, yamlio.UnsafeYAML) as exc:
+        return None, CheckResult("render", False, [str(exc)])
     values, render = helm.compare_renders(before, after, ref, label)
     if values is None:
         return None, render

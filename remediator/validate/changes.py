@@ -15,6 +15,8 @@ from pathlib import Path
 
 import git
 
+from ..forge.gitclone import git_reason
+
 
 class UsageError(ValueError):
     """Bad invocation or input the check cannot start with (exit code 2); one line."""
@@ -59,10 +61,8 @@ def changed_since(root: Path, ref: str) -> Changes:
     try:
         base = repo.git.merge_base(ref, "HEAD").strip()
     except git.GitCommandError as exc:
-        reason = (exc.stderr or "").strip().splitlines()
-        detail = reason[-1].removeprefix("stderr: ").strip(" '") if reason else "unknown ref"
-        raise UsageError(f"--changed-since {ref}: not a commit of this repository ({detail})") \
-            from None
+        raise UsageError(f"--changed-since {ref}: not a commit of this repository "
+                         f"({git_reason(exc)})") from None
     out = Changes(base=base, prefix=prefix)
     status = repo.git.diff(base, "--name-status", "--no-renames", "-z", "--", ".")
     fields = status.split("\0")
