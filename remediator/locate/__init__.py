@@ -85,8 +85,6 @@ class Locator:
         self.repo_url = repo_url
         self.label_tracking = label_tracking
         self.overlays = Overlays(root, index)
-        #: the GitOps objects of the incident being located (who else uses a component)
-        self._cluster_objects: list[JSON] = []
         #: folder → owners for the objects list of the pass (the same for all its incidents)
         self._owners: tuple[list[JSON], dict[str, list[str]]] | None = None
 
@@ -99,7 +97,6 @@ class Locator:
 
     def locate(self, incident: Incident, cluster_objects: list[JSON]) -> Location:
         ref = incident.workload
-        self._cluster_objects = cluster_objects
         owner = identify(ref, incident.workload_metadata, self.label_tracking)
         if owner is None:
             raise LocateSkip(not_managed_reason(incident.workload_metadata))
@@ -120,7 +117,7 @@ class Locator:
         except SourceSkip as exc:
             raise LocateSkip(str(exc)) from None
         owners = self._deployers(cluster_objects)
-        source, loc = self._defining_source(ref, incident, sources, set(owners))
+        source, loc = self._defining_source(ref, incident, sources, cluster_objects)
         if not _in_owner_settings(loc):
             _not_shared(source, owners)
         how = f"{owner.how} → {source.how}"
@@ -145,7 +142,7 @@ class Locator:
         return loc
 
     def _in_source(self, ref: ObjectRef, incident: Incident, source: Source,
-                   deployed: set[str], on_top: bool = False) -> Location:
+                   objects: list[JSON], on_top: bool = False) -> Location:
         """The layer in one source; ``on_top``: with what the owner adds on top of a Kustomize
         folder (or of a Flux plain folder, see ``generated_on_top``) rendered and followed (not
         for a HelmRelease, whose values are the layer: see ``_helmrelease_on_top``)."""
@@ -154,21 +151,21 @@ class Locator:
             if not (on_top and generated_on_top(source, loc)):
                 return loc
         elif not on_top:
-            return self.overlays.locate(ref, incident, source, deployed)
+            return self.overlays.locate(ref, incident, source, set(self._deployers(objects)))
         try:
-            return self._with_top_layers(ref, incident, source, deployed)
+            return self._with_top_layers(ref, incident, source, objects)
         except ontop.OnTopSkip as exc:
             raise LocateSkip(str(exc)) from None
 
     def _defining_source(self, ref: ObjectRef, incident: Incident, sources: list[Source],
-                         deployed: set[str]) -> tuple[Source, Location]:
+                         objects: list[JSON]) -> tuple[Source, Location]:
         """The one source (of a multi-source Application's several) that defines the object."""
         if len(sources) == 1:
-            return sources[0], self._in_source(ref, incident, sources[0], deployed, True)
+            return sources[0], self._in_source(ref, incident, sources[0], objects, True)
         found, missing = [], []
         for source in sources:
             try:
-                found.append((source, self._in_source(ref, incident, source, deployed, True)))
+                found.append((source, self._in_source(ref, incident, source, objects, True)))
             except NotInSource as exc:
                 missing.append(str(exc))
         if len(found) > 1:
@@ -196,7 +193,7 @@ class Locator:
                              "values and may override a change there; not handled yet")
         hr_ref = ObjectRef(str(hr.get("apiVersion")), "HelmRelease", owner.namespace, owner.name)
         owners = self._deployers(cluster_objects)
-        loc = self._in_source(hr_ref, incident, source, set(owners))
+        loc = self._in_source(hr_ref, incident, source, cluster_objects)
         on_top = patched_on_top(source, "HelmRelease", loc.source_name)
         keys = helm.value_keys(self.root, helm.chart_dir(hr, self.root), incident.live,
                                incident.container)
@@ -317,9 +314,10 @@ class Locator:
         )
 
     def _with_top_layers(self, ref: ObjectRef, incident: Incident, source: Source,
-                         deployed: set[str]) -> Location:
+                         objects: list[JSON]) -> Location:
         """The Kustomize layer, rendered with what the owner adds on top; then the top layer
         itself when it owns the failing field (see ``ontop``)."""
+        deployed = set(self._deployers(objects))
         top = ontop.top_layer(source, self.root, self.index)
         if top is None:
             return self.overlays.locate(ref, incident, source, deployed)
@@ -332,6 +330,6 @@ class Locator:
             return [o for o, _ in self.overlays.render(source.path, extra)]
 
         ontop.follow(loc, source, self.index, render, fields, variables, incident,
-                     FIELD_OF_CLASS.get(incident.failure_class), self._cluster_objects)
+                     FIELD_OF_CLASS.get(incident.failure_class), objects)
         return loc
 
