@@ -20,7 +20,9 @@ allowed_prefixes := {_canonical(trim_suffix(lower(entry), "/")) | some entry in 
 
 containers := k8s.after_containers
 
-# container path -> parsed image reference (k8s.parse_image)
+# container path -> parsed image reference (k8s.parse_image). The deny rules below look a container
+# up only when it has an image: regorus's compiled mode (its RVM) carries on past a lookup of a
+# missing key instead of failing the rule, and would report "<undefined>" (docs/policy-engine.md).
 images[c.path] := k8s.parse_image(c.container.image) if {
 	some c in containers
 	is_string(c.container.image)
@@ -28,6 +30,7 @@ images[c.path] := k8s.parse_image(c.container.image) if {
 
 deny contains msg if {
 	some c in containers
+	is_string(c.container.image)
 	ref := images[c.path]
 	ref.digest == ""
 	ref.tag == ""
@@ -39,6 +42,7 @@ deny contains msg if {
 
 deny contains msg if {
 	some c in containers
+	is_string(c.container.image)
 	ref := images[c.path]
 	ref.digest == ""
 	ref.tag == "latest"
@@ -53,6 +57,7 @@ deny contains msg if {
 deny contains msg if {
 	count(allowed_prefixes) > 0
 	some c in containers
+	is_string(c.container.image)
 	ref := images[c.path]
 	not _allowed(ref)
 	msg := sprintf(

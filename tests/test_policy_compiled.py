@@ -14,6 +14,7 @@ import pytest
 from remediator import gate
 from remediator.config import Validation
 from remediator.gate import inputs, policy, sources
+from remediator.gate.compiled import CompiledPolicies
 from tests.test_policy_conformance import CASES, SETTINGS
 
 BUILTIN_PACKAGES = ["remediator.policies.change", "remediator.policies.images",
@@ -113,6 +114,21 @@ def test_an_input_the_rvm_cannot_finish_is_answered_by_the_interpreter():
                         'a version or a digest (spec.template.spec.containers[150].image)']
 
 
+def test_an_undefined_value_in_an_rvm_answer_is_not_an_answer():
+    # the interpreter fails a rule at a lookup of a missing key; the RVM carries on and puts its
+    # "<undefined>" placeholder in the set: such an answer is refused (the interpreter redoes it)
+    src = sources.PolicySource("x.rego", "package remediator.policies.x\nimport rego.v1\n"
+                               'known := {"a": 1}\ndeny contains msg if {\n'
+                               "\tref := known[input.key]\n\tnot ref == 1\n"
+                               '\tmsg := sprintf("%v", [ref])\n}\n')
+    program = CompiledPolicies([src], ["remediator.policies.x"], {})
+    assert program.denies(json.dumps({"key": "a"})) == {"remediator.policies.x": []}
+    with pytest.raises(RuntimeError, match="not a set of messages"):
+        program.denies(json.dumps({"key": "b"}))
+    interpreter = policy.RegorusEngine([src], {}, compiled=False)
+    assert interpreter.evaluate({"key": "b"}).violations == []
+
+
 def test_the_compiled_program_stays_in_its_thread():
     compiled, _ = engines()
     assert compiled.compiled is not None
@@ -130,3 +146,87 @@ def test_the_compiled_program_stays_in_its_thread():
     thread.join()
     assert seen and seen[0] != id(here)
     assert found and any("hostPID" in m for m in found[0])
+
+
+# ------------------------------------------------------------ differential: RVM vs interpreter
+
+IMAGES = ["nginx", "nginx:latest", "index.docker.io/library/nginx:1.25", "localhost:5000/a/b",
+          "ghcr.io/acme/app@sha256:" + "a" * 64, "ghcr.io/ACME/app:1", "docker.io/evil/x:2",
+          "registry.example:443/team/app:v1.2", "", 5, None]
+QUANTITIES = ["128Mi", "8Gi", "5", "500m", "lots", 2, 0.5, "", None]
+KINDS = [("Deployment", ("spec", "template", "spec")), ("Pod", ("spec",)),
+         ("CronJob", ("spec", "jobTemplate", "spec", "template", "spec")),
+         ("Job", ("spec", "template", "spec")), ("DaemonSet", ("spec", "template", "spec")),
+         ("ConfigMap", ("data",))]
+
+
+def _random_object(rng: Any) -> dict[str, Any]:
+    kind, path = rng.choice(KINDS)
+    obj: dict[str, Any] = {"apiVersion": "v1", "kind": kind,
+                           "metadata": {"name": rng.choice(["web", "api", 7]), "namespace": "shop"}}
+    if kind in ("Deployment", "DaemonSet") and rng.random() < 0.8:
+        obj["spec"] = {"replicas": rng.choice([0, 1, 3, 25, -1, "2", None])}
+    pod: dict[str, Any] = {}
+    for field in ("containers", "initContainers", "ephemeralContainers"):
+        if field != "containers" and rng.random() < 0.6:
+            continue
+        containers = []
+        for i in range(rng.randint(0, 3)):
+            c: dict[str, Any] = {"name": rng.choice([f"c{i}", "app", 3]),
+                                 "image": rng.choice(IMAGES)}
+            if rng.random() < 0.8:
+                c["resources"] = {section: {r: rng.choice(QUANTITIES) for r in ("memory", "cpu")
+                                            if rng.random() < 0.7}
+                                  for section in ("limits", "requests") if rng.random() < 0.8}
+            if rng.random() < 0.5:
+                c["securityContext"] = {
+                    k: v for k, v in {
+                        "privileged": rng.choice([True, False, None]),
+                        "allowPrivilegeEscalation": rng.choice([True, False]),
+                        "runAsNonRoot": rng.choice([True, False, None]),
+                        "capabilities": {"add": rng.choice([["NET_BIND_SERVICE"], ["SYS_ADMIN"],
+                                                            "ALL", [1]])},
+                    }.items() if rng.random() < 0.5}
+            for probe in ("livenessProbe", "readinessProbe"):
+                if rng.random() < 0.5:
+                    c[probe] = {"httpGet": {"path": "/", "port": 8080}}
+            containers.append(c if rng.random() < 0.95 else "not a container")
+        pod[field] = containers
+    for flag in ("hostNetwork", "hostPID", "hostIPC"):
+        if rng.random() < 0.15:
+            pod[flag] = True
+    if rng.random() < 0.3:
+        pod["volumes"] = [{"name": "v", rng.choice(["hostPath", "emptyDir"]): {}}]
+    if rng.random() < 0.3:
+        pod["securityContext"] = {"runAsNonRoot": rng.choice([True, False])}
+    node = obj
+    for key in path[:-1]:
+        node = node.setdefault(key, {}) if isinstance(node.get(key, {}), dict) else {}
+    node[path[-1]] = pod
+    return obj
+
+
+def test_compiled_and_interpreted_agree_on_many_objects():
+    import random
+
+    rng = random.Random(20261122)
+    settings = inputs.config_data(SETTINGS)
+    srcs = list(sources.builtin_sources())
+    compiled = policy.RegorusEngine(srcs, settings)
+    interpreted = policy.RegorusEngine(srcs, settings, compiled=False)
+    assert compiled.compiled is not None
+    violations = 0
+    for _ in range(300):
+        after = _random_object(rng)
+        before = rng.choice([None, _random_object(rng), after])
+        policy_input = inputs.policy_input(before, after)
+        if rng.random() < 0.2:  # as when the policies run outside remediator (no quantities)
+            policy_input["quantities"] = {}
+        rvm = compiled.compiled.denies(json.dumps(policy_input))  # the RVM itself answers
+        expected = interpreted.evaluate(policy_input)
+        got = compiled.evaluate(policy_input)
+        assert (sorted(got.violations), got.errors) == (sorted(expected.violations),
+                                                        expected.errors), policy_input
+        assert sorted(m for v in rvm.values() for m in v) == sorted(expected.violations)
+        violations += len(expected.violations)
+    assert violations > 300  # the objects do break the rules, in many ways

@@ -24,6 +24,9 @@ from ..model import JSON
 from .analysis import Module
 from .sources import PolicySource, builtin_sources
 
+#: how the RVM renders an undefined value that reached a result
+UNDEFINED = "<undefined>"
+
 
 def _overlaps(a: str, b: str) -> bool:
     """True when one dotted package is the other or inside it ("x.y" and "x.y.z")."""
@@ -73,6 +76,14 @@ class CompiledPolicies:
         """package -> its ``deny`` value for this input; raises when the RVM cannot answer."""
         vm = self._vm()
         vm.set_input_json(input_json)
-        return {package: json.loads(vm.execute_entry_point(entry))
-                for package, entry in zip(self.packages, self._entry_points, strict=True)}
+        out = {}
+        for package, entry in zip(self.packages, self._entry_points, strict=True):
+            deny = json.loads(vm.execute_entry_point(entry))
+            # the built-in rules make sets of message strings; anything else (the RVM's
+            # "<undefined>" placeholder above all) means it went where the interpreter would not
+            if not isinstance(deny, list) or not all(
+                    isinstance(m, str) and m != UNDEFINED for m in deny):
+                raise RuntimeError(f"the RVM's answer for {package} is not a set of messages")
+            out[package] = deny
+        return out
 
