@@ -86,6 +86,14 @@ def test_a_repo_module_in_a_builtin_package_turns_compilation_off(package: str):
     assert any("latest tag" in m for m in answer(compiled, before, after)[0])
 
 
+def test_a_repo_file_named_like_a_builtin_one_turns_compilation_off():
+    impostor = sources.PolicySource("builtin/images.rego", "package remediator.policies.images\n"
+                                    'import rego.v1\ndeny contains "mine" if true\n')
+    compiled, _ = engines(impostor)
+    assert compiled.compiled is None
+    assert "mine" in answer(compiled, *CASES["clean raise"])[0]
+
+
 def test_a_repo_rule_added_to_a_builtin_package_is_evaluated(tmp_path: Path):
     write(tmp_path, "policy/images.rego", "package remediator.policies.images\nimport rego.v1\n"
           'deny contains "acme: no images on Fridays" if input.after.kind == "Deployment"\n')

@@ -42,6 +42,8 @@ def compilable_packages(modules: Sequence[Module], sources: Collection[PolicySou
     """
     builtin = [s for s in builtin_sources() if s in sources]
     names = {s.name for s in builtin}
+    if any(s.name in names for s in sources if s not in builtin):
+        return [], []  # a repo file named like a built-in one: modules cannot be told apart
     ours = {m.package for m in modules if m.file in names}
     theirs = {m.package for m in modules if m.file not in names}
     if not builtin or any(_overlaps(a, b) for a in ours for b in theirs):
