@@ -85,7 +85,9 @@ _DEPLOYERS = ("argoproj.io/", "kustomize.toolkit.fluxcd.io/")
 def deployed(root: Path, paths: list[str]) -> set[str]:
     """Folders that Argo CD Applications or Flux Kustomizations in the repository deploy (a
     base deployed directly is judged on its own). Applications of any repository count (no
-    filter on `repo.url`): a folder is judged once too often rather than missed."""
+    filter on `repo.url`): a folder is judged once too often rather than missed. Each object
+    is read as locate reads it (``gitops.deployed_paths``); locate's ``deployers`` also needs
+    the owners' names and the cluster's copies, validate only the repository's folders."""
     out: set[str] = set()
     for rel in paths:
         try:
