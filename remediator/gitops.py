@@ -7,6 +7,7 @@ the change exactly as the tool will).
 from __future__ import annotations
 
 import copy
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -206,3 +207,29 @@ def normalize_repo_url(url: str) -> str:
 def same_repo(url: str, repo_url: str) -> bool:
     """Whether ``url`` names the configured repository ``repo_url`` (any, when none is set)."""
     return not repo_url or normalize_repo_url(url) == normalize_repo_url(repo_url)
+
+
+def clean_path(path: str) -> str:
+    """An owner's source path as a repo folder: `./apps/x/` → `apps/x`; `.` → `` (the root)."""
+    p = posixpath.normpath(path.strip().strip("/") or ".")
+    return "" if p == "." else p
+
+
+def deployed_paths(obj: JSON, repo_url: str = "") -> list[str]:
+    """Repo folders an Argo CD Application (`spec.source(s)[].path` of a source in the
+    repository ``repo_url``, any when it is empty) or a Flux Kustomization (`spec.path`)
+    deploys. Shared by locate (a folder's owners) and validate (which renders are judged)."""
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    raw_spec = obj.get("spec")
+    spec: JSON = raw_spec if isinstance(raw_spec, dict) else {}
+    out = []
+    if obj.get("kind") == "Application" and group == "argoproj.io":
+        for s in [spec.get("source"), *(spec.get("sources") or [])]:
+            if isinstance(s, dict) and isinstance(s.get("path"), str) and (
+                not s.get("repoURL") or same_repo(str(s["repoURL"]), repo_url)
+            ):
+                out.append(clean_path(s["path"]))
+    elif (obj.get("kind") == "Kustomization" and group == "kustomize.toolkit.fluxcd.io"
+          and isinstance(spec.get("path"), str)):
+        out.append(clean_path(spec["path"]))
+    return out

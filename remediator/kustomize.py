@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pathspec
 
@@ -40,6 +42,65 @@ def is_remote(entry: str) -> bool:
     return ("://" in entry or entry.startswith(("git@", "github.com/", "gitlab.com/",
                                                   "bitbucket.org/"))
             or "?ref=" in entry or "?version=" in entry)
+
+
+#: fields whose entries are files read as input (strings, or mappings with a `path`)
+INPUT_FIELDS = ("patchesStrategicMerge", "patches", "patchesJson6902", "replacements",
+                "configurations", "crds", "generators", "transformers", "validators")
+GENERATOR_FIELDS = ("configMapGenerator", "secretGenerator")
+
+
+class NamedFiles(NamedTuple):
+    """The local files one kustomization names, as repo paths (joined to its folder)."""
+    #: `resources` / `bases` / `components` entries: object files or kustomization folders
+    references: list[str]
+    #: everything else it reads: patch files, generator sources, replacements, transformer
+    #: and generator configs, CRDs, the OpenAPI schema
+    inputs: list[str]
+
+
+def _generator_sources(entry: dict[str, Any]) -> list[str]:
+    """Files a configMapGenerator / secretGenerator entry reads (`files` may be `key=path`)."""
+    out = [item.split("=", 1)[-1] for item in entry.get("files") or [] if isinstance(item, str)]
+    out += [item for item in entry.get("envs") or [] if isinstance(item, str)]
+    if isinstance(entry.get("env"), str):
+        out.append(entry["env"])
+    return out
+
+
+def files_named(directory: str, body: dict[str, Any]) -> NamedFiles:
+    """The local files the kustomization ``body`` in ``directory`` (repo-relative, "" for the
+    root) names directly; inline patches and remote entries are left out. The one reading of
+    a kustomization's file references: locate asks "who else reads this file", validate "which
+    builds does this change touch"."""
+    refs: list[str] = []
+    for key in ("resources", "bases", "components"):
+        refs += [e for e in body.get(key) or [] if isinstance(e, str) and not is_remote(e)]
+    inputs: list[str] = []
+    for key in INPUT_FIELDS:
+        for entry in body.get(key) or []:
+            if isinstance(entry, str) and "\n" not in entry:
+                inputs.append(entry)
+            elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                inputs.append(entry["path"])
+    for key in GENERATOR_FIELDS:
+        inputs += [f for entry in body.get(key) or [] if isinstance(entry, dict)
+                   for f in _generator_sources(entry)]
+    openapi = body.get("openapi")
+    if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
+        inputs.append(openapi["path"])
+
+    def join(p: str) -> str:
+        return posixpath.normpath(posixpath.join(directory, p))
+
+    return NamedFiles([join(r) for r in refs], [join(i) for i in inputs if not is_remote(i)])
+
+
+def roots(includes: Mapping[str, Iterable[str]]) -> set[str]:
+    """Kustomizations (folder -> the kustomization folders it pulls in) that no *other* one
+    pulls in: what a GitOps tool deploys."""
+    included = {d for outer, inner in includes.items() for d in inner if d != outer}
+    return {d for d in includes if d not in included}
 
 
 class RenderError(RuntimeError):

@@ -52,3 +52,19 @@ def test_unknown_sources_leave_undefined_variables_as_they_are():
     assert variables is not None and not variables.complete
     assert gitops.substitute_text("${token}-${x:=1}", variables) == "${token}-${x:=1}"
     assert gitops.variables({"postBuild": {}}, []) is None  # no substitution at all
+
+
+def test_deployed_paths_of_applications_and_flux_kustomizations():
+    app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+           "spec": {"source": {"repoURL": "https://github.com/acme/gitops", "path": "./apps/x/"},
+                    "sources": [{"repoURL": "git@github.com:acme/other.git", "path": "y"},
+                                {"path": "apps/./z"}]}}
+    assert gitops.deployed_paths(app, "https://github.com/acme/gitops.git") == ["apps/x",
+                                                                                 "apps/z"]
+    assert gitops.deployed_paths(app) == ["apps/x", "y", "apps/z"]  # any repository
+    flux = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "spec": {"path": "."}}
+    assert gitops.deployed_paths(flux) == [""]
+    # a kustomization file is not a deployer, whatever its fields
+    assert gitops.deployed_paths({"apiVersion": "kustomize.config.k8s.io/v1beta1",
+                                  "kind": "Kustomization", "spec": {"path": "x"}}) == []

@@ -286,3 +286,43 @@ def test_two_repo_copies_of_the_owner_are_ambiguous(tmp_path: Path):
                      "apps/jobs/d.yaml": deploy("worker")})
     with pytest.raises(LocateSkip, match="defined 2 times in the repository"):
         locator(tmp_path).locate(incident("worker", "batch", labels=FLUX_LABELS), [])
+
+
+def test_files_read_through_any_kustomize_input_count_as_read(tmp_path: Path):
+    # "who else reads this file" reads every input kustomize reads, not only resources,
+    # patches and generator `files`/`envs`: a file the prod overlay reads only through
+    # `replacements`, a generator `env:`, `transformers`, `configurations` or `openapi` is
+    # read by its render (an edit to it would change prod)
+    write(tmp_path, {
+        **API_BASE,
+        "apps/api/prod/kustomization.yaml": """
+            resources: [../base]
+            replacements:
+              - path: ../../shared/replacements.yaml
+            transformers: [../../shared/labels.yaml]
+            configurations: [../../shared/name-refs.yaml]
+            openapi: {path: ../../shared/schema.json}
+            configMapGenerator:
+              - name: api
+                env: ../../shared/api.env
+                envs: [../../shared/weird=name.env]
+                files: [settings.yaml=../../shared/settings.yaml]
+            """,
+        "apps/api/dev/kustomization.yaml": "resources: [../base]\n",
+        "apps/shared/untouched.yaml": deploy("other"),
+    })
+    index = RepoIndex.scan(tmp_path)
+    for name in ("replacements.yaml", "labels.yaml", "name-refs.yaml", "schema.json", "api.env",
+                 "weird=name.env", "settings.yaml"):
+        assert index.renders_of_file(f"apps/shared/{name}") == ["apps/api/prod"], name
+    assert index.renders_of_file("apps/shared/untouched.yaml") == []
+    # the base is read by both overlays, as before
+    assert index.renders_of_file("apps/api/base/deployment.yaml") == ["apps/api/dev",
+                                                                      "apps/api/prod"]
+
+
+def test_a_kustomization_that_lists_itself_is_still_a_root(tmp_path: Path):
+    # roots are kustomizations no *other* one includes (the same reading as `validate`)
+    write(tmp_path, {"apps/a/kustomization.yaml": "resources: [., ../b]\n",
+                     "apps/b/kustomization.yaml": "resources: []\n"})
+    assert RepoIndex.scan(tmp_path).roots() == ["apps/a"]

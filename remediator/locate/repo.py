@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlio
-from ..kustomize import KUSTOMIZATION_FILES, is_remote
+from ..kustomize import KUSTOMIZATION_FILES, files_named, is_remote
+from ..kustomize import roots as kustomize_roots
 from ..model import JSON
 
 
@@ -146,17 +147,8 @@ class RepoIndex:
 
     def kustomization_refs(self, directory: str) -> list[str]:
         """Folders this kustomization pulls in (resources and components that are folders)."""
-        k = self.kustomizations.get(directory) or {}
-        out = []
-        for entry in list(k.get("resources") or []) + list(k.get("components") or []) + list(
-            k.get("bases") or []
-        ):
-            if not isinstance(entry, str) or is_remote(entry):
-                continue
-            target = posixpath.normpath(posixpath.join(directory, entry))
-            if target in self.kustomizations:
-                out.append(target)
-        return out
+        body = self.kustomizations.get(directory) or {}
+        return [r for r in files_named(directory, body).references if r in self.kustomizations]
 
     @cached_property
     def _closure(self) -> dict[str, set[str]]:
@@ -189,8 +181,8 @@ class RepoIndex:
 
     def roots(self) -> list[str]:
         """Kustomizations nobody else includes: what Argo CD / Flux point at."""
-        included = {r for d in self.kustomizations for r in self.kustomization_refs(d)}
-        return sorted(d for d in self.kustomizations if d not in included)
+        return sorted(kustomize_roots({d: self.kustomization_refs(d)
+                                       for d in self.kustomizations}))
 
     def includes(self, outer: str, inner: str) -> bool:
         """Whether rendering ``outer`` renders ``inner`` (itself included)."""
@@ -205,21 +197,9 @@ class RepoIndex:
 
     def _files_named(self, directory: str) -> set[str]:
         """Repo paths of the files a kustomization names directly: resources, components,
-        patch files, generator files."""
-        k = self.kustomizations.get(directory) or {}
-        names: list[Any] = [*(k.get("resources") or []), *(k.get("components") or []),
-                            *(k.get("bases") or [])]
-        names += [p for p in k.get("patchesStrategicMerge") or []
-                  if isinstance(p, str) and "\n" not in p]
-        names += [p.get("path") for p in [*(k.get("patches") or []),
-                                          *(k.get("patchesJson6902") or [])]
-                  if isinstance(p, dict)]
-        for gen in [*(k.get("configMapGenerator") or []), *(k.get("secretGenerator") or [])]:
-            if isinstance(gen, dict):
-                names += [str(f).rpartition("=")[2] for f in gen.get("files") or []]
-                names += list(gen.get("envs") or [])
-        return {posixpath.normpath(posixpath.join(directory, n)) for n in names
-                if isinstance(n, str) and not is_remote(n)}
+        patch files, generator sources, replacements and every other kustomize input."""
+        named = files_named(directory, self.kustomizations.get(directory) or {})
+        return {*named.references, *named.inputs}
 
     def renders_of_file(self, path: str, deployed: Iterable[str] = ()) -> list[str]:
         """Entry-point kustomizations (see ``consumers``) whose render reads this file: through

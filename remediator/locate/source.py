@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..gitops import same_repo
+from ..gitops import clean_path, deployed_paths, same_repo
 from ..k8s import dig
 from ..model import JSON
 from .owner import Owner
@@ -85,23 +85,6 @@ def _find(objects: list[JSON], index: RepoIndex, group_suffix: str, kind: str, n
     return None, "", None
 
 
-def _paths_deployed_by(obj: JSON, repo_url: str) -> list[str]:
-    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
-    raw_spec = obj.get("spec")
-    spec: JSON = raw_spec if isinstance(raw_spec, dict) else {}
-    out = []
-    if obj.get("kind") == "Application" and group == "argoproj.io":
-        for s in [spec.get("source"), *(spec.get("sources") or [])]:
-            if isinstance(s, dict) and isinstance(s.get("path"), str) and (
-                not s.get("repoURL") or same_repo(str(s["repoURL"]), repo_url)
-            ):
-                out.append(clean_path(s["path"]))
-    elif (obj.get("kind") == "Kustomization" and group == "kustomize.toolkit.fluxcd.io"
-          and isinstance(spec.get("path"), str)):
-        out.append(clean_path(spec["path"]))
-    return out
-
-
 def deployers(objects: list[JSON], index: RepoIndex, repo_url: str) -> dict[str, list[str]]:
     """Repo folder → the Argo CD Applications / Flux Kustomizations that deploy it.
 
@@ -112,13 +95,13 @@ def deployers(objects: list[JSON], index: RepoIndex, repo_url: str) -> dict[str,
     out: dict[str, list[str]] = {}
     in_repo = set()
     for doc in index.docs:
-        for path in _paths_deployed_by(doc.body, repo_url):
+        for path in deployed_paths(doc.body, repo_url):
             in_repo.add((doc.kind, doc.namespace, doc.name, path))
             out.setdefault(path, []).append(f"{doc.kind} {doc.name} (`{doc.path}`)")
     for obj in objects:
         meta = obj.get("metadata") or {}
         kind, name = str(obj.get("kind")), str(meta.get("name", ""))
-        for path in _paths_deployed_by(obj, repo_url):
+        for path in deployed_paths(obj, repo_url):
             if not any((kind, ns, name, path) in in_repo
                        for ns in ("", str(meta.get("namespace") or ""))):
                 out.setdefault(path, []).append(f"{kind} {name} (cluster)")
@@ -139,15 +122,6 @@ def generated(app: JSON) -> bool:
 def _check_repo(url: str, repo_url: str, what: str) -> None:
     if url and not same_repo(url, repo_url):
         raise SourceSkip(f"{what} deploys from another repository ({url}), not {repo_url}")
-
-
-def clean_path(path: str) -> str:
-    """`./apps/x/` → `apps/x`; `.` → `` (the repo root)."""
-    p = path.strip()
-    while p.startswith("./"):
-        p = p[2:]
-    p = p.strip("/")
-    return "" if p == "." else p
 
 
 def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) -> Source:

@@ -12,14 +12,9 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import yamlio
-from ..kustomize import KUSTOMIZATION_FILES, is_remote
+from .. import gitops, kustomize, yamlio
+from ..kustomize import KUSTOMIZATION_FILES
 from ..model import JSON
-
-#: fields whose entries are files read as input (strings, or mappings with a `path`)
-_INPUT_FIELDS = ("patchesStrategicMerge", "patches", "patchesJson6902", "replacements",
-                 "configurations", "crds", "generators", "transformers", "validators")
-_GENERATORS = ("configMapGenerator", "secretGenerator")
 
 
 @dataclass
@@ -36,43 +31,6 @@ class Kustomization:
     @property
     def files(self) -> set[str]:
         return self.resources | self.inputs
-
-
-def _generator_files(entry: JSON) -> list[str]:
-    out = []
-    for key in ("files", "envs"):
-        for item in entry.get(key) or []:
-            if isinstance(item, str):
-                out.append(item.split("=", 1)[-1])  # "key=path" names the key
-    if isinstance(entry.get("env"), str):
-        out.append(entry["env"])
-    return out
-
-
-def _direct(directory: str, body: JSON) -> tuple[list[str], list[str]]:
-    """(resource and component entries, input files) named by one kustomization, joined to
-    its folder; inline patches and remote entries are left out."""
-    refs: list[str] = []
-    for key in ("resources", "bases", "components"):
-        refs += [e for e in body.get(key) or [] if isinstance(e, str) and not is_remote(e)]
-    inputs: list[str] = []
-    for key in _INPUT_FIELDS:
-        for entry in body.get(key) or []:
-            if isinstance(entry, str) and "\n" not in entry:
-                inputs.append(entry)
-            elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
-                inputs.append(entry["path"])
-    for key in _GENERATORS:
-        for entry in body.get(key) or []:
-            if isinstance(entry, dict):
-                inputs += _generator_files(entry)
-    if isinstance((body.get("openapi") or {}).get("path"), str):
-        inputs.append(body["openapi"]["path"])
-
-    def join(p: str) -> str:
-        return posixpath.normpath(posixpath.join(directory, p))
-
-    return [join(r) for r in refs], [join(i) for i in inputs if not is_remote(i)]
 
 
 def scan(root: Path) -> dict[str, Kustomization]:
@@ -96,7 +54,7 @@ def scan(root: Path) -> dict[str, Kustomization]:
         file, body = bodies[directory]
         k = Kustomization(directory, file, inputs={file}, helm=bool(body.get("helmCharts")),
                           component=body.get("kind") == "Component")
-        refs, inputs = _direct(directory, body)
+        refs, inputs = kustomize.files_named(directory, body)
         k.inputs.update(inputs)
         for ref in refs:
             if ref in bodies:
@@ -118,16 +76,18 @@ def scan(root: Path) -> dict[str, Kustomization]:
 
 def roots(kusts: dict[str, Kustomization]) -> set[str]:
     """Kustomizations no other one pulls in: what a GitOps tool deploys."""
-    included = {d for k in kusts.values() for d in k.includes if d != k.directory}
-    return {d for d in kusts if d not in included}
+    return kustomize.roots({d: k.includes for d, k in kusts.items()})
 
 
 _DEPLOYERS = ("argoproj.io/", "kustomize.toolkit.fluxcd.io/")
 
 
 def deployed(root: Path, paths: list[str]) -> set[str]:
-    """Folders that Argo CD Applications (``spec.source(s).path``) or Flux Kustomizations
-    (``spec.path``) in the repository deploy: a base deployed directly is judged on its own."""
+    """Folders that Argo CD Applications or Flux Kustomizations in the repository deploy (a
+    base deployed directly is judged on its own). Applications of any repository count (no
+    filter on `repo.url`): a folder is judged once too often rather than missed. Each object
+    is read as locate reads it (``gitops.deployed_paths``); locate's ``deployers`` also needs
+    the owners' names and the cluster's copies, validate only the repository's folders."""
     out: set[str] = set()
     for rel in paths:
         try:
@@ -137,13 +97,5 @@ def deployed(root: Path, paths: list[str]) -> set[str]:
             docs = yamlio.load_documents(text, rel)
         except (yamlio.UnsafeYAML, OSError):
             continue  # reported where it matters (a checked file), not here
-        for doc in docs:
-            spec = doc.get("spec") if isinstance(doc, dict) else None
-            if not isinstance(spec, dict):
-                continue
-            sources = [spec.get("source"), *(spec.get("sources") or [])]
-            found = [s.get("path") for s in sources if isinstance(s, dict)]
-            found.append(spec.get("path"))
-            out |= {posixpath.normpath(p.strip("/")) if p.strip("./") else ""
-                    for p in found if isinstance(p, str)}
-    return {"" if p == "." else p for p in out}
+        out |= {p for doc in docs if isinstance(doc, dict) for p in gitops.deployed_paths(doc)}
+    return out
