@@ -1,5 +1,6 @@
-"""`remediator snapshot` and `remediator run` against the API emulator serving the bundled
-example cluster, through the real command line (a subprocess talking HTTP to the emulator)."""
+"""`remediator snapshot` and `remediator run` against the API emulator (tests/kube_api.py)
+serving the bundled example cluster, through the real command line (a subprocess talking HTTP to
+the emulator). The emulator that is watched also answers the gate's server-side dry-run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Server-side dry-run through the real kubernetes client against the local API emulator."""
+"""Server-side dry-run through the real kubernetes client against the local API emulator
+(tests/kube_api.py)."""
 
 from __future__ import annotations
 
