@@ -1,9 +1,12 @@
-"""A small Kubernetes API emulator on loopback, for driving the real `kubernetes` client.
+"""A small Kubernetes API server on loopback, for driving the real `kubernetes` client (typed
+APIs, the dynamic client, list-then-watch reflectors) and `remediator` itself over HTTP.
 
 Why our own and not kmock: kmock 0.8 ignores selectors, has no resourceVersion semantics (so no
 `410 Gone`), no bookmarks and no log parameters (FACTS.md). This one is stateful and honours what
-a list-then-watch client depends on:
+a list-then-watch client and the gate's server-side dry-run depend on:
 
+- discovery (`/version`, `/api`, `/api/v1`, `/apis`, `/apis/<group>`, `/apis/<group>/<version>`)
+  for the kinds in tests/kube_objects.py, with the Argo CD / Flux CRDs present or absent;
 - list: all namespaces or one, `fieldSelector` (`metadata.namespace`, `metadata.name` and other
   dotted paths, `=`/`==`/`!=`), `labelSelector` (`k=v`, `k!=v`, `k`, `!k`, `k in (..)`,
   `k notin (..)`), `limit`/`continue` paging, the list's `metadata.resourceVersion`;
@@ -14,44 +17,67 @@ a list-then-watch client depends on:
   every open stream mid-chunk like a dying API server or load balancer;
 - pod logs: `container`, `previous`, `tailLines`, `limitBytes` (the first bytes of the tailed
   output, like the kubelet);
-- discovery (`/api`, `/apis`, `/apis/<group>`, `/apis/<group>/<version>`, `/version`), with the
-  Argo CD / Flux CRDs present or absent.
+- writes: create (POST) / replace (PUT) / patch (merge, JSON patch, strategic merge read as
+  merge, server-side apply with `application/apply-patch+yaml`, which needs `fieldManager`) /
+  delete, seen by open watches like any change; optimistic concurrency (a replace carrying a
+  `metadata.resourceVersion` other than the stored one is a 409 `Conflict`, and so is a create
+  racing another one: leader election on a Lease relies on it);
+- `dryRun=All` on every write: validated and admitted, answered, nothing stored; any other
+  `dryRun` value is a 400;
+- validation (tests/kube_writes.py): an invalid object is a 422 `Status` (`reason: Invalid`,
+  `details.causes`, message `Deployment.apps "web" is invalid: <field>: <why>`), and the
+  namespace must exist (`default` and `kube-system` do from the start);
+- `admission`: callables ``(obj) -> message | None`` standing in for validating webhooks; a
+  message is a 403 `admission webhook "..." denied the request: ...`;
+- `SelfSubjectAccessReview`: answered by `authorize` (default: the bot's read-only role).
 
-Tests change the cluster through Python (`apply`, `delete`, `set_log`, `compact`,
-`drop_watches`), the way controllers and the kubelet would. Writes over HTTP (dry-run, 422
-validation, admission) are what tests/kube_emulator.py emulates for the gate; the two share the
-discovery shape and could become one server.
+Tests also change the cluster through Python (`apply`, `delete`, `set_log`, `compact`,
+`drop_watches`), the way controllers and the kubelet would. Every request is recorded in
+``requests`` (method, path, query) so tests can assert what the client asked for (for instance
+that Secrets were never read, or that every write was a dry run).
 
-Every request is recorded in ``requests`` (method, path, query) so tests can assert what the
-client asked for (for instance that Secrets were never read).
+Not done (extend when needed): status subresources, defaulting, real strategic merge of lists,
+managedFields, CRD schemas (custom resources are not validated).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from tests.kube_objects import ARGO, BUILTIN, FLUX, JSON, Resource, group_json, selected
+from tests.kube_http import Handler
+from tests.kube_objects import (
+    ARGO,
+    BUILTIN,
+    FLUX,
+    JSON,
+    NAMESPACES,
+    PODS,
+    Resource,
+    discovery,
+    selected,
+)
+from tests.kube_writes import Admission, ApiError, read_only, validate
 
 
 class KubeAPI:
-    """The emulator. Use as a context manager (starts and stops the server thread)."""
+    """``with KubeAPI() as kube: kube.kubeconfig(tmp_path / "kubeconfig")``: the server runs
+    on a thread while the ``with`` block lasts (its port is bound at construction)."""
 
-    def __init__(self, crds: tuple[str, ...] = ("argo", "flux"), bookmark_every: float = 1.0):
+    def __init__(self, crds: tuple[str, ...] = ("argo", "flux"), bookmark_every: float = 1.0,
+                 kubernetes_version: str = "1.31"):
         self.resources = list(BUILTIN)
         if "argo" in crds:
             self.resources += ARGO
         if "flux" in crds:
             self.resources += FLUX
         self.bookmark_every = bookmark_every
+        self.version = kubernetes_version  # served at /version, and the schema validated against
         self.objects: dict[Resource, dict[tuple[str, str], JSON]] = {r: {} for r in self.resources}
         #: (resourceVersion, type, resource, object) of every change since the last compaction
         self.history: list[tuple[int, str, Resource, JSON]] = []
@@ -61,33 +87,35 @@ class KubeAPI:
         self.logs: dict[tuple[str, str, str, bool], str] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.fail_next: list[int] = []  # HTTP statuses for the next requests (then normal)
+        self.admission: list[tuple[str, Admission]] = []  # (webhook name, check)
+        #: SelfSubjectAccessReview answers: (verb, group, resource, subresource) -> allowed
+        self.authorize: Callable[[str, str, str, str], bool] = read_only
         self._cond = threading.Condition()
         self._drops = 0
         self._bookmark_requests = 0
-        self._server: ThreadingHTTPServer | None = None
+        self.apply(*({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+                     for ns in ("default", "kube-system")))
+        api = self
+
+        class Bound(Handler):
+            emulator = api
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Bound)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> KubeAPI:
-        api = self
-
-        class Handler(_Handler):
-            emulator = api
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.drop_watches()
-        assert self._server is not None
         self._server.shutdown()
         self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread.join()
 
     def kubeconfig(self, path: Path, context: str = "emulator") -> Path:
         """A kubeconfig with one context pointing here (and a decoy context pointing nowhere)."""
@@ -95,9 +123,9 @@ class KubeAPI:
             "apiVersion": "v1", "kind": "Config", "current-context": context,
             "clusters": [{"name": "emu", "cluster": {"server": self.url}},
                          {"name": "nowhere", "cluster": {"server": "http://127.0.0.1:9"}}],
-            "users": [{"name": "u", "user": {"token": "emulator-token"}}],
-            "contexts": [{"name": context, "context": {"cluster": "emu", "user": "u"}},
-                         {"name": "decoy", "context": {"cluster": "nowhere", "user": "u"}}],
+            "users": [{"name": "tester", "user": {"token": "emulator-token"}}],
+            "contexts": [{"name": context, "context": {"cluster": "emu", "user": "tester"}},
+                         {"name": "decoy", "context": {"cluster": "nowhere", "user": "tester"}}],
         }))
         return path
 
@@ -128,19 +156,60 @@ class KubeAPI:
                     self.history.append((self.rv, "DELETED", r, gone))
             self._cond.notify_all()
 
+    def get(self, api_version: str, kind: str, name: str, namespace: str = "") -> JSON | None:
+        """A copy of the stored object, else None."""
+        r = self.resource_of({"apiVersion": api_version, "kind": kind})
+        found = self.objects[r].get((namespace if r.namespaced else "", name))
+        return copy.deepcopy(found) if found is not None else None
+
     def _key(self, r: Resource, obj: JSON) -> tuple[str, str]:
         meta = obj["metadata"]
         return (meta.get("namespace", "") if r.namespaced else "", meta["name"])
 
     def _store(self, obj: JSON) -> JSON:
         r = self.resource_of(obj)
+        meta = obj.setdefault("metadata", {})
+        if r.namespaced:
+            meta.setdefault("namespace", "default")
         key = self._key(r, obj)
         kind = "MODIFIED" if key in self.objects[r] else "ADDED"
         self.rv += 1
-        obj.setdefault("metadata", {})["resourceVersion"] = str(self.rv)
+        meta["resourceVersion"] = str(self.rv)
+        meta.setdefault("uid", f"uid-{self.rv}")
         self.objects[r][key] = obj
         self.history.append((self.rv, kind, r, obj))
         return obj
+
+    def write(self, r: Resource, obj: JSON, dry_run: bool, existing: JSON | None) -> JSON:
+        """A write over HTTP: validate, admit and (unless dry run) store ``obj``; the answer."""
+        meta = obj.setdefault("metadata", {})
+        if r.namespaced and ("", meta.get("namespace", "")) not in self.objects[NAMESPACES]:
+            raise ApiError(404, "NotFound", f'namespaces "{meta.get("namespace")}" not found',
+                           {"name": meta.get("namespace"), "kind": "namespaces"})
+        validate(r, obj, self.version, self.admission)
+        before = (existing or {}).get("metadata", {})
+        if dry_run:
+            meta["resourceVersion"] = before.get("resourceVersion", "")
+            meta["uid"] = before.get("uid") or "uid-dry-run"
+            return obj
+        with self._cond:  # check and store at once: two writers cannot both win
+            stored = self.objects[r].get(self._key(r, obj))
+            expected = meta.get("resourceVersion")
+            if existing is None and stored is not None:
+                raise ApiError(409, "AlreadyExists", f'{r.plural} "{meta["name"]}" already '
+                                                     "exists")
+            if stored is not None and expected and expected != \
+                    stored["metadata"].get("resourceVersion"):
+                group = f".{r.group}" if r.group else ""
+                raise ApiError(409, "Conflict", f"Operation cannot be fulfilled on "
+                               f'{r.plural}{group} "{meta["name"]}": the object has been '
+                               "modified; please apply your changes to the latest version and "
+                               "try again")
+            if stored is not None:
+                meta["uid"] = stored["metadata"].get("uid")
+            answer = copy.deepcopy(self._store(copy.deepcopy(obj)))
+            self._cond.notify_all()
+        return answer
 
     def set_log(self, namespace: str, pod: str, container: str, text: str,
                 previous: bool = False) -> None:
@@ -199,31 +268,7 @@ class KubeAPI:
         return None
 
     def discovery(self, path: str) -> JSON | None:
-        parts = [p for p in path.split("/") if p]
-        if parts == ["version"]:
-            return {"major": "1", "minor": "32", "gitVersion": "v1.32.0-emulator"}
-        if parts == ["api"]:
-            return {"kind": "APIVersions", "versions": ["v1"]}
-        groups: dict[str, list[Resource]] = {}
-        for r in self.resources:
-            groups.setdefault(r.group, []).append(r)
-        if parts == ["apis"]:
-            return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                group_json(g, rs) for g, rs in groups.items() if g]}
-        if len(parts) == 2 and parts[0] == "apis" and parts[1] in groups:
-            return {"kind": "APIGroup", "apiVersion": "v1",
-                    **group_json(parts[1], groups[parts[1]])}
-        group, version = ("", parts[1]) if parts[:1] == ["api"] else (
-            parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else "")
-        if len(parts) == (2 if not group else 3):
-            served = [r for r in groups.get(group, []) if r.version == version]
-            if served:
-                return {"kind": "APIResourceList", "apiVersion": "v1",
-                        "groupVersion": served[0].api_version, "resources": [
-                            {"name": r.plural, "kind": r.kind, "namespaced": r.namespaced,
-                             "verbs": ["get", "list", "watch", "create", "update", "delete"]}
-                            for r in served]}
-        return None
+        return discovery(self.resources, self.version, path)
 
     def list(self, r: Resource, namespace: str, query: dict[str, str]) -> JSON:
         with self._cond:
@@ -314,7 +359,7 @@ class KubeAPI:
                 self.open_watches -= 1
 
     def pod_log(self, namespace: str, pod: str, query: dict[str, str]) -> tuple[int, str]:
-        obj = self.objects[BUILTIN[0]].get((namespace, pod))
+        obj = self.objects[PODS].get((namespace, pod))
         if obj is None:
             return 404, f'pods "{pod}" not found'
         containers = [c["name"] for c in (obj.get("spec") or {}).get("containers") or []]
@@ -334,80 +379,3 @@ class KubeAPI:
             text = text.encode()[: int(query["limitBytes"])].decode(errors="ignore")
         return 200, text
 
-def _status(code: int, reason: str, message: str) -> JSON:
-    return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code,
-            "reason": reason, "message": message}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    emulator: KubeAPI
-
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
-
-    def _send(self, code: int, payload: JSON | str, content_type: str = "application/json"):
-        data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _request(self) -> tuple[str, dict[str, str]] | None:
-        url = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        self.emulator.requests.append((self.command, url.path, query))
-        if self.emulator.fail_next:
-            code = self.emulator.fail_next.pop(0)
-            self._send(code, _status(code, "InternalError", "injected failure"))
-            return None
-        return url.path, query
-
-    def do_GET(self) -> None:
-        req = self._request()
-        if req is None:
-            return
-        path, query = req
-        doc = self.emulator.discovery(path)
-        if doc is not None:
-            return self._send(200, doc)
-        routed = self.emulator.route(path)
-        if routed is None:
-            return self._send(404, _status(404, "NotFound", "the server could not find the "
-                                           "requested resource"))
-        r, namespace, name, sub = routed
-        if sub == "log" and r.kind == "Pod":
-            code, text = self.emulator.pod_log(namespace, name, query)
-            if code != 200:
-                return self._send(code, _status(code, "BadRequest", text))
-            return self._send(200, text, "text/plain")
-        if name:
-            obj = self.emulator.objects[r].get((namespace, name))
-            if obj is None:
-                return self._send(404, _status(404, "NotFound", f'{r.plural} "{name}" not found'))
-            return self._send(200, obj)
-        if query.get("watch") in ("true", "1"):
-            return self._watch(r, namespace, query)
-        return self._send(200, self.emulator.list(r, namespace, query))
-
-    def _watch(self, r: Resource, namespace: str, query: dict[str, str]) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        try:
-            for event in self.emulator.watch_events(r, namespace, query, lambda: False):
-                if event is None:  # cut mid-chunk: the client sees a broken connection
-                    self.wfile.write(b"40\r\n{\"type\":")
-                    self.wfile.flush()
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    self.close_connection = True
-                    return
-                line = json.dumps(event).encode() + b"\n"
-                self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
-                self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError, OSError):
-            self.close_connection = True

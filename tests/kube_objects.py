@@ -1,4 +1,4 @@
-"""The emulator's resource table (built-ins, Argo CD and Flux CRDs), selector matching and
+"""The API emulator's resource table (built-ins, Argo CD and Flux CRDs), selector matching and
 discovery documents: what tests/kube_api.py serves, kept apart so the server stays readable."""
 
 from __future__ import annotations
@@ -35,8 +35,11 @@ BUILTIN = [
     Resource("apps", "v1", "daemonsets", "DaemonSet"),
     Resource("batch", "v1", "jobs", "Job"),
     Resource("batch", "v1", "cronjobs", "CronJob"),
+    Resource("", "v1", "services", "Service"),
     Resource("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
+    Resource("coordination.k8s.io", "v1", "leases", "Lease"),
 ]
+PODS, NAMESPACES = BUILTIN[0], BUILTIN[3]
 ARGO = [Resource("argoproj.io", "v1alpha1", "applications", "Application")]
 FLUX = [
     Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization"),
@@ -100,10 +103,50 @@ def label_matches(obj: JSON, selector: str) -> bool:
     return True
 
 
-def group_json(group: str, rs: list[Resource]) -> JSON:
+def _group_json(group: str, rs: list[Resource]) -> JSON:
     versions = sorted({r.version for r in rs})
     gv = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
     return {"name": group, "versions": gv, "preferredVersion": gv[0]}
+
+
+def version_json(kubernetes_version: str) -> JSON:
+    """``/version``: every field the typed client's ``VersionInfo`` requires."""
+    major, minor = kubernetes_version.split(".")[:2]
+    return {"major": major, "minor": minor, "gitVersion": f"v{major}.{minor}.0",
+            "gitCommit": "0" * 40, "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z",
+            "goVersion": "go1.23.0", "compiler": "gc", "platform": "linux/amd64"}
+
+
+def discovery(resources: list[Resource], kubernetes_version: str, path: str) -> JSON | None:
+    """The discovery document at ``path`` (``/version``, ``/api``, ``/api/v1``, ``/apis``,
+    ``/apis/<group>``, ``/apis/<group>/<version>``), else None."""
+    parts = [p for p in path.split("/") if p]
+    if parts == ["version"]:
+        return version_json(kubernetes_version)
+    if parts == ["api"]:
+        return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}
+    groups: dict[str, list[Resource]] = {}
+    for r in resources:
+        groups.setdefault(r.group, []).append(r)
+    if parts == ["apis"]:
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+            _group_json(g, rs) for g, rs in groups.items() if g]}
+    if len(parts) == 2 and parts[0] == "apis" and parts[1] in groups:
+        return {"kind": "APIGroup", "apiVersion": "v1",
+                **_group_json(parts[1], groups[parts[1]])}
+    group, version = ("", parts[1]) if parts[:1] == ["api"] else (
+        parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else "")
+    if len(parts) == (2 if not group else 3):
+        served = [r for r in groups.get(group, []) if r.version == version]
+        if served:
+            return {"kind": "APIResourceList", "apiVersion": "v1",
+                    "groupVersion": served[0].api_version, "resources": [
+                        {"name": r.plural, "singularName": r.kind.lower(), "kind": r.kind,
+                         "namespaced": r.namespaced, "verbs": [
+                             "create", "delete", "get", "list", "patch", "update", "watch"]}
+                        for r in served]}
+    return None
 
 
 def selected(obj: JSON, query: dict[str, str]) -> bool:

@@ -1,5 +1,6 @@
-"""`remediator snapshot` and `remediator run` against the API emulator serving the bundled
-example cluster, through the real command line (a subprocess talking HTTP to the emulator)."""
+"""`remediator snapshot` and `remediator run` against the API emulator (tests/kube_api.py)
+serving the bundled example cluster, through the real command line (a subprocess talking HTTP to
+the emulator). The emulator that is watched also answers the gate's server-side dry-run."""
 
 from __future__ import annotations
 
@@ -28,8 +29,13 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _serve_example(api: KubeAPI) -> None:
-    """The bundled snapshot as a live cluster: its objects, and its logs as pod logs."""
-    api.apply(*json.loads((SNAPSHOT / "cluster.json").read_text())["items"])
+    """The bundled snapshot as a live cluster: its objects, their namespaces (the gate's
+    dry-run writes into them), and its logs as pod logs."""
+    items = json.loads((SNAPSHOT / "cluster.json").read_text())["items"]
+    namespaces = sorted({i["metadata"]["namespace"] for i in items
+                         if i["metadata"].get("namespace")})
+    api.apply(*({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+                for ns in namespaces), *items)
     for path in (SNAPSHOT / "logs").glob("*/*/*.log"):
         name = path.name[: -len(".log")]
         previous = name.endswith(".previous")
@@ -86,8 +92,14 @@ def test_snapshot_refuses_a_non_empty_folder_and_an_unreachable_cluster(cluster,
     assert "Traceback" not in out.stderr
 
 
+def _pulls(state: Path) -> dict[str, str]:
+    """Title -> body of the pull requests the local forge opened."""
+    return {pr["title"]: pr["body"] for pr in (json.loads(p.read_text())
+                                               for p in (state / "pulls").glob("*.json"))}
+
+
 def test_run_once_on_the_live_cluster_opens_the_same_pull_requests(cluster, tmp_path: Path):
-    _, kubeconfig = cluster
+    api, kubeconfig = cluster
     origin = build_origin(tmp_path / "work")
     live = cli("run", "--once", "--repo", str(origin), "--state-dir", str(tmp_path / "live"),
                "--kubeconfig", str(kubeconfig))
@@ -96,11 +108,29 @@ def test_run_once_on_the_live_cluster_opens_the_same_pull_requests(cluster, tmp_
                   "--state-dir", str(tmp_path / "offline"))
     assert offline.returncode == 0, offline.stderr
 
-    def titles(state: Path) -> list[str]:
-        return sorted(json.loads(p.read_text())["title"]
-                      for p in (state / "pulls").glob("*.json"))
+    pulls = _pulls(tmp_path / "live")
+    assert sorted(pulls) == sorted(_pulls(tmp_path / "offline")) != []
+    for title, body in pulls.items():  # the gate's dry-run ran against the watched cluster
+        assert f"| dry-run | ✅ passed | the API server at {api.url} accepts " in body, title
+    writes = [(m, q) for m, _, q in api.requests if m != "GET"]
+    assert writes and all(q.get("dryRun") == "All" for _, q in writes)  # nothing stored
 
-    assert titles(tmp_path / "live") == titles(tmp_path / "offline") != []
+
+def test_run_once_on_the_live_cluster_obeys_its_admission(cluster, tmp_path: Path):
+    """A change the watched cluster's admission refuses is not proposed, with its message."""
+    api, kubeconfig = cluster
+    api.admission.append(("memory.policy.example.com", lambda obj: (
+        "memory limits above 128Mi need a ticket" if obj["metadata"]["name"] == "cart" else None)))
+    live = cli("run", "--once", "--repo", str(build_origin(tmp_path / "work")),
+               "--state-dir", str(tmp_path / "live"), "--kubeconfig", str(kubeconfig))
+    assert live.returncode == 0, live.stderr
+    cart = next(line for line in live.stdout.splitlines() if "Deployment/shop/cart" in line)
+    assert cart.startswith("diagnose") and cart.endswith(
+        "validation failed (dry-run: the API server refuses Deployment shop/cart: HTTP 403 "
+        'Forbidden: admission webhook "memory.policy.example.com" denied the request: memory '
+        "limits above 128Mi need a ticket)")
+    titles = sorted(_pulls(tmp_path / "live"))
+    assert titles and not [t for t in titles if "shop/cart" in t]
 
 
 def test_run_continuous_plans_only_settled_incidents(cluster, tmp_path: Path):

@@ -1,4 +1,5 @@
-"""Server-side dry-run through the real kubernetes client against the local API emulator."""
+"""Server-side dry-run through the real kubernetes client against the local API emulator
+(tests/kube_api.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from kubernetes import client, config
 
 from remediator import gate
 from remediator.gate import dryrun
-from tests.kube_emulator import KubeEmulator
+from tests.kube_api import KubeAPI
 from tests.test_end_to_end import SNAPSHOT, checkout, cli  # noqa: F401 (fixture)
 from tests.test_policies import deployment
 
@@ -23,12 +24,12 @@ LIVE = deployment()
 
 
 @pytest.fixture
-def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeEmulator]:
-    with KubeEmulator() as server:
+def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeAPI]:
+    with KubeAPI() as server:
         for ns in ("shop", "search", "batch", "tools"):
-            server.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-        server.add(LIVE)
-        monkeypatch.setenv("KUBECONFIG", str(server.kubeconfig(tmp_path)))
+            server.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        server.apply(LIVE)
+        monkeypatch.setenv("KUBECONFIG", str(server.kubeconfig(tmp_path / "kubeconfig")))
         yield server
 
 
@@ -38,7 +39,7 @@ def with_memory(obj: dict[str, Any], limit: str) -> dict[str, Any]:
     return out
 
 
-def test_accepted_change_passes_and_nothing_is_stored(kube: KubeEmulator):
+def test_accepted_change_passes_and_nothing_is_stored(kube: KubeAPI):
     stored = kube.get("apps/v1", "Deployment", "web", "shop")
     assert stored is not None
     result = gate.check_dry_run(with_memory(stored, "192Mi"), "auto")
@@ -46,19 +47,19 @@ def test_accepted_change_passes_and_nothing_is_stored(kube: KubeEmulator):
     assert result.messages == [f"the API server at {kube.url} accepts Deployment shop/web "
                                "(server-side apply, dryRun=All)"]
     assert kube.get("apps/v1", "Deployment", "web", "shop") == stored  # not even resourceVersion
-    patch = [p for m, p in kube.requests if m == "PATCH"]
-    assert patch == ["/apis/apps/v1/namespaces/shop/deployments/web"
-                     "?dryRun=All&fieldManager=remediator&force=true"]
+    patch = [(p, q) for m, p, q in kube.requests if m == "PATCH"]
+    assert patch == [("/apis/apps/v1/namespaces/shop/deployments/web",
+                      {"dryRun": "All", "fieldManager": "remediator", "force": "true"})]
 
 
-def test_new_object_is_not_created(kube: KubeEmulator):
+def test_new_object_is_not_created(kube: KubeAPI):
     new = copy.deepcopy(LIVE)
     new["metadata"]["name"] = "web2"
     assert gate.check_dry_run(new, "true").passed
     assert kube.get("apps/v1", "Deployment", "web2", "shop") is None
 
 
-def test_invalid_object_fails_with_the_api_message(kube: KubeEmulator):
+def test_invalid_object_fails_with_the_api_message(kube: KubeAPI):
     bad = with_memory(LIVE, "32Mi")  # the request (64Mi) is now above the limit
     result = gate.check_dry_run(bad, "auto")
     assert not result.passed and result.ran
@@ -68,7 +69,7 @@ def test_invalid_object_fails_with_the_api_message(kube: KubeEmulator):
         "must be less than or equal to memory limit of 32Mi"]
 
 
-def test_admission_denial_fails(kube: KubeEmulator):
+def test_admission_denial_fails(kube: KubeAPI):
     kube.admission.append(("no-privileged.policy.example.com", lambda obj: (
         "privileged containers are not allowed" if "privileged" in json.dumps(obj) else None)))
     assert gate.check_dry_run(LIVE, "auto").passed
@@ -81,7 +82,7 @@ def test_admission_denial_fails(kube: KubeEmulator):
         "request: privileged containers are not allowed")
 
 
-def test_object_without_namespace_goes_to_the_live_one(kube: KubeEmulator):
+def test_object_without_namespace_goes_to_the_live_one(kube: KubeAPI):
     rendered = copy.deepcopy(LIVE)
     del rendered["metadata"]["namespace"]  # a kustomization without `namespace:`
     result = gate.check_dry_run(rendered, "auto", namespace="shop")
@@ -89,7 +90,7 @@ def test_object_without_namespace_goes_to_the_live_one(kube: KubeEmulator):
     assert "Deployment shop/web" in result.messages[0]
 
 
-def test_unknown_namespace_and_kind_fail(kube: KubeEmulator):
+def test_unknown_namespace_and_kind_fail(kube: KubeAPI):
     moved = copy.deepcopy(LIVE)
     moved["metadata"]["namespace"] = "nowhere"
     assert gate.check_dry_run(moved, "auto").messages[0].endswith(
@@ -100,7 +101,7 @@ def test_unknown_namespace_and_kind_fail(kube: KubeEmulator):
     assert "does not serve Widget example.com/v1" in result.messages[0]
 
 
-def test_server_fields_are_not_sent(kube: KubeEmulator):
+def test_server_fields_are_not_sent(kube: KubeAPI):
     live = kube.get("apps/v1", "Deployment", "web", "shop")
     assert live is not None
     live["metadata"]["resourceVersion"] = "999"  # stale: would conflict if sent
@@ -116,9 +117,9 @@ def closed_port() -> int:
 
 
 def test_unreachable_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    server = KubeEmulator()  # never started: its kubeconfig points at a closed port
+    server = KubeAPI()  # never started: its kubeconfig points at a closed port
     server.url = f"http://127.0.0.1:{closed_port()}"
-    monkeypatch.setenv("KUBECONFIG", str(server.kubeconfig(tmp_path)))
+    monkeypatch.setenv("KUBECONFIG", str(server.kubeconfig(tmp_path / "kubeconfig")))
     auto = gate.check_dry_run(LIVE, "auto", timeout=2)
     assert not auto.ran and not auto.passed
     assert auto.as_json()["ran"] is False
@@ -130,12 +131,12 @@ def test_unreachable_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     server._server.server_close()
 
 
-def test_the_watched_context_is_asked_not_the_current_one(kube: KubeEmulator, tmp_path: Path):
+def test_the_watched_context_is_asked_not_the_current_one(kube: KubeAPI, tmp_path: Path):
     # `run --context emulator` watches the emulator: its dry-run must not go to the kubeconfig's
     # current context (here a closed port, in real life perhaps another cluster)
     two = tmp_path / "two" / "kubeconfig"
     two.parent.mkdir()
-    data = yaml.safe_load(kube.kubeconfig(tmp_path).read_text())
+    data = yaml.safe_load(kube.kubeconfig(tmp_path / "kubeconfig").read_text())
     data["clusters"].append({"name": "other",
                              "cluster": {"server": f"http://127.0.0.1:{closed_port()}"}})
     data["contexts"].append({"name": "other", "context": {"cluster": "other", "user": "tester"}})
@@ -157,16 +158,16 @@ def test_no_cluster_configured():
     assert forced.ran and not forced.passed
 
 
-def test_disabled_asks_nothing(kube: KubeEmulator):
+def test_disabled_asks_nothing(kube: KubeAPI):
     result = gate.check_dry_run(LIVE, "false")
     assert not result.ran
     assert result.messages == ["disabled (validation.dryRun: false): not run"]
     assert kube.requests == []
 
 
-def test_emulator_serves_the_typed_client(kube: KubeEmulator, tmp_path: Path):
+def test_emulator_serves_the_typed_client(kube: KubeAPI, tmp_path: Path):
     """The emulator is reusable: the official client's typed APIs work against it."""
-    api = config.new_client_from_config(config_file=str(kube.kubeconfig(tmp_path)))
+    api = config.new_client_from_config(config_file=str(kube.kubeconfig(tmp_path / "kubeconfig")))
     apps = client.AppsV1Api(api)
     assert [d.metadata.name for d in apps.list_namespaced_deployment("shop").items] == ["web"]
     new = copy.deepcopy(LIVE)
@@ -184,7 +185,7 @@ def test_emulator_serves_the_typed_client(kube: KubeEmulator, tmp_path: Path):
     assert kube.get("apps/v1", "Deployment", "api", "shop") is None
 
 
-def test_plan_reports_the_dry_run(kube: KubeEmulator, checkout: Path):  # noqa: F811
+def test_plan_reports_the_dry_run(kube: KubeAPI, checkout: Path):  # noqa: F811
     """`plan` sends each proposal's rendered object; what the API server refuses is not
     proposed, with the server's message."""
     kube.admission.append(("memory.policy.example.com", lambda obj: (
@@ -201,4 +202,4 @@ def test_plan_reports_the_dry_run(kube: KubeEmulator, checkout: Path):  # noqa: 
     check = next(c for c in cart["validation"]["checks"] if c["name"] == "dry-run")
     assert not check["passed"]
     assert "memory limits above 128Mi need a ticket" in check["messages"][0]
-    assert not [p for m, p in kube.requests if m != "GET" and "dryRun=All" not in p]
+    assert not [p for m, p, q in kube.requests if m != "GET" and q.get("dryRun") != "All"]

@@ -13,7 +13,7 @@ from remediator.config import load_config
 from remediator.demo import build_origin, example_paths
 from remediator.doctor import check_forge
 from tests.github_emulator import GitHubEmulator
-from tests.kube_emulator import KubeEmulator
+from tests.kube_api import KubeAPI
 from tests.test_end_to_end import cli
 
 EXAMPLE, _ = example_paths()
@@ -69,9 +69,9 @@ def _closed_port() -> int:
 
 def test_doctor_all_ok_on_a_read_only_service_account(tmp_path: Path):
     origin = build_origin(tmp_path / "work")
-    with KubeEmulator() as kube:
+    with KubeAPI() as kube:
         out = cli("doctor", "--repo", str(origin), "--forge", "local",
-                  "--kubeconfig", str(kube.kubeconfig(tmp_path)))
+                  "--kubeconfig", str(kube.kubeconfig(tmp_path / "kubeconfig")))
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     for name in ("cluster: list pods", "cluster: read pod logs", "cluster: no Secrets",
@@ -87,10 +87,10 @@ def test_doctor_names_what_is_missing_with_a_hint(tmp_path: Path):
         "drafting: {provider: openai, model: gpt-4.1-mini}\n"
         f"validation: {{dryRun: false, policyEngine: opa, opa: {{url: "
         f"'http://127.0.0.1:{_closed_port()}'}}}}\n")
-    with KubeEmulator() as kube:
+    with KubeAPI() as kube:
         kube.authorize = lambda verb, group, resource, sub: True  # cluster-admin
         out = cli("doctor", "--repo", str(root), "--forge", "local",
-                  "--kubeconfig", str(kube.kubeconfig(tmp_path)))
+                  "--kubeconfig", str(kube.kubeconfig(tmp_path / "kubeconfig")))
     assert out.returncode == 1
     text = out.stdout
     for name in ("cluster: no Secrets", "cluster: read-only", "repository", "LLM key", "OPA"):

@@ -1,4 +1,4 @@
-"""Leader election on a Lease against the Kubernetes API emulator (tests/kube_emulator.py):
+"""Leader election on a Lease against the Kubernetes API emulator (tests/kube_api.py):
 the lock's rounds with a moving clock, 409 on a stale write, and two real `remediator run`
 processes where the leader is killed mid-pass and the standby takes over without duplicating a
 pull request."""
@@ -18,7 +18,7 @@ from remediator.demo import build_origin
 from remediator.forge import LocalForge
 from remediator.forge.body import parse_record
 from remediator.leader import LeaseLock
-from tests.kube_emulator import KubeEmulator
+from tests.kube_api import KubeAPI
 from tests.test_service_loop import Service
 
 NS = "remediator"
@@ -26,12 +26,12 @@ NS = "remediator"
 
 @pytest.fixture
 def kube(tmp_path: Path):
-    with KubeEmulator() as kube:
-        kube.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-        yield kube, kube.kubeconfig(tmp_path)
+    with KubeAPI() as kube:
+        kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+        yield kube, kube.kubeconfig(tmp_path / "kubeconfig")
 
 
-def _lease(kube: KubeEmulator) -> dict:
+def _lease(kube: KubeAPI) -> dict:
     found = kube.get("coordination.k8s.io/v1", "Lease", "remediator", NS)
     assert found is not None
     return found["spec"]
