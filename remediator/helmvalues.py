@@ -33,6 +33,20 @@ def sets(values: Any, key: tuple[str, ...]) -> bool:
     return True
 
 
+def blocked_at(values: Any, key: tuple[str, ...]) -> str:
+    """The dotted prefix of ``key`` that ``values`` sets to something not a mapping, "" when
+    none: a null there deletes what a lower layer sets below it (Helm's merge, a merge patch),
+    a scalar replaces it."""
+    node = values
+    for depth, seg in enumerate(key[:-1]):
+        if not isinstance(node, dict) or seg not in node:
+            return ""
+        node = node[seg]
+        if not isinstance(node, dict):
+            return ".".join(key[: depth + 1])
+    return ""
+
+
 def merge(base: JSON, top: JSON) -> JSON:
     """Helm's merge of values maps: mappings key by key, anything else replaced."""
     out = dict(base)

@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import yamlio
 from ..gitops import same_repo
-from ..helmvalues import sets
+from ..helmvalues import blocked_at, sets
 from ..model import JSON, DocumentRef, Location, TargetKind
 from .repo import Doc
 from .source import clean_path
@@ -136,19 +136,6 @@ def _overrides(hs: HelmSource, root: Path) -> list[_Layer]:
     return out
 
 
-def _blocked_at(values: Any, key: tuple[str, ...]) -> str:
-    """The dotted prefix of ``key`` that ``values`` replaces with a non-mapping, if any (a null
-    in a merge patch deletes what lies below, a scalar replaces it)."""
-    node = values
-    for depth, seg in enumerate(key[:-1]):
-        if not isinstance(node, dict) or seg not in node:
-            return ""
-        node = node[seg]
-        if not isinstance(node, dict):
-            return ".".join(key[: depth + 1])
-    return ""
-
-
 def _override_value_files(hs: HelmSource, layer: _Layer) -> list[str]:
     listed = layer.helm.get("valueFiles")
     if not isinstance(listed, list):
@@ -212,7 +199,7 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
                              + (" and the Application's own settings (Argo CD merges the "
                                 "override file over them)" if layer.rel else "")
                              + ", so the change goes there.")
-        prefix = _blocked_at(vo, key)
+        prefix = blocked_at(vo, key)
         if prefix:
             raise ArgoHelmSkip(f"{layer.name(what)} replaces `{prefix}` in helm.valuesObject "
                                f"with a non-mapping; where `{dotted}` is set is not determined")

@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlio
-from ..helmvalues import DEFAULT_VALUES_KEY, config_map, parsed, refs, release_values, sets
+from ..helmvalues import (
+    DEFAULT_VALUES_KEY,
+    blocked_at,
+    config_map,
+    parsed,
+    refs,
+    release_values,
+    sets,
+)
 from ..k8s import dig
 from ..model import JSON, DocumentRef, Location, ObjectRef, TargetKind
 from .errors import LocateSkip
@@ -176,19 +184,6 @@ def in_repo(objects: list[Doc]) -> list[tuple[JSON, str | None]]:
     return [(d.body, d.path) for d in objects]
 
 
-def _cut(values: Any, key: tuple[str, ...]) -> str:
-    """The parent of ``key`` that ``values`` sets to something not a mapping (`resources:
-    null` deletes what `valuesFrom` sets under it), "" when none."""
-    node = values
-    for i, seg in enumerate(key[:-1]):
-        if not isinstance(node, dict) or seg not in node:
-            return ""
-        node = node[seg]
-        if not isinstance(node, dict):
-            return ".".join(key[: i + 1])
-    return ""
-
-
 def relocate(loc: Location, release: JSON, key: tuple[str, ...],
              objects: list[tuple[JSON, str | None]], index: RepoIndex, render_root: str | None,
              note: str) -> bool:
@@ -198,7 +193,7 @@ def relocate(loc: Location, release: JSON, key: tuple[str, ...],
     spec_values = (release.get("spec") or {}).get("values")
     if not refs(release) or sets(spec_values, key):
         return False
-    cut = _cut(spec_values, key)
+    cut = blocked_at(spec_values, key)
     if cut:
         name = (release.get("metadata") or {}).get("name")
         raise LocateSkip(f"`spec.values` of HelmRelease {name} sets `{cut}` to "
