@@ -209,7 +209,7 @@ def same_repo(url: str, repo_url: str) -> bool:
     return not repo_url or normalize_repo_url(url) == normalize_repo_url(repo_url)
 
 
-def clean_path(path: str) -> str:
+def source_folder(path: str) -> str:
     """An owner's source path as a repo folder: `./apps/x/` → `apps/x`; `.` → `` (the root)."""
     p = posixpath.normpath(path.strip().strip("/") or ".")
     return "" if p == "." else p
@@ -228,8 +228,8 @@ def deployed_paths(obj: JSON, repo_url: str = "") -> list[str]:
             if isinstance(s, dict) and isinstance(s.get("path"), str) and (
                 not s.get("repoURL") or same_repo(str(s["repoURL"]), repo_url)
             ):
-                out.append(clean_path(s["path"]))
+                out.append(source_folder(s["path"]))
     elif (obj.get("kind") == "Kustomization" and group == "kustomize.toolkit.fluxcd.io"
           and isinstance(spec.get("path"), str)):
-        out.append(clean_path(spec["path"]))
+        out.append(source_folder(spec["path"]))
     return out

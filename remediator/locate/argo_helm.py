@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlio
-from ..gitops import same_repo
+from ..gitops import same_repo, source_folder
 from ..helmvalues import blocked_at, sets
 from ..model import JSON, DocumentRef, Location, TargetKind
 from .repo import Doc
-from .source import clean_path
 from .toplayer import argocd_source_files
 
 
@@ -61,7 +60,7 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
     rendering = [s for _, s in sources if "chart" in s or "path" in s]
     helm_like = [s for s in rendering if "chart" in s or "helm" in s or (
         "path" in s and _same_repo(s, repo_url)
-        and (root / clean_path(str(s["path"])) / "Chart.yaml").is_file())]
+        and (root / source_folder(str(s["path"])) / "Chart.yaml").is_file())]
     if not helm_like:
         return None
     if len(rendering) > 1:
@@ -71,10 +70,10 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
         raw = s.get("helm")
         helm: JSON = raw if isinstance(raw, dict) else {}
         in_repo_chart = ("path" in s and _same_repo(s, repo_url)
-                         and (root / clean_path(str(s["path"])) / "Chart.yaml").is_file())
+                         and (root / source_folder(str(s["path"])) / "Chart.yaml").is_file())
         if not (in_repo_chart or "chart" in s):
             continue
-        chart_path = clean_path(str(s["path"])) if in_repo_chart else ""
+        chart_path = source_folder(str(s["path"])) if in_repo_chart else ""
         files = []
         listed = helm.get("valueFiles") or []
         if not isinstance(listed, list):
@@ -89,7 +88,7 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
                 if ref not in ours:
                     raise ArgoHelmSkip(f"Argo CD Application {app_name} reads values `{f}` from "
                                        "another repository")
-                files.append(posixpath.normpath(posixpath.join(clean_path(
+                files.append(posixpath.normpath(posixpath.join(source_folder(
                     str(ours[ref].get("path") or "")), rest)))
             elif chart_path or in_repo_chart:
                 files.append(posixpath.normpath(posixpath.join(chart_path, f)))

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import gitops, yamlio
+from ..gitops import source_folder
 from ..k8s import CONTAINER_LISTS, get_container, pod_spec, pod_spec_path
 from ..model import JSON, DocumentRef, Incident, Location, ObjectRef, TargetKind, TopLayer
 from .repo import Doc, RepoIndex, selects
-from .source import Source, clean_path
+from .source import Source
 from .toplayer import argocd_source_files
 from .variables import OnTopSkip, owner_phrase, settings_of, substitution
 
@@ -268,7 +269,7 @@ def _component_users(index: RepoIndex, folder: str, cluster_objects: list[JSON]
             continue
         for s in sources:
             options = gitops.kustomize_options(tool, s) if isinstance(s, dict) else {}
-            base = clean_path(str(s.get("path") or "")) if isinstance(s, dict) else ""
+            base = source_folder(str(s.get("path") or "")) if isinstance(s, dict) else ""
             if any(isinstance(c, str) and posixpath.normpath(posixpath.join(base, c)) == folder
                    for c in options.get("components") or []):
                 users.append((f"{tool} {name}", where))

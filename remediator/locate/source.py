@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..gitops import clean_path, deployed_paths, same_repo
+from ..gitops import deployed_paths, same_repo, source_folder
 from ..k8s import dig
 from ..model import JSON
 from .owner import Owner
@@ -164,7 +164,7 @@ def resolve_all(owner: Owner, objects: list[JSON], index: RepoIndex,
                     raise SourceSkip(f"{what} renders {s['path']} with Helm, but the chart is "
                                      "not in this repository")
                 recurse = bool((s.get("directory") or {}).get("recurse", False))
-                found.append(Source(clean_path(str(s["path"])), dest_ns,
+                found.append(Source(source_folder(str(s["path"])), dest_ns,
                                     f"{what} (from {where}) deploys path `{s['path']}`", recurse,
                                     "argocd", owner.name, s, app_doc, at))
         if found:
@@ -193,7 +193,7 @@ def resolve_all(owner: Owner, objects: list[JSON], index: RepoIndex,
             raise SourceSkip(f"{what} deploys from a {ref.get('kind')}: only Git sources are "
                              "patched")
         path = str(spec.get("path") or "")
-        return [Source(clean_path(path), str(spec.get("targetNamespace") or ""),
+        return [Source(source_folder(path), str(spec.get("targetNamespace") or ""),
                        f"{what} (from {where}) deploys path `{path or './'}`", True,
                        "flux-kustomization", owner.name, spec, ks_doc, ("spec",))]
     raise SourceSkip(f"{owner.how}: Helm values are not located yet")
