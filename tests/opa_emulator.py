@@ -125,7 +125,8 @@ class RegorusBackend:
 
     def __init__(self, policies: dict[str, str], data: dict[str, Any]):
         sources = [PolicySource(k, v) for k, v in policies.items()]
-        self.engine = policy.RegorusEngine(sources, data)
+        # queries run on the interpreter (query() never uses the compiled program)
+        self.engine = policy.RegorusEngine(sources, data, compiled=False)
         # what OPA's compiler would refuse: parse errors, unknown functions (not remediator's
         # own rule that deny belongs under remediator.policies)
         errors = [e for e in self.engine.errors if "is never evaluated" not in e]

@@ -51,7 +51,7 @@ def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True) -> lis
     ``paths`` (``.rego`` files or folders; tests and the policies they test are loaded together).
     """
     sources = [*(builtin_sources(include_tests=True) if builtin else ()), *file_sources(paths)]
-    return RegorusEngine(sources, data={}).run_tests()
+    return RegorusEngine(sources, data={}, compiled=False).run_tests()
 
 
 def run_repo_policy_tests(repo_root: Path, settings: ValidationSettings) -> list[PolicyTest]:
@@ -59,7 +59,7 @@ def run_repo_policy_tests(repo_root: Path, settings: ValidationSettings) -> list
     (read with the repo safety rules; an unusable path is a failed "(load)" test)."""
     repo, problems = repo_sources(repo_root, settings.policies, include_tests=True)
     sources = [*builtin_sources(include_tests=True), *repo]
-    return RegorusEngine(sources, data={}, errors=problems).run_tests()
+    return RegorusEngine(sources, data={}, errors=problems, compiled=False).run_tests()
 
 
 __all__ = [
