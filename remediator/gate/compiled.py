@@ -5,10 +5,11 @@ The RVM runs the same Rego about 2.5 times faster than the tree-walking interpre
 ``policy_eval_ms`` of ``bench/gate.py``), but it is younger and does not yet match the
 interpreter everywhere: it does not compile ``with`` or ``print``, answers a conflict between two
 values of a complete rule with "undefined" instead of an error (that would fail open), carries
-on past an undefined lookup (and may answer "<undefined>"), and stops at 25,000 instructions. So it runs only the built-in policy packages, whose answers the
-conformance suite compares with the interpreter, OPA and the OPA server on every case; a repo's
-own policies, and any built-in package a repo's module adds rules to, stay on the interpreter.
-Any RVM error is not an answer: the interpreter evaluates that input again.
+on past an undefined lookup (and may answer "<undefined>"), and stops at 25,000 instructions.
+So it runs only the built-in policy packages, whose answers the conformance suite compares with
+the interpreter, OPA and the OPA server on every case; a repo's own policies, and any built-in
+package a repo's module adds rules to, stay on the interpreter. Any RVM error is not an answer:
+the interpreter evaluates that input again.
 """
 
 from __future__ import annotations
