@@ -50,6 +50,7 @@ class Daemon:
                 was_leading = leading
             if leading and not self.stop.is_set():
                 self._one_pass()
+            # a follower is ready too: it answers probes and takes over when the leader goes
             self.health.ready = True
             done += 1
             if passes is None or done < passes:
@@ -60,6 +61,9 @@ class Daemon:
         start = time.monotonic()
         # a stop, or leadership lost mid-pass, abandons the pass before anything is pushed
         report = self.pass_once(lambda: self.stop.is_set() or not self.is_leader())
+        # ready once the first pass has run, before its events are written: whoever reads the
+        # "pass" (or "paused") line may probe /readyz at once
+        self.health.ready = True
         self.metrics.pass_seconds.observe(time.monotonic() - start)
         self.metrics.watch_errors(self.watch_errors())
         self.health.beat()

@@ -105,6 +105,7 @@ def check_forge(kind: str, config: Config, remote: str, env: Mapping[str, str],
         with urllib.request.urlopen(request, timeout=10) as resp:
             repo = json.loads(resp.read().decode())
     except urllib.error.HTTPError as exc:
+        exc.close()
         return Check("forge token", False, f"GET /repos/{name}: HTTP {exc.code}",
                      "the token cannot see the repository: check its owner and scopes")
     except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -140,6 +141,9 @@ def check_opa(config: Config, env: Mapping[str, str]) -> Check:
     try:
         with urllib.request.urlopen(request, timeout=5) as resp:
             ok = resp.status == 200
+    except urllib.error.HTTPError as exc:  # answered, not healthy (e.g. 401): close its socket
+        exc.close()
+        ok = False
     except (urllib.error.URLError, OSError) as exc:
         return Check("OPA", False, f"{url}: {getattr(exc, 'reason', exc)}",
                      "start OPA (the sidecar in deployment.yaml) or fix validation.opa.url")

@@ -41,6 +41,16 @@ class _DuplicateKey(ValueError):
     pass
 
 
+def _too_deep(name: str) -> UnsafeYAML:
+    """The one refusal for deep nesting, whoever sees it first: our guard, PyYAML's own limit
+    (PyYAML >= 6.0.4 raises "exceeded maximum nesting depth"), or a recursing composer."""
+    return UnsafeYAML(f"{name}: refused: nested more than {MAX_DEPTH} levels deep")
+
+
+def _is_nesting_error(exc: yaml.YAMLError) -> bool:
+    return "nesting depth" in str(getattr(exc, "problem", None) or exc)
+
+
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -103,10 +113,12 @@ def _refuse_deep_nesting(text: str, name: str) -> None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise UnsafeYAML(f"{name}: refused: nested more than {MAX_DEPTH} levels deep")
+                    raise _too_deep(name)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        if _is_nesting_error(exc):
+            raise _too_deep(name) from None
         return  # the loader reports syntax errors with their line
 
 
@@ -131,6 +143,8 @@ def load_documents(text: str, name: str = "<text>", *, raw_scalars: bool = False
                 )
             docs.append(loader.construct_document(node) if node is not None else None)
     except yaml.YAMLError as exc:
+        if _is_nesting_error(exc):
+            raise _too_deep(name) from None
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}:" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -138,7 +152,7 @@ def load_documents(text: str, name: str = "<text>", *, raw_scalars: bool = False
     except _DuplicateKey as exc:
         raise UnsafeYAML(f"{name}: {exc}") from None
     except RecursionError:
-        raise UnsafeYAML(f"{name}: refused: nested too deeply") from None
+        raise _too_deep(name) from None
     finally:
         loader.dispose()
     return docs

@@ -1,7 +1,11 @@
-"""Write constraints.txt: the exact versions of remediator's runtime dependencies (and theirs)
-installed in this Python, for the container image (`pip install -c constraints.txt`).
+"""Write constraints.txt: the exact versions of everything remediator installs — the runtime
+dependencies, the test extras, the build backend and pip itself, with their own dependencies — as
+installed in this Python. The README's test command, `.ci/run` and the container image all
+install from it (`pip install -c constraints.txt`), so a fresh machine gets what the suite ran with.
 
-Run after upgrading dependencies and a green test suite: python scripts/pin_constraints.py
+Refresh after a green run on the newest releases (see the README's Development section):
+    python -m pip install --upgrade -e '.[test]' hatchling pip && python -m pytest \
+      && python scripts/pin_constraints.py
 """
 
 from __future__ import annotations
@@ -15,32 +19,45 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = ("# Exact versions the image installs (pip -c): the versions the test suite ran with.\n"
-          "# Refresh: python scripts/pin_constraints.py\n")
+HEADER = ("# Exact versions of the runtime dependencies, the test extras, the build backend and pip\n"
+          "# (and theirs): what the test suite ran with. The README's test command, .ci/run and the\n"
+          "# Dockerfile install with -c constraints.txt. Refresh: python scripts/pin_constraints.py\n")
 
 
-def closure(requirements: list[str]) -> dict[str, str]:
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def closure(requirements: list[str], extras: tuple[str, ...] = ("",)) -> dict[str, str]:
+    """Installed versions of the requirements and of everything they need, transitively."""
     seen: dict[str, str] = {}
     stack = [Requirement(r) for r in requirements]
     while stack:
         req = stack.pop()
-        if req.marker and not req.marker.evaluate({"extra": ""}):
+        if req.marker and not any(req.marker.evaluate({"extra": e}) for e in extras):
             continue
-        name = re.sub(r"[-_.]+", "-", req.name).lower()
+        name = canonical(req.name)
         if name in seen:
             continue
         try:
             dist = md.distribution(req.name)
         except md.PackageNotFoundError:
-            sys.exit(f"{req.name} is not installed here: pip install -e . first")
+            sys.exit(f"{req.name} is not installed here: "
+                     "python -m pip install -e '.[test]' hatchling first")
         seen[name] = dist.version
         stack.extend(Requirement(r) for r in dist.requires or [])
     return seen
 
 
+def wanted(pyproject: dict) -> list[str]:
+    project = pyproject["project"]
+    return [*project["dependencies"], *project["optional-dependencies"]["test"],
+            *pyproject["build-system"]["requires"], "pip"]
+
+
 def main() -> None:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    pins = closure(deps)
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pins = closure(wanted(pyproject))
     (ROOT / "constraints.txt").write_text(
         HEADER + "".join(f"{k}=={v}\n" for k, v in sorted(pins.items())))
     print(f"constraints.txt: {len(pins)} packages")

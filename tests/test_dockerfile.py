@@ -63,16 +63,34 @@ def test_entrypoint_is_remediator_run_and_tools_are_installed():
     assert "HOME=/tmp" in env and "PYTHONDONTWRITEBYTECODE=1" in env  # read-only root
 
 
-def test_every_runtime_dependency_is_pinned_in_the_constraints():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+def _pins() -> dict[str, str]:
     pins = {}
     for line in (ROOT / "constraints.txt").read_text().splitlines():
         if line and not line.startswith("#"):
             name, _, version = line.partition("==")
             assert version, line
             pins[name] = version
-    for dep in project["dependencies"]:
+    return pins
+
+
+def test_every_runtime_test_and_build_dependency_is_pinned_in_the_constraints():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = pyproject["project"]
+    pins = _pins()
+    for dep in [*project["dependencies"], *project["optional-dependencies"]["test"],
+                *pyproject["build-system"]["requires"], "pip"]:
         req = Requirement(dep)
         name = re.sub(r"[-_.]+", "-", req.name).lower()
         assert name in pins, f"{name} is not pinned: python scripts/pin_constraints.py"
         assert req.specifier.contains(pins[name]), (name, pins[name])
+
+
+def test_ci_runs_the_readmes_test_command_with_the_pins():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Run the tests"):]
+    block = section[section.index("```sh"):section.index("```", section.index("```sh") + 5)]
+    (command,) = [ln for ln in block.splitlines() if "pytest" in ln]
+    assert "-c constraints.txt" in command
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert command.strip() in ci.splitlines(), "'.ci/run' must run the README's test command"
+    assert "PIP_BUILD_CONSTRAINT" in ci and "-c constraints.txt pip" in ci

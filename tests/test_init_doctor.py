@@ -167,3 +167,4 @@ def test_doctor_asks_opa_with_the_token_the_gate_sends():
         assert not check_opa(config, {}).ok
     finally:
         server.shutdown()
+        server.server_close()

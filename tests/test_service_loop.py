@@ -50,8 +50,9 @@ class Service:
 
     def _read(self) -> None:
         assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(json.loads(line))  # every line is one JSON object
+        with self.proc.stderr:  # closed at EOF, however the process ended (SIGKILL included)
+            for line in self.proc.stderr:
+                self.lines.put(json.loads(line))  # every line is one JSON object
 
     def wait_for(self, event: str) -> dict:
         while True:
