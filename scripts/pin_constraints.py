@@ -19,9 +19,10 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = ("# Exact versions of the runtime dependencies, the test extras, the build backend and pip\n"
-          "# (and theirs): what the test suite ran with. The README's test command, .ci/run and the\n"
-          "# Dockerfile install with -c constraints.txt. Refresh: python scripts/pin_constraints.py\n")
+HEADER = ("# Exact versions of the runtime dependencies, the test extras, the build backend\n"
+          "# and pip (and theirs): what the test suite ran with. The README's test command,\n"
+          "# .ci/run and the Dockerfile install with -c constraints.txt.\n"
+          "# Refresh: python scripts/pin_constraints.py\n")
 
 
 def canonical(name: str) -> str:
