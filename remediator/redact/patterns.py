@@ -23,7 +23,8 @@ _KEYWORDS = (r"pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|
 _NOT_A_SECRET_NAME = re.compile(
     r"(?i)(?:name|names|ref|refs|keyref|file|path|dir|type|kind|mode|enabled|disabled|endpoint"
     r"|url|uri|host|header|format|policy|version|length|len|count|size|ttl|timeout|seconds"
-    r"|expiry|expiration|lifetime|age|limit|tokens|duration|interval|provider|store|mount"
+    r"|expiry|expiration|lifetime|age|limit|tokens|secrets|passwords|duration|interval"
+    r"|provider|store|mount"
     r"|source|env)$")
 #: values that are a boolean, nothing, or a reference to where the secret lives
 _NOT_A_SECRET_VALUE = re.compile(
