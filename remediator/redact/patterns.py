@@ -78,9 +78,10 @@ def _token_is_not_secret(m: re.Match[str]) -> bool:
 
 
 #: Shannon entropy (bits per character) above which a long unquoted token is taken for a
-#: generated key: 99% of random 40-character base64 strings score above 4.4, identifiers like
-#: `HikariPool1ConnectionAdderThread2Worker` about 4.0 (bench/redact.py prints both).
-ENTROPY_UNQUOTED = 4.25
+#: generated key: 99% of random 40-character base64 strings score above 4.4, long identifiers
+#: with digits (`HikariPool1ConnectionAdderThread2Worker`) 4.0 to 4.26 (bench/redact.py prints
+#: both).
+ENTROPY_UNQUOTED = 4.3
 
 
 def _entropy(token: str) -> float:
@@ -140,7 +141,9 @@ RULES: tuple[Rule, ...] = (
     # NAME=value, "name": "value", name: value — quoted values may contain spaces; never
     # across a line (a YAML key's value on the next line is a mapping, not a secret)
     Rule("assignment", re.compile(
-        rf"(?i)\b([A-Za-z0-9_.-]*(?:{_KEYWORDS})[A-Za-z0-9_.-]*)(\"?[ \t]*[:=][ \t]*)"
+        # (the name from its keyword on: what precedes it cannot make it a non-secret, and
+        # matching it too costs twice the time)
+        rf"(?i)((?:{_KEYWORDS})[A-Za-z0-9_.-]*)(\"?[ \t]*[:=][ \t]*)"
         r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s\"',;&]+)"), 3, not_secret=_assignment_is_not_secret),
     # Azure SAS tokens: ...&sig=<signature>
     Rule("sas-signature", re.compile(r"[?&]sig=([^&\s\"']+)"), 1),

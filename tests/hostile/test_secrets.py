@@ -77,15 +77,18 @@ assert len(SECRETS[5][2]) == 35 and len(SECRETS[6][2]) == 36 and len(SECRETS[8][
 
 #: what must come through untouched (a PR body is unreadable otherwise)
 ORDINARY = [
-    "pulling ghcr.io/acme/cart@sha256:5b161f051d017e55d358435f295f5e9a297e66158f136321d9b04520ec6c48a3",
+    "pulling ghcr.io/acme/cart@sha256:"
+    "5b161f051d017e55d358435f295f5e9a297e66158f136321d9b04520ec6c48a3",
     "synced revision a94a8fe5ccb19ba61c4c0873d391e987982fbbd3",
     "pod uid 6f1c2d3e-4a5b-46c7-8d9e-0f1a2b3c4d5e",
-    "pod web-5d8f7c9b4-aaaaa of replicaset web-5d8f7c9b4 on ip-10-0-1-23.eu-west-1.compute.internal",
+    "pod web-5d8f7c9b4-aaaaa of replicaset web-5d8f7c9b4 "
+    "on ip-10-0-1-23.eu-west-1.compute.internal",
     "containerd://3f4e5d6c7b8a99887766554433221100ffeeddccbbaa99887766554433221100",
     '{"level":"info","traceId":"4bf92f3577b34da6a3ce929d0e0e4736","msg":"GET /api/carts 200"}',
     "at org.springframework.beans.factory.support.AbstractAutowireCapableBeanFactory"
     ".createBean(AbstractAutowireCapableBeanFactory.java:517)",
     "HikariPool-1 - Starting... HikariPool1ConnectionAdderThread2Worker",
+    "calling camelCaseFunctionNameWithNumber2AndMore at /usr/lib/python3.11/site-packages/x.py",
     "token expired, refreshing; session cache warm-up: 18241/184312 carts, heap_used=39MiB",
     "max_tokens=4096 tokens: 1234 TOKEN_TTL=300 automountServiceAccountToken: false",
     "secretKeyRef: {name: web-db, key: url}",
@@ -119,6 +122,33 @@ def test_each_format_is_masked_and_masking_is_idempotent(name: str, text: str, s
     out, n = redact(text)
     assert secret not in out and n >= 1 and MASK in out
     assert redact(out) == (out, 0)
+
+
+def test_click_usage_errors_quote_what_was_typed_redacted():
+    result = CliRunner().invoke(main, ["run", "--repo", "x", "--interval",
+                                       "ghp_0123456789abcdefghijABCDEFGHIJ012345"])
+    assert result.exit_code == 2 and "not a valid float" in result.output
+    assert "0123456789abcdefghij" not in result.output
+
+
+def test_a_configuration_error_quoting_a_secret_is_printed_redacted(tmp_path: Path):
+    (tmp_path / "snap").mkdir()
+    config = tmp_path / "c.yaml"
+    config.write_text("drafting:\n  provider: sk_live_51HxAbCdEfGhIjKlMnOpQrStUvWx01\n")
+    result = CliRunner().invoke(main, ["plan", "--snapshot", str(tmp_path / "snap"), "--repo",
+                                       str(tmp_path), "--config", str(config)])
+    assert result.exit_code == 1 and "remediator: error:" in result.stderr
+    assert "51HxAbCdEfGhIjKlMnOpQrStUvWx01" not in result.output
+
+
+def test_json_log_fields_that_are_not_json_are_redacted_as_text():
+    out = io.StringIO()
+    JsonLog(out)("pass_failed", "clone failed", level="error",
+                 error=RuntimeError("git: https://bot:Sup3rS3cretPw@github.com/acme/gitops"),
+                 path=Path("/tmp/sk_live_51HxAbCdEfGhIjKlMnOpQrStUvWx01"))
+    line = json.loads(out.getvalue())
+    assert "Sup3rS3cretPw" not in out.getvalue() and "51HxAbCdEfGh" not in out.getvalue()
+    assert line["error"].startswith("git: https://bot:[REDACTED]@github.com")
 
 
 # ---------------------------------------------------------------------- the rules scenario
