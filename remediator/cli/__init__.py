@@ -34,7 +34,7 @@ from ..service import GitHubOptions, PassReport, run_once
 from ..watcher import LiveSource, capture_snapshot, live_options
 from .checks import policy_group, validate_cmd
 from .errors import EXIT_FAILED, errors
-from .output import RedactingGroup, say, say_json
+from .output import RedactingGroup, redact_library_logs, say, say_json
 
 
 def _warn(warnings: list[str]) -> None:
@@ -80,6 +80,7 @@ def _text_plan(result: Plan) -> str:
 @click.version_option(package_name="remediator")
 def main() -> None:
     """GitOps remediation bot: failing Kubernetes workloads in, reviewed pull requests out."""
+    redact_library_logs()
 
 
 @main.command("plan")

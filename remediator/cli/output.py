@@ -5,6 +5,8 @@ mask must not eat a quote)."""
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from typing import Any
 
 import click
@@ -41,3 +43,23 @@ class RedactingGroup(click.Group):
             # typed Final, but click formats it only when the error is shown, after this
             exc.message = redact(exc.message)[0]  # type: ignore[misc]
             raise
+
+
+class _RedactedStderr(logging.Handler):
+    """Like Python's last-resort handler (message only, to whatever stderr is now), redacted."""
+
+    remediator = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(redact(self.format(record))[0] + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+def redact_library_logs() -> None:
+    """Warnings the libraries log (urllib3 retries, PyGithub, the Kubernetes client) reach
+    stderr redacted."""
+    root = logging.getLogger()
+    if not any(getattr(h, "remediator", False) for h in root.handlers):
+        root.addHandler(_RedactedStderr(logging.WARNING))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -139,6 +140,14 @@ def test_a_configuration_error_quoting_a_secret_is_printed_redacted(tmp_path: Pa
                                        str(tmp_path), "--config", str(config)])
     assert result.exit_code == 1 and "remediator: error:" in result.stderr
     assert "51HxAbCdEfGhIjKlMnOpQrStUvWx01" not in result.output
+
+
+def test_library_warnings_reach_stderr_redacted(capsys: pytest.CaptureFixture[str]):
+    CliRunner().invoke(main, ["plan", "--help"])  # the command line sets up its log handler
+    logging.getLogger("urllib3.connectionpool").warning(
+        "Retrying after connection broken: https://bot:Sup3rS3cretPw@github.com/acme/gitops")
+    err = capsys.readouterr().err
+    assert "https://bot:[REDACTED]@github.com" in err and "Sup3rS3cretPw" not in err
 
 
 def test_json_log_fields_that_are_not_json_are_redacted_as_text():
