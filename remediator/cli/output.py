@@ -58,8 +58,7 @@ class _RedactedStderr(logging.Handler):
 
 
 def redact_library_logs() -> None:
-    """Warnings the libraries log (urllib3 retries, PyGithub, the Kubernetes client) reach
-    stderr redacted."""
-    root = logging.getLogger()
-    if not any(getattr(h, "remediator", False) for h in root.handlers):
-        root.addHandler(_RedactedStderr(logging.WARNING))
+    """A library's warning that no handler takes (urllib3 and PyGithub have their own silent
+    ones) goes to Python's last-resort handler on stderr: that one is redacted now."""
+    if not getattr(logging.lastResort, "remediator", False):
+        logging.lastResort = _RedactedStderr(logging.WARNING)
