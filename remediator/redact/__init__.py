@@ -44,7 +44,7 @@ def redact(text: str) -> tuple[str, int]:
         return text, 0
     found = [*known.spans(text), *patterns.spans(text), *detectors.spans(text)]
     # a span inside an earlier mask (`password=[REDACTED]`) is that mask, not a new secret
-    found = [(s, e) for s, e in found if MASK not in text[s:e] and text[s:e].strip("[]")]
+    found = [(s, e) for s, e in found if MASK not in text[s:e]]
     if not found:
         return text, 0
     merged = _merged(found)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
 
 Span = tuple[int, int]
 
@@ -24,8 +23,7 @@ _NOT_A_SECRET_NAME = re.compile(
     r"(?i)(?:name|names|ref|refs|keyref|file|path|dir|type|kind|mode|enabled|disabled|endpoint"
     r"|url|uri|host|header|format|policy|version|length|len|count|size|ttl|timeout|seconds"
     r"|expiry|expiration|lifetime|age|limit|tokens|secrets|passwords|duration|interval"
-    r"|provider|store|mount"
-    r"|source|env)$")
+    r"|provider|store|mount|source|env)$")
 #: values that are a boolean, nothing, or a reference to where the secret lives
 _NOT_A_SECRET_VALUE = re.compile(
     r"(?i)(?:true|false|null|none|nil|yes|no|on|off|~|required|optional|\*+|x+|<[^>]*>"
@@ -155,16 +153,16 @@ def spans(text: str) -> Iterator[Span]:
         for m in rule.pattern.finditer(text):
             if rule.not_secret is not None and rule.not_secret(m):
                 continue
-            start, end = m.span(m.lastindex or 0 if rule.group < 0 else rule.group)
+            start, end = m.span((m.lastindex or 0) if rule.group < 0 else rule.group)
             end = _without_closer(text, start, end)
             if start < end:
                 yield _unquoted(text, start, end)
 
 
-@cache
-def _secret_name() -> re.Pattern[str]:
-    return re.compile(rf"(?i)(?:{_KEYWORDS}|auth|dsn|database_url|conn(?:ection)?_?str)")
+_SECRET_NAME = re.compile(rf"(?i)(?:{_KEYWORDS}|auth|dsn|database_url|conn(?:ection)?_?str)")
 
 
 def is_secret_name(name: str) -> bool:
-    return bool(_secret_name().search(name))
+    """A variable or key whose name says it holds a secret (`DB_PASSWORD`, `API_TOKEN`...): its
+    value is masked even where no pattern recognises the value itself (manifest env values)."""
+    return bool(_SECRET_NAME.search(name))
