@@ -27,6 +27,7 @@ from .body import branch_name, commit_message, fingerprint, parse_record, render
 from .body import with_record as _with_record
 from .dashboard import render_dashboard
 from .gitclone import ForgeError, HumanPushed
+from .outbound import Outbound
 
 IGNORE_LABEL = "remediator:ignore"
 DASHBOARD_TITLE = "Remediator dashboard"
@@ -192,6 +193,7 @@ def _changed_comment(r: Remediation) -> str:
 def submit(remediations: list[Remediation], forge: Forge, settings: PullRequests,
            write: Writer, now: datetime | None = None) -> list[Submission]:
     """One pass: each proposed remediation against the forge's PRs, then the dashboard."""
+    forge = Outbound(forge)  # everything written below is redacted on its way out
     run = Pass(forge, settings, write, now)
     out = [run.submit(r) for r in remediations if r.decision == Decision.PROPOSE]
     if settings.dashboard:
