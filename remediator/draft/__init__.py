@@ -17,7 +17,7 @@ from . import rules
 from .allowlist import check_allowed
 from .history import image_tags
 from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
-from .paths import NoSuchContainer
+from .paths import ConflictingEdits, NoSuchContainer, compose_edits
 
 __all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
 
@@ -31,12 +31,23 @@ def draft(incident: Incident, location: Location, settings: Drafting, repo_root:
     fallback = ""
     if llm is not None and cls not in RULE_CLASSES:
         try:
-            return llm.draft(incident, location, repo_root)
+            return _composed(incident, llm.draft(incident, location, repo_root))
         except Fallback as exc:
             fallback = str(exc)
-    proposal = _rules(incident, location, settings, repo_root)
+    proposal = _composed(incident, _rules(incident, location, settings, repo_root))
     if fallback:
         proposal.provenance["fallback"] = f"model not used: {fallback}"
+    return proposal
+
+
+def _composed(incident: Incident, proposal: Proposal) -> Proposal:
+    """One edit per document, whichever drafter made the proposal: operations that would undo
+    one another are a diagnosis, never a diff that does less than the reason says."""
+    try:
+        proposal.edits = compose_edits(proposal.edits)
+    except ConflictingEdits as exc:
+        return rules.diagnose(incident, f"The drafted change was refused: {exc}.",
+                              f"drafted change refused: {exc}")
     return proposal
 
 
@@ -45,6 +56,9 @@ def _rules(incident: Incident, location: Location, settings: Drafting,
     cls = incident.failure_class
     try:
         proposal = _by_class(incident, location, settings, repo_root)
+    except ConflictingEdits as exc:
+        return rules.diagnose(incident, f"The drafted change was refused: {exc}.",
+                              f"drafted change refused: {exc}")
     except NoSuchContainer as exc:
         return rules.diagnose(incident, f"Cannot draft a change: {exc} "
                               f"(`{location.target.path}`).")

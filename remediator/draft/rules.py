@@ -15,10 +15,11 @@ from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Drafting
 from ..k8s import dig, get_container, split_image
-from ..model import JSON, DocumentEdit, Incident, Location, Proposal, TargetKind
+from ..model import JSON, DocumentEdit, FieldValue, Incident, Location, Proposal, TargetKind
 from .history import TagInHistory
 from .paths import (
     REMOVE,
+    Composer,
     NoSuchContainer,
     container_ops,
     field_ops,
@@ -69,7 +70,7 @@ def _ops(loc: Location, container: str, changes: dict[tuple[str, ...], Any]) -> 
 def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
     """Container fields as Helm values: `resources...` under the resources key, an image as
     `image.tag` (a pinned `image.digest` would win over the tag, so it goes)."""
-    ops: list[JSON] = []
+    composer = Composer(loc.document)
     for rel, value in changes.items():
         key = loc.value_keys.get(rel[0])
         if key is None:
@@ -86,16 +87,16 @@ def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON
             # a Helm parameter holds the value as a string; its name is tested so a replay on
             # a file whose list moved cannot change another parameter
             leaf = split_image(str(value))[1] if rel == ("image",) else str(value)
-            ops.append({"op": "test", "path": pointer([*loc.parameter_path, "name"]),
-                        "value": loc.parameter_name})
-            ops += field_ops(loc.document, (*loc.parameter_path, "value"), leaf)
+            composer.extend([{"op": "test", "path": pointer([*loc.parameter_path, "name"]),
+                              "value": loc.parameter_name}])
+            composer.set((*loc.parameter_path, "value"), leaf)
             continue
         if rel == ("image",):
-            ops += field_ops(loc.document, (*base, "tag"), split_image(str(value))[1])
-            ops += field_ops(loc.document, (*base, "digest"), REMOVE)
+            composer.set((*base, "tag"), split_image(str(value))[1])
+            composer.set((*base, "digest"), REMOVE)
         else:
-            ops += field_ops(loc.document, (*base, *rel[1:]), value)
-    return ops
+            composer.set((*base, *rel[1:]), value)
+    return composer.composed()
 
 
 def _values_get(loc: Location, *rel: str) -> Any:
@@ -108,6 +109,11 @@ def _helm_effective(loc: Location, rel: tuple[str, ...]) -> Any:
     if here is not None:
         return here
     return dig(loc.effective_values, (*loc.value_keys.get(rel[0], ("-",)), *rel[1:]))
+
+
+def announced(container: str, changes: dict[tuple[str, ...], Any]) -> list[FieldValue]:
+    """What the changes give the container, as the gate's post-condition will check it."""
+    return [FieldValue(container, rel, value) for rel, value in changes.items()]
 
 
 def _edit(loc: Location, ops: list[dict[str, Any]]) -> list[DocumentEdit]:
@@ -187,6 +193,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
         changes=[{"file": loc.target.path, "field": f"{_field(c)}.resources.limits.memory",
                   "old": str(observed_raw), "new": new_value}],
         title=f"raise {c} memory limit to {new_value}",
+        announced=announced(c, changes),
         risk=("The memory request (what the scheduler reserves) does not change"
               + (" except as noted" if "lowered" in note else "")
               + ", so pods schedule as before; under node memory pressure a pod using more than "
@@ -255,6 +262,7 @@ def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Prop
             changes=[{"file": loc.target.path, "field": f"{_field(c)}.startupProbe",
                       "old": None, "new": probe}],
             title=f"add a startupProbe to {c} ({threshold * period}s to start)",
+            announced=announced(c, {("startupProbe",): probe}),
             risk=("A container that truly hangs during startup is restarted later than before "
                   f"(at most {threshold * period}s). Rollback: revert this commit."),
             confidence=0.75,
@@ -278,6 +286,7 @@ def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Prop
                       "field": f"{_field(c)}.startupProbe.failureThreshold",
                       "old": old, "new": new}],
             title=f"give {c} {new * period}s to start",
+            announced=announced(c, {("startupProbe", "failureThreshold"): new}),
             risk="A hang at startup is detected later. Rollback: revert this commit.",
             confidence=0.7,
         )
@@ -344,6 +353,7 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         edits=edits,
         changes=[{"file": target_file, "field": field, "old": bad_tag, "new": tag}],
         title=f"revert {c} image to {tag}",
+        announced=announced(c, {("image",): f"{name}:{tag}"}),
         risk=(f"Rolls the workload back to {tag}: changes shipped in {bad_tag} are not deployed "
               "until it is fixed. Rollback: revert this commit."),
         confidence=0.9,
