@@ -13,9 +13,9 @@ from pathlib import Path
 from ..config import Drafting
 from ..k8s import split_image
 from ..model import Incident, Location, Proposal
-from . import rules
+from . import history, probe, rules
 from .allowlist import check_allowed
-from .history import image_tags
+from .history import ValuesKey, image_tags
 from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
 from .paths import ConflictingEdits, NoSuchContainer, compose_edits
 
@@ -69,19 +69,33 @@ def _rules(incident: Incident, location: Location, settings: Drafting,
     return proposal
 
 
+def _history_files(location: Location, repo_root: Path) -> tuple[list[str], ValuesKey | None]:
+    """The files whose history shows the tags the workload had, and for Helm the values key
+    that holds the tag: the layer that sets the image (else the located file), and for a Flux
+    HelmRelease every file its Kustomization renders (the tag may live in the base release)."""
+    ov = location.image_override
+    files = [ov.target.path if ov is not None and ov.target else location.target.path]
+    if location.source != "helm" or "image" not in location.value_keys:
+        return files, None
+    names = {n for n in (location.source_name, location.render_target.name
+                         if location.render_target else "") if n}
+    if location.render_target is not None:
+        files += history.rendered_files(repo_root, location.values_root)
+    return list(dict.fromkeys(files)), ValuesKey(location.value_keys["image"], frozenset(names))
+
+
 def _by_class(incident: Incident, location: Location, settings: Drafting,
               repo_root: Path) -> Proposal:
     cls = incident.failure_class
     if cls == "OOMKilled":
         proposal = rules.oom(incident, location, settings)
     elif cls == "ProbeFailure":
-        proposal = rules.startup_probe(incident, location, settings)
+        proposal = probe.startup_probe(incident, location, settings)
     elif cls == "ImagePullBackOff":
         name, _ = split_image(incident.detail)
-        ov = location.image_override
-        history_file = ov.target.path if ov is not None and ov.target else location.target.path
+        files, values = _history_files(location, repo_root)
         proposal = rules.image_revert(incident, location,
-                                      image_tags(repo_root, history_file, name))
+                                      image_tags(repo_root, files, name, values), files)
     else:
         proposal = rules.no_rule(incident)
     return proposal

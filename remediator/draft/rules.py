@@ -45,7 +45,7 @@ def _q(value: Any) -> float | None:
         return None
 
 
-def _field(container: str) -> str:
+def field_name(container: str) -> str:
     return f"containers[{container}]"
 
 
@@ -190,7 +190,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             "gives it headroom; if usage keeps growing after this, it is a leak to fix in the "
             "application." + _rollout_note(incident)),
         edits=_edit(loc, ops),
-        changes=[{"file": loc.target.path, "field": f"{_field(c)}.resources.limits.memory",
+        changes=[{"file": loc.target.path, "field": f"{field_name(c)}.resources.limits.memory",
                   "old": str(observed_raw), "new": new_value}],
         title=f"raise {c} memory limit to {new_value}",
         announced=announced(c, changes),
@@ -216,84 +216,9 @@ def _rollout_note(incident: Incident) -> str:
             "having always been too small.")
 
 
-_HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
-#: a startupProbe budget below this is rarely worth a PR: slow starters (JVMs, migrations) need
-#: minutes, and a generous budget only delays noticing a hang *during startup*
-MIN_STARTUP_SECONDS = 300.0
-
-
-def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
-    c = incident.container
-    facts = incident.evidence.facts
-    kind = str(facts.get("probe"))
-    if not facts.get("at_startup"):
-        return diagnose(incident, (
-            f"The {kind} probe of {c} fails after the container had started: the application "
-            "hangs or the probe checks the wrong thing. See the log excerpt; no safe automatic "
-            "change exists."))
-    current = get_container(loc.rendered, c)
-    liveness = current.get("livenessProbe") or incident.evidence.container_spec.get(
-        "livenessProbe") or {}
-    startup = current.get("startupProbe")
-    observed = float(facts.get("run_seconds") or facts.get("probe_window_seconds") or 30)
-    max_s = settings.startup.max_seconds
-    if kind == "liveness" and not startup:
-        handler = {k: liveness[k] for k in _HANDLERS if k in liveness}
-        if not handler:
-            return diagnose(incident, f"The liveness probe of {c} has no handler to reuse.")
-        period = 10
-        # `observed` is when liveness killed it, not how long starting takes (it never finished)
-        budget = min(max(5 * observed, MIN_STARTUP_SECONDS), float(max_s))
-        threshold = math.ceil(budget / period)
-        probe = {**handler, "periodSeconds": period, "failureThreshold": threshold}
-        ops = _ops(loc, c, {("startupProbe",): probe})
-        return Proposal(
-            drafter=DRAFTER,
-            reason=(f"liveness probe kills {c} before it finishes starting (after ~"
-                    f"{observed:.0f}s); added a startupProbe allowing up to {threshold * period}s"),
-            diagnosis=(
-                f"Container {c} is restarted by its liveness probe while still starting: it ran "
-                f"about {observed:.0f}s each time, never became ready, and the liveness probe "
-                f"allows only {facts.get('probe_window_seconds', 0):.0f}s. A startupProbe with "
-                f"the same check holds the liveness probe back until the application has started "
-                f"(up to {threshold * period}s), without making the liveness probe slower to "
-                "catch a hang later."),
-            edits=_edit(loc, ops),
-            changes=[{"file": loc.target.path, "field": f"{_field(c)}.startupProbe",
-                      "old": None, "new": probe}],
-            title=f"add a startupProbe to {c} ({threshold * period}s to start)",
-            announced=announced(c, {("startupProbe",): probe}),
-            risk=("A container that truly hangs during startup is restarted later than before "
-                  f"(at most {threshold * period}s). Rollback: revert this commit."),
-            confidence=0.75,
-        )
-    if kind == "startup" and isinstance(startup, dict):
-        period = int(startup.get("periodSeconds", 10))
-        old = int(startup.get("failureThreshold", 3))
-        new = min(max(old * 2, math.ceil(2 * observed / period)), max_s // period)
-        if new <= old:
-            return diagnose(incident, (
-                f"The startupProbe of {c} already allows {old * period}s, the configured "
-                f"maximum is {max_s}s (drafting.startupProbe.maxSeconds)."))
-        ops = _ops(loc, c, {("startupProbe", "failureThreshold"): new})
-        return Proposal(
-            drafter=DRAFTER,
-            reason=f"startupProbe of {c} gives up after {old * period}s; raised to {new * period}s",
-            diagnosis=(f"Container {c} does not finish starting within its startupProbe budget "
-                       f"({old} × {period}s)."),
-            edits=_edit(loc, ops),
-            changes=[{"file": loc.target.path,
-                      "field": f"{_field(c)}.startupProbe.failureThreshold",
-                      "old": old, "new": new}],
-            title=f"give {c} {new * period}s to start",
-            announced=announced(c, {("startupProbe", "failureThreshold"): new}),
-            risk="A hang at startup is detected later. Rollback: revert this commit.",
-            confidence=0.7,
-        )
-    return diagnose(incident, f"The {kind} probe of {c} fails at startup; no safe rule applies.")
-
-
-def image_revert(incident: Incident, loc: Location, history: list[TagInHistory]) -> Proposal:
+def image_revert(incident: Incident, loc: Location, history: list[TagInHistory],
+                 read: list[str]) -> Proposal:
+    """``history``: the tags of the files ``read``, newest first."""
     c = incident.container
     failing = incident.detail
     name, bad_tag = split_image(failing)
@@ -301,7 +226,6 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         return diagnose(incident, f"Image {failing} is pinned by digest or untagged: no tag to "
                                   "revert to automatically.")
     ov = loc.image_override
-    history_file = ov.target.path if ov is not None and ov.target else loc.target.path
     if ov is not None and ov.target is None:
         return diagnose(incident, f"{ov.why} No tag change is proposed.",
                         "the layer that sets the image is not in this repository")
@@ -313,14 +237,17 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
     ran = [split_image(i)[1] for i in incident.evidence.images_that_ran
            if split_image(i)[0] == name]
     candidates = [h for h in history if h.tag != bad_tag]
-    # Only a tag the cluster shows running (old ReplicaSets, ready pods) is known to be pullable
-    # and to work; the previous tag in git alone may be broken or deleted too.
+    # Only a tag the cluster shows having run (ReplicaSets serving or replaced by a finished
+    # rollout, ready pods, nodes' image lists) is known to be pullable and to work; the
+    # previous tag in git alone may be broken or deleted too.
     choice = next((h for h in candidates if h.tag in ran), None)
     if choice is None:
         seen = ", ".join(ran) or "none"
+        files = ", ".join(f"`{f}`" for f in read[:5]) + (
+            f" and {len(read) - 5} more" if len(read) > 5 else "")
         return diagnose(incident, (
             f"Image {failing} cannot be pulled. No earlier tag of {name} "
-            f"in the history of `{history_file}` is known to have run (tags seen running: "
+            f"in the history of {files} is known to have run (tags seen running: "
             f"{seen}). Check the tag exists in the registry and the pull credentials."))
     tag = choice.tag
     ov = loc.image_override
@@ -336,10 +263,13 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         target_file, field = ov.target.path, "/".join(str(p) for p in ov.path)
     else:
         ops = _ops(loc, c, {("image",): f"{name}:{tag}"})
-        edits, target_file, field = _edit(loc, ops), loc.target.path, f"{_field(c)}.image"
+        edits, target_file, field = _edit(loc, ops), loc.target.path, f"{field_name(c)}.image"
     pull_error = next((e.message for e in incident.evidence.events
                        if e.message.startswith("Failed to pull image")), "")
-    evidence = "it is running ready pods right now"
+    shown = next((where for image, where in incident.evidence.ran_where.items()
+                  if split_image(image) == (name, tag)), "")
+    running = shown.startswith("ready pod")
+    evidence = f"it ran here ({shown})" if shown else "it ran here"
     return Proposal(
         drafter=DRAFTER,
         reason=f"image {failing} cannot be pulled; reverted to {tag}, the last tag that ran",
@@ -356,7 +286,8 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         announced=announced(c, {("image",): f"{name}:{tag}"}),
         risk=(f"Rolls the workload back to {tag}: changes shipped in {bad_tag} are not deployed "
               "until it is fixed. Rollback: revert this commit."),
-        confidence=0.9,
+        # a tag only known from a scaled-down ReplicaSet or a node's image list ran once
+        confidence=0.9 if running else 0.75,
     )
 
 
