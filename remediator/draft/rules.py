@@ -188,7 +188,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"{term.exit_code if term else 137}) at its memory limit of {observed_raw}. Raising "
             f"the limit by a factor of {settings.memory.factor:g} (cap {settings.memory.cap}) "
             "gives it headroom; if usage keeps growing after this, it is a leak to fix in the "
-            "application." + _rollout_note(incident)),
+            "application." + _unset_note(incident, loc, repo_limit) + _rollout_note(incident)),
         edits=_edit(loc, ops),
         changes=[{"file": loc.target.path, "field": f"{field_name(c)}.resources.limits.memory",
                   "old": str(observed_raw), "new": new_value}],
@@ -200,6 +200,20 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
               "its request is among the first evicted. Rollback: revert this commit."),
         confidence=0.8,
     )
+
+
+def _unset_note(incident: Incident, loc: Location, repo_limit: float | None) -> str:
+    """Where the limit the pods ran with came from, when the repository does not set one: the
+    fix then writes an explicit limit (and keeps the request the pods had)."""
+    if repo_limit is not None or loc.source == "helm":
+        return ""
+    on_workload = (get_container(incident.live, incident.container).get("resources")
+                   or {}).get("limits") or {}
+    origin = ("is set on the live workload but not in the repository" if on_workload.get(
+        "memory") else "came from the namespace (a LimitRange default, applied when the pods "
+        "were admitted)")
+    return (" The repository sets no memory limit for this container: the one the pods ran "
+            f"with {origin}, so the change adds an explicit limit.")
 
 
 def _rollout_note(incident: Incident) -> str:
