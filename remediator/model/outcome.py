@@ -88,7 +88,7 @@ class FileChange:
 
 @dataclass
 class CheckResult:
-    name: str  # "policy" | "schema" | "render" | "dry-run"
+    name: str  # "policy" | "schema" | "render" | "post-condition" | "dry-run"
     passed: bool
     messages: list[str] = field(default_factory=list)
     ran: bool = True  # False: not run (e.g. no cluster for dry-run): never counts as passed

@@ -167,7 +167,8 @@ def test_complete_node_image_lists_without_the_tag_disprove_a_scaled_down_replic
     # the nodes list every image they hold (under the kubelet's cap) and 0.1 is not among them:
     # that ReplicaSet's pods never pulled it, whatever its replica count says
     root, items = recreate(tmp_path)
-    r = only(plan(root, tmp_path / "snap", [*items, node("worker-1", "docker.io/library/redis:7.2")]))
+    nodes = [node("worker-1", "docker.io/library/redis:7.2")]
+    r = only(plan(root, tmp_path / "snap", [*items, *nodes]))
     assert r["decision"] == "diagnose"
     assert "tags seen running: none" in r["diagnosis"]
     assert "`guestbook/guestbook-ui-deployment.yaml`" in r["diagnosis"]
