@@ -102,6 +102,11 @@ def _set_ops(node: Any, base: list[Any], rel: tuple[Any, ...], value: Any) -> li
             return [{"op": "add", "path": pointer([*path, seg]), "value": _nest(list(rel[i + 1:]),
                                                                                  value)}]
         path.append(seg)
+        if not last and node[seg] is None and value is not REMOVE:
+            # an empty key (`resources:` with only comments under it) becomes the mapping
+            return [{"op": "test", "path": pointer(path), "value": None},
+                    {"op": "replace", "path": pointer(path), "value": _nest(list(rel[i + 1:]),
+                                                                             value)}]
         if last:
             if value is REMOVE:
                 return [{"op": "test", "path": pointer(path), "value": node[seg]},

@@ -76,24 +76,28 @@ def _unmet(after: JSON, fv: FieldValue) -> str:
 
 def _drop(container: JSON, fv: FieldValue) -> None:
     """``container`` without the announced field (or its announced entries), and without the
-    mappings that only held it."""
+    mappings that only held it (a null one holds nothing: Kubernetes reads it as absent)."""
     *parents, leaf = fv.field
     chain: list[JSON] = [container]
     for seg in parents:
         node = chain[-1].get(seg)
         if not isinstance(node, dict):
-            return
+            if node is None:
+                chain[-1].pop(seg, None)
+            break
         chain.append(node)
-    if fv.key and isinstance(chain[-1].get(leaf), list):
-        gone = {str(e.get(fv.key)) for e in fv.value if isinstance(e, dict)} | set(fv.removed)
-        chain[-1][leaf] = [e for e in chain[-1][leaf]
-                           if not (isinstance(e, dict) and str(e.get(fv.key)) in gone)]
-        if chain[-1][leaf]:
-            return
-    chain[-1].pop(leaf, None)
-    for node, seg in zip(reversed(chain[:-1]), reversed(parents), strict=True):
-        if node.get(seg) == {}:
-            node.pop(seg)
+    else:
+        here = chain[-1]
+        if fv.key and isinstance(here.get(leaf), list):
+            gone = {str(e.get(fv.key)) for e in fv.value if isinstance(e, dict)} | set(fv.removed)
+            here[leaf] = [e for e in here[leaf]
+                          if not (isinstance(e, dict) and str(e.get(fv.key)) in gone)]
+            if here[leaf]:
+                return
+        here.pop(leaf, None)
+    for node, seg in zip(reversed(chain[:-1]), reversed(parents[:len(chain) - 1]), strict=True):
+        if node.get(seg) in ({}, None):
+            node.pop(seg, None)
 
 
 def _containers(obj: JSON) -> list[JSON]:

@@ -189,3 +189,20 @@ def test_operations_that_would_undo_each_other_are_refused():
         assert "would undo `/spec/a`" in str(exc)
     else:
         raise AssertionError("two adds of one parent were composed")
+
+
+def test_an_empty_resources_key_becomes_the_block(tmp_path: Path):
+    # `resources:` with only comments under it (what `kubectl create deployment --dry-run -o
+    # yaml` leaves as `resources: {}`, minus the braces) is null, not a mapping to add into
+    empty = DEPLOYMENT.replace("            ports:\n", "            resources:\n"
+                               "              # set by the platform team\n"
+                               "            ports:\n")
+    root = repo(tmp_path / "repo", {"guestbook/guestbook-ui-deployment.yaml": empty,
+                                    "argocd/guestbook.yaml": application("guestbook")})
+    container = {"name": "guestbook-ui", "image": IMAGE, "ports": [{"containerPort": 80}]}
+    r = only(plan(root, tmp_path / "snap", live(container)))
+    assert r["decision"] == "propose", r["reason"]
+    [change] = r["changes"]
+    assert [" ".join(ln.split()) for ln in diff_lines(change["diff"])] == [
+        "+ limits:", "+ memory: 192Mi", "+ requests:", "+ memory: 64Mi"]
+    assert check(r, "post-condition")["passed"]
