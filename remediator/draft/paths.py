@@ -43,10 +43,13 @@ class Composer:
     def extend(self, ops: list[JSON]) -> None:
         """Take operations computed against the document as it is now, and apply them to it
         (copies: a later operation must not reach into an earlier one's value)."""
-        try:
-            self.document = jsonpatch.JsonPatch(copy.deepcopy(ops)).apply(self.document)
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-            raise ConflictingEdits(f"the operations do not apply in turn: {exc}") from None
+        for op in ops:
+            try:
+                self.document = jsonpatch.JsonPatch([copy.deepcopy(op)]).apply(self.document)
+            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException):
+                # the library's message quotes the document: only the place is named here
+                raise ConflictingEdits(f"operation {op.get('op')} `{op.get('path')}` does not "
+                                       "apply after the ones before it") from None
         self.ops += ops
 
     def set(self, rel: tuple[Any, ...], value: Any, base: tuple[Any, ...] = ()) -> None:
