@@ -118,7 +118,8 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
         return r
     # the object as the repo renders it: Argo CD / Flux may still add a name prefix on top
     target = location.render_target or ObjectRef.of(location.rendered)
-    r.validation = gate.check_change(repo_root, location, r.changes, target, config.validation)
+    r.validation = gate.check_change(repo_root, location, r.changes, target, config.validation,
+                                     proposal.announced)
     if r.validation.passed:
         r.decision = Decision.PROPOSE
     else:

@@ -37,6 +37,13 @@ def _frame(release: JSON) -> JSON:
     return out
 
 
+def values_of(objects: list[JSON], ref: ObjectRef) -> JSON:
+    """The values Flux merges for the HelmRelease ``ref`` in a render ({} when it is not once
+    in it)."""
+    found = [o for o in objects if same_object(o, ref)]
+    return release_values(found[0], [(o, None) for o in objects]) if len(found) == 1 else {}
+
+
 def compare_renders(before: list[JSON], after: list[JSON], ref: ObjectRef, label: str
                     ) -> tuple[JSON | None, CheckResult]:
     """The merged values after the change, when only the release's values changed."""

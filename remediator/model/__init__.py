@@ -30,6 +30,7 @@ from .location import (
 from .outcome import (
     CheckResult,
     Decision,
+    FieldValue,
     FileChange,
     Proposal,
     PullRequest,
@@ -49,6 +50,7 @@ __all__ = [
     "DocumentRef",
     "EventSummary",
     "Evidence",
+    "FieldValue",
     "FileChange",
     "ImageOverride",
     "Incident",

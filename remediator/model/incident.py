@@ -132,6 +132,8 @@ class Evidence:
     container_spec: JSON = field(default_factory=dict)
     #: images that ran for this workload (from old ReplicaSets / running pods), newest first
     images_that_ran: list[str] = field(default_factory=list)
+    #: for each of those images, what shows it ran ("ready pods of ReplicaSet web-6c9f7d8b5")
+    ran_where: dict[str, str] = field(default_factory=dict)
     #: free-form facts a drafter may use (node allocatable, job conditions...)
     facts: JSON = field(default_factory=dict)
 
