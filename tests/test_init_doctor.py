@@ -55,10 +55,10 @@ def test_init_reports_a_broken_existing_config_and_a_missing_folder(tmp_path: Pa
     root = _checkout(tmp_path)
     (root / ".remediator.yaml").write_text("clutser: typo\n")
     out = cli("init", "--repo", str(root))
-    assert out.returncode == 1 and "unknown key 'clutser'" in out.stderr
+    assert out.returncode == 2 and "unknown key 'clutser'" in out.stderr  # configuration: 2
     assert "Traceback" not in out.stderr
     missing = cli("init", "--repo", str(tmp_path / "nope"))
-    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
 
 
 def _closed_port() -> int:

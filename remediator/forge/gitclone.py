@@ -29,6 +29,14 @@ class HumanPushed(ForgeError):
     """Someone other than the bot pushed to the branch: the bot stops touching it."""
 
 
+class MissingBase(ForgeError):
+    """The base branch is not on the remote; ``default`` is the remote's default branch."""
+
+    def __init__(self, message: str, default: str = "") -> None:
+        super().__init__(message)
+        self.default = default
+
+
 def token_env(remote: str, token: str) -> dict[str, str]:
     """git environment that sends ``token`` to ``remote``'s origin only (HTTPS remotes)."""
     parts = urlsplit(remote)
@@ -87,8 +95,12 @@ class GitClone:
                 self.clone_dir.parent.mkdir(parents=True, exist_ok=True)
                 with self._env() as env:
                     repo = git.Repo.clone_from(self.remote, self.clone_dir, env=env)
+            if self.remote_head(self.base) is None:
+                raise self._missing_base(repo)
             repo.git.checkout("-f", "-B", self.base, f"origin/{self.base}")
             repo.git.clean("-fdx")
+        except MissingBase:
+            raise
         except ForgeError as exc:
             raise ForgeError(f"cannot check out {self.base} from {self.shown_remote}: {exc}"
                              ) from None
@@ -96,6 +108,19 @@ class GitClone:
             raise ForgeError(f"cannot check out {self.base} from {self.shown_remote}: "
                              f"{git_reason(exc)}") from None
         return self.clone_dir
+
+    def _missing_base(self, repo: git.Repo) -> MissingBase:
+        branches = sorted(r.remote_head for r in repo.remote("origin").refs
+                          if r.remote_head != "HEAD")
+        try:  # what the remote's HEAD points at, as recorded by the clone
+            default = repo.git.symbolic_ref("--short", "refs/remotes/origin/HEAD")
+            default = default.removeprefix("origin/")
+        except git.GitCommandError:
+            default = ""
+        return MissingBase(
+            f"the base branch {self.base!r} is not on {self.shown_remote} (its branches: "
+            f"{', '.join(branches) or 'none'}): set pullRequests.base in .remediator.yaml",
+            default if default in branches else "")
 
     def base_commit(self) -> str:
         return self.repo.commit(f"origin/{self.base}").hexsha

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ...config import Drafting
+from ...config import ConfigError, Drafting
 from ...model import Incident, Location, Proposal
 from ...redact import redact
 from . import context
@@ -22,10 +22,18 @@ from .budget import Ledger, cache_key, cost, format_cost
 from .examples import closed_examples, merged_examples
 from .fields import Rejected, fields_for, located_files
 from .proposal import build, rejected
-from .providers import ModelCall, ModelReply, Provider, ProviderError, make_provider
+from .providers import (
+    ModelCall,
+    ModelReply,
+    Provider,
+    ProviderError,
+    make_provider,
+    missing_client,
+)
 from .tools import parse_answer, tool_specs
 
-__all__ = ["Fallback", "LLMDrafter", "closed_examples", "default_cache_dir", "make_drafter"]
+__all__ = ["Fallback", "LLMDrafter", "closed_examples", "default_cache_dir", "make_drafter",
+           "missing_client"]
 
 MAX_ANSWER_TOKENS = 1024
 CACHE_ENV = "REMEDIATOR_CACHE_DIR"
@@ -135,9 +143,13 @@ def _stated_diagnosis(reply: ModelReply) -> str:
 def make_drafter(drafting: Drafting, cache_dir: Path | None = None,
                  env: Mapping[str, str] | None = None,
                  http_client: Any = None) -> tuple[LLMDrafter | None, str]:
-    """The configured model drafter, or (None, why not) — the rules drafter then answers."""
+    """The configured model drafter, or (None, why not) — the rules drafter then answers.
+    A provider whose client library is not installed is a configuration error, not a fallback:
+    the installation cannot do what the configuration asks, on any incident."""
     if drafting.provider == "rules":
         return None, ""
+    if missing := missing_client(drafting.provider):
+        raise ConfigError(missing)
     env = os.environ if env is None else env
     try:
         provider = make_provider(drafting.provider, drafting.llm, env, http_client)
