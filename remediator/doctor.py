@@ -146,7 +146,8 @@ def helm_sources(root: Path, index: RepoIndex) -> list[str]:
     found = {p.relative_to(root).as_posix() for p in root.rglob("Chart.yaml")
              if ".git" not in p.relative_to(root).parts}
     for d in index.docs:
-        spec = d.body.get("spec") if isinstance(d.body.get("spec"), dict) else {}
+        spec = d.body.get("spec")
+        spec = spec if isinstance(spec, dict) else {}
         sources = [spec.get("source"), *(spec.get("sources") or [])]
         if d.kind == "HelmRelease" or (d.kind in ("Application", "ApplicationSet") and any(
                 isinstance(s, dict) and ("chart" in s or "helm" in s) for s in sources)):

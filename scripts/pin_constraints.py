@@ -1,7 +1,8 @@
 """Write constraints.txt: the exact versions of everything remediator installs — the runtime
 dependencies, every extra (`llm`, `test`), the build backend and pip itself, with their own
-dependencies — as installed in this Python. The README's test command, `.ci/run` and the container image all
-install from it (`pip install -c constraints.txt`), so a fresh machine gets what the suite ran with.
+dependencies — as installed in this Python. The README's test command, `.ci/run` and the
+container image all install from it (`pip install -c constraints.txt`), so a fresh machine gets
+what the suite ran with.
 
 Refresh after a green run on the newest releases (see the README's Development section):
     python -m pip install --upgrade -e '.[test]' hatchling pip && python -m pytest \
@@ -20,8 +21,8 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ("# Exact versions of the runtime dependencies, the extras (llm, test), the build\n"
-          "# backend and pip (and theirs): what the test suite ran with. The README's test command,\n"
-          "# .ci/run and the Dockerfile install with -c constraints.txt.\n"
+          "# backend and pip (and theirs): what the test suite ran with. The README's test\n"
+          "# command, .ci/run and the Dockerfile install with -c constraints.txt.\n"
           "# Refresh: python scripts/pin_constraints.py\n")
 
 

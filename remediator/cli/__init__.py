@@ -36,7 +36,6 @@ from ..pipeline import Plan, plan
 from ..scaffold import init_repo
 from ..service import GitHubOptions, PassReport, run_once
 from ..watcher import LiveSource, capture_snapshot, live_options
-from ..validate import UsageError
 from .checks import policy_group, validate_cmd
 from .errors import EXIT_FAILED, errors
 from .output import RedactingGroup, redact_library_logs, say, say_json

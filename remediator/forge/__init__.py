@@ -10,11 +10,11 @@ from .lifecycle import Forge, Submission, submit
 from .local import LocalForge
 
 __all__ = [
+    "KINDS",
     "Forge",
     "ForgeError",
     "ForgeMismatch",
     "HumanPushed",
-    "KINDS",
     "LocalForge",
     "MissingBase",
     "Submission",
