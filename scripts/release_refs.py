@@ -54,6 +54,13 @@ def rules(ident: dict[str, str]) -> list[tuple[re.Pattern[str], Callable[[re.Mat
         # pre-commit: repo: https://github.com/OWNER/NAME + rev: vX.Y.Z
         (re.compile(rf"(repo: https://github\.com/){OWNER_NAME}(\n[ \t]+rev: ){VERSION}"),
          lambda m: f"{m.group(1)}{repository}{m.group(2)}v{version}"),
+        # pip install '... @ git+https://github.com/OWNER/NAME@vX.Y.Z', release assets
+        (re.compile(rf"git\+https://github\.com/[\w.-]+/{name}@{VERSION}"),
+         lambda m: f"git+https://github.com/{repository}@v{version}"),
+        (re.compile(rf"https://github\.com/[\w.-]+/{name}/releases/download/{VERSION}/"),
+         lambda m: f"https://github.com/{repository}/releases/download/v{version}/"),
+        (re.compile(rf"\b{name}-{VERSION}(-py3-none-any\.whl|\.tar\.gz)"),
+         lambda m: f"{repository.split('/')[1]}-{version}{m.group(1)}"),
         # the image, with or without its tag
         (re.compile(rf"ghcr\.io/[\w.-]+/{name}:{VERSION}"), lambda m: f"{image}:{version}"),
         (re.compile(rf"ghcr\.io/[\w.-]+/{name}\b(?![:/.-])"), lambda m: image),

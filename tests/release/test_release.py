@@ -168,6 +168,9 @@ def test_the_refs_script_rewrites_remediators_pins_and_nothing_else():
             "      remediator-ref: v0.1.0\n"
             "  - repo: https://github.com/acme/remediator\n    rev: v0.1.0\n"
             "FROM ghcr.io/acme/remediator:0.1.0\n"
+            "pip install 'remediator @ git+https://github.com/acme/remediator@v0.1.0'\n"
+            "https://github.com/acme/remediator/releases/download/v0.1.0/"
+            "remediator-0.1.0-py3-none-any.whl\n"
             "image: ghcr.io/acme/payments:1.8.0\n"
             "url: https://github.com/acme/gitops-example.git\n")
     assert refs.rewrite(text, ident) == (
@@ -175,6 +178,9 @@ def test_the_refs_script_rewrites_remediators_pins_and_nothing_else():
         "      remediator-ref: v1.2.3\n"
         "  - repo: https://github.com/octo/remediator\n    rev: v1.2.3\n"
         "FROM ghcr.io/octo/remediator:1.2.3\n"
+        "pip install 'remediator @ git+https://github.com/octo/remediator@v1.2.3'\n"
+        "https://github.com/octo/remediator/releases/download/v1.2.3/"
+        "remediator-1.2.3-py3-none-any.whl\n"
         "image: ghcr.io/acme/payments:1.8.0\n"
         "url: https://github.com/acme/gitops-example.git\n")
     assert refs.identity() == {"__version__": remediator.__version__,
