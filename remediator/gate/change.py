@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import gitops, kustomize, worktree, yamlio
+from .. import gitops, helmvalues, kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
 from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
 from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
@@ -214,7 +214,7 @@ def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
         return None, render
     if leaks:
         return None, CheckResult("render", False, leaks)
-    return _predicted(location, values, render)
+    return _helm_result(repo_root, location, render, values, helm.values_of(before, ref))
 
 
 def _plain_docs(folder: Path) -> list[JSON]:
@@ -222,19 +222,34 @@ def _plain_docs(folder: Path) -> list[JSON]:
             if isinstance(d, dict) and d.get("kind")]
 
 
-def _predicted(location: Location, values: JSON, render: CheckResult
+def _helm_result(repo_root: Path, location: Location, render: CheckResult, values: JSON,
+                 before: JSON, after: JSON | None = None,
+                 sets: tuple[list[tuple[str, str, bool]], list[tuple[str, str, bool]]] = ([], [])
+                 ) -> tuple[JSON | None, CheckResult]:
+    """The workload after a values change: Helm's real render when it can be had (``before`` /
+    ``after``: the merged values, ``sets`` the parameters), else predicted from ``values``."""
+    real = helm.rendered(location, repo_root, before, values if after is None else after, *sets)
+    if isinstance(real, str):
+        return _predicted(location, values, render, real)
+    obj, check = real
+    return obj, CheckResult("render", check.passed, [*render.messages, *check.messages])
+
+
+def _predicted(location: Location, values: JSON, render: CheckResult, why: str
                ) -> tuple[JSON | None, CheckResult]:
     after, problem = helm.predict(location, values)
     if after is None:
         return None, CheckResult("render", False, [problem])
-    render.messages.append("the chart itself was not rendered (no Helm here): the workload is "
+    render.messages.append(f"the chart itself was not rendered ({why}): the workload is "
                            "predicted from the new values")
     return after, render
 
 
-def _argo_helm(location: Location, changes: list[FileChange]) -> tuple[JSON | None, CheckResult]:
-    """An Argo CD values layer changed: the edited file is checked, and the workload predicted
-    from the values it now sets (a Helm parameter: `a.b.c` = value, on top of them)."""
+def _argo_helm(repo_root: Path, location: Location, changes: list[FileChange]
+               ) -> tuple[JSON | None, CheckResult]:
+    """An Argo CD values layer changed: the edited file is checked, and the workload rendered
+    from every values layer Argo CD passes, before and after the change (else predicted from
+    the values the edited layer now sets; a Helm parameter: `a.b.c` = value, on top of them)."""
     release, render = _plain(location, changes)
     if release is None:
         return None, render
@@ -243,7 +258,12 @@ def _argo_helm(location: Location, changes: list[FileChange]) -> tuple[JSON | No
         values = {}
         put(values, location.parameter_name.split("."),
             dig(release, (*location.parameter_path, "value")))
-    return _predicted(location, values, render)
+    layers = location.helm_render.layers if location.helm_render is not None else []
+    before, set_before = helmvalues.layered(repo_root, layers)
+    with worktree.changed_copy(repo_root, changes) as scratch:
+        after, set_after = helmvalues.layered(scratch, layers)
+    return _helm_result(repo_root, location, render, values, before, after,
+                        (set_before, set_after))
 
 
 def check_change(repo_root: Path, location: Location, changes: list[FileChange],
@@ -256,7 +276,7 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
     elif location.source == "helm" and location.render_target is not None:
         after, render = _flux_helm(repo_root, location, changes, ref)
     elif location.source == "helm":
-        after, render = _argo_helm(location, changes)
+        after, render = _argo_helm(repo_root, location, changes)
     elif location.source == "kustomize":
         after, render = _kustomize(repo_root, location, changes, ref)
     else:

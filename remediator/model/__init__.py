@@ -19,13 +19,16 @@ from .incident import (
     Termination,
 )
 from .location import (
+    ChartSource,
     DocumentEdit,
     DocumentRef,
+    HelmRender,
     ImageOverride,
     Location,
     Substitution,
     TargetKind,
     TopLayer,
+    ValuesLayer,
 )
 from .outcome import (
     CheckResult,
@@ -42,6 +45,7 @@ __all__ = [
     "FAILURE_CLASSES",
     "JSON",
     "SIGNATURE_TRAILER",
+    "ChartSource",
     "CheckResult",
     "ClusterState",
     "Decision",
@@ -50,6 +54,7 @@ __all__ = [
     "EventSummary",
     "Evidence",
     "FileChange",
+    "HelmRender",
     "ImageOverride",
     "Incident",
     "Location",
@@ -62,4 +67,5 @@ __all__ = [
     "Termination",
     "TopLayer",
     "Validation",
+    "ValuesLayer",
 ]
