@@ -130,27 +130,36 @@ def rendered(location: Location, repo_root: Path, before: JSON, after: JSON,
     what = f"{spec.chart.describe()} (release {spec.release} in {spec.namespace})"
     try:
         folder = helm_render.chart_folder(spec.chart, repo_root)
-        old = helm_render.template(folder, spec.release, spec.namespace, before, set_before)
     except helm_render.RenderUnavailable as exc:
         return str(exc)
     except helm_render.RenderError as exc:
         return None, CheckResult("render", False, [f"Helm cannot render {what}: {exc}"])
+    try:  # the state before the change must be reproduced, or the render proves nothing
+        old = helm_render.template(folder, spec.release, spec.namespace, before, set_before)
+    except (helm_render.RenderUnavailable, helm_render.RenderError) as exc:
+        return f"Helm does not render {what} with the repository's values here: {exc}"
     try:
         new = helm_render.template(folder, spec.release, spec.namespace, after, set_after)
     except helm_render.RenderError as exc:
         return None, CheckResult("render", False, [
             f"Helm no longer renders {what} after the change: {exc}"])
     old_obj, new_obj = (values_key.find_workload(o, target) for o in (old, new))
-    if old_obj is None or new_obj is None:
-        when = "with the repository's values" if old_obj is None else "after the change"
+    if old_obj is None:
+        return (f"Helm renders no single {target.kind} {name} from {what} with the "
+                "repository's values here")
+    if new_obj is None:
         return None, CheckResult("render", False, [
-            f"Helm renders no single {target.kind} {name} from {what} {when}"])
+            f"Helm renders no single {target.kind} {name} from {what} after the change"])
+    target.container = values_key.rendered_container(old_obj, target, live)
+    if not target.container:
+        return None, CheckResult("render", False, [
+            f"Helm renders {target.kind} {name} without container {location.container}"])
     extra = values_key.side_effects(old, new, target, FIELDS)
     if extra:
         return None, CheckResult("render", False, [
             f"rendered by Helm, the change alters more than container {location.container}: "
             + "; ".join(extra[:3])])
-    old_c, new_c = (get_container(o, location.container) for o in (old_obj, new_obj))
+    old_c, new_c = (get_container(o, target.container) for o in (old_obj, new_obj))
     changed = [f for f in FIELDS if old_c.get(f) != new_c.get(f)]
     if not changed:
         return None, CheckResult("render", False, [

@@ -276,7 +276,12 @@ def values_layers(hs: HelmSource, root: Path) -> list[ValuesLayer]:
         return ValuesLayer(hs.app_doc.path, hs.app_doc.index, (*hs.settings_path, "helm", key))
 
     ordered = [app, *overrides]
-    objects = [at(layer, "valuesObject") for layer in ordered if "valuesObject" in layer.helm]
+    objects: list[ValuesLayer | None] = []
+    for layer in ordered:
+        if "valuesObject" in layer.helm:
+            # a null in an override file (a merge patch) deletes the valuesObject below it
+            objects = [] if layer.helm["valuesObject"] is None else \
+                [*objects, at(layer, "valuesObject")]
     strings = [layer for layer in ordered if "values" in layer.helm]
     if not objects and strings:
         found = at(strings[-1], "values")

@@ -128,6 +128,9 @@ def prove(keys: ChartKeys, spec: HelmRender | str, values: JSON,
         keys.note += f" (the chart is not rendered here: {exc})"
         return keys
     except helm_render.RenderError as exc:
+        if spec.chart.path:  # what its templates say stands; the gate renders the change
+            keys.note += f" (Helm does not render it here: {exc})"
+            return keys
         raise LocateDiagnosis(f"{what} renders a Helm chart that cannot be read: {exc}") from None
     defaults = helm_render.chart_defaults(folder)
 
@@ -139,15 +142,20 @@ def prove(keys: ChartKeys, spec: HelmRender | str, values: JSON,
     target = values_key.Target(str(live.get("kind")), str(meta.get("name")), incident.container,
                                str(incident.evidence.container_spec.get("image") or ""))
     try:
-        proof = values_key.find_key(render, values, merge(defaults, values), target, field)
+        proof = values_key.find_key(render, values, merge(defaults, values), target, field,
+                                     live)
     except helm_render.RenderUnavailable as exc:
         keys.note += f" (the chart is not rendered here: {exc})"
         return keys
     except helm_render.RenderError as exc:
+        if spec.chart.path:
+            keys.note += f" (Helm does not render it here: {exc})"
+            return keys
         raise LocateDiagnosis(f"{what}: {spec.chart.describe()} does not render with the "
                               f"repository's values: {exc}") from None
     if proof.key is None:
-        raise LocateDiagnosis(f"{what} renders {spec.chart.describe()}; {proof.note}")
+        raise LocateDiagnosis(f"{what} renders {spec.chart.describe()}; {proof.note}"
+                              + (f"; from its templates: {keys.note}" if keys.note else ""))
     out = ChartKeys({field: proof.key}, proof.note, container_mapped=True, tied=True)
     if proof.preset is not None:
         out.keys["resourcesPreset"] = proof.preset

@@ -138,14 +138,25 @@ def _run(args: list[str], timeout: float = TIMEOUT_SECONDS, cwd: Path | None = N
         err.seek(0)
         message = err.read(64 * 1024).decode(errors="replace")
         if proc.returncode != 0:
-            lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
-            last = next((ln for ln in reversed(lines) if ln.lower().startswith("error")),
-                        lines[-1] if lines else f"exit {proc.returncode}")
-            raise RenderError(last.removeprefix("Error: ").removeprefix("error: "))
+            raise RenderError(_error_of(message) or f"helm {args[1]}: exit {proc.returncode}")
         if os.fstat(out.fileno()).st_size > MAX_OUTPUT_BYTES:
             raise RenderError(f"helm {args[1]} printed more than {MAX_OUTPUT_BYTES} bytes")
         out.seek(0)
         return out.read()
+
+
+def _error_of(stderr: str) -> str:
+    """Helm's last `Error:` paragraph (it continues on indented lines), on one line."""
+    lines = stderr.splitlines()
+    starts = [i for i, ln in enumerate(lines) if ln.startswith(("Error:", "error:"))]
+    if not starts:
+        return " ".join(ln.strip() for ln in lines if ln.strip())[-300:]
+    out = [lines[starts[-1]].split(":", 1)[1].strip()]
+    for ln in lines[starts[-1] + 1:]:
+        if not ln.strip():
+            break
+        out.append(ln.strip())
+    return " ".join(out)[:500]
 
 
 def _helm() -> str:

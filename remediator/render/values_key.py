@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..k8s import dig, get_container, put, split_image
+from ..k8s import dig, get_container, pod_spec, put, split_image
 from ..model import JSON
 
 MAX_TRIES = 6
@@ -63,6 +63,18 @@ def find_workload(objects: list[JSON], target: Target) -> JSON | None:
     found = [o for o in objects if o.get("kind") == target.kind
              and (o.get("metadata") or {}).get("name") == target.name]
     return found[0] if len(found) == 1 else None
+
+
+def rendered_container(workload: JSON, target: Target, live: JSON | None = None) -> str:
+    """The name of the target container in a render: its own, or the only container when the
+    live pod also has only one (a chart naming it `{{ .Chart.Name }}` while the live one has
+    another name is still the same container); "" when it cannot be told."""
+    if get_container(workload, target.container):
+        return target.container
+    ours = [c for c in pod_spec(workload).get("containers") or [] if isinstance(c, dict)]
+    theirs = [c for c in pod_spec(live).get("containers") or [] if isinstance(c, dict)] \
+        if live is not None else [{}]
+    return str(ours[0].get("name") or "") if len(ours) == 1 and len(theirs) == 1 else ""
 
 
 def _walk(node: Any, path: tuple[str, ...] = (), budget: list[int] | None = None
@@ -177,8 +189,8 @@ def side_effects(before: list[JSON], after: list[JSON], target: Target,
     return problems
 
 
-def find_key(render: Render, values: JSON, effective: JSON, target: Target, field_name: str
-             ) -> KeyProof:
+def find_key(render: Render, values: JSON, effective: JSON, target: Target, field_name: str,
+             live: JSON | None = None) -> KeyProof:
     """The values key that sets ``field_name`` of the target container, proven by rendering
     (``render`` raises its own error when the chart does not render with ``values``)."""
     base = render(values)
@@ -188,10 +200,12 @@ def find_key(render: Render, values: JSON, effective: JSON, target: Target, fiel
                                  for o in base if o.get("kind") == target.kind)) or "none"
         return KeyProof(None, f"rendered with the repository's values, the chart gives no "
                         f"{target.kind} {target.name} (it renders: {names})")
-    container = get_container(workload, target.container)
-    if not container:
+    name = rendered_container(workload, target, live)
+    if not name:
         return KeyProof(None, f"the chart renders {target.kind} {target.name} without a "
                         f"container {target.container}")
+    target = replace(target, container=name)
+    container = get_container(workload, name)
     proof = KeyProof(None, "")
     for key in candidates(field_name, effective, container, target.image)[:MAX_TRIES]:
         dotted = ".".join(key)
