@@ -196,14 +196,15 @@ class Locator:
         owners = self._deployers(cluster_objects)
         loc = self._in_source(hr_ref, incident, source, cluster_objects)
         on_top = patched_on_top(source, "HelmRelease", loc.source_name)
-        keys = helm.value_keys(self.root, helm.chart_dir(hr, self.root), incident.live,
+        # the chart as the repository says (the snapshot's copy may be trimmed)
+        chart_of = loc.rendered if (loc.rendered.get("spec") or {}).get("chart") or \
+            (loc.rendered.get("spec") or {}).get("chartRef") else hr
+        keys = helm.value_keys(self.root, helm.chart_dir(chart_of, self.root), incident.live,
                                incident.container)
         kustomized = source.path in self.index.kustomizations
         objects = self.overlays.objects_with_origins(source.path) if kustomized else \
             values_from.in_repo([d for d in self.index.docs
                                  if d.path.startswith(f"{source.path}/" if source.path else "")])
-        chart_of = loc.rendered if (loc.rendered.get("spec") or {}).get("chart") or \
-            (loc.rendered.get("spec") or {}).get("chartRef") else hr
         render_spec = helm_render.flux_render(
             chart_of, self.root, incident.live,
             [*cluster_objects, *(d.body for d in self.index.docs)])
