@@ -123,7 +123,9 @@ APP_TEMPLATE = {
                 app.kubernetes.io/instance: {{ $.Release.Name }}
                 app.kubernetes.io/component: {{ $cname }}
             spec:
-              automountServiceAccountToken: {{ $.Values.defaultPodOptions.automountServiceAccountToken }}
+              {{- with $.Values.defaultPodOptions }}
+              automountServiceAccountToken: {{ .automountServiceAccountToken }}
+              {{- end }}
               containers:
                 {{- range $n, $spec := $c.containers }}
                 {{- include "app.container" (dict "name" $n "spec" $spec) | nindent 8 }}
@@ -174,13 +176,17 @@ CONVENTIONAL = {
             spec:
               containers:
                 - name: redis
-                  image: {{ printf "%s/%s:%s" .Values.image.registry .Values.image.repository .Values.image.tag }}
+                  {{- with .Values.image }}
+                  image: {{ printf "%s/%s:%s" .registry .repository .tag }}
+                  {{- end }}
                   {{- with .Values.resources }}
                   resources: {{- toYaml . | nindent 12 }}
                   {{- end }}
                 {{- if .Values.metrics.enabled }}
                 - name: metrics
-                  image: {{ printf "%s:%s" .Values.metrics.image.repository .Values.metrics.image.tag }}
+                  {{- with .Values.metrics.image }}
+                  image: {{ printf "%s:%s" .repository .tag }}
+                  {{- end }}
                   {{- with .Values.metrics.resources }}
                   resources: {{- toYaml . | nindent 12 }}
                   {{- end }}
@@ -223,7 +229,7 @@ def write_chart(folder: Path, files: dict[str, str]) -> Path:
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
