@@ -41,6 +41,8 @@ MAX_OUTPUT_BYTES = 16 * 1024 * 1024
 MAX_CHART_BYTES = 20 * 1024 * 1024
 #: pulled charts are reused this long (a version constraint may resolve anew later)
 PULL_TTL_SECONDS = 600
+#: a chart that could not be fetched is not asked for again this soon (one pass, many incidents)
+FAILED_PULL_TTL_SECONDS = 60
 RENDER_CACHE_SIZE = 128
 #: what Helm may see of our environment: the way out (proxies, CA bundles) and nothing else
 PASSED_ENV = ("PATH", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
@@ -228,11 +230,11 @@ def _pull(chart: ChartSource) -> Path:
     now = time.monotonic()
     with _lock:
         cached = _pulled.get(key)
-    if cached is not None and now - cached[0] < PULL_TTL_SECONDS:
-        if isinstance(cached[1], RenderError):
+    if cached is not None and isinstance(cached[1], RenderError):
+        if now - cached[0] < FAILED_PULL_TTL_SECONDS:
             raise cached[1]
-        if cached[1].is_dir():
-            return cached[1]
+    elif cached is not None and now - cached[0] < PULL_TTL_SECONDS and cached[1].is_dir():
+        return cached[1]
     dest = Path(tempfile.mkdtemp(prefix="chart-", dir=_home()))
     if chart.repo_url.startswith("oci://"):
         ref = chart.repo_url.rstrip("/")
@@ -268,6 +270,9 @@ def chart_folder(chart: ChartSource, root: Path | None = None) -> Path:
         return _copy_repo_chart(root, chart.path)
     if not chart.repo_url or (not chart.name and not chart.repo_url.startswith("oci://")):
         raise RenderUnavailable("the chart's repository is not known")
+    if not chart.repo_url.startswith(("https://", "http://", "oci://")):
+        raise RenderError(f"{chart.describe()}: only http(s):// and oci:// chart repositories "
+                          "are fetched")
     return _pull(chart)
 
 

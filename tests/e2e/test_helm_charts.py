@@ -317,3 +317,32 @@ def test_the_gate_renders_a_repo_chart_that_feeds_a_sidecar_from_the_same_key(tm
     assert r.decision == Decision.DIAGNOSE, r.reason
     assert "rendered by Helm, the change alters more than container redis: Deployment " \
            "cache-master changes beyond container redis's" in r.reason
+
+
+def test_a_chart_ref_to_an_oci_repository_is_pulled_from_it(tmp_path: Path):
+    # the current home-lab shape: `chartRef` to an OCIRepository instead of `chart.spec`
+    jellyfin_repo(tmp_path, "http://127.0.0.1:9")
+    release = tmp_path / "kubernetes/apps/media/jellyfin/app/helmrelease.yaml"
+    text = release.read_text()
+    start, end = text.index("  chart:\n"), text.index("  values:\n")
+    release.write_text(text[:start] + "  chartRef:\n    kind: OCIRepository\n"
+                       "    name: app-template\n    namespace: flux-system\n" + text[end:])
+    commit(tmp_path, {"kubernetes/flux/repositories/oci/app-template.yaml": """
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: OCIRepository
+        metadata:
+          name: app-template
+          namespace: flux-system
+        spec:
+          interval: 15m
+          layerSelector:
+            mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip
+            operation: copy
+          ref:
+            tag: 4.1.2
+          url: oci://127.0.0.1:9/bjw-s-labs/helm/app-template
+        """}, "chartRef")
+    r = only(plan(build_state(jellyfin_live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.DIAGNOSE, r.reason
+    assert "oci://127.0.0.1:9/bjw-s-labs/helm/app-template version 4.1.2 cannot be fetched" \
+        in r.reason

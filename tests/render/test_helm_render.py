@@ -154,3 +154,16 @@ def test_a_key_that_also_sizes_another_container_is_not_proven(tmp_path: Path):
                                 "resources")
     assert proof.key is None
     assert "changes beyond container redis's `resources`" in proof.note
+
+
+def test_only_http_and_oci_chart_repositories_are_fetched():
+    chart = ChartSource(repo_url="file:///etc", name="passwd", version="1.0.0")
+    with pytest.raises(helm_render.RenderError, match=r"only http\(s\):// and oci://"):
+        helm_render.chart_folder(chart)
+
+
+def test_an_oci_registry_that_cannot_be_reached_is_an_error_naming_why():
+    chart = ChartSource(repo_url="oci://127.0.0.1:9/bjw-s/app-template", version="4.1.2")
+    with pytest.raises(helm_render.RenderError, match=r"oci://127\.0\.0\.1:9/bjw-s/app-template "
+                       r"version 4\.1\.2 cannot be fetched: .*connection refused"):
+        helm_render.chart_folder(chart)
