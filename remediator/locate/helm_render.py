@@ -143,7 +143,7 @@ def prove(keys: ChartKeys, spec: HelmRender | str, values: JSON,
                                str(incident.evidence.container_spec.get("image") or ""))
     try:
         proof = values_key.find_key(render, values, merge(defaults, values), target, field,
-                                     live)
+                                    live, helm_render.chart_schema(folder))
     except helm_render.RenderUnavailable as exc:
         keys.note += f" (the chart is not rendered here: {exc})"
         return keys

@@ -230,11 +230,13 @@ def _pull(chart: ChartSource) -> Path:
     now = time.monotonic()
     with _lock:
         cached = _pulled.get(key)
-    if cached is not None and isinstance(cached[1], RenderError):
-        if now - cached[0] < FAILED_PULL_TTL_SECONDS:
-            raise cached[1]
-    elif cached is not None and now - cached[0] < PULL_TTL_SECONDS and cached[1].is_dir():
-        return cached[1]
+    if cached is not None:
+        at, found = cached
+        if isinstance(found, RenderError):
+            if now - at < FAILED_PULL_TTL_SECONDS:
+                raise found
+        elif now - at < PULL_TTL_SECONDS and found.is_dir():
+            return found
     dest = Path(tempfile.mkdtemp(prefix="chart-", dir=_home()))
     if chart.repo_url.startswith("oci://"):
         ref = chart.repo_url.rstrip("/")
@@ -284,6 +286,18 @@ def chart_defaults(folder: Path) -> JSON:
     except (OSError, UnicodeDecodeError, yamlio.UnsafeYAML):
         return {}
     return docs[0] if docs and isinstance(docs[0], dict) else {}
+
+
+def chart_schema(folder: Path) -> JSON | None:
+    """The chart's values.schema.json (None when it has none or it cannot be read)."""
+    try:
+        text = (folder / "values.schema.json").read_text(encoding="utf-8")
+        if len(text) > yamlio.MAX_FILE_BYTES:
+            return None
+        schema = json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return schema if isinstance(schema, dict) else None
 
 
 # ---------------------------------------------------------------------------------- render

@@ -104,8 +104,51 @@ def _image_blocks(effective: JSON, live_image: str) -> list[tuple[str, ...]]:
     return [p for _, _, p in sorted(scored)]
 
 
-def candidates(field_name: str, effective: JSON, rendered: JSON, live_image: str
-               ) -> list[tuple[str, ...]]:
+def schema_paths(schema: Any, values: Any, field_name: str) -> list[tuple[str, ...]]:
+    """Paths the chart's values schema gives a property ``field_name``, its maps
+    (`additionalProperties`, `patternProperties`) expanded with the keys the values use;
+    local `$ref`s followed."""
+    out: list[tuple[str, ...]] = []
+    budget = [MAX_WALK]
+
+    def resolve(node: Any) -> Any:
+        for _ in range(8):
+            ref = node.get("$ref") if isinstance(node, dict) else None
+            if not (isinstance(ref, str) and ref.startswith("#/")):
+                break
+            node = dig(schema, [p.replace("~1", "/").replace("~0", "~")
+                                for p in ref[2:].split("/")])
+        return node
+
+    def visit(node: Any, value: Any, path: tuple[str, ...]) -> None:
+        node = resolve(node)
+        budget[0] -= 1
+        if not isinstance(node, dict) or budget[0] < 0 or len(path) > 16:
+            return
+        raw = node.get("properties")
+        props: JSON = raw if isinstance(raw, dict) else {}
+        if field_name in props:
+            out.append((*path, field_name))
+        for key, sub in props.items():
+            if key != field_name:
+                visit(sub, value.get(key) if isinstance(value, dict) else None, (*path, key))
+        maps = [node.get("additionalProperties"),
+                *((node.get("patternProperties") or {}).values()
+                  if isinstance(node.get("patternProperties"), dict) else [])]
+        for sub in (m for m in maps if isinstance(m, dict)):
+            for key, child in (value.items() if isinstance(value, dict) else []):
+                if key not in props:
+                    visit(sub, child, (*path, str(key)))
+        for combined in ("allOf", "anyOf", "oneOf"):
+            for sub in node.get(combined) or [] if isinstance(node.get(combined), list) else []:
+                visit(sub, value, path)
+
+    visit(schema, values if isinstance(values, dict) else {}, ())
+    return out
+
+
+def candidates(field_name: str, effective: JSON, rendered: JSON, live_image: str,
+               schema: JSON | None = None) -> list[tuple[str, ...]]:
     """Values keys that may set ``field_name`` of the container, most likely first."""
     out: list[tuple[str, ...]] = []
     walked = list(_walk(effective))
@@ -119,7 +162,11 @@ def candidates(field_name: str, effective: JSON, rendered: JSON, live_image: str
         current = rendered.get(field_name)
         if current:
             out += [p for p, v in walked if p and v == current]
-        out += [(*block, field_name) for block in _image_blocks(effective, live_image)]
+        blocks = _image_blocks(effective, live_image)
+        out += [(*block, field_name) for block in blocks]
+        # the schema's places for it, the container's own block (holding its image) first
+        found = schema_paths(schema, effective, field_name) if schema else []
+        out += sorted(found, key=lambda p: (p[:-1] not in blocks, len(p)))
         out += [p for p, v in walked if p and p[-1] == field_name and isinstance(v, dict | None)]
         out.append((field_name,))
     return list(dict.fromkeys(out))
@@ -190,7 +237,7 @@ def side_effects(before: list[JSON], after: list[JSON], target: Target,
 
 
 def find_key(render: Render, values: JSON, effective: JSON, target: Target, field_name: str,
-             live: JSON | None = None) -> KeyProof:
+             live: JSON | None = None, schema: JSON | None = None) -> KeyProof:
     """The values key that sets ``field_name`` of the target container, proven by rendering
     (``render`` raises its own error when the chart does not render with ``values``)."""
     base = render(values)
@@ -207,7 +254,7 @@ def find_key(render: Render, values: JSON, effective: JSON, target: Target, fiel
     target = replace(target, container=name)
     container = get_container(workload, name)
     proof = KeyProof(None, "")
-    for key in candidates(field_name, effective, container, target.image)[:MAX_TRIES]:
+    for key in candidates(field_name, effective, container, target.image, schema)[:MAX_TRIES]:
         dotted = ".".join(key)
         changed = _perturbed(values, effective, key, field_name)
         if changed is None:

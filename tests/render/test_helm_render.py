@@ -167,3 +167,17 @@ def test_an_oci_registry_that_cannot_be_reached_is_an_error_naming_why():
     with pytest.raises(helm_render.RenderError, match=r"oci://127\.0\.0\.1:9/bjw-s/app-template "
                        r"version 4\.1\.2 cannot be fetched: .*connection refused"):
         helm_render.chart_folder(chart)
+
+
+def test_the_values_schema_names_where_a_field_goes_in_each_map_entry(tmp_path: Path):
+    folder = write_chart(tmp_path / "app", APP_TEMPLATE)
+    schema = helm_render.chart_schema(folder)
+    assert schema is not None
+    assert values_key.schema_paths(schema, MEDIA, "resources") == [
+        ("controllers", "main", "containers", "app", "resources"),
+        ("controllers", "main", "containers", "exporter", "resources")]
+    # local references are followed (charts split their schema into `$defs`)
+    by_ref = {"$defs": {"container": {"properties": {"resources": {"type": "object"}}}},
+              "properties": {"sidecars": {"additionalProperties": {"$ref": "#/$defs/container"}}}}
+    assert values_key.schema_paths(by_ref, {"sidecars": {"vpn": {}}}, "resources") == [
+        ("sidecars", "vpn", "resources")]
