@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -63,7 +64,9 @@ def helm_binary() -> str | None:
         return None
     if configured:
         return configured if os.access(configured, os.X_OK) else None
-    return shutil.which("helm")
+    # next to our Python too: where scripts/install_helm.py puts it in a virtualenv
+    beside = Path(sys.executable).parent / "helm"
+    return shutil.which("helm") or (str(beside) if os.access(beside, os.X_OK) else None)
 
 
 def unavailable_reason() -> str:
