@@ -17,6 +17,9 @@ from remediator.model import Decision, Remediation
 from remediator.pipeline import plan
 from tests import k8s
 from tests.render.chart_repo import CONVENTIONAL, ChartRepo, needs_helm
+from tests.test_argo_helm import CHART as GUESTBOOK
+from tests.test_argo_helm import application as guestbook_app
+from tests.test_argo_helm import live as guestbook_live
 from tests.test_pipeline import CONFIG, REPO_URL, commit, only
 
 pytestmark = needs_helm
@@ -346,3 +349,13 @@ def test_a_chart_ref_to_an_oci_repository_is_pulled_from_it(tmp_path: Path):
     assert r.decision == Decision.DIAGNOSE, r.reason
     assert "oci://127.0.0.1:9/bjw-s-labs/helm/app-template version 4.1.2 cannot be fetched" \
         in r.reason
+
+
+def test_the_gate_renders_an_argo_chart_in_the_repo_with_its_value_files(tmp_path: Path):
+    commit(tmp_path, {**GUESTBOOK, "argocd/helm-guestbook.yaml": guestbook_app(
+        "\n              valueFiles: [values-production.yaml]")}, "init")
+    r = only(plan(build_state(guestbook_live(), "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert "Helm renders the chart in `helm-guestbook` (release helm-guestbook in default) before " \
+           "and after the change: only the `resources` of container helm-guestbook of " \
+           "Deployment helm-guestbook changed" in render_check(r)
