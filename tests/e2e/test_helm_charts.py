@@ -356,6 +356,6 @@ def test_the_gate_renders_an_argo_chart_in_the_repo_with_its_value_files(tmp_pat
         "\n              valueFiles: [values-production.yaml]")}, "init")
     r = only(plan(build_state(guestbook_live(), "c"), tmp_path, CONFIG))
     assert r.decision == Decision.PROPOSE, r.reason
-    assert "Helm renders the chart in `helm-guestbook` (release helm-guestbook in default) before " \
-           "and after the change: only the `resources` of container helm-guestbook of " \
+    assert "Helm renders the chart in `helm-guestbook` (release helm-guestbook in default) " \
+           "before and after the change: only the `resources` of container helm-guestbook of " \
            "Deployment helm-guestbook changed" in render_check(r)
