@@ -45,6 +45,7 @@ PULL_TTL_SECONDS = 600
 #: a chart that could not be fetched is not asked for again this soon (one pass, many incidents)
 FAILED_PULL_TTL_SECONDS = 60
 RENDER_CACHE_SIZE = 128
+MAX_CACHED_CHARTS = 32
 #: what Helm may see of our environment: the way out (proxies, CA bundles) and nothing else
 PASSED_ENV = ("PATH", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
               "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "TZ")
@@ -206,8 +207,18 @@ def _copy_repo_chart(root: Path, rel: str) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(src, tmp / src.name, symlinks=True)
         os.replace(tmp, dest.parent)
+        _evict(dest.parent.parent, keep=dest.parent)
     _dependencies_vendored(dest, rel)
     return dest
+
+
+def _evict(folder: Path, keep: Path) -> None:
+    """A long-running service sees new chart versions for days: only the newest
+    ``MAX_CACHED_CHARTS`` copies stay."""
+    copies = sorted((p for p in folder.iterdir() if p.is_dir() and p != keep
+                     and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
+    for old in copies[: max(0, len(copies) + 1 - MAX_CACHED_CHARTS)]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _dependencies_vendored(chart: Path, label: str) -> None:
@@ -262,7 +273,10 @@ def _pull(chart: ChartSource) -> Path:
     except ValueError:
         raise RenderError(f"{chart.describe()}: the pulled archive holds no single chart") from None
     with _lock:
+        previous = _pulled.get(key)
         _pulled[key] = (now, found)
+    if previous is not None and isinstance(previous[1], Path):  # expired: a newer pull
+        shutil.rmtree(previous[1].parent, ignore_errors=True)
     return found
 
 

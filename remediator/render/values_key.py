@@ -6,7 +6,8 @@ cannot follow helpers that build containers from maps; Helm can. So the release 
 the values the GitOps tool passes, the failing container is found in the output, and candidate
 keys are tried one at a time: each is set to a marker value, the chart rendered again, and the
 key is proven when the marker lands in exactly that field of that container and nothing else
-rendered changes (a `checksum/*` pod annotation aside: charts hash their inputs to roll pods).
+rendered changes (a `checksum/*` pod annotation aside: charts hash their inputs to roll pods;
+and Secrets, whose generated passwords change on every render).
 
 Candidates, most likely first: keys whose current value is the field's rendered value, the
 field next to an `image` mapping (a container's values block: also where a field that is not set
@@ -218,8 +219,10 @@ def _without(obj: JSON, target: Target, fields: tuple[str, ...]) -> JSON:
 def side_effects(before: list[JSON], after: list[JSON], target: Target,
                  fields: tuple[str, ...]) -> list[str]:
     """What a values change alters in the render besides ``fields`` of the container."""
-    old = {_identity(o): o for o in before}
-    new = {_identity(o): o for o in after}
+    # Secrets are left out: charts generate passwords (`randAlphaNum`) anew on every render,
+    # and they are never read anyway
+    old = {_identity(o): o for o in before if o.get("kind") != "Secret"}
+    new = {_identity(o): o for o in after if o.get("kind") != "Secret"}
     problems = []
     for ident in sorted(old.keys() | new.keys()):
         a, b = old.get(ident), new.get(ident)
