@@ -194,6 +194,16 @@ CONVENTIONAL = {
         """,
 }
 
+CONVENTIONAL["templates/secret.yaml"] = """
+    # like bitnami's: a password generated on every render when none is given
+    apiVersion: v1
+    kind: Secret
+    metadata:
+      name: {{ .Release.Name }}
+    data:
+      redis-password: {{ .Values.password | default (randAlphaNum 16) | b64enc | quote }}
+    """
+
 FIXED_LIMIT = {
     "Chart.yaml": "apiVersion: v2\nname: fixed\nversion: 0.3.0\n",
     "values.yaml": "image:\n  repository: ghcr.io/acme/fixed\n  tag: 1.0.0\n",

@@ -54,7 +54,7 @@ def test_a_chart_pulled_from_its_repository_renders(charts: ChartRepo):
     chart = ChartSource(repo_url=charts.url, name="redis", version="19.6.4")
     objects = helm_render.render_release(chart, "cache", "db", {"resources": {
         "limits": {"memory": "256Mi"}}})
-    [deployment] = objects
+    [deployment] = [o for o in objects if o["kind"] == "Deployment"]
     assert deployment["metadata"]["name"] == "cache-master"
     assert deployment["spec"]["template"]["spec"]["containers"][0]["resources"] == {
         "limits": {"memory": "256Mi"}}
