@@ -69,6 +69,8 @@ def flux_render(hr: JSON, root: Path, live: JSON, objects: list[JSON]) -> HelmRe
         return HelmRender(ChartSource(repo_url=str(rspec.get("url") or ""),
                                       version=str(tag or "")), release, release_ns)
     source = chart_spec.get("sourceRef") or {}
+    if chart_spec.get("valuesFiles") or chart_spec.get("valuesFile"):
+        return "the HelmRelease replaces the chart's values.yaml (`chart.spec.valuesFiles`)"
     if source.get("kind") == "GitRepository":
         folder = chart_dir(hr, root)
         if not folder:

@@ -359,3 +359,21 @@ def test_the_gate_renders_an_argo_chart_in_the_repo_with_its_value_files(tmp_pat
     assert "Helm renders the chart in `helm-guestbook` (release helm-guestbook in default) " \
            "before and after the change: only the `resources` of container helm-guestbook of " \
            "Deployment helm-guestbook changed" in render_check(r)
+
+
+def test_a_helm_repository_only_in_the_cluster_is_read_from_the_snapshot(tmp_path: Path,
+                                                                           charts: ChartRepo):
+    redis_repo(tmp_path, charts.url, """            resources:
+                  limits:
+                    memory: 256Mi""")
+    (tmp_path / "kubernetes/flux/repositories/helm/bitnami.yaml").unlink()
+    commit(tmp_path, {}, "the HelmRepository lives in another repository")
+    source = {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+              "metadata": {"name": "bitnami", "namespace": "flux-system"},
+              "spec": {"url": charts.url}}
+    items = cache_live()
+    items[1]["spec"]["template"]["spec"]["containers"].pop()  # no metrics sidecar here
+    r = only(plan(build_state([source, *items], "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert changed_lines(r) == ["-            memory: 256Mi", "+            memory: 384Mi"]
+    assert any(m.startswith(f"Helm renders {charts.url} chart redis") for m in render_check(r))
