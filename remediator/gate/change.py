@@ -258,6 +258,9 @@ def _argo_helm(repo_root: Path, location: Location, changes: list[FileChange]
         values = {}
         put(values, location.parameter_name.split("."),
             dig(release, (*location.parameter_path, "value")))
+    why_not = helm.not_renderable(location)
+    if why_not:  # no scratch copy for nothing
+        return _predicted(location, values, render, why_not)
     layers = location.helm_render.layers if location.helm_render is not None else []
     before, set_before = helmvalues.layered(repo_root, layers)
     with worktree.changed_copy(repo_root, changes) as scratch:

@@ -113,6 +113,13 @@ def values_of(objects: list[JSON], ref: ObjectRef) -> JSON:
 FIELDS = ("resources", "image", "startupProbe")
 
 
+def not_renderable(location: Location) -> str:
+    """Why the release cannot be rendered here ("" when it may be)."""
+    if location.helm_render is None:
+        return "the chart's source is not known here"
+    return helm_render.unavailable_reason()
+
+
 def rendered(location: Location, repo_root: Path, before: JSON, after: JSON,
              set_before: Sequence[tuple[str, str, bool]] = (),
              set_after: Sequence[tuple[str, str, bool]] = ()
@@ -122,8 +129,8 @@ def rendered(location: Location, repo_root: Path, before: JSON, after: JSON,
     render. The reason it could not be rendered (a string) when Helm or the chart is not at
     hand: the caller predicts instead."""
     spec = location.helm_render
-    if spec is None:
-        return "the chart's source is not known here"
+    if spec is None or not_renderable(location):
+        return not_renderable(location)
     live = location.rendered
     name = str((live.get("metadata") or {}).get("name"))
     target = values_key.Target(str(live.get("kind")), name, location.container)
