@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,8 +90,9 @@ class ChartSource:
     def describe(self) -> str:
         if self.path:
             return f"the chart in `{self.path}`"
-        where = self.repo_url if self.repo_url.startswith("oci://") else \
-            f"{self.repo_url} chart {self.name}"
+        # never a password written into the URL in a message
+        url = re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", self.repo_url)
+        where = url if url.startswith("oci://") else f"{url} chart {self.name}"
         return f"{where}" + (f" version {self.version}" if self.version else " (newest)")
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from .. import yamlio
 from ..model import JSON, ChartSource
+from ..redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -133,14 +134,15 @@ def _run(args: list[str], timeout: float = TIMEOUT_SECONDS, cwd: Path | None = N
         while proc.poll() is None:
             if time.monotonic() > deadline:
                 problem = f"helm {args[1]} took longer than {timeout:g}s"
-            elif os.fstat(out.fileno()).st_size > MAX_OUTPUT_BYTES:
+            elif max(os.fstat(out.fileno()).st_size,
+                     os.fstat(err.fileno()).st_size) > MAX_OUTPUT_BYTES:
                 problem = f"helm {args[1]} printed more than {MAX_OUTPUT_BYTES} bytes"
             if problem:
                 proc.kill()
                 proc.wait()
                 raise RenderError(problem)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=0.05)
+                proc.wait(timeout=0.02)
         err.seek(0)
         message = err.read(64 * 1024).decode(errors="replace")
         if proc.returncode != 0:
@@ -156,13 +158,13 @@ def _error_of(stderr: str) -> str:
     lines = stderr.splitlines()
     starts = [i for i, ln in enumerate(lines) if ln.startswith(("Error:", "error:"))]
     if not starts:
-        return " ".join(ln.strip() for ln in lines if ln.strip())[-300:]
+        return redact(" ".join(ln.strip() for ln in lines if ln.strip())[-300:])[0]
     out = [lines[starts[-1]].split(":", 1)[1].strip()]
     for ln in lines[starts[-1] + 1:]:
         if not ln.strip():
             break
         out.append(ln.strip())
-    return " ".join(out)[:500]
+    return redact(" ".join(out)[:500])[0]  # a repository URL may carry credentials
 
 
 def _helm() -> str:

@@ -181,3 +181,13 @@ def test_the_values_schema_names_where_a_field_goes_in_each_map_entry(tmp_path: 
               "properties": {"sidecars": {"additionalProperties": {"$ref": "#/$defs/container"}}}}
     assert values_key.schema_paths(by_ref, {"sidecars": {"vpn": {}}}, "resources") == [
         ("sidecars", "vpn", "resources")]
+
+
+def test_a_password_in_a_chart_repository_url_never_reaches_a_message():
+    chart = ChartSource(repo_url="http://robot:s3cretpw@127.0.0.1:9/charts", name="redis",
+                        version="1.0.0")
+    with pytest.raises(helm_render.RenderError) as raised:
+        helm_render.chart_folder(chart)
+    assert "s3cretpw" not in str(raised.value)
+    assert "http://127.0.0.1:9/charts chart redis version 1.0.0 cannot be fetched" in \
+        str(raised.value)
