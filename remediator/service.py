@@ -56,15 +56,18 @@ def _github_forge(remote: str, state_dir: Path, base: str, config_file: Path | N
         raise ConfigError("--repo: credentials in the URL are not used; give the token in "
                           "GITHUB_TOKEN (or a GitHub App) and the URL without them")
     name = repo_name(remote)
+    first = None
     if name is None:
-        clone = GitClone(remote, state_dir.resolve() / "clone", base).checkout()
-        name = repo_name(load_config(clone, config_file).repo_url)
+        first = GitClone(remote, state_dir.resolve() / "clone", base)
+        name = repo_name(load_config(first.checkout(), config_file).repo_url)
     if not name:
         raise ConfigError("the GitHub repository is unknown: set repo.url in .remediator.yaml "
                           "(https://github.com/OWNER/NAME)")
     auth = auth_from_env(opts.env, name, opts.api_url)
-    return GitHubForge(name, remote, state_dir, auth, base, opts.api_url,
-                       sleep=opts.sleep, write_interval=opts.write_interval, fence=fence)
+    forge = GitHubForge(name, remote, state_dir, auth, base, opts.api_url,
+                        sleep=opts.sleep, write_interval=opts.write_interval, fence=fence)
+    forge.warnings += first.notes if first else []  # what that checkout repaired
+    return forge
 
 
 def run_once(snapshot: Path | None, remote: str, state_dir: Path,

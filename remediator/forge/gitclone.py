@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import logging
 import os
 import re
 import shutil
@@ -37,7 +36,6 @@ BOT_ENV = {"GIT_AUTHOR_NAME": str(BOT.name), "GIT_AUTHOR_EMAIL": str(BOT.email),
 #: deadlines of one git process: on the clone alone, and talking to the remote
 LOCAL_TIMEOUT = 120.0
 NETWORK_TIMEOUT = 600.0
-log = logging.getLogger(__name__)
 #: clones checked in full (connectivity) by this process: once at start, again after a crash
 _VERIFIED: set[Path] = set()
 
@@ -68,8 +66,10 @@ class GitClone:
     leaves: lock files, which the next checkout removes when no live process holds them."""
 
     def __init__(self, remote: str, clone_dir: Path, base: str = "main",
-                 credentials: Callable[[], str] | None = None, fence: Fence = NO_FENCE) -> None:
+                 credentials: Callable[[], str] | None = None, fence: Fence = NO_FENCE,
+                 network_timeout: float = NETWORK_TIMEOUT) -> None:
         self.remote = remote
+        self.network_timeout = network_timeout
         self.clone_dir = clone_dir
         self.base = base
         self._credentials = credentials
@@ -90,7 +90,7 @@ class GitClone:
         full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
                     **token_env(self.remote, token), **(env or {})}
         cmd = ["git", *args]
-        timeout = NETWORK_TIMEOUT if network else LOCAL_TIMEOUT
+        timeout = self.network_timeout if network else LOCAL_TIMEOUT
         try:
             # its own process group: a deadline stops git and the helpers it started
             proc = subprocess.Popen(cmd, cwd=cwd or self.clone_dir, env=full_env,
@@ -201,12 +201,13 @@ class GitClone:
         names = ", ".join(sorted(str(lk.relative_to(gitdir)) for lk in locks))
         self.notes.append(f"removed stale git lock(s) {names} (a git process was stopped "
                           "mid-write); the clone is checked before use")
-        log.warning("%s", self.notes[-1])
         return True
 
     def _discard(self, why: str) -> None:
+        if _live_process_in(self.clone_dir):  # never pulled from under a running git
+            raise ForgeError(f"the clone in {self.clone_dir} looks damaged ({why}) but a "
+                             "running process works in it: left alone")
         self.notes.append(f"the clone in {self.clone_dir} was discarded ({why}): cloned again")
-        log.warning("%s", self.notes[-1])
         _VERIFIED.discard(self.clone_dir.resolve())
         try:
             shutil.rmtree(self.clone_dir)
@@ -382,8 +383,10 @@ class GitBackedForge:
 
 
 def _live_process_in(folder: Path) -> bool:
-    """Whether a live process other than this one works in ``folder`` (its cwd is there): the
-    owner of a git lock. Without /proc, no git of ours runs between passes: none."""
+    """Whether a live process works in ``folder`` (its cwd is there) that is not one of ours: the
+    owner of a git lock, e.g. a git a killed predecessor left running. Our own children are
+    readers (GitPython's cat-file), since our git writers run one at a time and have returned.
+    Without /proc, no git of ours runs between passes: none."""
     proc = Path("/proc")
     if not proc.is_dir():
         return False
@@ -393,9 +396,10 @@ def _live_process_in(folder: Path) -> bool:
             continue
         try:
             cwd = os.readlink(entry / "cwd")
-        except OSError:  # gone, a zombie, or not ours to read
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):  # gone, a zombie, or not ours to read
             continue
-        if cwd == root or cwd.startswith(root + os.sep):
+        if parent != me and (cwd == root or cwd.startswith(root + os.sep)):
             return True
     return False
 
