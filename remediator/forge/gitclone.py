@@ -29,6 +29,7 @@ import git
 from ..leader import NO_FENCE, Fence
 from ..model import SIGNATURE_TRAILER
 from ..redact import redact
+from .gitlocks import live_process_in, lock_files
 
 BOT = git.Actor("remediator[bot]", "remediator-bot@users.noreply.invalid")
 BOT_ENV = {"GIT_AUTHOR_NAME": str(BOT.name), "GIT_AUTHOR_EMAIL": str(BOT.email),
@@ -189,10 +190,10 @@ class GitClone:
         """Remove the `*.lock` files of a git killed mid-write, when no live process works in
         the clone (every later git command would fail on them, forever). True: some were."""
         gitdir = self.clone_dir / ".git"
-        locks = _lock_files(gitdir)
+        locks = lock_files(gitdir)
         if not locks:
             return False
-        if _live_process_in(self.clone_dir):
+        if live_process_in(self.clone_dir):
             self.notes.append(f"{len(locks)} git lock file(s) in {self.clone_dir} are held by "
                               "a running process: left alone")
             return False
@@ -204,7 +205,7 @@ class GitClone:
         return True
 
     def _discard(self, why: str) -> None:
-        if _live_process_in(self.clone_dir):  # never pulled from under a running git
+        if live_process_in(self.clone_dir):  # never pulled from under a running git
             raise ForgeError(f"the clone in {self.clone_dir} looks damaged ({why}) but a "
                              "running process works in it: left alone")
         self.notes.append(f"the clone in {self.clone_dir} was discarded ({why}): cloned again")
@@ -217,8 +218,6 @@ class GitClone:
 
     def _clone(self) -> None:
         self.clone_dir.parent.mkdir(parents=True, exist_ok=True)
-        if self.clone_dir.exists():  # a clone killed half-way
-            shutil.rmtree(self.clone_dir)
         try:
             # from the process's folder: a relative remote path means what the user meant
             self._git("clone", "--no-checkout", "--", self.remote, str(self.clone_dir.resolve()),
@@ -290,8 +289,8 @@ class GitClone:
         next pass, which plans from what is there then."""
         try:
             self._git("add", "-A", "--", *paths)
-            self._git("-c", "commit.gpgSign=false", "commit", "-q", "--no-verify",
-                      "--allow-empty", "-F", "-", stdin=message, env=BOT_ENV)
+            self._git("commit", "-q", "--no-verify", "--no-gpg-sign", "--allow-empty", "-F", "-",
+                      stdin=message, env=BOT_ENV)
             head = self._git("rev-parse", "HEAD").strip()
             self._push(branch, head)
             return head
@@ -380,38 +379,6 @@ class GitBackedForge:
 
     def contains(self, revision: str, commit: str) -> bool:
         return self.git.contains(revision, commit)
-
-
-def _live_process_in(folder: Path) -> bool:
-    """Whether a live process works in ``folder`` (its cwd is there) that is not one of ours: the
-    owner of a git lock, e.g. a git a killed predecessor left running. Our own children are
-    readers (GitPython's cat-file), since our git writers run one at a time and have returned.
-    Without /proc, no git of ours runs between passes: none."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return False
-    root, me = str(folder.resolve()), os.getpid()
-    for entry in proc.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == me:
-            continue
-        try:
-            cwd = os.readlink(entry / "cwd")
-            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-        except (OSError, ValueError, IndexError):  # gone, a zombie, or not ours to read
-            continue
-        if parent != me and (cwd == root or cwd.startswith(root + os.sep)):
-            return True
-    return False
-
-
-def _lock_files(gitdir: Path) -> list[Path]:
-    """git's lock files (`index.lock`, `HEAD.lock`, `refs/.../x.lock`, `packed-refs.lock`...);
-    the object store, which holds none, is not walked."""
-    out: list[Path] = []
-    for root, dirs, files in os.walk(gitdir):
-        dirs[:] = [d for d in dirs if d != "objects"]
-        out += [Path(root) / name for name in files if name.endswith(".lock")]
-    return out
 
 
 def _same_remote(stored: str, wanted: str) -> bool:
