@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..k8s import get_container
 from ..model import JSON, ClusterState, Evidence, Incident, ObjectRef, Termination
+from ..redact import redact
 from .classify import PodFinding, classify_pod, parse_time
 from .evidence import (
     event_key,
@@ -234,7 +235,7 @@ def _incident(
         facts["previous_image"], facts["previous_memory_limit"] = previous_image(
             owned, f.container, container_spec["image"])
     evidence = Evidence(
-        status=[_status_line(p, f.container) for p in newest_first[:5]],
+        status=[redact(_status_line(p, f.container))[0] for p in newest_first[:5]],
         restarts=g.restarts,
         last_termination=g.termination,
         events=summary,

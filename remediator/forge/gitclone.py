@@ -28,7 +28,7 @@ import git
 
 from ..leader import NO_FENCE, Fence
 from ..model import SIGNATURE_TRAILER
-from ..redact import redact
+from ..redact import redact, register
 from .gitlocks import live_process_in, lock_files
 
 BOT = git.Actor("remediator[bot]", "remediator-bot@users.noreply.invalid")
@@ -55,6 +55,8 @@ def token_env(remote: str, token: str) -> dict[str, str]:
     if parts.scheme not in ("https", "http") or not token:
         return {}
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    register(token)  # masked by value in anything we print or write (a git error, a log line)
+    register(basic)
     return {"GIT_CONFIG_COUNT": "1",
             "GIT_CONFIG_KEY_0": f"http.{parts.scheme}://{parts.netloc}/.extraheader",
             "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",

@@ -34,6 +34,7 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from ..gitops import normalize_repo_url
 from ..leader import NO_FENCE, Fence
 from ..model import PullRequest
+from ..redact import register
 from .body import parse_record
 from .gitclone import ForgeError, GitBackedForge, GitClone
 
@@ -135,6 +136,7 @@ def auth_from_env(env: Mapping[str, str], repo: str | None, api_url: str = GITHU
     `GITHUB_APP_ID` with `GITHUB_APP_PRIVATE_KEY` (PEM text) or `GITHUB_APP_PRIVATE_KEY_FILE`,
     and `GITHUB_APP_INSTALLATION_ID` (default: the repository's installation)."""
     if env.get("GITHUB_TOKEN"):
+        register(env["GITHUB_TOKEN"])  # masked by value in everything that leaves
         return Auth.Token(env["GITHUB_TOKEN"])
     app_id = env.get("GITHUB_APP_ID", "")
     key = env.get("GITHUB_APP_PRIVATE_KEY", "")
@@ -143,6 +145,7 @@ def auth_from_env(env: Mapping[str, str], repo: str | None, api_url: str = GITHU
             key = Path(env["GITHUB_APP_PRIVATE_KEY_FILE"]).read_text(encoding="utf-8")
         except OSError as exc:
             raise ForgeError(f"cannot read GITHUB_APP_PRIVATE_KEY_FILE: {exc.strerror}") from None
+    register(key)
     if not app_id or not key:
         raise ForgeError("no GitHub credentials: set GITHUB_TOKEN, or GITHUB_APP_ID with "
                          "GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE)")

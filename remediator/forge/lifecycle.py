@@ -28,6 +28,7 @@ from .body import branch_name, commit_message, fingerprint, parse_record, render
 from .body import with_record as _with_record
 from .dashboard import render_dashboard
 from .gitclone import ForgeError, HumanPushed
+from .outbound import Outbound
 
 IGNORE_LABEL = "remediator:ignore"
 DASHBOARD_TITLE = "Remediator dashboard"
@@ -195,6 +196,7 @@ def submit(remediations: list[Remediation], forge: Forge, settings: PullRequests
     """One pass: each proposed remediation against the forge's PRs, then the dashboard. A lost
     lease (LeaseLost, from the forge's fence) ends it at the write it was about to make; the
     exception carries what was done before."""
+    forge = Outbound(forge)  # everything written below is redacted on its way out
     run = Pass(forge, settings, write, now)
     out: list[Submission] = []
     try:

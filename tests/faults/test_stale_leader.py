@@ -25,7 +25,7 @@ def test_a_leader_paused_past_its_lease_writes_nothing_when_it_resumes(tmp_path:
         emu.tokens.add("token-b")  # one token per replica: the emulator tells their writes apart
         kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
         flags = (*github_flags(emu), "--leader-election", "--lease-namespace", NS,
-                 "--lease-seconds", "3", "--kubeconfig", str(kube.kubeconfig(tmp_path / "kc")))
+                 "--lease-seconds", "4", "--kubeconfig", str(kube.kubeconfig(tmp_path / "kc")))
         # A's first PR is created on GitHub; its answer is held there, A waits for it
         held = emu.pause(method="POST", path="/pulls$", who="token-a")
         a = Service(tmp_path, origin, *flags, name="a",
