@@ -137,7 +137,7 @@ class LeaseLock:
         renewed by this process within the renew deadline; else LeaseLost."""
         try:
             lease = self.coordination.read_namespaced_lease(self.name, self.namespace)
-        except (ApiException, OSError) as exc:
+        except Exception as exc:  # unreachable API server and the like: not known to lead
             why = f"HTTP {exc.status}" if isinstance(exc, ApiException) else type(exc).__name__
             raise LeaseLost(f"not done ({action}): cannot read the Lease ({why})") from None
         spec = lease.spec or k8s_client.V1LeaseSpec()
