@@ -20,8 +20,9 @@ from .draft import LLMDrafter, closed_examples, draft, make_drafter
 from .forge import Forge, Submission
 from .forge import submit as forge_submit
 from .forge.verify import Verification, verify_merged
-from .locate import LocateDiagnosis, LocateSkip, Locator, RepoIndex
+from .locate import Branches, LocateDiagnosis, LocateSkip, Locator, RepoIndex
 from .locate.owner import identify
+from .locate.revisions import default_branch
 from .model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation
 
 
@@ -71,7 +72,8 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         result.warnings.append(
             "repo.url is not set in .remediator.yaml: Argo CD / Flux sources cannot be checked "
             "against this repository; set it so that only this repository is patched")
-    locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking)
+    locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking,
+                      Branches(config.pull_requests.base, default_branch(repo_root)))
     gitops_objects = state.gitops_objects()
     incidents = [i for i in detect(state) if only is None or i.signature in only]
     result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
