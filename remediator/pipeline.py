@@ -130,7 +130,9 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
     return r
 
 
-_SHA = re.compile(r"([0-9a-f]{40})$")
+#: a git commit at the end of a revision (`<sha>`, `main@sha1:<sha>`, `main/<sha>`), not the
+#: tail of an artifact digest (`latest@sha256:<64 hex>`)
+_SHA = re.compile(r"(?<![0-9a-f])([0-9a-f]{40})$")
 
 
 def _gitops_object(state: ClusterState, kind: str, namespace: str, name: str) -> JSON:
@@ -142,8 +144,9 @@ def _gitops_object(state: ClusterState, kind: str, namespace: str, name: str) ->
 
 def synced_revisions(state: ClusterState, config: Config, workload: JSON) -> list[str]:
     """The git revisions the workload's GitOps owner last synced: Argo CD `status.sync.revision`
-    (`revisions` for multi-source apps), Flux `status.lastAppliedRevision` of the Kustomization
-    (for a HelmRelease: of the Kustomization that applies it)."""
+    (`revisions` for multi-source apps), Flux `status.lastAppliedOriginRevision` /
+    `lastAppliedRevision` of the Kustomization (for a HelmRelease: of the Kustomization that
+    applies it)."""
     try:
         ref = ObjectRef(str(workload["apiVersion"]), str(workload["kind"]),
                         str(workload["namespace"]), str(workload["name"]))
@@ -166,7 +169,10 @@ def synced_revisions(state: ClusterState, config: Config, workload: JSON) -> lis
             obj = _gitops_object(state, "Kustomization",
                                  str(labels.get("kustomize.toolkit.fluxcd.io/namespace", "")),
                                  str(labels.get("kustomize.toolkit.fluxcd.io/name", "")))
-        revs = [(obj.get("status") or {}).get("lastAppliedRevision")]
+        status = obj.get("status") or {}
+        # an ExternalArtifact's revision is its digest; the commit it was built from is the
+        # origin revision (Flux 2.7, ArtifactGenerator `originRevision`)
+        revs = [status.get("lastAppliedOriginRevision"), status.get("lastAppliedRevision")]
     return [m.group(1) for r in revs if isinstance(r, str) and (m := _SHA.search(r))]
 
 

@@ -285,12 +285,17 @@ class Locator:
         release = helm_ontop.with_top(render, fields, variables, ref)
         raw = loc.rendered
         loc.top = top
+        helm_ontop.component_sets(source, self.index, render, fields, raw, loc.source_name,
+                                  key)
         if key and helm_ontop.into_patch(loc, source, raw, render(fields), key):
             return release
-        loc.why += (f" {owner_phrase(source)[0].upper()}{owner_phrase(source)[1:]} patches "
+        patched, added = bool(fields.get("patches")), bool(fields.get("components"))
+        how = ("patches and adds components to" if patched and added
+               else "adds components to" if added else "patches")
+        loc.why += (f" {owner_phrase(source)[0].upper()}{owner_phrase(source)[1:]} {how} "
                     f"HelmRelease {ref.name} on top without setting `spec.values."
                     f"{'.'.join(key) or '...'}`, so the values layer below stays; the gate "
-                    "renders the change with the patch on top to prove it takes effect.")
+                    "renders the change with them on top to prove it takes effect.")
         return release
 
     def _in_argo_helm(self, incident: Incident, owner: Owner, app: JSON, where: str,
