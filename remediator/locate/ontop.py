@@ -275,8 +275,10 @@ def _component_users(index: RepoIndex, folder: str, cluster_objects: list[JSON]
         for s in sources:
             options = gitops.kustomize_options(tool, s) if isinstance(s, dict) else {}
             base = source_folder(str(s.get("path") or "")) if isinstance(s, dict) else ""
-            if tool == "flux-kustomization":  # a path of an ExternalArtifact: its repo folder
-                base = flux_folder(obj, cluster_objects, index) or base
+            mapped = flux_folder(obj, cluster_objects, index) if tool == \
+                "flux-kustomization" else None
+            if mapped is not None:  # a path of an ExternalArtifact: its repository folder
+                base = mapped
             if any(isinstance(c, str) and posixpath.normpath(posixpath.join(base, c)) == folder
                    for c in options.get("components") or []):
                 users.append((f"{tool} {name}", where))
