@@ -45,6 +45,9 @@ def ks(app: str, components: list[str], extra: str = "") -> str:
             substitute:
               APP: *app
               VOLSYNC_CAPACITY: 2Gi
+            substituteFrom:
+              - name: cluster-secrets
+                kind: Secret
           prune: true
           sourceRef:
             kind: GitRepository
