@@ -28,6 +28,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,10 +94,11 @@ class Copy:
             fnmatch.fnmatchcase(p, w) for p, w in zip(parts, want, strict=False)) and \
             not self._excluded(path)
 
-    def holds_folder(self, folder: str) -> bool:
-        """Whether the whole repository folder is copied (so a folder Flux lists file by file
-        has the same files in the artifact)."""
-        return self.shape == "tree" and _within(folder, self.repo) and not self.exclude
+    def holds_folder(self, folder: str, files: Iterable[str]) -> bool:
+        """Whether the repository folder is copied with all its manifests ``files`` (so a
+        folder Flux lists file by file has the same manifests in the artifact)."""
+        return self.shape == "tree" and _within(folder, self.repo) and not any(
+            self._excluded(f) for f in files if _within(f, folder))
 
 
 @dataclass
@@ -114,13 +116,15 @@ class ArtifactLayout:
         """Whether the repository file ``path`` is in the artifact."""
         return any(c.holds(path) for c in self.copies)
 
-    def folder(self, path: str) -> str:
+    def folder(self, path: str, files: Iterable[str] = ()) -> str:
         """The repository folder for the artifact's folder ``path`` (a Kustomization's
-        `spec.path`), when the artifact holds it as the repository has it."""
+        `spec.path`), when the artifact holds it as the repository has it (``files``: the
+        repository's manifests, none of which it may exclude there)."""
         rel = source_folder(path)
         repo = posixpath.normpath(posixpath.join(self.root, rel)) if rel else self.root
         repo = "" if repo == "." else repo
-        if any(c.holds_folder(repo) for c in self.copies):
+        listed = list(files)
+        if any(c.holds_folder(repo, listed) for c in self.copies):
             return repo
         kustomization = [posixpath.join(repo, f) if repo else f
                          for f in ("kustomization.yaml", "kustomization.yml", "Kustomization")]
@@ -165,6 +169,8 @@ def _copy(op: JSON, root: Path, generator: str) -> tuple[str, Copy]:
             literal.append(part)
         return alias, Copy("glob", pattern.strip("/"), dest, exclude, "/".join(literal))
     path = source_folder(pattern)
+    if path == ".." or path.startswith("../"):
+        raise ArtifactSkip(f"ArtifactGenerator {generator} copies `{src}`, outside its source")
     if (root / path).is_dir():
         return alias, Copy("tree", path, posixpath.join(dest, posixpath.basename(path)) if dest
                            else posixpath.basename(path), exclude, path)
@@ -279,7 +285,9 @@ def resolve(name: str, namespace: str, path: str, objects: list[JSON], index: Re
     for generator, where in in_cluster or generators:
         try:
             lo = layout(generator, name, index.root)
-            found.append((lo, lo.folder(path), where))
+            manifests = {d.path for d in index.docs} | {
+                str(k.get("_file")) for k in index.kustomizations.values()}
+            found.append((lo, lo.folder(path, manifests), where))
         except ArtifactSkip as exc:
             first_error = first_error or exc
     if not found:

@@ -38,8 +38,14 @@ def test_decomposition_maps_the_artifact_root_to_the_folder(repo: Path):
     assert not lo.holds("deploy/frontend/testdata/x.yaml")
     assert not lo.holds("deploy/frontend/sub/y.yaml")  # relative to the `from` folder
     assert not lo.holds("deploy/backend/kustomization.yaml")
-    # an excluding copy is not the whole folder, but its kustomization is there
-    assert lo.folder("./") == "deploy/frontend"
+    # a folder whose manifests the copy excludes is not the folder Flux lists, unless its
+    # kustomization (which names what it reads) is there
+    assert lo.folder("./", ["deploy/frontend/testdata/x.yaml"]) == "deploy/frontend"
+    with pytest.raises(ArtifactSkip, match="does not hold the repository folder"):
+        lo.folder("./testdata", ["deploy/frontend/testdata/x.yaml"])
+    docs_only = layout(generator({"from": "@repo/deploy/backend/**", "to": "@artifact/",
+                                  "exclude": ["*.md"]}), "art", repo)
+    assert docs_only.folder("./", ["deploy/backend/app.yaml"]) == "deploy/backend"
 
 
 def test_a_folder_without_glob_is_copied_as_a_sub_folder(repo: Path):
