@@ -19,6 +19,7 @@ from tests import k8s
 from tests.locate.plan_cli import added, objects, plan_json, remediation, removed
 from tests.test_pipeline import CONFIG, REPO_URL, commit, only
 
+
 @pytest.fixture(autouse=True)
 def _no_chart_pulls(monkeypatch: pytest.MonkeyPatch) -> None:
     """The echo chart is an OCI artifact on ghcr.io, and tests talk only to loopback: Helm
