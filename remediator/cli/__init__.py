@@ -29,7 +29,7 @@ from ..daemon import Daemon, record_pass
 from ..demo import run_demo
 from ..doctor import repo_files, run_checks
 from ..forge import KINDS, forge_for
-from ..leader import LeaseLock
+from ..leader import NO_FENCE, LeaseLock
 from ..model import Decision, Remediation
 from ..observe import JsonLog, Metrics, StatusServer
 from ..pipeline import Plan, plan
@@ -114,7 +114,8 @@ def plan_cmd(snapshot: Path, repo: Path, config_file: Path | None, output: str) 
 
 
 def _print_pass(report: PassReport) -> None:
-    _warn(report.plan.warnings + report.warnings)
+    _warn(report.plan.warnings + report.warnings
+          + ([f"lease lost: {report.fenced}"] if report.fenced else []))
     say(_table(report.plan.remediations))
     if report.submissions:
         say("")
@@ -197,9 +198,13 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     live = None if snapshot is not None else LiveSource(
         context, str(kubeconfig) if kubeconfig else None, continuous=not once)
 
+    lease: LeaseLock | None = None
+
     def pass_once(stopping: Callable[[], bool] = lambda: False) -> PassReport:
+        # the pass carries the token of the leadership it starts under (no lease: no fence)
         return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge,
-                        github=github, live=live, stopping=stopping)
+                        github=github, live=live, stopping=stopping,
+                        fence=lease.fence() if lease is not None else NO_FENCE)
 
     if once:
         with errors(failed):
@@ -207,7 +212,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
         if as_json:  # the events the service writes for a pass, then the pass line
             record_pass(report, Metrics(), log)
             log("pass", "pass done", incidents=len(report.plan.remediations),
-                paused=report.paused, abandoned=report.abandoned)
+                paused=report.paused, abandoned=report.abandoned, fenced=bool(report.fenced))
             return
         if report.paused:
             say("paused (kill switch on): nothing planned", err=True)
@@ -230,7 +235,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     daemon = Daemon(one_pass, interval, log, watch_errors=lambda: live.errors() if live else 0,
                     on_report=_print_pass if log_format == "text" else None)
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())
-    status = lease = None
+    status = None
     try:
         with errors(failed):
             if leader_election:

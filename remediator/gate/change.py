@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .. import gitops, kustomize, worktree, yamlio
+from .. import gitops, helmvalues, kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
 from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
 from ..model import JSON, CheckResult, FieldValue, FileChange, Location, ObjectRef, Validation
@@ -215,7 +215,7 @@ def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
         return None, None, render
     if leaks:
         return None, None, CheckResult("render", False, leaks)
-    return _predicted(location, helm.values_of(before, ref), values, render)
+    return _helm_result(repo_root, location, render, (helm.values_of(before, ref), values))
 
 
 def _plain_docs(folder: Path) -> list[JSON]:
@@ -223,23 +223,39 @@ def _plain_docs(folder: Path) -> list[JSON]:
             if isinstance(d, dict) and d.get("kind")]
 
 
-def _predicted(location: Location, values_before: JSON, values: JSON, render: CheckResult
-               ) -> tuple[JSON | None, JSON | None, CheckResult]:
+def _helm_result(repo_root: Path, location: Location, render: CheckResult,
+                 predict: tuple[JSON, JSON], full: tuple[JSON, JSON] | None = None,
+                 sets: tuple[list[tuple[str, str, bool]], list[tuple[str, str, bool]]] = ([], [])
+                 ) -> tuple[JSON | None, JSON | None, CheckResult]:
+    """The workload before and after a values change: Helm's real render when it can be had
+    (``full``: every values layer merged, before and after; ``sets`` the parameters), else
+    predicted from ``predict`` (the edited layer's values before and after)."""
+    before_values, after_values = full if full is not None else predict
+    real = helm.rendered(location, repo_root, before_values, after_values, *sets)
+    if isinstance(real, str):
+        return _predicted(location, *predict, render, real)
+    before, after, check = real
+    return before, after, CheckResult("render", check.passed, [*render.messages, *check.messages])
+
+
+def _predicted(location: Location, values_before: JSON, values: JSON, render: CheckResult,
+               why: str) -> tuple[JSON | None, JSON | None, CheckResult]:
     """The workload predicted from the values before and after the change (the post-condition
     compares the two: a drift of the live object from the repo is not the change's doing)."""
     before, _ = helm.predict(location, values_before)
     after, problem = helm.predict(location, values)
     if after is None:
         return None, None, CheckResult("render", False, [problem])
-    render.messages.append("the chart itself was not rendered (no Helm here): the workload is "
+    render.messages.append(f"the chart itself was not rendered ({why}): the workload is "
                            "predicted from the new values")
     return before, after, render
 
 
-def _argo_helm(location: Location, changes: list[FileChange]
+def _argo_helm(repo_root: Path, location: Location, changes: list[FileChange]
                ) -> tuple[JSON | None, JSON | None, CheckResult]:
-    """An Argo CD values layer changed: the edited file is checked, and the workload predicted
-    from the values it now sets (a Helm parameter: `a.b.c` = value, on top of them)."""
+    """An Argo CD values layer changed: the edited file is checked, and the workload rendered
+    from every values layer Argo CD passes, before and after the change (else predicted from
+    the values the edited layer sets; a Helm parameter: `a.b.c` = value, on top of them)."""
     release, render = _plain(location, changes)
     if release is None:
         return None, None, render
@@ -252,7 +268,16 @@ def _argo_helm(location: Location, changes: list[FileChange]
             dig(document, (*location.parameter_path, "value")))
         return out
 
-    return _predicted(location, values(location.document), values(release), render)
+    predict = (values(location.document), values(release))
+    why_not = helm.not_renderable(location)
+    if why_not:  # no scratch copy for nothing
+        return _predicted(location, *predict, render, why_not)
+    layers = location.helm_render.layers if location.helm_render is not None else []
+    before, set_before = helmvalues.layered(repo_root, layers)
+    with worktree.changed_copy(repo_root, changes) as scratch:
+        after, set_after = helmvalues.layered(scratch, layers)
+    return _helm_result(repo_root, location, render, predict, (before, after),
+                        (set_before, set_after))
 
 
 def check_change(repo_root: Path, location: Location, changes: list[FileChange],
@@ -267,7 +292,7 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
     elif location.source == "helm" and location.render_target is not None:
         before, after, render = _flux_helm(repo_root, location, changes, ref)
     elif location.source == "helm":
-        before, after, render = _argo_helm(location, changes)
+        before, after, render = _argo_helm(repo_root, location, changes)
     elif location.source == "kustomize":
         after, render = _kustomize(repo_root, location, changes, ref)
     else:

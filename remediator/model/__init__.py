@@ -19,13 +19,16 @@ from .incident import (
     Termination,
 )
 from .location import (
+    ChartSource,
     DocumentEdit,
     DocumentRef,
+    HelmRender,
     ImageOverride,
     Location,
     Substitution,
     TargetKind,
     TopLayer,
+    ValuesLayer,
 )
 from .outcome import (
     CheckResult,
@@ -43,6 +46,7 @@ __all__ = [
     "FAILURE_CLASSES",
     "JSON",
     "SIGNATURE_TRAILER",
+    "ChartSource",
     "CheckResult",
     "ClusterState",
     "Decision",
@@ -52,6 +56,7 @@ __all__ = [
     "Evidence",
     "FieldValue",
     "FileChange",
+    "HelmRender",
     "ImageOverride",
     "Incident",
     "Location",
@@ -64,4 +69,5 @@ __all__ = [
     "Termination",
     "TopLayer",
     "Validation",
+    "ValuesLayer",
 ]
