@@ -4,7 +4,8 @@ on `master` used to fail in `run` with "'origin/main' is not a commit"); and it 
 configuration from the repository, as `run` does.
 
 Tools are taken away by running the real CLI with a PATH that holds only the tools a test gives
-it (links to the real binaries).
+it (links to the real binaries); Helm, which is also looked for beside Python, by turning it off
+(`REMEDIATOR_HELM=off`).
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ def tools(tmp_path: Path, *names: str) -> str:
     return str(bin_dir)
 
 
-def remediator(*args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+def remediator(*args: str, path: str | None = None, **extra: str
+               ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env.update(extra)
     if path is not None:
         env["PATH"] = path
     return subprocess.run([sys.executable, "-m", "remediator", *args], capture_output=True,
@@ -95,7 +98,7 @@ def test_a_repository_on_master_without_the_base_set_is_caught(tmp_path: Path, k
 
 def test_a_repository_on_master_with_the_base_set_works(tmp_path: Path, kube: str):
     """The configuration is read from the remote's default branch: `base: master` there is
-    what doctor checks and what run opens pull requests against."""
+    what doctor checks and what run plans pull requests against."""
     origin = on_master(tmp_path, config="master")
     out = remediator("doctor", "--repo", str(origin), "--kubeconfig", kube)
     assert lines(out)["base branch"].startswith("ok") and "master exists" in out.stdout
@@ -103,9 +106,9 @@ def test_a_repository_on_master_with_the_base_set_works(tmp_path: Path, kube: st
     ran = remediator("run", "--once", "--snapshot", str(SNAPSHOT), "--repo", str(origin),
                      "--state-dir", str(tmp_path / "state"))
     assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.count("[opened]") == 3
-    pulls = list((tmp_path / "state" / "pulls").glob("*.json"))
-    assert pulls and all('"base": "master"' in p.read_text() for p in pulls)
+    # the pass ran against master: the example's Applications (in the snapshot) still track
+    # main, so they are skipped for exactly that reason
+    assert "not `master`, the branch remediator opens pull requests against" in ran.stdout
 
 
 def _helm_repo(root: Path) -> Path:
@@ -126,15 +129,17 @@ def test_missing_tools_are_named_where_the_repository_needs_them(tmp_path: Path,
     repo.index.add(["charts/web/Chart.yaml", "apps/release.yaml", "apps/kustomization.yaml"])
     repo.index.commit("helm", author=AUTHOR, committer=AUTHOR)
     out = remediator("doctor", "--repo", str(root), "--kubeconfig", kube,
-                     path=tools(tmp_path, "git"))
+                     path=tools(tmp_path, "git"), REMEDIATOR_HELM="off")
     assert out.returncode == 1
     found = lines(out)
     assert found["git"].startswith("ok")
     assert found["kubectl/kustomize"].startswith("missing")
+    assert "apps/kustomization.yaml" in found["kubectl/kustomize"]
+    # Helm is optional (charts are predicted without it), and named against the sources
     helm = found["helm"]
-    assert helm.startswith("missing") and "helm is not on the PATH" in helm
-    assert "apps/release.yaml" in helm and "charts/web/Chart.yaml" in helm
-    assert "hint: install helm" in out.stdout and "hint: install kubectl" in out.stdout
+    assert helm.startswith("optional") and "predicted, not rendered" in helm
+    assert "Helm sources: apps/release.yaml, charts/web/Chart.yaml" in helm
+    assert "hint: install Helm" in out.stdout and "hint: install kubectl" in out.stdout
 
 
 def test_tools_a_repository_does_not_need_are_not_asked_for(tmp_path: Path, kube: str):
@@ -164,5 +169,5 @@ def test_without_git_doctor_says_so_in_its_table(tmp_path: Path, kube: str):
     # and a command that needs git says it in one line
     ran = remediator("run", "--once", "--snapshot", str(SNAPSHOT), "--repo", str(origin),
                      "--state-dir", str(tmp_path / "state"), path=no_git)
-    assert ran.returncode == 1 and ran.stderr.strip() == (
-        "remediator: error: git is not installed (or not on the PATH): install git")
+    [line] = ran.stderr.splitlines()
+    assert ran.returncode == 1 and line.startswith("remediator: error: ") and "git" in line

@@ -137,6 +137,8 @@ def test_no_placeholder_of_the_project_home_remains():
     remediator itself is never `acme/remediator` nor `ghcr.io/acme/remediator`."""
     stray = []
     for path in [*_tracked_text_files(), *ROOT.glob("*.md"), *(ROOT / "docs").rglob("*.md")]:
+        if path.resolve() == Path(__file__).resolve():
+            continue  # the samples below
         text = path.read_text(encoding="utf-8")
         for m in re.finditer(r"acme/remediator\b|ghcr\.io/acme/remediator", text):
             stray.append(f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}")
