@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from ..k8s import POD_SPEC_PATHS, pod_spec
+
 #: scheme://[user[:password]@]host — the host (IPv6 in brackets)
 URL_HOST = r"(?i)[a-z][a-z0-9+.-]*://(?:[^/?#\s@]*@)?(\[[0-9a-f:.]+\]|[^/:?#\s@\[\]]+)"
 #: a whole word (or what follows the first `=` of an option) that is a dotted host name
@@ -69,8 +71,6 @@ URL_PASSWORD = r"(?i)[a-z][a-z0-9+.-]*://[^/?#\s@:]*:[^/?#\s@]+@"
 WEBHOOK = r"(?i)discord(?:app)?\.com/api/webhooks/[0-9]+/|hooks\.slack\.com/services/"
 #: `$(VAR)`: Kubernetes substitutes another variable; not a literal
 REFERENCE = r"^\$\([A-Za-z_][A-Za-z0-9_]*\)$"
-
-_MAX_DEPTH = 64
 
 
 def _split(pattern: str, value: str) -> list[str]:
@@ -179,34 +179,44 @@ def credential(value: str, name: str = "") -> str:
 # ------------------------------------------------------------------------------ justification
 
 
-def strings_of(obj: Any) -> list[str]:
-    """Every string value in ``obj`` (iterative: a deep document cannot exhaust the stack)."""
-    out: list[str] = []
-    stack: list[tuple[Any, int]] = [(obj, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, str):
-            out.append(node)
-        elif depth < _MAX_DEPTH and isinstance(node, dict):
-            stack += [(v, depth + 1) for v in node.values()]
-        elif depth < _MAX_DEPTH and isinstance(node, list):
-            stack += [(v, depth + 1) for v in node]
+#: the container lists whose literals count (policies/k8s.rego's container_fields)
+_CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def container_literals(obj: Any) -> list[tuple[str, str]]:
+    """(value, variable name or '') of every literal of ``obj``'s containers: env values,
+    command and args words — what policies/literals.rego's ``_literals`` reads."""
+    spec = pod_spec(obj)
+    out: list[tuple[str, str]] = []
+    for field in _CONTAINER_FIELDS:
+        containers = spec.get(field)
+        for c in containers if isinstance(containers, list) else []:
+            if not isinstance(c, dict):
+                continue
+            env = c.get("env")
+            for e in env if isinstance(env, list) else []:
+                if isinstance(e, dict) and isinstance(e.get("value"), str) and isinstance(
+                        e.get("name", ""), str):
+                    out.append((e["value"], e.get("name", "")))
+            for key in ("command", "args"):
+                words = c.get(key)
+                out += [(w, "") for w in (words if isinstance(words, list) else [])
+                        if isinstance(w, str)]
     return out
 
 
-def _env_entries(obj: Any) -> list[tuple[str, str]]:
-    """(name, value) of every `{name, value}` mapping in ``obj`` (env entries, wherever)."""
-    out: list[tuple[str, str]] = []
-    stack: list[tuple[Any, int]] = [(obj, 0)]
-    while stack:
-        node, depth = stack.pop()
+def annotation_values(obj: Any) -> list[str]:
+    """The annotation values of ``obj`` and of its pod template."""
+    if not isinstance(obj, dict):
+        return []
+    path = POD_SPEC_PATHS.get(str(obj.get("kind", "")), ("spec",))[:-1]
+    out: list[str] = []
+    for at in ((), path):
+        node: Any = obj
+        for key in (*at, "metadata", "annotations"):
+            node = node.get(key) if isinstance(node, dict) else None
         if isinstance(node, dict):
-            if isinstance(node.get("name"), str) and isinstance(node.get("value"), str):
-                out.append((node["name"], node["value"]))
-            if depth < _MAX_DEPTH:
-                stack += [(v, depth + 1) for v in node.values()]
-        elif isinstance(node, list) and depth < _MAX_DEPTH:
-            stack += [(v, depth + 1) for v in node]
+            out += [v for v in node.values() if isinstance(v, str)]
     return out
 
 
@@ -223,10 +233,14 @@ class Known:
     @classmethod
     def of(cls, documents: Iterable[Any], namespace: str,
            allowed_hosts: Iterable[str] = ()) -> Known:
+        """From the located documents (the document as written and the object as rendered):
+        their containers' literals and their annotations, as the policy reads ``input.before``."""
         docs = list(documents)
-        strings = frozenset(s for d in docs for s in strings_of(d))
+        literals = [pair for d in docs for pair in container_literals(d)]
+        strings = frozenset([v for v, _ in literals] + [s for d in docs
+                                                        for s in annotation_values(d)])
         found = {h for s in strings for h in hosts(s)}
-        found |= {h for d in docs for n, v in _env_entries(d) for h in hosts(v, n)}
+        found |= {h for v, n in literals if n for h in hosts(v, n)}
         return cls(strings, frozenset(canonical_host(h, namespace) for h in found), namespace,
                    tuple(allowed_hosts))
 

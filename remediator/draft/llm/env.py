@@ -102,10 +102,6 @@ def merge_env(value: Any, what: str, ctx: EnvContext) -> list[Any]:
             if isinstance(before.get(name, {}).get("valueFrom"), dict):
                 raise Rejected(f"{what}: {name} takes its value from a reference (valueFrom); "
                                "a literal never replaces it")
-            if literal != before.get(name, {}).get("value"):
-                problem = ctx.known.problem(literal, name)
-                if problem:
-                    raise Rejected(f"{what}: {name} {problem}")
             upserts[name] = {"name": name, "value": literal}
         elif keys == {"valueFrom"}:
             upserts[name] = {"name": name, "valueFrom": value_from(
@@ -113,6 +109,11 @@ def merge_env(value: Any, what: str, ctx: EnvContext) -> list[Any]:
         else:
             raise Rejected(f"{what}: {name} needs exactly one of value, valueFrom, remove")
     _check_names(upserts, removed, before, what, ctx)
+    for name, entry in upserts.items():  # then what the names are set to
+        if "value" in entry and entry["value"] != before.get(name, {}).get("value"):
+            problem = ctx.known.problem(entry["value"], name)
+            if problem:
+                raise Rejected(f"{what}: {name} {problem}")
     added = [e for n, e in upserts.items() if n not in names]
     out: list[Any] = []
     for e in current:

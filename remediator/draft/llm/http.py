@@ -149,6 +149,8 @@ def _decoded(stream: Any, encoding: str) -> bytes:
         if len(out) > MAX_REPLY_BYTES or (decoder is not None and decoder.unconsumed_tail):
             raise ReplyRefused(f"the reply decompresses to more than "
                                f"{MAX_REPLY_BYTES // 1024 // 1024} MiB")
+    if decoder is not None and not decoder.eof:
+        raise ReplyRefused(f"the reply's {encoding} stream is cut off")
     return bytes(out)
 
 
