@@ -119,7 +119,7 @@ CREDENTIALS = {
     "stripe": "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
     "github": "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
     "slack": "xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJklmn",
-    "google": "AIzaSyA1234567890abcdefghijklmnopqrstu",
+    "google": "AIzaSyA1234567890abcdefghijklmnopqrstuv",
     "npm": "npm_abcdefghijklmnopqrstuvwxyz0123456789",
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3ZWIifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ",
     "telegram": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_",
@@ -492,3 +492,29 @@ def test_a_tampered_cache_entry_is_asked_again(entry: str, tmp_path: Path):
     again, result = run("openai", [reply("openai", sc.GOOD)], tmp_path)
     assert again.decision == Decision.PROPOSE, again.reason
     assert again.as_json()["provenance"]["cache"] == "miss"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_model_text_with_surrogates_and_escapes_makes_a_clean_pull_request(provider: str,
+                                                                           tmp_path: Path):
+    """Valid JSON may carry lone surrogates and terminal escapes; the PR body is UTF-8 text."""
+    from remediator.forge import LocalForge
+    from remediator.pipeline import submit
+
+    answer = {**sc.GOOD, "diagnosis": sc.DIAGNOSIS + " \ud800\u001b[2J\u0007 done",
+              "rationale": "Rename it.\ud83d"}
+    sc.make_repo(tmp_path / "origin")
+    forge = LocalForge(str(tmp_path / "origin"), tmp_path / "forge", "main")
+    clone = forge.checkout()
+    with serving(reply(provider, answer)) as server:
+        cfg = configured(provider, server.url)
+        result = plan(sc.state(), clone, cfg, tmp_path / "cache")
+    [r] = result.remediations
+    assert r.decision == Decision.PROPOSE, r.reason
+    submit(result, forge, cfg)
+    [pull] = forge.pulls()
+    body = pull.body
+    text = json.dumps(result.as_json(), ensure_ascii=False)
+    for bad in ("\ud800", "\ud83d", "\u001b", "\u0007"):
+        assert bad not in text and bad not in body
+    text.encode("utf-8")  # no lone surrogate left to fail on

@@ -26,13 +26,17 @@ MIN_CONFIDENCE = 0.5
 _HTML = re.compile(r"<")
 _MENTION = re.compile(r"(?<![\w`])@([\w-]+(?:/[\w-]+)?)")
 _IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)\)")
+#: terminal escapes and other control characters (newlines and tabs stay)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def plain(text: str) -> str:
     """Model text made inert for a PR body: no HTML (nor a look-alike hidden record), no
     @-mentions that notify, no images or links that render, no secret it may quote (the
     evidence it read was redacted, the located document's values not all); the words stay
-    readable."""
+    readable. Lone surrogates (valid in JSON, not in UTF-8) and control characters go: the text
+    is written to files and terminals."""
+    text = _CONTROL.sub("", text.encode("utf-8", "replace").decode("utf-8"))
     text = _HTML.sub("&lt;", redact(text)[0])
     text = _IMAGE_OR_LINK.sub(lambda m: f"{m.group(1)} (`{m.group(2)}`)", text)
     return _MENTION.sub(lambda m: f"`@{m.group(1)}`", text)
