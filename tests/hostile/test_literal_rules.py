@@ -5,6 +5,7 @@ pull request as the drafter judges a model's."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -77,7 +78,8 @@ CREDENTIALS: list[tuple[str, str]] = [
     ("AKIAIOSFODNN7EXAMPLE", ""), ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", ""),
     ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", ""),
     ("xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJklmn", ""),
-    ("AIzaSyA1234567890abcdefghijklmnopqrstuv", ""), ("npm_abcdefghijklmnopqrstuvwxyz0123456789", ""),
+    ("AIzaSyA1234567890abcdefghijklmnopqrstuv", ""),
+    ("npm_abcdefghijklmnopqrstuvwxyz0123456789", ""),
     ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3ZWIifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ", ""),
     ("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_", ""),
     ("-----BEGIN RSA PRIVATE KEY----- MIIE", ""), ("postgres://admin:pw@db/app", ""),
@@ -122,3 +124,31 @@ def test_known_reads_the_manifest_as_the_policy_reads_input_before():
     assert known.problem("https://partner.example").startswith("names the host")
     assert known.problem("/opt/other.jar").startswith("adds the executable path")
     assert known.problem("hunter2", "DB_PASSWORD").startswith("looks like a credential")
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("drafting:\n  allowedHosts: [https://evil.example]\n",
+     "line 2: drafting.allowedHosts.0: 'https://evil.example' is not a host name"),
+    ("drafting:\n  allowedHosts: ['evil.example:443']\n", "is not a host name"),
+    ("drafting:\n  allowedHosts: ['*']\n", "is not a host name"),
+    ("drafting:\n  allowedHosts: evil.example\n", "is not of type 'array'"),
+    ("drafting:\n  allowedEnv: ['LD PRELOAD']\n", "is not a variable name"),
+    ("drafting:\n  allowedEnv: ['*']\n", "is not a variable name"),
+])
+def test_the_allow_lists_are_validated_like_the_rest_of_the_config(text: str, says: str):
+    from remediator.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        parse_config(text)
+
+
+def test_the_allow_lists_reach_the_drafter_and_the_policies():
+    from remediator.config import parse_config
+    from remediator.gate import inputs
+
+    cfg = parse_config("drafting:\n  allowedHosts: [Api.Example.com, '*.trusted.example']\n"
+                       "  allowedEnv: [FEATURE_X, 'APP_*']\n")
+    assert cfg.drafting.allowed_hosts == ["api.example.com", "*.trusted.example"]
+    assert cfg.drafting.allowed_env == ["FEATURE_X", "APP_*"]
+    data = inputs.config_data(cfg.validation)["remediator"]["config"]
+    assert data["allowedHosts"] == ["api.example.com", "*.trusted.example"]

@@ -489,7 +489,7 @@ def test_a_tampered_cache_entry_is_asked_again(entry: str, tmp_path: Path):
     assert r.decision == Decision.PROPOSE, r.reason
     [path] = (tmp_path / "cache" / "llm" / "answers").glob("*.json")
     path.write_text(entry)
-    again, result = run("openai", [reply("openai", sc.GOOD)], tmp_path)
+    again, _ = run("openai", [reply("openai", sc.GOOD)], tmp_path)
     assert again.decision == Decision.PROPOSE, again.reason
     assert again.as_json()["provenance"]["cache"] == "miss"
 
