@@ -518,3 +518,27 @@ def test_model_text_with_surrogates_and_escapes_makes_a_clean_pull_request(provi
     for bad in ("\ud800", "\ud83d", "\u001b", "\u0007"):
         assert bad not in text and bad not in body
     text.encode("utf-8")  # no lone surrogate left to fail on
+
+
+def test_a_proxy_from_the_environment_keeps_the_deadline(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    """Through an HTTP proxy (HTTP_PROXY), the connection is the proxy's: it gets the same
+    deadline and bounds. The loopback server plays the proxy and trickles the answer."""
+    good = reply("openai", sc.GOOD)
+    good.trickle, good.trickle_from = 0.25, -1
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    repo = tmp_path / "repo"
+    sc.make_repo(repo)
+    done: list[Plan] = []
+    with serving(good) as server:
+        monkeypatch.setenv("HTTP_PROXY", server.url)
+        cfg = configured("openai", "http://provider.invalid", timeout=1.5)
+        worker = threading.Thread(target=lambda: done.append(
+            plan(sc.state(), repo, cfg, tmp_path / "cache")), daemon=True)
+        worker.start()
+        worker.join(timeout=120)
+        assert not worker.is_alive(), "the model call through the proxy did not end"
+        assert server.requests and server.requests[0]["path"].startswith("http://provider.invalid/")
+    [r] = done[0].remediations
+    assert_fallback(r, done[0], "timed out after 1.5s")

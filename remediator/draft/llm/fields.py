@@ -4,7 +4,9 @@ The model names a field of the failing container ("resources.limits.memory", "en
 which document, which list position and the `test` of the old value are computed here from the
 located document with the rules' own helpers. Values are checked for shape and for what they
 may reference: a model reading untrusted logs must not point a container at another image,
-another Secret, a new volume or a shell.
+another Secret, a new volume or a shell. Every new literal must be justified by the located
+documents or the configuration (draft/literals.py: no new host, credential or executable path);
+env names and references are judged in env.py.
 """
 
 from __future__ import annotations
