@@ -542,3 +542,15 @@ def test_a_proxy_from_the_environment_keeps_the_deadline(tmp_path: Path,
         assert server.requests and server.requests[0]["path"].startswith("http://provider.invalid/")
     [r] = done[0].remediations
     assert_fallback(r, done[0], "timed out after 1.5s")
+
+
+def test_without_a_home_folder_the_ledger_keeps_to_memory():
+    from remediator.draft.llm.budget import Ledger
+
+    ledger = Ledger(None)
+    assert "kept in memory only" in ledger.probe()
+    ledger.store("k", {"calls": []})
+    ledger.add(100)
+    ledger.add(50)
+    assert ledger.cached("k") == {"calls": []} and ledger.used() == 150
+    assert not Path("llm").exists() and not Path("answers").exists()

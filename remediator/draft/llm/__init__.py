@@ -40,23 +40,24 @@ class Fallback(Exception):
     """No model answer for this incident; the rules drafter answers instead (message: why)."""
 
 
-def default_cache_dir(env: Mapping[str, str]) -> Path:
+def default_cache_dir(env: Mapping[str, str]) -> Path | None:
+    """The answer cache's folder; None when there is no home folder to put it in."""
     if env.get(CACHE_ENV):
         return Path(env[CACHE_ENV])
     if env.get("XDG_CACHE_HOME"):
         return Path(env["XDG_CACHE_HOME"]) / "remediator"
     try:
         return Path.home() / ".cache" / "remediator"
-    except RuntimeError:  # no HOME and no password entry: a folder that cannot be written
-        return Path("/nonexistent/remediator-cache")
+    except RuntimeError:  # no HOME and no password entry
+        return None
 
 
 class LLMDrafter:
-    def __init__(self, provider: Provider, drafting: Drafting, cache_dir: Path) -> None:
+    def __init__(self, provider: Provider, drafting: Drafting, cache_dir: Path | None) -> None:
         self.provider = provider
         self.drafting = drafting
         self.settings = drafting.llm
-        self.ledger = Ledger(cache_dir / "llm")
+        self.ledger = Ledger(cache_dir / "llm" if cache_dir is not None else None)
         self.name = f"llm:{provider.name}"
         #: per failure class, changes reviewers closed unmerged (from the forge's records)
         self.counter_examples: dict[str, list[str]] = {}

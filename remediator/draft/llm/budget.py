@@ -66,17 +66,22 @@ def _count(data: Any, key: str) -> int:
 
 
 class Ledger:
-    def __init__(self, folder: Path, now: datetime.datetime | None = None) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path | None, now: datetime.datetime | None = None) -> None:
+        """``folder`` None: there is none (no HOME to put it in); memory only."""
+        self.folder = folder or Path("")
         month = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y-%m")
-        self.usage_file = folder / f"usage-{month}.json"
+        self.usage_file = self.folder / f"usage-{month}.json"
         #: why the folder is not used ('' while it is); then the maps below hold everything
-        self.problem = ""
+        self.problem = "" if folder is not None else (
+            "there is no folder for the model answer cache (no home folder): answers and token "
+            "usage are kept in memory only")
         self._answers: dict[str, dict[str, Any]] = {}
         self._usage: dict[str, int] = {}
 
     def probe(self) -> str:
         """'' when the folder can be written; else why not (then memory is used instead)."""
+        if self.problem:
+            return self.problem
         try:
             (self.folder / "answers").mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder / "answers", prefix=".probe-")
