@@ -34,11 +34,11 @@ class Service:
     log lines are read in the background."""
 
     def __init__(self, tmp: Path, origin: Path, *extra: str, env: dict[str, str] | None = None,
-                 name: str = "svc"):
+                 name: str = "svc", snapshot: Path = SNAPSHOT):
         self.lines: queue.Queue[dict] = queue.Queue()
         self.seen: list[dict] = []
         self.state = tmp / name
-        args = [sys.executable, "-m", "remediator", "run", "--snapshot", str(SNAPSHOT),
+        args = [sys.executable, "-m", "remediator", "run", "--snapshot", str(snapshot),
                 "--repo", str(origin), "--state-dir", str(self.state), "--interval", "0.2",
                 "--metrics-port", "0", "--log-format", "json", *extra]
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,

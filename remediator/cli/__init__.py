@@ -29,7 +29,7 @@ from ..doctor import run_checks
 from ..leader import LeaseLock
 from ..model import Decision, Remediation
 from ..observe import JsonLog, StatusServer
-from ..pipeline import Plan, plan
+from ..pipeline import Plan, PlanMemo, plan
 from ..scaffold import init_repo
 from ..service import GitHubOptions, PassReport, run_once
 from ..watcher import LiveSource, capture_snapshot, live_options
@@ -170,10 +170,11 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     github = GitHubOptions(api_url=github_api_url, write_interval=github_write_interval)
     live = None if snapshot is not None else LiveSource(
         context, str(kubeconfig) if kubeconfig else None, continuous=not once)
+    memo = PlanMemo()  # what was planned, reused by later passes while unchanged
 
     def pass_once(stopping: Callable[[], bool] = lambda: False) -> PassReport:
         return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge_kind,
-                        github=github, live=live, stopping=stopping)
+                        github=github, live=live, stopping=stopping, memo=memo)
 
     if once:
         with errors():

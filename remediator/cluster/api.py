@@ -46,7 +46,8 @@ class ApiError(Exception):
         the HTTP status, 0 for a watch's ERROR event (the Status's ``code`` then)."""
         if not isinstance(body, dict):
             return cls(status, fallback)
-        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        details = body.get("details")
+        details = details if isinstance(details, dict) else {}
         causes = tuple(str(c.get(k) or "") for c in details.get("causes") or []
                        if isinstance(c, dict) for k in ("reason", "message"))
         code = status or body.get("code")
