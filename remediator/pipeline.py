@@ -3,11 +3,12 @@
 `plan` never writes anything: edits are computed in memory and validated from scratch copies.
 `submit` is the only place that writes, and only to the forge's own clone.
 
-A service pass plans within `Bounds`: locate, draft and gate (the expensive stages) run for at
-most as many incidents without a pull request as the PR limits would let it open, oldest first;
-the others are deferred (a `skip` with the limit as reason), and a result planned in an earlier
-pass is reused while nothing it depends on changed (`PlanMemo`). `remediator plan` has no
-bounds: it plans every incident.
+A service pass plans within `Bounds`: incidents without a pull request are planned (located,
+drafted, gated: the expensive stages) oldest first until they have found as many proposals as
+the PR limits let the pass open (a diagnosis opens nothing and takes no room); the rest are
+deferred (a `skip` with the limit as reason). A result planned in an earlier pass is reused while
+nothing it depends on changed (`PlanMemo`). `remediator plan` has no bounds: it plans
+everything.
 """
 
 from __future__ import annotations
@@ -201,16 +202,18 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
                 break
             key = _memo_key(incident, pass_key)
             cached = bounds.memo.get(incident.signature, key)
-            if incident.signature not in bounds.known and (
+            new = incident.signature not in bounds.known
+            if new and bounds.room <= 0 and (
                     cached is None or cached.decision == Decision.PROPOSE):
-                if bounds.room <= 0:  # it would need a new PR, and none can be opened
-                    result.remediations.append(_skip(incident, bounds.deferral()))
-                    result.deferred += 1
-                    continue
-                bounds.room -= 1
+                # it may need a new PR, and none can be opened: not worth planning now
+                result.remediations.append(_skip(incident, bounds.deferral()))
+                result.deferred += 1
+                continue
             if cached is not None:
                 _add(result, replace(cached, incident=incident))
                 result.reused += 1
+                if new and cached.decision == Decision.PROPOSE:
+                    bounds.room -= 1  # it will take one of the PRs that can be opened
                 continue
         try:
             r = remediate(incident, locator, gitops_objects, repo_root, config, llm)
@@ -224,6 +227,8 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         if bounds is not None:
             result.planned += 1
             bounds.memo.put(incident.signature, key, r)
+            if incident.signature not in bounds.known and r.decision == Decision.PROPOSE:
+                bounds.room -= 1  # a proposal takes one of the PRs that can be opened
     return result
 
 

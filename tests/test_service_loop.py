@@ -147,7 +147,8 @@ def test_kill_switch_in_the_repo_config_is_read_at_the_next_pass(tmp_path: Path)
 def test_a_stop_before_pushing_abandons_the_pass(tmp_path: Path):
     origin = build_origin(tmp_path / "work")
     report = run_once(SNAPSHOT, str(origin), tmp_path / "state", stopping=lambda: True, env={})
-    assert report.abandoned and report.plan.remediations and not report.submissions
+    # asked between incidents too: a stop before the first plans nothing
+    assert report.abandoned and report.plan.stopped and not report.submissions
     assert LocalForge(str(origin), tmp_path / "state").pulls() == []
     assert [h.name for h in git.Repo(origin).heads] == ["main"]  # nothing pushed
 

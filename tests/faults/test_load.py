@@ -65,8 +65,8 @@ def test_a_pass_plans_only_what_the_limits_let_it_open_and_reuses_it_next_time(
         memo, state = PlanMemo(), tmp_path / "state"
         first = _pass(emu, origin, state, snapshot, memo)
         assert len(first.plan.remediations) == N  # every incident is reported...
-        assert first.plan.planned == 5  # ... only five were located, drafted and gated
-        assert _names(first, "propose") == _oldest(5)  # the oldest first
+        assert _names(first, "propose") == _oldest(5)  # ... the five oldest are proposed...
+        assert first.plan.planned == 5  # ... and only they were located, drafted and gated
         assert first.plan.deferred == N - 5 == len(_names(first, "skip"))
         deferred = [r.reason for r in first.plan.remediations if r.decision.value == "skip"]
         assert set(deferred) == {"deferred: PR limit reached (maxOpen 5); planned when a pull "
@@ -97,7 +97,8 @@ def test_the_hourly_limit_bounds_planning_too_and_a_restart_plans_only_the_known
         tmp_path: Path, snapshot: Path):
     for emu, origin in _emulator(tmp_path, max_open=50, max_per_hour=3):
         first = _pass(emu, origin, tmp_path / "state", snapshot, None)
-        assert first.plan.planned == 3 and len(emu.pulls()) == 3
+        assert len(_names(first, "propose")) == 3 and first.plan.planned == 3
+        assert len(emu.pulls()) == 3
         assert "deferred: PR limit reached (maxPerHour 3)" in first.plan.remediations[-1].reason
         # a restarted process remembers nothing: it plans the incidents with a PR (to keep them
         # up to date) and nothing new (the hour's three are spent)
@@ -127,11 +128,10 @@ def test_sigterm_while_planning_stops_between_incidents_and_opens_nothing(
             finally:
                 rc = svc.terminate()
             assert rc == 0  # a clean stop
-            finished = svc.wait_for("pass")
-            assert finished["abandoned"] is True
             # stopped between incidents: the one being gated was finished, no other started
-            assert 1 <= finished["planned"] < N
-            assert _dry_runs(kube) == finished["planned"]
+            assert 1 <= _dry_runs(kube) < N
+            finished = svc.wait_for("pass")
+            assert finished["abandoned"] is True and finished["planned"] == _dry_runs(kube)
             assert svc.wait_for("stopped")["message"] == "the service stopped (asked to)"
             assert emu.pulls() == [] and emu.issues() == []  # nothing opened, nothing written
             assert not [c for c in emu.calls if c[0] != "GET"]
