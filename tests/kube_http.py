@@ -30,6 +30,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionResetError:  # the client went away between requests: nothing to answer
+            self.close_connection = True
+
     def do_GET(self) -> None:
         self._handle()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from remediator.service import GitHubOptions, PassReport, run_once
 from tests.faults.load import make_origin, make_snapshot, workload
 from tests.github_emulator import GitHubEmulator
 from tests.kube_api import KubeAPI
+from tests.test_github_forge import HUMAN, commit_to
 from tests.test_service_loop import Service
 
 N = 300
@@ -33,6 +35,7 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_snapshot(tmp_path_factory.mktemp("load") / "snapshot", N)
 
 
+@contextmanager
 def _emulator(tmp: Path, max_open: int, max_per_hour: int = 100
               ) -> Iterator[tuple[GitHubEmulator, Path]]:
     origin = make_origin(tmp / "o", N, max_open=max_open, max_per_hour=max_per_hour)
@@ -61,7 +64,7 @@ def _oldest(k: int, skip: int = 0) -> list[str]:
 
 def test_a_pass_plans_only_what_the_limits_let_it_open_and_reuses_it_next_time(
         tmp_path: Path, snapshot: Path):
-    for emu, origin in _emulator(tmp_path, max_open=5):
+    with _emulator(tmp_path, max_open=5) as (emu, origin):
         memo, state = PlanMemo(), tmp_path / "state"
         first = _pass(emu, origin, state, snapshot, memo)
         assert len(first.plan.remediations) == N  # every incident is reported...
@@ -93,18 +96,28 @@ def test_a_pass_plans_only_what_the_limits_let_it_open_and_reuses_it_next_time(
         assert len(emu.issues()) == 1
 
 
-def test_the_hourly_limit_bounds_planning_too_and_a_restart_plans_only_the_known(
+def test_the_hourly_limit_bounds_planning_too_and_reuse_ends_with_a_change_or_age(
         tmp_path: Path, snapshot: Path):
-    for emu, origin in _emulator(tmp_path, max_open=50, max_per_hour=3):
+    with _emulator(tmp_path, max_open=50, max_per_hour=3) as (emu, origin):
         first = _pass(emu, origin, tmp_path / "state", snapshot, None)
         assert len(_names(first, "propose")) == 3 and first.plan.planned == 3
         assert len(emu.pulls()) == 3
         assert "deferred: PR limit reached (maxPerHour 3)" in first.plan.remediations[-1].reason
         # a restarted process remembers nothing: it plans the incidents with a PR (to keep them
         # up to date) and nothing new (the hour's three are spent)
-        again = _pass(emu, origin, tmp_path / "state", snapshot, PlanMemo())
+        clock = [0.0]
+        memo = PlanMemo(clock=lambda: clock[0])
+        again = _pass(emu, origin, tmp_path / "state", snapshot, memo)
         assert (again.plan.planned, again.plan.deferred) == (3, N - 3)
         assert Counter(s.outcome for s in again.submissions) == {"exists": 3}
+        assert _pass(emu, origin, tmp_path / "state", snapshot, memo).plan.planned == 0
+        commit_to(origin, tmp_path, {"NOTES.md": "unrelated\n"}, HUMAN)  # the head moves
+        moved = _pass(emu, origin, tmp_path / "state", snapshot, memo)
+        assert (moved.plan.planned, moved.plan.reused) == (3, 0)
+        assert Counter(s.outcome for s in moved.submissions) == {"updated": 3}
+        clock[0] += memo.max_age  # unchanged, but old enough to be planned again
+        assert _pass(emu, origin, tmp_path / "state", snapshot, memo).plan.planned == 3
+        assert len(emu.pulls()) == 3
 
 
 def test_sigterm_while_planning_stops_between_incidents_and_opens_nothing(
@@ -116,7 +129,7 @@ def test_sigterm_while_planning_stops_between_incidents_and_opens_nothing(
         kube.apply(*({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
                      for ns in {workload(i)[0] for i in range(N)}))
         kubeconfig = kube.kubeconfig(tmp_path / "kubeconfig")
-        for emu, origin in _emulator(tmp_path, max_open=N, max_per_hour=N):
+        with _emulator(tmp_path, max_open=N, max_per_hour=N) as (emu, origin):
             svc = Service(tmp_path, origin, "--forge", "github", "--github-api-url",
                           emu.base_url, "--github-write-interval", "0", snapshot=snapshot,
                           env={"GITHUB_TOKEN": "test-token", "KUBECONFIG": str(kubeconfig)})
