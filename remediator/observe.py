@@ -168,10 +168,12 @@ class JsonLog:
 
 
 def _redacted(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)[0]
+    """Strings redacted one by one (the line stays valid JSON); anything that is not plain JSON
+    (an exception, a path) becomes its text first, so it cannot skip the redactor."""
     if isinstance(value, dict):
-        return {k: _redacted(v) for k, v in value.items()}
+        return {str(k): _redacted(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_redacted(v) for v in value]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact(str(value))[0]

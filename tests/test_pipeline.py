@@ -171,9 +171,16 @@ def test_the_gate_refuses_a_change_that_leaks_into_another_render(tmp_path: Path
     # A located base edit is checked against every other render that includes it: here the
     # staging overlay, which must stay as it was. (The locator itself never picks a shared base;
     # this is the net under it.)
-    from remediator import edit, gate
+    from remediator import edit, gate, kustomize
     from remediator.config import Validation
-    from remediator.model import DocumentEdit, DocumentRef, Location, ObjectRef, TargetKind
+    from remediator.model import (
+        DocumentEdit,
+        DocumentRef,
+        FieldValue,
+        Location,
+        ObjectRef,
+        TargetKind,
+    )
 
     commit(tmp_path, {
         "apps/web/base/kustomization.yaml": "resources: [deployment.yaml]\n",
@@ -185,14 +192,14 @@ def test_the_gate_refuses_a_change_that_leaks_into_another_render(tmp_path: Path
             "value": "192Mi"}]
     changes = edit.apply_edits(tmp_path, [DocumentEdit(DocumentRef(
         "apps/web/base/deployment.yaml"), ops)])
-    rendered = {"apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": "web", "namespace": "shop"}}
+    [rendered] = kustomize.build(tmp_path / "apps/web/prod")
     loc = Location(DocumentRef("apps/web/base/deployment.yaml"), TargetKind.MANIFEST, {},
                    rendered, "why", "kustomize", render_root="apps/web/prod")
     ref = ObjectRef("apps/v1", "Deployment", "shop", "web")
-    assert gate.check_change(tmp_path, loc, changes, ref, Validation()).passed
+    announced = [FieldValue("web", ("resources", "limits", "memory"), "192Mi")]
+    assert gate.check_change(tmp_path, loc, changes, ref, Validation(), announced).passed
     loc.also_renders = ["apps/web/staging"]
-    result = gate.check_change(tmp_path, loc, changes, ref, Validation())
+    result = gate.check_change(tmp_path, loc, changes, ref, Validation(), announced)
     assert not result.passed
     render = next(c for c in result.checks if c.name == "render")
     assert render.messages == ["the change also alters the render of `apps/web/staging`, which "

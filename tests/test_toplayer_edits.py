@@ -442,7 +442,7 @@ def test_the_gate_refuses_a_plain_manifest_edit_of_a_sidecar(tmp_path: Path):
     loc = Location(DocumentRef("web.yaml", 0), TargetKind.MANIFEST, d, d, "", "plain")
     loc.container = "web"
     change = FileChange("web.yaml", yaml.safe_dump(d), yaml.safe_dump(after), "")
-    v = check_change(tmp_path, loc, [change], ObjectRef.of(d), ValidationSettings())
+    v = check_change(tmp_path, loc, [change], ObjectRef.of(d), ValidationSettings(), [])
     render = next(c for c in v.checks if c.name == "render")
     assert not render.passed and "alters container(s) side" in render.messages[0]
 

@@ -9,7 +9,6 @@ Machine output (`--output json`) is the only thing on stdout; warnings and error
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -26,7 +25,7 @@ from ..config import Config, ConfigError, load_config
 from ..daemon import Daemon
 from ..demo import run_demo
 from ..doctor import run_checks
-from ..leader import LeaseLock
+from ..leader import NO_FENCE, LeaseLock
 from ..model import Decision, Remediation
 from ..observe import JsonLog, StatusServer
 from ..pipeline import Plan, PlanMemo, plan
@@ -35,11 +34,12 @@ from ..service import GitHubOptions, PassReport, run_once
 from ..watcher import LiveSource, capture_snapshot, live_options
 from .checks import policy_group, validate_cmd
 from .errors import EXIT_FAILED, errors
+from .output import RedactingGroup, redact_library_logs, say, say_json
 
 
 def _warn(warnings: list[str]) -> None:
     for w in warnings:
-        click.echo(f"warning: {w}", err=True)
+        say(f"warning: {w}", err=True)
 
 
 def _table(rows: list[Remediation]) -> str:
@@ -76,10 +76,11 @@ def _text_plan(result: Plan) -> str:
     return "\n".join(out)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RedactingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="remediator")
 def main() -> None:
     """GitOps remediation bot: failing Kubernetes workloads in, reviewed pull requests out."""
+    redact_library_logs()
 
 
 @main.command("plan")
@@ -102,25 +103,26 @@ def plan_cmd(snapshot: Path, repo: Path, config_file: Path | None, output: str) 
         result = plan(state, repo, config)
     _warn(result.warnings)
     if output == "json":
-        click.echo(json.dumps(result.as_json(), indent=2))
+        say_json(result.as_json())
     else:
-        click.echo(_text_plan(result))
+        say(_text_plan(result))
 
 
 def _print_pass(report: PassReport) -> None:
-    _warn(report.plan.warnings + report.warnings)
-    click.echo(_table(report.plan.remediations))
+    _warn(report.plan.warnings + report.warnings
+          + ([f"lease lost: {report.fenced}"] if report.fenced else []))
+    say(_table(report.plan.remediations))
     if report.submissions:
-        click.echo("")
+        say("")
     for s in report.submissions:
         if s.pull is not None:
-            click.echo(f"PR #{s.pull.number} [{s.outcome}] {s.pull.title}\n"
+            say(f"PR #{s.pull.number} [{s.outcome}] {s.pull.title}\n"
                        f"    branch {s.pull.branch} · {s.pull.url}"
                        + (f"\n    {s.note}" if s.note else ""))
         else:
-            click.echo(f"not opened ({s.outcome}): {s.remediation.incident.workload}")
+            say(f"not opened ({s.outcome}): {s.remediation.incident.workload}")
     for v in report.verifications:
-        click.echo(f"PR #{v.pull.number} [merged: {v.outcome}] {v.pull.title}\n    {v.note}")
+        say(f"PR #{v.pull.number} [merged: {v.outcome}] {v.pull.title}\n    {v.note}")
 
 
 @main.command("run")
@@ -172,15 +174,19 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
         context, str(kubeconfig) if kubeconfig else None, continuous=not once)
     memo = PlanMemo()  # what was planned, reused by later passes while unchanged
 
+    lease: LeaseLock | None = None
+
     def pass_once(stopping: Callable[[], bool] = lambda: False) -> PassReport:
+        # the pass carries the token of the leadership it starts under (no lease: no fence)
         return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge_kind,
-                        github=github, live=live, stopping=stopping, memo=memo)
+                        github=github, live=live, stopping=stopping, memo=memo,
+                        fence=lease.fence() if lease is not None else NO_FENCE)
 
     if once:
         with errors():
             report = pass_once()
         if report.paused:
-            click.echo("paused (kill switch on): nothing planned", err=True)
+            say("paused (kill switch on): nothing planned", err=True)
         _print_pass(report)
         return
     log = JsonLog(text=log_format == "text")
@@ -201,7 +207,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     daemon = Daemon(one_pass, interval, log, watch_errors=lambda: live.errors() if live else 0,
                     on_report=_print_pass if log_format == "text" else None)
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())
-    status = lease = None
+    status = None
     try:
         with errors():
             if leader_election:
@@ -236,7 +242,7 @@ def init_cmd(repo: Path, cluster: str) -> None:
         written = init_repo(repo, cluster)
         load_config(repo)  # what is there now must load: a broken existing config is reported
     for w in written:
-        click.echo(f"{'wrote' if w.created else 'kept (exists)'} {repo / w.path}")
+        say(f"{'wrote' if w.created else 'kept (exists)'} {repo / w.path}")
 
 
 @main.command("doctor")
@@ -263,10 +269,10 @@ def doctor_cmd(remote: str, config_file: Path | None, forge_kind: str, context: 
     width = max(len(c.name) for c in checks)
     for c in checks:
         state = "ok" if c.ok else ("missing" if c.required else "optional")
-        click.echo(f"{state:8} {c.name.ljust(width)}  {c.detail}"
+        say(f"{state:8} {c.name.ljust(width)}  {c.detail}"
                    + (f"\n{'':8} {'':{width}}  hint: {c.hint}" if not c.ok and c.hint else ""))
     failed = [c for c in checks if c.required and not c.ok]
-    click.echo(f"{len(checks) - len(failed)} ok, {len(failed)} missing")
+    say(f"{len(checks) - len(failed)} ok, {len(failed)} missing")
     sys.exit(EXIT_FAILED if failed else 0)
 
 
@@ -288,7 +294,7 @@ def snapshot_cmd(output: Path, context: str | None, kubeconfig: Path | None,
         live = LiveCluster(raw, config.cluster, live_options(config))
         objects, incidents, logs = capture_snapshot(live, output)
     _warn(live.notes)
-    click.echo(f"wrote {output}: {objects} objects, logs of {incidents} failing workload(s) "
+    say(f"wrote {output}: {objects} objects, logs of {incidents} failing workload(s) "
                f"in {logs} file(s) (redacted); Secrets are never read")
 
 
@@ -298,25 +304,25 @@ def snapshot_cmd(output: Path, context: str | None, kubeconfig: Path | None,
 def demo_cmd(workdir: Path | None) -> None:
     """Offline end to end on the bundled example repo and cluster snapshot."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="remediator-demo-"))
-    click.echo(f"remediator demo: bundled GitOps repo + failing-cluster snapshot, work folder "
+    say(f"remediator demo: bundled GitOps repo + failing-cluster snapshot, work folder "
                f"{workdir}")
     with errors():
         report = run_demo(workdir)
     _print_pass(report)
     origin = workdir / "origin.git"
     opened = [s for s in report.submissions if s.pull is not None]
-    click.echo("")
-    click.echo(f"Origin (bare git repo):  {origin}")
-    click.echo(f"Pull requests (JSON+MD): {workdir / 'forge' / 'pulls'}")
+    say("")
+    say(f"Origin (bare git repo):  {origin}")
+    say(f"Pull requests (JSON+MD): {workdir / 'forge' / 'pulls'}")
     if opened:
         first = opened[0].pull
         assert first is not None
-        click.echo(f"Look at one:             cat {workdir / 'forge' / 'pulls'}/"
+        say(f"Look at one:             cat {workdir / 'forge' / 'pulls'}/"
                    f"{first.number:04d}.md")
-        click.echo(f"Its commit:              git --git-dir {origin} show {first.branch}")
-    click.echo("Run it again with --workdir to see that no duplicate PR is opened.")
+        say(f"Its commit:              git --git-dir {origin} show {first.branch}")
+    say("Run it again with --workdir to see that no duplicate PR is opened.")
     if shutil.which("git") is None:
-        click.echo("warning: git is not on PATH", err=True)
+        say("warning: git is not on PATH", err=True)
 
 
 main.add_command(validate_cmd)

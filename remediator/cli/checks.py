@@ -14,6 +14,7 @@ from ..config import ConfigError, load_config
 from ..gate import run_policy_tests, run_repo_policy_tests
 from ..validate import FORMATS, UsageError, render_report, validate
 from .errors import EXIT_FAILED, EXIT_USAGE, errors
+from .output import say, say_report
 
 
 @contextmanager
@@ -22,7 +23,7 @@ def checkerrors() -> Iterator[None]:
     try:
         yield
     except (UsageError, ConfigError) as exc:
-        click.echo(f"remediator: error: {exc}", err=True)
+        say(f"remediator: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
 
 
@@ -45,7 +46,7 @@ def validate_cmd(paths: tuple[Path, ...], repo: Path, config_file: Path | None, 
             raise UsageError(f"{repo}: repository folder not found")
         config = load_config(repo, config_file)
         result = validate(repo, list(paths), config, ref)
-    click.echo(render_report(result, fmt))
+    say_report(render_report(result, fmt), machine=fmt in ("json", "sarif"))
     sys.exit(EXIT_FAILED if result.failed else 0)
 
 
@@ -69,8 +70,8 @@ def policy_test_cmd(repo: Path | None, config_file: Path | None) -> None:
             root = repo or Path(".")
             tests = run_repo_policy_tests(root, load_config(root, config_file).validation)
     for t in tests:
-        click.echo(f"{'PASS' if t.passed else 'FAIL'} {t.name}" + (f": {t.message}" if
+        say(f"{'PASS' if t.passed else 'FAIL'} {t.name}" + (f": {t.message}" if
                                                                      t.message else ""))
     failed = sum(1 for t in tests if not t.passed)
-    click.echo(f"{len(tests) - failed} passed, {failed} failed")
+    say(f"{len(tests) - failed} passed, {failed} failed")
     sys.exit(EXIT_FAILED if failed else 0)

@@ -11,6 +11,7 @@ import click
 from ..cluster import ClusterError, SnapshotError
 from ..config import ConfigError
 from ..forge import ForgeError
+from .output import say
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -22,16 +23,16 @@ def errors() -> Iterator[None]:
     try:
         yield
     except (SnapshotError, ConfigError, ForgeError, ClusterError) as exc:
-        click.echo(f"remediator: error: {exc}", err=True)
+        say(f"remediator: error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     except OSError as exc:
-        click.echo(f"remediator: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+        say(f"remediator: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
                    err=True)
         sys.exit(EXIT_FAILED)
     except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
         raise
     except Exception as exc:  # a bug or an input we did not foresee: still one line, no traceback
         first = str(exc).splitlines()[0] if str(exc) else ""
-        click.echo(f"remediator: error: unexpected {type(exc).__name__}: {first} "
+        say(f"remediator: error: unexpected {type(exc).__name__}: {first} "
                    "(please report this with the snapshot)", err=True)
         sys.exit(EXIT_FAILED)

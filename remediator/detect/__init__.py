@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..k8s import get_container
 from ..model import JSON, ClusterState, Evidence, Incident, ObjectRef, Termination
+from ..redact import redact
 from .classify import PodFinding, classify_pod, parse_time
 from .evidence import (
     event_key,
@@ -22,6 +23,7 @@ from .evidence import (
     restart_rate,
     summarize_events,
 )
+from .probes import after_ready
 from .workloads import (
     conditions,
     evicted,
@@ -106,6 +108,9 @@ def detect(state: ClusterState) -> list[Incident]:
                 continue
         try:
             findings = classify_pod(pod, events.get(("Pod", ns, name), []), now)
+            for f in findings:
+                if f.failure_class == "ProbeFailure":  # a slow start, or a failure long after
+                    after_ready(f, pod, events.get(("Pod", ns, name), []))
         except (TypeError, ValueError, AttributeError, KeyError):
             # a malformed object costs its own incident, never the whole pass
             state.warnings.append(f"pod {ns}/{name}: malformed status, skipped")
@@ -233,18 +238,18 @@ def _incident(
     if f.failure_class == "OOMKilled" and container_spec.get("image"):
         facts["previous_image"], facts["previous_memory_limit"] = previous_image(
             owned, f.container, container_spec["image"])
+    ran = images_that_ran(state, w, f.container, owned, f.detail) \
+        if f.failure_class == "ImagePullBackOff" else {}
     evidence = Evidence(
-        status=[_status_line(p, f.container) for p in newest_first[:5]],
+        status=[redact(_status_line(p, f.container))[0] for p in newest_first[:5]],
         restarts=g.restarts,
         last_termination=g.termination,
         events=summary,
         log_excerpt=excerpt,
         log_source=source,
         container_spec=container_spec,
-        images_that_ran=(
-            images_that_ran(state, w, f.container, owned)
-            if f.failure_class == "ImagePullBackOff" else []
-        ),
+        images_that_ran=list(ran),
+        ran_where=ran,
         facts=facts,
     )
     meta = workload_obj.get("metadata") or {}
@@ -275,7 +280,8 @@ def _message(f: PodFinding, g: _Group, n_pods: int) -> str:
         return (f"container {f.container} OOMKilled at {f.detail} "
                 f"({g.restarts} restarts across {pods})")
     if f.failure_class == "ProbeFailure":
-        when = " before it finished starting" if f.facts.get("at_startup") else ""
+        when = " before it finished starting" if f.facts.get("at_startup") else (
+            " long after it started" if f.facts.get("began_after_start") else "")
         return (f"container {f.container} killed by its {f.detail} probe{when} "
                 f"({g.restarts} restarts across {pods})")
     if f.failure_class == "CrashLoopBackOff":

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..model import JSON, Termination
+from ..redact import redact
 
 IMAGE_PULL_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
 #: restarts this recent count as "still failing" even if the container runs right now
@@ -32,6 +33,17 @@ class PodFinding:
     termination: Termination | None = None
     message: str = ""
     facts: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # What the kubelet says is cluster text: `couldn't find key password in Secret shop/db
+        # (password=...)`. Masked here, where findings are born, so that no reason, detail,
+        # signature or prompt carries it, and a secret's value cannot make each pass a new
+        # signature (the mask is the same whatever the value).
+        self.detail = redact(self.detail)[0]
+        self.message = redact(self.message)[0]
+        if self.termination is not None and self.termination.message:
+            self.termination.message = redact(self.termination.message)[0]
+        self.facts = {k: redact(v)[0] if isinstance(v, str) else v for k, v in self.facts.items()}
 
 
 def parse_time(value: Any) -> datetime | None:

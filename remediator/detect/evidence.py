@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from kubernetes.utils.quantity import parse_quantity
 
+from ..k8s import split_image
 from ..model import JSON, ClusterState, EventSummary, ObjectRef
 from ..redact import redact
 from .classify import parse_time
@@ -78,25 +79,76 @@ def _revision(obj: JSON) -> int:
         return 0
 
 
-def images_that_ran(
-    state: ClusterState, workload: ObjectRef, container: str, owned: list[JSON]
-) -> list[str]:
-    """Images of this container that were running ready pods, newest revision first.
+#: kubelet reports at most this many images per node (`--node-status-max-images`): a longer
+#: list may leave out images the node has
+NODE_IMAGES_CAP = 50
 
-    Sources: ReplicaSets of the workload with ready replicas, and ready pods of the workload.
+
+def _full_reference(image: str) -> str:
+    """An image reference as nodes list it: Docker Hub names get their registry and library."""
+    first, _, rest = image.partition("/")
+    if not rest:
+        return f"docker.io/library/{image}"
+    if "." in first or ":" in first or first == "localhost":
+        return image
+    return f"docker.io/{image}"
+
+
+def node_images(state: ClusterState) -> tuple[dict[str, str], bool]:
+    """Full image references (tags, not digests) in the nodes' `status.images` -> a node that
+    has it; and whether the lists are complete (reported, each under the kubelet's cap)."""
+    found: dict[str, str] = {}
+    complete = bool(state.nodes)
+    for node in state.nodes:
+        images = (node.get("status") or {}).get("images")
+        if not isinstance(images, list) or not images or len(images) >= NODE_IMAGES_CAP:
+            complete = False
+        for entry in images if isinstance(images, list) else []:
+            for name in (entry or {}).get("names") or [] if isinstance(entry, dict) else []:
+                if isinstance(name, str) and "@" not in name:
+                    found.setdefault(_full_reference(name),
+                                     str((node.get("metadata") or {}).get("name") or ""))
+    return found, complete
+
+
+def _template_image(rs: JSON, container: str) -> str:
+    for c in ((rs.get("spec") or {}).get("template") or {}).get("spec", {}).get(
+            "containers", []):
+        if isinstance(c, dict) and c.get("name") == container and c.get("image"):
+            return str(c["image"])
+    return ""
+
+
+def images_that_ran(
+    state: ClusterState, workload: ObjectRef, container: str, owned: list[JSON],
+    image: str = "",
+) -> dict[str, str]:
+    """Images of this container known to have run, newest revision first -> where that shows.
+
+    Sources: ReplicaSets of the workload with ready replicas and ready pods of the workload
+    (running now); ReplicaSets scaled down to 0 that a finished rollout replaced (no older one
+    still serves), unless complete node image lists show the image was never pulled; the
+    nodes' `status.images` (pulled there, by a pod that ran it): tags of ``image``'s name,
+    spelled as ``image`` is.
     """
-    seen: list[str] = []
-    for rs in sorted(owned, key=_revision, reverse=True):
-        if rs.get("kind") != "ReplicaSet":
+    seen: dict[str, str] = {}
+    pulled, complete = node_images(state)
+    replica_sets = sorted((o for o in owned if o.get("kind") == "ReplicaSet"),
+                          key=_revision, reverse=True)
+    serving = [_revision(rs) for rs in replica_sets if (rs.get("status") or {}).get(
+        "readyReplicas") or (rs.get("status") or {}).get("availableReplicas")]
+    for rs in replica_sets:
+        ran, st = _template_image(rs, container), rs.get("status") or {}
+        rs_name = (rs.get("metadata") or {}).get("name", "")
+        if not ran or ran in seen:
             continue
-        st = rs.get("status") or {}
-        if not (st.get("readyReplicas") or st.get("availableReplicas")):
-            continue
-        for c in ((rs.get("spec") or {}).get("template") or {}).get("spec", {}).get(
-            "containers", []
-        ):
-            if c.get("name") == container and c.get("image") and c["image"] not in seen:
-                seen.append(c["image"])
+        if st.get("readyReplicas") or st.get("availableReplicas"):
+            seen[ran] = f"ready pods of ReplicaSet {rs_name}"
+        elif (rs.get("spec") or {}).get("replicas") == 0 and not any(
+                r < _revision(rs) for r in serving) and (
+                not complete or _full_reference(ran) in pulled):
+            seen[ran] = (f"ReplicaSet {rs_name} (revision {_revision(rs)}), scaled down since "
+                         "a later rollout replaced it")
     for pod in state.pods:
         meta = pod.get("metadata") or {}
         if state.pod_owner.get((meta.get("namespace", ""), meta.get("name", ""))) != workload:
@@ -109,7 +161,13 @@ def images_that_ran(
                 and cs.get("image")
                 and cs["image"] not in seen
             ):
-                seen.append(cs["image"])
+                seen[cs["image"]] = f"ready pod {meta.get('name', '')}"
+    name = split_image(image)[0]
+    known = {_full_reference(i) for i in seen}
+    for ref, node in pulled.items():
+        repo, tag = split_image(ref)
+        if name and tag and repo == _full_reference(name) and ref not in known:
+            seen[f"{name}:{tag}"] = f"the image list of node {node} (pulled there before)"
     return seen
 
 

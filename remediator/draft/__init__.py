@@ -13,11 +13,11 @@ from pathlib import Path
 from ..config import Drafting
 from ..k8s import split_image
 from ..model import Incident, Location, Proposal
-from . import rules
+from . import history, probe, rules
 from .allowlist import check_allowed
-from .history import image_tags
+from .history import ValuesKey, image_tags
 from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
-from .paths import NoSuchContainer
+from .paths import ConflictingEdits, NoSuchContainer, compose_edits
 
 __all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
 
@@ -31,12 +31,23 @@ def draft(incident: Incident, location: Location, settings: Drafting, repo_root:
     fallback = ""
     if llm is not None and cls not in RULE_CLASSES:
         try:
-            return llm.draft(incident, location, repo_root)
+            return _composed(incident, llm.draft(incident, location, repo_root))
         except Fallback as exc:
             fallback = str(exc)
-    proposal = _rules(incident, location, settings, repo_root)
+    proposal = _composed(incident, _rules(incident, location, settings, repo_root))
     if fallback:
         proposal.provenance["fallback"] = f"model not used: {fallback}"
+    return proposal
+
+
+def _composed(incident: Incident, proposal: Proposal) -> Proposal:
+    """One edit per document, whichever drafter made the proposal: operations that would undo
+    one another are a diagnosis, never a diff that does less than the reason says."""
+    try:
+        proposal.edits = compose_edits(proposal.edits)
+    except ConflictingEdits as exc:
+        return rules.diagnose(incident, f"The drafted change was refused: {exc}.",
+                              f"drafted change refused: {exc}")
     return proposal
 
 
@@ -45,6 +56,9 @@ def _rules(incident: Incident, location: Location, settings: Drafting,
     cls = incident.failure_class
     try:
         proposal = _by_class(incident, location, settings, repo_root)
+    except ConflictingEdits as exc:
+        return rules.diagnose(incident, f"The drafted change was refused: {exc}.",
+                              f"drafted change refused: {exc}")
     except NoSuchContainer as exc:
         return rules.diagnose(incident, f"Cannot draft a change: {exc} "
                               f"(`{location.target.path}`).")
@@ -55,19 +69,33 @@ def _rules(incident: Incident, location: Location, settings: Drafting,
     return proposal
 
 
+def _history_files(location: Location, repo_root: Path) -> tuple[list[str], ValuesKey | None]:
+    """The files whose history shows the tags the workload had, and for Helm the values key
+    that holds the tag: the layer that sets the image (else the located file), and for a Flux
+    HelmRelease every file its Kustomization renders (the tag may live in the base release)."""
+    ov = location.image_override
+    files = [ov.target.path if ov is not None and ov.target else location.target.path]
+    if location.source != "helm" or "image" not in location.value_keys:
+        return files, None
+    names = {n for n in (location.source_name, location.render_target.name
+                         if location.render_target else "") if n}
+    if location.render_target is not None:
+        files += history.rendered_files(repo_root, location.values_root)
+    return list(dict.fromkeys(files)), ValuesKey(location.value_keys["image"], frozenset(names))
+
+
 def _by_class(incident: Incident, location: Location, settings: Drafting,
               repo_root: Path) -> Proposal:
     cls = incident.failure_class
     if cls == "OOMKilled":
         proposal = rules.oom(incident, location, settings)
     elif cls == "ProbeFailure":
-        proposal = rules.startup_probe(incident, location, settings)
+        proposal = probe.startup_probe(incident, location, settings)
     elif cls == "ImagePullBackOff":
         name, _ = split_image(incident.detail)
-        ov = location.image_override
-        history_file = ov.target.path if ov is not None and ov.target else location.target.path
+        files, values = _history_files(location, repo_root)
         proposal = rules.image_revert(incident, location,
-                                      image_tags(repo_root, history_file, name))
+                                      image_tags(repo_root, files, name, values), files)
     else:
         proposal = rules.no_rule(incident)
     return proposal

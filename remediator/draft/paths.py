@@ -3,20 +3,68 @@
 The document may be a whole manifest, an existing strategic-merge patch (which may not mention
 the container yet) or an empty new patch: the operations create exactly the missing levels, and
 `test` the old value of anything they replace so a replay on a moved file cannot clobber it.
+
+All the changes of one document are composed (``Composer``): each operation is computed against
+the document as the operations before it leave it. Two fields under a missing parent are one
+`add` of the parent and one `add` inside it, never two `add`s of the parent computed from the
+unmodified document (the second would silently replace the first).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from ..k8s import container_list, pod_spec_path, put
-from ..model import JSON, Location
+import jsonpatch
+import jsonpointer
+
+from ..k8s import container_list, dig, pod_spec_path, put
+from ..model import JSON, DocumentEdit, Location
 
 REMOVE = object()  # a value meaning "remove this field"
 
 
 class NoSuchContainer(ValueError):
     """The container to change is not in the document, and the document is not a patch."""
+
+
+class ConflictingEdits(ValueError):
+    """Operations of one proposal that do not compose: one would undo what another wrote."""
+
+
+class Composer:
+    """The operations of one document, each computed against the result of the ones before."""
+
+    def __init__(self, document: Any) -> None:
+        self.document = copy.deepcopy(document)
+        self.ops: list[JSON] = []
+        self._wanted: list[tuple[tuple[Any, ...], Any]] = []
+
+    def extend(self, ops: list[JSON]) -> None:
+        """Take operations computed against the document as it is now, and apply them to it
+        (copies: a later operation must not reach into an earlier one's value)."""
+        for op in ops:
+            try:
+                self.document = jsonpatch.JsonPatch([copy.deepcopy(op)]).apply(self.document)
+            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException):
+                # the library's message quotes the document: only the place is named here
+                raise ConflictingEdits(f"operation {op.get('op')} `{op.get('path')}` does not "
+                                       "apply after the ones before it") from None
+        self.ops += ops
+
+    def set(self, rel: tuple[Any, ...], value: Any, base: tuple[Any, ...] = ()) -> None:
+        """Set ``rel`` under ``base`` (both from the document's root) to ``value``."""
+        self.extend(_set_ops(dig(self.document, base), list(base), tuple(rel), value))
+        self._wanted.append(((*base, *rel), value))
+
+    def composed(self) -> list[JSON]:
+        """The operations, once every value set reads back from their result."""
+        for path, value in self._wanted:
+            got = dig(self.document, path)
+            if (got is not None) if value is REMOVE else got != value:
+                raise ConflictingEdits(f"`{pointer(path)}` does not end up as set: another "
+                                       "operation of the same change overwrites it")
+        return self.ops
 
 
 def pointer(segments: list[Any] | tuple[Any, ...]) -> str:
@@ -57,6 +105,11 @@ def _set_ops(node: Any, base: list[Any], rel: tuple[Any, ...], value: Any) -> li
             return [{"op": "add", "path": pointer([*path, seg]), "value": _nest(list(rel[i + 1:]),
                                                                                  value)}]
         path.append(seg)
+        if not last and node[seg] is None and value is not REMOVE:
+            # an empty key (`resources:` with only comments under it) becomes the mapping
+            return [{"op": "test", "path": pointer(path), "value": None},
+                    {"op": "replace", "path": pointer(path), "value": _nest(list(rel[i + 1:]),
+                                                                             value)}]
         if last:
             if value is REMOVE:
                 return [{"op": "test", "path": pointer(path), "value": node[seg]},
@@ -96,10 +149,10 @@ def container_ops(doc: JSON, rendered: JSON, container: str,
         path.append(seg)
     for idx, c in enumerate(node if isinstance(node, list) else []):
         if isinstance(c, dict) and c.get("name") == container:
-            ops: list[JSON] = []
+            composer = Composer(doc)
             for rel, value in changes.items():
-                ops += _set_ops(c, [*path, idx], rel, value)
-            return ops
+                composer.set(rel, value, (*path, idx))
+            return composer.composed()
     if not is_patch:
         raise NoSuchContainer(f"container {container} is not in the located document")
     return [{"op": "add", "path": pointer([*path, "-"]),
@@ -118,23 +171,21 @@ def _dotted(rel: tuple[str, ...]) -> str:
 def operation_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
     """Operations on a JSON 6902 patch (an operation list) whose operation ``loc.op_index``
     sets ``loc.op_field`` of the container: every change must sit under that value."""
-    ops: list[JSON] = []
+    composer = Composer(loc.document)
     prefix = pointer([loc.op_index])
     for rel, value in changes.items():
         if rel[:len(loc.op_field)] != loc.op_field:
             raise NoSuchContainer(f"the top-layer patch operation sets only "
                                   f"`{_dotted(loc.op_field)}`, not `{_dotted(rel)}`")
-        inner = ("value", *rel[len(loc.op_field):])
-        for op in _set_ops(loc.document, [], inner, value):
-            ops.append({**op, "path": prefix + op["path"]})
-    return ops
+        composer.set(("value", *rel[len(loc.op_field):]), value)
+    return [{**op, "path": prefix + op["path"]} for op in composer.composed()]
 
 
 def variable_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
     """The change of a field fed by a Flux variable: the variable's value (or its default)."""
     sub = loc.substitution
     assert sub is not None
-    ops: list[JSON] = []
+    composer = Composer(loc.document)
     for rel, value in changes.items():
         if rel != sub.field:
             raise NoSuchContainer(f"`{_dotted(rel)}` would change too, but only "
@@ -143,5 +194,40 @@ def variable_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSO
         if not (text.startswith(head) and text.endswith(tail)) or len(text) < len(head + tail):
             raise NoSuchContainer(f"`{text}` does not fit `{head}${{{sub.var}}}{tail}`")
         inner = text[len(head):len(text) - len(tail)]
-        ops += _set_ops(loc.document, [], sub.path, f"{sub.wrap[0]}{inner}{sub.wrap[1]}")
-    return ops
+        composer.set(sub.path, f"{sub.wrap[0]}{inner}{sub.wrap[1]}")
+    return composer.composed()
+
+
+def _writes(op: JSON) -> str | None:
+    return str(op.get("path")) if op.get("op") in ("add", "replace", "remove", "move",
+                                                   "copy") else None
+
+
+def compose_edits(edits: list[DocumentEdit]) -> list[DocumentEdit]:
+    """One edit per document, its operations in the order drafted. Raises ConflictingEdits when
+    an operation writes a place an earlier one of the same document wrote, or one of its
+    parents (which would undo it); adding inside what an earlier one created is composing."""
+    out: list[DocumentEdit] = []
+    by_target: dict[tuple[Any, ...], DocumentEdit] = {}
+    for edit in edits:
+        key = (edit.target.path, edit.target.index, tuple(edit.target.embedded), edit.create)
+        if key not in by_target:
+            by_target[key] = DocumentEdit(edit.target, list(edit.ops), edit.create)
+            out.append(by_target[key])
+        else:
+            by_target[key].ops += edit.ops
+    for edit in out:
+        written: list[str] = []
+        for op in edit.ops:
+            path = _writes(op)
+            if path is None:
+                continue
+            appends = op.get("op") == "add" and path.endswith("/-")
+            clobbered = [w for w in written if not appends and (
+                w == path or path == "" or w.startswith(path + "/"))]
+            if clobbered:
+                raise ConflictingEdits(
+                    f"`{edit.target.path}`: operation {op.get('op')} `{path}` would undo "
+                    f"`{clobbered[0]}` written before it in the same change")
+            written.append(path)
+    return out

@@ -15,10 +15,11 @@ from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Drafting
 from ..k8s import dig, get_container, split_image
-from ..model import JSON, DocumentEdit, Incident, Location, Proposal, TargetKind
+from ..model import JSON, DocumentEdit, FieldValue, Incident, Location, Proposal, TargetKind
 from .history import TagInHistory
 from .paths import (
     REMOVE,
+    Composer,
     NoSuchContainer,
     container_ops,
     field_ops,
@@ -44,7 +45,7 @@ def _q(value: Any) -> float | None:
         return None
 
 
-def _field(container: str) -> str:
+def field_name(container: str) -> str:
     return f"containers[{container}]"
 
 
@@ -69,7 +70,7 @@ def _ops(loc: Location, container: str, changes: dict[tuple[str, ...], Any]) -> 
 def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
     """Container fields as Helm values: `resources...` under the resources key, an image as
     `image.tag` (a pinned `image.digest` would win over the tag, so it goes)."""
-    ops: list[JSON] = []
+    composer = Composer(loc.document)
     for rel, value in changes.items():
         key = loc.value_keys.get(rel[0])
         if key is None:
@@ -86,16 +87,16 @@ def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON
             # a Helm parameter holds the value as a string; its name is tested so a replay on
             # a file whose list moved cannot change another parameter
             leaf = split_image(str(value))[1] if rel == ("image",) else str(value)
-            ops.append({"op": "test", "path": pointer([*loc.parameter_path, "name"]),
-                        "value": loc.parameter_name})
-            ops += field_ops(loc.document, (*loc.parameter_path, "value"), leaf)
+            composer.extend([{"op": "test", "path": pointer([*loc.parameter_path, "name"]),
+                              "value": loc.parameter_name}])
+            composer.set((*loc.parameter_path, "value"), leaf)
             continue
         if rel == ("image",):
-            ops += field_ops(loc.document, (*base, "tag"), split_image(str(value))[1])
-            ops += field_ops(loc.document, (*base, "digest"), REMOVE)
+            composer.set((*base, "tag"), split_image(str(value))[1])
+            composer.set((*base, "digest"), REMOVE)
         else:
-            ops += field_ops(loc.document, (*base, *rel[1:]), value)
-    return ops
+            composer.set((*base, *rel[1:]), value)
+    return composer.composed()
 
 
 def _values_get(loc: Location, *rel: str) -> Any:
@@ -108,6 +109,11 @@ def _helm_effective(loc: Location, rel: tuple[str, ...]) -> Any:
     if here is not None:
         return here
     return dig(loc.effective_values, (*loc.value_keys.get(rel[0], ("-",)), *rel[1:]))
+
+
+def announced(container: str, changes: dict[tuple[str, ...], Any]) -> list[FieldValue]:
+    """What the changes give the container, as the gate's post-condition will check it."""
+    return [FieldValue(container, rel, value) for rel, value in changes.items()]
 
 
 def _edit(loc: Location, ops: list[dict[str, Any]]) -> list[DocumentEdit]:
@@ -182,17 +188,32 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"{term.exit_code if term else 137}) at its memory limit of {observed_raw}. Raising "
             f"the limit by a factor of {settings.memory.factor:g} (cap {settings.memory.cap}) "
             "gives it headroom; if usage keeps growing after this, it is a leak to fix in the "
-            "application." + _rollout_note(incident)),
+            "application." + _unset_note(incident, loc, repo_limit) + _rollout_note(incident)),
         edits=_edit(loc, ops),
-        changes=[{"file": loc.target.path, "field": f"{_field(c)}.resources.limits.memory",
+        changes=[{"file": loc.target.path, "field": f"{field_name(c)}.resources.limits.memory",
                   "old": str(observed_raw), "new": new_value}],
         title=f"raise {c} memory limit to {new_value}",
+        announced=announced(c, changes),
         risk=("The memory request (what the scheduler reserves) does not change"
               + (" except as noted" if "lowered" in note else "")
               + ", so pods schedule as before; under node memory pressure a pod using more than "
               "its request is among the first evicted. Rollback: revert this commit."),
         confidence=0.8,
     )
+
+
+def _unset_note(incident: Incident, loc: Location, repo_limit: float | None) -> str:
+    """Where the limit the pods ran with came from, when the repository does not set one: the
+    fix then writes an explicit limit (and keeps the request the pods had)."""
+    if repo_limit is not None or loc.source == "helm":
+        return ""
+    on_workload = (get_container(incident.live, incident.container).get("resources")
+                   or {}).get("limits") or {}
+    origin = ("is set on the live workload but not in the repository" if on_workload.get(
+        "memory") else "came from the namespace (a LimitRange default, applied when the pods "
+        "were admitted)")
+    return (" The repository sets no memory limit for this container: the one the pods ran "
+            f"with {origin}, so the change adds an explicit limit.")
 
 
 def _rollout_note(incident: Incident) -> str:
@@ -209,82 +230,9 @@ def _rollout_note(incident: Incident) -> str:
             "having always been too small.")
 
 
-_HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
-#: a startupProbe budget below this is rarely worth a PR: slow starters (JVMs, migrations) need
-#: minutes, and a generous budget only delays noticing a hang *during startup*
-MIN_STARTUP_SECONDS = 300.0
-
-
-def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
-    c = incident.container
-    facts = incident.evidence.facts
-    kind = str(facts.get("probe"))
-    if not facts.get("at_startup"):
-        return diagnose(incident, (
-            f"The {kind} probe of {c} fails after the container had started: the application "
-            "hangs or the probe checks the wrong thing. See the log excerpt; no safe automatic "
-            "change exists."))
-    current = get_container(loc.rendered, c)
-    liveness = current.get("livenessProbe") or incident.evidence.container_spec.get(
-        "livenessProbe") or {}
-    startup = current.get("startupProbe")
-    observed = float(facts.get("run_seconds") or facts.get("probe_window_seconds") or 30)
-    max_s = settings.startup.max_seconds
-    if kind == "liveness" and not startup:
-        handler = {k: liveness[k] for k in _HANDLERS if k in liveness}
-        if not handler:
-            return diagnose(incident, f"The liveness probe of {c} has no handler to reuse.")
-        period = 10
-        # `observed` is when liveness killed it, not how long starting takes (it never finished)
-        budget = min(max(5 * observed, MIN_STARTUP_SECONDS), float(max_s))
-        threshold = math.ceil(budget / period)
-        probe = {**handler, "periodSeconds": period, "failureThreshold": threshold}
-        ops = _ops(loc, c, {("startupProbe",): probe})
-        return Proposal(
-            drafter=DRAFTER,
-            reason=(f"liveness probe kills {c} before it finishes starting (after ~"
-                    f"{observed:.0f}s); added a startupProbe allowing up to {threshold * period}s"),
-            diagnosis=(
-                f"Container {c} is restarted by its liveness probe while still starting: it ran "
-                f"about {observed:.0f}s each time, never became ready, and the liveness probe "
-                f"allows only {facts.get('probe_window_seconds', 0):.0f}s. A startupProbe with "
-                f"the same check holds the liveness probe back until the application has started "
-                f"(up to {threshold * period}s), without making the liveness probe slower to "
-                "catch a hang later."),
-            edits=_edit(loc, ops),
-            changes=[{"file": loc.target.path, "field": f"{_field(c)}.startupProbe",
-                      "old": None, "new": probe}],
-            title=f"add a startupProbe to {c} ({threshold * period}s to start)",
-            risk=("A container that truly hangs during startup is restarted later than before "
-                  f"(at most {threshold * period}s). Rollback: revert this commit."),
-            confidence=0.75,
-        )
-    if kind == "startup" and isinstance(startup, dict):
-        period = int(startup.get("periodSeconds", 10))
-        old = int(startup.get("failureThreshold", 3))
-        new = min(max(old * 2, math.ceil(2 * observed / period)), max_s // period)
-        if new <= old:
-            return diagnose(incident, (
-                f"The startupProbe of {c} already allows {old * period}s, the configured "
-                f"maximum is {max_s}s (drafting.startupProbe.maxSeconds)."))
-        ops = _ops(loc, c, {("startupProbe", "failureThreshold"): new})
-        return Proposal(
-            drafter=DRAFTER,
-            reason=f"startupProbe of {c} gives up after {old * period}s; raised to {new * period}s",
-            diagnosis=(f"Container {c} does not finish starting within its startupProbe budget "
-                       f"({old} × {period}s)."),
-            edits=_edit(loc, ops),
-            changes=[{"file": loc.target.path,
-                      "field": f"{_field(c)}.startupProbe.failureThreshold",
-                      "old": old, "new": new}],
-            title=f"give {c} {new * period}s to start",
-            risk="A hang at startup is detected later. Rollback: revert this commit.",
-            confidence=0.7,
-        )
-    return diagnose(incident, f"The {kind} probe of {c} fails at startup; no safe rule applies.")
-
-
-def image_revert(incident: Incident, loc: Location, history: list[TagInHistory]) -> Proposal:
+def image_revert(incident: Incident, loc: Location, history: list[TagInHistory],
+                 read: list[str]) -> Proposal:
+    """``history``: the tags of the files ``read``, newest first."""
     c = incident.container
     failing = incident.detail
     name, bad_tag = split_image(failing)
@@ -292,7 +240,6 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         return diagnose(incident, f"Image {failing} is pinned by digest or untagged: no tag to "
                                   "revert to automatically.")
     ov = loc.image_override
-    history_file = ov.target.path if ov is not None and ov.target else loc.target.path
     if ov is not None and ov.target is None:
         return diagnose(incident, f"{ov.why} No tag change is proposed.",
                         "the layer that sets the image is not in this repository")
@@ -304,14 +251,17 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
     ran = [split_image(i)[1] for i in incident.evidence.images_that_ran
            if split_image(i)[0] == name]
     candidates = [h for h in history if h.tag != bad_tag]
-    # Only a tag the cluster shows running (old ReplicaSets, ready pods) is known to be pullable
-    # and to work; the previous tag in git alone may be broken or deleted too.
+    # Only a tag the cluster shows having run (ReplicaSets serving or replaced by a finished
+    # rollout, ready pods, nodes' image lists) is known to be pullable and to work; the
+    # previous tag in git alone may be broken or deleted too.
     choice = next((h for h in candidates if h.tag in ran), None)
     if choice is None:
         seen = ", ".join(ran) or "none"
+        files = ", ".join(f"`{f}`" for f in read[:5]) + (
+            f" and {len(read) - 5} more" if len(read) > 5 else "")
         return diagnose(incident, (
             f"Image {failing} cannot be pulled. No earlier tag of {name} "
-            f"in the history of `{history_file}` is known to have run (tags seen running: "
+            f"in the history of {files} is known to have run (tags seen running: "
             f"{seen}). Check the tag exists in the registry and the pull credentials."))
     tag = choice.tag
     ov = loc.image_override
@@ -327,10 +277,13 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         target_file, field = ov.target.path, "/".join(str(p) for p in ov.path)
     else:
         ops = _ops(loc, c, {("image",): f"{name}:{tag}"})
-        edits, target_file, field = _edit(loc, ops), loc.target.path, f"{_field(c)}.image"
+        edits, target_file, field = _edit(loc, ops), loc.target.path, f"{field_name(c)}.image"
     pull_error = next((e.message for e in incident.evidence.events
                        if e.message.startswith("Failed to pull image")), "")
-    evidence = "it is running ready pods right now"
+    shown = next((where for image, where in incident.evidence.ran_where.items()
+                  if split_image(image) == (name, tag)), "")
+    running = shown.startswith("ready pod")
+    evidence = f"it ran here ({shown})" if shown else "it ran here"
     return Proposal(
         drafter=DRAFTER,
         reason=f"image {failing} cannot be pulled; reverted to {tag}, the last tag that ran",
@@ -344,9 +297,11 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory])
         edits=edits,
         changes=[{"file": target_file, "field": field, "old": bad_tag, "new": tag}],
         title=f"revert {c} image to {tag}",
+        announced=announced(c, {("image",): f"{name}:{tag}"}),
         risk=(f"Rolls the workload back to {tag}: changes shipped in {bad_tag} are not deployed "
               "until it is fixed. Rollback: revert this commit."),
-        confidence=0.9,
+        # a tag only known from a scaled-down ReplicaSet or a node's image list ran once
+        confidence=0.9 if running else 0.75,
     )
 
 

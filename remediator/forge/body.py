@@ -75,6 +75,12 @@ def record(r: Remediation, base_commit: str, branch: str = "") -> JSON:
     }
 
 
+def record_span(body: str) -> tuple[int, int] | None:
+    """Where the bot's record (the last one) sits in the body."""
+    matches = list(_RECORD.finditer(body or ""))
+    return matches[-1].span() if matches else None
+
+
 def parse_record(body: str) -> JSON | None:
     """The record the bot wrote: the last one in the body. Earlier text (log excerpts, event
     messages) is untrusted and may contain look-alikes; ours always closes the body."""
@@ -89,7 +95,7 @@ def parse_record(body: str) -> JSON | None:
     return data if isinstance(data, dict) else None
 
 
-def _encode_record(rec: JSON) -> str:
+def encode_record(rec: JSON) -> str:
     return (RECORD_PREFIX + json.dumps(rec, sort_keys=True).replace("--", "\\u002d\\u002d")
             + RECORD_SUFFIX)
 
@@ -98,9 +104,9 @@ def with_record(body: str, rec: JSON) -> str:
     """The body with its (last) hidden record replaced by ``rec``."""
     matches = list(_RECORD.finditer(body or ""))
     if not matches:
-        return f"{body}\n{_encode_record(rec)}\n"
+        return f"{body}\n{encode_record(rec)}\n"
     m = matches[-1]
-    return body[:m.start()] + _encode_record(rec) + body[m.end():]
+    return body[:m.start()] + encode_record(rec) + body[m.end():]
 
 
 def _fence(text: str, lang: str = "") -> str:
@@ -178,5 +184,5 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
         out.append(f"- {k}: `{v}`")
     out.append("\n<sub>Opened by remediator. Close this PR to silence this failure signature "
                "until it changes; push to the branch and remediator stops updating it.</sub>")
-    out.append("\n" + _encode_record(record(r, base_commit, branch)))
+    out.append("\n" + encode_record(record(r, base_commit, branch)))
     return "\n".join(out) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Decision, PullRequest, Remediation
+from ..redact import redact
 from .body import _code_cell, _md_escape_cell
 
 MARKER = "<!-- remediator:dashboard -->"
@@ -43,4 +44,6 @@ def render_dashboard(pulls: list[PullRequest], submissions: list[Any],
         out[-1] = "None: every incident has a pull request."
     out += [f"| {_md_escape_cell(w)} | {_md_escape_cell(c)} | {d} | {_code_cell(reason)} |"
             for w, c, d, reason in sorted(rows)]
-    return "\n".join(out) + "\n"
+    # redacted here already (the forge's writes are, too): compared with what the issue holds,
+    # so that an unchanged state costs no write
+    return redact("\n".join(out) + "\n")[0]

@@ -16,6 +16,7 @@ from ..model import JSON, PullRequest
 from .body import parse_record, with_record
 from .gitclone import ForgeError
 from .lifecycle import Forge
+from .outbound import Outbound
 
 
 @dataclass
@@ -29,6 +30,7 @@ def verify_merged(forge: Forge, observed: set[str],
                   revisions: Callable[[JSON], list[str]]) -> list[Verification]:
     """``observed``: the signatures failing now; ``revisions``: the revisions the cluster synced
     for a workload (the record's workload identity), from its Argo CD / Flux owner."""
+    forge = Outbound(forge)  # comments and records redacted on their way out
     latest: dict[str, PullRequest] = {}
     for pr in sorted(forge.pulls(), key=lambda p: p.number):
         if pr.state == "merged":

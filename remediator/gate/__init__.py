@@ -4,9 +4,10 @@ Public surface:
 - ``check_objects(before, after, settings, repo_root)`` -> ``[CheckResult("policy"),
   CheckResult("schema")]``: Rego policies (built-in and the repo's own; only violations the
   change introduces fail, pre-existing ones are reported) and strict Kubernetes schema validation.
-- ``check_change(repo_root, location, changes, ref, settings)`` -> ``Validation``: render the
-  change (plain file or kustomize overlay), then ``check_objects`` and the dry-run on the
-  rendered object.
+- ``check_change(repo_root, location, changes, ref, settings, announced)`` -> ``Validation``:
+  render the change (plain file, kustomize overlay, Helm values), then ``check_objects``, the
+  post-condition (``postcondition``: the render has exactly the announced values, nothing else
+  of the workload changed) and the dry-run on the rendered object.
 - ``run_policy_tests(paths)`` -> ``[PolicyTest(name, passed, message)]``: every ``test_`` rule of
   the built-in policies and of the given files or folders; ``run_repo_policy_tests`` for the
   built-in ones and a repo's ``validation.policies``.
@@ -21,11 +22,11 @@ sent to the cluster's API server with ``dryRun=All`` when one is reachable (``dr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..config import Validation as ValidationSettings
-from ..model import FileChange, Location, ObjectRef, Validation
+from ..model import FieldValue, FileChange, Location, ObjectRef, Validation
 from . import change
 from .checks import PRE_EXISTING, check_objects, check_policy, policy_engine
 from .dryrun import check_dry_run
@@ -41,9 +42,12 @@ def check_change(
     changes: list[FileChange],
     ref: ObjectRef,
     settings: ValidationSettings,
+    announced: Sequence[FieldValue],
 ) -> Validation:
-    """Render, policy, schema and dry-run results for one applied change."""
-    return change.check_change(repo_root, location, changes, ref, settings, check_objects)
+    """Render, policy, schema, post-condition and dry-run results for one applied change;
+    ``announced``: the values the proposal says the workload gets (``Proposal.announced``)."""
+    return change.check_change(repo_root, location, changes, ref, settings, check_objects,
+                               announced)
 
 
 def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True) -> list[PolicyTest]:

@@ -8,15 +8,16 @@ target object must change and nothing else in the render may.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .. import gitops, kustomize, worktree, yamlio
+from .. import gitops, helmvalues, kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
 from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
-from ..model import JSON, CheckResult, FileChange, Location, ObjectRef, Validation
+from ..model import JSON, CheckResult, FieldValue, FileChange, Location, ObjectRef, Validation
 from . import dryrun, helm
 from .helm import same_object
+from .postcondition import check_postcondition
 
 ObjectChecks = Callable[[JSON | None, JSON, ValidationSettings, Path], list[CheckResult]]
 
@@ -187,7 +188,7 @@ def _image_on_top(location: Location, changes: list[FileChange]
 
 
 def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
-               ref: ObjectRef) -> tuple[JSON | None, CheckResult]:
+               ref: ObjectRef) -> tuple[JSON | None, JSON | None, CheckResult]:
     """A Flux HelmRelease's values (`spec.values` or a `valuesFrom` ConfigMap) changed: its folder
     is rendered before and after (kustomize, or its plain files), then the workload predicted
     from the merged values."""
@@ -208,13 +209,13 @@ def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
                 before, after = _plain_docs(repo_root / folder), _plain_docs(scratch / folder)
             leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
     except (kustomize.RenderError, ValueError, yamlio.UnsafeYAML) as exc:
-        return None, CheckResult("render", False, [str(exc)])
+        return None, None, CheckResult("render", False, [str(exc)])
     values, render = helm.compare_renders(before, after, ref, label)
     if values is None:
-        return None, render
+        return None, None, render
     if leaks:
-        return None, CheckResult("render", False, leaks)
-    return _predicted(location, values, render)
+        return None, None, CheckResult("render", False, leaks)
+    return _helm_result(repo_root, location, render, (helm.values_of(before, ref), values))
 
 
 def _plain_docs(folder: Path) -> list[JSON]:
@@ -222,41 +223,76 @@ def _plain_docs(folder: Path) -> list[JSON]:
             if isinstance(d, dict) and d.get("kind")]
 
 
-def _predicted(location: Location, values: JSON, render: CheckResult
-               ) -> tuple[JSON | None, CheckResult]:
+def _helm_result(repo_root: Path, location: Location, render: CheckResult,
+                 predict: tuple[JSON, JSON], full: tuple[JSON, JSON] | None = None,
+                 sets: tuple[list[tuple[str, str, bool]], list[tuple[str, str, bool]]] = ([], [])
+                 ) -> tuple[JSON | None, JSON | None, CheckResult]:
+    """The workload before and after a values change: Helm's real render when it can be had
+    (``full``: every values layer merged, before and after; ``sets`` the parameters), else
+    predicted from ``predict`` (the edited layer's values before and after)."""
+    before_values, after_values = full if full is not None else predict
+    real = helm.rendered(location, repo_root, before_values, after_values, *sets)
+    if isinstance(real, str):
+        return _predicted(location, *predict, render, real)
+    before, after, check = real
+    return before, after, CheckResult("render", check.passed, [*render.messages, *check.messages])
+
+
+def _predicted(location: Location, values_before: JSON, values: JSON, render: CheckResult,
+               why: str) -> tuple[JSON | None, JSON | None, CheckResult]:
+    """The workload predicted from the values before and after the change (the post-condition
+    compares the two: a drift of the live object from the repo is not the change's doing)."""
+    before, _ = helm.predict(location, values_before)
     after, problem = helm.predict(location, values)
     if after is None:
-        return None, CheckResult("render", False, [problem])
-    render.messages.append("the chart itself was not rendered (no Helm here): the workload is "
+        return None, None, CheckResult("render", False, [problem])
+    render.messages.append(f"the chart itself was not rendered ({why}): the workload is "
                            "predicted from the new values")
-    return after, render
+    return before, after, render
 
 
-def _argo_helm(location: Location, changes: list[FileChange]) -> tuple[JSON | None, CheckResult]:
-    """An Argo CD values layer changed: the edited file is checked, and the workload predicted
-    from the values it now sets (a Helm parameter: `a.b.c` = value, on top of them)."""
+def _argo_helm(repo_root: Path, location: Location, changes: list[FileChange]
+               ) -> tuple[JSON | None, JSON | None, CheckResult]:
+    """An Argo CD values layer changed: the edited file is checked, and the workload rendered
+    from every values layer Argo CD passes, before and after the change (else predicted from
+    the values the edited layer sets; a Helm parameter: `a.b.c` = value, on top of them)."""
     release, render = _plain(location, changes)
     if release is None:
-        return None, render
-    values = dig(release, location.values_path) or {}
-    if location.parameter_path:
-        values = {}
-        put(values, location.parameter_name.split("."),
-            dig(release, (*location.parameter_path, "value")))
-    return _predicted(location, values, render)
+        return None, None, render
+
+    def values(document: JSON) -> JSON:
+        if not location.parameter_path:
+            return dig(document, location.values_path) or {}
+        out: JSON = {}
+        put(out, location.parameter_name.split("."),
+            dig(document, (*location.parameter_path, "value")))
+        return out
+
+    predict = (values(location.document), values(release))
+    why_not = helm.not_renderable(location)
+    if why_not:  # no scratch copy for nothing
+        return _predicted(location, *predict, render, why_not)
+    layers = location.helm_render.layers if location.helm_render is not None else []
+    before, set_before = helmvalues.layered(repo_root, layers)
+    with worktree.changed_copy(repo_root, changes) as scratch:
+        after, set_after = helmvalues.layered(scratch, layers)
+    return _helm_result(repo_root, location, render, predict, (before, after),
+                        (set_before, set_after))
 
 
 def check_change(repo_root: Path, location: Location, changes: list[FileChange],
                  ref: ObjectRef, settings: ValidationSettings,
-                 object_checks: ObjectChecks) -> Validation:
+                 object_checks: ObjectChecks, announced: Sequence[FieldValue]) -> Validation:
     ov = location.image_override
+    # the workload as the tool renders it today; a Helm render says its own
+    before: JSON | None = location.rendered
     if ov is not None and ov.on_top and ov.target is not None and any(
             c.path == ov.target.path for c in changes):
         after, render = _image_on_top(location, changes)
     elif location.source == "helm" and location.render_target is not None:
-        after, render = _flux_helm(repo_root, location, changes, ref)
+        before, after, render = _flux_helm(repo_root, location, changes, ref)
     elif location.source == "helm":
-        after, render = _argo_helm(location, changes)
+        before, after, render = _argo_helm(repo_root, location, changes)
     elif location.source == "kustomize":
         after, render = _kustomize(repo_root, location, changes, ref)
     else:
@@ -270,6 +306,8 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
     checks = [render]
     if after is not None:
         checks = object_checks(location.rendered, after, settings, repo_root) + checks
+    workload = ObjectRef.of(location.rendered) if location.render_target is not None else ref
+    checks.append(check_postcondition(before, after, announced, workload))
     live_namespace = str((location.rendered.get("metadata") or {}).get("namespace") or "")
     checks.append(dryrun.check_dry_run(after, settings.dry_run, namespace=live_namespace,
                                        context=settings.kube_context,

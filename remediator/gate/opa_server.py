@@ -34,6 +34,7 @@ from opa_client.opa import OpaClient
 
 from ..config import OpaServer
 from ..model import JSON
+from ..redact import register
 from . import analysis
 from .policy import Evaluation, PolicyTest, deny_messages, lookup, package_node
 from .sources import PolicySource, is_test_file
@@ -146,9 +147,10 @@ class OpaServerEngine:
                 f"configured (validation.opa.url or {URL_ENV})")
             return
         port = parts.port or (443 if parts.scheme == "https" else 80)
+        token = os.environ.get(TOKEN_ENV) or None
+        register(token)  # masked by value wherever an error might quote it
         self._client = OpaClient(host=parts.hostname, port=port, ssl=parts.scheme == "https",
-                                 timeout=settings.timeout_seconds, retries=0,
-                                 token=os.environ.get(TOKEN_ENV) or None)
+                                 timeout=settings.timeout_seconds, retries=0, token=token)
 
     # ------------------------------------------------------------------------------ set-up
 

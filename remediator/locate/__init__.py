@@ -11,21 +11,23 @@ import copy
 import posixpath
 from pathlib import Path
 
-from .. import gitops
+from .. import gitops, helmvalues
 from ..k8s import get_container, pod_spec, split_image
 from ..model import (
     JSON,
     DocumentRef,
+    HelmRender,
     Incident,
     Location,
     ObjectRef,
     TargetKind,
 )
-from . import argo_helm, helm, helm_ontop, ontop, values_from
+from . import argo_helm, helm, helm_ontop, helm_render, ontop, values_from
 from .errors import FIELD_OF_CLASS, LocateDiagnosis, LocateSkip, NotInSource
 from .overlay import Overlays
 from .owner import Owner, identify, not_managed_reason
 from .repo import RepoIndex
+from .revisions import Branches, argo_mismatch
 from .source import (
     Source,
     SourceSkip,
@@ -44,7 +46,7 @@ from .toplayer import (
 )
 from .variables import owner_phrase
 
-__all__ = ["LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex"]
+__all__ = ["Branches", "LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex"]
 
 
 def _not_shared(source: Source, owners: dict[str, list[str]]) -> None:
@@ -77,13 +79,48 @@ def _one_container(incident: Incident) -> None:
                          f"values key feeds container {incident.container} cannot be told apart")
 
 
+def _argo_revisions(app: JSON, what: str, repo_url: str, branches: Branches) -> None:
+    """Every source of this repository the Application reads (a path, or a `ref` for
+    `$values`) must track the base branch; a chart from a Helm repository is versioned by its
+    own `targetRevision` and is not concerned."""
+    spec = app.get("spec") or {}
+    sources = [spec.get("source"), *(spec.get("sources") or [])]
+    for s in sources:
+        if isinstance(s, dict) and "chart" not in s and ("path" in s or "ref" in s) and \
+                gitops.same_repo(str(s.get("repoURL", "")), repo_url):
+            reason = argo_mismatch(what, s.get("targetRevision"), branches)
+            if reason:
+                raise LocateSkip(reason)
+
+
+def _in_artifact(source: Source, loc: Location) -> None:
+    """A file the ArtifactGenerator does not copy is not what Flux renders: never the layer.
+    The owner's own document and its variables' ConfigMaps are read from elsewhere."""
+    layout = source.artifact
+    if layout is None:
+        return
+    elsewhere = {source.settings_doc.path} if source.settings_doc else set()
+    if loc.top is not None:
+        elsewhere |= {ref.path for ref in loc.top.substitute_from if ref is not None}
+    paths = [loc.target.path]
+    if loc.image_override is not None and loc.image_override.target is not None:
+        paths.append(loc.image_override.target.path)
+    for path in paths:
+        if path not in elsewhere and not layout.holds(path):
+            raise LocateSkip(f"`{path}` is where the change would go, but {layout.describe()} "
+                             f"does not copy it (it copies {layout.copied()}): Flux does not "
+                             "render it")
+
+
 class Locator:
     def __init__(self, root: Path, index: RepoIndex, repo_url: str = "",
-                 label_tracking: bool = False) -> None:
+                 label_tracking: bool = False, branches: Branches | None = None) -> None:
         self.root = root
         self.index = index
         self.repo_url = repo_url
         self.label_tracking = label_tracking
+        #: the branch pull requests target; sources on other revisions are skipped
+        self.branches = branches or Branches()
         self.overlays = Overlays(root, index)
         #: folder → owners for the objects list of the pass (the same for all its incidents)
         self._owners: tuple[list[JSON], dict[str, list[str]]] | None = None
@@ -104,6 +141,9 @@ class Locator:
             return self._in_helmrelease(incident, owner, cluster_objects)
         if owner.tool == "argocd":
             app, where, app_doc = find_application(owner, cluster_objects, self.index)
+            if app is not None:
+                _argo_revisions(app, f"Argo CD Application {owner.name}", self.repo_url,
+                                self.branches)
             try:
                 # the repo's copy when there is one: that is what gets edited, positions included
                 hs = argo_helm.helm_source(owner.name, app_doc.body if app_doc else app or {},
@@ -113,7 +153,8 @@ class Locator:
             if app is not None and hs is not None:
                 return self._in_argo_helm(incident, owner, app, where, hs)
         try:
-            sources = resolve_all(owner, cluster_objects, self.index, self.repo_url)
+            sources = resolve_all(owner, cluster_objects, self.index, self.repo_url,
+                                  self.branches)
         except SourceSkip as exc:
             raise LocateSkip(str(exc)) from None
         owners = self._deployers(cluster_objects)
@@ -137,6 +178,7 @@ class Locator:
         if loc.image_override is not None:
             loc.image_override.container = incident.container
         loc.container = incident.container
+        _in_artifact(source, loc)
         loc.owner = how
         loc.why = f"{how}. {loc.why}"
         return loc
@@ -185,7 +227,8 @@ class Locator:
             hr = helm.helmrelease(owner, cluster_objects,
                                   [d.body for d in self.index.docs if d.kind == "HelmRelease"])
             ks_owner = helm.applied_by(hr)
-            source = resolve(ks_owner, cluster_objects, self.index, self.repo_url)
+            source = resolve(ks_owner, cluster_objects, self.index, self.repo_url,
+                             self.branches)
         except (helm.HelmSkip, SourceSkip) as exc:
             raise LocateSkip(str(exc)) from None
         if (hr.get("spec") or {}).get("postRenderers"):
@@ -195,8 +238,20 @@ class Locator:
         owners = self._deployers(cluster_objects)
         loc = self._in_source(hr_ref, incident, source, cluster_objects)
         on_top = patched_on_top(source, "HelmRelease", loc.source_name)
-        keys = helm.value_keys(self.root, helm.chart_dir(hr, self.root), incident.live,
+        # the chart as the repository says (the snapshot's copy may be trimmed)
+        chart_of = loc.rendered if (loc.rendered.get("spec") or {}).get("chart") or \
+            (loc.rendered.get("spec") or {}).get("chartRef") else hr
+        keys = helm.value_keys(self.root, helm.chart_dir(chart_of, self.root), incident.live,
                                incident.container)
+        kustomized = source.path in self.index.kustomizations
+        objects = self.overlays.objects_with_origins(source.path) if kustomized else \
+            values_from.in_repo([d for d in self.index.docs
+                                 if d.path.startswith(f"{source.path}/" if source.path else "")])
+        render_spec = helm_render.flux_render(
+            chart_of, self.root, incident.live,
+            [*cluster_objects, *(d.body for d in self.index.docs)])
+        keys = helm_render.prove(keys, render_spec, values_from.release_values(
+            loc.rendered, objects), [], incident, self.root, f"HelmRelease {owner.name}")
         if not keys.container_mapped:
             _one_container(incident)
         loc.value_keys, loc.values_note, note = keys.keys, keys.note, keys.note
@@ -210,10 +265,8 @@ class Locator:
         if not _in_owner_settings(loc):
             _not_shared(source, owners)
         loc.render_target = ObjectRef.of(release)
-        kustomized = source.path in self.index.kustomizations
-        objects = self.overlays.objects_with_origins(source.path) if kustomized else \
-            values_from.in_repo([d for d in self.index.docs
-                                 if d.path.startswith(f"{source.path}/" if source.path else "")])
+        if isinstance(render_spec, HelmRender):
+            loc.helm_render = render_spec
         loc.effective_values = values_from.release_values(release, objects)
         loc.rendered = copy.deepcopy(incident.live)  # what Helm rendered: the live object
         loc.container, loc.values_root = incident.container, source.path
@@ -225,6 +278,7 @@ class Locator:
                                             source.path if kustomized else None, note):
                 loc.also_renders = self.overlays.other_renders(loc, source.path, set(owners)) \
                     if kustomized else []
+        _in_artifact(source, loc)
         loc.owner = f"{owner.how} → {ks_owner.how} → {source.how}"
         loc.why = f"{loc.owner}. {loc.why}"
         return loc
@@ -242,12 +296,17 @@ class Locator:
         release = helm_ontop.with_top(render, fields, variables, ref)
         raw = loc.rendered
         loc.top = top
+        helm_ontop.component_sets(source, self.index, render, fields, raw, loc.source_name,
+                                  key)
         if key and helm_ontop.into_patch(loc, source, raw, render(fields), key):
             return release
-        loc.why += (f" {owner_phrase(source)[0].upper()}{owner_phrase(source)[1:]} patches "
+        patched, added = bool(fields.get("patches")), bool(fields.get("components"))
+        how = ("patches and adds components to" if patched and added
+               else "adds components to" if added else "patches")
+        loc.why += (f" {owner_phrase(source)[0].upper()}{owner_phrase(source)[1:]} {how} "
                     f"HelmRelease {ref.name} on top without setting `spec.values."
                     f"{'.'.join(key) or '...'}`, so the values layer below stays; the gate "
-                    "renders the change with the patch on top to prove it takes effect.")
+                    "renders the change with them on top to prove it takes effect.")
         return release
 
     def _in_argo_helm(self, incident: Incident, owner: Owner, app: JSON, where: str,
@@ -257,6 +316,14 @@ class Locator:
             raise LocateSkip(f"{what} is generated by an ApplicationSet: its values are set in "
                              "the ApplicationSet's template, which is not edited")
         chart_keys = helm.value_keys(self.root, hs.chart_path, incident.live, incident.container)
+        try:
+            render_spec = helm_render.argo_render(hs, app, self.root, incident.live)
+        except argo_helm.ArgoHelmSkip as exc:
+            raise LocateSkip(str(exc)) from None
+        values, set_values = helmvalues.layered(self.root, render_spec.layers) \
+            if isinstance(render_spec, HelmRender) else ({}, [])
+        chart_keys = helm_render.prove(chart_keys, render_spec, values, set_values, incident,
+                                       self.root, what)
         if not chart_keys.container_mapped:
             _one_container(incident)
         keys, note = chart_keys.keys, chart_keys.note
@@ -271,6 +338,8 @@ class Locator:
         except argo_helm.ArgoHelmSkip as exc:
             raise LocateSkip(str(exc)) from None
         loc.value_keys = keys
+        if isinstance(render_spec, HelmRender):
+            loc.helm_render = render_spec
         loc.rendered = copy.deepcopy(incident.live)
         loc.container = incident.container
         chart = f"the chart in `{hs.chart_path}`" if hs.chart_path else "a chart from a Helm repo"

@@ -25,7 +25,7 @@ from typing import Any
 from .. import yamlio
 from ..gitops import same_repo, source_folder
 from ..helmvalues import blocked_at, sets
-from ..model import JSON, DocumentRef, Location, TargetKind
+from ..model import JSON, DocumentRef, Location, TargetKind, ValuesLayer
 from .repo import Doc
 from .toplayer import argocd_source_files
 
@@ -43,6 +43,10 @@ class HelmSource:
     app_doc: Doc | None
     value_files: list[str]  # repo-relative, in merge order
     ignore_missing: bool = False
+    #: a chart from a chart repository: its `repoURL`, `chart` and `targetRevision`
+    repo_url: str = ""
+    chart: str = ""
+    revision: str = ""
 
 
 def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
@@ -94,7 +98,10 @@ def helm_source(app_name: str, app: JSON, app_doc: Doc | None, repo_url: str,
                 files.append(posixpath.normpath(posixpath.join(chart_path, f)))
         if chart_path or files or (app_doc is not None and helm):
             return HelmSource(app_name, chart_path, helm, at, app_doc, files,
-                              bool(helm.get("ignoreMissingValueFiles")))
+                              bool(helm.get("ignoreMissingValueFiles")),
+                              "" if in_repo_chart else str(s.get("repoURL") or ""),
+                              "" if in_repo_chart else str(s.get("chart") or ""),
+                              "" if in_repo_chart else str(s.get("targetRevision") or ""))
     return None
 
 
@@ -248,6 +255,47 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
                          "in `helm.valuesObject`, so the change goes there.")
     raise ArgoHelmSkip(f"{what} has no environment value file or valuesObject to change, and the "
                        "chart's own values.yaml is not edited")
+
+
+def values_layers(hs: HelmSource, root: Path) -> list[ValuesLayer]:
+    """Where Argo CD reads the values it passes to Helm, lowest first (for a real render):
+    the value files, the `values` string (unless a `valuesObject` is set), each `valuesObject`
+    (the Application's, then the override files' merged over it), then the last `parameters`
+    list. Raises ArgoHelmSkip when the override files cannot be read."""
+    overrides = list(reversed(_overrides(hs, root)))  # lowest precedence first
+    app = _Layer("", hs.app_doc.body if hs.app_doc else {}, hs.helm)
+    listing = next((layer for layer in reversed(overrides) if "valueFiles" in layer.helm), None)
+    files = _override_value_files(hs, listing) if listing else hs.value_files
+    out = [ValuesLayer(rel) for rel in files]
+
+    def at(layer: _Layer, key: str) -> ValuesLayer | None:
+        if layer.rel:
+            return ValuesLayer(layer.rel, 0, ("helm", key))
+        if hs.app_doc is None:
+            return None
+        return ValuesLayer(hs.app_doc.path, hs.app_doc.index, (*hs.settings_path, "helm", key))
+
+    ordered = [app, *overrides]
+    objects: list[ValuesLayer | None] = []
+    for layer in ordered:
+        if "valuesObject" in layer.helm:
+            # a null in an override file (a merge patch) deletes the valuesObject below it
+            objects = [] if layer.helm["valuesObject"] is None else \
+                [*objects, at(layer, "valuesObject")]
+    strings = [layer for layer in ordered if "values" in layer.helm]
+    if not objects and strings:
+        found = at(strings[-1], "values")
+        if found is not None:
+            found.text = True
+            out.append(found)
+    out += [o for o in objects if o is not None]
+    params = [layer for layer in ordered if "parameters" in layer.helm]
+    if params:
+        found = at(params[-1], "parameters")
+        if found is not None:
+            found.parameters = True
+            out.append(found)
+    return out
 
 
 def _in_layer(hs: HelmSource, layer: _Layer, why: str) -> Location:

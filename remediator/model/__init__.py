@@ -19,17 +19,21 @@ from .incident import (
     Termination,
 )
 from .location import (
+    ChartSource,
     DocumentEdit,
     DocumentRef,
+    HelmRender,
     ImageOverride,
     Location,
     Substitution,
     TargetKind,
     TopLayer,
+    ValuesLayer,
 )
 from .outcome import (
     CheckResult,
     Decision,
+    FieldValue,
     FileChange,
     Proposal,
     PullRequest,
@@ -42,6 +46,7 @@ __all__ = [
     "FAILURE_CLASSES",
     "JSON",
     "SIGNATURE_TRAILER",
+    "ChartSource",
     "CheckResult",
     "ClusterState",
     "Decision",
@@ -49,7 +54,9 @@ __all__ = [
     "DocumentRef",
     "EventSummary",
     "Evidence",
+    "FieldValue",
     "FileChange",
+    "HelmRender",
     "ImageOverride",
     "Incident",
     "Location",
@@ -62,4 +69,5 @@ __all__ = [
     "Termination",
     "TopLayer",
     "Validation",
+    "ValuesLayer",
 ]

@@ -89,11 +89,12 @@ class ClusterState:
     warnings: list[str] = field(default_factory=list)
 
     def gitops_objects(self) -> list[JSON]:
-        """Argo CD Applications and Flux Kustomizations / HelmReleases / GitRepositories."""
+        """Argo CD Applications and Flux Kustomizations / HelmReleases / sources (Flux 2.7's
+        ArtifactGenerators are in `source.extensions.fluxcd.io`)."""
         return [
             o
             for ref, o in self.objects.items()
-            if ref.group.endswith("argoproj.io") or ref.group.endswith("toolkit.fluxcd.io")
+            if ref.group.endswith(("argoproj.io", "toolkit.fluxcd.io", "extensions.fluxcd.io"))
         ]
 
 
@@ -132,6 +133,8 @@ class Evidence:
     container_spec: JSON = field(default_factory=dict)
     #: images that ran for this workload (from old ReplicaSets / running pods), newest first
     images_that_ran: list[str] = field(default_factory=list)
+    #: for each of those images, what shows it ran ("ready pods of ReplicaSet web-6c9f7d8b5")
+    ran_where: dict[str, str] = field(default_factory=dict)
     #: free-form facts a drafter may use (node allocatable, job conditions...)
     facts: JSON = field(default_factory=dict)
 

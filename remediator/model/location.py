@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,51 @@ class ImageOverride:
 
 
 @dataclass
+class ChartSource:
+    """Where Helm gets a chart: a folder of this repository (``path``), or a chart repository
+    (``repo_url``: `https://...` index, or `oci://...`) with the chart ``name`` and ``version``
+    (a version or a constraint; "" for the newest)."""
+
+    path: str = ""
+    repo_url: str = ""
+    name: str = ""
+    version: str = ""
+
+    def describe(self) -> str:
+        if self.path:
+            return f"the chart in `{self.path}`"
+        # never a password written into the URL in a message
+        url = re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", self.repo_url)
+        where = url if url.startswith("oci://") else f"{url} chart {self.name}"
+        return f"{where}" + (f" version {self.version}" if self.version else " (newest)")
+
+
+@dataclass
+class ValuesLayer:
+    """One place Argo CD reads Helm values from for a rendering, lowest precedence first: the
+    mapping at ``at`` of document ``index`` of ``path`` (a YAML string there when ``text``);
+    ``parameters``: a `helm.parameters` list there (set with `--set` / `--set-string`)."""
+
+    path: str
+    index: int = 0
+    at: tuple[Any, ...] = ()
+    text: bool = False
+    parameters: bool = False
+
+
+@dataclass
+class HelmRender:
+    """What Helm needs to render a release as the GitOps tool does: the chart, the release
+    name and namespace, and for Argo CD the values layers to merge (a Flux HelmRelease's
+    values are read from the HelmRelease itself)."""
+
+    chart: ChartSource
+    release: str
+    namespace: str
+    layers: list[ValuesLayer] = field(default_factory=list)
+
+
+@dataclass
 class Location:
     """Where the fix for an incident goes, and why there."""
 
@@ -123,6 +169,8 @@ class Location:
     op_index: int = -1
     op_field: tuple[str, ...] = ()
     substitution: Substitution | None = None
+    #: Helm: how to render the release for real (None: not known, the workload is predicted)
+    helm_render: HelmRender | None = None
 
     def why_for(self, changed_paths: list[str]) -> str:
         """The explanation of the layer, for the files a change actually touched."""

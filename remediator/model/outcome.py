@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from .incident import JSON, Incident
 from .location import DocumentEdit, Location
@@ -13,6 +15,34 @@ class Decision(enum.StrEnum):
     PROPOSE = "propose"
     DIAGNOSE = "diagnose"
     SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """A value a proposal announces for a field of the failing container, as the object will be
+    applied after the change: the gate's post-condition checks the render carries exactly it.
+
+    ``field`` is the path inside the container (("resources", "limits", "memory")). For a list
+    whose entries are told apart by ``key`` (env by `name`, volumeMounts by `mountPath`),
+    ``value`` lists only the entries the change sets, and ``removed`` the keys it drops: the
+    rest of the list is not announced, and must not change.
+    """
+
+    container: str
+    field: tuple[str, ...]
+    value: Any
+    key: str = ""
+    removed: tuple[str, ...] = ()
+
+    @property
+    def dotted(self) -> str:
+        return f"containers[{self.container}]." + ".".join(self.field)
+
+    def __str__(self) -> str:
+        shown = self.value if isinstance(self.value, str) else json.dumps(self.value,
+                                                                         sort_keys=True)
+        gone = f" without {', '.join(self.removed)}" if self.removed else ""
+        return f"{self.dotted} == {shown}{gone}"
 
 
 @dataclass
@@ -30,6 +60,9 @@ class Proposal:
     title: str = ""  # the change in a few words, for PR titles ("raise cart memory limit to 192Mi")
     #: for PR provenance: model, tokens, cost, redactions, cache, a refused change (model drafts)
     provenance: JSON = field(default_factory=dict)
+    #: what the edits do to the workload, field by field: the gate's post-condition holds the
+    #: rendered result to exactly this (a proposal with edits and nothing announced is refused)
+    announced: list[FieldValue] = field(default_factory=list)
 
     @property
     def has_edits(self) -> bool:
@@ -55,7 +88,7 @@ class FileChange:
 
 @dataclass
 class CheckResult:
-    name: str  # "policy" | "schema" | "render" | "dry-run"
+    name: str  # "policy" | "schema" | "render" | "post-condition" | "dry-run"
     passed: bool
     messages: list[str] = field(default_factory=list)
     ran: bool = True  # False: not run (e.g. no cluster for dry-run): never counts as passed

@@ -16,6 +16,7 @@ from typing import Any
 
 from ...config import Drafting
 from ...model import Incident, Location, Proposal
+from ...redact import redact
 from . import context
 from .budget import Ledger, cache_key, cost, format_cost
 from .examples import closed_examples, merged_examples
@@ -105,8 +106,11 @@ class LLMDrafter:
         if monthly and used + prompt.tokens + answer_tokens > monthly:
             raise Fallback(f"the monthly token budget ({monthly}) is used up ({used} spent)")
         try:
-            reply = self.provider.complete(
-                ModelCall(prompt.system, prompt.user, specs, answer_tokens))
+            # the last step before the provider: whatever built the user prompt, nothing in it
+            # leaves unredacted (context.build redacts piece by piece; this is the choke point;
+            # the system prompt is our own constant text)
+            reply = self.provider.complete(ModelCall(
+                prompt.system, redact(prompt.user)[0], specs, answer_tokens))
         except ProviderError as exc:
             raise Fallback(f"{self.provider.name}: {exc}") from None
         self.ledger.add(reply.input_tokens + reply.output_tokens)

@@ -12,11 +12,11 @@ import re
 from typing import Any
 
 from ...k8s import get_container
-from ...model import DocumentEdit, Incident, Location, Proposal
+from ...model import DocumentEdit, FieldValue, Incident, Location, Proposal
 from ...redact import redact
 from .. import rules
 from ..allowlist import check_allowed
-from ..paths import NoSuchContainer
+from ..paths import ConflictingEdits, NoSuchContainer
 from .fields import Converter, Rejected, fields_for, file_of, override_edit
 from .tools import NO_FIX, Answer
 
@@ -51,6 +51,7 @@ def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
     conv = Converter(incident, loc, max_startup_seconds)
     changes: dict[tuple[str, ...], Any] = {}
     records: list[dict[str, Any]] = []
+    announced: list[FieldValue] = []
     image = ""
     for e in answer.edits:
         field, file = str(e["field"]), str(e["file"])
@@ -67,6 +68,7 @@ def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
             image = str(new[("image",)])
         records.append({"file": expected, "field": f"containers[{c}].{field}",
                         **_record(loc, c, field, e["value"], next(iter(new.values())))})
+        announced += _announced(c, field, e["value"], new)
     edits: list[DocumentEdit] = []
     ov = loc.image_override
     if image and ov is not None and ov.target is not None and cls == "ImagePullBackOff":
@@ -76,7 +78,7 @@ def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
         try:
             # the rules' own operations: container entries, patches, Helm values keys alike
             ops = rules._ops(loc, c, changes)
-        except (NoSuchContainer, IndexError) as exc:
+        except (NoSuchContainer, ConflictingEdits, IndexError) as exc:
             raise Rejected(f"cannot apply to `{loc.target.path}`: {exc}") from None
         if ops:
             edits += rules._edit(loc, ops)
@@ -95,6 +97,7 @@ def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
               "allow-list and the validation gate; review the change against the diagnosis. "
               "Rollback: revert this commit."),
         confidence=answer.confidence,
+        announced=announced,
     )
     refused = check_allowed(cls, loc, proposal)
     if refused:
@@ -110,6 +113,20 @@ def _old(loc: Location, container: str, field: str) -> Any:
 
 
 _KEYED = {"env": "name", "volumeMounts": "mountPath"}
+
+
+def _announced(container: str, field: str, asked: Any, new: dict[tuple[str, ...], Any]
+               ) -> list[FieldValue]:
+    """What the edit gives the container; for lists set by key, the entries the answer names
+    (as the document will hold them) and the ones it removes."""
+    key = _KEYED.get(field)
+    if key is None:
+        return [FieldValue(container, rel, value) for rel, value in new.items()]
+    named = {str(e.get(key)) for e in asked if isinstance(e, dict)}
+    removed = tuple(sorted(str(e.get(key)) for e in asked
+                           if isinstance(e, dict) and e.get("remove") is True))
+    entries = [e for e in new[(field,)] if isinstance(e, dict) and str(e.get(key)) in named]
+    return [FieldValue(container, (field,), entries, key, removed)]
 
 
 def _record(loc: Location, container: str, field: str, asked: Any, new: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ...config import LLMSettings
-from ...redact import redact
+from ...redact import redact, register, register_env
 from .tools import ToolSpec
 
 MAX_RETRY_WAIT = 30.0  # seconds: a longer Retry-After is a budget problem, not a blip
@@ -140,7 +140,7 @@ class OpenAIProvider:
         refusal = getattr(msg, "refusal", None)
         if refusal or choice.finish_reason == "content_filter" or not reply.calls:
             said = refusal or msg.content or choice.finish_reason or "no tool call"
-            raise Refusal(f"the model did not call a tool: {str(said)[:200]}")
+            raise Refusal(redact(f"the model did not call a tool: {str(said)[:200]}")[0])
         return reply
 
 
@@ -183,7 +183,7 @@ class AnthropicProvider:
             stop=str(resp.stop_reason or ""))
         if resp.stop_reason == "refusal" or not reply.calls:
             said = " ".join(getattr(b, "text", "") for b in resp.content).strip()
-            raise Refusal(f"the model did not call a tool: {(said or reply.stop)[:200]}")
+            raise Refusal(redact(f"the model did not call a tool: {(said or reply.stop)[:200]}")[0])
         return reply
 
 
@@ -193,6 +193,9 @@ def make_provider(provider: str, settings: LLMSettings, env: Mapping[str, str],
     is missing (an OpenAI-compatible server may need none)."""
     var = settings.key_env(provider)
     key = env.get(var, "") if var else ""
+    # masked by value wherever it shows up: a provider error or a model answer may echo it
+    register_env([var])
+    register(key)
     if provider == "anthropic":
         if not key:
             raise ProviderError(f"{var} is not set")

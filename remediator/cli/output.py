@@ -1,0 +1,64 @@
+"""Everything the commands print goes through here, redacted: tables, plans, warnings, errors,
+machine output. JSON is redacted string by string before it is serialised, never as text (a
+mask must not eat a quote)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import click
+
+from ..redact import redact, redact_data
+
+
+def say(text: str, err: bool = False) -> None:
+    """One message for a human (stdout, or stderr with ``err``)."""
+    click.echo(redact(text)[0], err=err)
+
+
+def say_json(data: Any) -> None:
+    click.echo(json.dumps(redact_data(data), indent=2))
+
+
+def say_report(text: str, machine: bool) -> None:
+    """A rendered report: ``machine`` ones are JSON documents (json, sarif) printed as they
+    were rendered (`json.dumps(..., indent=2)`), their strings redacted."""
+    if machine:
+        say_json(json.loads(text))
+    else:
+        say(text)
+
+
+class RedactingGroup(click.Group):
+    """Click's own errors quote what was typed (`--repo https://user:token@host/...`): their
+    messages are redacted like ours."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            # typed Final, but click formats it only when the error is shown, after this
+            exc.message = redact(exc.message)[0]  # type: ignore[misc]
+            raise
+
+
+class _RedactedStderr(logging.Handler):
+    """Like Python's last-resort handler (message only, to whatever stderr is now), redacted."""
+
+    remediator = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(redact(self.format(record))[0] + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+def redact_library_logs() -> None:
+    """A library's warning that no handler takes (urllib3 and PyGithub have their own silent
+    ones) goes to Python's last-resort handler on stderr: that one is redacted now."""
+    if not getattr(logging.lastResort, "remediator", False):
+        logging.lastResort = _RedactedStderr(logging.WARNING)

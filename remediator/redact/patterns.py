@@ -1,0 +1,168 @@
+"""Our own rules: secrets recognised by what surrounds them (a keyword, a flag, a header, a URL's
+userinfo) and the formats detect-secrets has no plugin for (Google and npm keys, Discord
+webhooks, Vault tokens, an AWS secret key without its keyword, `mysql -pPASS`).
+
+Each rule yields the span to mask; the caller merges spans from every source. Rules never cross
+a line break except the private-key block, so a YAML key on one line cannot mask the next line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+Span = tuple[int, int]
+
+_KEYWORDS = (r"pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?key"
+             r"|credentials?|session|cookie|accountkey|authorization|(?<![a-z])auth(?![a-z])")
+
+#: names that hold a reference to a secret, or a property of one, not the secret itself
+#: (`secretName: db`, `TOKEN_TTL=300`, `max_tokens=4096`, `passwordFile: /run/pw`)
+_NOT_A_SECRET_NAME = re.compile(
+    r"(?i)(?:name|names|ref|refs|keyref|file|path|dir|type|kind|mode|enabled|disabled|endpoint"
+    r"|url|uri|host|header|format|policy|version|length|len|count|size|ttl|timeout|seconds"
+    r"|expiry|expiration|lifetime|age|limit|tokens|secrets|passwords|duration|interval"
+    r"|provider|store|mount|source|env)$")
+#: values that are a boolean, nothing, or a reference to where the secret lives
+_NOT_A_SECRET_VALUE = re.compile(
+    r"(?i)(?:true|false|null|none|nil|yes|no|on|off|~|required|optional|\*+|x+|<[^>]*>"
+    r"|bearer|basic|digest|negotiate|token"
+    r"|\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|\$[A-Z_][A-Z0-9_]*|" + re.escape("[REDACTED]") + r")")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    pattern: re.Pattern[str]
+    #: the group holding the secret (0: the whole match; -1: whichever alternative matched)
+    group: int = 0
+    #: a last word on a match: True when it is not a secret after all (a reference, a count)
+    not_secret: Callable[[re.Match[str]], bool] | None = None
+
+
+def _unquoted(text: str, start: int, end: int) -> Span:
+    """A quoted value is masked inside its quotes: `"[REDACTED]"` keeps the JSON or YAML valid."""
+    if end - start >= 2 and text[start] in "\"'" and text[end - 1] == text[start]:
+        return start + 1, end - 1
+    return start, end
+
+
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+def _without_closer(text: str, start: int, end: int) -> int:
+    """`(password=hunter2)`: the bracket closes the text around the value, not the value."""
+    opener = _CLOSERS.get(text[end - 1]) if end > start else None
+    return end - 1 if opener and opener not in text[start:end] else end
+
+
+def _assignment_is_not_secret(m: re.Match[str]) -> bool:
+    value = m.group(3).strip("\"'")
+    return (not value or bool(_NOT_A_SECRET_NAME.search(m.group(1)))
+            or bool(_NOT_A_SECRET_VALUE.fullmatch(value)))
+
+
+def _token_is_not_secret(m: re.Match[str]) -> bool:
+    """A long token without its keyword: only one that looks random (mixed case, digits, the
+    entropy of a generated key) is a secret; paths and identifiers are not."""
+    token = m.group(0)
+    if token.startswith("/") or token.count("/") > 3:
+        return True
+    if not (re.search(r"[a-z]", token) and re.search(r"[A-Z]", token)
+            and re.search(r"[0-9]", token)):
+        return True
+    return _entropy(token.rstrip("=")) < ENTROPY_UNQUOTED
+
+
+#: Shannon entropy (bits per character) above which a long unquoted token is taken for a
+#: generated key: 99% of random 40-character base64 strings score above 4.4, long identifiers
+#: with digits (`HikariPool1ConnectionAdderThread2Worker`) 4.0 to 4.26 (bench/redact.py prints
+#: both).
+ENTROPY_UNQUOTED = 4.3
+
+
+def _entropy(token: str) -> float:
+    from .detectors import entropy  # detect-secrets' own measure, loaded on first use
+
+    return entropy(token)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("private-key", re.compile(
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+        r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S)),
+    # a key's base64 body without its BEGIN line (a log window or excerpt cut above it): long
+    # runs of mixed-case base64 (hex digests are not mixed-case)
+    Rule("base64-body", re.compile(
+        r"(?<![A-Za-z0-9+/=])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])"
+        r"(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{60,}={0,2}(?![A-Za-z0-9+/=])")),
+    # 32+ characters of (url-safe) base64 with no keyword: an AWS secret access key (40), most
+    # API tokens; judged by entropy so that git SHAs, digests and identifiers stay
+    Rule("random-token", re.compile(
+        r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/=_-])"),
+        not_secret=_token_is_not_secret),
+    Rule("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    # [user]:password@host (redis://:pw@ has no user); the password may itself contain '@':
+    # up to the last '@' of the host
+    Rule("url-credentials", re.compile(r"(?<=://)[^/\s:@]*:([^/\s]+)(?=@[^/\s@]+)"), 1),
+    Rule("auth-header", re.compile(
+        r"(?i)\b(?:bearer|basic) ([A-Za-z0-9._~+/=-]{6,})"
+        # "token" and "digest" are words too ("token expired"): a credential has a digit
+        r"|\b(?:token|digest) ((?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,})"), -1),
+    Rule("secret-header", re.compile(
+        r"(?i)\b(?:cookie|set-cookie|x-api-key|x-auth-token|proxy-authorization"
+        r"|private-token): ([^\n]+)"), 1),
+    Rule("github-token", re.compile(
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")),
+    Rule("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{16,}")),
+    Rule("slack", re.compile(
+        r"\b(?:xox[abpers]|xapp)-[A-Za-z0-9-]{10,}|hooks\.slack\.com/services/[\w/]+")),
+    Rule("aws-key", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
+    Rule("api-key", re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}")),
+    Rule("stripe", re.compile(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{10,}")),
+    Rule("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
+    Rule("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    Rule("vault-token", re.compile(r"\bhv[sb]\.[A-Za-z0-9_-]{24,}")),
+    Rule("discord-webhook", re.compile(
+        r"discord(?:app)?\.com/api/webhooks/(\d+/[A-Za-z0-9_-]+)"), 1),
+    # telegram's bot API puts the token in the path: /bot<id>:<token>/sendMessage
+    Rule("telegram-url", re.compile(r"/bot(\d{6,12}:[A-Za-z0-9_-]{20,})"), 1),
+    Rule("flag", re.compile(
+        r"(?i)(?<![\w-])--?(?:[a-z0-9-]*(?:password|passwd|token|secret|api-key)|requirepass|masterauth)"
+        r"[= ]([^\s\"']\S*|\"[^\"\n]*\"|'[^'\n]*')"), 1),
+    # the password glued to its flag: mysql -pPASS, mysqldump -p'PASS' (-P is the port)
+    Rule("mysql-password", re.compile(
+        r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)\b"
+        r"[^\n]*?\s-p('[^'\n]*'|\"[^\"\n]*\"|[^\s-]\S*)"), 1),
+    Rule("cli-password", re.compile(r"\b(?:redis-cli[^\n]*?\s-a|sshpass\s+-p)\s+(\S+)"), 1),
+    # NAME=value, "name": "value", name: value — quoted values may contain spaces; never
+    # across a line (a YAML key's value on the next line is a mapping, not a secret)
+    Rule("assignment", re.compile(
+        # (the name from its keyword on: what precedes it cannot make it a non-secret, and
+        # matching it too costs twice the time)
+        rf"(?i)((?:{_KEYWORDS})[A-Za-z0-9_.-]*)(\"?[ \t]*[:=][ \t]*)"
+        r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s\"',;&]+)"), 3, not_secret=_assignment_is_not_secret),
+    # Azure SAS tokens: ...&sig=<signature>
+    Rule("sas-signature", re.compile(r"[?&]sig=([^&\s\"']+)"), 1),
+)
+
+
+def spans(text: str) -> Iterator[Span]:
+    for rule in RULES:
+        for m in rule.pattern.finditer(text):
+            if rule.not_secret is not None and rule.not_secret(m):
+                continue
+            start, end = m.span((m.lastindex or 0) if rule.group < 0 else rule.group)
+            end = _without_closer(text, start, end)
+            if start < end:
+                yield _unquoted(text, start, end)
+
+
+_SECRET_NAME = re.compile(rf"(?i)(?:{_KEYWORDS}|auth|dsn|database_url|conn(?:ection)?_?str)")
+
+
+def is_secret_name(name: str) -> bool:
+    """A variable or key whose name says it holds a secret (`DB_PASSWORD`, `API_TOKEN`...): its
+    value is masked even where no pattern recognises the value itself (manifest env values)."""
+    return bool(_SECRET_NAME.search(name))
