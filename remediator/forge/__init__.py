@@ -6,7 +6,7 @@ from __future__ import annotations
 from .body import branch_name, commit_message, parse_record, render_body, title
 from .gitclone import ForgeError, HumanPushed, MissingBase
 from .kind import KINDS, ForgeMismatch, forge_for
-from .lifecycle import Forge, Submission, submit
+from .lifecycle import Forge, Submission, new_pull_room, submit
 from .local import LocalForge
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "branch_name",
     "commit_message",
     "forge_for",
+    "new_pull_room",
     "parse_record",
     "render_body",
     "submit",
