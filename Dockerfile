@@ -2,8 +2,8 @@
 # non-root (numeric UID 10001), works with a read-only root filesystem (writes go to the state
 # dir and /tmp, emptyDir volumes in gitops-repo-example/remediator/deployment.yaml).
 #
-# Released images: ghcr.io/remediator-dev/remediator:<version> (.github/workflows/release.yml, with
-# the OCI labels below filled in). By hand:
+# Released images: ghcr.io/remediator-dev/remediator:<version>, pushed by
+# .github/workflows/release.yml with the OCI labels below filled in. By hand:
 # Build:  docker build --build-arg VERSION=0.1.0 -t remediator:0.1.0 .
 #         (podman build / buildah bud take the same arguments)
 # Run:    docker run --rm --read-only --tmpfs /tmp --tmpfs /var/lib/remediator \

@@ -63,7 +63,9 @@ def rules(ident: dict[str, str]) -> list[tuple[re.Pattern[str], Callable[[re.Mat
          lambda m: f"{repository.split('/')[1]}-{version}{m.group(1)}"),
         # the image, with or without its tag
         (re.compile(rf"ghcr\.io/[\w.-]+/{name}:{VERSION}"), lambda m: f"{image}:{version}"),
-        (re.compile(rf"ghcr\.io/[\w.-]+/{name}\b(?![:/.-])"), lambda m: image),
+        (re.compile(rf"ghcr\.io/[\w.-]+/{name}(?=:[^0-9]|[^\w:/.-]|$)", re.M),
+         lambda m: image),  # untagged, or with a placeholder tag (`:X.Y.Z`, `:<version>`)
+        (re.compile(rf"`[\w.-]+/{name}`"), lambda m: f"`{repository}`"),
         # the example GitOps repository allows the bot's own registry next to its own
         (re.compile(r"(allowedRegistries: \[ghcr\.io/acme, )ghcr\.io/[\w.-]+\]"),
          lambda m: f"{m.group(1)}{registry}]"),
