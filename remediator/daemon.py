@@ -75,7 +75,7 @@ class Daemon:
             self.metrics.last_success.set_to_current_time()
         self.log("pass", "pass done", seconds=round(time.monotonic() - start, 3),
                  incidents=len(report.plan.remediations), paused=report.paused,
-                 abandoned=report.abandoned)
+                 abandoned=report.abandoned, fenced=bool(report.fenced))
         if self.on_report is not None and not report.paused:
             self.on_report(report)
 
@@ -113,3 +113,6 @@ def record_pass(report: PassReport, metrics: Metrics, log: JsonLog) -> None:
         log("warning", w, level="warning")
     if report.abandoned:
         log("abandoned", "stop asked before pushing: this pass opened nothing", level="warning")
+    if report.fenced:
+        log("fenced", f"lease lost mid-pass, stopped before writing: {report.fenced}",
+            level="warning")

@@ -6,6 +6,12 @@ for ``lease_seconds`` may be taken over. Every write is a replace carrying the r
 read, so two replicas racing for it cannot both win (the API server answers 409 to one).
 A replica that cannot renew (API unreachable, lost the race) stops leading at once: the service
 asks `leading` before pushing anything.
+
+Fencing: a pass carries the token of the leadership it started under (`LeaseLock.fence()`: holder
+and `leaseTransitions`, which grows at every change of holder), and every forge write asks
+`Fence.check` first, which re-reads the Lease from the API server. A leader that was paused (GC,
+SIGSTOP, a stalled node) past its lease and resumes mid-pass finds another holder, or a newer
+transition of its own, and stops before writing. Without leader election the fence is `NO_FENCE`.
 """
 
 from __future__ import annotations
@@ -13,10 +19,39 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
+
+
+class LeaseLost(RuntimeError):
+    """This process no longer holds the lease its pass started under: the pass stops before the
+    write it was about to make (one-line message). ``submissions``: what the pass did before."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.submissions: list[Any] = []
+
+
+@dataclass(frozen=True)
+class Fence:
+    """The fencing token of one pass: compared with the Lease right before each forge write."""
+
+    lock: LeaseLock | None
+    holder: str = ""
+    transitions: int = -1
+
+    def check(self, action: str) -> None:
+        """Raise LeaseLost unless the Lease is still ours, under the same transition, and
+        renewed recently enough. ``action`` names the write, for the message."""
+        if self.lock is not None:
+            self.lock.check(self, action)
+
+
+NO_FENCE = Fence(None)  # no leader election (one replica, the local demo): nothing to compare
 
 
 class LeaseLock:
@@ -30,6 +65,7 @@ class LeaseLock:
         self.leading = False
         self.error = ""
         self._renewed_at = 0.0  # monotonic time of the last successful write
+        self._transitions = -1  # leaseTransitions of our last successful write
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -82,12 +118,37 @@ class LeaseLock:
             return self._lost(f"cannot write the Lease: HTTP {exc.status}")
         self.leading, self.error = True, ""
         self._renewed_at = time.monotonic()
+        self._transitions = transitions
         return True
 
     def is_leading(self) -> bool:
         """Held, and renewed recently enough that no other replica can have taken it over (two
         thirds of the lease duration: the renew deadline client-go uses too)."""
         return self.leading and time.monotonic() - self._renewed_at < self.lease_seconds * 2 / 3
+
+    def fence(self) -> Fence:
+        """The token a pass starting now carries (one that never matches when not leading)."""
+        if not self.is_leading():
+            return Fence(self, self.identity, -1)
+        return Fence(self, self.identity, self._transitions)
+
+    def check(self, fence: Fence, action: str) -> None:
+        """Re-read the Lease: still held by ``fence.holder`` under ``fence.transitions``, and
+        renewed by this process within the renew deadline; else LeaseLost."""
+        try:
+            lease = self.coordination.read_namespaced_lease(self.name, self.namespace)
+        except Exception as exc:  # unreachable API server and the like: not known to lead
+            why = f"HTTP {exc.status}" if isinstance(exc, ApiException) else type(exc).__name__
+            raise LeaseLost(f"not done ({action}): cannot read the Lease ({why})") from None
+        spec = lease.spec or k8s_client.V1LeaseSpec()
+        holder, transitions = spec.holder_identity, spec.lease_transitions or 0
+        if holder != fence.holder or transitions != fence.transitions:
+            raise LeaseLost(f"not done ({action}): the Lease is held by {holder or 'nobody'} "
+                            f"(transition {transitions}); this pass started as {fence.holder} "
+                            f"(transition {fence.transitions})")
+        if not self.is_leading():
+            raise LeaseLost(f"not done ({action}): the Lease was not renewed within "
+                            f"{self.lease_seconds * 2 / 3:.0f}s")
 
     def _lost(self, error: str) -> bool:
         self.leading, self.error = False, error

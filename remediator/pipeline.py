@@ -20,8 +20,9 @@ from .draft import LLMDrafter, closed_examples, draft, make_drafter
 from .forge import Forge, Submission
 from .forge import submit as forge_submit
 from .forge.verify import Verification, verify_merged
-from .locate import LocateDiagnosis, LocateSkip, Locator, RepoIndex
+from .locate import Branches, LocateDiagnosis, LocateSkip, Locator, RepoIndex
 from .locate.owner import identify
+from .locate.revisions import default_branch
 from .model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation
 
 
@@ -71,7 +72,8 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         result.warnings.append(
             "repo.url is not set in .remediator.yaml: Argo CD / Flux sources cannot be checked "
             "against this repository; set it so that only this repository is patched")
-    locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking)
+    locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking,
+                      Branches(config.pull_requests.base, default_branch(repo_root)))
     gitops_objects = state.gitops_objects()
     incidents = [i for i in detect(state) if only is None or i.signature in only]
     result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
@@ -129,7 +131,9 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
     return r
 
 
-_SHA = re.compile(r"([0-9a-f]{40})$")
+#: a git commit at the end of a revision (`<sha>`, `main@sha1:<sha>`, `main/<sha>`), not the
+#: tail of an artifact digest (`latest@sha256:<64 hex>`)
+_SHA = re.compile(r"(?<![0-9a-f])([0-9a-f]{40})$")
 
 
 def _gitops_object(state: ClusterState, kind: str, namespace: str, name: str) -> JSON:
@@ -141,8 +145,9 @@ def _gitops_object(state: ClusterState, kind: str, namespace: str, name: str) ->
 
 def synced_revisions(state: ClusterState, config: Config, workload: JSON) -> list[str]:
     """The git revisions the workload's GitOps owner last synced: Argo CD `status.sync.revision`
-    (`revisions` for multi-source apps), Flux `status.lastAppliedRevision` of the Kustomization
-    (for a HelmRelease: of the Kustomization that applies it)."""
+    (`revisions` for multi-source apps), Flux `status.lastAppliedOriginRevision` /
+    `lastAppliedRevision` of the Kustomization (for a HelmRelease: of the Kustomization that
+    applies it)."""
     try:
         ref = ObjectRef(str(workload["apiVersion"]), str(workload["kind"]),
                         str(workload["namespace"]), str(workload["name"]))
@@ -165,7 +170,10 @@ def synced_revisions(state: ClusterState, config: Config, workload: JSON) -> lis
             obj = _gitops_object(state, "Kustomization",
                                  str(labels.get("kustomize.toolkit.fluxcd.io/namespace", "")),
                                  str(labels.get("kustomize.toolkit.fluxcd.io/name", "")))
-        revs = [(obj.get("status") or {}).get("lastAppliedRevision")]
+        status = obj.get("status") or {}
+        # an ExternalArtifact's revision is its digest; the commit it was built from is the
+        # origin revision (Flux 2.7, ArtifactGenerator `originRevision`)
+        revs = [status.get("lastAppliedOriginRevision"), status.get("lastAppliedRevision")]
     return [m.group(1) for r in revs if isinstance(r, str) and (m := _SHA.search(r))]
 
 

@@ -14,6 +14,7 @@ from .config import Config, ConfigError, load_config
 from .forge import Forge, LocalForge, parse_record
 from .forge.gitclone import GitClone
 from .forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
+from .leader import NO_FENCE, Fence, LeaseLost
 from .model import JSON
 from .pipeline import Plan, Submission, Verification, plan, submit, verify
 from .watcher import LiveSource
@@ -31,6 +32,8 @@ class PassReport:
     paused: bool = False
     #: a stop was asked for before anything was pushed: the pass ended there
     abandoned: bool = False
+    #: the lease was lost mid-pass: the pass stopped before this write (why)
+    fenced: str = ""
 
 
 @dataclass
@@ -44,7 +47,7 @@ class GitHubOptions:
 
 
 def _github_forge(remote: str, state_dir: Path, base: str, config_file: Path | None,
-                  opts: GitHubOptions) -> GitHubForge:
+                  opts: GitHubOptions, fence: Fence) -> GitHubForge:
     """The repository is the config's `repo.url`, else the remote's URL. When the remote does not
     name it (a local mirror), the config is read from a first, credential-less checkout."""
     parts = urlsplit(remote)
@@ -53,33 +56,39 @@ def _github_forge(remote: str, state_dir: Path, base: str, config_file: Path | N
         raise ConfigError("--repo: credentials in the URL are not used; give the token in "
                           "GITHUB_TOKEN (or a GitHub App) and the URL without them")
     name = repo_name(remote)
+    first = None
     if name is None:
-        clone = GitClone(remote, state_dir.resolve() / "clone", base).checkout()
-        name = repo_name(load_config(clone, config_file).repo_url)
+        first = GitClone(remote, state_dir.resolve() / "clone", base)
+        name = repo_name(load_config(first.checkout(), config_file).repo_url)
     if not name:
         raise ConfigError("the GitHub repository is unknown: set repo.url in .remediator.yaml "
                           "(https://github.com/OWNER/NAME)")
     auth = auth_from_env(opts.env, name, opts.api_url)
-    return GitHubForge(name, remote, state_dir, auth, base, opts.api_url,
-                       sleep=opts.sleep, write_interval=opts.write_interval)
+    forge = GitHubForge(name, remote, state_dir, auth, base, opts.api_url,
+                        sleep=opts.sleep, write_interval=opts.write_interval, fence=fence)
+    forge.warnings += first.notes if first else []  # what that checkout repaired
+    return forge
 
 
 def run_once(snapshot: Path | None, remote: str, state_dir: Path,
              config_file: Path | None = None, base: str = "main", forge_kind: str = "local",
              github: GitHubOptions | None = None, live: LiveSource | None = None,
              stopping: Callable[[], bool] = lambda: False,
-             env: Mapping[str, str] | None = None) -> PassReport:
+             env: Mapping[str, str] | None = None, fence: Fence = NO_FENCE) -> PassReport:
     """Clone the GitOps repo from its remote, plan against the snapshot (or the ``live``
     cluster: every detected incident in a single pass, the watcher's raised ones when it runs
     continuously), open PRs. The kill switch (``paused: true`` in the repo's config, or
     REMEDIATOR_PAUSED=1) ends the pass after reading the config; ``stopping`` is asked before
-    anything is pushed, and a stop then abandons the pass (the next leader redoes it)."""
+    anything is pushed, and a stop then abandons the pass (the next leader redoes it).
+    ``fence``: the token of the leadership this pass runs under, checked before every forge
+    write; a lost lease stops the pass there (``fenced``)."""
     forge: Forge
     if forge_kind == "github":
-        gh = _github_forge(remote, state_dir, base, config_file, github or GitHubOptions())
+        gh = _github_forge(remote, state_dir, base, config_file, github or GitHubOptions(),
+                           fence)
         forge = gh
     else:
-        forge = LocalForge(remote, state_dir, base)
+        forge = LocalForge(remote, state_dir, base, fence)
     clone = forge.checkout()
     config = load_config(clone, config_file)
     if not config.repo_url and _looks_like_url(remote):
@@ -105,8 +114,12 @@ def run_once(snapshot: Path | None, remote: str, state_dir: Path,
                   closed_records=_closed_records(forge, config), only=only)
     if stopping():
         return PassReport(result, [], clone, config, list(forge.warnings), abandoned=True)
-    verifications = verify(result, forge, config, state)
-    submissions = submit(result, forge, config)
+    try:
+        verifications = verify(result, forge, config, state)
+        submissions = submit(result, forge, config)
+    except LeaseLost as lost:  # a paused leader resumed: another replica leads now
+        return PassReport(result, lost.submissions, clone, config, list(forge.warnings),
+                          fenced=str(lost))
     return PassReport(result, submissions, clone, config, list(forge.warnings), verifications)
 
 

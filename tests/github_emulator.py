@@ -6,8 +6,11 @@
   is answered 422 like GitHub does and recorded in ``invalid`` (the test fixture asserts none).
 - Branches live in a real bare git repository that the forge pushes to (its "clone URL").
 - Faults: secondary / primary rate limits, 5xx, conflicts, answered before (or after) the
-  request takes effect, for the next N matching requests.
-- Every request is counted (``calls``), which is what bench/github.py reports.
+  request takes effect, for the next N matching requests (of one token, with ``who``); slow
+  answers (``delay``) and answers held until the test releases them (``pause``: the request
+  took effect, its answer waits, so a test can freeze the client right there).
+- Every request is counted (``calls``), which is what bench/github.py reports, and recorded
+  with the token that made it (``history``: which replica wrote what, and when).
 """
 
 from __future__ import annotations
@@ -58,13 +61,29 @@ class _Quiet(WSGIRequestHandler):
 
 @dataclass
 class Fault:
-    status: int
+    status: int  # 0: the normal answer (for a ``delay`` or a ``hold``)
     method: str | None = None
     path: str | None = None  # regex searched in the request path
     times: int = 1
     headers: dict[str, str] = field(default_factory=dict)
     message: str = "fault"
     after: bool = False  # the request takes effect, then the error is answered
+    who: str | None = None  # only requests made with this token
+    delay: float = 0.0  # seconds the answer waits (the emulator serves others meanwhile)
+    hold: threading.Event | None = None  # the answer waits until this is set
+    reached: threading.Event = field(default_factory=threading.Event)  # a request matched
+
+
+@dataclass
+class Call:
+    who: str  # the token ("" when none was valid)
+    method: str
+    path: str
+    at: float  # time.monotonic() when it arrived
+
+    @property
+    def write(self) -> bool:
+        return self.method in ("POST", "PATCH", "PUT", "DELETE")
 
 
 class GitHubEmulator(Shapes):
@@ -77,6 +96,7 @@ class GitHubEmulator(Shapes):
         self.items: dict[int, Item] = {}
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
+        self.history: list[Call] = []
         self.invalid: list[str] = []
         self.lock = threading.Lock()
         self.base_url = ""
@@ -136,14 +156,24 @@ class GitHubEmulator(Shapes):
     def wsgi(self, environ: Any, start_response: Any) -> Any:
         request = Request(environ)
         with self.lock:
-            response = self.handle(request)
+            response, fault = self.handle(request)
+        if fault is not None:  # slow or held answers wait outside the lock
+            time.sleep(fault.delay)
+            fault.reached.set()
+            if fault.hold is not None:
+                fault.hold.wait(300)
         return response(environ, start_response)
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request) -> tuple[Response, Fault | None]:
         self.calls.append((request.method, request.path))
-        fault = self._fault(request)
-        if fault is not None and not fault.after:
-            return self._fault_response(fault)
+        token = self._token(request) or ""
+        self.history.append(Call(token, request.method, request.path, time.monotonic()))
+        fault = self._fault(request, token)
+        if fault is not None and not fault.after and fault.status:
+            return self._fault_response(fault), fault
+        return self._perform(request, fault), fault
+
+    def _perform(self, request: Request, fault: Fault | None) -> Response:
         route = next(((m, op_id) for method, pattern, op_id in ROUTES
                       if method == request.method and (m := pattern.match(request.path))), None)
         if route is None:
@@ -172,7 +202,7 @@ class GitHubEmulator(Shapes):
         handler = getattr(self, "op_" + op_id.replace("/", "_").replace("-", "_"))
         response = handler(request, body, **{k: v for k, v in args.items()
                                              if k not in ("owner", "repo")})
-        if fault is not None:
+        if fault is not None and fault.status:
             return self._fault_response(fault)
         return response
 
@@ -191,10 +221,11 @@ class GitHubEmulator(Shapes):
             return None
         return "app" if str(claims.get("iss")) == str(self.app_id) else None
 
-    def _fault(self, request: Request) -> Fault | None:
+    def _fault(self, request: Request, token: str) -> Fault | None:
         for f in self.faults:
             if f.times > 0 and (f.method in (None, request.method)) and (
-                    f.path is None or re.search(f.path, request.path)):
+                    f.path is None or re.search(f.path, request.path)) and (
+                    f.who in (None, token)):
                 f.times -= 1
                 return f
         return None
@@ -230,6 +261,21 @@ class GitHubEmulator(Shapes):
 
     def conflict(self, **match: Any) -> None:
         self.faults.append(Fault(409, message="Conflict", **match))
+
+    def bad_gateway_after(self, **match: Any) -> None:
+        """GitHub did it, then answered 502 (a proxy timing out, a lost answer)."""
+        self.faults.append(Fault(502, message="Server Error", after=True, **match))
+
+    def pause(self, **match: Any) -> Fault:
+        """The next matching request takes effect and its answer is held until
+        ``fault.hold.set()``; ``fault.reached`` tells when it got there."""
+        fault = Fault(0, hold=threading.Event(), **match)
+        self.faults.append(fault)
+        return fault
+
+    def writes(self, who: str, since: float = 0.0) -> list[Call]:
+        """The write requests made with token ``who`` (after ``since``, a monotonic time)."""
+        return [c for c in self.history if c.who == who and c.write and c.at >= since]
 
     # ------------------------------------------------------------------------- operations
 

@@ -45,6 +45,9 @@ FLUX = [
     Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization"),
     Resource("helm.toolkit.fluxcd.io", "v2", "helmreleases", "HelmRelease"),
     Resource("source.toolkit.fluxcd.io", "v1", "gitrepositories", "GitRepository"),
+    Resource("source.toolkit.fluxcd.io", "v1", "externalartifacts", "ExternalArtifact"),
+    Resource("source.extensions.fluxcd.io", "v1beta1", "artifactgenerators",
+             "ArtifactGenerator"),
 ]
 
 

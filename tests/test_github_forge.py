@@ -262,9 +262,12 @@ def test_the_emulator_refuses_requests_github_would_refuse(origin: Path):
 
 
 @pytest.mark.parametrize("racer", [BOT, HUMAN])
-def test_a_push_that_lost_a_race_rebases_once_or_stops_for_a_human(tmp_path: Path,
+def test_a_push_that_lost_a_race_never_pushes_over_the_other_writer(tmp_path: Path,
                                                                     racer: git.Actor):
-    from remediator.forge import HumanPushed
+    """The push leases against the head the pass planned from, and a lost race is not redone
+    against a head fetched later: another replica's push (a leader that took over) is left for
+    the next pass to plan from; a human's stops the bot on that branch."""
+    from remediator.forge import ForgeError, HumanPushed
     from remediator.forge.gitclone import GitClone
 
     origin = make_origin(tmp_path)
@@ -276,15 +279,19 @@ def test_a_push_that_lost_a_race_rebases_once_or_stops_for_a_human(tmp_path: Pat
     clone.start_branch(branch)
     (clone.clone_dir / "app.yaml").write_text("memory: 256Mi\n")
     bare = git.Repo(origin)
-    if racer is HUMAN:
-        with pytest.raises(HumanPushed):
-            clone.commit_and_push(branch, "fix again", ["app.yaml"])
-        assert bare.commit(branch).hexsha == raced  # never pushed over the human
-        return
-    sha = clone.commit_and_push(branch, "fix again", ["app.yaml"])
-    assert bare.commit(branch).hexsha == sha
-    assert bare.commit(branch).parents[0].hexsha == raced  # rebased onto the other push
-    assert bare.git.show(f"{branch}:app.yaml") == "memory: 256Mi"
+    expected = HumanPushed if racer is HUMAN else ForgeError
+    with pytest.raises(expected, match="someone else pushed" if racer is HUMAN
+                       else "moved since this pass planned from no branch"):
+        clone.commit_and_push(branch, "fix again", ["app.yaml"])
+    assert bare.commit(branch).hexsha == raced  # never pushed over the other writer
+    # the next pass plans from what is there now, and its push replaces the bot's branch
+    if racer is BOT:
+        clone.checkout()
+        clone.start_branch(branch)
+        (clone.clone_dir / "app.yaml").write_text("memory: 256Mi\n")
+        sha = clone.commit_and_push(branch, "fix again", ["app.yaml"])
+        assert bare.commit(branch).hexsha == sha and bare.commit(branch).parents[0] == \
+            bare.commit("main")
 
 
 def test_github_app_installation_auth(origin: Path, tmp_path: Path):

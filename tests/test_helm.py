@@ -69,7 +69,7 @@ FLUX = f"""
     apiVersion: source.toolkit.fluxcd.io/v1
     kind: GitRepository
     metadata: {{name: flux-system, namespace: flux-system}}
-    spec: {{url: {REPO_URL}}}
+    spec: {{url: {REPO_URL}, ref: {{branch: main}}}}
     """
 
 

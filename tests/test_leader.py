@@ -17,7 +17,7 @@ from remediator.cluster import connect
 from remediator.demo import build_origin
 from remediator.forge import LocalForge
 from remediator.forge.body import parse_record
-from remediator.leader import LeaseLock
+from remediator.leader import NO_FENCE, LeaseLock, LeaseLost
 from tests.kube_api import KubeAPI
 from tests.test_service_loop import Service
 
@@ -58,6 +58,35 @@ def test_lease_rounds_acquire_renew_take_over_and_release(kube):
     b.release()
     assert _lease(emulator).get("holderIdentity") is None
     assert a.try_acquire_or_renew()  # released: no need to wait for the expiry
+
+
+def test_a_fence_holds_only_for_the_leadership_it_was_taken_under(kube):
+    """The token a pass carries (holder and leaseTransitions), compared with the Lease as the API
+    server has it: renewals keep it; a takeover, or the same replica leading again later, end
+    it. A pass started before stays fenced even when its replica leads again."""
+    _, kubeconfig = kube
+    now = [datetime(2026, 11, 22, 7, 0, tzinfo=UTC)]
+    api = connect(kubeconfig=str(kubeconfig))
+    a = LeaseLock(api, NS, "remediator", "pod-a", 15, clock=lambda: now[0])
+    b = LeaseLock(api, NS, "remediator", "pod-b", 15, clock=lambda: now[0])
+    assert a.try_acquire_or_renew()
+    fence = a.fence()
+    fence.check("push x")  # held: nothing raised
+    now[0] += timedelta(seconds=10)
+    assert a.try_acquire_or_renew()
+    fence.check("push x")  # renewed: the same leadership
+    now[0] += timedelta(seconds=16)  # a was frozen past its lease ...
+    assert b.try_acquire_or_renew()  # ... and b took over
+    with pytest.raises(LeaseLost, match=r"not done \(push x\): the Lease is held by pod-b"):
+        fence.check("push x")
+    b.release()
+    assert a.try_acquire_or_renew()  # a leads again, under a new transition
+    with pytest.raises(LeaseLost, match="this pass started as pod-a"):
+        fence.check("push x")
+    a.fence().check("push x")  # a pass started now carries the new token
+    with pytest.raises(LeaseLost, match="held by pod-a"):
+        b.fence().check("push x")  # taken while not leading: never holds
+    NO_FENCE.check("push x")  # no leader election: nothing to compare
 
 
 def test_a_stale_lease_write_is_a_conflict(kube):

@@ -220,7 +220,7 @@ def test_flux_kustomization_labels(tmp_path: Path):
             apiVersion: source.toolkit.fluxcd.io/v1
             kind: GitRepository
             metadata: {{name: flux-system, namespace: flux-system}}
-            spec: {{url: {REPO_URL}}}
+            spec: {{url: {REPO_URL}, ref: {{branch: main}}}}
             """,
         "apps/jobs/d.yaml": deploy("worker"),
     })

@@ -34,7 +34,9 @@ class Service:
     log lines are read in the background."""
 
     def __init__(self, tmp: Path, origin: Path, *extra: str, env: dict[str, str] | None = None,
-                 name: str = "svc"):
+                 name: str = "svc", session: bool = False):
+        """``session``: the process leads its own process group, so that a test can kill it
+        with every child (as a container dies)."""
         self.lines: queue.Queue[dict] = queue.Queue()
         self.seen: list[dict] = []
         self.state = tmp / name
@@ -44,7 +46,7 @@ class Service:
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True,
                                      env={**os.environ, "PYTHONWARNINGS": "ignore",
-                                          **(env or {})})
+                                          **(env or {})}, start_new_session=session)
         threading.Thread(target=self._read, daemon=True).start()
         self.port = self.wait_for("started")["port"]
 
@@ -54,11 +56,12 @@ class Service:
             for line in self.proc.stderr:
                 self.lines.put(json.loads(line))  # every line is one JSON object
 
-    def wait_for(self, event: str) -> dict:
+    def wait_for(self, *events: str) -> dict:
+        """The next log line that is one of ``events`` (those before it are in ``seen``)."""
         while True:
             rec = self.lines.get(timeout=120)
             self.seen.append(rec)
-            if rec["event"] == event:
+            if rec["event"] in events:
                 return rec
 
     def get(self, path: str) -> tuple[int, str]:

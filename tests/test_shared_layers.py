@@ -97,6 +97,7 @@ GIT_REPOSITORY = f"""
     metadata: {{name: flux-system, namespace: flux-system}}
     spec:
       url: {REPO_URL}
+      ref: {{branch: main}}
     """
 
 

@@ -115,7 +115,7 @@ def flux_ks(extra: str) -> str:
         apiVersion: source.toolkit.fluxcd.io/v1
         kind: GitRepository
         metadata: {{name: flux-system, namespace: flux-system}}
-        spec: {{url: {REPO_URL}}}
+        spec: {{url: {REPO_URL}, ref: {{branch: main}}}}
         """
 
 

@@ -25,7 +25,7 @@ from ..config import Config, ConfigError, load_config
 from ..daemon import Daemon
 from ..demo import run_demo
 from ..doctor import run_checks
-from ..leader import LeaseLock
+from ..leader import NO_FENCE, LeaseLock
 from ..model import Decision, Remediation
 from ..observe import JsonLog, StatusServer
 from ..pipeline import Plan, plan
@@ -109,7 +109,8 @@ def plan_cmd(snapshot: Path, repo: Path, config_file: Path | None, output: str) 
 
 
 def _print_pass(report: PassReport) -> None:
-    _warn(report.plan.warnings + report.warnings)
+    _warn(report.plan.warnings + report.warnings
+          + ([f"lease lost: {report.fenced}"] if report.fenced else []))
     say(_table(report.plan.remediations))
     if report.submissions:
         say("")
@@ -172,9 +173,13 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     live = None if snapshot is not None else LiveSource(
         context, str(kubeconfig) if kubeconfig else None, continuous=not once)
 
+    lease: LeaseLock | None = None
+
     def pass_once(stopping: Callable[[], bool] = lambda: False) -> PassReport:
+        # the pass carries the token of the leadership it starts under (no lease: no fence)
         return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge_kind,
-                        github=github, live=live, stopping=stopping)
+                        github=github, live=live, stopping=stopping,
+                        fence=lease.fence() if lease is not None else NO_FENCE)
 
     if once:
         with errors():
@@ -201,7 +206,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     daemon = Daemon(one_pass, interval, log, watch_errors=lambda: live.errors() if live else 0,
                     on_report=_print_pass if log_format == "text" else None)
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())
-    status = lease = None
+    status = None
     try:
         with errors():
             if leader_election:

@@ -76,6 +76,9 @@ GITOPS_KINDS = (
     ("kustomize.toolkit.fluxcd.io", "kustomizations", "Kustomization"),
     ("helm.toolkit.fluxcd.io", "helmreleases", "HelmRelease"),
     ("source.toolkit.fluxcd.io", "gitrepositories", "GitRepository"),
+    # Flux 2.7: a Kustomization may deploy an ExternalArtifact an ArtifactGenerator builds
+    ("source.toolkit.fluxcd.io", "externalartifacts", "ExternalArtifact"),
+    ("source.extensions.fluxcd.io", "artifactgenerators", "ArtifactGenerator"),
 )
 
 

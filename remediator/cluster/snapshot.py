@@ -15,6 +15,7 @@ KNOWN_KINDS = {
     # GitOps controllers' objects (Argo CD, Flux)
     "Application", "ApplicationSet", "AppProject", "Kustomization", "HelmRelease",
     "GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket",
+    "ExternalArtifact", "ArtifactGenerator",  # Flux 2.7 (source-watcher)
 }
 #: bytes of each log file kept (the tail): evidence needs the end, not the whole history
 LOG_TAIL_BYTES = 64 * 1024

@@ -7,22 +7,32 @@ PR's body. Branches go by git push over HTTPS (see gitclone) with the same token
 Rate limits and 5xx: PyGithub's retry (GithubRetry) waits for `Retry-After` (secondary limits)
 or `X-RateLimit-Reset` (primary limit) and backs off on 5xx; the waiting goes through the
 ``sleep`` given to the forge, so tests make it instant by configuration.
+
+Nothing is written twice: GitHub may carry out a POST and still answer 5xx (or the answer may be
+lost), so the HTTP layer never repeats a POST after that; the forge first looks for its result
+(a PR by its head branch, the dashboard by its label, a comment by its hidden marker) and posts
+again only when it is not there. PATCHes set values (labels, bodies) and repeat safely. Every
+write asks the pass's fence first: a replica that lost its lease writes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from jwt import PyJWTError
+from urllib3 import Retry
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from ..gitops import normalize_repo_url
+from ..leader import NO_FENCE, Fence
 from ..model import PullRequest
 from ..redact import register
 from .body import parse_record
@@ -31,6 +41,8 @@ from .gitclone import ForgeError, GitBackedForge, GitClone
 FIND_LABEL = "remediator"  # how the bot finds its PRs and its dashboard issue
 DASHBOARD_LABEL = "remediator:dashboard"
 GITHUB_API = "https://api.github.com"
+POST_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 class _Retry(GithubRetry):
@@ -43,6 +55,21 @@ class _Retry(GithubRetry):
     def new(self, **kw: Any) -> _Retry:
         kw["sleep"] = self._sleep
         return super().new(**kw)
+
+    # A POST answered 5xx, or whose answer was lost, may have been carried out: it goes back to
+    # the forge, which looks for its result before posting again (GitHubForge._post). Refusals
+    # that did nothing (rate limits: 403/429) are still waited out and retried here.
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method == "POST" and status_code >= 500:
+            return False
+        return bool(super().is_retry(method, status_code, has_retry_after))
+
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,  # type: ignore[override]
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None
+                  ) -> Retry:
+        if method == "POST" and isinstance(error, (ReadTimeoutError, ProtocolError)):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
     def sleep(self, response: Any = None) -> None:
         wait = self.get_retry_after(response) if response is not None else None
@@ -144,20 +171,23 @@ class GitHubForge(GitBackedForge):
     def __init__(self, repo: str, remote: str, state_dir: Path, auth: Auth.Auth,
                  base: str = "main", api_url: str = GITHUB_API,
                  sleep: Callable[[float], None] = time.sleep, write_interval: float = 1.0,
-                 max_wait: float = 900.0) -> None:
+                 max_wait: float = 900.0, fence: Fence = NO_FENCE) -> None:
         """``repo``: owner/name; ``remote``: where git clones and pushes (HTTPS URL of the
         repository, or a local path in tests); ``write_interval``: seconds between write
         requests (GitHub asks integrators for one second)."""
-        # PATCH is retried too: the bot's PATCHes (labels, bodies) set values, so they repeat safely
+        # PATCH is retried too: the bot's PATCHes (labels, bodies) set values, so they repeat
+        # safely; a POST only where GitHub surely did nothing (see _Retry.is_retry)
         retry = _Retry(sleep=sleep, total=5, backoff_factor=1.0, max_rate_limit_wait=max_wait,
                        allowed_methods=frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"}))
         self._gh = Github(base_url=api_url.rstrip("/"), auth=auth, retry=retry, lazy=True,
                           per_page=100, seconds_between_requests=None,
                           seconds_between_writes=write_interval or None)
         self.use_repository(repo)
+        self.fence = fence
+        self._sleep = sleep
         # the token is read when git runs (an App installation token refreshes itself)
         self.git = GitClone(remote, state_dir.resolve() / "clone", base,
-                            credentials=lambda: _token(auth))
+                            credentials=lambda: _token(auth), fence=fence)
         self.warnings: list[str] = []
 
     def use_repository(self, repo: str) -> None:
@@ -169,7 +199,7 @@ class GitHubForge(GitBackedForge):
 
     def checkout(self) -> Path:
         self._listing = None  # a new pass reads GitHub afresh
-        return self.git.checkout()
+        return super().checkout()
 
     # --------------------------------------------------------------------------- listing
 
@@ -222,59 +252,115 @@ class GitHubForge(GitBackedForge):
 
     # ------------------------------------------------------------------------- writing
 
+    @contextmanager
+    def _write(self, what: str) -> Iterator[None]:
+        """One write request: the fence first (still the leader of this pass?), errors as one
+        line. Repeating it is harmless (a PATCH sets values), so the HTTP layer retries it."""
+        self.fence.check(what)
+        with _api(f"cannot {what}"):
+            yield
+
+    def _post(self, what: str, create: Callable[[], T], find: Callable[[], T | None]) -> T:
+        """A POST that GitHub may have carried out although it answered 5xx (or the answer was
+        lost): look for its result (``find``) before posting again."""
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            self.fence.check(what)
+            try:
+                return create()
+            except (GithubException, requests.RequestException) as exc:
+                status = exc.status if isinstance(exc, GithubException) else 0
+                if 0 < status < 500 or attempt == POST_ATTEMPTS:  # refused: nothing was done
+                    raise ForgeError(f"cannot {what}: {_one_line(exc)}") from None
+            self._sleep(float(attempt))  # let GitHub settle before reading
+            with _api(f"cannot {what}: looking for the result of a failed request"):
+                found = find()
+            if found is not None:
+                return found
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def open_pull(self, title: str, body: str, branch: str, labels: list[str],
                   signature: str, head_sha: str, draft: bool = False,
                   reviewers: list[str] | None = None, team_reviewers: list[str] | None = None,
                   assignees: list[str] | None = None) -> PullRequest:
         """Create the PR, then label and assign it (one call) and request reviews (one call).
-        A PR that already exists for the branch (an earlier pass failed half-way) is
-        completed instead of duplicated."""
-        pr: PullRequest | None = None
+        A PR that already exists for the branch (an earlier pass failed half-way, or the create
+        was carried out but not acknowledged) is completed instead of duplicated."""
+
+        def create() -> PullRequest:
+            created = self._repo.create_pull(base=self.base, head=branch, title=title,
+                                             body=body, draft=draft)
+            return PullRequest(number=created.number, title=title, body=body, branch=branch,
+                               base=self.base, labels=[], signature=signature, draft=draft,
+                               url=created.html_url, head_sha=head_sha,
+                               created_at=_iso(created.created_at))
+
+        def find() -> PullRequest | None:
+            return self.find_pull_by_branch(branch)
+
+        what = f"open a pull request for {branch}"
         try:
-            with _api(f"cannot open a pull request for {branch}"):
-                created = self._repo.create_pull(base=self.base, head=branch, title=title,
-                                                 body=body, draft=draft)
-                pr = PullRequest(number=created.number, title=title, body=body, branch=branch,
-                                 base=self.base, labels=[], signature=signature, draft=draft,
-                                 url=created.html_url, head_sha=head_sha,
-                                 created_at=_iso(created.created_at))
+            pr = self._post(what, create, find)
         except ForgeError as exc:
             if "already exists" not in str(exc):
                 raise
-            pr = self.find_pull_by_branch(branch)
-            if pr is None:
+            found = find()
+            if found is None:
                 raise
+            pr = found
+        if not pr.created or pr.body != body:
             self.update_pull(pr.number, title, body)
+            pr.title, pr.body = title, body
         wanted = [FIND_LABEL, *(x for x in labels if x != FIND_LABEL)]
         pr.labels = [*pr.labels, *(x for x in wanted if x not in pr.labels)]
         pr.assignees = list(assignees or [])
-        with _api(f"cannot label pull request #{pr.number}"):
+        with self._write(f"label pull request #{pr.number}"):
             edit: dict[str, Any] = {"labels": pr.labels}
             if pr.assignees:
                 edit["assignees"] = pr.assignees
             self._repo.get_issue(pr.number).edit(**edit)
         if reviewers or team_reviewers:
+            number = pr.number
             try:
-                with _api(f"cannot request reviews on #{pr.number}"):
-                    self._repo.get_pull(pr.number).create_review_request(
-                        reviewers=list(reviewers or []), team_reviewers=list(team_reviewers or []))
+                # asking again for the same reviewers changes nothing: "found" is never needed
+                self._post(f"request reviews on #{number}", lambda: self._repo.get_pull(
+                    number).create_review_request(reviewers=list(reviewers or []),
+                                                  team_reviewers=list(team_reviewers or [])),
+                    lambda: None)
                 pr.reviewers = [*(reviewers or []), *(team_reviewers or [])]
             except ForgeError as exc:  # e.g. a reviewer who is not a collaborator
                 self.warnings.append(str(exc))
         return pr
 
     def update_pull(self, number: int, title: str, body: str) -> None:
-        with _api(f"cannot update pull request #{number}"):
+        with self._write(f"update pull request #{number}"):
             self._repo.get_pull(number).edit(title=title, body=body)
 
     def comment(self, number: int, text: str) -> None:
-        with _api(f"cannot comment on #{number}"):
-            self._repo.get_issue(number).create_comment(text)
+        """Comment once: the comment carries a hidden marker of its text, and a comment that is
+        already there (a request answered 5xx after it was done, or a pass that stopped before
+        recording it) is not posted again."""
+        mark = f"<!-- remediator:comment {hashlib.sha256(text.encode()).hexdigest()[:16]} -->"
+        issue = self._repo.get_issue(number)  # lazy: no request
+
+        def find() -> bool | None:
+            return True if any(mark in (c.body or "") for c in issue.get_comments()) else None
+
+        with _api(f"cannot read the comments of #{number}"):
+            if find():
+                return
+        self._post(f"comment on #{number}", lambda: bool(issue.create_comment(
+            f"{text}\n\n{mark}")), find)
 
     def save_dashboard(self, number: int | None, title: str, body: str) -> int:
-        with _api("cannot write the dashboard issue"):
-            if number is None:
-                return int(self._repo.create_issue(
-                    title=title, body=body, labels=[FIND_LABEL, DASHBOARD_LABEL]).number)
-            self._repo.get_issue(number).edit(body=body)
+        if number is not None:
+            with self._write("update the dashboard issue"):
+                self._repo.get_issue(number).edit(body=body)
             return number
+
+        def find() -> int | None:
+            for issue in self._repo.get_issues(state="all", labels=[FIND_LABEL, DASHBOARD_LABEL]):
+                return int(issue.number)
+            return None
+
+        return self._post("create the dashboard issue", lambda: int(self._repo.create_issue(
+            title=title, body=body, labels=[FIND_LABEL, DASHBOARD_LABEL]).number), find)

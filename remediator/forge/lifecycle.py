@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..config import PullRequests
+from ..leader import LeaseLost
 from ..model import Decision, FileChange, PullRequest, Remediation
 from ..redact import redact
 from .body import _code_cell as code_span
@@ -192,16 +193,25 @@ def _changed_comment(r: Remediation) -> str:
 
 def submit(remediations: list[Remediation], forge: Forge, settings: PullRequests,
            write: Writer, now: datetime | None = None) -> list[Submission]:
-    """One pass: each proposed remediation against the forge's PRs, then the dashboard."""
+    """One pass: each proposed remediation against the forge's PRs, then the dashboard. A lost
+    lease (LeaseLost, from the forge's fence) ends it at the write it was about to make; the
+    exception carries what was done before."""
     forge = Outbound(forge)  # everything written below is redacted on its way out
     run = Pass(forge, settings, write, now)
-    out = [run.submit(r) for r in remediations if r.decision == Decision.PROPOSE]
-    if settings.dashboard:
-        body = render_dashboard(run.pulls, out, remediations)
-        current = forge.dashboard()
-        if current is None or current[1] != body:
-            try:
-                forge.save_dashboard(current[0] if current else None, DASHBOARD_TITLE, body)
-            except ForgeError as exc:  # the PRs are done; the dashboard catches up next pass
-                forge.warnings.append(str(exc))
+    out: list[Submission] = []
+    try:
+        for r in remediations:
+            if r.decision == Decision.PROPOSE:
+                out.append(run.submit(r))
+        if settings.dashboard:
+            body = render_dashboard(run.pulls, out, remediations)
+            current = forge.dashboard()
+            if current is None or current[1] != body:
+                try:
+                    forge.save_dashboard(current[0] if current else None, DASHBOARD_TITLE, body)
+                except ForgeError as exc:  # the PRs are done; the dashboard catches up next pass
+                    forge.warnings.append(str(exc))
+    except LeaseLost as exc:
+        exc.submissions = out
+        raise
     return out

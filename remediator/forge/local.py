@@ -13,6 +13,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..leader import NO_FENCE, Fence
 from ..model import JSON, PullRequest
 from .body import parse_record
 from .gitclone import ForgeError, GitBackedForge, GitClone
@@ -21,13 +22,15 @@ __all__ = ["ForgeError", "LocalForge"]
 
 
 class LocalForge(GitBackedForge):
-    def __init__(self, remote: str, state_dir: Path, base: str = "main") -> None:
+    def __init__(self, remote: str, state_dir: Path, base: str = "main",
+                 fence: Fence = NO_FENCE) -> None:
+        """``fence``: asked before each write (with leader election; no lease: NO_FENCE)."""
         self.remote = remote
         self.state_dir = state_dir.resolve()
         self.pulls_dir = self.state_dir / "pulls"
-        self.git = GitClone(remote, self.state_dir / "clone", base)
+        self.fence = fence
+        self.git = GitClone(remote, self.state_dir / "clone", base, fence=fence)
         self.warnings: list[str] = []
-
 
     # ------------------------------------------------------------------------------ pull requests
 
@@ -72,16 +75,19 @@ class LocalForge(GitBackedForge):
                          created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                          reviewers=[*(reviewers or []), *(team_reviewers or [])],
                          assignees=list(assignees or []))
+        self.fence.check(f"open a pull request for {branch}")
         self._save(pr)
         return pr
 
     def update_pull(self, number: int, title: str, body: str) -> None:
+        self.fence.check(f"update pull request #{number}")
         for pr in self.pulls():
             if pr.number == number:
                 pr.title, pr.body = title, body
                 self._save(pr)
 
     def comment(self, number: int, text: str) -> None:
+        self.fence.check(f"comment on #{number}")
         with (self.pulls_dir / f"{number:04d}.comments.md").open("a", encoding="utf-8") as fh:
             fh.write(text.rstrip("\n") + "\n\n---\n\n")
 
@@ -96,6 +102,7 @@ class LocalForge(GitBackedForge):
         return (0, path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def save_dashboard(self, number: int | None, title: str, body: str) -> int:
+        self.fence.check("write the dashboard")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         _write(self.state_dir, "dashboard.md", f"# {title}\n\n{body}")
         return 0

@@ -110,12 +110,6 @@ def predict(location: Location, values: JSON) -> tuple[JSON | None, str]:
     return after, ""
 
 
-def values_of(objects: list[JSON], ref: ObjectRef) -> JSON:
-    """The values Flux merges for the HelmRelease ``ref`` of a folder's render."""
-    found = [o for o in objects if same_object(o, ref)]
-    return release_values(found[0], [(o, None) for o in objects]) if len(found) == 1 else {}
-
-
 #: the container fields a values change may set (the rules' fixes)
 FIELDS = ("resources", "image", "startupProbe")
 
@@ -133,8 +127,9 @@ def rendered(location: Location, repo_root: Path, before: JSON, after: JSON,
              ) -> tuple[JSON | None, JSON | None, CheckResult] | str:
     """The workload before and after the change (the live object with the failing container's
     rendered fields), from Helm rendering the release for real with the values before and after
-    it: only the failing container's fields may change, nothing else of the render. The reason it could not be rendered (a string) when Helm or the chart is not at
-    hand: the caller predicts instead."""
+    it: only the failing container's fields may change, nothing else of the render. The reason
+    it could not be rendered (a string) when Helm or the chart is not at hand: the caller
+    predicts instead."""
     spec = location.helm_render
     if spec is None or not_renderable(location):
         return not_renderable(location)

@@ -27,6 +27,7 @@ from .errors import FIELD_OF_CLASS, LocateDiagnosis, LocateSkip, NotInSource
 from .overlay import Overlays
 from .owner import Owner, identify, not_managed_reason
 from .repo import RepoIndex
+from .revisions import Branches, argo_mismatch
 from .source import (
     Source,
     SourceSkip,
@@ -45,7 +46,7 @@ from .toplayer import (
 )
 from .variables import owner_phrase
 
-__all__ = ["LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex"]
+__all__ = ["Branches", "LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex"]
 
 
 def _not_shared(source: Source, owners: dict[str, list[str]]) -> None:
@@ -78,13 +79,48 @@ def _one_container(incident: Incident) -> None:
                          f"values key feeds container {incident.container} cannot be told apart")
 
 
+def _argo_revisions(app: JSON, what: str, repo_url: str, branches: Branches) -> None:
+    """Every source of this repository the Application reads (a path, or a `ref` for
+    `$values`) must track the base branch; a chart from a Helm repository is versioned by its
+    own `targetRevision` and is not concerned."""
+    spec = app.get("spec") or {}
+    sources = [spec.get("source"), *(spec.get("sources") or [])]
+    for s in sources:
+        if isinstance(s, dict) and "chart" not in s and ("path" in s or "ref" in s) and \
+                gitops.same_repo(str(s.get("repoURL", "")), repo_url):
+            reason = argo_mismatch(what, s.get("targetRevision"), branches)
+            if reason:
+                raise LocateSkip(reason)
+
+
+def _in_artifact(source: Source, loc: Location) -> None:
+    """A file the ArtifactGenerator does not copy is not what Flux renders: never the layer.
+    The owner's own document and its variables' ConfigMaps are read from elsewhere."""
+    layout = source.artifact
+    if layout is None:
+        return
+    elsewhere = {source.settings_doc.path} if source.settings_doc else set()
+    if loc.top is not None:
+        elsewhere |= {ref.path for ref in loc.top.substitute_from if ref is not None}
+    paths = [loc.target.path]
+    if loc.image_override is not None and loc.image_override.target is not None:
+        paths.append(loc.image_override.target.path)
+    for path in paths:
+        if path not in elsewhere and not layout.holds(path):
+            raise LocateSkip(f"`{path}` is where the change would go, but {layout.describe()} "
+                             f"does not copy it (it copies {layout.copied()}): Flux does not "
+                             "render it")
+
+
 class Locator:
     def __init__(self, root: Path, index: RepoIndex, repo_url: str = "",
-                 label_tracking: bool = False) -> None:
+                 label_tracking: bool = False, branches: Branches | None = None) -> None:
         self.root = root
         self.index = index
         self.repo_url = repo_url
         self.label_tracking = label_tracking
+        #: the branch pull requests target; sources on other revisions are skipped
+        self.branches = branches or Branches()
         self.overlays = Overlays(root, index)
         #: folder → owners for the objects list of the pass (the same for all its incidents)
         self._owners: tuple[list[JSON], dict[str, list[str]]] | None = None
@@ -105,6 +141,9 @@ class Locator:
             return self._in_helmrelease(incident, owner, cluster_objects)
         if owner.tool == "argocd":
             app, where, app_doc = find_application(owner, cluster_objects, self.index)
+            if app is not None:
+                _argo_revisions(app, f"Argo CD Application {owner.name}", self.repo_url,
+                                self.branches)
             try:
                 # the repo's copy when there is one: that is what gets edited, positions included
                 hs = argo_helm.helm_source(owner.name, app_doc.body if app_doc else app or {},
@@ -114,7 +153,8 @@ class Locator:
             if app is not None and hs is not None:
                 return self._in_argo_helm(incident, owner, app, where, hs)
         try:
-            sources = resolve_all(owner, cluster_objects, self.index, self.repo_url)
+            sources = resolve_all(owner, cluster_objects, self.index, self.repo_url,
+                                  self.branches)
         except SourceSkip as exc:
             raise LocateSkip(str(exc)) from None
         owners = self._deployers(cluster_objects)
@@ -138,6 +178,7 @@ class Locator:
         if loc.image_override is not None:
             loc.image_override.container = incident.container
         loc.container = incident.container
+        _in_artifact(source, loc)
         loc.owner = how
         loc.why = f"{how}. {loc.why}"
         return loc
@@ -186,7 +227,8 @@ class Locator:
             hr = helm.helmrelease(owner, cluster_objects,
                                   [d.body for d in self.index.docs if d.kind == "HelmRelease"])
             ks_owner = helm.applied_by(hr)
-            source = resolve(ks_owner, cluster_objects, self.index, self.repo_url)
+            source = resolve(ks_owner, cluster_objects, self.index, self.repo_url,
+                             self.branches)
         except (helm.HelmSkip, SourceSkip) as exc:
             raise LocateSkip(str(exc)) from None
         if (hr.get("spec") or {}).get("postRenderers"):
@@ -236,6 +278,7 @@ class Locator:
                                             source.path if kustomized else None, note):
                 loc.also_renders = self.overlays.other_renders(loc, source.path, set(owners)) \
                     if kustomized else []
+        _in_artifact(source, loc)
         loc.owner = f"{owner.how} → {ks_owner.how} → {source.how}"
         loc.why = f"{loc.owner}. {loc.why}"
         return loc
@@ -253,12 +296,17 @@ class Locator:
         release = helm_ontop.with_top(render, fields, variables, ref)
         raw = loc.rendered
         loc.top = top
+        helm_ontop.component_sets(source, self.index, render, fields, raw, loc.source_name,
+                                  key)
         if key and helm_ontop.into_patch(loc, source, raw, render(fields), key):
             return release
-        loc.why += (f" {owner_phrase(source)[0].upper()}{owner_phrase(source)[1:]} patches "
+        patched, added = bool(fields.get("patches")), bool(fields.get("components"))
+        how = ("patches and adds components to" if patched and added
+               else "adds components to" if added else "patches")
+        loc.why += (f" {owner_phrase(source)[0].upper()}{owner_phrase(source)[1:]} {how} "
                     f"HelmRelease {ref.name} on top without setting `spec.values."
                     f"{'.'.join(key) or '...'}`, so the values layer below stays; the gate "
-                    "renders the change with the patch on top to prove it takes effect.")
+                    "renders the change with them on top to prove it takes effect.")
         return release
 
     def _in_argo_helm(self, incident: Incident, owner: Owner, app: JSON, where: str,

@@ -1,17 +1,20 @@
 """A Flux HelmRelease patched by the Flux Kustomization that applies it (its own `spec.patches`,
-as flux2-kustomize-helm-example's clusters sometimes do for one cluster's values).
+as flux2-kustomize-helm-example's clusters sometimes do for one cluster's values), or with
+components added on top (`spec.components`, as home-lab repositories add a volume backup to
+every app).
 
-The HelmRelease is read as Flux applies it: rendered with those patches on top. When a patch
-sets the values key the change needs, that patch is applied last, so the change goes inside the
-patch string; a patch of other fields leaves the values layer below in charge, and the gate
-renders the change with the patch on top to prove it takes effect. Components on top of a
-HelmRelease, patches from files, and JSON 6902 operations on the values are not edited (a skip
-with the reason).
+The HelmRelease is read as Flux applies it: rendered with those patches and components on top.
+When a patch sets the values key the change needs, that patch is applied last, so the change
+goes inside the patch string; a component that sets it is shared by design, so that is a skip
+naming it. Patches and components that leave the key alone leave the values layer below in
+charge, and the gate renders the change with them on top to prove it takes effect. Patches from
+files and JSON 6902 operations on the values are not edited (a skip with the reason).
 """
 
 from __future__ import annotations
 
 import copy
+import posixpath
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from .. import gitops
 from ..helmvalues import sets
 from ..k8s import dig
 from ..model import JSON, Location, ObjectRef, TargetKind, TopLayer
+from . import components
 from .ontop import owner_patch_ref, parsed_patches, targets, top_layer
 from .repo import RepoIndex
 from .source import Source
@@ -30,9 +34,8 @@ VALUES = ("spec", "values")
 def top_of(source: Source, root: Path, index: RepoIndex, reason: str) -> TopLayer:
     """What the Flux Kustomization renders on top of the HelmRelease's folder; ``reason`` (why it
     used to be a skip) is raised when that cannot be followed."""
-    options = gitops.kustomize_options(source.tool, source.settings)
     top = top_layer(source, root, index) if source.tool == "flux-kustomization" else None
-    if top is None or options.get("components"):
+    if top is None:
         raise OnTopSkip(reason)
     parsed_patches(source)  # malformed patch text: a skip with its reason
     return top
@@ -47,6 +50,37 @@ def with_top(render: Callable[[JSON], list[JSON]], top: JSON, variables: dict[st
         raise OnTopSkip(f"HelmRelease {ref.name} is not rendered once with its Flux "
                         "Kustomization's settings on top")
     return gitops.substitute(found[0], variables) if variables is not None else found[0]
+
+
+def component_sets(source: Source, index: RepoIndex, render: Callable[[JSON], list[JSON]],
+                   fields: JSON, raw: JSON, name: str, key: tuple[str, ...]) -> None:
+    """A skip when a component the owner adds sets `spec.values.<key>` of the HelmRelease
+    ``raw`` (rendered without the owner's settings, named ``name`` there): in the render
+    (with it and without it), or in its patch text (a component that sets the value the
+    layer below has changes no render, yet would override a change below it)."""
+    listed = [c for c in fields.get("components") or [] if isinstance(c, str)]
+    if not key or not listed:
+        return
+    ref = ObjectRef.of(raw)
+
+    def values(extra: JSON) -> object:
+        found = [o for o in render(extra) if (ObjectRef.of(o).kind, ObjectRef.of(o).name) ==
+                 (ref.kind, ref.name)]
+        return dig(found[0], (*VALUES, *key)) if len(found) == 1 else None
+
+    full = values(fields)
+    for c in listed:
+        folder = posixpath.normpath(posixpath.join(source.path, c))
+        rest = {**fields, "components": [x for x in listed if x != c]}
+        written = components.sets_values_key(index, folder, raw, name, key)
+        if written or values(rest) != full:
+            where = written or str((index.kustomizations.get(folder) or {}).get("_file")
+                                   or folder)
+            raise OnTopSkip(f"the component `{folder}` added by {owner_phrase(source)} sets "
+                            f"`spec.values.{'.'.join(key)}` of HelmRelease {name} (`{where}`); "
+                            "components are shared by design, so it is not changed for one "
+                            "workload (change it by hand, or move the setting into the "
+                            "HelmRelease's own values)")
 
 
 def _touches(op: object, key: tuple[str, ...]) -> bool:

@@ -17,8 +17,9 @@ from .. import gitops, yamlio
 from ..gitops import source_folder
 from ..k8s import CONTAINER_LISTS, get_container, pod_spec, pod_spec_path
 from ..model import JSON, DocumentRef, Incident, Location, ObjectRef, TargetKind, TopLayer
+from . import components
 from .repo import Doc, RepoIndex, selects
-from .source import Source
+from .source import Source, flux_folder
 from .toplayer import argocd_source_files
 from .variables import OnTopSkip, owner_phrase, settings_of, substitution
 
@@ -209,16 +210,20 @@ def component_sets(source: Source, index: RepoIndex, options_fields: JSON,
     """A component the owner adds that sets ``field``: its patch file is the layer when only
     this owner uses the component (True); otherwise a skip, since components are shared by
     design. ``render`` gives the object rendered with the given wrapper fields."""
-    components = [c for c in options_fields.get("components") or [] if isinstance(c, str)]
+    listed = [c for c in options_fields.get("components") or [] if isinstance(c, str)]
     full = get_container(loc.rendered, container).get(field)
-    for c in components:
+    for c in listed:
         folder = posixpath.normpath(posixpath.join(source.path, c))
-        rest = {**options_fields, "components": [x for x in components if x != c]}
+        rest = {**options_fields, "components": [x for x in listed if x != c]}
         if not rest["components"]:
             del rest["components"]
         without = get_container(render(rest), container).get(field)
         doc = _component_doc(index, folder, container, field)
-        if without == full and doc is None:
+        # a component setting the value the layer below has changes no render, yet would
+        # override a change there: its patch text says so
+        written = components.sets_container_field(
+            index, folder, loc.rendered, source_name(source, loc.rendered), container, field)
+        if without == full and doc is None and not written:
             continue
         users = _component_users(index, folder, cluster_objects)
         mine = f"{source.tool} {source.app}"
@@ -233,8 +238,8 @@ def component_sets(source: Source, index: RepoIndex, options_fields: JSON,
                        "no other kustomization or owner uses that component, so the change "
                        "goes there.")
             return True
-        where = doc.path if doc else str((index.kustomizations.get(folder) or {}).get("_file")
-                                          or folder)
+        where = doc.path if doc else written or str(
+            (index.kustomizations.get(folder) or {}).get("_file") or folder)
         raise OnTopSkip(f"the component `{where}` added by {owner_phrase(source)} sets "
                         f"`{field}` of container {container}; components are shared by "
                         "design, so it is not changed for one workload (change it by hand, "
@@ -270,6 +275,10 @@ def _component_users(index: RepoIndex, folder: str, cluster_objects: list[JSON]
         for s in sources:
             options = gitops.kustomize_options(tool, s) if isinstance(s, dict) else {}
             base = source_folder(str(s.get("path") or "")) if isinstance(s, dict) else ""
+            mapped = flux_folder(obj, cluster_objects, index) if tool == \
+                "flux-kustomization" else None
+            if mapped is not None:  # a path of an ExternalArtifact: its repository folder
+                base = mapped
             if any(isinstance(c, str) and posixpath.normpath(posixpath.join(base, c)) == folder
                    for c in options.get("components") or []):
                 users.append((f"{tool} {name}", where))

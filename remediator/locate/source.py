@@ -1,7 +1,10 @@
 """From a GitOps owner to the repo folder it deploys (Argo CD Application, Flux Kustomization).
 
 The owner objects are read from the cluster when present there, else from the repo itself.
-Only the configured repository is ever patched: a source in another repository is a skip.
+Only the configured repository is ever patched, on the branch pull requests target: a source in
+another repository, or on another branch, tag or commit of this one, is a skip (``revisions``).
+A Flux Kustomization may deploy an ExternalArtifact that an ArtifactGenerator builds from this
+repository (Flux 2.7): its path is read back as a repository folder (``artifacts``).
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from typing import Any
 from ..gitops import deployed_paths, same_repo, source_folder
 from ..k8s import dig
 from ..model import JSON
+from . import artifacts
+from .artifacts import ArtifactLayout
 from .owner import Owner
 from .repo import Doc, RepoIndex
+from .revisions import Branches, flux_mismatch
 
 
 @dataclass
@@ -32,6 +38,12 @@ class Source:
     #: where those settings live in the repo, when they do (None: cluster only, not editable)
     settings_doc: Doc | None = None
     settings_path: tuple[Any, ...] = ()
+    #: the Flux 2.7 artifact the path is read in (None: the GitRepository itself)
+    artifact: ArtifactLayout | None = None
+
+
+#: no base branch known: revisions are not compared (library use without a configuration)
+UNCHECKED = Branches()
 
 
 class SourceSkip(Exception):
@@ -85,23 +97,51 @@ def _find(objects: list[JSON], index: RepoIndex, group_suffix: str, kind: str, n
     return None, "", None
 
 
+def flux_folder(obj: JSON, objects: list[JSON], index: RepoIndex) -> str | None:
+    """The repository folder a Flux Kustomization deploying an ExternalArtifact renders (None:
+    not such a Kustomization, or its artifact cannot be read as folders of this repository)."""
+    spec = obj.get("spec")
+    if obj.get("kind") != "Kustomization" or not isinstance(spec, dict):
+        return None
+    ref = spec.get("sourceRef") or {}
+    if not isinstance(ref, dict) or ref.get("kind") != "ExternalArtifact":
+        return None
+    namespace = str(ref.get("namespace") or (obj.get("metadata") or {}).get("namespace")
+                    or "flux-system")
+    try:
+        return artifacts.resolve(str(ref.get("name") or ""), namespace,
+                                 str(spec.get("path") or ""), objects, index)[1]
+    except artifacts.ArtifactSkip:
+        return None
+
+
+def _paths(obj: JSON, objects: list[JSON], index: RepoIndex, repo_url: str) -> list[str]:
+    ref = (obj.get("spec") or {}).get("sourceRef") if isinstance(obj.get("spec"), dict) else None
+    if isinstance(ref, dict) and ref.get("kind") == "ExternalArtifact" and \
+            str(obj.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io"):
+        folder = flux_folder(obj, objects, index)
+        return [] if folder is None else [folder]
+    return deployed_paths(obj, repo_url)
+
+
 def deployers(objects: list[JSON], index: RepoIndex, repo_url: str) -> dict[str, list[str]]:
     """Repo folder → the Argo CD Applications / Flux Kustomizations that deploy it.
 
     Every copy in the repo counts (the same Flux Kustomization committed under
     `clusters/staging` and `clusters/production` deploys the folder to two clusters); an
     object from the cluster counts unless the repo holds it with the same path (it is that copy).
+    A Flux Kustomization of an ExternalArtifact counts for the repository folder it renders.
     """
     out: dict[str, list[str]] = {}
     in_repo = set()
     for doc in index.docs:
-        for path in deployed_paths(doc.body, repo_url):
+        for path in _paths(doc.body, objects, index, repo_url):
             in_repo.add((doc.kind, doc.namespace, doc.name, path))
             out.setdefault(path, []).append(f"{doc.kind} {doc.name} (`{doc.path}`)")
     for obj in objects:
         meta = obj.get("metadata") or {}
         kind, name = str(obj.get("kind")), str(meta.get("name", ""))
-        for path in deployed_paths(obj, repo_url):
+        for path in _paths(obj, objects, index, repo_url):
             if not any((kind, ns, name, path) in in_repo
                        for ns in ("", str(meta.get("namespace") or ""))):
                 out.setdefault(path, []).append(f"{kind} {name} (cluster)")
@@ -124,9 +164,28 @@ def _check_repo(url: str, repo_url: str, what: str) -> None:
         raise SourceSkip(f"{what} deploys from another repository ({url}), not {repo_url}")
 
 
-def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) -> Source:
+def _check_git(objects: list[JSON], index: RepoIndex, name: str, namespace: str,
+               repo_url: str, branches: Branches, what: str) -> None:
+    """The GitRepository ``namespace/name`` must be this repository, on the base branch."""
+    git, _, _ = _find(objects, index, "source.toolkit.fluxcd.io", "GitRepository", name,
+                      namespace)
+    if git is None:
+        if repo_url:
+            raise SourceSkip(f"{what}: its GitRepository {name} was not found, so its "
+                             "repository cannot be confirmed to be this one")
+        return
+    spec = git.get("spec") or {}
+    _check_repo(str(spec.get("url", "")), repo_url, what)
+    reason = flux_mismatch(f"GitRepository {namespace}/{name} (the source of {what})",
+                           spec.get("ref"), branches)
+    if reason:
+        raise SourceSkip(reason)
+
+
+def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str,
+            branches: Branches = UNCHECKED) -> Source:
     """The one source folder of an owner (several rendering sources: a skip)."""
-    found = resolve_all(owner, objects, index, repo_url)
+    found = resolve_all(owner, objects, index, repo_url, branches)
     if len(found) > 1:
         raise SourceSkip(f"Argo CD Application {owner.name} has {len(found)} sources in this "
                          "repository; which one defines the workload is not determined")
@@ -134,7 +193,7 @@ def resolve(owner: Owner, objects: list[JSON], index: RepoIndex, repo_url: str) 
 
 
 def resolve_all(owner: Owner, objects: list[JSON], index: RepoIndex,
-                repo_url: str) -> list[Source]:
+                repo_url: str, branches: Branches = UNCHECKED) -> list[Source]:
     """Every source folder in this repository the owner renders (an Argo CD multi-source
     Application may have several; the caller finds the one that defines the object)."""
     if owner.tool == "argocd":
@@ -180,20 +239,23 @@ def resolve_all(owner: Owner, objects: list[JSON], index: RepoIndex,
         spec = ks.get("spec") or {}
         ref = spec.get("sourceRef") or {}
         what = f"Flux Kustomization {owner.name}"
-        if ref.get("kind", "GitRepository") == "GitRepository":
-            git, _, _ = _find(objects, index, "source.toolkit.fluxcd.io", "GitRepository",
-                              str(ref.get("name", "")),
-                              str(ref.get("namespace") or owner.namespace))
-            if git is not None:
-                _check_repo(str((git.get("spec") or {}).get("url", "")), repo_url, what)
-            elif repo_url:
-                raise SourceSkip(f"{what}: its GitRepository {ref.get('name')} was not found, so "
-                                 "its repository cannot be confirmed to be this one")
-        else:
-            raise SourceSkip(f"{what} deploys from a {ref.get('kind')}: only Git sources are "
-                             "patched")
+        kind, name = ref.get("kind", "GitRepository"), str(ref.get("name", ""))
+        namespace = str(ref.get("namespace") or owner.namespace)
         path = str(spec.get("path") or "")
-        return [Source(source_folder(path), str(spec.get("targetNamespace") or ""),
-                       f"{what} (from {where}) deploys path `{path or './'}`", True,
-                       "flux-kustomization", owner.name, spec, ks_doc, ("spec",))]
+        folder, artifact = source_folder(path), None
+        how = f"{what} (from {where}) deploys path `{path or './'}`"
+        if kind == "GitRepository":
+            _check_git(objects, index, name, namespace, repo_url, branches, what)
+        elif kind == "ExternalArtifact":
+            try:
+                artifact, folder = artifacts.resolve(name, namespace, path, objects, index)
+            except artifacts.ArtifactSkip as exc:
+                raise SourceSkip(f"{what}: {exc}") from None
+            _check_git(objects, index, artifact.git_name, artifact.git_namespace, repo_url,
+                       branches, f"{what} through {artifact.describe()}")
+            how += f" of {artifact.describe()}: the repository folder `{folder or '.'}`"
+        else:
+            raise SourceSkip(f"{what} deploys from a {kind}: only Git sources are patched")
+        return [Source(folder, str(spec.get("targetNamespace") or ""), how, True,
+                       "flux-kustomization", owner.name, spec, ks_doc, ("spec",), artifact)]
     raise SourceSkip(f"{owner.how}: Helm values are not located yet")

@@ -89,11 +89,12 @@ class ClusterState:
     warnings: list[str] = field(default_factory=list)
 
     def gitops_objects(self) -> list[JSON]:
-        """Argo CD Applications and Flux Kustomizations / HelmReleases / GitRepositories."""
+        """Argo CD Applications and Flux Kustomizations / HelmReleases / sources (Flux 2.7's
+        ArtifactGenerators are in `source.extensions.fluxcd.io`)."""
         return [
             o
             for ref, o in self.objects.items()
-            if ref.group.endswith("argoproj.io") or ref.group.endswith("toolkit.fluxcd.io")
+            if ref.group.endswith(("argoproj.io", "toolkit.fluxcd.io", "extensions.fluxcd.io"))
         ]
 
 
