@@ -71,7 +71,7 @@ class Daemon:
             self.metrics.pass_failures.inc()
             return
         record_pass(report, self.metrics, self.log)
-        if not report.abandoned:  # the alerts' "no successful pass for N minutes" reads it
+        if not (report.abandoned or report.fenced):  # read by "no successful pass" alert
             self.metrics.last_success.set_to_current_time()
         self.log("pass", "pass done", seconds=round(time.monotonic() - start, 3),
                  incidents=len(report.plan.remediations), paused=report.paused,

@@ -26,7 +26,8 @@ REPO_URL = "https://github.com/acme/gitops-example.git"
 HELM_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/version",
                "app.kubernetes.io/managed-by", "helm.sh/chart")
 #: the chart's values that install what the manifests install (repo URL, a token or an App)
-AS_MANIFESTS: dict[str, Any] = {"repo": {"url": REPO_URL}, "github": {"app": {"enabled": True}}}
+BASE_VALUES: dict[str, Any] = {"repo": {"url": REPO_URL}}
+AS_MANIFESTS: dict[str, Any] = {**BASE_VALUES, "github": {"app": {"enabled": True}}}
 
 
 def helm(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -145,7 +145,7 @@ def test_leader_election_follows_the_replicas(tmp_path: Path):
     forced = render({**BASE, "replicas": 1, "leaderElection": {"force": True,
                                                                "leaseName": "bot"}}, tmp_path)
     assert "--lease-name=bot" in _container(forced)["args"]
-    assert [d for d in forced if d["kind"] == "Role"][0]["rules"][0]["resourceNames"] == ["bot"]
+    assert next(d for d in forced if d["kind"] == "Role")["rules"][0]["resourceNames"] == ["bot"]
 
 
 def test_another_release_name_and_namespace(tmp_path: Path):
