@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,7 @@ def test_another_release_name_and_namespace(tmp_path: Path):
 
 def test_image_defaults_to_the_app_version(tmp_path: Path):
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["appVersion"] == version("remediator")  # the chart installs this release
     assert _container(render(BASE, tmp_path))["image"] == \
         f"ghcr.io/acme/remediator:{chart['appVersion']}"
     tagged = render({**BASE, "image": {"repository": "registry.example.com/remediator",
