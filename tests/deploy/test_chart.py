@@ -6,6 +6,7 @@ with the values equivalent to the Kustomize manifests it renders the same object
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from importlib.metadata import version
 from pathlib import Path
@@ -259,3 +260,17 @@ def test_the_admission_policy_needs_kubernetes_1_30(tmp_path: Path):
                      tmp_path, "--kube-version", "1.29.0")
     assert "ValidatingAdmissionPolicy" not in {d["kind"] for d in without}
     assert "ClusterRole" in {d["kind"] for d in without}
+
+
+def test_a_mistyped_value_is_refused(tmp_path: Path):
+    """values.schema.json: a typo is an error, not a silently ignored setting."""
+    assert "additional properties 'replica' not allowed" in render_error(
+        {**BASE, "replica": 3}, tmp_path)
+    assert "disabled/0" in render_error(
+        {**BASE, "metrics": {"prometheusRule": {"disabled": ["RemediatorLeaderlost"]}}}, tmp_path)
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    names = schema["properties"]["metrics"]["properties"]["prometheusRule"]["properties"][
+        "disabled"]["items"]["enum"]
+    [rule] = [d for d in render({**BASE, "metrics": {"prometheusRule": {"enabled": True}}},
+                                tmp_path) if d["kind"] == "PrometheusRule"]
+    assert sorted(names) == sorted(r["alert"] for r in rule["spec"]["groups"][0]["rules"])
