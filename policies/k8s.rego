@@ -17,7 +17,7 @@
 #   data.remediator.config
 #                     {"maxMemory": "16Gi", "maxMemoryBytes": 17179869184,
 #                      "maxCpu": "8", "maxCpuMillis": 8000, "allowedRegistries": [...],
-#                      "minReplicas": 1, "maxReplicas": 100}
+#                      "allowedHosts": [...], "minReplicas": 1, "maxReplicas": 100}
 package remediator.lib.k8s
 
 import rego.v1

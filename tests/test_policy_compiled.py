@@ -18,6 +18,7 @@ from remediator.gate.compiled import CompiledPolicies
 from tests.test_policy_conformance import CASES, SETTINGS
 
 BUILTIN_PACKAGES = ["remediator.policies.change", "remediator.policies.images",
+                    "remediator.policies.literals",
                     "remediator.policies.replicas", "remediator.policies.resources",
                     "remediator.policies.security"]
 
@@ -162,6 +163,10 @@ IMAGES = ["nginx", "nginx:latest", "index.docker.io/library/nginx:1.25", "localh
           "ghcr.io/acme/app@sha256:" + "a" * 64, "ghcr.io/ACME/app:1", "docker.io/evil/x:2",
           "registry.example:443/team/app:v1.2", "", 5, None]
 QUANTITIES = ["128Mi", "8Gi", "5", "500m", "lots", 2, 0.5, "", None]
+LITERALS = ["https://api.example.com/v1", "evil.example", "db", "db.shop.svc", "redis:6379",
+            "--upstream=https://evil.example/c", "AKIAIOSFODNN7EXAMPLE", "-javaagent:/x.jar",
+            "/opt/lib/x.so", "$(X)", "", "10.0.0.1", "app.yaml", 5, None]
+ENV_NAMES = ["DB_HOST", "ADMIN_PASSWORD", "LD_PRELOAD", "X", 3, None]
 KINDS = [("Deployment", ("spec", "template", "spec")), ("Pod", ("spec",)),
          ("CronJob", ("spec", "jobTemplate", "spec", "template", "spec")),
          ("Job", ("spec", "template", "spec")), ("DaemonSet", ("spec", "template", "spec")),
@@ -198,6 +203,14 @@ def _random_object(rng: Any) -> dict[str, Any]:
             for probe in ("livenessProbe", "readinessProbe"):
                 if rng.random() < 0.5:
                     c[probe] = {"httpGet": {"path": "/", "port": 8080}}
+            if rng.random() < 0.5:
+                c["env"] = [rng.choice([
+                    {"name": rng.choice(ENV_NAMES), "value": rng.choice(LITERALS)},
+                    {"name": rng.choice(ENV_NAMES), "valueFrom": {"secretKeyRef": {"name": "s"}}},
+                    "not an entry"]) for _ in range(rng.randint(0, 3))]
+            for words in ("args", "command"):
+                if rng.random() < 0.3:
+                    c[words] = rng.choice([[rng.choice(LITERALS) for _ in range(3)], "sh"])
             containers.append(c if rng.random() < 0.95 else "not a container")
         pod[field] = containers
     for flag in ("hostNetwork", "hostPID", "hostIPC"):
@@ -207,6 +220,8 @@ def _random_object(rng: Any) -> dict[str, Any]:
         pod["volumes"] = [{"name": "v", rng.choice(["hostPath", "emptyDir"]): {}}]
     if rng.random() < 0.3:
         pod["securityContext"] = {"runAsNonRoot": rng.choice([True, False])}
+    if rng.random() < 0.2:
+        obj["metadata"]["annotations"] = {"a": rng.choice(LITERALS)}
     node = obj
     for key in path[:-1]:
         node = node.setdefault(key, {}) if isinstance(node.get(key, {}), dict) else {}

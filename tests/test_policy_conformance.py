@@ -138,7 +138,27 @@ CASES: dict[str, tuple[Any, Any]] = {
     "probe removed": (BASE, edit(BASE, *APP, "readinessProbe", delete=True)),
     "no pod spec": (None, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
 }
-EXPECTED_FAILING = set(CASES) - {"clean raise", "new clean object", "no pod spec"}
+# literals: what a change adds to env values, command and args
+WITH_ENV = deployment(env=[
+    {"name": "UPSTREAM", "value": "https://api.example.com/v1"},
+    {"name": "DB_URL", "valueFrom": {"secretKeyRef": {"name": "db", "key": "url"}}}],
+    args=["--port=8080"])
+ENV = (*APP, "env")
+CASES.update({
+    "known host": (WITH_ENV, edit(WITH_ENV, *APP, "args", value=[
+        "--port=8080", "--mirror=https://api.example.com/mirror"])),
+    "new host": (WITH_ENV, edit(WITH_ENV, *APP, "args", value=[
+        "--port=8080", "--upstream=https://evil.example/collect"])),
+    "new service host": (WITH_ENV, edit(WITH_ENV, *ENV, 0, "value", value="evil.example:443")),
+    "literal credential": (WITH_ENV, edit(WITH_ENV, *ENV, 0, "value",
+                                          value="AKIAIOSFODNN7EXAMPLE")),
+    "java agent": (WITH_ENV, edit(WITH_ENV, *APP, "args", value=[
+        "--port=8080", "-javaagent:/var/lib/evil.jar"])),
+    "new executable": (WITH_ENV, edit(WITH_ENV, *APP, "command", value=["/tmp/evil"])),
+    "valueFrom to literal": (WITH_ENV, edit(WITH_ENV, *ENV, 1, value={
+        "name": "DB_URL", "value": "postgres://admin:pw@db.example/app"})),
+})
+EXPECTED_FAILING = set(CASES) - {"clean raise", "new clean object", "no pod spec", "known host"}
 
 
 def evaluation(engine: Any, before: Any, after: Any) -> tuple[list[str], list[str]]:
@@ -166,7 +186,8 @@ def test_engines_agree_on_test_rules(engines: dict[str, Any]):
         assert failed == {}, f"{name}: {failed}"
 
 
-@pytest.mark.parametrize("case", ["privileged", "hostPath", "namespace change"])
+@pytest.mark.parametrize("case", ["privileged", "hostPath", "namespace change", "new host",
+                                  "literal credential", "java agent", "valueFrom to literal"])
 def test_unsafe_patch_is_refused_by_every_engine(engines: dict[str, Any], case: str):
     before, after = CASES[case]
     for name, pair in engines.items():

@@ -215,7 +215,10 @@ def test_ordinary_command_and_env_changes_stay_possible():
     conv = converter(doc)
     assert conv.changes("args", ["exec /app/cart"])  # the script it already has
     assert converter().changes("args", ["--listen=:9090", "--log-level=debug"])
-    assert converter().changes("env", [{"name": "LOG_LEVEL", "value": "debug"}])
+    assert converter().changes("env", [{"name": "DB_HOST", "value": "db.shop.svc"}])
+    # a variable the container lacks: only when the configuration allows its name
+    assert converter(allowed_env=["LOG_LEVEL"]).changes("env", [{"name": "LOG_LEVEL",
+                                                                 "value": "debug"}])
 
 
 def test_cluster_and_model_text_in_a_pr_body_or_comment_is_redacted_and_inert():

@@ -127,6 +127,8 @@ def _build(d: dict[str, Any], name: str) -> Config:
         ),
         startup=StartupRule(max_seconds=(dr.get("startupProbe") or {}).get("maxSeconds", 600)),
         llm=_llm(dr),
+        allowed_hosts=[h.lower() for h in dr.get("allowedHosts", [])],
+        allowed_env=list(dr.get("allowedEnv", [])),
     )
     v = d.get("validation") or {}
     opa = v.get("opa") or {}
@@ -136,6 +138,7 @@ def _build(d: dict[str, Any], name: str) -> Config:
         max_memory=str(v.get("maxMemory", "16Gi")),
         max_cpu=str(v.get("maxCpu", "8")),
         allowed_registries=v.get("allowedRegistries", []),
+        allowed_hosts=list(cfg.drafting.allowed_hosts),
         min_replicas=v.get("minReplicas", Validation.min_replicas),
         max_replicas=v.get("maxReplicas", Validation.max_replicas),
         policy_engine=v.get("policyEngine", "embedded"),

@@ -20,6 +20,11 @@ def _obj(props: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "properties": props}
 
 
+#: a host name or IPv4 address, or `*.` and a domain (any host under it); no port, no scheme
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+HOST_PATTERN = rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$"
+#: an environment variable name, or a prefix of names ending in `*`
+ENV_PATTERN = r"^[-._a-zA-Z][-._a-zA-Z0-9]{0,127}\*?$"
 _QUANTITY = {"type": ["string", "number"], "format": "quantity"}
 _FORMATS = FormatChecker(formats=())
 
@@ -69,6 +74,11 @@ SCHEMA: dict[str, Any] = _obj(
                 "startupProbe": _obj(
                     {"maxSeconds": {"type": "integer", "minimum": 10, "maximum": 3600}}
                 ),
+                # what a model's new literals may name beyond what the manifests already do
+                "allowedHosts": {"type": "array", "items": {
+                    "type": "string", "pattern": HOST_PATTERN, "maxLength": 253}},
+                "allowedEnv": {"type": "array", "items": {
+                    "type": "string", "pattern": ENV_PATTERN}},
             }
         ),
         "validation": _obj(
@@ -151,6 +161,10 @@ def error_message(err: Any) -> str:
         return f"{err.instance!r} is not one of {', '.join(choices)}"
     if err.validator == "pattern" and err.validator_value.startswith("^https?"):
         return f"{err.instance!r} is not a URL like http://127.0.0.1:8181 (no path)"
+    if err.validator == "pattern" and err.validator_value == HOST_PATTERN:
+        return f"{err.instance!r} is not a host name (like api.example.com or *.example.com)"
+    if err.validator == "pattern" and err.validator_value == ENV_PATTERN:
+        return f"{err.instance!r} is not a variable name (or a prefix ending in *)"
     if err.validator == "format" and err.validator_value == "quantity":
         return f"{err.instance!r} is not a Kubernetes quantity (e.g. 512Mi, 2Gi, 500m)"
     return str(err.message)

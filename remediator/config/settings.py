@@ -88,6 +88,11 @@ class Drafting:
     memory: MemoryRule = field(default_factory=MemoryRule)
     startup: StartupRule = field(default_factory=StartupRule)
     llm: LLMSettings = field(default_factory=LLMSettings)
+    #: hosts a model's new values may name beyond those the located manifests already name
+    #: (`api.example.com`, `*.example.com`); the `literals` policy reads the same list
+    allowed_hosts: list[str] = field(default_factory=list)
+    #: variable names a model may add beyond those the container already has (`NAME`, `PREFIX*`)
+    allowed_env: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -104,6 +109,8 @@ class Validation:
     max_memory: str = "16Gi"
     max_cpu: str = "8"
     allowed_registries: list[str] = field(default_factory=list)  # empty: any registry
+    #: drafting.allowedHosts, for the `literals` policy (one list for the drafter and the gate)
+    allowed_hosts: list[str] = field(default_factory=list)
     min_replicas: int | None = 1  # spec.replicas bounds for the replicas policy (None: none)
     max_replicas: int | None = 100
     policy_engine: str = "embedded"  # "embedded" (regorus, in process) | "opa" (an OPA server)

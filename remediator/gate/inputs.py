@@ -10,7 +10,7 @@ The contract (documented for policy authors in ``policies/k8s.rego`` and docs/po
     data.remediator.config
                       {"maxMemory": "16Gi", "maxMemoryBytes": ..., "maxCpu": "8",
                        "maxCpuMillis": ..., "allowedRegistries": [...],
-                       "minReplicas": 1, "maxReplicas": 100}
+                       "allowedHosts": [...], "minReplicas": 1, "maxReplicas": 100}
 
 Quantities are parsed here with ``kubernetes.utils.quantity.parse_quantity`` because Rego engines
 parse units inconsistently (or not at all). Container paths must be the ones
@@ -148,6 +148,7 @@ def config_data(settings: Validation) -> JSON:
         "maxCpu": str(settings.max_cpu),
         "maxCpuMillis": cpu,
         "allowedRegistries": list(settings.allowed_registries),
+        "allowedHosts": list(settings.allowed_hosts),
     }
     for key, bound in (("minReplicas", settings.min_replicas),
                        ("maxReplicas", settings.max_replicas)):

@@ -40,7 +40,7 @@ def flux(app: str, ns: str) -> str:
         apiVersion: source.toolkit.fluxcd.io/v1
         kind: GitRepository
         metadata: {{name: flux-system, namespace: flux-system}}
-        spec: {{url: {REPO_URL}}}
+        spec: {{url: {REPO_URL}, ref: {{branch: main}}}}
         """
 
 

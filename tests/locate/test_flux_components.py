@@ -10,12 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from remediator.cluster.snapshot import build_state
 from remediator.model import Decision
 from remediator.pipeline import plan
 from tests import k8s
 from tests.locate.plan_cli import added, objects, plan_json, remediation, removed
 from tests.test_pipeline import CONFIG, REPO_URL, commit, only
+
+
+@pytest.fixture(autouse=True)
+def _no_chart_pulls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The echo chart is an OCI artifact on ghcr.io, and tests talk only to loopback: Helm
+    rendering is off, the chart's values are read the conventional way (what this file tests
+    is the components on top; tests/e2e/test_helm_charts.py renders charts for real)."""
+    monkeypatch.setenv("REMEDIATOR_HELM", "off")
+
 
 #: the Flux Operator's FluxInstance syncs `ref: refs/heads/main`: its GitRepository has `name`
 GIT = f"""

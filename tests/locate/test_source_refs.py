@@ -250,7 +250,11 @@ def argo_cluster() -> list[dict[str, Any]]:
     return items
 
 
-def test_argo_cd_applications_on_other_revisions_are_not_patched(tmp_path: Path):
+def test_argo_cd_applications_on_other_revisions_are_not_patched(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # the `queue` chart's repository is charts.example.com and tests talk only to loopback:
+    # Helm rendering is off, its values key is read the conventional way
+    monkeypatch.setenv("REMEDIATOR_HELM", "off")
     out = plan_json(tmp_path, ARGO_REPO, argo_cluster())
     web = remediation(out, "web")
     assert web["decision"] == "skip"

@@ -8,7 +8,6 @@ drafter (provider error, timeout, refusal, budget).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,8 +21,15 @@ from .budget import Ledger, cache_key, cost, format_cost
 from .examples import closed_examples, merged_examples
 from .fields import Rejected, fields_for, located_files
 from .proposal import build, rejected
-from .providers import ModelCall, ModelReply, Provider, ProviderError, make_provider
-from .tools import parse_answer, tool_specs
+from .providers import (
+    ModelCall,
+    ModelReply,
+    Provider,
+    ProviderError,
+    checked_calls,
+    make_provider,
+)
+from .tools import decode_arguments, parse_answer, tool_specs
 
 __all__ = ["Fallback", "LLMDrafter", "closed_examples", "default_cache_dir", "make_drafter"]
 
@@ -35,19 +41,24 @@ class Fallback(Exception):
     """No model answer for this incident; the rules drafter answers instead (message: why)."""
 
 
-def default_cache_dir(env: Mapping[str, str]) -> Path:
+def default_cache_dir(env: Mapping[str, str]) -> Path | None:
+    """The answer cache's folder; None when there is no home folder to put it in."""
     if env.get(CACHE_ENV):
         return Path(env[CACHE_ENV])
-    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "remediator"
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "remediator"
+    try:
+        return Path.home() / ".cache" / "remediator"
+    except RuntimeError:  # no HOME and no password entry
+        return None
 
 
 class LLMDrafter:
-    def __init__(self, provider: Provider, drafting: Drafting, cache_dir: Path) -> None:
+    def __init__(self, provider: Provider, drafting: Drafting, cache_dir: Path | None) -> None:
         self.provider = provider
         self.drafting = drafting
         self.settings = drafting.llm
-        self.ledger = Ledger(cache_dir / "llm")
+        self.ledger = Ledger(cache_dir / "llm" if cache_dir is not None else None)
         self.name = f"llm:{provider.name}"
         #: per failure class, changes reviewers closed unmerged (from the forge's records)
         self.counter_examples: dict[str, list[str]] = {}
@@ -69,9 +80,8 @@ class LLMDrafter:
                         loc.target.path, loc.target.index, loc.target.embedded, loc.document,
                         files, fields)
         stored = self.ledger.cached(key)
-        if stored is not None:
-            calls = [(str(c[0]), c[1]) for c in stored.get("calls") or []
-                     if isinstance(c, list) and len(c) == 2]  # re-validated like a fresh answer
+        calls = _stored_calls(stored)
+        if calls is not None:  # re-validated like a fresh answer
             reply, hit = ModelReply(calls=calls), True
         else:
             reply, hit = self._ask(prompt, specs, answer_tokens), False
@@ -81,7 +91,9 @@ class LLMDrafter:
         try:
             answer = parse_answer(reply.calls, specs)
             proposal = build(answer, incident, loc, self.name,
-                             self.drafting.startup.max_seconds)
+                             self.drafting.startup.max_seconds,
+                             allowed_hosts=self.drafting.allowed_hosts,
+                             allowed_env=self.drafting.allowed_env)
             refusal = ""
         except Rejected as exc:
             refusal = str(exc)
@@ -119,17 +131,26 @@ class LLMDrafter:
 
 def _stated_diagnosis(reply: ModelReply) -> str:
     """The model's diagnosis from an answer that was refused, when it gave one."""
-    for _name, args in reply.calls:
-        if isinstance(args, dict) and isinstance(args.get("diagnosis"), str):
-            return args["diagnosis"][:2000]
-        if isinstance(args, str):
-            try:
-                data = json.loads(args)
-            except ValueError:
-                continue
-            if isinstance(data, dict) and isinstance(data.get("diagnosis"), str):
-                return data["diagnosis"][:2000]
+    for name, args in reply.calls:
+        try:
+            data = decode_arguments(args, name)
+        except Rejected:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("diagnosis"), str):
+            return data["diagnosis"][:2000]
     return ""
+
+
+def _stored_calls(stored: dict[str, Any] | None) -> list[tuple[str, Any]] | None:
+    """The tool calls of a cached answer, in the shapes a fresh reply has; None when there is
+    no usable entry (missing, or not of our making: asked again)."""
+    if stored is None or not isinstance(stored.get("calls"), list):
+        return None
+    pairs = [c for c in stored["calls"] if isinstance(c, list) and len(c) == 2]
+    try:
+        return checked_calls([(c[0], c[1]) for c in pairs])
+    except ProviderError:
+        return None
 
 
 def make_drafter(drafting: Drafting, cache_dir: Path | None = None,
@@ -143,4 +164,5 @@ def make_drafter(drafting: Drafting, cache_dir: Path | None = None,
         provider = make_provider(drafting.provider, drafting.llm, env, http_client)
     except ProviderError as exc:
         return None, f"drafting.provider is {drafting.provider} but {exc}: drafting with rules"
-    return LLMDrafter(provider, drafting, cache_dir or default_cache_dir(env)), ""
+    drafter = LLMDrafter(provider, drafting, cache_dir or default_cache_dir(env))
+    return drafter, drafter.ledger.probe()

@@ -4,20 +4,27 @@ The model names a field of the failing container ("resources.limits.memory", "en
 which document, which list position and the `test` of the old value are computed here from the
 located document with the rules' own helpers. Values are checked for shape and for what they
 may reference: a model reading untrusted logs must not point a container at another image,
-another Secret, a new volume or a shell.
+another Secret, a new volume or a shell. Every new literal must be justified by the located
+documents or the configuration (draft/literals.py: no new host, credential or executable path);
+env names and references are judged in env.py.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
 from ...k8s import dig, get_container, pod_spec, split_image
-from ...model import DocumentEdit, Incident, Location, TargetKind
-from ...redact import MASK
+from ...model import DocumentEdit, Evidence, Incident, Location, TargetKind
+from ..literals import Known
 from ..paths import field_ops
+from .env import EnvContext, merge_env, references
+from .shapes import Rejected, text_value, values_list
+
+__all__ = ["Converter", "Rejected", "fields_for", "file_of", "located_files", "override_edit"]
 
 _MEMORY = ("resources.limits.memory", "resources.requests.memory")
 _START = ("env", "command", "args", "volumeMounts", "workingDir")
@@ -42,7 +49,6 @@ _HELM = {*_MEMORY, "image"}
 _PROBE_INTS = {"initialDelaySeconds", "failureThreshold", "periodSeconds", "timeoutSeconds",
                "successThreshold"}
 _HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
-_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]{0,127}$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 #: shell syntax a model has no business adding to a command line
 _SHELLISH = re.compile(r"[`;|&<>\n]|\$\(")
@@ -51,24 +57,9 @@ _SENSITIVE_MOUNTS = ("/", "/proc", "/sys", "/dev", "/etc", "/var/run", "/run", "
 _SENSITIVE_TREES = ("/proc", "/sys", "/dev", "/var/run/secrets", "/run/secrets")
 #: volume sources that reach the node rather than the pod's own data
 _HOST_VOLUMES = {"hostPath"}
-#: variables that load code, redirect traffic or weaken TLS: as good as another executable
-_HOOK_VARS = re.compile(
-    r"(?i)LD_[A-Z_]+|DYLD_[A-Z_]+|PATH|BASH_ENV|ENV|PROMPT_COMMAND|NODE_OPTIONS|NODE_PATH"
-    r"|NODE_EXTRA_CA_CERTS|NODE_TLS_REJECT_UNAUTHORIZED|_JAVA_OPTIONS|JDK_JAVA_OPTIONS"
-    r"|JAVA_TOOL_OPTIONS|PYTHON(?:PATH|STARTUP|HOME|HTTPSVERIFY|INSPECT)|PERL5(?:OPT|LIB)"
-    r"|PERLLIB|RUBY(?:OPT|LIB)|DOTNET_STARTUP_HOOKS|CORECLR_[A-Z_]+|GCONV_PATH"
-    r"|(?:HTTPS?|ALL|NO|FTP)_PROXY|SSL_CERT_(?:FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE"
-    r"|GIT_SSL_NO_VERIFY|GODEBUG")
 #: interpreter options whose next word is code to run
 _INLINE_CODE = {"-c", "-e", "--eval", "-p", "--print", "-r", "--require", "-Command",
                 "-EncodedCommand", "-javaagent"}
-MAX_LIST = 64
-MAX_VALUE_CHARS = 1024
-
-
-class Rejected(ValueError):
-    """The model's answer cannot become a proposal; the message says why (for the record)."""
-
 
 #: lists merged by key with what the located document already has: they need the container as
 #: a document, not a JSON 6902 operation's value or a Flux variable
@@ -101,19 +92,8 @@ def file_of(field: str, failure_class: str, loc: Location) -> str:
     return loc.target.path
 
 
-def _text(value: Any, what: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise Rejected(f"{what}: expected a string, got {type(value).__name__}")
-    s = str(value)
-    if MASK in s:
-        raise Rejected(f"{what}: contains a redacted value")
-    if len(s) > MAX_VALUE_CHARS or not s.strip():
-        raise Rejected(f"{what}: empty or longer than {MAX_VALUE_CHARS} characters")
-    return s
-
-
 def _quantity(value: Any, what: str) -> str:
-    s = _text(value, what)
+    s = text_value(value, what)
     try:
         q = parse_quantity(s)
     except ValueError:
@@ -129,40 +109,11 @@ def _seconds(value: Any, what: str, high: int = 3600) -> int:
     return value
 
 
-def _list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list) or len(value) > MAX_LIST:
-        raise Rejected(f"{what}: expected a list of at most {MAX_LIST} items")
-    return value
-
-
-def _referenced(spec: dict[str, Any], kind: str) -> set[str]:
-    """Names of ConfigMaps ("configMap") or Secrets ("secret") the pod already references."""
-    names: set[str] = set()
-    ref_key = {"configMap": "configMapKeyRef", "secret": "secretKeyRef"}[kind]
-    from_key = {"configMap": "configMapRef", "secret": "secretRef"}[kind]
-    for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
-        for e in c.get("env") or []:
-            ref = ((e or {}).get("valueFrom") or {}).get(ref_key) or {}
-            if ref.get("name"):
-                names.add(str(ref["name"]))
-        for e in c.get("envFrom") or []:
-            if ((e or {}).get(from_key) or {}).get("name"):
-                names.add(str(e[from_key]["name"]))
-    for v in spec.get("volumes") or []:
-        src = (v or {}).get(kind) or {}
-        name = src.get("name") if kind == "configMap" else src.get("secretName")
-        if name:
-            names.add(str(name))
-        for p in ((v or {}).get("projected") or {}).get("sources") or []:
-            if ((p or {}).get(kind) or {}).get("name"):
-                names.add(str(p[kind]["name"]))
-    return names
-
-
 class Converter:
     """Turns the model's edits for one incident into changes of the failing container."""
 
-    def __init__(self, incident: Incident, loc: Location, max_startup_seconds: int) -> None:
+    def __init__(self, incident: Incident, loc: Location, max_startup_seconds: int, *,
+                 allowed_hosts: Iterable[str] = (), allowed_env: Iterable[str] = ()) -> None:
         self.incident, self.loc = incident, loc
         self.container = incident.container
         self.rendered = get_container(loc.rendered, self.container)
@@ -171,6 +122,11 @@ class Converter:
         self.here = get_container(loc.document, self.container) if loc.source != "helm" else {}
         self.is_patch = loc.kind != TargetKind.MANIFEST
         self.max_startup_seconds = max_startup_seconds
+        # what justifies a new literal: the located documents (never the evidence) and config
+        self.known = Known.of([loc.document, loc.rendered], incident.workload.namespace,
+                              allowed_hosts)
+        self.allowed_env = tuple(allowed_env)
+        self.evidence = evidence_text(incident)
 
     def changes(self, field: str, value: Any) -> dict[tuple[str, ...], Any]:
         what = f"{field} of {self.container}"
@@ -186,7 +142,7 @@ class Converter:
         return {(field,): handler(value, what)}
 
     def _image(self, value: Any, what: str) -> str:
-        new = _text(value, what)
+        new = text_value(value, what)
         failing = self.incident.detail or str(self.rendered.get("image", ""))
         name, tag = split_image(new)
         if "@" in new or not tag or not _TAG.fullmatch(tag):
@@ -221,71 +177,18 @@ class Converter:
         return value
 
     def _env(self, value: Any, what: str) -> list[Any]:
-        """The container's env with the model's entries set by name. A removed variable's place
-        goes to the first new one (a rename stays a one-line change)."""
-        current = [dict(e) for e in self.here.get("env") or [] if isinstance(e, dict)]
-        names = [str(e.get("name")) for e in current]
-        # as rendered and as written (a generator's hash suffix exists only in the render)
-        allowed = {kind: _referenced(self.pod, kind) | _referenced(pod_spec(self.loc.document),
-                                                                   kind)
-                   for kind in ("configMap", "secret")}
-        removed: set[str] = set()
-        upserts: dict[str, dict[str, Any]] = {}
-        for entry in _list(value, what):
-            if not isinstance(entry, dict) or not _ENV_NAME.fullmatch(
-                    str(entry.get("name", ""))):
-                raise Rejected(f"{what}: every entry needs a valid variable name")
-            name = str(entry["name"])
-            if _HOOK_VARS.fullmatch(name):
-                raise Rejected(f"{what}: {name} changes what runs or where traffic goes")
-            keys = set(entry) - {"name"}
-            if name in removed or name in upserts:
-                raise Rejected(f"{what}: {name} is given twice")
-            if keys == {"remove"} and entry["remove"] is True:
-                if self.is_patch:
-                    raise Rejected(f"{what}: cannot remove {name} through a patch")
-                if name not in names:
-                    raise Rejected(f"{what}: {name} is not set in this document")
-                removed.add(name)
-            elif keys == {"value"}:
-                upserts[name] = {"name": name, "value": _text(entry["value"], f"{what} {name}")}
-            elif keys == {"valueFrom"}:
-                upserts[name] = {"name": name, "valueFrom": self._value_from(
-                    entry["valueFrom"], allowed, f"{what} {name}")}
-            else:
-                raise Rejected(f"{what}: {name} needs exactly one of value, valueFrom, remove")
-        added = [e for n, e in upserts.items() if n not in names]
-        out: list[Any] = []
-        for e in current:
-            name = str(e.get("name"))
-            if name in removed:
-                if added:
-                    out.append(added.pop(0))
-            else:
-                out.append(upserts.get(name, e))
-        return out + added
-
-    @staticmethod
-    def _value_from(ref: Any, allowed: dict[str, set[str]], what: str) -> dict[str, Any]:
-        kinds = {"configMapKeyRef": "configMap", "secretKeyRef": "secret"}
-        if not isinstance(ref, dict) or len(ref) != 1 or next(iter(ref)) not in kinds:
-            raise Rejected(f"{what}: valueFrom must be one configMapKeyRef or secretKeyRef")
-        key, body = next(iter(ref.items()))
-        if not isinstance(body, dict) or set(body) - {"name", "key", "optional"} or \
-                not body.get("name") or not body.get("key"):
-            raise Rejected(f"{what}: {key} needs name and key")
-        if str(body["name"]) not in allowed[kinds[key]]:
-            raise Rejected(f"{what}: {kinds[key]} {body['name']!r} is not one the pod already "
-                           "uses")
-        if "optional" in body and not isinstance(body["optional"], bool):
-            raise Rejected(f"{what}: optional must be true or false")
-        return {key: {k: body[k] for k in ("name", "key", "optional") if k in body}}
+        # references as rendered and as written (a generator's hash suffix is only rendered)
+        refs = {kind: references(self.pod, kind) | references(pod_spec(self.loc.document), kind)
+                for kind in ("configMap", "secret")}
+        return merge_env(value, what, EnvContext(
+            self.container, _entries(self.here.get("env")), _entries(self.rendered.get("env")),
+            refs, self.known, self.allowed_env, self.evidence, self.is_patch))
 
     def _words(self, value: Any, what: str, current: list[Any], before: list[Any],
                after: list[Any]) -> list[str]:
         """The new words; ``before``/``after``: the rest of the command line around them (the
         command before args, the args after a command)."""
-        words = [_text(w, what) for w in _list(value, what)]
+        words = [text_value(w, what) for w in values_list(value, what)]
         argv = [*map(str, before), *words, *map(str, after)]
         for i, w in enumerate(words):
             if w in current:
@@ -297,7 +200,13 @@ class Converter:
             if (at and argv[at - 1] in _INLINE_CODE) or (option != w and option in _INLINE_CODE):
                 # `sh -c <script>`, `python -c`, `node -e`: new code is another executable
                 raise Rejected(f"{what}: {w[:60]!r} is new code for an interpreter")
+            self._justified(w, what)
         return words
+
+    def _justified(self, literal: str, what: str, name: str = "") -> None:
+        problem = self.known.problem(literal, name)
+        if problem:
+            raise Rejected(f"{what}: {problem}")
 
     def _command(self, value: Any, what: str) -> list[str]:
         current = self.rendered.get("command") or []
@@ -317,7 +226,7 @@ class Converter:
         # what the container already mounts (as rendered: a patch may show only part of it)
         mounted = {str(m.get("name")) for m in [*(self.rendered.get("volumeMounts") or []),
                                                 *current] if isinstance(m, dict)}
-        for m in _list(value, what):
+        for m in values_list(value, what):
             if not isinstance(m, dict) or set(m) - {"name", "mountPath", "readOnly", "subPath"}:
                 raise Rejected(f"{what}: entries have name, mountPath, readOnly, subPath only")
             name = str(m.get("name"))
@@ -327,13 +236,16 @@ class Converter:
                 # another container's host access is not this container's to take
                 raise Rejected(f"{what}: volume {name!r} reaches the node; only a container "
                                "that already mounts it may keep it")
-            path = _text(m.get("mountPath"), what)
+            path = text_value(m.get("mountPath"), what)
             if not path.startswith("/") or ".." in path or path.rstrip("/") in (
                     "", *_SENSITIVE_MOUNTS) or any(
                     (path.rstrip("/") + "/").startswith(p + "/") for p in _SENSITIVE_TREES):
                 raise Rejected(f"{what}: mountPath {path!r} is not allowed")
             if ".." in str(m.get("subPath", "")) or not isinstance(m.get("readOnly", False), bool):
                 raise Rejected(f"{what}: invalid subPath or readOnly")
+            for literal in (path, m.get("subPath")):
+                if isinstance(literal, str) and literal:
+                    self._justified(literal, what)
             at = next((i for i, c in enumerate(current) if c.get("mountPath") == path), None)
             if at is None:
                 current.append(dict(m))
@@ -342,10 +254,24 @@ class Converter:
         return current
 
     def _workingDir(self, value: Any, what: str) -> str:
-        path = _text(value, what)
+        path = text_value(value, what)
         if not path.startswith("/") or ".." in path:
             raise Rejected(f"{what}: must be an absolute path")
+        self._justified(path, what)
         return path
+
+
+def _entries(env: Any) -> list[dict[str, Any]]:
+    return [dict(e) for e in env if isinstance(e, dict)] if isinstance(env, list) else []
+
+
+def evidence_text(incident: Incident) -> str:
+    """Everything the failure showed, as one text (to confirm a rename; never to justify a
+    value)."""
+    ev: Evidence = incident.evidence
+    term = ev.last_termination
+    return "\n".join([incident.detail, *ev.status, ev.log_excerpt,
+                      *(e.message for e in ev.events), term.message if term else ""])
 
 
 def override_edit(loc: Location, new_image: str) -> DocumentEdit:

@@ -9,6 +9,7 @@ model's own diagnosis and says what was refused; it never carries edits.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ...k8s import get_container
@@ -18,37 +19,45 @@ from .. import rules
 from ..allowlist import check_allowed
 from ..paths import ConflictingEdits, NoSuchContainer
 from .fields import Converter, Rejected, fields_for, file_of, override_edit
-from .tools import NO_FIX, Answer
+from .tools import NO_FIX, Answer, checked_confidence
 
 #: an edit the model itself doubts is a diagnosis, not a pull request
 MIN_CONFIDENCE = 0.5
 _HTML = re.compile(r"<")
 _MENTION = re.compile(r"(?<![\w`])@([\w-]+(?:/[\w-]+)?)")
 _IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)\)")
+#: terminal escapes and other control characters (newlines and tabs stay)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def plain(text: str) -> str:
     """Model text made inert for a PR body: no HTML (nor a look-alike hidden record), no
     @-mentions that notify, no images or links that render, no secret it may quote (the
     evidence it read was redacted, the located document's values not all); the words stay
-    readable."""
+    readable. Lone surrogates (valid in JSON, not in UTF-8) and control characters go: the text
+    is written to files and terminals."""
+    text = _CONTROL.sub("", text.encode("utf-8", "replace").decode("utf-8"))
     text = _HTML.sub("&lt;", redact(text)[0])
     text = _IMAGE_OR_LINK.sub(lambda m: f"{m.group(1)} (`{m.group(2)}`)", text)
     return _MENTION.sub(lambda m: f"`@{m.group(1)}`", text)
 
 
 def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
-          max_startup_seconds: int) -> Proposal:
-    """The proposal for ``answer``; Rejected when any edit is not safe to make."""
+          max_startup_seconds: int, *, allowed_hosts: Iterable[str] = (),
+          allowed_env: Iterable[str] = ()) -> Proposal:
+    """The proposal for ``answer``; Rejected when any edit is not safe to make.
+    ``allowed_hosts``/``allowed_env``: drafting.allowedHosts / allowedEnv."""
     answer.diagnosis, answer.rationale = plain(answer.diagnosis), plain(answer.rationale)
     if answer.tool == NO_FIX:
         return Proposal(drafter, _first_sentence(answer.diagnosis), answer.diagnosis)
     cls, c = incident.failure_class, incident.container
-    if answer.confidence < MIN_CONFIDENCE:
-        raise Rejected(f"the model's own confidence ({answer.confidence:g}) is below "
+    confidence = checked_confidence(answer.confidence)
+    if confidence < MIN_CONFIDENCE:
+        raise Rejected(f"the model's own confidence ({confidence:g}) is below "
                        f"{MIN_CONFIDENCE:g}")
     allowed = fields_for(cls, loc)
-    conv = Converter(incident, loc, max_startup_seconds)
+    conv = Converter(incident, loc, max_startup_seconds, allowed_hosts=allowed_hosts,
+                     allowed_env=allowed_env)
     changes: dict[tuple[str, ...], Any] = {}
     records: list[dict[str, Any]] = []
     announced: list[FieldValue] = []
@@ -56,10 +65,10 @@ def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
     for e in answer.edits:
         field, file = str(e["field"]), str(e["file"])
         if field not in allowed:
-            raise Rejected(f"field {field!r} is not allowed for {cls}")
+            raise Rejected(f"field {field[:60]!r} is not allowed for {cls}")
         expected = file_of(field, cls, loc)
         if file != expected:
-            raise Rejected(f"`{file}` is not where {field} of {c} is set (`{expected}`)")
+            raise Rejected(f"`{file[:200]}` is not where {field} of {c} is set (`{expected}`)")
         new = conv.changes(field, e["value"])
         if set(new) & set(changes):
             raise Rejected(f"field {field!r} is edited twice")
@@ -96,7 +105,7 @@ def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
         risk=("Drafted by a language model from the evidence above and re-checked against the "
               "allow-list and the validation gate; review the change against the diagnosis. "
               "Rollback: revert this commit."),
-        confidence=answer.confidence,
+        confidence=confidence,
         announced=announced,
     )
     refused = check_allowed(cls, loc, proposal)

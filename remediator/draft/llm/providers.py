@@ -2,9 +2,12 @@
 Anthropic messages with tool use, and any OpenAI-compatible endpoint (Ollama, vLLM, LM Studio)
 through its base URL.
 
-The official clients do the HTTP; their own retries are off so that what happens on a 429 is
-ours: wait what Retry-After says (bounded), at most ``max_retries`` times. Every failure becomes
-a ProviderError whose message is one line: the caller falls back to the rules drafter with it.
+The official clients do the HTTP, through our client (http.py): one deadline for the whole call
+(`timeoutSeconds`, connect to last byte, retries included) and replies bounded in size. Their own
+retries are off so that what happens on a 429 is ours: wait what Retry-After says (bounded), at
+most ``max_retries`` times. A reply is read into checked shapes (tool name, arguments of bounded
+size and depth) whatever the client made of it. Every failure becomes a ProviderError whose
+message is one line: the caller falls back to the rules drafter with it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any, Protocol
 
 from ...config import LLMSettings
 from ...redact import redact, register, register_env
-from .tools import ToolSpec
+from .tools import MAX_ARGUMENT_CHARS, MAX_DEPTH, ToolSpec, too_deep
 
 MAX_RETRY_WAIT = 30.0  # seconds: a longer Retry-After is a budget problem, not a blip
 
@@ -69,24 +72,87 @@ def retry_after(headers: Mapping[str, str] | None, attempt: int) -> float:
 
 
 def _with_retries(send: Any, rate_limited: type[Exception], settings: LLMSettings) -> Any:
-    for attempt in range(settings.max_retries + 1):
-        try:
-            return send()
-        except rate_limited as exc:
-            if attempt == settings.max_retries:
-                raise ProviderError(f"rate limited (HTTP 429) after {attempt + 1} attempts") \
-                    from None
-            response = getattr(exc, "response", None)
-            time.sleep(retry_after(getattr(response, "headers", None), attempt))
+    """``send()`` within the call's deadline (every attempt and wait included)."""
+    from .http import deadline, remaining
+
+    with deadline(settings.timeout_seconds):
+        for attempt in range(settings.max_retries + 1):
+            try:
+                return send()
+            except rate_limited as exc:
+                if attempt == settings.max_retries:
+                    raise ProviderError(f"rate limited (HTTP 429) after {attempt + 1} "
+                                        "attempts") from None
+                response = getattr(exc, "response", None)
+                wait = retry_after(getattr(response, "headers", None), attempt)
+                if wait >= (remaining() or 0):
+                    raise ProviderError(f"rate limited (HTTP 429); waiting {wait:g}s would pass "
+                                        f"the {settings.timeout_seconds:g}s deadline") from None
+                time.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _one_line(exc: Exception) -> str:
-    """The error in one line, redacted: a provider's message may quote part of the key."""
+def _one_line(exc: BaseException) -> str:
+    """The error in one line, redacted: a provider's message may quote part of the key. A
+    connection error names its cause (a refused reply, a reset connection)."""
+    cause = exc.__cause__ or exc.__context__
+    if type(exc).__name__ == "APIConnectionError" and cause is not None:
+        exc = cause
     text = str(exc).splitlines()[0] if str(exc) else ""
     status = getattr(exc, "status_code", None)
     line = (f"HTTP {status}: " if status else "") + f"{type(exc).__name__}: {text}"[:300]
     return redact(line)[0]
+
+
+def _unreadable(exc: BaseException) -> ProviderError:
+    """A reply the client could not turn into its types (not JSON, nested too deep, fields of
+    the wrong type): one line, never the reply itself."""
+    return ProviderError(f"the reply is not a readable answer ({type(exc).__name__})")
+
+
+def _attr(obj: Any, name: str) -> Any:
+    """``obj.name`` or ``obj[name]``, None when absent: a reply is read by shape, not trusted
+    to have the types the client declares."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and \
+        0 <= value < 10**9 else 0
+
+
+def checked_calls(calls: Any) -> list[tuple[str, Any]]:
+    """(tool name, arguments) pairs as our parser expects them: names are short strings,
+    arguments a JSON string or an object of bounded size and depth; ProviderError otherwise."""
+    if not isinstance(calls, list):
+        raise ProviderError("the reply's tool calls are not a list")
+    out: list[tuple[str, Any]] = []
+    for name, args in calls:
+        if not isinstance(name, str) or not name or len(name) > 200:
+            raise ProviderError("a tool call of the reply has no readable name")
+        if isinstance(args, str):
+            if len(args) > MAX_ARGUMENT_CHARS:
+                raise ProviderError(f"the arguments of {name[:60]!r} are longer than "
+                                    f"{MAX_ARGUMENT_CHARS} characters")
+        elif isinstance(args, dict):
+            if too_deep(args, MAX_DEPTH):
+                raise ProviderError(f"the arguments of {name[:60]!r} are nested deeper than "
+                                    f"{MAX_DEPTH} levels")
+        else:
+            raise ProviderError(f"the arguments of {name[:60]!r} are neither JSON text nor an "
+                                "object")
+        out.append((name, args))
+    return out
+
+
+def _client(http_client: Any) -> Any:
+    if http_client is not None:
+        return http_client
+    from .http import BoundedClient
+
+    return BoundedClient()
 
 
 class OpenAIProvider:
@@ -103,7 +169,7 @@ class OpenAIProvider:
         self.compatible = compatible
         self.client = openai.OpenAI(api_key=api_key, base_url=settings.base_url or None,
                                     timeout=settings.timeout_seconds, max_retries=0,
-                                    http_client=http_client)
+                                    http_client=_client(http_client))
 
     def complete(self, call: ModelCall) -> ModelReply:
         oa = self._openai
@@ -126,21 +192,42 @@ class OpenAIProvider:
             raise ProviderError(f"timed out after {self.settings.timeout_seconds:g}s") from None
         except oa.OpenAIError as exc:
             raise ProviderError(_one_line(exc)) from None
-        if not resp.choices:
+        except ProviderError:
+            raise
+        except Exception as exc:  # the client failed to read the reply (not JSON, too deep...)
+            raise _unreadable(exc) from None
+        try:
+            return self._reply(resp)
+        except ProviderError:
+            raise
+        except Exception as exc:  # a reply of shapes the client did not check
+            raise _unreadable(exc) from None
+
+    @staticmethod
+    def _reply(resp: Any) -> ModelReply:
+        choices = _attr(resp, "choices")
+        if not isinstance(choices, list) or not choices:
             raise ProviderError("the reply has no choices")
-        choice = resp.choices[0]
-        msg = choice.message
-        usage = resp.usage
+        choice = choices[0]
+        msg = _attr(choice, "message")
+        if msg is None:
+            raise ProviderError("the reply has no message")
+        finish = _attr(choice, "finish_reason")
+        tool_calls = _attr(msg, "tool_calls")
+        calls = [(_attr(f, "name"), _attr(f, "arguments"))
+                 for f in (_attr(tc, "function") for tc in (
+                     tool_calls if isinstance(tool_calls, list) else []))
+                 if f is not None]
+        usage = _attr(resp, "usage")
         reply = ModelReply(
-            calls=[(tc.function.name, tc.function.arguments) for tc in (msg.tool_calls or [])
-                   if getattr(tc, "function", None) is not None],
-            input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            output_tokens=getattr(usage, "completion_tokens", 0) or 0,
-            stop=str(choice.finish_reason or ""))
-        refusal = getattr(msg, "refusal", None)
-        if refusal or choice.finish_reason == "content_filter" or not reply.calls:
-            said = refusal or msg.content or choice.finish_reason or "no tool call"
-            raise Refusal(redact(f"the model did not call a tool: {str(said)[:200]}")[0])
+            calls=checked_calls(calls),
+            input_tokens=_count(_attr(usage, "prompt_tokens")),
+            output_tokens=_count(_attr(usage, "completion_tokens")),
+            stop=str(finish or "")[:40])
+        refusal = _attr(msg, "refusal")
+        if refusal or finish == "content_filter" or not reply.calls:
+            said = refusal or _attr(msg, "content") or finish or "no tool call"
+            raise Refusal(f"the model did not call a tool: {redact(str(said))[0][:200]}")
         return reply
 
 
@@ -155,7 +242,7 @@ class AnthropicProvider:
         self.settings = settings
         self.client = anthropic.Anthropic(api_key=api_key, base_url=settings.base_url or None,
                                           timeout=settings.timeout_seconds, max_retries=0,
-                                          http_client=http_client)
+                                          http_client=_client(http_client))
 
     def complete(self, call: ModelCall) -> ModelReply:
         an = self._anthropic
@@ -175,15 +262,35 @@ class AnthropicProvider:
             raise ProviderError(f"timed out after {self.settings.timeout_seconds:g}s") from None
         except an.AnthropicError as exc:
             raise ProviderError(_one_line(exc)) from None
+        except ProviderError:
+            raise
+        except Exception as exc:  # the client failed to read the reply (not JSON, too deep...)
+            raise _unreadable(exc) from None
+        try:
+            return self._reply(resp)
+        except ProviderError:
+            raise
+        except Exception as exc:  # a reply of shapes the client did not check
+            raise _unreadable(exc) from None
+
+    @staticmethod
+    def _reply(resp: Any) -> ModelReply:
+        content = _attr(resp, "content")
+        if not isinstance(content, list):
+            raise ProviderError("the reply has no content")
+        stop = _attr(resp, "stop_reason")
+        usage = _attr(resp, "usage")
         reply = ModelReply(
-            calls=[(b.name, b.input) for b in resp.content if getattr(b, "type", "") ==
-                   "tool_use"],
-            input_tokens=resp.usage.input_tokens or 0,
-            output_tokens=resp.usage.output_tokens or 0,
-            stop=str(resp.stop_reason or ""))
-        if resp.stop_reason == "refusal" or not reply.calls:
-            said = " ".join(getattr(b, "text", "") for b in resp.content).strip()
-            raise Refusal(redact(f"the model did not call a tool: {(said or reply.stop)[:200]}")[0])
+            calls=checked_calls([(_attr(b, "name"), _attr(b, "input")) for b in content
+                                 if _attr(b, "type") == "tool_use"]),
+            input_tokens=_count(_attr(usage, "input_tokens")),
+            output_tokens=_count(_attr(usage, "output_tokens")),
+            stop=str(stop or "")[:40])
+        if stop == "refusal" or not reply.calls:
+            said = " ".join(t for t in (_attr(b, "text") for b in content)
+                            if isinstance(t, str)).strip()
+            raise Refusal(f"the model did not call a tool: "
+                          f"{redact(said or reply.stop or 'no tool call')[0][:200]}")
         return reply
 
 

@@ -9,16 +9,21 @@ ignore them.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .fields import Rejected
+from .shapes import Rejected
 
 PROPOSE = "propose_edits"
 NO_FIX = "no_safe_fix"
 MAX_EDITS = 6
+#: deeper arguments are no answer of ours (a propose_edits call is about 8 levels deep)
+MAX_DEPTH = 32
+#: longer arguments neither (MAX_EDITS edits of at most 64 values of 1024 characters, and text)
+MAX_ARGUMENT_CHARS = 512 * 1024
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 2000}
 
 
@@ -98,18 +103,60 @@ def parse_answer(calls: list[tuple[str, Any]], specs: list[ToolSpec]) -> Answer:
     spec = next((s for s in specs if s.name == name), None)
     if spec is None:
         raise Rejected(f"unknown tool {str(name)[:60]!r}")
-    if isinstance(raw, str):
-        try:
-            args = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise Rejected(f"the {name} arguments are not valid JSON (cut off?): {exc.msg} at "
-                           f"character {exc.pos}") from None
-    else:
-        args = raw
+    args = decode_arguments(raw, name)
     problem = _first_error(Draft202012Validator(spec.parameters), args)
     if problem:
         raise Rejected(f"the {name} arguments do not match the schema: {problem}")
     if name == NO_FIX:
         return Answer(NO_FIX, args["diagnosis"])
-    return Answer(PROPOSE, args["diagnosis"], args["rationale"], float(args["confidence"]),
-                  list(args["edits"]))
+    return Answer(PROPOSE, args["diagnosis"], args["rationale"],
+                  checked_confidence(args["confidence"]), list(args["edits"]))
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def decode_arguments(raw: Any, name: str) -> Any:
+    """A tool call's arguments as plain data: a JSON string (OpenAI) decoded, an object
+    (Anthropic) taken as it is; Rejected when too long, too deep, or not JSON (NaN and
+    Infinity are not)."""
+    if isinstance(raw, str):
+        if len(raw) > MAX_ARGUMENT_CHARS:
+            raise Rejected(f"the {name} arguments are longer than {MAX_ARGUMENT_CHARS} "
+                           "characters")
+        try:
+            args = json.loads(raw, parse_constant=_no_constant)
+        except json.JSONDecodeError as exc:
+            raise Rejected(f"the {name} arguments are not valid JSON (cut off?): {exc.msg} at "
+                           f"character {exc.pos}") from None
+        except (ValueError, RecursionError) as exc:
+            raise Rejected(f"the {name} arguments are not valid JSON: "
+                           f"{str(exc).splitlines()[0][:100] if str(exc) else 'too deep'}"
+                           ) from None
+    else:
+        args = raw
+    if too_deep(args, MAX_DEPTH):
+        raise Rejected(f"the {name} arguments are nested deeper than {MAX_DEPTH} levels")
+    return args
+
+
+def too_deep(data: Any, limit: int) -> bool:
+    """``data`` nests lists and objects deeper than ``limit`` (iterative: any depth is safe)."""
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth >= limit:
+                return True
+            stack += [(v, depth + 1) for v in (node.values() if isinstance(node, dict)
+                                               else node)]
+    return False
+
+
+def checked_confidence(value: Any) -> float:
+    """A confidence is a finite number in [0, 1] (NaN passes every comparison as false)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not math.isfinite(value) or not 0 <= value <= 1:
+        raise Rejected(f"the confidence {str(value)[:20]} is not a number between 0 and 1")
+    return float(value)
