@@ -74,8 +74,9 @@ class Daemon:
         if not (report.abandoned or report.fenced):  # read by "no successful pass" alert
             self.metrics.last_success.set_to_current_time()
         self.log("pass", "pass done", seconds=round(time.monotonic() - start, 3),
-                 incidents=len(report.plan.remediations), paused=report.paused,
-                 abandoned=report.abandoned, fenced=bool(report.fenced))
+                 incidents=len(report.plan.remediations), planned=report.plan.planned,
+                 reused=report.plan.reused, deferred=report.plan.deferred,
+                 paused=report.paused, abandoned=report.abandoned, fenced=bool(report.fenced))
         if self.on_report is not None and not report.paused:
             self.on_report(report)
 

@@ -2,12 +2,22 @@
 
 `plan` never writes anything: edits are computed in memory and validated from scratch copies.
 `submit` is the only place that writes, and only to the forge's own clone.
+
+A service pass plans within `Bounds`: incidents without a pull request are planned (located,
+drafted, gated: the expensive stages) oldest first until they have found as many proposals as
+the PR limits let the pass open (a diagnosis opens nothing and takes no room); the rest are
+deferred (a `skip` with the limit as reason). A result planned in an earlier pass is reused while
+nothing it depends on changed (`PlanMemo`). `remediator plan` has no bounds: it plans
+everything.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,6 +40,12 @@ from .model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediatio
 class Plan:
     remediations: list[Remediation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: with bounds: incidents located, drafted and gated in this pass; results reused from an
+    #: earlier pass; incidents deferred by the PR limits; planning stopped (asked to) part-way
+    planned: int = 0
+    reused: int = 0
+    deferred: int = 0
+    stopped: bool = False
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -40,6 +56,94 @@ class Plan:
 
 def _skip(incident: Incident, reason: str) -> Remediation:
     return Remediation(incident, Decision.SKIP, reason)
+
+
+@dataclass
+class PlanMemo:
+    """Results of earlier passes by signature, reused while their key is unchanged (the
+    incident's evidence and live workload, the repository head, the configuration, the GitOps
+    objects) and for at most ``max_age`` seconds: what failed for a passing reason (a dry-run
+    that could not reach the API server) is planned again then."""
+
+    max_age: float = 900.0
+    clock: Callable[[], float] = time.monotonic
+    entries: dict[str, tuple[str, float, Remediation]] = field(default_factory=dict)
+
+    def get(self, signature: str, key: str) -> Remediation | None:
+        entry = self.entries.get(signature)
+        if entry is None or entry[0] != key or self.clock() - entry[1] >= self.max_age:
+            return None
+        return entry[2]
+
+    def put(self, signature: str, key: str, r: Remediation) -> None:
+        self.entries[signature] = (key, self.clock(), r)
+
+    def keep(self, signatures: Collection[str]) -> None:
+        """Forget incidents no longer seen (the memo never outgrows one pass's incidents)."""
+        for sig in [s for s in self.entries if s not in signatures]:
+            del self.entries[sig]
+
+
+@dataclass
+class Bounds:
+    """What a service pass may plan. ``room``: new PRs the limits let it open (`limit` names the
+    one that binds); ``known``: signatures that have a PR, open, closed or merged, planned
+    whatever the room (the forge lifecycle updates, silences or follows them up); ``head``: the
+    base commit the plans are made from; ``stopping`` is asked between incidents."""
+
+    room: int
+    limit: str
+    known: set[str]
+    head: str
+    memo: PlanMemo = field(default_factory=PlanMemo)
+    stopping: Callable[[], bool] = lambda: False
+
+    def deferral(self) -> str:
+        return (f"deferred: PR limit reached ({self.limit}); planned when a pull request can "
+                "be opened, oldest incident first")
+
+
+#: facts that move while the failure stays the same (they do not make a plan stale)
+_VOLATILE_FACTS = {"restart_rate_per_hour", "redactions", "first_seen", "flapping"}
+
+
+def _digest(data: object) -> str:
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _pass_key(state: ClusterState, config: Config, head: str,
+              closed_records: list[JSON] | None) -> str:
+    """What every plan of the pass depends on besides its incident."""
+    gitops = sorted((str(ObjectRef.of(o)), o.get("spec")) for o in state.gitops_objects())
+    return _digest([head, repr(config), gitops, closed_records or []])
+
+
+def _memo_key(incident: Incident, pass_key: str) -> str:
+    """The incident as planning reads it, without the counters that move on every pass
+    (restarts, event counts, timestamps, the one-line message quoting them)."""
+    ev, t, live = incident.evidence, incident.evidence.last_termination, incident.live
+    return _digest([pass_key, incident.signature, [t.reason, t.exit_code, t.message] if t else None,
+                    sorted({(e.reason, e.message) for e in ev.events}), ev.log_excerpt,
+                    ev.container_spec, ev.images_that_ran,
+                    {k: v for k, v in ev.facts.items() if k not in _VOLATILE_FACTS},
+                    incident.workload_metadata, (live or {}).get("spec")])
+
+
+def oldest_first(incidents: list[Incident], state: ClusterState) -> list[Incident]:
+    """Incidents by the creation time of their oldest failing pod (the workload's when none is
+    known), then signature: a stable order, so deferred incidents are taken in turn and a stream
+    of newer failures never starves them."""
+    created = {(str(p["metadata"].get("namespace", "")), str(p["metadata"].get("name", ""))):
+               str(p["metadata"].get("creationTimestamp") or "") for p in state.pods}
+
+    def since(i: Incident) -> str:
+        stamps = [s for pod in i.pods if (s := created.get((i.workload.namespace, pod)))]
+        if not stamps:
+            stamps = [str((i.live.get("metadata") or {}).get("creationTimestamp") or "")]
+        return min((s for s in stamps if s), default="~")  # unknown: after every known time
+
+    return sorted(incidents, key=lambda i: (since(i), i.signature))
 
 
 def _drafting(config: Config) -> Drafting:
@@ -54,11 +158,12 @@ def _drafting(config: Config) -> Drafting:
 def plan(state: ClusterState, repo_root: Path, config: Config,
          cache_dir: Path | None = None, llm: LLMDrafter | None = None,
          closed_records: list[JSON] | None = None,
-         only: Collection[str] | None = None) -> Plan:
+         only: Collection[str] | None = None, bounds: Bounds | None = None) -> Plan:
     """``cache_dir`` holds model answers and token usage (default: the user's cache folder);
     ``llm`` is a model drafter built by the caller instead of from the configuration;
     ``closed_records`` are the hidden records of PRs closed unmerged (counter-examples);
-    ``only``: signatures to remediate (a watcher's raised incidents); None: all detected."""
+    ``only``: signatures to remediate (a watcher's raised incidents); None: all detected;
+    ``bounds``: a service pass's limits (oldest first; None: plan every incident)."""
     index = RepoIndex.scan(repo_root)
     result = Plan(warnings=[*index.warnings])
     why_not = ""
@@ -77,6 +182,11 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
     gitops_objects = state.gitops_objects()
     incidents = [i for i in detect(state) if only is None or i.signature in only]
     result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
+    pass_key = ""
+    if bounds is not None:
+        incidents = oldest_first(incidents, state)
+        pass_key = _pass_key(state, config, bounds.head, closed_records)
+        bounds.memo.keep({i.signature for i in incidents})
     for incident in incidents:
         ns = incident.workload.namespace
         if not config.scope.namespace_in_scope(ns) or not config.scope.class_in_scope(
@@ -87,18 +197,48 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
             result.remediations.append(
                 _skip(incident, f"namespace {ns} is protected: never patched"))
             continue
+        key = ""
+        if bounds is not None:
+            if bounds.stopping():  # SIGTERM, or leadership lost: stop between incidents
+                result.stopped = True
+                break
+            key = _memo_key(incident, pass_key)
+            cached = bounds.memo.get(incident.signature, key)
+            new = incident.signature not in bounds.known
+            if new and bounds.room <= 0 and (
+                    cached is None or cached.decision == Decision.PROPOSE):
+                # it may need a new PR, and none can be opened: not worth planning now
+                result.remediations.append(_skip(incident, bounds.deferral()))
+                result.deferred += 1
+                continue
+            if cached is not None:
+                _add(result, replace(cached, incident=incident))
+                result.reused += 1
+                if new and cached.decision == Decision.PROPOSE:
+                    bounds.room -= 1  # it will take one of the PRs that can be opened
+                continue
         try:
             r = remediate(incident, locator, gitops_objects, repo_root, config, llm)
-            result.remediations.append(r)
-            if r.proposal is not None and r.proposal.provenance.get("fallback"):
-                result.warnings.append(f"{incident.workload}: drafted by rules, "
-                                       f"{r.proposal.provenance['fallback']}")
         except Exception as exc:  # one incident's bug must not cost the others
             result.warnings.append(f"{incident.workload}: internal error, skipped: "
                                    f"{type(exc).__name__}: {exc}")
             result.remediations.append(_skip(
                 incident, f"internal error while remediating ({type(exc).__name__}); see logs"))
+            continue
+        _add(result, r)
+        if bounds is not None:
+            result.planned += 1
+            bounds.memo.put(incident.signature, key, r)
+            if incident.signature not in bounds.known and r.decision == Decision.PROPOSE:
+                bounds.room -= 1  # a proposal takes one of the PRs that can be opened
     return result
+
+
+def _add(result: Plan, r: Remediation) -> None:
+    result.remediations.append(r)
+    if r.proposal is not None and r.proposal.provenance.get("fallback"):
+        result.warnings.append(f"{r.incident.workload}: drafted by rules, "
+                               f"{r.proposal.provenance['fallback']}")
 
 
 def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],

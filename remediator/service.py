@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 
 from .cluster import load_snapshot
 from .config import Config, ConfigError, load_config
-from .forge import Forge, LocalForge, parse_record
+from .forge import Forge, LocalForge, new_pull_room, parse_record
 from .forge.gitclone import GitClone
 from .forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
 from .leader import NO_FENCE, Fence, LeaseLost
 from .model import JSON
-from .pipeline import Plan, Submission, Verification, plan, submit, verify
+from .pipeline import Bounds, Plan, PlanMemo, Submission, Verification, plan, submit, verify
 from .watcher import LiveSource
 
 
@@ -74,12 +74,15 @@ def run_once(snapshot: Path | None, remote: str, state_dir: Path,
              config_file: Path | None = None, base: str = "main", forge_kind: str = "local",
              github: GitHubOptions | None = None, live: LiveSource | None = None,
              stopping: Callable[[], bool] = lambda: False,
-             env: Mapping[str, str] | None = None, fence: Fence = NO_FENCE) -> PassReport:
+             env: Mapping[str, str] | None = None, fence: Fence = NO_FENCE,
+             memo: PlanMemo | None = None) -> PassReport:
     """Clone the GitOps repo from its remote, plan against the snapshot (or the ``live``
     cluster: every detected incident in a single pass, the watcher's raised ones when it runs
     continuously), open PRs. The kill switch (``paused: true`` in the repo's config, or
-    REMEDIATOR_PAUSED=1) ends the pass after reading the config; ``stopping`` is asked before
-    anything is pushed, and a stop then abandons the pass (the next leader redoes it).
+    REMEDIATOR_PAUSED=1) ends the pass after reading the config; ``stopping`` is asked between
+    incidents and before anything is pushed, and a stop then abandons the pass (the next leader
+    redoes it). Planning is bounded by the PR limits (`pipeline.Bounds`); ``memo`` keeps the
+    results for the next pass (the service's passes share one).
     ``fence``: the token of the leadership this pass runs under, checked before every forge
     write; a lost lease stops the pass there (``fenced``)."""
     forge: Forge
@@ -110,8 +113,12 @@ def run_once(snapshot: Path | None, remote: str, state_dir: Path,
         state = load_snapshot(snapshot, config.cluster)
     else:
         raise ConfigError("no cluster source: a snapshot directory or a live cluster")
+    pulls = forge.pulls()
+    room, limit = new_pull_room(pulls, config.pull_requests)
+    bounds = Bounds(room, limit, {p.signature for p in pulls}, forge.base_commit(),
+                    memo if memo is not None else PlanMemo(), stopping)
     result = plan(state, clone, config, state_dir / "cache",  # model answers, token usage
-                  closed_records=_closed_records(forge, config), only=only)
+                  closed_records=_closed_records(forge, config), only=only, bounds=bounds)
     if stopping():
         return PassReport(result, [], clone, config, list(forge.warnings), abandoned=True)
     try:

@@ -15,6 +15,13 @@ a list-then-watch client and the gate's server-side dry-run depend on:
   every ``bookmark_every`` seconds and on `send_bookmarks()`), `timeoutSeconds`, an ERROR event
   with a 410 Status for a version older than the last `compact()`, and `drop_watches()` which cuts
   every open stream mid-chunk like a dying API server or load balancer;
+- a version the server has not reached (after `restore()`: etcd restored from a `backup()`, its
+  resourceVersions back below what clients saw): waited for ``fresh_wait`` seconds, then answered
+  like the watch cache, 504 `Timeout` "Too large resource version" with the
+  `ResourceVersionTooLarge` cause and `retryAfterSeconds` (``too_large``: "event", an ERROR
+  event in the watch stream; "status", the HTTP status, as lists and gets from such a version
+  are answered; "ignored", the watch starts at the current version, as a storage layer that
+  does not check would: its events then carry lower versions than the client's);
 - pod logs: `container`, `previous`, `tailLines`, `limitBytes` (the first bytes of the tailed
   output, like the kubelet);
 - writes: create (POST) / replace (PUT) / patch (merge, JSON patch, strategic merge read as
@@ -35,9 +42,9 @@ a list-then-watch client and the gate's server-side dry-run depend on:
 - `SelfSubjectAccessReview`: answered by `authorize` (default: the bot's read-only role).
 
 Tests also change the cluster through Python (`apply`, `delete`, `set_log`, `compact`,
-`drop_watches`), the way controllers and the kubelet would. Every request is recorded in
-``requests`` (method, path, query) so tests can assert what the client asked for (for instance
-that Secrets were never read, or that every write was a dry run).
+`drop_watches`, `backup`/`restore`), the way controllers and the kubelet would. Every request is
+recorded in ``requests`` (method, path, query) so tests can assert what the client asked for
+(for instance that Secrets were never read, or that every write was a dry run).
 
 Not done (extend when needed): status subresources, defaulting, real strategic merge of lists,
 managedFields, CRD schemas (custom resources are not validated).
@@ -50,6 +57,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -66,9 +74,16 @@ from tests.kube_objects import (
     POLICIES,
     Resource,
     discovery,
+    route,
     selected,
 )
-from tests.kube_writes import Admission, ApiError, read_only, validate
+from tests.kube_writes import Admission, ApiError, read_only, too_large, validate
+
+
+@dataclass
+class Backup:
+    objects: dict[Resource, dict[tuple[str, str], JSON]]
+    rv: int
 
 
 class KubeAPI:
@@ -89,6 +104,11 @@ class KubeAPI:
         self.history: list[tuple[int, str, Resource, JSON]] = []
         self.rv = 1000
         self.compacted_rv = 0
+        self.too_large = "event"  # "event" | "status" | "ignored" (see the module docstring)
+        self.fresh_wait = 0.2  # the watch cache waits 3 s for a version it has not reached
+        #: versions the watch cache is behind storage (an HA replica lagging): watches and lists
+        #: from a version are answered from the cache, quorum lists (no version) from storage
+        self.cache_lag = 0
         self._dropped = 0  # history entries removed by compact(): positions stay absolute
         self.logs: dict[tuple[str, str, str, bool], str] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
@@ -245,6 +265,37 @@ class KubeAPI:
             self._dropped += len(self.history)
             self.history.clear()
 
+    def backup(self) -> Backup:
+        """What `etcdctl snapshot save` keeps: every object and the revision, now."""
+        with self._cond:
+            return Backup(copy.deepcopy(self.objects), self.rv)
+
+    def restore(self, backup: Backup) -> None:
+        """etcd restored from ``backup`` without `--bump-revision`: the objects and their
+        resourceVersions go back to the backup's, lower than what clients saw since; the
+        history before it is gone (a watch from an older version: 410); the API servers
+        restart, so every open watch is cut."""
+        with self._cond:
+            self.objects = copy.deepcopy(backup.objects)
+            self.rv = self.compacted_rv = backup.rv
+            self._dropped += len(self.history)
+            self.history.clear()
+            self._drops += 1
+            self._cond.notify_all()
+
+    def too_large_status(self, version: str) -> JSON | None:
+        """The 504 Status for a ``version`` this server has not reached (after waiting up to
+        ``fresh_wait`` for it, as the watch cache does), else None."""
+        if not version.isdigit():
+            return None
+        with self._cond:
+            self._cond.wait_for(lambda: self.rv - self.cache_lag >= int(version),
+                                timeout=self.fresh_wait)
+            current = self.rv - self.cache_lag
+        if int(version) <= current:
+            return None
+        return too_large(version, current)
+
     def drop_watches(self) -> None:
         """Cut every open watch stream mid-chunk."""
         with self._cond:
@@ -272,23 +323,7 @@ class KubeAPI:
     # ----------------------------------------------------------------- request handling
     def route(self, path: str) -> tuple[Resource, str, str, str] | None:
         """(resource, namespace, name, subresource) for a resource path, else None."""
-        parts = [p for p in path.split("/") if p]
-        if parts[:1] == ["api"] and len(parts) >= 3:
-            group, version, rest = "", parts[1], parts[2:]
-        elif parts[:1] == ["apis"] and len(parts) >= 4:
-            group, version, rest = parts[1], parts[2], parts[3:]
-        else:
-            return None
-        namespace = ""
-        if len(rest) >= 3 and rest[0] == "namespaces":
-            namespace, rest = rest[1], rest[2:]
-        elif len(rest) == 2 and rest[0] == "namespaces":  # a Namespace object itself
-            rest = ["namespaces", rest[1]]
-        for r in self.resources:
-            if (r.group, r.version, r.plural) == (group, version, rest[0]):
-                return r, namespace, rest[1] if len(rest) > 1 else "", (
-                    rest[2] if len(rest) > 2 else "")
-        return None
+        return route(self.resources, path)
 
     def discovery(self, path: str) -> JSON | None:
         return discovery(self.resources, self.version, path)
@@ -321,6 +356,9 @@ class KubeAPI:
         since = query.get("resourceVersion") or "0"
         timeout = float(query.get("timeoutSeconds") or 300)
         bookmarks = query.get("allowWatchBookmarks") == "true"
+        if self.too_large == "event" and (too_large := self.too_large_status(since)):
+            yield {"type": "ERROR", "object": too_large}
+            return
 
         def wanted(obj: JSON) -> bool:
             ns = (obj.get("metadata") or {}).get("namespace", "")
@@ -341,7 +379,7 @@ class KubeAPI:
                 initial = []
                 newer = [i for i, h in enumerate(self.history) if h[0] > int(since)]
                 pos = self._dropped + (newer[0] if newer else len(self.history))
-            last = self.rv if since == "0" else int(since)
+            last = self.rv if since == "0" else min(int(since), self.rv)
             self.open_watches += 1
             self._cond.notify_all()
         try:

@@ -30,6 +30,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionResetError:  # the client went away between requests: nothing to answer
+            self.close_connection = True
+
     def do_GET(self) -> None:
         self._handle()
 
@@ -49,6 +55,10 @@ class Handler(BaseHTTPRequestHandler):
         data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
         self.send_response(code)
         self.send_header("Content-Type", content_type)
+        retry = isinstance(payload, dict) and (payload.get("details") or {}).get(
+            "retryAfterSeconds")
+        if retry:
+            self.send_header("Retry-After", str(retry))
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -96,7 +106,13 @@ class Handler(BaseHTTPRequestHandler):
             if obj is None:
                 raise ApiError(404, "NotFound", f'{r.plural} "{name}" not found')
             return self._send(200, obj)
-        if query.get("watch") in ("true", "1"):
+        watch = query.get("watch") in ("true", "1")
+        if (not watch and not query.get("continue")) or self.emulator.too_large == "status":
+            # a list from a version (not older than it) or a watch answered with the status
+            too_large = self.emulator.too_large_status(query.get("resourceVersion") or "")
+            if too_large:
+                return self._send(504, too_large)
+        if watch:
             return self._watch(r, namespace, query)
         return self._send(200, self.emulator.list(r, namespace, query))
 

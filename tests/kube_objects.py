@@ -160,3 +160,24 @@ def discovery(resources: list[Resource], kubernetes_version: str, path: str) -> 
 def selected(obj: JSON, query: dict[str, str]) -> bool:
     return field_matches(obj, query.get("fieldSelector", "")) and label_matches(
         obj, query.get("labelSelector", ""))
+
+
+def route(resources: list[Resource], path: str) -> tuple[Resource, str, str, str] | None:
+    """(resource, namespace, name, subresource) for a resource path, else None."""
+    parts = [p for p in path.split("/") if p]
+    if parts[:1] == ["api"] and len(parts) >= 3:
+        group, version, rest = "", parts[1], parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 4:
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    namespace = ""
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        namespace, rest = rest[1], rest[2:]
+    elif len(rest) == 2 and rest[0] == "namespaces":  # a Namespace object itself
+        rest = ["namespaces", rest[1]]
+    for r in resources:
+        if (r.group, r.version, r.plural) == (group, version, rest[0]):
+            return r, namespace, rest[1] if len(rest) > 1 else "", (
+                rest[2] if len(rest) > 2 else "")
+    return None

@@ -33,6 +33,16 @@ class ApiError(Exception):
         self.code = code
 
 
+def too_large(version: str, current: int) -> JSON:
+    """The API server's Status for a resourceVersion it has not reached (the watch cache's
+    `NewTooLargeResourceVersionError`: a `Timeout` with the `ResourceVersionTooLarge` cause)."""
+    return ApiError(504, "Timeout", f"Timeout: Too large resource version: {version}, "
+                    f"current: {current}", {"causes": [
+                        {"reason": "ResourceVersionTooLarge",
+                         "message": "Too large resource version"}],
+                        "retryAfterSeconds": 1}).status
+
+
 def validate(r: Resource, obj: JSON, kubernetes_version: str,
              admission: list[tuple[str, Admission]]) -> None:
     """Raise the API server's 422 ``Invalid`` or an admission webhook's 403 for ``obj``."""

@@ -185,12 +185,15 @@ def test_limits_on_open_prs_and_prs_per_hour(bot: Bot, emu: GitHubEmulator, tmp_
     base = (example_paths()[0] / ".remediator.yaml").read_text()
     cfg.write_text(base.replace("maxOpen: 10", "maxOpen: 1"))
     report = bot.run(cfg)
-    assert outcomes(report) == ["limit: 1 open PRs (maxOpen)"] * 2 + ["opened"]
+    assert outcomes(report) == ["opened"]  # the limits bound planning: the others wait
+    deferred = [r.reason for r in report.plan.remediations if r.reason.startswith("deferred")]
+    assert {d.split(";")[0] for d in deferred} == {"deferred: PR limit reached (maxOpen 1)"}
+    assert len(deferred) >= PROPOSED - 1  # the other two proposals among them
     cfg.write_text(base.replace("maxOpen: 10", "maxOpen: 10\n  maxPerHour: 2"))
     report = bot.run(cfg)
-    assert outcomes(report) == ["exists", "limit: 2 PRs in the last hour (maxPerHour)", "opened"]
+    assert outcomes(report) == ["exists", "opened"]
     assert len(emu.pulls()) == 2
-    assert "maxPerHour" in emu.issues()[0].body
+    assert "deferred: PR limit reached (maxPerHour 2)" in emu.issues()[0].body
 
 
 def test_rate_limits_and_server_errors_are_waited_out(bot: Bot, emu: GitHubEmulator):

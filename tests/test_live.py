@@ -124,7 +124,7 @@ def test_watch_follows_adds_updates_deletes_bookmarks_410_and_drops(tmp_path):
             api.compact()  # the pod watch's version (before the node change) is now too old
             api.drop_watches()  # every stream is cut; the reconnect from the old version: 410
             api.apply(k8s.pod(rs, "cart-5d8f7c9b4-bbbbb", [k8s.running("cart")]))
-            assert live.store.wait_for(lambda: pods.stats["relists_410"] >= 1 and len(
+            assert live.store.wait_for(lambda: pods.stats["relists"] >= 1 and len(
                 _names(live, "Pod")) == 2, WAIT)
             assert pods.stats["errors"] >= 1 and sleeps.calls  # the cut stream backed off
 

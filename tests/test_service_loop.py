@@ -34,13 +34,13 @@ class Service:
     log lines are read in the background."""
 
     def __init__(self, tmp: Path, origin: Path, *extra: str, env: dict[str, str] | None = None,
-                 name: str = "svc", session: bool = False):
+                 name: str = "svc", session: bool = False, snapshot: Path = SNAPSHOT):
         """``session``: the process leads its own process group, so that a test can kill it
         with every child (as a container dies)."""
         self.lines: queue.Queue[dict] = queue.Queue()
         self.seen: list[dict] = []
         self.state = tmp / name
-        args = [sys.executable, "-m", "remediator", "run", "--snapshot", str(SNAPSHOT),
+        args = [sys.executable, "-m", "remediator", "run", "--snapshot", str(snapshot),
                 "--repo", str(origin), "--state-dir", str(self.state), "--interval", "0.2",
                 "--metrics-port", "0", "--log-format", "json", *extra]
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -150,7 +150,8 @@ def test_kill_switch_in_the_repo_config_is_read_at_the_next_pass(tmp_path: Path)
 def test_a_stop_before_pushing_abandons_the_pass(tmp_path: Path):
     origin = build_origin(tmp_path / "work")
     report = run_once(SNAPSHOT, str(origin), tmp_path / "state", stopping=lambda: True, env={})
-    assert report.abandoned and report.plan.remediations and not report.submissions
+    # asked between incidents too: a stop before the first plans nothing
+    assert report.abandoned and report.plan.stopped and not report.submissions
     assert LocalForge(str(origin), tmp_path / "state").pulls() == []
     assert [h.name for h in git.Repo(origin).heads] == ["main"]  # nothing pushed
 

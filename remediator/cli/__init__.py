@@ -28,7 +28,7 @@ from ..doctor import run_checks
 from ..leader import NO_FENCE, LeaseLock
 from ..model import Decision, Remediation
 from ..observe import JsonLog, StatusServer
-from ..pipeline import Plan, plan
+from ..pipeline import Plan, PlanMemo, plan
 from ..scaffold import init_repo
 from ..service import GitHubOptions, PassReport, run_once
 from ..watcher import LiveSource, capture_snapshot, live_options
@@ -172,13 +172,14 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     github = GitHubOptions(api_url=github_api_url, write_interval=github_write_interval)
     live = None if snapshot is not None else LiveSource(
         context, str(kubeconfig) if kubeconfig else None, continuous=not once)
+    memo = PlanMemo()  # what was planned, reused by later passes while unchanged
 
     lease: LeaseLock | None = None
 
     def pass_once(stopping: Callable[[], bool] = lambda: False) -> PassReport:
         # the pass carries the token of the leadership it starts under (no lease: no fence)
         return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge_kind,
-                        github=github, live=live, stopping=stopping,
+                        github=github, live=live, stopping=stopping, memo=memo,
                         fence=lease.fence() if lease is not None else NO_FENCE)
 
     if once:

@@ -29,10 +29,30 @@ class ClusterError(RuntimeError):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str):
+    """A failed request, or an ERROR event in a watch stream: the ``Status`` the API server
+    answered (``reason`` and the ``details.causes`` reasons and messages, when it gave them)."""
+
+    def __init__(self, status: int, message: str, reason: str = "",
+                 causes: tuple[str, ...] = ()):
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
         self.message = message
+        self.reason = reason
+        self.causes = causes
+
+    @classmethod
+    def of_status(cls, status: int, body: Any, fallback: str = "") -> ApiError:
+        """From a ``Status`` object (anything else: ``fallback`` is the message); ``status`` is
+        the HTTP status, 0 for a watch's ERROR event (the Status's ``code`` then)."""
+        if not isinstance(body, dict):
+            return cls(status, fallback)
+        details = body.get("details")
+        details = details if isinstance(details, dict) else {}
+        causes = tuple(str(c.get(k) or "") for c in details.get("causes") or []
+                       if isinstance(c, dict) for k in ("reason", "message"))
+        code = status or body.get("code")
+        return cls(code if isinstance(code, int) else 0, str(body.get("message") or fallback),
+                   str(body.get("reason") or ""), causes)
 
 
 @dataclass(frozen=True)
@@ -134,16 +154,16 @@ class RawClient:
             resp = self.api.call_api(method, url, headers,
                                      _request_timeout=(self.timeout, read_timeout or self.timeout))
         except k8s_client.ApiException as exc:
-            raise ApiError(exc.status or 0, str(exc.reason)) from None
+            raise ApiError.of_status(exc.status or 0, _json_or_none(exc.body),
+                                     str(exc.reason)) from None
         except urllib3.exceptions.MaxRetryError as exc:
             raise ApiError(0, f"cannot reach {self.host}: {exc.reason}") from None
         if not 200 <= resp.status <= 299:
             body = resp.read() or b""
-            try:
-                message = json.loads(body).get("message") or resp.reason
-            except (ValueError, AttributeError):
-                message = body[:200].decode(errors="replace") or resp.reason
-            raise ApiError(resp.status, str(message))
+            status = _json_or_none(body)
+            shown = resp.reason if isinstance(status, dict) else (
+                body[:200].decode(errors="replace") or resp.reason)
+            raise ApiError.of_status(resp.status, status, str(shown))
         return resp.response  # the urllib3 response, not yet read
 
     def get(self, path: str, query: dict[str, str] | None = None) -> bytes:
@@ -182,6 +202,13 @@ class RawClient:
 
     def text(self, path: str, query: dict[str, str]) -> str:
         return self.get(path, query).decode("utf-8", errors="replace")
+
+
+def _json_or_none(body: Any) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except (ValueError, TypeError):
+        return None
 
 
 def discover_gitops(raw: RawClient) -> tuple[list[Kind], list[str]]:

@@ -2,9 +2,17 @@
 
 List (paged) gives the objects and a resourceVersion; a watch from that version streams changes.
 Bookmarks advance the version without objects, so a reconnect does not replay or miss anything.
-`410 Gone` (the version was compacted away) means relist. A broken stream or a failing request is
-retried from the last version with jittered exponential backoff. Every ``resync_seconds`` a full
-relist catches anything a watch could have lost.
+A broken stream or a failing request is retried from the last version with jittered exponential
+backoff. Every ``resync_seconds`` a full relist catches anything a watch could have lost.
+
+A version the server says it cannot use means relist (from a fresh, quorum list), with the same
+backoff, never a retry of that version: `410 Gone` / "too old resource version" (compacted away),
+and "Too large resource version" (a 504 `Timeout` with the `ResourceVersionTooLarge` cause, as
+an HTTP status or as a watch's ERROR event; older servers say it only in the message, some with
+a 500). The last one is what an API server answers after etcd was restored from a backup: its
+versions went back below ours, and retrying ours would see nothing until it caught up (then
+miss what came between). For the same reason an event whose version is lower than the one the
+watch had reached means relist: the server's history was rewritten under us.
 """
 
 from __future__ import annotations
@@ -108,7 +116,8 @@ class Reflector:
         self.resource_version = ""
         self.listed_at: float | None = None
         self.synced = threading.Event()
-        self.stats = {"lists": 0, "watches": 0, "relists_410": 0, "errors": 0, "bookmarks": 0,
+        #: relists: the version was unusable (410, too large, went backwards)
+        self.stats = {"lists": 0, "watches": 0, "relists": 0, "errors": 0, "bookmarks": 0,
                       "events": 0}
         self.last_error = ""
 
@@ -130,8 +139,9 @@ class Reflector:
         self.synced.set()
         return items
 
-    def watch_once(self, timeout_seconds: int) -> bool:
-        """One watch request from the current version. False: the version expired (relist)."""
+    def watch_once(self, timeout_seconds: int) -> None:
+        """One watch request from the current version; `ApiError` when it failed (see
+        `version_unusable` for the ones that call for a relist)."""
         query = {"resourceVersion": self.resource_version, "allowWatchBookmarks": "true",
                  "fieldSelector": self.field_selector}
         self.stats["watches"] += 1
@@ -140,25 +150,26 @@ class Reflector:
             event = json.loads(line)
             kind, obj = event.get("type"), event.get("object") or {}
             if kind == "ERROR":
-                if obj.get("code") == 410:
-                    self.stats["relists_410"] += 1
-                    self.store.poke()
-                    return False
-                raise ApiError(int(obj.get("code") or 0), str(obj.get("message") or ""))
-            rv = (obj.get("metadata") or {}).get("resourceVersion")
+                raise ApiError.of_status(0, obj)
+            rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+            if kind in ("ADDED", "MODIFIED", "DELETED", "BOOKMARK") and _older(
+                    rv, self.resource_version):
+                raise ApiError(0, f"resourceVersion went backwards: {rv} after "
+                               f"{self.resource_version} "
+                               "(the server's history was rewritten, an etcd restore?)",
+                               WENT_BACKWARDS)
             if kind == "BOOKMARK":
                 self.stats["bookmarks"] += 1
-                self.resource_version = str(rv or self.resource_version)
                 self.store.poke()
             elif kind in ("ADDED", "MODIFIED", "DELETED"):
                 self.stats["events"] += 1
                 self.store.apply(self.kind, kind, obj)
             if rv:
-                self.resource_version = str(rv)
-        return True
+                self.resource_version = rv
 
     def run(self, stop: threading.Event) -> None:
-        """List, then watch until ``stop``; relist on 410 and every resync period."""
+        """List, then watch until ``stop``; relist when the version is unusable and every
+        resync period; back off on consecutive failures."""
         o = self.options
         failures = 0
         while not stop.is_set():
@@ -167,17 +178,40 @@ class Reflector:
                     self.list()
                 left = o.resync_seconds - (o.monotonic() - (self.listed_at or 0.0))
                 timeout = max(1, int(min(o.watch_timeout_seconds, left)))
-                if not self.watch_once(timeout):
-                    self.listed_at = None  # 410 Gone: relist now
+                self.watch_once(timeout)
                 failures = 0
             except (ApiError, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
                 failures += 1
                 self.stats["errors"] += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, ApiError) and version_unusable(exc):
+                    self.stats["relists"] += 1
+                    self.listed_at = None  # relist, never retry this version
                 self.store.poke()
-                if isinstance(exc, ApiError) and exc.status == 410:
-                    self.listed_at = None
                 o.sleep(backoff(failures, o))
+
+
+#: the reason given to an event older than the watch's start (not an API server's reason)
+WENT_BACKWARDS = "ResourceVersionWentBackwards"
+
+
+def version_unusable(exc: ApiError) -> bool:
+    """The server cannot serve from our resourceVersion: relist instead of retrying it.
+    410 (Gone / Expired), the `ResourceVersionTooLarge` cause, "Too large resource version" in
+    the message (servers before 1.17.6 gave no cause; the status is 504, or 500 from some),
+    "too old resource version" in a message under another status, and a version that went
+    backwards."""
+    said = " ".join((exc.message, *exc.causes)).lower()
+    return (exc.status == 410 or exc.reason in ("Expired", "Gone", WENT_BACKWARDS)
+            or "ResourceVersionTooLarge" in exc.causes
+            or "too large resource version" in said or "too old resource version" in said)
+
+
+def _older(rv: str, than: str) -> bool:
+    """``rv`` is a lower version than ``than``. Versions are opaque to clients (the API
+    conventions), but an etcd-backed server's are integers that only grow, in every watch
+    stream: only those are compared."""
+    return rv.isdigit() and than.isdigit() and int(rv) < int(than)
 
 
 def backoff(failures: int, o: Any) -> float:

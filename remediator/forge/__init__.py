@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .body import branch_name, commit_message, parse_record, render_body, title
 from .gitclone import ForgeError, HumanPushed
-from .lifecycle import Forge, Submission, submit
+from .lifecycle import Forge, Submission, new_pull_room, submit
 from .local import LocalForge
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Submission",
     "branch_name",
     "commit_message",
+    "new_pull_room",
     "parse_record",
     "render_body",
     "submit",

@@ -215,3 +215,16 @@ def submit(remediations: list[Remediation], forge: Forge, settings: PullRequests
         exc.submissions = out
         raise
     return out
+
+
+def new_pull_room(pulls: list[PullRequest], settings: PullRequests,
+                  now: datetime | None = None) -> tuple[int, str]:
+    """How many new PRs a pass could still open, and the limit that binds ("maxOpen 10"): what
+    bounds planning before its expensive stages run (a pass applies the same limits again when
+    it opens, in `Pass._open`)."""
+    now = now or datetime.now(UTC)
+    by_open = settings.max_open - sum(1 for p in pulls if p.state == "open")
+    by_hour = settings.max_per_hour - sum(1 for p in pulls if _age_seconds(p, now) < 3600)
+    if by_hour < by_open:
+        return max(0, by_hour), f"maxPerHour {settings.max_per_hour}"
+    return max(0, by_open), f"maxOpen {settings.max_open}"

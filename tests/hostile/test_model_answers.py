@@ -532,7 +532,8 @@ def test_a_proxy_from_the_environment_keeps_the_deadline(tmp_path: Path,
     sc.make_repo(repo)
     done: list[Plan] = []
     with serving(good) as server:
-        monkeypatch.setenv("HTTP_PROXY", server.url)
+        for name in ("HTTP_PROXY", "http_proxy"):  # lowercase wins where both are set
+            monkeypatch.setenv(name, server.url)
         cfg = configured("openai", "http://provider.invalid", timeout=1.5)
         worker = threading.Thread(target=lambda: done.append(
             plan(sc.state(), repo, cfg, tmp_path / "cache")), daemon=True)
