@@ -86,6 +86,7 @@ def record_pass(report: PassReport, metrics: Metrics, log: JsonLog) -> None:
     if report.paused:
         log("paused", "kill switch on (paused: true or REMEDIATOR_PAUSED): nothing planned")
         return
+    metrics.deferred.set(report.plan.deferred)  # the "PR budget exhausted" alert reads it
     counts = Counter((r.incident.failure_class, r.decision.value)
                      for r in report.plan.remediations)
     for labels in set(metrics.incident_labels) - set(counts):

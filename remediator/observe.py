@@ -85,6 +85,9 @@ class Metrics:
                                       "Duration of one pass of the loop", registry=r,
                                       buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
         self.pass_failures = Counter("remediator_pass_failures", "Passes that failed", registry=r)
+        self.deferred = Gauge("remediator_incidents_deferred",
+                              "Incidents the last pass deferred: the PR limits (maxOpen, "
+                              "maxPerHour) leave no room for their pull requests", registry=r)
         self.last_success = Gauge("remediator_last_successful_pass_timestamp_seconds",
                                   "Unix time the last pass ended without error (0: none yet)",
                                   registry=r)

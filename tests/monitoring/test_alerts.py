@@ -82,7 +82,21 @@ CASES: dict[str, list[tuple[list[dict[str, str]], list[tuple[str, list[dict[str,
          [("60m", fires("RemediatorNoSuccessfulPass"))]),
     ],
     "RemediatorPRBudgetExhausted": [
-        # a fix held back at every pass: fires after 30 minutes of it
+        # the leader defers incidents at every pass: fires after 30 minutes of it
+        ([series("remediator_leader", A, "1x60"), series("remediator_leader", B, "0x60"),
+          series("remediator_incidents_deferred", A, "2x60"),
+          series("remediator_incidents_deferred", B, "0x60")],
+         [("20m", []), ("40m", fires("RemediatorPRBudgetExhausted"))]),
+        # deferred on a replica that has stopped leading (its gauge is stale): quiet
+        ([series("remediator_leader", A, "0x60"), series("remediator_leader", B, "1x60"),
+          series("remediator_incidents_deferred", A, "3x60"),
+          series("remediator_incidents_deferred", B, "0x60")],
+         [("50m", [])]),
+        # deferred for 10 minutes, then a PR could be opened: quiet
+        ([series("remediator_leader", A, "1x60"),
+          series("remediator_incidents_deferred", A, "1x10 0x50")],
+         [("50m", [])]),
+        # the forge refuses a new PR at every pass: fires after 30 minutes of it
         ([series("remediator_pull_requests_total", {**A, "outcome": "limit"}, "0+1x60")],
          [("20m", []), ("50m", fires("RemediatorPRBudgetExhausted"))]),
         # held back for 10 minutes, then opened: quiet

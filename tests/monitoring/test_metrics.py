@@ -1,7 +1,8 @@
 """/metrics of a real `remediator run` process follows Prometheus conventions: `promtool check
 metrics` finds nothing on a scrape; `process_*` and `python_*` are there, `_created` series are
 not; `remediator_build_info` and the last successful pass are exported; the budgets the alerts
-watch (PR limits, the model's monthly token budget) show when they are hit."""
+watch (PR limits: incidents deferred; the model's monthly token budget) show when they are
+hit."""
 
 from __future__ import annotations
 
@@ -66,20 +67,31 @@ def _push_config(origin: Path, tmp: Path, old: str, new: str) -> None:
     seed.git.push("origin", "main")
 
 
-def test_exhausted_budgets_show_in_the_counters_the_alerts_read(tmp_path: Path):
-    """maxOpen 0 holds every PR back; a monthly token budget of 1 leaves the model unused (no
-    request is made: the budget is checked first)."""
+def test_pr_limits_show_as_deferred_incidents(tmp_path: Path):
+    """maxOpen 0: every incident that needs a new PR is deferred by the pass, none is opened."""
+    origin = build_origin(tmp_path / "work")
+    _push_config(origin, tmp_path, "maxOpen: 10", "maxOpen: 0")
+    svc = Service(tmp_path, origin)
+    try:
+        text = scrape(svc)
+    finally:
+        assert svc.terminate() == 0
+    assert _metric(text, "remediator_incidents_deferred") >= 1
+    assert _metric(text, "remediator_pull_requests_total", outcome="opened") == 0
+
+
+def test_an_exhausted_model_budget_shows_in_the_fallbacks(tmp_path: Path):
+    """A monthly token budget of 1 leaves the model unused: the rules draft, and no request is
+    made (the budget is checked first)."""
     origin = build_origin(tmp_path / "work")
     _push_config(origin, tmp_path, "  provider: rules\n",
                  "  provider: openai\n  model: gpt-4o-mini\n  monthlyTokenBudget: 1\n")
-    _push_config(origin, tmp_path / "again", "maxOpen: 10", "maxOpen: 0")
     svc = Service(tmp_path, origin, env={"OPENAI_API_KEY": "sk-test-not-a-key",
                                          "OPENAI_BASE_URL": "http://127.0.0.1:9"})
     try:
         text = scrape(svc)
     finally:
         assert svc.terminate() == 0
-    assert _metric(text, "remediator_pull_requests_total", outcome="limit") >= 1
-    assert _metric(text, "remediator_pull_requests_total", outcome="opened") == 0
     assert _metric(text, "remediator_llm_fallbacks_total", reason="budget") >= 1
     assert _metric(text, "remediator_llm_tokens_total", direction="input") == 0
+    assert _metric(text, "remediator_incidents_deferred") == 0
