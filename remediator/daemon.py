@@ -71,6 +71,8 @@ class Daemon:
             self.metrics.pass_failures.inc()
             return
         record_pass(report, self.metrics, self.log)
+        if not (report.abandoned or report.fenced):  # read by "no successful pass" alert
+            self.metrics.last_success.set_to_current_time()
         self.log("pass", "pass done", seconds=round(time.monotonic() - start, 3),
                  incidents=len(report.plan.remediations), planned=report.plan.planned,
                  reused=report.plan.reused, deferred=report.plan.deferred,
@@ -84,6 +86,7 @@ def record_pass(report: PassReport, metrics: Metrics, log: JsonLog) -> None:
     if report.paused:
         log("paused", "kill switch on (paused: true or REMEDIATOR_PAUSED): nothing planned")
         return
+    metrics.deferred.set(report.plan.deferred)  # the "PR budget exhausted" alert reads it
     counts = Counter((r.incident.failure_class, r.decision.value)
                      for r in report.plan.remediations)
     for labels in set(metrics.incident_labels) - set(counts):

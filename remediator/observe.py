@@ -1,8 +1,15 @@
 """What the running service shows: Prometheus metrics, /healthz and /readyz, JSON log lines.
 
 The metrics live in their own registry (not the process-global one) so that two services in one
-process, as in tests, do not collide. Log lines are redacted like PR bodies: nothing that looks
-like a token, password or key reaches the log.
+process, as in tests, do not collide; the standard `process_*` and `python_*` collectors are
+registered in it too. Names follow Prometheus conventions (checked with `promtool check
+metrics`): counters end in `_total`, units are base units, `remediator_build_info` carries the
+version, and no `_created` series are exported (they double the series count and no dashboard
+or alert reads them). Counters whose label values are known up front start at 0, so that the
+first event already shows in `increase()` (a series born at 1 has no increase). The dashboard
+(deploy/helm/remediator/files/) and the alerts read these names: see docs/operations.md.
+Log lines are redacted like PR bodies: nothing that looks like a token, password or key reaches
+the log.
 """
 
 from __future__ import annotations
@@ -15,17 +22,51 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TextIO
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.exposition import generate_latest
 
 from .redact import redact
+
+# process-wide (prometheus_client has no per-registry switch): this process serves one exporter
+disable_created_metrics()
+
+#: what a forge submission can come to (forge.Submission.outcome before its ":")
+PR_OUTCOMES = ("opened", "completed", "exists", "updated", "commented", "silenced", "merged",
+               "limit", "error")
+#: why a model did not draft (the drafter fell back to the rules)
+LLM_FALLBACK_REASONS = ("budget", "other")
+
+
+def _version() -> str:
+    try:
+        return version("remediator")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        self.build_info = Gauge("remediator_build_info",
+                                "Always 1; the version of the running remediator",
+                                ["version"], registry=r)
+        self.build_info.labels(_version()).set(1)
         self.incidents = Gauge("remediator_incidents",
                                "Incidents in the last pass, by class and decision",
                                ["failure_class", "decision"], registry=r)
@@ -44,11 +85,27 @@ class Metrics:
                                       "Duration of one pass of the loop", registry=r,
                                       buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
         self.pass_failures = Counter("remediator_pass_failures", "Passes that failed", registry=r)
+        self.deferred = Gauge("remediator_incidents_deferred",
+                              "Incidents the last pass deferred: the PR limits (maxOpen, "
+                              "maxPerHour) leave no room for their pull requests", registry=r)
+        self.last_success = Gauge("remediator_last_successful_pass_timestamp_seconds",
+                                  "Unix time the last pass ended without error (0: none yet)",
+                                  registry=r)
+        self.llm_fallbacks = Counter("remediator_llm_fallbacks",
+                                     "Incidents the rules drafted because the model could not "
+                                     "(reason budget: the monthly token budget is used up)",
+                                     ["reason"], registry=r)
         self.leader = Gauge("remediator_leader", "1 when this replica is the active one",
                             registry=r)
         self.paused = Gauge("remediator_paused", "1 while the kill switch is on", registry=r)
         self._reconnects_seen = 0
         self.incident_labels: set[tuple[str, str]] = set()
+        for outcome in PR_OUTCOMES:
+            self.pull_requests.labels(outcome)
+        for direction in ("input", "output"):
+            self.llm_tokens.labels(direction)
+        for reason in LLM_FALLBACK_REASONS:
+            self.llm_fallbacks.labels(reason)
 
     def watch_errors(self, total: int) -> None:
         """The watcher's cumulative error count: count what is new since the last call."""
@@ -67,6 +124,10 @@ class Metrics:
         if cost.startswith("$"):
             with contextlib.suppress(ValueError):  # "$0.0012"; anything else is no cost
                 self.llm_cost.inc(float(cost[1:]))
+        fallback = str(provenance.get("fallback", ""))
+        if fallback:  # "model not used: <the drafter's reason>"
+            reason = "budget" if "monthly token budget" in fallback else "other"
+            self.llm_fallbacks.labels(reason).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -3,8 +3,9 @@
 The version (`__version__`) and the repository remediator is published from (`REPOSITORY`, and
 `IMAGE` from it) live in remediator/__init__.py. Documentation and workflow files quote them
 where a user copies them: the reusable workflow's `uses: OWNER/NAME/...@vX.Y.Z` and
-`remediator-ref`, the pre-commit `repo`/`rev`, the image `ghcr.io/OWNER/NAME:X.Y.Z`, the project
-URLs. After changing `__init__.py` (a release, or a fork publishing its own build):
+`remediator-ref`, the pre-commit `repo`/`rev`, the image `ghcr.io/OWNER/NAME:X.Y.Z`, the Helm
+chart's `appVersion` and image, the project URLs. After changing `__init__.py` (a release, or a
+fork publishing its own build):
 
     python scripts/release_refs.py          # rewrite the references
     python scripts/release_refs.py --check  # list the stale ones, exit 1 (the test suite runs it)
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FILES = ["README.md", "Dockerfile", "pyproject.toml", ".github/workflows/validate.yml",
          ".github/workflows/release.yml", "gitops-repo-example/.github/workflows/remediator.yml",
          "gitops-repo-example/remediator/deployment.yaml", "gitops-repo-example/.remediator.yaml",
+         "deploy/helm/remediator/Chart.yaml", "deploy/helm/remediator/values.yaml",
          *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md"))]
 OWNER_NAME = r"[\w.-]+/[\w.-]+"
 VERSION = r"v?[0-9]+\.[0-9]+\.[0-9]+[\w.+-]*"
@@ -45,6 +47,9 @@ def rules(ident: dict[str, str]) -> list[tuple[re.Pattern[str], Callable[[re.Mat
         # uses: OWNER/NAME/.github/workflows/validate.yml@vX.Y.Z
         (re.compile(rf"{OWNER_NAME}(/\.github/workflows/validate\.yml)@{VERSION}"),
          lambda m: f"{repository}{m.group(1)}@v{version}"),
+        # the Helm chart installs this release (its own `version` is the chart's)
+        (re.compile(rf'^(appVersion: "?){VERSION}("?)$', re.M),
+         lambda m: f"{m.group(1)}{version}{m.group(2)}"),
         # remediator-ref: vX.Y.Z (callers) and the input's default (the reusable workflow)
         (re.compile(rf"(remediator-ref: ){VERSION}"), lambda m: f"{m.group(1)}v{version}"),
         (re.compile(rf"(remediator-ref:\n(?:[ \t]+\S.*\n)*?[ \t]+default: ){VERSION}"),
@@ -65,7 +70,6 @@ def rules(ident: dict[str, str]) -> list[tuple[re.Pattern[str], Callable[[re.Mat
         (re.compile(rf"ghcr\.io/[\w.-]+/{name}:{VERSION}"), lambda m: f"{image}:{version}"),
         (re.compile(rf"ghcr\.io/[\w.-]+/{name}(?=:[^0-9]|[^\w:/.-]|$)", re.M),
          lambda m: image),  # untagged, or with a placeholder tag (`:X.Y.Z`, `:<version>`)
-        (re.compile(rf"`[\w.-]+/{name}`"), lambda m: f"`{repository}`"),
         # the example GitOps repository allows the bot's own registry next to its own
         (re.compile(r"(allowedRegistries: \[ghcr\.io/acme, )ghcr\.io/[\w.-]+\]"),
          lambda m: f"{m.group(1)}{registry}]"),

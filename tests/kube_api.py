@@ -34,6 +34,9 @@ a list-then-watch client and the gate's server-side dry-run depend on:
 - validation (tests/kube_writes.py): an invalid object is a 422 `Status` (`reason: Invalid`,
   `details.causes`, message `Deployment.apps "web" is invalid: <field>: <why>`), and the
   namespace must exist (`default` and `kube-system` do from the start);
+- ValidatingAdmissionPolicies and their bindings stored in the emulator apply to every write
+  (tests/kube_admission.py: CEL through cel-python), with the sender's identity from its bearer
+  token (``users``; an unknown token is a cluster admin);
 - `admission`: callables ``(obj) -> message | None`` standing in for validating webhooks; a
   message is a 403 `admission webhook "..." denied the request: ...`;
 - `SelfSubjectAccessReview`: answered by `authorize` (default: the bot's read-only role).
@@ -58,14 +61,17 @@ from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
+from tests.kube_admission import ADMIN, admission_request, admit
 from tests.kube_http import Handler
 from tests.kube_objects import (
     ARGO,
+    BINDINGS,
     BUILTIN,
     FLUX,
     JSON,
     NAMESPACES,
     PODS,
+    POLICIES,
     Resource,
     discovery,
     route,
@@ -110,6 +116,8 @@ class KubeAPI:
         self.admission: list[tuple[str, Admission]] = []  # (webhook name, check)
         #: SelfSubjectAccessReview answers: (verb, group, resource, subresource) -> allowed
         self.authorize: Callable[[str, str, str, str], bool] = read_only
+        #: bearer token -> userInfo of who sends it (ValidatingAdmissionPolicies read it)
+        self.users: dict[str, JSON] = {}
         self._cond = threading.Condition()
         self._drops = 0
         self._bookmark_requests = 0
@@ -200,13 +208,15 @@ class KubeAPI:
         self.history.append((self.rv, kind, r, obj))
         return obj
 
-    def write(self, r: Resource, obj: JSON, dry_run: bool, existing: JSON | None) -> JSON:
+    def write(self, r: Resource, obj: JSON, dry_run: bool, existing: JSON | None,
+              token: str = "") -> JSON:
         """A write over HTTP: validate, admit and (unless dry run) store ``obj``; the answer."""
         meta = obj.setdefault("metadata", {})
         if r.namespaced and ("", meta.get("namespace", "")) not in self.objects[NAMESPACES]:
             raise ApiError(404, "NotFound", f'namespaces "{meta.get("namespace")}" not found',
                            {"name": meta.get("namespace"), "kind": "namespaces"})
         validate(r, obj, self.version, self.admission)
+        self.admit(r, "UPDATE" if existing else "CREATE", obj, existing, dry_run, token)
         before = (existing or {}).get("metadata", {})
         if dry_run:
             meta["resourceVersion"] = before.get("resourceVersion", "")
@@ -230,6 +240,19 @@ class KubeAPI:
             answer = copy.deepcopy(self._store(copy.deepcopy(obj)))
             self._cond.notify_all()
         return answer
+
+    def admit(self, r: Resource, operation: str, obj: JSON | None, old: JSON | None,
+              dry_run: bool, token: str) -> None:
+        """The stored ValidatingAdmissionPolicies on a write by the sender of ``token``."""
+        meta = (obj or old or {}).get("metadata") or {}
+        namespace = meta.get("namespace", "") if r.namespaced else ""
+        request = admission_request(r, operation, meta.get("name", ""), namespace,
+                                    self.users.get(token, ADMIN), dry_run)
+        with self._cond:
+            policies = [copy.deepcopy(p) for p in self.objects[POLICIES].values()]
+            bindings = [copy.deepcopy(b) for b in self.objects[BINDINGS].values()]
+            ns = copy.deepcopy(self.objects[NAMESPACES].get(("", namespace)))
+        admit(policies, bindings, request, obj, old, ns)
 
     def set_log(self, namespace: str, pod: str, container: str, text: str,
                 previous: bool = False) -> None:

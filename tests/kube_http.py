@@ -157,9 +157,11 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "BadRequest", f'invalid dry run value: "{dry}"')
         existing = copy.deepcopy(self.emulator.objects[r].get((namespace, name))) if name \
             else None
+        token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
         if method == "DELETE":
             if existing is None:
                 raise ApiError(404, "NotFound", f'{r.plural} "{name}" not found')
+            self.emulator.admit(r, "DELETE", None, existing, dry is not None, token)
             if dry is None:
                 self.emulator.delete(existing)
             return 200, existing
@@ -202,7 +204,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(400, "BadRequest", "the namespace of the provided object does "
                                "not match the namespace sent on the request")
             meta["namespace"] = namespace
-        answer = self.emulator.write(r, obj, dry is not None, existing)
+        answer = self.emulator.write(r, obj, dry is not None, existing, token)
         return (201 if existing is None and method != "PUT" else 200), answer
 
 

@@ -38,8 +38,13 @@ BUILTIN = [
     Resource("", "v1", "services", "Service"),
     Resource("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
     Resource("coordination.k8s.io", "v1", "leases", "Lease"),
+    Resource("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies",
+             "ValidatingAdmissionPolicy", namespaced=False),
+    Resource("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings",
+             "ValidatingAdmissionPolicyBinding", namespaced=False),
 ]
 PODS, NAMESPACES = BUILTIN[0], BUILTIN[3]
+POLICIES, BINDINGS = BUILTIN[-2:]
 ARGO = [Resource("argoproj.io", "v1alpha1", "applications", "Application")]
 FLUX = [
     Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization"),

@@ -110,10 +110,20 @@ def test_deployment_is_hardened_and_takes_secrets_by_reference():
     mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert "/tmp" in mounts and any(a == f"--state-dir={p}" for a in c["args"] for p in mounts)
-    assert all("emptyDir" in volumes[n] for n in mounts.values())
+    # writable: scratch space only; the one other mount is the GitHub App key, read-only
+    for m in c["volumeMounts"]:
+        assert "emptyDir" in volumes[m["name"]] or (
+            m.get("readOnly") is True and volumes[m["name"]]["secret"]["optional"] is True)
     env = {e["name"]: e for e in c["env"]}
-    for name in ("GITHUB_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+    for name in ("GITHUB_TOKEN", "GITHUB_APP_ID", "GITHUB_APP_INSTALLATION_ID", "OPENAI_API_KEY",
+                 "ANTHROPIC_API_KEY"):
         assert "value" not in env[name] and env[name]["valueFrom"]["secretKeyRef"]["name"]
+    # a token or a GitHub App (the README's recommendation for a service): the App's key is a
+    # file from the same Secret, where auth_from_env reads it
+    key_file = Path(env["GITHUB_APP_PRIVATE_KEY_FILE"]["value"])
+    secret = volumes[mounts[str(key_file.parent)]]["secret"]
+    assert secret["secretName"] == env["GITHUB_APP_ID"]["valueFrom"]["secretKeyRef"]["name"]
+    assert secret["items"] == [{"key": "github-app-private-key", "path": key_file.name}]
     assert env["POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     pdb = _of(docs, "PodDisruptionBudget")[0]
     assert pdb["spec"]["selector"] == dep["spec"]["selector"]

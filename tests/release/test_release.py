@@ -175,7 +175,8 @@ def test_the_refs_script_rewrites_remediators_pins_and_nothing_else():
             "remediator-0.1.0-py3-none-any.whl\n"
             "image: ghcr.io/acme/payments:1.8.0\n"
             "url: https://github.com/acme/gitops-example.git\n"
-            "published from `acme/remediator` as ghcr.io/acme/remediator:X.Y.Z\n")
+            "published as ghcr.io/acme/remediator:X.Y.Z from `gitops-repo-example/remediator`\n"
+            'appVersion: "0.1.0"\n')
     assert refs.rewrite(text, ident) == (
         "    uses: octo/remediator/.github/workflows/validate.yml@v1.2.3\n"
         "      remediator-ref: v1.2.3\n"
@@ -186,7 +187,8 @@ def test_the_refs_script_rewrites_remediators_pins_and_nothing_else():
         "remediator-1.2.3-py3-none-any.whl\n"
         "image: ghcr.io/acme/payments:1.8.0\n"
         "url: https://github.com/acme/gitops-example.git\n"
-        "published from `octo/remediator` as ghcr.io/octo/remediator:X.Y.Z\n")
+        "published as ghcr.io/octo/remediator:X.Y.Z from `gitops-repo-example/remediator`\n"
+        'appVersion: "1.2.3"\n')
     assert refs.identity() == {"__version__": remediator.__version__,
                                "REPOSITORY": remediator.REPOSITORY, "IMAGE": remediator.IMAGE}
 
