@@ -1,17 +1,23 @@
 """`remediator doctor`: can this deployment work, and is it as read-only as it should be?
 
 Each check says ok or what is missing, with a hint. Cluster rights are asked of the API server
-itself (SelfSubjectAccessReview): nothing is read or written to find out.
+itself (SelfSubjectAccessReview): nothing is read or written to find out. The repository is read
+as `run` reads it (a shallow clone of a URL or bare repository; a working tree as it is): its
+`.remediator.yaml`, its base branch, and whether it has kustomizations and Helm sources (then
+kubectl/kustomize and helm must be on the PATH).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import git
 import urllib3
@@ -19,10 +25,13 @@ from kubernetes import client as k8s_client
 
 from .cluster import ClusterError, connect
 from .config import Config
+from .draft import missing_client
 from .forge.gitclone import token_env
 from .forge.github import GITHUB_API, repo_name
 from .gate.opa_server import TOKEN_ENV as OPA_TOKEN_ENV
 from .gate.opa_server import URL_ENV as OPA_URL_ENV
+from .kustomize import renderer
+from .locate.repo import RepoIndex
 from .render import helm as helm_render
 
 RBAC_HINT = "bind the ClusterRole remediator-read (gitops-repo-example/remediator/rbac.yaml)"
@@ -72,18 +81,100 @@ def check_cluster(config: Config, context: str | None, kubeconfig: str | None) -
     ]
 
 
-def check_repo(remote: str, env: Mapping[str, str]) -> Check:
+def _git_why(exc: git.CommandError) -> str:
+    if isinstance(exc, git.GitCommandNotFound):
+        return "git is not installed"
+    lines = [ln.strip().strip("'") for ln in str(exc.stderr or "").splitlines()]
+    why = next((ln for ln in lines if "fatal:" in ln), f"exit {exc.status}")
+    return why.split("fatal:", 1)[1].strip() if "fatal:" in why else why
+
+
+def check_repo(remote: str, env: Mapping[str, str], base: str = "main") -> list[Check]:
+    """The remote answers, and has the base branch pull requests will target."""
     try:
         cmd = git.Git()
         with cmd.custom_environment(**token_env(remote, env.get("GITHUB_TOKEN", ""))):
             heads = str(cmd.ls_remote("--heads", remote))
-    except git.GitCommandError as exc:
-        lines = [ln.strip().strip("'") for ln in str(exc.stderr or "").splitlines()]
-        why = next((ln for ln in lines if "fatal:" in ln), f"exit {exc.status}")
-        why = why.split("fatal:", 1)[1].strip() if "fatal:" in why else why
-        return Check("repository", False, f"git ls-remote {remote}: {why}",
-                     "check the URL and that the token (GITHUB_TOKEN) can read it")
-    return Check("repository", True, f"{remote}: {len(heads.splitlines())} branch(es)")
+    except git.CommandError as exc:  # a git error, or no git at all (checked on its own)
+        return [Check("repository", False, f"git ls-remote {remote}: {_git_why(exc)}",
+                      "check the URL and that the token (GITHUB_TOKEN) can read it")]
+    branches = sorted(ln.split("refs/heads/", 1)[1] for ln in heads.splitlines()
+                      if "refs/heads/" in ln)
+    found = base in branches
+    return [Check("repository", True, f"{remote}: {len(branches)} branch(es)"),
+            Check("base branch", found,
+                  f"{base} exists" if found else
+                  f"{base!r} (pullRequests.base) is not a branch of the repository; it has: "
+                  f"{', '.join(branches) or 'none'}",
+                  f"set pullRequests.base in .remediator.yaml to the branch Argo CD / Flux "
+                  f"track{f' (e.g. {branches[0]})' if len(branches) == 1 else ''}")]
+
+
+def repo_files(remote: str, scratch: Path, env: Mapping[str, str]) -> Path | None:
+    """The repository's files as `run` sees them: a working tree (a folder) as it is, else a
+    shallow clone of its default branch into ``scratch``; None when it cannot be read (the
+    repository check says why)."""
+    local = Path(remote)
+    if local.is_dir() and not (local / "HEAD").is_file():  # a folder, not a bare repository
+        return local
+    try:
+        git.Repo.clone_from(remote, scratch, depth=1,
+                            env=token_env(remote, env.get("GITHUB_TOKEN", "")))
+    except git.CommandError:
+        return None
+    return scratch
+
+
+def check_git() -> Check:
+    path = shutil.which("git")
+    if path is None:
+        return Check("git", False, "git is not on the PATH",
+                     "install git: the bot clones, commits and pushes with it")
+    version = subprocess.run([path, "--version"], capture_output=True, text=True, check=False,
+                             timeout=30).stdout.strip()
+    return Check("git", True, version or path)
+
+
+def _kustomizations(index: RepoIndex) -> list[str]:
+    flux = [d.path for d in index.docs if d.kind == "Kustomization"
+            and d.group.startswith("kustomize.toolkit.fluxcd.io")]
+    return sorted({str(k["_file"]) for k in index.kustomizations.values()} | set(flux))
+
+
+def helm_sources(root: Path, index: RepoIndex) -> list[str]:
+    """Files that make the repository a Helm user: charts, Flux HelmReleases, Argo CD
+    Applications with a chart or Helm options, kustomizations inflating `helmCharts`."""
+    found = {p.relative_to(root).as_posix() for p in root.rglob("Chart.yaml")
+             if ".git" not in p.relative_to(root).parts}
+    for d in index.docs:
+        spec = d.body.get("spec")
+        spec = spec if isinstance(spec, dict) else {}
+        sources = [spec.get("source"), *(spec.get("sources") or [])]
+        if d.kind == "HelmRelease" or (d.kind in ("Application", "ApplicationSet") and any(
+                isinstance(s, dict) and ("chart" in s or "helm" in s) for s in sources)):
+            found.add(d.path)
+    found |= {str(k["_file"]) for k in index.kustomizations.values() if k.get("helmCharts")}
+    return sorted(found)
+
+
+def _listed(paths: list[str]) -> str:
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def check_tools(root: Path | None) -> list[Check]:
+    """kubectl/kustomize, required where the repository has kustomizations (or cannot be
+    read); helm, reported against the repository's Helm sources."""
+    index = RepoIndex.scan(root) if root is not None else None
+    kustomizations = _kustomizations(index) if index is not None else []
+    cmd = renderer()
+    render = Check(
+        "kubectl/kustomize", cmd is not None,
+        (f"{' '.join(cmd)} renders kustomizations" if cmd else "neither kubectl nor kustomize "
+         "is on the PATH") + (f" ({_listed(kustomizations)})" if kustomizations else ""),
+        "install kubectl (kustomize is inside) or kustomize: overlays are rendered with it",
+        required=index is None or bool(kustomizations))
+    charts = helm_sources(root, index) if root is not None and index is not None else None
+    return [render, check_helm(charts)]
 
 
 def check_forge(kind: str, config: Config, remote: str, env: Mapping[str, str],
@@ -120,6 +211,8 @@ def check_llm(config: Config, env: Mapping[str, str]) -> Check:
     provider = config.drafting.provider
     if provider == "rules":
         return Check("LLM key", True, "drafting.provider rules: no key needed", required=False)
+    if missing := missing_client(provider):
+        return Check("LLM client", False, missing, "install the llm extra (the image has it)")
     var = config.drafting.llm.key_env(provider)
     if env.get(var) or (provider == "openai-compatible" and not config.drafting.llm.api_key_env):
         return Check("LLM key", True, f"{provider}: {var} is set" if env.get(var) else
@@ -151,24 +244,32 @@ def check_opa(config: Config, env: Mapping[str, str]) -> Check:
     return Check("OPA", ok, f"{url}: healthy" if ok else f"{url}: unhealthy")
 
 
-def check_helm() -> Check:
+def check_helm(charts: list[str] | None = None) -> Check:
     """Helm is optional: with it, charts are rendered for real (the values key a fix changes is
-    proven, and the gate checks the rendered workload); without it they are predicted."""
+    proven, and the gate checks the rendered workload); without it they are predicted. Where
+    the repository has no Helm sources (``charts`` empty) it is not needed at all; None: the
+    repository could not be read."""
+    if charts == []:
+        return Check("helm", True, "no Helm sources in the repository: not needed",
+                     required=False)
+    sources = f" (Helm sources: {_listed(charts)})" if charts else ""
     found = helm_render.version()
     if found:
         return Check("helm", True, f"{found} ({helm_render.helm_binary()}): Helm charts are "
-                     "rendered", required=False)
+                     f"rendered{sources}", required=False)
     return Check("helm", False, f"{helm_render.unavailable_reason() or 'helm does not answer'}: "
                  "Helm charts are predicted, not rendered, and charts outside the repository "
-                 "use the conventional values keys",
+                 f"use the conventional values keys{sources}",
                  "install Helm (the container image has it), or set REMEDIATOR_HELM to its path",
                  required=False)
 
 
 def run_checks(config: Config, remote: str, forge_kind: str, context: str | None,
                kubeconfig: str | None, env: Mapping[str, str] | None = None,
-               api_url: str = GITHUB_API) -> list[Check]:
+               api_url: str = GITHUB_API, root: Path | None = None) -> list[Check]:
+    """Every check; ``root``: the repository's files (repo_files), None when unreadable."""
     env = os.environ if env is None else env
-    return [*check_cluster(config, context, kubeconfig), check_repo(remote, env),
+    return [check_git(), *check_tools(root), *check_cluster(config, context, kubeconfig),
+            *check_repo(remote, env, config.pull_requests.base),
             check_forge(forge_kind, config, remote, env, api_url), check_llm(config, env),
-            check_opa(config, env), check_helm()]
+            check_opa(config, env)]

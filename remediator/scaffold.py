@@ -8,11 +8,13 @@ from pathlib import Path
 
 import git
 
-from .config import CONFIG_FILE
+from . import REPOSITORY, SCHEMA_URL, __version__
+from .config import CONFIG_FILE, ConfigError
 
 WORKFLOW = Path(".github/workflows/remediator.yml")
 
 CONFIG_TEMPLATE = """\
+# yaml-language-server: $schema={schema}
 # remediator configuration for this GitOps repository (every key is optional).
 # Secrets (GitHub token, LLM keys, kubeconfig) never go here: they come from the environment.
 cluster: {cluster}              # name used in failure signatures
@@ -73,9 +75,9 @@ permissions:
 
 jobs:
   validate:
-    uses: acme/remediator/.github/workflows/validate.yml@v0.1.0
+    uses: {repository}/.github/workflows/validate.yml@v{version}
     with:
-      remediator-ref: v0.1.0
+      remediator-ref: v{version}
 """
 
 
@@ -102,11 +104,13 @@ def _origin(repo: Path) -> tuple[str, str]:
 def init_repo(repo: Path, cluster: str = "default") -> list[Written]:
     """Write the two files that do not exist yet (never overwrite)."""
     if not repo.is_dir():
-        raise FileNotFoundError(2, "repository folder not found", str(repo))
+        raise ConfigError(f"{repo}: repository folder not found")
     url, base = _origin(repo)
     files = {
-        Path(CONFIG_FILE): CONFIG_TEMPLATE.format(cluster=cluster, url=url, base=base),
-        WORKFLOW: WORKFLOW_TEMPLATE.format(base=base),
+        Path(CONFIG_FILE): CONFIG_TEMPLATE.format(schema=SCHEMA_URL, cluster=cluster, url=url,
+                                                  base=base),
+        WORKFLOW: WORKFLOW_TEMPLATE.format(base=base, repository=REPOSITORY,
+                                           version=__version__),
     }
     out: list[Written] = []
     for rel, text in files.items():

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from .cluster import load_snapshot
 from .config import Config, ConfigError, load_config
-from .forge import Forge, LocalForge, new_pull_room, parse_record
+from .forge import Forge, LocalForge, MissingBase, new_pull_room, parse_record
 from .forge.gitclone import GitClone
 from .forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
 from .leader import NO_FENCE, Fence, LeaseLost
@@ -92,7 +92,14 @@ def run_once(snapshot: Path | None, remote: str, state_dir: Path,
         forge = gh
     else:
         forge = LocalForge(remote, state_dir, base, fence)
-    clone = forge.checkout()
+    try:
+        clone = forge.checkout()
+    except MissingBase as exc:
+        if not exc.default:
+            raise
+        # not on `main`: the config is read from the default branch, and its base decides
+        forge.base = exc.default
+        clone = forge.checkout()
     config = load_config(clone, config_file)
     if not config.repo_url and _looks_like_url(remote):
         config.repo_url = remote  # the repository we clone is the one we may patch

@@ -1,7 +1,8 @@
 """Write constraints.txt: the exact versions of everything remediator installs — the runtime
-dependencies, the test extras, the build backend and pip itself, with their own dependencies — as
-installed in this Python. The README's test command, `.ci/run` and the container image all
-install from it (`pip install -c constraints.txt`), so a fresh machine gets what the suite ran with.
+dependencies, every extra (`llm`, `test`), the build backend and pip itself, with their own
+dependencies — as installed in this Python. The README's test command, `.ci/run` and the
+container image all install from it (`pip install -c constraints.txt`), so a fresh machine gets
+what the suite ran with.
 
 Refresh after a green run on the newest releases (see the README's Development section):
     python -m pip install --upgrade -e '.[test]' hatchling pip && python -m pytest \
@@ -19,9 +20,9 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = ("# Exact versions of the runtime dependencies, the test extras, the build backend\n"
-          "# and pip (and theirs): what the test suite ran with. The README's test command,\n"
-          "# .ci/run and the Dockerfile install with -c constraints.txt.\n"
+HEADER = ("# Exact versions of the runtime dependencies, the extras (llm, test), the build\n"
+          "# backend and pip (and theirs): what the test suite ran with. The README's test\n"
+          "# command, .ci/run and the Dockerfile install with -c constraints.txt.\n"
           "# Refresh: python scripts/pin_constraints.py\n")
 
 
@@ -51,9 +52,12 @@ def closure(requirements: list[str], extras: tuple[str, ...] = ("",)) -> dict[st
 
 
 def wanted(pyproject: dict) -> list[str]:
+    """Everything the project may install: runtime, every extra (an extra that names another,
+    `remediator[llm]` in `test`, is already counted by that extra), build backend, pip."""
     project = pyproject["project"]
-    return [*project["dependencies"], *project["optional-dependencies"]["test"],
-            *pyproject["build-system"]["requires"], "pip"]
+    extras = [r for reqs in project["optional-dependencies"].values() for r in reqs
+              if canonical(Requirement(r).name) != canonical(project["name"])]
+    return [*project["dependencies"], *extras, *pyproject["build-system"]["requires"], "pip"]
 
 
 def main() -> None:

@@ -145,7 +145,7 @@ def test_run_once_against_a_remote(tmp_path: Path):
 def test_snapshot_that_is_not_a_list(tmp_path: Path, checkout: Path):
     (tmp_path / "cluster.json").write_text('{"kind": "Pod", "items": "no"}')
     proc = cli("plan", "--snapshot", str(tmp_path), "--repo", str(checkout))
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # an input that cannot be used: usage, like a bad flag
     assert proc.stderr.strip().count("\n") == 0
     assert "expected a Kubernetes List" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -153,16 +153,16 @@ def test_snapshot_that_is_not_a_list(tmp_path: Path, checkout: Path):
 
 def test_missing_snapshot_and_repo(tmp_path: Path, checkout: Path):
     proc = cli("plan", "--snapshot", str(tmp_path / "nope"), "--repo", str(checkout))
-    assert proc.returncode == 1 and "not a directory" in proc.stderr
+    assert proc.returncode == 2 and "not a directory" in proc.stderr
     proc = cli("plan", "--snapshot", str(SNAPSHOT), "--repo", str(tmp_path / "nope"))
-    assert proc.returncode == 1 and "repository folder not found" in proc.stderr
+    assert proc.returncode == 2 and "repository folder not found" in proc.stderr
 
 
 def test_invalid_config_names_the_line(tmp_path: Path, checkout: Path):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("scope:\n  namespaces: [shop]\n  protected: [x]\n")
     proc = cli("plan", "--snapshot", str(SNAPSHOT), "--repo", str(checkout), "--config", str(cfg))
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # as in `validate`: configuration errors exit 2 everywhere
     assert "line 3" in proc.stderr and "unknown key 'protected'" in proc.stderr
     assert "Traceback" not in proc.stderr
 

@@ -57,10 +57,10 @@ def test_init_reports_a_broken_existing_config_and_a_missing_folder(tmp_path: Pa
     root = _checkout(tmp_path)
     (root / ".remediator.yaml").write_text("clutser: typo\n")
     out = cli("init", "--repo", str(root))
-    assert out.returncode == 1 and "unknown key 'clutser'" in out.stderr
+    assert out.returncode == 2 and "unknown key 'clutser'" in out.stderr  # configuration: 2
     assert "Traceback" not in out.stderr
     missing = cli("init", "--repo", str(tmp_path / "nope"))
-    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
 
 
 def _closed_port() -> int:
@@ -80,21 +80,48 @@ def test_doctor_all_ok_on_a_read_only_service_account(tmp_path: Path):
                  "cluster: read-only", "repository"):
         assert any(line.startswith("ok") and name in line for line in lines), name
     assert "0 missing" in lines[-1]
-    if helm_binary() is not None:  # .ci/run installs it
-        assert any(line.startswith("ok") and " helm " in line and "rendered" in line
-                   for line in lines), lines
+    # the example has no Helm sources: helm is not needed there
+    assert any(line.startswith("ok") and " helm " in line and "no Helm sources" in line
+               for line in lines), lines
+
+
+def _helm_checkout(tmp_path: Path) -> Path:
+    """A repository with a chart of its own and the Flux HelmRelease that deploys it."""
+    root = tmp_path / "helm-gitops"
+    (root / "charts" / "web" / "templates").mkdir(parents=True)
+    (root / "charts" / "web" / "Chart.yaml").write_text("apiVersion: v2\nname: web\n"
+                                                        "version: 0.1.0\n")
+    (root / "apps").mkdir()
+    (root / "apps" / "web.yaml").write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, "
+        "namespace: web}\nspec: {chart: {spec: {chart: ./charts/web}}}\n")
+    repo = git.Repo.init(root, initial_branch="main")
+    repo.index.add(["charts/web/Chart.yaml", "apps/web.yaml"])
+    repo.index.commit("web chart")
+    return root
+
+
+def test_doctor_reports_helm_against_the_repositorys_helm_sources(tmp_path: Path):
+    if helm_binary() is None:  # .ci/run installs it
+        pytest.fail("helm is not installed: python scripts/install_helm.py .venv/bin")
+    with KubeAPI() as kube:
+        out = cli("doctor", "--repo", str(_helm_checkout(tmp_path)), "--forge", "local",
+                  "--kubeconfig", str(kube.kubeconfig(tmp_path / "kubeconfig")))
+    [line] = [ln for ln in out.stdout.splitlines() if " helm " in ln]
+    assert line.startswith("ok") and "rendered" in line
+    assert "Helm sources: apps/web.yaml, charts/web/Chart.yaml" in line
 
 
 def test_doctor_reports_helm_as_optional(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    origin = build_origin(tmp_path / "work")
+    root = _helm_checkout(tmp_path)
     monkeypatch.setenv("REMEDIATOR_HELM", "off")
     with KubeAPI() as kube:
-        out = cli("doctor", "--repo", str(origin), "--forge", "local",
+        out = cli("doctor", "--repo", str(root), "--forge", "local",
                   "--kubeconfig", str(kube.kubeconfig(tmp_path / "kubeconfig")))
     assert out.returncode == 0, out.stdout + out.stderr
     [line] = [ln for ln in out.stdout.splitlines() if " helm " in ln]
     assert line.startswith("optional") and "REMEDIATOR_HELM=off" in line
-    assert "Helm charts are predicted, not rendered" in line
+    assert "Helm charts are predicted, not rendered" in line and "apps/web.yaml" in line
 
 
 def test_doctor_names_what_is_missing_with_a_hint(tmp_path: Path):

@@ -236,8 +236,8 @@ def test_a_pre_existing_violation_is_reported_but_does_not_fail(repo: Path):
     assert sum(ln.startswith("::warning file=apps/search/statefulset.yaml,") for ln in
                github.stdout.splitlines()) == 2
 
-    edit(repo, statefulset, "              memory: 64Gi\n          readinessProbe",
-         "              memory: 96Gi\n          readinessProbe")  # made worse: a new violation
+    edit(repo, statefulset, "memory: 64Gi  # on purpose: the demo's",  # the limit
+         "memory: 96Gi  # on purpose: the demo's")  # made worse: a new violation
     code, found = findings(repo, "--changed-since", "main")
     assert code == 1
     [new] = errors(found)

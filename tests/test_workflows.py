@@ -42,6 +42,7 @@ def test_there_are_workflows_to_lint():
     names = {p.relative_to(ROOT).as_posix() for p in WORKFLOWS}
     assert names == {".github/workflows/ci.yml", ".github/workflows/validate.yml",
                      ".github/workflows/latest-dependencies.yml",
+                     ".github/workflows/release.yml",
                      "gitops-repo-example/.github/workflows/remediator.yml"}
 
 

@@ -1,10 +1,12 @@
 """Command line: `remediator demo | plan | run | snapshot | validate | policy test | init |
-doctor`.
+doctor | config schema`.
 
-Exit codes: 0 done; 1 the input could not be used (snapshot, repo, config, forge); 2 usage error.
-`validate` and `policy test` are checks: 0 clean, 1 violations or failed tests, 2 usage or
-configuration errors (bad ref, missing repo, unknown config key).
-Machine output (`--output json`) is the only thing on stdout; warnings and errors go to stderr.
+Exit codes, the same for every command (cli/errors.py): 0 done; 1 findings (violations, failed
+tests, missing checks) or failed work (cluster, git remote, forge); 2 usage or configuration
+errors (flags, configuration, a path, snapshot or ref that cannot be used, `--forge` against the
+repository).
+Machine output (`--output json`, `--log-format json`) is the only thing on its stream; warnings
+and errors go to stderr.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from pathlib import Path
 
 import click
 
+from .. import __version__
 from ..cluster import ClusterError, LiveCluster, RawClient, connect, load_snapshot
 from ..config import Config, ConfigError, load_config
-from ..daemon import Daemon
+from ..daemon import Daemon, record_pass
 from ..demo import run_demo
-from ..doctor import run_checks
+from ..doctor import repo_files, run_checks
+from ..forge import KINDS, forge_for
 from ..leader import NO_FENCE, LeaseLock
 from ..model import Decision, Remediation
-from ..observe import JsonLog, StatusServer
+from ..observe import JsonLog, Metrics, StatusServer
 from ..pipeline import Plan, PlanMemo, plan
 from ..scaffold import init_repo
 from ..service import GitHubOptions, PassReport, run_once
@@ -35,6 +39,7 @@ from ..watcher import LiveSource, capture_snapshot, live_options
 from .checks import policy_group, validate_cmd
 from .errors import EXIT_FAILED, errors
 from .output import RedactingGroup, redact_library_logs, say, say_json
+from .schema import config_group
 
 
 def _warn(warnings: list[str]) -> None:
@@ -77,7 +82,7 @@ def _text_plan(result: Plan) -> str:
 
 
 @click.group(cls=RedactingGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="remediator")
+@click.version_option(version=__version__, prog_name="remediator")
 def main() -> None:
     """GitOps remediation bot: failing Kubernetes workloads in, reviewed pull requests out."""
     redact_library_logs()
@@ -125,6 +130,16 @@ def _print_pass(report: PassReport) -> None:
         say(f"PR #{v.pull.number} [merged: {v.outcome}] {v.pull.title}\n    {v.note}")
 
 
+def _typed(param: str) -> bool:
+    """Whether the option was given on the command line (not its default, not the env)."""
+    source = click.get_current_context().get_parameter_source(param)
+    return source == click.core.ParameterSource.COMMANDLINE
+
+
+def _log_error(log: JsonLog) -> Callable[[str], None]:
+    return lambda message: log("error", message, level="error")
+
+
 @main.command("run")
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @click.option("--snapshot", type=click.Path(path_type=Path, file_okay=False),
@@ -133,8 +148,10 @@ def _print_pass(report: PassReport) -> None:
               "the in-cluster service account, else the current context).")
 @click.option("--kubeconfig", "kubeconfig", type=click.Path(path_type=Path, dir_okay=False),
               help="Kubeconfig file (default: $KUBECONFIG or ~/.kube/config).")
-@click.option("--forge", "forge_kind", type=click.Choice(["local", "github"]), default="local",
-              show_default=True, help="Where pull requests are opened.")
+@click.option("--forge", "forge_kind", type=click.Choice(KINDS), default=None,
+              help="Where pull requests are opened. Default: from --repo (github.com or the "
+                   "--github-api-url host: github; a local path or file://: local); a value "
+                   "that contradicts --repo is refused.")
 @click.option("--repo", "remote", required=True,
               help="The GitOps repository's git URL or path (it is cloned, never edited).")
 @click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False),
@@ -152,7 +169,8 @@ def _print_pass(report: PassReport) -> None:
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port of /healthz, /readyz and /metrics without --once (0: any free port).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Without --once: json writes one JSON object per line.")
+              show_default=True, help="json: one JSON object per line on stderr (events, "
+                                      "warnings, errors), with or without --once.")
 @click.option("--leader-election", is_flag=True,
               help="Run passes only while holding the Lease (2+ replicas, one active).")
 @click.option("--lease-name", default="remediator", show_default=True)
@@ -162,13 +180,20 @@ def _print_pass(report: PassReport) -> None:
               help="Lease duration: a replica takes over this long after the leader's last "
                    "renewal.")
 def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: Path | None,
-            forge_kind: str, remote: str, state_dir: Path, config_file: Path | None,
+            forge_kind: str | None, remote: str, state_dir: Path, config_file: Path | None,
             interval: float, github_api_url: str, github_write_interval: float,
             metrics_port: int, log_format: str, leader_election: bool, lease_name: str,
             lease_namespace: str, lease_seconds: int) -> None:
     """The service: watch, plan, open pull requests."""
     if snapshot is not None and (context or kubeconfig) and not leader_election:
         raise click.UsageError("--snapshot reads no cluster: drop --context/--kubeconfig")
+    log = JsonLog(text=log_format == "text")
+    as_json = log_format == "json"
+    if as_json:
+        redact_library_logs(log)
+    failed = _log_error(log) if as_json else None
+    with errors(failed):
+        forge = forge_for(remote, forge_kind, github_api_url, _typed("github_api_url"))
     github = GitHubOptions(api_url=github_api_url, write_interval=github_write_interval)
     live = None if snapshot is not None else LiveSource(
         context, str(kubeconfig) if kubeconfig else None, continuous=not once)
@@ -178,18 +203,22 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
 
     def pass_once(stopping: Callable[[], bool] = lambda: False) -> PassReport:
         # the pass carries the token of the leadership it starts under (no lease: no fence)
-        return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge_kind,
+        return run_once(snapshot, remote, state_dir, config_file, forge_kind=forge,
                         github=github, live=live, stopping=stopping, memo=memo,
                         fence=lease.fence() if lease is not None else NO_FENCE)
 
     if once:
-        with errors():
+        with errors(failed):
             report = pass_once()
+        if as_json:  # the events the service writes for a pass, then the pass line
+            record_pass(report, Metrics(), log)
+            log("pass", "pass done", incidents=len(report.plan.remediations),
+                paused=report.paused, abandoned=report.abandoned, fenced=bool(report.fenced))
+            return
         if report.paused:
             say("paused (kill switch on): nothing planned", err=True)
         _print_pass(report)
         return
-    log = JsonLog(text=log_format == "text")
 
     def one_pass(stopping: Callable[[], bool]) -> PassReport | None:
         # A failing pass (forge unreachable, bad config pushed) is reported; the service goes on.
@@ -209,7 +238,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())
     status = None
     try:
-        with errors():
+        with errors(failed):
             if leader_election:
                 identity = os.environ.get("POD_NAME") or socket.gethostname()
                 lease = LeaseLock(connect(context, str(kubeconfig) if kubeconfig else None),
@@ -249,23 +278,27 @@ def init_cmd(repo: Path, cluster: str) -> None:
 @click.option("--repo", "remote", required=True,
               help="The GitOps repository's git URL or path, as given to `run`.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Configuration file (default: the repo's .remediator.yaml when --repo is a "
-                   "local folder).")
-@click.option("--forge", "forge_kind", type=click.Choice(["local", "github"]), default="github",
-              show_default=True)
+              help="Configuration file (default: the repository's .remediator.yaml, read as "
+                   "`run` reads it).")
+@click.option("--forge", "forge_kind", type=click.Choice(KINDS), default=None,
+              help="As for `run`: default from --repo (github.com or the --github-api-url "
+                   "host: github; a local path or file://: local).")
 @click.option("--context", "context")
 @click.option("--kubeconfig", "kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--github-api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
               show_default=True)
-def doctor_cmd(remote: str, config_file: Path | None, forge_kind: str, context: str | None,
-               kubeconfig: Path | None, github_api_url: str) -> None:
-    """Check cluster access (and that it is read-only), repository, forge token, LLM key, OPA."""
-    with errors():
-        local = Path(remote)
-        config = load_config(local if local.is_dir() else Path("."), config_file) \
-            if (local.is_dir() or config_file) else Config()
-        checks = run_checks(config, remote, forge_kind, context,
-                            str(kubeconfig) if kubeconfig else None, api_url=github_api_url)
+def doctor_cmd(remote: str, config_file: Path | None, forge_kind: str | None,
+               context: str | None, kubeconfig: Path | None, github_api_url: str) -> None:
+    """Check tools (git, kubectl/kustomize, helm), cluster access (and that it is read-only),
+    repository and base branch, forge token, LLM client and key, OPA."""
+    with errors(), tempfile.TemporaryDirectory(prefix="remediator-doctor-") as scratch:
+        forge = forge_for(remote, forge_kind, github_api_url, _typed("github_api_url"))
+        root = repo_files(remote, Path(scratch) / "repo", os.environ)
+        config = load_config(root or Path("."), config_file) \
+            if (root is not None or config_file) else Config()
+        checks = run_checks(config, remote, forge, context,
+                            str(kubeconfig) if kubeconfig else None, api_url=github_api_url,
+                            root=root)
     width = max(len(c.name) for c in checks)
     for c in checks:
         state = "ok" if c.ok else ("missing" if c.required else "optional")
@@ -327,3 +360,4 @@ def demo_cmd(workdir: Path | None) -> None:
 
 main.add_command(validate_cmd)
 main.add_command(policy_group)
+main.add_command(config_group)

@@ -1,30 +1,18 @@
 """The check commands for CI: `validate` and `policy test` (0 clean, 1 violations or failed
-tests, 2 usage or configuration errors)."""
+tests, 2 usage or configuration errors: the scheme of every command, cli/errors.py)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from ..config import ConfigError, load_config
+from ..config import load_config
 from ..gate import run_policy_tests, run_repo_policy_tests
 from ..validate import FORMATS, UsageError, render_report, validate
-from .errors import EXIT_FAILED, EXIT_USAGE, errors
+from .errors import EXIT_FAILED, errors
 from .output import say, say_report
-
-
-@contextmanager
-def checkerrors() -> Iterator[None]:
-    """For the check commands, configuration and usage problems exit 2 (1 means violations)."""
-    try:
-        yield
-    except (UsageError, ConfigError) as exc:
-        say(f"remediator: error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
 
 
 @click.command("validate")
@@ -41,7 +29,7 @@ def validate_cmd(paths: tuple[Path, ...], repo: Path, config_file: Path | None, 
                  fmt: str) -> None:
     """CI check: policies, schema and kustomize builds on the given or changed files
     (every YAML file of the repo without PATHs or --changed-since)."""
-    with errors(), checkerrors():
+    with errors():
         if not repo.is_dir():
             raise UsageError(f"{repo}: repository folder not found")
         config = load_config(repo, config_file)
@@ -61,7 +49,7 @@ def policy_group() -> None:
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False))
 def policy_test_cmd(repo: Path | None, config_file: Path | None) -> None:
     """Run the `test_` rules of the built-in policies and the repo's own."""
-    with errors(), checkerrors():
+    with errors():
         if repo is not None and not repo.is_dir():
             raise UsageError(f"{repo}: repository folder not found")
         if repo is None and config_file is None:

@@ -1,38 +1,65 @@
-"""How the commands fail: one line on stderr and an exit code, never a traceback."""
+"""How the commands fail: one line on stderr and an exit code, never a traceback.
+
+One scheme for every command:
+  0  done: the command did what was asked (a plan with incidents is still 0)
+  1  findings or failed work: violations (`validate`), failed tests (`policy test`), missing
+     checks (`doctor`), and work that ran and failed (cluster, git remote or forge unreachable
+     or refusing, a file that cannot be written)
+  2  usage and configuration errors: bad flags, an invalid or missing configuration file, a
+     repository folder, snapshot, path or ref that does not exist or cannot be read, a `--forge`
+     that contradicts the repository, a base branch the remote does not have, a model provider
+     whose client is not installed
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
+import git
 
 from ..cluster import ClusterError, SnapshotError
 from ..config import ConfigError
-from ..forge import ForgeError
+from ..forge import ForgeError, ForgeMismatch, MissingBase
+from ..validate import UsageError
 from .output import say
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+#: where a failure's one line goes: stderr as text (`remediator: error: ...`), or a JSON log
+Report = Callable[[str], None]
+
+
+def _text(message: str) -> None:
+    say(f"remediator: error: {message}", err=True)
+
 
 @contextmanager
-def errors() -> Iterator[None]:
-    """Turn the expected failures into one line and exit code 1: never a traceback."""
+def errors(report: Report | None = None) -> Iterator[None]:
+    """Turn the expected failures into one line (``report``: default stderr as text) and the
+    exit code of the scheme above."""
+    report = report or _text
     try:
         yield
-    except (SnapshotError, ConfigError, ForgeError, ClusterError) as exc:
-        say(f"remediator: error: {exc}", err=True)
+    except (UsageError, ConfigError, SnapshotError, ForgeMismatch, MissingBase) as exc:
+        report(str(exc))
+        sys.exit(EXIT_USAGE)
+    except (ForgeError, ClusterError) as exc:
+        report(str(exc))
+        sys.exit(EXIT_FAILED)
+    except git.GitCommandNotFound:
+        report("git is not installed (or not on the PATH): install git")
         sys.exit(EXIT_FAILED)
     except OSError as exc:
-        say(f"remediator: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-                   err=True)
+        report(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         sys.exit(EXIT_FAILED)
     except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
         raise
     except Exception as exc:  # a bug or an input we did not foresee: still one line, no traceback
         first = str(exc).splitlines()[0] if str(exc) else ""
-        say(f"remediator: error: unexpected {type(exc).__name__}: {first} "
-                   "(please report this with the snapshot)", err=True)
+        report(f"unexpected {type(exc).__name__}: {first} (please report this with the "
+               "snapshot)")
         sys.exit(EXIT_FAILED)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -57,8 +58,29 @@ class _RedactedStderr(logging.Handler):
             self.handleError(record)
 
 
-def redact_library_logs() -> None:
+class _AsLogEvents(logging.Handler):
+    """`run --log-format json`: a library's warning becomes one JSON line like ours, so the
+    stream stays one object per line (the log function redacts it)."""
+
+    remediator = True
+
+    def __init__(self, log: Callable[..., None]) -> None:
+        super().__init__(logging.WARNING)
+        self.log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.log("library", record.getMessage(), level=record.levelname.lower(),
+                     logger=record.name)
+        except Exception:
+            self.handleError(record)
+
+
+def redact_library_logs(log: Callable[..., None] | None = None) -> None:
     """A library's warning that no handler takes (urllib3 and PyGithub have their own silent
-    ones) goes to Python's last-resort handler on stderr: that one is redacted now."""
-    if not getattr(logging.lastResort, "remediator", False):
+    ones) goes to Python's last-resort handler on stderr: that one is redacted now, and with
+    ``log`` (JSON logs) written as a log event."""
+    if log is not None:
+        logging.lastResort = _AsLogEvents(log)
+    elif not getattr(logging.lastResort, "remediator", False):
         logging.lastResort = _RedactedStderr(logging.WARNING)

@@ -1,13 +1,20 @@
-"""The JSON schema of `.remediator.yaml`, and error messages that name the key and its line."""
+"""The JSON schema of `.remediator.yaml`, and error messages that name the key and its line.
+
+`remediator config schema` prints this schema (editors validate and complete the file with it:
+`# yaml-language-server: $schema=...`, written by `remediator init`); the validator below uses
+the same object.
+"""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from kubernetes.utils.quantity import parse_quantity
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from .. import SCHEMA_URL
 from ..model import FAILURE_CLASSES
 from .settings import PROVIDERS
 
@@ -35,8 +42,13 @@ def _is_quantity(value: object) -> bool:
     return True
 
 
-SCHEMA: dict[str, Any] = _obj(
-    {
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": SCHEMA_URL,
+    "title": "remediator configuration (.remediator.yaml)",
+    **_obj({
+        # editors put the schema's address here (instead of the yaml-language-server comment)
+        "$schema": {"type": "string"},
         "cluster": {"type": "string", "minLength": 1},
         "paused": {"type": "boolean"},
         "repo": _obj({"url": {"type": "string"}}),
@@ -129,8 +141,8 @@ SCHEMA: dict[str, Any] = _obj(
                 "dashboard": {"type": "boolean"},
             }
         ),
-    }
-)
+    }),
+}
 VALIDATOR = Draft202012Validator(SCHEMA, format_checker=_FORMATS)
 
 
@@ -153,9 +165,11 @@ def line_of(tree: Any, path: list[Any]) -> int | None:
 
 def error_message(err: Any) -> str:
     if err.validator == "additionalProperties":
+        known = sorted(k for k in err.schema.get("properties", {}) if k != "$schema")
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-        allowed = ", ".join(sorted(err.schema.get("properties", {})))
-        return f"unknown key {extra[0]!r} (allowed: {allowed})"
+        close = difflib.get_close_matches(str(extra[0]), known, n=1)
+        hint = f", did you mean {close[0]!r}?" if close else ""
+        return f"unknown key {extra[0]!r}{hint} (allowed: {', '.join(known)})"
     if err.validator == "enum":
         choices = [str(v).lower() if isinstance(v, bool) else str(v) for v in err.validator_value]
         return f"{err.instance!r} is not one of {', '.join(choices)}"

@@ -16,10 +16,10 @@ from ..model import Incident, Location, Proposal
 from . import history, probe, rules
 from .allowlist import check_allowed
 from .history import ValuesKey, image_tags
-from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
+from .llm import Fallback, LLMDrafter, closed_examples, make_drafter, missing_client
 from .paths import ConflictingEdits, NoSuchContainer, compose_edits
 
-__all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
+__all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter", "missing_client"]
 
 #: classes with deterministic rules: cheaper, repeatable, and never second-guessed by a model
 RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff")

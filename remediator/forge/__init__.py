@@ -4,18 +4,23 @@ GitHub (or GitHub Enterprise) through PyGithub."""
 from __future__ import annotations
 
 from .body import branch_name, commit_message, parse_record, render_body, title
-from .gitclone import ForgeError, HumanPushed
+from .gitclone import ForgeError, HumanPushed, MissingBase
+from .kind import KINDS, ForgeMismatch, forge_for
 from .lifecycle import Forge, Submission, new_pull_room, submit
 from .local import LocalForge
 
 __all__ = [
+    "KINDS",
     "Forge",
     "ForgeError",
+    "ForgeMismatch",
     "HumanPushed",
     "LocalForge",
+    "MissingBase",
     "Submission",
     "branch_name",
     "commit_message",
+    "forge_for",
     "new_pull_room",
     "parse_record",
     "render_body",

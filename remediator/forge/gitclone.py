@@ -49,6 +49,14 @@ class HumanPushed(ForgeError):
     """Someone other than the bot pushed to the branch: the bot stops touching it."""
 
 
+class MissingBase(ForgeError):
+    """The base branch is not on the remote; ``default`` is the remote's default branch."""
+
+    def __init__(self, message: str, default: str = "") -> None:
+        super().__init__(message)
+        self.default = default
+
+
 def token_env(remote: str, token: str) -> dict[str, str]:
     """git environment that sends ``token`` to ``remote``'s origin only (HTTPS remotes)."""
     parts = urlsplit(remote)
@@ -142,7 +150,7 @@ class GitClone:
             else:
                 self._git("fetch", "--prune", "--force", "origin", network=True)
             if self.remote_head(self.base) is None:
-                raise ForgeError(f"the remote has no branch {self.base}")
+                raise self._missing_base()
             try:
                 self._git("checkout", "-f", "-B", self.base, f"origin/{self.base}")
             except git.GitCommandError as exc:
@@ -154,6 +162,8 @@ class GitClone:
                 self._git("checkout", "-f", "-B", self.base, f"origin/{self.base}")
             self._git("clean", "-fdx")
             self.planned = self._remote_heads()
+        except MissingBase:
+            raise
         except ForgeError as exc:
             raise ForgeError(f"cannot check out {self.base} from {self.shown_remote}: {exc}"
                              ) from None
@@ -161,6 +171,18 @@ class GitClone:
             raise ForgeError(f"cannot check out {self.base} from {self.shown_remote}: "
                              f"{git_reason(exc)}") from None
         return self.clone_dir
+
+    def _missing_base(self) -> MissingBase:
+        branches = sorted(self._remote_heads())
+        try:  # what the remote's HEAD points at, as recorded by the clone
+            default = self._git("symbolic-ref", "--short", "refs/remotes/origin/HEAD").strip()
+            default = default.removeprefix("origin/")
+        except (git.GitCommandError, ForgeError):
+            default = ""
+        return MissingBase(
+            f"the base branch {self.base!r} is not on {self.shown_remote} (its branches: "
+            f"{', '.join(branches) or 'none'}): set pullRequests.base in .remediator.yaml",
+            default if default in branches else "")
 
     def _usable(self) -> bool:
         """Whether the existing clone can be fetched into; stale locks are removed first, and a

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+import remediator
 from tests.deploy.chart import (
     AS_MANIFESTS,
     CHART,
@@ -171,13 +172,13 @@ def test_image_defaults_to_the_app_version(tmp_path: Path):
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
     assert chart["appVersion"] == version("remediator")  # the chart installs this release
     assert _container(render(BASE, tmp_path))["image"] == \
-        f"ghcr.io/acme/remediator:{chart['appVersion']}"
+        f"{remediator.IMAGE}:{chart['appVersion']}"
     tagged = render({**BASE, "image": {"repository": "registry.example.com/remediator",
                                        "tag": "9.9.9"}}, tmp_path)
     assert _container(tagged)["image"] == "registry.example.com/remediator:9.9.9"
     digest = "sha256:" + "a" * 64
     pinned = render({**BASE, "image": {"digest": digest}}, tmp_path)
-    assert _container(pinned)["image"] == f"ghcr.io/acme/remediator@{digest}"
+    assert _container(pinned)["image"] == f"{remediator.IMAGE}@{digest}"
 
 
 def test_token_or_github_app(tmp_path: Path):

@@ -139,7 +139,7 @@ def test_a_configuration_error_quoting_a_secret_is_printed_redacted(tmp_path: Pa
     config.write_text("drafting:\n  provider: sk_live_51HxAbCdEfGhIjKlMnOpQrStUvWx01\n")
     result = CliRunner().invoke(main, ["plan", "--snapshot", str(tmp_path / "snap"), "--repo",
                                        str(tmp_path), "--config", str(config)])
-    assert result.exit_code == 1 and "remediator: error:" in result.stderr
+    assert result.exit_code == 2 and "remediator: error:" in result.stderr
     assert "51HxAbCdEfGhIjKlMnOpQrStUvWx01" not in result.output
 
 

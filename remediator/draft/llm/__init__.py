@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ...config import Drafting
+from ...config import ConfigError, Drafting
 from ...model import Incident, Location, Proposal
 from ...redact import redact
 from . import context
@@ -28,10 +28,12 @@ from .providers import (
     ProviderError,
     checked_calls,
     make_provider,
+    missing_client,
 )
 from .tools import decode_arguments, parse_answer, tool_specs
 
-__all__ = ["Fallback", "LLMDrafter", "closed_examples", "default_cache_dir", "make_drafter"]
+__all__ = ["Fallback", "LLMDrafter", "closed_examples", "default_cache_dir", "make_drafter",
+           "missing_client"]
 
 MAX_ANSWER_TOKENS = 1024
 CACHE_ENV = "REMEDIATOR_CACHE_DIR"
@@ -156,9 +158,13 @@ def _stored_calls(stored: dict[str, Any] | None) -> list[tuple[str, Any]] | None
 def make_drafter(drafting: Drafting, cache_dir: Path | None = None,
                  env: Mapping[str, str] | None = None,
                  http_client: Any = None) -> tuple[LLMDrafter | None, str]:
-    """The configured model drafter, or (None, why not) — the rules drafter then answers."""
+    """The configured model drafter, or (None, why not) — the rules drafter then answers.
+    A provider whose client library is not installed is a configuration error, not a fallback:
+    the installation cannot do what the configuration asks, on any incident."""
     if drafting.provider == "rules":
         return None, ""
+    if missing := missing_client(drafting.provider):
+        raise ConfigError(missing)
     env = os.environ if env is None else env
     try:
         provider = make_provider(drafting.provider, drafting.llm, env, http_client)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import importlib.util
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,19 @@ from ...redact import redact, register, register_env
 from .tools import MAX_ARGUMENT_CHARS, MAX_DEPTH, ToolSpec, too_deep
 
 MAX_RETRY_WAIT = 30.0  # seconds: a longer Retry-After is a budget problem, not a blip
+#: the client library each model provider is driven with: the `llm` extra installs them
+CLIENT_MODULES = {"openai": "openai", "openai-compatible": "openai", "anthropic": "anthropic"}
+LLM_EXTRA = "pip install 'remediator[llm]'"
+
+
+def missing_client(provider: str) -> str:
+    """Why ``provider`` cannot draft in this installation (its client library is not installed),
+    or "" when it can. A CI-only install (`pip install remediator`, for `validate`) has none."""
+    module = CLIENT_MODULES.get(provider)
+    if module is None or importlib.util.find_spec(module) is not None:
+        return ""
+    return (f"drafting.provider {provider} needs the {module} client, which is not installed: "
+            f"{LLM_EXTRA}")
 
 
 class ProviderError(Exception):
