@@ -17,8 +17,8 @@ import _root  # noqa: F401  (repo root on sys.path; first)
 import git
 
 # this file is named like PyGithub's package: its folder must not shadow it
-from remediator.demo import build_origin, example_paths
-from remediator.service import GitHubOptions, run_once
+from remediator.cli.demo import build_origin, example_paths
+from remediator.service.one_pass import GitHubOptions, run_once
 from tests.github_emulator import GitHubEmulator
 
 TOKEN = "bench-token"

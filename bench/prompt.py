@@ -19,16 +19,16 @@ from pathlib import Path
 import _root  # noqa: F401  (repo root on sys.path; first)
 import git
 
-from remediator import yamlio
 from remediator.cluster import load_snapshot
 from remediator.config import load_config
 from remediator.detect import detect
 from remediator.draft.llm import context
 from remediator.draft.llm.fields import fields_for, located_files
 from remediator.draft.rules import last_error_line
+from remediator.kernel import yamlio
+from remediator.kernel.redact import redact
 from remediator.locate import LocateSkip, Locator, RepoIndex
 from remediator.model import ClusterState
-from remediator.redact import redact
 
 NAIVE_LOG_LINES = 200
 BUDGET = 6000 - 1024  # the default drafting.maxTokensPerIncident less the answer's share
@@ -71,7 +71,7 @@ def measure(state: ClusterState, repo: Path) -> list[tuple[str, int, int, bool]]
 
 
 def main() -> None:
-    from remediator.demo import build_origin, example_paths
+    from remediator.cli.demo import build_origin, example_paths
     from tests import llm_scenarios
 
     rows = []

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from remediator.demo import build_origin, example_paths
-from remediator.service import run_once
-from remediator.watcher import LiveSource
+from remediator.cli.demo import build_origin, example_paths
+from remediator.service.one_pass import run_once
+from remediator.service.watcher import LiveSource
 from tests.kube_api import KubeAPI
 
 EXAMPLE, SNAPSHOT = example_paths()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from remediator.config import ConfigError, load_config, parse_config
-from remediator.resources import bundled
+from remediator.kernel.bundled import bundled
 
 
 def test_example_config_loads():

@@ -11,8 +11,8 @@ from remediator.edit.merge import merge3
 from remediator.edit.scalars import needs_quotes
 from remediator.edit.split import document_spans
 from remediator.edit.style import Style, detect_style
+from remediator.kernel.yamlio import load_documents
 from remediator.model import DocumentEdit, DocumentRef
-from remediator.yamlio import load_documents
 
 
 @pytest.mark.parametrize(

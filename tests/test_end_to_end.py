@@ -13,7 +13,7 @@ from pathlib import Path
 import git
 import pytest
 
-from remediator.demo import build_origin, example_paths
+from remediator.cli.demo import build_origin, example_paths
 
 EXAMPLE, SNAPSHOT = example_paths()
 

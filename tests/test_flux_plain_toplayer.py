@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from remediator import kustomize
 from remediator.model import Decision
+from remediator.render import kustomize
 from tests import test_helm as helm_tests
 from tests.test_pipeline import commit
 from tests.test_toplayer_edits import SMP_MEMORY, changed, oom, planned, render_check

@@ -15,14 +15,14 @@ import pytest
 from github import Auth
 from markdown_it import MarkdownIt
 
+from remediator.cli.demo import build_origin, example_paths
 from remediator.config import PullRequests
-from remediator.demo import build_origin, example_paths
 from remediator.edit import write_changes
 from remediator.forge import parse_record, render_body, submit
 from remediator.forge.gitclone import BOT, token_env
 from remediator.forge.github import GitHubForge, repo_name
 from remediator.model import EventSummary, FileChange, Remediation
-from remediator.service import GitHubOptions, PassReport, run_once
+from remediator.service.one_pass import GitHubOptions, PassReport, run_once
 from tests.github_emulator import Fault, GitHubEmulator
 from tests.test_end_to_end import cli
 from tests.test_forge import make_origin, remediation

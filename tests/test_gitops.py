@@ -3,7 +3,7 @@ Flux's post-build substitution as its documentation describes it."""
 
 from __future__ import annotations
 
-from remediator import gitops
+from remediator.render import gitops
 
 
 def test_argo_settings_become_kustomization_fields():

@@ -10,9 +10,9 @@ from pathlib import Path
 import git
 import pytest
 
+from remediator.cli.demo import build_origin, example_paths
+from remediator.cli.doctor import check_forge
 from remediator.config import load_config
-from remediator.demo import build_origin, example_paths
-from remediator.doctor import check_forge
 from remediator.render.helm import helm_binary
 from tests.github_emulator import GitHubEmulator
 from tests.kube_api import KubeAPI
@@ -163,8 +163,8 @@ def test_doctor_asks_opa_with_the_token_the_gate_sends():
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+    from remediator.cli.doctor import check_opa
     from remediator.config import parse_config
-    from remediator.doctor import check_opa
 
     class Health(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

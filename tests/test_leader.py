@@ -13,11 +13,11 @@ import pytest
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
+from remediator.cli.demo import build_origin
 from remediator.cluster import connect
-from remediator.demo import build_origin
 from remediator.forge import LocalForge
 from remediator.forge.body import parse_record
-from remediator.leader import NO_FENCE, LeaseLock, LeaseLost
+from remediator.kernel.leader import NO_FENCE, LeaseLock, LeaseLost
 from tests.kube_api import KubeAPI
 from tests.test_service_loop import Service
 

@@ -15,8 +15,8 @@ from remediator.draft.llm.fields import Converter, Rejected
 from remediator.draft.llm.proposal import build
 from remediator.draft.llm.providers import MAX_RETRY_WAIT, ProviderError, make_provider, retry_after
 from remediator.draft.llm.tools import NO_FIX, PROPOSE, Answer, parse_answer, tool_specs
+from remediator.kernel.redact import is_secret_name
 from remediator.model import Evidence, Incident, Location, ObjectRef, TargetKind
-from remediator.redact import is_secret_name
 from tests.test_draft import location, workload
 
 

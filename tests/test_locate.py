@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from remediator.gitops import normalize_repo_url
 from remediator.locate import LocateSkip, Locator, RepoIndex
 from remediator.model import Evidence, Incident, ObjectRef, TargetKind
+from remediator.render.gitops import normalize_repo_url
 
 REPO_URL = "https://github.com/acme/gitops.git"
 

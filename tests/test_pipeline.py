@@ -171,7 +171,7 @@ def test_the_gate_refuses_a_change_that_leaks_into_another_render(tmp_path: Path
     # A located base edit is checked against every other render that includes it: here the
     # staging overlay, which must stay as it was. (The locator itself never picks a shared base;
     # this is the net under it.)
-    from remediator import edit, gate, kustomize
+    from remediator import edit, gate
     from remediator.config import Validation
     from remediator.model import (
         DocumentEdit,
@@ -181,6 +181,7 @@ def test_the_gate_refuses_a_change_that_leaks_into_another_render(tmp_path: Path
         ObjectRef,
         TargetKind,
     )
+    from remediator.render import kustomize
 
     commit(tmp_path, {
         "apps/web/base/kustomization.yaml": "resources: [deployment.yaml]\n",

@@ -14,7 +14,7 @@ import pytest
 from remediator import gate
 from remediator.config import Validation
 from remediator.gate import inputs, policy, sources
-from remediator.resources import bundled
+from remediator.kernel.bundled import bundled
 
 POLICIES = bundled("policies")
 

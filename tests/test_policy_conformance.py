@@ -19,12 +19,7 @@ import pytest
 from remediator import gate
 from remediator.config import OpaServer, Validation
 from remediator.gate import inputs, opa_server, policy, sources
-from tests.opa_emulator import (
-    OpaBindingsEngine,
-    OpaEmulator,
-    declared_test_rules,
-    opa_available,
-)
+from tests.opa_emulator import OpaBindingsEngine, OpaEmulator, declared_test_rules, opa_available
 
 SETTINGS = Validation(max_memory="4Gi", max_cpu="4", allowed_registries=["ghcr.io/acme"],
                       min_replicas=1, max_replicas=20)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from remediator.forge.body import parse_record
-from remediator.redact import MASK, redact
+from remediator.kernel.redact import MASK, redact
 
 
 @pytest.mark.parametrize("text", [
@@ -105,7 +105,7 @@ def test_an_app_token_github_refuses_is_a_one_line_error(tmp_path):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from remediator.demo import build_origin
+    from remediator.cli.demo import build_origin
     from remediator.forge import ForgeError
     from tests.github_emulator import Fault, GitHubEmulator
     from tests.test_github_forge import Bot
@@ -129,7 +129,7 @@ def test_a_token_in_the_repository_url_is_never_shown_or_stored(tmp_path):
     from remediator.config import ConfigError
     from remediator.forge import ForgeError
     from remediator.forge.gitclone import GitClone
-    from remediator.service import GitHubOptions, run_once
+    from remediator.service.one_pass import GitHubOptions, run_once
     from tests.test_github_forge import SNAPSHOT
 
     token = "ghp_" + "a1B2" * 9
@@ -144,7 +144,7 @@ def test_a_token_in_the_repository_url_is_never_shown_or_stored(tmp_path):
 
 
 def test_a_retry_after_longer_than_the_maximum_wait_is_an_error_not_a_sleep(tmp_path):
-    from remediator.demo import build_origin
+    from remediator.cli.demo import build_origin
     from tests.github_emulator import GitHubEmulator
     from tests.test_github_forge import PROPOSED, Bot, outcomes
 
@@ -241,7 +241,7 @@ def test_cluster_and_model_text_in_a_pr_body_or_comment_is_redacted_and_inert():
 
 @pytest.mark.parametrize("installation", ["77", ""])
 def test_a_malformed_app_key_is_a_one_line_error(tmp_path, installation: str):
-    from remediator.demo import build_origin
+    from remediator.cli.demo import build_origin
     from remediator.forge import ForgeError
     from tests.github_emulator import GitHubEmulator
     from tests.test_github_forge import Bot
@@ -260,7 +260,7 @@ def test_a_malformed_app_key_is_a_one_line_error(tmp_path, installation: str):
 def test_a_locked_merged_pr_does_not_stop_the_service(tmp_path):
     """Verification comments on merged PRs; one GitHub refuses (a locked conversation) is a
     warning, not an error that fails every pass before any PR is opened or updated."""
-    from remediator.demo import build_origin
+    from remediator.cli.demo import build_origin
     from tests.github_emulator import Fault, GitHubEmulator
     from tests.test_github_forge import PROPOSED, Bot, outcomes, synced_snapshot
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import git
 from prometheus_client.parser import text_string_to_metric_families
 
-from remediator.demo import build_origin, example_paths
+from remediator.cli.demo import build_origin, example_paths
 from remediator.forge import LocalForge
-from remediator.observe import JsonLog
-from remediator.service import run_once
+from remediator.service.observe import JsonLog
+from remediator.service.one_pass import run_once
 
 EXAMPLE, SNAPSHOT = example_paths()
 ROOT = Path(__file__).parent.parent

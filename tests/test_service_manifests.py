@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from remediator.cli.demo import example_paths
 from remediator.cluster.api import CORE_KINDS, GITOPS_KINDS
-from remediator.demo import example_paths
 from tests.test_end_to_end import cli
 
 EXAMPLE, _ = example_paths()

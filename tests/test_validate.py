@@ -15,7 +15,7 @@ import git
 import pytest
 import yaml
 
-from remediator.demo import example_paths
+from remediator.cli.demo import example_paths
 from tests.test_end_to_end import cli, tree_digest
 
 EXAMPLE, _ = example_paths()

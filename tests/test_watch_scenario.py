@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from remediator.cluster import LiveCluster, LiveOptions, RawClient, WatchOptions, connect
 from remediator.detect.noise import NoiseOptions
-from remediator.watcher import Watcher
+from remediator.service.watcher import Watcher
 from tests import k8s
 from tests.kube_api import KubeAPI
 

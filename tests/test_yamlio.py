@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from remediator import yamlio
-from remediator.redact import redact
+from remediator.kernel import yamlio
+from remediator.kernel.redact import redact
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import click
 
+from ..ci import UsageError
 from ..cluster import ClusterError, SnapshotError
 from ..config import ConfigError
 from ..forge import ForgeError
@@ -36,3 +37,13 @@ def errors() -> Iterator[None]:
         say(f"remediator: error: unexpected {type(exc).__name__}: {first} "
                    "(please report this with the snapshot)", err=True)
         sys.exit(EXIT_FAILED)
+
+
+@contextmanager
+def checkerrors() -> Iterator[None]:
+    """For the check commands, configuration and usage problems exit 2 (1 means violations)."""
+    try:
+        yield
+    except (UsageError, ConfigError) as exc:
+        say(f"remediator: error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)

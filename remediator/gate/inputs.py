@@ -29,7 +29,7 @@ import jsonpatch
 from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Validation
-from ..k8s import POD_SPEC_PATHS
+from ..kernel.k8s import POD_SPEC_PATHS
 from ..model import JSON
 
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")

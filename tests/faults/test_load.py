@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from remediator.pipeline import PlanMemo
-from remediator.service import GitHubOptions, PassReport, run_once
+from remediator.service.one_pass import GitHubOptions, PassReport, run_once
 from tests.faults.load import make_origin, make_snapshot, workload
 from tests.github_emulator import GitHubEmulator
 from tests.kube_api import KubeAPI

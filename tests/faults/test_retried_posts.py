@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from remediator.demo import build_origin
+from remediator.cli.demo import build_origin
 from remediator.forge import parse_record
 from tests.faults.bots import PROPOSED, assert_converged
 from tests.github_emulator import GitHubEmulator

@@ -9,7 +9,7 @@ import signal
 import time
 from pathlib import Path
 
-from remediator.demo import build_origin
+from remediator.cli.demo import build_origin
 from tests.faults.bots import assert_converged, bot_branches, github_flags, next_pass
 from tests.github_emulator import GitHubEmulator
 from tests.kube_api import KubeAPI

@@ -26,10 +26,10 @@ import pytest
 from click.testing import CliRunner
 
 from remediator.cli import main
-from remediator.daemon import Daemon
-from remediator.observe import JsonLog
-from remediator.redact import MASK, redact
-from remediator.service import run_once
+from remediator.kernel.redact import MASK, redact
+from remediator.service.daemon import Daemon
+from remediator.service.observe import JsonLog
+from remediator.service.one_pass import run_once
 from tests import k8s
 from tests import llm_scenarios as sc
 from tests.test_pipeline import REPO_URL, app, commit

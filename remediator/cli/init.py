@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import git
 
-from .config import CONFIG_FILE
+from ..config import CONFIG_FILE, load_config
+from .errors import errors
+from .output import say
 
 WORKFLOW = Path(".github/workflows/remediator.yml")
 
@@ -119,3 +122,17 @@ def init_repo(repo: Path, cluster: str = "default") -> list[Written]:
             fh.write(text)
         out.append(Written(rel, True))
     return out
+
+
+@click.command("init")
+@click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("."), show_default=True, help="The GitOps repository's checkout.")
+@click.option("--cluster", default="default", show_default=True,
+              help="Cluster name for the config (used in failure signatures).")
+def init_cmd(repo: Path, cluster: str) -> None:
+    """Write a commented .remediator.yaml and the CI workflow (existing files are kept)."""
+    with errors():
+        written = init_repo(repo, cluster)
+        load_config(repo)  # what is there now must load: a broken existing config is reported
+    for w in written:
+        say(f"{'wrote' if w.created else 'kept (exists)'} {repo / w.path}")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from .model import FileChange
+from ..model import FileChange
 
 
 class UnsafePath(ValueError):

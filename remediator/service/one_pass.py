@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .cluster import load_snapshot
-from .config import Config, ConfigError, load_config
-from .forge import Forge, LocalForge, new_pull_room, parse_record
-from .forge.gitclone import GitClone
-from .forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
-from .leader import NO_FENCE, Fence, LeaseLost
-from .model import JSON
-from .pipeline import Bounds, Plan, PlanMemo, Submission, Verification, plan, submit, verify
+from ..cluster import load_snapshot
+from ..config import Config, ConfigError, load_config
+from ..forge import Forge, LocalForge, new_pull_room, parse_record
+from ..forge.gitclone import GitClone
+from ..forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
+from ..kernel.leader import NO_FENCE, Fence, LeaseLost
+from ..model import JSON
+from ..pipeline import Bounds, Plan, PlanMemo, Submission, Verification, plan, submit, verify
 from .watcher import LiveSource
 
 

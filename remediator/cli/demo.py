@@ -7,12 +7,16 @@ earlier tags to find) in a work folder; the bundled files themselves are never w
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
+import click
 import git
 
-from .resources import bundled
-from .service import PassReport, run_once
+from ..kernel.bundled import bundled
+from ..service.one_pass import PassReport, run_once
+from .errors import errors
+from .output import print_pass, say
 
 SNAPSHOT_DIR = "demo-snapshot"
 #: the example's recent history, oldest first: (message, {file: (text now, text then)})
@@ -60,3 +64,30 @@ def run_demo(workdir: Path) -> PassReport:
     origin = build_origin(workdir)
     _, snapshot = example_paths()
     return run_once(snapshot, str(origin), workdir / "forge")
+
+
+@click.command("demo")
+@click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where to create the demo origin and forge (default: a new temporary folder).")
+def demo_cmd(workdir: Path | None) -> None:
+    """Offline end to end on the bundled example repo and cluster snapshot."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="remediator-demo-"))
+    say(f"remediator demo: bundled GitOps repo + failing-cluster snapshot, work folder "
+               f"{workdir}")
+    with errors():
+        report = run_demo(workdir)
+    print_pass(report)
+    origin = workdir / "origin.git"
+    opened = [s for s in report.submissions if s.pull is not None]
+    say("")
+    say(f"Origin (bare git repo):  {origin}")
+    say(f"Pull requests (JSON+MD): {workdir / 'forge' / 'pulls'}")
+    if opened:
+        first = opened[0].pull
+        assert first is not None
+        say(f"Look at one:             cat {workdir / 'forge' / 'pulls'}/"
+                   f"{first.number:04d}.md")
+        say(f"Its commit:              git --git-dir {origin} show {first.branch}")
+    say("Run it again with --workdir to see that no duplicate PR is opened.")
+    if shutil.which("git") is None:
+        say("warning: git is not on PATH", err=True)

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .cluster import ClusterError, LiveCluster, LiveOptions, LogLimits, RawClient, WatchOptions
-from .cluster import connect as connect_cluster
-from .config import Config
-from .detect import detect
-from .detect.noise import IncidentTracker, NoiseOptions, TrackerUpdate
-from .model import ClusterState, Incident
+from ..cluster import ClusterError, LiveCluster, LiveOptions, LogLimits, RawClient, WatchOptions
+from ..cluster import connect as connect_cluster
+from ..config import Config
+from ..detect import detect
+from ..detect.noise import IncidentTracker, NoiseOptions, TrackerUpdate
+from ..model import ClusterState, Incident
 
 #: pods per incident whose logs are fetched (the newest evidence is enough)
 LOG_PODS = 3

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
 from ..config import Validation
 from ..gate import PRE_EXISTING, PolicyEngine, check_policy, check_schema, inputs
+from ..kernel import yamlio
 from ..model import JSON, CheckResult
 from . import positions
 from .findings import ERROR, NOTE, WARNING, Finding, Result

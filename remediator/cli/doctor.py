@@ -8,22 +8,27 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+import click
 import git
 import urllib3
 from kubernetes import client as k8s_client
 
-from .cluster import ClusterError, connect
-from .config import Config
-from .forge.gitclone import token_env
-from .forge.github import GITHUB_API, repo_name
-from .gate.opa_server import TOKEN_ENV as OPA_TOKEN_ENV
-from .gate.opa_server import URL_ENV as OPA_URL_ENV
-from .render import helm as helm_render
+from ..cluster import ClusterError, connect
+from ..config import Config, load_config
+from ..forge.gitclone import token_env
+from ..forge.github import GITHUB_API, repo_name
+from ..gate.opa_server import TOKEN_ENV as OPA_TOKEN_ENV
+from ..gate.opa_server import URL_ENV as OPA_URL_ENV
+from ..render import helm as helm_render
+from .errors import EXIT_FAILED, errors
+from .output import say
 
 RBAC_HINT = "bind the ClusterRole remediator-read (gitops-repo-example/remediator/rbac.yaml)"
 
@@ -172,3 +177,34 @@ def run_checks(config: Config, remote: str, forge_kind: str, context: str | None
     return [*check_cluster(config, context, kubeconfig), check_repo(remote, env),
             check_forge(forge_kind, config, remote, env, api_url), check_llm(config, env),
             check_opa(config, env), check_helm()]
+
+
+@click.command("doctor")
+@click.option("--repo", "remote", required=True,
+              help="The GitOps repository's git URL or path, as given to `run`.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Configuration file (default: the repo's .remediator.yaml when --repo is a "
+                   "local folder).")
+@click.option("--forge", "forge_kind", type=click.Choice(["local", "github"]), default="github",
+              show_default=True)
+@click.option("--context", "context")
+@click.option("--kubeconfig", "kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--github-api-url", envvar="GITHUB_API_URL", default="https://api.github.com",
+              show_default=True)
+def doctor_cmd(remote: str, config_file: Path | None, forge_kind: str, context: str | None,
+               kubeconfig: Path | None, github_api_url: str) -> None:
+    """Check cluster access (and that it is read-only), repository, forge token, LLM key, OPA."""
+    with errors():
+        local = Path(remote)
+        config = load_config(local if local.is_dir() else Path("."), config_file) \
+            if (local.is_dir() or config_file) else Config()
+        checks = run_checks(config, remote, forge_kind, context,
+                            str(kubeconfig) if kubeconfig else None, api_url=github_api_url)
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        state = "ok" if c.ok else ("missing" if c.required else "optional")
+        say(f"{state:8} {c.name.ljust(width)}  {c.detail}"
+                   + (f"\n{'':8} {'':{width}}  hint: {c.hint}" if not c.ok and c.hint else ""))
+    failed = [c for c in checks if c.required and not c.ok]
+    say(f"{len(checks) - len(failed)} ok, {len(failed)} missing")
+    sys.exit(EXIT_FAILED if failed else 0)

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import yamlio
-from .k8s import dig, put
-from .model import JSON, ObjectRef, ValuesLayer
+from ..kernel import yamlio
+from ..kernel.k8s import dig, put
+from ..model import JSON, ObjectRef, ValuesLayer
 
 DEFAULT_VALUES_KEY = "values.yaml"
 

@@ -23,11 +23,12 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import kustomize, yamlio
 from ..config import Config
 from ..gate import policy_engine
-from ..kustomize import KUSTOMIZATION_FILES
+from ..kernel import yamlio
 from ..model import JSON
+from ..render import kustomize
+from ..render.kustomize import KUSTOMIZATION_FILES
 from . import kustomizations, positions
 from .changes import UsageError, changed_since, extract_base, inside, work_tree_prefix
 from .findings import ERROR, NOTE, Finding, Result

@@ -12,9 +12,10 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import gitops, kustomize, yamlio
-from ..kustomize import KUSTOMIZATION_FILES
+from ..kernel import yamlio
 from ..model import JSON
+from ..render import gitops, kustomize
+from ..render.kustomize import KUSTOMIZATION_FILES
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .observe import Health, JsonLog, Metrics
-from .service import PassReport
+from .one_pass import PassReport
 
 #: a pass that takes longer than this (or a loop that stops turning) fails the liveness probe
 STALL_SECONDS = 900.0

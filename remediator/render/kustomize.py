@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import pathspec
 
-from . import yamlio
+from ..kernel import yamlio
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

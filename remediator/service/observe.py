@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
-from .redact import redact
+from ..kernel.redact import redact
 
 
 class Metrics:

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import yamlio
-from .k8s import dig, split_image
-from .model import JSON, DocumentRef, TopLayer
+from ..kernel import yamlio
+from ..kernel.k8s import dig, split_image
+from ..model import JSON, DocumentRef, TopLayer
 
 #: `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, `${VAR=default}`, `${VAR-default}`
 #: (the forms of Flux's envsubst that only pick a value; string functions are not emulated)
