@@ -40,7 +40,7 @@ import kubernetes_validate
 from remediator import gate
 from remediator.config import OpaServer, Validation
 from remediator.gate import inputs, opa_server, policy, schema, sources
-from tests.opa_emulator import OpaBindingsEngine, OpaEmulator, opa_available
+from tests.support.opa_emulator import OpaBindingsEngine, OpaEmulator, opa_available
 
 
 def deployment() -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """GitHub API calls: opening one PR, and an idle pass with N open remediation PRs.
 
-Counts the requests the real PyGithub client makes against the test GitHub REST emulator
-(loopback; tests/github_emulator.py), with the bundled snapshot and example repo. Baseline in the
-same run: the idle pass with 1 open PR, so `idle_calls_growth` (N PRs / 1 PR) shows O(1).
-Run from the repo root: `python bench/github.py [N]` (needs the test extras: werkzeug). The
-idle pass is one listing of the `remediator`-labelled issues: one request per 100 of them.
+Counts the requests the real PyGithub client makes against the test GitHub REST emulator (loopback;
+tests/support/github_emulator.py), with the bundled snapshot and example repo. Baseline in the same
+run: the idle pass with 1 open PR, so `idle_calls_growth` (N PRs / 1 PR) shows O(1). Run from the
+repo root: `python bench/github.py [N]` (needs the test extras: werkzeug). The idle pass is one
+listing of the `remediator`-labelled issues: one request per 100 of them.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import _root  # noqa: F401  (repo root on sys.path; first)
 import git
 
 # this file is named like PyGithub's package: its folder must not shadow it
-from remediator.demo import build_origin, example_paths
-from remediator.service import GitHubOptions, run_once
-from tests.github_emulator import GitHubEmulator
+from remediator.cli.demo import build_origin, example_paths
+from remediator.service.one_pass import GitHubOptions, run_once
+from tests.support.github_emulator import GitHubEmulator
 
 TOKEN = "bench-token"
 

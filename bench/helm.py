@@ -1,6 +1,6 @@
 """Helm rendering cost: one `helm template`, and tracing a container field to its values key.
 
-Prints key=value lines, on the app-template style test chart (tests/render/chart_repo.py),
+Prints key=value lines, on the app-template style test chart (tests/support/chart_repo.py),
 rendered from a folder:
 - helm_template_ms: one `helm template` (no cache: new values each time);
 - helm_template_cached_ms: the same values again (the per-process render cache);
@@ -23,7 +23,7 @@ import _root  # noqa: F401  (repo root on sys.path; first)
 
 from remediator.render import helm as helm_render
 from remediator.render import values_key
-from tests.render.chart_repo import APP_TEMPLATE, write_chart
+from tests.support.chart_repo import APP_TEMPLATE, write_chart
 
 VALUES = {"controllers": {"main": {"containers": {
     "app": {"image": {"repository": "ghcr.io/jellyfin/jellyfin", "tag": "10.9.7"},

@@ -1,5 +1,5 @@
 """Planning under load: 300 OOMKilled workloads at once (the generated case of
-tests/faults/load.py), the rules drafter, CPU seconds of:
+tests/support/load.py), the rules drafter, CPU seconds of:
 - unbounded: `remediator plan` (every incident located, drafted, gated);
 - bounded: a service pass's planning with room for 5 new PRs (`pipeline.Bounds`);
 - reused: the next pass, nothing changed (`PlanMemo`).
@@ -19,7 +19,7 @@ import git
 from remediator.cluster import load_snapshot
 from remediator.config import load_config
 from remediator.pipeline import Bounds, PlanMemo, plan
-from tests.faults.load import make_origin, make_snapshot
+from tests.support.load import make_origin, make_snapshot
 
 
 def main() -> None:

@@ -14,9 +14,9 @@ from pathlib import Path
 import _root  # noqa: F401  (repo root on sys.path; first)
 import git
 
+from remediator.cli.demo import build_origin, example_paths
 from remediator.cluster import load_snapshot
 from remediator.config import load_config
-from remediator.demo import build_origin, example_paths
 from remediator.pipeline import plan
 
 

@@ -1,9 +1,9 @@
 """Prompt tokens per incident for model drafting, against the naive context.
 
-Scenarios: every incident of the bundled demo snapshot that locates in the example repo, plus
-the test corpus' crash-looping workload with a 200-line log (tests/llm_scenarios.py). For each,
-the prompt remediator would send (system + user, trimmed and redacted) is compared with a naive
-one built in the same run: the same instructions and incident header, the whole manifest file,
+Scenarios: every incident of the bundled demo snapshot that locates in the example repo, plus the
+test corpus' crash-looping workload with a 200-line log (tests/support/llm_scenarios.py). For each,
+the prompt remediator would send (system + user, trimmed and redacted) is compared with a naive one
+built in the same run: the same instructions and incident header, the whole manifest file,
 the last 200 log lines and every event of the namespace. Tokens are estimated as characters / 4.
 The decisive line (the last error-looking log line, found independently of the trimming) must be
 in the prompt. Run from the repo root: `python bench/prompt.py`.
@@ -19,16 +19,16 @@ from pathlib import Path
 import _root  # noqa: F401  (repo root on sys.path; first)
 import git
 
-from remediator import yamlio
 from remediator.cluster import load_snapshot
 from remediator.config import load_config
 from remediator.detect import detect
 from remediator.draft.llm import context
 from remediator.draft.llm.fields import fields_for, located_files
 from remediator.draft.rules import last_error_line
+from remediator.kernel import yamlio
+from remediator.kernel.redact import redact
 from remediator.locate import LocateSkip, Locator, RepoIndex
 from remediator.model import ClusterState
-from remediator.redact import redact
 
 NAIVE_LOG_LINES = 200
 BUDGET = 6000 - 1024  # the default drafting.maxTokensPerIncident less the answer's share
@@ -71,8 +71,8 @@ def measure(state: ClusterState, repo: Path) -> list[tuple[str, int, int, bool]]
 
 
 def main() -> None:
-    from remediator.demo import build_origin, example_paths
-    from tests import llm_scenarios
+    from remediator.cli.demo import build_origin, example_paths
+    from tests.support import llm_scenarios
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

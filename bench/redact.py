@@ -18,8 +18,8 @@ from pathlib import Path
 
 import _root  # noqa: F401  (repo root on sys.path; first)
 
-from remediator.redact import detectors, known, patterns, redact
-from remediator.redact.patterns import ENTROPY_UNQUOTED
+from remediator.kernel.redact import detectors, known, patterns, redact
+from remediator.kernel.redact.patterns import ENTROPY_UNQUOTED
 
 LOGS = Path(__file__).resolve().parent.parent / "gitops-repo-example" / "demo-snapshot" / "logs"
 EXCERPT_LINES = 40

@@ -1,6 +1,6 @@
-"""Watch throughput and lag: pod changes streamed by the API emulator (tests/kube_api.py) over
-loopback HTTP, through the live source (real `kubernetes` client, raw JSON, reflector, store) to
-the classification of the changed pod.
+"""Watch throughput and lag: pod changes streamed by the API emulator (tests/support/kube_api.py)
+over loopback HTTP, through the live source (real `kubernetes` client, raw JSON, reflector, store)
+to the classification of the changed pod.
 
 - watch_events_per_s: MODIFIED pod events classified per second while a writer pushes them as
   fast as the emulator takes them;
@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from remediator.cluster import LiveCluster, LiveOptions, RawClient, WatchOptions, connect
 from remediator.detect.classify import classify_pod
-from tests import k8s
-from tests.kube_api import KubeAPI
+from tests.support import kube
+from tests.support.kube_api import KubeAPI
 
 STAMP = "bench/written"
 
@@ -41,11 +41,11 @@ def main() -> None:
     with KubeAPI(crds=(), bookmark_every=5) as api, tempfile.TemporaryDirectory() as tmp:
         pods = []
         for d in range(args.pods // 10):
-            dep = k8s.deployment(f"svc-{d}", f"team-{d % 20}", [k8s.container("app")])
-            rs = k8s.replicaset(dep, ready=10)
+            dep = kube.deployment(f"svc-{d}", f"team-{d % 20}", [kube.container("app")])
+            rs = kube.replicaset(dep, ready=10)
             api.apply(dep, rs)
             for i in range(10):
-                pods.append(k8s.pod(rs, f"svc-{d}-5d8f7c9b4-{i:05d}", [k8s.running("app")]))
+                pods.append(kube.pod(rs, f"svc-{d}-5d8f7c9b4-{i:05d}", [kube.running("app")]))
         api.apply(*pods)
 
         lags: list[float] = []
@@ -75,7 +75,7 @@ def main() -> None:
             pod = copy.deepcopy(pods[n % len(pods)])
             pod["metadata"]["annotations"] = {STAMP: repr(time.perf_counter())}
             if n % 7 == 0:  # some of them crash, so classification has work to do
-                pod["status"]["containerStatuses"] = [k8s.crashing("app")]
+                pod["status"]["containerStatuses"] = [kube.crashing("app")]
             api.apply(pod)
         done.wait(timeout=600)
         elapsed = time.perf_counter() - start

@@ -1,29 +1,10 @@
 """remediator: failing Kubernetes workloads in, reviewed pull requests out.
 
-The release's identity is kept here and nowhere else: the version (hatch reads it for the package
-metadata; `remediator --version`, `remediator init`'s workflow pin and schema line, and the release
-workflow's tag check and image labels read it) and the repository remediator is published from
-(`init`, the schema's address, the image name). The documentation and workflow files that quote
-them are checked against these values by the test suite (tests/release/), and rewritten by
-`python scripts/release_refs.py` after a change here. Nothing but the standard library may be
-imported by this module: the release workflow reads it without installing the package.
+The layers, from the top: ``cli`` → ``service`` | ``ci`` → ``pipeline`` → the stages (``cluster``,
+``detect``, ``locate``, ``draft``, ``edit``, ``gate``, ``forge``) → ``config`` → ``render`` →
+``kernel`` → ``model``. The release's identity is in ``kernel.release``.
 """
 
-import os
+from .kernel.release import IMAGE, REPOSITORY, SCHEMA_URL, __version__
 
-# Without git on the PATH, GitPython refuses to be imported (a page of advice, every command
-# dead); quiet, each git call fails instead and says so in one line, and `doctor` reports it.
-os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-
-__version__ = "0.1.0"
-
-#: The GitHub repository (owner/name) remediator is published from: its releases, the reusable
-#: validate workflow, the pre-commit hook. A fork publishing its own build changes this line.
-REPOSITORY = "remediator-dev/remediator"
-
-#: The container image the release workflow pushes (GitHub Container Registry, lower case).
-IMAGE = f"ghcr.io/{REPOSITORY.lower()}"
-
-#: Where `remediator config schema`'s JSON Schema is published: an asset of each release.
-SCHEMA_URL = (f"https://github.com/{REPOSITORY}/releases/download/v{__version__}/"
-              "remediator.schema.json")
+__all__ = ["IMAGE", "REPOSITORY", "SCHEMA_URL", "__version__"]

@@ -6,8 +6,8 @@ from the repo root; it fetches the package once with npm into a temporary folder
     python scripts/extract_github_openapi.py            # fetch with `npm pack`, then extract
     python scripts/extract_github_openapi.py PATH.json  # from an unpacked api.github.com.deref.json
 
-Writes tests/github_api/subset.json: per operation its method, path, parameters, request body
-schema (references resolved) and the success response's example. The test emulator serves those
+Writes tests/support/github_api/subset.json: per operation its method, path, parameters, request
+body schema (references resolved) and the success response's example. The test emulator serves those
 examples (overlaid with its state) and validates request bodies against those schemas.
 """
 
@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 PACKAGE = "@octokit/openapi"
-OUT = Path(__file__).resolve().parent.parent / "tests" / "github_api" / "subset.json"
+OUT = Path(__file__).resolve().parent.parent / "tests" / "support" / "github_api" / "subset.json"
 
 #: operationId -> why the forge needs it
 OPERATIONS = {

@@ -1,10 +1,10 @@
-"""Make every quoted reference to the release agree with `remediator/__init__.py`.
+"""Make every quoted reference to the release agree with `remediator/kernel/release.py`.
 
 The version (`__version__`) and the repository remediator is published from (`REPOSITORY`, and
-`IMAGE` from it) live in remediator/__init__.py. Documentation and workflow files quote them
+`IMAGE` from it) live in remediator/kernel/release.py. Documentation and workflow files quote them
 where a user copies them: the reusable workflow's `uses: OWNER/NAME/...@vX.Y.Z` and
 `remediator-ref`, the pre-commit `repo`/`rev`, the image `ghcr.io/OWNER/NAME:X.Y.Z`, the Helm
-chart's `appVersion` and image, the project URLs. After changing `__init__.py` (a release, or a
+chart's `appVersion` and image, the project URLs. After changing `release.py` (a release, or a
 fork publishing its own build):
 
     python scripts/release_refs.py          # rewrite the references
@@ -35,7 +35,8 @@ VERSION = r"v?[0-9]+\.[0-9]+\.[0-9]+[\w.+-]*"
 def identity() -> dict[str, str]:
     """__version__, REPOSITORY and IMAGE, read from the source (nothing installed)."""
     namespace: dict[str, object] = {}
-    exec((ROOT / "remediator" / "__init__.py").read_text(), namespace)  # stdlib-only module
+    # a stdlib-only module
+    exec((ROOT / "remediator" / "kernel" / "release.py").read_text(), namespace)
     return {k: str(namespace[k]) for k in ("__version__", "REPOSITORY", "IMAGE")}
 
 

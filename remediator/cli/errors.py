@@ -20,10 +20,10 @@ from contextlib import contextmanager
 import click
 import git
 
+from ..ci import UsageError
 from ..cluster import ClusterError, SnapshotError
 from ..config import ConfigError
 from ..forge import ForgeError, ForgeMismatch, MissingBase
-from ..validate import UsageError
 from .output import say
 
 EXIT_FAILED = 1
@@ -63,3 +63,9 @@ def errors(report: Report | None = None) -> Iterator[None]:
         report(f"unexpected {type(exc).__name__}: {first} (please report this with the "
                "snapshot)")
         sys.exit(EXIT_FAILED)
+
+
+
+def log_error(log: Callable[..., None]) -> Report:
+    """Failures reported as `error` lines of a JSON log (`--log-format json`)."""
+    return lambda message: log("error", message, level="error")

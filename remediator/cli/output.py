@@ -12,7 +12,9 @@ from typing import Any
 
 import click
 
-from ..redact import redact, redact_data
+from ..kernel.redact import redact, redact_data
+from ..model import Remediation
+from ..service.one_pass import PassReport
 
 
 def say(text: str, err: bool = False) -> None:
@@ -84,3 +86,39 @@ def redact_library_logs(log: Callable[..., None] | None = None) -> None:
         logging.lastResort = _AsLogEvents(log)
     elif not getattr(logging.lastResort, "remediator", False):
         logging.lastResort = _RedactedStderr(logging.WARNING)
+
+
+def warn(warnings: list[str]) -> None:
+    for w in warnings:
+        say(f"warning: {w}", err=True)
+
+
+def table(rows: list[Remediation]) -> str:
+    if not rows:
+        return "No failing workloads found."
+    header = ("DECISION", "WORKLOAD", "CLASS", "REASON")
+    data = [(r.decision.value, f"{r.incident.workload.kind}/{r.incident.workload.namespace}/"
+             f"{r.incident.workload.name}", r.incident.failure_class, r.reason) for r in rows]
+    widths = [max(len(str(x[i])) for x in [header, *data]) for i in range(3)]
+    lines = []
+    for row in [header, *data]:
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row[:3], widths, strict=True))
+                     + "  " + str(row[3]))
+    return "\n".join(lines)
+
+
+def print_pass(report: PassReport) -> None:
+    warn(report.plan.warnings + report.warnings
+          + ([f"lease lost: {report.fenced}"] if report.fenced else []))
+    say(table(report.plan.remediations))
+    if report.submissions:
+        say("")
+    for s in report.submissions:
+        if s.pull is not None:
+            say(f"PR #{s.pull.number} [{s.outcome}] {s.pull.title}\n"
+                       f"    branch {s.pull.branch} · {s.pull.url}"
+                       + (f"\n    {s.note}" if s.note else ""))
+        else:
+            say(f"not opened ({s.outcome}): {s.remediation.incident.workload}")
+    for v in report.verifications:
+        say(f"PR #{v.pull.number} [merged: {v.outcome}] {v.pull.title}\n    {v.note}")

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ..kernel.redact import redact
 from ..model import JSON, ClusterState
-from ..redact import redact
 from .api import CORE_KINDS, ApiError, ClusterError, Kind, RawClient, discover_gitops
 from .reflector import Reflector, Store, WatchOptions
 from .snapshot import build_state

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..kernel.redact import redact
 from ..model import JSON, Termination
-from ..redact import redact
 
 IMAGE_PULL_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
 #: restarts this recent count as "still failing" even if the container runs right now

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 from kubernetes.utils.quantity import parse_quantity
 
-from ..k8s import split_image
+from ..kernel.k8s import split_image
+from ..kernel.redact import redact
 from ..model import JSON, ClusterState, EventSummary, ObjectRef
-from ..redact import redact
 from .classify import parse_time
 
 LOG_LINES = 40

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ..k8s import pod_spec_path
+from ..kernel.k8s import pod_spec_path
 from ..model import JSON, Location
 from ..model import Proposal as _Proposal
 from .paths import pointer

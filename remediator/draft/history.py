@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import kustomize, yamlio
-from ..k8s import dig, split_image
+from ..kernel import yamlio
+from ..kernel.k8s import dig, split_image
+from ..render import kustomize
 
 MAX_COMMITS = 50
 #: kustomizations followed from a Flux Kustomization's folder (bases of bases...)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ..k8s import POD_SPEC_PATHS, pod_spec
+from ..kernel.k8s import POD_SPEC_PATHS, pod_spec
 
 #: scheme://[user[:password]@]host — the host (IPv6 in brackets)
 URL_HOST = r"(?i)[a-z][a-z0-9+.-]*://(?:[^/?#\s@]*@)?(\[[0-9a-f:.]+\]|[^/:?#\s@\[\]]+)"

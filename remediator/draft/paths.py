@@ -18,7 +18,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from ..k8s import container_list, dig, pod_spec_path, put
+from ..kernel.k8s import container_list, dig, pod_spec_path, put
 from ..model import JSON, DocumentEdit, Location
 
 REMOVE = object()  # a value meaning "remove this field"

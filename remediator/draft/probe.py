@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ..config import Drafting
-from ..k8s import get_container
+from ..kernel.k8s import get_container
 from ..model import Incident, Location, Proposal
 from . import rules
 

@@ -14,7 +14,7 @@ from typing import Any
 from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Drafting
-from ..k8s import dig, get_container, split_image
+from ..kernel.k8s import dig, get_container, split_image
 from ..model import JSON, DocumentEdit, FieldValue, Incident, Location, Proposal, TargetKind
 from .history import TagInHistory
 from .paths import (

@@ -11,7 +11,7 @@ import jsonpatch
 import jsonpointer
 from ruamel.yaml.error import YAMLError
 
-from remediator import yamlio
+from remediator.kernel import yamlio
 from remediator.model import DocumentEdit, DocumentRef, FileChange
 
 from .diff import unified_diff

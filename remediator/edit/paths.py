@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import worktree
+from ..kernel import worktree
 from .errors import EditError
 
 

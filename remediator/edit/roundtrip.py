@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from remediator.yamlio import UnsafeYAML, load_documents
+from remediator.kernel.yamlio import UnsafeYAML, load_documents
 
 from .diff import split_lines
 from .merge import merge3

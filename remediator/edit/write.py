@@ -6,7 +6,7 @@ from pathlib import Path
 
 from remediator.model import FileChange
 
-from .. import worktree
+from ..kernel import worktree
 from .errors import EditError
 
 

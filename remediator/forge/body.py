@@ -11,8 +11,8 @@ import json
 import re
 from typing import Any
 
+from ..kernel.redact import redact
 from ..model import JSON, SIGNATURE_TRAILER, Remediation
-from ..redact import redact
 
 RECORD_PREFIX = "<!-- remediator:record "
 RECORD_SUFFIX = " -->"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..kernel.redact import redact
 from ..model import Decision, PullRequest, Remediation
-from ..redact import redact
 from .body import _code_cell, _md_escape_cell
 
 MARKER = "<!-- remediator:dashboard -->"

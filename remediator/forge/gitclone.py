@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 
 import git
 
-from ..leader import NO_FENCE, Fence
+from ..kernel.leader import NO_FENCE, Fence
+from ..kernel.redact import redact, register
 from ..model import SIGNATURE_TRAILER
-from ..redact import redact, register
 from .gitlocks import live_process_in, lock_files
 
 BOT = git.Actor("remediator[bot]", "remediator-bot@users.noreply.invalid")

@@ -31,10 +31,10 @@ from jwt import PyJWTError
 from urllib3 import Retry
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
-from ..gitops import normalize_repo_url
-from ..leader import NO_FENCE, Fence
+from ..kernel.leader import NO_FENCE, Fence
+from ..kernel.redact import register
 from ..model import PullRequest
-from ..redact import register
+from ..render.gitops import normalize_repo_url
 from .body import parse_record
 from .gitclone import ForgeError, GitBackedForge, GitClone
 

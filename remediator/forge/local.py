@@ -13,7 +13,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..leader import NO_FENCE, Fence
+from ..kernel.leader import NO_FENCE, Fence
 from ..model import JSON, PullRequest
 from .body import parse_record
 from .gitclone import ForgeError, GitBackedForge, GitClone

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..kernel.redact import redact, redact_data
 from ..model import PullRequest
-from ..redact import redact, redact_data
 from .body import RECORD_PREFIX, encode_record, parse_record, record_span
 
 if TYPE_CHECKING:

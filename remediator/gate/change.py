@@ -11,10 +11,11 @@ import copy
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .. import gitops, helmvalues, kustomize, worktree, yamlio
 from ..config import Validation as ValidationSettings
-from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
+from ..kernel import worktree, yamlio
+from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
 from ..model import JSON, CheckResult, FieldValue, FileChange, Location, ObjectRef, Validation
+from ..render import gitops, helmvalues, kustomize
 from . import dryrun, helm
 from .helm import same_object
 from .postcondition import check_postcondition

@@ -17,11 +17,11 @@ import copy
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..helmvalues import merge, refs, release_values
-from ..k8s import dig, get_container, split_image
+from ..kernel.k8s import dig, get_container, split_image
 from ..model import JSON, CheckResult, Location, ObjectRef
 from ..render import helm as helm_render
 from ..render import values_key
+from ..render.helmvalues import merge, refs, release_values
 
 
 def same_object(a: JSON, ref: ObjectRef) -> bool:

@@ -15,7 +15,7 @@ The contract (documented for policy authors in ``policies/k8s.rego`` and docs/po
 Quantities are parsed here with ``kubernetes.utils.quantity.parse_quantity`` because Rego engines
 parse units inconsistently (or not at all). Container paths must be the ones
 ``data.remediator.lib.k8s.containers`` computes: the table below mirrors its ``pod_spec_paths``
-(tests/test_policies.py checks that the two agree).
+(tests/gate/test_policies.py checks that the two agree).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import jsonpatch
 from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Validation
-from ..k8s import POD_SPEC_PATHS
+from ..kernel.k8s import POD_SPEC_PATHS
 from ..model import JSON
 
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")

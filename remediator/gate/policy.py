@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, Protocol
 
 import regorus
 
-from ..k8s import dig
+from ..kernel.k8s import dig
 from ..model import JSON
 from . import analysis
 from .compiled import CompiledPolicies, compilable_packages

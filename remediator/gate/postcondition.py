@@ -19,7 +19,7 @@ from typing import Any
 import jsonpatch
 from kubernetes.utils.quantity import parse_quantity
 
-from ..k8s import CONTAINER_LISTS, get_container, pod_spec
+from ..kernel.k8s import CONTAINER_LISTS, get_container, pod_spec
 from ..model import JSON, CheckResult, FieldValue, ObjectRef
 
 NAME = "post-condition"

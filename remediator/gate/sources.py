@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import yamlio
-from ..resources import bundled
+from ..kernel import yamlio
+from ..kernel.bundled import bundled
 
 
 @dataclass(frozen=True)

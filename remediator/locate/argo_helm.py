@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
-from ..gitops import same_repo, source_folder
-from ..helmvalues import blocked_at, sets
+from ..kernel import yamlio
 from ..model import JSON, DocumentRef, Location, TargetKind, ValuesLayer
+from ..render.gitops import same_repo, source_folder
+from ..render.helmvalues import blocked_at, sets
 from .repo import Doc
 from .toplayer import argocd_source_files
 

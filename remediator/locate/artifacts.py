@@ -32,8 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..gitops import source_folder
 from ..model import JSON
+from ..render.gitops import source_folder
 from .repo import RepoIndex
 
 GENERATOR_GROUP = "source.extensions.fluxcd.io"

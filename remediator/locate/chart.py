@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import yamlio
-from ..k8s import pod_spec
+from ..kernel import yamlio
+from ..kernel.k8s import pod_spec
 from ..model import JSON
 
 _KIND = re.compile(r"^kind:\s*['\"]?(\w+)", re.M)

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
-from ..helmvalues import sets
-from ..k8s import dig, get_container
+from ..kernel import yamlio
+from ..kernel.k8s import dig, get_container
 from ..model import JSON, ObjectRef
+from ..render.helmvalues import sets
 from .repo import RepoIndex, selects
 
 VALUES = ("spec", "values")

@@ -18,10 +18,10 @@ import posixpath
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import gitops
-from ..helmvalues import sets
-from ..k8s import dig
+from ..kernel.k8s import dig
 from ..model import JSON, Location, ObjectRef, TargetKind, TopLayer
+from ..render import gitops
+from ..render.helmvalues import sets
 from . import components
 from .ontop import owner_patch_ref, parsed_patches, targets, top_layer
 from .repo import RepoIndex

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..helmvalues import merge
 from ..model import JSON, ChartSource, HelmRender, Incident
 from ..render import helm as helm_render
 from ..render import values_key
+from ..render.helmvalues import merge
 from .argo_helm import HelmSource, values_layers
 from .chart import ChartKeys
 from .errors import LocateDiagnosis

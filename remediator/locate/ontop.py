@@ -13,10 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import gitops, yamlio
-from ..gitops import source_folder
-from ..k8s import CONTAINER_LISTS, get_container, pod_spec, pod_spec_path
+from ..kernel import yamlio
+from ..kernel.k8s import CONTAINER_LISTS, get_container, pod_spec, pod_spec_path
 from ..model import JSON, DocumentRef, Incident, Location, ObjectRef, TargetKind, TopLayer
+from ..render import gitops
+from ..render.gitops import source_folder
 from . import components
 from .repo import Doc, RepoIndex, selects
 from .source import Source, flux_folder

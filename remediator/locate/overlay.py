@@ -13,8 +13,8 @@ import json
 import posixpath
 from pathlib import Path
 
-from .. import kustomize, yamlio
-from ..k8s import CONTAINER_LISTS, get_container, pod_spec, split_image
+from ..kernel import yamlio
+from ..kernel.k8s import CONTAINER_LISTS, get_container, pod_spec, split_image
 from ..model import (
     JSON,
     DocumentEdit,
@@ -25,6 +25,7 @@ from ..model import (
     ObjectRef,
     TargetKind,
 )
+from ..render import kustomize
 from .errors import FIELD_OF_CLASS, LocateSkip, NotInSource
 from .repo import Doc, RepoIndex, selects
 from .source import Source

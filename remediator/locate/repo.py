@@ -10,10 +10,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
-from ..kustomize import KUSTOMIZATION_FILES, files_named, is_remote
-from ..kustomize import roots as kustomize_roots
+from ..kernel import yamlio
 from ..model import JSON
+from ..render.kustomize import KUSTOMIZATION_FILES, files_named, is_remote
+from ..render.kustomize import roots as kustomize_roots
 
 
 def selects(target: JSON, kind: str, name: str, labels: JSON | None = None, *,

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..gitops import deployed_paths, same_repo, source_folder
-from ..k8s import dig
+from ..kernel.k8s import dig
 from ..model import JSON
+from ..render.gitops import deployed_paths, same_repo, source_folder
 from . import artifacts
 from .artifacts import ArtifactLayout
 from .owner import Owner

@@ -16,9 +16,10 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-from .. import gitops, yamlio
-from ..k8s import split_image
+from ..kernel import yamlio
+from ..kernel.k8s import split_image
 from ..model import JSON, DocumentRef, ImageOverride, Location
+from ..render import gitops
 from .repo import patches_target
 from .source import Source, settings_of
 

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
-from ..helmvalues import (
+from ..kernel import yamlio
+from ..kernel.k8s import dig
+from ..model import JSON, DocumentRef, Location, ObjectRef, TargetKind
+from ..render.helmvalues import (
     DEFAULT_VALUES_KEY,
     blocked_at,
     config_map,
@@ -32,8 +34,6 @@ from ..helmvalues import (
     release_values,
     sets,
 )
-from ..k8s import dig
-from ..model import JSON, DocumentRef, Location, ObjectRef, TargetKind
 from .errors import LocateSkip
 from .repo import Doc, RepoIndex
 

@@ -9,9 +9,9 @@ import copy
 import re
 from typing import Any
 
-from .. import gitops
-from ..k8s import CONTAINER_LISTS, dig, get_container, pod_spec_path
+from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec_path
 from ..model import JSON, DocumentRef, Location, Substitution, TargetKind, TopLayer
+from ..render import gitops
 from .repo import Doc, RepoIndex
 from .source import Source, settings_of
 

@@ -30,9 +30,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import yamlio
+from ..kernel import yamlio
+from ..kernel.redact import redact
 from ..model import JSON, ChartSource
-from ..redact import redact
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..k8s import dig, get_container, pod_spec, put, split_image
+from ..kernel.k8s import dig, get_container, pod_spec, put, split_image
 from ..model import JSON
 
 MAX_TRIES = 6

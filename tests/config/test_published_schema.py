@@ -13,10 +13,10 @@ import yaml
 from jsonschema import Draft202012Validator
 
 import remediator
+from remediator.cli.demo import example_paths
 from remediator.config import SCHEMA, ConfigError, parse_config
 from remediator.config.schema import VALIDATOR
-from remediator.demo import example_paths
-from tests.test_end_to_end import cli
+from tests.support.cli import cli
 
 EXAMPLE, SNAPSHOT = example_paths()
 

@@ -18,14 +18,14 @@ from kubernetes.client.exceptions import ApiException
 
 from remediator import gate
 from remediator.cluster import connect
-from remediator.leader import LeaseLock
-from tests.deploy.chart import AS_MANIFESTS, kustomize, manifests_with, render
-from tests.kube_admission import admission_request, admit
-from tests.kube_api import KubeAPI
-from tests.kube_objects import BUILTIN
-from tests.kube_writes import ApiError
-from tests.render.chart_repo import needs_helm
-from tests.test_policies import deployment
+from remediator.kernel.leader import LeaseLock
+from tests.support.bot_chart import AS_MANIFESTS, kustomize, manifests_with, render
+from tests.support.chart_repo import needs_helm
+from tests.support.kube_admission import admission_request, admit
+from tests.support.kube_api import KubeAPI
+from tests.support.kube_objects import BUILTIN
+from tests.support.kube_writes import ApiError
+from tests.support.policies import deployment
 
 LIVE = {**deployment(), "metadata": {"name": "web", "namespace": "shop"}}
 ARGOCD = {"username": "system:serviceaccount:argocd:argocd-application-controller",
@@ -168,8 +168,8 @@ def test_without_the_policy_the_same_write_goes_through(tmp_path: Path,
 
 
 def test_the_emulators_policy_evaluation_covers_what_it_claims():
-    """tests/kube_admission.py beyond the shipped policy: variables, messageExpression, reasons,
-    subresource and scope rules, resourceNames, failurePolicy."""
+    """tests/support/kube_admission.py beyond the shipped policy: variables,
+    messageExpression, reasons, subresource and scope rules, resourceNames, failurePolicy."""
     deployments = next(r for r in BUILTIN if r.plural == "deployments")
 
     def policy(name: str, spec: dict[str, Any]) -> list[dict[str, Any]]:

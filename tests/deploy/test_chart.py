@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import remediator
-from tests.deploy.chart import (
+from tests.support.bot_chart import (
     AS_MANIFESTS,
     CHART,
     EXAMPLE,
@@ -30,8 +30,8 @@ from tests.deploy.chart import (
     values_file,
     without_helm_labels,
 )
-from tests.render.chart_repo import needs_helm
-from tests.test_end_to_end import cli
+from tests.support.chart_repo import needs_helm
+from tests.support.cli import cli
 
 pytestmark = needs_helm
 

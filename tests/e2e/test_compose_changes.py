@@ -18,9 +18,9 @@ from remediator import edit
 from remediator.draft import rules
 from remediator.draft.paths import ConflictingEdits, compose_edits
 from remediator.model import DocumentEdit, DocumentRef
-from tests import k8s
-from tests.e2e.plan_cli import check, diff_lines, only, plan, repo
-from tests.test_pipeline import REPO_URL
+from tests.support import kube
+from tests.support.plan_cli import check, diff_lines, only, plan, repo
+from tests.support.repos import REPO_URL
 
 IMAGE = "gcr.io/heptio-images/ks-guestbook-demo:0.2"
 DEPLOYMENT = f"""
@@ -87,12 +87,12 @@ def limit_range() -> dict[str, Any]:
 
 def live(container: dict[str, Any]) -> list[dict[str, Any]]:
     """The Deployment as applied (no resources), its pod as admitted (the LimitRange's)."""
-    d = k8s.deployment("guestbook-ui", "guestbook", [container], annotations={
+    d = kube.deployment("guestbook-ui", "guestbook", [container], annotations={
         "argocd.argoproj.io/tracking-id": "guestbook:apps/Deployment:guestbook/guestbook-ui"})
-    rs = k8s.replicaset(d)
+    rs = kube.replicaset(d)
     admitted = {**copy.deepcopy(container),
                 "resources": {"limits": {"memory": "128Mi"}, "requests": {"memory": "64Mi"}}}
-    pod = k8s.pod(rs, "guestbook-ui-5d8f7c9b4-x2x9k", [k8s.crashing("guestbook-ui", image=IMAGE)],
+    pod = kube.pod(rs, "guestbook-ui-5d8f7c9b4-x2x9k", [kube.crashing("guestbook-ui", image=IMAGE)],
                   spec_containers=[admitted])
     pod["metadata"]["annotations"] = {"kubernetes.io/limit-ranger": (
         "LimitRanger plugin set: memory request for container guestbook-ui; memory limit for "
@@ -160,15 +160,15 @@ def test_helm_values_without_resources_get_both_fields_in_one_block(tmp_path: Pa
     from remediator.config import parse_config
     from remediator.detect import detect
     from remediator.locate import Locator, RepoIndex
-    from tests import test_helm
+    from tests.support import flux_helm
 
-    test_helm.repo(tmp_path)
+    flux_helm.repo(tmp_path)
     release = tmp_path / "apps/base/podinfo/release.yaml"
     text = release.read_text()
     release.write_text(text[:text.index("  values:")] + "  values: {}\n")
-    [incident] = detect(build_state(test_helm.live(), "c"))
+    [incident] = detect(build_state(flux_helm.live(), "c"))
     loc = Locator(tmp_path, RepoIndex.scan(tmp_path), parse_config(
-        f"repo: {{url: {REPO_URL}}}").repo_url).locate(incident, [test_helm.live()[0]])
+        f"repo: {{url: {REPO_URL}}}").repo_url).locate(incident, [flux_helm.live()[0]])
     ops = rules._ops(loc, "podinfod", {("resources", "limits", "memory"): "192Mi",
                                       ("resources", "requests", "memory"): "64Mi"})
     [change] = edit.apply_edits(tmp_path, rules._edit(loc, ops))

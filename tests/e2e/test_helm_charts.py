@@ -15,12 +15,12 @@ import pytest
 from remediator.cluster.snapshot import build_state
 from remediator.model import Decision, Remediation
 from remediator.pipeline import plan
-from tests import k8s
-from tests.render.chart_repo import CONVENTIONAL, ChartRepo, needs_helm
-from tests.test_argo_helm import CHART as GUESTBOOK
-from tests.test_argo_helm import application as guestbook_app
-from tests.test_argo_helm import live as guestbook_live
-from tests.test_pipeline import CONFIG, REPO_URL, commit, only
+from tests.support import kube
+from tests.support.argo_helm import CHART as GUESTBOOK
+from tests.support.argo_helm import application as guestbook_app
+from tests.support.argo_helm import live as guestbook_live
+from tests.support.chart_repo import CONVENTIONAL, ChartRepo, needs_helm
+from tests.support.repos import CONFIG, REPO_URL, commit, only
 
 pytestmark = needs_helm
 
@@ -111,16 +111,16 @@ def flux_live(app: str, ns: str, containers: list[dict], failing: str,
                        "labels": {"kustomize.toolkit.fluxcd.io/name": app,
                                   "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}},
           "spec": {}}
-    d = k8s.deployment(app, ns, containers, annotations={
+    d = kube.deployment(app, ns, containers, annotations={
         "meta.helm.sh/release-name": app, "meta.helm.sh/release-namespace": ns})
     d["metadata"]["labels"] = {"helm.toolkit.fluxcd.io/name": app,
                                "helm.toolkit.fluxcd.io/namespace": ns,
                                "app.kubernetes.io/managed-by": "Helm",
                                "app.kubernetes.io/component": "main"}
-    rs = k8s.replicaset(d)
-    statuses = [k8s.crashing(c["name"]) if c["name"] == failing else k8s.running(c["name"])
+    rs = kube.replicaset(d)
+    statuses = [kube.crashing(c["name"]) if c["name"] == failing else kube.running(c["name"])
                 for c in containers]
-    return [hr, d, rs, k8s.pod(rs, f"{app}-5d8f7c9b4-aaaaa", statuses)]
+    return [hr, d, rs, kube.pod(rs, f"{app}-5d8f7c9b4-aaaaa", statuses)]
 
 
 def changed_lines(r: Remediation) -> list[str]:
@@ -145,8 +145,8 @@ def jellyfin_repo(root: Path, url: str) -> None:
 
 def jellyfin_live() -> list[dict]:
     return flux_live("jellyfin", "media", [
-        k8s.container("app", "ghcr.io/jellyfin/jellyfin:10.9.7", memory="1Gi"),
-        k8s.container("exporter", "ghcr.io/acme/exporter:0.4.0", memory="1Gi")], "app")
+        kube.container("app", "ghcr.io/jellyfin/jellyfin:10.9.7", memory="1Gi"),
+        kube.container("exporter", "ghcr.io/acme/exporter:0.4.0", memory="1Gi")], "app")
 
 
 def test_flux_app_template_memory_goes_into_the_containers_own_block(tmp_path: Path,
@@ -211,11 +211,11 @@ def test_argo_app_template_memory_not_set_yet_goes_next_to_the_containers_image(
         tmp_path: Path, charts: ChartRepo):
     # the limit came from the namespace's LimitRange: no values layer sets resources yet
     commit(tmp_path, {"argocd/apps/paperless.yaml": PAPERLESS.format(url=charts.url)}, "init")
-    d = k8s.deployment("paperless", "documents", [k8s.container(
+    d = kube.deployment("paperless", "documents", [kube.container(
         "app", "ghcr.io/paperless-ngx/paperless-ngx:2.11.0", memory="512Mi")], annotations={
         "argocd.argoproj.io/tracking-id": "paperless:apps/Deployment:documents/paperless"})
-    rs = k8s.replicaset(d)
-    items = [d, rs, k8s.pod(rs, "paperless-5d8f7c9b4-aaaaa", [k8s.crashing("app")])]
+    rs = kube.replicaset(d)
+    items = [d, rs, kube.pod(rs, "paperless-5d8f7c9b4-aaaaa", [kube.crashing("app")])]
     r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
     assert r.decision == Decision.PROPOSE, r.reason
     [change] = r.changes
@@ -253,8 +253,8 @@ def redis_repo(root: Path, url: str, values: str) -> None:
 
 def cache_live(name: str = "cache-master") -> list[dict]:
     items = flux_live("cache", "db", [
-        k8s.container("redis", "docker.io/bitnami/redis:7.2.5-debian-12-r0", memory="256Mi"),
-        k8s.container("metrics", "bitnami/redis-exporter:1.62.0", memory="64Mi")], "redis")
+        kube.container("redis", "docker.io/bitnami/redis:7.2.5-debian-12-r0", memory="256Mi"),
+        kube.container("metrics", "bitnami/redis-exporter:1.62.0", memory="64Mi")], "redis")
     for obj in items[1:3]:
         obj["metadata"]["name"] = name if obj["kind"] == "Deployment" else f"{name}-5d8f7c9b4"
     items[2]["metadata"]["ownerReferences"][0]["name"] = name
@@ -285,7 +285,7 @@ def test_a_chart_whose_memory_no_value_sets_is_a_diagnosis(tmp_path: Path, chart
     release.write_text(release.read_text().replace("chart: redis", "chart: fixed").replace(
         '"19.6.4"', '"0.3.0"'))
     commit(tmp_path, {}, "fixed chart")
-    items = flux_live("cache", "db", [k8s.container("app", "ghcr.io/acme/fixed:1.0.0")], "app")
+    items = flux_live("cache", "db", [kube.container("app", "ghcr.io/acme/fixed:1.0.0")], "app")
     r = only(plan(build_state(items, "c"), tmp_path, CONFIG))
     assert r.decision == Decision.DIAGNOSE, r.reason
     assert "HelmRelease cache renders " in r.reason

@@ -17,9 +17,9 @@ from typing import Any
 from remediator.cluster.snapshot import build_state
 from remediator.detect.evidence import images_that_ran
 from remediator.model import ObjectRef
-from tests import k8s, test_argo_helm, test_helm
-from tests.e2e.plan_cli import check, diff_lines, only, plan, repo
-from tests.test_pipeline import REPO_URL, commit
+from tests.support import argo_helm, flux_helm, kube
+from tests.support.plan_cli import check, diff_lines, only, plan, repo
+from tests.support.repos import REPO_URL, commit
 
 PODINFO = "ghcr.io/stefanprodan/podinfo"
 GUESTBOOK = "gcr.io/heptio-images/ks-guestbook-demo"
@@ -34,23 +34,23 @@ def node(name: str, *images: str) -> dict[str, Any]:
 
 
 def pull_failure(owner: dict[str, Any], container: str, image: str, name: str) -> dict:
-    return k8s.pod(owner, name, [k8s.waiting(container, "ImagePullBackOff", image=image)])
+    return kube.pod(owner, name, [kube.waiting(container, "ImagePullBackOff", image=image)])
 
 
 def test_a_tag_in_the_base_helmrelease_values_is_read_from_its_history(tmp_path: Path):
     root = tmp_path / "repo"
-    test_helm.repo(root)
+    flux_helm.repo(root)
     release = (root / "apps/base/podinfo/release.yaml").read_text()
     tagged = release.replace("  values:\n", "  values:\n    image:\n      tag: {tag}\n")
     for tag in ("6.5.0", "6.6.0"):
         commit(root, {"apps/base/podinfo/release.yaml": tagged.format(tag=tag)},
                f"podinfo {tag}")
     commit(root, {".remediator.yaml": f"repo:\n  url: {REPO_URL}\n"}, "config")
-    hr, d, rs, _ = test_helm.live(f"{PODINFO}:6.6.0")
+    hr, d, rs, _ = flux_helm.live(f"{PODINFO}:6.6.0")
     rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "2"
-    old = k8s.replicaset(d, suffix="6c9f7d8b5", ready=2, revision=1)
+    old = kube.replicaset(d, suffix="6c9f7d8b5", ready=2, revision=1)
     old["spec"] = {"template": {"spec": {"containers": [
-        k8s.container("podinfod", image=f"{PODINFO}:6.5.0")]}}}
+        kube.container("podinfod", image=f"{PODINFO}:6.5.0")]}}}
     pod = pull_failure(rs, "podinfod", f"{PODINFO}:6.6.0", "podinfo-5d8f7c9b4-aaaaa")
     r = only(plan(root, tmp_path / "snap", [hr, d, rs, old, pod]))
     assert r["decision"] == "propose", r["reason"]
@@ -66,18 +66,18 @@ def test_a_tag_in_the_base_helmrelease_values_is_read_from_its_history(tmp_path:
 
 def test_an_argo_cd_value_file_that_sets_only_the_tag(tmp_path: Path):
     root = tmp_path / "repo"
-    app = test_argo_helm.application("\n              valueFiles: [values-production.yaml]")
-    production = test_argo_helm.CHART["helm-guestbook/values-production.yaml"].rstrip(" ")
-    files = {**test_argo_helm.CHART, "argocd/helm-guestbook.yaml": app}
+    app = argo_helm.application("\n              valueFiles: [values-production.yaml]")
+    production = argo_helm.CHART["helm-guestbook/values-production.yaml"].rstrip(" ")
+    files = {**argo_helm.CHART, "argocd/helm-guestbook.yaml": app}
     for tag in ("0.2", "0.3"):
         files["helm-guestbook/values-production.yaml"] = (
             production + f"        image:\n          tag: \"{tag}\"\n")
         repo(root, files, f"guestbook {tag}")
-    items = test_argo_helm.live()
+    items = argo_helm.live()
     d = items[0]
     k8s_container = d["spec"]["template"]["spec"]["containers"][0]
     k8s_container["image"] = f"{GUESTBOOK}:0.3"
-    rs = k8s.replicaset(d, suffix="7b8c9d0e1", revision=2)
+    rs = kube.replicaset(d, suffix="7b8c9d0e1", revision=2)
     pod = pull_failure(rs, "helm-guestbook", f"{GUESTBOOK}:0.3", "helm-guestbook-7b8c9d0e1-a")
     # the ReplicaSet that ran 0.2 is gone (revisionHistoryLimit); the nodes still have it
     nodes = [node("worker-1", "docker.io/library/redis:7.2", f"{GUESTBOOK}:0.2"),
@@ -139,14 +139,14 @@ def recreate(tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
         repo(root, {"guestbook/guestbook-ui-deployment.yaml":
                     GUESTBOOK_DEPLOYMENT.replace("{image}", f"{GUESTBOOK}:{tag}"),
                     "argocd/guestbook.yaml": APPLICATION}, f"guestbook {tag}")
-    d = k8s.deployment("guestbook-ui", "guestbook", [k8s.container(
+    d = kube.deployment("guestbook-ui", "guestbook", [kube.container(
         "guestbook-ui", image=f"{GUESTBOOK}:0.2")], annotations={
         "argocd.argoproj.io/tracking-id": "guestbook:apps/Deployment:guestbook/guestbook-ui"})
-    old = k8s.replicaset(d, suffix="6c9f7d8b5", revision=1)
+    old = kube.replicaset(d, suffix="6c9f7d8b5", revision=1)
     old["spec"] = {"replicas": 0, "template": {"spec": {"containers": [
-        k8s.container("guestbook-ui", image=f"{GUESTBOOK}:0.1")]}}}
+        kube.container("guestbook-ui", image=f"{GUESTBOOK}:0.1")]}}}
     old["status"] = {"replicas": 0, "observedGeneration": 1}
-    new = k8s.replicaset(d, suffix="5d8f7c9b4", revision=2)
+    new = kube.replicaset(d, suffix="5d8f7c9b4", revision=2)
     pod = pull_failure(new, "guestbook-ui", f"{GUESTBOOK}:0.2", "guestbook-ui-5d8f7c9b4-aaaaa")
     return root, [d, old, new, pod]
 
@@ -176,13 +176,13 @@ def test_complete_node_image_lists_without_the_tag_disprove_a_scaled_down_replic
 
 def test_an_unfinished_rollout_scaled_down_is_no_proof():
     # 1.0 serves, 1.1 never finished rolling out (scaled down when 1.2 came): only 1.0 ran
-    d = k8s.deployment("web", "shop", [k8s.container("web", image="acme/web:1.2")])
-    served = k8s.replicaset(d, suffix="a", ready=2, revision=1)
+    d = kube.deployment("web", "shop", [kube.container("web", image="acme/web:1.2")])
+    served = kube.replicaset(d, suffix="a", ready=2, revision=1)
     served["spec"] = {"template": {"spec": {"containers": [
-        k8s.container("web", image="acme/web:1.0")]}}}
-    stuck = k8s.replicaset(d, suffix="b", revision=2)
+        kube.container("web", image="acme/web:1.0")]}}}
+    stuck = kube.replicaset(d, suffix="b", revision=2)
     stuck["spec"] = {"replicas": 0, "template": {"spec": {"containers": [
-        k8s.container("web", image="acme/web:1.1")]}}}
+        kube.container("web", image="acme/web:1.1")]}}}
     state = build_state([d, served, stuck], "c")
     ran = images_that_ran(state, ObjectRef.of(d), "web", [served, stuck], "acme/web:1.2")
     assert list(ran) == ["acme/web:1.0"]
@@ -211,7 +211,7 @@ def test_a_statefulset_tag_proven_by_the_nodes_alone(tmp_path: Path):
         repo(root, {"apps/redis/statefulset.yaml": manifest.replace("{tag}", tag),
                     "argocd/redis.yaml": APPLICATION.replace("guestbook", "redis")
                     .replace("path: redis", "path: apps/redis")}, f"redis {tag}")
-    sts = k8s.deployment("redis", "redis", [k8s.container("redis", image="redis:7.2.99")],
+    sts = kube.deployment("redis", "redis", [kube.container("redis", image="redis:7.2.99")],
                          annotations={"argocd.argoproj.io/tracking-id":
                                       "redis:apps/StatefulSet:redis/redis"})
     sts["kind"] = "StatefulSet"

@@ -15,15 +15,16 @@ from pathlib import Path
 import git
 import pytest
 
+from remediator.cli.demo import build_origin
 from remediator.cluster.snapshot import build_state
 from remediator.model import Decision, Remediation
 from remediator.pipeline import plan as plan_state
-from tests import k8s, test_helm, test_llm, test_pipeline, test_toplayer_edits
-from tests.e2e.plan_cli import check, cli, only, plan, repo
-from tests.llm_scenarios import FAKE_KEYS
-from tests.test_end_to_end import SNAPSHOT, build_origin
-from tests.test_pipeline import CONFIG, app, commit, deployment
-from tests.test_toplayers import BASE, flux_ks
+from tests.support import drafting, flux_helm, kube, repos, toplayers
+from tests.support.cli import SNAPSHOT
+from tests.support.llm_scenarios import FAKE_KEYS
+from tests.support.plan_cli import check, cli, only, plan, repo
+from tests.support.repos import CONFIG, app, commit, deployment
+from tests.support.toplayers import BASE, flux_ks
 
 BASE_DEPLOYMENT = """
     apiVersion: apps/v1
@@ -73,14 +74,14 @@ SIZING = """
 
 def oom_with_default_request() -> list[dict]:
     """The limit as the replacement sets it; the request Kubernetes defaulted to it."""
-    live = k8s.container("web", image="ghcr.io/acme/web:1.0.0")
+    live = kube.container("web", image="ghcr.io/acme/web:1.0.0")
     live["resources"] = {"limits": {"memory": "128Mi"}}
-    d = k8s.deployment("web", "shop", [live], annotations={
+    d = kube.deployment("web", "shop", [live], annotations={
         "argocd.argoproj.io/tracking-id": "web:apps/Deployment:shop/web"})
-    rs = k8s.replicaset(d)
+    rs = kube.replicaset(d)
     admitted = {**live, "resources": {"limits": {"memory": "128Mi"},
                                       "requests": {"memory": "128Mi"}}}
-    return [d, rs, k8s.pod(rs, "web-5d8f7c9b4-aaaaa", [k8s.crashing("web")],
+    return [d, rs, kube.pod(rs, "web-5d8f7c9b4-aaaaa", [kube.crashing("web")],
                            spec_containers=[admitted])]
 
 
@@ -124,7 +125,7 @@ def test_every_proposal_of_the_demo_passes_its_postcondition(tmp_path: Path):
 def _plain(root: Path) -> Remediation:
     commit(root, {"apps/web/deployment.yaml": deployment("ghcr.io/acme/web:1.0.0"),
                   "argocd/web.yaml": app("web", "apps/web")}, "init")
-    return only_r(root, test_pipeline.live("web", "ghcr.io/acme/web:1.0.0", k8s.crashing("web")))
+    return only_r(root, repos.live("web", "ghcr.io/acme/web:1.0.0", kube.crashing("web")))
 
 
 def _new_patch(root: Path) -> Remediation:
@@ -132,25 +133,25 @@ def _new_patch(root: Path) -> Remediation:
                   "apps/web/prod/kustomization.yaml": "resources: [../base]\n",
                   "apps/web/staging/kustomization.yaml": "resources: [../base]\n",
                   "argocd/web.yaml": app("web", "apps/web/prod")}, "init")
-    return test_pipeline.new_prod_patch(root)
+    return repos.new_prod_patch(root)
 
 
 def _owner_patch(root: Path) -> Remediation:
-    commit(root, {**BASE, "clusters/prod/web.yaml": flux_ks(test_toplayer_edits.SMP_MEMORY)},
+    commit(root, {**BASE, "clusters/prod/web.yaml": flux_ks(toplayers.SMP_MEMORY)},
            "init")
-    return test_toplayer_edits.planned(root, test_toplayer_edits.oom("256Mi"))
+    return toplayers.planned(root, toplayers.oom("256Mi"))
 
 
 def _flux_variable(root: Path) -> Remediation:
     substitute = "\n          postBuild:\n            substitute:\n              web_memory: 128Mi"
-    commit(root, {**test_toplayer_edits.with_variable("${web_memory}"),
+    commit(root, {**toplayers.with_variable("${web_memory}"),
                   "clusters/prod/web.yaml": flux_ks(substitute)}, "init")
-    return test_toplayer_edits.planned(root, test_toplayer_edits.oom("128Mi"))
+    return toplayers.planned(root, toplayers.oom("128Mi"))
 
 
 def _helm_values(root: Path) -> Remediation:
-    test_helm.repo(root)
-    return only_r(root, test_helm.live())
+    flux_helm.repo(root)
+    return only_r(root, flux_helm.live())
 
 
 def _image_entry(root: Path) -> Remediation:
@@ -161,8 +162,8 @@ def _image_entry(root: Path) -> Remediation:
                   "apps/web/prod/kustomization.yaml": overlay.format(tag="1.10"),
                   "argocd/web.yaml": app("web", "apps/web/prod")}, "1.10")
     commit(root, {"apps/web/prod/kustomization.yaml": overlay.format(tag="1.11")}, "1.11")
-    failing = k8s.waiting("web", "ImagePullBackOff", image="ghcr.io/acme/web:1.11")
-    return only_r(root, test_pipeline.live("web", "ghcr.io/acme/web:1.11", failing,
+    failing = kube.waiting("web", "ImagePullBackOff", image="ghcr.io/acme/web:1.11")
+    return only_r(root, repos.live("web", "ghcr.io/acme/web:1.11", failing,
                                            "ghcr.io/acme/web:1.10"))
 
 
@@ -170,12 +171,12 @@ def _model(root: Path) -> Remediation:
     with pytest.MonkeyPatch.context() as env:
         for k, v in FAKE_KEYS.items():
             env.setenv(k, v)
-        r, _ = test_llm.replay("openai", "good", root, root.parent / "cache")
+        r, _ = drafting.replay("openai", "good", root, root.parent / "cache")
     return r
 
 
 def only_r(root: Path, items: list[dict]) -> Remediation:
-    return test_pipeline.only(plan_state(build_state(items, "c"), root, CONFIG))
+    return repos.only(plan_state(build_state(items, "c"), root, CONFIG))
 
 
 LAYERS: dict[str, tuple[Callable[[Path], Remediation], str]] = {

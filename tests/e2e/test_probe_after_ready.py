@@ -14,9 +14,9 @@ from typing import Any
 
 from remediator.detect.classify import PodFinding
 from remediator.detect.probes import after_ready
-from tests import k8s
-from tests.e2e.plan_cli import check, only, plan, repo
-from tests.test_pipeline import app
+from tests.support import kube
+from tests.support.plan_cli import check, only, plan, repo
+from tests.support.repos import app
 
 LIVENESS = {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10,
             "failureThreshold": 3}
@@ -51,12 +51,12 @@ DEPLOYMENT = """
 
 def cluster(started: str, ready: dict[str, str], first_failure: str) -> list[dict[str, Any]]:
     """The workload, a pod started at ``started`` with its Ready condition, its events."""
-    c = k8s.container("web", image="ghcr.io/acme/web:2.3.1", memory="256Mi",
+    c = kube.container("web", image="ghcr.io/acme/web:2.3.1", memory="256Mi",
                       livenessProbe=LIVENESS, readinessProbe=READINESS)
-    d = k8s.deployment("web", "shop", [c], annotations={
+    d = kube.deployment("web", "shop", [c], annotations={
         "argocd.argoproj.io/tracking-id": "web:apps/Deployment:shop/web"})
-    rs = k8s.replicaset(d)
-    status = k8s.crashing("web", reason="Error", code=137, restarts=6,
+    rs = kube.replicaset(d)
+    status = kube.crashing("web", reason="Error", code=137, restarts=6,
                           started="2026-11-20T10:25:00Z", finished="2026-11-20T10:25:40Z",
                           image="ghcr.io/acme/web:2.3.1")
     conditions = [
@@ -64,13 +64,13 @@ def cluster(started: str, ready: dict[str, str], first_failure: str) -> list[dic
         {"type": "Ready", "reason": "ContainersNotReady", **ready},
         {"type": "ContainersReady", "reason": "ContainersNotReady", **ready},
         {"type": "PodScheduled", "status": "True", "lastTransitionTime": started}]
-    pod = k8s.pod(rs, "web-5d8f7c9b4-x2x9k", [status], created=started, conditions=conditions)
+    pod = kube.pod(rs, "web-5d8f7c9b4-x2x9k", [status], created=started, conditions=conditions)
     pod["status"]["startTime"] = started
-    unhealthy = k8s.event(pod, "Unhealthy", "Liveness probe failed: HTTP probe failed with "
+    unhealthy = kube.event(pod, "Unhealthy", "Liveness probe failed: HTTP probe failed with "
                           "statuscode: 503", count=42, field_path="spec.containers{web}",
                           last="2026-11-20T10:29:50Z")
     unhealthy["firstTimestamp"] = first_failure
-    killing = k8s.event(pod, "Killing", "Container web failed liveness probe, will be restarted",
+    killing = kube.event(pod, "Killing", "Container web failed liveness probe, will be restarted",
                         count=6, field_path="spec.containers{web}", last="2026-11-20T10:25:40Z")
     return [d, rs, pod, unhealthy, killing]
 

@@ -18,8 +18,8 @@ import pytest
 
 from remediator.forge import ForgeError
 from remediator.forge.gitclone import GitClone
-from tests.test_forge import make_origin
-from tests.test_github_forge import HUMAN, commit_to
+from tests.support.forge import make_origin
+from tests.support.github_bot import HUMAN, commit_to
 
 
 def _clone(tmp_path: Path, origin: Path) -> GitClone:

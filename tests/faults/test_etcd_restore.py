@@ -2,8 +2,8 @@
 watches had reached). The live source must relist and see what fails after the restore within a
 few watch requests, not at the next periodic resync (15 minutes by default).
 
-Real parts: the API emulator over HTTP (tests/kube_api.py, answering as the watch cache does) and
-the official `kubernetes` client underneath the live source.
+Real parts: the API emulator over HTTP (tests/support/kube_api.py, answering as the watch cache
+does) and the official `kubernetes` client underneath the live source.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from kubernetes import watch as k8s_watch
 from remediator.cluster.api import ApiError, RawClient, connect
 from remediator.cluster.live import LiveCluster, LiveOptions
 from remediator.cluster.reflector import WatchOptions, version_unusable
-from tests import k8s
-from tests.kube_api import KubeAPI
+from tests.support import kube
+from tests.support.kube_api import KubeAPI
 
 WAIT = 60.0  # a hang guard for background threads, never a timing assert
 #: watch requests of the pod reflector after the restore within which the failure must be seen:
@@ -41,8 +41,8 @@ class Sleeps:
 
 
 def _shop() -> tuple[dict, dict]:
-    d = k8s.deployment("cart", "shop", [k8s.container("cart")])
-    return d, k8s.replicaset(d, ready=1)
+    d = kube.deployment("cart", "shop", [kube.container("cart")])
+    return d, kube.replicaset(d, ready=1)
 
 
 def _pods(live: LiveCluster) -> dict[str, dict]:
@@ -56,10 +56,10 @@ def test_a_failure_after_an_etcd_restore_is_seen_within_a_few_watch_requests(
     with KubeAPI(crds=(), bookmark_every=0.05) as api:
         api.too_large = answer
         d, rs = _shop()
-        api.apply(d, rs, k8s.pod(rs, "cart-5d8f7c9b4-aaaaa", [k8s.running("cart")]))
+        api.apply(d, rs, kube.pod(rs, "cart-5d8f7c9b4-aaaaa", [kube.running("cart")]))
         backup = api.backup()
         # after the backup: a pod comes and goes is replaced, the cluster moves on
-        api.apply(k8s.pod(rs, "cart-5d8f7c9b4-later", [k8s.running("cart")]))
+        api.apply(kube.pod(rs, "cart-5d8f7c9b4-later", [kube.running("cart")]))
         api.apply(*({"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"n{i}"}}
                     for i in range(5)))
         raw = RawClient(connect(kubeconfig=str(api.kubeconfig(tmp_path / "kubeconfig"))))
@@ -73,7 +73,7 @@ def test_a_failure_after_an_etcd_restore_is_seen_within_a_few_watch_requests(
 
             api.restore(backup)  # etcd restored: the API server's versions went back
             before, slept = pods.stats["watches"], len(sleeps.calls)
-            failing = k8s.pod(rs, "cart-5d8f7c9b4-bbbbb", [k8s.crashing("cart")])
+            failing = kube.pod(rs, "cart-5d8f7c9b4-bbbbb", [kube.crashing("cart")])
             api.apply(failing)  # fails after the restore, at a version below the watch's
             assert api.rv < int(pods.resource_version)
 
@@ -90,7 +90,7 @@ def test_a_failure_after_an_etcd_restore_is_seen_within_a_few_watch_requests(
             assert pods.stats["relists"] >= 1 and pods.stats["lists"] >= 2
             assert len(sleeps.calls) > slept  # the relist came after a backoff, not at once
             assert int(pods.resource_version) <= api.rv
-            api.apply(k8s.pod(rs, "cart-5d8f7c9b4-ccccc", [k8s.running("cart")]))
+            api.apply(kube.pod(rs, "cart-5d8f7c9b4-ccccc", [kube.running("cart")]))
             assert live.store.wait_for(lambda: "cart-5d8f7c9b4-ccccc" in _pods(live), WAIT)
         finally:
             live.stop()
@@ -142,7 +142,7 @@ def test_the_emulator_answers_a_too_large_version_as_the_api_server_does(tmp_pat
     with KubeAPI(crds=()) as api:
         api.apply(*_shop())
         backup = api.backup()
-        api.apply(k8s.pod(_shop()[1], "cart-x", [k8s.running("cart")]))
+        api.apply(kube.pod(_shop()[1], "cart-x", [kube.running("cart")]))
         ahead = str(api.rv)
         api.restore(backup)
         api.fresh_wait = 0.0

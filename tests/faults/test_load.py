@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from remediator.pipeline import PlanMemo
-from remediator.service import GitHubOptions, PassReport, run_once
-from tests.faults.load import make_origin, make_snapshot, workload
-from tests.github_emulator import GitHubEmulator
-from tests.kube_api import KubeAPI
-from tests.test_github_forge import HUMAN, commit_to
-from tests.test_service_loop import Service
+from remediator.service.one_pass import GitHubOptions, PassReport, run_once
+from tests.support.github_bot import HUMAN, commit_to
+from tests.support.github_emulator import GitHubEmulator
+from tests.support.kube_api import KubeAPI
+from tests.support.load import make_origin, make_snapshot, workload
+from tests.support.service import Service
 
 N = 300
 HANG_GUARD = 300.0  # seconds: only a hang fails on it

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from remediator.demo import build_origin
+from remediator.cli.demo import build_origin
 from remediator.forge import parse_record
-from tests.faults.bots import PROPOSED, assert_converged
-from tests.github_emulator import GitHubEmulator
-from tests.test_end_to_end import cli
-from tests.test_github_forge import SNAPSHOT, Bot, synced_snapshot
+from tests.support.bots import PROPOSED, assert_converged
+from tests.support.cli import cli
+from tests.support.github_bot import SNAPSHOT, Bot, synced_snapshot
+from tests.support.github_emulator import GitHubEmulator
 
 TOKEN = "test-token"
 

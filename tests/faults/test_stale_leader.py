@@ -9,11 +9,11 @@ import signal
 import time
 from pathlib import Path
 
-from remediator.demo import build_origin
-from tests.faults.bots import assert_converged, bot_branches, github_flags, next_pass
-from tests.github_emulator import GitHubEmulator
-from tests.kube_api import KubeAPI
-from tests.test_service_loop import Service
+from remediator.cli.demo import build_origin
+from tests.support.bots import assert_converged, bot_branches, github_flags, next_pass
+from tests.support.github_emulator import GitHubEmulator
+from tests.support.kube_api import KubeAPI
+from tests.support.service import Service
 
 NS = "remediator"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import git
 import pytest
 
-from remediator.demo import build_origin, example_paths
-from tests.kube_api import KubeAPI
+from remediator.cli.demo import build_origin, example_paths
+from tests.support.kube_api import KubeAPI
 
 _, SNAPSHOT = example_paths()
 AUTHOR = git.Actor("Platform Team", "platform@acme.example")

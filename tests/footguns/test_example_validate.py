@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from remediator.demo import example_paths
-from tests.test_end_to_end import cli
+from remediator.cli.demo import example_paths
+from tests.support.cli import cli
 
 EXAMPLE, _ = example_paths()
 ON_PURPOSE = "apps/search/statefulset.yaml"

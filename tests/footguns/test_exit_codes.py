@@ -9,8 +9,8 @@ from pathlib import Path
 import git
 import pytest
 
-from remediator.demo import build_origin, example_paths
-from tests.test_end_to_end import cli
+from remediator.cli.demo import build_origin, example_paths
+from tests.support.cli import cli
 
 EXAMPLE, SNAPSHOT = example_paths()
 TYPO = "cluster: prod\nclutser: typo\n"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from remediator.demo import build_origin, example_paths
+from remediator.cli.demo import build_origin, example_paths
 from remediator.forge import ForgeMismatch, forge_for
-from tests.github_emulator import GitHubEmulator
+from tests.support.github_emulator import GitHubEmulator
 
 _, SNAPSHOT = example_paths()
 PROPOSED = 3  # cart, checkout, payments in the bundled snapshot

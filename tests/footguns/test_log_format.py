@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from remediator.demo import build_origin, example_paths
-from tests.test_end_to_end import cli
+from remediator.cli.demo import build_origin, example_paths
+from tests.support.cli import cli
 
 _, SNAPSHOT = example_paths()
 

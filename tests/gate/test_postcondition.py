@@ -7,13 +7,13 @@ import copy
 
 from remediator.gate.postcondition import check_postcondition
 from remediator.model import FieldValue, ObjectRef
-from tests import k8s
+from tests.support import kube
 
 LIMIT = FieldValue("web", ("resources", "limits", "memory"), "192Mi")
 
 
 def web(**extra: object) -> dict:
-    return k8s.deployment("web", "shop", [k8s.container("web", image="acme/web:1", **extra)])
+    return kube.deployment("web", "shop", [kube.container("web", image="acme/web:1", **extra)])
 
 
 def container(obj: dict, i: int = 0) -> dict:

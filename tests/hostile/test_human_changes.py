@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_validate import CART, commit_all, edit, errors, findings, line_of
-from tests.test_validate import repo as repo  # the example GitOps repo, on a `pr` branch
+from tests.support.validate_repo import CART, commit_all, edit, errors, findings, line_of
+from tests.support.validate_repo import repo as repo  # the example GitOps repo, on a `pr` branch
 
 ENV = ("          env:\n            - name: DATABASE_URL\n              valueFrom:\n"
        "                secretKeyRef:\n                  name: cart-db\n"

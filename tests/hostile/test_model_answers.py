@@ -1,12 +1,12 @@
 """Hostile model answers and provider replies, through the real drafting path.
 
-A provider on loopback (tests/hostile/provider_server.py) answers the real `openai` and
+A provider on loopback (tests/support/provider_server.py) answers the real `openai` and
 `anthropic` clients as the hosted APIs would, with what a hostile or broken model or endpoint may
 send: edits that add a host, a credential or an executable; a reference replaced by a literal;
 a NaN confidence; empty, non-JSON, wrongly typed, gzip-bombed, deeply nested, oversized or
 trickled replies. `plan` runs the whole pipeline (locate, draft, edit, gate) on the scenario of
-tests/llm_scenarios.py. Every case must end as no proposal, with a one-line reason on record and
-no traceback: a refused answer is the model's diagnosis with the refusal (`rejected`), an
+tests/support/llm_scenarios.py. Every case must end as no proposal, with a one-line reason on
+record and no traceback: a refused answer is the model's diagnosis with the refusal (`rejected`), an
 unusable reply falls back to the rules drafter (`fallback`).
 """
 
@@ -26,8 +26,8 @@ from remediator.cluster.snapshot import build_state
 from remediator.config import Config
 from remediator.model import Decision, Remediation
 from remediator.pipeline import Plan, plan
-from tests import llm_scenarios as sc
-from tests.hostile.provider_server import Reply, deep, gzip_bomb, serving
+from tests.support import llm_scenarios as sc
+from tests.support.provider_server import Reply, deep, gzip_bomb, serving
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127\\.0\\.0\\.1"])
 

@@ -26,13 +26,13 @@ import pytest
 from click.testing import CliRunner
 
 from remediator.cli import main
-from remediator.daemon import Daemon
-from remediator.observe import JsonLog
-from remediator.redact import MASK, redact
-from remediator.service import run_once
-from tests import k8s
-from tests import llm_scenarios as sc
-from tests.test_pipeline import REPO_URL, app, commit
+from remediator.kernel.redact import MASK, redact
+from remediator.service.daemon import Daemon
+from remediator.service.observe import JsonLog
+from remediator.service.one_pass import run_once
+from tests.support import kube
+from tests.support import llm_scenarios as sc
+from tests.support.repos import REPO_URL, app, commit
 
 PEM_BODY = "MIIEowIBAAKCAQEAx7Vt2q1k9ZrQpLmN3sT8uWvY0aBcDeFgHiJkLmNoPqRsTuVw"
 
@@ -195,20 +195,20 @@ def _manifest(note: str) -> str:
 
 
 def _snapshot(folder: Path, logs: str = "", events: str = "", waiting: str = "") -> None:
-    web = k8s.container("web", image="ghcr.io/acme/web:1.0.0")
-    d = k8s.deployment("web", "shop", [web, k8s.container("worker", "ghcr.io/acme/worker:1.0.0")],
+    web = kube.container("web", image="ghcr.io/acme/web:1.0.0")
+    d = kube.deployment("web", "shop", [web, kube.container("worker", "ghcr.io/acme/worker:1.0.0")],
                        annotations={"argocd.argoproj.io/tracking-id":
                                     "web:apps/Deployment:shop/web"})
-    rs = k8s.replicaset(d, revision=2)
-    worker = k8s.waiting("worker", "CreateContainerConfigError",
+    rs = kube.replicaset(d, revision=2)
+    worker = kube.waiting("worker", "CreateContainerConfigError",
                          waiting or "couldn't find key password in Secret shop/db",
                          image="ghcr.io/acme/worker:1.0.0")
-    pod = k8s.pod(rs, POD, [k8s.crashing("web", image="ghcr.io/acme/web:1.0.0"), worker])
+    pod = kube.pod(rs, POD, [kube.crashing("web", image="ghcr.io/acme/web:1.0.0"), worker])
     items = [d, rs, pod]
     if events:
-        items.append(k8s.event(pod, "Failed", events, count=3, field_path="spec.containers{web}"))
+        items.append(kube.event(pod, "Failed", events, count=3, field_path="spec.containers{web}"))
     (folder / "logs" / "shop" / POD).mkdir(parents=True)
-    (folder / "cluster.json").write_text(json.dumps(k8s.cluster_list(*items)))
+    (folder / "cluster.json").write_text(json.dumps(kube.cluster_list(*items)))
     (folder / "logs" / "shop" / POD / "web.previous.log").write_text(
         "2026-11-20T10:27:58Z INFO starting\n" + (logs or "") +
         "\n2026-11-20T10:27:59Z INFO heap 127Mi of 128Mi\n")

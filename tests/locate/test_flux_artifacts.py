@@ -14,9 +14,9 @@ import pytest
 from remediator.cluster.snapshot import build_state
 from remediator.model import Decision
 from remediator.pipeline import plan, synced_revisions
-from tests import k8s
-from tests.locate.plan_cli import added, objects, plan_json, remediation
-from tests.test_pipeline import CONFIG, REPO_URL, commit, only
+from tests.support import kube
+from tests.support.plan_cli import added, objects, plan_json, remediation
+from tests.support.repos import CONFIG, REPO_URL, commit, only
 
 GIT = f"""
     apiVersion: source.toolkit.fluxcd.io/v1
@@ -168,15 +168,15 @@ def podinfo_live(memory: str = "128Mi") -> list[dict[str, Any]]:
     hr = objects(RELEASE)[0]
     hr["metadata"]["labels"] = {"kustomize.toolkit.fluxcd.io/name": "apps",
                                 "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
-    d = k8s.deployment("podinfo", "podinfo", [k8s.container(
+    d = kube.deployment("podinfo", "podinfo", [kube.container(
         "podinfo", image="ghcr.io/stefanprodan/podinfo:6.9.2", memory=memory)])
     d["metadata"]["labels"] = {"helm.toolkit.fluxcd.io/name": "podinfo",
                                "helm.toolkit.fluxcd.io/namespace": "podinfo",
                                "app.kubernetes.io/managed-by": "Helm"}
     d["metadata"]["annotations"] = {"meta.helm.sh/release-name": "podinfo",
                                     "meta.helm.sh/release-namespace": "podinfo"}
-    rs = k8s.replicaset(d)
-    return [hr, d, rs, k8s.pod(rs, "podinfo-5d8f7c9b4-aaaaa", [k8s.crashing("podinfo")])]
+    rs = kube.replicaset(d)
+    return [hr, d, rs, kube.pod(rs, "podinfo-5d8f7c9b4-aaaaa", [kube.crashing("podinfo")])]
 
 
 def flux_objects(cluster: str = "production") -> list[dict[str, Any]]:
@@ -218,12 +218,12 @@ def test_without_the_generator_in_the_snapshot_the_repositorys_copies_decide(tmp
 
 
 def exporter_live() -> list[dict[str, Any]]:
-    d = k8s.deployment("node-exporter", "monitoring", [k8s.container(
+    d = kube.deployment("node-exporter", "monitoring", [kube.container(
         "node-exporter", image="quay.io/prometheus/node-exporter:v1.9.1")])
     d["metadata"]["labels"] = {"kustomize.toolkit.fluxcd.io/name": "infra-controllers",
                                "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
-    rs = k8s.replicaset(d)
-    return [d, rs, k8s.pod(rs, "node-exporter-5d8f7c9b4-aaaaa", [k8s.crashing("node-exporter")])]
+    rs = kube.replicaset(d)
+    return [d, rs, kube.pod(rs, "node-exporter-5d8f7c9b4-aaaaa", [kube.crashing("node-exporter")])]
 
 
 def test_a_folder_both_clusters_deploy_through_their_artifacts_is_shared(tmp_path: Path):

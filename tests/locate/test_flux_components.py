@@ -15,9 +15,9 @@ import pytest
 from remediator.cluster.snapshot import build_state
 from remediator.model import Decision
 from remediator.pipeline import plan
-from tests import k8s
-from tests.locate.plan_cli import added, objects, plan_json, remediation, removed
-from tests.test_pipeline import CONFIG, REPO_URL, commit, only
+from tests.support import kube
+from tests.support.plan_cli import added, objects, plan_json, remediation, removed
+from tests.support.repos import CONFIG, REPO_URL, commit, only
 
 
 @pytest.fixture(autouse=True)
@@ -276,23 +276,23 @@ def echo_live(memory: str = "64Mi") -> list[dict[str, Any]]:
     hr["metadata"].update(namespace="default", labels={
         "kustomize.toolkit.fluxcd.io/name": "echo",
         "kustomize.toolkit.fluxcd.io/namespace": "default"})
-    d = k8s.deployment("echo", "default", [k8s.container(
+    d = kube.deployment("echo", "default", [kube.container(
         "app", image="ghcr.io/mendhak/http-https-echo:37", memory=memory)])
     d["metadata"]["labels"] = {"helm.toolkit.fluxcd.io/name": "echo",
                                "helm.toolkit.fluxcd.io/namespace": "default",
                                "app.kubernetes.io/managed-by": "Helm"}
     d["metadata"]["annotations"] = {"meta.helm.sh/release-name": "echo",
                                     "meta.helm.sh/release-namespace": "default"}
-    rs = k8s.replicaset(d)
-    return [hr, d, rs, k8s.pod(rs, "echo-5d8f7c9b4-aaaaa", [k8s.crashing("app")])]
+    rs = kube.replicaset(d)
+    return [hr, d, rs, kube.pod(rs, "echo-5d8f7c9b4-aaaaa", [kube.crashing("app")])]
 
 
 def web_live() -> list[dict[str, Any]]:
-    d = k8s.deployment("web", "default", [k8s.container("web", image="ghcr.io/acme/web:1.4.0")])
+    d = kube.deployment("web", "default", [kube.container("web", image="ghcr.io/acme/web:1.4.0")])
     d["metadata"]["labels"] = {"kustomize.toolkit.fluxcd.io/name": "web",
                                "kustomize.toolkit.fluxcd.io/namespace": "default"}
-    rs = k8s.replicaset(d)
-    return [d, rs, k8s.pod(rs, "web-5d8f7c9b4-aaaaa", [k8s.crashing("web")])]
+    rs = kube.replicaset(d)
+    return [d, rs, kube.pod(rs, "web-5d8f7c9b4-aaaaa", [kube.crashing("web")])]
 
 
 def test_a_homelab_app_whose_components_add_other_objects_is_patched(tmp_path: Path):

@@ -17,9 +17,9 @@ from remediator.config import parse_config
 from remediator.locate.revisions import default_branch
 from remediator.model import Decision
 from remediator.pipeline import plan
-from tests import k8s
-from tests.locate.plan_cli import added, objects, plan_json, remediation
-from tests.test_pipeline import REPO_URL, commit, only
+from tests.support import kube
+from tests.support.plan_cli import added, objects, plan_json, remediation
+from tests.support.repos import REPO_URL, commit, only
 
 
 def git_repository(name: str, namespace: str, ref: str) -> str:
@@ -110,11 +110,11 @@ def flux_labels(ks: str, namespace: str = "flux-system") -> dict[str, str]:
 def oom(name: str, namespace: str, container: str, image: str, memory: str = "128Mi",
         labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None
         ) -> list[dict[str, Any]]:
-    d = k8s.deployment(name, namespace, [k8s.container(container, image=image, memory=memory)],
+    d = kube.deployment(name, namespace, [kube.container(container, image=image, memory=memory)],
                        annotations=annotations)
     d["metadata"]["labels"] = labels or {}
-    rs = k8s.replicaset(d)
-    return [d, rs, k8s.pod(rs, f"{name}-5d8f7c9b4-aaaaa", [k8s.crashing(container)])]
+    rs = kube.replicaset(d)
+    return [d, rs, kube.pod(rs, f"{name}-5d8f7c9b4-aaaaa", [kube.crashing(container)])]
 
 
 def tenant_cluster() -> list[dict[str, Any]]:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.chart import BASE_VALUES, MANIFESTS, render
-from tests.monitoring.promtool import run as promtool
-from tests.render.chart_repo import needs_helm
+from tests.support.bot_chart import BASE_VALUES, MANIFESTS, render
+from tests.support.chart_repo import needs_helm
+from tests.support.promtool import run as promtool
 
 SEL = {"job": "remediator", "namespace": "remediator"}
 A = {**SEL, "instance": "10.0.0.1:8080", "pod": "remediator-a"}

@@ -13,10 +13,10 @@ from typing import Any
 import jsonschema
 import yaml
 
-from remediator.demo import build_origin
-from tests.deploy.chart import CHART
-from tests.monitoring.promtool import run as promtool
-from tests.test_service_loop import Service
+from remediator.cli.demo import build_origin
+from tests.support.bot_chart import CHART
+from tests.support.promtool import run as promtool
+from tests.support.service import Service
 
 DASHBOARD = CHART / "files" / "grafana-dashboard.json"
 #: Grafana's dashboard model (schemaVersion 39), the fields it requires and the ones a panel and

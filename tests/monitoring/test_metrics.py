@@ -12,9 +12,10 @@ from pathlib import Path
 import git
 from prometheus_client.parser import text_string_to_metric_families
 
-from remediator.demo import build_origin
-from tests.monitoring.promtool import run as promtool
-from tests.test_service_loop import ACTOR, Service, _metric
+from remediator.cli.demo import build_origin
+from tests.support.promtool import run as promtool
+from tests.support.repos import ACTOR
+from tests.support.service import Service, metric
 
 
 def scrape(svc: Service) -> str:
@@ -47,13 +48,13 @@ def test_a_scrape_passes_promtool_and_carries_the_standard_series(tmp_path: Path
             "process_start_time_seconds", "python_info"} <= set(found)
     assert any(n.startswith("python_gc_") for n in found)
     assert found["remediator_build_info"] == [({"version": version("remediator")}, 1.0)]
-    last = _metric(text, "remediator_last_successful_pass_timestamp_seconds")
-    assert last >= _metric(text, "process_start_time_seconds")
+    last = metric(text, "remediator_last_successful_pass_timestamp_seconds")
+    assert last >= metric(text, "process_start_time_seconds")
     # outcomes the alerts watch exist before their first event (a series born at 1 has no
     # increase() in Prometheus)
-    assert _metric(text, "remediator_pull_requests_total", outcome="limit") == 0
-    assert _metric(text, "remediator_llm_fallbacks_total", reason="budget") == 0
-    assert _metric(text, "remediator_pass_failures_total") == 0
+    assert metric(text, "remediator_pull_requests_total", outcome="limit") == 0
+    assert metric(text, "remediator_llm_fallbacks_total", reason="budget") == 0
+    assert metric(text, "remediator_pass_failures_total") == 0
 
 
 def _push_config(origin: Path, tmp: Path, old: str, new: str) -> None:
@@ -76,8 +77,8 @@ def test_pr_limits_show_as_deferred_incidents(tmp_path: Path):
         text = scrape(svc)
     finally:
         assert svc.terminate() == 0
-    assert _metric(text, "remediator_incidents_deferred") >= 1
-    assert _metric(text, "remediator_pull_requests_total", outcome="opened") == 0
+    assert metric(text, "remediator_incidents_deferred") >= 1
+    assert metric(text, "remediator_pull_requests_total", outcome="opened") == 0
 
 
 def test_an_exhausted_model_budget_shows_in_the_fallbacks(tmp_path: Path):
@@ -92,6 +93,6 @@ def test_an_exhausted_model_budget_shows_in_the_fallbacks(tmp_path: Path):
         text = scrape(svc)
     finally:
         assert svc.terminate() == 0
-    assert _metric(text, "remediator_llm_fallbacks_total", reason="budget") >= 1
-    assert _metric(text, "remediator_llm_tokens_total", direction="input") == 0
-    assert _metric(text, "remediator_incidents_deferred") == 0
+    assert metric(text, "remediator_llm_fallbacks_total", reason="budget") >= 1
+    assert metric(text, "remediator_llm_tokens_total", direction="input") == 0
+    assert metric(text, "remediator_incidents_deferred") == 0

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from remediator.demo import build_origin, example_paths
-from tests.kube_api import KubeAPI
-from tests.test_end_to_end import cli
+from remediator.cli.demo import build_origin, example_paths
+from tests.support.cli import cli
+from tests.support.kube_api import KubeAPI
 
 EXAMPLE, SNAPSHOT = example_paths()
 WITHOUT_CLIENTS = ("import sys; sys.modules.update(openai=None, anthropic=None); "

@@ -22,8 +22,8 @@ import yaml
 from packaging.requirements import Requirement
 
 import remediator
-from remediator.scaffold import init_repo
-from tests.test_end_to_end import cli
+from remediator.cli.init import init_repo
+from tests.support.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = ROOT / ".github" / "workflows" / "release.yml"
@@ -74,7 +74,7 @@ def test_the_license_is_apache_2_and_ships_in_the_wheel_and_the_sdist(dist: Path
 def test_the_version_comes_from_one_place(dist: Path, tmp_path: Path):
     version = remediator.__version__
     assert re.fullmatch(r"\d+\.\d+\.\d+", version)
-    assert _metadata(dist)["Version"] == version  # hatch reads remediator/__init__.py
+    assert _metadata(dist)["Version"] == version  # hatch reads remediator/kernel/release.py
     assert {p.name for p in dist.iterdir()} == {f"remediator-{version}-py3-none-any.whl",
                                                 f"remediator-{version}.tar.gz"}
     out = cli("--version")
@@ -261,4 +261,4 @@ def test_the_release_refuses_a_tag_that_is_not_the_version(tmp_path: Path):
     code, said, _ = _run_identity(tmp_path, "v99.0.0", home)
     assert code == 1 and f"tag v99.0.0 is not v{version}" in said
     code, said, _ = _run_identity(tmp_path, f"v{version}", "someone/fork")
-    assert code == 1 and f"REPOSITORY in remediator/__init__.py is {home}" in said
+    assert code == 1 and f"REPOSITORY in remediator/kernel/release.py is {home}" in said

@@ -12,7 +12,7 @@ import pytest
 from remediator.model import ChartSource
 from remediator.render import helm as helm_render
 from remediator.render import values_key
-from tests.render.chart_repo import APP_TEMPLATE, CONVENTIONAL, ChartRepo, needs_helm, write_chart
+from tests.support.chart_repo import APP_TEMPLATE, CONVENTIONAL, ChartRepo, needs_helm, write_chart
 
 pytestmark = needs_helm
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from ...k8s import container_list, dig, get_container, pod_spec, pod_spec_path, put
+from ...kernel.k8s import container_list, dig, get_container, pod_spec, pod_spec_path, put
+from ...kernel.redact import MASK, is_secret_name, redact
 from ...model import EventSummary, Incident, Location
-from ...redact import MASK, is_secret_name, redact
 
 LOG_WINDOW = 12  # log lines kept around (mostly before) the decisive line
 LINE_CHARS = 240

@@ -17,8 +17,8 @@ from typing import Any
 
 import git
 
+from ...kernel.redact import redact
 from ...model import SIGNATURE_TRAILER, Incident
-from ...redact import redact
 
 MAX_COMMITS = 200
 MAX_EXAMPLES = 2

@@ -17,7 +17,7 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
-from ...k8s import dig, get_container, pod_spec, split_image
+from ...kernel.k8s import dig, get_container, pod_spec, split_image
 from ...model import DocumentEdit, Evidence, Incident, Location, TargetKind
 from ..literals import Known
 from ..paths import field_ops

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ...k8s import get_container
+from ...kernel.k8s import get_container
+from ...kernel.redact import redact
 from ...model import DocumentEdit, FieldValue, Incident, Location, Proposal
-from ...redact import redact
 from .. import rules
 from ..allowlist import check_allowed
 from ..paths import ConflictingEdits, NoSuchContainer

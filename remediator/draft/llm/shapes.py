@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...redact import MASK
+from ...kernel.redact import MASK
 
 MAX_LIST = 64
 MAX_VALUE_CHARS = 1024

@@ -1,0 +1,170 @@
+"""The gate's object checks (policy before/after, schema) turned into findings with lines."""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Validation
+from ..gate import PRE_EXISTING, PolicyEngine, check_policy, check_schema, inputs
+from ..kernel import yamlio
+from ..model import JSON, CheckResult
+from . import positions
+from .findings import ERROR, NOTE, WARNING, Finding, Result
+
+#: apiVersions of files that configure tools rather than describe cluster objects
+TOOL_GROUPS = ("kustomize.config.k8s.io/", "config.kubernetes.io/", "builtin")
+_SCHEMA_NOTES = ("no schema for ", "no schemas for ")
+
+
+def is_object(doc: Any) -> bool:
+    """A Kubernetes object: a mapping with an apiVersion and a kind, not a kustomize config."""
+    if not isinstance(doc, dict):
+        return False
+    api, kind = doc.get("apiVersion"), doc.get("kind")
+    return bool(isinstance(api, str) and api and isinstance(kind, str) and kind
+                and not api.startswith(TOOL_GROUPS))
+
+
+def _meta(obj: JSON) -> JSON:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def label(obj: JSON) -> str:
+    meta = _meta(obj)
+    parts = [str(obj.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", ""))]
+    return "/".join(p for p in parts if p)
+
+
+def identity(obj: JSON) -> tuple[str, str, str, str]:
+    meta = _meta(obj)
+    return (str(obj.get("apiVersion", "")), str(obj.get("kind", "")),
+            str(meta.get("namespace") or ""), str(meta.get("name", "")))
+
+
+def match(obj: JSON, candidates: list[JSON], *, moved: bool = True) -> JSON | None:
+    """The object ``obj`` was before: same apiVersion/kind/namespace/name, else (``moved``)
+    the only one with the same kind and name (moved to another namespace: the policies judge
+    the move)."""
+    key = identity(obj)
+    same = [c for c in candidates if identity(c) == key]
+    if same or not moved:
+        return same[0] if same else None
+    others = [c for c in candidates if identity(c)[1] == key[1] and identity(c)[3] == key[3]]
+    return others[0] if len(others) == 1 else None
+
+
+def without_secret_values(obj: JSON) -> JSON:
+    """Secret values are never judged or echoed: schema messages may quote a value."""
+    if obj.get("kind") != "Secret":
+        return obj
+    obj = copy.deepcopy(obj)
+    for key in ("data", "stringData"):
+        if isinstance(obj.get(key), dict):
+            obj[key] = {k: "" for k in obj[key]}
+    return obj
+
+
+@dataclass
+class SourceFile:
+    path: str
+    documents: list[Any]
+    composed: list[positions.Document] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, root: Path, path: str) -> SourceFile:
+        """Raises yamlio.UnsafeYAML (with the line when the YAML is malformed) or OSError."""
+        text = yamlio.read_text(root, path)
+        docs = yamlio.load_documents(text, path)
+        return cls(path, docs, positions.documents(text))
+
+    def line_of(self, obj: JSON, message: str, index: int | None = None) -> int:
+        """The line of the field ``message`` is about, in the document for ``obj``."""
+        if index is None:
+            kind, name = identity(obj)[1], identity(obj)[3]
+            index = next((i for i, d in enumerate(self.documents) if isinstance(d, dict)
+                          and identity(d)[1] == kind and identity(d)[3] == name), None)
+        path = positions.message_path(message)
+        if index is None and self.composed and path:
+            # a kustomization or patch that does not hold the object: its setting of the same
+            # name (`namespace:` for metadata.namespace), else where the document starts
+            last = [p for p in positions.path_parts(path) if isinstance(p, str)][-1:]
+            return positions.field_line(self.composed[0], last[0]) if last else 1
+        if index is None or index >= len(self.composed):
+            return 1
+        return positions.field_line(self.composed[index], path)
+
+
+class ObjectChecker:
+    """Runs the gate's policy and schema checks on objects and records findings."""
+
+    def __init__(self, engine: PolicyEngine, settings: Validation, result: Result):
+        self.engine = engine
+        self.settings = settings
+        self.result = result
+
+    def check(self, after: JSON, before: JSON | None, source: SourceFile,
+              index: int | None = None) -> None:
+        after = without_secret_values(after)
+        before = without_secret_values(before) if before is not None else None
+        self.result.objects += 1
+        policy = check_policy(self.engine, before, after)
+        schema = check_schema(after, self.settings.kubernetes_version, before)
+        rules = self._packages(before, after) if policy.messages else {}
+        for check in (policy, schema):
+            for message in check.messages:
+                self._add(check, message, after, source, index, rules)
+
+    def _add(self, check: CheckResult, message: str, obj: JSON, source: SourceFile,
+             index: int | None, rules: dict[str, str]) -> None:
+        text = message.removeprefix(PRE_EXISTING)
+        if message.startswith(PRE_EXISTING):
+            severity = WARNING
+        elif check.name == "schema" and message.startswith(_SCHEMA_NOTES):
+            severity = NOTE
+        else:
+            severity = ERROR
+        if check.name == "policy":
+            rule = "policy-error" if text.startswith("policy error:") else rules.get(
+                text, "policy")
+        else:
+            rule = check.name
+        self.result.add(Finding(source.path, source.line_of(obj, text, index), label(obj),
+                                check.name, rule, severity, message))
+
+    def _packages(self, before: JSON | None, after: JSON) -> dict[str, str]:
+        """Which policy package denies each message, for rule ids. Engines that cannot be
+        asked one package at a time leave the rule as "policy"."""
+        packages = getattr(self.engine, "packages", None)
+        query = getattr(self.engine, "query", None)
+        if not packages or not callable(query):
+            return {}
+        out: dict[str, str] = {}
+        document = inputs.policy_input(before, after)
+        for package in packages:
+            try:
+                deny = query(f"data.{package}.deny", document)
+            except RuntimeError:
+                continue
+            short = package.removeprefix("remediator.policies.")
+            for message in deny if isinstance(deny, list) else []:
+                out.setdefault(str(message), f"policy/{short}")
+        return out
+
+
+def chart_folders(paths: list[str]) -> set[str]:
+    """Folders of Helm charts (a Chart.yaml): templates and values there are not objects."""
+    return {posixpath.dirname(p) for p in paths if posixpath.basename(p) == "Chart.yaml"}
+
+
+def not_manifest(path: str, charts: set[str]) -> bool:
+    """Files that are not Kubernetes manifests and are not read at all: anything in a hidden
+    folder or hidden file (.github workflows, .remediator.yaml, .pre-commit-config.yaml)
+    and everything in a Helm chart."""
+    if any(part.startswith(".") for part in path.split("/")):
+        return True
+    return any(c == "" or path.startswith(c + "/") for c in charts)

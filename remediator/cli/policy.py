@@ -1,0 +1,42 @@
+"""`remediator policy test`: the `test_` rules of the built-in policies and the repo's own (0 all
+passed, 1 failed tests, 2 usage or configuration errors)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..ci import UsageError
+from ..config import load_config
+from ..gate import run_policy_tests, run_repo_policy_tests
+from .errors import EXIT_FAILED, errors
+from .output import say
+
+
+@click.group("policy")
+def policy_group() -> None:
+    """The Rego policies the gate evaluates."""
+
+
+@policy_group.command("test")
+@click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
+              help="Also run the tests of this repo's policies (validation.policies).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False))
+def policy_test_cmd(repo: Path | None, config_file: Path | None) -> None:
+    """Run the `test_` rules of the built-in policies and the repo's own."""
+    with errors():
+        if repo is not None and not repo.is_dir():
+            raise UsageError(f"{repo}: repository folder not found")
+        if repo is None and config_file is None:
+            tests = run_policy_tests()
+        else:
+            root = repo or Path(".")
+            tests = run_repo_policy_tests(root, load_config(root, config_file).validation)
+    for t in tests:
+        say(f"{'PASS' if t.passed else 'FAIL'} {t.name}" + (f": {t.message}" if
+                                                                     t.message else ""))
+    failed = sum(1 for t in tests if not t.passed)
+    say(f"{len(tests) - failed} passed, {failed} failed")
+    sys.exit(EXIT_FAILED if failed else 0)

@@ -1,0 +1,227 @@
+"""`.remediator.yaml`: the repo-committed configuration, validated with clear errors.
+
+Unknown keys are rejected (a typo must not silently fall back to a default), and every error names
+the line it is on. Secrets never live here: tokens and keys come from the environment.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from ..kernel import yamlio
+from ..model import DEFAULT_PROTECTED_NAMESPACES
+from .schema import SCHEMA, VALIDATOR, error_message, line_of
+from .settings import (
+    CONFIG_FILE,
+    DEFAULT_KEY_ENV,
+    PROVIDERS,
+    Config,
+    ConfigError,
+    Drafting,
+    LLMSettings,
+    Locate,
+    MemoryRule,
+    OpaServer,
+    Pricing,
+    PullRequests,
+    Scope,
+    StartupRule,
+    Validation,
+    Watch,
+)
+
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_KEY_ENV",
+    "PROVIDERS",
+    "SCHEMA",
+    "Config",
+    "ConfigError",
+    "Drafting",
+    "LLMSettings",
+    "Locate",
+    "MemoryRule",
+    "OpaServer",
+    "Pricing",
+    "PullRequests",
+    "Scope",
+    "StartupRule",
+    "Validation",
+    "Watch",
+    "load_config",
+    "parse_config",
+]
+
+
+def _fail(text: str, name: str, path: list[Any], message: str) -> ConfigError:
+    line = line_of(YAML().load(io.StringIO(text)), path)
+    where = f"{name}: line {line}" if line else name
+    dotted = ".".join(str(p) for p in path) or "(top level)"
+    return ConfigError(f"{where}: {dotted}: {message}")
+
+
+def parse_config(text: str, name: str = CONFIG_FILE, repo: Path | None = None) -> Config:
+    """Validate and build a configuration; with ``repo``, paths in it must exist there."""
+    try:
+        docs = yamlio.load_documents(text, name)
+    except yamlio.UnsafeYAML as exc:
+        raise ConfigError(str(exc)) from None
+    docs = [d for d in docs if d is not None]
+    if not docs:
+        return Config(source=name)
+    if len(docs) > 1:
+        raise ConfigError(f"{name}: expected one YAML document, found {len(docs)}")
+    data = docs[0]
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: line 1: expected a mapping at the top level")
+    errors = sorted(VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            path = path + extra[:1]
+        raise _fail(text, name, path, error_message(err))
+    _check_drafting(text, name, data)
+    cfg = _build(data, name)
+    if repo is not None:
+        real = repo.resolve()
+        for i, rel in enumerate(cfg.validation.policies):
+            target = (repo / rel).resolve()
+            if not target.is_relative_to(real):
+                raise _fail(text, name, ["validation", "policies", i],
+                            f"{rel!r} is outside the repository")
+            if not target.exists():
+                raise _fail(text, name, ["validation", "policies", i],
+                            f"{rel!r} does not exist in the repository")
+    return cfg
+
+
+def _build(d: dict[str, Any], name: str) -> Config:
+    cfg = Config(source=name)
+    cfg.cluster = d.get("cluster", cfg.cluster)
+    cfg.paused = bool(d.get("paused", False))
+    cfg.repo_url = (d.get("repo") or {}).get("url", "")
+    s = d.get("scope") or {}
+    cfg.scope = Scope(
+        namespaces=s.get("namespaces", []),
+        exclude_namespaces=s.get("excludeNamespaces", []),
+        # The defaults stay protected whatever is listed: a config can add, never unprotect.
+        protected_namespaces=sorted(
+            set(DEFAULT_PROTECTED_NAMESPACES) | set(s.get("protectedNamespaces", []))),
+        failure_classes=s.get("failureClasses", []),
+    )
+    cfg.locate = Locate(
+        argocd_label_tracking=(d.get("locate") or {}).get("argocdLabelTracking", False))
+    dr = d.get("drafting") or {}
+    mem = dr.get("memory") or {}
+    cfg.drafting = Drafting(
+        provider=dr.get("provider", "rules"),
+        memory=MemoryRule(
+            factor=float(mem.get("factor", 1.5)),
+            cap=str(mem.get("cap", "4Gi")),
+        ),
+        startup=StartupRule(max_seconds=(dr.get("startupProbe") or {}).get("maxSeconds", 600)),
+        llm=_llm(dr),
+        allowed_hosts=[h.lower() for h in dr.get("allowedHosts", [])],
+        allowed_env=list(dr.get("allowedEnv", [])),
+    )
+    v = d.get("validation") or {}
+    opa = v.get("opa") or {}
+    cfg.validation = Validation(
+        kubernetes_version=v.get("kubernetesVersion", "1.31"),
+        policies=v.get("policies", []),
+        max_memory=str(v.get("maxMemory", "16Gi")),
+        max_cpu=str(v.get("maxCpu", "8")),
+        allowed_registries=v.get("allowedRegistries", []),
+        allowed_hosts=list(cfg.drafting.allowed_hosts),
+        min_replicas=v.get("minReplicas", Validation.min_replicas),
+        max_replicas=v.get("maxReplicas", Validation.max_replicas),
+        policy_engine=v.get("policyEngine", "embedded"),
+        opa=OpaServer(
+            url=str(opa.get("url", "")),
+            timeout_seconds=float(opa.get("timeoutSeconds", OpaServer.timeout_seconds)),
+            push_policies=opa.get("pushPolicies", True),
+        ),
+        dry_run=str(v.get("dryRun", "auto")).lower(),
+    )
+    w = d.get("watch") or {}
+    wd = Watch()
+    cfg.watch = Watch(
+        settle_seconds=w.get("settleSeconds", wd.settle_seconds),
+        clear_seconds=w.get("clearSeconds", wd.clear_seconds),
+        flap_window_seconds=w.get("flapWindowSeconds", wd.flap_window_seconds),
+        flap_count=w.get("flapCount", wd.flap_count),
+        resync_seconds=w.get("resyncSeconds", wd.resync_seconds),
+        log_tail_lines=(w.get("logs") or {}).get("tailLines", wd.log_tail_lines),
+        log_limit_bytes=(w.get("logs") or {}).get("limitBytes", wd.log_limit_bytes),
+    )
+    p = d.get("pullRequests") or {}
+    defaults = PullRequests()
+    cfg.pull_requests = PullRequests(
+        base=p.get("base", defaults.base),
+        branch_prefix=p.get("branchPrefix", defaults.branch_prefix),
+        labels=p.get("labels", defaults.labels),
+        reviewers=p.get("reviewers", []),
+        team_reviewers=p.get("teamReviewers", []),
+        assignees=p.get("assignees", []),
+        draft=p.get("draft", False),
+        max_open=p.get("maxOpen", defaults.max_open),
+        max_per_hour=p.get("maxPerHour", defaults.max_per_hour),
+        dashboard=p.get("dashboard", defaults.dashboard),
+    )
+    return cfg
+
+
+def _llm(dr: dict[str, Any]) -> LLMSettings:
+    d = LLMSettings()
+    price = dr.get("pricing") or {}
+    return LLMSettings(
+        model=dr.get("model", d.model),
+        base_url=dr.get("baseUrl", d.base_url),
+        api_key_env=dr.get("apiKeyEnv", d.api_key_env),
+        temperature=float(dr.get("temperature", d.temperature)),
+        timeout_seconds=float(dr.get("timeoutSeconds", d.timeout_seconds)),
+        max_retries=dr.get("maxRetries", d.max_retries),
+        max_tokens_per_incident=dr.get("maxTokensPerIncident", d.max_tokens_per_incident),
+        monthly_token_budget=dr.get("monthlyTokenBudget", d.monthly_token_budget),
+        pricing=Pricing(float(price.get("inputPerMillion", 0)),
+                        float(price.get("outputPerMillion", 0))),
+    )
+
+
+def _check_drafting(text: str, name: str, data: dict[str, Any]) -> None:
+    """What the schema cannot say in one line: a model provider needs a model (and an
+    OpenAI-compatible one its endpoint)."""
+    dr = data.get("drafting") or {}
+    provider = dr.get("provider", "rules")
+    if provider == "rules":
+        return
+    if not dr.get("model"):
+        raise _fail(text, name, ["drafting", "provider"],
+                    f"provider {provider!r} needs drafting.model (the model name to use)")
+    if provider == "openai-compatible" and not dr.get("baseUrl"):
+        raise _fail(text, name, ["drafting", "provider"],
+                    "provider 'openai-compatible' needs drafting.baseUrl (e.g. "
+                    "http://ollama:11434/v1)")
+
+
+def load_config(repo: Path, explicit: Path | None = None) -> Config:
+    """The config: an explicit file, else the repo's `.remediator.yaml`, else the defaults."""
+    path = explicit if explicit is not None else repo / CONFIG_FILE
+    if explicit is None and not path.exists():
+        return Config()
+    try:
+        if explicit is None:
+            text = yamlio.read_text(repo, CONFIG_FILE)
+        else:
+            text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, yamlio.UnsafeYAML) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, str(path) if explicit is not None else CONFIG_FILE, repo)

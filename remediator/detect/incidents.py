@@ -1,0 +1,319 @@
+"""Detect: turn a cluster state into incidents, one per owning workload and failure signature.
+
+Fifty crashing pods of one Deployment are one incident. Pods of superseded Jobs and healthy noise
+(finished pods, a single old restart, pods still starting) raise nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..kernel.k8s import get_container
+from ..kernel.redact import redact
+from ..model import JSON, ClusterState, Evidence, Incident, ObjectRef, Termination
+from .classify import PodFinding, classify_pod, parse_time
+from .evidence import (
+    event_key,
+    images_that_ran,
+    log_excerpt,
+    node_allocatable,
+    node_capacity,
+    previous_image,
+    restart_rate,
+    summarize_events,
+)
+from .probes import after_ready
+from .workloads import (
+    conditions,
+    evicted,
+    hpa_maxed_out,
+    progress_deadline,
+    pvc_pending,
+    replica_failure,
+)
+
+__all__ = ["detect"]
+
+#: for these classes a failed Job pod is the evidence of the Job's failure, not an incident itself
+_FOLDED_INTO_JOB = {"CrashLoopBackOff", "ProbeFailure"}
+
+
+@dataclass
+class _Group:
+    workload: ObjectRef
+    finding: PodFinding
+    pods: list[JSON] = field(default_factory=list)
+    restarts: int = 0
+    termination: Termination | None = None
+
+
+def _owned_by(obj: JSON, owner: JSON) -> bool:
+    uid = (owner.get("metadata") or {}).get("uid")
+    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+    return any(isinstance(r, dict) and uid and r.get("uid") == uid for r in refs)
+
+
+def _direct_owner_kind(pod: JSON) -> str:
+    refs = (pod.get("metadata") or {}).get("ownerReferences") or []
+    return str(refs[0].get("kind", "")) if refs and isinstance(refs[0], dict) else ""
+
+
+def _job_failure(job: JSON) -> str | None:
+    for cond in (job.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Failed" and cond.get("status") == "True":
+            return str(cond.get("reason") or "Failed")
+    return None
+
+
+def _latest_jobs(state: ClusterState) -> dict[str, str]:
+    """CronJob uid → name of its newest Job: older Jobs' failures are history."""
+    latest: dict[str, tuple[str, str]] = {}
+    for ref, obj in state.objects.items():
+        if ref.kind != "Job":
+            continue
+        created = str((obj.get("metadata") or {}).get("creationTimestamp") or "")
+        for owner in (obj.get("metadata") or {}).get("ownerReferences") or []:
+            if owner.get("kind") == "CronJob":
+                uid = str(owner.get("uid"))
+                if uid not in latest or created > latest[uid][0]:
+                    latest[uid] = (created, ref.name)
+    return {uid: name for uid, (_, name) in latest.items()}
+
+
+def detect(state: ClusterState) -> list[Incident]:
+    now = parse_time(state.now)
+    events: dict[tuple[str, str, str], list[JSON]] = {}
+    for ev in state.events:
+        events.setdefault(event_key(ev), []).append(ev)
+    jobs = {(r.namespace, r.name): o for r, o in state.objects.items() if r.kind == "Job"}
+    latest_jobs = _latest_jobs(state)
+
+    def superseded(job: JSON) -> bool:
+        for owner in (job.get("metadata") or {}).get("ownerReferences") or []:
+            if owner.get("kind") == "CronJob":
+                return latest_jobs.get(str(owner.get("uid"))) != job["metadata"].get("name")
+        return False
+
+    groups: dict[tuple[ObjectRef, str, str, str], _Group] = {}
+    for pod in state.pods:
+        meta = pod["metadata"]
+        ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+        owner = state.pod_owner.get((ns, name)) or ObjectRef.of(pod)
+        in_job = _direct_owner_kind(pod) == "Job"
+        if in_job:
+            job_name = meta["ownerReferences"][0].get("name")
+            job = jobs.get((ns, str(job_name)))
+            if job is not None and superseded(job):
+                continue
+        try:
+            findings = classify_pod(pod, events.get(("Pod", ns, name), []), now)
+            for f in findings:
+                if f.failure_class == "ProbeFailure":  # a slow start, or a failure long after
+                    after_ready(f, pod, events.get(("Pod", ns, name), []))
+        except (TypeError, ValueError, AttributeError, KeyError):
+            # a malformed object costs its own incident, never the whole pass
+            state.warnings.append(f"pod {ns}/{name}: malformed status, skipped")
+            continue
+        for f in findings:
+            if in_job and f.failure_class in _FOLDED_INTO_JOB:
+                continue
+            key = (owner, f.failure_class, f.container, f.detail)
+            g = groups.setdefault(key, _Group(owner, f))
+            g.pods.append(pod)
+            g.restarts += f.restarts
+            if f.termination and (
+                g.termination is None or f.termination.finished_at > g.termination.finished_at
+            ):
+                g.termination = f.termination
+
+    _add_job_failures(state, groups, superseded)
+    _add_workload_failures(state, groups, events)
+    return [_incident(state, g, events) for g in sorted(groups.values(), key=_group_order)]
+
+
+def _group_order(g: _Group) -> tuple[str, str, str, str]:
+    return (g.workload.namespace, g.workload.name, g.finding.failure_class, g.finding.container)
+
+
+def _add_job_failures(
+    state: ClusterState,
+    groups: dict[tuple[ObjectRef, str, str, str], _Group],
+    superseded: Callable[[JSON], bool],
+) -> None:
+    for ref, job in state.objects.items():
+        if ref.kind != "Job" or superseded(job):
+            continue
+        reason = _job_failure(job)
+        if reason is None:
+            continue
+        pods = [p for p in state.pods if _owned_by(p, job)]
+        owner = state.pod_owner.get((ref.namespace, pods[0]["metadata"]["name"])) if pods else None
+        owner = owner or _top_owner(state, ref, job)
+        if any(k[0] == owner and k[1] == "OOMKilled" for k in groups):
+            continue  # the pods' OOMKilled is the more specific, fixable cause
+        container, term = "", None
+        for pod in pods:
+            for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+                t = (cs.get("state") or {}).get("terminated") or {}
+                if t.get("exitCode"):
+                    container = container or str(cs.get("name"))
+                    term = Termination(str(t.get("reason") or ""), t.get("exitCode"),
+                                       str(t.get("finishedAt") or ""))
+        spec = (job.get("spec") or {})
+        finding = PodFinding(
+            "JobFailed", container, reason, 0, term,
+            f"Job {ref.name} failed: {reason} (backoffLimit {spec.get('backoffLimit', 6)})",
+            {"job": ref.name},
+        )
+        g = groups.setdefault((owner, "JobFailed", container, reason), _Group(owner, finding))
+        g.pods.extend(pods)
+        g.termination = term
+
+
+def _add_workload_failures(
+    state: ClusterState,
+    groups: dict[tuple[ObjectRef, str, str, str], _Group],
+    events: dict[tuple[str, str, str], list[JSON]],
+) -> None:
+    with_pod_findings = {k[0] for k in groups}
+    found = [
+        *replica_failure(state, events, lambda ref, obj: _top_owner(state, ref, obj)),
+        *hpa_maxed_out(state), *pvc_pending(state, events), *evicted(state),
+        # a stuck rollout whose pods fail says more through the pods' own class
+        *[f for f in progress_deadline(state) if f[0] not in with_pod_findings],
+    ]
+    for workload, finding, pods in found:
+        key = (workload, finding.failure_class, finding.container, finding.detail)
+        g = groups.setdefault(key, _Group(workload, finding))
+        g.pods.extend(p for p in pods if p not in g.pods)
+    # pods waiting for a claim that cannot bind are the claim's incident, not the scheduler's
+    claims = {k[0] for k in groups if k[1] == "PVCPending"}
+    for key in [k for k in groups if k[1] == "Unschedulable" and k[0] in claims]:
+        del groups[key]
+
+
+def _top_owner(state: ClusterState, ref: ObjectRef, obj: JSON) -> ObjectRef:
+    for owner in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        for r, o in state.objects.items():
+            if (o.get("metadata") or {}).get("uid") == owner.get("uid"):
+                return r
+    return ref
+
+
+def _incident(
+    state: ClusterState, g: _Group, events: dict[tuple[str, str, str], list[JSON]]
+) -> Incident:
+    f = g.finding
+    w = g.workload
+    workload_obj = state.objects.get(w) or (g.pods[0] if g.pods else {})
+    pod_names = sorted(str(p["metadata"]["name"]) for p in g.pods)
+    # events of the pods, the workload and what sits between them (ReplicaSets, Jobs)
+    owned = [o for o in state.objects.values() if _owned_by(o, workload_obj)]
+    related = [("Pod", w.namespace, n) for n in pod_names] + [event_key_of(w)]
+    related += [event_key_of(ObjectRef.of(o)) for o in owned]
+    related += [("PersistentVolumeClaim", w.namespace, n) for n in f.facts.get("pvc_events", [])]
+    summary = summarize_events(ev for key in related for ev in events.get(key, []))
+
+    container_spec: JSON = next(
+        (c for c in (get_container(p, f.container) for p in g.pods) if c), {})
+    # The newest pods first: their logs describe the failure as it is now.
+    newest_first = sorted(
+        g.pods, key=lambda p: str(p["metadata"].get("creationTimestamp", "")), reverse=True
+    )
+    excerpt, source, redactions = log_excerpt(
+        state, w.namespace, [str(p["metadata"]["name"]) for p in newest_first], f.container
+    )
+    facts = dict(f.facts)
+    facts["redactions"] = redactions
+    facts.pop("pvc_events", None)
+    if f.failure_class == "Unschedulable":
+        facts.update(node_capacity(state))
+        facts["nodes"] = node_allocatable(state)
+    if g.restarts:
+        facts["restart_rate_per_hour"] = restart_rate(g.pods, g.restarts, state.now)
+    if w.kind in ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob") and (
+            "conditions" not in facts and workload_obj.get("kind") == w.kind):
+        facts["conditions"] = conditions(workload_obj)
+    if f.failure_class == "OOMKilled" and container_spec.get("image"):
+        facts["previous_image"], facts["previous_memory_limit"] = previous_image(
+            owned, f.container, container_spec["image"])
+    ran = images_that_ran(state, w, f.container, owned, f.detail) \
+        if f.failure_class == "ImagePullBackOff" else {}
+    evidence = Evidence(
+        status=[redact(_status_line(p, f.container))[0] for p in newest_first[:5]],
+        restarts=g.restarts,
+        last_termination=g.termination,
+        events=summary,
+        log_excerpt=excerpt,
+        log_source=source,
+        container_spec=container_spec,
+        images_that_ran=list(ran),
+        ran_where=ran,
+        facts=facts,
+    )
+    meta = workload_obj.get("metadata") or {}
+    return Incident(
+        cluster=state.name,
+        workload=w,
+        failure_class=f.failure_class,
+        container=f.container,
+        detail=f.detail,
+        pods=pod_names,
+        message=_message(f, g, len(pod_names)),
+        evidence=evidence,
+        workload_metadata={
+            "labels": dict(meta.get("labels") or {}),
+            "annotations": dict(meta.get("annotations") or {}),
+        },
+        live=workload_obj,
+    )
+
+
+def event_key_of(ref: ObjectRef) -> tuple[str, str, str]:
+    return (ref.kind, ref.namespace, ref.name)
+
+
+def _message(f: PodFinding, g: _Group, n_pods: int) -> str:
+    pods = f"{n_pods} pod{'s' if n_pods != 1 else ''}"
+    if f.failure_class == "OOMKilled":
+        return (f"container {f.container} OOMKilled at {f.detail} "
+                f"({g.restarts} restarts across {pods})")
+    if f.failure_class == "ProbeFailure":
+        when = " before it finished starting" if f.facts.get("at_startup") else (
+            " long after it started" if f.facts.get("began_after_start") else "")
+        return (f"container {f.container} killed by its {f.detail} probe{when} "
+                f"({g.restarts} restarts across {pods})")
+    if f.failure_class == "CrashLoopBackOff":
+        return f"container {f.container} crash-looping, last {f.detail} ({g.restarts} restarts)"
+    if f.failure_class == "Unschedulable":
+        return f"{pods} cannot be scheduled: {f.detail}"
+    if f.failure_class == "ImagePullBackOff":
+        return f"image {f.detail} cannot be pulled ({f.facts.get('waiting_reason')}, {pods})"
+    if f.failure_class == "JobFailed":
+        return f"{f.message}, {pods} failed"
+    if f.failure_class in ("ProgressDeadlineExceeded", "ReplicaFailure", "HPAMaxedOut",
+                           "PVCPending", "Evicted"):
+        return f.message
+    if f.container:
+        return f"container {f.container} cannot start: {f.message} ({pods})"
+    return f"{f.message} ({pods})"
+
+
+def _status_line(pod: JSON, container: str) -> str:
+    name = pod["metadata"]["name"]
+    status = pod.get("status") or {}
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        if cs.get("name") != container:
+            continue
+        state = cs.get("state") or {}
+        now = next(iter(state), "unknown")
+        reason = (state.get(now) or {}).get("reason") or now
+        last = ((cs.get("lastState") or {}).get("terminated") or {})
+        tail = (f", last terminated {last.get('reason')} (exit {last.get('exitCode')}) "
+                f"at {last.get('finishedAt')}") if last else ""
+        return (f"{name}: {reason}, ready={bool(cs.get('ready'))}, "
+                f"restarts={cs.get('restartCount', 0)}{tail}")
+    conds = [c for c in status.get("conditions") or [] if c.get("status") == "False"]
+    why = f" ({conds[0].get('reason')}: {conds[0].get('message', '')})" if conds else ""
+    return f"{name}: {status.get('phase', 'Unknown')}{why}"

@@ -1,0 +1,10 @@
+"""Redaction of secrets from anything that leaves the process (see ``redactor``)."""
+
+from __future__ import annotations
+
+from .known import register, register_env
+from .patterns import is_secret_name
+from .redactor import MASK, looks_like_secret, redact, redact_data
+
+__all__ = ["MASK", "is_secret_name", "looks_like_secret", "redact", "redact_data", "register",
+           "register_env"]

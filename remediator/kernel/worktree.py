@@ -1,0 +1,67 @@
+"""Writing file changes into a working tree, never outside it.
+
+Shared by the edit stage (the forge's clone) and the gate (its scratch copies): one set of path
+rules, so neither can be talked into writing through `..`, an absolute path or a symlink.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from ..model import FileChange
+
+
+class UnsafePath(ValueError):
+    """A path that could escape the tree; the message is one line."""
+
+
+def clean_path(rel: str) -> str:
+    """``rel`` normalised ("./a//b.yaml" -> "a/b.yaml"); refuses anything that could escape."""
+    posix = PurePosixPath(rel.replace("\\", "/"))
+    if not rel or posix.is_absolute() or PureWindowsPath(rel).drive:
+        raise UnsafePath(f"{rel or '<empty>'}: refused: not a repo-relative path")
+    if ".." in posix.parts:
+        raise UnsafePath(f"{rel}: refused: '..' in path")
+    cleaned = posix.as_posix()
+    if cleaned in ("", "."):
+        raise UnsafePath(f"{rel}: refused: not a file path")
+    return cleaned
+
+
+def resolve_inside(root: Path, rel: str) -> Path:
+    """``root / rel`` after checking that no symlink on the way leads outside ``root``."""
+    full = root / clean_path(rel)
+    if not full.resolve().is_relative_to(root.resolve()):
+        raise UnsafePath(f"{rel}: refused: resolves outside the repository (symlink)")
+    return full
+
+
+def write_changes(root: Path, changes: list[FileChange]) -> None:
+    """Write each change's ``new_text`` under ``root``, creating parent directories.
+
+    Every path is checked before anything is written: absolute paths, ``..`` and symlinks (of the
+    file or of a directory on the way) that lead outside ``root`` raise UnsafePath.
+    """
+    targets = [(resolve_inside(root, change.path), change) for change in changes]
+    for full, change in targets:
+        full.parent.mkdir(parents=True, exist_ok=True)
+        # re-check: creating directories cannot have introduced a symlink, but a racing writer
+        # could have; this is cheap
+        resolve_inside(root, change.path)
+        with full.open("w", encoding="utf-8", newline="") as handle:  # keep CRLFs as they are
+            handle.write(change.new_text)
+
+
+@contextmanager
+def changed_copy(root: Path, changes: list[FileChange]) -> Iterator[Path]:
+    """A scratch copy of the tree at ``root`` (without `.git`, symlinks kept as links) with
+    ``changes`` written: what renders after the change. Removed on exit."""
+    with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
+        scratch = Path(tmp) / "repo"
+        shutil.copytree(root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        write_changes(scratch, changes)
+        yield scratch

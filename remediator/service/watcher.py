@@ -1,0 +1,148 @@
+"""The live cluster as the pipeline's input: watch → detect → noise control, logs for what is
+raised, and snapshot capture. Sits beside `pipeline` (it composes the cluster and detect stages).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..cluster import ClusterError, LiveCluster, LiveOptions, LogLimits, RawClient, WatchOptions
+from ..cluster import connect as connect_cluster
+from ..config import Config
+from ..detect import detect
+from ..detect.noise import IncidentTracker, NoiseOptions, TrackerUpdate
+from ..model import ClusterState, Incident
+
+#: pods per incident whose logs are fetched (the newest evidence is enough)
+LOG_PODS = 3
+LogKey = tuple[str, str, str, bool]
+
+
+def live_options(config: Config, clock: Callable[[], datetime] | None = None,
+                 watch: WatchOptions | None = None) -> LiveOptions:
+    watch = watch or WatchOptions()
+    watch.resync_seconds = float(config.watch.resync_seconds)
+    return LiveOptions(
+        namespaces=list(config.scope.namespaces),
+        exclude_namespaces=list(config.scope.exclude_namespaces),
+        watch=watch,
+        logs=LogLimits(config.watch.log_tail_lines, config.watch.log_limit_bytes),
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+
+
+def noise_options(config: Config) -> NoiseOptions:
+    w = config.watch
+    return NoiseOptions(w.settle_seconds, w.clear_seconds, w.flap_window_seconds, w.flap_count)
+
+
+def attach_logs(live: LiveCluster, state: ClusterState, incidents: list[Incident],
+                cache: dict[LogKey, str] | None = None) -> None:
+    """Fetch (or reuse) current and previous logs of the incidents' pods into ``state.logs``."""
+    cache = cache if cache is not None else {}
+    fetched: set[tuple[str, str, str]] = {(k[0], k[1], k[2]) for k in cache}
+    wanted = [(i.workload.namespace, pod, i.container)
+              for i in incidents if i.container for pod in i.pods[:LOG_PODS]]
+    missing = [t for t in wanted if t not in fetched]
+    cache.update(live.fetch_logs(missing))
+    for key in [k for k in cache if (k[0], k[1], k[2]) not in set(wanted)]:
+        del cache[key]  # pods no longer in an incident: forget their logs
+    state.logs.update(cache)
+
+
+@dataclass
+class WatchTick:
+    state: ClusterState
+    update: TrackerUpdate
+
+
+class Watcher:
+    """Call ``tick()`` periodically while the `LiveCluster` watches in the background."""
+
+    def __init__(self, live: LiveCluster, options: NoiseOptions):
+        self.live = live
+        self.tracker = IncidentTracker(options)
+        self._logs: dict[LogKey, str] = {}
+
+    def tick(self) -> WatchTick:
+        state = self.live.state()
+        now = datetime.fromisoformat(state.now)
+        update = self.tracker.observe(detect(state), now)
+        attach_logs(self.live, state, update.active, self._logs)
+        return WatchTick(state, update)
+
+
+@dataclass
+class LiveSource:
+    """The live cluster for `remediator run`, created on the first pass from the repo's config.
+
+    Single pass: one list of everything, every detected incident (as with a snapshot).
+    Continuous: list-then-watch in the background; each pass plans only raised incidents.
+    """
+
+    context: str | None = None
+    kubeconfig: str | None = None
+    continuous: bool = False
+    clock: Callable[[], datetime] | None = None
+    watch: WatchOptions | None = None
+    live: LiveCluster | None = None
+    watcher: Watcher | None = None
+    last: TrackerUpdate | None = field(default=None, repr=False)
+
+    def open(self, config: Config) -> LiveCluster:
+        if self.live is None:
+            raw = RawClient(connect_cluster(self.context, self.kubeconfig))
+            self.live = LiveCluster(raw, config.cluster, live_options(config, self.clock,
+                                                                      self.watch))
+            if self.continuous:
+                self.live.start()
+                self.watcher = Watcher(self.live, noise_options(config))
+        return self.live
+
+    def state_for(self, config: Config) -> tuple[ClusterState, set[str] | None]:
+        """The state to plan against, and the signatures to remediate (None: all)."""
+        live = self.open(config)
+        if self.watcher is not None:
+            tick = self.watcher.tick()
+            self.last = tick.update
+            return tick.state, {i.signature for i in tick.update.active}
+        live.list_once()
+        state = live.state()
+        attach_logs(live, state, detect(state))
+        return state, None
+
+    def errors(self) -> int:
+        """Failed lists and watches so far (each one is retried: a reconnect)."""
+        return sum(r.stats["errors"] for r in self.live.reflectors) if self.live else 0
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+def capture_snapshot(live: LiveCluster, output: Path) -> tuple[int, int, int]:
+    """Write the DESIGN.md snapshot format: `cluster.json` (a List of everything listed) and
+    `logs/<ns>/<pod>/<container>[.previous].log` of failing pods only, redacted.
+    Returns (objects, incidents, log files). ``output`` must be new or empty."""
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise ClusterError(f"{output}: exists and is not an empty folder")
+    live.list_once()
+    state = live.state()
+    incidents = detect(state)
+    attach_logs(live, state, incidents)
+    items = sorted(live.items(), key=lambda o: (
+        o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+    output.mkdir(parents=True, exist_ok=True)
+    body = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+            "items": items}
+    (output / "cluster.json").write_text(json.dumps(body, indent=1) + "\n")
+    for (ns, pod, container, previous), text in sorted(state.logs.items()):
+        folder = output / "logs" / ns / pod
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{container}.previous.log" if previous else f"{container}.log"
+        (folder / name).write_text(text)
+    return len(items), len(incidents), len(state.logs)
