@@ -54,8 +54,20 @@ class Daemon:
             self.health.ready = True
             done += 1
             if passes is None or done < passes:
-                self.stop.wait(self.interval)
+                self._wait()
         self.log("stopped", "the service stopped" + (" (asked to)" if self.stop.is_set() else ""))
+
+    def _wait(self) -> None:
+        """The interval, or less when a stop is asked. Polled, never ``stop.wait()``: SIGTERM's
+        handler runs on this thread and sets ``stop``; had it interrupted ``Event.wait`` while that
+        held the event's lock, ``set()`` would wait for that lock forever (the bot ignored
+        SIGTERM until it was killed)."""
+        deadline = time.monotonic() + self.interval
+        while not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.2))
 
     def _one_pass(self) -> None:
         start = time.monotonic()
