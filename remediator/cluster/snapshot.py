@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..kernel import events
 from ..model import JSON, ClusterState, ObjectRef
 from .owners import resolve_owners
 
@@ -26,28 +27,37 @@ class SnapshotError(ValueError):
     """The snapshot directory cannot be used; the message is one line."""
 
 
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _latest_timestamp(items: list[JSON]) -> str:
-    """The newest RFC 3339 time found where Kubernetes records times; the snapshot's 'now'."""
-    latest = ""
+    """The newest time found where Kubernetes records times; the snapshot's 'now'.
+
+    Events count by when they were last observed in either shape (core/v1 ``lastTimestamp`` or
+    events.k8s.io ``series.lastObservedTime``/``eventTime``): the scheduler writes the latter, and
+    a 'now' that ignores it makes a pod unschedulable for minutes look freshly created."""
+    stamps: list[object] = []
     for obj in items:
-        meta = obj.get("metadata") or {}
-        stamps = [meta.get("creationTimestamp"), obj.get("lastTimestamp"), obj.get("eventTime")]
-        status = obj.get("status") or {}
+        if not isinstance(obj, dict):
+            continue
+        meta = obj.get("metadata")
+        stamps.append(meta.get("creationTimestamp") if isinstance(meta, dict) else None)
+        if obj.get("kind") == "Event":
+            stamps.append(events.last_seen(obj))
+        status = obj.get("status")
         if isinstance(status, dict):
-            for cond in status.get("conditions") or []:
+            for cond in _list(status.get("conditions")):
                 if isinstance(cond, dict):
                     stamps.append(cond.get("lastTransitionTime"))
-            for cs in status.get("containerStatuses") or []:
+            for cs in _list(status.get("containerStatuses")):
                 if isinstance(cs, dict):
-                    for st in (cs.get("state") or {}, cs.get("lastState") or {}):
-                        for detail in st.values():
+                    for st in (cs.get("state"), cs.get("lastState")):
+                        for detail in (st.values() if isinstance(st, dict) else ()):
                             if isinstance(detail, dict):
                                 stamps.append(detail.get("startedAt"))
                                 stamps.append(detail.get("finishedAt"))
-        for s in stamps:
-            if isinstance(s, str) and s > latest:
-                latest = s
-    return latest
+    return events.latest(stamps)
 
 
 def _read_logs(directory: Path) -> dict[tuple[str, str, str, bool], str]:
