@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..kernel import events
 from ..model import JSON, ClusterState, ObjectRef
+from . import shapes
 from .owners import resolve_owners
 
 #: kinds the later stages use; anything else is kept out and reported once
@@ -21,6 +22,8 @@ KNOWN_KINDS = {
 #: bytes of each log file kept (the tail): evidence needs the end, not the whole history
 LOG_TAIL_BYTES = 64 * 1024
 MAX_CLUSTER_JSON_BYTES = 512 * 1024 * 1024
+#: dropped objects named in the warning; the rest are counted
+MAX_NAMED = 10
 
 
 class SnapshotError(ValueError):
@@ -96,9 +99,11 @@ def load_snapshot(directory: Path, cluster: str = "default") -> ClusterState:
     if path.stat().st_size > MAX_CLUSTER_JSON_BYTES:
         raise SnapshotError(f"{path}: larger than {MAX_CLUSTER_JSON_BYTES} bytes")
     try:
-        data = json.loads(path.read_bytes())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = json.loads(path.read_bytes(), parse_constant=_no_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise SnapshotError(f"{path}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: JSON nested too deeply to be a Kubernetes List") from None
     if not isinstance(data, dict) or not isinstance(data.get("items"), list) or not str(
         data.get("kind", "")
     ).endswith("List"):
@@ -108,29 +113,42 @@ def load_snapshot(directory: Path, cluster: str = "default") -> ClusterState:
     return build_state(data["items"], cluster, _read_logs(directory))
 
 
+def _no_constant(name: str) -> object:
+    # Python's json reads NaN and Infinity, which are not JSON and no kubectl prints
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def build_state(
     items: list[JSON], cluster: str, logs: dict[tuple[str, str, str, bool], str] | None = None
 ) -> ClusterState:
     state = ClusterState(name=cluster, now=_latest_timestamp(items), logs=logs or {})
     unknown: dict[str, int] = {}
+    dropped: list[str] = []
     secrets = 0
     for obj in items:
-        if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
-            unknown["<malformed>"] = unknown.get("<malformed>", 0) + 1
-            continue
-        kind = str(obj.get("kind", ""))
+        kind = obj.get("kind") if isinstance(obj, dict) else None
         if kind == "Secret":  # never read, never kept
             secrets += 1
+            continue
+        if not isinstance(kind, str) or kind not in KNOWN_KINDS:
+            name = kind if isinstance(kind, str) and kind else "<no kind>"
+            unknown[name[:100]] = unknown.get(name[:100], 0) + 1
+            continue
+        wrong = shapes.problem(obj)
+        if wrong:  # checked once here, so no stage deeper in meets a wrong type
+            dropped.append(f"{shapes.label(obj)} ({wrong})")
         elif kind == "Pod":
             state.pods.append(obj)
         elif kind == "Event":
             state.events.append(obj)
         elif kind == "Node":
             state.nodes.append(obj)
-        elif kind in KNOWN_KINDS:
-            state.objects[ObjectRef.of(obj)] = obj
         else:
-            unknown[kind or "<no kind>"] = unknown.get(kind or "<no kind>", 0) + 1
+            state.objects[ObjectRef.of(obj)] = obj
+    if dropped:
+        more = f"; and {len(dropped) - MAX_NAMED} more" if len(dropped) > MAX_NAMED else ""
+        state.warnings.append("cluster.json: dropped objects of the wrong shape: "
+                              + "; ".join(dropped[:MAX_NAMED]) + more)
     if unknown:
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(unknown.items()))
         state.warnings.append(f"cluster.json: ignored objects of unknown kinds: {listed}")
