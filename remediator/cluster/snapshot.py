@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from ..kernel import events
+from ..kernel import events, files
 from ..model import JSON, ClusterState, ObjectRef
 from . import shapes
 from .owners import resolve_owners
@@ -63,27 +64,32 @@ def _latest_timestamp(items: list[JSON]) -> str:
     return events.latest(stamps)
 
 
-def _read_logs(directory: Path) -> dict[tuple[str, str, str, bool], str]:
+def _read_logs(directory: Path, skipped: list[str]) -> dict[tuple[str, str, str, bool], str]:
     logs: dict[tuple[str, str, str, bool], str] = {}
     root = directory / "logs"
     if not root.is_dir():
         return logs
-    real_root = root.resolve()
-    for path in sorted(root.glob("*/*/*.log")):
-        if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-            continue
-        if not path.is_file():  # a FIFO or device would block or never end
+    try:
+        paths = sorted(root.glob("*/*/*.log"))
+    except OSError as exc:
+        skipped.append(f"{root}: {exc.strerror or exc}")
+        return logs
+    for path in paths:
+        # the whole path resolved: a symlinked namespace or pod folder leads outside as surely
+        # as a symlinked file; a FIFO or device would block or never end
+        try:
+            # one byte more than kept tells a longer file, whose first line is then partial
+            data = files.read_bytes(path, LOG_TAIL_BYTES + 1, root=directory, tail=True)
+        except (files.UnreadableFile, OSError) as exc:
+            skipped.append(str(exc).splitlines()[0] if isinstance(exc, files.UnreadableFile)
+                           else f"{path}: {exc.strerror or exc}")
             continue
         namespace, pod = path.parent.parent.name, path.parent.name
         name = path.name[: -len(".log")]
         previous = name.endswith(".previous")
         container = name[: -len(".previous")] if previous else name
-        with path.open("rb") as fh:
-            size = fh.seek(0, 2)
-            fh.seek(max(0, size - LOG_TAIL_BYTES))
-            data = fh.read()
-        text = data.decode("utf-8", errors="replace")
-        if size > LOG_TAIL_BYTES:  # drop the partial first line of a tail
+        text = data[-LOG_TAIL_BYTES:].decode("utf-8", errors="replace")
+        if len(data) > LOG_TAIL_BYTES:  # drop the partial first line of a tail
             text = text.partition("\n")[2]
         logs[(namespace, pod, container, previous)] = text
     return logs
@@ -94,12 +100,14 @@ def load_snapshot(directory: Path, cluster: str = "default") -> ClusterState:
     path = directory / "cluster.json"
     if not directory.is_dir():
         raise SnapshotError(f"{directory}: not a directory")
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise SnapshotError(f"{directory}: no cluster.json (expected `kubectl get ... -o json`)")
-    if path.stat().st_size > MAX_CLUSTER_JSON_BYTES:
-        raise SnapshotError(f"{path}: larger than {MAX_CLUSTER_JSON_BYTES} bytes")
     try:
-        data = json.loads(path.read_bytes(), parse_constant=_no_constant)
+        raw = files.read_bytes(path, MAX_CLUSTER_JSON_BYTES)
+    except files.UnreadableFile as exc:
+        raise SnapshotError(str(exc)) from None
+    try:
+        data = json.loads(raw, parse_constant=_no_constant)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise SnapshotError(f"{path}: not valid JSON: {exc}") from None
     except RecursionError:
@@ -110,7 +118,13 @@ def load_snapshot(directory: Path, cluster: str = "default") -> ClusterState:
         raise SnapshotError(
             f"{path}: expected a Kubernetes List ({{\"kind\": \"List\", \"items\": [...]}})"
         )
-    return build_state(data["items"], cluster, _read_logs(directory))
+    skipped: list[str] = []
+    logs = _read_logs(directory, skipped)
+    state = build_state(data["items"], cluster, logs)
+    state.warnings += [f"logs: skipped {s}" for s in skipped[:MAX_NAMED]]
+    if len(skipped) > MAX_NAMED:
+        state.warnings.append(f"logs: skipped {len(skipped) - MAX_NAMED} more files")
+    return state
 
 
 def _no_constant(name: str) -> object:
