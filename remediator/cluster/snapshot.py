@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+from ..kernel import events, files
 from ..model import JSON, ClusterState, ObjectRef
+from . import shapes
 from .owners import resolve_owners
 
 #: kinds the later stages use; anything else is kept out and reported once
@@ -20,57 +23,73 @@ KNOWN_KINDS = {
 #: bytes of each log file kept (the tail): evidence needs the end, not the whole history
 LOG_TAIL_BYTES = 64 * 1024
 MAX_CLUSTER_JSON_BYTES = 512 * 1024 * 1024
+#: dropped objects named in the warning; the rest are counted
+MAX_NAMED = 10
 
 
 class SnapshotError(ValueError):
     """The snapshot directory cannot be used; the message is one line."""
 
 
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _latest_timestamp(items: list[JSON]) -> str:
-    """The newest RFC 3339 time found where Kubernetes records times; the snapshot's 'now'."""
-    latest = ""
+    """The newest time found where Kubernetes records times; the snapshot's 'now'.
+
+    Events count by when they were last observed in either shape (core/v1 ``lastTimestamp`` or
+    events.k8s.io ``series.lastObservedTime``/``eventTime``): the scheduler writes the latter, and
+    a 'now' that ignores it makes a pod unschedulable for minutes look freshly created."""
+    stamps: list[object] = []
     for obj in items:
-        meta = obj.get("metadata") or {}
-        stamps = [meta.get("creationTimestamp"), obj.get("lastTimestamp"), obj.get("eventTime")]
-        status = obj.get("status") or {}
+        if not isinstance(obj, dict):
+            continue
+        meta = obj.get("metadata")
+        stamps.append(meta.get("creationTimestamp") if isinstance(meta, dict) else None)
+        if obj.get("kind") == "Event":
+            stamps.append(events.last_seen(obj))
+        status = obj.get("status")
         if isinstance(status, dict):
-            for cond in status.get("conditions") or []:
+            for cond in _list(status.get("conditions")):
                 if isinstance(cond, dict):
                     stamps.append(cond.get("lastTransitionTime"))
-            for cs in status.get("containerStatuses") or []:
+            for cs in _list(status.get("containerStatuses")):
                 if isinstance(cs, dict):
-                    for st in (cs.get("state") or {}, cs.get("lastState") or {}):
-                        for detail in st.values():
+                    for st in (cs.get("state"), cs.get("lastState")):
+                        for detail in (st.values() if isinstance(st, dict) else ()):
                             if isinstance(detail, dict):
                                 stamps.append(detail.get("startedAt"))
                                 stamps.append(detail.get("finishedAt"))
-        for s in stamps:
-            if isinstance(s, str) and s > latest:
-                latest = s
-    return latest
+    return events.latest(stamps)
 
 
-def _read_logs(directory: Path) -> dict[tuple[str, str, str, bool], str]:
+def _read_logs(directory: Path, skipped: list[str]) -> dict[tuple[str, str, str, bool], str]:
     logs: dict[tuple[str, str, str, bool], str] = {}
     root = directory / "logs"
     if not root.is_dir():
         return logs
-    real_root = root.resolve()
-    for path in sorted(root.glob("*/*/*.log")):
-        if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-            continue
-        if not path.is_file():  # a FIFO or device would block or never end
+    try:
+        paths = sorted(root.glob("*/*/*.log"))
+    except OSError as exc:
+        skipped.append(f"{root}: {exc.strerror or exc}")
+        return logs
+    for path in paths:
+        # the whole path resolved: a symlinked namespace or pod folder leads outside as surely
+        # as a symlinked file; a FIFO or device would block or never end
+        try:
+            # one byte more than kept tells a longer file, whose first line is then partial
+            data = files.read_bytes(path, LOG_TAIL_BYTES + 1, root=directory, tail=True)
+        except (files.UnreadableFile, OSError) as exc:
+            skipped.append(str(exc).splitlines()[0] if isinstance(exc, files.UnreadableFile)
+                           else f"{path}: {exc.strerror or exc}")
             continue
         namespace, pod = path.parent.parent.name, path.parent.name
         name = path.name[: -len(".log")]
         previous = name.endswith(".previous")
         container = name[: -len(".previous")] if previous else name
-        with path.open("rb") as fh:
-            size = fh.seek(0, 2)
-            fh.seek(max(0, size - LOG_TAIL_BYTES))
-            data = fh.read()
-        text = data.decode("utf-8", errors="replace")
-        if size > LOG_TAIL_BYTES:  # drop the partial first line of a tail
+        text = data[-LOG_TAIL_BYTES:].decode("utf-8", errors="replace")
+        if len(data) > LOG_TAIL_BYTES:  # drop the partial first line of a tail
             text = text.partition("\n")[2]
         logs[(namespace, pod, container, previous)] = text
     return logs
@@ -81,21 +100,36 @@ def load_snapshot(directory: Path, cluster: str = "default") -> ClusterState:
     path = directory / "cluster.json"
     if not directory.is_dir():
         raise SnapshotError(f"{directory}: not a directory")
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise SnapshotError(f"{directory}: no cluster.json (expected `kubectl get ... -o json`)")
-    if path.stat().st_size > MAX_CLUSTER_JSON_BYTES:
-        raise SnapshotError(f"{path}: larger than {MAX_CLUSTER_JSON_BYTES} bytes")
     try:
-        data = json.loads(path.read_bytes())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raw = files.read_bytes(path, MAX_CLUSTER_JSON_BYTES)
+    except files.UnreadableFile as exc:
+        raise SnapshotError(str(exc)) from None
+    try:
+        data = json.loads(raw, parse_constant=_no_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise SnapshotError(f"{path}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: JSON nested too deeply to be a Kubernetes List") from None
     if not isinstance(data, dict) or not isinstance(data.get("items"), list) or not str(
         data.get("kind", "")
     ).endswith("List"):
         raise SnapshotError(
             f"{path}: expected a Kubernetes List ({{\"kind\": \"List\", \"items\": [...]}})"
         )
-    return build_state(data["items"], cluster, _read_logs(directory))
+    skipped: list[str] = []
+    logs = _read_logs(directory, skipped)
+    state = build_state(data["items"], cluster, logs)
+    state.warnings += [f"logs: skipped {s}" for s in skipped[:MAX_NAMED]]
+    if len(skipped) > MAX_NAMED:
+        state.warnings.append(f"logs: skipped {len(skipped) - MAX_NAMED} more files")
+    return state
+
+
+def _no_constant(name: str) -> object:
+    # Python's json reads NaN and Infinity, which are not JSON and no kubectl prints
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def build_state(
@@ -103,24 +137,32 @@ def build_state(
 ) -> ClusterState:
     state = ClusterState(name=cluster, now=_latest_timestamp(items), logs=logs or {})
     unknown: dict[str, int] = {}
+    dropped: list[str] = []
     secrets = 0
     for obj in items:
-        if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
-            unknown["<malformed>"] = unknown.get("<malformed>", 0) + 1
-            continue
-        kind = str(obj.get("kind", ""))
+        kind = obj.get("kind") if isinstance(obj, dict) else None
         if kind == "Secret":  # never read, never kept
             secrets += 1
+            continue
+        if not isinstance(kind, str) or kind not in KNOWN_KINDS:
+            name = kind if isinstance(kind, str) and kind else "<no kind>"
+            unknown[name[:100]] = unknown.get(name[:100], 0) + 1
+            continue
+        wrong = shapes.problem(obj)
+        if wrong:  # checked once here, so no stage deeper in meets a wrong type
+            dropped.append(f"{shapes.label(obj)} ({wrong})")
         elif kind == "Pod":
             state.pods.append(obj)
         elif kind == "Event":
             state.events.append(obj)
         elif kind == "Node":
             state.nodes.append(obj)
-        elif kind in KNOWN_KINDS:
-            state.objects[ObjectRef.of(obj)] = obj
         else:
-            unknown[kind or "<no kind>"] = unknown.get(kind or "<no kind>", 0) + 1
+            state.objects[ObjectRef.of(obj)] = obj
+    if dropped:
+        more = f"; and {len(dropped) - MAX_NAMED} more" if len(dropped) > MAX_NAMED else ""
+        state.warnings.append("cluster.json: dropped objects of the wrong shape: "
+                              + "; ".join(dropped[:MAX_NAMED]) + more)
     if unknown:
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(unknown.items()))
         state.warnings.append(f"cluster.json: ignored objects of unknown kinds: {listed}")

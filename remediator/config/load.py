@@ -7,12 +7,13 @@ the line it is on. Secrets never live here: tokens and keys come from the enviro
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
-from ..kernel import yamlio
+from ..kernel import files, yamlio
 from ..model import DEFAULT_PROTECTED_NAMESPACES
 from .schema import SCHEMA, VALIDATOR, error_message, line_of
 from .settings import (
@@ -215,13 +216,17 @@ def load_config(repo: Path, explicit: Path | None = None) -> Config:
     path = explicit if explicit is not None else repo / CONFIG_FILE
     if explicit is None and not path.exists():
         return Config()
+    if explicit is not None and not os.path.lexists(path):
+        raise ConfigError(f"{path}: no such file")
     try:
         if explicit is None:
             text = yamlio.read_text(repo, CONFIG_FILE)
-        else:
-            text = path.read_bytes().decode("utf-8")
+        else:  # a regular file, bounded: a FIFO or /dev/zero would block or never end
+            text = files.read_bytes(path, yamlio.MAX_FILE_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
+    except files.UnreadableFile as exc:
+        raise ConfigError(str(exc)) from None
     except (OSError, UnicodeDecodeError, yamlio.UnsafeYAML) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     return parse_config(text, str(path) if explicit is not None else CONFIG_FILE, repo)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..kernel import events as kube_events
 from ..kernel.redact import redact
 from ..model import JSON, Termination
 
@@ -94,12 +95,12 @@ def unhealthy_kinds(events: list[JSON]) -> dict[str, int]:
     """Probe kinds ('liveness', 'readiness', 'startup') failing per Unhealthy events, by count."""
     out: dict[str, int] = {}
     for ev in events:
-        if ev.get("reason") != "Unhealthy":
+        if kube_events.reason(ev) != "Unhealthy":
             continue
-        m = re.match(r"(Liveness|Readiness|Startup) probe", str(ev.get("message", "")))
+        m = re.match(r"(Liveness|Readiness|Startup) probe", kube_events.message(ev))
         if m:
             kind = m.group(1).lower()
-            out[kind] = out.get(kind, 0) + int(ev.get("count") or 1)
+            out[kind] = out.get(kind, 0) + kube_events.count(ev)
     return out
 
 
@@ -107,7 +108,7 @@ def _container_events(events: list[JSON], container: str) -> list[JSON]:
     """Events addressed to one container (fieldPath `spec.containers{name}`) or to the pod."""
     out = []
     for ev in events:
-        field_path = str((ev.get("involvedObject") or {}).get("fieldPath") or "")
+        field_path = str(kube_events.regarding(ev).get("fieldPath") or "")
         if not field_path or field_path.endswith("{" + container + "}"):
             out.append(ev)
     return out

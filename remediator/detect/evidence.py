@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from kubernetes.utils.quantity import parse_quantity
 
+from ..kernel import events as kube_events
 from ..kernel.k8s import split_image
 from ..kernel.redact import redact
 from ..model import JSON, ClusterState, EventSummary, ObjectRef
@@ -19,7 +20,7 @@ _POD_SUFFIX = re.compile(r"\b[a-z0-9]+(-[a-z0-9]{5,10}){1,2}\b")
 
 
 def event_key(ev: JSON) -> tuple[str, str, str]:
-    inv = ev.get("involvedObject") or ev.get("regarding") or {}
+    inv = kube_events.regarding(ev)
     return (str(inv.get("kind", "")), str(inv.get("namespace", "")), str(inv.get("name", "")))
 
 
@@ -32,15 +33,14 @@ def summarize_events(events: Iterable[JSON]) -> list[EventSummary]:
     """Group events by reason and message (pod names folded), newest first, counts added."""
     groups: dict[tuple[str, str], EventSummary] = {}
     for ev in events:
-        reason = str(ev.get("reason", ""))
+        reason = kube_events.reason(ev)
         if reason in ROUTINE_REASONS:
             continue
-        message, _ = redact(str(ev.get("message") or ev.get("note") or ""))
-        inv = ev.get("involvedObject") or ev.get("regarding") or {}
+        message, _ = redact(kube_events.message(ev))
+        inv = kube_events.regarding(ev)
         key = (reason, _POD_SUFFIX.sub("<pod>", message))
-        last = str(ev.get("lastTimestamp") or (ev.get("series") or {}).get("lastObservedTime")
-                   or ev.get("eventTime") or "")
-        count = int(ev.get("count") or (ev.get("series") or {}).get("count") or 1)
+        last = kube_events.last_seen(ev)
+        count = kube_events.count(ev)
         obj = f"{inv.get('kind', '')} {inv.get('namespace', '')}/{inv.get('name', '')}"
         if key in groups:
             g = groups[key]

@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from ..kernel import events as kube_events
 from ..model import JSON
 from .classify import PodFinding, parse_time
 
@@ -27,14 +28,13 @@ def _first_failure(events: list[JSON], container: str, kind: str) -> str:
     (core/v1 `firstTimestamp`, or `eventTime` as events.k8s.io writers leave it)."""
     times: list[tuple[Any, str]] = []
     for ev in events:
-        text = str(ev.get("message") or ev.get("note") or "")
-        where = str((ev.get("involvedObject") or ev.get("regarding") or {}).get("fieldPath") or "")
-        if ev.get("reason") != "Unhealthy" or not re.match(f"(?i){kind} probe", text):
+        text = kube_events.message(ev)
+        where = str(kube_events.regarding(ev).get("fieldPath") or "")
+        if kube_events.reason(ev) != "Unhealthy" or not re.match(f"(?i){kind} probe", text):
             continue
         if where and not where.endswith("{" + container + "}"):
             continue
-        when = (ev.get("firstTimestamp") or ev.get("deprecatedFirstTimestamp")
-                or ev.get("eventTime"))
+        when = kube_events.first_seen(ev)
         t = parse_time(when)
         if t is not None:
             times.append((t, str(when)))

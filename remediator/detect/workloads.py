@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from ..kernel import events as kube_events
 from ..model import JSON, ClusterState, ObjectRef
 from .classify import RECENT, SETTLE, PodFinding, parse_time
 
@@ -81,10 +82,10 @@ def replica_failure(state: ClusterState, events: dict[tuple[str, str, str], list
                 message = ""  # an old ReplicaSet scaled to zero: history
         if not message and ref.kind in ("ReplicaSet", "StatefulSet", "DaemonSet", "Job"):
             for ev in events.get((ref.kind, ref.namespace, ref.name), []):
-                when = parse_time(ev.get("lastTimestamp") or ev.get("eventTime"))
-                if ev.get("reason") == "FailedCreate" and (
+                when = parse_time(kube_events.last_seen(ev))
+                if kube_events.reason(ev) == "FailedCreate" and (
                         now is None or when is None or now - when <= RECENT):
-                    message = str(ev.get("message") or "")
+                    message = kube_events.message(ev)
         if not message:
             continue
         top = owner_of(ref, obj)
@@ -148,8 +149,8 @@ def pvc_pending(state: ClusterState, events: dict[tuple[str, str, str], list[JSO
         if age is not None and age < SETTLE:
             continue
         evs = events.get(("PersistentVolumeClaim", ref.namespace, ref.name), [])
-        warnings = [e for e in evs if e.get("reason") in PVC_WARNINGS]
-        waiting = any(e.get("reason") == "WaitForFirstConsumer" for e in evs)
+        warnings = [e for e in evs if kube_events.reason(e) in PVC_WARNINGS]
+        waiting = any(kube_events.reason(e) == "WaitForFirstConsumer" for e in evs)
         if not warnings and (waiting or age is None or age < PVC_QUIET_PENDING):
             continue  # waiting for a consumer, or a provisioner still at work
         pods = [p for p in state.pods

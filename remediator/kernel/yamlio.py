@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import files
+
 # libyaml when the PyYAML wheel has it (it normally does): parsing is most of a repo scan's cost.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: every scalar as the string it is written as (for values whose text matters, like tags)
@@ -159,16 +161,24 @@ def load_documents(text: str, name: str = "<text>", *, raw_scalars: bool = False
 
 
 def read_text(root: Path, rel: str) -> str:
-    """Read one repo file with the same safety rules as the scan. Raises UnsafeYAML."""
+    """Read one repo file with the same safety rules as the scan (a regular file inside the
+    repository, bounded). Raises UnsafeYAML."""
     path = root / rel
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root.resolve()):
-        raise UnsafeYAML(f"{rel}: refused: resolves outside the repository")
-    size = resolved.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UnsafeYAML(f"{rel}: skipped: {size} bytes is over the {MAX_FILE_BYTES} byte limit")
     try:
-        return resolved.read_bytes().decode("utf-8")
+        resolved = files.resolve_within(path)
+        if not resolved.is_relative_to(files.resolve_within(root)):
+            raise UnsafeYAML(f"{rel}: refused: resolves outside the repository")
+        size = resolved.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UnsafeYAML(
+                f"{rel}: skipped: {size} bytes is over the {MAX_FILE_BYTES} byte limit")
+        data = files.read_bytes(resolved, MAX_FILE_BYTES)
+    except files.UnreadableFile as exc:
+        raise UnsafeYAML(f"{rel}: skipped: {str(exc).partition(': ')[2]}") from None
+    except OSError as exc:
+        raise UnsafeYAML(f"{rel}: skipped: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise UnsafeYAML(f"{rel}: skipped: not UTF-8") from None
 
@@ -189,10 +199,10 @@ def scan_repo(root: Path) -> RepoFiles:
     out = RepoFiles(root=root)
     real_root = root.resolve()
     for rel, path in iter_yaml_paths(root):
-        if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-            out.warnings.append(f"{rel}: skipped: symlink points outside the repository")
-            continue
         try:
+            if path.is_symlink() and not files.resolve_within(path).is_relative_to(real_root):
+                out.warnings.append(f"{rel}: skipped: symlink points outside the repository")
+                continue
             if path.stat().st_size == 0:
                 out.warnings.append(f"{rel}: skipped: empty file")
                 continue
@@ -200,6 +210,9 @@ def scan_repo(root: Path) -> RepoFiles:
             docs = load_documents(text, rel)
         except UnsafeYAML as exc:
             out.warnings.append(str(exc))
+            continue
+        except files.UnreadableFile as exc:
+            out.warnings.append(f"{rel}: skipped: {str(exc).partition(': ')[2]}")
             continue
         except OSError as exc:
             out.warnings.append(f"{rel}: skipped: {exc.strerror or exc}")

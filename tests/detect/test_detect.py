@@ -167,7 +167,10 @@ def test_malformed_pods_are_skipped_with_a_warning():
     state = build_state([d, rs, good, bad, odd_time], "test")
     [inc] = detect(state)
     assert inc.pods == ["cart-5d8f7c9b4-aaaaa", "cart-5d8f7c9b4-ccccc"]
-    assert state.warnings == ["pod shop/cart-5d8f7c9b4-bbbbb: malformed status, skipped"]
+    # dropped at the boundary, named, with what is wrong (no stage deeper in sees it)
+    assert state.warnings == ["cluster.json: dropped objects of the wrong shape: Pod "
+                              "shop/cart-5d8f7c9b4-bbbbb (`restartCount` is a str, not a finite "
+                              "integer)"]
 
 
 def test_oom_evidence_names_the_image_that_ran_before_the_rollout():
