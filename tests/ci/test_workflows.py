@@ -88,11 +88,11 @@ def test_the_example_calls_the_reusable_workflow_with_declared_inputs():
 
 
 def test_pre_commit_hook_runs_validate_on_yaml_files():
-    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "remediator-validate"
-    assert hook["language"] == "python"
-    assert hook["entry"].split()[:2] == ["remediator", "validate"]
-    assert "--changed-since" in hook["entry"].split()
-    for name, matched in [("apps/web/deployment.yaml", True), ("k/kustomization.yml", True),
-                          ("README.md", False), ("policy/x.rego", False)]:
-        assert bool(re.search(hook["files"], name)) is matched, name
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert {h["id"] for h in hooks} == {"remediator-validate", "remediator-validate-all"}
+    for hook in hooks:
+        assert hook["language"] == "python"
+        assert hook["entry"].split()[:2] == ["remediator", "validate"]
+        for name, matched in [("apps/web/deployment.yaml", True), ("k/kustomization.yml", True),
+                              ("README.md", False), ("policy/x.rego", False)]:
+            assert bool(re.search(hook["files"], name)) is matched, name
