@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from importlib.metadata import PackageNotFoundError, version
 
-from .findings import ERROR, NOTE, RULES, WARNING, Finding, Result
+from ..kernel.release import REPOSITORY, __version__
+from .findings import DEFAULT_POLICY_HELP, ERROR, NOTE, RULE_HELP, RULES, WARNING, Finding, Result
 
 FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+HOME = f"https://github.com/{REPOSITORY}"
+HELP_URI = f"{HOME}/blob/v{__version__}/docs/ci.md#what-is-checked"  # the docs of this release
 
 
 def _version() -> str:
@@ -82,6 +85,24 @@ def _rule_description(rule: str) -> str:
     return RULES.get(rule, "Rego policies")
 
 
+def _sarif_rule(rule: str) -> dict[str, object]:
+    """A SARIF reportingDescriptor: code scanning shows the help and sorts alerts by the
+    security-severity of rules tagged `security`."""
+    help_text, severity = RULE_HELP.get(rule, (DEFAULT_POLICY_HELP, None))
+    tags = ["kubernetes", "gitops", "policy" if rule.startswith("policy") else rule]
+    properties: dict[str, object] = {"tags": [*tags, "security"] if severity else tags}
+    if severity is not None:
+        properties["security-severity"] = f"{severity:.1f}"
+    return {"id": rule, "name": rule.replace("/", "-"),
+            "shortDescription": {"text": _rule_description(rule)},
+            "fullDescription": {"text": help_text},
+            "help": {"text": help_text, "markdown": f"{help_text}\n\n[remediator: what is "
+                                                   f"checked]({HELP_URI})"},
+            "helpUri": HELP_URI,
+            "defaultConfiguration": {"level": "error"},
+            "properties": properties}
+
+
 def _sarif(result: Result) -> str:
     rule_ids = sorted({f.rule for f in result.findings})
     index = {r: i for i, r in enumerate(rule_ids)}
@@ -106,9 +127,8 @@ def _sarif(result: Result) -> str:
             "tool": {"driver": {
                 "name": "remediator",
                 "version": _version(),
-                "rules": [{"id": r, "name": r.replace("/", "-"),
-                           "shortDescription": {"text": _rule_description(r)}}
-                          for r in rule_ids],
+                "informationUri": HOME,
+                "rules": [_sarif_rule(r) for r in rule_ids],
             }},
             "originalUriBaseIds": {"%SRCROOT%": {"description": {
                 "text": "The top of the git work tree holding the repository checked"}}},
