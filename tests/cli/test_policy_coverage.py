@@ -53,7 +53,7 @@ def test_coverage_names_the_lines_no_test_reaches(tmp_path: Path):
     assert "5" not in missed.group(1).split(", ")
     assert not any("team_test.rego" in ln for ln in proc.stdout.splitlines())
     assert re.search(r"^coverage \d+\.\d% of \d+ policy files$", proc.stdout, re.M)
-    assert re.search(r"^1 passed, 0 failed$|^\d+ passed, 0 failed$", proc.stdout, re.M)
+    assert re.search(r"^\d+ passed, 0 failed$", proc.stdout, re.M)
 
 
 def test_without_the_flag_there_is_no_coverage(tmp_path: Path):
