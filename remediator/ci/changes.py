@@ -24,7 +24,7 @@ class UsageError(ValueError):
 
 @dataclass
 class Changes:
-    base: str  # commit id of the merge base
+    base: str | None  # commit id of the merge base; None before the first commit (all is new)
     changed: set[str] = field(default_factory=set)  # repo-relative, existing files
     deleted: set[str] = field(default_factory=set)
     prefix: str = ""  # the --repo folder inside the git work tree ("" at its top)
@@ -58,11 +58,16 @@ def _relative(path: str, prefix: str) -> str | None:
 def changed_since(root: Path, ref: str) -> Changes:
     """Files changed between the merge base of ``ref`` and HEAD, and the working tree."""
     repo, prefix = _repo(root)
-    try:
-        base = repo.git.merge_base(ref, "HEAD").strip()
-    except git.GitCommandError as exc:
-        raise UsageError(f"--changed-since {ref}: not a commit of this repository "
-                         f"({git_reason(exc)})") from None
+    if ref == "HEAD" and not repo.head.is_valid():
+        # the first commit (pre-commit runs before it exists): every file is new
+        out = Changes(base=None, prefix=prefix)
+        for path in repo.git.ls_files("--cached", "--others", "--exclude-standard",
+                                      "-z").split("\0"):
+            rel = _relative(path, prefix) if path else None
+            if rel and (root / rel).is_file():
+                out.changed.add(rel)
+        return out
+    base = _merge_base(repo, ref)
     out = Changes(base=base, prefix=prefix)
     status = repo.git.diff(base, "--name-status", "--no-renames", "-z", "--", ".")
     fields = status.split("\0")
@@ -78,8 +83,37 @@ def changed_since(root: Path, ref: str) -> Changes:
     return out
 
 
+def _shallow(repo: git.Repo) -> bool:
+    return repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+
+
+def _merge_base(repo: git.Repo, ref: str) -> str:
+    """The merge base of ``ref`` and HEAD, or UsageError saying why there is none: a shallow
+    clone (CI checkouts fetch one commit by default) is the usual cause, so it is named."""
+    hint = (" — this is a shallow clone: fetch the history (actions/checkout with "
+            "fetch-depth: 0, or git fetch --unshallow)" if _shallow(repo) else "")
+    try:
+        repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
+    except git.GitCommandError:
+        raise UsageError(f"--changed-since {ref}: not a commit of this repository{hint}") from None
+    if not repo.head.is_valid():
+        raise UsageError(f"--changed-since {ref}: the repository has no commit yet "
+                         "(use --changed-since HEAD, or no --changed-since)")
+    try:
+        return str(repo.git.merge_base(ref, "HEAD").strip())
+    except git.GitCommandError as exc:
+        if exc.status == 1:  # git's answer for "no common ancestor"
+            raise UsageError(f"--changed-since {ref}: no common history with HEAD"
+                             + (hint or " (unrelated histories: compare with the branch HEAD "
+                                        "grew from)")) from None
+        raise UsageError(f"--changed-since {ref}: {git_reason(exc)}") from None
+
+
 def extract_base(root: Path, changes: Changes, target: Path) -> Path:
-    """The --repo folder as it was at the base commit, extracted under ``target``."""
+    """The --repo folder as it was at the base commit, extracted under ``target`` (an empty
+    folder before the first commit)."""
+    if changes.base is None:
+        return target
     repo, _ = _repo(root)
     data = io.BytesIO()
     repo.archive(data, changes.base, format="tar")

@@ -16,6 +16,36 @@ RULES = {
 }
 
 
+#: Per rule: help text shown by code scanning, and the security severity (GitHub's scale: 9+
+#: critical, 7+ high, 4+ medium, else low) for rules about security; None for the rest.
+RULE_HELP: dict[str, tuple[str, float | None]] = {
+    "yaml": ("The file must parse as YAML without aliases, custom tags or duplicate keys (what "
+             "the bot can read and edit safely). Fix the syntax at the reported line.", None),
+    "render": ("A kustomization that reads the changed files no longer builds with `kubectl "
+               "kustomize`. Run it locally in the reported folder and fix the reference.", None),
+    "schema": ("The object does not match the Kubernetes schema (strict: unknown fields are "
+               "errors). Custom resources are checked against the schemas of "
+               "validation.schemaLocations and the bundled ones; kinds without a schema are "
+               "notes.", None),
+    "policy-error": ("A policy failed to load or evaluate. Policies fail closed: fix the policy "
+                     "(`remediator policy test`).", None),
+    "policy/security": ("No privileged containers, host namespaces, hostPath volumes, privilege "
+                        "escalation or added capabilities beyond a small safe set.", 8.0),
+    "policy/literals": ("A change must not add a new host, a literal credential or an "
+                        "executable path to a workload's env, command or args.", 7.5),
+    "policy/change": ("A change must not move an object (kind, name, namespace), weaken how "
+                      "its containers run or remove their probes.", 6.0),
+    "policy/images": ("Images are pinned (a tag other than latest, or a digest) and come from "
+                      "the allowed registries when these are configured.", 5.0),
+    "policy/resources": ("Every container has a memory limit; limits and requests stay within "
+                         "the configured ceilings; requests are not above limits.", 4.0),
+    "policy/replicas": ("spec.replicas stays within the configured minReplicas and "
+                        "maxReplicas.", None),
+}
+DEFAULT_POLICY_HELP = ("A violation of this Rego policy (a rule of the repository's own "
+                       "policies). See the policy's source for what it requires.")
+
+
 @dataclass(frozen=True)
 class Finding:
     file: str  # repo-relative, forward slashes

@@ -102,10 +102,11 @@ class SourceFile:
 class ObjectChecker:
     """Runs the gate's policy and schema checks on objects and records findings."""
 
-    def __init__(self, engine: PolicyEngine, settings: Validation, result: Result):
+    def __init__(self, engine: PolicyEngine, settings: Validation, result: Result, root: Path):
         self.engine = engine
         self.settings = settings
         self.result = result
+        self.schema_locations = [root / p for p in settings.schema_locations]
 
     def check(self, after: JSON, before: JSON | None, source: SourceFile,
               index: int | None = None) -> None:
@@ -113,7 +114,8 @@ class ObjectChecker:
         before = without_secret_values(before) if before is not None else None
         self.result.objects += 1
         policy = check_policy(self.engine, before, after)
-        schema = check_schema(after, self.settings.kubernetes_version, before)
+        schema = check_schema(after, self.settings.kubernetes_version, before,
+                              self.schema_locations)
         rules = self._packages(before, after) if policy.messages else {}
         for check in (policy, schema):
             for message in check.messages:

@@ -1,14 +1,18 @@
-"""Output formats of `remediator validate`: text, json, github (workflow commands), sarif."""
+"""Output formats of `remediator validate`: text, json, github (workflow commands), sarif,
+markdown (a job summary)."""
 
 from __future__ import annotations
 
 import json
 from importlib.metadata import PackageNotFoundError, version
 
-from .findings import ERROR, NOTE, RULES, WARNING, Finding, Result
+from ..kernel.release import REPOSITORY, __version__
+from .findings import DEFAULT_POLICY_HELP, ERROR, NOTE, RULE_HELP, RULES, WARNING, Finding, Result
 
-FORMATS = ("text", "json", "github", "sarif")
+FORMATS = ("text", "json", "github", "sarif", "markdown")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+HOME = f"https://github.com/{REPOSITORY}"
+HELP_URI = f"{HOME}/blob/v{__version__}/docs/ci.md#what-is-checked"  # the docs of this release
 
 
 def _version() -> str:
@@ -82,6 +86,24 @@ def _rule_description(rule: str) -> str:
     return RULES.get(rule, "Rego policies")
 
 
+def _sarif_rule(rule: str) -> dict[str, object]:
+    """A SARIF reportingDescriptor: code scanning shows the help and sorts alerts by the
+    security-severity of rules tagged `security`."""
+    help_text, severity = RULE_HELP.get(rule, (DEFAULT_POLICY_HELP, None))
+    tags = ["kubernetes", "gitops", "policy" if rule.startswith("policy") else rule]
+    properties: dict[str, object] = {"tags": [*tags, "security"] if severity else tags}
+    if severity is not None:
+        properties["security-severity"] = f"{severity:.1f}"
+    return {"id": rule, "name": rule.replace("/", "-"),
+            "shortDescription": {"text": _rule_description(rule)},
+            "fullDescription": {"text": help_text},
+            "help": {"text": help_text, "markdown": f"{help_text}\n\n[remediator: what is "
+                                                   f"checked]({HELP_URI})"},
+            "helpUri": HELP_URI,
+            "defaultConfiguration": {"level": "error"},
+            "properties": properties}
+
+
 def _sarif(result: Result) -> str:
     rule_ids = sorted({f.rule for f in result.findings})
     index = {r: i for i, r in enumerate(rule_ids)}
@@ -106,9 +128,8 @@ def _sarif(result: Result) -> str:
             "tool": {"driver": {
                 "name": "remediator",
                 "version": _version(),
-                "rules": [{"id": r, "name": r.replace("/", "-"),
-                           "shortDescription": {"text": _rule_description(r)}}
-                          for r in rule_ids],
+                "informationUri": HOME,
+                "rules": [_sarif_rule(r) for r in rule_ids],
             }},
             "originalUriBaseIds": {"%SRCROOT%": {"description": {
                 "text": "The top of the git work tree holding the repository checked"}}},
@@ -117,5 +138,33 @@ def _sarif(result: Result) -> str:
     }, indent=2)
 
 
+#: Rows of the markdown summary: GitHub caps a job summary at 1 MiB, and a reviewer reads the
+#: first screen; the rest is counted (and is in the annotations and the SARIF report).
+SUMMARY_ROWS = 50
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(result: Result) -> str:
+    """A job summary (GitHub's $GITHUB_STEP_SUMMARY): verdict, counts, the first findings."""
+    verdict = ("❌ remediator validate failed" if result.failed
+               else "✅ remediator validate passed")
+    lines = [f"### {verdict}", "", summary(result).removeprefix("remediator validate: "), ""]
+    shown = [f for f in result.findings if f.severity != NOTE]
+    shown.sort(key=lambda f: (f.severity != ERROR, f.file, f.line))
+    if shown:
+        lines += ["| | File | Rule | Object | Message |", "|---|---|---|---|---|"]
+        for f in shown[:SUMMARY_ROWS]:
+            mark = "error" if f.severity == ERROR else "warning (pre-existing)"
+            lines.append(f"| {mark} | `{_cell(_from_top(result, f.file))}:{f.line}` | "
+                         f"`{f.rule}` | {_cell(f.object)} | {_cell(f.message)} |")
+        if len(shown) > SUMMARY_ROWS:
+            lines += ["", f"… and {len(shown) - SUMMARY_ROWS} more (see the annotations)."]
+    return "\n".join(lines) + "\n"
+
+
 def render_report(result: Result, fmt: str) -> str:
-    return {"text": _text, "json": _json, "github": _github, "sarif": _sarif}[fmt](result)
+    return {"text": _text, "json": _json, "github": _github, "sarif": _sarif,
+            "markdown": _markdown}[fmt](result)

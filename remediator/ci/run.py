@@ -62,7 +62,7 @@ class Validator:
         self.base = base  # the repository at the base ref, when there is one
         self.result = Result()
         engine = policy_engine(config.validation, root)
-        self.checker = ObjectChecker(engine, config.validation, self.result)
+        self.checker = ObjectChecker(engine, config.validation, self.result, self.root)
         self.sources: dict[str, SourceFile | None] = {}
         self._base_objects: dict[str, list[JSON]] | None = None
 

@@ -75,6 +75,8 @@ on:
 
 permissions:
   contents: read
+  security-events: write  # code scanning shows the SARIF report (else: code-scanning: false)
+  actions: read
 
 jobs:
   validate:

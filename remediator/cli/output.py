@@ -26,13 +26,16 @@ def say_json(data: Any) -> None:
     click.echo(json.dumps(redact_data(data), indent=2))
 
 
-def say_report(text: str, machine: bool) -> None:
-    """A rendered report: ``machine`` ones are JSON documents (json, sarif) printed as they
-    were rendered (`json.dumps(..., indent=2)`), their strings redacted."""
+def redacted_report(text: str, machine: bool) -> str:
+    """A rendered report, redacted: ``machine`` ones are JSON documents (json, sarif), redacted
+    string by string and serialised as they were rendered (`json.dumps(..., indent=2)`)."""
     if machine:
-        say_json(json.loads(text))
-    else:
-        say(text)
+        return json.dumps(redact_data(json.loads(text)), indent=2)
+    return redact(text)[0]
+
+
+def say_report(text: str, machine: bool) -> None:
+    click.echo(redacted_report(text, machine))
 
 
 class RedactingGroup(click.Group):

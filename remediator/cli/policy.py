@@ -10,7 +10,7 @@ import click
 
 from ..ci import UsageError
 from ..config import load_config
-from ..gate import run_policy_tests, run_repo_policy_tests
+from ..gate import Coverage, run_policy_tests, run_repo_policy_tests
 from .errors import EXIT_FAILED, errors
 from .output import say
 
@@ -24,19 +24,25 @@ def policy_group() -> None:
 @click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False),
               help="Also run the tests of this repo's policies (validation.policies).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False))
-def policy_test_cmd(repo: Path | None, config_file: Path | None) -> None:
+@click.option("--coverage", "with_coverage", is_flag=True,
+              help="Also report which lines of the policies the tests evaluate.")
+def policy_test_cmd(repo: Path | None, config_file: Path | None, with_coverage: bool) -> None:
     """Run the `test_` rules of the built-in policies and the repo's own."""
+    coverage = Coverage() if with_coverage else None
     with errors():
         if repo is not None and not repo.is_dir():
             raise UsageError(f"{repo}: repository folder not found")
         if repo is None and config_file is None:
-            tests = run_policy_tests()
+            tests = run_policy_tests(coverage=coverage)
         else:
             root = repo or Path(".")
-            tests = run_repo_policy_tests(root, load_config(root, config_file).validation)
+            tests = run_repo_policy_tests(root, load_config(root, config_file).validation,
+                                          coverage)
     for t in tests:
         say(f"{'PASS' if t.passed else 'FAIL'} {t.name}" + (f": {t.message}" if
                                                                      t.message else ""))
+    for line in coverage.lines() if coverage is not None else ():
+        say(line)
     failed = sum(1 for t in tests if not t.passed)
     say(f"{len(tests) - failed} passed, {failed} failed")
     sys.exit(EXIT_FAILED if failed else 0)

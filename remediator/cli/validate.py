@@ -11,7 +11,7 @@ import click
 from ..ci import FORMATS, UsageError, render_report, validate
 from ..config import load_config
 from .errors import EXIT_FAILED, errors
-from .output import say_report
+from .output import redacted_report, say_report
 
 
 @click.command("validate")
@@ -24,14 +24,28 @@ from .output import say_report
               help="Check the files changed since REF's merge base (e.g. origin/main); "
                    "violations that were already there are warnings.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--sarif-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the SARIF report to this file (for code scanning).")
+@click.option("--summary-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also append a markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY).")
 def validate_cmd(paths: tuple[Path, ...], repo: Path, config_file: Path | None, ref: str | None,
-                 fmt: str) -> None:
+                 fmt: str, sarif_file: Path | None, summary_file: Path | None) -> None:
     """CI check: policies, schema and kustomize builds on the given or changed files
     (every YAML file of the repo without PATHs or --changed-since)."""
     with errors():
         if not repo.is_dir():
             raise UsageError(f"{repo}: repository folder not found")
+        for target in (sarif_file, summary_file):
+            if target is not None and not target.parent.is_dir():
+                raise UsageError(f"{target}: its folder does not exist")
         config = load_config(repo, config_file)
         result = validate(repo, list(paths), config, ref)
+        if sarif_file is not None:  # whole or not at all: written beside, then moved in place
+            partial = sarif_file.with_name(f".{sarif_file.name}.partial")
+            partial.write_text(redacted_report(render_report(result, "sarif"), True) + "\n")
+            partial.replace(sarif_file)
+        if summary_file is not None:
+            with summary_file.open("a", encoding="utf-8") as out:
+                out.write(redacted_report(render_report(result, "markdown"), False))
     say_report(render_report(result, fmt), machine=fmt in ("json", "sarif"))
     sys.exit(EXIT_FAILED if result.failed else 0)

@@ -91,14 +91,16 @@ def parse_config(text: str, name: str = CONFIG_FILE, repo: Path | None = None) -
     cfg = _build(data, name)
     if repo is not None:
         real = repo.resolve()
-        for i, rel in enumerate(cfg.validation.policies):
-            target = (repo / rel).resolve()
-            if not target.is_relative_to(real):
-                raise _fail(text, name, ["validation", "policies", i],
-                            f"{rel!r} is outside the repository")
-            if not target.exists():
-                raise _fail(text, name, ["validation", "policies", i],
-                            f"{rel!r} does not exist in the repository")
+        for key, paths in (("policies", cfg.validation.policies),
+                           ("schemaLocations", cfg.validation.schema_locations)):
+            for i, rel in enumerate(paths):
+                target = (repo / rel).resolve()
+                if not target.is_relative_to(real):
+                    raise _fail(text, name, ["validation", key, i],
+                                f"{rel!r} is outside the repository")
+                if not target.exists():
+                    raise _fail(text, name, ["validation", key, i],
+                                f"{rel!r} does not exist in the repository")
     return cfg
 
 
@@ -136,6 +138,7 @@ def _build(d: dict[str, Any], name: str) -> Config:
     cfg.validation = Validation(
         kubernetes_version=v.get("kubernetesVersion", "1.31"),
         policies=v.get("policies", []),
+        schema_locations=v.get("schemaLocations", []),
         max_memory=str(v.get("maxMemory", "16Gi")),
         max_cpu=str(v.get("maxCpu", "8")),
         allowed_registries=v.get("allowedRegistries", []),

@@ -97,6 +97,7 @@ SCHEMA: dict[str, Any] = {
             {
                 "kubernetesVersion": {"type": "string", "pattern": r"^1\.[0-9]+$"},
                 "policies": _strings(),
+                "schemaLocations": _strings(),
                 "maxMemory": _QUANTITY,
                 "maxCpu": _QUANTITY,
                 "allowedRegistries": _strings(),

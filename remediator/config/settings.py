@@ -106,6 +106,8 @@ class OpaServer:
 class Validation:
     kubernetes_version: str = "1.31"
     policies: list[str] = field(default_factory=list)  # repo-relative .rego files or folders
+    #: repo-relative folders of JSON schemas for kinds kubernetes-validate does not bundle (CRDs)
+    schema_locations: list[str] = field(default_factory=list)
     max_memory: str = "16Gi"
     max_cpu: str = "8"
     allowed_registries: list[str] = field(default_factory=list)  # empty: any registry

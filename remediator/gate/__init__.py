@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .checks import PRE_EXISTING, check_objects, check_policy, policy_engine
+from .coverage import Coverage
 from .dryrun import check_dry_run
 from .opa_server import OpaServerEngine
 from .policy import Evaluation, PolicyEngine, PolicyTest, RegorusEngine
@@ -12,6 +13,7 @@ from .sources import PolicySource
 
 __all__ = [
     "PRE_EXISTING",
+    "Coverage",
     "Evaluation",
     "OpaServerEngine",
     "PolicyEngine",

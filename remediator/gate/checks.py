@@ -66,5 +66,6 @@ def check_objects(
     engine = policy_engine(settings, repo_root)
     return [
         check_policy(engine, before, after),
-        schema.check_schema(after, settings.kubernetes_version, before),
+        schema.check_schema(after, settings.kubernetes_version, before,
+                            [repo_root / p for p in settings.schema_locations]),
     ]

@@ -26,6 +26,7 @@ from ..kernel.k8s import dig
 from ..model import JSON
 from . import analysis
 from .compiled import CompiledPolicies, compilable_packages
+from .coverage import Coverage
 from .sources import PolicySource
 
 QUERY = "data." + analysis.POLICY_ROOT
@@ -200,8 +201,9 @@ class RegorusEngine:
                 errors.append(f"policy error: {one_line(exc)}")
         return denies
 
-    def run_tests(self) -> list[PolicyTest]:
-        """Every ``test_`` rule of every loaded module (OPA semantics: defined and not false)."""
+    def run_tests(self, coverage: Coverage | None = None) -> list[PolicyTest]:
+        """Every ``test_`` rule of every loaded module (OPA semantics: defined and not false);
+        with ``coverage``, the lines the tests evaluated are merged into it."""
         results = [PolicyTest("(load)", False, e) for e in self.errors]
         seen = set()
         for module in self.modules:
@@ -210,11 +212,17 @@ class RegorusEngine:
                 if name in seen:
                     continue
                 seen.add(name)
+                engine = self._base().clone()
+                if coverage is not None:
+                    engine.set_enable_coverage(True)
                 try:
-                    value = self._query(self._base().clone(), name)
+                    value = self._query(engine, name)
                 except RuntimeError as exc:
                     results.append(PolicyTest(name, False, one_line(exc)))
                     continue
+                finally:
+                    if coverage is not None:
+                        coverage.add(engine.get_coverage_report_as_json())
                 if value is None:
                     results.append(PolicyTest(name, False, "undefined: a condition did not hold"))
                 elif value is False:

@@ -29,6 +29,7 @@ from ..config import Validation as ValidationSettings
 from ..model import FieldValue, FileChange, Location, ObjectRef, Validation
 from . import change
 from .checks import PRE_EXISTING, check_objects, check_policy, policy_engine
+from .coverage import Coverage
 from .dryrun import check_dry_run
 from .opa_server import OpaServerEngine
 from .policy import Evaluation, PolicyEngine, PolicyTest, RegorusEngine
@@ -50,24 +51,28 @@ def check_change(
                                announced)
 
 
-def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True) -> list[PolicyTest]:
+def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True,
+                     coverage: Coverage | None = None) -> list[PolicyTest]:
     """Run the ``test_`` rules of the built-in policies (unless ``builtin=False``) and of
-    ``paths`` (``.rego`` files or folders; tests and the policies they test are loaded together).
+    ``paths`` (``.rego`` files or folders; tests and the policies they test are loaded together);
+    with ``coverage``, collect the lines they evaluate into it.
     """
     sources = [*(builtin_sources(include_tests=True) if builtin else ()), *file_sources(paths)]
-    return RegorusEngine(sources, data={}, compiled=False).run_tests()
+    return RegorusEngine(sources, data={}, compiled=False).run_tests(coverage)
 
 
-def run_repo_policy_tests(repo_root: Path, settings: ValidationSettings) -> list[PolicyTest]:
+def run_repo_policy_tests(repo_root: Path, settings: ValidationSettings,
+                          coverage: Coverage | None = None) -> list[PolicyTest]:
     """The ``test_`` rules of the built-in policies and of the repo's ``validation.policies``
     (read with the repo safety rules; an unusable path is a failed "(load)" test)."""
     repo, problems = repo_sources(repo_root, settings.policies, include_tests=True)
     sources = [*builtin_sources(include_tests=True), *repo]
-    return RegorusEngine(sources, data={}, errors=problems, compiled=False).run_tests()
+    return RegorusEngine(sources, data={}, errors=problems, compiled=False).run_tests(coverage)
 
 
 __all__ = [
     "PRE_EXISTING",
+    "Coverage",
     "Evaluation",
     "OpaServerEngine",
     "PolicyEngine",

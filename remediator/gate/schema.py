@@ -11,7 +11,10 @@ The validator is jsonschema-rs (compiled, in Rust): about 5 µs for a Deployment
 2 ms for the pure-Python ``jsonschema`` with the same schemas (``bench/gate.py``). Formats are
 not asserted (``int-or-string``, ``byte``...), as JSON Schema 2020-12 specifies by default.
 
-Kinds with no bundled schema (CRDs, typos in apiVersion) pass with a note: the server-side
+Kinds with no bundled schema (CRDs) are looked up in ``validation.schemaLocations``: folders of
+JSON schemas named as kubeconform's CRD catalogues name them (``<group>/<kind>_<version>.json``,
+``<kind>_<version>.json``, kind in lower case) or as kubernetes-validate does. A kind found
+nowhere (a CRD without a schema, a typo in apiVersion) passes with a note: the server-side
 dry-run, where a cluster is reachable, is the check for those.
 """
 
@@ -20,7 +23,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Sequence
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -91,6 +96,30 @@ def validator(version: str, kind: str, api_version: str) -> jsonschema_rs.Valida
                                               validate_formats=False)
 
 
+def _candidates(kind: str, api_version: str) -> list[str]:
+    group, _, ver = api_version.rpartition("/")
+    names = [f"{kind.lower()}_{ver}.json", _file_name(kind, api_version)]
+    return [f"{group}/{names[0]}", *names] if group else names
+
+
+@functools.lru_cache(maxsize=256)
+def located_validator(locations: tuple[str, ...], kind: str,
+                      api_version: str) -> tuple[jsonschema_rs.Validator | None, str]:
+    """(validator, problem) from the first schema file of ``locations`` for this kind; a file
+    that is not a usable JSON schema is a problem (reported as an error: fail closed)."""
+    for folder in locations:
+        for name in _candidates(kind, api_version):
+            path = Path(folder) / name
+            if not path.is_file():
+                continue
+            try:
+                return jsonschema_rs.validator_for(json.loads(path.read_text()),
+                                                   validate_formats=False), ""
+            except (ValueError, OSError) as exc:  # JSONDecodeError, a schema it cannot compile
+                return None, f"{path.name}: not a usable JSON schema: {str(exc)[:MAX_MESSAGE]}"
+    return None, ""
+
+
 def json_path(parts: Any) -> str:
     out = ""
     for part in parts:
@@ -109,7 +138,8 @@ def _messages(error: jsonschema_rs.ValidationError) -> list[str]:
     return [f"{json_path(path)}: {message}"]
 
 
-def validate(obj: Any, kubernetes_version: str) -> tuple[list[str], list[str]]:
+def validate(obj: Any, kubernetes_version: str,
+             locations: Sequence[Path] = ()) -> tuple[list[str], list[str]]:
     """(errors, notes) for one object. No errors means valid, or skipped (see the notes)."""
     try:
         obj = inputs.plain(obj)
@@ -126,6 +156,10 @@ def validate(obj: Any, kubernetes_version: str) -> tuple[list[str], list[str]]:
         return [f"kubernetes version {kubernetes_version!r} is not a version like 1.31"], []
     notes = [note] if note else []
     checker = validator(version, kind, api_version)
+    if checker is None and locations:
+        checker, problem = located_validator(tuple(str(p) for p in locations), kind, api_version)
+        if problem:
+            return [f"(root): {problem}"], notes
     if checker is None:
         return [], [*notes, f"no schema for {kind} {api_version}, skipped"]
     try:
@@ -134,11 +168,14 @@ def validate(obj: Any, kubernetes_version: str) -> tuple[list[str], list[str]]:
         return [f"(root): cannot be validated: {exc}"], notes
 
 
-def check_schema(obj: Any, kubernetes_version: str, before: Any = None) -> CheckResult:
-    """Strict validation of ``obj``; with ``before``, errors it already had are reported as
-    pre-existing and do not fail the check (the change is judged, not the object)."""
-    errors, notes = validate(obj, kubernetes_version)
-    old: set[str] = set(validate(before, kubernetes_version)[0]) if before is not None else set()
+def check_schema(obj: Any, kubernetes_version: str, before: Any = None,
+                 locations: Sequence[Path] = ()) -> CheckResult:
+    """Strict validation of ``obj`` (CRDs against the schemas in ``locations``); with ``before``,
+    errors it already had are reported as pre-existing and do not fail the check (the change is
+    judged, not the object)."""
+    errors, notes = validate(obj, kubernetes_version, locations)
+    old: set[str] = (set(validate(before, kubernetes_version, locations)[0])
+                     if before is not None else set())
     new = [e for e in errors if e not in old]
     kept = [f"pre-existing: {e}" for e in errors if e in old]
     return CheckResult("schema", passed=not new, messages=new + kept + notes)

@@ -142,6 +142,12 @@ def test_an_unsafe_change_fails_with_file_and_line_in_every_format(repo: Path):
                      where["region"]["startLine"]))
     assert ("policy/security", "error", CART, lines["privileged"]) in located
     assert ("policy/change", "error", CART, lines["namespace"]) in located
+    # code scanning shows each rule's help and ranks security rules by their severity
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert all(r["help"]["text"] and r["helpUri"].startswith("https://") for r in rules.values())
+    security = rules["policy/security"]["properties"]
+    assert "security" in security["tags"] and float(security["security-severity"]) >= 7.0
+    assert "privileged" in rules["policy/security"]["help"]["text"]
 
 
 def test_a_privileged_overlay_patch_is_found_in_the_render_and_pointed_at_the_patch(repo: Path):
@@ -312,7 +318,8 @@ def test_policy_test_runs_builtin_and_repo_tests(repo: Path):
 
 def test_the_pre_commit_hook_entry_checks_staged_files_against_head(repo: Path):
     """What pre-commit runs: the hook's entry plus the staged YAML files, from the repo root."""
-    [hook] = yaml.safe_load((Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text())
+    hooks = yaml.safe_load((Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text())
+    [hook] = [h for h in hooks if h["id"] == "remediator-validate"]
     entry = hook["entry"].split()
     assert entry[0] == "remediator"
     edit(repo, "apps/search/statefulset.yaml", "cpu: \"2\"", "cpu: \"3\"")  # pre-existing only

