@@ -52,7 +52,7 @@ def test_changed_copy_new_file_and_second_view_see_fresh_content(tmp_path: Path)
 
 def test_changed_copy_refuses_an_escaping_path_before_writing(tmp_path: Path) -> None:
     _tree(tmp_path)
-    with pytest.raises(worktree.UnsafePath):
-        with worktree.changed_copy(tmp_path, [FileChange("../x.yaml", "", "a: 1\n", "")]):
-            pass
+    escaping = [FileChange("../x.yaml", "", "a: 1\n", "")]
+    with pytest.raises(worktree.UnsafePath), worktree.changed_copy(tmp_path, escaping):
+        pass
     assert not (tmp_path.parent / "x.yaml").exists()
