@@ -8,13 +8,15 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..kernel.redact import redact, redact_data
 from ..model import Remediation
-from ..service.one_pass import PassReport
+
+if TYPE_CHECKING:  # the service imports the cluster and forge clients: not for `--help`
+    from ..service.one_pass import PassReport
 
 
 def say(text: str, err: bool = False) -> None:

@@ -6,6 +6,7 @@ rules, so neither can be talked into writing through `..`, an absolute path or a
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -56,12 +57,39 @@ def write_changes(root: Path, changes: list[FileChange]) -> None:
             handle.write(change.new_text)
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    """A hard link where the filesystem allows one (no bytes copied: the gate's scratch tree of a
+    2,000-file repository costs links, not copies), else a copy."""
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def _unshare(root: Path, changes: list[FileChange]) -> None:
+    """Break the hard link of every file about to be written, so writing the scratch tree can
+    never write through to the original repository (``open("w")`` truncates the shared inode)."""
+    for change in changes:
+        full = resolve_inside(root, change.path)
+        if full.is_file() and not full.is_symlink() and full.stat().st_nlink > 1:
+            private = full.with_name(full.name + ".remediator-unshare")
+            shutil.copy2(full, private)
+            os.replace(private, full)
+
+
 @contextmanager
 def changed_copy(root: Path, changes: list[FileChange]) -> Iterator[Path]:
-    """A scratch copy of the tree at ``root`` (without `.git`, symlinks kept as links) with
-    ``changes`` written: what renders after the change. Removed on exit."""
+    """A scratch view of the tree at ``root`` (without `.git`, symlinks kept as links) with
+    ``changes`` written: what renders after the change. Removed on exit.
+
+    Unchanged files are hard links to the originals (a copy where links are not possible); the
+    changed ones are private copies, so the original tree is never written. Renderers only read
+    the view.
+    """
     with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
         scratch = Path(tmp) / "repo"
-        shutil.copytree(root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        shutil.copytree(root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"),
+                        copy_function=_link_or_copy)
+        _unshare(scratch, changes)
         write_changes(scratch, changes)
         yield scratch

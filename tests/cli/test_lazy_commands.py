@@ -1,0 +1,40 @@
+"""The top-level group loads a command's module only when that command runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+from click.testing import CliRunner
+
+from remediator.cli.app import COMMANDS, main
+
+HEAVY = ("kubernetes", "github", "kubernetes_validate", "opa_client", "aiohttp", "git")
+
+
+def test_listed_short_help_is_each_commands_own() -> None:
+    ctx = click.Context(main)
+    for name, (_, _, short) in COMMANDS.items():
+        command = main.get_command(ctx, name)
+        assert command is not None, name
+        assert command.get_short_help_str(limit=45) == short, name
+    assert main.list_commands(ctx) == sorted(COMMANDS)
+
+
+def test_help_lists_every_command_and_a_command_runs() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert f"  {name} " in result.output
+    assert CliRunner().invoke(main, ["config", "--help"]).exit_code == 0
+    assert CliRunner().invoke(main, ["nonesuch"]).exit_code == 2
+
+
+def test_help_imports_none_of_the_heavy_clients() -> None:
+    code = ("import sys\nfrom remediator.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
