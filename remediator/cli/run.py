@@ -15,6 +15,7 @@ from ..cluster import ClusterError, connect
 from ..forge import KINDS, forge_for
 from ..kernel.leader import NO_FENCE, LeaseLock
 from ..pipeline import PlanMemo
+from ..service.alerts import TOKEN_ENV, AlertInbox, AlertServer
 from ..service.daemon import Daemon, record_pass
 from ..service.observe import JsonLog, Metrics, StatusServer
 from ..service.one_pass import GitHubOptions, PassReport, run_once
@@ -63,14 +64,25 @@ from .output import print_pass, redact_library_logs, say
 @click.option("--lease-seconds", type=click.IntRange(2, 300), default=15, show_default=True,
               help="Lease duration: a replica takes over this long after the leader's last "
                    "renewal.")
+@click.option("--alert-webhook-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve an Alertmanager webhook receiver (POST /alerts) on this port (0: any "
+                   "free port): a firing alert naming a namespace and a workload or pod starts a "
+                   f"pass for it at once. Bearer token from ${TOKEN_ENV} (required).")
 def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: Path | None,
             forge_kind: str | None, remote: str, state_dir: Path, config_file: Path | None,
             interval: float, github_api_url: str, github_write_interval: float,
             metrics_port: int, log_format: str, leader_election: bool, lease_name: str,
-            lease_namespace: str, lease_seconds: int) -> None:
+            lease_namespace: str, lease_seconds: int,
+            alert_webhook_port: int | None) -> None:
     """The service: watch, plan, open pull requests."""
     if snapshot is not None and (context or kubeconfig) and not leader_election:
         raise click.UsageError("--snapshot reads no cluster: drop --context/--kubeconfig")
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if alert_webhook_port is not None and once:
+        raise click.UsageError("--alert-webhook-port serves the continuous service: drop --once")
+    if alert_webhook_port is not None and not token:
+        raise click.UsageError(f"--alert-webhook-port needs a bearer token in ${TOKEN_ENV}")
+    inbox = AlertInbox() if alert_webhook_port is not None else None
     log = JsonLog(text=log_format == "text")
     as_json = log_format == "json"
     if as_json:
@@ -80,7 +92,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
         forge = forge_for(remote, forge_kind, github_api_url, typed("github_api_url"))
     github = GitHubOptions(api_url=github_api_url, write_interval=github_write_interval)
     live = None if snapshot is not None else LiveSource(
-        context, str(kubeconfig) if kubeconfig else None, continuous=not once)
+        context, str(kubeconfig) if kubeconfig else None, continuous=not once, inbox=inbox)
     memo = PlanMemo()  # what was planned, reused by later passes while unchanged
 
     lease: LeaseLock | None = None
@@ -119,8 +131,10 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
 
     daemon = Daemon(one_pass, interval, log, watch_errors=lambda: live.errors() if live else 0,
                     on_report=print_pass if log_format == "text" else None)
+    if inbox is not None:
+        daemon.wake = inbox.wake
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())
-    status = None
+    status = alerts = None
     try:
         with errors(failed):
             if leader_election:
@@ -129,7 +143,11 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
                                   lease_namespace, lease_name, identity, lease_seconds).start()
                 daemon.is_leader = lease.is_leading
             status = StatusServer(daemon.metrics, daemon.health, metrics_port).start()
+            if inbox is not None and alert_webhook_port is not None:
+                alerts = AlertServer(inbox, token, alert_webhook_port, daemon.metrics.alerts,
+                                     log=log, leading=daemon.is_leader).start()
             log("started", "serving /healthz, /readyz, /metrics", port=status.port,
+                alert_port=alerts.port if alerts else None,
                 lease=f"{lease_namespace}/{lease_name}" if lease else None,
                 identity=lease.identity if lease else None)
             daemon.run()
@@ -140,5 +158,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
             lease.stop()  # released: a standby replica takes over without waiting
         if status is not None:
             status.stop()
+        if alerts is not None:
+            alerts.stop()
         if live is not None:
             live.close()

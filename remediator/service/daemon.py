@@ -35,6 +35,8 @@ class Daemon:
     #: the watcher's cumulative error count (each error is one reconnect)
     watch_errors: Callable[[], int] = lambda: 0
     on_report: Callable[[PassReport], None] | None = None
+    #: set (by the alert webhook) to start the next pass now instead of after the interval
+    wake: threading.Event = field(default_factory=threading.Event)
 
     def run(self, passes: int | None = None) -> None:
         done = 0
@@ -61,9 +63,9 @@ class Daemon:
         """The interval, or less when a stop is asked. Polled, never ``stop.wait()``: SIGTERM's
         handler runs on this thread and sets ``stop``; had it interrupted ``Event.wait`` while that
         held the event's lock, ``set()`` would wait for that lock forever (the bot ignored
-        SIGTERM until it was killed)."""
+        SIGTERM until it was killed). ``wake`` is polled the same way: an alert ends the wait."""
         deadline = time.monotonic() + self.interval
-        while not self.stop.is_set():
+        while not self.stop.is_set() and not self.wake.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
                 return
@@ -71,6 +73,7 @@ class Daemon:
 
     def _one_pass(self) -> None:
         start = time.monotonic()
+        self.wake.clear()  # what woke us is in this pass; an alert arriving now wakes the next
         # a stop, or leadership lost mid-pass, abandons the pass before anything is pushed
         report = self.pass_once(lambda: self.stop.is_set() or not self.is_leader())
         # ready once the first pass has run, before its events are written: whoever reads the

@@ -39,6 +39,7 @@ from prometheus_client import (
 from prometheus_client.exposition import generate_latest
 
 from ..kernel.redact import redact
+from .alerts.server import AlertMetrics
 
 # process-wide (prometheus_client has no per-registry switch): this process serves one exporter
 disable_created_metrics()
@@ -98,6 +99,8 @@ class Metrics:
         self.leader = Gauge("remediator_leader", "1 when this replica is the active one",
                             registry=r)
         self.paused = Gauge("remediator_paused", "1 while the kill switch is on", registry=r)
+        #: the Alertmanager webhook's counters (exported at 0 when it is off: one dashboard)
+        self.alerts = AlertMetrics(r)
         self._reconnects_seen = 0
         self.incident_labels: set[tuple[str, str]] = set()
         for outcome in PR_OUTCOMES:

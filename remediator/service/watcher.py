@@ -16,6 +16,7 @@ from ..config import Config
 from ..detect import detect
 from ..detect.noise import IncidentTracker, NoiseOptions, TrackerUpdate
 from ..model import ClusterState, Incident
+from .alerts import AlertInbox
 
 #: pods per incident whose logs are fetched (the newest evidence is enough)
 LOG_PODS = 3
@@ -66,13 +67,13 @@ class Watcher:
     def __init__(self, live: LiveCluster, options: NoiseOptions):
         self.live = live
         self.tracker = IncidentTracker(options)
-        self._logs: dict[LogKey, str] = {}
+        self.logs: dict[LogKey, str] = {}
 
     def tick(self) -> WatchTick:
         state = self.live.state()
         now = datetime.fromisoformat(state.now)
         update = self.tracker.observe(detect(state), now)
-        attach_logs(self.live, state, update.active, self._logs)
+        attach_logs(self.live, state, update.active, self.logs)
         return WatchTick(state, update)
 
 
@@ -81,7 +82,9 @@ class LiveSource:
     """The live cluster for `remediator run`, created on the first pass from the repo's config.
 
     Single pass: one list of everything, every detected incident (as with a snapshot).
-    Continuous: list-then-watch in the background; each pass plans only raised incidents.
+    Continuous: list-then-watch in the background; each pass plans only raised incidents, and
+    the incidents an alert named (``inbox``) at once, settled or not: the alert is the evidence
+    that it is not a blip.
     """
 
     context: str | None = None
@@ -92,6 +95,9 @@ class LiveSource:
     live: LiveCluster | None = None
     watcher: Watcher | None = None
     last: TrackerUpdate | None = field(default=None, repr=False)
+    inbox: AlertInbox | None = None
+    #: signatures an alert asked for: planned on every pass while the failure lasts
+    alerted: set[str] = field(default_factory=set)
 
     def open(self, config: Config) -> LiveCluster:
         if self.live is None:
@@ -109,7 +115,17 @@ class LiveSource:
         if self.watcher is not None:
             tick = self.watcher.tick()
             self.last = tick.update
-            return tick.state, {i.signature for i in tick.update.active}
+            only = {i.signature for i in tick.update.active}
+            if self.inbox is not None:
+                current = tick.update.active + tick.update.pending
+                self.alerted |= {i.signature for i in self.inbox.claim(current)}
+                self.alerted &= {i.signature for i in current}  # recovered: forgotten
+                asked = [i for i in current if i.signature in self.alerted - only]
+                if asked:
+                    attach_logs(live, tick.state, tick.update.active + asked,
+                                self.watcher.logs)
+                only |= self.alerted
+            return tick.state, only
         live.list_once()
         state = live.state()
         attach_logs(live, state, detect(state))

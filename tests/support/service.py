@@ -29,13 +29,14 @@ class Service:
     log lines are read in the background."""
 
     def __init__(self, tmp: Path, origin: Path, *extra: str, env: dict[str, str] | None = None,
-                 name: str = "svc", session: bool = False, snapshot: Path = SNAPSHOT):
+                 name: str = "svc", session: bool = False, snapshot: Path | None = SNAPSHOT):
         """``session``: the process leads its own process group, so that a test can kill it
         with every child (as a container dies)."""
         self.lines: queue.Queue[dict] = queue.Queue()
         self.seen: list[dict] = []
         self.state = tmp / name
-        args = [sys.executable, "-m", "remediator", "run", "--snapshot", str(snapshot),
+        source = ["--snapshot", str(snapshot)] if snapshot is not None else []  # None: live
+        args = [sys.executable, "-m", "remediator", "run", *source,
                 "--repo", str(origin), "--state-dir", str(self.state), "--interval", "0.2",
                 "--metrics-port", "0", "--log-format", "json", *extra]
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -43,7 +44,9 @@ class Service:
                                      env={**os.environ, "PYTHONWARNINGS": "ignore",
                                           **(env or {})}, start_new_session=session)
         threading.Thread(target=self._read, daemon=True).start()
-        self.port = self.wait_for("started")["port"]
+        started = self.wait_for("started")
+        self.port = started["port"]
+        self.alert_port = started.get("alert_port")
 
     def _read(self) -> None:
         assert self.proc.stderr is not None
