@@ -23,12 +23,14 @@ from .settings import (
     Validation,
     Watch,
 )
+from .trust import AutomergeFacts, Trust, TrustLevel, TrustRule, automerge_refusal
 
 __all__ = [
     "CONFIG_FILE",
     "DEFAULT_KEY_ENV",
     "PROVIDERS",
     "SCHEMA",
+    "AutomergeFacts",
     "Config",
     "ConfigError",
     "Drafting",
@@ -40,8 +42,12 @@ __all__ = [
     "PullRequests",
     "Scope",
     "StartupRule",
+    "Trust",
+    "TrustLevel",
+    "TrustRule",
     "Validation",
     "Watch",
+    "automerge_refusal",
     "load_config",
     "parse_config",
 ]

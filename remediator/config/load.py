@@ -34,6 +34,7 @@ from .settings import (
     Validation,
     Watch,
 )
+from .trust import Trust, TrustLevel, TrustRule
 
 __all__ = [
     "CONFIG_FILE",
@@ -51,6 +52,9 @@ __all__ = [
     "PullRequests",
     "Scope",
     "StartupRule",
+    "Trust",
+    "TrustLevel",
+    "TrustRule",
     "Validation",
     "Watch",
     "load_config",
@@ -178,7 +182,23 @@ def _build(d: dict[str, Any], name: str) -> Config:
         max_per_hour=p.get("maxPerHour", defaults.max_per_hour),
         dashboard=p.get("dashboard", defaults.dashboard),
     )
+    cfg.trust = _trust(d.get("trust") or {})
     return cfg
+
+
+def _trust(t: dict[str, Any]) -> Trust:
+    d = Trust()
+    return Trust(
+        rules=[TrustRule(level=TrustLevel(r["level"]), failure_class=r.get("failureClass", ""),
+                         namespace=r.get("namespace", ""), labels=dict(r.get("labels", {})),
+                         path=r.get("path", ""), name=r.get("name", ""))
+               for r in t.get("rules", [])],
+        daily_budget=t.get("dailyBudget", d.daily_budget),
+        automerge_kinds=list(t.get("automergeKinds", d.automerge_kinds)),
+        image_revert_max_age_hours=t.get("imageRevertMaxAgeHours",
+                                         d.image_revert_max_age_hours),
+        diagnose_as_draft_pr=t.get("diagnoseAsDraftPr", d.diagnose_as_draft_pr),
+    )
 
 
 def _llm(dr: dict[str, Any]) -> LLMSettings:

@@ -17,6 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from .. import SCHEMA_URL
 from ..model import FAILURE_CLASSES
 from .settings import PROVIDERS
+from .trust import AUTOMERGE_KINDS, LEVELS
 
 
 def _strings() -> dict[str, Any]:
@@ -140,6 +141,27 @@ SCHEMA: dict[str, Any] = {
                 "maxOpen": {"type": "integer", "minimum": 0},
                 "maxPerHour": {"type": "integer", "minimum": 0},
                 "dashboard": {"type": "boolean"},
+            }
+        ),
+        "trust": _obj(
+            {
+                "rules": {"type": "array", "items": {
+                    **_obj({
+                        "level": {"enum": list(LEVELS)},
+                        "name": {"type": "string", "minLength": 1},
+                        "failureClass": {"enum": list(FAILURE_CLASSES)},
+                        "namespace": {"type": "string", "minLength": 1},
+                        "labels": {"type": "object",
+                                   "additionalProperties": {"type": "string"}},
+                        "path": {"type": "string", "minLength": 1},
+                    }),
+                    "required": ["level"],
+                }},
+                "dailyBudget": {"type": "integer", "minimum": 0, "maximum": 100},
+                "automergeKinds": {"type": "array", "items": {
+                    "enum": list(AUTOMERGE_KINDS)}},
+                "imageRevertMaxAgeHours": {"type": "integer", "minimum": 1, "maximum": 720},
+                "diagnoseAsDraftPr": {"type": "boolean"},
             }
         ),
     }),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import DEFAULT_PROTECTED_NAMESPACES
+from .trust import Trust
 
 CONFIG_FILE = ".remediator.yaml"
 
@@ -161,6 +162,7 @@ class Config:
     validation: Validation = field(default_factory=Validation)
     pull_requests: PullRequests = field(default_factory=PullRequests)
     watch: Watch = field(default_factory=Watch)
+    trust: Trust = field(default_factory=Trust)
     #: the kill switch: the service plans and opens nothing while it is on (re-read every pass)
     paused: bool = False
     source: str = "defaults"  # where this configuration came from

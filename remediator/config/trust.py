@@ -1,0 +1,128 @@
+"""Graduated trust: how far the bot may go for a failure, from `observe` to `automerge`.
+
+Rules match a failure class, a namespace (glob), workload labels and a repository path (glob);
+the first matching rule wins and no match means `propose` (today's behaviour). The guard rails
+that make `automerge` safe live here too, as one pure function, so the forge and the dashboard
+say the same reason.
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+from dataclasses import dataclass, field
+
+
+class TrustLevel(enum.Enum):
+    OBSERVE = "observe"  # the dashboard only
+    DIAGNOSE = "diagnose"  # the diagnosis, no change proposed
+    PROPOSE = "propose"  # a PR that waits for a human (the default)
+    AUTOMERGE = "automerge"  # a PR armed with GitHub's native auto-merge
+
+    @property
+    def rank(self) -> int:
+        return list(TrustLevel).index(self)
+
+
+LEVELS = tuple(level.value for level in TrustLevel)
+#: the change kinds automerge may take, unless the config narrows them
+AUTOMERGE_KINDS = ("memory-limit-raise", "image-revert")
+
+
+@dataclass
+class TrustRule:
+    level: TrustLevel
+    failure_class: str = ""  # empty: any class
+    namespace: str = ""  # a glob; empty: any namespace
+    labels: dict[str, str] = field(default_factory=dict)  # all must match the workload's
+    path: str = ""  # a glob on the repo-relative manifest path; empty: any path
+    name: str = ""  # shown in the PR body and on the dashboard
+
+    def matches(self, failure_class: str, namespace: str, labels: dict[str, str],
+                path: str) -> bool:
+        if self.failure_class and self.failure_class != failure_class:
+            return False
+        if self.namespace and not fnmatch.fnmatchcase(namespace, self.namespace):
+            return False
+        if any(labels.get(k) != v for k, v in self.labels.items()):
+            return False
+        return not (self.path and not fnmatch.fnmatchcase(path, self.path))
+
+    def describe(self) -> str:
+        if self.name:
+            return self.name
+        parts = [f"{k}={v}" for k, v in (("class", self.failure_class),
+                                          ("namespace", self.namespace),
+                                          ("path", self.path)) if v]
+        parts += [f"label {k}={v}" for k, v in sorted(self.labels.items())]
+        return f"{self.level.value} for " + (", ".join(parts) or "everything")
+
+
+@dataclass
+class Trust:
+    rules: list[TrustRule] = field(default_factory=list)
+    #: merged automerge PRs a day (UTC); past it, automerge falls back to propose
+    daily_budget: int = 3
+    #: the change kinds automerge may take
+    automerge_kinds: list[str] = field(default_factory=lambda: list(AUTOMERGE_KINDS))
+    #: an image revert is low-risk only to a tag that ran within this many hours
+    image_revert_max_age_hours: int = 24
+    #: `diagnose` opens a draft PR with no change instead of writing the dashboard only
+    diagnose_as_draft_pr: bool = False
+
+    def rule_for(self, failure_class: str, namespace: str, labels: dict[str, str] | None = None,
+                 path: str = "") -> TrustRule | None:
+        for rule in self.rules:
+            if rule.matches(failure_class, namespace, labels or {}, path):
+                return rule
+        return None
+
+    def level_for(self, failure_class: str, namespace: str,
+                  labels: dict[str, str] | None = None, path: str = "") -> TrustLevel:
+        rule = self.rule_for(failure_class, namespace, labels, path)
+        return rule.level if rule else TrustLevel.PROPOSE
+
+
+@dataclass(frozen=True)
+class AutomergeFacts:
+    """What the gate and the forge know about one proposed fix, for the guard rails."""
+
+    namespace: str
+    change_kind: str  # e.g. memory-limit-raise, image-revert, image-change, probe
+    gate_passed: bool  # every check passed, the post-condition included
+    dry_run_ran: bool  # the server-side dry-run ran and passed ("not run" is not enough)
+    gate_warnings: int  # warnings the gate reported (any blocks automerge)
+    paused: bool  # the kill switch
+    merged_today: int  # automerge PRs merged today (UTC)
+    demoted: bool = False  # this signature's fix failed before: back to propose
+    image_tag_age_hours: float | None = None  # for image-revert: when the target tag last ran
+
+
+def automerge_refusal(trust: Trust, protected_namespaces: list[str],
+                      facts: AutomergeFacts) -> str | None:
+    """Why this fix may not be auto-merged (one line), or None when every guard rail holds.
+
+    A refusal never drops the fix: the caller opens a normal PR and says why in its body.
+    """
+    if facts.paused:
+        return "the kill switch is on"
+    if facts.namespace in protected_namespaces:
+        return f"namespace {facts.namespace!r} is protected"
+    if facts.demoted:
+        return "an earlier auto-merged fix for this failure did not cure it (demoted)"
+    if not facts.gate_passed:
+        return "the gate did not pass every check"
+    if not facts.dry_run_ran:
+        return "the server-side dry-run did not run"
+    if facts.gate_warnings:
+        return f"the gate warned ({facts.gate_warnings} warning(s))"
+    if facts.change_kind not in trust.automerge_kinds:
+        return (f"a {facts.change_kind} change is not an automerge kind "
+                f"({', '.join(trust.automerge_kinds) or 'none'})")
+    if facts.change_kind == "image-revert" and (
+            facts.image_tag_age_hours is None
+            or facts.image_tag_age_hours > trust.image_revert_max_age_hours):
+        return (f"the image tag did not run within {trust.image_revert_max_age_hours}h")
+    if facts.merged_today >= trust.daily_budget:
+        return f"today's automerge budget ({trust.daily_budget}) is spent"
+    return None
