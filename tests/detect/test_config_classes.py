@@ -205,8 +205,9 @@ def test_webhook_without_service_or_ready_endpoints():
         {"notReadyAddresses": [{"ip": "10.0.0.7"}], "ports": [{"port": 443}]}])
     assert _classes(_webhook("policy-webhok"), svc)["WebhookServiceUnavailable"].detail == \
         "service policy/policy-webhok missing"
-    assert _classes(_webhook("policy-webhook"), svc, empty)[
-        "WebhookServiceUnavailable"].detail == "service policy/policy-webhook has no ready endpoints"
+    assert _classes(_webhook("policy-webhook"), svc, empty)["WebhookServiceUnavailable"
+                                                            ].detail == (
+        "service policy/policy-webhook has no ready endpoints")
     ready = _obj("Endpoints", "policy-webhook", ns="policy", subsets=[
         {"addresses": [{"ip": "10.0.0.7"}], "ports": [{"port": 443}]}])
     assert "WebhookServiceUnavailable" not in _classes(_webhook("policy-webhook"), svc, ready)
