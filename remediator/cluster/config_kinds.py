@@ -1,10 +1,11 @@
 """Optional kinds: the objects around the workloads that the configuration failure classes read
-(Services, Endpoints, Ingresses, PDBs, storage, webhooks, Gateway API routes, ConfigMaps).
+(Services, Endpoints, Ingresses, PDBs, storage, webhooks, Gateway API routes).
 
 Optional because a bot installed with the older ClusterRole (or on a cluster without the Gateway
 API) must keep working: each kind is probed once with a one-item list, and a 403 or 404 drops
 that kind with one note, never the pass. Secrets are never listed: a missing Secret is known by
-name only, from the pods' own references and the kubelet's events.
+name only, from the kubelet's and the controllers' events. ConfigMaps are not listed either (their
+data may be sensitive and would land in snapshots): a missing one is named by FailedMount events.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ log = logging.getLogger(__name__)
 OPTIONAL_KINDS = (
     Kind("", "v1", "services", "Service"),
     Kind("", "v1", "endpoints", "Endpoints"),
-    Kind("", "v1", "configmaps", "ConfigMap"),
     Kind("", "v1", "persistentvolumes", "PersistentVolume", namespaced=False),
     Kind("networking.k8s.io", "v1", "ingresses", "Ingress"),
     Kind("networking.k8s.io", "v1", "ingressclasses", "IngressClass", namespaced=False),
