@@ -53,6 +53,8 @@ ALLOWED.update({
     # requests for an HPA target (drafting.requests): the requests only, never limits
     "HPAMissingRequests": (_CONTAINER + "resources/requests/cpu",
                            _CONTAINER + "resources/requests/memory"),
+    # one selector value, to the near-matching workload's label (never a key, never labels)
+    "ServiceSelectorMismatch": ("spec/selector/*",),
 })
 #: the same fields as Helm values, under the values key that feeds them
 HELM_ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..config import Drafting
 from ..kernel.k8s import get_container
-from ..model import Incident, Location, Proposal
+from ..model import FieldValue, Incident, Location, Proposal, TargetKind
 from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name
 
 
@@ -55,6 +55,41 @@ def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Propo
         risk=("The scheduler now reserves the request on a node for each pod; pods that do not "
               "fit stay Pending. The HPA starts scaling on the next sync. Rollback: revert "
               "this commit."),
+        confidence=0.7,
+    )
+
+
+def service_selector(incident: Incident, loc: Location) -> Proposal:
+    """The selector value set to the label of the one workload that misses it by that value
+    (`app: carts` → `app: cart`). Anything less certain is a diagnosis: two near matches, a key
+    that differs, a selector not written as such in a plain manifest (Helm values, patches)."""
+    near = _facts(incident, "near_matches") or []
+    if len(near) != 1 or "label_value" not in near[0] or loc.source == "helm" or \
+            loc.kind != TargetKind.MANIFEST or loc.substitution is not None:
+        return diagnosis(incident)
+    key, old, new = near[0]["key"], near[0]["selector_value"], near[0]["label_value"]
+    written = ((loc.document.get("spec") or {}).get("selector") or {}).get(key)
+    if written != old:
+        return diagnosis(incident)  # the repository does not say what the cluster runs
+    path = "/spec/selector/" + key.replace("~", "~0").replace("/", "~1")
+    return Proposal(
+        drafter=DRAFTER,
+        reason=f"{incident.workload} selects no pods: selector {key}={old}, and "
+               f"{near[0]['workload']} labels its pods {key}={new}; selector set to {new}",
+        diagnosis=(
+            f"{incident.workload} sends traffic nowhere: its selector {key}={old} matches no "
+            f"pod. The only workload in the namespace that misses it by one value is "
+            f"{near[0]['workload']}, whose pods are labelled {key}={new}. The selector is "
+            "changed, not the labels: that restarts nothing and breaks no other selector."),
+        edits=_edit(loc, [{"op": "test", "path": path, "value": old},
+                          {"op": "replace", "path": path, "value": new}]),
+        changes=[{"file": loc.target.path, "field": f"spec.selector.{key}", "old": old,
+                  "new": new}],
+        title=f"select {near[0]['workload']}'s pods ({key}={new})",
+        announced=[FieldValue("", ("spec", "selector", key), new)],
+        risk=("Traffic starts flowing to the selected pods as soon as this syncs: make sure "
+              f"{near[0]['workload']} is what {incident.workload} should serve. "
+              "Rollback: revert this commit."),
         confidence=0.7,
     )
 

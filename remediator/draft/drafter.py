@@ -22,7 +22,8 @@ from .paths import ConflictingEdits, NoSuchContainer, compose_edits
 __all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
 
 #: classes with deterministic rules: cheaper, repeatable, and never second-guessed by a model
-RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff", "HPAMissingRequests")
+RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff", "HPAMissingRequests",
+                "ServiceSelectorMismatch")
 
 
 def draft(incident: Incident, location: Location, settings: Drafting, repo_root: Path,
@@ -98,6 +99,8 @@ def _by_class(incident: Incident, location: Location, settings: Drafting,
                                       image_tags(repo_root, files, name, values), files)
     elif cls == "HPAMissingRequests":
         proposal = config_fixes.hpa_requests(incident, location, settings)
+    elif cls == "ServiceSelectorMismatch":
+        proposal = config_fixes.service_selector(incident, location)
     elif cls in NEW_FAILURE_CLASSES:
         proposal = config_fixes.diagnosis(incident)
     else:

@@ -1,7 +1,7 @@
 """Issue 18's classes through `remediator plan --output json`: an Argo CD app whose Service
 selector has a typo and whose HPA target has no CPU request. The HPA gets its requests from
-`drafting.requests` as a validated change to the Deployment's manifest; the Service is a
-diagnosis naming the near match (two right answers: the selector or the labels)."""
+`drafting.requests` and the Service's selector the one near-matching label, each as a change
+validated by the gate; a second near match makes the Service a diagnosis."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def _live() -> list[dict]:
     return [d, rs, p, svc, hpa, clock, application]
 
 
-def test_plan_proposes_hpa_requests_and_diagnoses_the_service_selector(tmp_path: Path):
+def test_plan_proposes_hpa_requests_and_the_service_selector(tmp_path: Path):
     assert app  # the Application above has the shape tests.support.repos.app writes
     out = plan_json(tmp_path, FILES, _live())
     by_class = {r["failure"]["class"]: r for r in out["remediations"]}
@@ -113,9 +113,24 @@ def test_plan_proposes_hpa_requests_and_diagnoses_the_service_selector(tmp_path:
             if ln.startswith("+") and not ln.startswith("+++")]
     assert any("cpu: 100m" in ln for ln in plus), change["diff"]
     svc = by_class["ServiceSelectorMismatch"]
-    assert svc["decision"] == "diagnose" and svc["changes"] == []
+    assert svc["decision"] == "propose", svc["reason"]
     assert svc["workload"]["kind"] == "Service"
+    [change] = svc["changes"]
+    assert change["path"] == "apps/cart/service.yaml"
+    diff = [ln for ln in change["diff"].splitlines()[2:] if ln[:1] in "+-"]
+    assert diff == ["-  selector: {app: carts}", "+  selector: {app: cart}"], change["diff"]
+
+
+def test_two_near_matches_make_the_selector_a_diagnosis(tmp_path: Path):
+    items = _live()
+    other = kube.deployment("carts2", "shop", [kube.container("carts2")])
+    other["spec"]["template"]["metadata"]["labels"] = {"app": "cartz"}
+    out = plan_json(tmp_path, FILES, [*items, other])
+    svc = next(r for r in out["remediations"]
+               if r["failure"]["class"] == "ServiceSelectorMismatch")
+    assert svc["decision"] == "diagnose" and svc["changes"] == []
     assert "Deployment shop/cart has `app: cart`" in svc["diagnosis"], svc["diagnosis"]
+    assert "Deployment shop/carts2 has `app: cartz`" in svc["diagnosis"]
 
 
 def _tracked(obj: dict, group: str = "apps") -> dict:
