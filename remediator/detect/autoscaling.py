@@ -15,6 +15,7 @@ TARGET_KINDS = ("Deployment", "StatefulSet", "ReplicaSet")
 
 def hpa_failures(state: ClusterState, now: datetime | None) -> list[Found]:
     out: list[Found] = []
+    present = {(r.kind, r.namespace, r.name) for r in state.objects if r.kind in TARGET_KINDS}
     for ref, hpa in of_kind(state, "HorizontalPodAutoscaler"):
         if not settled(hpa, now):
             continue
@@ -22,9 +23,7 @@ def hpa_failures(state: ClusterState, now: datetime | None) -> list[Found]:
         kind, name = str(target.get("kind") or ""), str(target.get("name") or "")
         workload = ObjectRef(str(target.get("apiVersion") or "apps/v1"), kind, ref.namespace,
                              name)
-        if kind in TARGET_KINDS and not any(
-                r.kind == kind and r.namespace == ref.namespace and r.name == name
-                for r in state.objects):
+        if kind in TARGET_KINDS and (kind, ref.namespace, name) not in present:
             out.append((ref, finding(
                 "HPATargetMissing", f"{kind} {name}",
                 f"HorizontalPodAutoscaler {ref.name} targets {kind} {name}, which does not exist",

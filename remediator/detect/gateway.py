@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..model import ClusterState
-from .around import Found, finding, names, of_kind, settled, was_read
+from .around import Found, finding, of_kind, settled, was_read
 
 
 def route_failures(state: ClusterState, now: datetime | None) -> list[Found]:
     out: list[Found] = []
+    gateways_read = was_read(state, "Gateway")
+    gateways = {(r.namespace, r.name) for r in state.objects if r.kind == "Gateway"}
     for ref, route in of_kind(state, "HTTPRoute"):
         if not settled(route, now):
             continue
@@ -21,12 +23,12 @@ def route_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                 if cond.get("type") in ("Accepted", "ResolvedRefs") and cond.get(
                         "status") == "False":
                     problems.append(f"{cond['type']}=False {cond.get('reason', '')}".strip())
-        if was_read(state, "Gateway"):
+        if gateways_read:
             for parent in (route.get("spec") or {}).get("parentRefs") or []:
                 if (parent or {}).get("kind", "Gateway") != "Gateway":
                     continue
                 ns = str(parent.get("namespace") or ref.namespace)
-                if str(parent.get("name")) not in names(state, "Gateway", ns):
+                if (ns, str(parent.get("name"))) not in gateways:
                     problems.append(f"parent Gateway {ns}/{parent.get('name')} missing")
         if problems:
             problems = sorted(set(problems))

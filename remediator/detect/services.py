@@ -15,7 +15,6 @@ from .around import (
     finding,
     labels_of,
     of_kind,
-    pods_in,
     selects,
     settled,
     template_labels,
@@ -46,16 +45,23 @@ def _near_matches(selector: dict[str, str], candidates: list[tuple[ObjectRef, di
 
 def service_selector_mismatch(state: ClusterState, now: datetime | None) -> list[Found]:
     out: list[Found] = []
+    # indexed once: a large cluster has thousands of Services and tens of thousands of pods
+    pod_labels: dict[str, list[dict[str, str]]] = {}
+    for p in state.pods:
+        pod_labels.setdefault(str((p.get("metadata") or {}).get("namespace") or ""),
+                              []).append(labels_of(p))
+    workloads_in: dict[str, list[tuple[ObjectRef, dict[str, str]]]] = {}
+    for r, o in state.objects.items():
+        if r.kind in WORKLOAD_KINDS:
+            workloads_in.setdefault(r.namespace, []).append((r, template_labels(o)))
     for ref, svc in of_kind(state, "Service"):
         spec = svc.get("spec") or {}
         selector = {str(k): str(v) for k, v in (spec.get("selector") or {}).items()}
         if not selector or spec.get("type") == "ExternalName" or not settled(svc, now):
             continue
-        pods = pods_in(state, ref.namespace)
-        if any(selects(selector, labels_of(p)) for p in pods):
+        if any(selects(selector, labels) for labels in pod_labels.get(ref.namespace, [])):
             continue
-        workloads = [(r, template_labels(o)) for r, o in state.objects.items()
-                     if r.kind in WORKLOAD_KINDS and r.namespace == ref.namespace]
+        workloads = workloads_in.get(ref.namespace, [])
         if any(selects(selector, labels) for _, labels in workloads):
             continue  # its workload exists (scaled to zero, or pods not created yet)
         near = _near_matches(selector, workloads)

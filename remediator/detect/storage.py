@@ -6,22 +6,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model import ClusterState, ObjectRef
-from .around import Found, finding, names, of_kind, pods_in, settled, was_read
+from ..model import JSON, ClusterState, ObjectRef
+from .around import Found, finding, names, of_kind, settled, was_read
 
 
-def _claim_users(state: ClusterState, namespace: str, claim: str) -> list:
-    return [p for p in pods_in(state, namespace)
-            if any(((v or {}).get("persistentVolumeClaim") or {}).get("claimName") == claim
-                   for v in (p.get("spec") or {}).get("volumes") or [])]
+def _claim_users(state: ClusterState) -> dict[tuple[str, str], list[JSON]]:
+    """(namespace, claim) → the pods that mount it, indexed once."""
+    users: dict[tuple[str, str], list[JSON]] = {}
+    for p in state.pods:
+        ns = str((p.get("metadata") or {}).get("namespace") or "")
+        for v in (p.get("spec") or {}).get("volumes") or []:
+            claim = ((v or {}).get("persistentVolumeClaim") or {}).get("claimName")
+            if claim:
+                users.setdefault((ns, str(claim)), []).append(p)
+    return users
 
 
 def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
     out: list[Found] = []
     classes = names(state, "StorageClass")
+    users = _claim_users(state)
     for ref, pvc in of_kind(state, "PersistentVolumeClaim"):
         spec = pvc.get("spec") or {}
-        pods = _claim_users(state, ref.namespace, ref.name)
+        pods = users.get((ref.namespace, ref.name), [])
         workload: ObjectRef = ref
         if pods:
             meta = pods[0]["metadata"]
@@ -42,6 +49,7 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                 f"exist (classes: {', '.join(sorted(classes))})",
                 pvc=ref.name, storage_classes=sorted(classes)), pods))
     services_read = was_read(state, "Service")
+    services = {(r.namespace, r.name) for r in state.objects if r.kind == "Service"}
     for ref, sts in of_kind(state, "StatefulSet"):
         spec = sts.get("spec") or {}
         if not settled(sts, now):
@@ -55,7 +63,7 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                     f"{(tmpl.get('metadata') or {}).get('name', '?')} names StorageClass {sc}, "
                     "which does not exist", storage_classes=sorted(classes)), []))
         service = spec.get("serviceName")
-        if service and services_read and service not in names(state, "Service", ref.namespace):
+        if service and services_read and (ref.namespace, service) not in services:
             out.append((ref, finding(
                 "StatefulSetServiceMissing", f"serviceName {service}",
                 f"StatefulSet {ref.name} names governing Service {service}, which does not "
