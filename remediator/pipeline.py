@@ -180,7 +180,7 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
     locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking,
                       Branches(config.pull_requests.base, default_branch(repo_root)))
     gitops_objects = state.gitops_objects()
-    incidents = [i for i in detect(state) if only is None or i.signature in only]
+    incidents = [i for i in detect(state, config.detect) if only is None or i.signature in only]
     result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
     pass_key = ""
     if bounds is not None:

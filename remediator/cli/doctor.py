@@ -26,7 +26,7 @@ import git
 import urllib3
 from kubernetes import client as k8s_client
 
-from ..cluster import ClusterError, connect
+from ..cluster import OPTIONAL_KINDS, ClusterError, connect
 from ..config import Config, load_config
 from ..draft import missing_client
 from ..forge import KINDS, forge_for
@@ -69,6 +69,9 @@ def check_cluster(config: Config, context: str | None, kubeconfig: str | None) -
         can_log = _can(auth, "get", "pods", subresource="log")
         secrets = _can(auth, "get", "secrets") or _can(auth, "list", "secrets")
         patch = _can(auth, "patch", "deployments", "apps")
+        unreadable = [f"{k.plural}" + (f".{k.group}" if k.group else "") for k in OPTIONAL_KINDS
+                      if not (_can(auth, "list", k.plural, k.group)
+                              and _can(auth, "watch", k.plural, k.group))]
     except (ClusterError, k8s_client.ApiException, OSError, urllib3.exceptions.HTTPError) as exc:
         reason = f"HTTP {exc.status}" if isinstance(exc, k8s_client.ApiException) else str(exc)
         return [Check("cluster access", False, f"cannot ask the API server: {reason}",
@@ -85,6 +88,11 @@ def check_cluster(config: Config, context: str | None, kubeconfig: str | None) -
               ("patch allowed, for the server-side dry-run" if dry_run else
                "patch on deployments allowed with validation.dryRun false"),
               "remove the patch grant (rbac-dry-run.yaml), or enable validation.dryRun"),
+        # optional: without these the bot still works, minus the configuration failures
+        Check("cluster: read configuration kinds", not unreadable,
+              "allowed" if not unreadable else f"denied: {', '.join(unreadable)}",
+              "grant list/watch on them (docs/detection.md): their failures go undetected",
+              required=False),
     ]
 
 

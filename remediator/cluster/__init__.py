@@ -8,12 +8,13 @@ here, once, so the later stages never walk ownerReferences themselves.
 from __future__ import annotations
 
 from .api import ClusterError, RawClient, connect
+from .config_kinds import OPTIONAL_KINDS
 from .live import LiveCluster, LiveOptions, LogLimits
 from .owners import resolve_owners
 from .reflector import WatchOptions
 from .snapshot import SnapshotError, load_snapshot
 
 __all__ = [
-    "ClusterError", "LiveCluster", "LiveOptions", "LogLimits", "RawClient", "SnapshotError",
-    "WatchOptions", "connect", "load_snapshot", "resolve_owners",
+    "OPTIONAL_KINDS", "ClusterError", "LiveCluster", "LiveOptions", "LogLimits", "RawClient",
+    "SnapshotError", "WatchOptions", "connect", "load_snapshot", "resolve_owners",
 ]

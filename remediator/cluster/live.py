@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from ..kernel.redact import redact
 from ..model import JSON, ClusterState
 from .api import CORE_KINDS, ApiError, ClusterError, Kind, RawClient, discover_gitops
+from .config_kinds import readable_optional_kinds
 from .reflector import Reflector, Store, WatchOptions
 from .snapshot import build_state
 
@@ -55,10 +56,12 @@ class LiveCluster:
     def _kinds(self) -> list[Kind]:
         try:
             gitops, notes = discover_gitops(self.raw)
+            optional, optional_notes = readable_optional_kinds(self.raw)
         except ApiError as exc:
             raise ClusterError(f"cannot use the cluster: {exc.message}") from None
         self.notes.extend(notes)
-        return [*CORE_KINDS, *gitops]
+        self.notes.extend(optional_notes)
+        return [*CORE_KINDS, *optional, *gitops]
 
     def _build_reflectors(self) -> None:
         if self.reflectors:

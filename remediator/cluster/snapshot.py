@@ -9,6 +9,7 @@ from pathlib import Path
 from ..kernel import events, files
 from ..model import JSON, ClusterState, ObjectRef
 from . import shapes
+from .config_kinds import OPTIONAL_KIND_NAMES
 from .owners import resolve_owners
 
 #: kinds the later stages use; anything else is kept out and reported once
@@ -19,6 +20,7 @@ KNOWN_KINDS = {
     "Application", "ApplicationSet", "AppProject", "Kustomization", "HelmRelease",
     "GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket",
     "ExternalArtifact", "ArtifactGenerator",  # Flux 2.7 (source-watcher)
+    *OPTIONAL_KIND_NAMES,  # around the workloads: the configuration failure classes
 }
 #: bytes of each log file kept (the tail): evidence needs the end, not the whole history
 LOG_TAIL_BYTES = 64 * 1024

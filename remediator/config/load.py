@@ -14,7 +14,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from ..kernel import files, yamlio
-from ..model import DEFAULT_PROTECTED_NAMESPACES
+from ..model import DEFAULT_PROTECTED_NAMESPACES, DetectOptions
 from .schema import SCHEMA, VALIDATOR, error_message, line_of
 from .settings import (
     CONFIG_FILE,
@@ -29,6 +29,7 @@ from .settings import (
     OpaServer,
     Pricing,
     PullRequests,
+    RequestsDefault,
     Scope,
     StartupRule,
     Validation,
@@ -136,7 +137,12 @@ def _build(d: dict[str, Any], name: str) -> Config:
         llm=_llm(dr),
         allowed_hosts=[h.lower() for h in dr.get("allowedHosts", [])],
         allowed_env=list(dr.get("allowedEnv", [])),
+        requests=RequestsDefault(cpu=str((dr.get("requests") or {}).get("cpu", "")),
+                                 memory=str((dr.get("requests") or {}).get("memory", ""))),
     )
+    gated = (d.get("detect") or {}).get("schedulingGatedSeconds")
+    cfg.detect = DetectOptions() if gated is None else DetectOptions(
+        scheduling_gated_seconds=int(gated))
     v = d.get("validation") or {}
     opa = v.get("opa") or {}
     cfg.validation = Validation(

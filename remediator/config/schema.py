@@ -92,6 +92,15 @@ SCHEMA: dict[str, Any] = {
                     "type": "string", "pattern": HOST_PATTERN, "maxLength": 253}},
                 "allowedEnv": {"type": "array", "items": {
                     "type": "string", "pattern": ENV_PATTERN}},
+                # requests added to an HPA target without any (HPAMissingRequests)
+                "requests": _obj({"cpu": _QUANTITY, "memory": _QUANTITY}),
+            }
+        ),
+        "detect": _obj(
+            {
+                # scheduling gates are often intentional (Kueue...): reported past this age
+                "schedulingGatedSeconds": {"type": "integer", "minimum": 0,
+                                           "maximum": 604800},
             }
         ),
         "validation": _obj(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import DEFAULT_PROTECTED_NAMESPACES
+from ..model import DEFAULT_PROTECTED_NAMESPACES, DetectOptions
 from .trust import Trust
 
 CONFIG_FILE = ".remediator.yaml"
@@ -84,6 +84,15 @@ class LLMSettings:
 
 
 @dataclass
+class RequestsDefault:
+    """Requests the rules draft adds to an HPA target that has none (empty: no default, the
+    incident is a diagnosis)."""
+
+    cpu: str = ""
+    memory: str = ""
+
+
+@dataclass
 class Drafting:
     provider: str = "rules"
     memory: MemoryRule = field(default_factory=MemoryRule)
@@ -94,6 +103,7 @@ class Drafting:
     allowed_hosts: list[str] = field(default_factory=list)
     #: variable names a model may add beyond those the container already has (`NAME`, `PREFIX*`)
     allowed_env: list[str] = field(default_factory=list)
+    requests: RequestsDefault = field(default_factory=RequestsDefault)
 
 
 @dataclass
@@ -163,6 +173,7 @@ class Config:
     pull_requests: PullRequests = field(default_factory=PullRequests)
     watch: Watch = field(default_factory=Watch)
     trust: Trust = field(default_factory=Trust)
+    detect: DetectOptions = field(default_factory=DetectOptions)
     #: the kill switch: the service plans and opens nothing while it is on (re-read every pass)
     paused: bool = False
     source: str = "defaults"  # where this configuration came from

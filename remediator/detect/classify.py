@@ -197,6 +197,7 @@ def _classify_container(
 
 
 _UNSCHEDULABLE_COUNT = re.compile(r"^\d+ ")
+_REASON_SPLIT = re.compile(r",\s*(?=\d+ )")
 
 
 def _unschedulable(pod: JSON, now: datetime | None) -> list[PodFinding]:
@@ -216,9 +217,11 @@ def _unschedulable(pod: JSON, now: datetime | None) -> list[PodFinding]:
             # without node counts, so adding a node does not change the signature.
             head = message.split(":", 1)[1] if ":" in message else message
             head = head.split("preemption:")[0]
+            # Reasons are "<count> <text>" separated by ", "; a reason's own text may hold
+            # commas ("untolerated taint {a: b}, ..."), so split only before a count.
             reasons = sorted(
-                {_UNSCHEDULABLE_COUNT.sub("", r.strip()).rstrip(".") for r in head.split(",")}
-                - {""}
+                {_UNSCHEDULABLE_COUNT.sub("", r.strip()).rstrip(".")
+                 for r in _REASON_SPLIT.split(head)} - {""}
             )
             return [PodFinding("Unschedulable", "", "; ".join(reasons) or "unschedulable", 0,
                                None, message, {"scheduler_message": message})]

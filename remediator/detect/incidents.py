@@ -11,8 +11,18 @@ from dataclasses import dataclass, field
 
 from ..kernel.k8s import get_container
 from ..kernel.redact import redact
-from ..model import JSON, ClusterState, Evidence, Incident, ObjectRef, Termination
+from ..model import (
+    JSON,
+    NEW_FAILURE_CLASSES,
+    ClusterState,
+    DetectOptions,
+    Evidence,
+    Incident,
+    ObjectRef,
+    Termination,
+)
 from .classify import PodFinding, classify_pod, parse_time
+from .configuration import configuration_failures
 from .evidence import (
     event_key,
     images_that_ran,
@@ -81,7 +91,7 @@ def _latest_jobs(state: ClusterState) -> dict[str, str]:
     return {uid: name for uid, (_, name) in latest.items()}
 
 
-def detect(state: ClusterState) -> list[Incident]:
+def detect(state: ClusterState, options: DetectOptions | None = None) -> list[Incident]:
     now = parse_time(state.now)
     events: dict[tuple[str, str, str], list[JSON]] = {}
     for ev in state.events:
@@ -128,7 +138,7 @@ def detect(state: ClusterState) -> list[Incident]:
                 g.termination = f.termination
 
     _add_job_failures(state, groups, superseded)
-    _add_workload_failures(state, groups, events)
+    _add_workload_failures(state, groups, events, options or DetectOptions())
     return [_incident(state, g, events) for g in sorted(groups.values(), key=_group_order)]
 
 
@@ -175,6 +185,7 @@ def _add_workload_failures(
     state: ClusterState,
     groups: dict[tuple[ObjectRef, str, str, str], _Group],
     events: dict[tuple[str, str, str], list[JSON]],
+    options: DetectOptions,
 ) -> None:
     with_pod_findings = {k[0] for k in groups}
     found = [
@@ -182,6 +193,7 @@ def _add_workload_failures(
         *hpa_maxed_out(state), *pvc_pending(state, events), *evicted(state),
         # a stuck rollout whose pods fail says more through the pods' own class
         *[f for f in progress_deadline(state) if f[0] not in with_pod_findings],
+        *configuration_failures(state, events, options),
     ]
     for workload, finding, pods in found:
         key = (workload, finding.failure_class, finding.container, finding.detail)
@@ -190,6 +202,10 @@ def _add_workload_failures(
     # pods waiting for a claim that cannot bind are the claim's incident, not the scheduler's
     claims = {k[0] for k in groups if k[1] == "PVCPending"}
     for key in [k for k in groups if k[1] == "Unschedulable" and k[0] in claims]:
+        del groups[key]
+    # a claim naming a StorageClass that does not exist: that is the cause, not "Pending"
+    no_class = {k[0] for k in groups if k[1] == "StorageClassMissing"}
+    for key in [k for k in groups if k[1] == "PVCPending" and k[0] in no_class]:
         del groups[key]
 
 
@@ -294,6 +310,8 @@ def _message(f: PodFinding, g: _Group, n_pods: int) -> str:
         return f"{f.message}, {pods} failed"
     if f.failure_class in ("ProgressDeadlineExceeded", "ReplicaFailure", "HPAMaxedOut",
                            "PVCPending", "Evicted"):
+        return f.message
+    if f.failure_class in NEW_FAILURE_CLASSES:
         return f.message
     if f.container:
         return f"container {f.container} cannot start: {f.message} ({pods})"

@@ -50,12 +50,18 @@ ALLOWED.update({
                       _CONTAINER + "resources/requests/cpu"),
     "Evicted": (*_MEMORY, _CONTAINER + "resources/requests/ephemeral-storage",
                 _CONTAINER + "resources/limits/ephemeral-storage"),
+    # requests for an HPA target (drafting.requests): the requests only, never limits
+    "HPAMissingRequests": (_CONTAINER + "resources/requests/cpu",
+                           _CONTAINER + "resources/requests/memory"),
+    # one selector value, to the near-matching workload's label (never a key, never labels)
+    "ServiceSelectorMismatch": ("spec/selector/*",),
 })
 #: the same fields as Helm values, under the values key that feeds them
 HELM_ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "OOMKilled": (("resources", "limits/memory"), ("resources", "requests/memory")),
     "ImagePullBackOff": (("image", "tag"), ("image", "digest")),
     "ProbeFailure": (("startupProbe", "*"),),
+    "HPAMissingRequests": (("resources", "requests/cpu"), ("resources", "requests/memory")),
 }
 #: what only a new patch file may carry: its identity (an existing document is never renamed)
 _NEW_FILE = ("apiVersion", "kind", "metadata/name", "metadata/namespace")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..config import Drafting
 from ..kernel.k8s import split_image
-from ..model import Incident, Location, Proposal
-from . import history, probe, rules
+from ..model import NEW_FAILURE_CLASSES, Incident, Location, Proposal
+from . import config_fixes, history, probe, rules
 from .allowlist import check_allowed
 from .history import ValuesKey, image_tags
 from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
@@ -22,7 +22,8 @@ from .paths import ConflictingEdits, NoSuchContainer, compose_edits
 __all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
 
 #: classes with deterministic rules: cheaper, repeatable, and never second-guessed by a model
-RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff")
+RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff", "HPAMissingRequests",
+                "ServiceSelectorMismatch")
 
 
 def draft(incident: Incident, location: Location, settings: Drafting, repo_root: Path,
@@ -96,6 +97,12 @@ def _by_class(incident: Incident, location: Location, settings: Drafting,
         files, values = _history_files(location, repo_root)
         proposal = rules.image_revert(incident, location,
                                       image_tags(repo_root, files, name, values), files)
+    elif cls == "HPAMissingRequests":
+        proposal = config_fixes.hpa_requests(incident, location, settings)
+    elif cls == "ServiceSelectorMismatch":
+        proposal = config_fixes.service_selector(incident, location)
+    elif cls in NEW_FAILURE_CLASSES:
+        proposal = config_fixes.diagnosis(incident)
     else:
         proposal = rules.no_rule(incident)
     return proposal

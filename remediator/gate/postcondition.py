@@ -53,7 +53,8 @@ def _field(container: JSON, field: tuple[str, ...]) -> Any:
 
 def _unmet(after: JSON, fv: FieldValue) -> str:
     """Why the rendered object does not carry ``fv`` ("" when it does)."""
-    container = get_container(after, fv.container)
+    # no container: a field of the object itself (a Service's selector)
+    container = get_container(after, fv.container) if fv.container else after
     if not container:
         return f"container {fv.container} is not in the rendered object"
     got = _field(container, fv.field)
@@ -118,7 +119,7 @@ def _unannounced(before: JSON, after: JSON, announced: Sequence[FieldValue]) -> 
                         was, fv.value):
                     a.pop("image"), b.pop("image")
         for obj in (old, new):
-            container = get_container(obj, fv.container)
+            container = get_container(obj, fv.container) if fv.container else obj
             if container:
                 _drop(container, fv)
     return {"before": old, "after": new}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 #: the container field each failure class changes (to find the layer that already owns it)
 FIELD_OF_CLASS = {"OOMKilled": "resources", "ImagePullBackOff": "image",
-                  "ProbeFailure": "startupProbe"}
+                  "ProbeFailure": "startupProbe", "HPAMissingRequests": "resources"}
 
 
 class LocateSkip(Exception):

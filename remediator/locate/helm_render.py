@@ -26,7 +26,8 @@ from .errors import LocateDiagnosis
 from .helm import chart_dir
 
 #: failure class → the container field its fix sets
-FIELD = {"OOMKilled": "resources", "ImagePullBackOff": "image", "ProbeFailure": "startupProbe"}
+FIELD = {"OOMKilled": "resources", "ImagePullBackOff": "image", "ProbeFailure": "startupProbe",
+         "HPAMissingRequests": "resources"}
 RELEASE_NAME = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
 

@@ -6,6 +6,7 @@ the plain JSON dicts the API (or a snapshot) gave us: typed models cost more tha
 
 from __future__ import annotations
 
+from .config_classes import CLASS_ROW, NEW_CLASS_ROWS, NEW_FAILURE_CLASSES, DetectOptions
 from .incident import (
     DEFAULT_PROTECTED_NAMESPACES,
     FAILURE_CLASSES,
@@ -42,14 +43,18 @@ from .outcome import (
 )
 
 __all__ = [
+    "CLASS_ROW",
     "DEFAULT_PROTECTED_NAMESPACES",
     "FAILURE_CLASSES",
     "JSON",
+    "NEW_CLASS_ROWS",
+    "NEW_FAILURE_CLASSES",
     "SIGNATURE_TRAILER",
     "ChartSource",
     "CheckResult",
     "ClusterState",
     "Decision",
+    "DetectOptions",
     "DocumentEdit",
     "DocumentRef",
     "EventSummary",

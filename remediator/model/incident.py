@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .config_classes import NEW_FAILURE_CLASSES
+
 JSON = dict[str, Any]
 
 #: the commit trailer that ties a fix commit to its incident signature (forge writes it; verify
@@ -27,6 +29,7 @@ FAILURE_CLASSES = (
     "ReplicaFailure",
     "HPAMaxedOut",
     "PVCPending",
+    *NEW_FAILURE_CLASSES,
 )
 
 DEFAULT_PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")

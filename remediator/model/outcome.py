@@ -25,7 +25,8 @@ class FieldValue:
     ``field`` is the path inside the container (("resources", "limits", "memory")). For a list
     whose entries are told apart by ``key`` (env by `name`, volumeMounts by `mountPath`),
     ``value`` lists only the entries the change sets, and ``removed`` the keys it drops: the
-    rest of the list is not announced, and must not change.
+    rest of the list is not announced, and must not change. An empty ``container`` announces
+    a field of the object itself (("spec", "selector", "app") of a Service).
     """
 
     container: str

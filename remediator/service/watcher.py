@@ -15,7 +15,7 @@ from ..cluster import connect as connect_cluster
 from ..config import Config
 from ..detect import detect
 from ..detect.noise import IncidentTracker, NoiseOptions, TrackerUpdate
-from ..model import ClusterState, Incident
+from ..model import ClusterState, DetectOptions, Incident
 from .alerts import AlertInbox
 
 #: pods per incident whose logs are fetched (the newest evidence is enough)
@@ -64,15 +64,17 @@ class WatchTick:
 class Watcher:
     """Call ``tick()`` periodically while the `LiveCluster` watches in the background."""
 
-    def __init__(self, live: LiveCluster, options: NoiseOptions):
+    def __init__(self, live: LiveCluster, options: NoiseOptions,
+                 detect_options: DetectOptions | None = None):
         self.live = live
+        self.detect_options = detect_options
         self.tracker = IncidentTracker(options)
         self.logs: dict[LogKey, str] = {}
 
     def tick(self) -> WatchTick:
         state = self.live.state()
         now = datetime.fromisoformat(state.now)
-        update = self.tracker.observe(detect(state), now)
+        update = self.tracker.observe(detect(state, self.detect_options), now)
         attach_logs(self.live, state, update.active, self.logs)
         return WatchTick(state, update)
 
@@ -106,7 +108,7 @@ class LiveSource:
                                                                       self.watch))
             if self.continuous:
                 self.live.start()
-                self.watcher = Watcher(self.live, noise_options(config))
+                self.watcher = Watcher(self.live, noise_options(config), config.detect)
         return self.live
 
     def state_for(self, config: Config) -> tuple[ClusterState, set[str] | None]:
@@ -128,7 +130,7 @@ class LiveSource:
             return tick.state, only
         live.list_once()
         state = live.state()
-        attach_logs(live, state, detect(state))
+        attach_logs(live, state, detect(state, config.detect))
         return state, None
 
     def errors(self) -> int:

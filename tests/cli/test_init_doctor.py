@@ -77,7 +77,7 @@ def test_doctor_all_ok_on_a_read_only_service_account(tmp_path: Path):
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     for name in ("cluster: list pods", "cluster: read pod logs", "cluster: no Secrets",
-                 "cluster: read-only", "repository"):
+                 "cluster: read-only", "cluster: read configuration kinds", "repository"):
         assert any(line.startswith("ok") and name in line for line in lines), name
     assert "0 missing" in lines[-1]
     # the example has no Helm sources: helm is not needed there

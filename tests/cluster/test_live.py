@@ -210,13 +210,15 @@ def test_readme_cluster_role_covers_every_watched_kind_and_no_secrets():
     import yaml
 
     from remediator.cluster.api import CORE_KINDS, GITOPS_KINDS
+    from remediator.cluster.config_kinds import OPTIONAL_KINDS
 
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     block = readme.split("kind: ClusterRole\n", 1)[1].split("```", 1)[0]
     role = yaml.safe_load("kind: ClusterRole\n" + block)
     granted = {(g, r, v) for rule in role["rules"] for g in rule["apiGroups"]
                for r in rule["resources"] for v in rule["verbs"]}
-    wanted = [(k.group, k.plural) for k in CORE_KINDS] + [(g, p) for g, p, _ in GITOPS_KINDS]
+    wanted = [(k.group, k.plural) for k in (*CORE_KINDS, *OPTIONAL_KINDS)] + [
+        (g, p) for g, p, _ in GITOPS_KINDS]
     for group, plural in wanted:
         assert {(group, plural, v) for v in ("get", "list", "watch")} <= granted, plural
     assert ("", "pods/log", "get") in granted

@@ -74,3 +74,17 @@ def test_watch_settings():
     assert (cfg.watch.log_tail_lines, cfg.watch.log_limit_bytes) == (50, 65536)
     with pytest.raises(ConfigError, match=r"line 2: watch\.flapCount"):
         parse_config("watch:\n  flapCount: 1\n")
+
+
+def test_detect_and_requests_settings():
+    cfg = parse_config("detect:\n  schedulingGatedSeconds: 600\n"
+                       "drafting:\n  requests: {cpu: 100m, memory: 128Mi}\n")
+    assert cfg.detect.scheduling_gated_seconds == 600
+    assert (cfg.drafting.requests.cpu, cfg.drafting.requests.memory) == ("100m", "128Mi")
+    defaults = parse_config("repo: {url: https://github.com/acme/x.git}\n")
+    assert defaults.detect.scheduling_gated_seconds == 3600
+    assert defaults.drafting.requests.cpu == ""
+    with pytest.raises(ConfigError, match=r"line 3: drafting\.requests\.cpu: 'lots' is not"):
+        parse_config("drafting:\n  requests:\n    cpu: lots\n")
+    with pytest.raises(ConfigError, match=r"line 2: detect\.schedulingGatedSeconds"):
+        parse_config("detect:\n  schedulingGatedSeconds: -1\n")

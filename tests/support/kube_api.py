@@ -113,6 +113,8 @@ class KubeAPI:
         self.logs: dict[tuple[str, str, str, bool], str] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.fail_next: list[int] = []  # HTTP statuses for the next requests (then normal)
+        #: plurals this identity may not read (403 Forbidden): an older ClusterRole
+        self.forbidden: set[str] = set()
         self.admission: list[tuple[str, Admission]] = []  # (webhook name, check)
         #: SelfSubjectAccessReview answers: (verb, group, resource, subresource) -> allowed
         self.authorize: Callable[[str, str, str, str], bool] = read_only

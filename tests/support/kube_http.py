@@ -96,6 +96,9 @@ class Handler(BaseHTTPRequestHandler):
         if doc is not None:
             return self._send(200, doc)
         r, namespace, name, sub = self._routed(path)
+        if r.plural in self.emulator.forbidden:
+            raise ApiError(403, "Forbidden", f"{r.plural} is forbidden: cannot list resource "
+                           f'"{r.plural}" in API group "{r.group}"')
         if sub == "log" and r.kind == "Pod":
             code, text = self.emulator.pod_log(namespace, name, query)
             if code != 200:

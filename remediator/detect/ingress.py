@@ -1,0 +1,79 @@
+"""Ingress failures fixable in Git: a backend Service or port that does not exist, an
+`ingressClassName` naming no IngressClass, a TLS secret name the controller cannot find (names
+only: Secrets are never read; the controller's events name the missing one)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ..model import JSON, ClusterState
+from .around import Found, finding, names, of_kind, settled, was_read
+
+_SECRET_NOT_FOUND = re.compile(r'secret "?([\w./-]+?)"? (?:was )?not found', re.IGNORECASE)
+
+
+def _backends(ing: JSON) -> list[JSON]:
+    spec = ing.get("spec") or {}
+    out = []
+    if isinstance((spec.get("defaultBackend") or {}).get("service"), dict):
+        out.append(spec["defaultBackend"]["service"])
+    for rule in spec.get("rules") or []:
+        for path in ((rule or {}).get("http") or {}).get("paths") or []:
+            svc = ((path or {}).get("backend") or {}).get("service")
+            if isinstance(svc, dict):
+                out.append(svc)
+    return out
+
+
+def _has_port(svc: JSON, port: JSON) -> bool:
+    ports = (svc.get("spec") or {}).get("ports") or []
+    if "number" in port:
+        return any(p.get("port") == port["number"] for p in ports)
+    if "name" in port:
+        return any(p.get("name") == port["name"] for p in ports)
+    return True
+
+
+def ingress_failures(state: ClusterState, events: dict[tuple[str, str, str], list[JSON]],
+                     now: datetime | None) -> list[Found]:
+    out: list[Found] = []
+    services = {(r.namespace, r.name): o for r, o in of_kind(state, "Service")}
+    classes = names(state, "IngressClass")
+    for ref, ing in of_kind(state, "Ingress"):
+        if not settled(ing, now):
+            continue
+        if was_read(state, "Service"):
+            missing: list[str] = []
+            for backend in _backends(ing):
+                name, port = str(backend.get("name") or ""), backend.get("port") or {}
+                svc = services.get((ref.namespace, name))
+                if svc is None:
+                    missing.append(f"service {name}")
+                elif not _has_port(svc, port):
+                    missing.append(f"service {name} port {port.get('number', port.get('name'))}")
+            if missing:
+                missing = sorted(set(missing))
+                out.append((ref, finding(
+                    "IngressBackendMissing", "; ".join(missing),
+                    f"Ingress {ref.name} routes to what does not exist: {', '.join(missing)}",
+                    missing=missing, existing_services=sorted(
+                        n for ns, n in services if ns == ref.namespace)), []))
+        cls = (ing.get("spec") or {}).get("ingressClassName")
+        if cls and classes and cls not in classes:
+            out.append((ref, finding(
+                "IngressClassMissing", f"ingressClassName {cls}",
+                f"Ingress {ref.name} names IngressClass {cls}, which does not exist "
+                f"(classes: {', '.join(sorted(classes))})", ingress_classes=sorted(classes)), []))
+        tls_names = {str(t.get("secretName")) for t in (ing.get("spec") or {}).get("tls") or []
+                     if isinstance(t, dict) and t.get("secretName")}
+        for ev in events.get(("Ingress", ref.namespace, ref.name), []):
+            m = _SECRET_NOT_FOUND.search(str(ev.get("message") or ""))
+            secret = m.group(1).rpartition("/")[2] if m else ""
+            if secret and secret in tls_names:
+                out.append((ref, finding(
+                    "IngressTLSSecretMissing", f"tls secret {secret}",
+                    f"Ingress {ref.name}: TLS secret {secret} not found (the controller's "
+                    "event; the Secret itself is never read)", secret_name=secret), []))
+                break
+    return out

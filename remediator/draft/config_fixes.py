@@ -1,0 +1,165 @@
+"""Drafts for the failure classes of issue 18 (model/config_classes.py).
+
+One deterministic fix: requests for an HPA target that has none, from `drafting.requests`
+(never guessed: without a configured default it is a diagnosis). Every other class is a
+diagnosis that names the evidence and the field to change: a selector, a backend name or a
+StorageClass has more than one right answer, and choosing wrongly breaks traffic silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import Drafting
+from ..kernel.k8s import get_container
+from ..model import FieldValue, Incident, Location, Proposal, TargetKind
+from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name
+
+
+def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
+    c = incident.container
+    resource = str(incident.evidence.facts.get("resource") or "cpu")
+    default = getattr(settings.requests, resource, "") if resource in ("cpu", "memory") else ""
+    hpa = incident.evidence.facts.get("hpa", "?")
+    if not c:
+        return diagnosis(incident)
+    repo = ((get_container(loc.rendered, c).get("resources") or {}).get("requests") or {})
+    if repo.get(resource) is not None:
+        return diagnose(incident, (
+            f"The repository already requests {resource} {repo[resource]} for {c}: the fix "
+            "looks merged and not yet synced. Nothing to propose."),
+            "repository already sets the request; waiting for sync")
+    if not default:
+        return diagnose(incident, (
+            f"HorizontalPodAutoscaler {hpa} measures {resource} utilisation as a share of the "
+            f"request, and container {c} requests no {resource}: the HPA never scales. Set "
+            f"`resources.requests.{resource}` for {c} from its real usage (or set "
+            f"`drafting.requests.{resource}` to let remediator propose a default)."),
+            f"container {c} has no {resource} request; no default configured")
+    changes: dict[tuple[str, ...], Any] = {("resources", "requests", resource): default}
+    return Proposal(
+        drafter=DRAFTER,
+        reason=f"HPA {hpa} cannot compute {resource} utilisation: {c} has no {resource} "
+               f"request; request {default} added (drafting.requests)",
+        diagnosis=(
+            f"HorizontalPodAutoscaler {hpa} reports ScalingActive=False "
+            f"(FailedGetResourceMetric): container {c} has no {resource} request, so "
+            f"utilisation cannot be computed and the workload never scales. The configured "
+            f"default request {default} (drafting.requests.{resource}) is added."),
+        edits=_edit(loc, _ops(loc, c, changes)),
+        changes=[{"file": loc.target.path,
+                  "field": f"{field_name(c)}.resources.requests.{resource}",
+                  "old": "", "new": default}],
+        title=f"request {default} {resource} for {c} so its HPA can scale",
+        announced=announced(c, changes),
+        risk=("The scheduler now reserves the request on a node for each pod; pods that do not "
+              "fit stay Pending. The HPA starts scaling on the next sync. Rollback: revert "
+              "this commit."),
+        confidence=0.7,
+    )
+
+
+def service_selector(incident: Incident, loc: Location) -> Proposal:
+    """The selector value set to the label of the one workload that misses it by that value
+    (`app: carts` → `app: cart`). Anything less certain is a diagnosis: two near matches, a key
+    that differs, a selector not written as such in a plain manifest (Helm values, patches)."""
+    near = _facts(incident, "near_matches") or []
+    if len(near) != 1 or "label_value" not in near[0] or loc.source == "helm" or \
+            loc.kind != TargetKind.MANIFEST or loc.substitution is not None:
+        return diagnosis(incident)
+    key, old, new = near[0]["key"], near[0]["selector_value"], near[0]["label_value"]
+    written = ((loc.document.get("spec") or {}).get("selector") or {}).get(key)
+    if written != old:
+        return diagnosis(incident)  # the repository does not say what the cluster runs
+    path = "/spec/selector/" + key.replace("~", "~0").replace("/", "~1")
+    return Proposal(
+        drafter=DRAFTER,
+        reason=f"{incident.workload} selects no pods: selector {key}={old}, and "
+               f"{near[0]['workload']} labels its pods {key}={new}; selector set to {new}",
+        diagnosis=(
+            f"{incident.workload} sends traffic nowhere: its selector {key}={old} matches no "
+            f"pod. The only workload in the namespace that misses it by one value is "
+            f"{near[0]['workload']}, whose pods are labelled {key}={new}. The selector is "
+            "changed, not the labels: that restarts nothing and breaks no other selector."),
+        edits=_edit(loc, [{"op": "test", "path": path, "value": old},
+                          {"op": "replace", "path": path, "value": new}]),
+        changes=[{"file": loc.target.path, "field": f"spec.selector.{key}", "old": old,
+                  "new": new}],
+        title=f"select {near[0]['workload']}'s pods ({key}={new})",
+        announced=[FieldValue("", ("spec", "selector", key), new)],
+        risk=("Traffic starts flowing to the selected pods as soon as this syncs: make sure "
+              f"{near[0]['workload']} is what {incident.workload} should serve. "
+              "Rollback: revert this commit."),
+        confidence=0.7,
+    )
+
+
+def _facts(incident: Incident, key: str) -> Any:
+    return incident.evidence.facts.get(key)
+
+
+def diagnosis(incident: Incident) -> Proposal:
+    """What to change, from the evidence, for the classes without a deterministic fix."""
+    cls, d = incident.failure_class, incident.detail
+    subject = str(incident.workload)
+    text = {
+        "ServiceSelectorMismatch": lambda: (
+            f"{subject} sends traffic nowhere: its {d} matches no pod. " + "".join(
+                f"{m['workload']} has `{m.get('label_key', m['key'])}: "
+                f"{m.get('label_value', m['selector_value'])}`. "
+                for m in _facts(incident, "near_matches") or [])
+            + "Fix the Service's selector or the workload's pod labels (changing the labels "
+            "restarts the pods and may break other selectors)."),
+        "IngressBackendMissing": lambda: (
+            f"{subject} routes to {d}, which does not exist. Services in the namespace: "
+            f"{', '.join(_facts(incident, 'existing_services') or []) or 'none'}. Fix the "
+            "backend's service name or port in the Ingress."),
+        "IngressClassMissing": lambda: (
+            f"{subject} has {d}; no such IngressClass (present: "
+            f"{', '.join(_facts(incident, 'ingress_classes') or [])}). No controller serves it."),
+        "IngressTLSSecretMissing": lambda: (
+            f"{subject}: {d} is not found (from the controller's events; Secrets are never "
+            "read). Create the Secret (e.g. through cert-manager) or fix `tls[].secretName`."),
+        "HPATargetMissing": lambda: (
+            f"{subject} scales {d}, which does not exist: fix `spec.scaleTargetRef.name`."),
+        "HPAMissingRequests": lambda: incident.message,
+        "StatefulSetServiceMissing": lambda: (
+            f"{subject}: {d} does not exist. Add the headless Service (clusterIP: None) next "
+            "to the StatefulSet, or fix `spec.serviceName` (immutable: the StatefulSet must be "
+            "re-created)."),
+        "StorageClassMissing": lambda: (
+            f"{subject}: {d} does not exist (classes: "
+            f"{', '.join(_facts(incident, 'storage_classes') or [])}). Fix "
+            "`storageClassName` (in volumeClaimTemplates it is immutable: re-create)."),
+        "PDBBlocksDisruption": lambda: (
+            f"{subject} can never allow an eviction ({d}): every node drain that reaches its "
+            "pods hangs. Lower minAvailable below the replicas, use maxUnavailable: 1, or fix "
+            "the selector."),
+        "WebhookServiceUnavailable": lambda: (
+            f"{subject}: {d}. Requests the webhook matches are refused (failurePolicy "
+            f"{_facts(incident, 'failure_policy')}). Restore the webhook's Service and pods, "
+            "or remove the configuration with its operator."),
+        "HTTPRouteUnresolved": lambda: (
+            f"{subject}: {d}. Fix the route's parentRefs / backendRefs, or add the "
+            "ReferenceGrant a cross-namespace reference needs."),
+        "PVCLost": lambda: (
+            f"{subject}: {d} is Lost, its PersistentVolume is gone. Data may be lost: restore "
+            "the volume from a backup, or delete the claim so a new one is provisioned."),
+        "MissingConfigMap": lambda: (
+            f"{subject}: pods cannot start, {d} does not exist. Add it to the repository "
+            "next to the workload, or fix the reference (remediator does not invent "
+            "configuration)."),
+        "ReadinessNeverReady": lambda: (
+            f"{subject}: {incident.message}. The pods never receive traffic and a rollout "
+            "never completes. Check the probe's path and port against the application."),
+        "ContainerStartHookError": lambda: (
+            f"{subject}: {incident.message}. Fix the container's lifecycle hook command."),
+        "StuckContainerCreating": lambda: f"{subject}: {incident.message}.",
+        "PendingNoVerdict": lambda: (
+            f"{subject}: {incident.message}. Fix `spec.schedulerName` or deploy that "
+            "scheduler."),
+        "SchedulingGated": lambda: (
+            f"{subject}: {incident.message}. The gate's owner (a queue such as Kueue) has "
+            "not released it; check its admission."),
+    }.get(cls, lambda: f"{incident.message}. No safe manifest change is known for {cls}.")()
+    return diagnose(incident, text, incident.message)

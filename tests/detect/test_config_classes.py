@@ -1,0 +1,326 @@
+"""The failure classes of issue 18 (model/config_classes.py), each from objects shaped like
+`kubectl get -o json` prints them, next to the healthy look-alike that must stay quiet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from remediator.cluster.snapshot import build_state
+from remediator.detect import detect
+from remediator.model import NEW_FAILURE_CLASSES, DetectOptions
+from tests.support import kube
+
+CLOCK = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "clock", "namespace": "x"},
+         "involvedObject": {"kind": "Namespace", "name": "x"}, "reason": "Clock",
+         "lastTimestamp": kube.NOW}
+OLD = "2026-11-19T10:00:00Z"  # a day before kube.NOW
+FRESH = "2026-11-20T10:29:00Z"  # a minute before kube.NOW
+#: every cluster has the API server's Service: its presence says Services were read
+KUBERNETES = {"apiVersion": "v1", "kind": "Service",
+              "metadata": {"name": "kubernetes", "namespace": "default", "creationTimestamp": OLD},
+              "spec": {"ports": [{"name": "https", "port": 443}]}}
+
+
+def _classes(*items: Any, options: DetectOptions | None = None) -> dict[str, Any]:
+    incidents = detect(build_state([*items, CLOCK, KUBERNETES], "t"), options)
+    return {i.failure_class: i for i in incidents}
+
+
+def _obj(kind: str, name: str, ns: str = "shop", api: str = "v1", created: str = OLD,
+         **body: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "uid": kube.uid(), "creationTimestamp": created}
+    if ns:
+        meta["namespace"] = ns
+    return {"apiVersion": api, "kind": kind, "metadata": meta, **body}
+
+
+def _service(name: str, selector: dict[str, str], ns: str = "shop", created: str = OLD,
+             ports: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return _obj("Service", name, ns, created=created,
+                spec={"selector": selector, "ports": ports or [{"name": "http", "port": 80}]})
+
+
+def _web():
+    d = kube.deployment("cart", "shop", [kube.container("cart")])
+    rs = kube.replicaset(d, ready=1)
+    p = kube.pod(rs, "cart-5d8f7c9b4-aaaaa", [kube.running("cart")])
+    p["metadata"]["labels"] = {"app": "cart"}
+    return d, rs, p
+
+
+# ------------------------------------------------------------------------------ services
+def test_service_selector_typo_names_the_near_match():
+    d, rs, p = _web()
+    inc = _classes(d, rs, p, _service("cart", {"app": "carts"}))["ServiceSelectorMismatch"]
+    assert inc.workload.kind == "Service" and inc.detail == "selector app=carts"
+    [near] = inc.evidence.facts["near_matches"]
+    assert near == {"workload": "Deployment shop/cart", "key": "app",
+                    "selector_value": "carts", "label_value": "cart"}
+
+
+def test_service_matching_pods_new_or_scaled_to_zero_is_quiet():
+    d, rs, p = _web()
+    assert "ServiceSelectorMismatch" not in _classes(d, rs, p, _service("cart", {"app": "cart"}))
+    assert "ServiceSelectorMismatch" not in _classes(
+        d, rs, p, _service("cart", {"app": "carts"}, created=FRESH))
+    scaled = kube.deployment("batch", "shop", [kube.container("batch")])
+    scaled["spec"]["replicas"] = 0
+    assert "ServiceSelectorMismatch" not in _classes(scaled, _service("b", {"app": "batch"}))
+
+
+# ------------------------------------------------------------------------------- ingress
+def _ingress(backend: str, port: int = 80, cls: str | None = None, tls: str = ""):
+    spec: dict[str, Any] = {"rules": [{"host": "shop.example.com", "http": {"paths": [
+        {"path": "/", "pathType": "Prefix",
+         "backend": {"service": {"name": backend, "port": {"number": port}}}}]}}]}
+    if cls:
+        spec["ingressClassName"] = cls
+    if tls:
+        spec["tls"] = [{"hosts": ["shop.example.com"], "secretName": tls}]
+    return _obj("Ingress", "shop", api="networking.k8s.io/v1", spec=spec)
+
+
+def test_ingress_backend_service_or_port_missing():
+    d, rs, p = _web()
+    svc = _service("cart", {"app": "cart"})
+    inc = _classes(d, rs, p, svc, _ingress("cart-svc"))["IngressBackendMissing"]
+    assert inc.detail == "service cart-svc"
+    assert _classes(d, rs, p, svc, _ingress("cart", 8080))[
+        "IngressBackendMissing"].detail == "service cart port 8080"
+    assert "IngressBackendMissing" not in _classes(d, rs, p, svc, _ingress("cart"))
+
+
+def test_ingress_class_and_tls_secret_known_by_name_only():
+    nginx = _obj("IngressClass", "nginx", ns="", api="networking.k8s.io/v1", spec={})
+    svc = _service("cart", {"app": "cart"})
+    d, rs, p = _web()
+    ing = _ingress("cart", cls="ngnix", tls="shop-tls")
+    ev = kube.event(ing, "Sync", 'Error getting SSL certificate "shop/shop-tls": local SSL '
+                    'certificate shop/shop-tls was not found')
+    ev2 = kube.event(ing, "Sync", 'secret "shop/shop-tls" not found')
+    found = _classes(d, rs, p, svc, nginx, ing, ev, ev2)
+    assert found["IngressClassMissing"].detail == "ingressClassName ngnix"
+    assert found["IngressTLSSecretMissing"].detail == "tls secret shop-tls"
+    # without IngressClasses read, a class name is not judged
+    assert "IngressClassMissing" not in _classes(d, rs, p, svc, ing)
+
+
+# ---------------------------------------------------------------------------------- HPAs
+def _hpa(target: str, **status: Any):
+    return _obj("HorizontalPodAutoscaler", "cart", api="autoscaling/v2", spec={
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+        "minReplicas": 1, "maxReplicas": 5}, status=status)
+
+
+def test_hpa_target_missing_and_target_without_requests():
+    d, rs, p = _web()
+    assert _classes(d, rs, p, _hpa("kart"))["HPATargetMissing"].detail == "Deployment kart"
+    inactive = _hpa("cart", conditions=[{
+        "type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+        "message": "the HPA was unable to compute the replica count: failed to get cpu "
+                   "utilization: missing request for cpu in container cart of Pod "
+                   "cart-5d8f7c9b4-aaaaa", "lastTransitionTime": OLD}])
+    inc = _classes(d, rs, p, inactive)["HPAMissingRequests"]
+    assert (str(inc.workload), inc.container, inc.detail) == (
+        "Deployment shop/cart", "cart", "missing request for cpu")
+
+
+def test_hpa_metrics_server_down_is_not_a_manifest_problem():
+    d, rs, p = _web()
+    down = _hpa("cart", conditions=[{
+        "type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+        "message": "unable to get metrics for resource cpu: no metrics returned from resource "
+                   "metrics API"}])
+    assert not {"HPAMissingRequests", "HPATargetMissing"} & set(_classes(d, rs, p, down))
+
+
+# ---------------------------------------------------------------------------------- PDBs
+def _pdb(spec: dict[str, Any], **status: Any):
+    return _obj("PodDisruptionBudget", "cart", api="policy/v1",
+                spec={"selector": {"matchLabels": {"app": "cart"}}, **spec}, status=status)
+
+
+def test_pdb_that_can_never_allow_a_drain():
+    d, rs, p = _web()
+    inc = _classes(d, rs, p, _pdb({"minAvailable": 1}, disruptionsAllowed=0, expectedPods=1,
+                                  desiredHealthy=1, currentHealthy=1))["PDBBlocksDisruption"]
+    assert inc.detail == "minAvailable 1"
+    assert _classes(_pdb({"maxUnavailable": 1}, disruptionsAllowed=0, expectedPods=0,
+                         desiredHealthy=0, currentHealthy=0))[
+        "PDBBlocksDisruption"].detail == "selector matches no pods"
+
+
+def test_pdb_at_zero_during_a_rollout_is_transient():
+    d, rs, p = _web()
+    assert "PDBBlocksDisruption" not in _classes(d, rs, p, _pdb(
+        {"minAvailable": 2}, disruptionsAllowed=0, expectedPods=3, desiredHealthy=2,
+        currentHealthy=2))
+
+
+# ------------------------------------------------------------------------------- storage
+def _sts(service: str = "db", storage_class: str = "standard"):
+    return _obj("StatefulSet", "db", api="apps/v1", spec={
+        "serviceName": service, "replicas": 1, "selector": {"matchLabels": {"app": "db"}},
+        "template": {"metadata": {"labels": {"app": "db"}},
+                     "spec": {"containers": [kube.container("db")]}},
+        "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+            "storageClassName": storage_class, "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}}}}]}, status={})
+
+
+def test_statefulset_service_and_storage_class_missing():
+    standard = _obj("StorageClass", "standard", ns="", api="storage.k8s.io/v1",
+                    provisioner="rancher.io/local-path")
+    found = _classes(_sts(storage_class="fast-ssd"), standard)
+    assert found["StatefulSetServiceMissing"].detail == "serviceName db"
+    assert found["StorageClassMissing"].detail == "storageClass fast-ssd"
+    healthy = _classes(_sts(), standard, _service("db", {"app": "db"}))
+    assert not {"StatefulSetServiceMissing", "StorageClassMissing"} & set(healthy)
+
+
+def test_pvc_lost_is_the_workloads_incident():
+    sts = _sts()
+    pvc = _obj("PersistentVolumeClaim", "data-db-0", spec={"volumeName": "pv-1"},
+               status={"phase": "Lost"})
+    pod = kube.pod(sts, "db-0", [kube.waiting("db", "ContainerCreating")], phase="Pending")
+    pod["spec"]["volumes"] = [{"name": "data",
+                               "persistentVolumeClaim": {"claimName": "data-db-0"}}]
+    inc = _classes(sts, pvc, pod, _service("db", {"app": "db"}))["PVCLost"]
+    assert str(inc.workload) == "StatefulSet shop/db" and inc.pods == ["db-0"]
+
+
+# ------------------------------------------------------------------------------ webhooks
+def _webhook(service: str):
+    return _obj("ValidatingWebhookConfiguration", "policy", ns="",
+                api="admissionregistration.k8s.io/v1", webhooks=[{
+                    "name": "validate.policy.example.com", "failurePolicy": "Fail",
+                    "clientConfig": {"service": {"namespace": "policy", "name": service}}}])
+
+
+def test_webhook_without_service_or_ready_endpoints():
+    svc = _service("policy-webhook", {"app": "policy"}, ns="policy")
+    empty = _obj("Endpoints", "policy-webhook", ns="policy", subsets=[
+        {"notReadyAddresses": [{"ip": "10.0.0.7"}], "ports": [{"port": 443}]}])
+    assert _classes(_webhook("policy-webhok"), svc)["WebhookServiceUnavailable"].detail == \
+        "service policy/policy-webhok missing"
+    assert _classes(_webhook("policy-webhook"), svc, empty)["WebhookServiceUnavailable"
+                                                            ].detail == (
+        "service policy/policy-webhook has no ready endpoints")
+    ready = _obj("Endpoints", "policy-webhook", ns="policy", subsets=[
+        {"addresses": [{"ip": "10.0.0.7"}], "ports": [{"port": 443}]}])
+    assert "WebhookServiceUnavailable" not in _classes(_webhook("policy-webhook"), svc, ready)
+
+
+# ------------------------------------------------------------------------------- gateway
+def test_httproute_with_unresolved_backend():
+    gw = _obj("Gateway", "public", api="gateway.networking.k8s.io/v1", spec={})
+    route = _obj("HTTPRoute", "cart", api="gateway.networking.k8s.io/v1", spec={
+        "parentRefs": [{"name": "public"}],
+        "rules": [{"backendRefs": [{"name": "cart-svc", "port": 80}]}]}, status={"parents": [{
+            "parentRef": {"name": "public"}, "controllerName": "example.net/gateway",
+            "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted"},
+                           {"type": "ResolvedRefs", "status": "False",
+                            "reason": "BackendNotFound"}]}]})
+    assert _classes(gw, route)["HTTPRouteUnresolved"].detail == "ResolvedRefs=False BackendNotFound"
+    route["spec"]["parentRefs"] = [{"name": "pubic"}]
+    route["status"] = {}
+    assert _classes(gw, route)["HTTPRouteUnresolved"].detail == \
+        "parent Gateway shop/pubic missing"
+
+
+# ------------------------------------------------------------------------- stuck pods
+def _stuck_pod(statuses, phase="Running", created=OLD):
+    d = kube.deployment("cart", "shop", [kube.container("cart")])
+    rs = kube.replicaset(d)
+    return d, rs, kube.pod(rs, "cart-5d8f7c9b4-aaaaa", statuses, phase=phase, created=created)
+
+
+def test_readiness_never_ready_after_30_minutes_of_failing_probes():
+    never = kube.running("cart")
+    never.update(ready=False, state={"running": {"startedAt": "2026-11-20T10:00:00Z"}})
+    d, rs, p = _stuck_pod([never])
+    ev = kube.event(p, "Unhealthy", "Readiness probe failed: HTTP probe failed with "
+                    "statuscode: 503", count=50, field_path="spec.containers{cart}")
+    inc = _classes(d, rs, p, ev)["ReadinessNeverReady"]
+    assert (inc.container, inc.detail) == ("cart", "readiness")
+    # five minutes into a rollout: still starting
+    never["state"] = {"running": {"startedAt": "2026-11-20T10:25:00Z"}}
+    assert "ReadinessNeverReady" not in _classes(d, rs, p, ev)
+
+
+@pytest.mark.parametrize("reason", ["PreStartHookError", "PreCreateHookError",
+                                    "ImageInspectError"])
+def test_container_start_hook_errors(reason):
+    d, rs, p = _stuck_pod([kube.waiting("cart", reason, "hook failed")], phase="Pending")
+    assert _classes(d, rs, p)["ContainerStartHookError"].detail == reason
+
+
+def test_crashloop_without_last_state():
+    cs = kube.crashing("cart", restarts=7)
+    cs["lastState"] = {}
+    d, rs, p = _stuck_pod([cs])
+    assert _classes(d, rs, p)["CrashLoopBackOff"].detail == "no last state"
+
+
+def test_stuck_container_creating_and_missing_configmap():
+    d, rs, p = _stuck_pod([kube.waiting("cart", "ContainerCreating")], phase="Pending")
+    sandbox = kube.event(p, "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc "
+                         "error: code = Unknown desc = failed to setup network for sandbox")
+    assert _classes(d, rs, p, sandbox)["StuckContainerCreating"].detail == \
+        "FailedCreatePodSandBox"
+    mount = kube.event(p, "FailedMount", 'MountVolume.SetUp failed for volume "config" : '
+                       'configmap "cart-config" not found', count=40)
+    found = _classes(d, rs, p, mount)
+    assert found["MissingConfigMap"].detail == "configmap cart-config"
+    assert "StuckContainerCreating" not in found  # one cause, one incident
+    # a pod only just created is still mounting
+    d, rs, p = _stuck_pod([kube.waiting("cart", "ContainerCreating")], phase="Pending",
+                          created=FRESH)
+    assert not {"MissingConfigMap", "StuckContainerCreating"} & set(_classes(d, rs, p, mount))
+
+
+def _pending(spec_extra: dict[str, Any], conditions: list[dict[str, Any]],
+             created: str = OLD):
+    sts = _sts()
+    p = kube.pod(sts, "db-0", [], phase="Pending", conditions=conditions, created=created)
+    del p["spec"]["nodeName"]
+    p["spec"].update(spec_extra)
+    return sts, p
+
+
+def test_pending_without_a_scheduler_verdict():
+    sts, p = _pending({"schedulerName": "custom-scheduler"}, [])
+    inc = _classes(sts, p, _service("db", {"app": "db"}))["PendingNoVerdict"]
+    assert str(inc.workload) == "StatefulSet shop/db"
+    assert inc.detail == "schedulerName custom-scheduler"
+
+
+def test_scheduling_gated_reported_only_past_the_configured_age():
+    gated = [{"type": "PodScheduled", "status": "False", "reason": "SchedulingGated"}]
+    sts, p = _pending({"schedulingGates": [{"name": "kueue.x-k8s.io/admission"}]}, gated,
+                      created="2026-11-20T10:00:00Z")
+    svc = _service("db", {"app": "db"})
+    assert "SchedulingGated" not in _classes(sts, p, svc)  # 30 min < the default hour
+    assert _classes(sts, p, svc, options=DetectOptions(scheduling_gated_seconds=600))[
+        "SchedulingGated"].detail == "gates kueue.x-k8s.io/admission"
+
+
+def test_unschedulable_taint_message_keeps_its_commas():
+    sts, p = _pending({}, [{
+        "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+        "message": "0/3 nodes are available: 1 node(s) had untolerated taint "
+                   "{node-role.kubernetes.io/control-plane: }, 2 Insufficient memory. "
+                   "preemption: 0/3 nodes are available: 3 No preemption victims found."}])
+    inc = _classes(sts, p, _service("db", {"app": "db"}))["Unschedulable"]
+    assert inc.detail == ("Insufficient memory; node(s) had untolerated taint "
+                          "{node-role.kubernetes.io/control-plane: }")
+
+
+def test_every_new_class_is_detected_here():
+    import ast
+    import pathlib
+    source = pathlib.Path(__file__).read_text()
+    quoted = {n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant)}
+    assert set(NEW_FAILURE_CLASSES) <= quoted, set(NEW_FAILURE_CLASSES) - quoted
