@@ -40,15 +40,28 @@ from .outcome import (
     Remediation,
     Validation,
 )
+from .usage import (
+    CPU_THROTTLING,
+    RIGHT_SIZING,
+    USAGE_CLASS_FIELDS,
+    ContainerKey,
+    ContainerUsage,
+    Recommendation,
+)
 
 __all__ = [
+    "CPU_THROTTLING",
     "DEFAULT_PROTECTED_NAMESPACES",
     "FAILURE_CLASSES",
     "JSON",
+    "RIGHT_SIZING",
     "SIGNATURE_TRAILER",
+    "USAGE_CLASS_FIELDS",
     "ChartSource",
     "CheckResult",
     "ClusterState",
+    "ContainerKey",
+    "ContainerUsage",
     "Decision",
     "DocumentEdit",
     "DocumentRef",
@@ -63,6 +76,7 @@ __all__ = [
     "ObjectRef",
     "Proposal",
     "PullRequest",
+    "Recommendation",
     "Remediation",
     "Substitution",
     "TargetKind",

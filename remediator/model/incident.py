@@ -27,6 +27,7 @@ FAILURE_CLASSES = (
     "ReplicaFailure",
     "HPAMaxedOut",
     "PVCPending",
+    "CPUThrottling",  # from a metrics source (model/usage.py)
 )
 
 DEFAULT_PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
