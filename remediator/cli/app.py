@@ -20,6 +20,7 @@ from .init import init_cmd
 from .output import RedactingGroup, redact_library_logs
 from .plan import plan_cmd
 from .policy import policy_group
+from .rightsize import rightsize_cmd
 from .run import run_cmd
 from .schema import config_group
 from .snapshot import snapshot_cmd
@@ -33,6 +34,6 @@ def main() -> None:
     redact_library_logs()
 
 
-for _command in (plan_cmd, run_cmd, init_cmd, doctor_cmd, snapshot_cmd, demo_cmd, validate_cmd,
+for _command in (plan_cmd, rightsize_cmd, run_cmd, init_cmd, doctor_cmd, snapshot_cmd, demo_cmd, validate_cmd,
                  policy_group, config_group):
     main.add_command(_command)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..config import Drafting
 from ..kernel.k8s import split_image
-from ..model import Incident, Location, Proposal
-from . import history, probe, rules
+from ..model import CPU_THROTTLING, RIGHT_SIZING, Incident, Location, Proposal
+from . import history, probe, rules, usage_rules
 from .allowlist import check_allowed
 from .history import ValuesKey, image_tags
 from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
@@ -22,7 +22,7 @@ from .paths import ConflictingEdits, NoSuchContainer, compose_edits
 __all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
 
 #: classes with deterministic rules: cheaper, repeatable, and never second-guessed by a model
-RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff")
+RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff", RIGHT_SIZING, CPU_THROTTLING)
 
 
 def draft(incident: Incident, location: Location, settings: Drafting, repo_root: Path,
@@ -96,6 +96,10 @@ def _by_class(incident: Incident, location: Location, settings: Drafting,
         files, values = _history_files(location, repo_root)
         proposal = rules.image_revert(incident, location,
                                       image_tags(repo_root, files, name, values), files)
+    elif cls == RIGHT_SIZING:
+        proposal = usage_rules.rightsize(incident, location)
+    elif cls == CPU_THROTTLING:
+        proposal = usage_rules.throttling(incident, location)
     else:
         proposal = rules.no_rule(incident)
     return proposal

@@ -1,0 +1,155 @@
+"""Right-sizing, composed: usage (one batched read) → recommendations → RightSizing incidents →
+locate → draft → edit → gate, then grouped (per file or per application) and each group gated
+AS A WHOLE: a reviewer merges a group's PR at once, so what must hold is the repository with
+every member's edit, not each edit alone.
+
+The whole-group check chains the members in a scratch copy: member k is gated against the tree
+with members 1..k-1 already applied. Each step's render check proves it changed only its own
+target (other objects, other documents unchanged), and its post-condition proves the target
+got exactly what the members so far announced for it; so the final tree gives every member's
+announced values and nothing else. A group that fails as a whole proposes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .. import edit, gate
+from ..config import Config
+from ..kernel import worktree
+from ..locate import Branches, Locator, RepoIndex
+from ..locate.owner import identify
+from ..locate.revisions import default_branch
+from ..model import (
+    JSON,
+    CheckResult,
+    ClusterState,
+    Decision,
+    FieldValue,
+    ObjectRef,
+    Recommendation,
+    Remediation,
+    Validation,
+)
+from . import usage
+from .flow import remediate
+
+
+@dataclass
+class Group:
+    key: str  # the file, or the GitOps application, the members share
+    members: list[Remediation] = field(default_factory=list)
+    validation: Validation = field(default_factory=Validation)
+
+    def as_json(self) -> JSON:
+        return {"key": self.key, "signatures": [m.incident.signature for m in self.members],
+                "validation": self.validation.as_json(),
+                "monthlySaving": round(sum(_saving(m) for m in self.members), 2)}
+
+
+def _saving(r: Remediation) -> float:
+    rec = r.incident.evidence.facts.get("recommendation") or {}
+    return float(rec.get("monthlySaving") or 0.0)
+
+
+@dataclass
+class RightsizePlan:
+    remediations: list[Remediation] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    queries: int = 0  # Prometheus queries this pass sent (batched: not one per container)
+
+    def as_json(self) -> JSON:
+        return {"remediations": [r.as_json() for r in self.remediations],
+                "recommendations": [r.as_json() for r in self.recommendations],
+                "groups": [g.as_json() for g in self.groups],
+                "warnings": list(self.warnings), "queries": self.queries}
+
+
+def _target(r: Remediation) -> ObjectRef:
+    assert r.location is not None
+    return r.location.render_target or ObjectRef.of(r.location.rendered)
+
+
+def group_key(r: Remediation, config: Config) -> str:
+    if config.rightsizing.group_by == "application":
+        owner = identify(r.incident.workload, r.incident.workload_metadata,
+                         config.locate.argocd_label_tracking)
+        if owner is not None:
+            return f"{owner.tool}:{owner.namespace}/{owner.name}"
+    return r.location.target.path if r.location else str(r.incident.workload)
+
+
+def gate_group(repo_root: Path, members: list[Remediation], config: Config) -> Validation:
+    """The members' edits together, chained (see the module docstring)."""
+    done: list = []
+    announced: dict[ObjectRef, list[FieldValue]] = {}
+    for r in members:
+        assert r.proposal is not None and r.location is not None
+        target = _target(r)
+        earlier = announced.setdefault(target, [])
+        try:
+            prior = edit.apply_edits(repo_root, done) if done else []
+            with worktree.changed_copy(repo_root, prior) as scratch:
+                changes = edit.apply_edits(scratch, r.proposal.edits)
+                # another container of the same workload changed earlier in the chain: the
+                # post-condition over everything announced for it guards the whole workload
+                loc = replace(r.location, container="") if earlier else r.location
+                v = gate.check_change(scratch, loc, changes, target, config.validation,
+                                      [*earlier, *r.proposal.announced])
+        except edit.EditError as exc:
+            return Validation([CheckResult("group", False, [
+                f"{r.incident.workload}: does not apply after the other members: {exc}"])])
+        if not v.passed:
+            failed = [f"{c.name}: {'; '.join(c.messages)}" for c in v.checks
+                      if c.ran and not c.passed]
+            return Validation([CheckResult("group", False, [
+                f"{r.incident.workload} container {r.incident.container}, after the members "
+                f"before it: {' | '.join(failed)}"]), *v.checks])
+        earlier.extend(r.proposal.announced)
+        done.extend(r.proposal.edits)
+    return Validation([CheckResult("group", True, [
+        f"{len(members)} change(s) validated together, each against the others applied"])])
+
+
+def rightsize(state: ClusterState, repo_root: Path, config: Config) -> RightsizePlan:
+    result = RightsizePlan()
+    if not config.metrics.prometheus_url:
+        result.warnings.append("no metrics source (metrics.prometheusUrl or --prometheus): "
+                               "nothing to right-size")
+        return result
+    measured, prom = usage.read(state, config, result.warnings)
+    result.queries = len(prom.queries) if prom else 0
+    index = RepoIndex.scan(repo_root)
+    result.warnings += index.warnings
+    locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking,
+                      Branches(config.pull_requests.base, default_branch(repo_root)))
+    gitops_objects = state.gitops_objects()
+    for rec, incident in usage.recommendations(state, measured, config):
+        result.recommendations.append(rec)
+        if incident is None:
+            continue
+        ns = incident.workload.namespace
+        if not config.scope.namespace_in_scope(ns):
+            continue
+        if ns in config.scope.protected_namespaces:
+            result.remediations.append(Remediation(incident, Decision.SKIP,
+                                                   f"namespace {ns} is protected: never patched"))
+            continue
+        result.remediations.append(remediate(incident, locator, gitops_objects, repo_root,
+                                             config))
+    groups: dict[str, Group] = {}
+    for r in result.remediations:
+        if r.decision == Decision.PROPOSE:
+            groups.setdefault(group_key(r, config), Group(group_key(r, config))).members.append(r)
+    for g in groups.values():
+        g.validation = gate_group(repo_root, g.members, config)
+        if not g.validation.passed:
+            for r in g.members:
+                r.decision = Decision.DIAGNOSE
+                r.reason = (f"{r.reason}; not proposed: its group `{g.key}` fails as a whole "
+                            f"({'; '.join(g.validation.checks[0].messages)})")
+    result.groups = list(groups.values())
+    return result
