@@ -34,6 +34,7 @@ def main() -> None:
     redact_library_logs()
 
 
-for _command in (plan_cmd, rightsize_cmd, run_cmd, init_cmd, doctor_cmd, snapshot_cmd, demo_cmd, validate_cmd,
+for _command in (plan_cmd, rightsize_cmd, run_cmd, init_cmd, doctor_cmd, snapshot_cmd, demo_cmd,
+                 validate_cmd,
                  policy_group, config_group):
     main.add_command(_command)

@@ -35,7 +35,7 @@ def rightsize(incident: Incident, loc: Location) -> Proposal:
         new = fmt(float(value))
         limit = limits.get(resource)
         if limit is not None and float(value) > float(parse_quantity(limit)):
-            new = str(limit)  # a request above its limit is invalid: stop at the limit
+            continue  # a request above its limit is invalid: the limit is for a human to judge
         changes[("resources", "requests", resource)] = new
         old = rec.get(key.replace("Request", "RequestNow"))
         rows.append({"file": loc.target.path, "field": f"{field_name(c)}.resources.requests."
