@@ -4,8 +4,8 @@ fix with a chart, a CPUThrottling fix, and right-sizing changes gated per group 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
