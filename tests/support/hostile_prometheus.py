@@ -23,7 +23,7 @@ def serve(body: bytes, hold: bool = False) -> Iterator[str]:
     release = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             if hold:
                 release.wait(30)  # the client's timeout fires first; released at teardown
                 return
