@@ -17,6 +17,7 @@ from remediator.model import Decision
 from remediator.pipeline import plan
 from remediator.pipeline.rightsize import gate_group, rightsize
 from tests.support import kube
+from tests.support.hostile_prometheus import serve
 from tests.support.prometheus import RealPrometheus, Series, start
 from tests.support.repos import REPO_URL, app, commit
 
@@ -180,3 +181,13 @@ def test_rightsize_command_json(prom: RealPrometheus, repo: Path, tmp_path_facto
     bad = CliRunner().invoke(main, ["rightsize", "--snapshot", str(snap), "--repo", str(repo),
                                     "--prometheus", "file:///etc"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_a_broken_metrics_source_is_a_warning_and_the_factor_rule(repo: Path) -> None:
+    with serve(b"<html>not prometheus</html>") as url:
+        result = plan(build_state(_live(), "c"), repo, parse_config(
+            f"repo:\n  url: {REPO_URL}\nmetrics:\n  prometheusUrl: {url}\n"))
+    [oom] = result.remediations
+    assert "raised to 192Mi" in oom.reason
+    assert any(w.startswith("metrics not used: Prometheus answer is not JSON")
+               for w in result.warnings), result.warnings
