@@ -26,6 +26,7 @@ from ..model import (
     CheckResult,
     ClusterState,
     Decision,
+    DocumentEdit,
     FieldValue,
     ObjectRef,
     Recommendation,
@@ -84,7 +85,7 @@ def group_key(r: Remediation, config: Config) -> str:
 
 def gate_group(repo_root: Path, members: list[Remediation], config: Config) -> Validation:
     """The members' edits together, chained (see the module docstring)."""
-    done: list = []
+    done: list[DocumentEdit] = []
     announced: dict[ObjectRef, list[FieldValue]] = {}
     for r in members:
         assert r.proposal is not None and r.location is not None
@@ -112,6 +113,41 @@ def gate_group(repo_root: Path, members: list[Remediation], config: Config) -> V
         done.extend(r.proposal.edits)
     return Validation([CheckResult("group", True, [
         f"{len(members)} change(s) validated together, each against the others applied"])])
+
+
+def due(stamp: Path, config: Config, now: float) -> bool:
+    """The service right-sizes on its own schedule (`rightsizing.scheduleHours`), not every
+    pass; ``stamp`` holds the time of the last run (a broken stamp counts as never)."""
+    if not (config.rightsizing.enabled and config.metrics.prometheus_url):
+        return False
+    try:
+        last = float(stamp.read_text().strip())
+    except (OSError, ValueError):
+        return True
+    return now - last >= config.rightsizing.schedule_hours * 3600
+
+
+def scheduled(state: ClusterState, repo_root: Path, config: Config, stamp: Path, now: float,
+              room: int, known: set[str]) -> tuple[list[Remediation], list[str]]:
+    """The service's right-sizing pass when due: one remediation (one PR) per group that passed
+    as a whole; new ones only while the PR limits leave room, known ones always (the forge
+    keeps them up to date)."""
+    if not due(stamp, config, now):
+        return [], []
+    result = rightsize(state, repo_root, config)
+    out = []
+    for g in result.groups:
+        r = as_pull_request(repo_root, g)
+        if r is None:
+            continue
+        if r.incident.signature not in known:
+            if room <= 0:
+                continue
+            room -= 1
+        out.append(r)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(f"{now:.0f}\n")
+    return out, result.warnings
 
 
 def rightsize(state: ClusterState, repo_root: Path, config: Config) -> RightsizePlan:
@@ -153,3 +189,38 @@ def rightsize(state: ClusterState, repo_root: Path, config: Config) -> Rightsize
                             f"({'; '.join(g.validation.checks[0].messages)})")
     result.groups = list(groups.values())
     return result
+
+
+def as_pull_request(repo_root: Path, g: Group) -> Remediation | None:
+    """A group that passed as a whole, as one remediation (one PR): every member's edits and
+    diagnosis, the group validation first. Its signature is the first member's (members sorted)
+    with the group key as detail, so the PR is found again next week."""
+    if not g.validation.passed or not g.members:
+        return None
+    members = sorted(g.members, key=lambda r: r.incident.signature)
+    first = members[0]
+    assert first.proposal is not None
+    edits = [e for r in members for e in (r.proposal.edits if r.proposal else [])]
+    try:
+        changes = edit.apply_edits(repo_root, edits)
+    except edit.EditError:
+        return None  # cannot happen after gate_group; never a PR that differs from the check
+    saving = sum(_saving(r) for r in members)
+    lines = [f"- {r.incident.workload} container {r.incident.container}: "
+             f"{r.proposal.diagnosis if r.proposal else r.reason}" for r in members]
+    proposal = replace(
+        first.proposal, reason=f"right-size {len(members)} container(s) in {g.key}",
+        diagnosis=(f"Requests measured against usage, grouped by {g.key} "
+                   f"(estimated ${saving:,.2f}/month; negative: costs more):\n\n"
+                   + "\n".join(lines)),
+        edits=edits, changes=[c for r in members for c in (r.proposal.changes if r.proposal
+                                                           else [])],
+        title=f"right-size requests in {g.key}",
+        announced=[a for r in members for a in (r.proposal.announced if r.proposal else [])])
+    # a signature's parts are separated by "/": the key's own slashes become ":"
+    incident = replace(first.incident, detail=f"group {g.key.replace('/', ':')}",
+                       pods=[p for r in members for p in r.incident.pods])
+    checks = [*g.validation.checks,
+              *[c for r in members for c in (r.validation.checks if r.validation else [])]]
+    return Remediation(incident, Decision.PROPOSE, proposal.reason, first.location, proposal,
+                       changes, Validation(checks))
