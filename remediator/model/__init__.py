@@ -47,6 +47,7 @@ from .usage import (
     ContainerKey,
     ContainerUsage,
     Recommendation,
+    Unused,
 )
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "TargetKind",
     "Termination",
     "TopLayer",
+    "Unused",
     "Validation",
     "ValuesLayer",
 ]

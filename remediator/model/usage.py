@@ -88,3 +88,20 @@ class Recommendation:
             "reason": self.reason, "monthlySaving": round(self.monthly_saving, 2),
             "usage": self.usage.as_json() if self.usage else None,
         }
+
+
+@dataclass
+class Unused:
+    """Listed for a human (dashboard, `rightsize` output), never deleted or scaled by the bot:
+    an idle workload (near-zero CPU, no restarts over the lookback) or a claim no pod mounts."""
+
+    kind: str  # "idle workload" | "orphaned claim"
+    namespace: str
+    name: str
+    age: str  # creation time (RFC 3339) as the cluster reports it
+    size: str  # the claim's capacity; for a workload, its peak CPU use over the lookback
+    why: str
+
+    def as_json(self) -> JSON:
+        return {"kind": self.kind, "namespace": self.namespace, "name": self.name,
+                "created": self.age, "size": self.size, "why": self.why}

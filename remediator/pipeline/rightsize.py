@@ -31,6 +31,7 @@ from ..model import (
     ObjectRef,
     Recommendation,
     Remediation,
+    Unused,
     Validation,
 )
 from . import usage
@@ -59,6 +60,7 @@ class RightsizePlan:
     remediations: list[Remediation] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
+    unused: list[Unused] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     queries: int = 0  # Prometheus queries this pass sent (batched: not one per container)
 
@@ -66,6 +68,7 @@ class RightsizePlan:
         return {"remediations": [r.as_json() for r in self.remediations],
                 "recommendations": [r.as_json() for r in self.recommendations],
                 "groups": [g.as_json() for g in self.groups],
+                "unused": [u.as_json() for u in self.unused],
                 "warnings": list(self.warnings), "queries": self.queries}
 
 
@@ -163,6 +166,7 @@ def rightsize(state: ClusterState, repo_root: Path, config: Config) -> Rightsize
     locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking,
                       Branches(config.pull_requests.base, default_branch(repo_root)))
     gitops_objects = state.gitops_objects()
+    result.unused = usage.unused(state, measured, config)
     for rec, incident in usage.recommendations(state, measured, config):
         result.recommendations.append(rec)
         if incident is None:

@@ -29,6 +29,7 @@ from ..model import (
     Incident,
     ObjectRef,
     Recommendation,
+    Unused,
 )
 
 log = logging.getLogger(__name__)
@@ -147,9 +148,70 @@ def recommendations(state: ClusterState, usage: Usage, config: Config
         if not spec:
             continue
         rec = recommend(u, _request(spec, "cpu"), _request(spec, "memory"), config.rightsizing)
+        restarts = _restarts(state, u.namespace, found[2], u.container)
+        if restarts and rec.changes:  # crashing or OOMing: its usage is not its steady state
+            rec.cpu_request = rec.memory_request = None
+            rec.monthly_saving = 0.0
+            rec.reason = (f"{restarts} restart(s) in the running pods: usage not steady, "
+                          "left alone (a failure fix comes first)")
         incident = None
         if rec.changes:
             incident = _incident(state, u, RIGHT_SIZING, "requests", rec.reason,
                                  {"recommendation": rec.as_json()})
         out.append((rec, incident))
+    return out
+
+
+#: below this many cores at its busiest over the lookback, a workload is idle
+IDLE_CORES = 0.005
+
+
+def _restarts(state: ClusterState, namespace: str, pods: list[str], container: str) -> int:
+    total = 0
+    for p in state.pods:
+        meta = p.get("metadata") or {}
+        if meta.get("namespace") != namespace or meta.get("name") not in pods:
+            continue
+        for cs in (p.get("status") or {}).get("containerStatuses") or []:
+            if cs.get("name") == container:
+                total += int(cs.get("restartCount") or 0)
+    return total
+
+
+def unused(state: ClusterState, usage: Usage, config: Config) -> list[Unused]:
+    """Idle workloads (busiest CPU below IDLE_CORES, no restarts, history over the whole
+    ``rightsizing.minHistoryHours``) and PersistentVolumeClaims no pod mounts."""
+    out: list[Unused] = []
+    by_workload: dict[tuple[str, str], list[ContainerUsage]] = {}
+    for u in usage.values():
+        by_workload.setdefault((u.namespace, u.workload), []).append(u)
+    for (ns, name), containers in sorted(by_workload.items()):
+        found = _workload_of(state, ns, name)
+        if found is None:
+            continue
+        peak = max((u.cpu_max_cores or 0.0) for u in containers)
+        young = min(u.history_seconds for u in containers) < \
+            config.rightsizing.min_history_hours * 3600
+        if any(u.cpu_max_cores is None for u in containers) or peak >= IDLE_CORES or young:
+            continue
+        if any(_restarts(state, ns, found[2], u.container) for u in containers):
+            continue
+        out.append(Unused("idle workload", ns, f"{found[0].kind} {name}",
+                          str((found[1].get("metadata") or {}).get("creationTimestamp") or ""),
+                          f"{round(peak * 1000, 1)}m CPU at most",
+                          f"near-zero CPU over {config.metrics.lookback_days:g} days, no restarts"))
+    mounted = {(str((p.get("metadata") or {}).get("namespace")), str(v["persistentVolumeClaim"]
+                .get("claimName"))) for p in state.pods
+               for v in (p.get("spec") or {}).get("volumes") or []
+               if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), dict)}
+    for ref, pvc in sorted(state.objects.items()):
+        if ref.kind != "PersistentVolumeClaim" or (ref.namespace, ref.name) in mounted:
+            continue
+        status = pvc.get("status") or {}
+        if status.get("phase") != "Bound":
+            continue  # a pending claim is PVCPending's business
+        out.append(Unused("orphaned claim", ref.namespace, f"PersistentVolumeClaim {ref.name}",
+                          str((pvc.get("metadata") or {}).get("creationTimestamp") or ""),
+                          str((status.get("capacity") or {}).get("storage") or "?"),
+                          "bound, and no pod mounts it"))
     return out

@@ -60,7 +60,25 @@ WORKLOADS = """
               resources:
                 requests: {memory: 1Gi, cpu: "1"}
                 limits: {memory: 2Gi, cpu: "2"}
-    """
+    """ + "".join(f"""
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: {name}
+    spec:
+      selector:
+        matchLabels: {{app: {name}}}
+      template:
+        metadata:
+          labels: {{app: {name}}}
+        spec:
+          containers:
+            - name: {name}
+              image: ghcr.io/acme/{name}:1.0.0
+              resources:
+                requests: {{memory: 1Gi, cpu: "1"}}
+    """ for name in ("worker", "batch"))
 
 
 def _labels(pod: str, c: str) -> dict[str, str]:
@@ -82,6 +100,15 @@ SERIES = [
            lambda i: 3000.0 * i, N),
     Series("container_cpu_cfs_throttled_periods_total", _labels("api-7f8d9c6b5-ccccc", "api"),
            lambda i: 1500.0 * i, N),
+    # worker: steady; batch: idle (no CPU at all)
+    Series("container_memory_working_set_bytes", _labels("worker-7f8d9c6b5-ddddd", "worker"),
+           lambda i: 300.0 * MI, N),
+    Series("container_cpu_usage_seconds_total", _labels("worker-7f8d9c6b5-ddddd", "worker"),
+           lambda i: 0.2 * 300 * i, N),
+    Series("container_memory_working_set_bytes", _labels("batch-7f8d9c6b5-eeeee", "batch"),
+           lambda i: 50.0 * MI, N),
+    Series("container_cpu_usage_seconds_total", _labels("batch-7f8d9c6b5-eeeee", "batch"),
+           lambda i: 1.0, N),
 ]
 
 
@@ -99,7 +126,17 @@ def _live() -> list[dict]:
     api = deploy("api", {"name": "api", "image": "ghcr.io/acme/api:1.0.0", "resources": {
         "requests": {"memory": "1Gi", "cpu": "1"}, "limits": {"memory": "2Gi", "cpu": "2"}}})
     web_rs, api_rs = kube.replicaset(web), kube.replicaset(api, suffix="7f8d9c6b5", ready=1)
-    return [web, api, web_rs, api_rs,
+    steady = []
+    for name, pod in (("worker", "worker-7f8d9c6b5-ddddd"), ("batch", "batch-7f8d9c6b5-eeeee")):
+        d = deploy(name, {"name": name, "image": f"ghcr.io/acme/{name}:1.0.0",
+                          "resources": {"requests": {"memory": "1Gi", "cpu": "1"}}})
+        rs = kube.replicaset(d, suffix="7f8d9c6b5", ready=1)
+        steady += [d, rs, kube.pod(rs, pod, [kube.running(name,
+                                                          image=f"ghcr.io/acme/{name}:1.0.0")])]
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+             "metadata": kube.meta("old-data", "shop"),
+             "status": {"phase": "Bound", "capacity": {"storage": "50Gi"}}}
+    return [*steady, claim, web, api, web_rs, api_rs,
             kube.pod(web_rs, "web-5d8f7c9b4-aaaaa",
                      [kube.crashing("web", image="ghcr.io/acme/web:1.0.0")]),
             kube.pod(api_rs, "api-7f8d9c6b5-ccccc",
@@ -147,20 +184,25 @@ def test_rightsize_groups_the_file_and_gates_it_as_a_whole(
     assert result.queries == 7
     proposed = {r.incident.workload.name: r for r in result.remediations
                 if r.decision == Decision.PROPOSE}
-    assert set(proposed) == {"api", "web"}, [r.reason for r in result.remediations]
+    # web restarts (OOMKilled): its usage is not steady, the failure fix comes first
+    assert set(proposed) == {"api", "worker", "batch"}, [r.reason for r in result.remediations]
+    [web] = [rec for rec in result.recommendations if rec.workload == "web"]
+    assert not web.changes and "restart" in web.reason
     api_diff = proposed["api"].changes[0].diff
     assert '+            requests: {memory: 230Mi, cpu: "50m"}' in api_diff.splitlines()
     [group] = result.groups
     assert group.key == "apps/shop/workloads.yaml"
-    assert group.validation.passed
-    assert len(group.members) == 2
-    # api: 0.95 vCPU and ~0.78 GiB less; web: 0.4 vCPU more (under-provisioned); OpenCost
-    # default prices, 730 hours a month
-    assert 14 < group.as_json()["monthlySaving"] < 16
+    assert group.validation.passed, group.validation.as_json()
+    assert len(group.members) == 3
+    # api 0.95 + worker 0.8 + batch 0.99 vCPU, and ~2.3 GiB, less: OpenCost default prices
+    assert 65 < group.as_json()["monthlySaving"] < 75
+    assert [(u.kind, u.name) for u in result.unused] == [
+        ("idle workload", "Deployment batch"),
+        ("orphaned claim", "PersistentVolumeClaim old-data")]
     # the same members, one of them drafted twice: the second copy changes an object another
     # member already changed, and the group as a whole is refused
     api = proposed["api"]
-    twice = replace(proposed["web"], proposal=replace(api.proposal), location=api.location)
+    twice = replace(proposed["worker"], proposal=replace(api.proposal), location=api.location)
     refused = gate_group(repo, [api, twice], parse_config(_config(prom)))
     assert not refused.passed
     assert refused.checks[0].name == "group"
