@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from ..forge.verify import Verification, verify_merged
 from ..locate import Branches, LocateDiagnosis, LocateSkip, Locator, RepoIndex
 from ..locate.owner import identify
 from ..locate.revisions import default_branch
-from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation
+from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation, Unused
 from . import usage
 
 
@@ -331,8 +331,10 @@ def verify(plan_result: Plan, forge: Forge, config: Config, state: ClusterState
     return verify_merged(forge, observed, lambda w: synced_revisions(state, config, w))
 
 
-def submit(plan_result: Plan, forge: Forge, config: Config) -> list[Submission]:
+def submit(plan_result: Plan, forge: Forge, config: Config,
+           unused: Sequence[Unused] = ()) -> list[Submission]:
     """Open, update or leave alone one PR per proposed remediation (forge.lifecycle), and
-    refresh the dashboard. The only writer: to the forge's own clone and the forge."""
+    refresh the dashboard (with ``unused``: idle workloads and orphaned claims, listed only).
+    The only writer: to the forge's own clone and the forge."""
     return forge_submit(plan_result.remediations, forge, config.pull_requests,
-                        edit.write_changes)
+                        edit.write_changes, unused=unused)

@@ -12,6 +12,7 @@ announced values and nothing else. A group that fails as a whole proposes nothin
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -150,7 +151,23 @@ def scheduled(state: ClusterState, repo_root: Path, config: Config, stamp: Path,
         out.append(r)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(f"{now:.0f}\n")
+    # the dashboard is rewritten every pass: the list of the last run is kept until the next
+    _unused_file(stamp).write_text(json.dumps([u.as_json() for u in result.unused]))
     return out, result.warnings
+
+
+def _unused_file(stamp: Path) -> Path:
+    return stamp.with_name("rightsize.unused.json")
+
+
+def last_unused(stamp: Path) -> list[Unused]:
+    """What the last scheduled run listed as idle / orphaned ([] when none, or unreadable)."""
+    try:
+        rows = json.loads(_unused_file(stamp).read_text())
+        return [Unused(str(r["kind"]), str(r["namespace"]), str(r["name"]), str(r["created"]),
+                       str(r["size"]), str(r["why"])) for r in rows]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def rightsize(state: ClusterState, repo_root: Path, config: Config) -> RightsizePlan:

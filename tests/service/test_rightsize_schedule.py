@@ -1,6 +1,7 @@
 """The service right-sizes on its own schedule: the first pass opens one PR for the group (a
 file's right-sizing changes, gated as a whole), the next pass within `scheduleHours` does not
-right-size again. A real Prometheus, a real git origin, the local forge."""
+right-size again; orphaned claims stay listed on the dashboard. A real Prometheus, a real git
+origin, the local forge."""
 
 from __future__ import annotations
 
@@ -63,6 +64,9 @@ def _live() -> list[dict]:
         rs = kube.replicaset(d, suffix="7f8d9c6b5", ready=1)
         items += [d, rs, kube.pod(rs, f"{name}-7f8d9c6b5-ccccc",
                                   [kube.running(name, image=f"ghcr.io/acme/{name}:1.0.0")])]
+    items.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                  "metadata": kube.meta("old-data", "shop"),
+                  "status": {"phase": "Bound", "capacity": {"storage": "50Gi"}}})
     return items
 
 
@@ -88,4 +92,10 @@ def test_one_pr_per_group_then_not_again_before_the_schedule(prom: RealPrometheu
     assert pr.body.count('cpu: "50m"') >= 2  # both members' changes, in one diff
     second = run_once(snap, str(origin), state, env={})
     assert not second.submissions
-    assert len(LocalForge(str(origin), state).pulls()) == 1
+    forge = LocalForge(str(origin), state)
+    assert len(forge.pulls()) == 1
+    # listed on the dashboard, pass after pass, never acted on
+    dashboard = forge.dashboard()
+    assert dashboard is not None
+    assert "| orphaned claim | shop | PersistentVolumeClaim old-data |" in dashboard[1]
+    assert "50Gi" in dashboard[1]
