@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from remediator.cluster.snapshot import build_state
 from remediator.detect import detect
-from remediator.model import FAILURE_CLASSES
+from remediator.model import CPU_THROTTLING, FAILURE_CLASSES
 from tests.support import kube
 
 SEEN: set[str] = set()
@@ -301,6 +301,7 @@ def test_one_evicted_pod_already_replaced_or_old_evictions_are_quiet():
 
 
 def test_every_failure_class_has_a_test_here():
-    # runs last in this file (pytest keeps definition order)
-    missing = set(FAILURE_CLASSES) - SEEN
+    # runs last in this file (pytest keeps definition order); CPUThrottling is raised from a
+    # metrics source, not from pod status: tests/pipeline/test_usage.py
+    missing = set(FAILURE_CLASSES) - SEEN - {CPU_THROTTLING}
     assert not missing, missing
