@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from remediator.config import Metrics
 from remediator.metrics import MetricsError, Prometheus
 from remediator.metrics.usage import MAX_BYTES
 from tests.support.hostile_prometheus import serve, vector
@@ -39,3 +40,15 @@ def test_malformed_answers_are_one_line(body: bytes) -> None:
     with serve(body) as url, pytest.raises(MetricsError) as exc:
         Prometheus(url, timeout=5).query("whatever", 0, MAX_BYTES)
     assert "\n" not in str(exc.value) and len(str(exc.value)) < 300
+
+
+def test_the_bearer_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROM_TOKEN_FOR_TEST", "s3cr3t-token")
+    seen: list[dict[str, str]] = []
+    with serve(vector(["1"]), seen=seen) as url:
+        client = Prometheus.from_settings(
+            Metrics(prometheus_url=url, token_env="PROM_TOKEN_FOR_TEST"))
+        client.query("up", 0, MAX_BYTES)
+    assert seen[0]["Authorization"] == "Bearer s3cr3t-token"
+    with pytest.raises(MetricsError, match="not http"):
+        Prometheus.from_settings(Metrics(prometheus_url="file:///etc/passwd"))

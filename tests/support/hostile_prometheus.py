@@ -19,11 +19,15 @@ def vector(values: list[str]) -> bytes:
 
 
 @contextmanager
-def serve(body: bytes, hold: bool = False) -> Iterator[str]:
+def serve(body: bytes, hold: bool = False, seen: list[dict[str, str]] | None = None
+          ) -> Iterator[str]:
+    """``seen`` collects each request's headers (what the client sent)."""
     release = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if seen is not None:
+                seen.append(dict(self.headers))
             if hold:
                 release.wait(30)  # the client's timeout fires first; released at teardown
                 return
