@@ -229,7 +229,10 @@ def _measured_note(incident: Incident, old: float, new: float, settings: Draftin
     chart = memory_chart(f"{incident.container} memory working set",
                          [(float(t), float(v)) for t, v in series],
                          {"old limit": old, "new limit": new})
-    return text + ("\n\n" + chart if chart else "")
+    queries = [q for q in facts.get("metrics_queries") or [] if "memory" in str(q)]
+    shown = "".join(f"\n    {q}" for q in queries[:3])
+    return text + ("\n\n" + chart if chart else "") + (
+        f"\n\nQueries (instant, over the lookback):\n{shown}\n" if shown else "")
 
 
 def _unset_note(incident: Incident, loc: Location, repo_limit: float | None) -> str:

@@ -165,6 +165,7 @@ def test_oom_limit_from_measured_peak_with_chart_and_throttling_fix(
     assert oom.proposal is not None
     assert "peak working set 200Mi" in oom.proposal.diagnosis
     assert "```mermaid\nxychart-beta" in oom.proposal.diagnosis
+    assert "max_over_time(container_memory_working_set_bytes" in oom.proposal.diagnosis
     throttled = by_class["CPUThrottling"]
     assert throttled.decision == Decision.PROPOSE, throttled.reason
     assert "raised to 3" in throttled.reason  # limit 2 x 1.5
