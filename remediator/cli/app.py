@@ -26,6 +26,7 @@ from .output import RedactingGroup, redact_library_logs
 # to the command's own).
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "plan": ("plan", "plan_cmd", "Everything up to and including the gate:..."),
+    "rightsize": ("rightsize", "rightsize_cmd", "Right-sizing recommendations as validated..."),
     "run": ("run", "run_cmd", "The service: watch, plan, open pull requests."),
     "init": ("init", "init_cmd", "Write a commented .remediator.yaml and the..."),
     "doctor": ("doctor", "doctor_cmd", "Check tools (git, kubectl/kustomize,..."),

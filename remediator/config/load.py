@@ -26,10 +26,12 @@ from .settings import (
     LLMSettings,
     Locate,
     MemoryRule,
+    Metrics,
     OpaServer,
     Pricing,
     PullRequests,
     RequestsDefault,
+    Rightsizing,
     Scope,
     StartupRule,
     Validation,
@@ -109,6 +111,43 @@ def parse_config(text: str, name: str = CONFIG_FILE, repo: Path | None = None) -
     return cfg
 
 
+def _metrics(m: dict[str, Any]) -> Metrics:
+    md = Metrics()
+    return Metrics(
+        prometheus_url=str(m.get("prometheusUrl", md.prometheus_url)).rstrip("/"),
+        token_env=m.get("tokenEnv", md.token_env),
+        ca_file=m.get("caFile", md.ca_file),
+        insecure_skip_verify=bool(m.get("insecureSkipVerify", md.insecure_skip_verify)),
+        lookback_days=float(m.get("lookbackDays", md.lookback_days)),
+        step_seconds=int(m.get("stepSeconds", md.step_seconds)),
+        timeout_seconds=float(m.get("timeoutSeconds", md.timeout_seconds)),
+        max_response_bytes=int(m.get("maxResponseBytes", md.max_response_bytes)),
+        memory_headroom=float(m.get("memoryHeadroom", md.memory_headroom)),
+        throttling_threshold=float(m.get("throttlingThreshold", md.throttling_threshold)),
+        throttling_window_minutes=int(m.get("throttlingWindowMinutes",
+                                            md.throttling_window_minutes)),
+    )
+
+
+def _rightsizing(r: dict[str, Any]) -> Rightsizing:
+    rd = Rightsizing()
+    return Rightsizing(
+        enabled=bool(r.get("enabled", rd.enabled)),
+        cpu_percentile=float(r.get("cpuPercentile", rd.cpu_percentile)),
+        memory_headroom=float(r.get("memoryHeadroom", rd.memory_headroom)),
+        min_change_ratio=float(r.get("minChangeRatio", rd.min_change_ratio)),
+        min_change_cpu=float(r.get("minChangeCpu", rd.min_change_cpu)),
+        min_change_memory=str(r.get("minChangeMemory", rd.min_change_memory)),
+        cpu_floor=float(r.get("cpuFloor", rd.cpu_floor)),
+        memory_floor=str(r.get("memoryFloor", rd.memory_floor)),
+        min_history_hours=float(r.get("minHistoryHours", rd.min_history_hours)),
+        cpu_hour_price=float(r.get("cpuHourPrice", rd.cpu_hour_price)),
+        gib_hour_price=float(r.get("gibHourPrice", rd.gib_hour_price)),
+        group_by=str(r.get("groupBy", rd.group_by)),
+        schedule_hours=float(r.get("scheduleHours", rd.schedule_hours)),
+    )
+
+
 def _build(d: dict[str, Any], name: str) -> Config:
     cfg = Config(source=name)
     cfg.cluster = d.get("cluster", cfg.cluster)
@@ -174,6 +213,8 @@ def _build(d: dict[str, Any], name: str) -> Config:
         log_tail_lines=(w.get("logs") or {}).get("tailLines", wd.log_tail_lines),
         log_limit_bytes=(w.get("logs") or {}).get("limitBytes", wd.log_limit_bytes),
     )
+    cfg.metrics = _metrics(d.get("metrics") or {})
+    cfg.rightsizing = _rightsizing(d.get("rightsizing") or {})
     p = d.get("pullRequests") or {}
     defaults = PullRequests()
     cfg.pull_requests = PullRequests(

@@ -138,6 +138,38 @@ SCHEMA: dict[str, Any] = {
                 }),
             }
         ),
+        "metrics": _obj(
+            {
+                "prometheusUrl": {"type": "string", "pattern": "^https?://"},
+                "tokenEnv": {"type": "string", "pattern": ENV_PATTERN},
+                "caFile": {"type": "string"},
+                "insecureSkipVerify": {"type": "boolean"},
+                "lookbackDays": {"type": "number", "minimum": 0.01, "maximum": 90},
+                "stepSeconds": {"type": "integer", "minimum": 15, "maximum": 3600},
+                "timeoutSeconds": {"type": "number", "minimum": 0.1, "maximum": 120},
+                "maxResponseBytes": {"type": "integer", "minimum": 4096, "maximum": 268435456},
+                "memoryHeadroom": {"type": "number", "minimum": 1, "maximum": 4},
+                "throttlingThreshold": {"type": "number", "minimum": 0.01, "maximum": 1},
+                "throttlingWindowMinutes": {"type": "integer", "minimum": 5, "maximum": 10080},
+            }
+        ),
+        "rightsizing": _obj(
+            {
+                "enabled": {"type": "boolean"},
+                "cpuPercentile": {"enum": [90, 95, 99]},
+                "memoryHeadroom": {"type": "number", "minimum": 1, "maximum": 4},
+                "minChangeRatio": {"type": "number", "minimum": 0, "maximum": 10},
+                "minChangeCpu": {"type": "number", "minimum": 0, "maximum": 64},
+                "minChangeMemory": _QUANTITY,
+                "cpuFloor": {"type": "number", "minimum": 0, "maximum": 64},
+                "memoryFloor": _QUANTITY,
+                "minHistoryHours": {"type": "number", "minimum": 0, "maximum": 2160},
+                "cpuHourPrice": {"type": "number", "minimum": 0, "maximum": 100},
+                "gibHourPrice": {"type": "number", "minimum": 0, "maximum": 100},
+                "groupBy": {"enum": ["file", "application"]},
+                "scheduleHours": {"type": "number", "minimum": 1, "maximum": 2160},
+            }
+        ),
         "pullRequests": _obj(
             {
                 "base": {"type": "string", "minLength": 1},

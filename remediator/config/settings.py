@@ -163,6 +163,45 @@ class Watch:
 
 
 @dataclass
+class Metrics:
+    """A Prometheus to read container usage from (empty URL: no metrics, fixes as before).
+    Every query is bounded: a range (``lookback_days``), a step, a timeout, a response size."""
+
+    prometheus_url: str = ""
+    token_env: str = ""  # a bearer token read from this environment variable
+    ca_file: str = ""
+    insecure_skip_verify: bool = False
+    lookback_days: float = 7.0
+    step_seconds: int = 300
+    timeout_seconds: float = 10.0
+    max_response_bytes: int = 8 * 1024 * 1024
+    #: OOMKilled: new limit >= observed peak working set x this (never below the factor rule)
+    memory_headroom: float = 1.2
+    #: CPUThrottling: throttled periods / periods above this over ``throttling_window_minutes``
+    throttling_threshold: float = 0.25
+    throttling_window_minutes: int = 60
+
+
+@dataclass
+class Rightsizing:
+    """Opt-in right-sizing of requests from usage percentiles (docs/rightsizing.md)."""
+
+    enabled: bool = False
+    cpu_percentile: float = 95.0  # 95 or 99
+    memory_headroom: float = 1.15  # memory request = peak working set x this
+    min_change_ratio: float = 0.2  # |new - old| / old below this: not worth a PR
+    min_change_cpu: float = 0.05  # cores
+    min_change_memory: str = "64Mi"
+    cpu_floor: float = 0.01  # cores
+    memory_floor: str = "32Mi"
+    min_history_hours: float = 72.0  # younger (or restarted) workloads are left alone
+    cpu_hour_price: float = 0.031611  # USD per vCPU-hour (OpenCost's default on-demand rate)
+    gib_hour_price: float = 0.004237  # USD per GiB-hour of memory (OpenCost's default)
+    group_by: str = "file"  # "file" or "application": one PR per group
+    schedule_hours: float = 168.0  # the service right-sizes weekly, not on every pass
+
+
+@dataclass
 class Config:
     cluster: str = "default"
     repo_url: str = ""
@@ -174,6 +213,8 @@ class Config:
     watch: Watch = field(default_factory=Watch)
     trust: Trust = field(default_factory=Trust)
     detect: DetectOptions = field(default_factory=DetectOptions)
+    metrics: Metrics = field(default_factory=Metrics)
+    rightsizing: Rightsizing = field(default_factory=Rightsizing)
     #: the kill switch: the service plans and opens nothing while it is on (re-read every pass)
     paused: bool = False
     source: str = "defaults"  # where this configuration came from

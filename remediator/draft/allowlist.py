@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ..kernel.k8s import pod_spec_path
-from ..model import JSON, Location
+from ..model import JSON, USAGE_CLASS_FIELDS, Location
 from ..model import Proposal as _Proposal
 from .paths import pointer
 
@@ -56,12 +56,17 @@ ALLOWED.update({
     # one selector value, to the near-matching workload's label (never a key, never labels)
     "ServiceSelectorMismatch": ("spec/selector/*",),
 })
+# the usage classes (CPUThrottling, RightSizing): their fields live with them in model/usage.py
+ALLOWED.update({cls: tuple(_CONTAINER + f for f in fields)
+                for cls, fields in USAGE_CLASS_FIELDS.items()})
 #: the same fields as Helm values, under the values key that feeds them
 HELM_ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
     "OOMKilled": (("resources", "limits/memory"), ("resources", "requests/memory")),
     "ImagePullBackOff": (("image", "tag"), ("image", "digest")),
     "ProbeFailure": (("startupProbe", "*"),),
     "HPAMissingRequests": (("resources", "requests/cpu"), ("resources", "requests/memory")),
+    **{cls: tuple(("resources", f.removeprefix("resources/")) for f in fields)
+       for cls, fields in USAGE_CLASS_FIELDS.items()},
 }
 #: what only a new patch file may carry: its identity (an existing document is never renamed)
 _NEW_FILE = ("apiVersion", "kind", "metadata/name", "metadata/namespace")

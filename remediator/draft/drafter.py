@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..config import Drafting
 from ..kernel.k8s import split_image
-from ..model import NEW_FAILURE_CLASSES, Incident, Location, Proposal
-from . import config_fixes, history, probe, rules
+from ..model import CPU_THROTTLING, NEW_FAILURE_CLASSES, RIGHT_SIZING, Incident, Location, Proposal
+from . import config_fixes, history, probe, rules, usage_rules
 from .allowlist import check_allowed
 from .history import ValuesKey, image_tags
 from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
@@ -23,7 +23,7 @@ __all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
 
 #: classes with deterministic rules: cheaper, repeatable, and never second-guessed by a model
 RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff", "HPAMissingRequests",
-                "ServiceSelectorMismatch")
+                "ServiceSelectorMismatch", RIGHT_SIZING, CPU_THROTTLING)
 
 
 def draft(incident: Incident, location: Location, settings: Drafting, repo_root: Path,
@@ -97,6 +97,10 @@ def _by_class(incident: Incident, location: Location, settings: Drafting,
         files, values = _history_files(location, repo_root)
         proposal = rules.image_revert(incident, location,
                                       image_tags(repo_root, files, name, values), files)
+    elif cls == RIGHT_SIZING:
+        proposal = usage_rules.rightsize(incident, location)
+    elif cls == CPU_THROTTLING:
+        proposal = usage_rules.throttling(incident, location)
     elif cls == "HPAMissingRequests":
         proposal = config_fixes.hpa_requests(incident, location, settings)
     elif cls == "ServiceSelectorMismatch":

@@ -16,6 +16,7 @@ from kubernetes.utils.quantity import parse_quantity
 from ..config import Drafting
 from ..kernel.k8s import dig, get_container, split_image
 from ..model import JSON, DocumentEdit, FieldValue, Incident, Location, Proposal, TargetKind
+from ..render.chart import memory_chart
 from .history import TagInHistory
 from .paths import (
     REMOVE,
@@ -27,6 +28,7 @@ from .paths import (
     pointer,
     variable_ops,
 )
+from .rightsize import usage_limit
 
 DRAFTER = "rules"
 MI = 1024 * 1024
@@ -161,8 +163,13 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"cap of {settings.memory.cap} (drafting.memory.cap). This looks like a leak or a "
             "workload that needs re-sizing by its owners, not another automatic raise."),
             f"memory limit {observed_raw} already at the cap {settings.memory.cap}")
-    new = min(observed * settings.memory.factor, cap)
+    facts = incident.evidence.facts
+    peak = facts.get("memory_peak_bytes")
+    headroom = float(facts.get("memory_headroom") or 1.0)
+    new = usage_limit(observed * settings.memory.factor,
+                      float(peak) if isinstance(peak, int | float) else None, headroom, cap)
     new_value = format_memory(new)
+    measured = _measured_note(incident, observed, new, settings) if peak is not None else ""
     changes: dict[tuple[str, ...], Any] = {("resources", "limits", "memory"): new_value}
     live_request_raw = (live.get("requests") or {}).get("memory")
     request = _q(live_request_raw)
@@ -188,7 +195,8 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"{term.exit_code if term else 137}) at its memory limit of {observed_raw}. Raising "
             f"the limit by a factor of {settings.memory.factor:g} (cap {settings.memory.cap}) "
             "gives it headroom; if usage keeps growing after this, it is a leak to fix in the "
-            "application." + _unset_note(incident, loc, repo_limit) + _rollout_note(incident)),
+            "application." + measured + _unset_note(incident, loc, repo_limit)
+            + _rollout_note(incident)),
         edits=_edit(loc, ops),
         changes=[{"file": loc.target.path, "field": f"{field_name(c)}.resources.limits.memory",
                   "old": str(observed_raw), "new": new_value}],
@@ -200,6 +208,31 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
               "its request is among the first evicted. Rollback: revert this commit."),
         confidence=0.8,
     )
+
+
+def _measured_note(incident: Incident, old: float, new: float, settings: Drafting) -> str:
+    """The numbers behind a usage-aware limit, and a chart of usage against both limits."""
+    facts = incident.evidence.facts
+    peak = float(facts["memory_peak_bytes"])
+    headroom = float(facts.get("memory_headroom") or 1.0)
+    days = facts.get("metrics_lookback_days", "")
+    rule = old * settings.memory.factor
+    why = ("the observed peak × headroom" if peak * headroom > rule
+           else f"the factor rule ({format_memory(rule)}), above the observed peak × headroom")
+    if new < max(rule, peak * headroom):
+        why += f", capped at {settings.memory.cap}"
+    text = (f"\n\nMeasured (Prometheus, last {days} days): peak working set "
+            f"{format_memory(peak)}; peak × headroom {headroom:g} = "
+            f"{format_memory(peak * headroom)}; old limit × factor {settings.memory.factor:g} = "
+            f"{format_memory(rule)}. New limit {format_memory(new)}: {why}.")
+    series = facts.get("memory_series") or []
+    chart = memory_chart(f"{incident.container} memory working set",
+                         [(float(t), float(v)) for t, v in series],
+                         {"old limit": old, "new limit": new})
+    queries = [q for q in facts.get("metrics_queries") or [] if "memory" in str(q)]
+    shown = "".join(f"\n    {q}" for q in queries[:3])
+    return text + ("\n\n" + chart if chart else "") + (
+        f"\n\nQueries (instant, over the lookback):\n{shown}\n" if shown else "")
 
 
 def _unset_note(incident: Incident, loc: Location, repo_limit: float | None) -> str:

@@ -7,17 +7,36 @@ timestamps, sorted rows), so an unchanged state costs no write.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..kernel.redact import redact
-from ..model import Decision, PullRequest, Remediation
+from ..model import Decision, PullRequest, Remediation, Unused
 from .body import _code_cell, _md_escape_cell
 
 MARKER = "<!-- remediator:dashboard -->"
 
 
+#: idle workloads / orphaned claims listed at most (then a count): the issue stays readable
+MAX_UNUSED_ROWS = 50
+
+
+def _unused_section(unused: Sequence[Unused]) -> list[str]:
+    """Listed for people to decide: the bot never deletes or scales these."""
+    if not unused:
+        return []
+    out = ["", "## Idle workloads and orphaned claims (listed, never acted on)", "",
+           "| Kind | Namespace | Name | Created | Size | Why |", "|---|---|---|---|---|---|"]
+    out += [f"| {u.kind} | {_md_escape_cell(u.namespace)} | {_md_escape_cell(u.name)} | "
+            f"{_md_escape_cell(u.age)} | {_md_escape_cell(u.size)} | {_md_escape_cell(u.why)} |"
+            for u in list(unused)[:MAX_UNUSED_ROWS]]
+    if len(unused) > MAX_UNUSED_ROWS:
+        out.append(f"\n{len(unused) - MAX_UNUSED_ROWS} more not listed.")
+    return out
+
+
 def render_dashboard(pulls: list[PullRequest], submissions: list[Any],
-                     remediations: list[Remediation]) -> str:
+                     remediations: list[Remediation], unused: Sequence[Unused] = ()) -> str:
     out = [MARKER, "Maintained by remediator: edited in place on every pass; do not edit by hand.",
            "", "## Open remediation pull requests"]
     open_prs = sorted((p for p in pulls if p.state == "open"), key=lambda p: p.number)
@@ -44,6 +63,7 @@ def render_dashboard(pulls: list[PullRequest], submissions: list[Any],
         out[-1] = "None: every incident has a pull request."
     out += [f"| {_md_escape_cell(w)} | {_md_escape_cell(c)} | {d} | {_code_cell(reason)} |"
             for w, c, d, reason in sorted(rows)]
+    out += _unused_section(unused)
     # redacted here already (the forge's writes are, too): compared with what the issue holds,
     # so that an unchanged state costs no write
     return redact("\n".join(out) + "\n")[0]

@@ -13,7 +13,7 @@ database: a new process finds everything again. Rules, per failure signature:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Protocol
 from ..config import PullRequests
 from ..kernel.leader import LeaseLost
 from ..kernel.redact import redact
-from ..model import Decision, FileChange, PullRequest, Remediation
+from ..model import Decision, FileChange, PullRequest, Remediation, Unused
 from .body import _code_cell as code_span
 from .body import branch_name, commit_message, fingerprint, parse_record, render_body, title
 from .body import with_record as _with_record
@@ -192,7 +192,8 @@ def _changed_comment(r: Remediation) -> str:
 
 
 def submit(remediations: list[Remediation], forge: Forge, settings: PullRequests,
-           write: Writer, now: datetime | None = None) -> list[Submission]:
+           write: Writer, now: datetime | None = None,
+           unused: Sequence[Unused] = ()) -> list[Submission]:
     """One pass: each proposed remediation against the forge's PRs, then the dashboard. A lost
     lease (LeaseLost, from the forge's fence) ends it at the write it was about to make; the
     exception carries what was done before."""
@@ -204,7 +205,7 @@ def submit(remediations: list[Remediation], forge: Forge, settings: PullRequests
             if r.decision == Decision.PROPOSE:
                 out.append(run.submit(r))
         if settings.dashboard:
-            body = render_dashboard(run.pulls, out, remediations)
+            body = render_dashboard(run.pulls, out, remediations, unused)
             current = forge.dashboard()
             if current is None or current[1] != body:
                 try:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from ..model import USAGE_CLASS_FIELDS
+
 #: the container field each failure class changes (to find the layer that already owns it)
 FIELD_OF_CLASS = {"OOMKilled": "resources", "ImagePullBackOff": "image",
-                  "ProbeFailure": "startupProbe", "HPAMissingRequests": "resources"}
+                  "ProbeFailure": "startupProbe", "HPAMissingRequests": "resources",
+                  # the usage classes (model/usage.py) change resources
+                  **{cls: "resources" for cls in USAGE_CLASS_FIELDS}}
 
 
 class LocateSkip(Exception):

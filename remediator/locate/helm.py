@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from ..model import JSON, Location
+from ..model import JSON, USAGE_CLASS_FIELDS, Location
 from .chart import ChartKeys, keys_for
 from .owner import FLUX_KS, Owner
 
@@ -87,7 +87,9 @@ def field_key(failure_class: str, keys: dict[str, tuple[str, ...]]) -> tuple[str
     """The values key a fix for ``failure_class`` sets (empty when the chart's key is unknown)."""
     field, rest = {"OOMKilled": ("resources", ("limits", "memory")),
                    "ImagePullBackOff": ("image", ("tag",)),
-                   "ProbeFailure": ("startupProbe", ())}.get(failure_class, ("", ()))
+                   "ProbeFailure": ("startupProbe", ()),
+                   **{cls: ("resources", ()) for cls in USAGE_CLASS_FIELDS},
+                   }.get(failure_class, ("", ()))
     return (*keys[field], *rest) if field in keys else ()
 
 

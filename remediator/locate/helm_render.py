@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..model import JSON, ChartSource, HelmRender, Incident
+from ..model import JSON, USAGE_CLASS_FIELDS, ChartSource, HelmRender, Incident
 from ..render import helm as helm_render
 from ..render import values_key
 from ..render.helmvalues import merge
@@ -27,7 +27,8 @@ from .helm import chart_dir
 
 #: failure class → the container field its fix sets
 FIELD = {"OOMKilled": "resources", "ImagePullBackOff": "image", "ProbeFailure": "startupProbe",
-         "HPAMissingRequests": "resources"}
+         "HPAMissingRequests": "resources",
+         **{cls: "resources" for cls in USAGE_CLASS_FIELDS}}
 RELEASE_NAME = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
 

@@ -30,6 +30,7 @@ FAILURE_CLASSES = (
     "HPAMaxedOut",
     "PVCPending",
     *NEW_FAILURE_CLASSES,
+    "CPUThrottling",  # from a metrics source (model/usage.py)
 )
 
 DEFAULT_PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")

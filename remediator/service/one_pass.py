@@ -17,6 +17,7 @@ from ..forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
 from ..kernel.leader import NO_FENCE, Fence, LeaseLost
 from ..model import JSON
 from ..pipeline import Bounds, Plan, PlanMemo, Submission, Verification, plan, submit, verify
+from ..pipeline.rightsize import last_unused, scheduled
 from .watcher import LiveSource
 
 
@@ -126,11 +127,15 @@ def run_once(snapshot: Path | None, remote: str, state_dir: Path,
                     memo if memo is not None else PlanMemo(), stopping)
     result = plan(state, clone, config, state_dir / "cache",  # model answers, token usage
                   closed_records=_closed_records(forge, config), only=only, bounds=bounds)
+    stamp = state_dir / "rightsize.last"
+    sized, notes = scheduled(state, clone, config, stamp, time.time(), bounds.room, bounds.known)
+    result.remediations += sized  # one PR per right-sizing group, on its own schedule
+    result.warnings += notes
     if stopping():
         return PassReport(result, [], clone, config, list(forge.warnings), abandoned=True)
     try:
         verifications = verify(result, forge, config, state)
-        submissions = submit(result, forge, config)
+        submissions = submit(result, forge, config, last_unused(stamp))
     except LeaseLost as lost:  # a paused leader resumed: another replica leads now
         return PassReport(result, lost.submissions, clone, config, list(forge.warnings),
                           fenced=str(lost))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from remediator.cluster.snapshot import build_state
 from remediator.detect import detect
-from remediator.model import FAILURE_CLASSES, NEW_FAILURE_CLASSES
+from remediator.model import CPU_THROTTLING, FAILURE_CLASSES, NEW_FAILURE_CLASSES
 from tests.support import kube
 
 SEEN: set[str] = set()
@@ -303,7 +303,8 @@ def test_one_evicted_pod_already_replaced_or_old_evictions_are_quiet():
 def test_every_failure_class_has_a_test_here():
     # Read from this file's source, not from what ran: under pytest-xdist the other tests of
     # this file may run in other workers, so a set filled at run time is not complete here.
-    # The classes of issue 18 are covered class by class in test_config_classes.py.
+    # The classes of issue 18 are covered class by class in test_config_classes.py;
+    # CPUThrottling is raised from a metrics source, not pod status: tests/pipeline/test_usage.py
     import ast
     import pathlib
     tree = ast.parse(pathlib.Path(__file__).read_text())
@@ -312,5 +313,5 @@ def test_every_failure_class_has_a_test_here():
     asked |= {str(node.args[0].value) for node in ast.walk(tree) if isinstance(node, ast.Call)
               and getattr(node.func, "attr", "") == "add" and node.args
               and isinstance(node.args[0], ast.Constant)}
-    missing = set(FAILURE_CLASSES) - asked - set(NEW_FAILURE_CLASSES)
+    missing = set(FAILURE_CLASSES) - asked - set(NEW_FAILURE_CLASSES) - {CPU_THROTTLING}
     assert not missing, missing

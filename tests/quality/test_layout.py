@@ -23,10 +23,13 @@ def _imported_modules(path: Path) -> list[str]:
     return found
 
 
-def test_the_package_root_holds_only_pipeline_and_the_layer_folders():
+def test_the_package_root_holds_only_the_entry_and_the_layer_folders():
     """New code goes into the layer or stage it belongs to, never loose at the package root."""
     loose = sorted(p.name for p in (ROOT / "remediator").glob("*.py"))
-    assert loose == ["__init__.py", "__main__.py", "pipeline.py"]
+    assert loose == ["__init__.py", "__main__.py"]
+    folders = sorted(p.name for p in (ROOT / "remediator").iterdir()
+                     if p.is_dir() and (p / "__init__.py").exists())
+    assert "pipeline" in folders  # the flow: remediator/pipeline/flow.py and its parts
 
 
 def test_package_init_files_only_re_export():

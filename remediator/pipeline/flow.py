@@ -17,23 +17,24 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kubernetes.utils.quantity import parse_quantity
 
-from . import edit, gate
-from .config import Config, Drafting
-from .detect import detect
-from .draft import LLMDrafter, closed_examples, draft, make_drafter
-from .forge import Forge, Submission
-from .forge import submit as forge_submit
-from .forge.verify import Verification, verify_merged
-from .locate import Branches, LocateDiagnosis, LocateSkip, Locator, RepoIndex
-from .locate.owner import identify
-from .locate.revisions import default_branch
-from .model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation
+from .. import edit, gate
+from ..config import Config, Drafting
+from ..detect import detect
+from ..draft import LLMDrafter, closed_examples, draft, make_drafter
+from ..forge import Forge, Submission
+from ..forge import submit as forge_submit
+from ..forge.verify import Verification, verify_merged
+from ..locate import Branches, LocateDiagnosis, LocateSkip, Locator, RepoIndex
+from ..locate.owner import identify
+from ..locate.revisions import default_branch
+from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation, Unused
+from . import usage
 
 
 @dataclass
@@ -104,7 +105,8 @@ class Bounds:
 
 
 #: facts that move while the failure stays the same (they do not make a plan stale)
-_VOLATILE_FACTS = {"restart_rate_per_hour", "redactions", "first_seen", "flapping"}
+_VOLATILE_FACTS = {"restart_rate_per_hour", "redactions", "first_seen", "flapping",
+                   "memory_series", "metrics_queries", "usage"}
 
 
 def _digest(data: object) -> str:
@@ -180,7 +182,12 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
     locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking,
                       Branches(config.pull_requests.base, default_branch(repo_root)))
     gitops_objects = state.gitops_objects()
-    incidents = [i for i in detect(state, config.detect) if only is None or i.signature in only]
+    incidents = detect(state, config.detect)
+    if config.metrics.prometheus_url:  # one batched read of usage: evidence, CPUThrottling
+        measured, prom = usage.read(state, config, result.warnings)
+        usage.enrich_oom(incidents, measured, prom, config, result.warnings)
+        incidents += usage.throttling(state, measured, config)
+    incidents = [i for i in incidents if only is None or i.signature in only]
     result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
     pass_key = ""
     if bounds is not None:
@@ -324,8 +331,10 @@ def verify(plan_result: Plan, forge: Forge, config: Config, state: ClusterState
     return verify_merged(forge, observed, lambda w: synced_revisions(state, config, w))
 
 
-def submit(plan_result: Plan, forge: Forge, config: Config) -> list[Submission]:
+def submit(plan_result: Plan, forge: Forge, config: Config,
+           unused: Sequence[Unused] = ()) -> list[Submission]:
     """Open, update or leave alone one PR per proposed remediation (forge.lifecycle), and
-    refresh the dashboard. The only writer: to the forge's own clone and the forge."""
+    refresh the dashboard (with ``unused``: idle workloads and orphaned claims, listed only).
+    The only writer: to the forge's own clone and the forge."""
     return forge_submit(plan_result.remediations, forge, config.pull_requests,
-                        edit.write_changes)
+                        edit.write_changes, unused=unused)

@@ -1,0 +1,88 @@
+"""Rules for the usage classes (model/usage.py): RightSizing sets requests from the measured
+recommendation; CPUThrottling raises the CPU limit to what the container was measured to need.
+Both read only numbers the metrics stage checked (finite, non-negative, bounded)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
+
+from ..model import Incident, Location, Proposal
+from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
+
+#: CPUThrottling: the new limit is the measured p99 x this, and at least the old limit x this
+CPU_LIMIT_HEADROOM = 1.5
+
+
+def _cpu(cores: float) -> str:
+    milli = math.ceil(cores * 1000 - 1e-9)
+    return f"{milli // 1000}" if milli % 1000 == 0 else f"{milli}m"
+
+
+def rightsize(incident: Incident, loc: Location) -> Proposal:
+    rec = incident.evidence.facts.get("recommendation") or {}
+    c = incident.container
+    changes: dict[tuple[str, ...], Any] = {}
+    rows = []
+    limits = (incident.evidence.container_spec.get("resources") or {}).get("limits") or {}
+    for resource, key, fmt in (("cpu", "cpuRequest", _cpu), ("memory", "memoryRequest",
+                                                            format_memory)):
+        value = rec.get(key)
+        if not isinstance(value, int | float):
+            continue
+        new = fmt(float(value))
+        limit = limits.get(resource)
+        if limit is not None and float(value) > float(parse_quantity(limit)):
+            continue  # a request above its limit is invalid: the limit is for a human to judge
+        changes[("resources", "requests", resource)] = new
+        old = rec.get(key.replace("Request", "RequestNow"))
+        rows.append({"file": loc.target.path, "field": f"{field_name(c)}.resources.requests."
+                     f"{resource}", "old": "unset" if old is None else
+                     (fmt(float(old))), "new": new})
+    if not changes:
+        return diagnose(incident, "Requests already match measured usage.")
+    saving = float(rec.get("monthlySaving") or 0.0)
+    money = (f"an estimated ${saving:,.2f}/month less reserved" if saving >= 0
+             else f"an estimated ${-saving:,.2f}/month more reserved (under-provisioned)")
+    return Proposal(
+        drafter=DRAFTER, reason=f"right-size {c}: {rec.get('reason', '')}",
+        diagnosis=(f"Container {c} of {incident.workload} reserves what its measured usage does "
+                   f"not match: {rec.get('reason', '')}; {money}. Limits are unchanged."),
+        edits=_edit(loc, _ops(loc, c, changes)), changes=rows,
+        title=f"right-size {c} requests", announced=announced(c, changes),
+        risk=("Lower requests pack pods tighter; a pod using more than its request is among "
+              "the first evicted under node pressure. Rollback: revert this commit."),
+        confidence=0.7)
+
+
+def throttling(incident: Incident, loc: Location) -> Proposal:
+    c = incident.container
+    facts = incident.evidence.facts
+    limits = (incident.evidence.container_spec.get("resources") or {}).get("limits") or {}
+    old_raw = limits.get("cpu")
+    p99 = facts.get("cpu_p99_cores")
+    ratio = float(facts.get("throttled_ratio") or 0.0)
+    if old_raw is None:
+        return diagnose(incident, (
+            f"Container {c} is throttled in {ratio:.0%} of its CPU periods without a CPU limit "
+            "of its own: a LimitRange or the node is the constraint. Nothing to raise here."))
+    old = float(parse_quantity(old_raw))
+    new = _cpu(max(old * CPU_LIMIT_HEADROOM,
+                   float(p99) * CPU_LIMIT_HEADROOM if isinstance(p99, int | float) else 0.0))
+    changes: dict[tuple[str, ...], Any] = {("resources", "limits", "cpu"): new}
+    return Proposal(
+        drafter=DRAFTER,
+        reason=f"CPU throttled {ratio:.0%} of periods at limit {old_raw}; raised to {new}",
+        diagnosis=(f"Container {c} spent {ratio:.0%} of its CFS periods throttled at its CPU "
+                   f"limit of {old_raw} (measured p99 use "
+                   f"{_cpu(float(p99)) if isinstance(p99, int | float) else 'unknown'}). The "
+                   f"limit is raised to {new} (× {CPU_LIMIT_HEADROOM:g} of the larger of both); "
+                   "the request, what the scheduler reserves, is unchanged."),
+        edits=_edit(loc, _ops(loc, c, changes)),
+        changes=[{"file": loc.target.path, "field": f"{field_name(c)}.resources.limits.cpu",
+                  "old": str(old_raw), "new": new}],
+        title=f"raise {c} CPU limit to {new}", announced=announced(c, changes),
+        risk="More CPU per pod under contention; nothing is reserved. Rollback: revert.",
+        confidence=0.7)

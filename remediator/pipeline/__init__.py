@@ -1,0 +1,33 @@
+"""The flow, composed (`flow`): cluster state → detect → locate → draft → edit → gate, then
+forge; and the usage side (`usage`): metrics for usage-aware fixes, CPUThrottling and
+right-sizing (`rightsize`)."""
+
+from __future__ import annotations
+
+from ..forge import Submission
+from ..forge.verify import Verification
+from .flow import (
+    Bounds,
+    Plan,
+    PlanMemo,
+    oldest_first,
+    plan,
+    remediate,
+    submit,
+    synced_revisions,
+    verify,
+)
+
+__all__ = [
+    "Bounds",
+    "Plan",
+    "PlanMemo",
+    "Submission",
+    "Verification",
+    "oldest_first",
+    "plan",
+    "remediate",
+    "submit",
+    "synced_revisions",
+    "verify",
+]

@@ -1,0 +1,236 @@
+"""Snapshot + repository + a REAL Prometheus (backfilled by promtool) → usage-aware OOMKilled
+fix with a chart, a CPUThrottling fix, and right-sizing changes gated per group as a whole."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from remediator.cli.app import main
+from remediator.cluster.snapshot import build_state
+from remediator.config import parse_config
+from remediator.model import Decision
+from remediator.pipeline import plan
+from remediator.pipeline.rightsize import gate_group, rightsize
+from tests.support import kube
+from tests.support.hostile_prometheus import serve
+from tests.support.prometheus import RealPrometheus, Series, start
+from tests.support.repos import REPO_URL, app, commit
+
+MI = 1024**2
+N = 3 * 288  # three days of 5-minute samples
+
+WORKLOADS = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web
+    spec:
+      selector:
+        matchLabels: {app: web}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+            - name: web
+              image: ghcr.io/acme/web:1.0.0
+              resources:
+                requests: {memory: 128Mi, cpu: 100m}
+                limits: {memory: 128Mi}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: api
+    spec:
+      selector:
+        matchLabels: {app: api}
+      template:
+        metadata:
+          labels: {app: api}
+        spec:
+          containers:
+            - name: api
+              image: ghcr.io/acme/api:1.0.0
+              resources:
+                requests: {memory: 1Gi, cpu: "1"}
+                limits: {memory: 2Gi, cpu: "2"}
+    """ + "".join(f"""
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: {name}
+    spec:
+      selector:
+        matchLabels: {{app: {name}}}
+      template:
+        metadata:
+          labels: {{app: {name}}}
+        spec:
+          containers:
+            - name: {name}
+              image: ghcr.io/acme/{name}:1.0.0
+              resources:
+                requests: {{memory: 1Gi, cpu: "1"}}
+    """ for name in ("worker", "batch"))
+
+
+def _labels(pod: str, c: str) -> dict[str, str]:
+    return {"namespace": "shop", "pod": pod, "container": c}
+
+
+SERIES = [
+    # web ran at 200Mi under an older ReplicaSet (a larger limit then), now OOMs at 128Mi
+    Series("container_memory_working_set_bytes", _labels("web-6c9f7d8b5-bbbbb", "web"),
+           lambda i: 150 * MI + (50 * MI if i % 40 == 0 else 0), N),
+    Series("container_cpu_usage_seconds_total", _labels("web-6c9f7d8b5-bbbbb", "web"),
+           lambda i: 0.5 * 300 * i, N),
+    # api: steady and far below its requests; throttled in half its periods
+    Series("container_memory_working_set_bytes", _labels("api-7f8d9c6b5-ccccc", "api"),
+           lambda i: 200.0 * MI, N),
+    Series("container_cpu_usage_seconds_total", _labels("api-7f8d9c6b5-ccccc", "api"),
+           lambda i: 0.05 * 300 * i, N),
+    Series("container_cpu_cfs_periods_total", _labels("api-7f8d9c6b5-ccccc", "api"),
+           lambda i: 3000.0 * i, N),
+    Series("container_cpu_cfs_throttled_periods_total", _labels("api-7f8d9c6b5-ccccc", "api"),
+           lambda i: 1500.0 * i, N),
+    # worker: steady; batch: idle (no CPU at all)
+    Series("container_memory_working_set_bytes", _labels("worker-7f8d9c6b5-ddddd", "worker"),
+           lambda i: 300.0 * MI, N),
+    Series("container_cpu_usage_seconds_total", _labels("worker-7f8d9c6b5-ddddd", "worker"),
+           lambda i: 0.2 * 300 * i, N),
+    Series("container_memory_working_set_bytes", _labels("batch-7f8d9c6b5-eeeee", "batch"),
+           lambda i: 50.0 * MI, N),
+    Series("container_cpu_usage_seconds_total", _labels("batch-7f8d9c6b5-eeeee", "batch"),
+           lambda i: 1.0, N),
+]
+
+
+@pytest.fixture(scope="module")
+def prom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPrometheus]:
+    yield from start(tmp_path_factory.mktemp("prometheus"), SERIES)
+
+
+def _live() -> list[dict]:
+    def deploy(name: str, container: dict) -> dict:
+        return kube.deployment(name, "shop", [container], annotations={
+            "argocd.argoproj.io/tracking-id": f"shop:apps/Deployment:shop/{name}"})
+
+    web = deploy("web", kube.container("web", image="ghcr.io/acme/web:1.0.0"))
+    api = deploy("api", {"name": "api", "image": "ghcr.io/acme/api:1.0.0", "resources": {
+        "requests": {"memory": "1Gi", "cpu": "1"}, "limits": {"memory": "2Gi", "cpu": "2"}}})
+    web_rs, api_rs = kube.replicaset(web), kube.replicaset(api, suffix="7f8d9c6b5", ready=1)
+    steady = []
+    for name, pod in (("worker", "worker-7f8d9c6b5-ddddd"), ("batch", "batch-7f8d9c6b5-eeeee")):
+        d = deploy(name, {"name": name, "image": f"ghcr.io/acme/{name}:1.0.0",
+                          "resources": {"requests": {"memory": "1Gi", "cpu": "1"}}})
+        rs = kube.replicaset(d, suffix="7f8d9c6b5", ready=1)
+        steady += [d, rs, kube.pod(rs, pod, [kube.running(name,
+                                                          image=f"ghcr.io/acme/{name}:1.0.0")])]
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+             "metadata": kube.meta("old-data", "shop"),
+             "status": {"phase": "Bound", "capacity": {"storage": "50Gi"}}}
+    return [*steady, claim, web, api, web_rs, api_rs,
+            kube.pod(web_rs, "web-5d8f7c9b4-aaaaa",
+                     [kube.crashing("web", image="ghcr.io/acme/web:1.0.0")]),
+            kube.pod(api_rs, "api-7f8d9c6b5-ccccc",
+                     [kube.running("api", image="ghcr.io/acme/api:1.0.0")])]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    commit(tmp_path, {"apps/shop/workloads.yaml": WORKLOADS,
+                      "argocd/shop.yaml": app("shop", "apps/shop")}, "shop")
+    return tmp_path
+
+
+def _config(prom: RealPrometheus, extra: str = "") -> str:
+    return f"repo:\n  url: {REPO_URL}\nmetrics:\n  prometheusUrl: {prom.url}\n{extra}"
+
+
+def test_oom_limit_from_measured_peak_with_chart_and_throttling_fix(
+        prom: RealPrometheus, repo: Path) -> None:
+    result = plan(build_state(_live(), "c"), repo, parse_config(_config(prom)))
+    by_class = {r.incident.failure_class: r for r in result.remediations}
+    oom = by_class["OOMKilled"]
+    assert oom.decision == Decision.PROPOSE, oom.reason
+    # peak 200Mi x headroom 1.2 = 240Mi, above the factor rule's 192Mi
+    assert "raised to 240Mi" in oom.reason
+    assert oom.proposal is not None
+    assert "peak working set 200Mi" in oom.proposal.diagnosis
+    assert "```mermaid\nxychart-beta" in oom.proposal.diagnosis
+    assert "max_over_time(container_memory_working_set_bytes" in oom.proposal.diagnosis
+    throttled = by_class["CPUThrottling"]
+    assert throttled.decision == Decision.PROPOSE, throttled.reason
+    assert "raised to 3" in throttled.reason  # limit 2 x 1.5
+    [change] = throttled.changes
+    assert '+            limits: {memory: 2Gi, cpu: "3"}' in change.diff.splitlines()
+
+
+def test_without_metrics_the_oom_fix_is_the_factor_rule(repo: Path) -> None:
+    result = plan(build_state(_live(), "c"), repo, parse_config(f"repo:\n  url: {REPO_URL}\n"))
+    [oom] = result.remediations
+    assert "raised to 192Mi" in oom.reason
+
+
+def test_rightsize_groups_the_file_and_gates_it_as_a_whole(
+        prom: RealPrometheus, repo: Path) -> None:
+    result = rightsize(build_state(_live(), "c"), repo, parse_config(_config(prom)))
+    assert result.queries == 7
+    proposed = {r.incident.workload.name: r for r in result.remediations
+                if r.decision == Decision.PROPOSE}
+    # web restarts (OOMKilled): its usage is not steady, the failure fix comes first
+    assert set(proposed) == {"api", "worker", "batch"}, [r.reason for r in result.remediations]
+    [web] = [rec for rec in result.recommendations if rec.workload == "web"]
+    assert not web.changes and "restart" in web.reason
+    api_diff = proposed["api"].changes[0].diff
+    assert '+            requests: {memory: 230Mi, cpu: "50m"}' in api_diff.splitlines()
+    [group] = result.groups
+    assert group.key == "apps/shop/workloads.yaml"
+    assert group.validation.passed, group.validation.as_json()
+    assert len(group.members) == 3
+    # api 0.95 + worker 0.8 + batch 0.99 vCPU, and ~2.3 GiB, less: OpenCost default prices
+    assert 65 < group.as_json()["monthlySaving"] < 75
+    assert [(u.kind, u.name) for u in result.unused] == [
+        ("idle workload", "Deployment batch"),
+        ("orphaned claim", "PersistentVolumeClaim old-data")]
+    # the same members, one of them drafted twice: the second copy changes an object another
+    # member already changed, and the group as a whole is refused
+    api = proposed["api"]
+    twice = replace(proposed["worker"], proposal=replace(api.proposal), location=api.location)
+    refused = gate_group(repo, [api, twice], parse_config(_config(prom)))
+    assert not refused.passed
+    assert refused.checks[0].name == "group"
+
+
+def test_rightsize_command_json(prom: RealPrometheus, repo: Path, tmp_path_factory) -> None:
+    from click.testing import CliRunner
+
+    snap = tmp_path_factory.mktemp("snap")
+    (snap / "cluster.json").write_text(json.dumps(kube.cluster_list(*_live())))
+    (repo / ".remediator.yaml").write_text(f"repo:\n  url: {REPO_URL}\n")
+    out = CliRunner().invoke(main, ["rightsize", "--snapshot", str(snap), "--repo", str(repo),
+                                    "--prometheus", prom.url, "--output", "json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert {r["failure"]["class"] for r in doc["remediations"]} == {"RightSizing"}
+    assert doc["groups"][0]["validation"]["passed"]
+    bad = CliRunner().invoke(main, ["rightsize", "--snapshot", str(snap), "--repo", str(repo),
+                                    "--prometheus", "file:///etc"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_a_broken_metrics_source_is_a_warning_and_the_factor_rule(repo: Path) -> None:
+    with serve(b"<html>not prometheus</html>") as url:
+        result = plan(build_state(_live(), "c"), repo, parse_config(
+            f"repo:\n  url: {REPO_URL}\nmetrics:\n  prometheusUrl: {url}\n"))
+    [oom] = result.remediations
+    assert "raised to 192Mi" in oom.reason
+    assert any(w.startswith("metrics not used: Prometheus answer is not JSON")
+               for w in result.warnings), result.warnings
