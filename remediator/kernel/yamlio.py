@@ -162,7 +162,7 @@ def load_documents(text: str, name: str = "<text>", *, raw_scalars: bool = False
 
 def read_text(root: Path, rel: str) -> str:
     """Read one repo file with the same safety rules as the scan (a regular file inside the
-    repository, bounded). Raises UnsafeYAML."""
+    repository, bounded). Raises UnsafeYAML, or FileNotFoundError when it does not exist."""
     path = root / rel
     try:
         resolved = files.resolve_within(path)
@@ -175,6 +175,8 @@ def read_text(root: Path, rel: str) -> str:
         data = files.read_bytes(resolved, MAX_FILE_BYTES)
     except files.UnreadableFile as exc:
         raise UnsafeYAML(f"{rel}: skipped: {str(exc).partition(': ')[2]}") from None
+    except FileNotFoundError:
+        raise  # the caller tells "missing" from "unsafe" (edit: set create to make a new file)
     except OSError as exc:
         raise UnsafeYAML(f"{rel}: skipped: {exc.strerror or exc}") from None
     try:
