@@ -6,7 +6,7 @@ from __future__ import annotations
 from .body import branch_name, commit_message, parse_record, render_body, title
 from .gitclone import ForgeError, HumanPushed, MissingBase
 from .kind import KINDS, ForgeMismatch, forge_for
-from .lifecycle import Forge, Submission, new_pull_room, submit
+from .lifecycle import Forge, Submission, TrustSettings, new_pull_room, submit
 from .local import LocalForge
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "LocalForge",
     "MissingBase",
     "Submission",
+    "TrustSettings",
     "branch_name",
     "commit_message",
     "forge_for",

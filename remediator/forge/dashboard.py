@@ -7,12 +7,12 @@ timestamps, sorted rows), so an unchanged state costs no write.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..kernel.redact import redact
 from ..model import Decision, PullRequest, Remediation, Unused
-from .body import _code_cell, _md_escape_cell
+from .body import _code_cell, _md_escape_cell, parse_record
 
 MARKER = "<!-- remediator:dashboard -->"
 
@@ -35,12 +35,31 @@ def _unused_section(unused: Sequence[Unused]) -> list[str]:
     return out
 
 
+def _auto_merge_on(pr: PullRequest) -> bool:
+    t = (parse_record(pr.body) or {}).get("trust")
+    return pr.auto_merge or (isinstance(t, dict) and t.get("automerge") == "armed")
+
+
+def _demoted_section(demoted: Mapping[str, tuple[int, str]]) -> list[str]:
+    """Failures (workload and class) whose auto-merged fix did not clear them: back to
+    `propose`."""
+    if not demoted:
+        return []
+    out = ["", "## Demoted from automerge to propose", ""]
+    out += [f"- {_code_cell(failure)}: #{number}, auto-merged under the rule "
+            f"{_code_cell(rule or 'automerge')}, did not clear the failure; its next fixes wait "
+            "for a human" for failure, (number, rule) in sorted(demoted.items())]
+    return out
+
+
 def render_dashboard(pulls: list[PullRequest], submissions: list[Any],
-                     remediations: list[Remediation], unused: Sequence[Unused] = ()) -> str:
+                     remediations: list[Remediation], unused: Sequence[Unused] = (),
+                     demoted: Mapping[str, tuple[int, str]] | None = None) -> str:
     out = [MARKER, "Maintained by remediator: edited in place on every pass; do not edit by hand.",
            "", "## Open remediation pull requests"]
     open_prs = sorted((p for p in pulls if p.state == "open"), key=lambda p: p.number)
-    out += [f"- #{p.number} {_md_escape_cell(p.title)}" for p in open_prs] or ["- none"]
+    out += [f"- #{p.number} {_md_escape_cell(p.title)}"
+            + (" (auto-merge on)" if _auto_merge_on(p) else "") for p in open_prs] or ["- none"]
     out += ["", "## Silenced signatures"]
     silenced = sorted({(s.remediation.incident.signature, s.note) for s in submissions
                        if s.outcome == "silenced"})
@@ -63,6 +82,7 @@ def render_dashboard(pulls: list[PullRequest], submissions: list[Any],
         out[-1] = "None: every incident has a pull request."
     out += [f"| {_md_escape_cell(w)} | {_md_escape_cell(c)} | {d} | {_code_cell(reason)} |"
             for w, c, d, reason in sorted(rows)]
+    out += _demoted_section(demoted or {})
     out += _unused_section(unused)
     # redacted here already (the forge's writes are, too): compared with what the issue holds,
     # so that an unchanged state costs no write

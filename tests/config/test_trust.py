@@ -31,7 +31,7 @@ trust:
 """
 
 SAFE = AutomergeFacts(namespace="apps", change_kind="memory-limit-raise", gate_passed=True,
-                      dry_run_ran=True, gate_warnings=0, paused=False, merged_today=0)
+                      dry_run_ran=True, gate_warnings=0, paused=False, armed_today=0)
 
 
 def test_first_matching_rule_wins_and_no_match_proposes():
@@ -76,7 +76,7 @@ def test_every_guard_rail_refuses_on_its_own():
         "warned": {"gate_warnings": 1},
         "not an automerge kind": {"change_kind": "image-change"},
         "did not run within 24h": {"change_kind": "image-revert", "image_tag_age_hours": 30.0},
-        "budget (2) is spent": {"merged_today": 2},
+        "budget (2) is spent": {"armed_today": 2},
     }
     for reason, change in cases.items():
         refusal = automerge_refusal(trust, protected, dataclasses.replace(SAFE, **change))
