@@ -133,7 +133,7 @@ def automerge_refusal(trust: Trust, protected_namespaces: list[str],
     if facts.gate_warnings:
         return f"the gate warned ({facts.gate_warnings} warning(s))"
     if facts.change_kind not in trust.automerge_kinds:
-        return (f"a {facts.change_kind} change is not an automerge kind "
+        return (f"the change ({facts.change_kind}) is not an automerge kind "
                 f"({', '.join(trust.automerge_kinds) or 'none'})")
     if facts.change_kind == "image-revert" and (
             facts.image_tag_age_hours is None

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from ..kernel.redact import redact
-from ..model import JSON, SIGNATURE_TRAILER, Remediation
+from ..model import JSON, SIGNATURE_TRAILER, Decision, Remediation
 
 RECORD_PREFIX = "<!-- remediator:record "
 RECORD_SUFFIX = " -->"
@@ -33,6 +33,8 @@ def branch_name(r: Remediation, prefix: str, disambiguate: bool = False) -> str:
 
 def title(r: Remediation) -> str:
     w = r.incident.workload
+    if r.decision == Decision.DIAGNOSE:  # a `diagnose`-level draft PR: no change
+        return f"diagnosis({w.namespace}/{w.name}): {r.incident.failure_class} (no change)"[:200]
     change = (r.proposal.title or r.proposal.reason) if r.proposal else r.reason
     return f"fix({w.namespace}/{w.name}): {r.incident.failure_class} — {change}"[:200]
 
@@ -190,7 +192,11 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
     out.append("\n## Diagnosis")
     out.append(prop.diagnosis if prop else r.reason)
     out.append("\n## The change")
-    if loc:
+    if not r.changes and r.trust.level == "diagnose":
+        out.append(f"None: the trust level for this failure is `diagnose` "
+                   f"({_md_escape_cell(r.trust.rule)}). This draft pull request carries the "
+                   "diagnosis and changes nothing; close it when the failure is handled.")
+    elif loc:
         out.append(f"**Why this file:** {loc.why_for([c.path for c in r.changes])}\n")
     for c in r.changes:
         out.append(f"`{c.path}`\n")

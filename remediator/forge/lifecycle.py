@@ -75,6 +75,9 @@ class Submission:
     #: opened | exists | updated | commented | silenced | merged | "limit: ..." | "error: ..."
     outcome: str
     note: str = ""
+    #: an automerge-level fix's PR: armed (GitHub's auto-merge is on), refused (a guard rail
+    #: said no) or failed (GitHub would not turn it on); "" for any other
+    automerge: str = ""
 
 
 def _age_seconds(pr: PullRequest, now: datetime) -> float:
@@ -217,7 +220,8 @@ class Pass:
         armed = bool(trust and trust["automerge"] == "armed")
         pr = self.forge.open_pull(
             title(r), render_body(r, self.base, branch=branch, follows=follows, trust=trust),
-            branch, labels, sig, sha, draft=s.draft and not armed, reviewers=s.reviewers,
+            branch, labels, sig, sha, draft=(s.draft and not armed) or self.diagnosis_pr(r),
+            reviewers=s.reviewers,
             team_reviewers=s.team_reviewers, assignees=s.assignees)
         self.open_count += 1
         self.recent += 1
@@ -233,9 +237,18 @@ class Pass:
                 trust = {**trust, "automerge": "failed", "why": str(exc)}
                 pr.body = render_body(r, self.base, branch=branch, follows=follows, trust=trust)
                 self.forge.update_pull(pr.number, title(r), pr.body)
+        automerge = str(trust["automerge"]) if trust else ""
         if not pr.created:  # an earlier pass got half-way: the PR existed, now it is complete
-            return Submission(r, pr, "completed", "an earlier pass opened it but did not finish")
-        return Submission(r, pr, "opened", f"follow-up to #{follows}" if follows else "")
+            return Submission(r, pr, "completed", "an earlier pass opened it but did not finish",
+                              automerge)
+        return Submission(r, pr, "opened", f"follow-up to #{follows}" if follows else "",
+                          automerge)
+
+    def diagnosis_pr(self, r: Remediation) -> bool:
+        """A `diagnose`-level failure gets a draft PR with no change (`diagnoseAsDraftPr`)."""
+        return (r.decision == Decision.DIAGNOSE and r.trust.level == TrustLevel.DIAGNOSE.value
+                and r.proposal is not None and self.trust is not None
+                and self.trust.trust.diagnose_as_draft_pr)
 
     def _automerge(self, r: Remediation) -> JSON | None:
         """For an automerge-level fix, the record's trust entry: armed, or refused with the
@@ -288,7 +301,7 @@ def submit(remediations: list[Remediation], forge: Forge, settings: PullRequests
     out: list[Submission] = []
     try:
         for r in remediations:
-            if r.decision == Decision.PROPOSE:
+            if r.decision == Decision.PROPOSE or run.diagnosis_pr(r):
                 out.append(run.submit(r))
         if settings.dashboard:
             body = render_dashboard(run.pulls, out, remediations, unused, run.demoted)

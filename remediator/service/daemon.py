@@ -121,7 +121,9 @@ def record_pass(report: PassReport, metrics: Metrics, log: JsonLog) -> None:
     for s in report.submissions:
         outcome = s.outcome.split(":", 1)[0]
         metrics.pull_requests.labels(outcome).inc()
-        log("pull_request", s.note, outcome=s.outcome,
+        if s.automerge:
+            metrics.automerge.labels(s.automerge).inc()
+        log("pull_request", s.note, outcome=s.outcome, automerge=s.automerge or None,
             signature=s.remediation.incident.signature,
             pr=s.pull.number if s.pull else None, url=s.pull.url if s.pull else None)
     for v in report.verifications:

@@ -83,3 +83,18 @@ def test_every_guard_rail_refuses_on_its_own():
         assert refusal is not None and reason in refusal, (reason, refusal)
     recent = dataclasses.replace(SAFE, change_kind="image-revert", image_tag_age_hours=2.0)
     assert automerge_refusal(trust, protected, recent) is None
+
+
+def test_before_locating_the_level_is_known_unless_a_path_rule_may_win_first():
+    trust = parse_config(CONFIG).trust
+    # payments-eu: the observe rule (no path) comes first and decides
+    known, rule = trust.rule_before_locating("OOMKilled", "payments-eu")
+    assert known and rule is not None and rule.level is TrustLevel.OBSERVE
+    # a namespace no rule before the path rule names: the path decides, once located
+    assert trust.rule_before_locating("CrashLoopBackOff", "apps") == (False, None)
+    # the automerge rule (no path) matches before the path rule is reached
+    known, rule = trust.rule_before_locating("OOMKilled", "apps", {"tier": "web"})
+    assert known and rule is not None and rule.level is TrustLevel.AUTOMERGE
+    # no rule at all: propose, known at once
+    assert parse_config("cluster: x\n").trust.rule_before_locating("OOMKilled", "a") \
+        == (True, None)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import git
 import pytest
 
 from remediator.cli.demo import build_origin, example_paths
@@ -237,3 +238,24 @@ def test_a_fix_that_did_not_cure_demotes_its_failure_to_propose(
     assert ("a guard rail refused it: an earlier auto-merged fix for this failure did not cure "
             "it (demoted).") in second.body
     assert "## Demoted from automerge to propose" in dashboard(emu)
+
+
+def test_diagnose_as_a_draft_pr_changes_nothing(bot: Bot, emu: GitHubEmulator, origin: Path,
+                                                tmp_path: Path, no_cluster: None):
+    cfg = config(tmp_path, "trust:\n  diagnoseAsDraftPr: true\n  rules:\n"
+                           "    - level: diagnose\n      failureClass: OOMKilled\n")
+    report = bot.run(cfg)
+    cart = by_workload(emu.pulls())["cart"]
+    assert cart.draft is True and cart.auto_merge is None
+    assert cart.title == "diagnosis(shop/cart): OOMKilled (no change)"
+    assert "None: the trust level for this failure is `diagnose`" in cart.body
+    assert "OOM killer" in cart.body  # the diagnosis is what the PR carries
+    bare = git.Repo(origin)
+    head = bare.commit(str(cart.head))
+    assert head.tree == bare.commit("main").tree and head.parents[0] == bare.commit("main")
+    assert "opened" in [s.outcome for s in report.submissions
+                        if s.remediation.incident.signature == CART]
+    # the next pass leaves it as it is
+    again = bot.run(cfg)
+    assert [s.outcome for s in again.submissions if s.remediation.incident.signature == CART] \
+        == ["exists"]
