@@ -47,8 +47,9 @@ class TrustRule:
             return False
         if any(labels.get(k) != v for k, v in self.labels.items()):
             return False
+        # an incident that could not be located has no path (""): a path rule never matches it
         return not (self.path and path is not None
-                    and not fnmatch.fnmatchcase(path, self.path))
+                    and not (path and fnmatch.fnmatchcase(path, self.path)))
 
     def describe(self) -> str:
         if self.name:
