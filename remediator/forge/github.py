@@ -353,6 +353,12 @@ class GitHubForge(GitBackedForge):
         self._post(f"enable auto-merge on #{number}", lambda: pull.enable_automerge(
             merge_method=(methods or ["MERGE"])[0]), lambda: None)
 
+    def disable_automerge(self, number: int) -> None:
+        """GraphQL `disablePullRequestAutoMerge`: the PR's new fix no longer qualifies."""
+        pull = self._repo.get_pull(number)
+        self._post(f"disable auto-merge on #{number}", lambda: pull.disable_automerge(),
+                   lambda: None)
+
     def update_pull(self, number: int, title: str, body: str) -> None:
         with self._write(f"update pull request #{number}"):
             self._repo.get_pull(number).edit(title=title, body=body)

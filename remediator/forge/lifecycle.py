@@ -66,6 +66,7 @@ class Forge(Protocol):
     def dashboard(self) -> tuple[int, str] | None: ...
     def save_dashboard(self, number: int | None, title: str, body: str) -> int: ...
     def enable_automerge(self, number: int) -> None: ...
+    def disable_automerge(self, number: int) -> None: ...
 
 
 @dataclass
@@ -187,7 +188,7 @@ class Pass:
             except HumanPushed:
                 pass  # lost a race to a human: fall through to the comment
             else:
-                trust = rec.get("trust") if isinstance(rec.get("trust"), dict) else None
+                trust = self._still_armed(r, pr, rec.get("trust"))
                 self.forge.update_pull(pr.number, title(r), render_body(
                     r, self.base, branch=branch, trust=trust))
                 why = "the evidence changed" if rec.get("fingerprint") != fp else "base moved"
@@ -249,6 +250,22 @@ class Pass:
         return (r.decision == Decision.DIAGNOSE and r.trust.level == TrustLevel.DIAGNOSE.value
                 and r.proposal is not None and self.trust is not None
                 and self.trust.trust.diagnose_as_draft_pr)
+
+    def _still_armed(self, r: Remediation, pr: PullRequest, trust: object) -> JSON | None:
+        """An armed PR whose fix was just replaced: the new fix must pass the guard rails too
+        (the budget aside: this PR counts already), else auto-merge is turned off again."""
+        if not isinstance(trust, dict) or trust.get("automerge") != "armed":
+            return trust if isinstance(trust, dict) else None
+        t = r.trust
+        why = (t.refusal or ("the trust level is now " + t.level
+                             if t.level != TrustLevel.AUTOMERGE.value else "")
+               or ("an earlier auto-merged fix for this failure did not cure it (demoted)"
+                   if failure_of(r.incident.signature) in self.demoted else ""))
+        if not why:
+            return trust
+        self.forge.disable_automerge(pr.number)
+        return trust_entry(TrustLevel.AUTOMERGE.value, str(trust.get("rule") or ""), "refused",
+                           f"the updated fix: {why}; auto-merge turned off")
 
     def _automerge(self, r: Remediation) -> JSON | None:
         """For an automerge-level fix, the record's trust entry: armed, or refused with the

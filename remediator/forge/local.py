@@ -100,6 +100,13 @@ class LocalForge(GitBackedForge):
                 pr.auto_merge = True
                 self._save(pr)
 
+    def disable_automerge(self, number: int) -> None:
+        self.fence.check(f"disable auto-merge on #{number}")
+        for pr in self.pulls():
+            if pr.number == number:
+                pr.auto_merge = False
+                self._save(pr)
+
     def set_state(self, number: int, state: str) -> None:
         for pr in self.pulls():
             if pr.number == number:

@@ -70,6 +70,9 @@ class Outbound:
     def enable_automerge(self, number: int) -> None:
         self._forge.enable_automerge(number)  # no text leaves
 
+    def disable_automerge(self, number: int) -> None:
+        self._forge.disable_automerge(number)
+
     # ------------------------------------------------------------------ what leaves
 
     def commit_and_push(self, branch: str, message: str, paths: list[str]) -> str:

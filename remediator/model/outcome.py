@@ -134,7 +134,7 @@ class TrustDecision:
 
     def as_json(self) -> JSON:
         out: JSON = {"level": self.level, "rule": self.rule}
-        if self.level == "automerge":
+        if self.level == "automerge" and self.change_kind:  # judged: a validated proposal
             out["automerge"] = {"allowed": not self.refusal, "refusal": self.refusal,
                                 "changeKind": self.change_kind}
         return out

@@ -21,7 +21,7 @@ import pytest
 from remediator.cli.demo import build_origin, example_paths
 from remediator.forge import parse_record
 from tests.support.cli import cli
-from tests.support.github_bot import SNAPSHOT, Bot, synced_snapshot
+from tests.support.github_bot import HUMAN, SNAPSHOT, Bot, commit_to, synced_snapshot
 from tests.support.github_emulator import GitHubEmulator
 from tests.support.github_shapes import Item
 from tests.support.kube_api import KubeAPI
@@ -34,6 +34,11 @@ trust:
     - level: automerge
       name: boring OOMs in shop
       failureClass: OOMKilled
+      namespace: shop
+"""
+IMAGE_REVERTS = """    - level: automerge
+      name: image reverts in shop
+      failureClass: ImagePullBackOff
       namespace: shop
 """
 
@@ -155,11 +160,15 @@ def test_diagnose_gives_the_diagnosis_and_propose_stays_a_pull_request(
 
 def test_automerge_turns_on_githubs_auto_merge_when_every_guard_rail_holds(
         bot: Bot, emu: GitHubEmulator, tmp_path: Path, cluster: KubeAPI):
-    report = bot.run(config(tmp_path, AUTOMERGE_OOMS.format(budget=3)))
+    report = bot.run(config(tmp_path, AUTOMERGE_OOMS.format(budget=3) + IMAGE_REVERTS))
     prs = by_workload(emu.pulls())
-    cart, checkout = prs["cart"], prs["checkout"]
+    cart, checkout, payments = prs["cart"], prs["checkout"], prs["payments"]
     assert cart.auto_merge is not None and cart.auto_merge["merge_method"] == "squash"
     assert checkout.auto_merge is None  # no rule: propose
+    # the image revert goes to 1.7.3, which ready pods run now (0 hours ago)
+    assert payments.auto_merge is not None
+    assert "allowed by the trust rule ` image reverts in shop `" in payments.body
+    assert sorted(s.automerge for s in report.submissions) == ["", "armed", "armed"]
     assert "**Auto-merge is on**, allowed by the trust rule ` boring OOMs in shop `" in cart.body
     assert parse_record(cart.body)["trust"] == {"level": "automerge", "rule": "boring OOMs in "
                                                 "shop", "automerge": "armed", "why": ""}
@@ -200,6 +209,17 @@ def test_a_repository_without_auto_merge_gets_a_warning_and_a_normal_pr(
         "→ Allow auto-merge)"]
     assert "but GitHub did not turn it on (auto-merge is not allowed" in cart.body
     assert parse_record(cart.body)["trust"]["automerge"] == "failed"
+
+
+def test_the_daily_budget_counts_within_a_pass(bot: Bot, emu: GitHubEmulator,
+                                               tmp_path: Path, cluster: KubeAPI):
+    report = bot.run(config(tmp_path, AUTOMERGE_OOMS.format(budget=1) + IMAGE_REVERTS))
+    prs = by_workload(emu.pulls())
+    armed = [n for n in ("cart", "payments") if prs[n].auto_merge is not None]
+    assert len(armed) == 1  # the first one planned (oldest incident first)
+    (other,) = {"cart", "payments"} - set(armed)
+    assert "a guard rail refused it: today's automerge budget (1) is spent." in prs[other].body
+    assert sorted(s.automerge for s in report.submissions) == ["", "armed", "refused"]
 
 
 def test_the_daily_budget_stops_auto_merge_for_the_day(
@@ -259,3 +279,23 @@ def test_diagnose_as_a_draft_pr_changes_nothing(bot: Bot, emu: GitHubEmulator, o
     again = bot.run(cfg)
     assert [s.outcome for s in again.submissions if s.remediation.incident.signature == CART] \
         == ["exists"]
+
+
+def test_an_armed_pr_whose_new_fix_fails_a_guard_rail_is_disarmed(
+        bot: Bot, emu: GitHubEmulator, origin: Path, tmp_path: Path, cluster: KubeAPI,
+        monkeypatch: pytest.MonkeyPatch):
+    cfg = config(tmp_path, AUTOMERGE_OOMS.format(budget=3))
+    bot.run(cfg)
+    cart = by_workload(emu.pulls())["cart"]
+    assert cart.auto_merge is not None
+    # the base moves (the branch is rebuilt and pushed), and the cluster is out of reach now
+    commit_to(origin, tmp_path, {"NOTES.md": "unrelated\n"}, HUMAN)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "gone"))
+    report = bot.run(cfg)
+    assert [s.outcome for s in report.submissions if s.remediation.incident.signature == CART] \
+        == ["updated"]
+    assert cart.auto_merge is None  # turned off on GitHub
+    assert parse_record(cart.body)["trust"]["automerge"] == "refused"
+    assert ("a guard rail refused it: the updated fix: the server-side dry-run did not run; "
+            "auto-merge turned off.") in cart.body
+    assert emu.checks_pass(cart.number) is None  # nothing merges it now

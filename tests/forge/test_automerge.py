@@ -72,3 +72,24 @@ def test_the_forge_turns_auto_merge_on_or_says_why_not_in_one_line(tmp_path: Pat
         forge.enable_automerge(number)
         assert emu.items[number].auto_merge["merge_method"] == "rebase"
         assert emu.invalid == []
+
+
+def test_the_local_forge_records_auto_merge_and_the_budget_counts_its_prs(tmp_path: Path):
+    from remediator.config import parse_config
+    from remediator.forge import LocalForge
+    from remediator.model import TrustDecision
+    from remediator.pipeline import Plan, submit
+    from tests.support.forge import make_origin, remediation
+
+    config = parse_config("trust:\n  dailyBudget: 1\n  rules:\n    - level: automerge\n")
+    forge = LocalForge(str(make_origin(tmp_path)), tmp_path / "state")
+    forge.checkout()
+    first, second = remediation(), remediation()
+    second.incident.container = "sidecar"  # another signature, the same kind of fix
+    for r in (first, second):  # as the plan leaves them when every planning rail held
+        r.trust = TrustDecision(level="automerge", rule="all", change_kind="memory-limit-raise")
+    subs = submit(Plan([first, second]), forge, config)
+    assert [s.automerge for s in subs] == ["armed", "refused"]
+    armed, refused = (LocalForge(forge.remote, forge.state_dir).pulls())
+    assert armed.auto_merge is True and refused.auto_merge is False
+    assert "today's automerge budget (1) is spent" in refused.body
