@@ -35,6 +35,9 @@ _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 HOST_PATTERN = rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$"
 #: an environment variable name, or a prefix of names ending in `*`
 ENV_PATTERN = r"^[-._a-zA-Z][-._a-zA-Z0-9]{0,127}\*?$"
+#: what `git check-ref-format` accepts before our slug: no `..`, `~^:?*[\\`, spaces or `@{`,
+#: no component starting with `.`, no `//`
+BRANCH_PREFIX_PATTERN = r"^(?!.*(\.\.|//|@\{|/\.|\.lock/))(?![./])[^\x00-\x20\x7f~^:?*\[\\]+$"
 _QUANTITY = {"type": ["string", "number"], "format": "quantity"}
 #: a ceiling or a default request: zero would make every value "too large" or request nothing
 _POSITIVE_QUANTITY = {"type": ["string", "number"], "format": "positive-quantity"}
@@ -198,7 +201,7 @@ SCHEMA: dict[str, Any] = {
         "pullRequests": _obj(
             {
                 "base": {"type": "string", "minLength": 1},
-                "branchPrefix": {"type": "string", "minLength": 1},
+                "branchPrefix": {"type": "string", "pattern": BRANCH_PREFIX_PATTERN},
                 "labels": _strings(),
                 "reviewers": _strings(),
                 "teamReviewers": _strings(),
@@ -268,6 +271,8 @@ def error_message(err: Any) -> str:
         return f"{err.instance!r} is not a host name (like api.example.com or *.example.com)"
     if err.validator == "pattern" and err.validator_value == ENV_PATTERN:
         return f"{err.instance!r} is not a variable name (or a prefix ending in *)"
+    if err.validator == "pattern" and err.validator_value == BRANCH_PREFIX_PATTERN:
+        return f"{err.instance!r} cannot start a git branch name (git check-ref-format)"
     if err.validator == "format" and err.validator_value.endswith("quantity"):
         least = "above zero" if err.validator_value.startswith("positive") else "zero or more"
         return (f"{err.instance!r} is not a Kubernetes quantity {least} "
