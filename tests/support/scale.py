@@ -5,7 +5,8 @@ The incidents cycle through four layouts, each fixed the way a real repository i
 - ``plain``: an OOMKilled Deployment in its own file (Argo CD Application, directory source);
 - ``kustomize``: an OOMKilled Deployment from a base, with a production overlay whose patch
   sets the memory limit (the patch is the layer edited; the gate renders the overlay);
-- ``helm``: an OOMKilled Deployment of a Flux HelmRelease whose `spec.values` set the limit;
+- ``helm``: an OOMKilled Deployment of a Flux HelmRelease (a chart of the repository) whose
+  `spec.values` set the limit;
 - ``image``: an ImagePullBackOff after a tag bump; the earlier tag is in the file's git history
   and ran in the previous ReplicaSet (the rules drafter reverts it).
 Each workload also has a ConfigMap file nobody fails on, as real repositories do.
@@ -35,7 +36,7 @@ drafting:
 validation:
   kubernetesVersion: "1.31"
   maxMemory: 8Gi
-  allowedRegistries: [ghcr.io/acme, ghcr.io/stefanprodan]
+  allowedRegistries: [ghcr.io/acme]
 """
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -107,10 +108,10 @@ spec:
   interval: 30m
   chart:
     spec:
-      chart: podinfo
+      chart: ./charts/app
       sourceRef:
-        kind: HelmRepository
-        name: podinfo
+        kind: GitRepository
+        name: flux-system
         namespace: flux-system
   values:
     resources:
@@ -120,6 +121,34 @@ spec:
         cpu: 100m
         memory: 64Mi
 """
+#: the chart every HelmRelease deploys, from this repository (rendered with the real Helm when
+#: it is installed, else the workload is predicted from the values)
+CHART = {
+    "charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    "charts/app/values.yaml": (
+        "image:\n  repository: ghcr.io/acme/app\n  tag: 1.0.0\nresources: {}\n"),
+    "charts/app/templates/deployment.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: app
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          resources:
+            {{- toYaml .Values.resources | nindent 12 }}
+""",
+}
 CONFIGMAP = """\
 apiVersion: v1
 kind: ConfigMap
@@ -196,10 +225,7 @@ def make_origin(directory: Path, n: int) -> Path:
     """A bare origin: every workload at tag 1.0.0, then one commit bumping the image layouts
     to 1.1.0 (the tag that fails to pull). Returns the origin's path."""
     seed = directory / "seed"
-    files: dict[str, str] = {".remediator.yaml": CONFIG, "clusters/production/flux.yaml": (
-        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
-        "  name: podinfo\n  namespace: flux-system\nspec:\n"
-        "  url: https://stefanprodan.github.io/podinfo\n")}
+    files: dict[str, str] = {".remediator.yaml": CONFIG, **CHART}
     for i in range(n):
         files |= _files(i, "1.0.0")
     _write(seed, files)
@@ -224,21 +250,20 @@ def _live(i: int) -> list[dict[str, Any]]:
               "metadata": {"name": name, "namespace": namespace, "uid": kube.uid(),
                            "labels": {"kustomize.toolkit.fluxcd.io/name": name,
                                       "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}},
-              "spec": {"chart": {"spec": {"chart": "podinfo",
-                                          "sourceRef": {"kind": "HelmRepository"}}}}}
+              "spec": {"chart": {"spec": {"chart": "./charts/app",
+                                          "sourceRef": {"kind": "GitRepository"}}}}}
         ks = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
               "metadata": {"name": name, "namespace": "flux-system", "uid": kube.uid()},
               "spec": {"path": f"./apps/{name}", "prune": True,
                        "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}}
-        d = kube.deployment(name, namespace, [kube.container(
-            "podinfod", image="ghcr.io/stefanprodan/podinfo:6.5.0")])
+        d = kube.deployment(name, namespace, [kube.container("app")])
         d["metadata"]["labels"] = {"helm.toolkit.fluxcd.io/name": name,
                                    "helm.toolkit.fluxcd.io/namespace": namespace,
                                    "app.kubernetes.io/managed-by": "Helm"}
         d["metadata"]["annotations"] = {"meta.helm.sh/release-name": name,
                                         "meta.helm.sh/release-namespace": namespace}
         rs = kube.replicaset(d)
-        pod = kube.pod(rs, f"{name}-5d8f7c9b4-{i:05d}", [kube.crashing("podinfod")])
+        pod = kube.pod(rs, f"{name}-5d8f7c9b4-{i:05d}", [kube.crashing("app")])
         return [hr, ks, d, rs, pod]
     tracking = {"argocd.argoproj.io/tracking-id": f"{name}:apps/Deployment:{namespace}/{name}"}
     app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
