@@ -16,7 +16,7 @@ from ..config import Validation as ValidationSettings
 from ..kernel import worktree, yamlio
 from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
 from ..model import JSON, CheckResult, FieldValue, FileChange, Location, ObjectRef, Validation
-from ..render import gitops, helmvalues, kustomize, renders
+from ..render import gitops, helmvalues, kustomize, reads, renders
 from ..render.renders import Renders
 from . import dryrun, helm
 from .helm import same_object
@@ -57,7 +57,8 @@ def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
     label = location.render_root or "."
     try:  # one scratch view of the repo with the change applied serves every render below
         before = _build(repo_root, location, cache.objects)
-        with worktree.changed_copy(repo_root, changes) as scratch:
+        view = _view(repo_root, location, [location.render_root], changes)
+        with worktree.changed_copy(repo_root, changes, view) as scratch:
             after_all = _build(scratch, location, partial(renders.objects, scratch))
             leaks = _other_renders_changed(cache, scratch, location.also_renders)
     except (kustomize.RenderError, ValueError) as exc:
@@ -118,6 +119,26 @@ def _other_containers_changed(before: JSON | None, after: JSON, container: str) 
 def _has_variables(location: Location) -> bool:
     post = gitops.post_build(location.top.settings if location.top else {})
     return bool(post.get("substitute") or post.get("substituteFrom"))
+
+
+def _view(repo_root: Path, location: Location, folders: list[str],
+          changes: list[FileChange]) -> set[str] | None:
+    """What the scratch view must hold to render ``folders`` and the other renders of the
+    edited files after the change: the files they read, with the owner's settings on top and
+    the files those come from (None: the whole tree, also when the change edits them)."""
+    top = location.top
+    on_top: dict[str, JSON] = {}
+    sources: set[str] = set()
+    if top is not None:
+        sources = {ref.path for ref in [top.owner, *top.substitute_from] if ref is not None}
+        sources |= set(top.override_files)
+        if sources & {c.path for c in changes}:
+            return None
+        fields, _ = gitops.read_top(repo_root, top)
+        on_top = {folder: fields for folder in folders}
+    view = reads.reads(repo_root, [*folders, *location.also_renders],
+                       {c.path: c.new_text for c in changes}, on_top)
+    return None if view is None else view | sources
 
 
 #: renders a folder of one tree with fields on top: the pass's cache for the repository,
@@ -205,7 +226,8 @@ def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
     try:
         for c in changes:
             yamlio.load_documents(c.new_text, c.path)
-        with worktree.changed_copy(repo_root, changes) as scratch:
+        view = _view(repo_root, location, [folder], changes)
+        with worktree.changed_copy(repo_root, changes, view) as scratch:
             after_build = partial(renders.objects, scratch)
             if location.top is not None:  # the owner's patches on top, as Flux applies them
                 before = _with_top(repo_root, location, folder, cache.objects)
@@ -281,7 +303,7 @@ def _argo_helm(repo_root: Path, location: Location, changes: list[FileChange]
         return _predicted(location, *predict, render, why_not)
     layers = location.helm_render.layers if location.helm_render is not None else []
     before, set_before = helmvalues.layered(repo_root, layers)
-    with worktree.changed_copy(repo_root, changes) as scratch:
+    with worktree.changed_copy(repo_root, changes, [layer.path for layer in layers]) as scratch:
         after, set_after = helmvalues.layered(scratch, layers)
     return _helm_result(repo_root, location, render, predict, (before, after),
                         (set_before, set_after))
