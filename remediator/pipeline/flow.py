@@ -80,6 +80,10 @@ class PlanMemo:
     def put(self, signature: str, key: str, r: Remediation) -> None:
         self.entries[signature] = (key, self.clock(), r)
 
+    def forget(self, signature: str) -> None:
+        """Plan the incident afresh next time (a retry asked on the dashboard)."""
+        self.entries.pop(signature, None)
+
     def keep(self, signatures: Collection[str]) -> None:
         """Forget incidents no longer seen (the memo never outgrows one pass's incidents)."""
         for sig in [s for s in self.entries if s not in signatures]:
