@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from kubernetes.utils.quantity import parse_quantity
 
-from ..config import Config
+from ..config import Config, Metrics
 from ..draft.rightsize import recommend
 from ..kernel.k8s import get_container
 from ..metrics import MetricsError, Prometheus, owner_of_pod, read_usage
@@ -37,12 +39,39 @@ log = logging.getLogger(__name__)
 Usage = dict[tuple[str, str, str], ContainerUsage]
 
 
+@dataclass
+class UsageCache:
+    """The service's last read of usage, reused by its passes for one `metrics.stepSeconds`
+    (a pass every minute would otherwise send the same seven lookback-wide queries every
+    minute, and no measure moves by more than a sample in that time). A failed read is not
+    kept: the next pass asks again."""
+
+    clock: Callable[[], float] = time.monotonic
+    entry: tuple[float, str, Usage, Prometheus] | None = None
+
+    def get(self, m: Metrics) -> tuple[Usage, Prometheus] | None:
+        if self.entry is None:
+            return None
+        when, key, measured, prom = self.entry
+        if key != repr(m) or self.clock() - when >= m.step_seconds:
+            return None
+        return measured, prom
+
+    def put(self, m: Metrics, measured: Usage, prom: Prometheus) -> None:
+        self.entry = (self.clock(), repr(m), measured, prom)
+
+
 def read(state: ClusterState, config: Config, warnings: list[str],
-         at: float | None = None) -> tuple[Usage, Prometheus | None]:
-    """All containers' usage in a fixed number of queries; ({}, None) without a source."""
+         at: float | None = None, cache: UsageCache | None = None
+         ) -> tuple[Usage, Prometheus | None]:
+    """All containers' usage in a fixed number of queries; ({}, None) without a source.
+    With ``cache``, a read younger than one `metrics.stepSeconds` is reused."""
     m = config.metrics
     if not m.prometheus_url:
         return {}, None
+    hit = cache.get(m) if cache is not None else None
+    if hit is not None:
+        return hit
     try:
         prom = Prometheus.from_settings(m)
         usage = read_usage(prom, m, time.time() if at is None else at,
@@ -53,6 +82,8 @@ def read(state: ClusterState, config: Config, warnings: list[str],
     if prom.dropped:
         warnings.append(f"metrics: {prom.dropped} implausible values dropped (not finite, "
                         "negative or beyond any container)")
+    if cache is not None:
+        cache.put(m, usage, prom)
     return usage, prom
 
 

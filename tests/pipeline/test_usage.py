@@ -234,3 +234,35 @@ def test_a_broken_metrics_source_is_a_warning_and_the_factor_rule(repo: Path) ->
     assert "raised to 192Mi" in oom.reason
     assert any(w.startswith("metrics not used: Prometheus answer is not JSON")
                for w in result.warnings), result.warnings
+
+
+def test_the_service_reuses_a_read_of_usage_for_one_step() -> None:
+    """Passes every minute do not resend the seven lookback-wide queries: a read is reused for
+    `metrics.stepSeconds`; a changed metrics setting or an older read asks again, and a failed
+    read is never kept."""
+    from remediator.pipeline.usage import UsageCache, read
+    from tests.support.hostile_prometheus import vector
+
+    clock = [0.0]
+    cache = UsageCache(clock=lambda: clock[0])
+    state = build_state(_live(), "c")
+    seen: list[dict[str, str]] = []
+    with serve(vector(["1"]), seen=seen) as url:
+        config = parse_config(f"repo:\n  url: {REPO_URL}\nmetrics:\n  prometheusUrl: {url}\n")
+        first, _ = read(state, config, [], cache=cache)
+        assert len(seen) == 7 and first
+        clock[0] = 299.0
+        assert read(state, config, [], cache=cache)[0] is first and len(seen) == 7
+        clock[0] = 300.0  # one step (stepSeconds 300) later
+        read(state, config, [], cache=cache)
+        assert len(seen) == 14
+        config.metrics.lookback_days = 3.0  # another setting: not the same read
+        read(state, config, [], cache=cache)
+        assert len(seen) == 21
+    asked: list[dict[str, str]] = []
+    with serve(b"<html>", seen=asked) as url:
+        broken = parse_config(f"repo:\n  url: {REPO_URL}\nmetrics:\n  prometheusUrl: {url}\n")
+        warnings: list[str] = []
+        assert read(state, broken, warnings, cache=cache) == ({}, None) and warnings
+        assert read(state, broken, [], cache=cache) == ({}, None)
+        assert len(asked) == 2  # the first query failed each time: asked again, not cached
