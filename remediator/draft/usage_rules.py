@@ -10,6 +10,7 @@ from typing import Any
 from kubernetes.utils.quantity import parse_quantity
 
 from ..model import Incident, Location, Proposal
+from ..render.chart import cpu_chart, memory_chart
 from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
 
 #: CPUThrottling: the new limit is the measured p99 x this, and at least the old limit x this
@@ -49,12 +50,34 @@ def rightsize(incident: Incident, loc: Location) -> Proposal:
     return Proposal(
         drafter=DRAFTER, reason=f"right-size {c}: {rec.get('reason', '')}",
         diagnosis=(f"Container {c} of {incident.workload} reserves what its measured usage does "
-                   f"not match: {rec.get('reason', '')}; {money}. Limits are unchanged."),
+                   f"not match: {rec.get('reason', '')}; {money}. Limits are unchanged."
+                   + _charts(incident, rec, changes)),
         edits=_edit(loc, _ops(loc, c, changes)), changes=rows,
         title=f"right-size {c} requests", announced=announced(c, changes),
         risk=("Lower requests pack pods tighter; a pod using more than its request is among "
               "the first evicted under node pressure. Rollback: revert this commit."),
         confidence=0.7)
+
+
+def _points(facts: dict[str, Any], key: str) -> list[tuple[float, float]]:
+    return [(float(t), float(v)) for t, v in facts.get(key) or []]
+
+
+def _charts(incident: Incident, rec: dict[str, Any], changes: dict[tuple[str, ...], Any]
+            ) -> str:
+    """Usage against the old and new request, one chart per resource that changes."""
+    c, facts, out = incident.container, incident.evidence.facts, []
+    for resource, chart, unit in (("memory", memory_chart, "memory working set"),
+                                  ("cpu", cpu_chart, "CPU")):
+        if ("resources", "requests", resource) not in changes:
+            continue
+        lines = {"new request": float(rec[f"{resource}Request"])}
+        if isinstance(rec.get(f"{resource}RequestNow"), int | float):
+            lines = {"old request": float(rec[f"{resource}RequestNow"]), **lines}
+        text = chart(f"{c} {unit}", _points(facts, f"{resource}_series"), lines)
+        if text:
+            out.append(text)
+    return "".join(f"\n\n{t}" for t in out)
 
 
 def throttling(incident: Incident, loc: Location) -> Proposal:
@@ -79,7 +102,10 @@ def throttling(incident: Incident, loc: Location) -> Proposal:
                    f"limit of {old_raw} (measured p99 use "
                    f"{_cpu(float(p99)) if isinstance(p99, int | float) else 'unknown'}). The "
                    f"limit is raised to {new} (× {CPU_LIMIT_HEADROOM:g} of the larger of both); "
-                   "the request, what the scheduler reserves, is unchanged."),
+                   "the request, what the scheduler reserves, is unchanged."
+                   + "".join(f"\n\n{chart}" for chart in [cpu_chart(
+                       f"{c} CPU", _points(facts, "cpu_series"),
+                       {"old limit": old, "new limit": float(parse_quantity(new))})] if chart)),
         edits=_edit(loc, _ops(loc, c, changes)),
         changes=[{"file": loc.target.path, "field": f"{field_name(c)}.resources.limits.cpu",
                   "old": str(old_raw), "new": new}],

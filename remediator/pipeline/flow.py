@@ -108,7 +108,7 @@ class Bounds:
 
 #: facts that move while the failure stays the same (they do not make a plan stale)
 _VOLATILE_FACTS = {"restart_rate_per_hour", "redactions", "first_seen", "flapping",
-                   "memory_series", "metrics_queries", "usage"}
+                   "memory_series", "cpu_series", "metrics_queries", "usage"}
 
 
 def _digest(data: object) -> str:
@@ -191,7 +191,9 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         usage.enrich_oom(incidents, measured, prom, config, result.warnings)
         # raised from metrics, already sustained over `throttlingWindowMinutes`: the watcher
         # (which raises ``only``) never sees them, and its settle window has nothing to add
-        incidents += usage.throttling(state, measured, config)
+        throttled = usage.throttling(state, measured, config)
+        usage.attach_charts(throttled, state, prom, config, result.warnings, ("cpu",))
+        incidents += throttled
     result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
     pass_key = ""
     if bounds is not None:

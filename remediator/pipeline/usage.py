@@ -20,7 +20,7 @@ from ..config import Config, Metrics
 from ..draft.rightsize import recommend
 from ..kernel.k8s import get_container
 from ..metrics import MetricsError, Prometheus, owner_of_pod, read_usage
-from ..metrics.usage import memory_series
+from ..metrics.usage import chart_series, memory_series
 from ..model import (
     CPU_THROTTLING,
     JSON,
@@ -191,6 +191,26 @@ def recommendations(state: ClusterState, usage: Usage, config: Config
                                  {"recommendation": rec.as_json()})
         out.append((rec, incident))
     return out
+
+
+def attach_charts(found: list[Incident], state: ClusterState, prom: Prometheus | None,
+                  config: Config, warnings: list[str], measures: tuple[str, ...],
+                  at: float | None = None) -> None:
+    """The usage series behind each right-sizing change or throttling fix, for its charts (one
+    range query per measure for all of them); without them the PR has the numbers only."""
+    incidents = {(i.workload.namespace, i.workload.name, i.container): i for i in found}
+    if prom is None or not incidents:
+        return
+    try:
+        series = chart_series(prom, config.metrics, time.time() if at is None else at,
+                              owner_of_pod(state.pod_owner), set(incidents),
+                              measures=measures)
+    except MetricsError as exc:
+        warnings.append(f"no usage charts: {exc}")
+        return
+    for key, by_measure in series.items():
+        for measure, points in by_measure.items():
+            incidents[key].evidence.facts[f"{measure}_series"] = points
 
 
 #: below this many cores at its busiest over the lookback, a workload is idle

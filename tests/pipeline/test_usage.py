@@ -169,6 +169,8 @@ def test_oom_limit_from_measured_peak_with_chart_and_throttling_fix(
     throttled = by_class["CPUThrottling"]
     assert throttled.decision == Decision.PROPOSE, throttled.reason
     assert "raised to 3" in throttled.reason  # limit 2 x 1.5
+    assert 'title "api CPU"' in throttled.proposal.diagnosis
+    assert "then old limit 2000m; new limit 3000m." in throttled.proposal.diagnosis
     [change] = throttled.changes
     assert '+            limits: {memory: 2Gi, cpu: "3"}' in change.diff.splitlines()
 
@@ -182,13 +184,21 @@ def test_without_metrics_the_oom_fix_is_the_factor_rule(repo: Path) -> None:
 def test_rightsize_groups_the_file_and_gates_it_as_a_whole(
         prom: RealPrometheus, repo: Path) -> None:
     result = rightsize(build_state(_live(), "c"), repo, parse_config(_config(prom)))
-    assert result.queries == 7
+    assert result.queries == 9  # 7 measures + 2 range queries for the charts, for all of them
     proposed = {r.incident.workload.name: r for r in result.remediations
                 if r.decision == Decision.PROPOSE}
     # web restarts (OOMKilled): its usage is not steady, the failure fix comes first
     assert set(proposed) == {"api", "worker", "batch"}, [r.reason for r in result.remediations]
     [web] = [rec for rec in result.recommendations if rec.workload == "web"]
     assert not web.changes and "restart" in web.reason
+    # a chart per resource that changes: usage against the old and the new request
+    api_says = proposed["api"].proposal.diagnosis
+    assert api_says.count("```mermaid\nxychart-beta") == 2, api_says
+    assert 'title "api memory working set"' in api_says and 'title "api CPU"' in api_says
+    assert "then old request 1024Mi; new request 230Mi." in api_says
+    assert "then old request 1000m; new request 50m." in api_says
+    assert "    line [200, 200," in api_says  # the measured working set, MiB
+    assert "    line [50, 50," in api_says  # the measured CPU, millicores
     api_diff = proposed["api"].changes[0].diff
     assert '+            requests: {memory: 230Mi, cpu: "50m"}' in api_diff.splitlines()
     [group] = result.groups
@@ -266,3 +276,33 @@ def test_the_service_reuses_a_read_of_usage_for_one_step() -> None:
         assert read(state, broken, warnings, cache=cache) == ({}, None) and warnings
         assert read(state, broken, [], cache=cache) == ({}, None)
         assert len(asked) == 2  # the first query failed each time: asked again, not cached
+
+
+def test_group_by_application_makes_one_group_per_gitops_app(
+        prom: RealPrometheus, tmp_path: Path) -> None:
+    """`rightsizing.groupBy: application`: the members of one Argo CD Application share a group
+    (one PR) across files; another Application is another group. `file` splits by file."""
+    docs = WORKLOADS.split("\n    ---\n")
+    by_name = {n: next(d for d in docs if f"name: {n}\n" in d) for n in ("api", "worker", "batch")}
+    commit(tmp_path, {"apps/shop/api.yaml": by_name["api"],
+                      "apps/shop/worker.yaml": by_name["worker"],
+                      "apps/batch/batch.yaml": by_name["batch"],
+                      "argocd/shop.yaml": app("shop", "apps/shop"),
+                      "argocd/batch.yaml": app("batch", "apps/batch")}, "three files, two apps")
+    live = _live()
+    for o in live:
+        if o["kind"] == "Deployment" and o["metadata"]["name"] == "batch":
+            o["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"] = \
+                "batch:apps/Deployment:shop/batch"
+
+    def groups(by: str) -> dict[str, list[str]]:
+        result = rightsize(build_state(live, "c"), tmp_path, parse_config(
+            _config(prom, f"rightsizing:\n  groupBy: {by}\n")))
+        assert all(g.validation.passed for g in result.groups), result.warnings
+        return {g.key: sorted(m.incident.workload.name for m in g.members)
+                for g in result.groups}
+
+    assert groups("application") == {"argocd:argocd/shop": ["api", "worker"],
+                                     "argocd:argocd/batch": ["batch"]}
+    assert groups("file") == {"apps/shop/api.yaml": ["api"], "apps/shop/worker.yaml": ["worker"],
+                              "apps/batch/batch.yaml": ["batch"]}
