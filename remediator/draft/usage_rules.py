@@ -17,7 +17,7 @@ from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format
 CPU_LIMIT_HEADROOM = 1.5
 
 
-def _cpu(cores: float) -> str:
+def format_cpu(cores: float) -> str:
     milli = math.ceil(cores * 1000 - 1e-9)
     return f"{milli // 1000}" if milli % 1000 == 0 else f"{milli}m"
 
@@ -28,7 +28,7 @@ def rightsize(incident: Incident, loc: Location) -> Proposal:
     changes: dict[tuple[str, ...], Any] = {}
     rows = []
     limits = (incident.evidence.container_spec.get("resources") or {}).get("limits") or {}
-    for resource, key, fmt in (("cpu", "cpuRequest", _cpu), ("memory", "memoryRequest",
+    for resource, key, fmt in (("cpu", "cpuRequest", format_cpu), ("memory", "memoryRequest",
                                                             format_memory)):
         value = rec.get(key)
         if not isinstance(value, int | float):
@@ -92,7 +92,7 @@ def throttling(incident: Incident, loc: Location) -> Proposal:
             f"Container {c} is throttled in {ratio:.0%} of its CPU periods without a CPU limit "
             "of its own: a LimitRange or the node is the constraint. Nothing to raise here."))
     old = float(parse_quantity(old_raw))
-    new = _cpu(max(old * CPU_LIMIT_HEADROOM,
+    new = format_cpu(max(old * CPU_LIMIT_HEADROOM,
                    float(p99) * CPU_LIMIT_HEADROOM if isinstance(p99, int | float) else 0.0))
     changes: dict[tuple[str, ...], Any] = {("resources", "limits", "cpu"): new}
     return Proposal(
@@ -100,7 +100,7 @@ def throttling(incident: Incident, loc: Location) -> Proposal:
         reason=f"CPU throttled {ratio:.0%} of periods at limit {old_raw}; raised to {new}",
         diagnosis=(f"Container {c} spent {ratio:.0%} of its CFS periods throttled at its CPU "
                    f"limit of {old_raw} (measured p99 use "
-                   f"{_cpu(float(p99)) if isinstance(p99, int | float) else 'unknown'}). The "
+                   f"{format_cpu(float(p99)) if isinstance(p99, int | float) else 'unknown'}). The "
                    f"limit is raised to {new} (× {CPU_LIMIT_HEADROOM:g} of the larger of both); "
                    "the request, what the scheduler reserves, is unchanged."
                    + "".join(f"\n\n{chart}" for chart in [cpu_chart(

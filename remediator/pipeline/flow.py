@@ -189,6 +189,7 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         measured, prom = usage.read(state, config, result.warnings,
                                     cache=bounds.memo.usage_cache if bounds is not None else None)
         usage.enrich_oom(incidents, measured, prom, config, result.warnings)
+        usage.enrich_hpa(incidents, measured, config)
         # raised from metrics, already sustained over `throttlingWindowMinutes`: the watcher
         # (which raises ``only``) never sees them, and its settle window has nothing to add
         throttled = usage.throttling(state, measured, config)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Config, Metrics
-from ..draft.rightsize import recommend
+from ..draft.rightsize import recommend, round_cpu, round_memory
 from ..kernel.k8s import get_container
 from ..metrics import MetricsError, Prometheus, owner_of_pod, read_usage
 from ..metrics.usage import chart_series, memory_series
@@ -110,6 +110,39 @@ def enrich_oom(incidents: list[Incident], usage: Usage, prom: Prometheus | None,
                 i.workload.namespace, f"{re.escape(i.workload.name)}-.*", i.container)
         except MetricsError as exc:
             warnings.append(f"{i.workload}: no usage chart: {exc}")
+
+
+def enrich_hpa(incidents: list[Incident], usage: Usage, config: Config) -> None:
+    """HPAMissingRequests incidents get the request right-sizing would give the container (CPU
+    at `rightsizing.cpuPercentile`, memory at the peak × `rightsizing.memoryHeadroom`, never
+    below the floors), when its history is long enough: the rules drafter proposes it before
+    any configured default."""
+    r = config.rightsizing
+    for i in incidents:
+        if i.failure_class != "HPAMissingRequests":
+            continue
+        u = usage.get((i.workload.namespace, i.workload.name, i.container))
+        if u is None or u.history_seconds < r.min_history_hours * 3600:
+            continue
+        resource = str(i.evidence.facts.get("resource") or "cpu")
+        if resource == "cpu":
+            use = u.cpu_p99_cores if r.cpu_percentile >= 99 else u.cpu_p95_cores
+            value = round_cpu(max(use, r.cpu_floor)) if use is not None else None
+            how = f"p{r.cpu_percentile:g} of its CPU use"
+        elif resource == "memory":
+            peak = u.memory_peak_bytes
+            value = round_memory(max(peak * r.memory_headroom,
+                                     float(parse_quantity(r.memory_floor)))) \
+                if peak is not None else None
+            how = f"its peak working set × {r.memory_headroom:g}"
+        else:
+            continue
+        if value is None:
+            continue
+        i.evidence.facts["measured_request"] = value
+        i.evidence.facts["measured_how"] = (
+            f"{how} over {u.history_seconds / 86400:.1f} days (Prometheus)")
+        i.evidence.facts["usage"] = u.as_json()
 
 
 def _workload_of(state: ClusterState, namespace: str, name: str

@@ -306,3 +306,102 @@ def test_group_by_application_makes_one_group_per_gitops_app(
                                      "argocd:argocd/batch": ["batch"]}
     assert groups("file") == {"apps/shop/api.yaml": ["api"], "apps/shop/worker.yaml": ["worker"],
                               "apps/batch/batch.yaml": ["batch"]}
+
+
+HPA_REPO = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: worker
+    spec:
+      selector:
+        matchLabels: {app: worker}
+      template:
+        metadata:
+          labels: {app: worker}
+        spec:
+          containers:
+            - name: worker
+              image: ghcr.io/acme/worker:1.0.0
+              resources:
+                requests: {memory: 1Gi}
+    ---
+    apiVersion: autoscaling/v2
+    kind: HorizontalPodAutoscaler
+    metadata:
+      name: worker
+    spec:
+      scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}
+      minReplicas: 1
+      maxReplicas: 5
+      metrics:
+        - type: Resource
+          resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}
+    """
+
+
+def test_hpa_target_without_requests_gets_its_measured_request(
+        prom: RealPrometheus, tmp_path: Path) -> None:
+    """Issue 18's HPAMissingRequests with a metrics source: the request is the container's
+    measured p95 (as right-sizing computes it), ahead of any configured default."""
+    commit(tmp_path, {"apps/shop/worker.yaml": HPA_REPO,
+                      "argocd/shop.yaml": app("shop", "apps/shop")}, "worker")
+    d = kube.deployment("worker", "shop", [{
+        "name": "worker", "image": "ghcr.io/acme/worker:1.0.0",
+        "resources": {"requests": {"memory": "1Gi"}}}], annotations={
+        "argocd.argoproj.io/tracking-id": "shop:apps/Deployment:shop/worker"})
+    rs = kube.replicaset(d, suffix="7f8d9c6b5", ready=1)
+    pod = kube.pod(rs, "worker-7f8d9c6b5-ddddd", [kube.running("worker")])
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+           "metadata": kube.meta("worker", "shop", created="2026-11-19T10:00:00Z"),
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                       "name": "worker"}, "minReplicas": 1, "maxReplicas": 5},
+           "status": {"conditions": [{
+               "type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+               "message": "the HPA was unable to compute the replica count: failed to get cpu "
+                          "utilization: missing request for cpu in container worker of Pod "
+                          "worker-7f8d9c6b5-ddddd"}]}}
+    clock = kube.event(pod, "Pulled", "already present", last=kube.NOW)
+    state = build_state([d, rs, pod, hpa, clock], "c")
+    config = parse_config(_config(prom, "drafting:\n  requests: {cpu: 100m}\n"))
+    [r] = [r for r in plan(state, tmp_path, config).remediations
+           if r.incident.failure_class == "HPAMissingRequests"]
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert "request 200m added (measured: p95 of its CPU use over 3.0 days" in r.reason
+    [change] = r.changes
+    assert "+            requests: {memory: 1Gi, cpu: 200m}" in change.diff.splitlines()
+    # without metrics: the configured default
+    [r] = [r for r in plan(state, tmp_path, parse_config(
+        f"repo:\n  url: {REPO_URL}\ndrafting:\n  requests: {{cpu: 100m}}\n")).remediations
+        if r.incident.failure_class == "HPAMissingRequests"]
+    assert r.decision == Decision.PROPOSE and "(drafting.requests.cpu)" in r.reason, r.reason
+
+
+def test_measured_hpa_request_memory_and_history() -> None:
+    """Memory is sized like right-sizing sizes it (peak × headroom); a container with less
+    history than `rightsizing.minHistoryHours` gets no measured request (the default, if any,
+    then applies)."""
+    from remediator.detect import detect
+    from remediator.model import ContainerUsage
+    from remediator.pipeline.usage import enrich_hpa
+
+    d = kube.deployment("worker", "shop", [kube.container("worker")])
+    rs = kube.replicaset(d, suffix="7f8d9c6b5", ready=1)
+    pod = kube.pod(rs, "worker-7f8d9c6b5-ddddd", [kube.running("worker")])
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+           "metadata": kube.meta("worker", "shop", created="2026-11-19T10:00:00Z"),
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                       "name": "worker"}},
+           "status": {"conditions": [{
+               "type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+               "message": "failed to get memory utilization: missing request for memory in "
+                          "container worker of Pod worker-7f8d9c6b5-ddddd"}]}}
+    clock = kube.event(pod, "Pulled", "already present", last=kube.NOW)
+    config = parse_config("rightsizing:\n  memoryHeadroom: 1.5\n")
+    for days, expected in ((4, 450 * MI), (1, None)):
+        [i] = [i for i in detect(build_state([d, rs, pod, hpa, clock], "c"))
+               if i.failure_class == "HPAMissingRequests"]
+        u = ContainerUsage("shop", "worker", "worker", memory_peak_bytes=300.0 * MI,
+                           history_seconds=days * 86400.0)
+        enrich_hpa([i], {("shop", "worker", "worker"): u}, config)
+        assert i.evidence.facts.get("measured_request") == expected, days
