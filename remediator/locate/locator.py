@@ -345,7 +345,7 @@ class Locator:
             d for d in self.index.docs
             if d.kind == ref.kind and d.group == ref.group and d.path.startswith(prefix)
             and live_name(source, d.name) == ref.name
-            and (d.namespace or source.namespace or ref.namespace) == ref.namespace
+            and source.places(d.namespace, ref.namespace)
             and (source.recurse or posixpath.dirname(d.path) == source.path)
         ]
         where = f"`{source.path or '.'}`"
