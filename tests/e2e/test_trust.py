@@ -173,7 +173,10 @@ def test_automerge_turns_on_githubs_auto_merge_when_every_guard_rail_holds(
     assert parse_record(cart.body)["trust"] == {"level": "automerge", "rule": "boring OOMs in "
                                                 "shop", "automerge": "armed", "why": ""}
     assert "| dry-run | ✅ passed |" in cart.body  # the dry-run really ran
-    assert f"- #{cart.number} " in dashboard(emu) and "(auto-merge on)" in dashboard(emu)
+    rows = {n: next(line for line in dashboard(emu).splitlines()
+                    if f"rebuild #{n} -->" in line) for n in (cart.number, checkout.number)}
+    assert rows[cart.number].endswith("(auto-merge on)")
+    assert not rows[checkout.number].endswith("(auto-merge on)")
     assert report.warnings == []
     # GitHub merges it when the required checks pass, not before: the bot never merges
     assert cart.state == "open"
