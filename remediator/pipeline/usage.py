@@ -183,7 +183,8 @@ def throttling(state: ClusterState, usage: Usage, config: Config) -> list[Incide
         i = _incident(state, u, CPU_THROTTLING, "cfs throttling",
                       f"container {u.container} throttled in {pct}% of CPU periods over "
                       f"{m.throttling_window_minutes}m", {"throttled_ratio": u.throttled_ratio,
-                                                          "cpu_p99_cores": u.cpu_p99_cores})
+                                                          "cpu_p99_cores": u.cpu_p99_cores,
+                                                          "throttling_fix": m.throttling_fix})
         if i is not None:
             out.append(i)
     return out
