@@ -106,6 +106,42 @@ def service_selector(incident: Incident, loc: Location) -> Proposal:
     )
 
 
+def ingress_class(incident: Incident, loc: Location) -> Proposal:
+    """`spec.ingressClassName` set to the cluster's only IngressClass: with one controller there
+    is one answer. Several classes, or a name not written as such in a plain manifest (Helm
+    values, patches, variables), is a diagnosis."""
+    classes = _facts(incident, "ingress_classes") or []
+    live = str(_facts(incident, "ingress_class") or "")
+    if len(classes) != 1 or loc.source == "helm" or loc.kind != TargetKind.MANIFEST or \
+            loc.substitution is not None:
+        return diagnosis(incident)
+    written = (loc.document.get("spec") or {}).get("ingressClassName")
+    if (written or "") != live or not isinstance(loc.document.get("spec"), dict):
+        return diagnosis(incident)  # the repository does not say what the cluster runs
+    new = str(classes[0])
+    path = "/spec/ingressClassName"
+    ops: list[dict[str, Any]] = ([{"op": "test", "path": path, "value": live},
+                                  {"op": "replace", "path": path, "value": new}] if live
+                                 else [{"op": "add", "path": path, "value": new}])
+    was = f"`ingressClassName: {live}`, a class that does not exist" if live else \
+        "no `ingressClassName` and no default IngressClass"
+    return Proposal(
+        drafter=DRAFTER,
+        reason=f"{incident.workload} has {was}; set to {new}, the cluster's only IngressClass",
+        diagnosis=(
+            f"{incident.workload} is served by no controller: it has {was}. The cluster has "
+            f"one IngressClass, {new}: with a single controller that is the one answer."),
+        edits=_edit(loc, ops),
+        changes=[{"file": loc.target.path, "field": "spec.ingressClassName", "old": live,
+                  "new": new}],
+        title=f"serve the Ingress with IngressClass {new}",
+        announced=[FieldValue("", ("spec", "ingressClassName"), new)],
+        risk=(f"The {new} controller starts routing the Ingress's hosts as soon as this syncs: "
+              "make sure they should be public through it. Rollback: revert this commit."),
+        confidence=0.7,
+    )
+
+
 def _facts(incident: Incident, key: str) -> Any:
     return incident.evidence.facts.get(key)
 
@@ -127,8 +163,11 @@ def diagnosis(incident: Incident) -> Proposal:
             f"{', '.join(_facts(incident, 'existing_services') or []) or 'none'}. Fix the "
             "backend's service name or port in the Ingress."),
         "IngressClassMissing": lambda: (
-            f"{subject} has {d}; no such IngressClass (present: "
-            f"{', '.join(_facts(incident, 'ingress_classes') or [])}). No controller serves it."),
+            f"{subject} " + (f"has {d}; no such IngressClass" if _facts(
+                incident, "ingress_class") else "names no IngressClass and none is the "
+                "default") + f" (present: {', '.join(_facts(incident, 'ingress_classes') or [])}"
+            "). No controller serves it: set `spec.ingressClassName` to the class of the "
+            "controller that should."),
         "IngressTLSSecretMissing": lambda: (
             f"{subject}: {d} is not found (from the controller's events; Secrets are never "
             "read). Create the Secret (e.g. through cert-manager) or fix `tls[].secretName`."),

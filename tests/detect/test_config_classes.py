@@ -410,3 +410,21 @@ def test_pods_of_a_lost_claim_are_its_incident_not_stuck_creating():
                                "persistentVolumeClaim": {"claimName": "data-db-0"}}]
     found = _classes(sts, pvc, pod, _service("db", {"app": "db"}))
     assert "PVCLost" in found and "StuckContainerCreating" not in found, set(found)
+
+
+def test_ingress_without_a_class_when_no_class_is_the_default():
+    d, rs, p = _web()
+    svc = _service("cart", {"app": "cart"})
+    nginx = _obj("IngressClass", "nginx", ns="", api="networking.k8s.io/v1", spec={})
+    inc = _classes(d, rs, p, svc, nginx, _ingress("cart"))["IngressClassMissing"]
+    assert inc.detail == "no ingressClassName"
+    assert inc.evidence.facts["ingress_classes"] == ["nginx"]
+    # a default class serves it; so does the legacy annotation's controller
+    default = _obj("IngressClass", "nginx", ns="", api="networking.k8s.io/v1", spec={})
+    default["metadata"]["annotations"] = {"ingressclass.kubernetes.io/is-default-class": "true"}
+    _quiet("IngressClassMissing", d, rs, p, svc, default, _ingress("cart"))
+    legacy = _ingress("cart")
+    legacy["metadata"]["annotations"] = {"kubernetes.io/ingress.class": "nginx"}
+    _quiet("IngressClassMissing", d, rs, p, svc, nginx, legacy)
+    # no IngressClass readable: not judged
+    _quiet("IngressClassMissing", d, rs, p, svc, _ingress("cart"))
