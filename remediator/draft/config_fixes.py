@@ -177,7 +177,11 @@ def diagnosis(incident: Incident) -> Proposal:
         "StatefulSetServiceMissing": lambda: (
             f"{subject}: {d} does not exist. Add the headless Service (clusterIP: None) next "
             "to the StatefulSet, or fix `spec.serviceName` (immutable: the StatefulSet must be "
-            "re-created)."),
+            "re-created).") if not _facts(incident, "not_headless") else (
+            f"{subject}: {d}: its pods get no per-pod DNS names. Add a headless Service "
+            "(clusterIP: None, the same selector) and point `spec.serviceName` at it "
+            "(immutable: the StatefulSet must be re-created); clusterIP cannot be changed on "
+            "an existing Service either."),
         "StorageClassMissing": lambda: (
             f"{subject}: {d} does not exist (classes: "
             f"{', '.join(_facts(incident, 'storage_classes') or [])}). Fix "

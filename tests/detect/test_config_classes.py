@@ -428,3 +428,14 @@ def test_ingress_without_a_class_when_no_class_is_the_default():
     _quiet("IngressClassMissing", d, rs, p, svc, nginx, legacy)
     # no IngressClass readable: not judged
     _quiet("IngressClassMissing", d, rs, p, svc, _ingress("cart"))
+
+
+def test_statefulset_governing_service_that_is_not_headless():
+    standard = _obj("StorageClass", "standard", ns="", api="storage.k8s.io/v1",
+                    provisioner="rancher.io/local-path")
+    svc = _service("db", {"app": "db"})
+    svc["spec"]["clusterIP"] = "10.96.12.7"
+    inc = _classes(_sts(), standard, svc)["StatefulSetServiceMissing"]
+    assert inc.detail == "serviceName db not headless"
+    svc["spec"]["clusterIP"] = "None"
+    _quiet("StatefulSetServiceMissing", _sts(), standard, svc)
