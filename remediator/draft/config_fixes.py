@@ -13,7 +13,16 @@ from typing import Any
 from ..config import Drafting
 from ..kernel.k8s import get_container
 from ..model import FieldValue, Incident, Location, Proposal, TargetKind
-from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
+from .rules import (
+    DRAFTER,
+    _edit,
+    _helm_effective,
+    _ops,
+    announced,
+    diagnose,
+    field_name,
+    format_memory,
+)
 from .usage_rules import format_cpu
 
 
@@ -24,10 +33,15 @@ def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Propo
     hpa = incident.evidence.facts.get("hpa", "?")
     if not c:
         return diagnosis(incident)
-    repo = ((get_container(loc.rendered, c).get("resources") or {}).get("requests") or {})
-    if repo.get(resource) is not None:
+    # what the repository sets today: for Helm, the values as the layers merge them (the
+    # located object is the live one, which may not have synced yet)
+    written = _helm_effective(loc, ("resources", "requests", resource)) \
+        if loc.source == "helm" else \
+        ((get_container(loc.rendered, c).get("resources") or {}).get("requests") or {}).get(
+            resource)
+    if written is not None:
         return diagnose(incident, (
-            f"The repository already requests {resource} {repo[resource]} for {c}: the fix "
+            f"The repository already requests {resource} {written} for {c}: the fix "
             "looks merged and not yet synced. Nothing to propose."),
             "repository already sets the request; waiting for sync")
     measured = incident.evidence.facts.get("measured_request")
