@@ -1,9 +1,11 @@
 """Drafts for the failure classes of issue 18 (model/config_classes.py).
 
-One deterministic fix: requests for an HPA target that has none, from `drafting.requests`
-(never guessed: without a configured default it is a diagnosis). Every other class is a
-diagnosis that names the evidence and the field to change: a selector, a backend name or a
-StorageClass has more than one right answer, and choosing wrongly breaks traffic silently.
+Deterministic fixes only where the answer is certain: requests for an HPA target that has none
+(measured from usage with a metrics source, else `drafting.requests`; never guessed), a Service
+selector value that exactly one workload misses by that value, and the `ingressClassName` of an
+Ingress no controller serves when the cluster has one IngressClass. Every other case is a
+diagnosis that names the evidence and the field to change: a backend name, a StorageClass or a
+second candidate has more than one right answer, and choosing wrongly breaks traffic silently.
 """
 
 from __future__ import annotations
