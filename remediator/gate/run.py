@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ..config import Validation as ValidationSettings
 from ..model import FieldValue, FileChange, Location, ObjectRef, Validation
+from ..render.renders import Renders
 from . import change
 from .checks import PRE_EXISTING, WARN, check_objects, check_policy, policy_engine
 from .coverage import Coverage
@@ -44,11 +45,13 @@ def check_change(
     ref: ObjectRef,
     settings: ValidationSettings,
     announced: Sequence[FieldValue],
+    renders: Renders | None = None,
 ) -> Validation:
     """Render, policy, schema, post-condition and dry-run results for one applied change;
-    ``announced``: the values the proposal says the workload gets (``Proposal.announced``)."""
+    ``announced``: the values the proposal says the workload gets (``Proposal.announced``);
+    ``renders``: the pass's kustomize renders of ``repo_root`` (shared with locate)."""
     return change.check_change(repo_root, location, changes, ref, settings, check_objects,
-                               announced)
+                               announced, renders)
 
 
 def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True,
