@@ -278,14 +278,13 @@ def test_yaml_as_real_repositories_write_it_passes(repo: Path):
     code, found = findings(repo, "--changed-since", "main")
     assert errors(found) == [], found
     assert code == 0
-    # the same config file read by no generator is read as YAML: it does not parse and is
-    # plainly no manifest (no apiVersion/kind), so a note (test_files_that_are_no_manifests...)
-    (repo / "apps/cart/loose.yml").write_text("api_key: !env_var SONARR_API_KEY\n")
+    # a custom tag in a manifest read by no generator is checked as YAML, and refused
+    (repo / "apps/cart/loose.yml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: loose}\n"
+        "data:\n  key: !env_var SONARR_API_KEY\n")
     commit_all(repo)
     code, found = findings(repo, "--changed-since", "main")
-    assert code == 0 and [(f["file"], f["severity"]) for f in found
-                          if f["file"] == "apps/cart/loose.yml"] == [("apps/cart/loose.yml",
-                                                                       "note")]
+    assert code == 1 and [f["file"] for f in errors(found)] == ["apps/cart/loose.yml"]
 
 
 def test_files_that_are_no_manifests_and_do_not_parse_are_notes(repo: Path):
