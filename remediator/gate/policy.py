@@ -138,9 +138,10 @@ class RegorusEngine:
         theirs = [m for m in self.modules if m.file not in conftest_files]
         self.packages = sorted({m.package for m in theirs if m.evaluated})
         #: the conftest namespaces evaluated (packages of the conftest files, as selected)
-        self.conftest_packages = namespaces.select(
-            {m.package for m in self.modules if m.file in conftest_files
-             and not m.file.endswith("_test.rego")})
+        declared = {m.package for m in self.modules if m.file in conftest_files
+                    and not m.file.endswith("_test.rego")}
+        self.conftest_packages = namespaces.select(declared)
+        self.errors += namespaces.errors(declared)
         #: the compiled built-in packages, or None and why not (``interpreted``)
         self.compiled: CompiledPolicies | None = None
         self.interpreted = "compiled=False"
