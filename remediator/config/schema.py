@@ -150,6 +150,16 @@ SCHEMA: dict[str, Any] = {
                         "pushPolicies": {"type": "boolean"},
                     }
                 ),
+                "conftest": _obj(
+                    {
+                        "policies": _strings(),
+                        "namespaces": {"type": "array", "minItems": 1, "items": {
+                            "type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*"
+                                                         r"(\.[A-Za-z_][A-Za-z0-9_]*)*$"}},
+                        "allNamespaces": {"type": "boolean"},
+                        "data": _strings(),
+                    }
+                ),
                 "dryRun": {"enum": ["auto", True, False]},
             }
         ),

@@ -51,11 +51,17 @@ resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 setup = json.loads(sys.stdin.readline())
 engine = regorus.Engine()
 engine.set_gather_prints(True)
-for name, text in setup["sources"]:
+for name, text, v0_allowed in setup["sources"]:
     try:
         engine.add_policy(name, text)
-    except RuntimeError:
-        pass  # the parent loaded the same files and reported it
+    except RuntimeError:  # the parent loaded the same files and reported it
+        if v0_allowed:  # a conftest file may be Rego v0, as the parent's add_policy reads it
+            engine.set_rego_v0(True)
+            try:
+                engine.add_policy(name, text)
+            except RuntimeError:
+                pass
+            engine.set_rego_v0(False)
 engine.add_data(setup["data"])
 for line in sys.stdin:
     request = json.loads(line)
@@ -85,7 +91,7 @@ class PolicySandbox:
 
     def __init__(self, sources: Sequence[PolicySource], data: JSON, *,
                  memory: int = MEMORY_LIMIT, timeout: float = TIMEOUT_SECONDS):
-        self._setup = json.dumps({"sources": [(s.name, s.text) for s in sources],
+        self._setup = json.dumps({"sources": [(s.name, s.text, s.conftest) for s in sources],
                                   "data": data}) + "\n"
         self.memory = memory
         self.timeout = timeout
@@ -94,7 +100,8 @@ class PolicySandbox:
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
     def _start(self) -> subprocess.Popen[bytes]:
-        cpu = max(1, int(self.timeout) + 1)  # a backstop: the parent's deadline comes first
+        # a backstop only (the parent's deadline comes first): the child's start counts too
+        cpu = int(self.timeout) + 10
         # -P and cwd="/": the folder we run in (a checkout) must not shadow json or regorus
         proc = subprocess.Popen([sys.executable, "-P", "-c", _CHILD, str(self.memory), str(cpu)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd="/",
