@@ -81,7 +81,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.kill()
     proc.wait()
-    for stream in (proc.stdin, proc.stdout):
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream is not None:
             stream.close()
 
@@ -105,7 +105,7 @@ class PolicySandbox:
         # -P and cwd="/": the folder we run in (a checkout) must not shadow json or regorus
         proc = subprocess.Popen([sys.executable, "-P", "-c", _CHILD, str(self.memory), str(cpu)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd="/",
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+                                stderr=subprocess.PIPE, start_new_session=True)
         self._finalizer = weakref.finalize(self, _stop, proc)
         assert proc.stdin is not None
         try:
@@ -163,10 +163,14 @@ class PolicySandbox:
 
     def _died(self, proc: subprocess.Popen[bytes]) -> str:
         code = proc.wait()
-        if code in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL, -signal.SIGXCPU, 1):
+        assert proc.stderr is not None
+        said = proc.stderr.read(1 << 16).decode("utf-8", "replace")  # it ended: bounded
+        if (code in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGXCPU)
+                or "MemoryError" in said or "memory allocation" in said):
             return (f"the repository's policies ran out of their memory limit "
                     f"({self.memory >> 20} MiB) or CPU time: stopped")
-        return f"the policy evaluation process ended (exit {code})"
+        last = [ln.strip() for ln in said.splitlines() if ln.strip()][-1:] or [""]
+        return f"the policy evaluation process ended (exit {code}) {last[0]}".strip()
 
     def close_locked(self) -> None:
         if self._finalizer is not None:
