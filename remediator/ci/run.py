@@ -52,6 +52,31 @@ def _expand(root: Path, paths: Sequence[Path]) -> set[str]:
     return out
 
 
+#: text that only a template engine reads: Jinja / Ansible (`{% ... %}`, `{{ x }}` unquoted at
+#: the start of a value), Go templates outside a Helm chart
+_TEMPLATE = re.compile(r"\{%-?\s|^[^#\n]*:\s+\{\{|^\s*-?\s*\{\{", re.M)
+_MANIFEST = re.compile(r"^(?:apiVersion|kind):", re.M)
+
+
+def _unparsed(root: Path, path: str, message: str) -> tuple[str, str]:
+    """How a file that does not parse is reported: an error, unless it is plainly not a YAML
+    manifest at all: no top-level `apiVersion:` / `kind:` (mkdocs.yml, an app's own config with
+    its custom tags), or a template (Jinja, Ansible) that only its engine turns into YAML."""
+    if not message.startswith("invalid YAML"):
+        return ERROR, message  # refused (a bomb, too big, not UTF-8): always an error
+    try:
+        text = yamlio.read_text(root, path)
+    except (yamlio.UnsafeYAML, OSError):
+        return ERROR, message
+    if not _MANIFEST.search(text):
+        return NOTE, f"not a Kubernetes manifest (no apiVersion/kind) and not YAML that " \
+                     f"parses ({message}): not checked"
+    if _TEMPLATE.search(text):
+        return NOTE, f"a template for another tool ({{{{ }}}} / {{% %}}), not YAML until " \
+                     f"rendered ({message}): not checked"
+    return ERROR, message
+
+
 def _under(path: str, folders: set[str]) -> bool:
     return any(not f or path == f or path.startswith(f + "/") for f in folders)
 
@@ -75,8 +100,9 @@ class Validator:
                 text = str(exc) if isinstance(exc, yamlio.UnsafeYAML) else f"{path}: {exc}"
                 # the finding carries file and line: the message says the rest
                 message = re.sub(rf"^{re.escape(path)}:(?: line \d+:)? ", "", text)
+                severity, message = _unparsed(self.root, path, message)
                 self.result.add(Finding(path, positions.error_line(text), "", "yaml", "yaml",
-                                        ERROR, message))
+                                        severity, message))
                 self.sources[path] = None
         return self.sources[path]
 
@@ -128,7 +154,10 @@ class Validator:
             if rel in targets:
                 file = rel
             elif inputs_changed and old != obj:
-                file = next((p for p in inputs_changed if p != k.file), inputs_changed[0])
+                # pointed at the patch or config that changed it; a generator's data file is
+                # not YAML to point into: then the kustomization that declares the generator
+                pointable = [p for p in inputs_changed if p not in k.data] or [k.file]
+                file = next((p for p in pointable if p != k.file), pointable[0])
             else:
                 continue
             source = self.source(file)
@@ -181,7 +210,13 @@ def _run(v: Validator, targets: set[str], deleted: set[str]) -> Result:
     inputs = {p for k in kusts.values() for p in k.inputs}
     resources = {p for k in kusts.values() for p in k.resources}
     touched = targets | deleted
-    files = sorted(p for p in targets if _is_yaml(p) and not not_manifest(p, charts))
+    # a generator source is data copied as it is into a ConfigMap or Secret (an application's
+    # own config, custom tags and all); unless something also reads it as YAML, it is not ours
+    # to parse
+    data = ({p for k in kusts.values() for p in k.data}
+            - resources - {p for k in kusts.values() for p in k.inputs - k.data})
+    files = sorted(p for p in targets
+                   if _is_yaml(p) and not not_manifest(p, charts) and p not in data)
     v.result.files = files
     for path in files:
         v.source(path)  # parse every file: malformed YAML is reported even in kustomize inputs

@@ -29,7 +29,7 @@ from ..config import Validation as ValidationSettings
 from ..model import FieldValue, FileChange, Location, ObjectRef, Validation
 from ..render.renders import Renders
 from . import change
-from .checks import PRE_EXISTING, check_objects, check_policy, policy_engine
+from .checks import PRE_EXISTING, WARN, check_objects, check_policy, policy_engine
 from .coverage import Coverage
 from .dryrun import check_dry_run
 from .opa_server import OpaServerEngine
@@ -66,15 +66,20 @@ def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True,
 
 def run_repo_policy_tests(repo_root: Path, settings: ValidationSettings,
                           coverage: Coverage | None = None) -> list[PolicyTest]:
-    """The ``test_`` rules of the built-in policies and of the repo's ``validation.policies``
-    (read with the repo safety rules; an unusable path is a failed "(load)" test)."""
+    """The ``test_`` rules of the built-in policies, of the repo's ``validation.policies`` and
+    of its conftest policies (``conftest verify``); read with the repo safety rules, an
+    unusable path is a failed "(load)" test."""
     repo, problems = repo_sources(repo_root, settings.policies, include_tests=True)
-    sources = [*builtin_sources(include_tests=True), *repo]
+    theirs, more = repo_sources(repo_root, settings.conftest.policies, include_tests=True,
+                                conftest=True)
+    problems += more
+    sources = [*builtin_sources(include_tests=True), *repo, *theirs]
     return RegorusEngine(sources, data={}, errors=problems, compiled=False).run_tests(coverage)
 
 
 __all__ = [
     "PRE_EXISTING",
+    "WARN",
     "Coverage",
     "Evaluation",
     "OpaServerEngine",

@@ -6,14 +6,18 @@ rules, so neither can be talked into writing through `..`, an absolute path or a
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..model import FileChange
+
+logger = logging.getLogger(__name__)
 
 
 class UnsafePath(ValueError):
@@ -59,9 +63,15 @@ def write_changes(root: Path, changes: list[FileChange]) -> None:
 
 def _link_or_copy(src: str, dst: str) -> None:
     """A hard link where the filesystem allows one (no bytes copied: the gate's scratch tree of a
-    2,000-file repository costs links, not copies), else a copy."""
+    2,000-file repository costs links, not copies), else a copy. A FIFO, socket or device is
+    left out: a renderer reading it would block, and copying it raises."""
     if os.path.lexists(dst):
         return  # linked already (a file also under a folder of the view): never copy over it
+    mode = os.lstat(src).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):  # a link is linked as the link it is
+        logger.warning("%s: not a regular file (FIFO, socket or device): left out of the "
+                       "gate's scratch tree", src)
+        return
     try:
         os.link(src, dst, follow_symlinks=False)
     except OSError:

@@ -119,8 +119,13 @@ class Locator:
             raise LocateSkip(not_managed_reason(incident.workload_metadata))
         if owner.tool == "flux-helmrelease":
             return self._in_helmrelease(incident, owner, cluster_objects)
+        app_annotations: JSON = {}
         if owner.tool == "argocd":
             app, where, app_doc = find_application(owner, cluster_objects, self.index)
+            for body in (app_doc.body if app_doc else None, app):
+                meta = (body or {}).get("metadata") or {}
+                if isinstance(meta.get("annotations"), dict):
+                    app_annotations.update(meta["annotations"])
             if app is not None:
                 _argo_revisions(app, f"Argo CD Application {owner.name}", self.repo_url,
                                 self.branches)
@@ -131,7 +136,9 @@ class Locator:
             except argo_helm.ArgoHelmSkip as exc:
                 raise LocateSkip(str(exc)) from None
             if app is not None and hs is not None:
-                return self._in_argo_helm(incident, owner, app, where, hs)
+                located = self._in_argo_helm(incident, owner, app, where, hs)
+                located.owner_annotations = app_annotations
+                return located
         try:
             sources = resolve_all(owner, cluster_objects, self.index, self.repo_url,
                                   self.branches)
@@ -161,6 +168,7 @@ class Locator:
         _in_artifact(source, loc)
         loc.owner = how
         loc.why = f"{how}. {loc.why}"
+        loc.owner_annotations = app_annotations
         return loc
 
     def _in_source(self, ref: ObjectRef, incident: Incident, source: Source,
@@ -337,7 +345,7 @@ class Locator:
             d for d in self.index.docs
             if d.kind == ref.kind and d.group == ref.group and d.path.startswith(prefix)
             and live_name(source, d.name) == ref.name
-            and (d.namespace or source.namespace or ref.namespace) == ref.namespace
+            and source.places(d.namespace, ref.namespace)
             and (source.recurse or posixpath.dirname(d.path) == source.path)
         ]
         where = f"`{source.path or '.'}`"

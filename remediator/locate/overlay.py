@@ -74,7 +74,7 @@ class Overlays:
             if ObjectRef.of(obj).kind == ref.kind
             and name(obj) == ref.name
             and ObjectRef.of(obj).group == ref.group
-            and (ObjectRef.of(obj).namespace or source.namespace or ref.namespace) == ref.namespace
+            and source.places(ObjectRef.of(obj).namespace, ref.namespace)
         ]
         if not found:
             raise NotInSource(f"{ref.kind} {ref.name} is not in the render of `{root_dir}`")
@@ -265,3 +265,4 @@ def _container_names(obj: JSON) -> list[str]:
     spec = pod_spec(obj)
     return [str(c.get("name")) for key in CONTAINER_LISTS for c in spec.get(key) or []
             if isinstance(c, dict)]
+

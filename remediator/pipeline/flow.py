@@ -70,6 +70,8 @@ class PlanMemo:
     max_age: float = 900.0
     clock: Callable[[], float] = time.monotonic
     entries: dict[str, tuple[str, float, Remediation]] = field(default_factory=dict)
+    #: the last read of usage (metrics), reused by the next passes for one step
+    usage_cache: usage.UsageCache = field(default_factory=usage.UsageCache)
 
     def get(self, signature: str, key: str) -> Remediation | None:
         entry = self.entries.get(signature)
@@ -79,6 +81,10 @@ class PlanMemo:
 
     def put(self, signature: str, key: str, r: Remediation) -> None:
         self.entries[signature] = (key, self.clock(), r)
+
+    def forget(self, signature: str) -> None:
+        """Plan the incident afresh next time (a retry asked on the dashboard)."""
+        self.entries.pop(signature, None)
 
     def keep(self, signatures: Collection[str]) -> None:
         """Forget incidents no longer seen (the memo never outgrows one pass's incidents)."""
@@ -107,7 +113,7 @@ class Bounds:
 
 #: facts that move while the failure stays the same (they do not make a plan stale)
 _VOLATILE_FACTS = {"restart_rate_per_hour", "redactions", "first_seen", "flapping",
-                   "memory_series", "metrics_queries", "usage"}
+                   "memory_series", "cpu_series", "metrics_queries", "usage"}
 
 
 def _digest(data: object) -> str:
@@ -186,12 +192,17 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
     locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking,
                       Branches(config.pull_requests.base, default_branch(repo_root)), renders)
     gitops_objects = state.gitops_objects()
-    incidents = detect(state, config.detect)
+    incidents = [i for i in detect(state, config.detect) if only is None or i.signature in only]
     if config.metrics.prometheus_url:  # one batched read of usage: evidence, CPUThrottling
-        measured, prom = usage.read(state, config, result.warnings)
+        measured, prom = usage.read(state, config, result.warnings,
+                                    cache=bounds.memo.usage_cache if bounds is not None else None)
         usage.enrich_oom(incidents, measured, prom, config, result.warnings)
-        incidents += usage.throttling(state, measured, config)
-    incidents = [i for i in incidents if only is None or i.signature in only]
+        usage.enrich_hpa(incidents, measured, config)
+        # raised from metrics, already sustained over `throttlingWindowMinutes`: the watcher
+        # (which raises ``only``) never sees them, and its settle window has nothing to add
+        throttled = usage.throttling(state, measured, config)
+        usage.attach_charts(throttled, state, prom, config, result.warnings, ("cpu",))
+        incidents += throttled
     result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
     pass_key = ""
     if bounds is not None:
