@@ -7,8 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kubernetes.utils.quantity import parse_quantity
-
+from ..kernel.quantity import parse_quantity
 from ..model import Incident, Location, Proposal
 from ..render.chart import cpu_chart, memory_chart
 from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory

@@ -26,10 +26,10 @@ from decimal import Decimal
 from typing import Any
 
 import jsonpatch
-from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Validation
 from ..kernel.k8s import POD_SPEC_PATHS
+from ..kernel.quantity import parse_quantity
 from ..model import JSON
 
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
