@@ -39,6 +39,7 @@ from .outcome import (
     Proposal,
     PullRequest,
     Remediation,
+    TrustDecision,
     Validation,
 )
 from .usage import (
@@ -88,6 +89,7 @@ __all__ = [
     "TargetKind",
     "Termination",
     "TopLayer",
+    "TrustDecision",
     "Unused",
     "Validation",
     "ValuesLayer",
