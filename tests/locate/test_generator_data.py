@@ -10,12 +10,11 @@ from pathlib import Path
 
 from remediator.locate import RepoIndex
 
-APP_CONFIG = """
-    sonarr:
-      main:
-        base_url: http://sonarr.downloads.svc.cluster.local
-        api_key: !env_var SONARR_API_KEY
-    """
+APP_CONFIG = ("sonarr:\n  main:\n    base_url: http://sonarr.downloads.svc.cluster.local\n"
+              "    api_key: !env_var SONARR_API_KEY\n")
+#: a Grafana provisioning file has an `apiVersion` of its own, so only the kustomization that
+#: generates from it says it is data
+PROVISIONING = "apiVersion: 1\ndatasources:\n  - name: loki\n    url: !env_var LOKI_URL\n"
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -33,7 +32,7 @@ def test_a_generator_data_file_with_custom_tags_is_no_warning(tmp_path: Path):
             resources: [./helmrelease.yaml]
             configMapGenerator:
               - name: recyclarr
-                files: [config/recyclarr.yml]
+                files: [config/recyclarr.yml, config/datasources.yaml]
             generatorOptions:
               disableNameSuffixHash: true
             """,
@@ -45,14 +44,15 @@ def test_a_generator_data_file_with_custom_tags_is_no_warning(tmp_path: Path):
               chartRef: {kind: OCIRepository, name: recyclarr}
             """,
         "kubernetes/apps/downloads/recyclarr/app/config/recyclarr.yml": APP_CONFIG,
-        # the same content listed as a resource is a broken manifest: that still warns
+        "kubernetes/apps/downloads/recyclarr/app/config/datasources.yaml": PROVISIONING,
+        # a manifest with the same tag, listed as a resource as well: that still warns
         "kubernetes/apps/other/kustomization.yaml": """
             resources: [broken.yaml]
             configMapGenerator:
               - name: other
                 files: [key=broken.yaml]
             """,
-        "kubernetes/apps/other/broken.yaml": APP_CONFIG,
+        "kubernetes/apps/other/broken.yaml": "kind: ConfigMap\n" + PROVISIONING,
     })
     index = RepoIndex.scan(tmp_path)
     assert [w.split(":", 1)[0] for w in index.warnings] == ["kubernetes/apps/other/broken.yaml"]
