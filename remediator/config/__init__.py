@@ -1,5 +1,6 @@
-"""`.remediator.yaml`: the settings (``settings``), their JSON Schema (``schema``) and the loader
-(``load``)."""
+"""`.remediator.yaml`: the settings (``settings``, declared once), their JSON Schema (``schema``),
+the loader (``load``) and the configuration reference (``reference``), all derived from the
+declarations."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from .settings import (
     PROVIDERS,
     Config,
     ConfigError,
+    DetectOptions,
     Drafting,
     LLMSettings,
     Locate,
@@ -19,6 +21,7 @@ from .settings import (
     OpaServer,
     Pricing,
     PullRequests,
+    RequestsDefault,
     Rightsizing,
     Scope,
     StartupRule,
@@ -35,6 +38,7 @@ __all__ = [
     "AutomergeFacts",
     "Config",
     "ConfigError",
+    "DetectOptions",
     "Drafting",
     "LLMSettings",
     "Locate",
@@ -43,6 +47,7 @@ __all__ = [
     "OpaServer",
     "Pricing",
     "PullRequests",
+    "RequestsDefault",
     "Rightsizing",
     "Scope",
     "StartupRule",
