@@ -19,7 +19,7 @@ from .settings import CONFIG_FILE, Config
 PAGE = "docs/configuration.md"
 
 _INTRO = f"""\
-# Configuration reference: `{CONFIG_FILE}`
+# Configuration: `{CONFIG_FILE}`
 
 <!-- Generated from the settings declarations (remediator/model/settings.py,
 remediator/config/settings.py, remediator/config/trust.py) by
