@@ -14,6 +14,7 @@ from ..model.setting import setting
 from ..model.settings import (
     DEFAULT_KEY_ENV,
     PROVIDERS,
+    ConfigError,
     DetectOptions,
     Drafting,
     LLMSettings,
@@ -53,10 +54,6 @@ __all__ = [
     "Validation",
     "Watch",
 ]
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; the message is one line naming file and line."""
 
 
 def _protect(namespaces: list[str]) -> list[str]:

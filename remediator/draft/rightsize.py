@@ -7,8 +7,8 @@ import math
 
 from kubernetes.utils.quantity import parse_quantity
 
-from ..config import Rightsizing
 from ..model import ContainerUsage, Recommendation
+from ..model.settings import Rightsizing
 
 GI = 1024**3
 HOURS_PER_MONTH = 730.0

@@ -13,9 +13,9 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
-from ..config import Drafting
 from ..kernel.k8s import dig, get_container, split_image
 from ..model import JSON, DocumentEdit, FieldValue, Incident, Location, Proposal, TargetKind
+from ..model.settings import Drafting
 from ..render.chart import memory_chart
 from .history import TagInHistory
 from .paths import (

@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from ..config import PullRequests
 from ..kernel.leader import LeaseLost
 from ..kernel.redact import redact
 from ..model import Decision, FileChange, PullRequest, Remediation, Unused
+from ..model.settings import PullRequests
 from .body import _code_cell as code_span
 from .body import branch_name, commit_message, fingerprint, parse_record, render_body, title
 from .body import with_record as _with_record

@@ -11,10 +11,10 @@ import copy
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..config import Validation as ValidationSettings
 from ..kernel import worktree, yamlio
 from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
 from ..model import JSON, CheckResult, FieldValue, FileChange, Location, ObjectRef, Validation
+from ..model.settings import ValidationSettings
 from ..render import gitops, helmvalues, kustomize
 from . import dryrun, helm
 from .helm import same_object

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..config import Validation
 from ..model import JSON, CheckResult
+from ..model.settings import ValidationSettings
 from . import inputs, schema
 from .opa_server import URL_ENV, server_engine
 from .policy import PolicyEngine, embedded_engine
@@ -15,7 +15,7 @@ from .sources import builtin_sources, repo_sources
 PRE_EXISTING = "pre-existing: "
 
 
-def policy_engine(settings: Validation, repo_root: Path) -> PolicyEngine:
+def policy_engine(settings: ValidationSettings, repo_root: Path) -> PolicyEngine:
     """The configured engine (``validation.policyEngine``: embedded regorus or an OPA server)
     with the built-in policies, the repo's own and the configured limits.
 
@@ -60,7 +60,7 @@ def check_policy(engine: PolicyEngine, before: JSON | None, after: JSON) -> Chec
 
 
 def check_objects(
-    before: JSON | None, after: JSON, settings: Validation, repo_root: Path
+    before: JSON | None, after: JSON, settings: ValidationSettings, repo_root: Path
 ) -> list[CheckResult]:
     """Policy and schema checks of one changed object (render and dry-run are done elsewhere)."""
     engine = policy_engine(settings, repo_root)

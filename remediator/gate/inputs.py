@@ -28,9 +28,9 @@ from typing import Any
 import jsonpatch
 from kubernetes.utils.quantity import parse_quantity
 
-from ..config import Validation
 from ..kernel.k8s import POD_SPEC_PATHS
 from ..model import JSON
+from ..model.settings import ValidationSettings
 
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 RESOURCES = ("memory", "cpu")
@@ -134,7 +134,7 @@ def policy_input(before: JSON | None, after: JSON) -> JSON:
     return {"before": before, "after": after, "change": change, "quantities": quantities(after)}
 
 
-def config_data(settings: Validation) -> JSON:
+def config_data(settings: ValidationSettings) -> JSON:
     """The ``data`` document: ``data.remediator.config`` with ceilings as strings and numbers."""
     memory = parse("memory", settings.max_memory)
     cpu = parse("cpu", settings.max_cpu)

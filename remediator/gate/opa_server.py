@@ -32,9 +32,9 @@ import requests
 from opa_client.errors import RegoParseError
 from opa_client.opa import OpaClient
 
-from ..config import OpaServer
 from ..kernel.redact import register
 from ..model import JSON
+from ..model.settings import OpaServer
 from . import analysis
 from .policy import Evaluation, PolicyTest, deny_messages, lookup, package_node
 from .sources import PolicySource, is_test_file

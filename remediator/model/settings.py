@@ -11,6 +11,12 @@ from dataclasses import dataclass
 
 from .setting import ENV_PATTERN, HOST_PATTERN, QUANTITY, SERVER_URL_PATTERN, setting
 
+
+class ConfigError(ValueError):
+    """The configuration is invalid (or a configured part cannot work); the message is one line
+    naming file and line where there is one."""
+
+
 #: drafting providers: the offline rules, or a model behind one of these APIs
 PROVIDERS = ("rules", "openai", "anthropic", "openai-compatible")
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY",

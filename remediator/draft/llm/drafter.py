@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ...config import ConfigError, Drafting
 from ...kernel.redact import redact
 from ...model import Incident, Location, Proposal
+from ...model.settings import ConfigError, Drafting
 from . import context
 from .budget import Ledger, cache_key, cost, format_cost
 from .examples import closed_examples, merged_examples

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ...config import LLMSettings
 from ...kernel.redact import redact, register, register_env
+from ...model.settings import LLMSettings
 from .tools import MAX_ARGUMENT_CHARS, MAX_DEPTH, ToolSpec, too_deep
 
 MAX_RETRY_WAIT = 30.0  # seconds: a longer Retry-After is a budget problem, not a blip
