@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -33,6 +34,8 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
 
 from ..model import JSON, CheckResult
+
+_log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 5.0
 FIELD_MANAGER = "remediator"
@@ -126,6 +129,7 @@ def check_dry_run(obj: JSON | None, mode: str, timeout: float = TIMEOUT_SECONDS,
             return _unavailable(mode, f"cluster {host} does not answer GET /version: "
                                       f"HTTP {exc.status} {exc.reason}")
         except Exception as exc:  # connection refused, timeout, TLS...
+            _log.debug("dry-run: cluster %s unreachable", host, exc_info=True)
             why = " ".join(str(exc).split())[:200] or type(exc).__name__
             return _unavailable(mode, f"cluster {host} unreachable: {why}")
         return _apply(api, obj, host, timeout)
@@ -145,6 +149,7 @@ def _apply(api: client.ApiClient, obj: JSON, host: str, timeout: float) -> Check
         except DynamicApiError as exc:
             return CheckResult("dry-run", False, [f"discovery: {_status_message(exc)}"])
         except Exception as exc:
+            _log.debug("dry-run: discovery on %s failed", host, exc_info=True)
             return CheckResult("dry-run", False, [f"discovery on {host} failed: "
                                                   f"{' '.join(str(exc).split())[:200]}"])
         try:
@@ -155,6 +160,7 @@ def _apply(api: client.ApiClient, obj: JSON, host: str, timeout: float) -> Check
             return CheckResult("dry-run", False, [f"the API server refuses {label}: "
                                                   f"{_status_message(exc)}"])
         except Exception as exc:
+            _log.debug("dry-run of %s on %s failed", label, host, exc_info=True)
             return CheckResult("dry-run", False, [f"dry-run of {label} on {host} failed: "
                                                   f"{' '.join(str(exc).split())[:200]}"])
     return CheckResult("dry-run", True, [f"the API server at {host} accepts {label} "

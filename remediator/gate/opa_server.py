@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import re
 import threading
@@ -38,6 +39,8 @@ from ..model.settings import OpaServer
 from . import analysis
 from .policy import Evaluation, PolicyTest, deny_messages, lookup, package_node
 from .sources import PolicySource, is_test_file
+
+_log = logging.getLogger(__name__)
 
 ID_PREFIX = "remediator/"  # policy ids we own on the server: remediator/builtin/security.rego
 TOKEN_ENV = "REMEDIATOR_OPA_TOKEN"  # sent as a bearer token when set
@@ -173,6 +176,7 @@ class OpaServerEngine:
         except requests.RequestException as exc:
             raise OpaFailure(f"{self._where('GET /v1/policies')}: {self._reason(exc)}") from None
         except Exception as exc:  # opa_client's own errors carry (code, message)
+            _log.debug("OPA server: DELETE /v1/policies failed", exc_info=True)
             raise OpaFailure(f"{self._where('DELETE /v1/policies')}: "
                              f"{getattr(exc, 'message', exc)}") from None
         failures = []
@@ -197,6 +201,7 @@ class OpaServerEngine:
             raise OpaFailure(f"{self._where('PUT /v1/data/remediator/config')}: "
                              f"{self._reason(exc)}") from None
         except Exception as exc:  # RegoParseError and friends: (code, message)
+            _log.debug("OPA server: PUT /v1/data/remediator/config failed", exc_info=True)
             raise OpaFailure(f"{self._where('PUT /v1/data/remediator/config')}: "
                              f"{getattr(exc, 'message', exc)}") from None
 

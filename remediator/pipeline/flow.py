@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -35,6 +36,8 @@ from ..locate.owner import identify
 from ..locate.revisions import default_branch
 from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation, Unused
 from . import usage
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -227,6 +230,8 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         try:
             r = remediate(incident, locator, gitops_objects, repo_root, config, llm)
         except Exception as exc:  # one incident's bug must not cost the others
+            _log.debug("%s: internal error while remediating", incident.workload,
+                       exc_info=True)
             result.warnings.append(f"{incident.workload}: internal error, skipped: "
                                    f"{type(exc).__name__}: {exc}")
             result.remediations.append(_skip(
