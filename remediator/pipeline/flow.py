@@ -31,10 +31,11 @@ from ..draft import LLMDrafter, closed_examples, draft, make_drafter
 from ..forge import Forge, Submission
 from ..forge import submit as forge_submit
 from ..forge.verify import Verification, verify_merged
-from ..locate import Branches, LocateDiagnosis, LocateSkip, Locator, RepoIndex
+from ..locate import Branches, LocateDiagnosis, Locator, RepoIndex
 from ..locate.owner import identify
 from ..locate.revisions import default_branch
 from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation, Unused
+from ..model.skip import Skip
 from . import usage
 
 _log = logging.getLogger(__name__)
@@ -259,7 +260,7 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
         location = locator.locate(incident, gitops_objects)
     except LocateDiagnosis as exc:
         return Remediation(incident, Decision.DIAGNOSE, str(exc))
-    except LocateSkip as exc:
+    except Skip as exc:  # raised where the reason is known, deep in the stage or not
         return _skip(incident, str(exc))
     proposal = draft(incident, location, _drafting(config), repo_root, llm)
     r = Remediation(incident, Decision.DIAGNOSE, proposal.reason, location, proposal)
