@@ -12,7 +12,13 @@ from typing import Any, get_args, get_origin
 import yaml
 
 from ..model import FAILURE_CLASSES
-from ..model.setting import ENV_PATTERN, HOST_PATTERN, SERVER_URL_PATTERN
+from ..model.setting import (
+    BRANCH_PREFIX_PATTERN,
+    ENV_PATTERN,
+    HOST_PATTERN,
+    PACKAGE_PATTERN,
+    SERVER_URL_PATTERN,
+)
 from .schema import SCHEMA, Leaf, object_schema, walk
 from .settings import CONFIG_FILE, Config
 
@@ -49,6 +55,8 @@ _PATTERNS = {
     "^https?://": ("an http(s) URL", "http(s) URLs"),
     "^https?://[^\\s]+$": ("an http(s) URL", "http(s) URLs"),
     r"^1\.[0-9]+$": ("a Kubernetes minor version (`1.31`)", "Kubernetes minor versions"),
+    BRANCH_PREFIX_PATTERN: ("the start of a git branch name", "starts of git branch names"),
+    PACKAGE_PATTERN: ("a Rego package name (`main`)", "Rego package names (`main`)"),
 }
 
 
@@ -72,13 +80,16 @@ def _allowed(schema: dict[str, Any], plural: bool = False) -> str:
         return _enum(schema["enum"])
     if schema.get("format") == "quantity":
         return "quantities" if plural else "a quantity (`512Mi`, `2Gi`, `500m`)"
+    if schema.get("format") == "positive-quantity":
+        return "quantities above zero" if plural else "a quantity above zero (`512Mi`, `2`)"
     types = schema.get("type")
     nullable = isinstance(types, list) and "null" in types
     kind = next(t for t in types if t != "null") if isinstance(types, list) else types
     if kind == "array" and "enum" in schema["items"]:
         words = "a list, each " + _enum(schema["items"]["enum"])
     elif kind == "array":
-        words = "a list of " + _allowed(schema["items"], plural=True)
+        words = ("a non-empty list of " if schema.get("minItems") else "a list of ") \
+            + _allowed(schema["items"], plural=True)
     elif kind == "object":
         if "properties" in schema:
             words = "entries (below)"

@@ -9,30 +9,53 @@ the same object.
 from __future__ import annotations
 
 import difflib
+import math
 import types
 from collections.abc import Iterator
 from dataclasses import MISSING, fields, is_dataclass
+from decimal import Decimal
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from kubernetes.utils.quantity import parse_quantity
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .. import SCHEMA_URL
-from ..model.setting import ENV_PATTERN, HOST_PATTERN, Key, key_of
+from ..model.setting import BRANCH_PREFIX_PATTERN, ENV_PATTERN, HOST_PATTERN, Key, key_of
 from .settings import Config
 
-__all__ = ["ENV_PATTERN", "HOST_PATTERN", "SCHEMA", "VALIDATOR", "Leaf", "error_message",
-           "line_of", "object_schema", "walk"]
+__all__ = ["BRANCH_PREFIX_PATTERN", "ENV_PATTERN", "HOST_PATTERN", "SCHEMA", "VALIDATOR", "Leaf",
+           "error_message", "line_of", "object_schema", "walk"]
 
 _FORMATS = FormatChecker(formats=())
 _JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
+#: larger than any quantity Kubernetes stores (int64 bytes or millicores); beyond it a typo
+_MAX_QUANTITY = Decimal(2) ** 63
 
 
 @_FORMATS.checks("quantity", raises=ValueError)
 def _is_quantity(value: object) -> bool:
-    parse_quantity(value)  # the kubernetes client's own parser: raises ValueError
-    return True
+    # the kubernetes client's own parser (raises ValueError) reads "-1Gi", "1e400" and NaN too;
+    # the docs promise that a negative, infinite or absurd quantity is refused
+    q = parse_quantity(value)
+    return q.is_finite() and 0 <= q <= _MAX_QUANTITY
+
+
+@_FORMATS.checks("positive-quantity", raises=ValueError)
+def _is_positive_quantity(value: object) -> bool:
+    return _is_quantity(value) and parse_quantity(value) > 0
+
+
+def _is_finite_number(checker: Any, instance: object) -> bool:
+    """JSON has no NaN or infinity, but YAML does (`.nan`, `.inf`): every comparison with NaN
+    is false, so `minimum`/`maximum` would let it through. They are not numbers here."""
+    number = Draft202012Validator.TYPE_CHECKER.is_type(instance, "number")
+    return number and (not isinstance(instance, float) or math.isfinite(instance))
+
+
+_Validator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_finite_number))
 
 
 def optional_of(tp: Any) -> Any | None:
@@ -146,7 +169,7 @@ def _root() -> dict[str, Any]:
 
 
 SCHEMA: dict[str, Any] = _root()
-VALIDATOR = Draft202012Validator(SCHEMA, format_checker=_FORMATS)
+VALIDATOR = _Validator(SCHEMA, format_checker=_FORMATS)
 
 
 def line_of(tree: Any, path: list[Any]) -> int | None:
@@ -182,6 +205,10 @@ def error_message(err: Any) -> str:
         return f"{err.instance!r} is not a host name (like api.example.com or *.example.com)"
     if err.validator == "pattern" and err.validator_value == ENV_PATTERN:
         return f"{err.instance!r} is not a variable name (or a prefix ending in *)"
-    if err.validator == "format" and err.validator_value == "quantity":
-        return f"{err.instance!r} is not a Kubernetes quantity (e.g. 512Mi, 2Gi, 500m)"
+    if err.validator == "pattern" and err.validator_value == BRANCH_PREFIX_PATTERN:
+        return f"{err.instance!r} cannot start a git branch name (git check-ref-format)"
+    if err.validator == "format" and err.validator_value.endswith("quantity"):
+        least = "above zero" if err.validator_value.startswith("positive") else "zero or more"
+        return (f"{err.instance!r} is not a Kubernetes quantity {least} "
+                f"(e.g. 512Mi, 2Gi, 500m)")
     return str(err.message)

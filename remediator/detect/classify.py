@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..kernel import events as kube_events
@@ -47,14 +47,7 @@ class PodFinding:
         self.facts = {k: redact(v)[0] if isinstance(v, str) else v for k, v in self.facts.items()}
 
 
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)  # Kubernetes times are UTC
+parse_time = kube_events.parse_time  # RFC 3339, UTC when no zone is given (Kubernetes times)
 
 
 def _termination(state: JSON | None) -> Termination | None:

@@ -15,6 +15,7 @@ from ..model import CPU_THROTTLING, NEW_FAILURE_CLASSES, RIGHT_SIZING, Incident,
 from ..model.settings import Drafting
 from . import config_fixes, history, probe, rules, usage_rules
 from .allowlist import check_allowed
+from .automation import image_automation
 from .history import ValuesKey, image_tags
 from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
 from .paths import ConflictingEdits, NoSuchContainer, compose_edits
@@ -95,6 +96,13 @@ def _by_class(incident: Incident, location: Location, settings: Drafting,
     elif cls == "ImagePullBackOff":
         name, _ = split_image(incident.detail)
         files, values = _history_files(location, repo_root)
+        # the marker may sit in a base the located file patches: every file of the render
+        rendered = history.rendered_files(repo_root, location.render_root) if (
+            location.render_root) else []
+        automated = image_automation(incident.detail, list(dict.fromkeys(files + rendered)),
+                                     repo_root, location.owner_annotations)
+        if automated is not None:  # another bot writes this tag: never revert it
+            return rules.diagnose(incident, automated.diagnosis, automated.reason)
         proposal = rules.image_revert(incident, location,
                                       image_tags(repo_root, files, name, values), files)
     elif cls == RIGHT_SIZING:

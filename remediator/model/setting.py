@@ -15,6 +15,9 @@ from typing import Any
 #: the JSON Schema of a Kubernetes quantity (`512Mi`, `2`, `500m`), checked with the kubernetes
 #: client's own parser (format `quantity`)
 QUANTITY: Mapping[str, Any] = {"type": ["string", "number"], "format": "quantity"}
+#: a ceiling or a default request: zero would make every value "too large" or request nothing
+POSITIVE_QUANTITY: Mapping[str, Any] = {"type": ["string", "number"],
+                                        "format": "positive-quantity"}
 
 
 @dataclass(frozen=True)
@@ -77,5 +80,10 @@ _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 HOST_PATTERN = rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$"
 #: an environment variable name, or a prefix of names ending in `*`
 ENV_PATTERN = r"^[-._a-zA-Z][-._a-zA-Z0-9]{0,127}\*?$"
+#: what `git check-ref-format` accepts before our slug: no `..`, `~^:?*[\\`, spaces or `@{`,
+#: no component starting with `.`, no `//`
+BRANCH_PREFIX_PATTERN = r"^(?!.*(\.\.|//|@\{|/\.|\.lock/))(?![./])[^\x00-\x20\x7f~^:?*\[\\]+$"
+#: a Rego package name (`main`, `kubernetes.admission`)
+PACKAGE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 #: an http(s) URL of a server, no path
 SERVER_URL_PATTERN = r"^https?://[^/?#\s]+/?$"

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .setting import ENV_PATTERN, HOST_PATTERN, QUANTITY, SERVER_URL_PATTERN, setting
+from .setting import (
+    BRANCH_PREFIX_PATTERN,
+    ENV_PATTERN,
+    HOST_PATTERN,
+    PACKAGE_PATTERN,
+    POSITIVE_QUANTITY,
+    QUANTITY,
+    SERVER_URL_PATTERN,
+    setting,
+)
 
 
 class ConfigError(ValueError):
@@ -39,7 +48,8 @@ class MemoryRule:
 
     factor: float = setting(1.5, exclusive_minimum=1, maximum=10,
                             doc="new limit = the observed limit x this")
-    cap: str = setting("4Gi", **QUANTITY, doc="the rules draft never raises a limit above this")
+    cap: str = setting("4Gi", **POSITIVE_QUANTITY,
+                       doc="the rules draft never raises a limit above this")
 
 
 @dataclass
@@ -140,6 +150,21 @@ class OpaServer:
                                             "preloaded (a bundle)")
 
 
+@dataclass
+class Conftest:
+    """A repository's conftest policies, read as conftest reads them: ``deny``/``violation``
+    (and ``deny_x``...) fail, ``warn`` warns, ``exception`` exempts; ``input`` is the object."""
+
+    policies: list[str] = setting(factory=list, repo_paths=True,
+                                  doc="repo-relative .rego files or folders (must exist)")
+    namespaces: list[str] = setting(factory=lambda: ["main"], min_items=1,
+                                    items={"type": "string", "pattern": PACKAGE_PATTERN},
+                                    doc="the Rego packages read, as conftest --namespace")
+    all_namespaces: bool = setting(False, doc="every package, as conftest --all-namespaces")
+    data: list[str] = setting(factory=list, repo_paths=True,
+                              doc="YAML/JSON files or folders under `data`, as conftest --data")
+
+
 def _dry_run(value: object) -> str:
     return str(value).lower()  # YAML's true/false arrive as booleans
 
@@ -157,8 +182,9 @@ class ValidationSettings:
         factory=list, repo_paths=True,
         doc="repo-relative folders of JSON schemas for kinds kubernetes-validate does not bundle "
             "(CRDs)")
-    max_memory: str = setting("16Gi", **QUANTITY, doc="the resources policy's memory ceiling")
-    max_cpu: str = setting("8", **QUANTITY, doc="the resources policy's CPU ceiling")
+    max_memory: str = setting("16Gi", **POSITIVE_QUANTITY,
+                              doc="the resources policy's memory ceiling")
+    max_cpu: str = setting("8", **POSITIVE_QUANTITY, doc="the resources policy's CPU ceiling")
     allowed_registries: list[str] = setting(factory=list,
                                             doc="e.g. [ghcr.io/acme]; empty: any registry")
     #: drafting.allowedHosts, for the `literals` policy (one list for the drafter and the gate)
@@ -171,6 +197,7 @@ class ValidationSettings:
     policy_engine: str = setting("embedded", enum=["embedded", "opa"],
                                  doc="embedded (regorus, in process) | opa (an OPA server)")
     opa: OpaServer = setting(factory=OpaServer, doc="the OPA server (policyEngine: opa)")
+    conftest: Conftest = setting(factory=Conftest, doc="the repository's conftest policies")
     dry_run: str = setting("auto", enum=["auto", True, False], convert=_dry_run,
                            doc="server-side dry-run: auto (when a cluster answers) | true "
                                "(required) | false (never)")
@@ -185,7 +212,8 @@ class PullRequests:
     """How the forge opens pull requests (`pullRequests:`)."""
 
     base: str = setting("main", min_length=1, doc="the branch pull requests target")
-    branch_prefix: str = setting("remediator/", min_length=1, doc="of the bot's branches")
+    branch_prefix: str = setting("remediator/", pattern=BRANCH_PREFIX_PATTERN,
+                                 doc="of the bot's branches (a valid start of a git branch name)")
     labels: list[str] = setting(factory=lambda: ["remediator"],
                                 doc="`remediator` and `remediator:<class>` are always added")
     reviewers: list[str] = setting(factory=list, doc="GitHub logins")
