@@ -76,3 +76,16 @@ def test_every_key_set_in_a_file_reaches_its_setting():
 def test_nested_and_renamed_keys_keep_the_did_you_mean(text: str):
     with pytest.raises(ConfigError, match=r"line 3: .*unknown key .*did you mean"):
         parse_config(text)
+
+
+def test_the_file_init_writes_holds_the_declared_defaults():
+    """`remediator init` writes a curated, commented subset of the keys: each at its declared
+    default (an edited default must not leave the starter file behind)."""
+    from remediator.cli.init import CONFIG_TEMPLATE
+
+    text = CONFIG_TEMPLATE.format(schema="s.json", cluster="default", url="''", base="main")
+    written, defaults = asdict(parse_config(text)), asdict(parse_config(""))
+    for cfg in (written, defaults):
+        cfg["scope"]["protected_namespaces"].sort()
+        cfg.pop("source")
+    assert written == defaults
