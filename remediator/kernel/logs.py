@@ -81,7 +81,7 @@ class _Handler(logging.Handler):
         self.stream = stream
 
     def emit(self, record: logging.LogRecord) -> None:
-        if _handled_below_root(record.name):
+        if self._handled_elsewhere(record.name):
             return
         try:
             stream = self.stream or sys.stderr
@@ -90,14 +90,14 @@ class _Handler(logging.Handler):
         except Exception:
             self.handleError(record)
 
-
-def _handled_below_root(name: str) -> bool:
-    logger: logging.Logger | None = logging.getLogger(name)
-    while logger is not None and logger is not logging.root:
-        if logger.handlers:
-            return True
-        logger = logger.parent if logger.propagate else None
-    return False
+    def _handled_elsewhere(self, name: str) -> bool:
+        """Another handler on the record's way up (a library's own, a test's capture)."""
+        logger: logging.Logger | None = logging.getLogger(name)
+        while logger is not None:
+            if any(h is not self for h in logger.handlers):
+                return True
+            logger = logger.parent if logger.propagate else None
+        return False
 
 
 def configure(json_lines: bool | None = None, level: str | None = None,
