@@ -363,10 +363,9 @@ def _defined(tree: Any, package: str) -> bool:
 
 
 @functools.lru_cache(maxsize=16)
-def _cached(sources: tuple[PolicySource, ...], data: str, settings: tuple[Any, ...], url: str,
+def _cached(sources: tuple[PolicySource, ...], data: str, settings: OpaServer, url: str,
             errors: tuple[str, ...], namespaces: conftest.Namespaces) -> OpaServerEngine:
-    return OpaServerEngine(sources, json.loads(data), OpaServer(*settings), url, errors,
-                           namespaces)
+    return OpaServerEngine(sources, json.loads(data), settings, url, errors, namespaces)
 
 
 def server_engine(sources: Sequence[PolicySource], data: JSON, settings: OpaServer, url: str,
@@ -374,6 +373,5 @@ def server_engine(sources: Sequence[PolicySource], data: JSON, settings: OpaServ
                   namespaces: conftest.Namespaces = conftest.MAIN) -> OpaServerEngine:
     """An engine for this server, sources and data, reused (pushed once) while they stay the
     same."""
-    key = (settings.url, settings.timeout_seconds, settings.push_policies)
-    return _cached(tuple(sources), json.dumps(data, sort_keys=True), key, url, tuple(errors),
-                   namespaces)
+    return _cached(tuple(sources), json.dumps(data, sort_keys=True), settings, url,
+                   tuple(errors), namespaces)

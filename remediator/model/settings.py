@@ -139,8 +139,10 @@ class Drafting:
             "docs/detection.md)")
 
 
-@dataclass
+@dataclass(frozen=True)
 class OpaServer:
+    """An OPA server (`validation.opa`); frozen, so an engine is cached by it, not by position."""
+
     url: str = setting(
         "", pattern=SERVER_URL_PATTERN,
         doc="no path; empty: $REMEDIATOR_OPA_URL (with $REMEDIATOR_OPA_TOKEN as bearer token)")

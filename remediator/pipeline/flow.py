@@ -183,7 +183,7 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
     if llm is None:
         llm, why_not = make_drafter(config.drafting, cache_dir)
     if llm is not None and closed_records:
-        llm.counter_examples = closed_examples(closed_records)
+        llm = llm.with_counter_examples(closed_examples(closed_records))
     if why_not:
         result.warnings.append(why_not)
     if not config.repo_url:
