@@ -49,7 +49,7 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                 f"exist (classes: {', '.join(sorted(classes))})",
                 pvc=ref.name, storage_classes=sorted(classes)), pods))
     services_read = was_read(state, "Service")
-    services = {(r.namespace, r.name) for r in state.objects if r.kind == "Service"}
+    services = {(r.namespace, r.name): o for r, o in of_kind(state, "Service")}
     for ref, sts in of_kind(state, "StatefulSet"):
         spec = sts.get("spec") or {}
         if not settled(sts, now):
@@ -63,9 +63,17 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                     f"{(tmpl.get('metadata') or {}).get('name', '?')} names StorageClass {sc}, "
                     "which does not exist", storage_classes=sorted(classes)), []))
         service = spec.get("serviceName")
-        if service and services_read and (ref.namespace, service) not in services:
+        governing = services.get((ref.namespace, service)) if service else None
+        if service and services_read and governing is None:
             out.append((ref, finding(
                 "StatefulSetServiceMissing", f"serviceName {service}",
                 f"StatefulSet {ref.name} names governing Service {service}, which does not "
                 "exist (its pods get no stable network identity)"), []))
+        elif governing is not None and (governing.get("spec") or {}).get(
+                "clusterIP", "None") != "None":
+            out.append((ref, finding(
+                "StatefulSetServiceMissing", f"serviceName {service} not headless",
+                f"StatefulSet {ref.name} names governing Service {service}, which is not "
+                "headless (clusterIP is set): its pods get no per-pod DNS names",
+                not_headless=True), []))
     return out

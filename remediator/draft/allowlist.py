@@ -55,6 +55,8 @@ ALLOWED.update({
                            _CONTAINER + "resources/requests/memory"),
     # one selector value, to the near-matching workload's label (never a key, never labels)
     "ServiceSelectorMismatch": ("spec/selector/*",),
+    # the class of an Ingress no controller serves, to the cluster's only IngressClass
+    "IngressClassMissing": ("spec/ingressClassName",),
 })
 # the usage classes (CPUThrottling, RightSizing): their fields live with them in model/usage.py
 ALLOWED.update({cls: tuple(_CONTAINER + f for f in fields)

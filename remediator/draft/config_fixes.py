@@ -1,9 +1,11 @@
 """Drafts for the failure classes of issue 18 (model/config_classes.py).
 
-One deterministic fix: requests for an HPA target that has none, from `drafting.requests`
-(never guessed: without a configured default it is a diagnosis). Every other class is a
-diagnosis that names the evidence and the field to change: a selector, a backend name or a
-StorageClass has more than one right answer, and choosing wrongly breaks traffic silently.
+Deterministic fixes only where the answer is certain: requests for an HPA target that has none
+(measured from usage with a metrics source, else `drafting.requests`; never guessed), a Service
+selector value that exactly one workload misses by that value, and the `ingressClassName` of an
+Ingress no controller serves when the cluster has one IngressClass. Every other case is a
+diagnosis that names the evidence and the field to change: a backend name, a StorageClass or a
+second candidate has more than one right answer, and choosing wrongly breaks traffic silently.
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from typing import Any
 from ..kernel.k8s import get_container
 from ..model import FieldValue, Incident, Location, Proposal, TargetKind
 from ..model.settings import Drafting
-from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
+from .rules import (
+    DRAFTER,
+    _edit,
+    _helm_effective,
+    _ops,
+    announced,
+    diagnose,
+    field_name,
+    format_memory,
+)
 from .usage_rules import format_cpu
 
 
@@ -24,10 +35,15 @@ def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Propo
     hpa = incident.evidence.facts.get("hpa", "?")
     if not c:
         return diagnosis(incident)
-    repo = ((get_container(loc.rendered, c).get("resources") or {}).get("requests") or {})
-    if repo.get(resource) is not None:
+    # what the repository sets today: for Helm, the values as the layers merge them (the
+    # located object is the live one, which may not have synced yet)
+    written = _helm_effective(loc, ("resources", "requests", resource)) \
+        if loc.source == "helm" else \
+        ((get_container(loc.rendered, c).get("resources") or {}).get("requests") or {}).get(
+            resource)
+    if written is not None:
         return diagnose(incident, (
-            f"The repository already requests {resource} {repo[resource]} for {c}: the fix "
+            f"The repository already requests {resource} {written} for {c}: the fix "
             "looks merged and not yet synced. Nothing to propose."),
             "repository already sets the request; waiting for sync")
     measured = incident.evidence.facts.get("measured_request")
@@ -106,6 +122,42 @@ def service_selector(incident: Incident, loc: Location) -> Proposal:
     )
 
 
+def ingress_class(incident: Incident, loc: Location) -> Proposal:
+    """`spec.ingressClassName` set to the cluster's only IngressClass: with one controller there
+    is one answer. Several classes, or a name not written as such in a plain manifest (Helm
+    values, patches, variables), is a diagnosis."""
+    classes = _facts(incident, "ingress_classes") or []
+    live = str(_facts(incident, "ingress_class") or "")
+    if len(classes) != 1 or loc.source == "helm" or loc.kind != TargetKind.MANIFEST or \
+            loc.substitution is not None:
+        return diagnosis(incident)
+    written = (loc.document.get("spec") or {}).get("ingressClassName")
+    if (written or "") != live or not isinstance(loc.document.get("spec"), dict):
+        return diagnosis(incident)  # the repository does not say what the cluster runs
+    new = str(classes[0])
+    path = "/spec/ingressClassName"
+    ops: list[dict[str, Any]] = ([{"op": "test", "path": path, "value": live},
+                                  {"op": "replace", "path": path, "value": new}] if live
+                                 else [{"op": "add", "path": path, "value": new}])
+    was = f"`ingressClassName: {live}`, a class that does not exist" if live else \
+        "no `ingressClassName` and no default IngressClass"
+    return Proposal(
+        drafter=DRAFTER,
+        reason=f"{incident.workload} has {was}; set to {new}, the cluster's only IngressClass",
+        diagnosis=(
+            f"{incident.workload} is served by no controller: it has {was}. The cluster has "
+            f"one IngressClass, {new}: with a single controller that is the one answer."),
+        edits=_edit(loc, ops),
+        changes=[{"file": loc.target.path, "field": "spec.ingressClassName", "old": live,
+                  "new": new}],
+        title=f"serve the Ingress with IngressClass {new}",
+        announced=[FieldValue("", ("spec", "ingressClassName"), new)],
+        risk=(f"The {new} controller starts routing the Ingress's hosts as soon as this syncs: "
+              "make sure they should be public through it. Rollback: revert this commit."),
+        confidence=0.7,
+    )
+
+
 def _facts(incident: Incident, key: str) -> Any:
     return incident.evidence.facts.get(key)
 
@@ -127,8 +179,11 @@ def diagnosis(incident: Incident) -> Proposal:
             f"{', '.join(_facts(incident, 'existing_services') or []) or 'none'}. Fix the "
             "backend's service name or port in the Ingress."),
         "IngressClassMissing": lambda: (
-            f"{subject} has {d}; no such IngressClass (present: "
-            f"{', '.join(_facts(incident, 'ingress_classes') or [])}). No controller serves it."),
+            f"{subject} " + (f"has {d}; no such IngressClass" if _facts(
+                incident, "ingress_class") else "names no IngressClass and none is the "
+                "default") + f" (present: {', '.join(_facts(incident, 'ingress_classes') or [])}"
+            "). No controller serves it: set `spec.ingressClassName` to the class of the "
+            "controller that should."),
         "IngressTLSSecretMissing": lambda: (
             f"{subject}: {d} is not found (from the controller's events; Secrets are never "
             "read). Create the Secret (e.g. through cert-manager) or fix `tls[].secretName`."),
@@ -138,7 +193,11 @@ def diagnosis(incident: Incident) -> Proposal:
         "StatefulSetServiceMissing": lambda: (
             f"{subject}: {d} does not exist. Add the headless Service (clusterIP: None) next "
             "to the StatefulSet, or fix `spec.serviceName` (immutable: the StatefulSet must be "
-            "re-created)."),
+            "re-created).") if not _facts(incident, "not_headless") else (
+            f"{subject}: {d}: its pods get no per-pod DNS names. Add a headless Service "
+            "(clusterIP: None, the same selector) and point `spec.serviceName` at it "
+            "(immutable: the StatefulSet must be re-created); clusterIP cannot be changed on "
+            "an existing Service either."),
         "StorageClassMissing": lambda: (
             f"{subject}: {d} does not exist (classes: "
             f"{', '.join(_facts(incident, 'storage_classes') or [])}). Fix "

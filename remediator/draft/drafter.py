@@ -113,6 +113,8 @@ def _by_class(incident: Incident, location: Location, settings: Drafting,
         proposal = config_fixes.hpa_requests(incident, location, settings)
     elif cls == "ServiceSelectorMismatch":
         proposal = config_fixes.service_selector(incident, location)
+    elif cls == "IngressClassMissing":
+        proposal = config_fixes.ingress_class(incident, location)
     elif cls in NEW_FAILURE_CLASSES:
         proposal = config_fixes.diagnosis(incident)
     else:

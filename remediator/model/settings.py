@@ -256,6 +256,10 @@ class Metrics:
         doc="CPUThrottling: throttled periods / periods above this over the window")
     throttling_window_minutes: int = setting(60, minimum=5, maximum=10080,
                                              doc="CPUThrottling: the window")
+    #: CPU is compressible: without a limit the container uses idle CPU, and its request still
+    #: decides its share under load
+    throttling_fix: str = setting("raise", enum=["raise", "remove"],
+                                  doc="CPUThrottling: raise the CPU limit, or remove it")
 
 
 @dataclass
