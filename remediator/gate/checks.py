@@ -8,7 +8,7 @@ from pathlib import Path
 from ..model import JSON, CheckResult
 from ..model.settings import ValidationSettings
 from . import conftest, inputs, schema
-from .opa_server import URL_ENV, server_engine
+from .opa_server import TOKEN_ENV, URL_ENV, server_engine
 from .policy import PolicyEngine, embedded_engine
 from .sources import builtin_sources, repo_sources
 
@@ -44,8 +44,10 @@ def policy_engine(settings: ValidationSettings, repo_root: Path) -> PolicyEngine
     namespaces = conftest.Namespaces(tuple(ct.namespaces), ct.all_namespaces)
     sources = [*builtin_sources(), *repo, *theirs]
     if settings.policy_engine == "opa":
+        # the environment is read here, once per engine asked for, not in the engine
         url = settings.opa.url or os.environ.get(URL_ENV, "")
-        return server_engine(sources, data, settings.opa, url, errors, namespaces)
+        token = os.environ.get(TOKEN_ENV) or None
+        return server_engine(sources, data, settings.opa, url, errors, namespaces, token)
     return embedded_engine(sources, data, errors, namespaces)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Collection, Sequence
@@ -156,7 +155,7 @@ class OpaServerEngine:
 
     def __init__(self, sources: Sequence[PolicySource], data: JSON, settings: OpaServer,
                  url: str, errors: Sequence[str] = (),
-                 namespaces: conftest.Namespaces = conftest.MAIN):
+                 namespaces: conftest.Namespaces = conftest.MAIN, token: str | None = None):
         self.url = url.rstrip("/")
         self.settings = settings
         self.errors = [*errors, *never_evaluated(sources)]
@@ -175,7 +174,6 @@ class OpaServerEngine:
                 f"configured (validation.opa.url or {URL_ENV})")
             return
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        token = os.environ.get(TOKEN_ENV) or None
         register(token)  # masked by value wherever an error might quote it
         self._client = OpaClient(host=parts.hostname, port=port, ssl=parts.scheme == "https",
                                  timeout=settings.timeout_seconds, retries=0, token=token)
@@ -364,14 +362,16 @@ def _defined(tree: Any, package: str) -> bool:
 
 @functools.lru_cache(maxsize=16)
 def _cached(sources: tuple[PolicySource, ...], data: str, settings: OpaServer, url: str,
-            errors: tuple[str, ...], namespaces: conftest.Namespaces) -> OpaServerEngine:
-    return OpaServerEngine(sources, json.loads(data), settings, url, errors, namespaces)
+            errors: tuple[str, ...], namespaces: conftest.Namespaces,
+            token: str | None) -> OpaServerEngine:
+    return OpaServerEngine(sources, json.loads(data), settings, url, errors, namespaces, token)
 
 
 def server_engine(sources: Sequence[PolicySource], data: JSON, settings: OpaServer, url: str,
                   errors: Sequence[str] = (),
-                  namespaces: conftest.Namespaces = conftest.MAIN) -> OpaServerEngine:
-    """An engine for this server, sources and data, reused (pushed once) while they stay the
-    same."""
+                  namespaces: conftest.Namespaces = conftest.MAIN,
+                  token: str | None = None) -> OpaServerEngine:
+    """An engine for this server, sources and data (and bearer ``token``), reused (pushed once)
+    while they stay the same."""
     return _cached(tuple(sources), json.dumps(data, sort_keys=True), settings, url,
-                   tuple(errors), namespaces)
+                   tuple(errors), namespaces, token)
