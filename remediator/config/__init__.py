@@ -4,6 +4,7 @@ declarations."""
 
 from __future__ import annotations
 
+from ..model.trust import AutomergeFacts, Trust, TrustLevel, TrustRule, automerge_refusal
 from .load import load_config, parse_config
 from .schema import SCHEMA
 from .settings import (
@@ -29,7 +30,6 @@ from .settings import (
     Validation,
     Watch,
 )
-from .trust import AutomergeFacts, Trust, TrustLevel, TrustRule, automerge_refusal
 
 __all__ = [
     "CONFIG_FILE",

@@ -28,7 +28,7 @@ _INTRO = f"""\
 # Configuration: `{CONFIG_FILE}`
 
 <!-- Generated from the settings declarations (remediator/model/settings.py,
-remediator/config/settings.py, remediator/config/trust.py) by
+remediator/config/settings.py, remediator/model/trust.py) by
 `python scripts/config_reference.py`. Do not edit by hand: a test fails when it is stale. -->
 
 Committed at the root of the GitOps repository (or passed with `--config`). Every key is optional;

@@ -29,7 +29,7 @@ from ..model.settings import (
     StartupRule,
 )
 from ..model.settings import ValidationSettings as Validation
-from .trust import Trust
+from ..model.trust import Trust
 
 CONFIG_FILE = ".remediator.yaml"
 

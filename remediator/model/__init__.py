@@ -39,6 +39,7 @@ from .outcome import (
     Proposal,
     PullRequest,
     Remediation,
+    TrustDecision,
     Validation,
 )
 from .settings import DetectOptions
@@ -89,6 +90,7 @@ __all__ = [
     "TargetKind",
     "Termination",
     "TopLayer",
+    "TrustDecision",
     "Unused",
     "Validation",
     "ValuesLayer",
