@@ -17,7 +17,8 @@ from typing import Any
 import click
 
 from .. import __version__
-from .output import RedactingGroup, redact_library_logs
+from ..kernel import logs
+from .output import RedactingGroup
 
 # name: (module, attribute, the short help `--help` lists). A command's module is imported only
 # when that command runs: the modules behind them import the kubernetes client, PyGithub, the OPA
@@ -62,6 +63,10 @@ class LazyGroup(RedactingGroup):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version=__version__, prog_name="remediator")
-def main() -> None:
+@click.option("--log-level", type=click.Choice(logs.LEVELS, case_sensitive=False),
+              envvar="REMEDIATOR_LOG_LEVEL", default="warning", show_default=True,
+              help="remediator's own log records on stderr (debug: the tracebacks of internal "
+                   "errors too); other libraries log warnings and errors.")
+def main(log_level: str) -> None:
     """GitOps remediation bot: failing Kubernetes workloads in, reviewed pull requests out."""
-    redact_library_logs()
+    logs.configure(json_lines=False, level=log_level)

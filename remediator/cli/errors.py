@@ -13,6 +13,7 @@ One scheme for every command:
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ import git
 from ..ci import UsageError
 from ..config import ConfigError
 from .output import say
+
+_log = logging.getLogger(__name__)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -67,6 +70,7 @@ def errors(report: Report | None = None) -> Iterator[None]:
             report(str(exc))
             sys.exit(EXIT_FAILED)
         # a bug or an input we did not foresee: still one line, no traceback
+        _log.debug("unexpected error", exc_info=True)  # --log-level debug: the traceback
         first = str(exc).splitlines()[0] if str(exc) else ""
         report(f"unexpected {type(exc).__name__}: {first} (please report this with the "
                "snapshot)")

@@ -5,9 +5,6 @@ mask must not eat a quote)."""
 from __future__ import annotations
 
 import json
-import logging
-import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -51,46 +48,6 @@ class RedactingGroup(click.Group):
             # typed Final, but click formats it only when the error is shown, after this
             exc.message = redact(exc.message)[0]  # type: ignore[misc]
             raise
-
-
-class _RedactedStderr(logging.Handler):
-    """Like Python's last-resort handler (message only, to whatever stderr is now), redacted."""
-
-    remediator = True
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            sys.stderr.write(redact(self.format(record))[0] + "\n")
-        except Exception:
-            self.handleError(record)
-
-
-class _AsLogEvents(logging.Handler):
-    """`run --log-format json`: a library's warning becomes one JSON line like ours, so the
-    stream stays one object per line (the log function redacts it)."""
-
-    remediator = True
-
-    def __init__(self, log: Callable[..., None]) -> None:
-        super().__init__(logging.WARNING)
-        self.log = log
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.log("library", record.getMessage(), level=record.levelname.lower(),
-                     logger=record.name)
-        except Exception:
-            self.handleError(record)
-
-
-def redact_library_logs(log: Callable[..., None] | None = None) -> None:
-    """A library's warning that no handler takes (urllib3 and PyGithub have their own silent
-    ones) goes to Python's last-resort handler on stderr: that one is redacted now, and with
-    ``log`` (JSON logs) written as a log event."""
-    if log is not None:
-        logging.lastResort = _AsLogEvents(log)
-    elif not getattr(logging.lastResort, "remediator", False):
-        logging.lastResort = _RedactedStderr(logging.WARNING)
 
 
 def warn(warnings: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ import click
 
 from ..cluster import ClusterError, connect
 from ..forge import KINDS, forge_for
+from ..kernel import logs
 from ..kernel.leader import NO_FENCE, LeaseLock
 from ..pipeline import PlanMemo
 from ..service.alerts import TOKEN_ENV, AlertInbox, AlertServer
@@ -22,7 +24,9 @@ from ..service.one_pass import GitHubOptions, PassReport, run_once
 from ..service.watcher import LiveSource
 from .errors import errors, log_error
 from .options import typed
-from .output import print_pass, redact_library_logs, say
+from .output import print_pass, say
+
+_log = logging.getLogger(__name__)
 
 
 @click.command("run")
@@ -85,8 +89,8 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     inbox = AlertInbox() if alert_webhook_port is not None else None
     log = JsonLog(text=log_format == "text")
     as_json = log_format == "json"
-    if as_json:
-        redact_library_logs(log)
+    if as_json:  # a library's records become JSON lines like the events
+        logs.configure(json_lines=True)
     failed = log_error(log) if as_json else None
     with errors(failed):
         forge = forge_for(remote, forge_kind, github_api_url, typed("github_api_url"))
@@ -127,6 +131,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
             return None
         except Exception as exc:  # one bad pass must not stop the service
             log("pass_failed", f"{type(exc).__name__}: {exc}", level="error")
+            _log.debug("the failed pass", exc_info=True)
             return None
 
     daemon = Daemon(one_pass, interval, log, watch_errors=lambda: live.errors() if live else 0,

@@ -1,8 +1,10 @@
-"""`.remediator.yaml`: the settings (``settings``), their JSON Schema (``schema``) and the loader
-(``load``)."""
+"""`.remediator.yaml`: the settings (``settings``, declared once), their JSON Schema (``schema``),
+the loader (``load``) and the configuration reference (``reference``), all derived from the
+declarations."""
 
 from __future__ import annotations
 
+from ..model.trust import AutomergeFacts, Trust, TrustLevel, TrustRule, automerge_refusal
 from .load import load_config, parse_config
 from .schema import SCHEMA
 from .settings import (
@@ -12,6 +14,7 @@ from .settings import (
     Config,
     ConfigError,
     Conftest,
+    DetectOptions,
     Drafting,
     LLMSettings,
     Locate,
@@ -20,13 +23,13 @@ from .settings import (
     OpaServer,
     Pricing,
     PullRequests,
+    RequestsDefault,
     Rightsizing,
     Scope,
     StartupRule,
     Validation,
     Watch,
 )
-from .trust import AutomergeFacts, Trust, TrustLevel, TrustRule, automerge_refusal
 
 __all__ = [
     "CONFIG_FILE",
@@ -37,6 +40,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Conftest",
+    "DetectOptions",
     "Drafting",
     "LLMSettings",
     "Locate",
@@ -45,6 +49,7 @@ __all__ = [
     "OpaServer",
     "Pricing",
     "PullRequests",
+    "RequestsDefault",
     "Rightsizing",
     "Scope",
     "StartupRule",

@@ -8,63 +8,18 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 from ruamel.yaml import YAML
 
 from ..kernel import files, yamlio
-from ..model import DEFAULT_PROTECTED_NAMESPACES, DetectOptions
-from .schema import SCHEMA, VALIDATOR, error_message, line_of
-from .settings import (
-    CONFIG_FILE,
-    DEFAULT_KEY_ENV,
-    PROVIDERS,
-    Config,
-    ConfigError,
-    Conftest,
-    Drafting,
-    LLMSettings,
-    Locate,
-    MemoryRule,
-    Metrics,
-    OpaServer,
-    Pricing,
-    PullRequests,
-    RequestsDefault,
-    Rightsizing,
-    Scope,
-    StartupRule,
-    Validation,
-    Watch,
-)
-from .trust import Trust, TrustLevel, TrustRule
+from ..model.setting import Key, key_of
+from .schema import VALIDATOR, error_message, line_of, optional_of, walk
+from .settings import CONFIG_FILE, Config, ConfigError
 
-__all__ = [
-    "CONFIG_FILE",
-    "DEFAULT_KEY_ENV",
-    "PROVIDERS",
-    "SCHEMA",
-    "Config",
-    "ConfigError",
-    "Conftest",
-    "Drafting",
-    "LLMSettings",
-    "Locate",
-    "MemoryRule",
-    "OpaServer",
-    "Pricing",
-    "PullRequests",
-    "Scope",
-    "StartupRule",
-    "Trust",
-    "TrustLevel",
-    "TrustRule",
-    "Validation",
-    "Watch",
-    "load_config",
-    "parse_config",
-]
+__all__ = ["load_config", "parse_config"]
 
 
 def _fail(text: str, name: str, path: list[Any], message: str) -> ConfigError:
@@ -97,185 +52,76 @@ def parse_config(text: str, name: str = CONFIG_FILE, repo: Path | None = None) -
             path = path + extra[:1]
         raise _fail(text, name, path, error_message(err))
     _check_drafting(text, name, data)
-    cfg = _build(data, name)
+    cfg = build(Config, data)
+    cfg.source = name
+    # one list for the drafter and the gate's `literals` policy
+    cfg.validation.allowed_hosts = list(cfg.drafting.allowed_hosts)
     if repo is not None:
-        real = repo.resolve()
-        conftest = cfg.validation.conftest
-        for keys, paths in ((["policies"], cfg.validation.policies),
-                            (["schemaLocations"], cfg.validation.schema_locations),
-                            (["conftest", "policies"], conftest.policies),
-                            (["conftest", "data"], conftest.data)):
-            for i, rel in enumerate(paths):
-                target = (repo / rel).resolve()
-                if not target.is_relative_to(real):
-                    raise _fail(text, name, ["validation", *keys, i],
-                                f"{rel!r} is outside the repository")
-                if not target.exists():
-                    raise _fail(text, name, ["validation", *keys, i],
-                                f"{rel!r} does not exist in the repository")
+        _check_repo_paths(text, name, cfg, repo)
     return cfg
 
 
-def _metrics(m: dict[str, Any]) -> Metrics:
-    md = Metrics()
-    return Metrics(
-        prometheus_url=str(m.get("prometheusUrl", md.prometheus_url)).rstrip("/"),
-        token_env=m.get("tokenEnv", md.token_env),
-        ca_file=m.get("caFile", md.ca_file),
-        insecure_skip_verify=bool(m.get("insecureSkipVerify", md.insecure_skip_verify)),
-        lookback_days=float(m.get("lookbackDays", md.lookback_days)),
-        step_seconds=int(m.get("stepSeconds", md.step_seconds)),
-        timeout_seconds=float(m.get("timeoutSeconds", md.timeout_seconds)),
-        max_response_bytes=int(m.get("maxResponseBytes", md.max_response_bytes)),
-        memory_headroom=float(m.get("memoryHeadroom", md.memory_headroom)),
-        throttling_threshold=float(m.get("throttlingThreshold", md.throttling_threshold)),
-        throttling_window_minutes=int(m.get("throttlingWindowMinutes",
-                                            md.throttling_window_minutes)),
-        throttling_fix=str(m.get("throttlingFix", md.throttling_fix)),
-    )
+def _check_repo_paths(text: str, name: str, cfg: Config, repo: Path) -> None:
+    """Paths in the file (``repo_paths`` settings) must exist in the repository, inside it."""
+    real = repo.resolve()
+    for leaf in walk(Config):
+        if not leaf.key.repo_paths:
+            continue
+        value: Any = cfg
+        for attr in leaf.attrs:
+            value = getattr(value, attr)
+        for i, rel in enumerate(value):
+            target = (repo / rel).resolve()
+            if not target.is_relative_to(real):
+                raise _fail(text, name, [*leaf.file_path, i], f"{rel!r} is outside the repository")
+            if not target.exists():
+                raise _fail(text, name, [*leaf.file_path, i],
+                            f"{rel!r} does not exist in the repository")
 
 
-def _rightsizing(r: dict[str, Any]) -> Rightsizing:
-    rd = Rightsizing()
-    return Rightsizing(
-        enabled=bool(r.get("enabled", rd.enabled)),
-        cpu_percentile=float(r.get("cpuPercentile", rd.cpu_percentile)),
-        memory_headroom=float(r.get("memoryHeadroom", rd.memory_headroom)),
-        min_change_ratio=float(r.get("minChangeRatio", rd.min_change_ratio)),
-        min_change_cpu=float(r.get("minChangeCpu", rd.min_change_cpu)),
-        min_change_memory=str(r.get("minChangeMemory", rd.min_change_memory)),
-        cpu_floor=float(r.get("cpuFloor", rd.cpu_floor)),
-        memory_floor=str(r.get("memoryFloor", rd.memory_floor)),
-        min_history_hours=float(r.get("minHistoryHours", rd.min_history_hours)),
-        cpu_hour_price=float(r.get("cpuHourPrice", rd.cpu_hour_price)),
-        gib_hour_price=float(r.get("gibHourPrice", rd.gib_hour_price)),
-        group_by=str(r.get("groupBy", rd.group_by)),
-        schedule_hours=float(r.get("scheduleHours", rd.schedule_hours)),
-    )
+def build(cls: Any, data: dict[str, Any]) -> Any:
+    """Settings class ``cls`` from its (schema-checked) mapping: absent keys keep the defaults."""
+    hints = get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        key = key_of(f)
+        if key is None or key.name is None:
+            continue
+        tp = hints[f.name]
+        if key.name == "":
+            kwargs[f.name] = build(tp, data)
+            continue
+        present, raw = _lookup(data, key.name.split("."))
+        if is_dataclass(tp):
+            kwargs[f.name] = build(tp, raw or {})
+        elif present:
+            kwargs[f.name] = _value(tp, key, raw)
+    return cls(**kwargs)
 
 
-def _build(d: dict[str, Any], name: str) -> Config:
-    cfg = Config(source=name)
-    cfg.cluster = d.get("cluster", cfg.cluster)
-    cfg.paused = bool(d.get("paused", False))
-    cfg.repo_url = (d.get("repo") or {}).get("url", "")
-    s = d.get("scope") or {}
-    cfg.scope = Scope(
-        namespaces=s.get("namespaces", []),
-        exclude_namespaces=s.get("excludeNamespaces", []),
-        # The defaults stay protected whatever is listed: a config can add, never unprotect.
-        protected_namespaces=sorted(
-            set(DEFAULT_PROTECTED_NAMESPACES) | set(s.get("protectedNamespaces", []))),
-        failure_classes=s.get("failureClasses", []),
-    )
-    cfg.locate = Locate(
-        argocd_label_tracking=(d.get("locate") or {}).get("argocdLabelTracking", False))
-    dr = d.get("drafting") or {}
-    mem = dr.get("memory") or {}
-    cfg.drafting = Drafting(
-        provider=dr.get("provider", "rules"),
-        memory=MemoryRule(
-            factor=float(mem.get("factor", 1.5)),
-            cap=str(mem.get("cap", "4Gi")),
-        ),
-        startup=StartupRule(max_seconds=(dr.get("startupProbe") or {}).get("maxSeconds", 600)),
-        llm=_llm(dr),
-        allowed_hosts=[h.lower() for h in dr.get("allowedHosts", [])],
-        allowed_env=list(dr.get("allowedEnv", [])),
-        requests=RequestsDefault(cpu=str((dr.get("requests") or {}).get("cpu", "")),
-                                 memory=str((dr.get("requests") or {}).get("memory", ""))),
-    )
-    gated = (d.get("detect") or {}).get("schedulingGatedSeconds")
-    cfg.detect = DetectOptions() if gated is None else DetectOptions(
-        scheduling_gated_seconds=int(gated))
-    v = d.get("validation") or {}
-    opa = v.get("opa") or {}
-    ct = v.get("conftest") or {}
-    cfg.validation = Validation(
-        kubernetes_version=v.get("kubernetesVersion", "1.31"),
-        policies=v.get("policies", []),
-        schema_locations=v.get("schemaLocations", []),
-        max_memory=str(v.get("maxMemory", "16Gi")),
-        max_cpu=str(v.get("maxCpu", "8")),
-        allowed_registries=v.get("allowedRegistries", []),
-        allowed_hosts=list(cfg.drafting.allowed_hosts),
-        min_replicas=v.get("minReplicas", Validation.min_replicas),
-        max_replicas=v.get("maxReplicas", Validation.max_replicas),
-        policy_engine=v.get("policyEngine", "embedded"),
-        opa=OpaServer(
-            url=str(opa.get("url", "")),
-            timeout_seconds=float(opa.get("timeoutSeconds", OpaServer.timeout_seconds)),
-            push_policies=opa.get("pushPolicies", True),
-        ),
-        conftest=Conftest(
-            policies=list(ct.get("policies", [])),
-            namespaces=list(ct.get("namespaces", Conftest().namespaces)),
-            all_namespaces=bool(ct.get("allNamespaces", False)),
-            data=list(ct.get("data", [])),
-        ),
-        dry_run=str(v.get("dryRun", "auto")).lower(),
-    )
-    w = d.get("watch") or {}
-    wd = Watch()
-    cfg.watch = Watch(
-        settle_seconds=w.get("settleSeconds", wd.settle_seconds),
-        clear_seconds=w.get("clearSeconds", wd.clear_seconds),
-        flap_window_seconds=w.get("flapWindowSeconds", wd.flap_window_seconds),
-        flap_count=w.get("flapCount", wd.flap_count),
-        resync_seconds=w.get("resyncSeconds", wd.resync_seconds),
-        log_tail_lines=(w.get("logs") or {}).get("tailLines", wd.log_tail_lines),
-        log_limit_bytes=(w.get("logs") or {}).get("limitBytes", wd.log_limit_bytes),
-    )
-    cfg.metrics = _metrics(d.get("metrics") or {})
-    cfg.rightsizing = _rightsizing(d.get("rightsizing") or {})
-    p = d.get("pullRequests") or {}
-    defaults = PullRequests()
-    cfg.pull_requests = PullRequests(
-        base=p.get("base", defaults.base),
-        branch_prefix=p.get("branchPrefix", defaults.branch_prefix),
-        labels=p.get("labels", defaults.labels),
-        reviewers=p.get("reviewers", []),
-        team_reviewers=p.get("teamReviewers", []),
-        assignees=p.get("assignees", []),
-        draft=p.get("draft", False),
-        max_open=p.get("maxOpen", defaults.max_open),
-        max_per_hour=p.get("maxPerHour", defaults.max_per_hour),
-        dashboard=p.get("dashboard", defaults.dashboard),
-    )
-    cfg.trust = _trust(d.get("trust") or {})
-    return cfg
+def _lookup(data: dict[str, Any], path: list[str]) -> tuple[bool, Any]:
+    node: Any = data
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
 
 
-def _trust(t: dict[str, Any]) -> Trust:
-    d = Trust()
-    return Trust(
-        rules=[TrustRule(level=TrustLevel(r["level"]), failure_class=r.get("failureClass", ""),
-                         namespace=r.get("namespace", ""), labels=dict(r.get("labels", {})),
-                         path=r.get("path", ""), name=r.get("name", ""))
-               for r in t.get("rules", [])],
-        daily_budget=t.get("dailyBudget", d.daily_budget),
-        automerge_kinds=list(t.get("automergeKinds", d.automerge_kinds)),
-        image_revert_max_age_hours=t.get("imageRevertMaxAgeHours",
-                                         d.image_revert_max_age_hours),
-        diagnose_as_draft_pr=t.get("diagnoseAsDraftPr", d.diagnose_as_draft_pr),
-    )
-
-
-def _llm(dr: dict[str, Any]) -> LLMSettings:
-    d = LLMSettings()
-    price = dr.get("pricing") or {}
-    return LLMSettings(
-        model=dr.get("model", d.model),
-        base_url=dr.get("baseUrl", d.base_url),
-        api_key_env=dr.get("apiKeyEnv", d.api_key_env),
-        temperature=float(dr.get("temperature", d.temperature)),
-        timeout_seconds=float(dr.get("timeoutSeconds", d.timeout_seconds)),
-        max_retries=dr.get("maxRetries", d.max_retries),
-        max_tokens_per_incident=dr.get("maxTokensPerIncident", d.max_tokens_per_incident),
-        monthly_token_budget=dr.get("monthlyTokenBudget", d.monthly_token_budget),
-        pricing=Pricing(float(price.get("inputPerMillion", 0)),
-                        float(price.get("outputPerMillion", 0))),
-    )
+def _value(tp: Any, key: Key, raw: Any) -> Any:
+    if key.convert is not None:
+        return key.convert(list(raw) if isinstance(raw, list) else raw)
+    origin = get_origin(tp)
+    if origin is list:
+        (item,) = get_args(tp)
+        return [build(item, x) for x in raw] if is_dataclass(item) else list(raw)
+    if origin is dict:
+        return dict(raw)
+    if optional_of(tp) is not None:
+        return raw
+    if tp in (float, str, bool):
+        return tp(raw)
+    return raw
 
 
 def _check_drafting(text: str, name: str, data: dict[str, Any]) -> None:

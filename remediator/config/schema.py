@@ -1,4 +1,5 @@
-"""The JSON schema of `.remediator.yaml`, and error messages that name the key and its line.
+"""The JSON schema of `.remediator.yaml`, derived from the settings declarations, and error
+messages that name the key and its line.
 
 `remediator config schema` prints this schema (editors validate and complete the file with it:
 `# yaml-language-server: $schema=...`, written by `remediator init`); the validator below uses
@@ -9,47 +10,33 @@ from __future__ import annotations
 
 import difflib
 import math
+import types
+from collections.abc import Iterator
+from dataclasses import MISSING, fields, is_dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .. import SCHEMA_URL
 from ..kernel.quantity import parse_quantity
-from ..model import FAILURE_CLASSES
-from .settings import PROVIDERS
-from .trust import AUTOMERGE_KINDS, LEVELS
+from ..model.setting import BRANCH_PREFIX_PATTERN, ENV_PATTERN, HOST_PATTERN, Key, key_of
+from .settings import Config
 
+__all__ = ["BRANCH_PREFIX_PATTERN", "ENV_PATTERN", "HOST_PATTERN", "SCHEMA", "VALIDATOR", "Leaf",
+           "error_message", "line_of", "object_schema", "walk"]
 
-def _strings() -> dict[str, Any]:
-    return {"type": "array", "items": {"type": "string", "minLength": 1}}
-
-
-def _obj(props: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "properties": props}
-
-
-#: a host name or IPv4 address, or `*.` and a domain (any host under it); no port, no scheme
-_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
-HOST_PATTERN = rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$"
-#: an environment variable name, or a prefix of names ending in `*`
-ENV_PATTERN = r"^[-._a-zA-Z][-._a-zA-Z0-9]{0,127}\*?$"
-#: what `git check-ref-format` accepts before our slug: no `..`, `~^:?*[\\`, spaces or `@{`,
-#: no component starting with `.`, no `//`
-BRANCH_PREFIX_PATTERN = r"^(?!.*(\.\.|//|@\{|/\.|\.lock/))(?![./])[^\x00-\x20\x7f~^:?*\[\\]+$"
-_QUANTITY = {"type": ["string", "number"], "format": "quantity"}
-#: a ceiling or a default request: zero would make every value "too large" or request nothing
-_POSITIVE_QUANTITY = {"type": ["string", "number"], "format": "positive-quantity"}
+_FORMATS = FormatChecker(formats=())
+_JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
 #: larger than any quantity Kubernetes stores (int64 bytes or millicores); beyond it a typo
 _MAX_QUANTITY = Decimal(2) ** 63
-_FORMATS = FormatChecker(formats=())
 
 
 @_FORMATS.checks("quantity", raises=ValueError)
 def _is_quantity(value: object) -> bool:
     # the kubernetes client's own parser (raises ValueError) reads "-1Gi", "1e400" and NaN too;
-    # the README promises that a negative, infinite or absurd quantity is refused
+    # the docs promise that a negative, infinite or absurd quantity is refused
     q = parse_quantity(value)
     return q.is_finite() and 0 <= q <= _MAX_QUANTITY
 
@@ -71,181 +58,117 @@ _Validator = validators.extend(
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_finite_number))
 
 
-SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": SCHEMA_URL,
-    "title": "remediator configuration (.remediator.yaml)",
-    **_obj({
-        # editors put the schema's address here (instead of the yaml-language-server comment)
-        "$schema": {"type": "string"},
-        "cluster": {"type": "string", "minLength": 1},
-        "paused": {"type": "boolean"},
-        "repo": _obj({"url": {"type": "string"}}),
-        "scope": _obj(
-            {
-                "namespaces": _strings(),
-                "excludeNamespaces": _strings(),
-                "protectedNamespaces": _strings(),
-                "failureClasses": {"type": "array", "items": {"enum": list(FAILURE_CLASSES)}},
-            }
-        ),
-        "locate": _obj({"argocdLabelTracking": {"type": "boolean"}}),
-        "drafting": _obj(
-            {
-                "provider": {"enum": list(PROVIDERS)},
-                "model": {"type": "string", "minLength": 1},
-                "baseUrl": {"type": "string", "pattern": "^https?://[^\\s]+$"},
-                "apiKeyEnv": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-                "timeoutSeconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
-                "maxRetries": {"type": "integer", "minimum": 0, "maximum": 5},
-                "maxTokensPerIncident": {"type": "integer", "minimum": 1000,
-                                         "maximum": 200000},
-                "monthlyTokenBudget": {"type": "integer", "minimum": 0},
-                "pricing": _obj({
-                    "inputPerMillion": {"type": "number", "minimum": 0},
-                    "outputPerMillion": {"type": "number", "minimum": 0},
-                }),
-                "memory": _obj(
-                    {
-                        "factor": {"type": "number", "exclusiveMinimum": 1, "maximum": 10},
-                        "cap": _POSITIVE_QUANTITY,
-                    }
-                ),
-                "startupProbe": _obj(
-                    {"maxSeconds": {"type": "integer", "minimum": 10, "maximum": 3600}}
-                ),
-                # what a model's new literals may name beyond what the manifests already do
-                "allowedHosts": {"type": "array", "items": {
-                    "type": "string", "pattern": HOST_PATTERN, "maxLength": 253}},
-                "allowedEnv": {"type": "array", "items": {
-                    "type": "string", "pattern": ENV_PATTERN}},
-                # requests added to an HPA target without any (HPAMissingRequests)
-                "requests": _obj({"cpu": _QUANTITY, "memory": _QUANTITY}),
-            }
-        ),
-        "detect": _obj(
-            {
-                # scheduling gates are often intentional (Kueue...): reported past this age
-                "schedulingGatedSeconds": {"type": "integer", "minimum": 0,
-                                           "maximum": 604800},
-            }
-        ),
-        "validation": _obj(
-            {
-                "kubernetesVersion": {"type": "string", "pattern": r"^1\.[0-9]+$"},
-                "policies": _strings(),
-                "schemaLocations": _strings(),
-                "maxMemory": _POSITIVE_QUANTITY,
-                "maxCpu": _POSITIVE_QUANTITY,
-                "allowedRegistries": _strings(),
-                "minReplicas": {"type": ["integer", "null"], "minimum": 0},
-                "maxReplicas": {"type": ["integer", "null"], "minimum": 1},
-                "policyEngine": {"enum": ["embedded", "opa"]},
-                "opa": _obj(
-                    {
-                        "url": {"type": "string", "pattern": r"^https?://[^/?#\s]+/?$"},
-                        "timeoutSeconds": {"type": "number", "exclusiveMinimum": 0,
-                                           "maximum": 60},
-                        "pushPolicies": {"type": "boolean"},
-                    }
-                ),
-                "conftest": _obj(
-                    {
-                        "policies": _strings(),
-                        "namespaces": {"type": "array", "minItems": 1, "items": {
-                            "type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*"
-                                                         r"(\.[A-Za-z_][A-Za-z0-9_]*)*$"}},
-                        "allNamespaces": {"type": "boolean"},
-                        "data": _strings(),
-                    }
-                ),
-                "dryRun": {"enum": ["auto", True, False]},
-            }
-        ),
-        "watch": _obj(
-            {
-                "settleSeconds": {"type": "integer", "minimum": 0, "maximum": 86400},
-                "clearSeconds": {"type": "integer", "minimum": 0, "maximum": 86400},
-                "flapWindowSeconds": {"type": "integer", "minimum": 60, "maximum": 604800},
-                "flapCount": {"type": "integer", "minimum": 2, "maximum": 100},
-                "resyncSeconds": {"type": "integer", "minimum": 60, "maximum": 86400},
-                "logs": _obj({
-                    "tailLines": {"type": "integer", "minimum": 1, "maximum": 10000},
-                    "limitBytes": {"type": "integer", "minimum": 1024, "maximum": 4194304},
-                }),
-            }
-        ),
-        "metrics": _obj(
-            {
-                "prometheusUrl": {"type": "string", "pattern": "^https?://"},
-                "tokenEnv": {"type": "string", "pattern": ENV_PATTERN},
-                "caFile": {"type": "string"},
-                "insecureSkipVerify": {"type": "boolean"},
-                "lookbackDays": {"type": "number", "minimum": 0.01, "maximum": 90},
-                "stepSeconds": {"type": "integer", "minimum": 15, "maximum": 3600},
-                "timeoutSeconds": {"type": "number", "minimum": 0.1, "maximum": 120},
-                "maxResponseBytes": {"type": "integer", "minimum": 4096, "maximum": 268435456},
-                "memoryHeadroom": {"type": "number", "minimum": 1, "maximum": 4},
-                "throttlingThreshold": {"type": "number", "minimum": 0.01, "maximum": 1},
-                "throttlingWindowMinutes": {"type": "integer", "minimum": 5, "maximum": 10080},
-                "throttlingFix": {"enum": ["raise", "remove"]},
-            }
-        ),
-        "rightsizing": _obj(
-            {
-                "enabled": {"type": "boolean"},
-                "cpuPercentile": {"enum": [90, 95, 99]},
-                "memoryHeadroom": {"type": "number", "minimum": 1, "maximum": 4},
-                "minChangeRatio": {"type": "number", "minimum": 0, "maximum": 10},
-                "minChangeCpu": {"type": "number", "minimum": 0, "maximum": 64},
-                "minChangeMemory": _QUANTITY,
-                "cpuFloor": {"type": "number", "minimum": 0, "maximum": 64},
-                "memoryFloor": _QUANTITY,
-                "minHistoryHours": {"type": "number", "minimum": 0, "maximum": 2160},
-                "cpuHourPrice": {"type": "number", "minimum": 0, "maximum": 100},
-                "gibHourPrice": {"type": "number", "minimum": 0, "maximum": 100},
-                "groupBy": {"enum": ["file", "application"]},
-                "scheduleHours": {"type": "number", "minimum": 1, "maximum": 2160},
-            }
-        ),
-        "pullRequests": _obj(
-            {
-                "base": {"type": "string", "minLength": 1},
-                "branchPrefix": {"type": "string", "pattern": BRANCH_PREFIX_PATTERN},
-                "labels": _strings(),
-                "reviewers": _strings(),
-                "teamReviewers": _strings(),
-                "assignees": _strings(),
-                "draft": {"type": "boolean"},
-                "maxOpen": {"type": "integer", "minimum": 0},
-                "maxPerHour": {"type": "integer", "minimum": 0},
-                "dashboard": {"type": "boolean"},
-            }
-        ),
-        "trust": _obj(
-            {
-                "rules": {"type": "array", "items": {
-                    **_obj({
-                        "level": {"enum": list(LEVELS)},
-                        "name": {"type": "string", "minLength": 1},
-                        "failureClass": {"enum": list(FAILURE_CLASSES)},
-                        "namespace": {"type": "string", "minLength": 1},
-                        "labels": {"type": "object",
-                                   "additionalProperties": {"type": "string"}},
-                        "path": {"type": "string", "minLength": 1},
-                    }),
-                    "required": ["level"],
-                }},
-                "dailyBudget": {"type": "integer", "minimum": 0, "maximum": 100},
-                "automergeKinds": {"type": "array", "items": {
-                    "enum": list(AUTOMERGE_KINDS)}},
-                "imageRevertMaxAgeHours": {"type": "integer", "minimum": 1, "maximum": 720},
-                "diagnoseAsDraftPr": {"type": "boolean"},
-            }
-        ),
-    }),
-}
+def optional_of(tp: Any) -> Any | None:
+    """``X`` for ``X | None``, else None."""
+    if get_origin(tp) in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(get_args(tp)) == 2:
+            return args[0]
+    return None
+
+
+class Leaf:
+    """One key of the file as `walk` finds it: where it is in the file and in the settings."""
+
+    def __init__(self, file_path: list[str], attrs: list[str], tp: Any, key: Key,
+                 default: Any) -> None:
+        self.file_path, self.attrs, self.tp, self.key, self.default = (
+            file_path, attrs, tp, key, default)
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.file_path)
+
+
+def walk(cls: Any, file_path: tuple[str, ...] = (), attrs: tuple[str, ...] = ()
+         ) -> Iterator[Leaf]:
+    """Every key of the file below settings class ``cls`` (nested settings objects included,
+    as the leaves of their own keys), in declaration order."""
+    hints = get_type_hints(cls)
+    for f in fields(cls):
+        key = key_of(f)
+        if key is None or key.name is None:
+            continue
+        tp = hints[f.name]
+        here = (*file_path, *key.name.split(".")) if key.name else file_path
+        if is_dataclass(tp):
+            yield from walk(tp, here, (*attrs, f.name))
+        else:
+            yield Leaf(list(here), [*attrs, f.name], tp, key, _default(f))
+
+
+def _default(f: Any) -> Any:
+    if f.default is not MISSING:
+        return f.default
+    return f.default_factory() if f.default_factory is not MISSING else None
+
+
+def _has_default(f: Any) -> bool:
+    return f.default is not MISSING or f.default_factory is not MISSING
+
+
+def _field_schema(tp: Any, key: Key) -> dict[str, Any]:
+    extra = dict(key.schema)
+    if "enum" in extra or "type" in extra:
+        return extra
+    if is_dataclass(tp):
+        return object_schema(tp)
+    if get_origin(tp) is list:
+        (item,) = get_args(tp)
+        if key.items is not None:
+            items = dict(key.items)
+        elif is_dataclass(item):
+            items = object_schema(item)
+        else:
+            items = {"type": "string", "minLength": 1}
+        return {"type": "array", "items": items, **extra}
+    if get_origin(tp) is dict:
+        return {"type": "object", "additionalProperties": {"type": "string"}, **extra}
+    inner = optional_of(tp)
+    if inner is not None:
+        return {"type": [_JSON_TYPES[inner], "null"], **extra}
+    return {"type": _JSON_TYPES[tp], **extra}
+
+
+def object_schema(cls: Any) -> dict[str, Any]:
+    """The JSON Schema of settings class ``cls``: its keys, no others."""
+    hints = get_type_hints(cls)
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    for f in fields(cls):
+        key = key_of(f)
+        if key is None or key.name is None:
+            continue
+        tp = hints[f.name]
+        if key.name == "":  # a settings object whose keys sit in this mapping
+            props.update(object_schema(tp)["properties"])
+            continue
+        *groups, last = key.name.split(".")
+        target = props
+        for group in groups:  # `logs.tailLines`: the key sits in a `logs` mapping
+            target = target.setdefault(group, _obj({}))["properties"]
+        target[last] = {**_field_schema(tp, key), "description": key.doc}
+        if not _has_default(f):
+            required.append(last)
+    out = _obj(props)
+    if required:
+        out["required"] = required
+    return out
+
+
+def _obj(props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": props}
+
+
+def _root() -> dict[str, Any]:
+    top = object_schema(Config)
+    # editors put the schema's address here (instead of the yaml-language-server comment)
+    top["properties"] = {"$schema": {"type": "string"}, **top["properties"]}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_URL,
+            "title": "remediator configuration (.remediator.yaml)", **top}
+
+
+SCHEMA: dict[str, Any] = _root()
 VALIDATOR = _Validator(SCHEMA, format_checker=_FORMATS)
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import Drafting
 from ..kernel.k8s import get_container
 from ..model import FieldValue, Incident, Location, Proposal, TargetKind
+from ..model.settings import Drafting
 from .rules import (
     DRAFTER,
     _edit,

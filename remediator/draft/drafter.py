@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import Drafting
 from ..kernel.k8s import split_image
 from ..model import CPU_THROTTLING, NEW_FAILURE_CLASSES, RIGHT_SIZING, Incident, Location, Proposal
+from ..model.settings import Drafting
 from . import config_fixes, history, probe, rules, usage_rules
 from .allowlist import check_allowed
 from .automation import image_automation

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 
-from ..config import Drafting
 from ..kernel.k8s import get_container
 from ..model import Incident, Location, Proposal
+from ..model.settings import Drafting
 from . import rules
 
 _HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")

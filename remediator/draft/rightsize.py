@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from ..config import Rightsizing
 from ..kernel.quantity import parse_quantity
 from ..model import ContainerUsage, Recommendation
+from ..model.settings import Rightsizing
 
 GI = 1024**3
 HOURS_PER_MONTH = 730.0

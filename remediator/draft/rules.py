@@ -11,10 +11,10 @@ import math
 import re
 from typing import Any
 
-from ..config import Drafting
 from ..kernel.k8s import dig, get_container, split_image
 from ..kernel.quantity import parse_quantity
 from ..model import JSON, DocumentEdit, FieldValue, Incident, Location, Proposal, TargetKind
+from ..model.settings import Drafting
 from ..render.chart import memory_chart
 from .history import TagInHistory
 from .paths import (

@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from ..config import AutomergeFacts, PullRequests, Trust, TrustLevel, automerge_refusal
 from ..kernel.leader import LeaseLost
 from ..kernel.redact import redact
 from ..model import JSON, Decision, FileChange, PullRequest, Remediation, Unused
+from ..model.settings import PullRequests
+from ..model.trust import AutomergeFacts, Trust, TrustLevel, automerge_refusal
 from .body import _code_cell as code_span
 from .body import (
     branch_name,

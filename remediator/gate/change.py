@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from ..config import Validation as ValidationSettings
 from ..kernel import worktree, yamlio
 from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
 from ..model import JSON, CheckResult, FieldValue, FileChange, Location, ObjectRef, Validation
+from ..model.settings import ValidationSettings
 from ..render import gitops, helmvalues, kustomize, reads, renders
 from ..render.renders import Renders
 from . import dryrun, helm

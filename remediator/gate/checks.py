@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..config import Validation
 from ..model import JSON, CheckResult
+from ..model.settings import ValidationSettings
 from . import conftest, inputs, schema
-from .opa_server import URL_ENV, server_engine
+from .opa_server import TOKEN_ENV, URL_ENV, server_engine
 from .policy import PolicyEngine, embedded_engine
 from .sources import builtin_sources, repo_sources
 
@@ -16,7 +16,7 @@ PRE_EXISTING = "pre-existing: "
 WARN = "warning: "  # a conftest `warn` result: reported, never failing
 
 
-def policy_engine(settings: Validation, repo_root: Path) -> PolicyEngine:
+def policy_engine(settings: ValidationSettings, repo_root: Path) -> PolicyEngine:
     """The configured engine (``validation.policyEngine``: embedded regorus or an OPA server)
     with the built-in policies, the repo's own, its conftest policies and the configured limits.
 
@@ -44,8 +44,10 @@ def policy_engine(settings: Validation, repo_root: Path) -> PolicyEngine:
     namespaces = conftest.namespaces_of(ct)
     sources = [*builtin_sources(), *repo, *theirs]
     if settings.policy_engine == "opa":
+        # the environment is read here, once per engine asked for, not in the engine
         url = settings.opa.url or os.environ.get(URL_ENV, "")
-        return server_engine(sources, data, settings.opa, url, errors, namespaces)
+        token = os.environ.get(TOKEN_ENV) or None
+        return server_engine(sources, data, settings.opa, url, errors, namespaces, token)
     return embedded_engine(sources, data, errors, namespaces)
 
 
@@ -76,7 +78,7 @@ def check_policy(engine: PolicyEngine, before: JSON | None, after: JSON) -> Chec
 
 
 def check_objects(
-    before: JSON | None, after: JSON, settings: Validation, repo_root: Path
+    before: JSON | None, after: JSON, settings: ValidationSettings, repo_root: Path
 ) -> list[CheckResult]:
     """Policy and schema checks of one changed object (render and dry-run are done elsewhere)."""
     engine = policy_engine(settings, repo_root)

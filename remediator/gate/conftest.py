@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Conftest
 from ..kernel import yamlio
 from ..model import JSON
+from ..model.settings import Conftest
 
 FAILURE = re.compile(r"^(deny|violation)(_[a-zA-Z0-9]+)*$")
 WARNING = re.compile(r"^warn(_[a-zA-Z0-9]+)*$")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 # The kubernetes client is imported where a cluster is asked, not with this module: it costs
 # about half a second, which `remediator validate` and `--help` never need (bench/startup.py).
+
+_log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 5.0
 FIELD_MANAGER = "remediator"
@@ -137,6 +140,7 @@ def check_dry_run(obj: JSON | None, mode: str, timeout: float = TIMEOUT_SECONDS,
             return _unavailable(mode, f"cluster {host} does not answer GET /version: "
                                       f"HTTP {exc.status} {exc.reason}")
         except Exception as exc:  # connection refused, timeout, TLS...
+            _log.debug("dry-run: cluster %s unreachable", host, exc_info=True)
             why = " ".join(str(exc).split())[:200] or type(exc).__name__
             return _unavailable(mode, f"cluster {host} unreachable: {why}")
         return _apply(api, obj, host, timeout)
@@ -159,6 +163,7 @@ def _apply(api: client.ApiClient, obj: JSON, host: str, timeout: float) -> Check
         except DynamicApiError as exc:
             return CheckResult("dry-run", False, [f"discovery: {_status_message(exc)}"])
         except Exception as exc:
+            _log.debug("dry-run: discovery on %s failed", host, exc_info=True)
             return CheckResult("dry-run", False, [f"discovery on {host} failed: "
                                                   f"{' '.join(str(exc).split())[:200]}"])
         try:
@@ -169,6 +174,7 @@ def _apply(api: client.ApiClient, obj: JSON, host: str, timeout: float) -> Check
             return CheckResult("dry-run", False, [f"the API server refuses {label}: "
                                                   f"{_status_message(exc)}"])
         except Exception as exc:
+            _log.debug("dry-run of %s on %s failed", label, host, exc_info=True)
             return CheckResult("dry-run", False, [f"dry-run of {label} on {host} failed: "
                                                   f"{' '.join(str(exc).split())[:200]}"])
     return CheckResult("dry-run", True, [f"the API server at {host} accepts {label} "

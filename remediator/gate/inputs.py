@@ -27,10 +27,10 @@ from typing import Any
 
 import jsonpatch
 
-from ..config import Validation
 from ..kernel.k8s import POD_SPEC_PATHS
 from ..kernel.quantity import parse_quantity
 from ..model import JSON
+from ..model.settings import ValidationSettings
 
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 RESOURCES = ("memory", "cpu")
@@ -134,7 +134,7 @@ def policy_input(before: JSON | None, after: JSON) -> JSON:
     return {"before": before, "after": after, "change": change, "quantities": quantities(after)}
 
 
-def config_data(settings: Validation) -> JSON:
+def config_data(settings: ValidationSettings) -> JSON:
     """The ``data`` document: ``data.remediator.config`` with ceilings as strings and numbers."""
     memory = parse("memory", settings.max_memory)
     cpu = parse("cpu", settings.max_cpu)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
+import logging
 import re
 import threading
 from collections.abc import Collection, Sequence
@@ -30,9 +30,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..config import OpaServer
 from ..kernel.redact import register
 from ..model import JSON
+from ..model.settings import OpaServer
 from . import analysis, conftest
 from .policy import (
     Evaluation,
@@ -44,6 +44,8 @@ from .policy import (
     rule_id,
 )
 from .sources import PolicySource, is_test_file
+
+_log = logging.getLogger(__name__)
 
 ID_PREFIX = "remediator/"  # policy ids we own on the server: remediator/builtin/security.rego
 TOKEN_ENV = "REMEDIATOR_OPA_TOKEN"  # sent as a bearer token when set
@@ -153,7 +155,7 @@ class OpaServerEngine:
 
     def __init__(self, sources: Sequence[PolicySource], data: JSON, settings: OpaServer,
                  url: str, errors: Sequence[str] = (),
-                 namespaces: conftest.Namespaces = conftest.MAIN):
+                 namespaces: conftest.Namespaces = conftest.MAIN, token: str | None = None):
         self.url = url.rstrip("/")
         self.settings = settings
         self.errors = [*errors, *never_evaluated(sources)]
@@ -173,7 +175,6 @@ class OpaServerEngine:
                 f"configured (validation.opa.url or {URL_ENV})")
             return
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        token = os.environ.get(TOKEN_ENV) or None
         register(token)  # masked by value wherever an error might quote it
         # imported here: opa_client loads aiohttp, which `remediator validate` with the
         # embedded engine never needs (start-up time, bench/startup.py)
@@ -203,6 +204,7 @@ class OpaServerEngine:
         except requests.RequestException as exc:
             raise OpaFailure(f"{self._where('GET /v1/policies')}: {self._reason(exc)}") from None
         except Exception as exc:  # opa_client's own errors carry (code, message)
+            _log.debug("OPA server: DELETE /v1/policies failed", exc_info=True)
             raise OpaFailure(f"{self._where('DELETE /v1/policies')}: "
                              f"{getattr(exc, 'message', exc)}") from None
         from opa_client.errors import RegoParseError
@@ -366,17 +368,17 @@ def _defined(tree: Any, package: str) -> bool:
 
 
 @functools.lru_cache(maxsize=16)
-def _cached(sources: tuple[PolicySource, ...], data: str, settings: tuple[Any, ...], url: str,
-            errors: tuple[str, ...], namespaces: conftest.Namespaces) -> OpaServerEngine:
-    return OpaServerEngine(sources, json.loads(data), OpaServer(*settings), url, errors,
-                           namespaces)
+def _cached(sources: tuple[PolicySource, ...], data: str, settings: OpaServer, url: str,
+            errors: tuple[str, ...], namespaces: conftest.Namespaces,
+            token: str | None) -> OpaServerEngine:
+    return OpaServerEngine(sources, json.loads(data), settings, url, errors, namespaces, token)
 
 
 def server_engine(sources: Sequence[PolicySource], data: JSON, settings: OpaServer, url: str,
                   errors: Sequence[str] = (),
-                  namespaces: conftest.Namespaces = conftest.MAIN) -> OpaServerEngine:
-    """An engine for this server, sources and data, reused (pushed once) while they stay the
-    same."""
-    key = (settings.url, settings.timeout_seconds, settings.push_policies)
-    return _cached(tuple(sources), json.dumps(data, sort_keys=True), key, url, tuple(errors),
-                   namespaces)
+                  namespaces: conftest.Namespaces = conftest.MAIN,
+                  token: str | None = None) -> OpaServerEngine:
+    """An engine for this server, sources and data (and bearer ``token``), reused (pushed once)
+    while they stay the same."""
+    return _cached(tuple(sources), json.dumps(data, sort_keys=True), settings, url,
+                   tuple(errors), namespaces, token)

@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..config import Validation as ValidationSettings
 from ..model import FieldValue, FileChange, Location, ObjectRef, Validation
+from ..model.settings import ValidationSettings
 from ..render.renders import Renders
 from . import change, conftest
 from .checks import PRE_EXISTING, WARN, check_objects, check_policy, policy_engine

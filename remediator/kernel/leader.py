@@ -16,6 +16,7 @@ transition of its own, and stops before writing. Without leader election the fen
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from typing import Any
 
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
+
+_log = logging.getLogger(__name__)
 
 
 class LeaseLost(RuntimeError):
@@ -138,6 +141,7 @@ class LeaseLock:
         try:
             lease = self.coordination.read_namespaced_lease(self.name, self.namespace)
         except Exception as exc:  # unreachable API server and the like: not known to lead
+            _log.debug("lease %s: cannot read it", action, exc_info=True)
             why = f"HTTP {exc.status}" if isinstance(exc, ApiException) else type(exc).__name__
             raise LeaseLost(f"not done ({action}): cannot read the Lease ({why})") from None
         spec = lease.spec or k8s_client.V1LeaseSpec()
@@ -182,6 +186,7 @@ class LeaseLock:
             try:
                 self.try_acquire_or_renew()
             except Exception as exc:  # unreachable API and the like: not the leader
+                _log.debug("lease renewal failed", exc_info=True)
                 self._lost(f"{type(exc).__name__}: {exc}")
             self._stop.wait(retry)
 

@@ -26,11 +26,12 @@ from ..kernel import yamlio
 from ..model import JSON, DocumentRef, Location, TargetKind, ValuesLayer
 from ..render.gitops import same_repo, source_folder
 from ..render.helmvalues import blocked_at, sets
+from .errors import LocateSkip
 from .repo import Doc
 from .toplayer import argocd_source_files
 
 
-class ArgoHelmSkip(Exception):
+class ArgoHelmSkip(LocateSkip):
     """No values layer can be patched; the message is the reason."""
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from ..model import JSON
 from ..render.gitops import source_folder
+from .errors import LocateSkip
 from .repo import RepoIndex
 
 GENERATOR_GROUP = "source.extensions.fluxcd.io"
@@ -41,7 +42,7 @@ SOURCE_GROUP = "source.toolkit.fluxcd.io"
 _GLOB_CHARS = re.compile(r"[*?\[\]]")
 
 
-class ArtifactSkip(Exception):
+class ArtifactSkip(LocateSkip):
     """The artifact cannot be read as folders of this repository; the message is the reason."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..model import USAGE_CLASS_FIELDS
+from ..model.skip import Skip
 
 #: the container field each failure class changes (to find the layer that already owns it)
 FIELD_OF_CLASS = {"OOMKilled": "resources", "ImagePullBackOff": "image",
@@ -11,8 +12,11 @@ FIELD_OF_CLASS = {"OOMKilled": "resources", "ImagePullBackOff": "image",
                   **{cls: "resources" for cls in USAGE_CLASS_FIELDS}}
 
 
-class LocateSkip(Exception):
-    """No PR can be made for this incident; the message says why (it goes in the report)."""
+class LocateSkip(Skip):
+    """No PR can be made for this incident; the message says why (it goes in the report).
+    Locate's helpers raise their own subclasses where they know the reason."""
+
+    stage = "locate"
 
 
 class LocateDiagnosis(LocateSkip):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..model import JSON, USAGE_CLASS_FIELDS, Location
 from .chart import ChartKeys, keys_for
+from .errors import LocateSkip
 from .owner import FLUX_KS, Owner
 
 HELMRELEASE_GROUP = "helm.toolkit.fluxcd.io"
@@ -28,7 +29,7 @@ CONVENTIONAL_KEYS: dict[str, tuple[str, ...]] = {"resources": ("resources",),
                                                  "image": ("image",)}
 
 
-class HelmSkip(Exception):
+class HelmSkip(LocateSkip):
     """No values layer can be patched; the message is the reason."""
 
 

@@ -21,7 +21,7 @@ from .overlay import Overlays
 from .owner import Owner, identify, not_managed_reason
 from .repo import RepoIndex
 from .revisions import Branches, argo_mismatch
-from .source import Source, SourceSkip, deployers, find_application, resolve, resolve_all
+from .source import Source, deployers, find_application, resolve, resolve_all
 from .toplayer import generated_on_top, image_override, live_name, patched_on_top, substituted
 from .variables import owner_phrase
 
@@ -129,21 +129,15 @@ class Locator:
             if app is not None:
                 _argo_revisions(app, f"Argo CD Application {owner.name}", self.repo_url,
                                 self.branches)
-            try:
-                # the repo's copy when there is one: that is what gets edited, positions included
-                hs = argo_helm.helm_source(owner.name, app_doc.body if app_doc else app or {},
-                                           app_doc, self.repo_url, self.root)
-            except argo_helm.ArgoHelmSkip as exc:
-                raise LocateSkip(str(exc)) from None
+            # the repo's copy when there is one: that is what gets edited, positions included
+            hs = argo_helm.helm_source(owner.name, app_doc.body if app_doc else app or {},
+                                       app_doc, self.repo_url, self.root)
             if app is not None and hs is not None:
                 located = self._in_argo_helm(incident, owner, app, where, hs)
                 located.owner_annotations = app_annotations
                 return located
-        try:
-            sources = resolve_all(owner, cluster_objects, self.index, self.repo_url,
-                                  self.branches)
-        except SourceSkip as exc:
-            raise LocateSkip(str(exc)) from None
+        sources = resolve_all(owner, cluster_objects, self.index, self.repo_url,
+                              self.branches)
         owners = self._deployers(cluster_objects)
         source, loc = self._defining_source(ref, incident, sources, cluster_objects)
         if not _in_owner_settings(loc):
@@ -182,10 +176,7 @@ class Locator:
                 return loc
         elif not on_top:
             return self.overlays.locate(ref, incident, source, set(self._deployers(objects)))
-        try:
-            return self._with_top_layers(ref, incident, source, objects)
-        except ontop.OnTopSkip as exc:
-            raise LocateSkip(str(exc)) from None
+        return self._with_top_layers(ref, incident, source, objects)
 
     def _defining_source(self, ref: ObjectRef, incident: Incident, sources: list[Source],
                          objects: list[JSON]) -> tuple[Source, Location]:
@@ -211,14 +202,11 @@ class Locator:
 
     def _in_helmrelease(self, incident: Incident, owner: Owner,
                         cluster_objects: list[JSON]) -> Location:
-        try:
-            hr = helm.helmrelease(owner, cluster_objects,
-                                  [d.body for d in self.index.docs if d.kind == "HelmRelease"])
-            ks_owner = helm.applied_by(hr)
-            source = resolve(ks_owner, cluster_objects, self.index, self.repo_url,
-                             self.branches)
-        except (helm.HelmSkip, SourceSkip) as exc:
-            raise LocateSkip(str(exc)) from None
+        hr = helm.helmrelease(owner, cluster_objects,
+                              [d.body for d in self.index.docs if d.kind == "HelmRelease"])
+        ks_owner = helm.applied_by(hr)
+        source = resolve(ks_owner, cluster_objects, self.index, self.repo_url,
+                         self.branches)
         if (hr.get("spec") or {}).get("postRenderers"):
             raise LocateSkip(f"HelmRelease {owner.name} has post-renderers, which apply after the "
                              "values and may override a change there; not handled yet")
@@ -246,10 +234,7 @@ class Locator:
         key = helm.field_key(incident.failure_class, loc.value_keys)
         release = loc.rendered  # the HelmRelease, as the repo renders it
         if on_top:
-            try:
-                release = self._helmrelease_on_top(loc, source, hr_ref, key, on_top)
-            except ontop.OnTopSkip as exc:
-                raise LocateSkip(str(exc)) from None
+            release = self._helmrelease_on_top(loc, source, hr_ref, key, on_top)
         if not _in_owner_settings(loc):
             _not_shared(source, owners)
         loc.render_target = ObjectRef.of(release)
@@ -301,10 +286,7 @@ class Locator:
                       hs: argo_helm.HelmSource) -> Location:
         what = f"Argo CD Application {owner.name}"
         chart_keys = helm.value_keys(self.root, hs.chart_path, incident.live, incident.container)
-        try:
-            render_spec = helm_render.argo_render(hs, app, self.root, incident.live)
-        except argo_helm.ArgoHelmSkip as exc:
-            raise LocateSkip(str(exc)) from None
+        render_spec = helm_render.argo_render(hs, app, self.root, incident.live)
         values, set_values = helmvalues.layered(self.root, render_spec.layers) \
             if isinstance(render_spec, HelmRender) else ({}, [])
         chart_keys = helm_render.prove(chart_keys, render_spec, values, set_values, incident,
@@ -318,10 +300,7 @@ class Locator:
             raise LocateDiagnosis(f"{what} renders a Helm chart; the values key that feeds "
                                   f"{f'`{wanted}`' if wanted else 'the failing field'} is not "
                                   f"known ({note})")
-        try:
-            loc = argo_helm.values_layer(hs, self.root, key)
-        except argo_helm.ArgoHelmSkip as exc:
-            raise LocateSkip(str(exc)) from None
+        loc = argo_helm.values_layer(hs, self.root, key)
         loc.value_keys = keys
         if isinstance(render_spec, HelmRender):
             loc.helm_render = render_spec

@@ -17,6 +17,7 @@ from ..model import JSON
 from ..render.gitops import deployed_paths, same_repo, source_folder
 from . import artifacts
 from .artifacts import ArtifactLayout
+from .errors import LocateSkip
 from .owner import Owner
 from .repo import Doc, RepoIndex
 from .revisions import Branches, flux_mismatch
@@ -55,7 +56,7 @@ class Source:
 UNCHECKED = Branches()
 
 
-class SourceSkip(Exception):
+class SourceSkip(LocateSkip):
     """The source cannot be patched by us; the message is the reason."""
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec_path
 from ..model import JSON, DocumentRef, Location, Substitution, TargetKind, TopLayer
 from ..render import gitops
+from .errors import LocateSkip
 from .repo import Doc, RepoIndex
 from .source import Source, settings_of
 
@@ -19,7 +20,7 @@ from .source import Source, settings_of
 VALUE_OF_CLASS = {"OOMKilled": ("resources", "limits", "memory"), "ImagePullBackOff": ("image",)}
 
 
-class OnTopSkip(Exception):
+class OnTopSkip(LocateSkip):
     """No safe layer on top: the message says why."""
 
 

@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
-from ..config import Metrics
+from ..model.settings import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..config import Metrics
 from ..model import ContainerUsage, ObjectRef
+from ..model.settings import Metrics
 from .prometheus import Prometheus, Sample
 
 #: beyond these a value is not a container's usage but a broken or hostile source

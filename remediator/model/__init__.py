@@ -6,7 +6,7 @@ the plain JSON dicts the API (or a snapshot) gave us: typed models cost more tha
 
 from __future__ import annotations
 
-from .config_classes import CLASS_ROW, NEW_CLASS_ROWS, NEW_FAILURE_CLASSES, DetectOptions
+from .config_classes import CLASS_ROW, NEW_CLASS_ROWS, NEW_FAILURE_CLASSES
 from .incident import (
     DEFAULT_PROTECTED_NAMESPACES,
     FAILURE_CLASSES,
@@ -42,6 +42,7 @@ from .outcome import (
     TrustDecision,
     Validation,
 )
+from .settings import DetectOptions
 from .usage import (
     CPU_THROTTLING,
     RIGHT_SIZING,

@@ -66,11 +66,3 @@ NEW_CLASS_ROWS = (
 NEW_FAILURE_CLASSES = tuple(r.name for r in NEW_CLASS_ROWS)
 CLASS_ROW = {r.name: r for r in NEW_CLASS_ROWS}
 
-
-@dataclass(frozen=True)
-class DetectOptions:
-    """Settings of the detect stage (`.remediator.yaml` `detect:`)."""
-
-    #: a pod held by scheduling gates is reported only after this long (gates are often
-    #: intentional: a queue such as Kueue holds pods until capacity is admitted)
-    scheduling_gated_seconds: int = 3600

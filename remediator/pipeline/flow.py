@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -29,12 +30,15 @@ from ..forge import Forge, Submission, TrustSettings
 from ..forge import submit as forge_submit
 from ..forge.verify import Verification, verify_merged
 from ..kernel.quantity import parse_quantity
-from ..locate import Branches, LocateDiagnosis, LocateSkip, Locator, RepoIndex
+from ..locate import Branches, LocateDiagnosis, Locator, RepoIndex
 from ..locate.owner import identify
 from ..locate.revisions import default_branch
 from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation, Unused
+from ..model.skip import Skip
 from ..render.renders import Renders
 from . import trust, usage
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -178,7 +182,7 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
     if llm is None:
         llm, why_not = make_drafter(config.drafting, cache_dir)
     if llm is not None and closed_records:
-        llm.counter_examples = closed_examples(closed_records)
+        llm = llm.with_counter_examples(closed_examples(closed_records))
     if why_not:
         result.warnings.append(why_not)
     if not config.repo_url:
@@ -246,6 +250,8 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
             r = remediate(incident, locator, gitops_objects, repo_root, config, llm, renders,
                           state)
         except Exception as exc:  # one incident's bug must not cost the others
+            _log.debug("%s: internal error while remediating", incident.workload,
+                       exc_info=True)
             result.warnings.append(f"{incident.workload}: internal error, skipped: "
                                    f"{type(exc).__name__}: {exc}")
             result.remediations.append(_skip(
@@ -275,7 +281,7 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
     automerge guard rails)."""
     try:
         location = locator.locate(incident, gitops_objects)
-    except (LocateDiagnosis, LocateSkip) as exc:
+    except (LocateDiagnosis, Skip) as exc:  # raised where the reason is known
         level = trust.after_locating(config, incident, "")  # no manifest: no path to match
         if level.level == TrustLevel.OBSERVE.value:
             return trust.observed(incident, level)

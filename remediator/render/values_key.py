@@ -18,12 +18,15 @@ conventional top-level key. A few renders at most (``MAX_TRIES``); renders are c
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..kernel.k8s import dig, get_container, pod_spec, put, split_image
 from ..model import JSON
+
+_log = logging.getLogger(__name__)
 
 MAX_TRIES = 6
 MAX_WALK = 5000
@@ -265,6 +268,7 @@ def find_key(render: Render, values: JSON, effective: JSON, target: Target, fiel
         try:
             after = render(changed)
         except Exception as exc:  # a rejected key (values schema, template error) is no proof
+            _log.debug("values key %s does not render", dotted, exc_info=True)
             proof.tried.append(f"`{dotted}` (does not render: {str(exc)[:160]})")
             continue
         workload_after = find_workload(after, target)

@@ -15,12 +15,10 @@ the log.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TextIO
@@ -38,7 +36,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import generate_latest
 
-from ..kernel.redact import redact
+from ..kernel import logs
 from .alerts.server import AlertMetrics
 
 # process-wide (prometheus_client has no per-registry switch): this process serves one exporter
@@ -212,7 +210,8 @@ def _handler(metrics: Metrics, health: Health) -> type[BaseHTTPRequestHandler]:
 
 class JsonLog:
     """One JSON object per line: time, level, event, message and fields (incident signature,
-    PR number...). Every string is redacted first. ``text=True``: the same as one plain line."""
+    PR number...). Every string is redacted first. ``text=True``: the same as one plain line.
+    The same formatter writes the library records (kernel/logs.py)."""
 
     def __init__(self, stream: TextIO | None = None, text: bool = False):
         self.stream = stream
@@ -221,31 +220,12 @@ class JsonLog:
 
     def __call__(self, event: str, message: str = "", level: str = "info",
                  **fields: Any) -> None:
-        record: dict[str, Any] = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                                  "level": level, "event": event}
+        record: dict[str, Any] = {"time": logs.now(), "level": level, "event": event}
         if message:
             record["message"] = message
         record.update({k: v for k, v in fields.items() if v is not None})
-        record = _redacted(record)
-        if self.text:
-            extra = " ".join(f"{k}={v}" for k, v in record.items()
-                             if k not in ("time", "level", "event", "message"))
-            line = f"remediator: {record['event']}: {record.get('message', '')} {extra}".strip()
-        else:
-            line = json.dumps(record, default=str)
+        line = logs.render(record, json_lines=not self.text)
         with self._lock:
             stream = self.stream or sys.stderr
             stream.write(line + "\n")
             stream.flush()
-
-
-def _redacted(value: Any) -> Any:
-    """Strings redacted one by one (the line stays valid JSON); anything that is not plain JSON
-    (an exception, a path) becomes its text first, so it cannot skip the redactor."""
-    if isinstance(value, dict):
-        return {str(k): _redacted(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(v) for v in value]
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return redact(str(value))[0]

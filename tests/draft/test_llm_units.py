@@ -308,6 +308,7 @@ def test_prs_closed_unmerged_are_counter_examples_in_the_prompt(tmp_path):
     assert r.decision.value == "diagnose"
     [body] = sent
     assert b"closed without merging" in body and b"--skip-db-check" in body
+    assert llm.counter_examples == {}  # the plan had its own: the caller's drafter is as it was
 
 
 def test_a_patch_without_the_container_shows_it_as_rendered():

@@ -71,9 +71,10 @@ def test_url_from_the_environment(opa: OpaEmulator, tmp_path: Path,
                                "configured (validation.opa.url or REMEDIATOR_OPA_URL)"]
 
 
-def test_token_from_the_environment(opa: OpaEmulator, monkeypatch: pytest.MonkeyPatch):
+def test_token_from_the_environment(opa: OpaEmulator, monkeypatch: pytest.MonkeyPatch,
+                                    tmp_path: Path):
     monkeypatch.setenv(opa_server.TOKEN_ENV, "s3cret")
-    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {}, SLOW_MACHINE, opa.url)
+    engine = gate.policy_engine(opa_settings(opa.url), tmp_path)
     assert evaluate(engine).violations
     assert opa.authorization == {"Bearer s3cret"}
 

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ...config import Pricing
+from ...model.settings import Pricing
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,15 @@ drafter (provider error, timeout, refusal, budget).
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ...config import ConfigError, Drafting
 from ...kernel.redact import redact
 from ...model import Incident, Location, Proposal
+from ...model.settings import ConfigError, Drafting
 from . import context
 from .budget import Ledger, cache_key, cost, format_cost
 from .examples import closed_examples, merged_examples
@@ -63,6 +64,13 @@ class LLMDrafter:
         self.name = f"llm:{provider.name}"
         #: per failure class, changes reviewers closed unmerged (from the forge's records)
         self.counter_examples: dict[str, list[str]] = {}
+
+    def with_counter_examples(self, examples: dict[str, list[str]]) -> LLMDrafter:
+        """This drafter (same provider, cache and ledger) with these counter-examples: a plan
+        gets its own, the caller's drafter is left as it was."""
+        other = copy.copy(self)
+        other.counter_examples = examples
+        return other
 
     def draft(self, incident: Incident, loc: Location, repo_root: Path | None = None) -> Proposal:
         cls = incident.failure_class

@@ -15,14 +15,17 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import importlib.util
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ...config import LLMSettings
 from ...kernel.redact import redact, register, register_env
+from ...model.settings import LLMSettings
 from .tools import MAX_ARGUMENT_CHARS, MAX_DEPTH, ToolSpec, too_deep
+
+_log = logging.getLogger(__name__)
 
 MAX_RETRY_WAIT = 30.0  # seconds: a longer Retry-After is a budget problem, not a blip
 #: the client library each model provider is driven with: the `llm` extra installs them
@@ -209,12 +212,14 @@ class OpenAIProvider:
         except ProviderError:
             raise
         except Exception as exc:  # the client failed to read the reply (not JSON, too deep...)
+            _log.debug("the model's reply is unreadable", exc_info=True)
             raise _unreadable(exc) from None
         try:
             return self._reply(resp)
         except ProviderError:
             raise
         except Exception as exc:  # a reply of shapes the client did not check
+            _log.debug("the model's reply is unreadable", exc_info=True)
             raise _unreadable(exc) from None
 
     @staticmethod
@@ -279,12 +284,14 @@ class AnthropicProvider:
         except ProviderError:
             raise
         except Exception as exc:  # the client failed to read the reply (not JSON, too deep...)
+            _log.debug("the model's reply is unreadable", exc_info=True)
             raise _unreadable(exc) from None
         try:
             return self._reply(resp)
         except ProviderError:
             raise
         except Exception as exc:  # a reply of shapes the client did not check
+            _log.debug("the model's reply is unreadable", exc_info=True)
             raise _unreadable(exc) from None
 
     @staticmethod

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import enum
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from .incident import FAILURE_CLASSES
+from .setting import setting
 
 
 class TrustLevel(enum.Enum):
@@ -31,12 +34,16 @@ AUTOMERGE_KINDS = ("memory-limit-raise", "image-revert")
 
 @dataclass
 class TrustRule:
-    level: TrustLevel
-    failure_class: str = ""  # empty: any class
-    namespace: str = ""  # a glob; empty: any namespace
-    labels: dict[str, str] = field(default_factory=dict)  # all must match the workload's
-    path: str = ""  # a glob on the repo-relative manifest path; empty: any path
-    name: str = ""  # shown in the PR body and on the dashboard
+    level: TrustLevel = setting(enum=list(LEVELS), convert=TrustLevel,
+                                doc="observe | diagnose | propose | automerge (required)")
+    failure_class: str = setting("", enum=list(FAILURE_CLASSES),
+                                 doc="the failure class it applies to (empty: any)")
+    namespace: str = setting("", min_length=1, doc="a namespace glob (empty: any)")
+    labels: dict[str, str] = setting(factory=dict,
+                                     doc="workload labels that must all match")
+    path: str = setting("", min_length=1,
+                        doc="a glob on the repo-relative manifest path (empty: any)")
+    name: str = setting("", min_length=1, doc="shown in the PR body and on the dashboard")
 
     def matches(self, failure_class: str, namespace: str, labels: dict[str, str],
                 path: str | None) -> bool:
@@ -63,16 +70,20 @@ class TrustRule:
 
 @dataclass
 class Trust:
-    rules: list[TrustRule] = field(default_factory=list)
-    #: PRs armed with auto-merge a day (UTC, by opening time); past it, automerge falls back
-    #: to propose
-    daily_budget: int = 3
-    #: the change kinds automerge may take
-    automerge_kinds: list[str] = field(default_factory=lambda: list(AUTOMERGE_KINDS))
-    #: an image revert is low-risk only to a tag that ran within this many hours
-    image_revert_max_age_hours: int = 24
-    #: `diagnose` opens a draft PR with no change instead of writing the dashboard only
-    diagnose_as_draft_pr: bool = False
+    rules: list[TrustRule] = setting(factory=list,
+                                     doc="the first rule that matches a failure sets its level")
+    daily_budget: int = setting(3, minimum=0, maximum=100,
+                                doc="PRs armed with auto-merge a day (UTC, by opening time); "
+                                    "past it, automerge falls back to propose")
+    automerge_kinds: list[str] = setting(factory=lambda: list(AUTOMERGE_KINDS),
+                                         items={"enum": list(AUTOMERGE_KINDS)},
+                                         doc="the change kinds automerge may take")
+    image_revert_max_age_hours: int = setting(
+        24, minimum=1, maximum=720,
+        doc="an image revert is low-risk only to a tag that ran within this many hours")
+    diagnose_as_draft_pr: bool = setting(
+        False, doc="diagnose opens a draft PR with no change instead of writing the dashboard "
+                   "only")
 
     def rule_for(self, failure_class: str, namespace: str, labels: dict[str, str] | None = None,
                  path: str = "") -> TrustRule | None:
