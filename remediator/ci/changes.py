@@ -15,7 +15,6 @@ from pathlib import Path
 
 import git
 
-from ..forge.gitclone import git_reason
 from ..kernel import gitio
 
 
@@ -63,6 +62,10 @@ def changed_since(root: Path, ref: str) -> Changes:
     try:
         return _changed_since(root, repo, prefix, ref)
     except git.GitCommandError as exc:
+        # imported here: the forge package loads the GitHub and Kubernetes clients, which
+        # `validate` otherwise never needs (bench/startup.py)
+        from ..forge.gitclone import git_reason
+
         raise UsageError(f"--changed-since {ref}: {git_reason(exc)}") from None
 
 
