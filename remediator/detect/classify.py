@@ -14,9 +14,14 @@ from typing import Any
 
 from ..kernel import events as kube_events
 from ..kernel.redact import redact
-from ..model import JSON, Termination
+from ..model import JSON, FailureClass, Termination
 
+#: kubelet waiting reasons (Kubernetes' words, not class names) of one class...
 IMAGE_PULL_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
+#: ...and those that are a class of the same name
+_CANNOT_START = {c.value: c for c in (FailureClass.CREATE_CONTAINER_CONFIG_ERROR,
+                                      FailureClass.CREATE_CONTAINER_ERROR,
+                                      FailureClass.RUN_CONTAINER_ERROR)}
 #: restarts this recent count as "still failing" even if the container runs right now
 RECENT = timedelta(hours=1)
 #: minimum failed probes (event count) before a probe failure is an incident
@@ -27,7 +32,7 @@ SETTLE = timedelta(minutes=2)
 
 @dataclass
 class PodFinding:
-    failure_class: str
+    failure_class: FailureClass
     container: str
     detail: str
     restarts: int = 0
@@ -154,10 +159,11 @@ def _classify_container(
 
     if reason in IMAGE_PULL_REASONS:
         image = str(cs.get("image") or spec.get("image") or "")
-        return PodFinding("ImagePullBackOff", name, image, restarts, None,
+        return PodFinding(FailureClass.IMAGE_PULL_BACK_OFF, name, image, restarts, None,
                           message or reason, {"waiting_reason": reason, "image": image})
-    if reason in {"CreateContainerConfigError", "CreateContainerError", "RunContainerError"}:
-        return PodFinding(reason, name, message or reason, restarts, None, message or reason)
+    if reason in _CANNOT_START:
+        return PodFinding(_CANNOT_START[reason], name, message or reason, restarts, None,
+                          message or reason)
 
     # A container that is terminated now (restartPolicy Never/OnFailure) or was terminated last.
     term = current_term or last
@@ -170,7 +176,7 @@ def _classify_container(
 
     if term.reason == "OOMKilled":
         limit = str(((spec.get("resources") or {}).get("limits") or {}).get("memory") or "none")
-        return PodFinding("OOMKilled", name, f"memory limit {limit}", restarts, term,
+        return PodFinding(FailureClass.OOM_KILLED, name, f"memory limit {limit}", restarts, term,
                           f"OOMKilled at memory limit {limit}", {"memory_limit": limit})
 
     probes = unhealthy_kinds(_container_events(pod_events, name))
@@ -185,14 +191,14 @@ def _classify_container(
         at_startup = (not cs.get("ready")) and (
             ran is None or window == 0 or ran <= window + 2 * (probe or {}).get("periodSeconds", 10)
         )
-        return PodFinding("ProbeFailure", name, kind, restarts, term,
+        return PodFinding(FailureClass.PROBE_FAILURE, name, kind, restarts, term,
                           f"{kind} probe failed {killers[kind]} times",
                           {"probe": kind, "at_startup": at_startup, "run_seconds": ran,
                            "probe_window_seconds": window})
 
     code = term.exit_code
     detail = f"{term.reason or 'terminated'} exit code {code}" if code is not None else term.reason
-    return PodFinding("CrashLoopBackOff", name, detail, restarts, term,
+    return PodFinding(FailureClass.CRASH_LOOP_BACK_OFF, name, detail, restarts, term,
                       f"restarting: last exit {detail}")
 
 
@@ -223,6 +229,7 @@ def _unschedulable(pod: JSON, now: datetime | None) -> list[PodFinding]:
                 {_UNSCHEDULABLE_COUNT.sub("", r.strip()).rstrip(".")
                  for r in _REASON_SPLIT.split(head)} - {""}
             )
-            return [PodFinding("Unschedulable", "", "; ".join(reasons) or "unschedulable", 0,
-                               None, message, {"scheduler_message": message})]
+            return [PodFinding(FailureClass.UNSCHEDULABLE, "",
+                               "; ".join(reasons) or "unschedulable", 0, None, message,
+                               {"scheduler_message": message})]
     return []

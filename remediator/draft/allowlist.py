@@ -11,63 +11,18 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ..kernel.k8s import pod_spec_path
-from ..model import JSON, USAGE_CLASS_FIELDS, Location
+from ..model import CLASS_TABLE, JSON, FailureClass, Location
 from ..model import Proposal as _Proposal
 from .paths import pointer
 
 _CONTAINER = "containers/*/"
-ALLOWED: dict[str, tuple[str, ...]] = {
-    "OOMKilled": (_CONTAINER + "resources/limits/memory", _CONTAINER + "resources/requests/memory"),
-    "ProbeFailure": (
-        _CONTAINER + "startupProbe/*",
-        _CONTAINER + "startupProbe/*/*",
-        _CONTAINER + "startupProbe/*/*/*",
-        _CONTAINER + "startupProbe/*/*/*/*",
-        _CONTAINER + "livenessProbe/initialDelaySeconds",
-        _CONTAINER + "livenessProbe/failureThreshold",
-        _CONTAINER + "livenessProbe/periodSeconds",
-        _CONTAINER + "livenessProbe/timeoutSeconds",
-    ),
-    "ImagePullBackOff": (_CONTAINER + "image",),
-}
-# The long tail, drafted by a model (no rule covers these classes): configuration a reviewer can
-# judge from the logs. Never security context, volumes, service accounts or host settings.
-_MEMORY = ALLOWED["OOMKilled"]
-_ENV = (_CONTAINER + "env", _CONTAINER + "env/*/name", _CONTAINER + "env/*/value",
-        _CONTAINER + "env/*/valueFrom/configMapKeyRef/*",
-        _CONTAINER + "env/*/valueFrom/secretKeyRef/*")
-_COMMAND = (_CONTAINER + "command/*", _CONTAINER + "args", _CONTAINER + "args/*")
-_MOUNTS = tuple(_CONTAINER + "volumeMounts/*/" + k for k in ("name", "mountPath", "readOnly",
-                                                             "subPath"))
-_START = (*_ENV, *_COMMAND, *_MOUNTS, _CONTAINER + "workingDir")
-ALLOWED.update({
-    "CrashLoopBackOff": (*_ENV, *_COMMAND, *_MOUNTS, *_MEMORY),
-    "RunContainerError": _START,
-    "CreateContainerError": _START,
-    "CreateContainerConfigError": _ENV,
-    "JobFailed": (*_ENV, *_COMMAND, *_MEMORY),
-    "Unschedulable": (_CONTAINER + "resources/requests/memory",
-                      _CONTAINER + "resources/requests/cpu"),
-    "Evicted": (*_MEMORY, _CONTAINER + "resources/requests/ephemeral-storage",
-                _CONTAINER + "resources/limits/ephemeral-storage"),
-    # requests for an HPA target (drafting.requests): the requests only, never limits
-    "HPAMissingRequests": (_CONTAINER + "resources/requests/cpu",
-                           _CONTAINER + "resources/requests/memory"),
-    # one selector value, to the near-matching workload's label (never a key, never labels)
-    "ServiceSelectorMismatch": ("spec/selector/*",),
-})
-# the usage classes (CPUThrottling, RightSizing): their fields live with them in model/usage.py
-ALLOWED.update({cls: tuple(_CONTAINER + f for f in fields)
-                for cls, fields in USAGE_CLASS_FIELDS.items()})
+#: the fields an edit may write, per failure class (the class table's allow-list): what a rule
+#: or a model may change. Never security context, volumes, service accounts or host settings.
+ALLOWED: dict[FailureClass, tuple[str, ...]] = {r.name: r.allowed for r in CLASS_TABLE
+                                                if r.allowed}
 #: the same fields as Helm values, under the values key that feeds them
-HELM_ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
-    "OOMKilled": (("resources", "limits/memory"), ("resources", "requests/memory")),
-    "ImagePullBackOff": (("image", "tag"), ("image", "digest")),
-    "ProbeFailure": (("startupProbe", "*"),),
-    "HPAMissingRequests": (("resources", "requests/cpu"), ("resources", "requests/memory")),
-    **{cls: tuple(("resources", f.removeprefix("resources/")) for f in fields)
-       for cls, fields in USAGE_CLASS_FIELDS.items()},
-}
+HELM_ALLOWED: dict[FailureClass, tuple[tuple[str, str], ...]] = {
+    r.name: r.helm_allowed for r in CLASS_TABLE if r.helm_allowed}
 #: what only a new patch file may carry: its identity (an existing document is never renamed)
 _NEW_FILE = ("apiVersion", "kind", "metadata/name", "metadata/namespace")
 #: a container entry added to a patch carries the container's name (only in an `add`)
@@ -109,13 +64,13 @@ def _written(ops: list[JSON]) -> list[tuple[str, str]]:
     return out
 
 
-def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -> str:
+def check_allowed(failure_class: FailureClass, location: Location, proposal: _Proposal) -> str:
     """'' when every edit is allowed, else the first reason it is not."""
     allowed_files = {location.target.path}
     override = location.image_override
     override_file = override_leaf = ""
     if override is not None and override.target is not None and failure_class == \
-            "ImagePullBackOff":
+            FailureClass.IMAGE_PULL_BACK_OFF:
         override_file, override_leaf = override.target.path, pointer(override.path)
         allowed_files.add(override_file)
     prerequisite_files = {p.target.path for p in location.prerequisites}

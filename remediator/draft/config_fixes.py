@@ -12,7 +12,7 @@ from typing import Any
 
 from ..config import Drafting
 from ..kernel.k8s import get_container
-from ..model import FieldValue, Incident, Location, Proposal, TargetKind
+from ..model import FailureClass, FieldValue, Incident, Location, Proposal, TargetKind
 from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name
 
 
@@ -103,62 +103,62 @@ def diagnosis(incident: Incident) -> Proposal:
     cls, d = incident.failure_class, incident.detail
     subject = str(incident.workload)
     text = {
-        "ServiceSelectorMismatch": lambda: (
+        FailureClass.SERVICE_SELECTOR_MISMATCH: lambda: (
             f"{subject} sends traffic nowhere: its {d} matches no pod. " + "".join(
                 f"{m['workload']} has `{m.get('label_key', m['key'])}: "
                 f"{m.get('label_value', m['selector_value'])}`. "
                 for m in _facts(incident, "near_matches") or [])
             + "Fix the Service's selector or the workload's pod labels (changing the labels "
             "restarts the pods and may break other selectors)."),
-        "IngressBackendMissing": lambda: (
+        FailureClass.INGRESS_BACKEND_MISSING: lambda: (
             f"{subject} routes to {d}, which does not exist. Services in the namespace: "
             f"{', '.join(_facts(incident, 'existing_services') or []) or 'none'}. Fix the "
             "backend's service name or port in the Ingress."),
-        "IngressClassMissing": lambda: (
+        FailureClass.INGRESS_CLASS_MISSING: lambda: (
             f"{subject} has {d}; no such IngressClass (present: "
             f"{', '.join(_facts(incident, 'ingress_classes') or [])}). No controller serves it."),
-        "IngressTLSSecretMissing": lambda: (
+        FailureClass.INGRESS_TLS_SECRET_MISSING: lambda: (
             f"{subject}: {d} is not found (from the controller's events; Secrets are never "
             "read). Create the Secret (e.g. through cert-manager) or fix `tls[].secretName`."),
-        "HPATargetMissing": lambda: (
+        FailureClass.HPA_TARGET_MISSING: lambda: (
             f"{subject} scales {d}, which does not exist: fix `spec.scaleTargetRef.name`."),
-        "HPAMissingRequests": lambda: incident.message,
-        "StatefulSetServiceMissing": lambda: (
+        FailureClass.HPA_MISSING_REQUESTS: lambda: incident.message,
+        FailureClass.STATEFUL_SET_SERVICE_MISSING: lambda: (
             f"{subject}: {d} does not exist. Add the headless Service (clusterIP: None) next "
             "to the StatefulSet, or fix `spec.serviceName` (immutable: the StatefulSet must be "
             "re-created)."),
-        "StorageClassMissing": lambda: (
+        FailureClass.STORAGE_CLASS_MISSING: lambda: (
             f"{subject}: {d} does not exist (classes: "
             f"{', '.join(_facts(incident, 'storage_classes') or [])}). Fix "
             "`storageClassName` (in volumeClaimTemplates it is immutable: re-create)."),
-        "PDBBlocksDisruption": lambda: (
+        FailureClass.PDB_BLOCKS_DISRUPTION: lambda: (
             f"{subject} can never allow an eviction ({d}): every node drain that reaches its "
             "pods hangs. Lower minAvailable below the replicas, use maxUnavailable: 1, or fix "
             "the selector."),
-        "WebhookServiceUnavailable": lambda: (
+        FailureClass.WEBHOOK_SERVICE_UNAVAILABLE: lambda: (
             f"{subject}: {d}. Requests the webhook matches are refused (failurePolicy "
             f"{_facts(incident, 'failure_policy')}). Restore the webhook's Service and pods, "
             "or remove the configuration with its operator."),
-        "HTTPRouteUnresolved": lambda: (
+        FailureClass.HTTP_ROUTE_UNRESOLVED: lambda: (
             f"{subject}: {d}. Fix the route's parentRefs / backendRefs, or add the "
             "ReferenceGrant a cross-namespace reference needs."),
-        "PVCLost": lambda: (
+        FailureClass.PVC_LOST: lambda: (
             f"{subject}: {d} is Lost, its PersistentVolume is gone. Data may be lost: restore "
             "the volume from a backup, or delete the claim so a new one is provisioned."),
-        "MissingConfigMap": lambda: (
+        FailureClass.MISSING_CONFIG_MAP: lambda: (
             f"{subject}: pods cannot start, {d} does not exist. Add it to the repository "
             "next to the workload, or fix the reference (remediator does not invent "
             "configuration)."),
-        "ReadinessNeverReady": lambda: (
+        FailureClass.READINESS_NEVER_READY: lambda: (
             f"{subject}: {incident.message}. The pods never receive traffic and a rollout "
             "never completes. Check the probe's path and port against the application."),
-        "ContainerStartHookError": lambda: (
+        FailureClass.CONTAINER_START_HOOK_ERROR: lambda: (
             f"{subject}: {incident.message}. Fix the container's lifecycle hook command."),
-        "StuckContainerCreating": lambda: f"{subject}: {incident.message}.",
-        "PendingNoVerdict": lambda: (
+        FailureClass.STUCK_CONTAINER_CREATING: lambda: f"{subject}: {incident.message}.",
+        FailureClass.PENDING_NO_VERDICT: lambda: (
             f"{subject}: {incident.message}. Fix `spec.schedulerName` or deploy that "
             "scheduler."),
-        "SchedulingGated": lambda: (
+        FailureClass.SCHEDULING_GATED: lambda: (
             f"{subject}: {incident.message}. The gate's owner (a queue such as Kueue) has "
             "not released it; check its admission."),
     }.get(cls, lambda: f"{incident.message}. No safe manifest change is known for {cls}.")()

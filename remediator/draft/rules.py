@@ -15,7 +15,16 @@ from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Drafting
 from ..kernel.k8s import dig, get_container, split_image
-from ..model import JSON, DocumentEdit, FieldValue, Incident, Location, Proposal, TargetKind
+from ..model import (
+    JSON,
+    DocumentEdit,
+    FailureClass,
+    FieldValue,
+    Incident,
+    Location,
+    Proposal,
+    TargetKind,
+)
 from ..render.chart import memory_chart
 from .history import TagInHistory
 from .paths import (
@@ -355,11 +364,11 @@ def no_rule(incident: Incident) -> Proposal:
     err = last_error_line(ev.log_excerpt)
     said = f" The log's last error: `{err}`." if err else ""
     cls = incident.failure_class
-    if cls == "CreateContainerConfigError":
+    if cls == FailureClass.CREATE_CONTAINER_CONFIG_ERROR:
         text = (f"The pod cannot start because {incident.detail}. Create the missing object "
                 "(or key) in the repository next to the workload, or fix the reference; "
                 "remediator does not invent configuration or secrets.")
-    elif cls == "Unschedulable":
+    elif cls == FailureClass.UNSCHEDULABLE:
         mem = ev.facts.get("largest_node_memory_bytes") or 0
         req = ((ev.container_spec.get("resources") or {}).get("requests") or {})
         text = (f"No node can run the pod: {incident.detail}. The largest node has "
@@ -368,11 +377,11 @@ def no_rule(incident: Incident) -> Proposal:
                 "that fits; shrinking requests automatically could starve the workload.")
         if req:
             text += f" Current requests: {req}."
-    elif cls == "JobFailed":
+    elif cls == FailureClass.JOB_FAILED:
         text = (f"The Job failed ({incident.detail}) after its retries.{said} The cause is in "
                 "the application or its dependencies, not in a field remediator may change.")
         said = ""
-    elif cls == "CrashLoopBackOff":
+    elif cls == FailureClass.CRASH_LOOP_BACK_OFF:
         text = (f"Container {incident.container} exits repeatedly ({incident.detail}).{said} "
                 "No deterministic rule fixes an application crash; the evidence is attached.")
         said = ""

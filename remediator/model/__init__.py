@@ -6,10 +6,20 @@ the plain JSON dicts the API (or a snapshot) gave us: typed models cost more tha
 
 from __future__ import annotations
 
-from .config_classes import CLASS_ROW, NEW_CLASS_ROWS, NEW_FAILURE_CLASSES, DetectOptions
+from .classes import (
+    CLASS_TABLE,
+    FAILURE_CLASSES,
+    ROW,
+    RULE_CLASSES,
+    ClassRow,
+    Detection,
+    Drafter,
+    FailureClass,
+    row_of,
+)
+from .config_classes import DetectOptions
 from .incident import (
     DEFAULT_PROTECTED_NAMESPACES,
-    FAILURE_CLASSES,
     JSON,
     SIGNATURE_TRAILER,
     ClusterState,
@@ -42,9 +52,6 @@ from .outcome import (
     Validation,
 )
 from .usage import (
-    CPU_THROTTLING,
-    RIGHT_SIZING,
-    USAGE_CLASS_FIELDS,
     ContainerKey,
     ContainerUsage,
     Recommendation,
@@ -52,27 +59,28 @@ from .usage import (
 )
 
 __all__ = [
-    "CLASS_ROW",
-    "CPU_THROTTLING",
+    "CLASS_TABLE",
     "DEFAULT_PROTECTED_NAMESPACES",
     "FAILURE_CLASSES",
     "JSON",
-    "NEW_CLASS_ROWS",
-    "NEW_FAILURE_CLASSES",
-    "RIGHT_SIZING",
+    "ROW",
+    "RULE_CLASSES",
     "SIGNATURE_TRAILER",
-    "USAGE_CLASS_FIELDS",
     "ChartSource",
     "CheckResult",
+    "ClassRow",
     "ClusterState",
     "ContainerKey",
     "ContainerUsage",
     "Decision",
     "DetectOptions",
+    "Detection",
     "DocumentEdit",
     "DocumentRef",
+    "Drafter",
     "EventSummary",
     "Evidence",
+    "FailureClass",
     "FieldValue",
     "FileChange",
     "HelmRender",
@@ -91,4 +99,5 @@ __all__ = [
     "Unused",
     "Validation",
     "ValuesLayer",
+    "row_of",
 ]

@@ -5,33 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config_classes import NEW_FAILURE_CLASSES
+from .classes import FailureClass
 
 JSON = dict[str, Any]
 
 #: the commit trailer that ties a fix commit to its incident signature (forge writes it; verify
 #: and the LLM drafter's examples read it back)
 SIGNATURE_TRAILER = "Remediator-Signature: "
-
-#: Failure classes of DESIGN.md (normative names).
-FAILURE_CLASSES = (
-    "OOMKilled",
-    "CrashLoopBackOff",
-    "ImagePullBackOff",
-    "CreateContainerConfigError",
-    "CreateContainerError",
-    "RunContainerError",
-    "Unschedulable",
-    "ProbeFailure",
-    "JobFailed",
-    "ProgressDeadlineExceeded",
-    "Evicted",
-    "ReplicaFailure",
-    "HPAMaxedOut",
-    "PVCPending",
-    *NEW_FAILURE_CLASSES,
-    "CPUThrottling",  # from a metrics source (model/usage.py)
-)
 
 DEFAULT_PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
@@ -147,7 +127,7 @@ class Evidence:
 class Incident:
     cluster: str
     workload: ObjectRef
-    failure_class: str
+    failure_class: FailureClass
     container: str
     detail: str  # short, stable part of the signature ("exit code 1", "liveness")
     pods: list[str]

@@ -20,12 +20,11 @@ from ..kernel.k8s import get_container
 from ..metrics import MetricsError, Prometheus, owner_of_pod, read_usage
 from ..metrics.usage import memory_series
 from ..model import (
-    CPU_THROTTLING,
     JSON,
-    RIGHT_SIZING,
     ClusterState,
     ContainerUsage,
     Evidence,
+    FailureClass,
     Incident,
     ObjectRef,
     Recommendation,
@@ -63,7 +62,7 @@ def enrich_oom(incidents: list[Incident], usage: Usage, prom: Prometheus | None,
     if prom is None:
         return
     for i in incidents:
-        if i.failure_class != "OOMKilled":
+        if i.failure_class != FailureClass.OOM_KILLED:
             continue
         u = usage.get((i.workload.namespace, i.workload.name, i.container))
         if u is None or u.memory_peak_bytes is None:
@@ -93,7 +92,7 @@ def _workload_of(state: ClusterState, namespace: str, name: str
     return None
 
 
-def _incident(state: ClusterState, u: ContainerUsage, cls: str, detail: str, message: str,
+def _incident(state: ClusterState, u: ContainerUsage, cls: FailureClass, detail: str, message: str,
               facts: dict[str, object]) -> Incident | None:
     found = _workload_of(state, u.namespace, u.workload)
     if found is None:
@@ -116,7 +115,7 @@ def throttling(state: ClusterState, usage: Usage, config: Config) -> list[Incide
         if u.throttled_ratio is None or u.throttled_ratio < m.throttling_threshold:
             continue
         pct = round(u.throttled_ratio * 100)
-        i = _incident(state, u, CPU_THROTTLING, "cfs throttling",
+        i = _incident(state, u, FailureClass.CPU_THROTTLING, "cfs throttling",
                       f"container {u.container} throttled in {pct}% of CPU periods over "
                       f"{m.throttling_window_minutes}m", {"throttled_ratio": u.throttled_ratio,
                                                           "cpu_p99_cores": u.cpu_p99_cores})
@@ -156,7 +155,7 @@ def recommendations(state: ClusterState, usage: Usage, config: Config
                           "left alone (a failure fix comes first)")
         incident = None
         if rec.changes:
-            incident = _incident(state, u, RIGHT_SIZING, "requests", rec.reason,
+            incident = _incident(state, u, FailureClass.RIGHT_SIZING, "requests", rec.reason,
                                  {"recommendation": rec.as_json()})
         out.append((rec, incident))
     return out

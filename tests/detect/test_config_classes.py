@@ -1,4 +1,4 @@
-"""The failure classes of issue 18 (model/config_classes.py), each from objects shaped like
+"""The failure classes of issue 18 (rows of model/classes.py), each from objects shaped like
 `kubectl get -o json` prints them, next to the healthy look-alike that must stay quiet."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from remediator.cluster.snapshot import build_state
 from remediator.detect import detect
-from remediator.model import NEW_FAILURE_CLASSES, DetectOptions
+from remediator.model import CLASS_TABLE, DetectOptions, Drafter
 from tests.support import kube
 
 CLOCK = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "clock", "namespace": "x"},
@@ -323,4 +323,8 @@ def test_every_new_class_is_detected_here():
     import pathlib
     source = pathlib.Path(__file__).read_text()
     quoted = {n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant)}
-    assert set(NEW_FAILURE_CLASSES) <= quoted, set(NEW_FAILURE_CLASSES) - quoted
+    # issue 18's classes: those draft/config_fixes.py writes the diagnosis (or the fix) of
+    new = {r.name.value for r in CLASS_TABLE if r.drafter in (
+        Drafter.CONFIG_DIAGNOSIS, Drafter.HPA_REQUESTS, Drafter.SERVICE_SELECTOR)}
+    assert len(new) == 18
+    assert new <= quoted, new - quoted
