@@ -4,7 +4,7 @@ dependencies — as installed in this Python. The README's test command, `.ci/ru
 container image all install from it (`pip install -c constraints.txt`), so a fresh machine gets
 what the suite ran with.
 
-Refresh after a green run on the newest releases (see the README's Development section):
+Refresh after a green run on the newest releases (see docs/development/testing.md):
     python -m pip install --upgrade -e '.[test]' hatchling pip && python -m pytest \
       && python scripts/pin_constraints.py
 """

@@ -24,6 +24,8 @@ class Kustomization:
     file: str  # repo-relative path of the kustomization file
     resources: set[str] = field(default_factory=set)  # files, this and included kustomizations
     inputs: set[str] = field(default_factory=set)
+    #: of the inputs, generator sources: data, not YAML kustomize parses
+    data: set[str] = field(default_factory=set)
     includes: set[str] = field(default_factory=set)  # kustomization folders it pulls in
     helm: bool = False  # it or one it pulls in inflates Helm charts (`helmCharts`)
     #: a `kind: Component`: it only builds inside the kustomizations that list it
@@ -55,8 +57,10 @@ def scan(root: Path) -> dict[str, Kustomization]:
         file, body = bodies[directory]
         k = Kustomization(directory, file, inputs={file}, helm=bool(body.get("helmCharts")),
                           component=body.get("kind") == "Component")
-        refs, inputs = kustomize.files_named(directory, body)
-        k.inputs.update(inputs)
+        named = kustomize.files_named(directory, body)
+        refs = named.references
+        k.inputs.update(named.inputs)
+        k.data.update(named.data)
         for ref in refs:
             if ref in bodies:
                 if ref not in stack:
@@ -64,6 +68,7 @@ def scan(root: Path) -> dict[str, Kustomization]:
                     k.includes |= {ref, *inner.includes}
                     k.resources |= inner.resources
                     k.inputs |= inner.inputs
+                    k.data |= inner.data
                     k.helm = k.helm or inner.helm
             else:
                 k.resources.add(ref)

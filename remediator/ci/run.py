@@ -128,7 +128,10 @@ class Validator:
             if rel in targets:
                 file = rel
             elif inputs_changed and old != obj:
-                file = next((p for p in inputs_changed if p != k.file), inputs_changed[0])
+                # pointed at the patch or config that changed it; a generator's data file is
+                # not YAML to point into: then the kustomization that declares the generator
+                pointable = [p for p in inputs_changed if p not in k.data] or [k.file]
+                file = next((p for p in pointable if p != k.file), pointable[0])
             else:
                 continue
             source = self.source(file)
@@ -181,7 +184,13 @@ def _run(v: Validator, targets: set[str], deleted: set[str]) -> Result:
     inputs = {p for k in kusts.values() for p in k.inputs}
     resources = {p for k in kusts.values() for p in k.resources}
     touched = targets | deleted
-    files = sorted(p for p in targets if _is_yaml(p) and not not_manifest(p, charts))
+    # a generator source is data copied as it is into a ConfigMap or Secret (an application's
+    # own config, custom tags and all); unless something also reads it as YAML, it is not ours
+    # to parse
+    data = ({p for k in kusts.values() for p in k.data}
+            - resources - {p for k in kusts.values() for p in k.inputs - k.data})
+    files = sorted(p for p in targets
+                   if _is_yaml(p) and not not_manifest(p, charts) and p not in data)
     v.result.files = files
     for path in files:
         v.source(path)  # parse every file: malformed YAML is reported even in kustomize inputs

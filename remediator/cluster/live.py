@@ -137,5 +137,5 @@ class LiveCluster:
 def _unusable(kind: Kind, exc: ApiError) -> Exception:
     if exc.status in (401, 403):
         return ClusterError(f"not allowed to list {kind.plural} ({kind.api_version}): "
-                            f"{exc.message} (see the README's ClusterRole)")
+                            f"{exc.message} (see the ClusterRole in docs/watcher.md)")
     return ClusterError(f"cannot list {kind.plural} ({kind.api_version}): {exc}")

@@ -21,9 +21,68 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from . import files
 
 # libyaml when the PyYAML wheel has it (it normally does): parsing is most of a repo scan's cost.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FastSafe: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: every scalar as the string it is written as (for values whose text matters, like tags)
-_RawLoader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+_FastRaw: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+_VALUE_TAG = "tag:yaml.org,2002:value"
+
+
+class _Loader(_FastSafe):
+    """The safe loader, reading YAML 1.1's "value key" `=` as the string it is: go-yaml (kubectl,
+    Argo CD, Flux) does, and Alertmanager's `matchType: =` is common."""
+
+
+_Loader.add_constructor(_VALUE_TAG, yaml.SafeLoader.construct_yaml_str)
+
+
+class _RawLoader(_FastRaw):
+    pass
+
+
+class _ReanchoringComposer(yaml.composer.Composer):
+    """An anchor defined again names the newer node from there on, as the YAML spec says and
+    go-yaml does (`- name: &name A ... - name: &name B`, common in home-lab repositories);
+    PyYAML and libyaml refuse it. Only used for a text libyaml refused for that reason."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        events: Any = self  # the parser this composer is mixed with
+        if not events.check_event(yaml.AliasEvent):
+            anchor = events.peek_event().anchor
+            if anchor is not None:
+                self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
+
+
+class _ReanchoringLoader(
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _ReanchoringComposer,
+        yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _ReanchoringComposer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+_ReanchoringLoader.add_constructor(  # type: ignore[type-var]
+    _VALUE_TAG, yaml.SafeLoader.construct_yaml_str)
+
+
+class _ReanchoringRawLoader(
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _ReanchoringComposer,
+        yaml.constructor.BaseConstructor, yaml.resolver.BaseResolver):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _ReanchoringComposer.__init__(self)
+        yaml.constructor.BaseConstructor.__init__(self)
+        yaml.resolver.BaseResolver.__init__(self)
+
+
+def _reanchored(exc: yaml.YAMLError) -> bool:
+    return "duplicate anchor" in str(getattr(exc, "context", None) or "")
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 #: a document whose alias-expanded size exceeds this many nodes is refused
@@ -133,7 +192,19 @@ def load_documents(text: str, name: str = "<text>", *, raw_scalars: bool = False
     Kubernetes tooling reads them.
     """
     _refuse_deep_nesting(text, name)
-    loader = (_RawLoader if raw_scalars else _Loader)(text)
+    try:
+        return _load(text, name, _RawLoader if raw_scalars else _Loader)
+    except _Reanchor:
+        # the pure-Python composer, slower: only for the rare text that redefines an anchor
+        return _load(text, name, _ReanchoringRawLoader if raw_scalars else _ReanchoringLoader)
+
+
+class _Reanchor(Exception):
+    pass
+
+
+def _load(text: str, name: str, loader_class: Any) -> list[Any]:
+    loader = loader_class(text)
     docs: list[Any] = []
     try:
         while loader.check_node():
@@ -147,6 +218,8 @@ def load_documents(text: str, name: str = "<text>", *, raw_scalars: bool = False
     except yaml.YAMLError as exc:
         if _is_nesting_error(exc):
             raise _too_deep(name) from None
+        if _reanchored(exc) and not isinstance(loader, _ReanchoringComposer):
+            raise _Reanchor from None
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}:" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

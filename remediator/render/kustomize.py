@@ -57,6 +57,9 @@ class NamedFiles(NamedTuple):
     #: everything else it reads: patch files, generator sources, replacements, transformer
     #: and generator configs, CRDs, the OpenAPI schema
     inputs: list[str]
+    #: of the inputs, the generator sources: data copied into a ConfigMap or Secret as it is,
+    #: never parsed by kustomize (a `.yml` there may be any application's config)
+    data: list[str]
 
 
 def _generator_sources(entry: dict[str, Any]) -> list[str]:
@@ -83,9 +86,9 @@ def files_named(directory: str, body: dict[str, Any]) -> NamedFiles:
                 inputs.append(entry)
             elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
                 inputs.append(entry["path"])
-    for key in GENERATOR_FIELDS:
-        inputs += [f for entry in body.get(key) or [] if isinstance(entry, dict)
-                   for f in _generator_sources(entry)]
+    data = [f for key in GENERATOR_FIELDS for entry in body.get(key) or []
+            if isinstance(entry, dict) for f in _generator_sources(entry)]
+    inputs += data
     openapi = body.get("openapi")
     if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
         inputs.append(openapi["path"])
@@ -93,7 +96,8 @@ def files_named(directory: str, body: dict[str, Any]) -> NamedFiles:
     def join(p: str) -> str:
         return posixpath.normpath(posixpath.join(directory, p))
 
-    return NamedFiles([join(r) for r in refs], [join(i) for i in inputs if not is_remote(i)])
+    return NamedFiles([join(r) for r in refs], [join(i) for i in inputs if not is_remote(i)],
+                      [join(d) for d in data if not is_remote(d)])
 
 
 def roots(includes: Mapping[str, Iterable[str]]) -> set[str]:

@@ -256,6 +256,34 @@ def test_helm_charts_workflows_and_values_files_are_not_objects(repo: Path):
     assert data["files"] == ["apps/cart/values.yaml"] and data["objects"] == 0
 
 
+def test_yaml_as_real_repositories_write_it_passes(repo: Path):
+    """Shapes from public home-lab repositories that kubectl, Argo CD and Flux accept: an anchor
+    defined again per list item, Alertmanager's `matchType: =`, and an application's config
+    with custom tags copied into a ConfigMap by a generator (data, never parsed as YAML)."""
+    overlay = "apps/checkout/overlays/staging"
+    (repo / overlay / "recyclarr.yml").write_text(
+        "sonarr:\n  series:\n    api_key: !env_var SONARR_API_KEY\n")
+    kustomization = repo / overlay / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text() + (
+        "configMapGenerator:\n  - name: recyclarr\n    files:\n"
+        "      - recyclarr.yml=recyclarr.yml\n"))
+    (repo / "apps/cart/routes.yaml").write_text(
+        "apiVersion: monitoring.coreos.com/v1alpha1\nkind: AlertmanagerConfig\n"
+        "metadata: {name: routes, namespace: shop}\nspec:\n  inhibitRules:\n"
+        "    - sourceMatch:\n        - {name: severity, value: critical, matchType: =}\n"
+        "  receivers:\n    - name: &name pager\n      webhookConfigs: [{url: http://a/b}]\n"
+        "    - name: &name mail\n      emailConfigs: [{to: *name}]\n")
+    commit_all(repo)
+    code, found = findings(repo, "--changed-since", "main")
+    assert errors(found) == [], found
+    assert code == 0
+    # the same config file read by no generator is checked as YAML, and refused
+    (repo / "apps/cart/loose.yml").write_text("api_key: !env_var SONARR_API_KEY\n")
+    commit_all(repo)
+    code, found = findings(repo, "--changed-since", "main")
+    assert code == 1 and [f["file"] for f in errors(found)] == ["apps/cart/loose.yml"]
+
+
 def test_secret_values_never_appear_in_the_output(repo: Path):
     (repo / "apps/cart/secret.yaml").write_text(
         "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\n"

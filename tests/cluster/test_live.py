@@ -212,7 +212,7 @@ def test_readme_cluster_role_covers_every_watched_kind_and_no_secrets():
     from remediator.cluster.api import CORE_KINDS, GITOPS_KINDS
     from remediator.cluster.config_kinds import OPTIONAL_KINDS
 
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "docs" / "watcher.md").read_text()
     block = readme.split("kind: ClusterRole\n", 1)[1].split("```", 1)[0]
     role = yaml.safe_load("kind: ClusterRole\n" + block)
     granted = {(g, r, v) for rule in role["rules"] for g in rule["apiGroups"]

@@ -1,17 +1,19 @@
-"""The README backs its promises about restarts, leader election and faults with named tests:
-every test file and test function it names must exist (a renamed test must not leave a promise
-unbacked)."""
+"""The documentation (README and docs/) backs its promises about restarts, leader election and
+faults with named tests: every test file and test function it names must exist (a renamed test
+must not leave a promise unbacked)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from tests.support import docs
+
 ROOT = Path(__file__).parent.parent.parent
 
 
 def test_every_test_the_readme_names_exists():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = docs.text()
     files = set(re.findall(r"\btests/[\w/]+\.py\b", readme))
     names = set(re.findall(r"(?<![\w/.])test_\w+(?![\w.])", readme))
     assert "tests/faults/test_stale_leader.py" in files and names  # the reading still works

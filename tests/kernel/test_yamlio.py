@@ -101,3 +101,30 @@ def test_deep_nesting_is_refused_without_crashing(text: str):
 def test_duplicate_keys_are_refused_with_their_line():
     with pytest.raises(yamlio.UnsafeYAML, match=r"x.yaml: line 4: duplicate key 'memory'"):
         yamlio.load_documents("limits:\n  cpu: 1\n  memory: 1Gi\n  memory: 2Gi\n", "x.yaml")
+
+
+def test_a_redefined_anchor_names_the_newer_node_as_go_yaml_reads_it():
+    # home-lab repositories reuse `&name` per list item; kubectl, Argo CD and Flux accept it
+    text = ("env:\n  - name: &name CF_API_TOKEN\n    key: *name\n"
+            "  - name: &name CF_ZONE_ID\n    key: *name\n")
+    assert yamlio.load_documents(text, "hr.yaml") == [{"env": [
+        {"name": "CF_API_TOKEN", "key": "CF_API_TOKEN"},
+        {"name": "CF_ZONE_ID", "key": "CF_ZONE_ID"}]}]
+    assert yamlio.load_documents(text, "hr.yaml", raw_scalars=True)[0]["env"][1]["key"] == \
+        "CF_ZONE_ID"
+    # the bomb guard still holds on that path
+    with pytest.raises(yamlio.UnsafeYAML, match="aliases expand"):
+        yamlio.load_documents("z: &a 1\nz2: &a 2\n" + BOMB, "bomb.yaml")
+
+
+def test_yaml_1_1_value_key_is_a_string():
+    # Alertmanager's `matchType: =`: PyYAML resolves `=` to a tag it cannot construct
+    assert yamlio.load_documents("matchType: =\n") == [{"matchType": "="}]
+
+
+def test_a_file_name_with_a_secret_word_keeps_its_line_number():
+    # `sealedsecret.yaml:12: error ...` is a location, not `secret: value`
+    for line in ("apps/db/sealedsecret.yaml:12: error [yaml] invalid YAML",
+                 "kubernetes/apps/pushsecret.yaml:25: error x", "token-rotation.yml:3: note"):
+        assert redact(line) == (line, 0)
+    assert redact("secret: hunter2hunter2")[1] == 1

@@ -153,7 +153,7 @@ def test_every_quoted_pin_agrees_with_the_package():
     readme = (ROOT / "README.md").read_text()
     home, version = remediator.REPOSITORY, remediator.__version__
     assert f"uses: {home}/.github/workflows/validate.yml@v{version}" in readme
-    assert f"repo: https://github.com/{home}\n    rev: v{version}" in readme
+    assert re.search(rf"repo: https://github.com/{home}\n\s+rev: v{re.escape(version)}\n", readme)
     deployment = (ROOT / "gitops-repo-example/remediator/deployment.yaml").read_text()
     assert f"image: {remediator.IMAGE}:{version}" in deployment
     validate = yaml.safe_load((ROOT / ".github/workflows/validate.yml").read_text())

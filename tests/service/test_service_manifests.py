@@ -76,8 +76,8 @@ def test_cluster_role_is_read_only_covers_the_watched_kinds_and_no_secrets():
     for group, plural in wanted:
         assert {(group, plural, v) for v in READ_VERBS} <= granted, plural
     assert ("", "pods/log", "get") in granted
-    # the README's role is the same one
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    # the documented role (docs/watcher.md) is the same one
+    readme = (Path(__file__).parents[2] / "docs" / "watcher.md").read_text()
     block = readme.split("kind: ClusterRole\n", 1)[1].split("```", 1)[0]
     assert yaml.safe_load("kind: ClusterRole\n" + block)["rules"] == rules
     binding = _of(docs, "ClusterRoleBinding")[0]

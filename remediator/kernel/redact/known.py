@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 Span = tuple[int, int]
 
-#: the environment variables remediator reads credentials from (README: Configuration)
+#: the environment variables remediator reads credentials from (docs/github.md, docs/models.md)
 SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_APP_PRIVATE_KEY", "OPENAI_API_KEY",
               "ANTHROPIC_API_KEY", "REMEDIATOR_OPA_TOKEN")
 #: shorter values would mask ordinary words; no real key is this short

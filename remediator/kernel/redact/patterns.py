@@ -23,7 +23,9 @@ _NOT_A_SECRET_NAME = re.compile(
     r"(?i)(?:name|names|ref|refs|keyref|file|path|dir|type|kind|mode|enabled|disabled|endpoint"
     r"|url|uri|host|header|format|policy|version|length|len|count|size|ttl|timeout|seconds"
     r"|expiry|expiration|lifetime|age|limit|tokens|secrets|passwords|duration|interval"
-    r"|provider|store|mount|source|env)$")
+    r"|provider|store|mount|source|env"
+    # a file name (`sealedsecret.yaml:12: error ...`): what follows is a line, not the secret
+    r"|\.(?:ya?ml|json|rego|md|txt|toml|tpl|j2|conf|cfg|ini|sh|py|go))$")
 #: values that are a boolean, nothing, or a reference to where the secret lives
 _NOT_A_SECRET_VALUE = re.compile(
     r"(?i)(?:true|false|null|none|nil|yes|no|on|off|~|required|optional|\*+|x+|<[^>]*>"
