@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from ..model import ClusterState, FailureClass, ObjectRef
+from ..model import ClusterState, FailureClass, HPAFacts, ObjectRef
 from .around import Found, condition, finding, of_kind, settled
 
 _MISSING_REQUEST = re.compile(r"missing request for (\w+)(?: in container (\S+))?")
@@ -27,7 +27,7 @@ def hpa_failures(state: ClusterState, now: datetime | None) -> list[Found]:
             out.append((ref, finding(
                 FailureClass.HPA_TARGET_MISSING, f"{kind} {name}",
                 f"HorizontalPodAutoscaler {ref.name} targets {kind} {name}, which does not exist",
-                target={"kind": kind, "name": name}), []))
+                facts=HPAFacts(target={"kind": kind, "name": name})), []))
             continue
         active = condition(hpa, "ScalingActive")
         if not (active and active.get("status") == "False"
@@ -41,5 +41,6 @@ def hpa_failures(state: ClusterState, now: datetime | None) -> list[Found]:
             FailureClass.HPA_MISSING_REQUESTS, f"missing request for {resource}",
             f"HorizontalPodAutoscaler {ref.name} cannot scale {kind} {name}: container "
             f"{container or '?'} has no {resource} request", container=container,
-            hpa=ref.name, resource=resource, hpa_message=str(active.get("message") or "")), []))
+            facts=HPAFacts(hpa=ref.name, resource=resource,
+                           hpa_message=str(active.get("message") or ""))), []))
     return out

@@ -8,13 +8,22 @@ or restarted once long ago is healthy noise and yields nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..kernel import events as kube_events
 from ..kernel.redact import redact
-from ..model import JSON, FailureClass, Termination
+from ..model import (
+    JSON,
+    Facts,
+    FailureClass,
+    ImagePullFacts,
+    MemoryFacts,
+    ProbeFacts,
+    SchedulingFacts,
+    Termination,
+)
 
 #: kubelet waiting reasons (Kubernetes' words, not class names) of one class...
 IMAGE_PULL_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
@@ -38,7 +47,7 @@ class PodFinding:
     restarts: int = 0
     termination: Termination | None = None
     message: str = ""
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
 
     def __post_init__(self) -> None:
         # What the kubelet says is cluster text: `couldn't find key password in Secret shop/db
@@ -49,7 +58,10 @@ class PodFinding:
         self.message = redact(self.message)[0]
         if self.termination is not None and self.termination.message:
             self.termination.message = redact(self.termination.message)[0]
-        self.facts = {k: redact(v)[0] if isinstance(v, str) else v for k, v in self.facts.items()}
+        for f in fields(self.facts):
+            value = getattr(self.facts, f.name)
+            if isinstance(value, str):
+                setattr(self.facts, f.name, redact(value)[0])
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -160,7 +172,7 @@ def _classify_container(
     if reason in IMAGE_PULL_REASONS:
         image = str(cs.get("image") or spec.get("image") or "")
         return PodFinding(FailureClass.IMAGE_PULL_BACK_OFF, name, image, restarts, None,
-                          message or reason, {"waiting_reason": reason, "image": image})
+                          message or reason, ImagePullFacts(waiting_reason=reason, image=image))
     if reason in _CANNOT_START:
         return PodFinding(_CANNOT_START[reason], name, message or reason, restarts, None,
                           message or reason)
@@ -177,7 +189,7 @@ def _classify_container(
     if term.reason == "OOMKilled":
         limit = str(((spec.get("resources") or {}).get("limits") or {}).get("memory") or "none")
         return PodFinding(FailureClass.OOM_KILLED, name, f"memory limit {limit}", restarts, term,
-                          f"OOMKilled at memory limit {limit}", {"memory_limit": limit})
+                          f"OOMKilled at memory limit {limit}", MemoryFacts(memory_limit=limit))
 
     probes = unhealthy_kinds(_container_events(pod_events, name))
     killers = {k: n for k, n in probes.items() if k in ("liveness", "startup")}
@@ -193,8 +205,8 @@ def _classify_container(
         )
         return PodFinding(FailureClass.PROBE_FAILURE, name, kind, restarts, term,
                           f"{kind} probe failed {killers[kind]} times",
-                          {"probe": kind, "at_startup": at_startup, "run_seconds": ran,
-                           "probe_window_seconds": window})
+                          ProbeFacts(probe=kind, at_startup=at_startup, run_seconds=ran,
+                                     probe_window_seconds=window))
 
     code = term.exit_code
     detail = f"{term.reason or 'terminated'} exit code {code}" if code is not None else term.reason
@@ -231,5 +243,5 @@ def _unschedulable(pod: JSON, now: datetime | None) -> list[PodFinding]:
             )
             return [PodFinding(FailureClass.UNSCHEDULABLE, "",
                                "; ".join(reasons) or "unschedulable", 0, None, message,
-                               {"scheduler_message": message})]
+                               SchedulingFacts(scheduler_message=message))]
     return []

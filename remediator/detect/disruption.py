@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model import ClusterState, FailureClass
+from ..model import ClusterState, DisruptionFacts, FailureClass
 from .around import Found, finding, of_kind, settled
 
 
@@ -31,6 +31,6 @@ def pdb_blocks(state: ClusterState, now: datetime | None) -> list[Found]:
         out.append((ref, finding(
             FailureClass.PDB_BLOCKS_DISRUPTION, detail,
             f"PodDisruptionBudget {ref.name} allows no disruption: {why}",
-            selector=spec.get("selector") or {}, expected_pods=expected,
-            desired_healthy=desired), []))
+            facts=DisruptionFacts(selector=spec.get("selector") or {}, expected_pods=expected,
+                                  desired_healthy=desired)), []))
     return out

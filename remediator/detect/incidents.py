@@ -7,19 +7,26 @@ Fifty crashing pods of one Deployment are one incident. Pods of superseded Jobs 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..kernel.k8s import get_container
 from ..kernel.redact import redact
 from ..model import (
     JSON,
+    ClaimFacts,
     ClusterState,
     DetectOptions,
     Evidence,
     FailureClass,
+    ImagePullFacts,
     Incident,
+    JobFacts,
+    MemoryFacts,
     ObjectRef,
+    ProbeFacts,
+    SchedulingFacts,
     Termination,
+    facts_as,
 )
 from .classify import PodFinding, classify_pod, parse_time
 from .configuration import configuration_failures
@@ -175,7 +182,7 @@ def _add_job_failures(
         finding = PodFinding(
             FailureClass.JOB_FAILED, container, reason, 0, term,
             f"Job {ref.name} failed: {reason} (backoffLimit {spec.get('backoffLimit', 6)})",
-            {"job": ref.name},
+            JobFacts(job=ref.name),
         )
         g = groups.setdefault((owner, FailureClass.JOB_FAILED, container, reason),
                              _Group(owner, finding))
@@ -230,7 +237,8 @@ def _incident(
     owned = [o for o in state.objects.values() if _owned_by(o, workload_obj)]
     related = [("Pod", w.namespace, n) for n in pod_names] + [event_key_of(w)]
     related += [event_key_of(ObjectRef.of(o)) for o in owned]
-    related += [("PersistentVolumeClaim", w.namespace, n) for n in f.facts.get("pvc_events", [])]
+    claims = f.facts.pvc_events if isinstance(f.facts, ClaimFacts) else None
+    related += [("PersistentVolumeClaim", w.namespace, n) for n in claims or []]
     summary = summarize_events(ev for key in related for ev in events.get(key, []))
 
     container_spec: JSON = next(
@@ -242,19 +250,19 @@ def _incident(
     excerpt, source, redactions = log_excerpt(
         state, w.namespace, [str(p["metadata"]["name"]) for p in newest_first], f.container
     )
-    facts = dict(f.facts)
-    facts["redactions"] = redactions
-    facts.pop("pvc_events", None)
-    if f.failure_class == FailureClass.UNSCHEDULABLE:
-        facts.update(node_capacity(state))
-        facts["nodes"] = node_allocatable(state)
+    facts = replace(f.facts, redactions=redactions)  # the finding's own stay as they were
+    if isinstance(facts, ClaimFacts):
+        facts.pvc_events = None
+    if isinstance(facts, SchedulingFacts):
+        facts.largest_node_memory_bytes, facts.largest_node_cpu = node_capacity(state)
+        facts.nodes = node_allocatable(state)
     if g.restarts:
-        facts["restart_rate_per_hour"] = restart_rate(g.pods, g.restarts, state.now)
+        facts.restart_rate_per_hour = restart_rate(g.pods, g.restarts, state.now)
     if w.kind in ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob") and (
-            "conditions" not in facts and workload_obj.get("kind") == w.kind):
-        facts["conditions"] = conditions(workload_obj)
-    if f.failure_class == FailureClass.OOM_KILLED and container_spec.get("image"):
-        facts["previous_image"], facts["previous_memory_limit"] = previous_image(
+            facts.conditions is None and workload_obj.get("kind") == w.kind):
+        facts.conditions = conditions(workload_obj)
+    if isinstance(facts, MemoryFacts) and container_spec.get("image"):
+        facts.previous_image, facts.previous_memory_limit = previous_image(
             owned, f.container, container_spec["image"])
     ran = images_that_ran(state, w, f.container, owned, f.detail) \
         if f.failure_class == FailureClass.IMAGE_PULL_BACK_OFF else {}
@@ -297,8 +305,9 @@ def _pods(n: int) -> str:
 
 
 def _probe_message(f: PodFinding, g: _Group, n_pods: int) -> str:
-    when = " before it finished starting" if f.facts.get("at_startup") else (
-        " long after it started" if f.facts.get("began_after_start") else "")
+    facts = facts_as(f.facts, ProbeFacts)
+    when = " before it finished starting" if facts.at_startup else (
+        " long after it started" if facts.began_after_start else "")
     return (f"container {f.container} killed by its {f.detail} probe{when} "
             f"({g.restarts} restarts across {_pods(n_pods)})")
 
@@ -321,7 +330,8 @@ _MESSAGES: dict[FailureClass, _Message] = {
         f"container {f.container} crash-looping, last {f.detail} ({g.restarts} restarts)"),
     FailureClass.UNSCHEDULABLE: lambda f, _, n: f"{_pods(n)} cannot be scheduled: {f.detail}",
     FailureClass.IMAGE_PULL_BACK_OFF: lambda f, _, n: (
-        f"image {f.detail} cannot be pulled ({f.facts.get('waiting_reason')}, {_pods(n)})"),
+        f"image {f.detail} cannot be pulled "
+        f"({facts_as(f.facts, ImagePullFacts).waiting_reason}, {_pods(n)})"),
     FailureClass.JOB_FAILED: lambda f, _, n: f"{f.message}, {_pods(n)} failed",
     FailureClass.CREATE_CONTAINER_CONFIG_ERROR: _cannot_start,
     FailureClass.CREATE_CONTAINER_ERROR: _cannot_start,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from ..model import JSON, ClusterState, FailureClass
+from ..model import JSON, ClusterState, FailureClass, IngressFacts
 from .around import Found, finding, names, of_kind, settled, was_read
 
 _SECRET_NOT_FOUND = re.compile(r'secret "?([\w./-]+?)"? (?:was )?not found', re.IGNORECASE)
@@ -57,14 +57,15 @@ def ingress_failures(state: ClusterState, events: dict[tuple[str, str, str], lis
                 out.append((ref, finding(
                     FailureClass.INGRESS_BACKEND_MISSING, "; ".join(missing),
                     f"Ingress {ref.name} routes to what does not exist: {', '.join(missing)}",
-                    missing=missing, existing_services=sorted(
-                        n for ns, n in services if ns == ref.namespace)), []))
+                    facts=IngressFacts(missing=missing, existing_services=sorted(
+                        n for ns, n in services if ns == ref.namespace))), []))
         cls = (ing.get("spec") or {}).get("ingressClassName")
         if cls and classes and cls not in classes:
             out.append((ref, finding(
                 FailureClass.INGRESS_CLASS_MISSING, f"ingressClassName {cls}",
                 f"Ingress {ref.name} names IngressClass {cls}, which does not exist "
-                f"(classes: {', '.join(sorted(classes))})", ingress_classes=sorted(classes)), []))
+                f"(classes: {', '.join(sorted(classes))})",
+                facts=IngressFacts(ingress_classes=sorted(classes))), []))
         tls_names = {str(t.get("secretName")) for t in (ing.get("spec") or {}).get("tls") or []
                      if isinstance(t, dict) and t.get("secretName")}
         for ev in events.get(("Ingress", ref.namespace, ref.name), []):
@@ -74,6 +75,7 @@ def ingress_failures(state: ClusterState, events: dict[tuple[str, str, str], lis
                 out.append((ref, finding(
                     FailureClass.INGRESS_TLS_SECRET_MISSING, f"tls secret {secret}",
                     f"Ingress {ref.name}: TLS secret {secret} not found (the controller's "
-                    "event; the Secret itself is never read)", secret_name=secret), []))
+                    "event; the Secret itself is never read)",
+                    facts=IngressFacts(secret_name=secret)), []))
                 break
     return out

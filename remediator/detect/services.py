@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model import JSON, ClusterState, FailureClass, ObjectRef
+from ..model import JSON, ClusterState, FailureClass, ObjectRef, ServiceFacts
 from .around import (
     Found,
     finding,
@@ -70,5 +70,5 @@ def service_selector_mismatch(state: ClusterState, now: datetime | None) -> list
         out.append((ref, finding(
             FailureClass.SERVICE_SELECTOR_MISMATCH, f"selector {shown}",
             f"Service {ref.name} selects no pods (selector {shown}){hint}",
-            selector=selector, near_matches=near), []))
+            facts=ServiceFacts(selector=selector, near_matches=near)), []))
     return out

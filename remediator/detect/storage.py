@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model import JSON, ClusterState, FailureClass, ObjectRef
+from ..model import JSON, ClaimFacts, ClusterState, FailureClass, ObjectRef
 from .around import Found, finding, names, of_kind, settled, was_read
 
 
@@ -38,7 +38,7 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                 FailureClass.PVC_LOST, f"claim {ref.name}",
                 f"PersistentVolumeClaim {ref.name} is Lost: its volume "
                 f"{spec.get('volumeName', '?')} no longer exists",
-                pvc=ref.name, volume=spec.get("volumeName")), pods))
+                facts=ClaimFacts(pvc=ref.name, volume=spec.get("volumeName"))), pods))
             continue
         sc = spec.get("storageClassName")
         if sc and classes and sc not in classes and settled(pvc, now) and (
@@ -47,7 +47,7 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                 FailureClass.STORAGE_CLASS_MISSING, f"storageClass {sc}",
                 f"PersistentVolumeClaim {ref.name} names StorageClass {sc}, which does not "
                 f"exist (classes: {', '.join(sorted(classes))})",
-                pvc=ref.name, storage_classes=sorted(classes)), pods))
+                facts=ClaimFacts(pvc=ref.name, storage_classes=sorted(classes))), pods))
     services_read = was_read(state, "Service")
     services = {(r.namespace, r.name) for r in state.objects if r.kind == "Service"}
     for ref, sts in of_kind(state, "StatefulSet"):
@@ -61,7 +61,8 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                     FailureClass.STORAGE_CLASS_MISSING, f"storageClass {sc}",
                     f"StatefulSet {ref.name} volumeClaimTemplate "
                     f"{(tmpl.get('metadata') or {}).get('name', '?')} names StorageClass {sc}, "
-                    "which does not exist", storage_classes=sorted(classes)), []))
+                    "which does not exist",
+                    facts=ClaimFacts(storage_classes=sorted(classes))), []))
         service = spec.get("serviceName")
         if service and services_read and (ref.namespace, service) not in services:
             out.append((ref, finding(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..model import JSON, ClusterState, DetectOptions, FailureClass, ObjectRef
+from ..model import JSON, ClusterState, DetectOptions, FailureClass, ObjectRef, StuckPodFacts
 from .around import STUCK, Found, finding, settled
 from .classify import PROBE_EVENTS_MIN, PodFinding, parse_time, unhealthy_kinds
 from .references import missing_reference
@@ -64,7 +64,8 @@ def _container_findings(pod: JSON, events: list[JSON], now: datetime | None
                     FailureClass.READINESS_NEVER_READY, "readiness",
                     f"container {name} running {int((now - started).total_seconds() // 60)} "
                     f"min, never Ready: readiness probe failed {probes['readiness']} times",
-                    container=name, readiness_failures=probes["readiness"]))
+                    container=name,
+                    facts=StuckPodFacts(readiness_failures=probes["readiness"])))
     return out
 
 
@@ -81,14 +82,16 @@ def _pending_findings(pod: JSON, events: list[JSON], now: datetime | None,
             shown = ", ".join(gates) or "?"
             return [finding(FailureClass.SCHEDULING_GATED, f"gates {shown}",
                             f"held by scheduling gates ({shown}) for longer than "
-                            f"{options.scheduling_gated_seconds} s", gates=gates)]
+                            f"{options.scheduling_gated_seconds} s",
+                            facts=StuckPodFacts(gates=gates))]
         return []
     if not spec.get("nodeName") and not scheduled and not status.get("containerStatuses"):
         if settled(pod, now, STUCK):
             scheduler = str(spec.get("schedulerName") or "default-scheduler")
             return [finding(FailureClass.PENDING_NO_VERDICT, f"schedulerName {scheduler}",
                             f"Pending with no scheduling verdict (schedulerName {scheduler}): "
-                            "no scheduler has looked at it", scheduler=scheduler)]
+                            "no scheduler has looked at it",
+                            facts=StuckPodFacts(scheduler=scheduler))]
         return []
     waiting = {str(((cs.get("state") or {}).get("waiting") or {}).get("reason") or "")
                for cs in (status.get("initContainerStatuses") or [])

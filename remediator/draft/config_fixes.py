@@ -12,15 +12,29 @@ from typing import Any
 
 from ..config import Drafting
 from ..kernel.k8s import get_container
-from ..model import FailureClass, FieldValue, Incident, Location, Proposal, TargetKind
+from ..model import (
+    ClaimFacts,
+    FailureClass,
+    FieldValue,
+    HPAFacts,
+    Incident,
+    IngressFacts,
+    Location,
+    Proposal,
+    ServiceFacts,
+    TargetKind,
+    WebhookFacts,
+    facts_as,
+)
 from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name
 
 
 def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
     c = incident.container
-    resource = str(incident.evidence.facts.get("resource") or "cpu")
+    facts = facts_as(incident.evidence.facts, HPAFacts)
+    resource = str(facts.resource or "cpu")
     default = getattr(settings.requests, resource, "") if resource in ("cpu", "memory") else ""
-    hpa = incident.evidence.facts.get("hpa", "?")
+    hpa = facts.hpa if facts.hpa is not None else "?"
     if not c:
         return diagnosis(incident)
     repo = ((get_container(loc.rendered, c).get("resources") or {}).get("requests") or {})
@@ -63,7 +77,7 @@ def service_selector(incident: Incident, loc: Location) -> Proposal:
     """The selector value set to the label of the one workload that misses it by that value
     (`app: carts` → `app: cart`). Anything less certain is a diagnosis: two near matches, a key
     that differs, a selector not written as such in a plain manifest (Helm values, patches)."""
-    near = _facts(incident, "near_matches") or []
+    near = facts_as(incident.evidence.facts, ServiceFacts).near_matches or []
     if len(near) != 1 or "label_value" not in near[0] or loc.source == "helm" or \
             loc.kind != TargetKind.MANIFEST or loc.substitution is not None:
         return diagnosis(incident)
@@ -94,29 +108,27 @@ def service_selector(incident: Incident, loc: Location) -> Proposal:
     )
 
 
-def _facts(incident: Incident, key: str) -> Any:
-    return incident.evidence.facts.get(key)
-
-
 def diagnosis(incident: Incident) -> Proposal:
     """What to change, from the evidence, for the classes without a deterministic fix."""
     cls, d = incident.failure_class, incident.detail
     subject = str(incident.workload)
+    facts = incident.evidence.facts
     text = {
         FailureClass.SERVICE_SELECTOR_MISMATCH: lambda: (
             f"{subject} sends traffic nowhere: its {d} matches no pod. " + "".join(
                 f"{m['workload']} has `{m.get('label_key', m['key'])}: "
                 f"{m.get('label_value', m['selector_value'])}`. "
-                for m in _facts(incident, "near_matches") or [])
+                for m in facts_as(facts, ServiceFacts).near_matches or [])
             + "Fix the Service's selector or the workload's pod labels (changing the labels "
             "restarts the pods and may break other selectors)."),
         FailureClass.INGRESS_BACKEND_MISSING: lambda: (
             f"{subject} routes to {d}, which does not exist. Services in the namespace: "
-            f"{', '.join(_facts(incident, 'existing_services') or []) or 'none'}. Fix the "
-            "backend's service name or port in the Ingress."),
+            f"{', '.join(facts_as(facts, IngressFacts).existing_services or []) or 'none'}. "
+            "Fix the backend's service name or port in the Ingress."),
         FailureClass.INGRESS_CLASS_MISSING: lambda: (
             f"{subject} has {d}; no such IngressClass (present: "
-            f"{', '.join(_facts(incident, 'ingress_classes') or [])}). No controller serves it."),
+            f"{', '.join(facts_as(facts, IngressFacts).ingress_classes or [])}). "
+            "No controller serves it."),
         FailureClass.INGRESS_TLS_SECRET_MISSING: lambda: (
             f"{subject}: {d} is not found (from the controller's events; Secrets are never "
             "read). Create the Secret (e.g. through cert-manager) or fix `tls[].secretName`."),
@@ -129,7 +141,7 @@ def diagnosis(incident: Incident) -> Proposal:
             "re-created)."),
         FailureClass.STORAGE_CLASS_MISSING: lambda: (
             f"{subject}: {d} does not exist (classes: "
-            f"{', '.join(_facts(incident, 'storage_classes') or [])}). Fix "
+            f"{', '.join(facts_as(facts, ClaimFacts).storage_classes or [])}). Fix "
             "`storageClassName` (in volumeClaimTemplates it is immutable: re-create)."),
         FailureClass.PDB_BLOCKS_DISRUPTION: lambda: (
             f"{subject} can never allow an eviction ({d}): every node drain that reaches its "
@@ -137,8 +149,8 @@ def diagnosis(incident: Incident) -> Proposal:
             "the selector."),
         FailureClass.WEBHOOK_SERVICE_UNAVAILABLE: lambda: (
             f"{subject}: {d}. Requests the webhook matches are refused (failurePolicy "
-            f"{_facts(incident, 'failure_policy')}). Restore the webhook's Service and pods, "
-            "or remove the configuration with its operator."),
+            f"{facts_as(facts, WebhookFacts).failure_policy}). Restore the webhook's Service and "
+            "pods, or remove the configuration with its operator."),
         FailureClass.HTTP_ROUTE_UNRESOLVED: lambda: (
             f"{subject}: {d}. Fix the route's parentRefs / backendRefs, or add the "
             "ReferenceGrant a cross-namespace reference needs."),

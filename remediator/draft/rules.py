@@ -22,8 +22,11 @@ from ..model import (
     FieldValue,
     Incident,
     Location,
+    MemoryFacts,
     Proposal,
+    SchedulingFacts,
     TargetKind,
+    facts_as,
 )
 from ..render.chart import memory_chart
 from .history import TagInHistory
@@ -172,9 +175,9 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"cap of {settings.memory.cap} (drafting.memory.cap). This looks like a leak or a "
             "workload that needs re-sizing by its owners, not another automatic raise."),
             f"memory limit {observed_raw} already at the cap {settings.memory.cap}")
-    facts = incident.evidence.facts
-    peak = facts.get("memory_peak_bytes")
-    headroom = float(facts.get("memory_headroom") or 1.0)
+    facts = facts_as(incident.evidence.facts, MemoryFacts)
+    peak = facts.memory_peak_bytes
+    headroom = float(facts.memory_headroom or 1.0)
     new = usage_limit(observed * settings.memory.factor,
                       float(peak) if isinstance(peak, int | float) else None, headroom, cap)
     new_value = format_memory(new)
@@ -221,10 +224,10 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
 
 def _measured_note(incident: Incident, old: float, new: float, settings: Drafting) -> str:
     """The numbers behind a usage-aware limit, and a chart of usage against both limits."""
-    facts = incident.evidence.facts
-    peak = float(facts["memory_peak_bytes"])
-    headroom = float(facts.get("memory_headroom") or 1.0)
-    days = facts.get("metrics_lookback_days", "")
+    facts = facts_as(incident.evidence.facts, MemoryFacts)
+    peak = float(facts.memory_peak_bytes or 0.0)
+    headroom = float(facts.memory_headroom or 1.0)
+    days = facts.metrics_lookback_days or ""
     rule = old * settings.memory.factor
     why = ("the observed peak × headroom" if peak * headroom > rule
            else f"the factor rule ({format_memory(rule)}), above the observed peak × headroom")
@@ -234,11 +237,11 @@ def _measured_note(incident: Incident, old: float, new: float, settings: Draftin
             f"{format_memory(peak)}; peak × headroom {headroom:g} = "
             f"{format_memory(peak * headroom)}; old limit × factor {settings.memory.factor:g} = "
             f"{format_memory(rule)}. New limit {format_memory(new)}: {why}.")
-    series = facts.get("memory_series") or []
+    series = facts.memory_series or []
     chart = memory_chart(f"{incident.container} memory working set",
                          [(float(t), float(v)) for t, v in series],
                          {"old limit": old, "new limit": new})
-    queries = [q for q in facts.get("metrics_queries") or [] if "memory" in str(q)]
+    queries = [q for q in facts.metrics_queries or [] if "memory" in str(q)]
     shown = "".join(f"\n    {q}" for q in queries[:3])
     return text + ("\n\n" + chart if chart else "") + (
         f"\n\nQueries (instant, over the lookback):\n{shown}\n" if shown else "")
@@ -259,12 +262,13 @@ def _unset_note(incident: Incident, loc: Location, repo_limit: float | None) -> 
 
 
 def _rollout_note(incident: Incident) -> str:
-    before = incident.evidence.facts.get("previous_image")
+    facts = facts_as(incident.evidence.facts, MemoryFacts)
+    before = facts.previous_image
     now = incident.evidence.container_spec.get("image")
     if not before or not now:
         return ""
     limit = incident.evidence.container_spec.get("resources", {}).get("limits", {}).get("memory")
-    same = incident.evidence.facts.get("previous_memory_limit") == limit and limit
+    same = facts.previous_memory_limit == limit and limit
     return (f" Note: the previous rollout ran {before}"
             + (f" with the same {limit} limit" if same else "")
             + f"; the pods failing now run {now}. The new version may need more memory than "
@@ -369,10 +373,11 @@ def no_rule(incident: Incident) -> Proposal:
                 "(or key) in the repository next to the workload, or fix the reference; "
                 "remediator does not invent configuration or secrets.")
     elif cls == FailureClass.UNSCHEDULABLE:
-        mem = ev.facts.get("largest_node_memory_bytes") or 0
+        nodes = facts_as(ev.facts, SchedulingFacts)
+        mem = nodes.largest_node_memory_bytes or 0
         req = ((ev.container_spec.get("resources") or {}).get("requests") or {})
         text = (f"No node can run the pod: {incident.detail}. The largest node has "
-                f"{format_memory(mem)} memory and {ev.facts.get('largest_node_cpu', 0):g} CPU "
+                f"{format_memory(mem)} memory and {nodes.largest_node_cpu or 0:g} CPU "
                 "allocatable. Lower the requests to what the application needs, or add capacity "
                 "that fits; shrinking requests automatically could starve the workload.")
         if req:

@@ -9,7 +9,7 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
-from ..model import Incident, Location, Proposal
+from ..model import Incident, Location, Proposal, UsageFacts, facts_as
 from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
 
 #: CPUThrottling: the new limit is the measured p99 x this, and at least the old limit x this
@@ -22,7 +22,7 @@ def _cpu(cores: float) -> str:
 
 
 def rightsize(incident: Incident, loc: Location) -> Proposal:
-    rec = incident.evidence.facts.get("recommendation") or {}
+    rec = facts_as(incident.evidence.facts, UsageFacts).recommendation or {}
     c = incident.container
     changes: dict[tuple[str, ...], Any] = {}
     rows = []
@@ -59,11 +59,11 @@ def rightsize(incident: Incident, loc: Location) -> Proposal:
 
 def throttling(incident: Incident, loc: Location) -> Proposal:
     c = incident.container
-    facts = incident.evidence.facts
+    facts = facts_as(incident.evidence.facts, UsageFacts)
     limits = (incident.evidence.container_spec.get("resources") or {}).get("limits") or {}
     old_raw = limits.get("cpu")
-    p99 = facts.get("cpu_p99_cores")
-    ratio = float(facts.get("throttled_ratio") or 0.0)
+    p99 = facts.cpu_p99_cores
+    ratio = float(facts.throttled_ratio or 0.0)
     if old_raw is None:
         return diagnose(incident, (
             f"Container {c} is throttled in {ratio:.0%} of its CPU periods without a CPU limit "

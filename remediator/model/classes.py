@@ -18,6 +18,27 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from .facts import (
+    ClaimFacts,
+    DisruptionFacts,
+    EvictionFacts,
+    Facts,
+    HPAFacts,
+    ImagePullFacts,
+    IngressFacts,
+    JobFacts,
+    MemoryFacts,
+    ProbeFacts,
+    ReferenceFacts,
+    RolloutFacts,
+    RouteFacts,
+    SchedulingFacts,
+    ServiceFacts,
+    StuckPodFacts,
+    UsageFacts,
+    WebhookFacts,
+)
+
 
 class FailureClass(enum.StrEnum):
     """The normative class names (DESIGN.md), in the order the JSON Schema lists them."""
@@ -132,6 +153,8 @@ class ClassRow:
     allowed: tuple[str, ...] = ()
     #: draft (Helm): (values key, path under it) pairs an edit of Helm values may write
     helm_allowed: tuple[tuple[str, str], ...] = ()
+    #: the type of the incident's evidence facts (detect fills it, drafters read it)
+    facts: type[Facts] = Facts
 
     @property
     def fixable(self) -> bool:
@@ -139,17 +162,18 @@ class ClassRow:
         return self.drafter.is_rule
 
 
-def _config(name: FailureClass, detection: Detection, summary: str,
+def _config(name: FailureClass, detection: Detection, summary: str, facts: type[Facts] = Facts,
             subject: str = "workload") -> ClassRow:
     """A class found by issue 18's detectors: a written diagnosis, no change."""
-    return ClassRow(name, detection, summary, subject=subject, drafter=Drafter.CONFIG_DIAGNOSIS)
+    return ClassRow(name, detection, summary, subject=subject, drafter=Drafter.CONFIG_DIAGNOSIS,
+                    facts=facts)
 
 
 def _usage(name: FailureClass, detection: Detection, summary: str, drafter: Drafter,
            fields: tuple[str, ...]) -> ClassRow:
     """A usage class: it changes container resources, in manifests and Helm values alike."""
     return ClassRow(name, detection, summary, locate_field="resources", helm_key_rest=(),
-                    drafter=drafter, allowed=tuple(_C + f for f in fields),
+                    drafter=drafter, facts=UsageFacts, allowed=tuple(_C + f for f in fields),
                     helm_allowed=tuple(("resources", f.removeprefix("resources/"))
                                        for f in fields))
 
@@ -160,7 +184,8 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
              locate_field="resources", helm_key_rest=("limits", "memory"),
              variable_field=("resources", "limits", "memory"), drafter=R.MEMORY_LIMIT,
              model_fields=_M_MEMORY, allowed=_MEMORY,
-             helm_allowed=(("resources", "limits/memory"), ("resources", "requests/memory"))),
+             helm_allowed=(("resources", "limits/memory"), ("resources", "requests/memory")),
+             facts=MemoryFacts),
     ClassRow(F.CRASH_LOOP_BACK_OFF, D.POD,
              "a container that keeps exiting (the last termination reason and exit code)",
              model_fields=("env", "command", "args", "volumeMounts", *_M_MEMORY),
@@ -169,7 +194,7 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
              "an image that cannot be pulled (ErrImagePull, InvalidImageName, ErrImageNeverPull)",
              locate_field="image", helm_key_rest=("tag",), variable_field=("image",),
              drafter=R.IMAGE_REVERT, model_fields=("image",), allowed=(_C + "image",),
-             helm_allowed=(("image", "tag"), ("image", "digest"))),
+             helm_allowed=(("image", "tag"), ("image", "digest")), facts=ImagePullFacts),
     ClassRow(F.CREATE_CONTAINER_CONFIG_ERROR, D.POD,
              "a container whose ConfigMap, Secret or key is missing",
              model_fields=("env",), allowed=_ENV),
@@ -180,7 +205,8 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
     ClassRow(F.UNSCHEDULABLE, D.POD,
              "pods the scheduler cannot place (insufficient cpu/memory, taints, affinity)",
              model_fields=("resources.requests.memory", "resources.requests.cpu"),
-             allowed=(_C + "resources/requests/memory", _C + "resources/requests/cpu")),
+             allowed=(_C + "resources/requests/memory", _C + "resources/requests/cpu"),
+             facts=SchedulingFacts),
     ClassRow(F.PROBE_FAILURE, D.POD, "a liveness, readiness or startup probe that fails",
              locate_field="startupProbe", helm_key_rest=(), drafter=R.STARTUP_PROBE,
              model_fields=("startupProbe", "livenessProbe.initialDelaySeconds",
@@ -190,64 +216,73 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
                       _C + "startupProbe/*/*/*/*", _C + "livenessProbe/initialDelaySeconds",
                       _C + "livenessProbe/failureThreshold", _C + "livenessProbe/periodSeconds",
                       _C + "livenessProbe/timeoutSeconds"),
-             helm_allowed=(("startupProbe", "*"),)),
+             helm_allowed=(("startupProbe", "*"),), facts=ProbeFacts),
     ClassRow(F.JOB_FAILED, D.WORKLOAD, "a Job that failed (BackoffLimitExceeded, DeadlineExceeded)",
              model_fields=("env", "command", "args", *_M_MEMORY),
-             allowed=(*_ENV, *_COMMAND, *_MEMORY)),
-    ClassRow(F.PROGRESS_DEADLINE_EXCEEDED, D.WORKLOAD, "a rollout stuck past its deadline"),
+             allowed=(*_ENV, *_COMMAND, *_MEMORY), facts=JobFacts),
+    ClassRow(F.PROGRESS_DEADLINE_EXCEEDED, D.WORKLOAD, "a rollout stuck past its deadline",
+             facts=RolloutFacts),
     ClassRow(F.EVICTED, D.WORKLOAD, "pods evicted by the kubelet (memory or disk pressure)",
              model_fields=(*_M_MEMORY, "resources.requests.ephemeral-storage",
                            "resources.limits.ephemeral-storage"),
              allowed=(*_MEMORY, _C + "resources/requests/ephemeral-storage",
-                      _C + "resources/limits/ephemeral-storage")),
-    ClassRow(F.REPLICA_FAILURE, D.WORKLOAD, "a controller that cannot create pods (quota, ...)"),
-    ClassRow(F.HPA_MAXED_OUT, D.WORKLOAD, "an HPA held at its maxReplicas"),
-    ClassRow(F.PVC_PENDING, D.WORKLOAD, "a claim that stays Pending"),
+                      _C + "resources/limits/ephemeral-storage"), facts=EvictionFacts),
+    ClassRow(F.REPLICA_FAILURE, D.WORKLOAD, "a controller that cannot create pods (quota, ...)",
+             facts=RolloutFacts),
+    ClassRow(F.HPA_MAXED_OUT, D.WORKLOAD, "an HPA held at its maxReplicas", facts=HPAFacts),
+    ClassRow(F.PVC_PENDING, D.WORKLOAD, "a claim that stays Pending", facts=ClaimFacts),
     _config(F.READINESS_NEVER_READY, D.POD,
-             "containers running but never Ready: the readiness probe keeps failing"),
+            "containers running but never Ready: the readiness probe keeps failing",
+            facts=StuckPodFacts),
     _config(F.CONTAINER_START_HOOK_ERROR, D.POD,
-             "PreStartHookError / PreCreateHookError / ImageInspectError / PostStartHookError"),
+            "PreStartHookError / PreCreateHookError / ImageInspectError / PostStartHookError"),
     _config(F.STUCK_CONTAINER_CREATING, D.POD,
-             "pods stuck in ContainerCreating / PodInitializing (sandbox or mount failures)"),
+            "pods stuck in ContainerCreating / PodInitializing (sandbox or mount failures)"),
     _config(F.MISSING_CONFIG_MAP, D.POD,
-             "a volume or envFrom names a ConfigMap (or a Secret, by name) that does not exist"),
+            "a volume or envFrom names a ConfigMap (or a Secret, by name) that does not exist",
+            facts=ReferenceFacts),
     _config(F.PENDING_NO_VERDICT, D.POD,
-             "pods Pending with no scheduler verdict (unknown schedulerName, ...)"),
+            "pods Pending with no scheduler verdict (unknown schedulerName, ...)",
+            facts=StuckPodFacts),
     _config(F.SCHEDULING_GATED, D.POD,
-             "pods held by scheduling gates longer than detect.schedulingGatedSeconds"),
+            "pods held by scheduling gates longer than detect.schedulingGatedSeconds",
+            facts=StuckPodFacts),
     _config(F.PVC_LOST, D.AROUND, "a claim whose volume is gone (phase Lost)",
-             subject="PersistentVolumeClaim"),
+            subject="PersistentVolumeClaim", facts=ClaimFacts),
     ClassRow(F.SERVICE_SELECTOR_MISMATCH, D.AROUND, "a Service whose selector matches no pods",
              subject="Service", drafter=R.SERVICE_SELECTOR,
              # one selector value, to the near-matching workload's label (never a key)
-             allowed=("spec/selector/*",)),
+             allowed=("spec/selector/*",), facts=ServiceFacts),
     _config(F.INGRESS_BACKEND_MISSING, D.AROUND,
-             "an Ingress backend Service or port that does not exist", subject="Ingress"),
+            "an Ingress backend Service or port that does not exist", subject="Ingress",
+            facts=IngressFacts),
     _config(F.INGRESS_CLASS_MISSING, D.AROUND, "an ingressClassName that names no IngressClass",
-             subject="Ingress"),
+            subject="Ingress", facts=IngressFacts),
     _config(F.INGRESS_TLS_SECRET_MISSING, D.AROUND,
-             "a TLS secretName that matches no Secret name", subject="Ingress"),
+            "a TLS secretName that matches no Secret name", subject="Ingress", facts=IngressFacts),
     _config(F.HPA_TARGET_MISSING, D.AROUND, "an HPA whose scaleTargetRef names no workload",
-             subject="HorizontalPodAutoscaler"),
+            subject="HorizontalPodAutoscaler", facts=HPAFacts),
     # requests for an HPA target (drafting.requests): the requests only, never limits; its
     # Helm values key is not followed (helm_key_rest None)
     ClassRow(F.HPA_MISSING_REQUESTS, D.AROUND,
              "an HPA cannot compute utilisation: its target has no resource requests",
              locate_field="resources", drafter=R.HPA_REQUESTS, allowed=_REQUESTS,
-             helm_allowed=(("resources", "requests/cpu"), ("resources", "requests/memory"))),
+             helm_allowed=(("resources", "requests/cpu"), ("resources", "requests/memory")),
+             facts=HPAFacts),
     _config(F.STATEFUL_SET_SERVICE_MISSING, D.AROUND,
-             "a StatefulSet whose serviceName names no headless Service", subject="StatefulSet"),
+            "a StatefulSet whose serviceName names no headless Service", subject="StatefulSet"),
     _config(F.STORAGE_CLASS_MISSING, D.AROUND,
-             "a claim or volumeClaimTemplate names a StorageClass that does not exist"),
+            "a claim or volumeClaimTemplate names a StorageClass that does not exist",
+            facts=ClaimFacts),
     _config(F.PDB_BLOCKS_DISRUPTION, D.AROUND,
-             "a PodDisruptionBudget that allows no disruption (blocks every drain)",
-             subject="PodDisruptionBudget"),
+            "a PodDisruptionBudget that allows no disruption (blocks every drain)",
+            subject="PodDisruptionBudget", facts=DisruptionFacts),
     _config(F.WEBHOOK_SERVICE_UNAVAILABLE, D.AROUND,
-             "an admission webhook whose Service is missing or has no ready endpoints",
-             subject="webhook"),
+            "an admission webhook whose Service is missing or has no ready endpoints",
+            subject="webhook", facts=WebhookFacts),
     _config(F.HTTP_ROUTE_UNRESOLVED, D.AROUND,
-             "a Gateway API HTTPRoute with an unresolved parent or backend reference",
-             subject="HTTPRoute"),
+            "a Gateway API HTTPRoute with an unresolved parent or backend reference",
+            subject="HTTPRoute", facts=RouteFacts),
     _usage(F.CPU_THROTTLING, D.METRICS, "sustained CFS throttling of a container",
            R.CPU_LIMIT, ("resources/limits/cpu",)),
     _usage(F.RIGHT_SIZING, D.RECOMMENDATION, "requests that do not match the measured usage",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .classes import FailureClass
+from .facts import Facts
 
 JSON = dict[str, Any]
 
@@ -119,8 +120,9 @@ class Evidence:
     images_that_ran: list[str] = field(default_factory=list)
     #: for each of those images, what shows it ran ("ready pods of ReplicaSet web-6c9f7d8b5")
     ran_where: dict[str, str] = field(default_factory=dict)
-    #: free-form facts a drafter may use (node allocatable, job conditions...)
-    facts: JSON = field(default_factory=dict)
+    #: typed facts a drafter may use, of the type the class's row names (node allocatable,
+    #: the probe's timeline, the measured memory peak...)
+    facts: Facts = field(default_factory=Facts)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from dataclasses import replace
 
 from kubernetes.utils.quantity import parse_quantity
 
@@ -26,9 +27,11 @@ from ..model import (
     Evidence,
     FailureClass,
     Incident,
+    MemoryFacts,
     ObjectRef,
     Recommendation,
     Unused,
+    UsageFacts,
 )
 
 log = logging.getLogger(__name__)
@@ -62,18 +65,18 @@ def enrich_oom(incidents: list[Incident], usage: Usage, prom: Prometheus | None,
     if prom is None:
         return
     for i in incidents:
-        if i.failure_class != FailureClass.OOM_KILLED:
+        facts = i.evidence.facts
+        if i.failure_class != FailureClass.OOM_KILLED or not isinstance(facts, MemoryFacts):
             continue
         u = usage.get((i.workload.namespace, i.workload.name, i.container))
         if u is None or u.memory_peak_bytes is None:
             continue
-        facts = i.evidence.facts
-        facts["memory_peak_bytes"] = u.memory_peak_bytes
-        facts["memory_headroom"] = config.metrics.memory_headroom
-        facts["metrics_lookback_days"] = f"{config.metrics.lookback_days:g}"
-        facts["metrics_queries"] = list(u.queries)
+        facts.memory_peak_bytes = u.memory_peak_bytes
+        facts.memory_headroom = config.metrics.memory_headroom
+        facts.metrics_lookback_days = f"{config.metrics.lookback_days:g}"
+        facts.metrics_queries = list(u.queries)
         try:
-            facts["memory_series"] = memory_series(
+            facts.memory_series = memory_series(
                 prom, config.metrics, time.time() if at is None else at,
                 i.workload.namespace, f"{re.escape(i.workload.name)}-.*", i.container)
         except MetricsError as exc:
@@ -92,8 +95,8 @@ def _workload_of(state: ClusterState, namespace: str, name: str
     return None
 
 
-def _incident(state: ClusterState, u: ContainerUsage, cls: FailureClass, detail: str, message: str,
-              facts: dict[str, object]) -> Incident | None:
+def _incident(state: ClusterState, u: ContainerUsage, cls: FailureClass, detail: str,
+              message: str, facts: UsageFacts) -> Incident | None:
     found = _workload_of(state, u.namespace, u.workload)
     if found is None:
         return None  # no live workload of that name: nothing to locate
@@ -104,7 +107,7 @@ def _incident(state: ClusterState, u: ContainerUsage, cls: FailureClass, detail:
     meta = live.get("metadata") or {}
     return Incident(state.name, ref, cls, u.container, detail, pods, message,
                     Evidence(status=[message], container_spec=spec,
-                             facts={**facts, "usage": u.as_json()}),
+                             facts=replace(facts, usage=u.as_json())),
                     workload_metadata=dict(meta or {}), live=live)
 
 
@@ -117,8 +120,8 @@ def throttling(state: ClusterState, usage: Usage, config: Config) -> list[Incide
         pct = round(u.throttled_ratio * 100)
         i = _incident(state, u, FailureClass.CPU_THROTTLING, "cfs throttling",
                       f"container {u.container} throttled in {pct}% of CPU periods over "
-                      f"{m.throttling_window_minutes}m", {"throttled_ratio": u.throttled_ratio,
-                                                          "cpu_p99_cores": u.cpu_p99_cores})
+                      f"{m.throttling_window_minutes}m",
+                      UsageFacts(throttled_ratio=u.throttled_ratio, cpu_p99_cores=u.cpu_p99_cores))
         if i is not None:
             out.append(i)
     return out
@@ -156,7 +159,7 @@ def recommendations(state: ClusterState, usage: Usage, config: Config
         incident = None
         if rec.changes:
             incident = _incident(state, u, FailureClass.RIGHT_SIZING, "requests", rec.reason,
-                                 {"recommendation": rec.as_json()})
+                                 UsageFacts(recommendation=rec.as_json()))
         out.append((rec, incident))
     return out
 

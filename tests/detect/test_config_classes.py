@@ -9,7 +9,7 @@ import pytest
 
 from remediator.cluster.snapshot import build_state
 from remediator.detect import detect
-from remediator.model import CLASS_TABLE, DetectOptions, Drafter
+from remediator.model import CLASS_TABLE, ROW, DetectOptions, Drafter
 from tests.support import kube
 
 CLOCK = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "clock", "namespace": "x"},
@@ -25,6 +25,8 @@ KUBERNETES = {"apiVersion": "v1", "kind": "Service",
 
 def _classes(*items: Any, options: DetectOptions | None = None) -> dict[str, Any]:
     incidents = detect(build_state([*items, CLOCK, KUBERNETES], "t"), options)
+    for i in incidents:  # the facts are of the type the class table names
+        assert type(i.evidence.facts) is ROW[i.failure_class].facts, i.failure_class
     return {i.failure_class: i for i in incidents}
 
 
@@ -55,7 +57,7 @@ def test_service_selector_typo_names_the_near_match():
     d, rs, p = _web()
     inc = _classes(d, rs, p, _service("cart", {"app": "carts"}))["ServiceSelectorMismatch"]
     assert inc.workload.kind == "Service" and inc.detail == "selector app=carts"
-    [near] = inc.evidence.facts["near_matches"]
+    [near] = inc.evidence.facts.near_matches
     assert near == {"workload": "Deployment shop/cart", "key": "app",
                     "selector_value": "carts", "label_value": "cart"}
 

@@ -13,7 +13,11 @@ from remediator.model import (
     RULE_CLASSES,
     Detection,
     Drafter,
+    Facts,
     FailureClass,
+    MemoryFacts,
+    ProbeFacts,
+    facts_as,
     row_of,
 )
 
@@ -82,3 +86,23 @@ def test_usage_classes_come_from_metrics():
 def test_row_of_a_name_read_back():
     assert row_of("ProbeFailure") is ROW[FailureClass.PROBE_FAILURE]
     assert row_of("NoSuchClass") is None
+
+
+def test_facts_serialise_to_the_keys_that_were_set():
+    facts = ProbeFacts(redactions=2, probe="liveness", at_startup=True, run_seconds=None)
+    assert facts.as_json() == {"redactions": 2, "probe": "liveness", "at_startup": True,
+                               "probe_window_seconds": 0.0}
+    facts.first_seen = "2026-11-20T10:00:00Z"
+    assert facts.as_json()["first_seen"] == "2026-11-20T10:00:00Z"
+
+
+def test_facts_of_another_type_read_as_empty_but_keep_the_common_ones():
+    got = facts_as(Facts(redactions=3), MemoryFacts)
+    assert isinstance(got, MemoryFacts) and got.redactions == 3 and got.memory_peak_bytes is None
+    own = MemoryFacts(memory_limit="128Mi")
+    assert facts_as(own, MemoryFacts) is own
+
+
+def test_every_row_names_a_facts_type():
+    assert all(issubclass(r.facts, Facts) for r in CLASS_TABLE)
+    assert ROW[FailureClass.OOM_KILLED].facts is MemoryFacts
