@@ -52,6 +52,31 @@ def _expand(root: Path, paths: Sequence[Path]) -> set[str]:
     return out
 
 
+#: text that only a template engine reads: Jinja / Ansible (`{% ... %}`, `{{ x }}` unquoted at
+#: the start of a value), Go templates outside a Helm chart
+_TEMPLATE = re.compile(r"\{%-?\s|^[^#\n]*:\s+\{\{|^\s*-?\s*\{\{", re.M)
+_MANIFEST = re.compile(r"^(?:apiVersion|kind):", re.M)
+
+
+def _unparsed(root: Path, path: str, message: str) -> tuple[str, str]:
+    """How a file that does not parse is reported: an error, unless it is plainly not a YAML
+    manifest at all: no top-level `apiVersion:` / `kind:` (mkdocs.yml, an app's own config with
+    its custom tags), or a template (Jinja, Ansible) that only its engine turns into YAML."""
+    if not message.startswith("invalid YAML"):
+        return ERROR, message  # refused (a bomb, too big, not UTF-8): always an error
+    try:
+        text = yamlio.read_text(root, path)
+    except (yamlio.UnsafeYAML, OSError):
+        return ERROR, message
+    if not _MANIFEST.search(text):
+        return NOTE, f"not a Kubernetes manifest (no apiVersion/kind) and not YAML that " \
+                     f"parses ({message}): not checked"
+    if _TEMPLATE.search(text):
+        return NOTE, f"a template for another tool ({{{{ }}}} / {{% %}}), not YAML until " \
+                     f"rendered ({message}): not checked"
+    return ERROR, message
+
+
 def _under(path: str, folders: set[str]) -> bool:
     return any(not f or path == f or path.startswith(f + "/") for f in folders)
 
@@ -75,8 +100,9 @@ class Validator:
                 text = str(exc) if isinstance(exc, yamlio.UnsafeYAML) else f"{path}: {exc}"
                 # the finding carries file and line: the message says the rest
                 message = re.sub(rf"^{re.escape(path)}:(?: line \d+:)? ", "", text)
+                severity, message = _unparsed(self.root, path, message)
                 self.result.add(Finding(path, positions.error_line(text), "", "yaml", "yaml",
-                                        ERROR, message))
+                                        severity, message))
                 self.sources[path] = None
         return self.sources[path]
 

@@ -23,7 +23,7 @@ from ..render.helmvalues import merge
 from .argo_helm import HelmSource, values_layers
 from .chart import ChartKeys
 from .errors import FIELD_OF_CLASS, LocateDiagnosis
-from .helm import chart_dir
+from .helm import CONVENTIONAL_KEYS, chart_dir
 
 RELEASE_NAME = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
@@ -118,15 +118,13 @@ def prove(keys: ChartKeys, spec: HelmRender | str, values: JSON,
         return keys
     if isinstance(spec, str) or helm_render.unavailable_reason():
         why = spec if isinstance(spec, str) else helm_render.unavailable_reason()
-        keys.note += f" (the chart is not rendered here: {why})"
-        return keys
+        return _unrendered(keys, values, field, incident, what, why)
     if spec.chart.path and field in keys.keys:
         return keys  # the chart's own template names the key; the gate renders the change
     try:
         folder = helm_render.chart_folder(spec.chart, root)
     except helm_render.RenderUnavailable as exc:
-        keys.note += f" (the chart is not rendered here: {exc})"
-        return keys
+        return _unrendered(keys, values, field, incident, what, str(exc))
     except helm_render.RenderError as exc:
         if spec.chart.path:  # what its templates say stands; the gate renders the change
             keys.note += f" (Helm does not render it here: {exc})"
@@ -145,8 +143,7 @@ def prove(keys: ChartKeys, spec: HelmRender | str, values: JSON,
         proof = values_key.find_key(render, values, merge(defaults, values), target, field,
                                     live, helm_render.chart_schema(folder))
     except helm_render.RenderUnavailable as exc:
-        keys.note += f" (the chart is not rendered here: {exc})"
-        return keys
+        return _unrendered(keys, values, field, incident, what, str(exc))
     except helm_render.RenderError as exc:
         if spec.chart.path:
             keys.note += f" (Helm does not render it here: {exc})"
@@ -160,4 +157,40 @@ def prove(keys: ChartKeys, spec: HelmRender | str, values: JSON,
     if proof.preset is not None:
         out.keys["resourcesPreset"] = proof.preset
     return out
+
+
+def _unrendered(keys: ChartKeys, values: JSON, field: str, incident: Incident, what: str,
+                why: str) -> ChartKeys:
+    """``keys`` when the chart is not rendered. The conventional top-level key is a guess; it
+    is kept only while the values do not show the chart reading the field from somewhere else:
+    values that set `controllers.main.containers.app.resources` (bjw-s app-template) or
+    `server.resources` say the top-level `resources` is ignored, and a PR there would change
+    nothing. Then which key feeds the container cannot be shown without a render."""
+    keys.note += f" (the chart is not rendered here: {why})"
+    if keys.keys != CONVENTIONAL_KEYS or not isinstance(values, dict) or field in values:
+        return keys
+    elsewhere = _nested_key(values, field) or _nested_key(values, "containers")
+    if elsewhere:
+        raise LocateDiagnosis(
+            f"{what} renders a chart outside this repository whose values set "
+            f"`{elsewhere}`, not the top-level `{field}`: the chart reads its own layout, and "
+            f"without rendering it ({why}) the values key that feeds container "
+            f"{incident.container} cannot be shown")
+    return keys
+
+
+def _nested_key(values: JSON, field: str, path: str = "", depth: int = 0) -> str:
+    """The first nested path (below the top level) ending in ``field``, breadth-first."""
+    if depth > 8:
+        return ""
+    for key, value in values.items():
+        here = f"{path}.{key}" if path else str(key)
+        if path and key == field and isinstance(value, dict | list):
+            return here
+    for key, value in values.items():
+        if isinstance(value, dict):
+            found = _nested_key(value, field, f"{path}.{key}" if path else str(key), depth + 1)
+            if found:
+                return found
+    return ""
 

@@ -284,6 +284,26 @@ def test_yaml_as_real_repositories_write_it_passes(repo: Path):
     assert code == 1 and [f["file"] for f in errors(found)] == ["apps/cart/loose.yml"]
 
 
+def test_files_that_are_no_manifests_and_do_not_parse_are_notes(repo: Path):
+    """A repository holds more than manifests: the docs site's config with a Python tag, an
+    Ansible template of a manifest. They are notes (not checked), not errors; a manifest that
+    does not parse stays an error (test_malformed_yaml_reports_file_and_line)."""
+    (repo / "mkdocs.yml").write_text(
+        "site_name: lab\nmarkdown_extensions:\n  - pymdownx.emoji:\n"
+        "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n")
+    (repo / "metal/roles/cilium/templates").mkdir(parents=True)
+    (repo / "metal/roles/cilium/templates/pool.yaml").write_text(
+        "apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\n"
+        "metadata:\n  name: default\nspec:\n  blocks:\n"
+        "    {% for cidr in pools %}\n    - cidr: {{ cidr }}\n    {% endfor %}\n")
+    commit_all(repo)
+    code, found = findings(repo, "--changed-since", "main")
+    assert code == 0 and errors(found) == []
+    notes = {f["file"]: f["message"] for f in found if f["check"] == "yaml"}
+    assert notes["mkdocs.yml"].startswith("not a Kubernetes manifest (no apiVersion/kind)")
+    assert notes["metal/roles/cilium/templates/pool.yaml"].startswith("a template for another")
+
+
 def test_secret_values_never_appear_in_the_output(repo: Path):
     (repo / "apps/cart/secret.yaml").write_text(
         "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\n"

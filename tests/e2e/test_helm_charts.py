@@ -178,6 +178,28 @@ def test_without_helm_the_app_template_release_is_not_guessed(tmp_path: Path,
     assert "which values key feeds container app cannot be told apart" in r.reason
 
 
+def test_without_helm_a_single_container_app_template_release_is_diagnosed(
+        tmp_path: Path, charts: ChartRepo, monkeypatch: pytest.MonkeyPatch):
+    # one container, so nothing else stops the guess: the values set the container's own
+    # `controllers.main.containers.app.resources`, which says the top-level `resources` the
+    # conventional guess would add is ignored by this chart (a PR changing nothing)
+    monkeypatch.setenv("REMEDIATOR_HELM", "off")
+    jellyfin_repo(tmp_path, charts.url)
+    release = tmp_path / "kubernetes/apps/media/jellyfin/app/helmrelease.yaml"
+    text = release.read_text()
+    release.write_text(text[:text.index("          exporter:")])
+    commit(tmp_path, {}, "one container")
+    live = flux_live("jellyfin", "media", [
+        kube.container("app", "ghcr.io/jellyfin/jellyfin:10.9.7", memory="1Gi")], "app")
+    # app-template 4 labels no component (the label would already say "not conventional")
+    del live[1]["metadata"]["labels"]["app.kubernetes.io/component"]
+    r = only(plan(build_state(live, "c"), tmp_path, CONFIG))
+    assert r.decision == Decision.DIAGNOSE, r.reason
+    assert "whose values set `controllers.main.containers.app.resources`, not the top-level " \
+           "`resources`" in r.reason
+    assert "Helm rendering is turned off" in r.reason and not r.changes
+
+
 PAPERLESS = """
     apiVersion: argoproj.io/v1alpha1
     kind: Application
