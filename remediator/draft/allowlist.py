@@ -11,7 +11,16 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ..kernel.k8s import pod_spec_path
-from ..model import CLASS_TABLE, JSON, FailureClass, Location
+from ..model import (
+    CLASS_TABLE,
+    JSON,
+    FailureClass,
+    FluxVariable,
+    HelmValues,
+    Layer,
+    Location,
+    OwnerPatchOp,
+)
 from ..model import Proposal as _Proposal
 from .paths import pointer
 
@@ -74,16 +83,11 @@ def check_allowed(failure_class: FailureClass, location: Location, proposal: _Pr
         override_file, override_leaf = override.target.path, pointer(override.path)
         allowed_files.add(override_file)
     prerequisite_files = {p.target.path for p in location.prerequisites}
-    patterns = ALLOWED.get(failure_class, ())
-    if location.source == "helm":
-        patterns = tuple(
-            "/".join([*map(str, location.values_path), *location.value_keys[key], rest])
-            for key, rest in HELM_ALLOWED.get(failure_class, ()) if key in location.value_keys
-        )
-        if location.parameter_path:
-            patterns += ("/".join(map(str, (*location.parameter_path, "value"))),)
+    layer = location.layer
+    patterns = _patterns(failure_class, layer)
+    helm = isinstance(layer, HelmValues)
     kind = str(location.rendered.get("kind", ""))
-    sub = location.substitution
+    sub = layer.substitution if isinstance(layer, FluxVariable) else None
     for edit in proposal.edits:
         if edit.target.path == location.target.path and tuple(edit.target.embedded) != tuple(
                 location.target.embedded) and not (edit.target.path == override_file
@@ -108,17 +112,30 @@ def check_allowed(failure_class: FailureClass, location: Location, proposal: _Pr
         for leaf, op in _written(edit.ops):
             if override_leaf and path == override_file and leaf == override_leaf:
                 continue  # exactly the tag the image-override layer sets
-            if location.op_index >= 0 and edit.target.embedded:
-                leaf = _operation_leaf(leaf, location.op_index, location.op_field, kind)
-            norm = ("/".join(p for p in leaf.split("/") if p) if location.source == "helm"
-                    else _normalise(leaf, kind))
+            if isinstance(layer, OwnerPatchOp) and edit.target.embedded:
+                leaf = _operation_leaf(leaf, layer.index, layer.field, kind)
+            norm = "/".join(p for p in leaf.split("/") if p) if helm else _normalise(leaf, kind)
             if edit.create and norm in _NEW_FILE:
                 continue
-            if op == "add" and fnmatchcase(norm, _NEW_ENTRY) and location.source != "helm":
+            if op == "add" and fnmatchcase(norm, _NEW_ENTRY) and not helm:
                 continue
             if not any(fnmatchcase(norm, p) for p in allowed):
                 return f"field `{leaf}` in `{path}` is not allowed for {failure_class}"
     return ""
+
+
+def _patterns(failure_class: FailureClass, layer: Layer) -> tuple[str, ...]:
+    """The fields an edit of the located document may write, as paths in that document
+    (Helm values: under the values key that feeds each field; else relative to the pod spec)."""
+    match layer:
+        case HelmValues(values_path=at, value_keys=keys, parameter_path=parameter):
+            patterns = tuple("/".join([*map(str, at), *keys[key], rest])
+                             for key, rest in HELM_ALLOWED.get(failure_class, ()) if key in keys)
+            if parameter:
+                patterns += ("/".join(map(str, (*parameter, "value"))),)
+            return patterns
+        case _:
+            return ALLOWED.get(failure_class, ())
 
 
 def _operation_leaf(leaf: str, index: int, field: tuple[str, ...], kind: str) -> str:

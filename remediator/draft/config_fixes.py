@@ -20,9 +20,9 @@ from ..model import (
     Incident,
     IngressFacts,
     Location,
+    PlainManifest,
     Proposal,
     ServiceFacts,
-    TargetKind,
     WebhookFacts,
     facts_as,
 )
@@ -78,8 +78,8 @@ def service_selector(incident: Incident, loc: Location) -> Proposal:
     (`app: carts` → `app: cart`). Anything less certain is a diagnosis: two near matches, a key
     that differs, a selector not written as such in a plain manifest (Helm values, patches)."""
     near = facts_as(incident.evidence.facts, ServiceFacts).near_matches or []
-    if len(near) != 1 or "label_value" not in near[0] or loc.source == "helm" or \
-            loc.kind != TargetKind.MANIFEST or loc.substitution is not None:
+    if len(near) != 1 or "label_value" not in near[0] or not isinstance(loc.layer,
+                                                                         PlainManifest):
         return diagnosis(incident)
     key, old, new = near[0]["key"], near[0]["selector_value"], near[0]["label_value"]
     written = ((loc.document.get("spec") or {}).get("selector") or {}).get(key)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..config import Drafting
 from ..kernel.k8s import split_image
-from ..model import RULE_CLASSES, Drafter, Incident, Location, Proposal, row_of
+from ..model import RULE_CLASSES, Drafter, HelmValues, Incident, Location, Proposal, row_of
 from . import config_fixes, history, probe, rules, usage_rules
 from .allowlist import check_allowed
 from .history import ValuesKey, image_tags
@@ -72,7 +72,7 @@ def _history_files(location: Location, repo_root: Path) -> tuple[list[str], Valu
     HelmRelease every file its Kustomization renders (the tag may live in the base release)."""
     ov = location.image_override
     files = [ov.target.path if ov is not None and ov.target else location.target.path]
-    if location.source != "helm" or "image" not in location.value_keys:
+    if not isinstance(location.layer, HelmValues) or "image" not in location.value_keys:
         return files, None
     names = {n for n in (location.source_name, location.render_target.name
                          if location.render_target else "") if n}

@@ -20,9 +20,14 @@ from ..model import (
     DocumentEdit,
     FailureClass,
     FieldValue,
+    FluxVariable,
+    HelmValues,
     Incident,
     Location,
     MemoryFacts,
+    OverlayPatch,
+    OwnerPatchOp,
+    PlainManifest,
     Proposal,
     SchedulingFacts,
     TargetKind,
@@ -67,43 +72,46 @@ def diagnose(incident: Incident, diagnosis: str, reason: str = "") -> Proposal:
     return Proposal(DRAFTER, reason or diagnosis.split(". ")[0].rstrip("."), diagnosis)
 
 
-def _is_patch(loc: Location) -> bool:
-    return loc.kind != TargetKind.MANIFEST
-
-
 def _ops(loc: Location, container: str, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
-    if loc.source == "helm":
-        return _values_ops(loc, changes)
-    if loc.substitution is not None:
-        return variable_ops(loc, changes)
-    if loc.op_index >= 0:
-        return operation_ops(loc, changes)
-    return container_ops(loc.document, loc.rendered, container, changes, is_patch=_is_patch(loc))
+    """The operations on the located document that make ``changes`` to the container, in
+    the terms of the layer the document is."""
+    match loc.layer:
+        case HelmValues() as values:
+            return _values_ops(loc.document, values, changes)
+        case FluxVariable(substitution=sub):
+            return variable_ops(loc.document, sub, changes)
+        case OwnerPatchOp() as op:
+            return operation_ops(loc.document, op, changes)
+        case OverlayPatch():
+            return container_ops(loc.document, loc.rendered, container, changes, is_patch=True)
+        case PlainManifest():
+            return container_ops(loc.document, loc.rendered, container, changes, is_patch=False)
 
 
-def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
+def _values_ops(document: JSON, values: HelmValues, changes: dict[tuple[str, ...], Any]
+                ) -> list[JSON]:
     """Container fields as Helm values: `resources...` under the resources key, an image as
     `image.tag` (a pinned `image.digest` would win over the tag, so it goes)."""
-    composer = Composer(loc.document)
+    composer = Composer(document)
     for rel, value in changes.items():
-        key = loc.value_keys.get(rel[0])
+        key = values.value_keys.get(rel[0])
         if key is None:
             raise NoSuchContainer(f"the values key that feeds `{rel[0]}` is not known for this "
-                                  "chart" + (f": {loc.values_note}" if loc.values_note else ""))
-        base = (*loc.values_path, *key)
+                                  "chart" + (f": {values.note}" if values.note else ""))
+        base = (*values.values_path, *key)
         for depth in range(1, len(base) + 1):  # every level on the way must be a mapping
-            node = dig(loc.document, base[:depth])
+            node = dig(document, base[:depth])
             if node is not None and not isinstance(node, dict):
                 raise NoSuchContainer(f"the values at `{'.'.join(map(str, base[:depth]))}` are "
                                       "not a mapping")
         dotted = ".".join((*key, "tag") if rel == ("image",) else (*key, *rel[1:]))
-        if loc.parameter_path and dotted == loc.parameter_name:
+        if values.parameter_path and dotted == values.parameter_name:
             # a Helm parameter holds the value as a string; its name is tested so a replay on
             # a file whose list moved cannot change another parameter
             leaf = split_image(str(value))[1] if rel == ("image",) else str(value)
-            composer.extend([{"op": "test", "path": pointer([*loc.parameter_path, "name"]),
-                              "value": loc.parameter_name}])
-            composer.set((*loc.parameter_path, "value"), leaf)
+            composer.extend([{"op": "test", "path": pointer([*values.parameter_path, "name"]),
+                              "value": values.parameter_name}])
+            composer.set((*values.parameter_path, "value"), leaf)
             continue
         if rel == ("image",):
             composer.set((*base, "tag"), split_image(str(value))[1])
@@ -149,7 +157,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"Container {c} was OOMKilled without a memory limit of its own: the node ran out "
             "of memory or a namespace LimitRange applies. Set requests and limits from the "
             "application's real usage; no safe automatic value exists."))
-    preset = loc.value_keys.get("resourcesPreset") if loc.source == "helm" else None
+    preset = loc.value_keys.get("resourcesPreset") if isinstance(loc.layer, HelmValues) else None
     current = _helm_effective(loc, ("resources",)) if preset else None
     if preset and not (isinstance(current, dict) and current):
         key = ".".join(loc.value_keys.get("resources", ("resources",)))
@@ -160,7 +168,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"`{key}` in full (requests and limits, from the application's real usage) in "
             f"`{loc.target.path}`."), f"resources come from the chart preset `{'.'.join(preset)}`")
     repo_limit = _q(_helm_effective(loc, ("resources", "limits", "memory"))
-                    if loc.source == "helm"
+                    if isinstance(loc.layer, HelmValues)
                     else ((get_container(loc.rendered, c).get("resources") or {}).get("limits")
                           or {}).get("memory"))
     cap = float(parse_quantity(settings.memory.cap))
@@ -191,7 +199,8 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
     if request is not None and request > new:
         changes[("resources", "requests", "memory")] = new_value
         note = f"; request lowered to {new_value} to stay within the limit"
-    elif repo_request is None and live_request_raw is not None and loc.source != "helm":
+    elif repo_request is None and live_request_raw is not None and \
+            not isinstance(loc.layer, HelmValues):
         # Without a request in the repo, Kubernetes defaults it to the limit: raising the limit
         # alone would silently raise what every pod reserves. Keep the request the pods had.
         changes[("resources", "requests", "memory")] = str(live_request_raw)
@@ -250,7 +259,7 @@ def _measured_note(incident: Incident, old: float, new: float, settings: Draftin
 def _unset_note(incident: Incident, loc: Location, repo_limit: float | None) -> str:
     """Where the limit the pods ran with came from, when the repository does not set one: the
     fix then writes an explicit limit (and keeps the request the pods had)."""
-    if repo_limit is not None or loc.source == "helm":
+    if repo_limit is not None or isinstance(loc.layer, HelmValues):
         return ""
     on_workload = (get_container(incident.live, incident.container).get("resources")
                    or {}).get("limits") or {}

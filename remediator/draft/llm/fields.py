@@ -23,8 +23,11 @@ from ...model import (
     DocumentEdit,
     Evidence,
     FailureClass,
+    FluxVariable,
+    HelmValues,
     Incident,
     Location,
+    OwnerPatchOp,
     TargetKind,
 )
 from ..literals import Known
@@ -62,11 +65,13 @@ _MERGED_LISTS = {"env", "volumeMounts"}
 
 def fields_for(failure_class: FailureClass, loc: Location) -> tuple[str, ...]:
     fields = FIELDS.get(failure_class, ())
-    if loc.source == "helm":
-        fields = tuple(f for f in fields if f in _HELM and f.split(".")[0] in loc.value_keys)
-    if loc.op_index >= 0 or loc.substitution is not None:
-        fields = tuple(f for f in fields if f not in _MERGED_LISTS)
-    return fields
+    match loc.layer:
+        case HelmValues(value_keys=keys):
+            return tuple(f for f in fields if f in _HELM and f.split(".")[0] in keys)
+        case OwnerPatchOp() | FluxVariable():
+            return tuple(f for f in fields if f not in _MERGED_LISTS)
+        case _:
+            return fields
 
 
 def located_files(failure_class: FailureClass, loc: Location) -> list[str]:
@@ -114,7 +119,8 @@ class Converter:
         self.rendered = get_container(loc.rendered, self.container)
         self.pod = pod_spec(loc.rendered)
         # the container as this document has it (a patch may not mention it, or not fully)
-        self.here = get_container(loc.document, self.container) if loc.source != "helm" else {}
+        self.here = {} if isinstance(loc.layer, HelmValues) else get_container(
+            loc.document, self.container)
         self.is_patch = loc.kind != TargetKind.MANIFEST
         self.max_startup_seconds = max_startup_seconds
         # what justifies a new literal: the located documents (never the evidence) and config
