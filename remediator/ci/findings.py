@@ -44,6 +44,9 @@ RULE_HELP: dict[str, tuple[str, float | None]] = {
 }
 DEFAULT_POLICY_HELP = ("A violation of this Rego policy (a rule of the repository's own "
                        "policies). See the policy's source for what it requires.")
+CONFTEST_HELP = ("A deny or violation rule of the repository's conftest policies "
+                 "(validation.conftest) failed for this object; warn rules are warnings. See "
+                 "the policy's source for what it requires.")
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,9 @@ class Finding:
     line: int  # 1-based: the offending field when known, else the document's start
     object: str  # "Deployment/shop/cart" ("Kind/name" without namespace); "" for a file
     check: str  # "yaml" | "render" | "schema" | "policy"
-    rule: str  # "yaml", "render", "schema", "policy-error" or "policy/<package>"
-    severity: str  # "error" fails the run; "warning" (pre-existing); "note" (skipped)
+    #: "yaml", "render", "schema", "policy-error", "policy/<package>" or "conftest/<namespace>"
+    rule: str
+    severity: str  # "error" fails the run; "warning" (pre-existing, conftest warn); "note"
     message: str
 
     def as_json(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Validation
-from ..gate import PRE_EXISTING, PolicyEngine, check_policy, check_schema, inputs
+from ..gate import PRE_EXISTING, WARN, PolicyEngine, check_policy, check_schema, inputs
 from ..kernel import yamlio
 from ..model import JSON, CheckResult
 from . import positions
@@ -116,15 +116,16 @@ class ObjectChecker:
         policy = check_policy(self.engine, before, after)
         schema = check_schema(after, self.settings.kubernetes_version, before,
                               self.schema_locations)
-        rules = self._packages(before, after) if policy.messages else {}
+        rules = self._rules(before, after) if policy.messages else {}
         for check in (policy, schema):
             for message in check.messages:
                 self._add(check, message, after, source, index, rules)
 
     def _add(self, check: CheckResult, message: str, obj: JSON, source: SourceFile,
              index: int | None, rules: dict[str, str]) -> None:
-        text = message.removeprefix(PRE_EXISTING)
-        if message.startswith(PRE_EXISTING):
+        text = message.removeprefix(PRE_EXISTING).removeprefix(WARN) if check.name == "policy" \
+            else message
+        if check.name == "policy" and message.startswith((PRE_EXISTING, WARN)):
             severity = WARNING
         elif check.name == "schema" and message.startswith(_SCHEMA_NOTES):
             severity = NOTE
@@ -138,24 +139,10 @@ class ObjectChecker:
         self.result.add(Finding(source.path, source.line_of(obj, text, index), label(obj),
                                 check.name, rule, severity, message))
 
-    def _packages(self, before: JSON | None, after: JSON) -> dict[str, str]:
-        """Which policy package denies each message, for rule ids. Engines that cannot be
-        asked one package at a time leave the rule as "policy"."""
-        packages = getattr(self.engine, "packages", None)
-        query = getattr(self.engine, "query", None)
-        if not packages or not callable(query):
-            return {}
-        out: dict[str, str] = {}
-        document = inputs.policy_input(before, after)
-        for package in packages:
-            try:
-                deny = query(f"data.{package}.deny", document)
-            except RuntimeError:
-                continue
-            short = package.removeprefix("remediator.policies.")
-            for message in deny if isinstance(deny, list) else []:
-                out.setdefault(str(message), f"policy/{short}")
-        return out
+    def _rules(self, before: JSON | None, after: JSON) -> dict[str, str]:
+        """The rule id of each message (``policy/<package>``, ``conftest/<namespace>``); every
+        reported message is one of ``after``'s (a pre-existing one is in both)."""
+        return self.engine.evaluate(inputs.policy_input(before, after)).rules
 
 
 def chart_folders(paths: list[str]) -> set[str]:

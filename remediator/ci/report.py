@@ -7,7 +7,17 @@ import json
 from importlib.metadata import PackageNotFoundError, version
 
 from ..kernel.release import REPOSITORY, __version__
-from .findings import DEFAULT_POLICY_HELP, ERROR, NOTE, RULE_HELP, RULES, WARNING, Finding, Result
+from .findings import (
+    CONFTEST_HELP,
+    DEFAULT_POLICY_HELP,
+    ERROR,
+    NOTE,
+    RULE_HELP,
+    RULES,
+    WARNING,
+    Finding,
+    Result,
+)
 
 FORMATS = ("text", "json", "github", "sarif", "markdown")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -27,7 +37,7 @@ def summary(result: Result) -> str:
         return f"{count} {word}{'' if count == 1 else 's'}"
 
     return (f"remediator validate: {n(result.count(ERROR), 'error')}, "
-            f"{n(result.count(WARNING), 'warning')} (pre-existing), {n(result.count(NOTE), 'note')}"
+            f"{n(result.count(WARNING), 'warning')}, {n(result.count(NOTE), 'note')}"
             f"; {n(len(result.files), 'file')}, {n(result.objects, 'object')}, "
             f"{n(len(result.renders), 'kustomization')} built")
 
@@ -83,14 +93,18 @@ def _github(result: Result) -> str:
 def _rule_description(rule: str) -> str:
     if rule.startswith("policy/"):
         return f"Rego policy package remediator.policies.{rule.removeprefix('policy/')}"
+    if rule.startswith("conftest/"):
+        return f"conftest policies of namespace {rule.removeprefix('conftest/')}"
     return RULES.get(rule, "Rego policies")
 
 
 def _sarif_rule(rule: str) -> dict[str, object]:
     """A SARIF reportingDescriptor: code scanning shows the help and sorts alerts by the
     security-severity of rules tagged `security`."""
-    help_text, severity = RULE_HELP.get(rule, (DEFAULT_POLICY_HELP, None))
-    tags = ["kubernetes", "gitops", "policy" if rule.startswith("policy") else rule]
+    default = CONFTEST_HELP if rule.startswith("conftest/") else DEFAULT_POLICY_HELP
+    help_text, severity = RULE_HELP.get(rule, (default, None))
+    tags = ["kubernetes", "gitops",
+            "policy" if rule.startswith(("policy", "conftest/")) else rule]
     properties: dict[str, object] = {"tags": [*tags, "security"] if severity else tags}
     if severity is not None:
         properties["security-severity"] = f"{severity:.1f}"
@@ -157,7 +171,7 @@ def _markdown(result: Result) -> str:
     if shown:
         lines += ["| | File | Rule | Object | Message |", "|---|---|---|---|---|"]
         for f in shown[:SUMMARY_ROWS]:
-            mark = "error" if f.severity == ERROR else "warning (pre-existing)"
+            mark = "error" if f.severity == ERROR else "warning"
             lines.append(f"| {mark} | `{_cell(_from_top(result, f.file))}:{f.line}` | "
                          f"`{f.rule}` | {_cell(f.object)} | {_cell(f.message)} |")
         if len(shown) > SUMMARY_ROWS:

@@ -3,6 +3,10 @@ repository; files that exist are left alone."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +29,7 @@ paused: false                   # kill switch: true stops the bot at its next pa
 
 repo:
   # Only sources from this repository are ever patched (Argo CD / Flux URLs are compared to it).
-  url: "{url}"
+  url: {url}
 
 scope:
   namespaces: []                # only these namespaces (empty: all)
@@ -106,26 +110,67 @@ def _origin(repo: Path) -> tuple[str, str]:
     return url, base
 
 
+#: a value YAML reads back as the same string when written bare
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9._/-]*")
+#: ... except these, which YAML 1.1 reads as booleans or null
+_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def _scalar(value: str) -> str:
+    """``value`` as a YAML scalar that reads back as exactly that string: bare when that is
+    safe, else double-quoted with JSON's escapes (a valid YAML double-quoted scalar), so a
+    `--cluster` or a remote URL can never add keys or end the line."""
+    if _PLAIN.fullmatch(value) and value.lower() not in _WORDS:
+        return value
+    return json.dumps(value)  # ASCII only: control characters and surrogates as escapes
+
+
+def _no_links(repo: Path, rel: Path) -> None:
+    """Refuse a symbolic link anywhere between the repository and the file (a `.github` linked
+    elsewhere would have init write outside the repository)."""
+    here = repo
+    for part in rel.parts:
+        here = here / part
+        if here.is_symlink():
+            raise ConfigError(f"{here}: is a symbolic link; init writes only real files and "
+                              "folders inside the repository (nothing written)")
+
+
+def _write_new(repo: Path, rel: Path, text: str) -> None:
+    """Create the folders one at a time and the file with O_EXCL|O_NOFOLLOW: never through a
+    link, never over an existing file, even racing."""
+    here = repo
+    for part in rel.parts[:-1]:
+        here = here / part
+        with contextlib.suppress(FileExistsError):
+            here.mkdir()
+        _no_links(repo, here.relative_to(repo))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    with os.fdopen(os.open(repo / rel, flags, 0o644), "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 def init_repo(repo: Path, cluster: str = "default") -> list[Written]:
-    """Write the two files that do not exist yet (never overwrite)."""
+    """Write the two files that do not exist yet (never overwrite, never through a link)."""
     if not repo.is_dir():
         raise ConfigError(f"{repo}: repository folder not found")
     url, base = _origin(repo)
     files = {
-        Path(CONFIG_FILE): CONFIG_TEMPLATE.format(schema=SCHEMA_URL, cluster=cluster, url=url,
-                                                  base=base),
-        WORKFLOW: WORKFLOW_TEMPLATE.format(base=base, repository=REPOSITORY,
+        Path(CONFIG_FILE): CONFIG_TEMPLATE.format(
+            schema=SCHEMA_URL, cluster=_scalar(cluster), url=json.dumps(url),
+            base=_scalar(base)),
+        WORKFLOW: WORKFLOW_TEMPLATE.format(base=_scalar(base), repository=REPOSITORY,
                                            version=__version__),
     }
+    for rel in files:  # checked for both before either is written: no partial write
+        _no_links(repo, rel.parent)
     out: list[Written] = []
     for rel, text in files.items():
         target = repo / rel
         if target.exists() or target.is_symlink():
             out.append(Written(rel, False))
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "x", encoding="utf-8") as fh:  # "x": never overwrite, even racing
-            fh.write(text)
+        _write_new(repo, rel, text)
         out.append(Written(rel, True))
     return out
 

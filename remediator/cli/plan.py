@@ -11,6 +11,7 @@ from ..config import ConfigError, load_config
 from ..model import Decision
 from ..pipeline import Plan, plan
 from .errors import errors
+from .options import snapshot_repo_config
 from .output import say, say_json, table, warn
 
 
@@ -35,13 +36,7 @@ def _text_plan(result: Plan) -> str:
 
 
 @click.command("plan")
-@click.option("--snapshot", "snapshot", required=True,
-              type=click.Path(path_type=Path, file_okay=False),
-              help="Snapshot directory (cluster.json + logs/).")
-@click.option("--repo", "repo", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Checkout of the GitOps repository (never modified).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Configuration file (default: the repo's .remediator.yaml).")
+@snapshot_repo_config
 @click.option("--output", "output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def plan_cmd(snapshot: Path, repo: Path, config_file: Path | None, output: str) -> None:

@@ -13,6 +13,7 @@ from ..config import ConfigError, load_config
 from ..model import Decision
 from ..pipeline.rightsize import RightsizePlan, rightsize
 from .errors import errors
+from .options import snapshot_repo_config
 from .output import say, say_json, table, warn
 
 
@@ -39,13 +40,7 @@ def _text(result: RightsizePlan) -> str:
 
 
 @click.command("rightsize")
-@click.option("--snapshot", "snapshot", required=True,
-              type=click.Path(path_type=Path, file_okay=False),
-              help="Snapshot directory (cluster.json + logs/).")
-@click.option("--repo", "repo", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Checkout of the GitOps repository (never modified).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Configuration file (default: the repo's .remediator.yaml).")
+@snapshot_repo_config
 @click.option("--prometheus", "prometheus", default="",
               help="Prometheus URL (default: metrics.prometheusUrl of the configuration).")
 @click.option("--output", "output", type=click.Choice(["text", "json"]), default="text",

@@ -22,6 +22,7 @@ from .settings import (
     PROVIDERS,
     Config,
     ConfigError,
+    Conftest,
     Drafting,
     LLMSettings,
     Locate,
@@ -46,6 +47,7 @@ __all__ = [
     "SCHEMA",
     "Config",
     "ConfigError",
+    "Conftest",
     "Drafting",
     "LLMSettings",
     "Locate",
@@ -98,15 +100,18 @@ def parse_config(text: str, name: str = CONFIG_FILE, repo: Path | None = None) -
     cfg = _build(data, name)
     if repo is not None:
         real = repo.resolve()
-        for key, paths in (("policies", cfg.validation.policies),
-                           ("schemaLocations", cfg.validation.schema_locations)):
+        conftest = cfg.validation.conftest
+        for keys, paths in ((["policies"], cfg.validation.policies),
+                            (["schemaLocations"], cfg.validation.schema_locations),
+                            (["conftest", "policies"], conftest.policies),
+                            (["conftest", "data"], conftest.data)):
             for i, rel in enumerate(paths):
                 target = (repo / rel).resolve()
                 if not target.is_relative_to(real):
-                    raise _fail(text, name, ["validation", key, i],
+                    raise _fail(text, name, ["validation", *keys, i],
                                 f"{rel!r} is outside the repository")
                 if not target.exists():
-                    raise _fail(text, name, ["validation", key, i],
+                    raise _fail(text, name, ["validation", *keys, i],
                                 f"{rel!r} does not exist in the repository")
     return cfg
 
@@ -184,6 +189,7 @@ def _build(d: dict[str, Any], name: str) -> Config:
         scheduling_gated_seconds=int(gated))
     v = d.get("validation") or {}
     opa = v.get("opa") or {}
+    ct = v.get("conftest") or {}
     cfg.validation = Validation(
         kubernetes_version=v.get("kubernetesVersion", "1.31"),
         policies=v.get("policies", []),
@@ -199,6 +205,12 @@ def _build(d: dict[str, Any], name: str) -> Config:
             url=str(opa.get("url", "")),
             timeout_seconds=float(opa.get("timeoutSeconds", OpaServer.timeout_seconds)),
             push_policies=opa.get("pushPolicies", True),
+        ),
+        conftest=Conftest(
+            policies=list(ct.get("policies", [])),
+            namespaces=list(ct.get("namespaces", Conftest().namespaces)),
+            all_namespaces=bool(ct.get("allNamespaces", False)),
+            data=list(ct.get("data", [])),
         ),
         dry_run=str(v.get("dryRun", "auto")).lower(),
     )

@@ -8,9 +8,11 @@ the same object.
 from __future__ import annotations
 
 import difflib
+import math
+from decimal import Decimal
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from kubernetes.utils.quantity import parse_quantity
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -33,14 +35,40 @@ _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 HOST_PATTERN = rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$"
 #: an environment variable name, or a prefix of names ending in `*`
 ENV_PATTERN = r"^[-._a-zA-Z][-._a-zA-Z0-9]{0,127}\*?$"
+#: what `git check-ref-format` accepts before our slug: no `..`, `~^:?*[\\`, spaces or `@{`,
+#: no component starting with `.`, no `//`
+BRANCH_PREFIX_PATTERN = r"^(?!.*(\.\.|//|@\{|/\.|\.lock/))(?![./])[^\x00-\x20\x7f~^:?*\[\\]+$"
 _QUANTITY = {"type": ["string", "number"], "format": "quantity"}
+#: a ceiling or a default request: zero would make every value "too large" or request nothing
+_POSITIVE_QUANTITY = {"type": ["string", "number"], "format": "positive-quantity"}
+#: larger than any quantity Kubernetes stores (int64 bytes or millicores); beyond it a typo
+_MAX_QUANTITY = Decimal(2) ** 63
 _FORMATS = FormatChecker(formats=())
 
 
 @_FORMATS.checks("quantity", raises=ValueError)
 def _is_quantity(value: object) -> bool:
-    parse_quantity(value)  # the kubernetes client's own parser: raises ValueError
-    return True
+    # the kubernetes client's own parser (raises ValueError) reads "-1Gi", "1e400" and NaN too;
+    # the README promises that a negative, infinite or absurd quantity is refused
+    q = parse_quantity(value)
+    return q.is_finite() and 0 <= q <= _MAX_QUANTITY
+
+
+@_FORMATS.checks("positive-quantity", raises=ValueError)
+def _is_positive_quantity(value: object) -> bool:
+    return _is_quantity(value) and parse_quantity(value) > 0
+
+
+def _is_finite_number(checker: Any, instance: object) -> bool:
+    """JSON has no NaN or infinity, but YAML does (`.nan`, `.inf`): every comparison with NaN
+    is false, so `minimum`/`maximum` would let it through. They are not numbers here."""
+    number = Draft202012Validator.TYPE_CHECKER.is_type(instance, "number")
+    return number and (not isinstance(instance, float) or math.isfinite(instance))
+
+
+_Validator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_finite_number))
 
 
 SCHEMA: dict[str, Any] = {
@@ -81,7 +109,7 @@ SCHEMA: dict[str, Any] = {
                 "memory": _obj(
                     {
                         "factor": {"type": "number", "exclusiveMinimum": 1, "maximum": 10},
-                        "cap": _QUANTITY,
+                        "cap": _POSITIVE_QUANTITY,
                     }
                 ),
                 "startupProbe": _obj(
@@ -108,8 +136,8 @@ SCHEMA: dict[str, Any] = {
                 "kubernetesVersion": {"type": "string", "pattern": r"^1\.[0-9]+$"},
                 "policies": _strings(),
                 "schemaLocations": _strings(),
-                "maxMemory": _QUANTITY,
-                "maxCpu": _QUANTITY,
+                "maxMemory": _POSITIVE_QUANTITY,
+                "maxCpu": _POSITIVE_QUANTITY,
                 "allowedRegistries": _strings(),
                 "minReplicas": {"type": ["integer", "null"], "minimum": 0},
                 "maxReplicas": {"type": ["integer", "null"], "minimum": 1},
@@ -120,6 +148,16 @@ SCHEMA: dict[str, Any] = {
                         "timeoutSeconds": {"type": "number", "exclusiveMinimum": 0,
                                            "maximum": 60},
                         "pushPolicies": {"type": "boolean"},
+                    }
+                ),
+                "conftest": _obj(
+                    {
+                        "policies": _strings(),
+                        "namespaces": {"type": "array", "minItems": 1, "items": {
+                            "type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*"
+                                                         r"(\.[A-Za-z_][A-Za-z0-9_]*)*$"}},
+                        "allNamespaces": {"type": "boolean"},
+                        "data": _strings(),
                     }
                 ),
                 "dryRun": {"enum": ["auto", True, False]},
@@ -173,7 +211,7 @@ SCHEMA: dict[str, Any] = {
         "pullRequests": _obj(
             {
                 "base": {"type": "string", "minLength": 1},
-                "branchPrefix": {"type": "string", "minLength": 1},
+                "branchPrefix": {"type": "string", "pattern": BRANCH_PREFIX_PATTERN},
                 "labels": _strings(),
                 "reviewers": _strings(),
                 "teamReviewers": _strings(),
@@ -207,7 +245,7 @@ SCHEMA: dict[str, Any] = {
         ),
     }),
 }
-VALIDATOR = Draft202012Validator(SCHEMA, format_checker=_FORMATS)
+VALIDATOR = _Validator(SCHEMA, format_checker=_FORMATS)
 
 
 def line_of(tree: Any, path: list[Any]) -> int | None:
@@ -243,6 +281,10 @@ def error_message(err: Any) -> str:
         return f"{err.instance!r} is not a host name (like api.example.com or *.example.com)"
     if err.validator == "pattern" and err.validator_value == ENV_PATTERN:
         return f"{err.instance!r} is not a variable name (or a prefix ending in *)"
-    if err.validator == "format" and err.validator_value == "quantity":
-        return f"{err.instance!r} is not a Kubernetes quantity (e.g. 512Mi, 2Gi, 500m)"
+    if err.validator == "pattern" and err.validator_value == BRANCH_PREFIX_PATTERN:
+        return f"{err.instance!r} cannot start a git branch name (git check-ref-format)"
+    if err.validator == "format" and err.validator_value.endswith("quantity"):
+        least = "above zero" if err.validator_value.startswith("positive") else "zero or more"
+        return (f"{err.instance!r} is not a Kubernetes quantity {least} "
+                f"(e.g. 512Mi, 2Gi, 500m)")
     return str(err.message)

@@ -107,6 +107,17 @@ class Drafting:
 
 
 @dataclass
+class Conftest:
+    """A repository's conftest policies, read as conftest reads them: ``deny``/``violation``
+    (and ``deny_x``...) fail, ``warn`` warns, ``exception`` exempts; ``input`` is the object."""
+
+    policies: list[str] = field(default_factory=list)  # repo-relative .rego files or folders
+    namespaces: list[str] = field(default_factory=lambda: ["main"])  # conftest --namespace
+    all_namespaces: bool = False  # conftest --all-namespaces
+    data: list[str] = field(default_factory=list)  # conftest --data: YAML/JSON files or folders
+
+
+@dataclass
 class OpaServer:
     url: str = ""  # empty: REMEDIATOR_OPA_URL from the environment
     timeout_seconds: float = 2.0
@@ -128,6 +139,7 @@ class Validation:
     max_replicas: int | None = 100
     policy_engine: str = "embedded"  # "embedded" (regorus, in process) | "opa" (an OPA server)
     opa: OpaServer = field(default_factory=OpaServer)
+    conftest: Conftest = field(default_factory=Conftest)
     dry_run: str = "auto"  # "auto": when a cluster is reachable | "true": required | "false"
     #: the cluster `run` watches (its --context / --kubeconfig), so the dry-run asks the same
     #: one; set at run time, never read from the file (None: in-cluster, else current context)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from ..kernel import events as kube_events
 from ..kernel.redact import redact
@@ -64,14 +63,7 @@ class PodFinding:
                 setattr(self.facts, f.name, redact(value)[0])
 
 
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)  # Kubernetes times are UTC
+parse_time = kube_events.parse_time  # RFC 3339, UTC when no zone is given (Kubernetes times)
 
 
 def _termination(state: JSON | None) -> Termination | None:

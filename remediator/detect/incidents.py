@@ -216,6 +216,11 @@ def _add_workload_failures(
     no_class = {k[0] for k in groups if k[1] == FailureClass.STORAGE_CLASS_MISSING}
     for key in [k for k in groups if k[1] == FailureClass.PVC_PENDING and k[0] in no_class]:
         del groups[key]
+    # pods that cannot start because their claim's volume is gone: one cause, one incident
+    lost = {id(p) for k, g in groups.items() if k[1] == FailureClass.PVC_LOST for p in g.pods}
+    for key in [k for k, g in groups.items() if k[1] == FailureClass.STUCK_CONTAINER_CREATING
+                and g.pods and all(id(p) in lost for p in g.pods)]:
+        del groups[key]
 
 
 def _top_owner(state: ClusterState, ref: ObjectRef, obj: JSON) -> ObjectRef:

@@ -26,7 +26,8 @@ from ..model import (
     WebhookFacts,
     facts_as,
 )
-from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name
+from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
+from .usage_rules import format_cpu
 
 
 def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
@@ -43,28 +44,39 @@ def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Propo
             f"The repository already requests {resource} {repo[resource]} for {c}: the fix "
             "looks merged and not yet synced. Nothing to propose."),
             "repository already sets the request; waiting for sync")
-    if not default:
+    measured = facts.measured_request
+    if isinstance(measured, int | float) and measured > 0:
+        # measured beats a default: utilisation is a share of the request, so a request near
+        # real use makes the HPA's target mean what it says
+        value = format_cpu(float(measured)) if resource == "cpu" else format_memory(float(measured))
+        source = f"measured: {facts.measured_how or 'usage'}"
+        why = f"the measured request {value} ({source}) is added"
+    elif default:
+        value, source = default, f"drafting.requests.{resource}"
+        why = f"the configured default request {default} ({source}) is added"
+    else:
         return diagnose(incident, (
             f"HorizontalPodAutoscaler {hpa} measures {resource} utilisation as a share of the "
             f"request, and container {c} requests no {resource}: the HPA never scales. Set "
-            f"`resources.requests.{resource}` for {c} from its real usage (or set "
-            f"`drafting.requests.{resource}` to let remediator propose a default)."),
-            f"container {c} has no {resource} request; no default configured")
-    changes: dict[tuple[str, ...], Any] = {("resources", "requests", resource): default}
+            f"`resources.requests.{resource}` for {c} from its real usage (configure "
+            f"`metrics.prometheusUrl` to let remediator measure it, or set "
+            f"`drafting.requests.{resource}` for a default)."),
+            f"container {c} has no {resource} request; no usage measured, no default configured")
+    changes: dict[tuple[str, ...], Any] = {("resources", "requests", resource): value}
     return Proposal(
         drafter=DRAFTER,
         reason=f"HPA {hpa} cannot compute {resource} utilisation: {c} has no {resource} "
-               f"request; request {default} added (drafting.requests)",
+               f"request; request {value} added ({source})",
         diagnosis=(
             f"HorizontalPodAutoscaler {hpa} reports ScalingActive=False "
             f"(FailedGetResourceMetric): container {c} has no {resource} request, so "
-            f"utilisation cannot be computed and the workload never scales. The configured "
-            f"default request {default} (drafting.requests.{resource}) is added."),
+            f"utilisation cannot be computed and the workload never scales. {why[0].upper()}"
+            f"{why[1:]}."),
         edits=_edit(loc, _ops(loc, c, changes)),
         changes=[{"file": loc.target.path,
                   "field": f"{field_name(c)}.resources.requests.{resource}",
-                  "old": "", "new": default}],
-        title=f"request {default} {resource} for {c} so its HPA can scale",
+                  "old": "", "new": value}],
+        title=f"request {value} {resource} for {c} so its HPA can scale",
         announced=announced(c, changes),
         risk=("The scheduler now reserves the request on a node for each pod; pods that do not "
               "fit stay Pending. The HPA starts scaling on the next sync. Rollback: revert "

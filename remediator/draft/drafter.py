@@ -16,11 +16,13 @@ from ..kernel.k8s import split_image
 from ..model import RULE_CLASSES, Drafter, HelmValues, Incident, Location, Proposal, row_of
 from . import config_fixes, history, probe, rules, usage_rules
 from .allowlist import check_allowed
+from .automation import image_automation
 from .history import ValuesKey, image_tags
 from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
 from .paths import ConflictingEdits, NoSuchContainer, compose_edits
 
 __all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
+
 
 def draft(incident: Incident, location: Location, settings: Drafting, repo_root: Path,
           llm: LLMDrafter | None = None) -> Proposal:
@@ -85,6 +87,13 @@ def _image_revert(incident: Incident, location: Location, settings: Drafting,
                   repo_root: Path) -> Proposal:
     name, _ = split_image(incident.detail)
     files, values = _history_files(location, repo_root)
+    # the marker may sit in a base the located file patches: every file of the render
+    rendered = history.rendered_files(repo_root, location.render_root) if (
+        location.render_root) else []
+    automated = image_automation(incident.detail, list(dict.fromkeys(files + rendered)),
+                                 repo_root, location.owner_annotations)
+    if automated is not None:  # another bot writes this tag: never revert it
+        return rules.diagnose(incident, automated.diagnosis, automated.reason)
     return rules.image_revert(incident, location, image_tags(repo_root, files, name, values), files)
 
 

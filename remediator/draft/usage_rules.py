@@ -10,13 +10,14 @@ from typing import Any
 from kubernetes.utils.quantity import parse_quantity
 
 from ..model import Incident, Location, Proposal, UsageFacts, facts_as
+from ..render.chart import cpu_chart, memory_chart
 from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
 
 #: CPUThrottling: the new limit is the measured p99 x this, and at least the old limit x this
 CPU_LIMIT_HEADROOM = 1.5
 
 
-def _cpu(cores: float) -> str:
+def format_cpu(cores: float) -> str:
     milli = math.ceil(cores * 1000 - 1e-9)
     return f"{milli // 1000}" if milli % 1000 == 0 else f"{milli}m"
 
@@ -27,7 +28,7 @@ def rightsize(incident: Incident, loc: Location) -> Proposal:
     changes: dict[tuple[str, ...], Any] = {}
     rows = []
     limits = (incident.evidence.container_spec.get("resources") or {}).get("limits") or {}
-    for resource, key, fmt in (("cpu", "cpuRequest", _cpu), ("memory", "memoryRequest",
+    for resource, key, fmt in (("cpu", "cpuRequest", format_cpu), ("memory", "memoryRequest",
                                                             format_memory)):
         value = rec.get(key)
         if not isinstance(value, int | float):
@@ -49,12 +50,35 @@ def rightsize(incident: Incident, loc: Location) -> Proposal:
     return Proposal(
         drafter=DRAFTER, reason=f"right-size {c}: {rec.get('reason', '')}",
         diagnosis=(f"Container {c} of {incident.workload} reserves what its measured usage does "
-                   f"not match: {rec.get('reason', '')}; {money}. Limits are unchanged."),
+                   f"not match: {rec.get('reason', '')}; {money}. Limits are unchanged."
+                   + _charts(incident, rec, changes)),
         edits=_edit(loc, _ops(loc, c, changes)), changes=rows,
         title=f"right-size {c} requests", announced=announced(c, changes),
         risk=("Lower requests pack pods tighter; a pod using more than its request is among "
               "the first evicted under node pressure. Rollback: revert this commit."),
         confidence=0.7)
+
+
+def _points(series: list[Any] | None) -> list[tuple[float, float]]:
+    return [(float(t), float(v)) for t, v in series or []]
+
+
+def _charts(incident: Incident, rec: dict[str, Any], changes: dict[tuple[str, ...], Any]
+            ) -> str:
+    """Usage against the old and new request, one chart per resource that changes."""
+    c, facts, out = incident.container, facts_as(incident.evidence.facts, UsageFacts), []
+    for resource, chart, unit in (("memory", memory_chart, "memory working set"),
+                                  ("cpu", cpu_chart, "CPU")):
+        if ("resources", "requests", resource) not in changes:
+            continue
+        lines = {"new request": float(rec[f"{resource}Request"])}
+        if isinstance(rec.get(f"{resource}RequestNow"), int | float):
+            lines = {"old request": float(rec[f"{resource}RequestNow"]), **lines}
+        series = facts.memory_series if resource == "memory" else facts.cpu_series
+        text = chart(f"{c} {unit}", _points(series), lines)
+        if text:
+            out.append(text)
+    return "".join(f"\n\n{t}" for t in out)
 
 
 def throttling(incident: Incident, loc: Location) -> Proposal:
@@ -69,7 +93,7 @@ def throttling(incident: Incident, loc: Location) -> Proposal:
             f"Container {c} is throttled in {ratio:.0%} of its CPU periods without a CPU limit "
             "of its own: a LimitRange or the node is the constraint. Nothing to raise here."))
     old = float(parse_quantity(old_raw))
-    new = _cpu(max(old * CPU_LIMIT_HEADROOM,
+    new = format_cpu(max(old * CPU_LIMIT_HEADROOM,
                    float(p99) * CPU_LIMIT_HEADROOM if isinstance(p99, int | float) else 0.0))
     changes: dict[tuple[str, ...], Any] = {("resources", "limits", "cpu"): new}
     return Proposal(
@@ -77,9 +101,12 @@ def throttling(incident: Incident, loc: Location) -> Proposal:
         reason=f"CPU throttled {ratio:.0%} of periods at limit {old_raw}; raised to {new}",
         diagnosis=(f"Container {c} spent {ratio:.0%} of its CFS periods throttled at its CPU "
                    f"limit of {old_raw} (measured p99 use "
-                   f"{_cpu(float(p99)) if isinstance(p99, int | float) else 'unknown'}). The "
+                   f"{format_cpu(float(p99)) if isinstance(p99, int | float) else 'unknown'}). The "
                    f"limit is raised to {new} (× {CPU_LIMIT_HEADROOM:g} of the larger of both); "
-                   "the request, what the scheduler reserves, is unchanged."),
+                   "the request, what the scheduler reserves, is unchanged."
+                   + "".join(f"\n\n{chart}" for chart in [cpu_chart(
+                       f"{c} CPU", _points(facts.cpu_series),
+                       {"old limit": old, "new limit": float(parse_quantity(new))})] if chart)),
         edits=_edit(loc, _ops(loc, c, changes)),
         changes=[{"file": loc.target.path, "field": f"{field_name(c)}.resources.limits.cpu",
                   "old": str(old_raw), "new": new}],

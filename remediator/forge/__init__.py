@@ -4,6 +4,7 @@ GitHub (or GitHub Enterprise) through PyGithub."""
 from __future__ import annotations
 
 from .body import branch_name, commit_message, parse_record, render_body, title
+from .dashboard import Asks, read_asks
 from .gitclone import ForgeError, HumanPushed, MissingBase
 from .kind import KINDS, ForgeMismatch, forge_for
 from .lifecycle import Forge, Submission, new_pull_room, submit
@@ -11,6 +12,7 @@ from .local import LocalForge
 
 __all__ = [
     "KINDS",
+    "Asks",
     "Forge",
     "ForgeError",
     "ForgeMismatch",
@@ -23,6 +25,7 @@ __all__ = [
     "forge_for",
     "new_pull_room",
     "parse_record",
+    "read_asks",
     "render_body",
     "submit",
     "title",

@@ -25,9 +25,14 @@ def branch_name(r: Remediation, prefix: str, disambiguate: bool = False) -> str:
     or detail) whose PR must not overwrite the first one's branch."""
     w = r.incident.workload
     raw = f"{w.namespace}-{w.name}-{r.incident.failure_class}".lower()
-    slug = re.sub(r"[^a-z0-9.-]+", "-", raw).strip("-")
+    slug = re.sub(r"[^a-z0-9.-]+", "-", raw)
+    # git refuses `..`, a component that starts or ends with `.`, and one ending in `.lock`
+    # (`git check-ref-format`); a namespace named `..` must not make the push fail
+    slug = re.sub(r"\.{2,}", ".", slug).strip(".-")
+    slug = re.sub(r"\.lock$", "-lock", slug) or "workload"
     if disambiguate:
-        slug += "-" + hashlib.sha256(r.incident.signature.encode()).hexdigest()[:8]
+        slug += "-" + hashlib.sha256(r.incident.signature.encode(errors="surrogatepass")
+                                      ).hexdigest()[:8]
     return f"{prefix}{slug}"
 
 

@@ -9,6 +9,9 @@ database: a new process finds everything again. Rules, per failure signature:
   failure has a new signature: OOMKilled at a higher limit is another detail);
 - a merged PR whose fix is the same: waiting for the sync; a different fix: a follow-up PR;
 - new PRs respect maxOpen and maxPerHour.
+Ticked boxes on the dashboard issue (forge.dashboard) ask for a rebuild of an open PR's branch
+or lift the silence of a PR closed without merge; the dashboard is rendered with the boxes of
+the asks carried out unticked.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from ..model import Decision, FileChange, PullRequest, Remediation, Unused
 from .body import _code_cell as code_span
 from .body import branch_name, commit_message, fingerprint, parse_record, render_body, title
 from .body import with_record as _with_record
-from .dashboard import render_dashboard
+from .dashboard import Asks, Done, read_asks, render_dashboard
 from .gitclone import ForgeError, HumanPushed
 from .outbound import Outbound
 
@@ -80,8 +83,9 @@ class Pass:
     """One pass over the proposed remediations against one listing of the forge."""
 
     def __init__(self, forge: Forge, settings: PullRequests, write: Writer,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, asks: Asks | None = None) -> None:
         self.forge, self.settings, self.write = forge, settings, write
+        self.asks, self.done = asks or Asks(), Done()
         self.now = now or datetime.now(UTC)
         self.pulls = forge.pulls()
         self.base = forge.base_commit()
@@ -97,9 +101,18 @@ class Pass:
             if open_pr is not None:
                 return self._keep_up(r, open_pr)
             last = mine[-1] if mine else None
-            if last is not None and last.state == "closed":
+            lifted = last is not None and last.number in self.asks.unsilence
+            if last is not None and last.state == "closed" and not lifted:
                 return Submission(r, last, "silenced", f"#{last.number} was closed without "
                                   "merge; silenced until the failure changes")
+            if lifted and last is not None and last.state == "closed":
+                out = self._open(r, None)
+                if out.pull is None:  # a PR limit: still silenced, its box stays ticked
+                    return Submission(r, last, "silenced", f"#{last.number} was closed without "
+                                      f"merge; its silence is lifted, waiting for {out.outcome}")
+                self.done.unsilence.add(last.number)
+                out.note = f"the silence of #{last.number} was lifted on the dashboard"
+                return out
             follows = None
             if last is not None and last.state == "merged":
                 rec = parse_record(last.body) or {}
@@ -120,7 +133,10 @@ class Pass:
             return Submission(r, pr, "silenced", f"#{pr.number} has the {IGNORE_LABEL} label")
         rec = parse_record(pr.body) or {}
         fp = fingerprint(r)
-        if rec.get("fingerprint") == fp and rec.get("base") == self.base:
+        rebuild = pr.number in self.asks.rebuild
+        if rebuild:
+            self.done.rebuild.add(pr.number)  # done, or refused below with the reason
+        if rec.get("fingerprint") == fp and rec.get("base") == self.base and not rebuild:
             return Submission(r, pr, "exists")
         branch = pr.branch or str(rec.get("branch") or branch_name(r, self.settings.branch_prefix))
         ours = {branch_name(r, self.settings.branch_prefix, disambiguate=d) for d in (False, True)}
@@ -136,8 +152,12 @@ class Pass:
             else:
                 self.forge.update_pull(pr.number, title(r), render_body(r, self.base,
                                                                          branch=branch))
-                why = "the evidence changed" if rec.get("fingerprint") != fp else "base moved"
+                why = ("the evidence changed" if rec.get("fingerprint") != fp else "base moved"
+                       if rec.get("base") != self.base else "rebuilt as asked on the dashboard")
                 return Submission(r, pr, "updated", why)
+        if rebuild and rec.get("fingerprint") == fp:
+            return Submission(r, pr, "exists", "not rebuilt as asked on the dashboard: someone "
+                              "else pushed to the branch")
         if rec.get("fingerprint") == fp or rec.get("noted") == fp:
             return Submission(r, pr, "exists", "someone else pushed to the branch: not updated")
         self.forge.comment(pr.number, _changed_comment(r))
@@ -198,15 +218,19 @@ def submit(remediations: list[Remediation], forge: Forge, settings: PullRequests
     lease (LeaseLost, from the forge's fence) ends it at the write it was about to make; the
     exception carries what was done before."""
     forge = Outbound(forge)  # everything written below is redacted on its way out
-    run = Pass(forge, settings, write, now)
+    current = forge.dashboard() if settings.dashboard else None
+    asks = read_asks(current[1] if current else None)
+    run = Pass(forge, settings, write, now, asks)
     out: list[Submission] = []
     try:
         for r in remediations:
             if r.decision == Decision.PROPOSE:
                 out.append(run.submit(r))
         if settings.dashboard:
-            body = render_dashboard(run.pulls, out, remediations, unused)
-            current = forge.dashboard()
+            # a retry is done once its incident was planned in this pass (the service forgot
+            # its earlier result before planning)
+            run.done.retry.update(asks.retry & {r.incident.signature for r in remediations})
+            body = render_dashboard(run.pulls, out, remediations, unused, asks, run.done)
             if current is None or current[1] != body:
                 try:
                     forge.save_dashboard(current[0] if current else None, DASHBOARD_TITLE, body)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .checks import PRE_EXISTING, check_objects, check_policy, policy_engine
+from .checks import PRE_EXISTING, WARN, check_objects, check_policy, policy_engine
 from .coverage import Coverage
 from .dryrun import check_dry_run
 from .opa_server import OpaServerEngine
@@ -13,6 +13,7 @@ from .sources import PolicySource
 
 __all__ = [
     "PRE_EXISTING",
+    "WARN",
     "Coverage",
     "Evaluation",
     "OpaServerEngine",

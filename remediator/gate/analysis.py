@@ -106,8 +106,10 @@ def modules(ast: list[JSONish]) -> list[Module]:
     return out
 
 
-def problems(mods: list[Module], builtins: Collection[str]) -> list[str]:
-    """One line per unknown or unsupported function call, and per ignored deny rule."""
+def problems(mods: list[Module], builtins: Collection[str],
+             conftest_files: Collection[str] = ()) -> list[str]:
+    """One line per unknown or unsupported function call, and per ignored deny rule (conftest
+    files choose their evaluated packages with namespaces: theirs are not checked for that)."""
     defined = {f"data.{m.package}.{f}" for m in mods for f in m.functions}
     out: list[str] = []
     for mod in mods:
@@ -120,10 +122,12 @@ def problems(mods: list[Module], builtins: Collection[str]) -> list[str]:
                 continue
             if _resolve(mod, name) not in defined:
                 out.append(f"{where}: unknown function or unsupported builtin {name}")
-        if not mod.evaluated and "deny" in mod.rules and not mod.file.endswith("_test.rego"):
+        if (not mod.evaluated and "deny" in mod.rules and not mod.file.endswith("_test.rego")
+                and mod.file not in conftest_files):
             out.append(
                 f"{mod.file}: package {mod.package} defines deny but is never evaluated: "
-                f"policies must be in a package under {POLICY_ROOT}."
+                f"policies must be in a package under {POLICY_ROOT}, or be conftest policies "
+                f"(validation.conftest)."
             )
     return sorted(set(out))
 

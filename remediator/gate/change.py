@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from ..config import Validation as ValidationSettings
 from ..kernel import worktree, yamlio
 from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
 from ..model import JSON, CheckResult, FieldValue, FileChange, Location, ObjectRef, Validation
-from ..render import gitops, helmvalues, kustomize
+from ..render import gitops, helmvalues, kustomize, reads, renders
+from ..render.renders import Renders
 from . import dryrun, helm
 from .helm import same_object
 from .postcondition import check_postcondition
@@ -51,13 +53,14 @@ def _plain(location: Location, changes: list[FileChange]) -> tuple[JSON | None, 
 
 
 def _kustomize(repo_root: Path, location: Location, changes: list[FileChange],
-               ref: ObjectRef) -> tuple[JSON | None, CheckResult]:
+               ref: ObjectRef, cache: Renders) -> tuple[JSON | None, CheckResult]:
     label = location.render_root or "."
-    try:  # one scratch copy of the repo with the change applied serves every render below
-        with worktree.changed_copy(repo_root, changes) as scratch:
-            before = _build(repo_root, location, label)
-            after_all = _build(scratch, location, label)
-            leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
+    try:  # one scratch view of the repo with the change applied serves every render below
+        before = _build(repo_root, location, cache.objects)
+        view = _view(repo_root, location, [location.render_root], changes)
+        with worktree.changed_copy(repo_root, changes, view) as scratch:
+            after_all = _build(scratch, location, partial(renders.objects, scratch))
+            leaks = _other_renders_changed(cache, scratch, location.also_renders)
     except (kustomize.RenderError, ValueError) as exc:
         return None, CheckResult("render", False, [str(exc)])
     targets = [o for o in after_all if same_object(o, ref)]
@@ -118,30 +121,54 @@ def _has_variables(location: Location) -> bool:
     return bool(post.get("substitute") or post.get("substituteFrom"))
 
 
-def _build(root: Path, location: Location, label: str) -> list[JSON]:
+def _view(repo_root: Path, location: Location, folders: list[str],
+          changes: list[FileChange]) -> set[str] | None:
+    """What the scratch view must hold to render ``folders`` and the other renders of the
+    edited files after the change: the files they read, with the owner's settings on top and
+    the files those come from (None: the whole tree, also when the change edits them)."""
+    top = location.top
+    on_top: dict[str, JSON] = {}
+    sources: set[str] = set()
+    if top is not None:
+        sources = {ref.path for ref in [top.owner, *top.substitute_from] if ref is not None}
+        sources |= set(top.override_files)
+        if sources & {c.path for c in changes}:
+            return None
+        fields, _ = gitops.read_top(repo_root, top)
+        on_top = {folder: fields for folder in folders}
+    view = reads.reads(repo_root, [*folders, *location.also_renders],
+                       {c.path: c.new_text for c in changes}, on_top)
+    return None if view is None else view | sources
+
+
+#: renders a folder of one tree with fields on top: the pass's cache for the repository,
+#: ``renders.objects`` of the scratch view for the tree after the change
+Build = Callable[[str, JSON | None], list[JSON]]
+
+
+def _build(root: Path, location: Location, build: Build) -> list[JSON]:
     if location.top is None:
-        return kustomize.build(root / location.render_root, label, root=root)
-    return _with_top(root, location, location.render_root, label)
+        return build(location.render_root, None)
+    return _with_top(root, location, location.render_root, build)
 
 
-def _with_top(root: Path, location: Location, folder: str, label: str) -> list[JSON]:
+def _with_top(root: Path, location: Location, folder: str, build: Build) -> list[JSON]:
     """The render as the GitOps tool makes it: the owner's settings on top (read from ``root``,
     so a change to them counts), then its post-build variable substitution."""
     assert location.top is not None
     fields, variables = gitops.read_top(root, location.top)
-    objects = kustomize.build(root / folder, label, fields, root)
+    objects = build(folder, fields)
     if variables is not None:
         objects = [gitops.substitute(o, variables) for o in objects]
     return objects
 
 
-def _other_renders_changed(repo_root: Path, scratch: Path, renders: list[str]) -> list[str]:
+def _other_renders_changed(cache: Renders, scratch: Path, others: list[str]) -> list[str]:
     """Every other kustomization that includes an edited file must render exactly as before."""
     problems = []
-    for other in renders:
+    for other in others:
         try:
-            same = kustomize.build(repo_root / other, other) == kustomize.build(
-                scratch / other, other)
+            same = cache.objects(other) == renders.objects(scratch, other)
         except kustomize.RenderError as exc:
             problems.append(f"`{other}` includes the edited file and no longer renders: {exc}")
             continue
@@ -189,7 +216,7 @@ def _image_on_top(location: Location, changes: list[FileChange]
 
 
 def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
-               ref: ObjectRef) -> tuple[JSON | None, JSON | None, CheckResult]:
+               ref: ObjectRef, cache: Renders) -> tuple[JSON | None, JSON | None, CheckResult]:
     """A Flux HelmRelease's values (`spec.values` or a `valuesFrom` ConfigMap) changed: its folder
     is rendered before and after (kustomize, or its plain files), then the workload predicted
     from the merged values."""
@@ -199,16 +226,17 @@ def _flux_helm(repo_root: Path, location: Location, changes: list[FileChange],
     try:
         for c in changes:
             yamlio.load_documents(c.new_text, c.path)
-        with worktree.changed_copy(repo_root, changes) as scratch:
+        view = _view(repo_root, location, [folder], changes)
+        with worktree.changed_copy(repo_root, changes, view) as scratch:
+            after_build = partial(renders.objects, scratch)
             if location.top is not None:  # the owner's patches on top, as Flux applies them
-                before = _with_top(repo_root, location, folder, label)
-                after = _with_top(scratch, location, folder, label)
+                before = _with_top(repo_root, location, folder, cache.objects)
+                after = _with_top(scratch, location, folder, after_build)
             elif kustomized:
-                before = kustomize.build(repo_root / folder, label)
-                after = kustomize.build(scratch / folder, label)
+                before, after = cache.objects(folder), after_build(folder, None)
             else:
                 before, after = _plain_docs(repo_root / folder), _plain_docs(scratch / folder)
-            leaks = _other_renders_changed(repo_root, scratch, location.also_renders)
+            leaks = _other_renders_changed(cache, scratch, location.also_renders)
     except (kustomize.RenderError, ValueError, yamlio.UnsafeYAML) as exc:
         return None, None, CheckResult("render", False, [str(exc)])
     values, render = helm.compare_renders(before, after, ref, label)
@@ -275,7 +303,7 @@ def _argo_helm(repo_root: Path, location: Location, changes: list[FileChange]
         return _predicted(location, *predict, render, why_not)
     layers = location.helm_render.layers if location.helm_render is not None else []
     before, set_before = helmvalues.layered(repo_root, layers)
-    with worktree.changed_copy(repo_root, changes) as scratch:
+    with worktree.changed_copy(repo_root, changes, [layer.path for layer in layers]) as scratch:
         after, set_after = helmvalues.layered(scratch, layers)
     return _helm_result(repo_root, location, render, predict, (before, after),
                         (set_before, set_after))
@@ -283,7 +311,10 @@ def _argo_helm(repo_root: Path, location: Location, changes: list[FileChange]
 
 def check_change(repo_root: Path, location: Location, changes: list[FileChange],
                  ref: ObjectRef, settings: ValidationSettings,
-                 object_checks: ObjectChecks, announced: Sequence[FieldValue]) -> Validation:
+                 object_checks: ObjectChecks, announced: Sequence[FieldValue],
+                 cache: Renders | None = None) -> Validation:
+    """``cache``: the pass's renders of ``repo_root`` (the "before" renders locate made)."""
+    cache = cache or Renders(repo_root)
     ov = location.image_override
     # the workload as the tool renders it today; a Helm render says its own
     before: JSON | None = location.rendered
@@ -291,11 +322,11 @@ def check_change(repo_root: Path, location: Location, changes: list[FileChange],
             c.path == ov.target.path for c in changes):
         after, render = _image_on_top(location, changes)
     elif location.source == "helm" and location.render_target is not None:
-        before, after, render = _flux_helm(repo_root, location, changes, ref)
+        before, after, render = _flux_helm(repo_root, location, changes, ref, cache)
     elif location.source == "helm":
         before, after, render = _argo_helm(repo_root, location, changes)
     elif location.source == "kustomize":
-        after, render = _kustomize(repo_root, location, changes, ref)
+        after, render = _kustomize(repo_root, location, changes, ref, cache)
     else:
         after, render = _plain(location, changes)
     bystanders = _other_containers_changed(location.rendered, after, location.container) \

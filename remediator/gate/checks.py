@@ -7,33 +7,46 @@ from pathlib import Path
 
 from ..config import Validation
 from ..model import JSON, CheckResult
-from . import inputs, schema
+from . import conftest, inputs, schema
 from .opa_server import URL_ENV, server_engine
 from .policy import PolicyEngine, embedded_engine
 from .sources import builtin_sources, repo_sources
 
 PRE_EXISTING = "pre-existing: "
+WARN = "warning: "  # a conftest `warn` result: reported, never failing
 
 
 def policy_engine(settings: Validation, repo_root: Path) -> PolicyEngine:
     """The configured engine (``validation.policyEngine``: embedded regorus or an OPA server)
-    with the built-in policies, the repo's own and the configured limits.
+    with the built-in policies, the repo's own, its conftest policies and the configured limits.
 
     Problems with the configuration (a missing policy path, an unparsable ceiling, no OPA URL)
     become errors of the engine, so every evaluation fails closed with them.
     """
     repo, problems = repo_sources(repo_root, settings.policies)
-    errors = [f"policy error: {p}" for p in problems]
+    ct = settings.conftest
+    theirs, more = repo_sources(repo_root, ct.policies, conftest=True)
+    errors = [f"policy error: {p}" for p in [*problems, *more]]
     try:
         data = inputs.config_data(settings)
     except inputs.SettingsError as exc:
         errors.append(f"policy error: {exc}")
         data = {}
-    sources = [*builtin_sources(), *repo]
+    try:
+        extra = conftest.load_data(repo_root, ct.data)
+    except conftest.DataError as exc:
+        errors.append(f"policy error: {exc}")
+        extra = {}
+    if "remediator" in extra:
+        errors.append("policy error: conftest data must not set data.remediator (remediator's "
+                      "own settings are there)")
+    data = {**extra, **data}
+    namespaces = conftest.Namespaces(tuple(ct.namespaces), ct.all_namespaces)
+    sources = [*builtin_sources(), *repo, *theirs]
     if settings.policy_engine == "opa":
         url = settings.opa.url or os.environ.get(URL_ENV, "")
-        return server_engine(sources, data, settings.opa, url, errors)
-    return embedded_engine(sources, data, errors)
+        return server_engine(sources, data, settings.opa, url, errors, namespaces)
+    return embedded_engine(sources, data, errors, namespaces)
 
 
 def check_policy(engine: PolicyEngine, before: JSON | None, after: JSON) -> CheckResult:
@@ -44,7 +57,8 @@ def check_policy(engine: PolicyEngine, before: JSON | None, after: JSON) -> Chec
     ``pre-existing:`` prefix, but it does not fail the check (a fix must not be blocked by an
     unrelated old problem). A violation only in ``after`` is new and fails the check. Messages
     carry the offending value, so making an existing violation worse (a limit already over the
-    ceiling raised further) reads as a new violation. Any engine error fails the check.
+    ceiling raised further) reads as a new violation. Any engine error fails the check. conftest
+    ``warn`` results of ``after`` are listed with a ``warning:`` prefix and never fail it.
     """
     now = engine.evaluate(inputs.policy_input(before, after))
     errors = list(now.errors)
@@ -56,7 +70,9 @@ def check_policy(engine: PolicyEngine, before: JSON | None, after: JSON) -> Chec
     violations = sorted(set(now.violations))
     new = [v for v in violations if v not in old]
     kept = [PRE_EXISTING + v for v in violations if v in old]
-    return CheckResult("policy", passed=not errors and not new, messages=errors + new + kept)
+    warned = [WARN + w for w in sorted(set(now.warnings))]
+    return CheckResult("policy", passed=not errors and not new,
+                       messages=errors + new + kept + warned)
 
 
 def check_objects(

@@ -24,7 +24,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,8 +35,16 @@ from opa_client.opa import OpaClient
 from ..config import OpaServer
 from ..kernel.redact import register
 from ..model import JSON
-from . import analysis
-from .policy import Evaluation, PolicyTest, deny_messages, lookup, package_node
+from . import analysis, conftest
+from .policy import (
+    Evaluation,
+    PolicyTest,
+    add_conftest,
+    deny_messages,
+    lookup,
+    package_node,
+    rule_id,
+)
 from .sources import PolicySource, is_test_file
 
 ID_PREFIX = "remediator/"  # policy ids we own on the server: remediator/builtin/security.rego
@@ -84,12 +92,25 @@ def _response_lines(response: requests.Response | None) -> list[str]:
     return [f"HTTP {response.status_code}: {line}" for line in lines]
 
 
+def _package(src: PolicySource) -> str:
+    match = _PACKAGE.search(src.text)
+    return match.group(1).removeprefix("data.") if match else ""
+
+
+def conftest_packages(sources: Sequence[PolicySource], namespaces: conftest.Namespaces
+                      ) -> list[str]:
+    """The conftest namespaces evaluated: packages of the conftest (non-test) files, selected."""
+    return namespaces.select({_package(s) for s in sources
+                              if s.conftest and not is_test_file(s.name) and _package(s)})
+
+
 def packages_of(sources: Sequence[PolicySource]) -> list[str]:
-    """Evaluated packages (under remediator.policies) declared by the non-test sources."""
+    """Evaluated packages (under remediator.policies) declared by the non-test sources (not the
+    conftest ones: their namespaces are chosen in validation.conftest)."""
     found = set()
     for src in sources:
         match = _PACKAGE.search(src.text)
-        if match is None or is_test_file(src.name):
+        if match is None or is_test_file(src.name) or src.conftest:
             continue
         package = match.group(1).removeprefix("data.")
         if analysis.Module(src.name, package).evaluated:
@@ -104,11 +125,13 @@ def never_evaluated(sources: Sequence[PolicySource]) -> list[str]:
     for src in sources:
         match = _PACKAGE.search(src.text)
         package = match.group(1).removeprefix("data.") if match else ""
-        if is_test_file(src.name) or analysis.Module(src.name, package).evaluated:
+        if (is_test_file(src.name) or src.conftest
+                or analysis.Module(src.name, package).evaluated):
             continue
         if re.search(r"^deny\b", src.text, re.MULTILINE):
             out.append(f"policy error: {src.name}: package {package} defines deny but is never "
-                       f"evaluated: policies must be in a package under {analysis.POLICY_ROOT}.")
+                       f"evaluated: policies must be in a package under {analysis.POLICY_ROOT}, "
+                       f"or be conftest policies (validation.conftest).")
     return out
 
 
@@ -129,13 +152,15 @@ class OpaServerEngine:
     name = "opa-server"
 
     def __init__(self, sources: Sequence[PolicySource], data: JSON, settings: OpaServer,
-                 url: str, errors: Sequence[str] = ()):
+                 url: str, errors: Sequence[str] = (),
+                 namespaces: conftest.Namespaces = conftest.MAIN):
         self.url = url.rstrip("/")
         self.settings = settings
         self.errors = [*errors, *never_evaluated(sources)]
         self._sources = list(sources)
         self._data = data
         self.packages = packages_of(self._sources)
+        self.conftest_packages = conftest_packages(self._sources, namespaces)
         self._ready = False
         self._lock = threading.Lock()
         parts = urlsplit(self.url)
@@ -176,7 +201,8 @@ class OpaServerEngine:
             raise OpaFailure(f"{self._where('DELETE /v1/policies')}: "
                              f"{getattr(exc, 'message', exc)}") from None
         failures = []
-        for src in sorted(self._sources, key=_push_order):
+        evaluated = set(self.conftest_packages)
+        for src in sorted(self._sources, key=lambda s: _push_order(s, evaluated)):
             try:
                 self._client.update_policy_from_string(src.text, ID_PREFIX + src.name,
                                                        rego_compat=False)
@@ -190,15 +216,25 @@ class OpaServerEngine:
                 failures.append(f"{src.name}: the server answered without JSON: {exc}")
         if failures:  # the server refuses a module: nothing it would answer can be trusted
             raise OpaFailure("\n".join(dict.fromkeys(failures)))
-        try:
-            self._client.update_or_create_data(self._data.get("remediator", {}).get(
-                "config", {}), "remediator/config")
-        except requests.RequestException as exc:
-            raise OpaFailure(f"{self._where('PUT /v1/data/remediator/config')}: "
-                             f"{self._reason(exc)}") from None
-        except Exception as exc:  # RegoParseError and friends: (code, message)
-            raise OpaFailure(f"{self._where('PUT /v1/data/remediator/config')}: "
-                             f"{getattr(exc, 'message', exc)}") from None
+        # our settings, then the conftest data files (merged at the data root)
+        documents = [("remediator/config", self._data.get("remediator", {}).get("config", {})),
+                     *((k, v) for k, v in self._data.items() if k != "remediator")]
+        for route, value in documents:
+            try:
+                self._put_data(route, value)
+            except requests.RequestException as exc:
+                raise OpaFailure(f"{self._where('PUT /v1/data/' + route)}: "
+                                 f"{self._reason(exc)}") from None
+
+    def _put_data(self, route: str, value: Any) -> None:
+        """``PUT /v1/data/<route>`` of any JSON value (a conftest data file's lists and scalars:
+        the client's ``update_or_create_data`` takes only objects), on the client's session
+        (its token and TLS settings)."""
+        assert self._client is not None
+        response = self._client._session.put(f"{self._client.root_url}/data/{route}", json=value,
+                                             timeout=self.settings.timeout_seconds)
+        if response.status_code != 204:
+            raise requests.HTTPError(response=response)
 
     def _ensure_ready(self, again: bool = False) -> None:
         with self._lock:
@@ -263,6 +299,15 @@ class OpaServerEngine:
             messages, errors = deny_messages(package, lookup(tree, package))
             out.violations += messages
             out.errors += errors
+            for message in messages:
+                out.rules.setdefault(message, rule_id(package))
+        for namespace in self.conftest_packages:  # the object itself is conftest's input
+            try:
+                document = self.query(f"data.{namespace}", input.get("after"))
+            except OpaFailure as exc:
+                out.errors += [f"policy error: {line}" for line in str(exc).splitlines()]
+                continue
+            add_conftest(out, namespace, document)
         return out
 
     def run_tests(self) -> list[PolicyTest]:
@@ -299,12 +344,14 @@ class OpaServerEngine:
         return PolicyTest(name, value is not False, "false" if value is False else "")
 
 
-def _push_order(src: PolicySource) -> tuple[bool, bool]:
+def _push_order(src: PolicySource, conftest_evaluated: Collection[str] = ()
+                ) -> tuple[bool, bool]:
     """Libraries before the policies that call their functions, tests last: OPA compiles each
     module as it arrives and refuses a call to a function it does not have yet."""
-    match = _PACKAGE.search(src.text)
-    package = match.group(1).removeprefix("data.") if match else ""
-    return is_test_file(src.name), analysis.Module(src.name, package).evaluated
+    package = _package(src)
+    evaluated = analysis.Module(src.name, package).evaluated or (
+        src.conftest and package in conftest_evaluated)
+    return is_test_file(src.name), evaluated
 
 
 def _defined(tree: Any, package: str) -> bool:
@@ -313,13 +360,16 @@ def _defined(tree: Any, package: str) -> bool:
 
 @functools.lru_cache(maxsize=16)
 def _cached(sources: tuple[PolicySource, ...], data: str, settings: tuple[Any, ...], url: str,
-            errors: tuple[str, ...]) -> OpaServerEngine:
-    return OpaServerEngine(sources, json.loads(data), OpaServer(*settings), url, errors)
+            errors: tuple[str, ...], namespaces: conftest.Namespaces) -> OpaServerEngine:
+    return OpaServerEngine(sources, json.loads(data), OpaServer(*settings), url, errors,
+                           namespaces)
 
 
 def server_engine(sources: Sequence[PolicySource], data: JSON, settings: OpaServer, url: str,
-                  errors: Sequence[str] = ()) -> OpaServerEngine:
+                  errors: Sequence[str] = (),
+                  namespaces: conftest.Namespaces = conftest.MAIN) -> OpaServerEngine:
     """An engine for this server, sources and data, reused (pushed once) while they stay the
     same."""
     key = (settings.url, settings.timeout_seconds, settings.push_policies)
-    return _cached(tuple(sources), json.dumps(data, sort_keys=True), key, url, tuple(errors))
+    return _cached(tuple(sources), json.dumps(data, sort_keys=True), key, url, tuple(errors),
+                   namespaces)

@@ -3,7 +3,9 @@
 Policies are the built-in set (``policies/`` of this project) plus the repo's own files
 (``validation.policies``: repo-relative ``.rego`` files or folders; ``*_test.rego`` files are only
 loaded to run tests). Every package under ``remediator.policies.`` is evaluated and its ``deny``
-set is the list of violations; other packages are libraries.
+set is the list of violations; other packages are libraries. A repo's conftest policies
+(``validation.conftest``) are evaluated the way conftest does it (``conftest``): the object as
+``input``, ``deny``/``violation``/``warn`` rules in the selected namespaces.
 
 Everything that stops us from knowing the answer fails closed: a file that does not parse, a call
 to a function or builtin the engine does not have, a runtime error. Each becomes a one-line error
@@ -24,7 +26,7 @@ import regorus
 
 from ..kernel.k8s import dig
 from ..model import JSON
-from . import analysis
+from . import analysis, conftest
 from .compiled import CompiledPolicies, compilable_packages
 from .coverage import Coverage
 from .sources import PolicySource
@@ -37,6 +39,10 @@ _ROOT_DEPTH = len(analysis.POLICY_ROOT.split("."))
 class Evaluation:
     violations: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # any error fails the check (fail closed)
+    warnings: list[str] = field(default_factory=list)  # conftest `warn` rules: never fail
+    #: the rule id of each violation or warning: "policy/<package below remediator.policies>"
+    #: or "conftest/<namespace>" (validate's findings and SARIF rules)
+    rules: dict[str, str] = field(default_factory=dict)
 
 
 class PolicyTest(NamedTuple):
@@ -76,6 +82,20 @@ def regorus_builtins() -> frozenset[str]:
     return frozenset(result[0]["expressions"][0]["value"])
 
 
+def rule_id(package: str) -> str:
+    return "policy/" + package.removeprefix(analysis.POLICY_ROOT + ".")
+
+
+def add_conftest(out: Evaluation, namespace: str, document: Any) -> None:
+    """One conftest namespace's document (``data.<namespace>`` for the object) into ``out``."""
+    reading = conftest.read(namespace, document)
+    out.violations += reading.failures
+    out.warnings += reading.warnings
+    out.errors += reading.errors
+    for message in reading.failures + reading.warnings:
+        out.rules.setdefault(message, f"conftest/{namespace}")
+
+
 def deny_messages(package: str, deny: Any) -> tuple[list[str], list[str]]:
     if deny is None:
         return [], []
@@ -104,16 +124,23 @@ class RegorusEngine:
     name = "regorus"
 
     def __init__(self, sources: Sequence[PolicySource], data: JSON, errors: Sequence[str] = (),
-                 *, compiled: bool = True):
+                 *, compiled: bool = True,
+                 namespaces: conftest.Namespaces = conftest.MAIN):
         self._sources = list(sources)
         self._data = data
         self._local = threading.local()
         self.errors = list(errors)
         engine = self._base(self.errors)
         self.modules = analysis.modules(json.loads(engine.get_ast_as_json()))
-        problems = analysis.problems(self.modules, regorus_builtins())
+        conftest_files = {s.name for s in self._sources if s.conftest}
+        problems = analysis.problems(self.modules, regorus_builtins(), conftest_files)
         self.errors += [f"policy error: {p}" for p in problems]
-        self.packages = sorted({m.package for m in self.modules if m.evaluated})
+        theirs = [m for m in self.modules if m.file not in conftest_files]
+        self.packages = sorted({m.package for m in theirs if m.evaluated})
+        #: the conftest namespaces evaluated (packages of the conftest files, as selected)
+        self.conftest_packages = namespaces.select(
+            {m.package for m in self.modules if m.file in conftest_files
+             and not m.file.endswith("_test.rego")})
         #: the compiled built-in packages, or None and why not (``interpreted``)
         self.compiled: CompiledPolicies | None = None
         self.interpreted = "compiled=False"
@@ -137,7 +164,7 @@ class RegorusEngine:
             engine.set_gather_prints(True)  # print() in a policy must not reach our stdout
             for src in self._sources:
                 try:
-                    engine.add_policy(src.name, src.text)
+                    add_policy(engine, src)
                 except RuntimeError as exc:
                     if errors is not None:
                         errors.append(f"policy error: {one_line(exc)}")
@@ -169,8 +196,24 @@ class RegorusEngine:
             messages, errors = deny_messages(package, deny)
             out.violations += messages
             out.errors += errors
+            for message in messages:
+                out.rules.setdefault(message, rule_id(package))
+        if self.conftest_packages:
+            self._conftest(input, out)
         out.errors = list(dict.fromkeys(out.errors))  # a library error shows in every package
         return out
+
+    def _conftest(self, input: JSON, out: Evaluation) -> None:
+        """conftest's namespaces, with the object being judged as ``input``."""
+        engine = self._base().clone()
+        engine.set_input(input.get("after"))
+        for namespace in self.conftest_packages:
+            try:
+                document = self._query(engine, f"data.{namespace}")
+            except RuntimeError as exc:
+                out.errors.append(f"policy error: {one_line(exc)}")
+                continue
+            add_conftest(out, namespace, document)
 
     def _compiled_denies(self, input: JSON) -> dict[str, Any]:
         """The built-in packages' deny values from the RVM; {} when it cannot answer."""
@@ -232,6 +275,25 @@ class RegorusEngine:
         return results
 
 
+def add_policy(engine: Any, src: PolicySource) -> None:
+    """Load one module; a conftest file that v1 refuses is read as v0 Rego (as conftest before
+    v0.56 did). Raises RuntimeError with the error of the dialect the file is written in."""
+    try:
+        engine.add_policy(src.name, src.text)
+        return
+    except RuntimeError as exc:
+        if not src.conftest:
+            raise
+        first = exc
+    engine.set_rego_v0(True)
+    try:
+        engine.add_policy(src.name, src.text)
+    except RuntimeError as exc:
+        raise (exc if any(h in str(first) for h in conftest.V0_HINTS) else first) from None
+    finally:
+        engine.set_rego_v0(False)
+
+
 def package_node(tree: Any, package: str) -> Any:
     """One package's document in the ``data.remediator.policies`` tree (None: not there)."""
     return dig(tree, package.split(".")[_ROOT_DEPTH:])  # below data.remediator.policies
@@ -245,13 +307,16 @@ def lookup(tree: Any, package: str) -> Any:
 
 @functools.lru_cache(maxsize=16)
 def _cached_engine(
-    sources: tuple[PolicySource, ...], data: str, errors: tuple[str, ...]
+    sources: tuple[PolicySource, ...], data: str, errors: tuple[str, ...],
+    namespaces: conftest.Namespaces,
 ) -> RegorusEngine:
-    return RegorusEngine(sources, json.loads(data), errors)
+    return RegorusEngine(sources, json.loads(data), errors, namespaces=namespaces)
 
 
 def embedded_engine(
-    sources: Sequence[PolicySource], data: JSON, errors: Sequence[str] = ()
+    sources: Sequence[PolicySource], data: JSON, errors: Sequence[str] = (),
+    namespaces: conftest.Namespaces = conftest.MAIN,
 ) -> RegorusEngine:
     """A compiled engine for these sources and data, reused while they stay the same."""
-    return _cached_engine(tuple(sources), json.dumps(data, sort_keys=True), tuple(errors))
+    return _cached_engine(tuple(sources), json.dumps(data, sort_keys=True), tuple(errors),
+                          namespaces)

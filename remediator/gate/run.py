@@ -27,8 +27,9 @@ from pathlib import Path
 
 from ..config import Validation as ValidationSettings
 from ..model import FieldValue, FileChange, Location, ObjectRef, Validation
+from ..render.renders import Renders
 from . import change
-from .checks import PRE_EXISTING, check_objects, check_policy, policy_engine
+from .checks import PRE_EXISTING, WARN, check_objects, check_policy, policy_engine
 from .coverage import Coverage
 from .dryrun import check_dry_run
 from .opa_server import OpaServerEngine
@@ -44,11 +45,13 @@ def check_change(
     ref: ObjectRef,
     settings: ValidationSettings,
     announced: Sequence[FieldValue],
+    renders: Renders | None = None,
 ) -> Validation:
     """Render, policy, schema, post-condition and dry-run results for one applied change;
-    ``announced``: the values the proposal says the workload gets (``Proposal.announced``)."""
+    ``announced``: the values the proposal says the workload gets (``Proposal.announced``);
+    ``renders``: the pass's kustomize renders of ``repo_root`` (shared with locate)."""
     return change.check_change(repo_root, location, changes, ref, settings, check_objects,
-                               announced)
+                               announced, renders)
 
 
 def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True,
@@ -63,15 +66,20 @@ def run_policy_tests(paths: Iterable[Path] = (), *, builtin: bool = True,
 
 def run_repo_policy_tests(repo_root: Path, settings: ValidationSettings,
                           coverage: Coverage | None = None) -> list[PolicyTest]:
-    """The ``test_`` rules of the built-in policies and of the repo's ``validation.policies``
-    (read with the repo safety rules; an unusable path is a failed "(load)" test)."""
+    """The ``test_`` rules of the built-in policies, of the repo's ``validation.policies`` and
+    of its conftest policies (``conftest verify``); read with the repo safety rules, an
+    unusable path is a failed "(load)" test."""
     repo, problems = repo_sources(repo_root, settings.policies, include_tests=True)
-    sources = [*builtin_sources(include_tests=True), *repo]
+    theirs, more = repo_sources(repo_root, settings.conftest.policies, include_tests=True,
+                                conftest=True)
+    problems += more
+    sources = [*builtin_sources(include_tests=True), *repo, *theirs]
     return RegorusEngine(sources, data={}, errors=problems, compiled=False).run_tests(coverage)
 
 
 __all__ = [
     "PRE_EXISTING",
+    "WARN",
     "Coverage",
     "Evaluation",
     "OpaServerEngine",

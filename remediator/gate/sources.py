@@ -22,6 +22,9 @@ from ..kernel.bundled import bundled
 class PolicySource:
     name: str  # how messages name the file: "builtin/security.rego" or a repo-relative path
     text: str
+    #: a conftest policy (``validation.conftest``): read as v1 Rego, else v0; its packages are
+    #: evaluated only when selected as conftest namespaces
+    conftest: bool = False
 
 
 def is_test_file(name: str) -> bool:
@@ -48,7 +51,7 @@ def _rego_files(root: Path, rel: str) -> list[str]:
 
 
 def repo_sources(
-    repo_root: Path, paths: Sequence[str], *, include_tests: bool = False
+    repo_root: Path, paths: Sequence[str], *, include_tests: bool = False, conftest: bool = False
 ) -> tuple[list[PolicySource], list[str]]:
     """The repo's policy files (paths relative to repo_root) and one error per unusable path."""
     sources: list[PolicySource] = []
@@ -75,7 +78,7 @@ def repo_sources(
             if is_test_file(name) and not include_tests:
                 continue
             try:
-                sources.append(PolicySource(name, yamlio.read_text(root, name)))
+                sources.append(PolicySource(name, yamlio.read_text(root, name), conftest))
             except (OSError, yamlio.UnsafeYAML) as exc:
                 errors.append(f"{name}: cannot read policy: {exc}")
     return sources, errors

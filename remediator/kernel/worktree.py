@@ -6,14 +6,18 @@ rules, so neither can be talked into writing through `..`, an absolute path or a
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..model import FileChange
+
+logger = logging.getLogger(__name__)
 
 
 class UnsafePath(ValueError):
@@ -59,7 +63,15 @@ def write_changes(root: Path, changes: list[FileChange]) -> None:
 
 def _link_or_copy(src: str, dst: str) -> None:
     """A hard link where the filesystem allows one (no bytes copied: the gate's scratch tree of a
-    2,000-file repository costs links, not copies), else a copy."""
+    2,000-file repository costs links, not copies), else a copy. A FIFO, socket or device is
+    left out: a renderer reading it would block, and copying it raises."""
+    if os.path.lexists(dst):
+        return  # linked already (a file also under a folder of the view): never copy over it
+    mode = os.lstat(src).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):  # a link is linked as the link it is
+        logger.warning("%s: not a regular file (FIFO, socket or device): left out of the "
+                       "gate's scratch tree", src)
+        return
     try:
         os.link(src, dst, follow_symlinks=False)
     except OSError:
@@ -77,19 +89,52 @@ def _unshare(root: Path, changes: list[FileChange]) -> None:
             os.replace(private, full)
 
 
+def _sourceignores(root: Path, rel: str) -> list[str]:
+    """The `.sourceignore` files of the folders from ``root`` down to ``rel``'s (Flux reads
+    them when it lists a folder)."""
+    parts = PurePosixPath(rel).parts
+    folders = [PurePosixPath(*parts[:i]) for i in range(len(parts))]
+    return [f"{f}/.sourceignore" if str(f) != "." else ".sourceignore" for f in folders
+            if (root / f / ".sourceignore").is_file()]
+
+
+def _partial(root: Path, scratch: Path, only: Iterable[str], changes: list[FileChange]) -> None:
+    """Link ``only`` (repo-relative files, folders with everything under them; "." the whole
+    tree) from ``root`` into ``scratch``, with the changed files and the `.sourceignore` files
+    above each."""
+    wanted = {clean_path(r) if r not in (".", "") else "." for r in only}
+    wanted |= {clean_path(c.path) for c in changes}
+    wanted |= {s for r in list(wanted) for s in _sourceignores(root, r)}
+    scratch.mkdir()
+    for rel in sorted(wanted):
+        src = resolve_inside(root, rel) if rel != "." else root
+        dst = scratch / rel if rel != "." else scratch
+        if src.is_dir() and not src.is_symlink():
+            shutil.copytree(src, dst, symlinks=True, ignore=shutil.ignore_patterns(".git"),
+                            copy_function=_link_or_copy, dirs_exist_ok=True)
+        elif (src.exists() or src.is_symlink()) and not (dst.exists() or dst.is_symlink()):
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(str(src), str(dst))
+
+
 @contextmanager
-def changed_copy(root: Path, changes: list[FileChange]) -> Iterator[Path]:
+def changed_copy(root: Path, changes: list[FileChange],
+                 only: Iterable[str] | None = None) -> Iterator[Path]:
     """A scratch view of the tree at ``root`` (without `.git`, symlinks kept as links) with
     ``changes`` written: what renders after the change. Removed on exit.
 
-    Unchanged files are hard links to the originals (a copy where links are not possible); the
-    changed ones are private copies, so the original tree is never written. Renderers only read
-    the view.
+    ``only``: the repo-relative files and folders the view needs (what the renders read, see
+    ``render.reads``), besides the changed files; None: the whole tree. Unchanged files are
+    hard links to the originals (a copy where links are not possible); the changed ones are
+    private copies, so the original tree is never written. Renderers only read the view.
     """
     with tempfile.TemporaryDirectory(prefix="remediator-gate-") as tmp:
         scratch = Path(tmp) / "repo"
-        shutil.copytree(root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"),
-                        copy_function=_link_or_copy)
+        if only is None:
+            shutil.copytree(root, scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"),
+                            copy_function=_link_or_copy)
+        else:
+            _partial(root, scratch, only, changes)
         _unshare(scratch, changes)
         write_changes(scratch, changes)
         yield scratch

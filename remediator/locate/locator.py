@@ -23,6 +23,7 @@ from ..model import (
     TargetKind,
 )
 from ..render import gitops, helmvalues
+from ..render.renders import Renders
 from . import argo_helm, helm, helm_ontop, helm_render, ontop, values_from
 from .errors import FIELD_OF_CLASS, LocateDiagnosis, LocateSkip, NotInSource
 from .overlay import Overlays
@@ -101,14 +102,15 @@ def _in_artifact(source: Source, loc: Location) -> None:
 
 class Locator:
     def __init__(self, root: Path, index: RepoIndex, repo_url: str = "",
-                 label_tracking: bool = False, branches: Branches | None = None) -> None:
+                 label_tracking: bool = False, branches: Branches | None = None,
+                 renders: Renders | None = None) -> None:
         self.root = root
         self.index = index
         self.repo_url = repo_url
         self.label_tracking = label_tracking
         #: the branch pull requests target; sources on other revisions are skipped
         self.branches = branches or Branches()
-        self.overlays = Overlays(root, index)
+        self.overlays = Overlays(root, index, renders)
         #: folder → owners for the objects list of the pass (the same for all its incidents)
         self._owners: tuple[list[JSON], dict[str, list[str]]] | None = None
 
@@ -126,8 +128,13 @@ class Locator:
             raise LocateSkip(not_managed_reason(incident.workload_metadata))
         if owner.tool == "flux-helmrelease":
             return self._in_helmrelease(incident, owner, cluster_objects)
+        app_annotations: JSON = {}
         if owner.tool == "argocd":
             app, where, app_doc = find_application(owner, cluster_objects, self.index)
+            for body in (app_doc.body if app_doc else None, app):
+                meta = (body or {}).get("metadata") or {}
+                if isinstance(meta.get("annotations"), dict):
+                    app_annotations.update(meta["annotations"])
             if app is not None:
                 _argo_revisions(app, f"Argo CD Application {owner.name}", self.repo_url,
                                 self.branches)
@@ -138,7 +145,9 @@ class Locator:
             except argo_helm.ArgoHelmSkip as exc:
                 raise LocateSkip(str(exc)) from None
             if app is not None and hs is not None:
-                return self._in_argo_helm(incident, owner, app, where, hs)
+                located = self._in_argo_helm(incident, owner, app, where, hs)
+                located.owner_annotations = app_annotations
+                return located
         try:
             sources = resolve_all(owner, cluster_objects, self.index, self.repo_url,
                                   self.branches)
@@ -168,6 +177,7 @@ class Locator:
         _in_artifact(source, loc)
         loc.owner = how
         loc.why = f"{how}. {loc.why}"
+        loc.owner_annotations = app_annotations
         return loc
 
     def _in_source(self, ref: ObjectRef, incident: Incident, source: Source,
@@ -344,7 +354,7 @@ class Locator:
             d for d in self.index.docs
             if d.kind == ref.kind and d.group == ref.group and d.path.startswith(prefix)
             and live_name(source, d.name) == ref.name
-            and (d.namespace or source.namespace or ref.namespace) == ref.namespace
+            and source.places(d.namespace, ref.namespace)
             and (source.recurse or posixpath.dirname(d.path) == source.path)
         ]
         where = f"`{source.path or '.'}`"

@@ -9,7 +9,6 @@ narrower). Overlays are rendered with origin annotations, through a wrapper, nev
 from __future__ import annotations
 
 import copy
-import json
 import posixpath
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from ..model import (
     TargetKind,
 )
 from ..render import kustomize
+from ..render.renders import Renders
 from .errors import FIELD_OF_CLASS, LocateSkip, NotInSource
 from .repo import Doc, RepoIndex, selects
 from .source import Source
@@ -35,10 +35,11 @@ from .toplayer import live_name
 class Overlays:
     """Renders (cached per folder and top layer) and the layer choice within them."""
 
-    def __init__(self, root: Path, index: RepoIndex) -> None:
+    def __init__(self, root: Path, index: RepoIndex, renders: Renders | None = None) -> None:
         self.root = root
         self.index = index
-        self._renders: dict[str, list[tuple[JSON, Path | None]] | kustomize.RenderError] = {}
+        #: the pass's renders, shared with the gate (its "before" renders)
+        self.renders = renders or Renders(root)
 
     def objects_with_origins(self, directory: str) -> list[tuple[JSON, str | None]]:
         """The render of ``directory`` with each object's repo-relative origin file."""
@@ -55,18 +56,10 @@ class Overlays:
             # define is not in this repository anyway.
             raise LocateSkip(f"`{directory or '.'}` uses remote bases ({', '.join(remote[:3])}): "
                              "they are not fetched, and what they define cannot be patched here")
-        key = json.dumps([directory, top or {}], sort_keys=True)
-        cached = self._renders.get(key)
-        if cached is None:
-            try:
-                cached = kustomize.build_with_origins(self.root / directory, directory or ".",
-                                                      top, self.root)
-            except kustomize.RenderError as exc:
-                cached = exc
-            self._renders[key] = cached
-        if isinstance(cached, kustomize.RenderError):
-            raise LocateSkip(str(cached))
-        return cached
+        try:
+            return self.renders.with_origins(directory, top)
+        except kustomize.RenderError as exc:
+            raise LocateSkip(str(exc)) from None
 
     def locate(self, ref: ObjectRef, incident: Incident, source: Source,
                           deployed: set[str], top: JSON | None = None) -> Location:
@@ -81,7 +74,7 @@ class Overlays:
             if ObjectRef.of(obj).kind == ref.kind
             and name(obj) == ref.name
             and ObjectRef.of(obj).group == ref.group
-            and (ObjectRef.of(obj).namespace or source.namespace or ref.namespace) == ref.namespace
+            and source.places(ObjectRef.of(obj).namespace, ref.namespace)
         ]
         if not found:
             raise NotInSource(f"{ref.kind} {ref.name} is not in the render of `{root_dir}`")
@@ -272,3 +265,4 @@ def _container_names(obj: JSON) -> list[str]:
     spec = pod_spec(obj)
     return [str(c.get("name")) for key in CONTAINER_LISTS for c in spec.get(key) or []
             if isinstance(c, dict)]
+

@@ -41,6 +41,15 @@ class Source:
     #: the Flux 2.7 artifact the path is read in (None: the GitRepository itself)
     artifact: ArtifactLayout | None = None
 
+    def places(self, written: str, live: str) -> bool:
+        """Whether an object written (or rendered) with namespace ``written`` lands in the live
+        namespace ``live``. A cluster-scoped live object (a webhook configuration, an
+        IngressClass) has none: Argo CD's destination and Kustomize's target namespace leave
+        such kinds without one, so only an object written without a namespace is it."""
+        if not live:
+            return not written
+        return (written or self.namespace or live) == live
+
 
 #: no base branch known: revisions are not compared (library use without a configuration)
 UNCHECKED = Branches()

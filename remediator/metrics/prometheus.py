@@ -65,7 +65,11 @@ class Prometheus:
             raise MetricsError(f"metrics URL {url!r} is not http(s)")
         context = None
         if url.startswith("https://"):
-            context = ssl.create_default_context(cafile=m.ca_file or None)
+            try:
+                context = ssl.create_default_context(cafile=m.ca_file or None)
+            except OSError as exc:  # missing, unreadable, not PEM (ssl.SSLError)
+                raise MetricsError(f"metrics.caFile {m.ca_file!r} cannot be used: "
+                                   f"{type(exc).__name__}: {exc.strerror or exc}") from None
             if m.insecure_skip_verify:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE

@@ -105,3 +105,43 @@ def memory_series(prom: Prometheus, m: Metrics, at: float, namespace: str, pods_
               f'pod=~"{pods_re}",container="{container}"}}[{int(step)}s]))')
     series = prom.query_range(promql, at - span, at, step, MAX_BYTES)
     return series[0][1] if series else []
+
+
+Series = list[tuple[float, float]]
+
+
+def chart_series(prom: Prometheus, m: Metrics, at: float, owner: Callable[[str, str], str],
+                 wanted: set[tuple[str, str, str]], points: int = 48,
+                 measures: tuple[str, ...] = ("memory", "cpu")
+                 ) -> dict[tuple[str, str, str], dict[str, Series]]:
+    """Usage over the lookback for the charts of the ``wanted`` (namespace, workload, container)
+    in one range query per measure whatever their number (memory working set, and CPU as each
+    interval's busiest rate), ``points`` steps each, max over a workload's pods at each step."""
+    if not wanted:
+        return {}
+    namespaces = "|".join(sorted({re.escape(ns) for ns, _, _ in wanted}))
+    sel = f'{_SEL},namespace=~"{namespaces}"'
+    span = m.lookback_days * 86400
+    step = int(max(m.step_seconds, span / points))
+    rate = f"rate(container_cpu_usage_seconds_total{{{sel}}}[{max(4 * m.step_seconds, 60)}s])"
+    promql = {
+        "memory": (f"max by ({_BY}) (max_over_time(container_memory_working_set_bytes{{{sel}}}"
+                   f"[{step}s]))", MAX_BYTES),
+        "cpu": (f"max by ({_BY}) (max_over_time({rate}[{step}s:{m.step_seconds}s]))",
+                MAX_CORES),
+    }
+    merged: dict[tuple[str, str, str], dict[str, dict[float, float]]] = {}
+    for measure, (q, ceiling) in promql.items():
+        if measure not in measures:
+            continue
+        for labels, series in prom.query_range(q, at - span, at, step, ceiling):
+            ns, pod, c = labels.get("namespace", ""), labels.get("pod", ""), labels.get(
+                "container", "")
+            key = (ns, owner(ns, pod), c)
+            if key not in wanted:
+                continue
+            points_of = merged.setdefault(key, {}).setdefault(measure, {})
+            for t, v in series:
+                points_of[t] = max(points_of.get(t, 0.0), v)
+    return {key: {measure: sorted(p.items()) for measure, p in by.items()}
+            for key, by in merged.items()}

@@ -131,6 +131,10 @@ class HPAFacts(Facts):
     resource: str | None = None
     hpa_message: str | None = None
     target: JSON | None = None
+    #: HPAMissingRequests with metrics: the request right-sizing would give, and how
+    measured_request: float | None = None
+    measured_how: str | None = None
+    usage: JSON | None = None
 
 
 @dataclass
@@ -196,3 +200,6 @@ class UsageFacts(Facts):
     cpu_p99_cores: float | None = None
     recommendation: JSON | None = None
     usage: JSON | None = None
+    #: (epoch seconds, value) series for the PR's charts
+    cpu_series: list[Any] | None = None
+    memory_series: list[Any] | None = None

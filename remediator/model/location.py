@@ -219,6 +219,9 @@ class Location:
     #: value sets ``op_field`` of the container (() for the whole container)
     op_index: int = -1
     op_field: tuple[str, ...] = ()
+    #: annotations of the Argo CD Application that deploys the object (the live one over the
+    #: repository's copy): Argo CD Image Updater is configured there
+    owner_annotations: JSON = field(default_factory=dict)
     substitution: Substitution | None = None
     #: Helm: how to render the release for real (None: not known, the workload is predicted)
     helm_render: HelmRender | None = None

@@ -34,6 +34,7 @@ from ..locate import Branches, LocateDiagnosis, LocateSkip, Locator, RepoIndex
 from ..locate.owner import identify
 from ..locate.revisions import default_branch
 from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation, Unused
+from ..render.renders import Renders
 from . import usage
 
 
@@ -69,6 +70,8 @@ class PlanMemo:
     max_age: float = 900.0
     clock: Callable[[], float] = time.monotonic
     entries: dict[str, tuple[str, float, Remediation]] = field(default_factory=dict)
+    #: the last read of usage (metrics), reused by the next passes for one step
+    usage_cache: usage.UsageCache = field(default_factory=usage.UsageCache)
 
     def get(self, signature: str, key: str) -> Remediation | None:
         entry = self.entries.get(signature)
@@ -78,6 +81,10 @@ class PlanMemo:
 
     def put(self, signature: str, key: str, r: Remediation) -> None:
         self.entries[signature] = (key, self.clock(), r)
+
+    def forget(self, signature: str) -> None:
+        """Plan the incident afresh next time (a retry asked on the dashboard)."""
+        self.entries.pop(signature, None)
 
     def keep(self, signatures: Collection[str]) -> None:
         """Forget incidents no longer seen (the memo never outgrows one pass's incidents)."""
@@ -106,7 +113,7 @@ class Bounds:
 
 #: facts that move while the failure stays the same (they do not make a plan stale)
 _VOLATILE_FACTS = {"restart_rate_per_hour", "redactions", "first_seen", "flapping",
-                   "memory_series", "metrics_queries", "usage"}
+                   "memory_series", "cpu_series", "metrics_queries", "usage"}
 
 
 def _digest(data: object) -> str:
@@ -179,15 +186,23 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         result.warnings.append(
             "repo.url is not set in .remediator.yaml: Argo CD / Flux sources cannot be checked "
             "against this repository; set it so that only this repository is patched")
+    # one render per kustomization and fields on top for the whole pass, locate's and the
+    # gate's "before" alike (plan never writes to repo_root)
+    renders = Renders(repo_root)
     locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking,
-                      Branches(config.pull_requests.base, default_branch(repo_root)))
+                      Branches(config.pull_requests.base, default_branch(repo_root)), renders)
     gitops_objects = state.gitops_objects()
-    incidents = detect(state, config.detect)
+    incidents = [i for i in detect(state, config.detect) if only is None or i.signature in only]
     if config.metrics.prometheus_url:  # one batched read of usage: evidence, CPUThrottling
-        measured, prom = usage.read(state, config, result.warnings)
+        measured, prom = usage.read(state, config, result.warnings,
+                                    cache=bounds.memo.usage_cache if bounds is not None else None)
         usage.enrich_oom(incidents, measured, prom, config, result.warnings)
-        incidents += usage.throttling(state, measured, config)
-    incidents = [i for i in incidents if only is None or i.signature in only]
+        usage.enrich_hpa(incidents, measured, config)
+        # raised from metrics, already sustained over `throttlingWindowMinutes`: the watcher
+        # (which raises ``only``) never sees them, and its settle window has nothing to add
+        throttled = usage.throttling(state, measured, config)
+        usage.attach_charts(throttled, state, prom, config, result.warnings, ("cpu",))
+        incidents += throttled
     result.warnings[:0] = state.warnings  # including detect's notes on malformed objects
     pass_key = ""
     if bounds is not None:
@@ -225,7 +240,7 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
                     bounds.room -= 1  # it will take one of the PRs that can be opened
                 continue
         try:
-            r = remediate(incident, locator, gitops_objects, repo_root, config, llm)
+            r = remediate(incident, locator, gitops_objects, repo_root, config, llm, renders)
         except Exception as exc:  # one incident's bug must not cost the others
             result.warnings.append(f"{incident.workload}: internal error, skipped: "
                                    f"{type(exc).__name__}: {exc}")
@@ -249,7 +264,8 @@ def _add(result: Plan, r: Remediation) -> None:
 
 
 def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
-              repo_root: Path, config: Config, llm: LLMDrafter | None = None) -> Remediation:
+              repo_root: Path, config: Config, llm: LLMDrafter | None = None,
+              renders: Renders | None = None) -> Remediation:
     try:
         location = locator.locate(incident, gitops_objects)
     except LocateDiagnosis as exc:
@@ -268,7 +284,7 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
     # the object as the repo renders it: Argo CD / Flux may still add a name prefix on top
     target = location.render_target or ObjectRef.of(location.rendered)
     r.validation = gate.check_change(repo_root, location, r.changes, target, config.validation,
-                                     proposal.announced)
+                                     proposal.announced, renders or locator.overlays.renders)
     if r.validation.passed:
         r.decision = Decision.PROPOSE
     else:

@@ -179,14 +179,17 @@ def rightsize(state: ClusterState, repo_root: Path, config: Config) -> Rightsize
                                "nothing to right-size")
         return result
     measured, prom = usage.read(state, config, result.warnings)
-    result.queries = len(prom.queries) if prom else 0
     index = RepoIndex.scan(repo_root)
     result.warnings += index.warnings
     locator = Locator(repo_root, index, config.repo_url, config.locate.argocd_label_tracking,
                       Branches(config.pull_requests.base, default_branch(repo_root)))
     gitops_objects = state.gitops_objects()
     result.unused = usage.unused(state, measured, config)
-    for rec, incident in usage.recommendations(state, measured, config):
+    pairs = usage.recommendations(state, measured, config)
+    usage.attach_charts([i for _, i in pairs if i is not None], state, prom, config,
+                        result.warnings, ("memory", "cpu"))
+    result.queries = len(prom.queries) if prom else 0
+    for rec, incident in pairs:
         result.recommendations.append(rec)
         if incident is None:
             continue
@@ -229,13 +232,14 @@ def as_pull_request(repo_root: Path, g: Group) -> Remediation | None:
     except edit.EditError:
         return None  # cannot happen after gate_group; never a PR that differs from the check
     saving = sum(_saving(r) for r in members)
-    lines = [f"- {r.incident.workload} container {r.incident.container}: "
+    # a paragraph per member: its numbers, then its charts (fenced blocks, not list items)
+    lines = [f"**{r.incident.workload} container {r.incident.container}**: "
              f"{r.proposal.diagnosis if r.proposal else r.reason}" for r in members]
     proposal = replace(
         first.proposal, reason=f"right-size {len(members)} container(s) in {g.key}",
         diagnosis=(f"Requests measured against usage, grouped by {g.key} "
                    f"(estimated ${saving:,.2f}/month; negative: costs more):\n\n"
-                   + "\n".join(lines)),
+                   + "\n\n".join(lines)),
         edits=edits, changes=[c for r in members for c in (r.proposal.changes if r.proposal
                                                            else [])],
         title=f"right-size requests in {g.key}",

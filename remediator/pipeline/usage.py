@@ -11,21 +11,23 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from kubernetes.utils.quantity import parse_quantity
 
-from ..config import Config
-from ..draft.rightsize import recommend
+from ..config import Config, Metrics
+from ..draft.rightsize import recommend, round_cpu, round_memory
 from ..kernel.k8s import get_container
 from ..metrics import MetricsError, Prometheus, owner_of_pod, read_usage
-from ..metrics.usage import memory_series
+from ..metrics.usage import chart_series, memory_series
 from ..model import (
     JSON,
     ClusterState,
     ContainerUsage,
     Evidence,
     FailureClass,
+    HPAFacts,
     Incident,
     MemoryFacts,
     ObjectRef,
@@ -39,12 +41,39 @@ log = logging.getLogger(__name__)
 Usage = dict[tuple[str, str, str], ContainerUsage]
 
 
+@dataclass
+class UsageCache:
+    """The service's last read of usage, reused by its passes for one `metrics.stepSeconds`
+    (a pass every minute would otherwise send the same seven lookback-wide queries every
+    minute, and no measure moves by more than a sample in that time). A failed read is not
+    kept: the next pass asks again."""
+
+    clock: Callable[[], float] = time.monotonic
+    entry: tuple[float, str, Usage, Prometheus] | None = None
+
+    def get(self, m: Metrics) -> tuple[Usage, Prometheus] | None:
+        if self.entry is None:
+            return None
+        when, key, measured, prom = self.entry
+        if key != repr(m) or self.clock() - when >= m.step_seconds:
+            return None
+        return measured, prom
+
+    def put(self, m: Metrics, measured: Usage, prom: Prometheus) -> None:
+        self.entry = (self.clock(), repr(m), measured, prom)
+
+
 def read(state: ClusterState, config: Config, warnings: list[str],
-         at: float | None = None) -> tuple[Usage, Prometheus | None]:
-    """All containers' usage in a fixed number of queries; ({}, None) without a source."""
+         at: float | None = None, cache: UsageCache | None = None
+         ) -> tuple[Usage, Prometheus | None]:
+    """All containers' usage in a fixed number of queries; ({}, None) without a source.
+    With ``cache``, a read younger than one `metrics.stepSeconds` is reused."""
     m = config.metrics
     if not m.prometheus_url:
         return {}, None
+    hit = cache.get(m) if cache is not None else None
+    if hit is not None:
+        return hit
     try:
         prom = Prometheus.from_settings(m)
         usage = read_usage(prom, m, time.time() if at is None else at,
@@ -55,6 +84,8 @@ def read(state: ClusterState, config: Config, warnings: list[str],
     if prom.dropped:
         warnings.append(f"metrics: {prom.dropped} implausible values dropped (not finite, "
                         "negative or beyond any container)")
+    if cache is not None:
+        cache.put(m, usage, prom)
     return usage, prom
 
 
@@ -81,6 +112,40 @@ def enrich_oom(incidents: list[Incident], usage: Usage, prom: Prometheus | None,
                 i.workload.namespace, f"{re.escape(i.workload.name)}-.*", i.container)
         except MetricsError as exc:
             warnings.append(f"{i.workload}: no usage chart: {exc}")
+
+
+def enrich_hpa(incidents: list[Incident], usage: Usage, config: Config) -> None:
+    """HPAMissingRequests incidents get the request right-sizing would give the container (CPU
+    at `rightsizing.cpuPercentile`, memory at the peak × `rightsizing.memoryHeadroom`, never
+    below the floors), when its history is long enough: the rules drafter proposes it before
+    any configured default."""
+    r = config.rightsizing
+    for i in incidents:
+        facts = i.evidence.facts
+        if i.failure_class != FailureClass.HPA_MISSING_REQUESTS or not isinstance(facts,
+                                                                                 HPAFacts):
+            continue
+        u = usage.get((i.workload.namespace, i.workload.name, i.container))
+        if u is None or u.history_seconds < r.min_history_hours * 3600:
+            continue
+        resource = str(facts.resource or "cpu")
+        if resource == "cpu":
+            use = u.cpu_p99_cores if r.cpu_percentile >= 99 else u.cpu_p95_cores
+            value = round_cpu(max(use, r.cpu_floor)) if use is not None else None
+            how = f"p{r.cpu_percentile:g} of its CPU use"
+        elif resource == "memory":
+            peak = u.memory_peak_bytes
+            value = round_memory(max(peak * r.memory_headroom,
+                                     float(parse_quantity(r.memory_floor)))) \
+                if peak is not None else None
+            how = f"its peak working set × {r.memory_headroom:g}"
+        else:
+            continue
+        if value is None:
+            continue
+        facts.measured_request = value
+        facts.measured_how = f"{how} over {u.history_seconds / 86400:.1f} days (Prometheus)"
+        facts.usage = u.as_json()
 
 
 def _workload_of(state: ClusterState, namespace: str, name: str
@@ -162,6 +227,30 @@ def recommendations(state: ClusterState, usage: Usage, config: Config
                                  UsageFacts(recommendation=rec.as_json()))
         out.append((rec, incident))
     return out
+
+
+def attach_charts(found: list[Incident], state: ClusterState, prom: Prometheus | None,
+                  config: Config, warnings: list[str], measures: tuple[str, ...],
+                  at: float | None = None) -> None:
+    """The usage series behind each right-sizing change or throttling fix, for its charts (one
+    range query per measure for all of them); without them the PR has the numbers only."""
+    incidents = {(i.workload.namespace, i.workload.name, i.container): i for i in found}
+    if prom is None or not incidents:
+        return
+    try:
+        series = chart_series(prom, config.metrics, time.time() if at is None else at,
+                              owner_of_pod(state.pod_owner), set(incidents),
+                              measures=measures)
+    except MetricsError as exc:
+        warnings.append(f"no usage charts: {exc}")
+        return
+    for key, by_measure in series.items():
+        for measure, points in by_measure.items():
+            facts = incidents[key].evidence.facts
+            if isinstance(facts, UsageFacts) and measure == "cpu":
+                facts.cpu_series = points
+            elif isinstance(facts, UsageFacts) and measure == "memory":
+                facts.memory_series = points
 
 
 #: below this many cores at its busiest over the lookback, a workload is idle

@@ -196,9 +196,13 @@ def _copy_repo_chart(root: Path, rel: str) -> Path:
     total = 0
     for dirpath, dirnames, filenames in os.walk(src):
         for name in [*dirnames, *filenames]:
-            if (Path(dirpath) / name).is_symlink():
+            path = Path(dirpath) / name
+            if path.is_symlink():
                 raise RenderError(f"the chart `{rel}` holds a symbolic link "
-                                  f"(`{(Path(dirpath) / name).relative_to(src)}`); not rendered")
+                                  f"(`{path.relative_to(src)}`); not rendered")
+            if name in filenames and not path.is_file():  # a FIFO blocks Helm's read forever
+                raise RenderError(f"the chart `{rel}` holds `{path.relative_to(src)}`, which is "
+                                  "not a regular file (a FIFO, socket or device); not rendered")
         total += sum((Path(dirpath) / f).stat().st_size for f in filenames)
         if total > MAX_CHART_BYTES:
             raise RenderError(f"the chart `{rel}` is over {MAX_CHART_BYTES} bytes; not rendered")

@@ -4,6 +4,9 @@ logs, a clean stop, and (with leader election) passes only while this replica le
 Incidents are processed sequentially within a pass: the pass is bounded by the forge's PR limits
 (`pullRequests.maxOpen`, `maxPerHour`) and GitHub asks integrators to serialize writes, so a
 worker pool would add concurrency where the forge forbids it.
+
+Logs say what changed: an incident, a PR outcome, a verification or a warning is logged when it
+is new or differs from the previous pass (`LogMemory`); the "pass" line sums up every pass.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class Daemon:
     on_report: Callable[[PassReport], None] | None = None
     #: set (by the alert webhook) to start the next pass now instead of after the interval
     wake: threading.Event = field(default_factory=threading.Event)
+    #: what the previous pass logged: unchanged lines are not repeated
+    logged: LogMemory = field(default_factory=lambda: LogMemory())
 
     def run(self, passes: int | None = None) -> None:
         done = 0
@@ -85,7 +90,7 @@ class Daemon:
         if report is None:
             self.metrics.pass_failures.inc()
             return
-        record_pass(report, self.metrics, self.log)
+        record_pass(report, self.metrics, self.log, self.logged)
         if not (report.abandoned or report.fenced):  # read by "no successful pass" alert
             self.metrics.last_success.set_to_current_time()
         self.log("pass", "pass done", seconds=round(time.monotonic() - start, 3),
@@ -96,10 +101,37 @@ class Daemon:
             self.on_report(report)
 
 
-def record_pass(report: PassReport, metrics: Metrics, log: JsonLog) -> None:
+@dataclass
+class LogMemory:
+    """The lines of the previous pass, by subject: incidents by signature (decision, reason),
+    PR outcomes by signature (outcome, note), verifications by PR, warnings by text."""
+
+    seen: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    current: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    def changed(self, kind: str, key: str, *value: str) -> bool:
+        self.current[(kind, key)] = value
+        return self.seen.get((kind, key)) != value
+
+    def end_pass(self) -> None:
+        """What this pass did not log again is forgotten: if it comes back, it is news."""
+        self.seen, self.current = self.current, {}
+
+
+class _Everything(LogMemory):
+    def changed(self, kind: str, key: str, *value: str) -> bool:
+        return True
+
+
+def record_pass(report: PassReport, metrics: Metrics, log: JsonLog,
+                memory: LogMemory | None = None) -> None:
+    """Metrics and log lines of one pass; ``memory``: log only what changed since the pass
+    before (None: everything, as `run --once` does)."""
+    mem = memory if memory is not None else _Everything()
     metrics.paused.set(1 if report.paused else 0)
     if report.paused:
         log("paused", "kill switch on (paused: true or REMEDIATOR_PAUSED): nothing planned")
+        mem.end_pass()  # after the pause, every incident is news again
         return
     metrics.deferred.set(report.plan.deferred)  # the "PR budget exhausted" alert reads it
     counts = Counter((r.incident.failure_class, r.decision.value)
@@ -116,18 +148,24 @@ def record_pass(report: PassReport, metrics: Metrics, log: JsonLog) -> None:
                 metrics.gate_failures.labels(check.name).inc()
         if r.proposal is not None:
             metrics.llm_usage(r.proposal.provenance)
-        log("incident", r.reason, signature=inc.signature, failure_class=inc.failure_class,
-            decision=r.decision.value, workload=str(inc.workload))
+        if mem.changed("incident", inc.signature, r.decision.value, r.reason):
+            log("incident", r.reason, signature=inc.signature, failure_class=inc.failure_class,
+                decision=r.decision.value, workload=str(inc.workload))
     for s in report.submissions:
         outcome = s.outcome.split(":", 1)[0]
         metrics.pull_requests.labels(outcome).inc()
-        log("pull_request", s.note, outcome=s.outcome,
-            signature=s.remediation.incident.signature,
-            pr=s.pull.number if s.pull else None, url=s.pull.url if s.pull else None)
+        sig = s.remediation.incident.signature
+        if mem.changed("pull_request", sig, s.outcome, s.note,
+                       str(s.pull.number if s.pull else "")):
+            log("pull_request", s.note, outcome=s.outcome, signature=sig,
+                pr=s.pull.number if s.pull else None, url=s.pull.url if s.pull else None)
     for v in report.verifications:
-        log("verification", v.note, outcome=v.outcome, pr=v.pull.number)
+        if mem.changed("verification", str(v.pull.number), v.outcome, v.note):
+            log("verification", v.note, outcome=v.outcome, pr=v.pull.number)
     for w in report.plan.warnings + report.warnings:
-        log("warning", w, level="warning")
+        if mem.changed("warning", w):
+            log("warning", w, level="warning")
+    mem.end_pass()
     if report.abandoned:
         log("abandoned", "stop asked before pushing: this pass opened nothing", level="warning")
     if report.fenced:

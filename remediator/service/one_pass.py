@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from ..cluster import load_snapshot
 from ..config import Config, ConfigError, load_config
-from ..forge import Forge, LocalForge, MissingBase, new_pull_room, parse_record
+from ..forge import Forge, LocalForge, MissingBase, new_pull_room, parse_record, read_asks
 from ..forge.gitclone import GitClone
 from ..forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
 from ..kernel.leader import NO_FENCE, Fence, LeaseLost
@@ -125,6 +125,15 @@ def run_once(snapshot: Path | None, remote: str, state_dir: Path,
     room, limit = new_pull_room(pulls, config.pull_requests)
     bounds = Bounds(room, limit, {p.signature for p in pulls}, forge.base_commit(),
                     memo if memo is not None else PlanMemo(), stopping)
+    if config.pull_requests.dashboard and (dash := forge.dashboard()):
+        # ticked boxes: a retry plans its incident afresh; the PRs asked to be rebuilt or
+        # unsilenced are planned even when the watch did not raise them this pass
+        asks = read_asks(dash[1])
+        for sig in asks.retry:
+            bounds.memo.forget(sig)
+        if only is not None:
+            only = only | asks.retry | {p.signature for p in pulls
+                                        if p.number in asks.rebuild | asks.unsilence}
     result = plan(state, clone, config, state_dir / "cache",  # model answers, token usage
                   closed_records=_closed_records(forge, config), only=only, bounds=bounds)
     stamp = state_dir / "rightsize.last"

@@ -42,6 +42,7 @@ EVERYTHING: dict[str, Any] = {
     "dryRun": {"enabled": True},
     "opa": {"enabled": True},
     "interval": "30",
+    "alertWebhook": {"enabled": True},
     "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
                 "prometheusRule": {"enabled": True}, "grafanaDashboard": {"enabled": True}},
 }
@@ -95,11 +96,13 @@ def test_the_chart_installs_what_the_manifests_install(optional: bool, tmp_path:
     extra: tuple[str, ...] = ()
     if optional:
         values |= {"dryRun": {"enabled": True}, "opa": {"enabled": True},
+                   "alertWebhook": {"enabled": True},
                    "metrics": {"serviceMonitor": {"enabled": True},
                                "prometheusRule": {"enabled": True}}}
         extra = ("rbac-dry-run.yaml", "servicemonitor.yaml", "prometheusrule.yaml")
     chart = by_kind_and_name([without_helm_labels(d) for d in render(values, tmp_path)])
-    built = by_kind_and_name(kustomize(manifests_with(tmp_path, *extra, opa=optional)))
+    built = by_kind_and_name(kustomize(manifests_with(tmp_path, *extra, opa=optional,
+                                                      alert_webhook=optional)))
     namespace = built.pop(("Namespace", "remediator"))
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert sorted(chart) == sorted(built)
@@ -111,6 +114,8 @@ def test_the_chart_installs_what_the_manifests_install(optional: bool, tmp_path:
     if optional:
         assert {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
                 "ServiceMonitor", "PrometheusRule"} <= kinds
+        ports = [p["name"] for p in built[("Service", "remediator")]["spec"]["ports"]]
+        assert ports == ["http", "alerts"]
 
 
 def test_the_comparison_sees_a_difference(tmp_path: Path):
@@ -275,3 +280,35 @@ def test_a_mistyped_value_is_refused(tmp_path: Path):
     [rule] = [d for d in render({**BASE, "metrics": {"prometheusRule": {"enabled": True}}},
                                 tmp_path) if d["kind"] == "PrometheusRule"]
     assert sorted(names) == sorted(r["alert"] for r in rule["spec"]["groups"][0]["rules"])
+
+
+def test_the_alert_webhook(tmp_path: Path):
+    """Off by default; on, the bot serves the port, reads its token from the credentials
+    Secret (a required key: the service refuses to start without it) and the Service exposes
+    it beside /metrics, which the ServiceMonitor still scrapes."""
+    off = render(BASE, tmp_path)
+    assert not any(a.startswith("--alert-webhook-port") for a in _container(off)["args"])
+    assert "REMEDIATOR_ALERT_TOKEN" not in {e["name"] for e in _container(off)["env"]}
+    [svc] = [d for d in off if d["kind"] == "Service"]
+    assert [p["name"] for p in svc["spec"]["ports"]] == ["http"]
+
+    docs = render({**EVERYTHING, "github": {"existingSecret": "bot-credentials"},
+                   "alertWebhook": {"enabled": True, "port": 9200, "tokenKey": "am-token"}},
+                  tmp_path, release="bots", namespace="platform")
+    bot = _container(docs)
+    assert "--alert-webhook-port=9200" in bot["args"]
+    env = {e["name"]: e for e in bot["env"]}
+    assert env["REMEDIATOR_ALERT_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+        "name": "bot-credentials", "key": "am-token"}  # required, never inline
+    assert {"name": "alerts", "containerPort": 9200} in bot["ports"]
+    [svc] = [d for d in docs if d["kind"] == "Service"]
+    ports = {p["name"]: p for p in svc["spec"]["ports"]}
+    assert ports["alerts"] == {"name": "alerts", "port": 9200, "targetPort": "alerts",
+                               "protocol": "TCP"}
+    [sm] = [d for d in docs if d["kind"] == "ServiceMonitor"]
+    assert [e["port"] for e in sm["spec"]["endpoints"]] == ["http"]  # the webhook is not scraped
+
+    assert "a port of its own" in render_error(
+        {**BASE, "alertWebhook": {"enabled": True, "port": 8080}}, tmp_path)
+    assert "alertWebhook/port" in render_error(
+        {**BASE, "alertWebhook": {"enabled": True, "port": 0}}, tmp_path)

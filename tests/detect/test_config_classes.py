@@ -330,3 +330,89 @@ def test_every_new_class_is_detected_here():
         Drafter.CONFIG_DIAGNOSIS, Drafter.HPA_REQUESTS, Drafter.SERVICE_SELECTOR)}
     assert len(new) == 18
     assert new <= quoted, new - quoted
+
+
+# ------------------------------------------------------------------ the quiet look-alikes
+def _quiet(cls: str, *items: Any, services_read: bool = True) -> None:
+    base = [CLOCK, KUBERNETES] if services_read else [CLOCK]
+    found = {i.failure_class for i in detect(build_state([*items, *base], "t"))}
+    assert cls not in found, (cls, found)
+
+
+def test_workload_misses_wait_out_a_start_and_keep_quiet_on_old_evidence():
+    # a start hook failing in the pod's first minute: the kubelet retries it
+    d, rs, p = _stuck_pod([kube.waiting("cart", "PreStartHookError", "hook failed")],
+                          phase="Pending", created=FRESH)
+    _quiet("ContainerStartHookError", d, rs, p)
+    # two restarts without a last state: not yet a loop
+    cs = kube.crashing("cart", restarts=2)
+    cs["lastState"] = {}
+    _quiet("CrashLoopBackOff", *_stuck_pod([cs]))
+    # a minute-old Pending pod without a verdict: the scheduler has not got to it yet
+    sts, p = _pending({"schedulerName": "custom-scheduler"}, [], created=FRESH)
+    _quiet("PendingNoVerdict", sts, p, _service("db", {"app": "db"}))
+    # a FailedMount for a ConfigMap that was missing two hours ago (created since)
+    d, rs, p = _stuck_pod([kube.waiting("cart", "ContainerCreating")], phase="Pending")
+    old = kube.event(p, "FailedMount", 'MountVolume.SetUp failed for volume "config" : '
+                     'configmap "cart-config" not found', last="2026-11-20T08:30:00Z")
+    _quiet("MissingConfigMap", d, rs, p, old)
+    # a claim that is Bound
+    sts = _sts()
+    _quiet("PVCLost", sts, _service("db", {"app": "db"}), _obj(
+        "PersistentVolumeClaim", "data-db-0", spec={"volumeName": "pv-1"},
+        status={"phase": "Bound"}))
+
+
+def test_configuration_classes_judge_only_settled_objects_of_kinds_read():
+    d, rs, p = _web()
+    svc = _service("cart", {"app": "cart"})
+    fresh_ingress = _ingress("cart-svc")
+    fresh_ingress["metadata"]["creationTimestamp"] = FRESH
+    _quiet("IngressBackendMissing", d, rs, p, svc, fresh_ingress)
+    fresh_hpa = _hpa("kart")
+    fresh_hpa["metadata"]["creationTimestamp"] = FRESH
+    _quiet("HPATargetMissing", d, rs, p, fresh_hpa)
+    # no Service read at all (not even `default/kubernetes`): the kind was not readable
+    _quiet("StatefulSetServiceMissing", _sts(), services_read=False)
+    _quiet("WebhookServiceUnavailable", _webhook("policy-webhok"), services_read=False)
+    # no StorageClass read: a class name is not judged
+    _quiet("StorageClassMissing", _sts(storage_class="fast-ssd"), _service("db", {"app": "db"}))
+
+
+def test_configuration_classes_healthy_look_alikes():
+    d, rs, p = _web()
+    svc = _service("cart", {"app": "cart"})
+    # the controller complains about another Ingress's secret, not one this Ingress names
+    ing = _ingress("cart", tls="shop-tls")
+    _quiet("IngressTLSSecretMissing", d, rs, p, svc, ing,
+           kube.event(ing, "Sync", 'secret "shop/other-tls" not found'))
+    # a URL webhook is outside the cluster: not ours to judge
+    url = _webhook("x")
+    url["webhooks"][0]["clientConfig"] = {"url": "https://policy.example.com/validate"}
+    _quiet("WebhookServiceUnavailable", url)
+    # a route its Gateway accepted with every reference resolved
+    gw = _obj("Gateway", "public", api="gateway.networking.k8s.io/v1", spec={})
+    route = _obj("HTTPRoute", "cart", api="gateway.networking.k8s.io/v1", spec={
+        "parentRefs": [{"name": "public"}],
+        "rules": [{"backendRefs": [{"name": "cart", "port": 80}]}]}, status={"parents": [{
+            "parentRef": {"name": "public"}, "controllerName": "example.net/gateway",
+            "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted"},
+                           {"type": "ResolvedRefs", "status": "True",
+                            "reason": "ResolvedRefs"}]}]})
+    _quiet("HTTPRouteUnresolved", gw, route, svc)
+    # a parent Gateway not judged when Gateways were not read
+    route["status"] = {}
+    route["spec"]["parentRefs"] = [{"name": "pubic"}]
+    _quiet("HTTPRouteUnresolved", route, svc)
+
+
+def test_pods_of_a_lost_claim_are_its_incident_not_stuck_creating():
+    sts = _sts()
+    pvc = _obj("PersistentVolumeClaim", "data-db-0", spec={"volumeName": "pv-1"},
+               status={"phase": "Lost"})
+    pod = kube.pod(sts, "db-0", [kube.waiting("db", "ContainerCreating")], phase="Pending",
+                   created=OLD)
+    pod["spec"]["volumes"] = [{"name": "data",
+                               "persistentVolumeClaim": {"claimName": "data-db-0"}}]
+    found = _classes(sts, pvc, pod, _service("db", {"app": "db"}))
+    assert "PVCLost" in found and "StuckContainerCreating" not in found, set(found)

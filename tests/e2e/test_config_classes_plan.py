@@ -181,8 +181,18 @@ def _many() -> list[dict]:
         "name": "shop", "namespace": "shop", "uid": kube.uid(), "creationTimestamp": OLD},
         "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
             "service": {"name": "shop-web", "port": {"number": 80}}}}]}}]}}
+    # cluster-scoped: Argo CD's tracking id has an empty namespace, the manifest none
+    webhook = {"apiVersion": "admissionregistration.k8s.io/v1",
+               "kind": "MutatingWebhookConfiguration", "metadata": {
+                   "name": "cart-defaults", "uid": kube.uid(), "creationTimestamp": OLD,
+                   "annotations": {"argocd.argoproj.io/tracking-id": "cart:admissionregistration"
+                                   ".k8s.io/MutatingWebhookConfiguration:/cart-defaults"}},
+               "webhooks": [{"name": "defaults.cart.example.com", "failurePolicy": "Ignore",
+                             "sideEffects": "None", "admissionReviewVersions": ["v1"],
+                             "clientConfig": {"service": {"namespace": "shop",
+                                                          "name": "cart-webhook"}}}]}
     items += [_tracked(hpa, "autoscaling"), _tracked(pdb, "policy"), _tracked(svc, ""),
-              _tracked(ing, "networking.k8s.io")]
+              _tracked(ing, "networking.k8s.io"), webhook]
     items.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
                   "metadata": {"name": "cart", "namespace": "argocd", "uid": kube.uid()},
                   "spec": {"source": {"repoURL": REPO_URL, "path": "apps/cart",
@@ -195,7 +205,8 @@ def _manifests(items: list[dict]) -> dict[str, str]:
     """The repository's side of the tracked live objects (JSON is YAML)."""
     return {f"apps/cart/{o['kind'].lower()}-{o['metadata']['name']}.yaml": json.dumps(
         {"apiVersion": o["apiVersion"], "kind": o["kind"],
-         "metadata": {"name": o["metadata"]["name"]}, "spec": o["spec"]}, indent=2)
+         "metadata": {"name": o["metadata"]["name"]},
+         **{k: o[k] for k in ("spec", "webhooks") if k in o}}, indent=2)
         for o in items if "argocd.argoproj.io/tracking-id" in (
             o["metadata"].get("annotations") or {})}
 
@@ -204,7 +215,8 @@ def _manifests(items: list[dict]) -> dict[str, str]:
 SAYS = {"ReadinessNeverReady": "never Ready", "ContainerStartHookError": "PreStartHookError",
         "CrashLoopBackOff": "exits repeatedly", "MissingConfigMap": "configmap mount-config",
         "HPATargetMissing": "scaleTargetRef", "PDBBlocksDisruption": "minAvailable 1",
-        "IngressBackendMissing": "service shop-web"}
+        "IngressBackendMissing": "service shop-web",
+        "WebhookServiceUnavailable": "failurePolicy Ignore"}
 
 
 def test_plan_diagnoses_the_workload_misses_and_configuration_failures(tmp_path: Path):
@@ -221,6 +233,7 @@ def test_plan_diagnoses_the_workload_misses_and_configuration_failures(tmp_path:
         ("HorizontalPodAutoscaler", "gone", "HPATargetMissing"),
         ("PodDisruptionBudget", "ready", "PDBBlocksDisruption"),
         ("Ingress", "shop", "IngressBackendMissing"),
+        ("MutatingWebhookConfiguration", "cart-defaults", "WebhookServiceUnavailable"),
     }, sorted(got)
     for (_, _, cls), r in got.items():
         assert r["decision"] == "diagnose" and r["changes"] == [], r

@@ -74,7 +74,7 @@ def test_opens_one_pr_per_signature_with_labels_reviewers_and_a_dashboard(
     (dash,) = emu.issues()
     assert dash.labels == ["remediator", "remediator:dashboard"]
     for pr in pulls:
-        assert f"- #{pr.number} " in dash.body
+        assert f"- [ ] <!-- remediator:rebuild #{pr.number} --> #{pr.number} " in dash.body
     assert "| Deployment shop/orders | CreateContainerConfigError | diagnose |" in dash.body
     assert "kube-system" in dash.body  # skipped incidents are listed with their reason
     calls_per_pr = (len(emu.calls)) / PROPOSED
@@ -124,7 +124,7 @@ def test_closed_and_ignored_prs_silence_their_signature(bot: Bot, emu: GitHubEmu
     assert len(emu.pulls()) == PROPOSED  # nothing reopened
     dash = emu.issues()[0].body
     assert "closed without merge" in dash and "remediator:ignore" in dash
-    assert f"- #{first.number} " not in dash.split("## Silenced")[0]
+    assert f"remediator:rebuild #{first.number} " not in dash.split("## Silenced")[0]
 
 
 def test_a_merged_fix_is_not_reproposed_but_a_different_one_follows_up(tmp_path: Path):

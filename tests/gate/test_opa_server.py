@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from remediator import gate
-from remediator.config import OpaServer, Validation, parse_config
+from remediator.config import Conftest, OpaServer, Validation, parse_config
 from remediator.gate import inputs, opa_server, sources
 from tests.support.edits import write
 from tests.support.opa_emulator import OpaEmulator, opa_available
@@ -182,7 +182,8 @@ def test_deny_outside_the_policy_root_is_an_error(opa: OpaEmulator, tmp_path: Pa
     result = gate.check_objects(None, deployment(), settings, tmp_path)[0]
     assert result.messages == ["policy error: main.rego: package main defines deny but is never "
                                "evaluated: policies must be in a package under "
-                               "remediator.policies."]
+                               "remediator.policies, or be conftest policies "
+                               "(validation.conftest)."]
 
 
 def test_bad_engine_settings_are_clear_config_errors():
@@ -203,3 +204,22 @@ def test_bad_engine_settings_are_clear_config_errors():
                        "    timeoutSeconds: 0.5\n    pushPolicies: false\n  dryRun: true\n")
     assert cfg.validation.opa == OpaServer("http://opa:8181", 0.5, False)
     assert cfg.validation.dry_run == "true"
+
+
+def test_conftest_policies_on_the_server(opa: OpaEmulator, tmp_path: Path):
+    """validation.conftest with the OPA server: pushed with the others, their data at the root,
+    each namespace queried with the object itself as input."""
+    write(tmp_path, "policy/main.rego",
+          'package main\nimport rego.v1\ndeny contains msg if {\n  input.kind == "Deployment"\n'
+          '  not input.metadata.labels.owner\n'
+          '  msg := sprintf("%s has no owner", [input.metadata.name])\n}\n'
+          'warn contains "strict mode" if data.strict\n')
+    write(tmp_path, "data/d.yaml", "strict: true\n")
+    settings = opa_settings(opa.url)
+    settings.conftest = Conftest(policies=["policy"], data=["data"])
+    result = gate.check_objects(None, deployment(), settings, tmp_path)[0]
+    assert not result.passed
+    assert result.messages == ["web has no owner", "warning: strict mode"]
+    assert opa.data["strict"] is True
+    assert "remediator/policy/main.rego" in opa.policies
+    assert ("POST", "/v1/data/main") in opa.requests

@@ -274,7 +274,8 @@ def test_unusable_policy_paths_fail_closed(tmp_path: Path):
         "policy error: policy: no .rego files in this policy folder",
         "policy error: ../outside: refused: policy path resolves outside the repository",
         "policy error: main.rego: package main defines deny but is never evaluated: policies must"
-        " be in a package under remediator.policies.",
+        " be in a package under remediator.policies, or be conftest policies"
+        " (validation.conftest).",
     ]
 
 

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from remediator.cluster.snapshot import load_snapshot
-from remediator.kernel import files
+from remediator.kernel import files, worktree
 from remediator.kernel.yamlio import scan_repo
+from remediator.model import ChartSource, FileChange
+from remediator.render import helm as helm_render
 from tests.support import hostile
+from tests.support.chart_repo import CONVENTIONAL, write_chart
 from tests.support.cli import EXAMPLE, SNAPSHOT, cli
 
 
@@ -113,3 +116,23 @@ def test_bounded_reads_keep_the_tail_and_refuse_the_rest(tmp_path: Path):
         files.read_bytes(big, 20)
     with pytest.raises(files.UnreadableFile, match="outside"):
         files.read_bytes(big, 1000, root=tmp_path / "elsewhere")
+
+
+def test_a_chart_holding_a_fifo_is_a_render_error_not_a_crash(tmp_path: Path):
+    write_chart(tmp_path / "chart", CONVENTIONAL)
+    hostile.fifo(tmp_path / "chart" / "templates" / "pipe.yaml")
+    with pytest.raises(helm_render.RenderError, match=r"`templates/pipe.yaml`, which is not a "
+                       r"regular file \(a FIFO"):
+        helm_render.render_release(ChartSource(path="chart"), "r", "ns", {}, root=tmp_path)
+
+
+def test_the_gates_scratch_tree_leaves_special_files_out(tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture):
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "a.yaml").write_text("x: 1\n")
+    hostile.fifo(tmp_path / "apps" / "pipe.yaml")
+    change = FileChange("apps/a.yaml", "x: 1\n", "x: 2\n", "")
+    with worktree.changed_copy(tmp_path, [change]) as scratch:
+        assert sorted(p.name for p in (scratch / "apps").iterdir()) == ["a.yaml"]
+        assert (scratch / "apps" / "a.yaml").read_text() == "x: 2\n"
+    assert "pipe.yaml: not a regular file" in caplog.text

@@ -59,8 +59,10 @@ SCHEMA: dict[str, Any] = {
     },
 }
 #: what the dashboard must show (issue 21): passes, PRs by outcome, incidents by class and
-#: decision, gate failures, model tokens and cost, watch reconnects, the leader
-SHOWN = ("remediator_loop_duration_seconds_count", "remediator_pass_failures_total",
+#: decision, gate failures, model tokens and cost, watch reconnects, the leader; the alert
+#: webhook's requests and alerts
+SHOWN = ("remediator_alert_webhook_requests_total", "remediator_alerts_total",
+         "remediator_loop_duration_seconds_count", "remediator_pass_failures_total",
          "remediator_pull_requests_total", "remediator_incidents_deferred", "remediator_incidents",
          "remediator_gate_failures_total", "remediator_llm_tokens_total",
          "remediator_llm_cost_dollars_total", "remediator_watch_reconnects_total",

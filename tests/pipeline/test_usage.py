@@ -169,6 +169,8 @@ def test_oom_limit_from_measured_peak_with_chart_and_throttling_fix(
     throttled = by_class["CPUThrottling"]
     assert throttled.decision == Decision.PROPOSE, throttled.reason
     assert "raised to 3" in throttled.reason  # limit 2 x 1.5
+    assert 'title "api CPU"' in throttled.proposal.diagnosis
+    assert "then old limit 2000m; new limit 3000m." in throttled.proposal.diagnosis
     [change] = throttled.changes
     assert '+            limits: {memory: 2Gi, cpu: "3"}' in change.diff.splitlines()
 
@@ -182,13 +184,21 @@ def test_without_metrics_the_oom_fix_is_the_factor_rule(repo: Path) -> None:
 def test_rightsize_groups_the_file_and_gates_it_as_a_whole(
         prom: RealPrometheus, repo: Path) -> None:
     result = rightsize(build_state(_live(), "c"), repo, parse_config(_config(prom)))
-    assert result.queries == 7
+    assert result.queries == 9  # 7 measures + 2 range queries for the charts, for all of them
     proposed = {r.incident.workload.name: r for r in result.remediations
                 if r.decision == Decision.PROPOSE}
     # web restarts (OOMKilled): its usage is not steady, the failure fix comes first
     assert set(proposed) == {"api", "worker", "batch"}, [r.reason for r in result.remediations]
     [web] = [rec for rec in result.recommendations if rec.workload == "web"]
     assert not web.changes and "restart" in web.reason
+    # a chart per resource that changes: usage against the old and the new request
+    api_says = proposed["api"].proposal.diagnosis
+    assert api_says.count("```mermaid\nxychart-beta") == 2, api_says
+    assert 'title "api memory working set"' in api_says and 'title "api CPU"' in api_says
+    assert "then old request 1024Mi; new request 230Mi." in api_says
+    assert "then old request 1000m; new request 50m." in api_says
+    assert "    line [200, 200," in api_says  # the measured working set, MiB
+    assert "    line [50, 50," in api_says  # the measured CPU, millicores
     api_diff = proposed["api"].changes[0].diff
     assert '+            requests: {memory: 230Mi, cpu: "50m"}' in api_diff.splitlines()
     [group] = result.groups
@@ -234,3 +244,164 @@ def test_a_broken_metrics_source_is_a_warning_and_the_factor_rule(repo: Path) ->
     assert "raised to 192Mi" in oom.reason
     assert any(w.startswith("metrics not used: Prometheus answer is not JSON")
                for w in result.warnings), result.warnings
+
+
+def test_the_service_reuses_a_read_of_usage_for_one_step() -> None:
+    """Passes every minute do not resend the seven lookback-wide queries: a read is reused for
+    `metrics.stepSeconds`; a changed metrics setting or an older read asks again, and a failed
+    read is never kept."""
+    from remediator.pipeline.usage import UsageCache, read
+    from tests.support.hostile_prometheus import vector
+
+    clock = [0.0]
+    cache = UsageCache(clock=lambda: clock[0])
+    state = build_state(_live(), "c")
+    seen: list[dict[str, str]] = []
+    with serve(vector(["1"]), seen=seen) as url:
+        config = parse_config(f"repo:\n  url: {REPO_URL}\nmetrics:\n  prometheusUrl: {url}\n")
+        first, _ = read(state, config, [], cache=cache)
+        assert len(seen) == 7 and first
+        clock[0] = 299.0
+        assert read(state, config, [], cache=cache)[0] is first and len(seen) == 7
+        clock[0] = 300.0  # one step (stepSeconds 300) later
+        read(state, config, [], cache=cache)
+        assert len(seen) == 14
+        config.metrics.lookback_days = 3.0  # another setting: not the same read
+        read(state, config, [], cache=cache)
+        assert len(seen) == 21
+    asked: list[dict[str, str]] = []
+    with serve(b"<html>", seen=asked) as url:
+        broken = parse_config(f"repo:\n  url: {REPO_URL}\nmetrics:\n  prometheusUrl: {url}\n")
+        warnings: list[str] = []
+        assert read(state, broken, warnings, cache=cache) == ({}, None) and warnings
+        assert read(state, broken, [], cache=cache) == ({}, None)
+        assert len(asked) == 2  # the first query failed each time: asked again, not cached
+
+
+def test_group_by_application_makes_one_group_per_gitops_app(
+        prom: RealPrometheus, tmp_path: Path) -> None:
+    """`rightsizing.groupBy: application`: the members of one Argo CD Application share a group
+    (one PR) across files; another Application is another group. `file` splits by file."""
+    docs = WORKLOADS.split("\n    ---\n")
+    by_name = {n: next(d for d in docs if f"name: {n}\n" in d) for n in ("api", "worker", "batch")}
+    commit(tmp_path, {"apps/shop/api.yaml": by_name["api"],
+                      "apps/shop/worker.yaml": by_name["worker"],
+                      "apps/batch/batch.yaml": by_name["batch"],
+                      "argocd/shop.yaml": app("shop", "apps/shop"),
+                      "argocd/batch.yaml": app("batch", "apps/batch")}, "three files, two apps")
+    live = _live()
+    for o in live:
+        if o["kind"] == "Deployment" and o["metadata"]["name"] == "batch":
+            o["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"] = \
+                "batch:apps/Deployment:shop/batch"
+
+    def groups(by: str) -> dict[str, list[str]]:
+        result = rightsize(build_state(live, "c"), tmp_path, parse_config(
+            _config(prom, f"rightsizing:\n  groupBy: {by}\n")))
+        assert all(g.validation.passed for g in result.groups), result.warnings
+        return {g.key: sorted(m.incident.workload.name for m in g.members)
+                for g in result.groups}
+
+    assert groups("application") == {"argocd:argocd/shop": ["api", "worker"],
+                                     "argocd:argocd/batch": ["batch"]}
+    assert groups("file") == {"apps/shop/api.yaml": ["api"], "apps/shop/worker.yaml": ["worker"],
+                              "apps/batch/batch.yaml": ["batch"]}
+
+
+HPA_REPO = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: worker
+    spec:
+      selector:
+        matchLabels: {app: worker}
+      template:
+        metadata:
+          labels: {app: worker}
+        spec:
+          containers:
+            - name: worker
+              image: ghcr.io/acme/worker:1.0.0
+              resources:
+                requests: {memory: 1Gi}
+    ---
+    apiVersion: autoscaling/v2
+    kind: HorizontalPodAutoscaler
+    metadata:
+      name: worker
+    spec:
+      scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}
+      minReplicas: 1
+      maxReplicas: 5
+      metrics:
+        - type: Resource
+          resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}
+    """
+
+
+def test_hpa_target_without_requests_gets_its_measured_request(
+        prom: RealPrometheus, tmp_path: Path) -> None:
+    """Issue 18's HPAMissingRequests with a metrics source: the request is the container's
+    measured p95 (as right-sizing computes it), ahead of any configured default."""
+    commit(tmp_path, {"apps/shop/worker.yaml": HPA_REPO,
+                      "argocd/shop.yaml": app("shop", "apps/shop")}, "worker")
+    d = kube.deployment("worker", "shop", [{
+        "name": "worker", "image": "ghcr.io/acme/worker:1.0.0",
+        "resources": {"requests": {"memory": "1Gi"}}}], annotations={
+        "argocd.argoproj.io/tracking-id": "shop:apps/Deployment:shop/worker"})
+    rs = kube.replicaset(d, suffix="7f8d9c6b5", ready=1)
+    pod = kube.pod(rs, "worker-7f8d9c6b5-ddddd", [kube.running("worker")])
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+           "metadata": kube.meta("worker", "shop", created="2026-11-19T10:00:00Z"),
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                       "name": "worker"}, "minReplicas": 1, "maxReplicas": 5},
+           "status": {"conditions": [{
+               "type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+               "message": "the HPA was unable to compute the replica count: failed to get cpu "
+                          "utilization: missing request for cpu in container worker of Pod "
+                          "worker-7f8d9c6b5-ddddd"}]}}
+    clock = kube.event(pod, "Pulled", "already present", last=kube.NOW)
+    state = build_state([d, rs, pod, hpa, clock], "c")
+    config = parse_config(_config(prom, "drafting:\n  requests: {cpu: 100m}\n"))
+    [r] = [r for r in plan(state, tmp_path, config).remediations
+           if r.incident.failure_class == "HPAMissingRequests"]
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert "request 200m added (measured: p95 of its CPU use over 3.0 days" in r.reason
+    [change] = r.changes
+    assert "+            requests: {memory: 1Gi, cpu: 200m}" in change.diff.splitlines()
+    # without metrics: the configured default
+    [r] = [r for r in plan(state, tmp_path, parse_config(
+        f"repo:\n  url: {REPO_URL}\ndrafting:\n  requests: {{cpu: 100m}}\n")).remediations
+        if r.incident.failure_class == "HPAMissingRequests"]
+    assert r.decision == Decision.PROPOSE and "(drafting.requests.cpu)" in r.reason, r.reason
+
+
+def test_measured_hpa_request_memory_and_history() -> None:
+    """Memory is sized like right-sizing sizes it (peak × headroom); a container with less
+    history than `rightsizing.minHistoryHours` gets no measured request (the default, if any,
+    then applies)."""
+    from remediator.detect import detect
+    from remediator.model import ContainerUsage
+    from remediator.pipeline.usage import enrich_hpa
+
+    d = kube.deployment("worker", "shop", [kube.container("worker")])
+    rs = kube.replicaset(d, suffix="7f8d9c6b5", ready=1)
+    pod = kube.pod(rs, "worker-7f8d9c6b5-ddddd", [kube.running("worker")])
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+           "metadata": kube.meta("worker", "shop", created="2026-11-19T10:00:00Z"),
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                       "name": "worker"}},
+           "status": {"conditions": [{
+               "type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+               "message": "failed to get memory utilization: missing request for memory in "
+                          "container worker of Pod worker-7f8d9c6b5-ddddd"}]}}
+    clock = kube.event(pod, "Pulled", "already present", last=kube.NOW)
+    config = parse_config("rightsizing:\n  memoryHeadroom: 1.5\n")
+    for days, expected in ((4, 450 * MI), (1, None)):
+        [i] = [i for i in detect(build_state([d, rs, pod, hpa, clock], "c"))
+               if i.failure_class == "HPAMissingRequests"]
+        u = ContainerUsage("shop", "worker", "worker", memory_peak_bytes=300.0 * MI,
+                           history_seconds=days * 86400.0)
+        enrich_hpa([i], {("shop", "worker", "worker"): u}, config)
+        assert i.evidence.facts.measured_request == expected, days

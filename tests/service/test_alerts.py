@@ -108,7 +108,15 @@ def test_the_webhook_refuses_before_it_parses_and_queues_what_it_accepts(server)
     assert _post(srv.port, b'{"alerts": 1}')[0] == 400
     assert inbox.pending() == [] and not inbox.wake.is_set()
     leading[0] = False
-    assert _post(srv.port, body)[0] == 503  # a standby: Alertmanager retries elsewhere
+    # a standby: Alertmanager retries; the connection is closed so that the retry's new
+    # connection is balanced by the Service again (to the leader, eventually)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    conn.request("POST", "/alerts", body=body, headers={"Authorization": f"Bearer {TOKEN}"})
+    r = conn.getresponse()
+    assert (r.status, r.getheader("Connection"), r.getheader("Retry-After")) == (
+        503, "close", "5")
+    r.read()
+    conn.close()
     leading[0] = True
     code, out = _post(srv.port, body)
     assert code == 202 and json.loads(out) == {"mapped": 1, "unmapped": 1, "resolved": 0}

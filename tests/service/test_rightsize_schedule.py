@@ -1,7 +1,7 @@
 """The service right-sizes on its own schedule: the first pass opens one PR for the group (a
-file's right-sizing changes, gated as a whole), the next pass within `scheduleHours` does not
-right-size again; orphaned claims stay listed on the dashboard. A real Prometheus, a real git
-origin, the local forge."""
+file's right-sizing changes, gated as a whole, with a chart per container and resource), the
+next pass within `scheduleHours` does not right-size again; idle workloads and orphaned claims
+stay listed on the dashboard. A real Prometheus, a real git origin, the local forge."""
 
 from __future__ import annotations
 
@@ -39,24 +39,24 @@ DEPLOYMENTS = "".join(f"""
               image: ghcr.io/acme/{name}:1.0.0
               resources:
                 requests: {{memory: 1Gi, cpu: "1"}}
-    """ for name in ("api", "worker"))
+    """ for name in ("api", "worker", "idle"))
 
 
-def _series(name: str) -> list[Series]:
+def _series(name: str, cores: float = 0.05) -> list[Series]:
     labels = {"namespace": "shop", "pod": f"{name}-7f8d9c6b5-ccccc", "container": name}
     return [Series("container_memory_working_set_bytes", labels, lambda i: 200.0 * MI, N),
-            Series("container_cpu_usage_seconds_total", labels, lambda i: 0.05 * 300 * i, N)]
+            Series("container_cpu_usage_seconds_total", labels, lambda i: cores * 300 * i, N)]
 
 
 @pytest.fixture(scope="module")
 def prom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPrometheus]:
     yield from start(tmp_path_factory.mktemp("prometheus"),
-                     [*_series("api"), *_series("worker")])
+                     [*_series("api"), *_series("worker"), *_series("idle", cores=0.0)])
 
 
 def _live() -> list[dict]:
     items: list[dict] = []
-    for name in ("api", "worker"):
+    for name in ("api", "worker", "idle"):
         d = kube.deployment(name, "shop", [{
             "name": name, "image": f"ghcr.io/acme/{name}:1.0.0",
             "resources": {"requests": {"memory": "1Gi", "cpu": "1"}}}], annotations={
@@ -90,6 +90,9 @@ def test_one_pr_per_group_then_not_again_before_the_schedule(prom: RealPrometheu
     assert "right-size requests in apps/shop/workloads.yaml" in pr.title
     assert "Deployment shop/api" in pr.body and "Deployment shop/worker" in pr.body
     assert pr.body.count('cpu: "50m"') >= 2  # both members' changes, in one diff
+    # measured numbers and a chart per container and changed resource
+    assert pr.body.count("```mermaid\nxychart-beta") == 6, pr.body
+    assert "then old request 1024Mi; new request 230Mi." in pr.body
     second = run_once(snap, str(origin), state, env={})
     assert not second.submissions
     forge = LocalForge(str(origin), state)
@@ -98,4 +101,5 @@ def test_one_pr_per_group_then_not_again_before_the_schedule(prom: RealPrometheu
     dashboard = forge.dashboard()
     assert dashboard is not None
     assert "| orphaned claim | shop | PersistentVolumeClaim old-data |" in dashboard[1]
+    assert "| idle workload | shop | Deployment idle |" in dashboard[1], dashboard[1]
     assert "50Gi" in dashboard[1]

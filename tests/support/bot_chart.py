@@ -71,9 +71,32 @@ def kustomize(folder: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(out) if d]
 
 
-def manifests_with(tmp: Path, *optional: str, opa: bool = False) -> Path:
-    """A copy of the manifests folder with the optional files listed (and the OPA sidecar
-    uncommented): what a user who opts in deploys."""
+#: the comment that heads each commented-out block of the webhook in deployment.yaml/service.yaml
+ALERT_WEBHOOK_MARK = "# OPTIONAL alert webhook"
+
+
+def _uncomment_marked_blocks(path: Path, mark: str) -> int:
+    """Uncomment the commented lines that follow each line carrying ``mark`` (up to the first
+    line that is not a comment at the same indent); returns the number of blocks."""
+    lines = path.read_text().splitlines(keepends=True)
+    blocks = 0
+    for i, line in enumerate(lines):
+        if mark not in line:
+            continue
+        blocks += 1
+        indent = line[:len(line) - len(line.lstrip())]
+        j = i + 1
+        while j < len(lines) and lines[j].startswith(indent + "# "):
+            lines[j] = lines[j].replace(indent + "# ", indent, 1)
+            j += 1
+    path.write_text("".join(lines))
+    return blocks
+
+
+def manifests_with(tmp: Path, *optional: str, opa: bool = False,
+                   alert_webhook: bool = False) -> Path:
+    """A copy of the manifests folder with the optional files listed (and the OPA sidecar, the
+    alert webhook uncommented): what a user who opts in deploys."""
     folder = tmp / "manifests"
     shutil.copytree(MANIFESTS, folder)
     kust = folder / "kustomization.yaml"
@@ -91,6 +114,9 @@ def manifests_with(tmp: Path, *optional: str, opa: bool = False) -> Path:
             end += 1
         lines[start:end] = [line.replace("        # ", "        ", 1) for line in lines[start:end]]
         dep.write_text("".join(lines))
+    if alert_webhook:
+        assert _uncomment_marked_blocks(folder / "deployment.yaml", ALERT_WEBHOOK_MARK) == 3
+        assert _uncomment_marked_blocks(folder / "service.yaml", ALERT_WEBHOOK_MARK) == 1
     return folder
 
 

@@ -5,6 +5,7 @@ test ends). Real HTTP on a free loopback port."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,9 +20,10 @@ def vector(values: list[str]) -> bytes:
 
 
 @contextmanager
-def serve(body: bytes, hold: bool = False, seen: list[dict[str, str]] | None = None
-          ) -> Iterator[str]:
-    """``seen`` collects each request's headers (what the client sent)."""
+def serve(body: bytes, hold: bool = False, seen: list[dict[str, str]] | None = None,
+          tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """``seen`` collects each request's headers (what the client sent); with ``tls`` (a
+    server context) it answers https."""
     release = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
@@ -42,10 +44,15 @@ def serve(body: bytes, hold: bool = False, seen: list[dict[str, str]] | None = N
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:  # the handshake runs in the handler's thread, on first read
+        server.socket = tls.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
+        # a client that refuses the certificate aborts the handshake: expected, not an error
+        server.handle_error = lambda *args: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         release.set()
         server.shutdown()
