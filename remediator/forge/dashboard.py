@@ -179,7 +179,9 @@ def _retry(retry: list[tuple[str, Remediation]], asks: Asks, done: set[str]) -> 
     for workload, r in retry:
         sig = r.incident.signature
         seen.setdefault(sig, (3, f"{_box('retry', retry_id(sig), sig in asks.retry - done)} "
-                                 f"{_md_escape_cell(workload)}: {r.incident.failure_class}"))
+                                 f"{_md_escape_cell(workload)}, container "
+                                 f"{_md_escape_cell(r.incident.container)}: "
+                                 f"{r.incident.failure_class}"))
     return _Section(
         ["", "### Retry a diagnosis", "",
          "Tick a box to have the next pass plan the incident afresh, not from the previous "

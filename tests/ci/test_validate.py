@@ -277,8 +277,10 @@ def test_yaml_as_real_repositories_write_it_passes(repo: Path):
     code, found = findings(repo, "--changed-since", "main")
     assert errors(found) == [], found
     assert code == 0
-    # the same config file read by no generator is checked as YAML, and refused
-    (repo / "apps/cart/loose.yml").write_text("api_key: !env_var SONARR_API_KEY\n")
+    # a custom tag in a manifest read by no generator is checked as YAML, and refused
+    (repo / "apps/cart/loose.yml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: loose}\n"
+        "data:\n  key: !env_var SONARR_API_KEY\n")
     commit_all(repo)
     code, found = findings(repo, "--changed-since", "main")
     assert code == 1 and [f["file"] for f in errors(found)] == ["apps/cart/loose.yml"]

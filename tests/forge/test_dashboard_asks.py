@@ -141,12 +141,23 @@ def test_a_small_body_is_unchanged_by_the_limit():
 
 # ------------------------------------------------------------------- ticking, against GitHub
 
-def test_ticking_lift_the_silence_opens_a_new_pr(bot: Bot, emu: GitHubEmulator):
+def test_ticking_lift_the_silence_opens_a_new_pr_when_there_is_room(
+        bot: Bot, emu: GitHubEmulator, tmp_path: Path):
     bot.run()
     first = emu.pulls()[0]
     emu.close(first.number)
     assert sorted(outcomes(bot.run())) == ["exists", "exists", "silenced"]
     _tick(emu, "unsilence", f"#{first.number}")
+    # no room (maxOpen 2, two open): the silence is lifted but waits, its box stays ticked
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text((example_paths()[0] / ".remediator.yaml").read_text().replace(
+        "maxOpen: 10", "maxOpen: 2"))
+    report = bot.run(cfg)
+    [waiting] = [s for s in report.submissions if s.outcome == "silenced"]
+    assert waiting.note.endswith("waiting for limit: 2 open PRs (maxOpen)")
+    assert _ticked(_dashboard(emu)) == [f"unsilence #{first.number}"]  # asked, not done yet
+    assert len(emu.pulls()) == PROPOSED
+    # room again: a new PR for the failure, and the box is gone with the silence
     report = bot.run()
     assert outcomes(report) == ["exists", "exists", "opened"]
     [new] = [s for s in report.submissions if s.outcome == "opened"]
@@ -159,57 +170,31 @@ def test_ticking_lift_the_silence_opens_a_new_pr(bot: Bot, emu: GitHubEmulator):
     assert outcomes(bot.run()) == ["exists"] * PROPOSED  # lifted for good: the new PR is open
 
 
-def test_a_lifted_silence_waits_for_room_with_its_box_ticked(bot: Bot, emu: GitHubEmulator,
-                                                             tmp_path: Path):
-    bot.run()
-    first = emu.pulls()[0]
-    emu.close(first.number)
-    bot.run()
-    _tick(emu, "unsilence", f"#{first.number}")
-    cfg = tmp_path / "cfg.yaml"
-    cfg.write_text((example_paths()[0] / ".remediator.yaml").read_text().replace(
-        "maxOpen: 10", "maxOpen: 2"))
-    report = bot.run(cfg)
-    [waiting] = [s for s in report.submissions if s.outcome == "silenced"]
-    assert waiting.note.endswith("waiting for limit: 2 open PRs (maxOpen)")
-    assert _ticked(_dashboard(emu)) == [f"unsilence #{first.number}"]  # asked, not done yet
-    assert "opened" in outcomes(bot.run())  # room again: done, and unticked
-    assert _ticked(_dashboard(emu)) == []
-
-
-def test_ticking_rebuild_resets_the_branch_on_the_base(bot: Bot, emu: GitHubEmulator,
-                                                      origin: Path, tmp_path: Path):
+def test_ticking_rebuild_resets_the_branch_but_never_a_humans(bot: Bot, emu: GitHubEmulator,
+                                                              origin: Path, tmp_path: Path):
     """A stray commit under the bot's own name (an older version, a replica's half-done
-    push) is not a human's: a rebuild replaces the branch with one fresh commit on the base."""
+    push) is not a human's: a rebuild replaces the branch with one fresh commit on the base.
+    A branch with a human's commit is left alone, and the box is answered all the same."""
     bot.run()
-    pr = emu.pulls()[0]
-    assert pr.head is not None
-    commit_to(origin, tmp_path, {"STRAY.md": "left over\n"}, BOT_ACTOR, branch=pr.head)
-    assert outcomes(bot.run()) == ["exists"] * PROPOSED  # same evidence, same base: untouched
-    _tick(emu, "rebuild", f"#{pr.number}")
+    stray, human_pr = emu.pulls()[:2]
+    assert stray.head is not None and human_pr.head is not None
+    commit_to(origin, tmp_path, {"STRAY.md": "left over\n"}, BOT_ACTOR, branch=stray.head)
+    human = commit_to(origin, tmp_path, {"MINE.md": "mine\n"},
+                      git.Actor("Dana", "d@a.example"), branch=human_pr.head)
+    assert outcomes(bot.run()) == ["exists"] * PROPOSED  # same evidence and base: untouched
+    _tick(emu, "rebuild", f"#{stray.number}")
+    _tick(emu, "rebuild", f"#{human_pr.number}")
     report = bot.run()
-    [rebuilt] = [s for s in report.submissions if s.outcome == "updated"]
-    assert rebuilt.pull is not None and rebuilt.pull.number == pr.number
-    assert rebuilt.note == "rebuilt as asked on the dashboard"
+    by_pr = {s.pull.number: s for s in report.submissions if s.pull is not None}
+    assert (by_pr[stray.number].outcome, by_pr[stray.number].note) == (
+        "updated", "rebuilt as asked on the dashboard")
     bare = git.Repo(origin)
-    head = bare.commit(pr.head)
+    head = bare.commit(stray.head)
     assert head.parents[0] == bare.commit("main") and "STRAY.md" not in head.tree
-    assert _ticked(_dashboard(emu)) == []
-
-
-def test_a_rebuild_never_overwrites_a_humans_commits(bot: Bot, emu: GitHubEmulator,
-                                                    origin: Path, tmp_path: Path):
-    bot.run()
-    pr = emu.pulls()[0]
-    assert pr.head is not None
-    human = commit_to(origin, tmp_path, {"MINE.md": "mine\n"}, git.Actor("Dana", "d@a.example"),
-                      branch=pr.head)
-    _tick(emu, "rebuild", f"#{pr.number}")
-    report = bot.run()
-    [refused] = [s for s in report.submissions if s.pull and s.pull.number == pr.number]
+    refused = by_pr[human_pr.number]
     assert refused.outcome == "exists" and "someone else pushed" in refused.note
-    assert git.Repo(origin).commit(pr.head).hexsha == human
-    assert _ticked(_dashboard(emu)) == []  # answered (the reason is in the pass's log)
+    assert bare.commit(human_pr.head).hexsha == human
+    assert _ticked(_dashboard(emu)) == []
 
 
 def test_ticking_retry_plans_the_incident_afresh(emu: GitHubEmulator, origin: Path,

@@ -18,6 +18,10 @@ from tests.support.policies import deployment
 
 UNSAFE = deployment(securityContext={"privileged": True})
 
+#: the emulator answers in milliseconds; a loaded CI machine may take seconds (the default
+#: 2 s is for production, where a slow OPA must fail closed quickly)
+SLOW_MACHINE = OpaServer(timeout_seconds=30)
+
 
 @pytest.fixture(params=["regorus", "opa"] if opa_available() else ["regorus"])
 def opa(request: pytest.FixtureRequest) -> Iterator[OpaEmulator]:
@@ -27,7 +31,7 @@ def opa(request: pytest.FixtureRequest) -> Iterator[OpaEmulator]:
 
 
 def opa_settings(url: str, **opa: Any) -> Validation:
-    return Validation(policy_engine="opa", opa=OpaServer(url=url, **opa))
+    return Validation(policy_engine="opa", opa=OpaServer(url=url, **{"timeout_seconds": 30, **opa}))
 
 
 def evaluate(engine: Any, after: Any = UNSAFE) -> Any:
@@ -57,7 +61,8 @@ def test_gate_uses_the_configured_server(opa: OpaEmulator, tmp_path: Path):
 def test_url_from_the_environment(opa: OpaEmulator, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(opa_server.URL_ENV, opa.url)
-    settings = parse_config("validation:\n  policyEngine: opa\n").validation
+    settings = parse_config("validation:\n  policyEngine: opa\n  opa: {timeoutSeconds: 30}\n"
+                            ).validation
     assert gate.check_objects(None, deployment(), settings, tmp_path)[0].passed
     monkeypatch.delenv(opa_server.URL_ENV)
     result = gate.check_objects(None, deployment(), settings, tmp_path)[0]
@@ -68,7 +73,7 @@ def test_url_from_the_environment(opa: OpaEmulator, tmp_path: Path,
 
 def test_token_from_the_environment(opa: OpaEmulator, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(opa_server.TOKEN_ENV, "s3cret")
-    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {}, OpaServer(), opa.url)
+    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {}, SLOW_MACHINE, opa.url)
     assert evaluate(engine).violations
     assert opa.authorization == {"Bearer s3cret"}
 
@@ -77,7 +82,7 @@ def test_policies_are_pushed_once_and_stale_ones_removed(opa: OpaEmulator):
     opa.preload("remediator/old/gone.rego", "package remediator.policies.gone\n"
                    'import rego.v1\ndeny contains "stale" if true\n')
     opa.preload("someone/else.rego", "package other\nimport rego.v1\nx := 1\n")
-    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {}, OpaServer(), opa.url)
+    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {}, SLOW_MACHINE, opa.url)
     assert evaluate(engine, deployment()).violations == []
     assert "remediator/old/gone.rego" not in opa.policies
     assert "someone/else.rego" in opa.policies  # not ours: left alone
@@ -87,7 +92,7 @@ def test_policies_are_pushed_once_and_stale_ones_removed(opa: OpaEmulator):
 
 
 def test_a_restarted_server_gets_the_policies_again(opa: OpaEmulator):
-    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {}, OpaServer(), opa.url)
+    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {}, SLOW_MACHINE, opa.url)
     assert evaluate(engine).violations
     opa.restart()
     assert "is privileged" in " ".join(evaluate(engine).violations)
@@ -119,7 +124,7 @@ def test_unreachable_server_fails_closed(tmp_path: Path):
 
 
 def test_timeout_fails_closed(opa: OpaEmulator):
-    warm = opa_server.OpaServerEngine(sources.builtin_sources(), {}, OpaServer(), opa.url)
+    warm = opa_server.OpaServerEngine(sources.builtin_sources(), {}, SLOW_MACHINE, opa.url)
     assert evaluate(warm).errors == []  # pushed and compiled, with time to spare
     impatient = opa_server.OpaServerEngine(sources.builtin_sources(), {},
                                            OpaServer(timeout_seconds=0.5, push_policies=False),
@@ -132,7 +137,7 @@ def test_timeout_fails_closed(opa: OpaEmulator):
 
 
 def test_http_error_fails_closed(opa: OpaEmulator):
-    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {}, OpaServer(), opa.url)
+    engine = opa_server.OpaServerEngine(sources.builtin_sources(), {}, SLOW_MACHINE, opa.url)
     assert evaluate(engine).errors == []
     opa.fail_status = 500
     assert evaluate(engine).errors == [f"policy error: OPA server {opa.url} (POST /v1/data/"

@@ -28,6 +28,10 @@ from tests.support.policy_cases import CASES, SETTINGS
 
 HAVE_OPA = opa_available()
 
+#: the emulated server answers in milliseconds; a loaded CI machine may take seconds (the
+#: default 2 s timeout is for production, where a slow OPA must fail closed quickly)
+SLOW_MACHINE = OpaServer(timeout_seconds=30)
+
 
 ENGINE_NAMES = ["regorus", "regorus(interpreter)", "opa-server(regorus)"]
 if HAVE_OPA:
@@ -52,8 +56,8 @@ def engines() -> Iterator[dict[str, Any]]:
             "regorus(interpreter)": (policy.RegorusEngine(srcs, data, compiled=False),
                                      policy.RegorusEngine(with_tests, {}, compiled=False)),
             "opa-server(regorus)": (
-                opa_server.OpaServerEngine(srcs, data, OpaServer(), servers[0].url),
-                opa_server.OpaServerEngine(with_tests, {}, OpaServer(), servers[1].url)),
+                opa_server.OpaServerEngine(srcs, data, SLOW_MACHINE, servers[0].url),
+                opa_server.OpaServerEngine(with_tests, {}, SLOW_MACHINE, servers[1].url)),
         }
         if HAVE_OPA:
             out["opa-server(opa)"] = (
