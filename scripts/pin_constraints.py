@@ -30,24 +30,29 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def closure(requirements: list[str], extras: tuple[str, ...] = ("",)) -> dict[str, str]:
-    """Installed versions of the requirements and of everything they need, transitively."""
+def closure(requirements: list[str]) -> dict[str, str]:
+    """Installed versions of the requirements and of everything they need, transitively,
+    following the extras a requirement asks for (`pyjwt[crypto]` brings `cryptography`)."""
     seen: dict[str, str] = {}
-    stack = [Requirement(r) for r in requirements]
+    done: set[tuple[str, str]] = set()  # (package, extra) whose requirements were followed
+    stack: list[tuple[Requirement, tuple[str, ...]]] = [(Requirement(r), ("",))
+                                                       for r in requirements]
     while stack:
-        req = stack.pop()
-        if req.marker and not any(req.marker.evaluate({"extra": e}) for e in extras):
+        req, asked = stack.pop()  # ``asked``: the extras of the package that requires it
+        if req.marker and not any(req.marker.evaluate({"extra": e}) for e in asked):
             continue
         name = canonical(req.name)
-        if name in seen:
-            continue
         try:
             dist = md.distribution(req.name)
         except md.PackageNotFoundError:
             sys.exit(f"{req.name} is not installed here: "
                      "python -m pip install -e '.[test]' hatchling first")
         seen[name] = dist.version
-        stack.extend(Requirement(r) for r in dist.requires or [])
+        extras = tuple(e for e in ("", *sorted(req.extras)) if (name, e) not in done)
+        if not extras:
+            continue
+        done.update((name, e) for e in extras)
+        stack.extend((Requirement(r), extras) for r in dist.requires or [])
     return seen
 
 

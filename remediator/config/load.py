@@ -131,6 +131,7 @@ def _metrics(m: dict[str, Any]) -> Metrics:
         throttling_threshold=float(m.get("throttlingThreshold", md.throttling_threshold)),
         throttling_window_minutes=int(m.get("throttlingWindowMinutes",
                                             md.throttling_window_minutes)),
+        throttling_fix=str(m.get("throttlingFix", md.throttling_fix)),
     )
 
 

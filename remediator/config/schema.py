@@ -189,6 +189,7 @@ SCHEMA: dict[str, Any] = {
                 "memoryHeadroom": {"type": "number", "minimum": 1, "maximum": 4},
                 "throttlingThreshold": {"type": "number", "minimum": 0.01, "maximum": 1},
                 "throttlingWindowMinutes": {"type": "integer", "minimum": 5, "maximum": 10080},
+                "throttlingFix": {"enum": ["raise", "remove"]},
             }
         ),
         "rightsizing": _obj(

@@ -192,6 +192,9 @@ class Metrics:
     #: CPUThrottling: throttled periods / periods above this over ``throttling_window_minutes``
     throttling_threshold: float = 0.25
     throttling_window_minutes: int = 60
+    #: CPUThrottling: "raise" the CPU limit, or "remove" it (CPU is compressible: without a
+    #: limit the container uses idle CPU, and its request still decides its share under load)
+    throttling_fix: str = "raise"
 
 
 @dataclass

@@ -10,6 +10,10 @@ from datetime import datetime
 from ..model import JSON, ClusterState, FailureClass, IngressFacts
 from .around import Found, finding, names, of_kind, settled, was_read
 
+#: an IngressClass with this annotation "true" serves Ingresses that name no class
+DEFAULT_CLASS = "ingressclass.kubernetes.io/is-default-class"
+#: the class annotation of Ingresses written before `ingressClassName` (still honoured)
+LEGACY_CLASS = "kubernetes.io/ingress.class"
 _SECRET_NOT_FOUND = re.compile(r'secret "?([\w./-]+?)"? (?:was )?not found', re.IGNORECASE)
 
 
@@ -40,6 +44,8 @@ def ingress_failures(state: ClusterState, events: dict[tuple[str, str, str], lis
     out: list[Found] = []
     services = {(r.namespace, r.name): o for r, o in of_kind(state, "Service")}
     classes = names(state, "IngressClass")
+    default_class = any(str(((o.get("metadata") or {}).get("annotations") or {}).get(
+        DEFAULT_CLASS, "")).lower() == "true" for _, o in of_kind(state, "IngressClass"))
     for ref, ing in of_kind(state, "Ingress"):
         if not settled(ing, now):
             continue
@@ -65,7 +71,14 @@ def ingress_failures(state: ClusterState, events: dict[tuple[str, str, str], lis
                 FailureClass.INGRESS_CLASS_MISSING, f"ingressClassName {cls}",
                 f"Ingress {ref.name} names IngressClass {cls}, which does not exist "
                 f"(classes: {', '.join(sorted(classes))})",
-                facts=IngressFacts(ingress_classes=sorted(classes))), []))
+                facts=IngressFacts(ingress_classes=sorted(classes), ingress_class=cls)), []))
+        elif not cls and classes and not default_class and not (
+                (ing.get("metadata") or {}).get("annotations") or {}).get(LEGACY_CLASS):
+            out.append((ref, finding(
+                FailureClass.INGRESS_CLASS_MISSING, "no ingressClassName",
+                f"Ingress {ref.name} names no IngressClass and none is the default: no "
+                f"controller serves it (classes: {', '.join(sorted(classes))})",
+                facts=IngressFacts(ingress_classes=sorted(classes), ingress_class="")), []))
         tls_names = {str(t.get("secretName")) for t in (ing.get("spec") or {}).get("tls") or []
                      if isinstance(t, dict) and t.get("secretName")}
         for ev in events.get(("Ingress", ref.namespace, ref.name), []):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model import JSON, ClaimFacts, ClusterState, FailureClass, ObjectRef
+from ..model import JSON, ClaimFacts, ClusterState, FailureClass, ObjectRef, StatefulSetFacts
 from .around import Found, finding, names, of_kind, settled, was_read
 
 
@@ -49,7 +49,7 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                 f"exist (classes: {', '.join(sorted(classes))})",
                 facts=ClaimFacts(pvc=ref.name, storage_classes=sorted(classes))), pods))
     services_read = was_read(state, "Service")
-    services = {(r.namespace, r.name) for r in state.objects if r.kind == "Service"}
+    services = {(r.namespace, r.name): o for r, o in of_kind(state, "Service")}
     for ref, sts in of_kind(state, "StatefulSet"):
         spec = sts.get("spec") or {}
         if not settled(sts, now):
@@ -64,9 +64,17 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                     "which does not exist",
                     facts=ClaimFacts(storage_classes=sorted(classes))), []))
         service = spec.get("serviceName")
-        if service and services_read and (ref.namespace, service) not in services:
+        governing = services.get((ref.namespace, service)) if service else None
+        if service and services_read and governing is None:
             out.append((ref, finding(
                 FailureClass.STATEFUL_SET_SERVICE_MISSING, f"serviceName {service}",
                 f"StatefulSet {ref.name} names governing Service {service}, which does not "
                 "exist (its pods get no stable network identity)"), []))
+        elif governing is not None and (governing.get("spec") or {}).get(
+                "clusterIP", "None") != "None":
+            out.append((ref, finding(
+                FailureClass.STATEFUL_SET_SERVICE_MISSING, f"serviceName {service} not headless",
+                f"StatefulSet {ref.name} names governing Service {service}, which is not "
+                "headless (clusterIP is set): its pods get no per-pod DNS names",
+                facts=StatefulSetFacts(not_headless=True)), []))
     return out

@@ -1,9 +1,11 @@
 """Drafts for the failure classes of issue 18 (model/config_classes.py).
 
-One deterministic fix: requests for an HPA target that has none, from `drafting.requests`
-(never guessed: without a configured default it is a diagnosis). Every other class is a
-diagnosis that names the evidence and the field to change: a selector, a backend name or a
-StorageClass has more than one right answer, and choosing wrongly breaks traffic silently.
+Deterministic fixes only where the answer is certain: requests for an HPA target that has none
+(measured from usage with a metrics source, else `drafting.requests`; never guessed), a Service
+selector value that exactly one workload misses by that value, and the `ingressClassName` of an
+Ingress no controller serves when the cluster has one IngressClass. Every other case is a
+diagnosis that names the evidence and the field to change: a backend name, a StorageClass or a
+second candidate has more than one right answer, and choosing wrongly breaks traffic silently.
 """
 
 from __future__ import annotations
@@ -23,10 +25,20 @@ from ..model import (
     PlainManifest,
     Proposal,
     ServiceFacts,
+    StatefulSetFacts,
     WebhookFacts,
     facts_as,
 )
-from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
+from .rules import (
+    DRAFTER,
+    _edit,
+    _helm_effective,
+    _ops,
+    announced,
+    diagnose,
+    field_name,
+    format_memory,
+)
 from .usage_rules import format_cpu
 
 
@@ -38,10 +50,15 @@ def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Propo
     hpa = facts.hpa if facts.hpa is not None else "?"
     if not c:
         return diagnosis(incident)
-    repo = ((get_container(loc.rendered, c).get("resources") or {}).get("requests") or {})
-    if repo.get(resource) is not None:
+    # what the repository sets today: for Helm, the values as the layers merge them (the
+    # located object is the live one, which may not have synced yet)
+    written = _helm_effective(loc, ("resources", "requests", resource)) \
+        if loc.source == "helm" else \
+        ((get_container(loc.rendered, c).get("resources") or {}).get("requests") or {}).get(
+            resource)
+    if written is not None:
         return diagnose(incident, (
-            f"The repository already requests {resource} {repo[resource]} for {c}: the fix "
+            f"The repository already requests {resource} {written} for {c}: the fix "
             "looks merged and not yet synced. Nothing to propose."),
             "repository already sets the request; waiting for sync")
     measured = facts.measured_request
@@ -120,6 +137,42 @@ def service_selector(incident: Incident, loc: Location) -> Proposal:
     )
 
 
+def ingress_class(incident: Incident, loc: Location) -> Proposal:
+    """`spec.ingressClassName` set to the cluster's only IngressClass: with one controller there
+    is one answer. Several classes, or a name not written as such in a plain manifest (Helm
+    values, patches, variables), is a diagnosis."""
+    facts = facts_as(incident.evidence.facts, IngressFacts)
+    classes = facts.ingress_classes or []
+    live = str(facts.ingress_class or "")
+    if len(classes) != 1 or not isinstance(loc.layer, PlainManifest):
+        return diagnosis(incident)
+    written = (loc.document.get("spec") or {}).get("ingressClassName")
+    if (written or "") != live or not isinstance(loc.document.get("spec"), dict):
+        return diagnosis(incident)  # the repository does not say what the cluster runs
+    new = str(classes[0])
+    path = "/spec/ingressClassName"
+    ops: list[dict[str, Any]] = ([{"op": "test", "path": path, "value": live},
+                                  {"op": "replace", "path": path, "value": new}] if live
+                                 else [{"op": "add", "path": path, "value": new}])
+    was = f"`ingressClassName: {live}`, a class that does not exist" if live else \
+        "no `ingressClassName` and no default IngressClass"
+    return Proposal(
+        drafter=DRAFTER,
+        reason=f"{incident.workload} has {was}; set to {new}, the cluster's only IngressClass",
+        diagnosis=(
+            f"{incident.workload} is served by no controller: it has {was}. The cluster has "
+            f"one IngressClass, {new}: with a single controller that is the one answer."),
+        edits=_edit(loc, ops),
+        changes=[{"file": loc.target.path, "field": "spec.ingressClassName", "old": live,
+                  "new": new}],
+        title=f"serve the Ingress with IngressClass {new}",
+        announced=[FieldValue("", ("spec", "ingressClassName"), new)],
+        risk=(f"The {new} controller starts routing the Ingress's hosts as soon as this syncs: "
+              "make sure they should be public through it. Rollback: revert this commit."),
+        confidence=0.7,
+    )
+
+
 def diagnosis(incident: Incident) -> Proposal:
     """What to change, from the evidence, for the classes without a deterministic fix."""
     cls, d = incident.failure_class, incident.detail
@@ -138,9 +191,12 @@ def diagnosis(incident: Incident) -> Proposal:
             f"{', '.join(facts_as(facts, IngressFacts).existing_services or []) or 'none'}. "
             "Fix the backend's service name or port in the Ingress."),
         FailureClass.INGRESS_CLASS_MISSING: lambda: (
-            f"{subject} has {d}; no such IngressClass (present: "
-            f"{', '.join(facts_as(facts, IngressFacts).ingress_classes or [])}). "
-            "No controller serves it."),
+            f"{subject} " + (f"has {d}; no such IngressClass" if facts_as(
+                facts, IngressFacts).ingress_class else "names no IngressClass and none is the "
+                "default") + " (present: "
+            f"{', '.join(facts_as(facts, IngressFacts).ingress_classes or [])}"
+            "). No controller serves it: set `spec.ingressClassName` to the class of the "
+            "controller that should."),
         FailureClass.INGRESS_TLS_SECRET_MISSING: lambda: (
             f"{subject}: {d} is not found (from the controller's events; Secrets are never "
             "read). Create the Secret (e.g. through cert-manager) or fix `tls[].secretName`."),
@@ -150,7 +206,11 @@ def diagnosis(incident: Incident) -> Proposal:
         FailureClass.STATEFUL_SET_SERVICE_MISSING: lambda: (
             f"{subject}: {d} does not exist. Add the headless Service (clusterIP: None) next "
             "to the StatefulSet, or fix `spec.serviceName` (immutable: the StatefulSet must be "
-            "re-created)."),
+            "re-created).") if not facts_as(facts, StatefulSetFacts).not_headless else (
+            f"{subject}: {d}: its pods get no per-pod DNS names. Add a headless Service "
+            "(clusterIP: None, the same selector) and point `spec.serviceName` at it "
+            "(immutable: the StatefulSet must be re-created); clusterIP cannot be changed on "
+            "an existing Service either."),
         FailureClass.STORAGE_CLASS_MISSING: lambda: (
             f"{subject}: {d} does not exist (classes: "
             f"{', '.join(facts_as(facts, ClaimFacts).storage_classes or [])}). Fix "

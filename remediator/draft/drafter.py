@@ -108,6 +108,7 @@ _DRAFTERS: dict[Drafter, _Rule] = {
     Drafter.CPU_LIMIT: lambda i, loc, _s, _r: usage_rules.throttling(i, loc),
     Drafter.HPA_REQUESTS: lambda i, loc, s, _: config_fixes.hpa_requests(i, loc, s),
     Drafter.SERVICE_SELECTOR: lambda i, loc, _s, _r: config_fixes.service_selector(i, loc),
+    Drafter.INGRESS_CLASS: lambda i, loc, _s, _r: config_fixes.ingress_class(i, loc),
     Drafter.CONFIG_DIAGNOSIS: lambda i, _l, _s, _r: config_fixes.diagnosis(i),
     Drafter.NONE: lambda i, _l, _s, _r: rules.no_rule(i),
 }

@@ -9,8 +9,9 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
-from ..model import Incident, Location, Proposal, UsageFacts, facts_as
+from ..model import FieldValue, Incident, Location, Proposal, UsageFacts, facts_as
 from ..render.chart import cpu_chart, memory_chart
+from .paths import REMOVE
 from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
 
 #: CPUThrottling: the new limit is the measured p99 x this, and at least the old limit x this
@@ -93,23 +94,57 @@ def throttling(incident: Incident, loc: Location) -> Proposal:
             f"Container {c} is throttled in {ratio:.0%} of its CPU periods without a CPU limit "
             "of its own: a LimitRange or the node is the constraint. Nothing to raise here."))
     old = float(parse_quantity(old_raw))
+    measured = (f"measured p99 use {format_cpu(float(p99))}" if isinstance(p99, int | float)
+                else "measured p99 use unknown")
+    if facts.throttling_fix == "remove":
+        return _remove_limit(incident, loc, str(old_raw), old, ratio, measured)
     new = format_cpu(max(old * CPU_LIMIT_HEADROOM,
-                   float(p99) * CPU_LIMIT_HEADROOM if isinstance(p99, int | float) else 0.0))
+                         float(p99) * CPU_LIMIT_HEADROOM if isinstance(p99, int | float) else 0.0))
     changes: dict[tuple[str, ...], Any] = {("resources", "limits", "cpu"): new}
     return Proposal(
         drafter=DRAFTER,
         reason=f"CPU throttled {ratio:.0%} of periods at limit {old_raw}; raised to {new}",
         diagnosis=(f"Container {c} spent {ratio:.0%} of its CFS periods throttled at its CPU "
-                   f"limit of {old_raw} (measured p99 use "
-                   f"{format_cpu(float(p99)) if isinstance(p99, int | float) else 'unknown'}). The "
+                   f"limit of {old_raw} ({measured}). The "
                    f"limit is raised to {new} (× {CPU_LIMIT_HEADROOM:g} of the larger of both); "
                    "the request, what the scheduler reserves, is unchanged."
-                   + "".join(f"\n\n{chart}" for chart in [cpu_chart(
-                       f"{c} CPU", _points(facts.cpu_series),
-                       {"old limit": old, "new limit": float(parse_quantity(new))})] if chart)),
+                   + _cpu_chart(incident, {"old limit": old,
+                                           "new limit": float(parse_quantity(new))})),
         edits=_edit(loc, _ops(loc, c, changes)),
         changes=[{"file": loc.target.path, "field": f"{field_name(c)}.resources.limits.cpu",
                   "old": str(old_raw), "new": new}],
         title=f"raise {c} CPU limit to {new}", announced=announced(c, changes),
         risk="More CPU per pod under contention; nothing is reserved. Rollback: revert.",
         confidence=0.7)
+
+
+def _cpu_chart(incident: Incident, lines: dict[str, float]) -> str:
+    chart = cpu_chart(f"{incident.container} CPU",
+                      _points(facts_as(incident.evidence.facts, UsageFacts).cpu_series), lines)
+    return f"\n\n{chart}" if chart else ""
+
+
+def _remove_limit(incident: Incident, loc: Location, old_raw: str, old: float, ratio: float,
+                  measured: str) -> Proposal:
+    """`metrics.throttlingFix: remove`: the CPU limit goes; the request stays. Where the limit
+    also comes from elsewhere (a base, a chart default), the gate's post-condition sees it
+    still rendered and nothing is proposed."""
+    c = incident.container
+    return Proposal(
+        drafter=DRAFTER,
+        reason=f"CPU throttled {ratio:.0%} of periods at limit {old_raw}; limit removed "
+               "(metrics.throttlingFix: remove)",
+        diagnosis=(f"Container {c} spent {ratio:.0%} of its CFS periods throttled at its CPU "
+                   f"limit of {old_raw} ({measured}). The limit is removed "
+                   "(`metrics.throttlingFix: remove`): CPU is compressible, so the container "
+                   "may use idle CPU on its node, and under contention its request decides its "
+                   "share. The request is unchanged." + _cpu_chart(incident, {"old limit": old})),
+        edits=_edit(loc, _ops(loc, c, {("resources", "limits", "cpu"): REMOVE})),
+        changes=[{"file": loc.target.path, "field": f"{field_name(c)}.resources.limits.cpu",
+                  "old": old_raw, "new": "(removed)"}],
+        title=f"remove {c} CPU limit", announced=[FieldValue(c, ("resources", "limits", "cpu"),
+                                                             None)],
+        risk=("Without a limit a busy pod can use every idle core of its node; neighbours keep "
+              "their requested share. Namespaces with a LimitRange get its default limit back. "
+              "Rollback: revert."),
+        confidence=0.6)

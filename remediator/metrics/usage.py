@@ -23,6 +23,13 @@ _POD_NAME = (re.compile(r"^(.+)-[a-z0-9]{6,10}-[a-z0-9]{5}$"), re.compile(r"^(.+
              re.compile(r"^(.+)-[a-z0-9]{5}$"))
 
 
+def promql_regex(text: str) -> str:
+    r"""``text`` matched literally by a PromQL regex matcher (`=~"..."`): regex metacharacters
+    escaped, then each backslash doubled for the double-quoted PromQL string (`my-app` is
+    `my\-app` there; a bare `\-` is an unknown escape sequence PromQL refuses)."""
+    return re.escape(text).replace("\\", "\\\\")
+
+
 def owner_of_pod(pod_owner: dict[tuple[str, str], ObjectRef]
                  ) -> Callable[[str, str], str]:
     def owner(namespace: str, pod: str) -> str:
@@ -119,7 +126,7 @@ def chart_series(prom: Prometheus, m: Metrics, at: float, owner: Callable[[str, 
     interval's busiest rate), ``points`` steps each, max over a workload's pods at each step."""
     if not wanted:
         return {}
-    namespaces = "|".join(sorted({re.escape(ns) for ns, _, _ in wanted}))
+    namespaces = "|".join(sorted({promql_regex(ns) for ns, _, _ in wanted}))
     sel = f'{_SEL},namespace=~"{namespaces}"'
     span = m.lookback_days * 86400
     step = int(max(m.step_seconds, span / points))

@@ -34,6 +34,7 @@ from .facts import (
     RouteFacts,
     SchedulingFacts,
     ServiceFacts,
+    StatefulSetFacts,
     StuckPodFacts,
     UsageFacts,
     WebhookFacts,
@@ -106,6 +107,7 @@ class Drafter(enum.StrEnum):
     IMAGE_REVERT = "image-revert"
     HPA_REQUESTS = "hpa-requests"
     SERVICE_SELECTOR = "service-selector"
+    INGRESS_CLASS = "ingress-class"
     RIGHTSIZE = "rightsize"
     CPU_LIMIT = "cpu-limit"
 
@@ -256,8 +258,11 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
     _config(F.INGRESS_BACKEND_MISSING, D.AROUND,
             "an Ingress backend Service or port that does not exist", subject="Ingress",
             facts=IngressFacts),
-    _config(F.INGRESS_CLASS_MISSING, D.AROUND, "an ingressClassName that names no IngressClass",
-            subject="Ingress", facts=IngressFacts),
+    ClassRow(F.INGRESS_CLASS_MISSING, D.AROUND,
+             "an ingressClassName that names no IngressClass, or none and no default class",
+             subject="Ingress", drafter=R.INGRESS_CLASS,
+             # the class of an Ingress no controller serves, to the cluster's only IngressClass
+             allowed=("spec/ingressClassName",), facts=IngressFacts),
     _config(F.INGRESS_TLS_SECRET_MISSING, D.AROUND,
             "a TLS secretName that matches no Secret name", subject="Ingress", facts=IngressFacts),
     _config(F.HPA_TARGET_MISSING, D.AROUND, "an HPA whose scaleTargetRef names no workload",
@@ -270,7 +275,8 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
              helm_allowed=(("resources", "requests/cpu"), ("resources", "requests/memory")),
              facts=HPAFacts),
     _config(F.STATEFUL_SET_SERVICE_MISSING, D.AROUND,
-            "a StatefulSet whose serviceName names no headless Service", subject="StatefulSet"),
+            "a StatefulSet whose serviceName names no headless Service", subject="StatefulSet",
+            facts=StatefulSetFacts),
     _config(F.STORAGE_CLASS_MISSING, D.AROUND,
             "a claim or volumeClaimTemplate names a StorageClass that does not exist",
             facts=ClaimFacts),

@@ -161,7 +161,16 @@ class IngressFacts(Facts):
     missing: list[str] | None = None
     existing_services: list[str] | None = None
     ingress_classes: list[str] | None = None
+    #: IngressClassMissing: the class the Ingress names ("": none)
+    ingress_class: str | None = None
     secret_name: str | None = None
+
+
+@dataclass
+class StatefulSetFacts(Facts):
+    """StatefulSetServiceMissing: the governing Service exists but is not headless."""
+
+    not_headless: bool | None = None
 
 
 @dataclass
@@ -200,6 +209,8 @@ class UsageFacts(Facts):
     cpu_p99_cores: float | None = None
     recommendation: JSON | None = None
     usage: JSON | None = None
+    #: CPUThrottling: `metrics.throttlingFix` (raise | remove)
+    throttling_fix: str | None = None
     #: (epoch seconds, value) series for the PR's charts
     cpu_series: list[Any] | None = None
     memory_series: list[Any] | None = None

@@ -9,7 +9,6 @@ there were no metrics.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,7 +19,7 @@ from ..config import Config, Metrics
 from ..draft.rightsize import recommend, round_cpu, round_memory
 from ..kernel.k8s import get_container
 from ..metrics import MetricsError, Prometheus, owner_of_pod, read_usage
-from ..metrics.usage import chart_series, memory_series
+from ..metrics.usage import chart_series, memory_series, promql_regex
 from ..model import (
     JSON,
     ClusterState,
@@ -109,7 +108,7 @@ def enrich_oom(incidents: list[Incident], usage: Usage, prom: Prometheus | None,
         try:
             facts.memory_series = memory_series(
                 prom, config.metrics, time.time() if at is None else at,
-                i.workload.namespace, f"{re.escape(i.workload.name)}-.*", i.container)
+                i.workload.namespace, f"{promql_regex(i.workload.name)}-.*", i.container)
         except MetricsError as exc:
             warnings.append(f"{i.workload}: no usage chart: {exc}")
 
@@ -186,7 +185,8 @@ def throttling(state: ClusterState, usage: Usage, config: Config) -> list[Incide
         i = _incident(state, u, FailureClass.CPU_THROTTLING, "cfs throttling",
                       f"container {u.container} throttled in {pct}% of CPU periods over "
                       f"{m.throttling_window_minutes}m",
-                      UsageFacts(throttled_ratio=u.throttled_ratio, cpu_p99_cores=u.cpu_p99_cores))
+                      UsageFacts(throttled_ratio=u.throttled_ratio, cpu_p99_cores=u.cpu_p99_cores,
+                                 throttling_fix=m.throttling_fix))
         if i is not None:
             out.append(i)
     return out

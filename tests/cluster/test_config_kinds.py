@@ -47,3 +47,33 @@ def test_optional_kinds_listed_forbidden_or_absent(tmp_path):
     assert "PodDisruptionBudget (policy/v1) not readable (HTTP 403)" in notes
     assert "HTTPRoute (gateway.networking.k8s.io/v1) not served" in notes
     assert not [p for p in api.paths() if "secrets" in p or "configmaps" in p]
+
+
+def test_snapshot_captures_the_configuration_kinds(tmp_path):
+    """`remediator snapshot` keeps what the configuration classes read, so a plan on the
+    snapshot finds the same failures (and still no Secret or ConfigMap)."""
+    import json
+
+    from remediator.cluster.snapshot import load_snapshot
+    from remediator.service.watcher import capture_snapshot
+
+    ingress = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+               "metadata": {"name": "shop", "namespace": "shop", "creationTimestamp": OLD},
+               "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix",
+                                                        "backend": {"service": {
+                                                            "name": "cart", "port": {
+                                                                "number": 80}}}}]}}]}}
+    with KubeAPI(crds=()) as api:
+        api.apply(*_objects(), ingress, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": "cart", "namespace": "shop"}, "data": {"k": "v"}})
+        client = connect(kubeconfig=str(api.kubeconfig(tmp_path / "kubeconfig")))
+        live = LiveCluster(RawClient(client), "emu", LiveOptions(
+            clock=lambda: datetime(2026, 11, 20, 10, 30, tzinfo=UTC)))
+        capture_snapshot(live, tmp_path / "snap")
+    kinds = {i["kind"] for i in json.loads((tmp_path / "snap" / "cluster.json").read_text())[
+        "items"]}
+    assert {"Service", "PodDisruptionBudget", "Ingress"} <= kinds, kinds
+    assert not {"Secret", "ConfigMap"} & kinds
+    state = load_snapshot(tmp_path / "snap")
+    found = {i.failure_class for i in detect(state)}
+    assert {"ServiceSelectorMismatch", "PDBBlocksDisruption"} <= found, found

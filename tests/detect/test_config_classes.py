@@ -327,7 +327,8 @@ def test_every_new_class_is_detected_here():
     quoted = {n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant)}
     # issue 18's classes: those draft/config_fixes.py writes the diagnosis (or the fix) of
     new = {r.name.value for r in CLASS_TABLE if r.drafter in (
-        Drafter.CONFIG_DIAGNOSIS, Drafter.HPA_REQUESTS, Drafter.SERVICE_SELECTOR)}
+        Drafter.CONFIG_DIAGNOSIS, Drafter.HPA_REQUESTS, Drafter.SERVICE_SELECTOR,
+        Drafter.INGRESS_CLASS)}
     assert len(new) == 18
     assert new <= quoted, new - quoted
 
@@ -416,3 +417,32 @@ def test_pods_of_a_lost_claim_are_its_incident_not_stuck_creating():
                                "persistentVolumeClaim": {"claimName": "data-db-0"}}]
     found = _classes(sts, pvc, pod, _service("db", {"app": "db"}))
     assert "PVCLost" in found and "StuckContainerCreating" not in found, set(found)
+
+
+def test_ingress_without_a_class_when_no_class_is_the_default():
+    d, rs, p = _web()
+    svc = _service("cart", {"app": "cart"})
+    nginx = _obj("IngressClass", "nginx", ns="", api="networking.k8s.io/v1", spec={})
+    inc = _classes(d, rs, p, svc, nginx, _ingress("cart"))["IngressClassMissing"]
+    assert inc.detail == "no ingressClassName"
+    assert inc.evidence.facts.ingress_classes == ["nginx"]
+    # a default class serves it; so does the legacy annotation's controller
+    default = _obj("IngressClass", "nginx", ns="", api="networking.k8s.io/v1", spec={})
+    default["metadata"]["annotations"] = {"ingressclass.kubernetes.io/is-default-class": "true"}
+    _quiet("IngressClassMissing", d, rs, p, svc, default, _ingress("cart"))
+    legacy = _ingress("cart")
+    legacy["metadata"]["annotations"] = {"kubernetes.io/ingress.class": "nginx"}
+    _quiet("IngressClassMissing", d, rs, p, svc, nginx, legacy)
+    # no IngressClass readable: not judged
+    _quiet("IngressClassMissing", d, rs, p, svc, _ingress("cart"))
+
+
+def test_statefulset_governing_service_that_is_not_headless():
+    standard = _obj("StorageClass", "standard", ns="", api="storage.k8s.io/v1",
+                    provisioner="rancher.io/local-path")
+    svc = _service("db", {"app": "db"})
+    svc["spec"]["clusterIP"] = "10.96.12.7"
+    inc = _classes(_sts(), standard, svc)["StatefulSetServiceMissing"]
+    assert inc.detail == "serviceName db not headless"
+    svc["spec"]["clusterIP"] = "None"
+    _quiet("StatefulSetServiceMissing", _sts(), standard, svc)

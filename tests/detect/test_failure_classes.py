@@ -317,6 +317,7 @@ def test_every_failure_class_has_a_test_here():
               and getattr(node.func, "attr", "") == "add" and node.args
               and isinstance(node.args[0], ast.Constant)}
     elsewhere = {r.name for r in CLASS_TABLE if r.detection is Detection.METRICS or r.drafter in
-                 (Drafter.CONFIG_DIAGNOSIS, Drafter.HPA_REQUESTS, Drafter.SERVICE_SELECTOR)}
+                 (Drafter.CONFIG_DIAGNOSIS, Drafter.HPA_REQUESTS, Drafter.SERVICE_SELECTOR,
+                  Drafter.INGRESS_CLASS)}
     missing = set(FAILURE_CLASSES) - asked - elsewhere
     assert not missing, missing

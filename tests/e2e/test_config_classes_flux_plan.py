@@ -10,12 +10,13 @@ way it would be in production (kinds read, objects old enough)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tests.support import kube
-from tests.support.plan_cli import plan_json
+from tests.support.plan_cli import diff_lines, plan_json
 from tests.support.repos import REPO_URL
 
 OLD = "2026-11-19T10:00:00Z"  # a day before kube.NOW
@@ -144,7 +145,11 @@ def _cluster() -> list[dict[str, Any]]:
                          {"type": "ResolvedRefs", "status": "False",
                           "reason": "BackendNotFound",
                           "message": "Service shop/web-canary not found"}]}]})
-    items += [web, web_rs, web_pod, _service("web", {"app": "web"}), ingress, route,
+    admin = _obj("Ingress", "admin", "networking.k8s.io/v1", spec={  # no class, no default
+        "rules": [{"host": "admin.example.com", "http": {"paths": [{
+            "path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]})
+    items += [web, web_rs, web_pod, _service("web", {"app": "web"}), ingress, admin, route,
               kube.event(ingress, "Sync", 'Error getting SSL certificate "shop/web-tls": '
                          'local SSL certificate shop/web-tls was not found. Using default '
                          'certificate'),
@@ -178,13 +183,12 @@ def _cluster() -> list[dict[str, Any]]:
 
 
 def _objects(text: str) -> list[dict[str, Any]]:
-    import yaml
     return [d for d in yaml.safe_load_all(text) if d]
 
 
 def _repository(items: list[dict[str, Any]]) -> dict[str, str]:
     """The Kustomize folder Flux applies: each tracked object as the repository writes it
-    (no namespace: `targetNamespace` sets it; JSON is YAML)."""
+    (no namespace: `targetNamespace` sets it)."""
     files = {".remediator.yaml": f"repo:\n  url: {REPO_URL}\n",
              "clusters/prod/shop.yaml": KUSTOMIZATION}
     names = []
@@ -196,7 +200,7 @@ def _repository(items: list[dict[str, Any]]) -> dict[str, str]:
         doc.update({k: v for k, v in o.items() if k not in ("apiVersion", "kind", "metadata",
                                                             "status")})
         name = f"{o['kind'].lower()}-{o['metadata']['name']}.yaml"
-        files[f"apps/shop/{name}"] = json.dumps(doc, indent=2)
+        files[f"apps/shop/{name}"] = yaml.safe_dump(doc, sort_keys=False)
         names.append(name)
     files["apps/shop/kustomization.yaml"] = "resources:\n" + "".join(
         f"  - {n}\n" for n in sorted(names))
@@ -204,6 +208,7 @@ def _repository(items: list[dict[str, Any]]) -> dict[str, str]:
 
 
 #: (kind, name, class) → what the diagnosis must say (draft/config_fixes.py, from evidence)
+#: and, for the classes with a certain fix, the lines the validated change writes
 EXPECTED = {
     ("Deployment", "net", "StuckContainerCreating"): "FailedCreatePodSandBox",
     ("Deployment", "batch", "SchedulingGated"): "kueue.x-k8s.io/admission",
@@ -213,10 +218,19 @@ EXPECTED = {
     ("StatefulSet", "cache", "StorageClassMissing"): "fast-ssd",
     ("StatefulSet", "db", "PVCLost"): "data-db-0",
     ("Ingress", "web", "IngressClassMissing"): "ngnix",
+    ("Ingress", "admin", "IngressClassMissing"): "no `ingressClassName`",
     ("Ingress", "web", "IngressTLSSecretMissing"): "web-tls",
     ("HTTPRoute", "web", "HTTPRouteUnresolved"): "BackendNotFound",
     ("ValidatingWebhookConfiguration", "shop-policy", "WebhookServiceUnavailable"):
         "shop/shop-policy-webhook missing",
+}
+
+
+#: the cluster has one IngressClass: the Ingresses no controller serves get it
+FIXED = {
+    ("Ingress", "web", "IngressClassMissing"): ["-  ingressClassName: ngnix",
+                                                "+  ingressClassName: nginx"],
+    ("Ingress", "admin", "IngressClassMissing"): ["+  ingressClassName: nginx"],
 }
 
 
@@ -228,9 +242,15 @@ def test_flux_repository_each_remaining_class_located_and_diagnosed(tmp_path: Pa
     assert set(got) == set(EXPECTED), sorted(got)
     for key, says in EXPECTED.items():
         r = got[key]
+        assert says in r["diagnosis"], (key, r["diagnosis"])
+        if key in FIXED:
+            assert r["decision"] == "propose", (key, r["reason"])
+            [change] = r["changes"]
+            assert change["path"] == f"apps/shop/ingress-{key[1]}.yaml"
+            assert diff_lines(change["diff"]) == FIXED[key], change["diff"]
+            continue
         # located in the Kustomize folder and diagnosed: not a skip ("not found", "not GitOps")
         assert r["decision"] == "diagnose" and r["changes"] == [], (key, r["reason"])
-        assert says in r["diagnosis"], (key, r["diagnosis"])
     unschedulable = got[("Deployment", "gpu", "Unschedulable")]["failure"]["detail"]
     assert unschedulable == ("Insufficient memory; node(s) had untolerated taint "
                              "{nvidia.com/gpu: present}"), unschedulable

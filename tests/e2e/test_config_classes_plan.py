@@ -6,10 +6,13 @@ validated by the gate; a second near match makes the Service a diagnosis."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import git
+
 from tests.support import kube
-from tests.support.plan_cli import plan_json
+from tests.support.plan_cli import added, plan_json
 from tests.support.repos import REPO_URL, app
 
 OLD = "2026-11-19T10:00:00Z"
@@ -238,3 +241,49 @@ def test_plan_diagnoses_the_workload_misses_and_configuration_failures(tmp_path:
     for (_, _, cls), r in got.items():
         assert r["decision"] == "diagnose" and r["changes"] == [], r
         assert SAYS[cls] in r["diagnosis"], (cls, r["diagnosis"])
+
+
+def _helm_hpa(tmp_path: Path, release_cpu: str) -> list:
+    """The Flux HelmRelease layout of tests.support.flux_helm, the chart's HPA unable to scale
+    podinfo (no CPU request live), the base release's values requesting ``release_cpu`` (""
+    for none)."""
+    from remediator.cluster.snapshot import build_state
+    from remediator.config import parse_config
+    from remediator.pipeline import plan
+    from tests.support import flux_helm
+
+    flux_helm.repo(tmp_path)
+    release = tmp_path / "apps/base/podinfo/release.yaml"
+    release.write_text(re.sub(r"(?m)^( *)cpu: 100m\n", lambda m: f"{m.group(1)}cpu: {release_cpu}\n"
+                              if release_cpu else "", release.read_text()))
+    git.Repo(tmp_path).git.commit("-qam", "release requests")
+    items = flux_helm.live(failing=kube.running("podinfod"))
+    items[1]["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "limits": {"memory": "128Mi"}, "requests": {"memory": "64Mi"}}
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {
+        "name": "podinfo", "namespace": "podinfo", "uid": kube.uid(), "creationTimestamp": OLD},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                    "name": "podinfo"}, "minReplicas": 1, "maxReplicas": 4},
+        "status": {"conditions": [{
+            "type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+            "message": "failed to get cpu utilization: missing request for cpu in container "
+                       "podinfod of Pod podinfo-5d8f7c9b4-aaaaa"}]}}
+    clock = kube.event(items[3], "Pulled", "already present", last=kube.NOW)
+    result = plan(build_state([*items, hpa, clock], "c"), tmp_path, parse_config(
+        f"repo:\n  url: {REPO_URL}\ndrafting:\n  requests: {{cpu: 100m}}\n"))
+    return [r for r in result.remediations if r.incident.failure_class == "HPAMissingRequests"]
+
+
+def test_hpa_requests_go_into_the_helm_values_of_the_environment(tmp_path: Path):
+    [r] = _helm_hpa(tmp_path, "")
+    assert r.decision.value == "propose", r.reason
+    [change] = r.changes
+    assert change.path == "apps/production/podinfo-values.yaml"
+    assert added(change.diff) == ["resources:", "requests:", "cpu: 100m"], change.diff
+
+
+def test_hpa_requests_already_in_the_base_values_wait_for_the_sync(tmp_path: Path):
+    [r] = _helm_hpa(tmp_path, "250m")
+    assert r.decision.value == "diagnose" and r.changes == []
+    assert r.reason == "repository already sets the request; waiting for sync", r.reason
+    assert r.proposal is not None and "already requests cpu 250m" in r.proposal.diagnosis

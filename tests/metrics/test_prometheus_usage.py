@@ -12,7 +12,7 @@ import pytest
 from remediator.config import Metrics, Rightsizing
 from remediator.draft.rightsize import recommend
 from remediator.metrics import MetricsError, Prometheus, owner_of_pod, read_usage
-from remediator.metrics.usage import memory_series
+from remediator.metrics.usage import chart_series, memory_series, promql_regex
 from tests.support.prometheus import RealPrometheus, Series, start
 
 MI = 1024**2
@@ -41,6 +41,8 @@ SERIES = [
     *_usage("shop", "api-6c9f7d8b5-abcde", "api", 100 * MI, 0.5, spike_every=50),  # spiky
     *_usage("shop", "leaky-0", "leaky", 100 * MI, 0.1, leak=100_000),  # growing
     *_usage("shop", "young-7f8d9c6b5-qwert", "young", 50 * MI, 0.1, count=DAY // 4),
+    # names with the characters PromQL regex matchers must be given escaped
+    *_usage("team-a", "my-app-5d8f7c9b4-x2x9k", "app", 300 * MI, 0.2),
     Series("container_cpu_cfs_periods_total", _pod("shop", "api-6c9f7d8b5-abcde", "api"),
            lambda i: 3000.0 * i, 3 * DAY),
     Series("container_cpu_cfs_throttled_periods_total", _pod("shop", "api-6c9f7d8b5-abcde", "api"),
@@ -112,3 +114,21 @@ def test_a_response_larger_than_the_limit_is_refused(prom: RealPrometheus) -> No
 def test_unreachable_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(MetricsError, match="unreachable"):
         Prometheus("http://127.0.0.1:9", timeout=2).query("up", 0, 1)
+
+
+def test_chart_series_for_hyphenated_names(prom: RealPrometheus) -> None:
+    """The chart queries of a workload `my-app` in namespace `team-a`: literal names in regex
+    matchers (a bare `\\-` is a PromQL parse error), every wanted container in one range query
+    per measure, max over the workload's pods."""
+    client = Prometheus(prom.url, timeout=30)
+    m = Metrics(lookback_days=3)
+    points = memory_series(client, m, prom.now, "team-a", f"{promql_regex('my-app')}-.*", "app")
+    assert points and max(v for _, v in points) == pytest.approx(300 * MI)
+    got = chart_series(client, m, prom.now, owner_of_pod({}),
+                       {("team-a", "my-app", "app"), ("shop", "cart", "cart")})
+    assert len(client.queries) == 3  # the memory series above, then one per measure
+    assert set(got) == {("team-a", "my-app", "app"), ("shop", "cart", "cart")}
+    app = got[("team-a", "my-app", "app")]
+    assert max(v for _, v in app["memory"]) == pytest.approx(300 * MI)
+    assert max(v for _, v in app["cpu"]) == pytest.approx(0.2, rel=0.05)
+    assert 40 <= len(app["memory"]) <= 50  # the lookback in ~48 steps

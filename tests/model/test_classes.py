@@ -45,6 +45,7 @@ def test_rule_classes_are_those_with_a_real_drafter():
     assert {
         FailureClass.OOM_KILLED, FailureClass.PROBE_FAILURE, FailureClass.IMAGE_PULL_BACK_OFF,
         FailureClass.HPA_MISSING_REQUESTS, FailureClass.SERVICE_SELECTOR_MISMATCH,
+        FailureClass.INGRESS_CLASS_MISSING,
         FailureClass.RIGHT_SIZING, FailureClass.CPU_THROTTLING} == RULE_CLASSES
     assert all(ROW[c].fixable for c in RULE_CLASSES)
 

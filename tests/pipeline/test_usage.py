@@ -405,3 +405,42 @@ def test_measured_hpa_request_memory_and_history() -> None:
                            history_seconds=days * 86400.0)
         enrich_hpa([i], {("shop", "worker", "worker"): u}, config)
         assert i.evidence.facts.measured_request == expected, days
+
+
+def test_throttling_fix_remove_drops_the_cpu_limit(prom: RealPrometheus, repo: Path,
+                                                   tmp_path_factory) -> None:
+    """`metrics.throttlingFix: remove`: the CPU limit goes, the request stays, and the gate's
+    post-condition proves the render has no CPU limit. Where a base still sets it under the
+    overlay's patch, the removal changes nothing rendered: refused, nothing proposed."""
+    config = parse_config(_config(prom, "  throttlingFix: remove\n"))
+    [r] = [r for r in plan(build_state(_live(), "c"), repo, config).remediations
+           if r.incident.failure_class == "CPUThrottling"]
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert "limit removed (metrics.throttlingFix: remove)" in r.reason
+    [change] = r.changes
+    assert [ln for ln in change.diff.splitlines() if ln[:1] in "+-" and ln[:3] not in (
+        "+++", "---")] == ['-            limits: {memory: 2Gi, cpu: "2"}',
+                           "+            limits: {memory: 2Gi}"], change.diff
+    layered = tmp_path_factory.mktemp("layered")
+    api = WORKLOADS.split("\n    ---\n")[1]
+    commit(layered, {
+        "apps/base/api/kustomization.yaml": "resources: [api.yaml]\n",
+        "apps/base/api/api.yaml": api,
+        "apps/shop/kustomization.yaml": "resources: [../base/api]\npatches:\n  - path: cpu.yaml\n",
+        "apps/shop/cpu.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: api}
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: api
+                      resources:
+                        limits: {cpu: "2"}
+            """,
+        "argocd/shop.yaml": app("shop", "apps/shop")}, "layered")
+    [r] = [r for r in plan(build_state(_live(), "c"), layered, config).remediations
+           if r.incident.failure_class == "CPUThrottling"]
+    assert r.decision == Decision.DIAGNOSE, r.reason
+    assert "not proposed, validation failed (render: the change has no effect" in r.reason

@@ -13,6 +13,7 @@ import yaml
 
 from remediator.cli.demo import example_paths
 from remediator.cluster.api import CORE_KINDS, GITOPS_KINDS
+from remediator.cluster.config_kinds import OPTIONAL_KINDS
 from tests.support.cli import cli
 
 EXAMPLE, _ = example_paths()
@@ -72,10 +73,14 @@ def test_cluster_role_is_read_only_covers_the_watched_kinds_and_no_secrets():
                for r in rule["resources"] for v in rule["verbs"]}
     assert {v for _, _, v in granted} == READ_VERBS
     assert not [g for g in granted if "secret" in g[1] or g[1] == "*" or g[0] == "*"]
-    wanted = [(k.group, k.plural) for k in CORE_KINDS] + [(g, p) for g, p, _ in GITOPS_KINDS]
+    # the configuration failure classes' kinds (issue 18) too, and nothing the bot does not read
+    wanted = [(k.group, k.plural) for k in (*CORE_KINDS, *OPTIONAL_KINDS)] + [
+        (g, p) for g, p, _ in GITOPS_KINDS]
     for group, plural in wanted:
         assert {(group, plural, v) for v in READ_VERBS} <= granted, plural
     assert ("", "pods/log", "get") in granted
+    # (a rule may list several groups with several resources: compared by resource)
+    assert {r for _, r, _ in granted} == {p for _, p in wanted} | {"pods/log"}
     # the documented role (docs/watcher.md) is the same one
     readme = (Path(__file__).parents[2] / "docs" / "watcher.md").read_text()
     block = readme.split("kind: ClusterRole\n", 1)[1].split("```", 1)[0]
