@@ -69,7 +69,7 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
             out.append((ref, finding(
                 FailureClass.STATEFUL_SET_SERVICE_MISSING, f"serviceName {service}",
                 f"StatefulSet {ref.name} names governing Service {service}, which does not "
-                "exist (its pods get no stable network identity)"), []))
+                "exist (its pods get no stable network identity)", facts=StatefulSetFacts()), []))
         elif governing is not None and (governing.get("spec") or {}).get(
                 "clusterIP", "None") != "None":
             out.append((ref, finding(
