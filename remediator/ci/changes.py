@@ -16,6 +16,7 @@ from pathlib import Path
 import git
 
 from ..forge.gitclone import git_reason
+from ..kernel import gitio
 
 
 class UsageError(ValueError):
@@ -56,12 +57,20 @@ def _relative(path: str, prefix: str) -> str | None:
 
 
 def changed_since(root: Path, ref: str) -> Changes:
-    """Files changed between the merge base of ``ref`` and HEAD, and the working tree."""
+    """Files changed between the merge base of ``ref`` and HEAD, and the working tree; git
+    that fails or runs past its deadline is a UsageError naming why."""
     repo, prefix = _repo(root)
+    try:
+        return _changed_since(root, repo, prefix, ref)
+    except git.GitCommandError as exc:
+        raise UsageError(f"--changed-since {ref}: {git_reason(exc)}") from None
+
+
+def _changed_since(root: Path, repo: git.Repo, prefix: str, ref: str) -> Changes:
     if ref == "HEAD" and not repo.head.is_valid():
         # the first commit (pre-commit runs before it exists): every file is new
         out = Changes(base=None, prefix=prefix)
-        for path in repo.git.ls_files("--cached", "--others", "--exclude-standard",
+        for path in gitio.run(repo, "ls_files", "--cached", "--others", "--exclude-standard",
                                       "-z").split("\0"):
             rel = _relative(path, prefix) if path else None
             if rel and (root / rel).is_file():
@@ -69,14 +78,14 @@ def changed_since(root: Path, ref: str) -> Changes:
         return out
     base = _merge_base(repo, ref)
     out = Changes(base=base, prefix=prefix)
-    status = repo.git.diff(base, "--name-status", "--no-renames", "-z", "--", ".")
+    status = gitio.run(repo, "diff", base, "--name-status", "--no-renames", "-z", "--", ".")
     fields = status.split("\0")
     for flag, path in zip(fields[::2], fields[1::2], strict=False):
         rel = _relative(path, prefix)
         if rel is None:
             continue
         (out.deleted if flag.startswith("D") else out.changed).add(rel)
-    for path in repo.git.ls_files("--others", "--exclude-standard", "-z").split("\0"):
+    for path in gitio.run(repo, "ls_files", "--others", "--exclude-standard", "-z").split("\0"):
         rel = _relative(path, prefix) if path else None
         if rel:
             out.changed.add(rel)
@@ -84,7 +93,7 @@ def changed_since(root: Path, ref: str) -> Changes:
 
 
 def _shallow(repo: git.Repo) -> bool:
-    return repo.git.rev_parse("--is-shallow-repository").strip() == "true"
+    return gitio.run(repo, "rev_parse", "--is-shallow-repository").strip() == "true"
 
 
 def _merge_base(repo: git.Repo, ref: str) -> str:
@@ -93,14 +102,16 @@ def _merge_base(repo: git.Repo, ref: str) -> str:
     hint = (" — this is a shallow clone: fetch the history (actions/checkout with "
             "fetch-depth: 0, or git fetch --unshallow)" if _shallow(repo) else "")
     try:
-        repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
-    except git.GitCommandError:
+        gitio.run(repo, "rev_parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except git.GitCommandError as exc:
+        if gitio.timed_out(exc):
+            raise
         raise UsageError(f"--changed-since {ref}: not a commit of this repository{hint}") from None
     if not repo.head.is_valid():
         raise UsageError(f"--changed-since {ref}: the repository has no commit yet "
                          "(use --changed-since HEAD, or no --changed-since)")
     try:
-        return str(repo.git.merge_base(ref, "HEAD").strip())
+        return str(gitio.run(repo, "merge_base", ref, "HEAD").strip())
     except git.GitCommandError as exc:
         if exc.status == 1:  # git's answer for "no common ancestor"
             raise UsageError(f"--changed-since {ref}: no common history with HEAD"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import quote
 
 from ..kernel.release import REPOSITORY, __version__
 from .findings import (
@@ -129,7 +130,9 @@ def _sarif(result: Result) -> str:
             "level": f.severity,
             "message": {"text": (f"{f.object}: " if f.object else "") + f.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": _from_top(result, f.file), "uriBaseId": "%SRCROOT%"},
+                # a URI reference: a space or a `#` in a file name is percent-encoded
+                "artifactLocation": {"uri": quote(_from_top(result, f.file)),
+                                     "uriBaseId": "%SRCROOT%"},
                 "region": {"startLine": f.line},
             }}],
             "properties": {"check": f.check, "object": f.object},

@@ -39,14 +39,17 @@ class TrustRule:
     name: str = ""  # shown in the PR body and on the dashboard
 
     def matches(self, failure_class: str, namespace: str, labels: dict[str, str],
-                path: str) -> bool:
+                path: str | None) -> bool:
+        """``path`` None: not known yet (the path glob is not looked at)."""
         if self.failure_class and self.failure_class != failure_class:
             return False
         if self.namespace and not fnmatch.fnmatchcase(namespace, self.namespace):
             return False
         if any(labels.get(k) != v for k, v in self.labels.items()):
             return False
-        return not (self.path and not fnmatch.fnmatchcase(path, self.path))
+        # an incident that could not be located has no path (""): a path rule never matches it
+        return not (self.path and path is not None
+                    and not (path and fnmatch.fnmatchcase(path, self.path)))
 
     def describe(self) -> str:
         if self.name:
@@ -61,7 +64,8 @@ class TrustRule:
 @dataclass
 class Trust:
     rules: list[TrustRule] = field(default_factory=list)
-    #: merged automerge PRs a day (UTC); past it, automerge falls back to propose
+    #: PRs armed with auto-merge a day (UTC, by opening time); past it, automerge falls back
+    #: to propose
     daily_budget: int = 3
     #: the change kinds automerge may take
     automerge_kinds: list[str] = field(default_factory=lambda: list(AUTOMERGE_KINDS))
@@ -76,6 +80,19 @@ class Trust:
             if rule.matches(failure_class, namespace, labels or {}, path):
                 return rule
         return None
+
+    def rule_before_locating(self, failure_class: str, namespace: str,
+                             labels: dict[str, str] | None = None
+                             ) -> tuple[bool, TrustRule | None]:
+        """The rule that wins whatever the manifest's path is: (True, rule or None for the
+        default), or (False, None) when a rule with a path glob may match first (the level is
+        known only once the incident is located)."""
+        for rule in self.rules:
+            if rule.matches(failure_class, namespace, labels or {}, None):
+                if rule.path:
+                    return False, None
+                return True, rule
+        return True, None
 
     def level_for(self, failure_class: str, namespace: str,
                   labels: dict[str, str] | None = None, path: str = "") -> TrustLevel:
@@ -93,7 +110,7 @@ class AutomergeFacts:
     dry_run_ran: bool  # the server-side dry-run ran and passed ("not run" is not enough)
     gate_warnings: int  # warnings the gate reported (any blocks automerge)
     paused: bool  # the kill switch
-    merged_today: int  # automerge PRs merged today (UTC)
+    armed_today: int  # PRs armed with auto-merge today (UTC), merged or not yet
     demoted: bool = False  # this signature's fix failed before: back to propose
     image_tag_age_hours: float | None = None  # for image-revert: when the target tag last ran
 
@@ -117,12 +134,12 @@ def automerge_refusal(trust: Trust, protected_namespaces: list[str],
     if facts.gate_warnings:
         return f"the gate warned ({facts.gate_warnings} warning(s))"
     if facts.change_kind not in trust.automerge_kinds:
-        return (f"a {facts.change_kind} change is not an automerge kind "
+        return (f"the change ({facts.change_kind}) is not an automerge kind "
                 f"({', '.join(trust.automerge_kinds) or 'none'})")
     if facts.change_kind == "image-revert" and (
             facts.image_tag_age_hours is None
             or facts.image_tag_age_hours > trust.image_revert_max_age_hours):
         return (f"the image tag did not run within {trust.image_revert_max_age_hours}h")
-    if facts.merged_today >= trust.daily_budget:
+    if facts.armed_today >= trust.daily_budget:
         return f"today's automerge budget ({trust.daily_budget}) is spent"
     return None

@@ -159,6 +159,8 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
     """
     try:
         import git  # GitPython; imported here so that the rules drafter loads without git
+
+        from ..kernel import gitio
     except ImportError:  # pragma: no cover - a declared dependency
         return []
     try:
@@ -171,7 +173,7 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
     when: dict[str, int] = {}  # tag -> commit time (epoch seconds; dates carry time zones)
     for path in dict.fromkeys(paths):
         try:
-            commits = list(repo.iter_commits(paths=path, max_count=MAX_COMMITS))
+            commits = gitio.commits(repo, "HEAD", "--", path, max_count=MAX_COMMITS)
         except (git.GitCommandError, ValueError):
             continue
         for commit in commits:  # newest first

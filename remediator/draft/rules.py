@@ -223,6 +223,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
                   "old": str(observed_raw), "new": new_value}],
         title=f"raise {c} memory limit to {new_value}",
         announced=announced(c, changes),
+        kind="memory-limit-raise",  # within drafting.memory.cap (at most the gate's ceiling)
         risk=("The memory request (what the scheduler reserves) does not change"
               + (" except as noted" if "lowered" in note else "")
               + ", so pods schedule as before; under node memory pressure a pod using more than "
@@ -353,6 +354,7 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory],
         changes=[{"file": target_file, "field": field, "old": bad_tag, "new": tag}],
         title=f"revert {c} image to {tag}",
         announced=announced(c, {("image",): f"{name}:{tag}"}),
+        kind="image-revert",  # to a tag the cluster shows having run
         risk=(f"Rolls the workload back to {tag}: changes shipped in {bad_tag} are not deployed "
               "until it is fixed. Rollback: revert this commit."),
         # a tag only known from a scaled-down ReplicaSet or a node's image list ran once

@@ -7,7 +7,7 @@ from .body import branch_name, commit_message, parse_record, render_body, title
 from .dashboard import Asks, read_asks
 from .gitclone import ForgeError, HumanPushed, MissingBase
 from .kind import KINDS, ForgeMismatch, forge_for
-from .lifecycle import Forge, Submission, new_pull_room, submit
+from .lifecycle import Forge, Submission, TrustSettings, new_pull_room, submit
 from .local import LocalForge
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "LocalForge",
     "MissingBase",
     "Submission",
+    "TrustSettings",
     "branch_name",
     "commit_message",
     "forge_for",

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from ..kernel.redact import redact
-from ..model import JSON, SIGNATURE_TRAILER, Remediation
+from ..model import JSON, SIGNATURE_TRAILER, Decision, Remediation
 
 RECORD_PREFIX = "<!-- remediator:record "
 RECORD_SUFFIX = " -->"
@@ -38,6 +38,8 @@ def branch_name(r: Remediation, prefix: str, disambiguate: bool = False) -> str:
 
 def title(r: Remediation) -> str:
     w = r.incident.workload
+    if r.decision == Decision.DIAGNOSE:  # a `diagnose`-level draft PR: no change
+        return f"diagnosis({w.namespace}/{w.name}): {r.incident.failure_class} (no change)"[:200]
     change = (r.proposal.title or r.proposal.reason) if r.proposal else r.reason
     return f"fix({w.namespace}/{w.name}): {r.incident.failure_class} — {change}"[:200]
 
@@ -62,8 +64,11 @@ def fingerprint(r: Remediation) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def record(r: Remediation, base_commit: str, branch: str = "") -> JSON:
-    return {
+def record(r: Remediation, base_commit: str, branch: str = "", trust: JSON | None = None
+           ) -> JSON:
+    """``trust``: for an automerge-level fix, what became of auto-merge (`trust_entry`)."""
+    extra: JSON = {"trust": trust} if trust else {}
+    return {**extra,
         "version": 1,
         "branch": branch,
         "fingerprint": fingerprint(r),
@@ -136,8 +141,34 @@ def _code_cell(text: Any) -> str:
     return f"{ticks} {s} {ticks}" if s else ""
 
 
+def trust_entry(level: str, rule: str, automerge: str, why: str = "") -> JSON:
+    """The record's `trust`: ``automerge`` is "armed" (GitHub's auto-merge is on), "refused"
+    (a guard rail said no: ``why``) or "failed" (GitHub refused to turn it on: ``why``)."""
+    return {"level": level, "rule": rule, "automerge": automerge, "why": why}
+
+
+def _merge_section(trust: JSON | None) -> list[str]:
+    if not trust or trust.get("level") != "automerge":
+        return []
+    rule, why = _code_cell(trust.get("rule") or "automerge"), str(trust.get("why") or "")
+    state = trust.get("automerge")
+    if state == "armed":
+        text = (f"🤖 **Auto-merge is on**, allowed by the trust rule {rule}: GitHub merges this "
+                "pull request once branch protection's required checks and reviews pass. "
+                "remediator never merges past protection; disable auto-merge on this page to "
+                "stop it.")
+    elif state == "failed":
+        text = (f"The trust rule {rule} allows auto-merge, but GitHub did not turn it on "
+                f"({_md_escape_cell(why)}). This pull request waits for a human.")
+    else:
+        text = (f"The trust rule {rule} allows auto-merge, but a guard rail refused it: "
+                f"{_md_escape_cell(why)}. This pull request waits for a human.")
+    return ["\n## Merge", text]
+
+
 def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None,
-                branch: str = "", follows: int | None = None) -> str:
+                branch: str = "", follows: int | None = None, trust: JSON | None = None
+                ) -> str:
     inc, ev, prop, loc = r.incident, r.incident.evidence, r.proposal, r.location
     out: list[str] = []
     out.append("## Summary")
@@ -166,7 +197,11 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
     out.append("\n## Diagnosis")
     out.append(prop.diagnosis if prop else r.reason)
     out.append("\n## The change")
-    if loc:
+    if not r.changes and r.trust.level == "diagnose":
+        out.append(f"None: the trust level for this failure is `diagnose` "
+                   f"({_md_escape_cell(r.trust.rule)}). This draft pull request carries the "
+                   "diagnosis and changes nothing; close it when the failure is handled.")
+    elif loc:
         out.append(f"**Why this file:** {loc.why_for([c.path for c in r.changes])}\n")
     for c in r.changes:
         out.append(f"`{c.path}`\n")
@@ -180,6 +215,7 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
     if prop and prop.risk:
         out.append("\n## Risk and rollback")
         out.append(prop.risk)
+    out += _merge_section(trust)
     out.append("\n## Provenance")
     prov = {"drafter": prop.drafter if prop else "none", "model": "none (deterministic rules)",
             "tokens": 0, "cost": "$0", "redactions": ev.facts.redactions,
@@ -189,5 +225,5 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
         out.append(f"- {k}: `{v}`")
     out.append("\n<sub>Opened by remediator. Close this PR to silence this failure signature "
                "until it changes; push to the branch and remediator stops updating it.</sub>")
-    out.append("\n" + encode_record(record(r, base_commit, branch)))
+    out.append("\n" + encode_record(record(r, base_commit, branch, trust)))
     return "\n".join(out) + "\n"

@@ -18,14 +18,14 @@ one-line count of what it leaves out.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
 from ..kernel.redact import redact
 from ..model import Decision, PullRequest, Remediation, Unused
-from .body import _code_cell, _md_escape_cell
+from .body import _code_cell, _md_escape_cell, parse_record
 
 MARKER = "<!-- remediator:dashboard -->"
 #: GitHub's limit on an issue body, in characters
@@ -117,6 +117,21 @@ def _fit(sections: list[_Section], budget: int) -> None:
         room -= size
 
 
+def _auto_merge_on(pr: PullRequest) -> bool:
+    t = (parse_record(pr.body) or {}).get("trust")
+    return pr.auto_merge or (isinstance(t, dict) and t.get("automerge") == "armed")
+
+
+def _demoted(demoted: Mapping[str, tuple[int, str]]) -> _Section:
+    """Failures (workload and class) whose auto-merged fix did not clear them: back to
+    `propose` (docs/trust.md)."""
+    return _Section(
+        ["", "## Demoted from automerge to propose", ""],
+        [(2, f"- {_code_cell(failure)}: #{number}, auto-merged under the rule "
+             f"{_code_cell(rule or 'automerge')}, did not clear the failure; its next fixes wait "
+             "for a human") for failure, (number, rule) in sorted(demoted.items())])
+
+
 def _open_prs(pulls: list[PullRequest], asks: Asks, done: set[int]) -> _Section:
     open_prs = sorted((p for p in pulls if p.state == "open"), key=lambda p: p.number)
     return _Section(
@@ -124,7 +139,8 @@ def _open_prs(pulls: list[PullRequest], asks: Asks, done: set[int]) -> _Section:
          "Tick a box to have the next pass rebuild the branch on the current base (a branch "
          "with someone else's commits is never overwritten).", ""],
         [(0, f"{_box('rebuild', f'#{p.number}', p.number in asks.rebuild - done)} "
-             f"#{p.number} {_md_escape_cell(p.title)}") for p in open_prs],
+             f"#{p.number} {_md_escape_cell(p.title)}"
+             + (" (auto-merge on)" if _auto_merge_on(p) else "")) for p in open_prs],
         ["", "## Open remediation pull requests", "", "- none"])
 
 
@@ -210,11 +226,14 @@ class Done:
 
 def render_dashboard(pulls: list[PullRequest], submissions: list[Any],
                      remediations: list[Remediation], unused: Sequence[Unused] = (),
-                     asks: Asks = Asks(), done: Done = Done(), budget: int = BUDGET) -> str:
-    """``asks``: the boxes ticked in the current body; those not in ``done`` stay ticked."""
+                     asks: Asks = Asks(), done: Done = Done(), budget: int = BUDGET,
+                     demoted: Mapping[str, tuple[int, str]] | None = None) -> str:
+    """``asks``: the boxes ticked in the current body; those not in ``done`` stay ticked.
+    ``demoted``: failures whose auto-merged fix did not cure them (`lifecycle.demoted`)."""
     not_proposed, retry = _not_proposed(submissions, remediations)
     sections = [_open_prs(pulls, asks, done.rebuild), _silenced(submissions, asks, done.unsilence),
-                not_proposed, _retry(retry, asks, done.retry), _unused(unused)]
+                not_proposed, _retry(retry, asks, done.retry), _demoted(demoted or {}),
+                _unused(unused)]
     _fit(sections, budget)
     out = [MARKER, "Maintained by remediator: edited in place on every pass; do not edit by "
            "hand, except to tick a box."]

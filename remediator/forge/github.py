@@ -88,6 +88,10 @@ class _Retry(GithubRetry):
 def _one_line(exc: Exception) -> str:
     if isinstance(exc, GithubException):
         data = exc.data if isinstance(exc.data, dict) else {}
+        errors = data.get("errors")  # GraphQL: {"errors": [{"type": ..., "message": ...}]}
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict) and not data.get(
+                "message"):
+            return f"GitHub GraphQL: {str(errors[0].get('message') or 'error').splitlines()[0]}"
         message = str(data.get("message") or exc.data or "").splitlines()
         return f"GitHub API {exc.status}: {message[0] if message else 'error'}"
     return f"GitHub API unreachable: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
@@ -330,6 +334,30 @@ class GitHubForge(GitBackedForge):
             except ForgeError as exc:  # e.g. a reviewer who is not a collaborator
                 self.warnings.append(str(exc))
         return pr
+
+    def enable_automerge(self, number: int) -> None:
+        """GitHub's native auto-merge (GraphQL `enablePullRequestAutoMerge`, through PyGithub):
+        GitHub merges the PR once branch protection's required checks and reviews pass; the
+        bot never merges itself. The merge method is the first the repository allows of
+        squash, merge, rebase. A repository where auto-merge is off says so in one line."""
+        with _api(f"cannot read the settings of {self.full_name}"):
+            allowed = bool(self._repo.allow_auto_merge)  # one GET /repos/{owner}/{repo}
+            methods = [m for m, on in (("SQUASH", self._repo.allow_squash_merge),
+                                       ("MERGE", self._repo.allow_merge_commit),
+                                       ("REBASE", self._repo.allow_rebase_merge)) if on]
+        if not allowed:
+            raise ForgeError(f"auto-merge is not allowed in {self.full_name} (Settings → "
+                             "General → Pull Requests → Allow auto-merge)")
+        pull = self._repo.get_pull(number)  # lazy: the node id is read when needed
+        # turning it on twice is harmless: a POST answered 5xx is simply sent again
+        self._post(f"enable auto-merge on #{number}", lambda: pull.enable_automerge(
+            merge_method=(methods or ["MERGE"])[0]), lambda: None)
+
+    def disable_automerge(self, number: int) -> None:
+        """GraphQL `disablePullRequestAutoMerge`: the PR's new fix no longer qualifies."""
+        pull = self._repo.get_pull(number)
+        self._post(f"disable auto-merge on #{number}", lambda: pull.disable_automerge(),
+                   lambda: None)
 
     def update_pull(self, number: int, title: str, body: str) -> None:
         with self._write(f"update pull request #{number}"):

@@ -22,12 +22,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from ..config import PullRequests
+from ..config import AutomergeFacts, PullRequests, Trust, TrustLevel, automerge_refusal
 from ..kernel.leader import LeaseLost
 from ..kernel.redact import redact
-from ..model import Decision, FileChange, PullRequest, Remediation, Unused
+from ..model import JSON, Decision, FileChange, PullRequest, Remediation, Unused
 from .body import _code_cell as code_span
-from .body import branch_name, commit_message, fingerprint, parse_record, render_body, title
+from .body import (
+    branch_name,
+    commit_message,
+    fingerprint,
+    parse_record,
+    render_body,
+    title,
+    trust_entry,
+)
 from .body import with_record as _with_record
 from .dashboard import Asks, Done, read_asks, render_dashboard
 from .gitclone import ForgeError, HumanPushed
@@ -60,6 +68,8 @@ class Forge(Protocol):
     def comment(self, number: int, text: str) -> None: ...
     def dashboard(self) -> tuple[int, str] | None: ...
     def save_dashboard(self, number: int | None, title: str, body: str) -> int: ...
+    def enable_automerge(self, number: int) -> None: ...
+    def disable_automerge(self, number: int) -> None: ...
 
 
 @dataclass
@@ -69,6 +79,9 @@ class Submission:
     #: opened | exists | updated | commented | silenced | merged | "limit: ..." | "error: ..."
     outcome: str
     note: str = ""
+    #: an automerge-level fix's PR: armed (GitHub's auto-merge is on), refused (a guard rail
+    #: said no) or failed (GitHub would not turn it on); "" for any other
+    automerge: str = ""
 
 
 def _age_seconds(pr: PullRequest, now: datetime) -> float:
@@ -79,19 +92,61 @@ def _age_seconds(pr: PullRequest, now: datetime) -> float:
     return (now - created).total_seconds()
 
 
+@dataclass
+class TrustSettings:
+    """What the automerge guard rails need beyond the remediation: the `trust:` settings, the
+    protected namespaces and the kill switch."""
+
+    trust: Trust
+    protected: Sequence[str] = ()
+    paused: bool = False
+
+
+def _armed(pr: PullRequest) -> JSON:
+    """The record's trust entry when GitHub's auto-merge was turned on for ``pr``, else {}."""
+    t = (parse_record(pr.body) or {}).get("trust")
+    return t if isinstance(t, dict) and t.get("automerge") == "armed" else {}
+
+
+def failure_of(signature: str) -> str:
+    """The workload and class of a signature (cluster/namespace/kind/name/class): what a
+    demotion covers. The container and detail are left out: a fix that did not cure an
+    OOMKilled at 128Mi makes the next OOMKilled of that workload, at 192Mi, another signature,
+    and it must not be auto-merged either."""
+    return "/".join(signature.split("/")[:5])
+
+
+def demoted(pulls: Sequence[PullRequest]) -> dict[str, tuple[int, str]]:
+    """Failures (`failure_of`) whose auto-merged fix did not clear them (verified "persists"):
+    their next fixes wait for a human. failure -> (the PR, the rule that allowed it)."""
+    out: dict[str, tuple[int, str]] = {}
+    for pr in pulls:
+        t = _armed(pr)
+        if t and pr.state == "merged" and (parse_record(pr.body) or {}).get(
+                "verified") == "persists":
+            out[failure_of(pr.signature)] = (pr.number, str(t.get("rule") or ""))
+    return out
+
+
 class Pass:
     """One pass over the proposed remediations against one listing of the forge."""
 
     def __init__(self, forge: Forge, settings: PullRequests, write: Writer,
-                 now: datetime | None = None, asks: Asks | None = None) -> None:
+                 now: datetime | None = None, asks: Asks | None = None,
+                 trust: TrustSettings | None = None) -> None:
         self.forge, self.settings, self.write = forge, settings, write
         self.asks, self.done = asks or Asks(), Done()
+        self.trust = trust
         self.now = now or datetime.now(UTC)
         self.pulls = forge.pulls()
         self.base = forge.base_commit()
         self.open_count = sum(1 for p in self.pulls if p.state == "open")
         self.recent = sum(1 for p in self.pulls if _age_seconds(p, self.now) < 3600)
         self.branches = {p.branch: p.signature for p in self.pulls if p.state == "open"}
+        today = self.now.strftime("%Y-%m-%d")
+        self.armed_today = sum(1 for p in self.pulls if p.created_at.startswith(today)
+                               and _armed(p))
+        self.demoted = demoted(self.pulls)
 
     def submit(self, r: Remediation) -> Submission:
         sig = r.incident.signature
@@ -150,8 +205,9 @@ class Pass:
             except HumanPushed:
                 pass  # lost a race to a human: fall through to the comment
             else:
-                self.forge.update_pull(pr.number, title(r), render_body(r, self.base,
-                                                                         branch=branch))
+                trust = self._still_armed(r, pr, rec.get("trust"))
+                self.forge.update_pull(pr.number, title(r), render_body(
+                    r, self.base, branch=branch, trust=trust))
                 why = ("the evidence changed" if rec.get("fingerprint") != fp else "base moved"
                        if rec.get("base") != self.base else "rebuilt as asked on the dashboard")
                 return Submission(r, pr, "updated", why)
@@ -182,16 +238,75 @@ class Pass:
         sha = self._push(r, branch)
         self.branches[branch] = sig
         labels = [*s.labels, f"remediator:{r.incident.failure_class}"]
+        trust = self._automerge(r)
+        armed = bool(trust and trust["automerge"] == "armed")
         pr = self.forge.open_pull(
-            title(r), render_body(r, self.base, branch=branch, follows=follows), branch,
-            labels, sig, sha, draft=s.draft, reviewers=s.reviewers,
+            title(r), render_body(r, self.base, branch=branch, follows=follows, trust=trust),
+            branch, labels, sig, sha, draft=(s.draft and not armed) or self.diagnosis_pr(r),
+            reviewers=s.reviewers,
             team_reviewers=s.team_reviewers, assignees=s.assignees)
         self.open_count += 1
         self.recent += 1
         self.pulls.append(pr)
+        if trust and armed:
+            try:
+                self.forge.enable_automerge(pr.number)
+                pr.auto_merge = True
+                self.armed_today += 1
+            except ForgeError as exc:  # e.g. auto-merge not allowed in the repository
+                self.forge.warnings.append(f"#{pr.number}: auto-merge not turned on, the pull "
+                                           f"request waits for review: {exc}")
+                trust = {**trust, "automerge": "failed", "why": str(exc)}
+                pr.body = render_body(r, self.base, branch=branch, follows=follows, trust=trust)
+                self.forge.update_pull(pr.number, title(r), pr.body)
+        automerge = str(trust["automerge"]) if trust else ""
         if not pr.created:  # an earlier pass got half-way: the PR existed, now it is complete
-            return Submission(r, pr, "completed", "an earlier pass opened it but did not finish")
-        return Submission(r, pr, "opened", f"follow-up to #{follows}" if follows else "")
+            return Submission(r, pr, "completed", "an earlier pass opened it but did not finish",
+                              automerge)
+        return Submission(r, pr, "opened", f"follow-up to #{follows}" if follows else "",
+                          automerge)
+
+    def diagnosis_pr(self, r: Remediation) -> bool:
+        """A `diagnose`-level failure gets a draft PR with no change (`diagnoseAsDraftPr`)."""
+        return (r.decision == Decision.DIAGNOSE and r.trust.level == TrustLevel.DIAGNOSE.value
+                and r.proposal is not None and self.trust is not None
+                and self.trust.trust.diagnose_as_draft_pr)
+
+    def _still_armed(self, r: Remediation, pr: PullRequest, trust: object) -> JSON | None:
+        """An armed PR whose fix was just replaced: the new fix must pass the guard rails too
+        (the budget aside: this PR counts already), else auto-merge is turned off again."""
+        if not isinstance(trust, dict) or trust.get("automerge") != "armed":
+            return trust if isinstance(trust, dict) else None
+        t = r.trust
+        why = (t.refusal or ("the trust level is now " + t.level
+                             if t.level != TrustLevel.AUTOMERGE.value else "")
+               or ("an earlier auto-merged fix for this failure did not cure it (demoted)"
+                   if failure_of(r.incident.signature) in self.demoted else ""))
+        if not why:
+            return trust
+        self.forge.disable_automerge(pr.number)
+        return trust_entry(TrustLevel.AUTOMERGE.value, str(trust.get("rule") or ""), "refused",
+                           f"the updated fix: {why}; auto-merge turned off")
+
+    def _automerge(self, r: Remediation) -> JSON | None:
+        """For an automerge-level fix, the record's trust entry: armed, or refused with the
+        reason. The plan judged the gate, the dry-run, the change kind, the image's age, the
+        namespace and the kill switch (`r.trust.refusal`); the budget and the demotions are
+        counted here, from the forge's pull requests."""
+        t = r.trust
+        if t.level != TrustLevel.AUTOMERGE.value or self.trust is None:
+            return None
+        why = t.refusal
+        if not why:
+            ts = self.trust
+            held = AutomergeFacts(  # what the plan judged held: only the forge's rails remain
+                namespace=r.incident.workload.namespace, change_kind=t.change_kind,
+                gate_passed=True, dry_run_ran=True, gate_warnings=0, paused=ts.paused,
+                armed_today=self.armed_today,
+                demoted=failure_of(r.incident.signature) in self.demoted,
+                image_tag_age_hours=t.image_tag_age_hours)
+            why = automerge_refusal(ts.trust, list(ts.protected), held) or ""
+        return trust_entry(t.level, t.rule, "refused" if why else "armed", why)
 
     def _push(self, r: Remediation, branch: str) -> str:
         self.forge.start_branch(branch)
@@ -213,24 +328,27 @@ def _changed_comment(r: Remediation) -> str:
 
 def submit(remediations: list[Remediation], forge: Forge, settings: PullRequests,
            write: Writer, now: datetime | None = None,
-           unused: Sequence[Unused] = ()) -> list[Submission]:
+           unused: Sequence[Unused] = (), trust: TrustSettings | None = None
+           ) -> list[Submission]:
     """One pass: each proposed remediation against the forge's PRs, then the dashboard. A lost
     lease (LeaseLost, from the forge's fence) ends it at the write it was about to make; the
-    exception carries what was done before."""
+    exception carries what was done before. ``trust``: automerge-level fixes get GitHub's
+    auto-merge when every guard rail holds (None: never)."""
     forge = Outbound(forge)  # everything written below is redacted on its way out
     current = forge.dashboard() if settings.dashboard else None
     asks = read_asks(current[1] if current else None)
-    run = Pass(forge, settings, write, now, asks)
+    run = Pass(forge, settings, write, now, asks, trust)
     out: list[Submission] = []
     try:
         for r in remediations:
-            if r.decision == Decision.PROPOSE:
+            if r.decision == Decision.PROPOSE or run.diagnosis_pr(r):
                 out.append(run.submit(r))
         if settings.dashboard:
             # a retry is done once its incident was planned in this pass (the service forgot
             # its earlier result before planning)
             run.done.retry.update(asks.retry & {r.incident.signature for r in remediations})
-            body = render_dashboard(run.pulls, out, remediations, unused, asks, run.done)
+            body = render_dashboard(run.pulls, out, remediations, unused, asks, run.done,
+                                    demoted=run.demoted)
             if current is None or current[1] != body:
                 try:
                     forge.save_dashboard(current[0] if current else None, DASHBOARD_TITLE, body)

@@ -91,6 +91,22 @@ class LocalForge(GitBackedForge):
         with (self.pulls_dir / f"{number:04d}.comments.md").open("a", encoding="utf-8") as fh:
             fh.write(text.rstrip("\n") + "\n\n---\n\n")
 
+    def enable_automerge(self, number: int) -> None:
+        """Recorded on the PR (`auto_merge`): the local forge has no checks that would merge
+        it; a test or a person merges it with `set_state`."""
+        self.fence.check(f"enable auto-merge on #{number}")
+        for pr in self.pulls():
+            if pr.number == number:
+                pr.auto_merge = True
+                self._save(pr)
+
+    def disable_automerge(self, number: int) -> None:
+        self.fence.check(f"disable auto-merge on #{number}")
+        for pr in self.pulls():
+            if pr.number == number:
+                pr.auto_merge = False
+                self._save(pr)
+
     def set_state(self, number: int, state: str) -> None:
         for pr in self.pulls():
             if pr.number == number:

@@ -67,6 +67,12 @@ class Outbound:
     def dashboard(self) -> tuple[int, str] | None:
         return self._forge.dashboard()
 
+    def enable_automerge(self, number: int) -> None:
+        self._forge.enable_automerge(number)  # no text leaves
+
+    def disable_automerge(self, number: int) -> None:
+        self._forge.disable_automerge(number)
+
     # ------------------------------------------------------------------ what leaves
 
     def commit_and_push(self, branch: str, message: str, paths: list[str]) -> str:

@@ -59,6 +59,10 @@ def verify_merged(forge: Forge, observed: set[str],
             text = (f"⚠️ The cluster synced `{synced[:12]}`, which includes this fix "
                     f"(`{fix[:12]}`), but the failure is still observed (`{sig}`). remediator "
                     "opens a follow-up pull request if it can propose a different fix.")
+            trust = rec.get("trust")
+            if isinstance(trust, dict) and trust.get("automerge") == "armed":
+                text += (" This fix was auto-merged: auto-merge is demoted to propose for this "
+                         "failure, so a follow-up waits for a human.")
         try:
             forge.comment(pr.number, text)
             rec.update(verified="cleared" if cleared else "persists", synced=synced)

@@ -41,7 +41,7 @@ def policy_engine(settings: Validation, repo_root: Path) -> PolicyEngine:
         errors.append("policy error: conftest data must not set data.remediator (remediator's "
                       "own settings are there)")
     data = {**extra, **data}
-    namespaces = conftest.Namespaces(tuple(ct.namespaces), ct.all_namespaces)
+    namespaces = conftest.namespaces_of(ct)
     sources = [*builtin_sources(), *repo, *theirs]
     if settings.policy_engine == "opa":
         url = settings.opa.url or os.environ.get(URL_ENV, "")

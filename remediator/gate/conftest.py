@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import Conftest
 from ..kernel import yamlio
 from ..model import JSON
 
@@ -49,9 +50,22 @@ class Namespaces:
         """The evaluated packages among those the conftest files declare."""
         return sorted(packages) if self.all else [p for p in self.names if p in packages]
 
+    def errors(self, packages: set[str]) -> list[str]:
+        """A selected namespace no conftest file declares (a typo would silently check
+        nothing): one policy error each, when there are conftest files at all."""
+        if self.all or not packages:
+            return []
+        return [f"policy error: validation.conftest.namespaces: no conftest policy declares "
+                f"package {name} (packages: {', '.join(sorted(packages))})"
+                for name in self.names if name not in packages]
+
 
 #: conftest's default: the `main` namespace
 MAIN = Namespaces()
+
+
+def namespaces_of(settings: Conftest) -> Namespaces:
+    return Namespaces(tuple(settings.namespaces), settings.all_namespaces)
 
 
 @dataclass

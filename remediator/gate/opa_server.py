@@ -98,10 +98,12 @@ def _package(src: PolicySource) -> str:
 
 
 def conftest_packages(sources: Sequence[PolicySource], namespaces: conftest.Namespaces
-                      ) -> list[str]:
-    """The conftest namespaces evaluated: packages of the conftest (non-test) files, selected."""
-    return namespaces.select({_package(s) for s in sources
-                              if s.conftest and not is_test_file(s.name) and _package(s)})
+                      ) -> tuple[list[str], list[str]]:
+    """The conftest namespaces evaluated (packages of the conftest non-test files, selected),
+    and an error per selected namespace no file declares."""
+    declared = {_package(s) for s in sources
+                if s.conftest and not is_test_file(s.name) and _package(s)}
+    return namespaces.select(declared), namespaces.errors(declared)
 
 
 def packages_of(sources: Sequence[PolicySource]) -> list[str]:
@@ -160,7 +162,8 @@ class OpaServerEngine:
         self._sources = list(sources)
         self._data = data
         self.packages = packages_of(self._sources)
-        self.conftest_packages = conftest_packages(self._sources, namespaces)
+        self.conftest_packages, problems = conftest_packages(self._sources, namespaces)
+        self.errors += problems
         self._ready = False
         self._lock = threading.Lock()
         parts = urlsplit(self.url)

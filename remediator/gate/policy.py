@@ -29,7 +29,8 @@ from ..model import JSON
 from . import analysis, conftest
 from .compiled import CompiledPolicies, compilable_packages
 from .coverage import Coverage
-from .sources import PolicySource
+from .sandbox import PolicySandbox
+from .sources import PolicySource, builtin_sources
 
 QUERY = "data." + analysis.POLICY_ROOT
 _ROOT_DEPTH = len(analysis.POLICY_ROOT.split("."))
@@ -119,17 +120,26 @@ class RegorusEngine:
 
     A regorus ``Engine`` is "unsendable": using one from another thread than the one that made
     it panics. So each thread builds its own base engine from the same sources on first use.
+
+    When a source is not built-in (the repository's own policies), the interpreter's
+    evaluations run in a ``PolicySandbox``: a child process with a memory limit and a deadline
+    (``sandbox`` passes one, e.g. with other limits; ``sandbox=False`` evaluates in process).
     """
 
     name = "regorus"
 
     def __init__(self, sources: Sequence[PolicySource], data: JSON, errors: Sequence[str] = (),
                  *, compiled: bool = True,
-                 namespaces: conftest.Namespaces = conftest.MAIN):
+                 namespaces: conftest.Namespaces = conftest.MAIN,
+                 sandbox: PolicySandbox | bool | None = None):
         self._sources = list(sources)
         self._data = data
         self._local = threading.local()
         self.errors = list(errors)
+        if sandbox is None:
+            trusted = set(builtin_sources(include_tests=True))
+            sandbox = any(s not in trusted for s in self._sources)
+        self.sandbox = PolicySandbox(self._sources, data) if sandbox is True else sandbox or None
         engine = self._base(self.errors)
         self.modules = analysis.modules(json.loads(engine.get_ast_as_json()))
         conftest_files = {s.name for s in self._sources if s.conftest}
@@ -138,9 +148,10 @@ class RegorusEngine:
         theirs = [m for m in self.modules if m.file not in conftest_files]
         self.packages = sorted({m.package for m in theirs if m.evaluated})
         #: the conftest namespaces evaluated (packages of the conftest files, as selected)
-        self.conftest_packages = namespaces.select(
-            {m.package for m in self.modules if m.file in conftest_files
-             and not m.file.endswith("_test.rego")})
+        declared = {m.package for m in self.modules if m.file in conftest_files
+                    and not m.file.endswith("_test.rego")}
+        self.conftest_packages = namespaces.select(declared)
+        self.errors += namespaces.errors(declared)
         #: the compiled built-in packages, or None and why not (``interpreted``)
         self.compiled: CompiledPolicies | None = None
         self.interpreted = "compiled=False"
@@ -180,10 +191,14 @@ class RegorusEngine:
         engine = self._base().clone()
         if input is not None:
             engine.set_input(input)
-        return self._query(engine, query)
+        return self._query(engine, query, input)
 
-    def _query(self, engine: Any, query: str) -> Any:
-        result = json.loads(engine.eval_query_as_json(query)).get("result")  # none: undefined
+    def _query(self, engine: Any, query: str, input: JSON | None = None) -> Any:
+        """``query``'s value on ``engine`` (with its input set), or in the sandbox with
+        ``input`` when there is one (``engine`` is then unused)."""
+        if self.sandbox is None:
+            return _in_process(engine, query)
+        result = self.sandbox.query(query, input)  # none: undefined
         return result[0]["expressions"][0]["value"] if result else None
 
     def evaluate(self, input: JSON) -> Evaluation:
@@ -209,7 +224,7 @@ class RegorusEngine:
         engine.set_input(input.get("after"))
         for namespace in self.conftest_packages:
             try:
-                document = self._query(engine, f"data.{namespace}")
+                document = self._query(engine, f"data.{namespace}", input.get("after"))
             except RuntimeError as exc:
                 out.errors.append(f"policy error: {one_line(exc)}")
                 continue
@@ -228,18 +243,23 @@ class RegorusEngine:
 
     def _interpreted_denies(self, input: JSON, packages: list[str], errors: list[str]
                             ) -> dict[str, Any]:
-        engine = self._base().clone()
-        engine.set_input(input)
+        engine = None
+        if self.sandbox is None:
+            engine = self._base().clone()
+            engine.set_input(input)
         if len(packages) == len(self.packages):
             try:  # one query: rules the packages share (k8s.after_containers) evaluate once
-                tree = self._query(engine, QUERY) or {}
+                tree = self._query(engine, QUERY, input) or {}
                 return {p: lookup(tree, p) for p in packages}
-            except RuntimeError:  # find which package failed; still report the others
-                pass
+            except RuntimeError as exc:  # find which package failed; still report the others
+                if self.sandbox is not None and "stopped" in str(exc):
+                    # out of memory or time: asking each package again would take as long
+                    errors.append(f"policy error: {one_line(exc)}")
+                    return {}
         denies = {}
         for package in packages:
             try:
-                denies[package] = self._query(engine, f"data.{package}.deny")
+                denies[package] = self._query(engine, f"data.{package}.deny", input)
             except RuntimeError as exc:
                 errors.append(f"policy error: {one_line(exc)}")
         return denies
@@ -259,7 +279,10 @@ class RegorusEngine:
                 if coverage is not None:
                     engine.set_enable_coverage(True)
                 try:
-                    value = self._query(engine, name)
+                    # coverage needs the engine here: `policy test --coverage` is run by the
+                    # policies' authors on their own files
+                    value = (self._query(engine, name) if coverage is None else
+                             _in_process(engine, name))
                 except RuntimeError as exc:
                     results.append(PolicyTest(name, False, one_line(exc)))
                     continue
@@ -273,6 +296,11 @@ class RegorusEngine:
                 else:
                     results.append(PolicyTest(name, True, ""))
         return results
+
+
+def _in_process(engine: Any, query: str) -> Any:
+    result = json.loads(engine.eval_query_as_json(query)).get("result")  # none: undefined
+    return result[0]["expressions"][0]["value"] if result else None
 
 
 def add_policy(engine: Any, src: PolicySource) -> None:

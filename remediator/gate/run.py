@@ -28,7 +28,7 @@ from pathlib import Path
 from ..config import Validation as ValidationSettings
 from ..model import FieldValue, FileChange, Location, ObjectRef, Validation
 from ..render.renders import Renders
-from . import change
+from . import change, conftest
 from .checks import PRE_EXISTING, WARN, check_objects, check_policy, policy_engine
 from .coverage import Coverage
 from .dryrun import check_dry_run
@@ -74,7 +74,9 @@ def run_repo_policy_tests(repo_root: Path, settings: ValidationSettings,
                                 conftest=True)
     problems += more
     sources = [*builtin_sources(include_tests=True), *repo, *theirs]
-    return RegorusEngine(sources, data={}, errors=problems, compiled=False).run_tests(coverage)
+    engine = RegorusEngine(sources, data={}, errors=problems, compiled=False,
+                           namespaces=conftest.namespaces_of(settings.conftest))
+    return engine.run_tests(coverage)
 
 
 __all__ = [

@@ -13,9 +13,12 @@ not asserted (``int-or-string``, ``byte``...), as JSON Schema 2020-12 specifies 
 
 Kinds with no bundled schema (CRDs) are looked up in ``validation.schemaLocations``: folders of
 JSON schemas named as kubeconform's CRD catalogues name them (``<group>/<kind>_<version>.json``,
-``<kind>_<version>.json``, kind in lower case) or as kubernetes-validate does. A kind found
-nowhere (a CRD without a schema, a typo in apiVersion) passes with a note: the server-side
-dry-run, where a cluster is reachable, is the check for those.
+``<kind>_<version>.json``, kind in lower case) or as kubernetes-validate does; then in the
+schemas remediator bundles for the Argo CD and Flux kinds it reads and edits (``crd-schemas/``,
+made from the projects' CRDs by ``scripts/crd_schemas.py``; a repo's own location comes first, so
+it can pin another release's). A kind found nowhere (a CRD without a schema, a typo in
+apiVersion) passes with a note: the server-side dry-run, where a cluster is reachable, is the
+check for those.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import jsonschema_rs
 from kubernetes_validate.utils import all_versions
 from packaging.version import InvalidVersion, Version
 
+from ..kernel.bundled import bundled
 from ..model import CheckResult
 from . import inputs
 
@@ -96,6 +100,12 @@ def validator(version: str, kind: str, api_version: str) -> jsonschema_rs.Valida
                                               validate_formats=False)
 
 
+@functools.cache
+def bundled_schemas() -> Path:
+    """The folder of the bundled Argo CD and Flux schemas (crd-schemas/README.md)."""
+    return bundled("crd-schemas")
+
+
 def _candidates(kind: str, api_version: str) -> list[str]:
     group, _, ver = api_version.rpartition("/")
     names = [f"{kind.lower()}_{ver}.json", _file_name(kind, api_version)]
@@ -156,8 +166,9 @@ def validate(obj: Any, kubernetes_version: str,
         return [f"kubernetes version {kubernetes_version!r} is not a version like 1.31"], []
     notes = [note] if note else []
     checker = validator(version, kind, api_version)
-    if checker is None and locations:
-        checker, problem = located_validator(tuple(str(p) for p in locations), kind, api_version)
+    if checker is None:
+        folders = (*(str(p) for p in locations), str(bundled_schemas()))
+        checker, problem = located_validator(folders, kind, api_version)
         if problem:
             return [f"(root): {problem}"], notes
     if checker is None:

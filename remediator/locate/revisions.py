@@ -43,8 +43,10 @@ def default_branch(root: Path) -> str:
     `git clone` writes), or "" when it does not."""
     import git  # GitPython; imported here so that locate loads without it when unused
 
+    from ..kernel import gitio
+
     try:
-        short = git.Repo(root).git.symbolic_ref("--short", "refs/remotes/origin/HEAD")
+        short = gitio.run(git.Repo(root), "symbolic_ref", "--short", "refs/remotes/origin/HEAD")
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
         return ""
     return str(short).strip().partition("/")[2]

@@ -77,6 +77,7 @@ from .outcome import (
     Proposal,
     PullRequest,
     Remediation,
+    TrustDecision,
     Validation,
 )
 from .usage import (
@@ -147,6 +148,7 @@ __all__ = [
     "TargetKind",
     "Termination",
     "TopLayer",
+    "TrustDecision",
     "Unused",
     "UsageFacts",
     "Validation",

@@ -64,6 +64,9 @@ class Proposal:
     #: what the edits do to the workload, field by field: the gate's post-condition holds the
     #: rendered result to exactly this (a proposal with edits and nothing announced is refused)
     announced: list[FieldValue] = field(default_factory=list)
+    #: the kind of change, for the automerge guard rails ("memory-limit-raise", "image-revert");
+    #: set only by drafters that know it (a model's drafts stay "": never auto-merged)
+    kind: str = ""
 
     @property
     def has_edits(self) -> bool:
@@ -113,6 +116,30 @@ class Validation:
         return {"passed": self.passed, "checks": [c.as_json() for c in self.checks]}
 
 
+# ----------------------------------------------------------------------------------------- trust
+
+
+@dataclass
+class TrustDecision:
+    """How far the bot may go for one remediation (`trust:` in the config, first rule wins)."""
+
+    level: str = "propose"  # observe | diagnose | propose | automerge
+    rule: str = ""  # the rule that matched, as the PR body names it ("": none, the default)
+    #: automerge: why the guard rails known when planning refuse it ("": none refuses yet; the
+    #: forge adds the daily budget and the demotions it alone knows)
+    refusal: str = ""
+    change_kind: str = ""  # the proposal's kind ("" when the drafter did not say)
+    #: image-revert: hours since the target tag last ran in the cluster (None: unknown)
+    image_tag_age_hours: float | None = None
+
+    def as_json(self) -> JSON:
+        out: JSON = {"level": self.level, "rule": self.rule}
+        if self.level == "automerge" and self.change_kind:  # judged: a validated proposal
+            out["automerge"] = {"allowed": not self.refusal, "refusal": self.refusal,
+                                "changeKind": self.change_kind}
+        return out
+
+
 # -------------------------------------------------------------------------------------- pipeline
 
 
@@ -127,6 +154,7 @@ class Remediation:
     proposal: Proposal | None = None
     changes: list[FileChange] = field(default_factory=list)
     validation: Validation | None = None
+    trust: TrustDecision = field(default_factory=TrustDecision)
 
     def as_json(self) -> JSON:
         return {
@@ -143,6 +171,8 @@ class Remediation:
             "diagnosis": self.proposal.diagnosis if self.proposal else self.reason,
             "provenance": {"drafter": self.proposal.drafter, **self.proposal.provenance}
             if self.proposal else {},
+            # how far the bot may go (`trust:`): the level, the rule, automerge's guard rails
+            "trust": self.trust.as_json(),
         }
 
 
@@ -166,3 +196,4 @@ class PullRequest:
     created_at: str = ""  # RFC 3339, for the PRs-per-hour limit
     reviewers: list[str] = field(default_factory=list)
     assignees: list[str] = field(default_factory=list)
+    auto_merge: bool = False  # GitHub's auto-merge is on: it merges once protection allows

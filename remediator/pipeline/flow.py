@@ -24,10 +24,10 @@ from pathlib import Path
 from kubernetes.utils.quantity import parse_quantity
 
 from .. import edit, gate
-from ..config import Config, Drafting
+from ..config import Config, Drafting, TrustLevel
 from ..detect import detect
 from ..draft import LLMDrafter, closed_examples, draft, make_drafter
-from ..forge import Forge, Submission
+from ..forge import Forge, Submission, TrustSettings
 from ..forge import submit as forge_submit
 from ..forge.verify import Verification, verify_merged
 from ..locate import Branches, LocateDiagnosis, LocateSkip, Locator, RepoIndex
@@ -35,7 +35,7 @@ from ..locate.owner import identify
 from ..locate.revisions import default_branch
 from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation, Unused
 from ..render.renders import Renders
-from . import usage
+from . import trust, usage
 
 
 @dataclass
@@ -219,6 +219,10 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
             result.remediations.append(
                 _skip(incident, f"namespace {ns} is protected: never patched"))
             continue
+        early = trust.before_locating(config, incident)
+        if early is not None and early.level == TrustLevel.OBSERVE.value:
+            result.remediations.append(trust.observed(incident, early))
+            continue  # nothing to plan: the dashboard lists it
         key = ""
         if bounds is not None:
             if bounds.stopping():  # SIGTERM, or leadership lost: stop between incidents
@@ -240,7 +244,8 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
                     bounds.room -= 1  # it will take one of the PRs that can be opened
                 continue
         try:
-            r = remediate(incident, locator, gitops_objects, repo_root, config, llm, renders)
+            r = remediate(incident, locator, gitops_objects, repo_root, config, llm, renders,
+                          state)
         except Exception as exc:  # one incident's bug must not cost the others
             result.warnings.append(f"{incident.workload}: internal error, skipped: "
                                    f"{type(exc).__name__}: {exc}")
@@ -265,15 +270,26 @@ def _add(result: Plan, r: Remediation) -> None:
 
 def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
               repo_root: Path, config: Config, llm: LLMDrafter | None = None,
-              renders: Renders | None = None) -> Remediation:
+              renders: Renders | None = None, state: ClusterState | None = None
+              ) -> Remediation:
+    """``state``: the cluster state planned from (how recently an image tag ran, for the
+    automerge guard rails)."""
     try:
         location = locator.locate(incident, gitops_objects)
-    except LocateDiagnosis as exc:
-        return Remediation(incident, Decision.DIAGNOSE, str(exc))
-    except LocateSkip as exc:
-        return _skip(incident, str(exc))
+    except (LocateDiagnosis, LocateSkip) as exc:
+        level = trust.after_locating(config, incident, "")  # no manifest: no path to match
+        if level.level == TrustLevel.OBSERVE.value:
+            return trust.observed(incident, level)
+        decision = Decision.DIAGNOSE if isinstance(exc, LocateDiagnosis) else Decision.SKIP
+        return Remediation(incident, decision, str(exc), trust=level)
+    level = trust.after_locating(config, incident, location.target.path)
+    if level.level == TrustLevel.OBSERVE.value:
+        return trust.observed(incident, level)
     proposal = draft(incident, location, _drafting(config), repo_root, llm)
-    r = Remediation(incident, Decision.DIAGNOSE, proposal.reason, location, proposal)
+    r = Remediation(incident, Decision.DIAGNOSE, proposal.reason, location, proposal,
+                    trust=level)
+    if level.level == TrustLevel.DIAGNOSE.value:
+        return trust.diagnosed_only(r)
     if not proposal.has_edits:
         return r
     try:
@@ -287,6 +303,7 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
                                      proposal.announced, renders or locator.overlays.renders)
     if r.validation.passed:
         r.decision = Decision.PROPOSE
+        trust.judge_automerge(r, config, state)
     else:
         failed = [f"{c.name}: {'; '.join(c.messages)}" for c in r.validation.checks
                   if c.ran and not c.passed]
@@ -352,5 +369,6 @@ def submit(plan_result: Plan, forge: Forge, config: Config,
     """Open, update or leave alone one PR per proposed remediation (forge.lifecycle), and
     refresh the dashboard (with ``unused``: idle workloads and orphaned claims, listed only).
     The only writer: to the forge's own clone and the forge."""
+    trust = TrustSettings(config.trust, config.scope.protected_namespaces, config.paused)
     return forge_submit(plan_result.remediations, forge, config.pull_requests,
-                        edit.write_changes, unused=unused)
+                        edit.write_changes, unused=unused, trust=trust)

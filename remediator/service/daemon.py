@@ -154,10 +154,13 @@ def record_pass(report: PassReport, metrics: Metrics, log: JsonLog,
     for s in report.submissions:
         outcome = s.outcome.split(":", 1)[0]
         metrics.pull_requests.labels(outcome).inc()
+        if s.automerge:
+            metrics.automerge.labels(s.automerge).inc()
         sig = s.remediation.incident.signature
         if mem.changed("pull_request", sig, s.outcome, s.note,
                        str(s.pull.number if s.pull else "")):
-            log("pull_request", s.note, outcome=s.outcome, signature=sig,
+            log("pull_request", s.note, outcome=s.outcome, automerge=s.automerge or None,
+                signature=sig,
                 pr=s.pull.number if s.pull else None, url=s.pull.url if s.pull else None)
     for v in report.verifications:
         if mem.changed("verification", str(v.pull.number), v.outcome, v.note):

@@ -47,6 +47,8 @@ disable_created_metrics()
 #: what a forge submission can come to (forge.Submission.outcome before its ":")
 PR_OUTCOMES = ("opened", "completed", "exists", "updated", "commented", "silenced", "merged",
                "limit", "error")
+#: what became of an automerge-level fix's pull request (docs/trust.md)
+AUTOMERGE_OUTCOMES = ("armed", "refused", "failed")
 #: why a model did not draft (the drafter fell back to the rules)
 LLM_FALLBACK_REASONS = ("budget", "other")
 
@@ -96,6 +98,10 @@ class Metrics:
                                      "Incidents the rules drafted because the model could not "
                                      "(reason budget: the monthly token budget is used up)",
                                      ["reason"], registry=r)
+        self.automerge = Counter("remediator_automerge",
+                                 "Pull requests of automerge-level fixes: armed (GitHub's "
+                                 "auto-merge on), refused (a guard rail), failed (GitHub "
+                                 "would not)", ["outcome"], registry=r)
         self.leader = Gauge("remediator_leader", "1 when this replica is the active one",
                             registry=r)
         self.paused = Gauge("remediator_paused", "1 while the kill switch is on", registry=r)
@@ -105,6 +111,8 @@ class Metrics:
         self.incident_labels: set[tuple[str, str]] = set()
         for outcome in PR_OUTCOMES:
             self.pull_requests.labels(outcome)
+        for outcome in AUTOMERGE_OUTCOMES:
+            self.automerge.labels(outcome)
         for direction in ("input", "output"):
             self.llm_tokens.labels(direction)
         for reason in LLM_FALLBACK_REASONS:

@@ -178,6 +178,12 @@ def test_conftest_tests_run_with_policy_test(tmp_path: Path):
     tests = gate.run_repo_policy_tests(root, load_config(root).validation)
     assert [(t.name, t.message) for t in tests if not t.passed] == [
         ("data.main.test_wrong", "undefined: a condition did not hold")]
+    # the configured namespaces hold for the tests too (no `main` here: not an error)
+    config = "validation:\n  conftest:\n    policies: [policy/ingress.rego]\n" \
+             "    namespaces: [ingress]\n"
+    write(root, ".remediator.yaml", config)
+    tests = gate.run_repo_policy_tests(root, load_config(root).validation)
+    assert [t for t in tests if not t.passed] == []
 
 
 # ---------------------------------------------------------------- the engine, in process
@@ -217,6 +223,11 @@ def test_all_namespaces(tmp_path: Path):
     assert policy(tmp_path, ingress, all_namespaces=True).messages == ["Ingress i must use TLS"]
     assert policy(tmp_path, ingress, namespaces=["ingress"]).messages == [
         "Ingress i must use TLS"]
+    # a namespace no file declares (a typo) would check nothing: a policy error
+    result = policy(tmp_path, ingress, namespaces=["main", "ingres"])
+    assert not result.passed and result.messages == [
+        "policy error: validation.conftest.namespaces: no conftest policy declares package "
+        "ingres (packages: ingress, kubernetes, main)"]
 
 
 @pytest.mark.parametrize(("text", "message"), [

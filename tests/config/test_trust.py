@@ -31,7 +31,7 @@ trust:
 """
 
 SAFE = AutomergeFacts(namespace="apps", change_kind="memory-limit-raise", gate_passed=True,
-                      dry_run_ran=True, gate_warnings=0, paused=False, merged_today=0)
+                      dry_run_ran=True, gate_warnings=0, paused=False, armed_today=0)
 
 
 def test_first_matching_rule_wins_and_no_match_proposes():
@@ -76,10 +76,25 @@ def test_every_guard_rail_refuses_on_its_own():
         "warned": {"gate_warnings": 1},
         "not an automerge kind": {"change_kind": "image-change"},
         "did not run within 24h": {"change_kind": "image-revert", "image_tag_age_hours": 30.0},
-        "budget (2) is spent": {"merged_today": 2},
+        "budget (2) is spent": {"armed_today": 2},
     }
     for reason, change in cases.items():
         refusal = automerge_refusal(trust, protected, dataclasses.replace(SAFE, **change))
         assert refusal is not None and reason in refusal, (reason, refusal)
     recent = dataclasses.replace(SAFE, change_kind="image-revert", image_tag_age_hours=2.0)
     assert automerge_refusal(trust, protected, recent) is None
+
+
+def test_before_locating_the_level_is_known_unless_a_path_rule_may_win_first():
+    trust = parse_config(CONFIG).trust
+    # payments-eu: the observe rule (no path) comes first and decides
+    known, rule = trust.rule_before_locating("OOMKilled", "payments-eu")
+    assert known and rule is not None and rule.level is TrustLevel.OBSERVE
+    # a namespace no rule before the path rule names: the path decides, once located
+    assert trust.rule_before_locating("CrashLoopBackOff", "apps") == (False, None)
+    # the automerge rule (no path) matches before the path rule is reached
+    known, rule = trust.rule_before_locating("OOMKilled", "apps", {"tier": "web"})
+    assert known and rule is not None and rule.level is TrustLevel.AUTOMERGE
+    # no rule at all: propose, known at once
+    assert parse_config("cluster: x\n").trust.rule_before_locating("OOMKilled", "a") \
+        == (True, None)

@@ -262,3 +262,13 @@ def test_the_release_refuses_a_tag_that_is_not_the_version(tmp_path: Path):
     assert code == 1 and f"tag v99.0.0 is not v{version}" in said
     code, said, _ = _run_identity(tmp_path, f"v{version}", "someone/fork")
     assert code == 1 and f"REPOSITORY in remediator/kernel/release.py is {home}" in said
+
+
+def test_the_wheel_carries_the_bundled_crd_schemas_and_where_they_came_from(dist: Path):
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "crd-schemas").rglob("*")
+                if p.is_file()}
+    assert "crd-schemas/README.md" in expected and len(expected) > 6
+    assert {f"remediator/_bundled/{n}" for n in expected} <= names

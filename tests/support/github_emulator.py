@@ -9,6 +9,9 @@
   request takes effect, for the next N matching requests (of one token, with ``who``); slow
   answers (``delay``) and answers held until the test releases them (``pause``: the request
   took effect, its answer waits, so a test can freeze the client right there).
+- GraphQL (`POST /graphql`, tests/support/github_graphql.py): auto-merge, from GitHub's
+  published GraphQL schema; ``allow_auto_merge`` (off, like a new repository),
+  ``required_checks`` and ``checks_pass(number)``.
 - Every request is counted (``calls``), which is what bench/github.py reports, and recorded
   with the token that made it (``history``: which replica wrote what, and when).
 """
@@ -30,6 +33,7 @@ from jsonschema import Draft4Validator
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.support.github_graphql import GraphQL
 from tests.support.github_shapes import OPS, Item, Shapes, now_iso
 
 
@@ -86,7 +90,7 @@ class Call:
         return self.method in ("POST", "PATCH", "PUT", "DELETE")
 
 
-class GitHubEmulator(Shapes):
+class GitHubEmulator(Shapes, GraphQL):
     def __init__(self, bare: Path, owner: str = "acme", name: str = "gitops",
                  token: str = "test-token", app_key: Any = None, app_id: int = 4242) -> None:
         self.bare = git.Repo(bare)
@@ -174,6 +178,12 @@ class GitHubEmulator(Shapes):
         return self._perform(request, fault), fault
 
     def _perform(self, request: Request, fault: Fault | None) -> Response:
+        if request.path == "/graphql" and request.method == "POST":
+            if self._token(request) is None:
+                return self.error(401, "This endpoint requires you to be authenticated.")
+            response = self.graphql(request)
+            return self._fault_response(fault) if fault is not None and fault.status \
+                else response
         route = next(((m, op_id) for method, pattern, op_id in ROUTES
                       if method == request.method and (m := pattern.match(request.path))), None)
         if route is None:
@@ -281,6 +291,10 @@ class GitHubEmulator(Shapes):
 
     def op_repos_get(self, request: Request, body: Any) -> Response:
         d = self.example("repos/get")
+        d.update(allow_auto_merge=self.allow_auto_merge,
+                 allow_squash_merge="SQUASH" in self.merge_methods,
+                 allow_merge_commit="MERGE" in self.merge_methods,
+                 allow_rebase_merge="REBASE" in self.merge_methods)
         d.update(name=self.name, full_name=f"{self.owner}/{self.name}", default_branch="main",
                  url=self.url().rstrip("/"), clone_url=str(self.bare.git_dir))
         return self.json(d)

@@ -47,6 +47,8 @@ class Item:
     merge_sha: str | None = None
     reviewers: list[str] = field(default_factory=list)
     teams: list[str] = field(default_factory=list)
+    #: GitHub's auto-merge, when on: merge_method, commit_title, commit_message, enabled_at
+    auto_merge: dict[str, Any] | None = None
 
 
 class Shapes:
@@ -120,6 +122,9 @@ class Shapes:
                  requested_reviewers=[self.user(r) for r in i.reviewers],
                  requested_teams=[], created_at=i.created_at, updated_at=i.updated_at,
                  closed_at=i.closed_at, merged_at=i.merged_at, merged=i.merged_at is not None,
+                 auto_merge=None if i.auto_merge is None else {
+                     "enabled_by": self.user("remediator[bot]"),
+                     **{k: v for k, v in i.auto_merge.items() if k != "enabled_at"}},
                  merge_commit_sha=i.merge_sha, url=self.url("pulls", i.number),
                  issue_url=self.url("issues", i.number), milestone=None,
                  html_url=f"{self.base_url}/{self.owner}/{self.name}/pull/{i.number}")

@@ -17,6 +17,7 @@ from typing import Any
 
 import git
 
+from ...kernel import gitio
 from ...kernel.redact import redact
 from ...model import SIGNATURE_TRAILER, Incident
 
@@ -36,7 +37,7 @@ def merged_examples(repo_root: Path, failure_class: str) -> list[str]:
     """Up to MAX_EXAMPLES examples of merged fixes for ``failure_class``, newest first."""
     try:
         with git.Repo(repo_root, search_parent_directories=False) as repo:
-            head = repo.head.commit.hexsha
+            head = gitio.run(repo, "rev_parse", "--verify", "HEAD").strip()  # ids only
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
         return []  # not a repository, or one without commits
     return list(_examples_at(str(repo_root), head, failure_class))
@@ -48,25 +49,20 @@ def _examples_at(repo_root: str, head: str, failure_class: str) -> tuple[str, ..
     the same history, which is read (up to MAX_COMMITS commits and their diffs) once."""
     try:
         with git.Repo(repo_root, search_parent_directories=False) as repo:
-            return _from_history(list(repo.iter_commits(head, max_count=MAX_COMMITS)),
+            return _from_history(repo, gitio.commits(repo, head, max_count=MAX_COMMITS),
                                  failure_class)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
         return ()
 
 
-def _from_history(commits: list[git.Commit], failure_class: str) -> tuple[str, ...]:
+def _from_history(repo: git.Repo, commits: list[git.Commit], failure_class: str
+                  ) -> tuple[str, ...]:
     out: list[str] = []
     for commit in commits:
         message = str(commit.message)
         if _signature_class(message) != failure_class or not commit.parents:
             continue
-        lines: list[str] = []
-        for d in commit.parents[0].diff(commit, create_patch=True):
-            raw = d.diff if isinstance(d.diff, bytes) else b""
-            path = d.b_path or d.a_path or ""
-            lines.append(f"{path}:")
-            lines += [ln for ln in raw.decode("utf-8", "replace").splitlines()
-                      if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+        lines = _changed_lines(gitio.diff(repo, commit.parents[0].hexsha, commit.hexsha))
         if len(lines) < 2:
             continue
         text = "\n".join([message.splitlines()[0][:200], *lines[:MAX_LINES]])
@@ -74,6 +70,17 @@ def _from_history(commits: list[git.Commit], failure_class: str) -> tuple[str, .
         if len(out) == MAX_EXAMPLES:
             break
     return tuple(out)
+
+
+def _changed_lines(patch: str) -> list[str]:
+    """``path:`` per file, each followed by the patch's added and removed lines."""
+    lines: list[str] = []
+    for ln in patch.splitlines():
+        if ln.startswith("diff --git "):
+            lines.append(ln.rpartition(" b/")[2] + ":")
+        elif ln[:1] in "+-" and not ln.startswith(("+++", "---")):
+            lines.append(ln)
+    return lines
 
 
 def closed_examples(records: list[dict[str, Any]]) -> dict[str, list[str]]:

@@ -1,0 +1,182 @@
+"""Repository policies evaluated in a child process with a memory limit and a deadline.
+
+A repository's own ``.rego`` files are code from whoever can open a pull request: one line
+(``numbers.range(1, 4e8)``, a string doubled a few times) allocates gigabytes, two nested
+ranges spin for hours, and regorus has no limit of its own. So the interpreter for them runs in
+a child process that caps its own address space (``RLIMIT_AS``) and CPU time before it reads a
+policy, and the parent waits at most ``timeout`` seconds for each answer. Running out of either
+is a one-line ``RuntimeError``: the caller reports it as a policy error and the check fails
+closed. The child is started on first use, kept for the next evaluations, and started again
+after it was stopped.
+
+The built-in policies (ours, reviewed) keep running in process: they are the fast path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from ..model import JSON
+from .sources import PolicySource
+
+#: address space the child may take beyond what it has once Python and regorus are loaded
+MEMORY_LIMIT = 1 << 30
+#: one evaluation (an input against every repository package); ours take milliseconds
+TIMEOUT_SECONDS = 20.0
+#: the largest answer read back (a deny set of a few thousand messages is well below it)
+MAX_ANSWER_BYTES = 64 << 20
+
+# The child: only json, resource and regorus (no import of remediator: fast to start, and the
+# policies never run next to our code). Limits are set before the first policy is read.
+_CHILD = r"""
+import json, re, resource, sys
+import regorus
+memory, cpu = int(sys.argv[1]), int(sys.argv[2])
+# regorus's allocator reserves about 1 GiB of address space when it loads: the limit is on top
+with open("/proc/self/status") as status:
+    found = re.search(r"VmSize:\s+(\d+) kB", status.read())
+memory += int(found.group(1)) * 1024 if found else 2 << 30
+resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+setup = json.loads(sys.stdin.readline())
+engine = regorus.Engine()
+engine.set_gather_prints(True)
+for name, text, v0_allowed in setup["sources"]:
+    try:
+        engine.add_policy(name, text)
+    except RuntimeError:  # the parent loaded the same files and reported it
+        if v0_allowed:  # a conftest file may be Rego v0, as the parent's add_policy reads it
+            engine.set_rego_v0(True)
+            try:
+                engine.add_policy(name, text)
+            except RuntimeError:
+                pass
+            engine.set_rego_v0(False)
+engine.add_data(setup["data"])
+for line in sys.stdin:
+    request = json.loads(line)
+    run = engine.clone()
+    if request["input"] is not None:
+        run.set_input(request["input"])
+    try:
+        answer = {"result": json.loads(run.eval_query_as_json(request["query"])).get("result")}
+    except RuntimeError as exc:
+        answer = {"error": str(exc)}
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+"""
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
+class PolicySandbox:
+    """One child process that evaluates queries against ``sources`` and ``data``."""
+
+    def __init__(self, sources: Sequence[PolicySource], data: JSON, *,
+                 memory: int = MEMORY_LIMIT, timeout: float = TIMEOUT_SECONDS):
+        self._setup = json.dumps({"sources": [(s.name, s.text, s.conftest) for s in sources],
+                                  "data": data}) + "\n"
+        self.memory = memory
+        self.timeout = timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        # a backstop only (the parent's deadline comes first): the child's start counts too
+        cpu = int(self.timeout) + 10
+        # -P and cwd="/": the folder we run in (a checkout) must not shadow json or regorus
+        proc = subprocess.Popen([sys.executable, "-P", "-c", _CHILD, str(self.memory), str(cpu)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd="/",
+                                stderr=subprocess.PIPE, start_new_session=True)
+        self._finalizer = weakref.finalize(self, _stop, proc)
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(self._setup.encode())
+            proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # it died starting: the first answer says so
+        return proc
+
+    def query(self, query: str, input: JSON | None) -> Any:
+        """The engine's ``result`` for ``query`` (None: undefined); RuntimeError with one line
+        when the policy fails, runs out of memory or time."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._proc = self._start()
+            proc = self._proc
+            try:
+                answer = self._ask(proc, json.dumps({"query": query, "input": input}) + "\n")
+            except RuntimeError:
+                self.close_locked()
+                raise
+        if "error" in answer:
+            raise RuntimeError(str(answer["error"]))
+        return answer.get("result")
+
+    def _ask(self, proc: subprocess.Popen[bytes], request: str) -> dict[str, Any]:
+        assert proc.stdin is not None and proc.stdout is not None
+        deadline = time.monotonic() + self.timeout
+        try:
+            proc.stdin.write(request.encode())
+            proc.stdin.flush()
+        except BrokenPipeError:
+            raise RuntimeError(self._died(proc)) from None
+        chunks: list[bytes] = []
+        size = 0
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise RuntimeError(f"the repository's policies took longer than "
+                                       f"{self.timeout:g}s on one input: stopped")
+                chunk = os.read(proc.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    raise RuntimeError(self._died(proc))
+                chunks.append(chunk)
+                size += len(chunk)
+                if chunk.endswith(b"\n"):
+                    break
+                if size > MAX_ANSWER_BYTES:
+                    raise RuntimeError(f"the repository's policies answered more than "
+                                       f"{MAX_ANSWER_BYTES} bytes: stopped")
+        answer = json.loads(b"".join(chunks))
+        return answer if isinstance(answer, dict) else {"error": "not an answer"}
+
+    def _died(self, proc: subprocess.Popen[bytes]) -> str:
+        code = proc.wait()
+        assert proc.stderr is not None
+        said = proc.stderr.read(1 << 16).decode("utf-8", "replace")  # it ended: bounded
+        if (code in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGXCPU)
+                or "MemoryError" in said or "memory allocation" in said):
+            return (f"the repository's policies ran out of their memory limit "
+                    f"({self.memory >> 20} MiB) or CPU time: stopped")
+        last = [ln.strip() for ln in said.splitlines() if ln.strip()][-1:] or [""]
+        return f"the policy evaluation process ended (exit {code}) {last[0]}".strip()
+
+    def close_locked(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        self._proc = None
+
+    def close(self) -> None:
+        with self._lock:
+            self.close_locked()
