@@ -18,6 +18,7 @@ from ..model import (
     ClaimFacts,
     FailureClass,
     FieldValue,
+    HelmValues,
     HPAFacts,
     Incident,
     IngressFacts,
@@ -53,7 +54,7 @@ def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Propo
     # what the repository sets today: for Helm, the values as the layers merge them (the
     # located object is the live one, which may not have synced yet)
     written = _helm_effective(loc, ("resources", "requests", resource)) \
-        if loc.source == "helm" else \
+        if isinstance(loc.layer, HelmValues) else \
         ((get_container(loc.rendered, c).get("resources") or {}).get("requests") or {}).get(
             resource)
     if written is not None:
