@@ -9,7 +9,7 @@ listing of the `remediator`-labelled issues: one request per 100 of them.
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -61,7 +61,9 @@ def idle_calls(n: int) -> int:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 250
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, nargs="?", default=250, help="open PRs (default 250)")
+    n = parser.parse_args().n
     with tempfile.TemporaryDirectory() as tmp:
         origin = build_origin(Path(tmp))
         with GitHubEmulator(origin, "acme", "gitops-example", token=TOKEN) as emu:

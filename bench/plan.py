@@ -7,6 +7,7 @@ Baseline measured in the same run: loading the snapshot alone (`snapshot_load_ms
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -47,4 +48,5 @@ def main(repeat: int = 5) -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     main()

@@ -10,6 +10,7 @@ Run from the repo root: `python bench/redact.py`.
 
 from __future__ import annotations
 
+import argparse
 import random
 import string
 import time
@@ -82,4 +83,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     main()

@@ -113,6 +113,7 @@ def main() -> None:
             print(f"peak_rss_mb_at_{n}={r['rss']:.0f}")
             print(f"render_ms_at_{n}={r['render']:.1f}")
             print(f"incident_vs_render_at_{n}={r['ms'] / r['render']:.2f}")
+    print(f"peak_rss_mb={max(r['rss'] for r in results.values()):.0f}")
     small, large = min(sizes), max(sizes)
     if small != large:
         print(f"scale_ratio_{large}_vs_{small}="

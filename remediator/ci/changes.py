@@ -117,6 +117,8 @@ def _merge_base(repo: git.Repo, ref: str) -> str:
             raise UsageError(f"--changed-since {ref}: no common history with HEAD"
                              + (hint or " (unrelated histories: compare with the branch HEAD "
                                         "grew from)")) from None
+        from ..forge.gitclone import git_reason  # here: the forge loads the GitHub client
+
         raise UsageError(f"--changed-since {ref}: {git_reason(exc)}") from None
 
 

@@ -52,12 +52,6 @@ def _expand(root: Path, paths: Sequence[Path]) -> set[str]:
     return out
 
 
-#: text that only a template engine reads: Jinja / Ansible (`{% ... %}`, `{{ x }}` unquoted at
-#: the start of a value), Go templates outside a Helm chart
-_TEMPLATE = re.compile(r"\{%-?\s|^[^#\n]*:\s+\{\{|^\s*-?\s*\{\{", re.M)
-_MANIFEST = re.compile(r"^(?:apiVersion|kind):", re.M)
-
-
 def _unparsed(root: Path, path: str, message: str) -> tuple[str, str]:
     """How a file that does not parse is reported: an error, unless it is plainly not a YAML
     manifest at all: no top-level `apiVersion:` / `kind:` (mkdocs.yml, an app's own config with
@@ -68,10 +62,11 @@ def _unparsed(root: Path, path: str, message: str) -> tuple[str, str]:
         text = yamlio.read_text(root, path)
     except (yamlio.UnsafeYAML, OSError):
         return ERROR, message
-    if not _MANIFEST.search(text):
+    why = yamlio.not_a_manifest(text)
+    if why == yamlio.NO_API:
         return NOTE, f"not a Kubernetes manifest (no apiVersion/kind) and not YAML that " \
                      f"parses ({message}): not checked"
-    if _TEMPLATE.search(text):
+    if why == yamlio.TEMPLATE:
         return NOTE, f"a template for another tool ({{{{ }}}} / {{% %}}), not YAML until " \
                      f"rendered ({message}): not checked"
     return ERROR, message

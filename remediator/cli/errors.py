@@ -21,9 +21,7 @@ import click
 import git
 
 from ..ci import UsageError
-from ..cluster import ClusterError, SnapshotError
 from ..config import ConfigError
-from ..forge import ForgeError, ForgeMismatch, MissingBase
 from .output import say
 
 EXIT_FAILED = 1
@@ -44,12 +42,9 @@ def errors(report: Report | None = None) -> Iterator[None]:
     report = report or _text
     try:
         yield
-    except (UsageError, ConfigError, SnapshotError, ForgeMismatch, MissingBase) as exc:
+    except (UsageError, ConfigError) as exc:
         report(str(exc))
         sys.exit(EXIT_USAGE)
-    except (ForgeError, ClusterError) as exc:
-        report(str(exc))
-        sys.exit(EXIT_FAILED)
     except git.GitCommandNotFound:
         report("git is not installed (or not on the PATH): install git")
         sys.exit(EXIT_FAILED)
@@ -58,7 +53,20 @@ def errors(report: Report | None = None) -> Iterator[None]:
         sys.exit(EXIT_FAILED)
     except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
         raise
-    except Exception as exc:  # a bug or an input we did not foresee: still one line, no traceback
+    except Exception as exc:
+        # the cluster's and the forge's errors, if they were loaded at all (importing them for
+        # their exception classes would load the Kubernetes and GitHub clients into every
+        # command: bench/startup.py)
+        cluster, forge = sys.modules.get("remediator.cluster"), sys.modules.get("remediator.forge")
+        if (cluster is not None and isinstance(exc, cluster.SnapshotError)) or (
+                forge is not None and isinstance(exc, (forge.ForgeMismatch, forge.MissingBase))):
+            report(str(exc))
+            sys.exit(EXIT_USAGE)
+        if (cluster is not None and isinstance(exc, cluster.ClusterError)) or (
+                forge is not None and isinstance(exc, forge.ForgeError)):
+            report(str(exc))
+            sys.exit(EXIT_FAILED)
+        # a bug or an input we did not foresee: still one line, no traceback
         first = str(exc).splitlines()[0] if str(exc) else ""
         report(f"unexpected {type(exc).__name__}: {first} (please report this with the "
                "snapshot)")

@@ -77,6 +77,9 @@ CONTEXT: dict[tuple[str, str], str] = {
     ("spec", "values"): "any", ("helm", "values"): STR, ("source", "chart"): STR,
     ("sources", "chart"): STR, ("spec", "chart"): "any",
     # an image pull's `source` on events is an object; a GitOps source is also an object
+    # an Argo CD source's `ref` names it for the others' `$ref/...` value files (Flux's
+    # `spec.ref` is the object)
+    ("sources", "ref"): STR, ("source", "ref"): STR,
 }
 
 

@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
-from kubernetes.utils.quantity import parse_quantity
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .. import SCHEMA_URL
+from ..kernel.quantity import parse_quantity
 from ..model import FAILURE_CLASSES
 from .settings import PROVIDERS
 from .trust import AUTOMERGE_KINDS, LEVELS

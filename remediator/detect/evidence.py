@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from kubernetes.utils.quantity import parse_quantity
-
 from ..kernel import events as kube_events
 from ..kernel.k8s import split_image
+from ..kernel.quantity import parse_quantity
 from ..kernel.redact import redact
 from ..model import JSON, ClusterState, EventSummary, ObjectRef
 from .classify import parse_time

@@ -18,6 +18,7 @@ from typing import Any
 from ..kernel import yamlio
 from ..kernel.k8s import dig, split_image
 from ..render import kustomize
+from . import gitlog
 
 MAX_COMMITS = 50
 #: kustomizations followed from a Flux Kustomization's folder (bases of bases...)
@@ -171,9 +172,15 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
         paths = [paths]
     seen: dict[str, TagInHistory] = {}
     when: dict[str, int] = {}  # tag -> commit time (epoch seconds; dates carry time zones)
+    try:
+        log = gitlog.file_log(repo, repo_root)
+    except (git.GitCommandError, ValueError):  # no commit yet
+        return []
     for path in dict.fromkeys(paths):
+        logged = gitlog.commits_of(log, path, MAX_COMMITS)
         try:
-            commits = gitio.commits(repo, "HEAD", "--", path, max_count=MAX_COMMITS)
+            commits = [repo.commit(c.sha) for c in logged] if logged is not None else \
+                gitio.commits(repo, "HEAD", "--", path, max_count=MAX_COMMITS)
         except (git.GitCommandError, ValueError):
             continue
         for commit in commits:  # newest first

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import math
 
-from kubernetes.utils.quantity import parse_quantity
-
 from ..config import Rightsizing
+from ..kernel.quantity import parse_quantity
 from ..model import ContainerUsage, Recommendation
 
 GI = 1024**3

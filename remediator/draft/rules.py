@@ -11,10 +11,9 @@ import math
 import re
 from typing import Any
 
-from kubernetes.utils.quantity import parse_quantity
-
 from ..config import Drafting
 from ..kernel.k8s import dig, get_container, split_image
+from ..kernel.quantity import parse_quantity
 from ..model import (
     JSON,
     DocumentEdit,

@@ -7,8 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kubernetes.utils.quantity import parse_quantity
-
+from ..kernel.quantity import parse_quantity
 from ..model import FieldValue, Incident, Location, Proposal, UsageFacts, facts_as
 from ..render.chart import cpu_chart, memory_chart
 from .paths import REMOVE

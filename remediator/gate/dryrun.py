@@ -25,14 +25,16 @@ import json
 import os
 import tempfile
 from pathlib import Path
-
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
-from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+from typing import TYPE_CHECKING
 
 from ..model import JSON, CheckResult
+
+if TYPE_CHECKING:
+    from kubernetes import client
+    from kubernetes.dynamic.exceptions import DynamicApiError
+
+# The kubernetes client is imported where a cluster is asked, not with this module: it costs
+# about half a second, which `remediator validate` and `--help` never need (bench/startup.py).
 
 TIMEOUT_SECONDS = 5.0
 FIELD_MANAGER = "remediator"
@@ -48,6 +50,9 @@ class Unreachable(Exception):
 def api_client(context: str | None = None, kubeconfig: str | None = None) -> client.ApiClient:
     """A client for the cluster we run in, else the kubeconfig's current (or given) context."""
     if context is None and kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        from kubernetes import client, config
+        from kubernetes.config.config_exception import ConfigException
+
         configuration = client.Configuration()
         try:
             config.load_incluster_config(client_configuration=configuration)
@@ -58,6 +63,9 @@ def api_client(context: str | None = None, kubeconfig: str | None = None) -> cli
     if not any(Path(p).is_file() for p in paths.split(os.pathsep) if p):
         raise Unreachable("no cluster configured (no kubeconfig at "
                           f"{paths}, not running in a cluster)")
+    from kubernetes import config
+    from kubernetes.config.config_exception import ConfigException
+
     try:
         return config.new_client_from_config(config_file=paths, context=context)
     except (ConfigException, OSError, ValueError, TypeError) as exc:
@@ -118,6 +126,9 @@ def check_dry_run(obj: JSON | None, mode: str, timeout: float = TIMEOUT_SECONDS,
         api = api_client(context, kubeconfig)
     except Unreachable as exc:
         return _unavailable(mode, str(exc))
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
     host = api.configuration.host
     with api:
         try:
@@ -135,6 +146,9 @@ def _apply(api: client.ApiClient, obj: JSON, host: str, timeout: float) -> Check
     kind, api_version = obj.get("kind"), obj.get("apiVersion")
     meta = obj.get("metadata") or {}
     label = f"{kind} {meta.get('namespace', '')}/{meta.get('name', '')}".replace(" /", " ")
+    from kubernetes.dynamic import DynamicClient
+    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+
     with tempfile.TemporaryDirectory(prefix="remediator-discovery-") as tmp:
         try:
             dynamic = DynamicClient(api, cache_file=str(Path(tmp) / "discovery.json"))

@@ -12,8 +12,8 @@ The contract (documented for policy authors in ``policies/k8s.rego`` and docs/po
                        "maxCpuMillis": ..., "allowedRegistries": [...],
                        "allowedHosts": [...], "minReplicas": 1, "maxReplicas": 100}
 
-Quantities are parsed here with ``kubernetes.utils.quantity.parse_quantity`` because Rego engines
-parse units inconsistently (or not at all). Container paths must be the ones
+Quantities are parsed here (``kernel.quantity``, the Kubernetes client's parsing) because Rego
+engines parse units inconsistently (or not at all). Container paths must be the ones
 ``data.remediator.lib.k8s.containers`` computes: the table below mirrors its ``pod_spec_paths``
 (tests/gate/test_policies.py checks that the two agree).
 """
@@ -26,10 +26,10 @@ from decimal import Decimal
 from typing import Any
 
 import jsonpatch
-from kubernetes.utils.quantity import parse_quantity
 
 from ..config import Validation
 from ..kernel.k8s import POD_SPEC_PATHS
+from ..kernel.quantity import parse_quantity
 from ..model import JSON
 
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")

@@ -29,8 +29,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from opa_client.errors import RegoParseError
-from opa_client.opa import OpaClient
 
 from ..config import OpaServer
 from ..kernel.redact import register
@@ -177,6 +175,10 @@ class OpaServerEngine:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         token = os.environ.get(TOKEN_ENV) or None
         register(token)  # masked by value wherever an error might quote it
+        # imported here: opa_client loads aiohttp, which `remediator validate` with the
+        # embedded engine never needs (start-up time, bench/startup.py)
+        from opa_client.opa import OpaClient
+
         self._client = OpaClient(host=parts.hostname, port=port, ssl=parts.scheme == "https",
                                  timeout=settings.timeout_seconds, retries=0, token=token)
 
@@ -203,6 +205,8 @@ class OpaServerEngine:
         except Exception as exc:  # opa_client's own errors carry (code, message)
             raise OpaFailure(f"{self._where('DELETE /v1/policies')}: "
                              f"{getattr(exc, 'message', exc)}") from None
+        from opa_client.errors import RegoParseError
+
         failures = []
         evaluated = set(self.conftest_packages)
         for src in sorted(self._sources, key=lambda s: _push_order(s, evaluated)):

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import jsonpatch
-from kubernetes.utils.quantity import parse_quantity
 
 from ..kernel.k8s import CONTAINER_LISTS, get_container, pod_spec
+from ..kernel.quantity import parse_quantity
 from ..model import JSON, CheckResult, FieldValue, ObjectRef
 
 NAME = "post-condition"

@@ -10,6 +10,7 @@ never a crash, a hang or a read outside the tree:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,10 @@ class RepoFiles:
     root: Path
     files: list[LoadedFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: files that do not parse and are plainly no manifests: a template for another tool
+    #: (Ansible), a config with an application's own tags (mkdocs.yml); nothing a GitOps tool
+    #: reads, so nothing to warn about
+    not_manifests: list[str] = field(default_factory=list)
 
 
 def _expanded_size(node: Node, memo: dict[int, int], limit: int) -> int:
@@ -233,6 +238,27 @@ def _load(text: str, name: str, loader_class: Any) -> list[Any]:
     return docs
 
 
+#: text that only a template engine reads: Jinja / Ansible (`{% ... %}`, `{{ x }}` unquoted at
+#: the start of a value), Go templates outside a Helm chart
+_TEMPLATE = re.compile(r"\{%-?\s|^[^#\n]*:\s+\{\{|^\s*-?\s*\{\{", re.M)
+_MANIFEST = re.compile(r"^(?:apiVersion|kind):", re.M)
+#: why text that does not parse is plainly not a Kubernetes manifest (`not_a_manifest`)
+NO_API = "no apiVersion/kind"
+TEMPLATE = "template"
+
+
+def not_a_manifest(text: str) -> str:
+    """Why YAML text that does not parse is plainly no Kubernetes manifest at all, or "" when
+    it may be a broken one: no top-level `apiVersion:` / `kind:` (mkdocs.yml, an application's
+    own config with its custom tags) is ``NO_API``; a template (Jinja, Ansible) that only its
+    engine turns into YAML is ``TEMPLATE``."""
+    if not _MANIFEST.search(text):
+        return NO_API
+    if _TEMPLATE.search(text):
+        return TEMPLATE
+    return ""
+
+
 def read_text(root: Path, rel: str) -> str:
     """Read one repo file with the same safety rules as the scan (a regular file inside the
     repository, bounded). Raises UnsafeYAML, or FileNotFoundError when it does not exist."""
@@ -282,7 +308,6 @@ def scan_repo(root: Path) -> RepoFiles:
                 out.warnings.append(f"{rel}: skipped: empty file")
                 continue
             text = read_text(root, rel)
-            docs = load_documents(text, rel)
         except UnsafeYAML as exc:
             out.warnings.append(str(exc))
             continue
@@ -291,6 +316,18 @@ def scan_repo(root: Path) -> RepoFiles:
             continue
         except OSError as exc:
             out.warnings.append(f"{rel}: skipped: {exc.strerror or exc}")
+            continue
+        try:
+            docs = load_documents(text, rel)
+        except UnsafeYAML as exc:
+            why = not_a_manifest(text) if " invalid YAML: " in str(exc) else ""
+            # without apiVersion/kind only a custom tag says "not ours": a broken kustomization
+            # or values file has neither and must still be reported
+            if why == TEMPLATE or (why == NO_API and "could not determine a constructor"
+                                   in str(exc)):
+                out.not_manifests.append(rel)
+            else:
+                out.warnings.append(str(exc))
             continue
         out.files.append(LoadedFile(rel, text, docs))
     return out

@@ -130,7 +130,22 @@ class RepoIndex:
             for i, body in enumerate(f.documents):
                 if isinstance(body, dict) and body.get("kind") and body.get("apiVersion"):
                     index.docs.append(Doc(f.path, i, body))
+        data = index._generator_data()
+        index.warnings = [w for w in index.warnings if w.split(":", 1)[0] not in data]
         return index
+
+    def _generator_data(self) -> set[str]:
+        """Files only generators read: an application's own config copied as it is into a
+        ConfigMap or Secret (custom tags and all), no manifest of ours; a file something also
+        reads as YAML (a resource, a patch) stays one."""
+        data: set[str] = set()
+        read: set[str] = set()
+        for directory, body in self.kustomizations.items():
+            named = files_named(directory, body)
+            data.update(named.data)
+            read.update(named.references)
+            read.update(set(named.inputs) - set(named.data))
+        return data - read
 
     def find(self, kind: str, name: str, group: str | None = None, under: str = "") -> list[Doc]:
         prefix = under.rstrip("/") + "/" if under else ""

@@ -105,7 +105,8 @@ def argo_mismatch(what: str, revision: object, branches: Branches) -> str:
             return ""
         return (f"{what} tracks `HEAD`, the repository's default branch `{branches.default}`, "
                 f"not `{branches.base}`, the branch remediator opens pull requests against: a "
-                "fix merged there would not reach it")
+                "fix merged there would not reach it (`pullRequests.base: "
+                f"{branches.default}` in the configuration covers it)")
     if rev.startswith("refs/heads/"):
         rev = rev[len("refs/heads/"):]
     if rev == branches.base:

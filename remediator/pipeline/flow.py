@@ -21,8 +21,6 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kubernetes.utils.quantity import parse_quantity
-
 from .. import edit, gate
 from ..config import Config, Drafting, TrustLevel
 from ..detect import detect
@@ -30,6 +28,7 @@ from ..draft import LLMDrafter, closed_examples, draft, make_drafter
 from ..forge import Forge, Submission, TrustSettings
 from ..forge import submit as forge_submit
 from ..forge.verify import Verification, verify_merged
+from ..kernel.quantity import parse_quantity
 from ..locate import Branches, LocateDiagnosis, LocateSkip, Locator, RepoIndex
 from ..locate.owner import identify
 from ..locate.revisions import default_branch

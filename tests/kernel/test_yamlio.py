@@ -128,3 +128,22 @@ def test_a_file_name_with_a_secret_word_keeps_its_line_number():
                  "kubernetes/apps/pushsecret.yaml:25: error x", "token-rotation.yml:3: note"):
         assert redact(line) == (line, 0)
     assert redact("secret: hunter2hunter2")[1] == 1
+
+
+def test_files_plainly_no_manifests_are_not_warned_about(tmp_path: Path):
+    # khuedoan/homelab: mkdocs.yml with a python tag, an Ansible role's Jinja template; a
+    # broken manifest still warns
+    (tmp_path / "metal/roles/cilium/templates").mkdir(parents=True)
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: Homelab\nmarkdown_extensions:\n  - pymdownx.emoji:\n"
+        "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n")
+    (tmp_path / "metal/roles/cilium/templates/pool.yaml").write_text(
+        "apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata:\n"
+        "  name: default\nspec:\n  blocks:\n    - cidr: {{ cilium_lb_cidr }}\n")
+    (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata: [\n")
+    (tmp_path / "kustomization.yaml").write_text("resources: [\n")  # no apiVersion needed
+    scanned = yamlio.scan_repo(tmp_path)
+    assert sorted(scanned.not_manifests) == ["metal/roles/cilium/templates/pool.yaml",
+                                             "mkdocs.yml"]
+    assert sorted(w.split(":", 1)[0] for w in scanned.warnings) == ["broken.yaml",
+                                                                    "kustomization.yaml"]

@@ -4,7 +4,10 @@ public shape)."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
+
+import yaml
 
 from remediator.cluster.snapshot import build_state
 from remediator.model import Decision
@@ -67,6 +70,32 @@ def test_multi_source_values_ref_with_a_remote_chart(tmp_path: Path, monkeypatch
     assert [ln for ln in change.diff.splitlines() if ln[:1] in "+-" and ln[:3] not in (
         "+++", "---")] == ["-    memory: 128Mi", "+    memory: 192Mi"]
     assert "conventional values keys" in r.location.why  # type: ignore[union-attr]
+
+
+def test_multi_source_application_from_the_cluster_keeps_its_values_ref(
+        tmp_path: Path, monkeypatch):
+    # the Application only in the cluster (an app-of-apps chart, an ApplicationSet): Argo CD's
+    # `ref: values` is a string, where Flux's `spec.ref` is an object; the snapshot used to drop
+    # the whole Application as malformed and skip "not found"
+    monkeypatch.setenv("REMEDIATOR_HELM", "off")
+    sources = f"""
+          sources:
+            - repoURL: https://charts.example.com
+              chart: guestbook
+              targetRevision: 1.2.3
+              helm:
+                valueFiles: [$values/envs/prod/guestbook.yaml]
+            - repoURL: {REPO_URL}
+              targetRevision: main
+              ref: values"""
+    commit(tmp_path, {"envs/prod/guestbook.yaml": "resources:\n  limits:\n    memory: 128Mi\n"},
+           "init")
+    app = yaml.safe_load(textwrap.dedent(application("", sources)))
+    state = build_state([app, *live()], "c")
+    assert state.warnings == []
+    r = only(plan(state, tmp_path, CONFIG))
+    assert r.decision == Decision.PROPOSE, r.reason
+    assert [c.path for c in r.changes] == ["envs/prod/guestbook.yaml"]
 
 
 def test_the_charts_own_values_file_is_never_edited(tmp_path: Path):

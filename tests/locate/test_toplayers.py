@@ -105,14 +105,18 @@ def test_flux_name_prefix_on_plain_manifests(tmp_path: Path):
     assert [c.path for c in r.changes] == ["apps/web/base/deployment.yaml"]
 
 
-def test_applicationset_generated_apps_are_not_edited(tmp_path: Path):
+def test_an_applicationset_generated_apps_own_settings_are_not_edited(tmp_path: Path):
+    # the image is set on top by the Application, which only the ApplicationSet's template
+    # holds: nothing in this repository to change (its files are, tests/e2e/test_applicationset)
     commit(tmp_path, BASE, "init")
     app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
            "metadata": {"name": "web", "namespace": "argocd", "ownerReferences": [
                {"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
                 "name": "apps", "uid": "x", "controller": True}]},
-           "spec": {"source": {"repoURL": REPO_URL, "path": "apps/web/base"},
+           "spec": {"source": {"repoURL": REPO_URL, "path": "apps/web/base",
+                               "kustomize": {"images": ["ghcr.io/acme/web:1.11"]}},
                     "destination": {"namespace": "shop"}}}
     state = build_state([app, *failing_pull("web", "1.11", "1.10", argo_tracked("web"))], "c")
     r = only(plan(state, tmp_path, CONFIG))
-    assert r.decision == Decision.SKIP and "ApplicationSet" in r.reason
+    assert r.decision == Decision.DIAGNOSE, r.reason
+    assert r.reason == "the layer that sets the image is not in this repository"

@@ -115,6 +115,8 @@ def test_the_gate_refuses_a_change_that_leaks_into_another_render(tmp_path: Path
         "apps/web/base/deployment.yaml": deployment("ghcr.io/acme/web:1.0.0"),
         "apps/web/prod/kustomization.yaml": "resources: [../base]\nnamespace: shop\n",
         "apps/web/staging/kustomization.yaml": "resources: [../base]\nnamespace: staging\n",
+        "apps/web/dev/kustomization.yaml": "resources: [../base]\nnamespace: dev\n",
+        "apps/web/qa/kustomization.yaml": "resources: [../base, missing.yaml]\n",
     }, "init")
     ops = [{"op": "replace", "path": "/spec/template/spec/containers/0/resources/limits/memory",
             "value": "192Mi"}]
@@ -132,6 +134,14 @@ def test_the_gate_refuses_a_change_that_leaks_into_another_render(tmp_path: Path
     render = next(c for c in result.checks if c.name == "render")
     assert render.messages == ["the change also alters the render of `apps/web/staging`, which "
                                "includes the edited file: choose a narrower layer"]
+    # several other renders (rendered side by side): every problem, in their order
+    loc.also_renders = ["apps/web/dev", "apps/web/qa", "apps/web/staging"]
+    render = next(c for c in gate.check_change(tmp_path, loc, changes, ref, Validation(),
+                                               announced).checks if c.name == "render")
+    assert [m.split(":")[0] for m in render.messages] == [
+        "the change also alters the render of `apps/web/dev`, which includes the edited file",
+        "`apps/web/qa` includes the edited file and no longer renders",
+        "the change also alters the render of `apps/web/staging`, which includes the edited file"]
 
 
 def test_a_new_patch_for_a_namespaced_base_renders(tmp_path: Path):

@@ -15,9 +15,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from kubernetes.utils.quantity import parse_quantity
-
 from ...kernel.k8s import dig, get_container, pod_spec, split_image
+from ...kernel.quantity import parse_quantity
 from ...model import (
     CLASS_TABLE,
     DocumentEdit,
