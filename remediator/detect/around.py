@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from ..model import JSON, ClusterState, ObjectRef
+from ..model import JSON, ClusterState, Facts, FailureClass, ObjectRef
 from .classify import PodFinding, parse_time
 
 Found = tuple[ObjectRef, PodFinding, list[JSON]]
@@ -70,6 +70,6 @@ def condition(obj: JSON, ctype: str) -> JSON | None:
     return None
 
 
-def finding(cls: str, detail: str, message: str, container: str = "", **facts: object
-            ) -> PodFinding:
-    return PodFinding(cls, container, detail, 0, None, message, dict(facts))
+def finding(cls: FailureClass, detail: str, message: str, container: str = "",
+            facts: Facts | None = None) -> PodFinding:
+    return PodFinding(cls, container, detail, 0, None, message, facts or Facts())

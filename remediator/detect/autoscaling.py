@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from ..model import ClusterState, ObjectRef
+from ..model import ClusterState, FailureClass, HPAFacts, ObjectRef
 from .around import Found, condition, finding, of_kind, settled
 
 _MISSING_REQUEST = re.compile(r"missing request for (\w+)(?: in container (\S+))?")
@@ -25,9 +25,9 @@ def hpa_failures(state: ClusterState, now: datetime | None) -> list[Found]:
                              name)
         if kind in TARGET_KINDS and (kind, ref.namespace, name) not in present:
             out.append((ref, finding(
-                "HPATargetMissing", f"{kind} {name}",
+                FailureClass.HPA_TARGET_MISSING, f"{kind} {name}",
                 f"HorizontalPodAutoscaler {ref.name} targets {kind} {name}, which does not exist",
-                target={"kind": kind, "name": name}), []))
+                facts=HPAFacts(target={"kind": kind, "name": name})), []))
             continue
         active = condition(hpa, "ScalingActive")
         if not (active and active.get("status") == "False"
@@ -38,8 +38,9 @@ def hpa_failures(state: ClusterState, now: datetime | None) -> list[Found]:
             continue  # metrics-server down is not a manifest problem
         resource, container = m.group(1), m.group(2) or ""
         out.append((workload, finding(
-            "HPAMissingRequests", f"missing request for {resource}",
+            FailureClass.HPA_MISSING_REQUESTS, f"missing request for {resource}",
             f"HorizontalPodAutoscaler {ref.name} cannot scale {kind} {name}: container "
             f"{container or '?'} has no {resource} request", container=container,
-            hpa=ref.name, resource=resource, hpa_message=str(active.get("message") or "")), []))
+            facts=HPAFacts(hpa=ref.name, resource=resource,
+                           hpa_message=str(active.get("message") or ""))), []))
     return out

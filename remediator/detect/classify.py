@@ -8,15 +8,28 @@ or restarted once long ago is healthy noise and yields nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any
 
 from ..kernel import events as kube_events
 from ..kernel.redact import redact
-from ..model import JSON, Termination
+from ..model import (
+    JSON,
+    Facts,
+    FailureClass,
+    ImagePullFacts,
+    MemoryFacts,
+    ProbeFacts,
+    SchedulingFacts,
+    Termination,
+)
 
+#: kubelet waiting reasons (Kubernetes' words, not class names) of one class...
 IMAGE_PULL_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
+#: ...and those that are a class of the same name
+_CANNOT_START = {c.value: c for c in (FailureClass.CREATE_CONTAINER_CONFIG_ERROR,
+                                      FailureClass.CREATE_CONTAINER_ERROR,
+                                      FailureClass.RUN_CONTAINER_ERROR)}
 #: restarts this recent count as "still failing" even if the container runs right now
 RECENT = timedelta(hours=1)
 #: minimum failed probes (event count) before a probe failure is an incident
@@ -27,13 +40,13 @@ SETTLE = timedelta(minutes=2)
 
 @dataclass
 class PodFinding:
-    failure_class: str
+    failure_class: FailureClass
     container: str
     detail: str
     restarts: int = 0
     termination: Termination | None = None
     message: str = ""
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
 
     def __post_init__(self) -> None:
         # What the kubelet says is cluster text: `couldn't find key password in Secret shop/db
@@ -44,7 +57,10 @@ class PodFinding:
         self.message = redact(self.message)[0]
         if self.termination is not None and self.termination.message:
             self.termination.message = redact(self.termination.message)[0]
-        self.facts = {k: redact(v)[0] if isinstance(v, str) else v for k, v in self.facts.items()}
+        for f in fields(self.facts):
+            value = getattr(self.facts, f.name)
+            if isinstance(value, str):
+                setattr(self.facts, f.name, redact(value)[0])
 
 
 parse_time = kube_events.parse_time  # RFC 3339, UTC when no zone is given (Kubernetes times)
@@ -147,10 +163,11 @@ def _classify_container(
 
     if reason in IMAGE_PULL_REASONS:
         image = str(cs.get("image") or spec.get("image") or "")
-        return PodFinding("ImagePullBackOff", name, image, restarts, None,
-                          message or reason, {"waiting_reason": reason, "image": image})
-    if reason in {"CreateContainerConfigError", "CreateContainerError", "RunContainerError"}:
-        return PodFinding(reason, name, message or reason, restarts, None, message or reason)
+        return PodFinding(FailureClass.IMAGE_PULL_BACK_OFF, name, image, restarts, None,
+                          message or reason, ImagePullFacts(waiting_reason=reason, image=image))
+    if reason in _CANNOT_START:
+        return PodFinding(_CANNOT_START[reason], name, message or reason, restarts, None,
+                          message or reason)
 
     # A container that is terminated now (restartPolicy Never/OnFailure) or was terminated last.
     term = current_term or last
@@ -163,8 +180,8 @@ def _classify_container(
 
     if term.reason == "OOMKilled":
         limit = str(((spec.get("resources") or {}).get("limits") or {}).get("memory") or "none")
-        return PodFinding("OOMKilled", name, f"memory limit {limit}", restarts, term,
-                          f"OOMKilled at memory limit {limit}", {"memory_limit": limit})
+        return PodFinding(FailureClass.OOM_KILLED, name, f"memory limit {limit}", restarts, term,
+                          f"OOMKilled at memory limit {limit}", MemoryFacts(memory_limit=limit))
 
     probes = unhealthy_kinds(_container_events(pod_events, name))
     killers = {k: n for k, n in probes.items() if k in ("liveness", "startup")}
@@ -178,14 +195,14 @@ def _classify_container(
         at_startup = (not cs.get("ready")) and (
             ran is None or window == 0 or ran <= window + 2 * (probe or {}).get("periodSeconds", 10)
         )
-        return PodFinding("ProbeFailure", name, kind, restarts, term,
+        return PodFinding(FailureClass.PROBE_FAILURE, name, kind, restarts, term,
                           f"{kind} probe failed {killers[kind]} times",
-                          {"probe": kind, "at_startup": at_startup, "run_seconds": ran,
-                           "probe_window_seconds": window})
+                          ProbeFacts(probe=kind, at_startup=at_startup, run_seconds=ran,
+                                     probe_window_seconds=window))
 
     code = term.exit_code
     detail = f"{term.reason or 'terminated'} exit code {code}" if code is not None else term.reason
-    return PodFinding("CrashLoopBackOff", name, detail, restarts, term,
+    return PodFinding(FailureClass.CRASH_LOOP_BACK_OFF, name, detail, restarts, term,
                       f"restarting: last exit {detail}")
 
 
@@ -216,6 +233,7 @@ def _unschedulable(pod: JSON, now: datetime | None) -> list[PodFinding]:
                 {_UNSCHEDULABLE_COUNT.sub("", r.strip()).rstrip(".")
                  for r in _REASON_SPLIT.split(head)} - {""}
             )
-            return [PodFinding("Unschedulable", "", "; ".join(reasons) or "unschedulable", 0,
-                               None, message, {"scheduler_message": message})]
+            return [PodFinding(FailureClass.UNSCHEDULABLE, "",
+                               "; ".join(reasons) or "unschedulable", 0, None, message,
+                               SchedulingFacts(scheduler_message=message))]
     return []

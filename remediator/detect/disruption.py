@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model import ClusterState
+from ..model import ClusterState, DisruptionFacts, FailureClass
 from .around import Found, finding, of_kind, settled
 
 
@@ -29,8 +29,8 @@ def pdb_blocks(state: ClusterState, now: datetime | None) -> list[Found]:
         else:
             continue  # unhealthy pods right now: transient
         out.append((ref, finding(
-            "PDBBlocksDisruption", detail,
+            FailureClass.PDB_BLOCKS_DISRUPTION, detail,
             f"PodDisruptionBudget {ref.name} allows no disruption: {why}",
-            selector=spec.get("selector") or {}, expected_pods=expected,
-            desired_healthy=desired), []))
+            facts=DisruptionFacts(selector=spec.get("selector") or {}, expected_pods=expected,
+                                  desired_healthy=desired)), []))
     return out

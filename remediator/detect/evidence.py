@@ -210,7 +210,7 @@ def node_allocatable(state: ClusterState, limit: int = 20) -> list[JSON]:
     return out
 
 
-def node_capacity(state: ClusterState) -> dict[str, float]:
+def node_capacity(state: ClusterState) -> tuple[float, float]:
     """Largest allocatable memory (bytes) and cpu (cores) over schedulable nodes."""
     mem = cpu = 0.0
     for node in state.nodes:
@@ -222,4 +222,4 @@ def node_capacity(state: ClusterState) -> dict[str, float]:
             cpu = max(cpu, float(parse_quantity(alloc.get("cpu", 0))))
         except ValueError:
             continue
-    return {"largest_node_memory_bytes": mem, "largest_node_cpu": cpu}
+    return mem, cpu

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model import ClusterState
+from ..model import ClusterState, FailureClass, RouteFacts
 from .around import Found, finding, of_kind, settled, was_read
 
 
@@ -33,7 +33,8 @@ def route_failures(state: ClusterState, now: datetime | None) -> list[Found]:
         if problems:
             problems = sorted(set(problems))
             out.append((ref, finding(
-                "HTTPRouteUnresolved", "; ".join(problems),
+                FailureClass.HTTP_ROUTE_UNRESOLVED, "; ".join(problems),
                 f"HTTPRoute {ref.name} is not fully programmed: {', '.join(problems)}",
-                parents=(route.get("status") or {}).get("parents") or []), []))
+                facts=RouteFacts(parents=(route.get("status") or {}).get("parents") or [])),
+                []))
     return out

@@ -7,19 +7,26 @@ Fifty crashing pods of one Deployment are one incident. Pods of superseded Jobs 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..kernel.k8s import get_container
 from ..kernel.redact import redact
 from ..model import (
     JSON,
-    NEW_FAILURE_CLASSES,
+    ClaimFacts,
     ClusterState,
     DetectOptions,
     Evidence,
+    FailureClass,
+    ImagePullFacts,
     Incident,
+    JobFacts,
+    MemoryFacts,
     ObjectRef,
+    ProbeFacts,
+    SchedulingFacts,
     Termination,
+    facts_as,
 )
 from .classify import PodFinding, classify_pod, parse_time
 from .configuration import configuration_failures
@@ -46,7 +53,7 @@ from .workloads import (
 __all__ = ["detect"]
 
 #: for these classes a failed Job pod is the evidence of the Job's failure, not an incident itself
-_FOLDED_INTO_JOB = {"CrashLoopBackOff", "ProbeFailure"}
+_FOLDED_INTO_JOB = {FailureClass.CRASH_LOOP_BACK_OFF, FailureClass.PROBE_FAILURE}
 
 
 @dataclass
@@ -105,7 +112,7 @@ def detect(state: ClusterState, options: DetectOptions | None = None) -> list[In
                 return latest_jobs.get(str(owner.get("uid"))) != job["metadata"].get("name")
         return False
 
-    groups: dict[tuple[ObjectRef, str, str, str], _Group] = {}
+    groups: dict[tuple[ObjectRef, FailureClass, str, str], _Group] = {}
     for pod in state.pods:
         meta = pod["metadata"]
         ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
@@ -119,7 +126,8 @@ def detect(state: ClusterState, options: DetectOptions | None = None) -> list[In
         try:
             findings = classify_pod(pod, events.get(("Pod", ns, name), []), now)
             for f in findings:
-                if f.failure_class == "ProbeFailure":  # a slow start, or a failure long after
+                # a slow start, or a failure long after
+                if f.failure_class == FailureClass.PROBE_FAILURE:
                     after_ready(f, pod, events.get(("Pod", ns, name), []))
         except (TypeError, ValueError, AttributeError, KeyError):
             # a malformed object costs its own incident, never the whole pass
@@ -148,7 +156,7 @@ def _group_order(g: _Group) -> tuple[str, str, str, str]:
 
 def _add_job_failures(
     state: ClusterState,
-    groups: dict[tuple[ObjectRef, str, str, str], _Group],
+    groups: dict[tuple[ObjectRef, FailureClass, str, str], _Group],
     superseded: Callable[[JSON], bool],
 ) -> None:
     for ref, job in state.objects.items():
@@ -160,7 +168,7 @@ def _add_job_failures(
         pods = [p for p in state.pods if _owned_by(p, job)]
         owner = state.pod_owner.get((ref.namespace, pods[0]["metadata"]["name"])) if pods else None
         owner = owner or _top_owner(state, ref, job)
-        if any(k[0] == owner and k[1] == "OOMKilled" for k in groups):
+        if any(k[0] == owner and k[1] == FailureClass.OOM_KILLED for k in groups):
             continue  # the pods' OOMKilled is the more specific, fixable cause
         container, term = "", None
         for pod in pods:
@@ -172,18 +180,19 @@ def _add_job_failures(
                                        str(t.get("finishedAt") or ""))
         spec = (job.get("spec") or {})
         finding = PodFinding(
-            "JobFailed", container, reason, 0, term,
+            FailureClass.JOB_FAILED, container, reason, 0, term,
             f"Job {ref.name} failed: {reason} (backoffLimit {spec.get('backoffLimit', 6)})",
-            {"job": ref.name},
+            JobFacts(job=ref.name),
         )
-        g = groups.setdefault((owner, "JobFailed", container, reason), _Group(owner, finding))
+        g = groups.setdefault((owner, FailureClass.JOB_FAILED, container, reason),
+                             _Group(owner, finding))
         g.pods.extend(pods)
         g.termination = term
 
 
 def _add_workload_failures(
     state: ClusterState,
-    groups: dict[tuple[ObjectRef, str, str, str], _Group],
+    groups: dict[tuple[ObjectRef, FailureClass, str, str], _Group],
     events: dict[tuple[str, str, str], list[JSON]],
     options: DetectOptions,
 ) -> None:
@@ -200,16 +209,16 @@ def _add_workload_failures(
         g = groups.setdefault(key, _Group(workload, finding))
         g.pods.extend(p for p in pods if p not in g.pods)
     # pods waiting for a claim that cannot bind are the claim's incident, not the scheduler's
-    claims = {k[0] for k in groups if k[1] == "PVCPending"}
-    for key in [k for k in groups if k[1] == "Unschedulable" and k[0] in claims]:
+    claims = {k[0] for k in groups if k[1] == FailureClass.PVC_PENDING}
+    for key in [k for k in groups if k[1] == FailureClass.UNSCHEDULABLE and k[0] in claims]:
         del groups[key]
     # a claim naming a StorageClass that does not exist: that is the cause, not "Pending"
-    no_class = {k[0] for k in groups if k[1] == "StorageClassMissing"}
-    for key in [k for k in groups if k[1] == "PVCPending" and k[0] in no_class]:
+    no_class = {k[0] for k in groups if k[1] == FailureClass.STORAGE_CLASS_MISSING}
+    for key in [k for k in groups if k[1] == FailureClass.PVC_PENDING and k[0] in no_class]:
         del groups[key]
     # pods that cannot start because their claim's volume is gone: one cause, one incident
-    lost = {id(p) for k, g in groups.items() if k[1] == "PVCLost" for p in g.pods}
-    for key in [k for k, g in groups.items() if k[1] == "StuckContainerCreating"
+    lost = {id(p) for k, g in groups.items() if k[1] == FailureClass.PVC_LOST for p in g.pods}
+    for key in [k for k, g in groups.items() if k[1] == FailureClass.STUCK_CONTAINER_CREATING
                 and g.pods and all(id(p) in lost for p in g.pods)]:
         del groups[key]
 
@@ -233,7 +242,8 @@ def _incident(
     owned = [o for o in state.objects.values() if _owned_by(o, workload_obj)]
     related = [("Pod", w.namespace, n) for n in pod_names] + [event_key_of(w)]
     related += [event_key_of(ObjectRef.of(o)) for o in owned]
-    related += [("PersistentVolumeClaim", w.namespace, n) for n in f.facts.get("pvc_events", [])]
+    claims = f.facts.pvc_events if isinstance(f.facts, ClaimFacts) else None
+    related += [("PersistentVolumeClaim", w.namespace, n) for n in claims or []]
     summary = summarize_events(ev for key in related for ev in events.get(key, []))
 
     container_spec: JSON = next(
@@ -245,22 +255,22 @@ def _incident(
     excerpt, source, redactions = log_excerpt(
         state, w.namespace, [str(p["metadata"]["name"]) for p in newest_first], f.container
     )
-    facts = dict(f.facts)
-    facts["redactions"] = redactions
-    facts.pop("pvc_events", None)
-    if f.failure_class == "Unschedulable":
-        facts.update(node_capacity(state))
-        facts["nodes"] = node_allocatable(state)
+    facts = replace(f.facts, redactions=redactions)  # the finding's own stay as they were
+    if isinstance(facts, ClaimFacts):
+        facts.pvc_events = None
+    if isinstance(facts, SchedulingFacts):
+        facts.largest_node_memory_bytes, facts.largest_node_cpu = node_capacity(state)
+        facts.nodes = node_allocatable(state)
     if g.restarts:
-        facts["restart_rate_per_hour"] = restart_rate(g.pods, g.restarts, state.now)
+        facts.restart_rate_per_hour = restart_rate(g.pods, g.restarts, state.now)
     if w.kind in ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob") and (
-            "conditions" not in facts and workload_obj.get("kind") == w.kind):
-        facts["conditions"] = conditions(workload_obj)
-    if f.failure_class == "OOMKilled" and container_spec.get("image"):
-        facts["previous_image"], facts["previous_memory_limit"] = previous_image(
+            facts.conditions is None and workload_obj.get("kind") == w.kind):
+        facts.conditions = conditions(workload_obj)
+    if isinstance(facts, MemoryFacts) and container_spec.get("image"):
+        facts.previous_image, facts.previous_memory_limit = previous_image(
             owned, f.container, container_spec["image"])
     ran = images_that_ran(state, w, f.container, owned, f.detail) \
-        if f.failure_class == "ImagePullBackOff" else {}
+        if f.failure_class == FailureClass.IMAGE_PULL_BACK_OFF else {}
     evidence = Evidence(
         status=[redact(_status_line(p, f.container))[0] for p in newest_first[:5]],
         restarts=g.restarts,
@@ -295,32 +305,48 @@ def event_key_of(ref: ObjectRef) -> tuple[str, str, str]:
     return (ref.kind, ref.namespace, ref.name)
 
 
-def _message(f: PodFinding, g: _Group, n_pods: int) -> str:
-    pods = f"{n_pods} pod{'s' if n_pods != 1 else ''}"
-    if f.failure_class == "OOMKilled":
-        return (f"container {f.container} OOMKilled at {f.detail} "
-                f"({g.restarts} restarts across {pods})")
-    if f.failure_class == "ProbeFailure":
-        when = " before it finished starting" if f.facts.get("at_startup") else (
-            " long after it started" if f.facts.get("began_after_start") else "")
-        return (f"container {f.container} killed by its {f.detail} probe{when} "
-                f"({g.restarts} restarts across {pods})")
-    if f.failure_class == "CrashLoopBackOff":
-        return f"container {f.container} crash-looping, last {f.detail} ({g.restarts} restarts)"
-    if f.failure_class == "Unschedulable":
-        return f"{pods} cannot be scheduled: {f.detail}"
-    if f.failure_class == "ImagePullBackOff":
-        return f"image {f.detail} cannot be pulled ({f.facts.get('waiting_reason')}, {pods})"
-    if f.failure_class == "JobFailed":
-        return f"{f.message}, {pods} failed"
-    if f.failure_class in ("ProgressDeadlineExceeded", "ReplicaFailure", "HPAMaxedOut",
-                           "PVCPending", "Evicted"):
-        return f.message
-    if f.failure_class in NEW_FAILURE_CLASSES:
-        return f.message
+def _pods(n: int) -> str:
+    return f"{n} pod{'s' if n != 1 else ''}"
+
+
+def _probe_message(f: PodFinding, g: _Group, n_pods: int) -> str:
+    facts = facts_as(f.facts, ProbeFacts)
+    when = " before it finished starting" if facts.at_startup else (
+        " long after it started" if facts.began_after_start else "")
+    return (f"container {f.container} killed by its {f.detail} probe{when} "
+            f"({g.restarts} restarts across {_pods(n_pods)})")
+
+
+def _cannot_start(f: PodFinding, g: _Group, n_pods: int) -> str:
     if f.container:
-        return f"container {f.container} cannot start: {f.message} ({pods})"
-    return f"{f.message} ({pods})"
+        return f"container {f.container} cannot start: {f.message} ({_pods(n_pods)})"
+    return f"{f.message} ({_pods(n_pods)})"
+
+
+_Message = Callable[[PodFinding, _Group, int], str]
+#: the one-line message of the classes whose finding does not carry it whole (every other
+#: class: the finding's own message)
+_MESSAGES: dict[FailureClass, _Message] = {
+    FailureClass.OOM_KILLED: lambda f, g, n: (
+        f"container {f.container} OOMKilled at {f.detail} "
+        f"({g.restarts} restarts across {_pods(n)})"),
+    FailureClass.PROBE_FAILURE: _probe_message,
+    FailureClass.CRASH_LOOP_BACK_OFF: lambda f, g, _: (
+        f"container {f.container} crash-looping, last {f.detail} ({g.restarts} restarts)"),
+    FailureClass.UNSCHEDULABLE: lambda f, _, n: f"{_pods(n)} cannot be scheduled: {f.detail}",
+    FailureClass.IMAGE_PULL_BACK_OFF: lambda f, _, n: (
+        f"image {f.detail} cannot be pulled "
+        f"({facts_as(f.facts, ImagePullFacts).waiting_reason}, {_pods(n)})"),
+    FailureClass.JOB_FAILED: lambda f, _, n: f"{f.message}, {_pods(n)} failed",
+    FailureClass.CREATE_CONTAINER_CONFIG_ERROR: _cannot_start,
+    FailureClass.CREATE_CONTAINER_ERROR: _cannot_start,
+    FailureClass.RUN_CONTAINER_ERROR: _cannot_start,
+}
+
+
+def _message(f: PodFinding, g: _Group, n_pods: int) -> str:
+    how = _MESSAGES.get(f.failure_class)
+    return how(f, g, n_pods) if how is not None else f.message
 
 
 def _status_line(pod: JSON, container: str) -> str:

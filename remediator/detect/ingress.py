@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from ..model import JSON, ClusterState
+from ..model import JSON, ClusterState, FailureClass, IngressFacts
 from .around import Found, finding, names, of_kind, settled, was_read
 
 #: an IngressClass with this annotation "true" serves Ingresses that name no class
@@ -61,24 +61,24 @@ def ingress_failures(state: ClusterState, events: dict[tuple[str, str, str], lis
             if missing:
                 missing = sorted(set(missing))
                 out.append((ref, finding(
-                    "IngressBackendMissing", "; ".join(missing),
+                    FailureClass.INGRESS_BACKEND_MISSING, "; ".join(missing),
                     f"Ingress {ref.name} routes to what does not exist: {', '.join(missing)}",
-                    missing=missing, existing_services=sorted(
-                        n for ns, n in services if ns == ref.namespace)), []))
+                    facts=IngressFacts(missing=missing, existing_services=sorted(
+                        n for ns, n in services if ns == ref.namespace))), []))
         cls = (ing.get("spec") or {}).get("ingressClassName")
         if cls and classes and cls not in classes:
             out.append((ref, finding(
-                "IngressClassMissing", f"ingressClassName {cls}",
+                FailureClass.INGRESS_CLASS_MISSING, f"ingressClassName {cls}",
                 f"Ingress {ref.name} names IngressClass {cls}, which does not exist "
-                f"(classes: {', '.join(sorted(classes))})", ingress_classes=sorted(classes),
-                ingress_class=cls), []))
+                f"(classes: {', '.join(sorted(classes))})",
+                facts=IngressFacts(ingress_classes=sorted(classes), ingress_class=cls)), []))
         elif not cls and classes and not default_class and not (
                 (ing.get("metadata") or {}).get("annotations") or {}).get(LEGACY_CLASS):
             out.append((ref, finding(
-                "IngressClassMissing", "no ingressClassName",
+                FailureClass.INGRESS_CLASS_MISSING, "no ingressClassName",
                 f"Ingress {ref.name} names no IngressClass and none is the default: no "
                 f"controller serves it (classes: {', '.join(sorted(classes))})",
-                ingress_classes=sorted(classes), ingress_class=""), []))
+                facts=IngressFacts(ingress_classes=sorted(classes), ingress_class="")), []))
         tls_names = {str(t.get("secretName")) for t in (ing.get("spec") or {}).get("tls") or []
                      if isinstance(t, dict) and t.get("secretName")}
         for ev in events.get(("Ingress", ref.namespace, ref.name), []):
@@ -86,8 +86,9 @@ def ingress_failures(state: ClusterState, events: dict[tuple[str, str, str], lis
             secret = m.group(1).rpartition("/")[2] if m else ""
             if secret and secret in tls_names:
                 out.append((ref, finding(
-                    "IngressTLSSecretMissing", f"tls secret {secret}",
+                    FailureClass.INGRESS_TLS_SECRET_MISSING, f"tls secret {secret}",
                     f"Ingress {ref.name}: TLS secret {secret} not found (the controller's "
-                    "event; the Secret itself is never read)", secret_name=secret), []))
+                    "event; the Secret itself is never read)",
+                    facts=IngressFacts(secret_name=secret)), []))
                 break
     return out

@@ -90,6 +90,6 @@ class IncidentTracker:
     @staticmethod
     def _annotate(t: _Tracked) -> None:
         facts = t.incident.evidence.facts
-        facts["first_seen"] = t.first_seen.isoformat()
+        facts.first_seen = t.first_seen.isoformat()
         if t.flapping:
-            facts["flapping"] = True
+            facts.flapping = True

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from ..kernel import events as kube_events
-from ..model import JSON
+from ..model import JSON, ProbeFacts
 from .classify import PodFinding, parse_time
 
 #: how much later than the probe's own window a first failure must come to count as "long
@@ -64,16 +64,17 @@ def _ready(pod: JSON, failing_since: str) -> str:
 def after_ready(finding: PodFinding, pod: JSON, events: list[JSON]) -> None:
     """Mark a probe finding that began long after the pod started as not at startup, with the
     timeline as facts (`started_at`, `ready`, `probe_failing_since`)."""
-    facts: dict[str, Any] = finding.facts
-    kind = str(facts.get("probe", ""))
-    started = str((pod.get("status") or {}).get("startTime") or "")
-    since = _first_failure(events, finding.container, kind)
-    facts.update({"started_at": started, "probe_failing_since": since,
-                  "ready": _ready(pod, since)})
-    t_start, t_since = parse_time(started), parse_time(since)
-    if not facts.get("at_startup") or t_start is None or t_since is None:
+    facts = finding.facts
+    if not isinstance(facts, ProbeFacts):
         return
-    window = timedelta(seconds=float(facts.get("probe_window_seconds") or 0))
+    started = str((pod.get("status") or {}).get("startTime") or "")
+    since = _first_failure(events, finding.container, facts.probe)
+    facts.started_at, facts.probe_failing_since = started, since
+    facts.ready = _ready(pod, since)
+    t_start, t_since = parse_time(started), parse_time(since)
+    if not facts.at_startup or t_start is None or t_since is None:
+        return
+    window = timedelta(seconds=float(facts.probe_window_seconds or 0))
     if t_since - t_start > window + LATE:
-        facts["at_startup"] = False
-        facts["began_after_start"] = True
+        facts.at_startup = False
+        facts.began_after_start = True

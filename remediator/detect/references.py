@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from ..model import JSON, ClusterState, ObjectRef
+from ..model import JSON, ClusterState, FailureClass, ObjectRef, ReferenceFacts
 from .around import STUCK, Found, finding, settled
 from .classify import RECENT, parse_time
 
@@ -42,9 +42,9 @@ def missing_references(state: ClusterState, events: dict[tuple[str, str, str], l
             entry[2].append(pod)
             break
     return [(owner, finding(
-        "MissingConfigMap", detail,
+        FailureClass.MISSING_CONFIG_MAP, detail,
         f"{len(pods)} pod(s) stuck: {kind} {missing} does not exist "
         "(FailedMount)" + (" (the name is from the kubelet's event; Secrets are never read)"
                            if kind == "secret" else ""),
-        kind=kind, name=missing), pods)
+        facts=ReferenceFacts(kind=kind, name=missing)), pods)
         for (owner, detail), (kind, missing, pods) in groups.items()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model import JSON, ClusterState, ObjectRef
+from ..model import JSON, ClusterState, FailureClass, ObjectRef, ServiceFacts
 from .around import (
     Found,
     finding,
@@ -68,7 +68,7 @@ def service_selector_mismatch(state: ClusterState, now: datetime | None) -> list
         shown = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
         hint = f"; {near[0]['workload']} has a near match" if len(near) == 1 else ""
         out.append((ref, finding(
-            "ServiceSelectorMismatch", f"selector {shown}",
+            FailureClass.SERVICE_SELECTOR_MISMATCH, f"selector {shown}",
             f"Service {ref.name} selects no pods (selector {shown}){hint}",
-            selector=selector, near_matches=near), []))
+            facts=ServiceFacts(selector=selector, near_matches=near)), []))
     return out

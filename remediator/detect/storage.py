@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model import JSON, ClusterState, ObjectRef
+from ..model import JSON, ClaimFacts, ClusterState, FailureClass, ObjectRef, StatefulSetFacts
 from .around import Found, finding, names, of_kind, settled, was_read
 
 
@@ -35,19 +35,19 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
             workload = state.pod_owner.get((meta["namespace"], meta["name"]), ref)
         if (pvc.get("status") or {}).get("phase") == "Lost":
             out.append((workload, finding(
-                "PVCLost", f"claim {ref.name}",
+                FailureClass.PVC_LOST, f"claim {ref.name}",
                 f"PersistentVolumeClaim {ref.name} is Lost: its volume "
                 f"{spec.get('volumeName', '?')} no longer exists",
-                pvc=ref.name, volume=spec.get("volumeName")), pods))
+                facts=ClaimFacts(pvc=ref.name, volume=spec.get("volumeName"))), pods))
             continue
         sc = spec.get("storageClassName")
         if sc and classes and sc not in classes and settled(pvc, now) and (
                 pvc.get("status") or {}).get("phase") == "Pending":
             out.append((workload, finding(
-                "StorageClassMissing", f"storageClass {sc}",
+                FailureClass.STORAGE_CLASS_MISSING, f"storageClass {sc}",
                 f"PersistentVolumeClaim {ref.name} names StorageClass {sc}, which does not "
                 f"exist (classes: {', '.join(sorted(classes))})",
-                pvc=ref.name, storage_classes=sorted(classes)), pods))
+                facts=ClaimFacts(pvc=ref.name, storage_classes=sorted(classes))), pods))
     services_read = was_read(state, "Service")
     services = {(r.namespace, r.name): o for r, o in of_kind(state, "Service")}
     for ref, sts in of_kind(state, "StatefulSet"):
@@ -58,22 +58,23 @@ def storage_failures(state: ClusterState, now: datetime | None) -> list[Found]:
             sc = ((tmpl or {}).get("spec") or {}).get("storageClassName")
             if sc and classes and sc not in classes:
                 out.append((ref, finding(
-                    "StorageClassMissing", f"storageClass {sc}",
+                    FailureClass.STORAGE_CLASS_MISSING, f"storageClass {sc}",
                     f"StatefulSet {ref.name} volumeClaimTemplate "
                     f"{(tmpl.get('metadata') or {}).get('name', '?')} names StorageClass {sc}, "
-                    "which does not exist", storage_classes=sorted(classes)), []))
+                    "which does not exist",
+                    facts=ClaimFacts(storage_classes=sorted(classes))), []))
         service = spec.get("serviceName")
         governing = services.get((ref.namespace, service)) if service else None
         if service and services_read and governing is None:
             out.append((ref, finding(
-                "StatefulSetServiceMissing", f"serviceName {service}",
+                FailureClass.STATEFUL_SET_SERVICE_MISSING, f"serviceName {service}",
                 f"StatefulSet {ref.name} names governing Service {service}, which does not "
-                "exist (its pods get no stable network identity)"), []))
+                "exist (its pods get no stable network identity)", facts=StatefulSetFacts()), []))
         elif governing is not None and (governing.get("spec") or {}).get(
                 "clusterIP", "None") != "None":
             out.append((ref, finding(
-                "StatefulSetServiceMissing", f"serviceName {service} not headless",
+                FailureClass.STATEFUL_SET_SERVICE_MISSING, f"serviceName {service} not headless",
                 f"StatefulSet {ref.name} names governing Service {service}, which is not "
                 "headless (clusterIP is set): its pods get no per-pod DNS names",
-                not_headless=True), []))
+                facts=StatefulSetFacts(not_headless=True)), []))
     return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..model import JSON, ClusterState, DetectOptions, ObjectRef
+from ..model import JSON, ClusterState, DetectOptions, FailureClass, ObjectRef, StuckPodFacts
 from .around import STUCK, Found, finding, settled
 from .classify import PROBE_EVENTS_MIN, PodFinding, parse_time, unhealthy_kinds
 from .references import missing_reference
@@ -44,12 +44,13 @@ def _container_findings(pod: JSON, events: list[JSON], now: datetime | None
         reason = str(waiting.get("reason") or "")
         restarts = int(cs.get("restartCount") or 0)
         if reason in HOOK_REASONS and settled(pod, now, timedelta(minutes=2)):
-            out.append(finding("ContainerStartHookError", reason,
+            out.append(finding(FailureClass.CONTAINER_START_HOOK_ERROR, reason,
                                f"container {name}: {reason}: "
                                f"{str(waiting.get('message') or '')[:200]}", container=name))
         elif reason == "CrashLoopBackOff" and not (cs.get("lastState") or {}).get(
                 "terminated") and restarts >= 3:
-            out.append(PodFinding("CrashLoopBackOff", name, "no last state", restarts, None,
+            out.append(PodFinding(FailureClass.CRASH_LOOP_BACK_OFF, name, "no last state",
+                                  restarts, None,
                                   f"restarting ({restarts} restarts), last termination unknown"))
         running = state.get("running") or {}
         started = parse_time(running.get("startedAt"))
@@ -60,10 +61,11 @@ def _container_findings(pod: JSON, events: list[JSON], now: datetime | None
                 "{" + name + "}") or not (e.get("involvedObject") or {}).get("fieldPath")])
             if probes.get("readiness", 0) >= PROBE_EVENTS_MIN:
                 out.append(finding(
-                    "ReadinessNeverReady", "readiness",
+                    FailureClass.READINESS_NEVER_READY, "readiness",
                     f"container {name} running {int((now - started).total_seconds() // 60)} "
                     f"min, never Ready: readiness probe failed {probes['readiness']} times",
-                    container=name, readiness_failures=probes["readiness"]))
+                    container=name,
+                    facts=StuckPodFacts(readiness_failures=probes["readiness"])))
     return out
 
 
@@ -78,16 +80,18 @@ def _pending_findings(pod: JSON, events: list[JSON], now: datetime | None,
     if gates or scheduled.get("reason") == "SchedulingGated":
         if settled(pod, now, timedelta(seconds=options.scheduling_gated_seconds)):
             shown = ", ".join(gates) or "?"
-            return [finding("SchedulingGated", f"gates {shown}",
+            return [finding(FailureClass.SCHEDULING_GATED, f"gates {shown}",
                             f"held by scheduling gates ({shown}) for longer than "
-                            f"{options.scheduling_gated_seconds} s", gates=gates)]
+                            f"{options.scheduling_gated_seconds} s",
+                            facts=StuckPodFacts(gates=gates))]
         return []
     if not spec.get("nodeName") and not scheduled and not status.get("containerStatuses"):
         if settled(pod, now, STUCK):
             scheduler = str(spec.get("schedulerName") or "default-scheduler")
-            return [finding("PendingNoVerdict", f"schedulerName {scheduler}",
+            return [finding(FailureClass.PENDING_NO_VERDICT, f"schedulerName {scheduler}",
                             f"Pending with no scheduling verdict (schedulerName {scheduler}): "
-                            "no scheduler has looked at it", scheduler=scheduler)]
+                            "no scheduler has looked at it",
+                            facts=StuckPodFacts(scheduler=scheduler))]
         return []
     waiting = {str(((cs.get("state") or {}).get("waiting") or {}).get("reason") or "")
                for cs in (status.get("initContainerStatuses") or [])
@@ -98,7 +102,7 @@ def _pending_findings(pod: JSON, events: list[JSON], now: datetime | None,
         stuck = [e for e in events if e.get("reason") in STUCK_EVENTS]
         reason = str(stuck[-1].get("reason")) if stuck else "ContainerCreating"
         said = str(stuck[-1].get("message") or "")[:200] if stuck else "no event"
-        return [finding("StuckContainerCreating", reason,
+        return [finding(FailureClass.STUCK_CONTAINER_CREATING, reason,
                         f"stuck creating containers: {reason}: {said}")]
     return []
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model import JSON, ClusterState
+from ..model import JSON, ClusterState, FailureClass, WebhookFacts
 from .around import Found, finding, of_kind, settled, was_read
 
 KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
@@ -43,8 +43,9 @@ def webhook_failures(state: ClusterState, now: datetime | None) -> list[Found]:
             if broken:
                 broken = sorted(set(broken))
                 out.append((ref, finding(
-                    "WebhookServiceUnavailable", "; ".join(broken),
+                    FailureClass.WEBHOOK_SERVICE_UNAVAILABLE, "; ".join(broken),
                     f"{kind} {ref.name}: {', '.join(broken)} (failurePolicy {policy}: "
                     + ("matching requests are refused)" if policy == "Fail"
-                       else "requests pass unchecked)"), failure_policy=policy), []))
+                       else "requests pass unchecked)"),
+                    facts=WebhookFacts(failure_policy=policy)), []))
     return out

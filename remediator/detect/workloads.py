@@ -13,7 +13,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ..kernel import events as kube_events
-from ..model import JSON, ClusterState, ObjectRef
+from ..model import (
+    JSON,
+    ClaimFacts,
+    ClusterState,
+    EvictionFacts,
+    FailureClass,
+    HPAFacts,
+    ObjectRef,
+    RolloutFacts,
+)
 from .classify import RECENT, SETTLE, PodFinding, parse_time
 
 Found = tuple[ObjectRef, PodFinding, list[JSON]]
@@ -50,9 +59,9 @@ def progress_deadline(state: ClusterState) -> list[Found]:
                 "reason") == "ProgressDeadlineExceeded":
             deadline = (obj.get("spec") or {}).get("progressDeadlineSeconds", 600)
             out.append((ref, PodFinding(
-                "ProgressDeadlineExceeded", "", "ProgressDeadlineExceeded", 0, None,
+                FailureClass.PROGRESS_DEADLINE_EXCEEDED, "", "ProgressDeadlineExceeded", 0, None,
                 f"rollout stuck: {cond.get('message', '')} (progressDeadlineSeconds {deadline})",
-                {"conditions": conditions(obj)}), []))
+                RolloutFacts(conditions=conditions(obj))), []))
     return out
 
 
@@ -91,9 +100,9 @@ def replica_failure(state: ClusterState, events: dict[tuple[str, str, str], list
         top = owner_of(ref, obj)
         detail = _failed_create_detail(message)
         found.setdefault((top, detail), (top, PodFinding(
-            "ReplicaFailure", "", detail, 0, None, f"cannot create pods: {message}",
-            {"conditions": conditions(state.objects.get(top, obj)),
-             "failed_create": message}), []))
+            FailureClass.REPLICA_FAILURE, "", detail, 0, None, f"cannot create pods: {message}",
+            RolloutFacts(conditions=conditions(state.objects.get(top, obj)),
+                         failed_create=message)), []))
     return list(found.values())
 
 
@@ -118,14 +127,16 @@ def hpa_maxed_out(state: ClusterState) -> list[Found]:
                              str(target.get("kind") or "Deployment"), ref.namespace,
                              str(target.get("name") or ""))
         out.append((workload, PodFinding(
-            "HPAMaxedOut", "", f"maxReplicas {maximum}", 0, None,
+            FailureClass.HPA_MAXED_OUT, "", f"maxReplicas {maximum}", 0, None,
             f"HorizontalPodAutoscaler {ref.name} held at maxReplicas {maximum} since "
             f"{cond.get('lastTransitionTime', '?')}: {cond.get('message', '')}",
-            {"hpa": {"name": ref.name, "minReplicas": spec.get("minReplicas", 1),
-                     "maxReplicas": maximum, "currentReplicas": status.get("currentReplicas"),
-                     "desiredReplicas": status.get("desiredReplicas"),
-                     "currentMetrics": status.get("currentMetrics") or [],
-                     "metrics": spec.get("metrics") or [], "conditions": conditions(hpa)}}),
+            HPAFacts(hpa={"name": ref.name, "minReplicas": spec.get("minReplicas", 1),
+                          "maxReplicas": maximum,
+                          "currentReplicas": status.get("currentReplicas"),
+                          "desiredReplicas": status.get("desiredReplicas"),
+                          "currentMetrics": status.get("currentMetrics") or [],
+                          "metrics": spec.get("metrics") or [],
+                          "conditions": conditions(hpa)})),
             []))
     return out
 
@@ -164,13 +175,14 @@ def pvc_pending(state: ClusterState, events: dict[tuple[str, str, str], list[JSO
         storage_class = str(spec.get("storageClassName") or "(default)")
         reason = str(warnings[-1].get("reason")) if warnings else "Pending"
         out.append((workload, PodFinding(
-            "PVCPending", "", f"storageClass {storage_class}: {reason}", 0, None,
+            FailureClass.PVC_PENDING, "", f"storageClass {storage_class}: {reason}", 0, None,
             f"PersistentVolumeClaim {ref.name} Pending"
             + (f": {warnings[-1].get('message', '')}" if warnings else ""),
-            {"pvc": {"name": ref.name, "storageClassName": storage_class,
-                     "requested": ((spec.get("resources") or {}).get("requests") or {}).get(
-                         "storage"), "accessModes": spec.get("accessModes") or []},
-             "pvc_events": [ref.name]}), pods))
+            ClaimFacts(pvc={"name": ref.name, "storageClassName": storage_class,
+                            "requested": ((spec.get("resources") or {}).get("requests")
+                                          or {}).get("storage"),
+                            "accessModes": spec.get("accessModes") or []},
+                       pvc_events=[ref.name])), pods))
     return out
 
 
@@ -237,10 +249,10 @@ def evicted(state: ClusterState) -> list[Found]:
         if len(pods) < EVICTIONS_MIN and _replaced(state, workload):
             continue
         using = _USING.search(messages[key])
-        facts = {"eviction_message": messages[key], "evictions": len(pods)}
+        facts = EvictionFacts(eviction_message=messages[key], evictions=len(pods))
         if using:
-            facts.update({"usage": using.group(2), "request": using.group(3)})
+            facts.usage, facts.request = using.group(2), using.group(3)
         out.append((workload, PodFinding(
-            "Evicted", container, detail, 0, None,
+            FailureClass.EVICTED, container, detail, 0, None,
             f"{len(pods)} pod(s) evicted: {messages[key]}", facts), pods))
     return out

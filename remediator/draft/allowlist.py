@@ -11,65 +11,27 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ..kernel.k8s import pod_spec_path
-from ..model import JSON, USAGE_CLASS_FIELDS, Location
+from ..model import (
+    CLASS_TABLE,
+    JSON,
+    FailureClass,
+    FluxVariable,
+    HelmValues,
+    Layer,
+    Location,
+    OwnerPatchOp,
+)
 from ..model import Proposal as _Proposal
 from .paths import pointer
 
 _CONTAINER = "containers/*/"
-ALLOWED: dict[str, tuple[str, ...]] = {
-    "OOMKilled": (_CONTAINER + "resources/limits/memory", _CONTAINER + "resources/requests/memory"),
-    "ProbeFailure": (
-        _CONTAINER + "startupProbe/*",
-        _CONTAINER + "startupProbe/*/*",
-        _CONTAINER + "startupProbe/*/*/*",
-        _CONTAINER + "startupProbe/*/*/*/*",
-        _CONTAINER + "livenessProbe/initialDelaySeconds",
-        _CONTAINER + "livenessProbe/failureThreshold",
-        _CONTAINER + "livenessProbe/periodSeconds",
-        _CONTAINER + "livenessProbe/timeoutSeconds",
-    ),
-    "ImagePullBackOff": (_CONTAINER + "image",),
-}
-# The long tail, drafted by a model (no rule covers these classes): configuration a reviewer can
-# judge from the logs. Never security context, volumes, service accounts or host settings.
-_MEMORY = ALLOWED["OOMKilled"]
-_ENV = (_CONTAINER + "env", _CONTAINER + "env/*/name", _CONTAINER + "env/*/value",
-        _CONTAINER + "env/*/valueFrom/configMapKeyRef/*",
-        _CONTAINER + "env/*/valueFrom/secretKeyRef/*")
-_COMMAND = (_CONTAINER + "command/*", _CONTAINER + "args", _CONTAINER + "args/*")
-_MOUNTS = tuple(_CONTAINER + "volumeMounts/*/" + k for k in ("name", "mountPath", "readOnly",
-                                                             "subPath"))
-_START = (*_ENV, *_COMMAND, *_MOUNTS, _CONTAINER + "workingDir")
-ALLOWED.update({
-    "CrashLoopBackOff": (*_ENV, *_COMMAND, *_MOUNTS, *_MEMORY),
-    "RunContainerError": _START,
-    "CreateContainerError": _START,
-    "CreateContainerConfigError": _ENV,
-    "JobFailed": (*_ENV, *_COMMAND, *_MEMORY),
-    "Unschedulable": (_CONTAINER + "resources/requests/memory",
-                      _CONTAINER + "resources/requests/cpu"),
-    "Evicted": (*_MEMORY, _CONTAINER + "resources/requests/ephemeral-storage",
-                _CONTAINER + "resources/limits/ephemeral-storage"),
-    # requests for an HPA target (drafting.requests): the requests only, never limits
-    "HPAMissingRequests": (_CONTAINER + "resources/requests/cpu",
-                           _CONTAINER + "resources/requests/memory"),
-    # one selector value, to the near-matching workload's label (never a key, never labels)
-    "ServiceSelectorMismatch": ("spec/selector/*",),
-    # the class of an Ingress no controller serves, to the cluster's only IngressClass
-    "IngressClassMissing": ("spec/ingressClassName",),
-})
-# the usage classes (CPUThrottling, RightSizing): their fields live with them in model/usage.py
-ALLOWED.update({cls: tuple(_CONTAINER + f for f in fields)
-                for cls, fields in USAGE_CLASS_FIELDS.items()})
+#: the fields an edit may write, per failure class (the class table's allow-list): what a rule
+#: or a model may change. Never security context, volumes, service accounts or host settings.
+ALLOWED: dict[FailureClass, tuple[str, ...]] = {r.name: r.allowed for r in CLASS_TABLE
+                                                if r.allowed}
 #: the same fields as Helm values, under the values key that feeds them
-HELM_ALLOWED: dict[str, tuple[tuple[str, str], ...]] = {
-    "OOMKilled": (("resources", "limits/memory"), ("resources", "requests/memory")),
-    "ImagePullBackOff": (("image", "tag"), ("image", "digest")),
-    "ProbeFailure": (("startupProbe", "*"),),
-    "HPAMissingRequests": (("resources", "requests/cpu"), ("resources", "requests/memory")),
-    **{cls: tuple(("resources", f.removeprefix("resources/")) for f in fields)
-       for cls, fields in USAGE_CLASS_FIELDS.items()},
-}
+HELM_ALLOWED: dict[FailureClass, tuple[tuple[str, str], ...]] = {
+    r.name: r.helm_allowed for r in CLASS_TABLE if r.helm_allowed}
 #: what only a new patch file may carry: its identity (an existing document is never renamed)
 _NEW_FILE = ("apiVersion", "kind", "metadata/name", "metadata/namespace")
 #: a container entry added to a patch carries the container's name (only in an `add`)
@@ -111,26 +73,21 @@ def _written(ops: list[JSON]) -> list[tuple[str, str]]:
     return out
 
 
-def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -> str:
+def check_allowed(failure_class: FailureClass, location: Location, proposal: _Proposal) -> str:
     """'' when every edit is allowed, else the first reason it is not."""
     allowed_files = {location.target.path}
     override = location.image_override
     override_file = override_leaf = ""
     if override is not None and override.target is not None and failure_class == \
-            "ImagePullBackOff":
+            FailureClass.IMAGE_PULL_BACK_OFF:
         override_file, override_leaf = override.target.path, pointer(override.path)
         allowed_files.add(override_file)
     prerequisite_files = {p.target.path for p in location.prerequisites}
-    patterns = ALLOWED.get(failure_class, ())
-    if location.source == "helm":
-        patterns = tuple(
-            "/".join([*map(str, location.values_path), *location.value_keys[key], rest])
-            for key, rest in HELM_ALLOWED.get(failure_class, ()) if key in location.value_keys
-        )
-        if location.parameter_path:
-            patterns += ("/".join(map(str, (*location.parameter_path, "value"))),)
+    layer = location.layer
+    patterns = _patterns(failure_class, layer)
+    helm = isinstance(layer, HelmValues)
     kind = str(location.rendered.get("kind", ""))
-    sub = location.substitution
+    sub = layer.substitution if isinstance(layer, FluxVariable) else None
     for edit in proposal.edits:
         if edit.target.path == location.target.path and tuple(edit.target.embedded) != tuple(
                 location.target.embedded) and not (edit.target.path == override_file
@@ -155,17 +112,30 @@ def check_allowed(failure_class: str, location: Location, proposal: _Proposal) -
         for leaf, op in _written(edit.ops):
             if override_leaf and path == override_file and leaf == override_leaf:
                 continue  # exactly the tag the image-override layer sets
-            if location.op_index >= 0 and edit.target.embedded:
-                leaf = _operation_leaf(leaf, location.op_index, location.op_field, kind)
-            norm = ("/".join(p for p in leaf.split("/") if p) if location.source == "helm"
-                    else _normalise(leaf, kind))
+            if isinstance(layer, OwnerPatchOp) and edit.target.embedded:
+                leaf = _operation_leaf(leaf, layer.index, layer.field, kind)
+            norm = "/".join(p for p in leaf.split("/") if p) if helm else _normalise(leaf, kind)
             if edit.create and norm in _NEW_FILE:
                 continue
-            if op == "add" and fnmatchcase(norm, _NEW_ENTRY) and location.source != "helm":
+            if op == "add" and fnmatchcase(norm, _NEW_ENTRY) and not helm:
                 continue
             if not any(fnmatchcase(norm, p) for p in allowed):
                 return f"field `{leaf}` in `{path}` is not allowed for {failure_class}"
     return ""
+
+
+def _patterns(failure_class: FailureClass, layer: Layer) -> tuple[str, ...]:
+    """The fields an edit of the located document may write, as paths in that document
+    (Helm values: under the values key that feeds each field; else relative to the pod spec)."""
+    match layer:
+        case HelmValues(values_path=at, value_keys=keys, parameter_path=parameter):
+            patterns = tuple("/".join([*map(str, at), *keys[key], rest])
+                             for key, rest in HELM_ALLOWED.get(failure_class, ()) if key in keys)
+            if parameter:
+                patterns += ("/".join(map(str, (*parameter, "value"))),)
+            return patterns
+        case _:
+            return ALLOWED.get(failure_class, ())
 
 
 def _operation_leaf(leaf: str, index: int, field: tuple[str, ...], kind: str) -> str:

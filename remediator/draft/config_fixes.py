@@ -1,4 +1,4 @@
-"""Drafts for the failure classes of issue 18 (model/config_classes.py).
+"""Drafts for the failure classes of issue 18 (rows of the class table, model/classes.py).
 
 Deterministic fixes only where the answer is certain: requests for an HPA target that has none
 (measured from usage with a metrics source, else `drafting.requests`; never guessed), a Service
@@ -13,7 +13,22 @@ from __future__ import annotations
 from typing import Any
 
 from ..kernel.k8s import get_container
-from ..model import FieldValue, Incident, Location, Proposal, TargetKind
+from ..model import (
+    ClaimFacts,
+    FailureClass,
+    FieldValue,
+    HelmValues,
+    HPAFacts,
+    Incident,
+    IngressFacts,
+    Location,
+    PlainManifest,
+    Proposal,
+    ServiceFacts,
+    StatefulSetFacts,
+    WebhookFacts,
+    facts_as,
+)
 from ..model.settings import Drafting
 from .rules import (
     DRAFTER,
@@ -30,15 +45,16 @@ from .usage_rules import format_cpu
 
 def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
     c = incident.container
-    resource = str(incident.evidence.facts.get("resource") or "cpu")
+    facts = facts_as(incident.evidence.facts, HPAFacts)
+    resource = str(facts.resource or "cpu")
     default = getattr(settings.requests, resource, "") if resource in ("cpu", "memory") else ""
-    hpa = incident.evidence.facts.get("hpa", "?")
+    hpa = facts.hpa if facts.hpa is not None else "?"
     if not c:
         return diagnosis(incident)
     # what the repository sets today: for Helm, the values as the layers merge them (the
     # located object is the live one, which may not have synced yet)
     written = _helm_effective(loc, ("resources", "requests", resource)) \
-        if loc.source == "helm" else \
+        if isinstance(loc.layer, HelmValues) else \
         ((get_container(loc.rendered, c).get("resources") or {}).get("requests") or {}).get(
             resource)
     if written is not None:
@@ -46,12 +62,12 @@ def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Propo
             f"The repository already requests {resource} {written} for {c}: the fix "
             "looks merged and not yet synced. Nothing to propose."),
             "repository already sets the request; waiting for sync")
-    measured = incident.evidence.facts.get("measured_request")
+    measured = facts.measured_request
     if isinstance(measured, int | float) and measured > 0:
         # measured beats a default: utilisation is a share of the request, so a request near
         # real use makes the HPA's target mean what it says
         value = format_cpu(float(measured)) if resource == "cpu" else format_memory(float(measured))
-        source = f"measured: {incident.evidence.facts.get('measured_how', 'usage')}"
+        source = f"measured: {facts.measured_how or 'usage'}"
         why = f"the measured request {value} ({source}) is added"
     elif default:
         value, source = default, f"drafting.requests.{resource}"
@@ -91,9 +107,9 @@ def service_selector(incident: Incident, loc: Location) -> Proposal:
     """The selector value set to the label of the one workload that misses it by that value
     (`app: carts` → `app: cart`). Anything less certain is a diagnosis: two near matches, a key
     that differs, a selector not written as such in a plain manifest (Helm values, patches)."""
-    near = _facts(incident, "near_matches") or []
-    if len(near) != 1 or "label_value" not in near[0] or loc.source == "helm" or \
-            loc.kind != TargetKind.MANIFEST or loc.substitution is not None:
+    near = facts_as(incident.evidence.facts, ServiceFacts).near_matches or []
+    if len(near) != 1 or "label_value" not in near[0] or not isinstance(loc.layer,
+                                                                         PlainManifest):
         return diagnosis(incident)
     key, old, new = near[0]["key"], near[0]["selector_value"], near[0]["label_value"]
     written = ((loc.document.get("spec") or {}).get("selector") or {}).get(key)
@@ -126,10 +142,10 @@ def ingress_class(incident: Incident, loc: Location) -> Proposal:
     """`spec.ingressClassName` set to the cluster's only IngressClass: with one controller there
     is one answer. Several classes, or a name not written as such in a plain manifest (Helm
     values, patches, variables), is a diagnosis."""
-    classes = _facts(incident, "ingress_classes") or []
-    live = str(_facts(incident, "ingress_class") or "")
-    if len(classes) != 1 or loc.source == "helm" or loc.kind != TargetKind.MANIFEST or \
-            loc.substitution is not None:
+    facts = facts_as(incident.evidence.facts, IngressFacts)
+    classes = facts.ingress_classes or []
+    live = str(facts.ingress_class or "")
+    if len(classes) != 1 or not isinstance(loc.layer, PlainManifest):
         return diagnosis(incident)
     written = (loc.document.get("spec") or {}).get("ingressClassName")
     if (written or "") != live or not isinstance(loc.document.get("spec"), dict):
@@ -158,78 +174,76 @@ def ingress_class(incident: Incident, loc: Location) -> Proposal:
     )
 
 
-def _facts(incident: Incident, key: str) -> Any:
-    return incident.evidence.facts.get(key)
-
-
 def diagnosis(incident: Incident) -> Proposal:
     """What to change, from the evidence, for the classes without a deterministic fix."""
     cls, d = incident.failure_class, incident.detail
     subject = str(incident.workload)
+    facts = incident.evidence.facts
     text = {
-        "ServiceSelectorMismatch": lambda: (
+        FailureClass.SERVICE_SELECTOR_MISMATCH: lambda: (
             f"{subject} sends traffic nowhere: its {d} matches no pod. " + "".join(
                 f"{m['workload']} has `{m.get('label_key', m['key'])}: "
                 f"{m.get('label_value', m['selector_value'])}`. "
-                for m in _facts(incident, "near_matches") or [])
+                for m in facts_as(facts, ServiceFacts).near_matches or [])
             + "Fix the Service's selector or the workload's pod labels (changing the labels "
             "restarts the pods and may break other selectors)."),
-        "IngressBackendMissing": lambda: (
+        FailureClass.INGRESS_BACKEND_MISSING: lambda: (
             f"{subject} routes to {d}, which does not exist. Services in the namespace: "
-            f"{', '.join(_facts(incident, 'existing_services') or []) or 'none'}. Fix the "
-            "backend's service name or port in the Ingress."),
-        "IngressClassMissing": lambda: (
-            f"{subject} " + (f"has {d}; no such IngressClass" if _facts(
-                incident, "ingress_class") else "names no IngressClass and none is the "
-                "default") + f" (present: {', '.join(_facts(incident, 'ingress_classes') or [])}"
+            f"{', '.join(facts_as(facts, IngressFacts).existing_services or []) or 'none'}. "
+            "Fix the backend's service name or port in the Ingress."),
+        FailureClass.INGRESS_CLASS_MISSING: lambda: (
+            f"{subject} " + (f"has {d}; no such IngressClass" if facts_as(
+                facts, IngressFacts).ingress_class else "names no IngressClass and none is the "
+                "default") + " (present: "
+            f"{', '.join(facts_as(facts, IngressFacts).ingress_classes or [])}"
             "). No controller serves it: set `spec.ingressClassName` to the class of the "
             "controller that should."),
-        "IngressTLSSecretMissing": lambda: (
+        FailureClass.INGRESS_TLS_SECRET_MISSING: lambda: (
             f"{subject}: {d} is not found (from the controller's events; Secrets are never "
             "read). Create the Secret (e.g. through cert-manager) or fix `tls[].secretName`."),
-        "HPATargetMissing": lambda: (
+        FailureClass.HPA_TARGET_MISSING: lambda: (
             f"{subject} scales {d}, which does not exist: fix `spec.scaleTargetRef.name`."),
-        "HPAMissingRequests": lambda: incident.message,
-        "StatefulSetServiceMissing": lambda: (
+        FailureClass.HPA_MISSING_REQUESTS: lambda: incident.message,
+        FailureClass.STATEFUL_SET_SERVICE_MISSING: lambda: (
             f"{subject}: {d} does not exist. Add the headless Service (clusterIP: None) next "
             "to the StatefulSet, or fix `spec.serviceName` (immutable: the StatefulSet must be "
-            "re-created).") if not _facts(incident, "not_headless") else (
+            "re-created).") if not facts_as(facts, StatefulSetFacts).not_headless else (
             f"{subject}: {d}: its pods get no per-pod DNS names. Add a headless Service "
             "(clusterIP: None, the same selector) and point `spec.serviceName` at it "
             "(immutable: the StatefulSet must be re-created); clusterIP cannot be changed on "
             "an existing Service either."),
-        "StorageClassMissing": lambda: (
+        FailureClass.STORAGE_CLASS_MISSING: lambda: (
             f"{subject}: {d} does not exist (classes: "
-            f"{', '.join(_facts(incident, 'storage_classes') or [])}). Fix "
+            f"{', '.join(facts_as(facts, ClaimFacts).storage_classes or [])}). Fix "
             "`storageClassName` (in volumeClaimTemplates it is immutable: re-create)."),
-        "PDBBlocksDisruption": lambda: (
+        FailureClass.PDB_BLOCKS_DISRUPTION: lambda: (
             f"{subject} can never allow an eviction ({d}): every node drain that reaches its "
             "pods hangs. Lower minAvailable below the replicas, use maxUnavailable: 1, or fix "
             "the selector."),
-        "WebhookServiceUnavailable": lambda: (
+        FailureClass.WEBHOOK_SERVICE_UNAVAILABLE: lambda: (
             f"{subject}: {d}. Requests the webhook matches are refused (failurePolicy "
-            f"{_facts(incident, 'failure_policy')}). Restore the webhook's Service and pods, "
-            "or remove the configuration with its operator."),
-        "HTTPRouteUnresolved": lambda: (
+            f"{facts_as(facts, WebhookFacts).failure_policy}). Restore the webhook's Service and "
+            "pods, or remove the configuration with its operator."),
+        FailureClass.HTTP_ROUTE_UNRESOLVED: lambda: (
             f"{subject}: {d}. Fix the route's parentRefs / backendRefs, or add the "
             "ReferenceGrant a cross-namespace reference needs."),
-        "PVCLost": lambda: (
+        FailureClass.PVC_LOST: lambda: (
             f"{subject}: {d} is Lost, its PersistentVolume is gone. Data may be lost: restore "
             "the volume from a backup, or delete the claim so a new one is provisioned."),
-        "MissingConfigMap": lambda: (
+        FailureClass.MISSING_CONFIG_MAP: lambda: (
             f"{subject}: pods cannot start, {d} does not exist. Add it to the repository "
             "next to the workload, or fix the reference (remediator does not invent "
             "configuration)."),
-        "ReadinessNeverReady": lambda: (
+        FailureClass.READINESS_NEVER_READY: lambda: (
             f"{subject}: {incident.message}. The pods never receive traffic and a rollout "
             "never completes. Check the probe's path and port against the application."),
-        "ContainerStartHookError": lambda: (
+        FailureClass.CONTAINER_START_HOOK_ERROR: lambda: (
             f"{subject}: {incident.message}. Fix the container's lifecycle hook command."),
-        "StuckContainerCreating": lambda: f"{subject}: {incident.message}.",
-        "PendingNoVerdict": lambda: (
+        FailureClass.STUCK_CONTAINER_CREATING: lambda: f"{subject}: {incident.message}.",
+        FailureClass.PENDING_NO_VERDICT: lambda: (
             f"{subject}: {incident.message}. Fix `spec.schedulerName` or deploy that "
             "scheduler."),
-        "SchedulingGated": lambda: (
+        FailureClass.SCHEDULING_GATED: lambda: (
             f"{subject}: {incident.message}. The gate's owner (a queue such as Kueue) has "
             "not released it; check its admission."),
     }.get(cls, lambda: f"{incident.message}. No safe manifest change is known for {cls}.")()

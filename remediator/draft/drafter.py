@@ -8,10 +8,11 @@ fields for its failure class before it leaves this stage.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..kernel.k8s import split_image
-from ..model import CPU_THROTTLING, NEW_FAILURE_CLASSES, RIGHT_SIZING, Incident, Location, Proposal
+from ..model import RULE_CLASSES, Drafter, HelmValues, Incident, Location, Proposal, row_of
 from ..model.settings import Drafting
 from . import config_fixes, history, probe, rules, usage_rules
 from .allowlist import check_allowed
@@ -21,10 +22,6 @@ from .llm import Fallback, LLMDrafter, closed_examples, make_drafter
 from .paths import ConflictingEdits, NoSuchContainer, compose_edits
 
 __all__ = ["LLMDrafter", "closed_examples", "draft", "make_drafter"]
-
-#: classes with deterministic rules: cheaper, repeatable, and never second-guessed by a model
-RULE_CLASSES = ("OOMKilled", "ProbeFailure", "ImagePullBackOff", "HPAMissingRequests",
-                "ServiceSelectorMismatch", RIGHT_SIZING, CPU_THROTTLING)
 
 
 def draft(incident: Incident, location: Location, settings: Drafting, repo_root: Path,
@@ -77,7 +74,7 @@ def _history_files(location: Location, repo_root: Path) -> tuple[list[str], Valu
     HelmRelease every file its Kustomization renders (the tag may live in the base release)."""
     ov = location.image_override
     files = [ov.target.path if ov is not None and ov.target else location.target.path]
-    if location.source != "helm" or "image" not in location.value_keys:
+    if not isinstance(location.layer, HelmValues) or "image" not in location.value_keys:
         return files, None
     names = {n for n in (location.source_name, location.render_target.name
                          if location.render_target else "") if n}
@@ -86,37 +83,39 @@ def _history_files(location: Location, repo_root: Path) -> tuple[list[str], Valu
     return list(dict.fromkeys(files)), ValuesKey(location.value_keys["image"], frozenset(names))
 
 
+def _image_revert(incident: Incident, location: Location, settings: Drafting,
+                  repo_root: Path) -> Proposal:
+    name, _ = split_image(incident.detail)
+    files, values = _history_files(location, repo_root)
+    # the marker may sit in a base the located file patches: every file of the render
+    rendered = history.rendered_files(repo_root, location.render_root) if (
+        location.render_root) else []
+    automated = image_automation(incident.detail, list(dict.fromkeys(files + rendered)),
+                                 repo_root, location.owner_annotations)
+    if automated is not None:  # another bot writes this tag: never revert it
+        return rules.diagnose(incident, automated.diagnosis, automated.reason)
+    return rules.image_revert(incident, location, image_tags(repo_root, files, name, values), files)
+
+
+_Rule = Callable[[Incident, Location, Drafting, Path], Proposal]
+#: the function of each drafter key of the class table (RULE_CLASSES: the classes with a real
+#: rule, which no model second-guesses)
+_DRAFTERS: dict[Drafter, _Rule] = {
+    Drafter.MEMORY_LIMIT: lambda i, loc, s, _: rules.oom(i, loc, s),
+    Drafter.STARTUP_PROBE: lambda i, loc, s, _: probe.startup_probe(i, loc, s),
+    Drafter.IMAGE_REVERT: _image_revert,
+    Drafter.RIGHTSIZE: lambda i, loc, _s, _r: usage_rules.rightsize(i, loc),
+    Drafter.CPU_LIMIT: lambda i, loc, _s, _r: usage_rules.throttling(i, loc),
+    Drafter.HPA_REQUESTS: lambda i, loc, s, _: config_fixes.hpa_requests(i, loc, s),
+    Drafter.SERVICE_SELECTOR: lambda i, loc, _s, _r: config_fixes.service_selector(i, loc),
+    Drafter.INGRESS_CLASS: lambda i, loc, _s, _r: config_fixes.ingress_class(i, loc),
+    Drafter.CONFIG_DIAGNOSIS: lambda i, _l, _s, _r: config_fixes.diagnosis(i),
+    Drafter.NONE: lambda i, _l, _s, _r: rules.no_rule(i),
+}
+
+
 def _by_class(incident: Incident, location: Location, settings: Drafting,
               repo_root: Path) -> Proposal:
-    cls = incident.failure_class
-    if cls == "OOMKilled":
-        proposal = rules.oom(incident, location, settings)
-    elif cls == "ProbeFailure":
-        proposal = probe.startup_probe(incident, location, settings)
-    elif cls == "ImagePullBackOff":
-        name, _ = split_image(incident.detail)
-        files, values = _history_files(location, repo_root)
-        # the marker may sit in a base the located file patches: every file of the render
-        rendered = history.rendered_files(repo_root, location.render_root) if (
-            location.render_root) else []
-        automated = image_automation(incident.detail, list(dict.fromkeys(files + rendered)),
-                                     repo_root, location.owner_annotations)
-        if automated is not None:  # another bot writes this tag: never revert it
-            return rules.diagnose(incident, automated.diagnosis, automated.reason)
-        proposal = rules.image_revert(incident, location,
-                                      image_tags(repo_root, files, name, values), files)
-    elif cls == RIGHT_SIZING:
-        proposal = usage_rules.rightsize(incident, location)
-    elif cls == CPU_THROTTLING:
-        proposal = usage_rules.throttling(incident, location)
-    elif cls == "HPAMissingRequests":
-        proposal = config_fixes.hpa_requests(incident, location, settings)
-    elif cls == "ServiceSelectorMismatch":
-        proposal = config_fixes.service_selector(incident, location)
-    elif cls == "IngressClassMissing":
-        proposal = config_fixes.ingress_class(incident, location)
-    elif cls in NEW_FAILURE_CLASSES:
-        proposal = config_fixes.diagnosis(incident)
-    else:
-        proposal = rules.no_rule(incident)
-    return proposal
+    row = row_of(incident.failure_class)
+    drafter = _DRAFTERS[row.drafter if row is not None else Drafter.NONE]
+    return drafter(incident, location, settings, repo_root)

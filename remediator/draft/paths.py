@@ -19,7 +19,7 @@ import jsonpatch
 import jsonpointer
 
 from ..kernel.k8s import container_list, dig, pod_spec_path, put
-from ..model import JSON, DocumentEdit, Location
+from ..model import JSON, DocumentEdit, OwnerPatchOp, Substitution
 
 REMOVE = object()  # a value meaning "remove this field"
 
@@ -168,24 +168,25 @@ def _dotted(rel: tuple[str, ...]) -> str:
     return ".".join(rel)
 
 
-def operation_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
-    """Operations on a JSON 6902 patch (an operation list) whose operation ``loc.op_index``
-    sets ``loc.op_field`` of the container: every change must sit under that value."""
-    composer = Composer(loc.document)
-    prefix = pointer([loc.op_index])
+def operation_ops(document: JSON, op: OwnerPatchOp, changes: dict[tuple[str, ...], Any]
+                  ) -> list[JSON]:
+    """Operations on a JSON 6902 patch (an operation list, ``document``) whose operation
+    ``op.index`` sets ``op.field`` of the container: every change must sit under that value."""
+    composer = Composer(document)
+    prefix = pointer([op.index])
     for rel, value in changes.items():
-        if rel[:len(loc.op_field)] != loc.op_field:
+        if rel[:len(op.field)] != op.field:
             raise NoSuchContainer(f"the top-layer patch operation sets only "
-                                  f"`{_dotted(loc.op_field)}`, not `{_dotted(rel)}`")
-        composer.set(("value", *rel[len(loc.op_field):]), value)
+                                  f"`{_dotted(op.field)}`, not `{_dotted(rel)}`")
+        composer.set(("value", *rel[len(op.field):]), value)
     return [{**op, "path": prefix + op["path"]} for op in composer.composed()]
 
 
-def variable_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
-    """The change of a field fed by a Flux variable: the variable's value (or its default)."""
-    sub = loc.substitution
-    assert sub is not None
-    composer = Composer(loc.document)
+def variable_ops(document: JSON, sub: Substitution, changes: dict[tuple[str, ...], Any]
+                 ) -> list[JSON]:
+    """The change of a field fed by a Flux variable: the variable's value (or its default),
+    in the string at ``sub.path`` of ``document``."""
+    composer = Composer(document)
     for rel, value in changes.items():
         if rel != sub.field:
             raise NoSuchContainer(f"`{_dotted(rel)}` would change too, but only "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ..kernel.k8s import get_container
-from ..model import Incident, Location, Proposal
+from ..model import Incident, Location, ProbeFacts, Proposal, facts_as
 from ..model.settings import Drafting
 from . import rules
 
@@ -20,15 +20,15 @@ MIN_STARTUP_SECONDS = 300.0
 
 def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
     c = incident.container
-    facts = incident.evidence.facts
-    kind = str(facts.get("probe"))
-    if not facts.get("at_startup"):
+    facts = facts_as(incident.evidence.facts, ProbeFacts)
+    kind = facts.probe
+    if not facts.at_startup:
         return after_start(incident, kind)
     current = get_container(loc.rendered, c)
     liveness = current.get("livenessProbe") or incident.evidence.container_spec.get(
         "livenessProbe") or {}
     startup = current.get("startupProbe")
-    observed = float(facts.get("run_seconds") or facts.get("probe_window_seconds") or 30)
+    observed = float(facts.run_seconds or facts.probe_window_seconds or 30)
     max_s = settings.startup.max_seconds
     if kind == "liveness" and not startup:
         handler = {k: liveness[k] for k in _HANDLERS if k in liveness}
@@ -47,7 +47,7 @@ def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Prop
             diagnosis=(
                 f"Container {c} is restarted by its liveness probe while still starting: it ran "
                 f"about {observed:.0f}s each time, never became ready, and the liveness probe "
-                f"allows only {facts.get('probe_window_seconds', 0):.0f}s. A startupProbe with "
+                f"allows only {facts.probe_window_seconds:.0f}s. A startupProbe with "
                 f"the same check holds the liveness probe back until the application has started "
                 f"(up to {threshold * period}s), without making the liveness probe slower to "
                 "catch a hang later."),
@@ -89,11 +89,11 @@ def startup_probe(incident: Incident, loc: Location, settings: Drafting) -> Prop
 
 def after_start(incident: Incident, kind: str) -> Proposal:
     """A probe failing after the container had started: the timeline is the diagnosis."""
-    c, facts = incident.container, incident.evidence.facts
-    since, ran = facts.get("probe_failing_since"), facts.get("run_seconds")
-    timeline = [f"the pod started at {facts['started_at']}"] if facts.get("started_at") else []
-    if facts.get("ready"):
-        timeline.append(f"it was {facts['ready']}")
+    c, facts = incident.container, facts_as(incident.evidence.facts, ProbeFacts)
+    since, ran = facts.probe_failing_since, facts.run_seconds
+    timeline = [f"the pod started at {facts.started_at}"] if facts.started_at else []
+    if facts.ready:
+        timeline.append(f"it was {facts.ready}")
     if since:
         timeline.append(f"its {kind} probe began failing at {since}")
     if ran:

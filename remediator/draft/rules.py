@@ -13,7 +13,24 @@ from typing import Any
 
 from ..kernel.k8s import dig, get_container, split_image
 from ..kernel.quantity import parse_quantity
-from ..model import JSON, DocumentEdit, FieldValue, Incident, Location, Proposal, TargetKind
+from ..model import (
+    JSON,
+    DocumentEdit,
+    FailureClass,
+    FieldValue,
+    FluxVariable,
+    HelmValues,
+    Incident,
+    Location,
+    MemoryFacts,
+    OverlayPatch,
+    OwnerPatchOp,
+    PlainManifest,
+    Proposal,
+    SchedulingFacts,
+    TargetKind,
+    facts_as,
+)
 from ..model.settings import Drafting
 from ..render.chart import memory_chart
 from .history import TagInHistory
@@ -54,43 +71,46 @@ def diagnose(incident: Incident, diagnosis: str, reason: str = "") -> Proposal:
     return Proposal(DRAFTER, reason or diagnosis.split(". ")[0].rstrip("."), diagnosis)
 
 
-def _is_patch(loc: Location) -> bool:
-    return loc.kind != TargetKind.MANIFEST
-
-
 def _ops(loc: Location, container: str, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
-    if loc.source == "helm":
-        return _values_ops(loc, changes)
-    if loc.substitution is not None:
-        return variable_ops(loc, changes)
-    if loc.op_index >= 0:
-        return operation_ops(loc, changes)
-    return container_ops(loc.document, loc.rendered, container, changes, is_patch=_is_patch(loc))
+    """The operations on the located document that make ``changes`` to the container, in
+    the terms of the layer the document is."""
+    match loc.layer:
+        case HelmValues() as values:
+            return _values_ops(loc.document, values, changes)
+        case FluxVariable(substitution=sub):
+            return variable_ops(loc.document, sub, changes)
+        case OwnerPatchOp() as op:
+            return operation_ops(loc.document, op, changes)
+        case OverlayPatch():
+            return container_ops(loc.document, loc.rendered, container, changes, is_patch=True)
+        case PlainManifest():
+            return container_ops(loc.document, loc.rendered, container, changes, is_patch=False)
 
 
-def _values_ops(loc: Location, changes: dict[tuple[str, ...], Any]) -> list[JSON]:
+def _values_ops(document: JSON, values: HelmValues, changes: dict[tuple[str, ...], Any]
+                ) -> list[JSON]:
     """Container fields as Helm values: `resources...` under the resources key, an image as
     `image.tag` (a pinned `image.digest` would win over the tag, so it goes)."""
-    composer = Composer(loc.document)
+    composer = Composer(document)
     for rel, value in changes.items():
-        key = loc.value_keys.get(rel[0])
+        key = values.value_keys.get(rel[0])
         if key is None:
             raise NoSuchContainer(f"the values key that feeds `{rel[0]}` is not known for this "
-                                  "chart" + (f": {loc.values_note}" if loc.values_note else ""))
-        base = (*loc.values_path, *key)
+                                  "chart" + (f": {values.note}" if values.note else ""))
+        base = (*values.values_path, *key)
         for depth in range(1, len(base) + 1):  # every level on the way must be a mapping
-            node = dig(loc.document, base[:depth])
+            node = dig(document, base[:depth])
             if node is not None and not isinstance(node, dict):
                 raise NoSuchContainer(f"the values at `{'.'.join(map(str, base[:depth]))}` are "
                                       "not a mapping")
         dotted = ".".join((*key, "tag") if rel == ("image",) else (*key, *rel[1:]))
-        if loc.parameter_path and dotted == loc.parameter_name:
+        if values.parameter_path and dotted == values.parameter_name:
             # a Helm parameter holds the value as a string; its name is tested so a replay on
             # a file whose list moved cannot change another parameter
             leaf = split_image(str(value))[1] if rel == ("image",) else str(value)
-            composer.extend([{"op": "test", "path": pointer([*loc.parameter_path, "name"]),
-                              "value": loc.parameter_name}])
-            composer.set((*loc.parameter_path, "value"), leaf)
+            composer.extend([{"op": "test", "path": pointer([*values.parameter_path, "name"]),
+                              "value": values.parameter_name}])
+            composer.set((*values.parameter_path, "value"), leaf)
             continue
         if rel == ("image",):
             composer.set((*base, "tag"), split_image(str(value))[1])
@@ -136,7 +156,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"Container {c} was OOMKilled without a memory limit of its own: the node ran out "
             "of memory or a namespace LimitRange applies. Set requests and limits from the "
             "application's real usage; no safe automatic value exists."))
-    preset = loc.value_keys.get("resourcesPreset") if loc.source == "helm" else None
+    preset = loc.value_keys.get("resourcesPreset") if isinstance(loc.layer, HelmValues) else None
     current = _helm_effective(loc, ("resources",)) if preset else None
     if preset and not (isinstance(current, dict) and current):
         key = ".".join(loc.value_keys.get("resources", ("resources",)))
@@ -147,7 +167,7 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"`{key}` in full (requests and limits, from the application's real usage) in "
             f"`{loc.target.path}`."), f"resources come from the chart preset `{'.'.join(preset)}`")
     repo_limit = _q(_helm_effective(loc, ("resources", "limits", "memory"))
-                    if loc.source == "helm"
+                    if isinstance(loc.layer, HelmValues)
                     else ((get_container(loc.rendered, c).get("resources") or {}).get("limits")
                           or {}).get("memory"))
     cap = float(parse_quantity(settings.memory.cap))
@@ -162,9 +182,9 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
             f"cap of {settings.memory.cap} (drafting.memory.cap). This looks like a leak or a "
             "workload that needs re-sizing by its owners, not another automatic raise."),
             f"memory limit {observed_raw} already at the cap {settings.memory.cap}")
-    facts = incident.evidence.facts
-    peak = facts.get("memory_peak_bytes")
-    headroom = float(facts.get("memory_headroom") or 1.0)
+    facts = facts_as(incident.evidence.facts, MemoryFacts)
+    peak = facts.memory_peak_bytes
+    headroom = float(facts.memory_headroom or 1.0)
     new = usage_limit(observed * settings.memory.factor,
                       float(peak) if isinstance(peak, int | float) else None, headroom, cap)
     new_value = format_memory(new)
@@ -178,7 +198,8 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
     if request is not None and request > new:
         changes[("resources", "requests", "memory")] = new_value
         note = f"; request lowered to {new_value} to stay within the limit"
-    elif repo_request is None and live_request_raw is not None and loc.source != "helm":
+    elif repo_request is None and live_request_raw is not None and \
+            not isinstance(loc.layer, HelmValues):
         # Without a request in the repo, Kubernetes defaults it to the limit: raising the limit
         # alone would silently raise what every pod reserves. Keep the request the pods had.
         changes[("resources", "requests", "memory")] = str(live_request_raw)
@@ -212,10 +233,10 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
 
 def _measured_note(incident: Incident, old: float, new: float, settings: Drafting) -> str:
     """The numbers behind a usage-aware limit, and a chart of usage against both limits."""
-    facts = incident.evidence.facts
-    peak = float(facts["memory_peak_bytes"])
-    headroom = float(facts.get("memory_headroom") or 1.0)
-    days = facts.get("metrics_lookback_days", "")
+    facts = facts_as(incident.evidence.facts, MemoryFacts)
+    peak = float(facts.memory_peak_bytes or 0.0)
+    headroom = float(facts.memory_headroom or 1.0)
+    days = facts.metrics_lookback_days or ""
     rule = old * settings.memory.factor
     why = ("the observed peak × headroom" if peak * headroom > rule
            else f"the factor rule ({format_memory(rule)}), above the observed peak × headroom")
@@ -225,11 +246,11 @@ def _measured_note(incident: Incident, old: float, new: float, settings: Draftin
             f"{format_memory(peak)}; peak × headroom {headroom:g} = "
             f"{format_memory(peak * headroom)}; old limit × factor {settings.memory.factor:g} = "
             f"{format_memory(rule)}. New limit {format_memory(new)}: {why}.")
-    series = facts.get("memory_series") or []
+    series = facts.memory_series or []
     chart = memory_chart(f"{incident.container} memory working set",
                          [(float(t), float(v)) for t, v in series],
                          {"old limit": old, "new limit": new})
-    queries = [q for q in facts.get("metrics_queries") or [] if "memory" in str(q)]
+    queries = [q for q in facts.metrics_queries or [] if "memory" in str(q)]
     shown = "".join(f"\n    {q}" for q in queries[:3])
     return text + ("\n\n" + chart if chart else "") + (
         f"\n\nQueries (instant, over the lookback):\n{shown}\n" if shown else "")
@@ -238,7 +259,7 @@ def _measured_note(incident: Incident, old: float, new: float, settings: Draftin
 def _unset_note(incident: Incident, loc: Location, repo_limit: float | None) -> str:
     """Where the limit the pods ran with came from, when the repository does not set one: the
     fix then writes an explicit limit (and keeps the request the pods had)."""
-    if repo_limit is not None or loc.source == "helm":
+    if repo_limit is not None or isinstance(loc.layer, HelmValues):
         return ""
     on_workload = (get_container(incident.live, incident.container).get("resources")
                    or {}).get("limits") or {}
@@ -250,12 +271,13 @@ def _unset_note(incident: Incident, loc: Location, repo_limit: float | None) -> 
 
 
 def _rollout_note(incident: Incident) -> str:
-    before = incident.evidence.facts.get("previous_image")
+    facts = facts_as(incident.evidence.facts, MemoryFacts)
+    before = facts.previous_image
     now = incident.evidence.container_spec.get("image")
     if not before or not now:
         return ""
     limit = incident.evidence.container_spec.get("resources", {}).get("limits", {}).get("memory")
-    same = incident.evidence.facts.get("previous_memory_limit") == limit and limit
+    same = facts.previous_memory_limit == limit and limit
     return (f" Note: the previous rollout ran {before}"
             + (f" with the same {limit} limit" if same else "")
             + f"; the pods failing now run {now}. The new version may need more memory than "
@@ -356,24 +378,25 @@ def no_rule(incident: Incident) -> Proposal:
     err = last_error_line(ev.log_excerpt)
     said = f" The log's last error: `{err}`." if err else ""
     cls = incident.failure_class
-    if cls == "CreateContainerConfigError":
+    if cls == FailureClass.CREATE_CONTAINER_CONFIG_ERROR:
         text = (f"The pod cannot start because {incident.detail}. Create the missing object "
                 "(or key) in the repository next to the workload, or fix the reference; "
                 "remediator does not invent configuration or secrets.")
-    elif cls == "Unschedulable":
-        mem = ev.facts.get("largest_node_memory_bytes") or 0
+    elif cls == FailureClass.UNSCHEDULABLE:
+        nodes = facts_as(ev.facts, SchedulingFacts)
+        mem = nodes.largest_node_memory_bytes or 0
         req = ((ev.container_spec.get("resources") or {}).get("requests") or {})
         text = (f"No node can run the pod: {incident.detail}. The largest node has "
-                f"{format_memory(mem)} memory and {ev.facts.get('largest_node_cpu', 0):g} CPU "
+                f"{format_memory(mem)} memory and {nodes.largest_node_cpu or 0:g} CPU "
                 "allocatable. Lower the requests to what the application needs, or add capacity "
                 "that fits; shrinking requests automatically could starve the workload.")
         if req:
             text += f" Current requests: {req}."
-    elif cls == "JobFailed":
+    elif cls == FailureClass.JOB_FAILED:
         text = (f"The Job failed ({incident.detail}) after its retries.{said} The cause is in "
                 "the application or its dependencies, not in a field remediator may change.")
         said = ""
-    elif cls == "CrashLoopBackOff":
+    elif cls == FailureClass.CRASH_LOOP_BACK_OFF:
         text = (f"Container {incident.container} exits repeatedly ({incident.detail}).{said} "
                 "No deterministic rule fixes an application crash; the evidence is attached.")
         said = ""

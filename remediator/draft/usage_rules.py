@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from ..kernel.quantity import parse_quantity
-from ..model import FieldValue, Incident, Location, Proposal
+from ..model import FieldValue, Incident, Location, Proposal, UsageFacts, facts_as
 from ..render.chart import cpu_chart, memory_chart
 from .paths import REMOVE
 from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
@@ -23,7 +23,7 @@ def format_cpu(cores: float) -> str:
 
 
 def rightsize(incident: Incident, loc: Location) -> Proposal:
-    rec = incident.evidence.facts.get("recommendation") or {}
+    rec = facts_as(incident.evidence.facts, UsageFacts).recommendation or {}
     c = incident.container
     changes: dict[tuple[str, ...], Any] = {}
     rows = []
@@ -59,14 +59,14 @@ def rightsize(incident: Incident, loc: Location) -> Proposal:
         confidence=0.7)
 
 
-def _points(facts: dict[str, Any], key: str) -> list[tuple[float, float]]:
-    return [(float(t), float(v)) for t, v in facts.get(key) or []]
+def _points(series: list[Any] | None) -> list[tuple[float, float]]:
+    return [(float(t), float(v)) for t, v in series or []]
 
 
 def _charts(incident: Incident, rec: dict[str, Any], changes: dict[tuple[str, ...], Any]
             ) -> str:
     """Usage against the old and new request, one chart per resource that changes."""
-    c, facts, out = incident.container, incident.evidence.facts, []
+    c, facts, out = incident.container, facts_as(incident.evidence.facts, UsageFacts), []
     for resource, chart, unit in (("memory", memory_chart, "memory working set"),
                                   ("cpu", cpu_chart, "CPU")):
         if ("resources", "requests", resource) not in changes:
@@ -74,7 +74,8 @@ def _charts(incident: Incident, rec: dict[str, Any], changes: dict[tuple[str, ..
         lines = {"new request": float(rec[f"{resource}Request"])}
         if isinstance(rec.get(f"{resource}RequestNow"), int | float):
             lines = {"old request": float(rec[f"{resource}RequestNow"]), **lines}
-        text = chart(f"{c} {unit}", _points(facts, f"{resource}_series"), lines)
+        series = facts.memory_series if resource == "memory" else facts.cpu_series
+        text = chart(f"{c} {unit}", _points(series), lines)
         if text:
             out.append(text)
     return "".join(f"\n\n{t}" for t in out)
@@ -82,11 +83,11 @@ def _charts(incident: Incident, rec: dict[str, Any], changes: dict[tuple[str, ..
 
 def throttling(incident: Incident, loc: Location) -> Proposal:
     c = incident.container
-    facts = incident.evidence.facts
+    facts = facts_as(incident.evidence.facts, UsageFacts)
     limits = (incident.evidence.container_spec.get("resources") or {}).get("limits") or {}
     old_raw = limits.get("cpu")
-    p99 = facts.get("cpu_p99_cores")
-    ratio = float(facts.get("throttled_ratio") or 0.0)
+    p99 = facts.cpu_p99_cores
+    ratio = float(facts.throttled_ratio or 0.0)
     if old_raw is None:
         return diagnose(incident, (
             f"Container {c} is throttled in {ratio:.0%} of its CPU periods without a CPU limit "
@@ -94,7 +95,7 @@ def throttling(incident: Incident, loc: Location) -> Proposal:
     old = float(parse_quantity(old_raw))
     measured = (f"measured p99 use {format_cpu(float(p99))}" if isinstance(p99, int | float)
                 else "measured p99 use unknown")
-    if facts.get("throttling_fix") == "remove":
+    if facts.throttling_fix == "remove":
         return _remove_limit(incident, loc, str(old_raw), old, ratio, measured)
     new = format_cpu(max(old * CPU_LIMIT_HEADROOM,
                          float(p99) * CPU_LIMIT_HEADROOM if isinstance(p99, int | float) else 0.0))
@@ -118,7 +119,7 @@ def throttling(incident: Incident, loc: Location) -> Proposal:
 
 def _cpu_chart(incident: Incident, lines: dict[str, float]) -> str:
     chart = cpu_chart(f"{incident.container} CPU",
-                      _points(incident.evidence.facts, "cpu_series"), lines)
+                      _points(facts_as(incident.evidence.facts, UsageFacts).cpu_series), lines)
     return f"\n\n{chart}" if chart else ""
 
 

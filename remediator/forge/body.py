@@ -218,7 +218,7 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
     out += _merge_section(trust)
     out.append("\n## Provenance")
     prov = {"drafter": prop.drafter if prop else "none", "model": "none (deterministic rules)",
-            "tokens": 0, "cost": "$0", "redactions": ev.facts.get("redactions", 0),
+            "tokens": 0, "cost": "$0", "redactions": ev.facts.redactions,
             "signature": inc.signature, "base commit": base_commit,
             **(prop.provenance if prop else {}), **(provenance or {})}
     for k, v in prov.items():

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..kernel.k8s import dig, get_container, split_image
-from ..model import JSON, CheckResult, Location, ObjectRef
+from ..model import CLASS_TABLE, JSON, CheckResult, Location, ObjectRef
 from ..render import helm as helm_render
 from ..render import values_key
 from ..render.helmvalues import merge, refs, release_values
@@ -110,8 +110,8 @@ def predict(location: Location, values: JSON) -> tuple[JSON | None, str]:
     return after, ""
 
 
-#: the container fields a values change may set (the rules' fixes)
-FIELDS = ("resources", "image", "startupProbe")
+#: the container fields a values change may set (the locate fields of the class table)
+FIELDS = tuple(dict.fromkeys(r.locate_field for r in CLASS_TABLE if r.locate_field))
 
 
 def not_renderable(location: Location) -> str:

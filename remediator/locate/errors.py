@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from ..model import USAGE_CLASS_FIELDS
+from ..model import CLASS_TABLE, FailureClass
 from ..model.skip import Skip
 
 #: the container field each failure class changes (to find the layer that already owns it)
-FIELD_OF_CLASS = {"OOMKilled": "resources", "ImagePullBackOff": "image",
-                  "ProbeFailure": "startupProbe", "HPAMissingRequests": "resources",
-                  # the usage classes (model/usage.py) change resources
-                  **{cls: "resources" for cls in USAGE_CLASS_FIELDS}}
+FIELD_OF_CLASS: dict[FailureClass, str] = {r.name: r.locate_field for r in CLASS_TABLE
+                                           if r.locate_field}
 
 
 class LocateSkip(Skip):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from ..model import JSON, USAGE_CLASS_FIELDS, Location
+from ..model import CLASS_TABLE, JSON, FailureClass, Location
 from .chart import ChartKeys, keys_for
 from .errors import LocateSkip
 from .owner import FLUX_KS, Owner
@@ -84,13 +84,14 @@ def value_keys(root: Path, chart: str, live: JSON, container: str) -> ChartKeys:
     return keys_for(root, chart, live, container)
 
 
-def field_key(failure_class: str, keys: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+#: failure class → (the container field its fix sets, the path under that field's values key)
+_HELM_KEY = {r.name: (r.locate_field, r.helm_key_rest) for r in CLASS_TABLE
+             if r.helm_key_rest is not None}
+
+
+def field_key(failure_class: FailureClass, keys: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The values key a fix for ``failure_class`` sets (empty when the chart's key is unknown)."""
-    field, rest = {"OOMKilled": ("resources", ("limits", "memory")),
-                   "ImagePullBackOff": ("image", ("tag",)),
-                   "ProbeFailure": ("startupProbe", ()),
-                   **{cls: ("resources", ()) for cls in USAGE_CLASS_FIELDS},
-                   }.get(failure_class, ("", ()))
+    field, rest = _HELM_KEY.get(failure_class, ("", ()))
     return (*keys[field], *rest) if field in keys else ()
 
 

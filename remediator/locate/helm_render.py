@@ -16,19 +16,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..model import JSON, USAGE_CLASS_FIELDS, ChartSource, HelmRender, Incident
+from ..model import JSON, ChartSource, HelmRender, Incident
 from ..render import helm as helm_render
 from ..render import values_key
 from ..render.helmvalues import merge
 from .argo_helm import HelmSource, values_layers
 from .chart import ChartKeys
-from .errors import LocateDiagnosis
+from .errors import FIELD_OF_CLASS, LocateDiagnosis
 from .helm import CONVENTIONAL_KEYS, chart_dir
 
-#: failure class → the container field its fix sets
-FIELD = {"OOMKilled": "resources", "ImagePullBackOff": "image", "ProbeFailure": "startupProbe",
-         "HPAMissingRequests": "resources",
-         **{cls: "resources" for cls in USAGE_CLASS_FIELDS}}
 RELEASE_NAME = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
 
@@ -117,7 +113,7 @@ def prove(keys: ChartKeys, spec: HelmRender | str, values: JSON,
     """``keys`` (read from the chart's templates, or the conventional ones) checked against a
     real render: the key of the failing field proven by rendering replaces them. Raises
     LocateDiagnosis when the chart cannot be fetched or rendered, or no key can be shown."""
-    field = FIELD.get(incident.failure_class)
+    field = FIELD_OF_CLASS.get(incident.failure_class)
     if field is None:
         return keys
     if isinstance(spec, str) or helm_render.unavailable_reason():

@@ -12,7 +12,16 @@ import posixpath
 from pathlib import Path
 
 from ..kernel.k8s import get_container, pod_spec, split_image
-from ..model import JSON, DocumentRef, HelmRender, Incident, Location, ObjectRef, TargetKind
+from ..model import (
+    JSON,
+    DocumentRef,
+    FailureClass,
+    HelmRender,
+    Incident,
+    Location,
+    ObjectRef,
+    TargetKind,
+)
 from ..render import gitops, helmvalues
 from ..render.renders import Renders
 from . import argo_helm, helm, helm_ontop, helm_render, ontop, values_from
@@ -151,7 +160,7 @@ class Locator:
                 raise LocateSkip(on_top)
         images = {split_image(str(get_container(d, incident.container).get("image") or ""))[0]
                   for d in (loc.document, loc.rendered)} - {""}
-        if incident.failure_class == "ImagePullBackOff":
+        if incident.failure_class == FailureClass.IMAGE_PULL_BACK_OFF:
             images.add(split_image(incident.detail)[0])
         top = image_override(source, self.root, images)
         if top is not None:

@@ -10,14 +10,23 @@ import re
 from typing import Any
 
 from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec_path
-from ..model import JSON, DocumentRef, Location, Substitution, TargetKind, TopLayer
+from ..model import (
+    CLASS_TABLE,
+    JSON,
+    DocumentRef,
+    FailureClass,
+    Location,
+    Substitution,
+    TargetKind,
+    TopLayer,
+)
 from ..render import gitops
 from .errors import LocateSkip
 from .repo import Doc, RepoIndex
 from .source import Source, settings_of
 
 #: the value a variable can feed, per failure class (inside the container)
-VALUE_OF_CLASS = {"OOMKilled": ("resources", "limits", "memory"), "ImagePullBackOff": ("image",)}
+VALUE_OF_CLASS = {r.name: r.variable_field for r in CLASS_TABLE if r.variable_field}
 
 
 class OnTopSkip(LocateSkip):
@@ -33,7 +42,7 @@ _SIMPLE = re.compile(r"^[^$]*\$\{[_A-Za-z][_A-Za-z0-9]*(?::?[=-][^}]*)?\}[^$]*$"
 
 
 def substitution(loc: Location, source: Source, top: TopLayer, raw: JSON, index: RepoIndex,
-                 container: str, failure_class: str) -> bool:
+                 container: str, failure_class: FailureClass) -> bool:
     """Point ``loc`` at where a Flux variable in the failing value gets its value (True)."""
     field = VALUE_OF_CLASS.get(failure_class)
     value: Any = get_container(raw, container)

@@ -5,33 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config_classes import NEW_FAILURE_CLASSES
+from .classes import FailureClass
+from .facts import Facts
 
 JSON = dict[str, Any]
 
 #: the commit trailer that ties a fix commit to its incident signature (forge writes it; verify
 #: and the LLM drafter's examples read it back)
 SIGNATURE_TRAILER = "Remediator-Signature: "
-
-#: Failure classes of DESIGN.md (normative names).
-FAILURE_CLASSES = (
-    "OOMKilled",
-    "CrashLoopBackOff",
-    "ImagePullBackOff",
-    "CreateContainerConfigError",
-    "CreateContainerError",
-    "RunContainerError",
-    "Unschedulable",
-    "ProbeFailure",
-    "JobFailed",
-    "ProgressDeadlineExceeded",
-    "Evicted",
-    "ReplicaFailure",
-    "HPAMaxedOut",
-    "PVCPending",
-    *NEW_FAILURE_CLASSES,
-    "CPUThrottling",  # from a metrics source (model/usage.py)
-)
 
 DEFAULT_PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
@@ -139,15 +120,16 @@ class Evidence:
     images_that_ran: list[str] = field(default_factory=list)
     #: for each of those images, what shows it ran ("ready pods of ReplicaSet web-6c9f7d8b5")
     ran_where: dict[str, str] = field(default_factory=dict)
-    #: free-form facts a drafter may use (node allocatable, job conditions...)
-    facts: JSON = field(default_factory=dict)
+    #: typed facts a drafter may use, of the type the class's row names (node allocatable,
+    #: the probe's timeline, the measured memory peak...)
+    facts: Facts = field(default_factory=Facts)
 
 
 @dataclass
 class Incident:
     cluster: str
     workload: ObjectRef
-    failure_class: str
+    failure_class: FailureClass
     container: str
     detail: str  # short, stable part of the signature ("exit code 1", "liveness")
     pods: list[str]

@@ -121,9 +121,60 @@ class HelmRender:
     layers: list[ValuesLayer] = field(default_factory=list)
 
 
+# ------------------------------------------------------------- the layer a change is made in
+
+
+@dataclass(frozen=True)
+class PlainManifest:
+    """The located document is the whole object: a plain file, or a kustomize resource."""
+
+
+@dataclass(frozen=True)
+class OverlayPatch:
+    """A strategic-merge patch of an overlay; ``new``: a patch file to create (its
+    kustomization entry is among the location's prerequisites)."""
+
+    new: bool = False
+
+
+@dataclass(frozen=True)
+class HelmValues:
+    """Helm values: the mapping at ``values_path`` of the document (a HelmRelease's
+    `spec.values`, an Argo CD values object, a values file), each container field under the
+    values key ``value_keys`` names; or the `helm.parameters` entry ``parameter_name`` at
+    ``parameter_path`` that sets it."""
+
+    values_path: tuple[Any, ...]
+    value_keys: dict[str, tuple[str, ...]]
+    parameter_name: str = ""
+    parameter_path: tuple[Any, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OwnerPatchOp:
+    """Operation ``index`` of a JSON 6902 patch in the Argo CD Application / Flux
+    Kustomization, whose value sets ``field`` of the container (() for the whole container)."""
+
+    index: int
+    field: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FluxVariable:
+    """The failing value is a Flux post-build variable: the change goes where it is set."""
+
+    substitution: Substitution
+
+
+#: the layer a change is made in; draft handles each with `match`
+Layer = PlainManifest | OverlayPatch | HelmValues | OwnerPatchOp | FluxVariable
+
+
 @dataclass
 class Location:
-    """Where the fix for an incident goes, and why there."""
+    """Where the fix for an incident goes, and why there. Locate fills it piece by piece;
+    ``layer`` is the typed view of what kind of document the change goes into."""
 
     target: DocumentRef
     kind: TargetKind
@@ -132,7 +183,7 @@ class Location:
     #: the effective object as Kubernetes sees it (rendered), before any change
     rendered: JSON
     why: str
-    source: str  # "plain" | "kustomize"
+    source: str  # "plain" | "kustomize" | "helm"
     owner: str = ""  # how the owner was identified ("argocd tracking-id shop-prod", ...)
     #: kustomization root (repo-relative) whose render produced ``rendered`` (kustomize only)
     render_root: str = ""
@@ -174,6 +225,21 @@ class Location:
     substitution: Substitution | None = None
     #: Helm: how to render the release for real (None: not known, the workload is predicted)
     helm_render: HelmRender | None = None
+
+    @property
+    def layer(self) -> Layer:
+        """The layer a change is made in (a Helm values document may also be a Flux
+        variable's or a top-layer patch's: values come first, as they are what is edited)."""
+        if self.source == "helm":
+            return HelmValues(self.values_path, self.value_keys, self.parameter_name,
+                              self.parameter_path, self.values_note)
+        if self.substitution is not None:
+            return FluxVariable(self.substitution)
+        if self.op_index >= 0:
+            return OwnerPatchOp(self.op_index, self.op_field)
+        if self.kind == TargetKind.MANIFEST:
+            return PlainManifest()
+        return OverlayPatch(new=self.kind == TargetKind.NEW_PATCH)
 
     def why_for(self, changed_paths: list[str]) -> str:
         """The explanation of the layer, for the files a change actually touched."""

@@ -12,7 +12,7 @@ import enum
 import fnmatch
 from dataclasses import dataclass
 
-from .incident import FAILURE_CLASSES
+from .classes import FAILURE_CLASSES
 from .setting import setting
 
 

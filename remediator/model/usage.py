@@ -1,8 +1,7 @@
 """What a metrics source measured for containers, and what right-sizing recommends.
 
-Knowledge of the usage-driven failure classes is kept here, together, so it ports onto a single
-failure-class table in one move: ``CPUThrottling`` (raised from metrics, not from pod status)
-and ``RightSizing`` (a recommendation, not a failure).
+The usage-driven classes, ``CPUThrottling`` (raised from metrics, not from pod status) and
+``RightSizing`` (a recommendation, not a failure), are rows of the class table (classes.py).
 """
 
 from __future__ import annotations
@@ -10,16 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .incident import JSON
-
-#: sustained CFS throttling of a container (needs a metrics source)
-CPU_THROTTLING = "CPUThrottling"
-#: a right-sizing recommendation (`remediator rightsize`, the scheduled right-sizing pass)
-RIGHT_SIZING = "RightSizing"
-#: the fields each of them may edit (relative to the container)
-USAGE_CLASS_FIELDS: dict[str, tuple[str, ...]] = {
-    CPU_THROTTLING: ("resources/limits/cpu",),
-    RIGHT_SIZING: ("resources/requests/cpu", "resources/requests/memory"),
-}
 
 
 @dataclass(frozen=True, order=True)

@@ -138,7 +138,7 @@ def _memo_key(incident: Incident, pass_key: str) -> str:
     return _digest([pass_key, incident.signature, [t.reason, t.exit_code, t.message] if t else None,
                     sorted({(e.reason, e.message) for e in ev.events}), ev.log_excerpt,
                     ev.container_spec, ev.images_that_ran,
-                    {k: v for k, v in ev.facts.items() if k not in _VOLATILE_FACTS},
+                    {k: v for k, v in ev.facts.as_json().items() if k not in _VOLATILE_FACTS},
                     incident.workload_metadata, (live or {}).get("spec")])
 
 

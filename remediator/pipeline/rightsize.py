@@ -33,7 +33,9 @@ from ..model import (
     Recommendation,
     Remediation,
     Unused,
+    UsageFacts,
     Validation,
+    facts_as,
 )
 from . import usage
 from .flow import remediate
@@ -52,7 +54,7 @@ class Group:
 
 
 def _saving(r: Remediation) -> float:
-    rec = r.incident.evidence.facts.get("recommendation") or {}
+    rec = facts_as(r.incident.evidence.facts, UsageFacts).recommendation or {}
     return float(rec.get("monthlySaving") or 0.0)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..config import Config, Metrics
 from ..draft.rightsize import recommend, round_cpu, round_memory
@@ -20,16 +20,18 @@ from ..kernel.quantity import parse_quantity
 from ..metrics import MetricsError, Prometheus, owner_of_pod, read_usage
 from ..metrics.usage import chart_series, memory_series, promql_regex
 from ..model import (
-    CPU_THROTTLING,
     JSON,
-    RIGHT_SIZING,
     ClusterState,
     ContainerUsage,
     Evidence,
+    FailureClass,
+    HPAFacts,
     Incident,
+    MemoryFacts,
     ObjectRef,
     Recommendation,
     Unused,
+    UsageFacts,
 )
 
 log = logging.getLogger(__name__)
@@ -92,18 +94,18 @@ def enrich_oom(incidents: list[Incident], usage: Usage, prom: Prometheus | None,
     if prom is None:
         return
     for i in incidents:
-        if i.failure_class != "OOMKilled":
+        facts = i.evidence.facts
+        if i.failure_class != FailureClass.OOM_KILLED or not isinstance(facts, MemoryFacts):
             continue
         u = usage.get((i.workload.namespace, i.workload.name, i.container))
         if u is None or u.memory_peak_bytes is None:
             continue
-        facts = i.evidence.facts
-        facts["memory_peak_bytes"] = u.memory_peak_bytes
-        facts["memory_headroom"] = config.metrics.memory_headroom
-        facts["metrics_lookback_days"] = f"{config.metrics.lookback_days:g}"
-        facts["metrics_queries"] = list(u.queries)
+        facts.memory_peak_bytes = u.memory_peak_bytes
+        facts.memory_headroom = config.metrics.memory_headroom
+        facts.metrics_lookback_days = f"{config.metrics.lookback_days:g}"
+        facts.metrics_queries = list(u.queries)
         try:
-            facts["memory_series"] = memory_series(
+            facts.memory_series = memory_series(
                 prom, config.metrics, time.time() if at is None else at,
                 i.workload.namespace, f"{promql_regex(i.workload.name)}-.*", i.container)
         except MetricsError as exc:
@@ -117,12 +119,14 @@ def enrich_hpa(incidents: list[Incident], usage: Usage, config: Config) -> None:
     any configured default."""
     r = config.rightsizing
     for i in incidents:
-        if i.failure_class != "HPAMissingRequests":
+        facts = i.evidence.facts
+        if i.failure_class != FailureClass.HPA_MISSING_REQUESTS or not isinstance(facts,
+                                                                                 HPAFacts):
             continue
         u = usage.get((i.workload.namespace, i.workload.name, i.container))
         if u is None or u.history_seconds < r.min_history_hours * 3600:
             continue
-        resource = str(i.evidence.facts.get("resource") or "cpu")
+        resource = str(facts.resource or "cpu")
         if resource == "cpu":
             use = u.cpu_p99_cores if r.cpu_percentile >= 99 else u.cpu_p95_cores
             value = round_cpu(max(use, r.cpu_floor)) if use is not None else None
@@ -137,10 +141,9 @@ def enrich_hpa(incidents: list[Incident], usage: Usage, config: Config) -> None:
             continue
         if value is None:
             continue
-        i.evidence.facts["measured_request"] = value
-        i.evidence.facts["measured_how"] = (
-            f"{how} over {u.history_seconds / 86400:.1f} days (Prometheus)")
-        i.evidence.facts["usage"] = u.as_json()
+        facts.measured_request = value
+        facts.measured_how = f"{how} over {u.history_seconds / 86400:.1f} days (Prometheus)"
+        facts.usage = u.as_json()
 
 
 def _workload_of(state: ClusterState, namespace: str, name: str
@@ -155,8 +158,8 @@ def _workload_of(state: ClusterState, namespace: str, name: str
     return None
 
 
-def _incident(state: ClusterState, u: ContainerUsage, cls: str, detail: str, message: str,
-              facts: dict[str, object]) -> Incident | None:
+def _incident(state: ClusterState, u: ContainerUsage, cls: FailureClass, detail: str,
+              message: str, facts: UsageFacts) -> Incident | None:
     found = _workload_of(state, u.namespace, u.workload)
     if found is None:
         return None  # no live workload of that name: nothing to locate
@@ -167,7 +170,7 @@ def _incident(state: ClusterState, u: ContainerUsage, cls: str, detail: str, mes
     meta = live.get("metadata") or {}
     return Incident(state.name, ref, cls, u.container, detail, pods, message,
                     Evidence(status=[message], container_spec=spec,
-                             facts={**facts, "usage": u.as_json()}),
+                             facts=replace(facts, usage=u.as_json())),
                     workload_metadata=dict(meta or {}), live=live)
 
 
@@ -178,11 +181,11 @@ def throttling(state: ClusterState, usage: Usage, config: Config) -> list[Incide
         if u.throttled_ratio is None or u.throttled_ratio < m.throttling_threshold:
             continue
         pct = round(u.throttled_ratio * 100)
-        i = _incident(state, u, CPU_THROTTLING, "cfs throttling",
+        i = _incident(state, u, FailureClass.CPU_THROTTLING, "cfs throttling",
                       f"container {u.container} throttled in {pct}% of CPU periods over "
-                      f"{m.throttling_window_minutes}m", {"throttled_ratio": u.throttled_ratio,
-                                                          "cpu_p99_cores": u.cpu_p99_cores,
-                                                          "throttling_fix": m.throttling_fix})
+                      f"{m.throttling_window_minutes}m",
+                      UsageFacts(throttled_ratio=u.throttled_ratio, cpu_p99_cores=u.cpu_p99_cores,
+                                 throttling_fix=m.throttling_fix))
         if i is not None:
             out.append(i)
     return out
@@ -219,8 +222,8 @@ def recommendations(state: ClusterState, usage: Usage, config: Config
                           "left alone (a failure fix comes first)")
         incident = None
         if rec.changes:
-            incident = _incident(state, u, RIGHT_SIZING, "requests", rec.reason,
-                                 {"recommendation": rec.as_json()})
+            incident = _incident(state, u, FailureClass.RIGHT_SIZING, "requests", rec.reason,
+                                 UsageFacts(recommendation=rec.as_json()))
         out.append((rec, incident))
     return out
 
@@ -242,7 +245,11 @@ def attach_charts(found: list[Incident], state: ClusterState, prom: Prometheus |
         return
     for key, by_measure in series.items():
         for measure, points in by_measure.items():
-            incidents[key].evidence.facts[f"{measure}_series"] = points
+            facts = incidents[key].evidence.facts
+            if isinstance(facts, UsageFacts) and measure == "cpu":
+                facts.cpu_series = points
+            elif isinstance(facts, UsageFacts) and measure == "memory":
+                facts.memory_series = points
 
 
 #: below this many cores at its busiest over the lookback, a workload is idle

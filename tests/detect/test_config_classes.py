@@ -1,4 +1,4 @@
-"""The failure classes of issue 18 (model/config_classes.py), each from objects shaped like
+"""The failure classes of issue 18 (rows of model/classes.py), each from objects shaped like
 `kubectl get -o json` prints them, next to the healthy look-alike that must stay quiet."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from remediator.cluster.snapshot import build_state
 from remediator.detect import detect
-from remediator.model import NEW_FAILURE_CLASSES, DetectOptions
+from remediator.model import CLASS_TABLE, ROW, DetectOptions, Drafter
 from tests.support import kube
 
 CLOCK = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "clock", "namespace": "x"},
@@ -25,6 +25,8 @@ KUBERNETES = {"apiVersion": "v1", "kind": "Service",
 
 def _classes(*items: Any, options: DetectOptions | None = None) -> dict[str, Any]:
     incidents = detect(build_state([*items, CLOCK, KUBERNETES], "t"), options)
+    for i in incidents:  # the facts are of the type the class table names
+        assert type(i.evidence.facts) is ROW[i.failure_class].facts, i.failure_class
     return {i.failure_class: i for i in incidents}
 
 
@@ -55,7 +57,7 @@ def test_service_selector_typo_names_the_near_match():
     d, rs, p = _web()
     inc = _classes(d, rs, p, _service("cart", {"app": "carts"}))["ServiceSelectorMismatch"]
     assert inc.workload.kind == "Service" and inc.detail == "selector app=carts"
-    [near] = inc.evidence.facts["near_matches"]
+    [near] = inc.evidence.facts.near_matches
     assert near == {"workload": "Deployment shop/cart", "key": "app",
                     "selector_value": "carts", "label_value": "cart"}
 
@@ -323,7 +325,12 @@ def test_every_new_class_is_detected_here():
     import pathlib
     source = pathlib.Path(__file__).read_text()
     quoted = {n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant)}
-    assert set(NEW_FAILURE_CLASSES) <= quoted, set(NEW_FAILURE_CLASSES) - quoted
+    # issue 18's classes: those draft/config_fixes.py writes the diagnosis (or the fix) of
+    new = {r.name.value for r in CLASS_TABLE if r.drafter in (
+        Drafter.CONFIG_DIAGNOSIS, Drafter.HPA_REQUESTS, Drafter.SERVICE_SELECTOR,
+        Drafter.INGRESS_CLASS)}
+    assert len(new) == 18
+    assert new <= quoted, new - quoted
 
 
 # ------------------------------------------------------------------ the quiet look-alikes
@@ -418,7 +425,7 @@ def test_ingress_without_a_class_when_no_class_is_the_default():
     nginx = _obj("IngressClass", "nginx", ns="", api="networking.k8s.io/v1", spec={})
     inc = _classes(d, rs, p, svc, nginx, _ingress("cart"))["IngressClassMissing"]
     assert inc.detail == "no ingressClassName"
-    assert inc.evidence.facts["ingress_classes"] == ["nginx"]
+    assert inc.evidence.facts.ingress_classes == ["nginx"]
     # a default class serves it; so does the legacy annotation's controller
     default = _obj("IngressClass", "nginx", ns="", api="networking.k8s.io/v1", spec={})
     default["metadata"]["annotations"] = {"ingressclass.kubernetes.io/is-default-class": "true"}

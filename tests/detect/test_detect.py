@@ -64,8 +64,8 @@ def test_liveness_kill_during_startup_is_a_probe_failure_at_startup():
     [inc] = _incidents(d, rs, p, ev)
     assert inc.failure_class == "ProbeFailure"
     assert inc.detail == "liveness"
-    assert inc.evidence.facts["at_startup"] is True
-    assert inc.evidence.facts["run_seconds"] == 35
+    assert inc.evidence.facts.at_startup is True
+    assert inc.evidence.facts.run_seconds == 35
 
 
 def test_unschedulable_signature_ignores_node_counts():
@@ -136,7 +136,7 @@ def test_log_excerpt_is_redacted_and_counted():
             "starting\nDATABASE_URL=postgres://cart:s3cr3t@db:5432/cart\nheap grows\n"})
     [inc] = detect(state)
     assert "s3cr3t" not in inc.evidence.log_excerpt
-    assert inc.evidence.facts["redactions"] >= 1
+    assert inc.evidence.facts.redactions >= 1
     assert inc.evidence.log_source == "shop/cart-5d8f7c9b4-aaaaa/cart (previous)"
 
 
@@ -181,5 +181,5 @@ def test_oom_evidence_names_the_image_that_ran_before_the_rollout():
     new = kube.replicaset(d, revision=2)
     p = kube.pod(new, "cart-5d8f7c9b4-aaaaa", [kube.crashing("cart")])
     [inc] = _incidents(d, old, new, p)
-    assert inc.evidence.facts["previous_image"] == "ghcr.io/acme/cart:2.4.0"
-    assert inc.evidence.facts["previous_memory_limit"] == "128Mi"
+    assert inc.evidence.facts.previous_image == "ghcr.io/acme/cart:2.4.0"
+    assert inc.evidence.facts.previous_memory_limit == "128Mi"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from remediator.cluster.snapshot import build_state
 from remediator.detect import detect
-from remediator.model import CPU_THROTTLING, FAILURE_CLASSES, NEW_FAILURE_CLASSES
+from remediator.model import CLASS_TABLE, FAILURE_CLASSES, ROW, Detection, Drafter
 from tests.support import kube
 
 SEEN: set[str] = set()
@@ -18,7 +18,10 @@ CLOCK = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "clock", "nam
 
 
 def _detect(*items):
-    return detect(build_state([*items, CLOCK], "t"))
+    incidents = detect(build_state([*items, CLOCK], "t"))
+    for i in incidents:  # the facts are of the type the class table names
+        assert type(i.evidence.facts) is ROW[i.failure_class].facts, i.failure_class
+    return incidents
 
 
 def _one(*items, cls: str):
@@ -51,8 +54,8 @@ def test_oomkilled_evidence_restarts_rate_and_conditions():
     t = inc.evidence.last_termination
     assert (t.reason, t.exit_code, t.finished_at) == ("OOMKilled", 137, "2026-11-20T10:28:00Z")
     assert inc.evidence.restarts == 6
-    assert inc.evidence.facts["restart_rate_per_hour"] == 6.0  # 6 restarts in the pod's hour
-    assert inc.evidence.facts["conditions"][0]["reason"] == "MinimumReplicasUnavailable"
+    assert inc.evidence.facts.restart_rate_per_hour == 6.0  # 6 restarts in the pod's hour
+    assert inc.evidence.facts.conditions[0]["reason"] == "MinimumReplicasUnavailable"
 
 
 def test_crashloop_detail_and_probe_config_in_the_container_spec():
@@ -78,7 +81,7 @@ def test_image_pull_variants_are_one_class():
         p = kube.pod(rs, "pay-5d8f7c9b4-aaaaa", [kube.waiting("pay", reason, message)],
                     phase="Pending")
         inc = _one(d, rs, p, cls="ImagePullBackOff")
-        assert inc.evidence.facts["waiting_reason"] == reason
+        assert inc.evidence.facts.waiting_reason == reason
 
 
 def test_container_config_create_and_run_errors():
@@ -122,10 +125,10 @@ def test_unschedulable_carries_each_nodes_allocatable_and_taints():
                                                    "effect": "NoSchedule"}])
     inc = _one(d, rs, p, tainted, cls="Unschedulable")
     assert inc.detail == "Insufficient cpu; node(s) had untolerated taint {gpu: true}"
-    nodes = {n["name"]: n for n in inc.evidence.facts["nodes"]}
+    nodes = {n["name"]: n for n in inc.evidence.facts.nodes}
     assert nodes["gpu-1"]["taints"] == ["gpu=true:NoSchedule"]
     assert nodes["node-a"]["memory"] == "16Gi"
-    assert inc.evidence.facts["largest_node_cpu"] == 8
+    assert inc.evidence.facts.largest_node_cpu == 8
 
 
 def test_probe_failure_after_startup_is_not_at_startup():
@@ -138,7 +141,7 @@ def test_probe_failure_after_startup_is_not_at_startup():
     ev = kube.event(p, "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: "
                    "503", count=9, field_path="spec.containers{web}")
     inc = _one(d, rs, p, ev, cls="ProbeFailure")
-    assert inc.evidence.facts["at_startup"] is False
+    assert inc.evidence.facts.at_startup is False
     assert inc.evidence.container_spec["livenessProbe"] == probe
 
 
@@ -153,7 +156,7 @@ def test_job_failed_deadline_exceeded_with_conditions():
                 "lastTransitionTime": "2026-11-20T10:20:00Z"}]}}
     inc = _one(job, cls="JobFailed")
     assert inc.detail == "DeadlineExceeded"
-    assert inc.evidence.facts["conditions"][1]["message"].startswith("Job was active")
+    assert inc.evidence.facts.conditions[1]["message"].startswith("Job was active")
 
 
 def test_progress_deadline_exceeded_when_no_pod_says_more():
@@ -219,7 +222,7 @@ def test_hpa_maxed_out_when_sustained_not_at_a_peak():
     inc = _one(d, rs, _hpa("2026-11-20T09:00:00Z"), cls="HPAMaxedOut")
     assert str(inc.workload) == "Deployment shop/cart"
     assert inc.detail == "maxReplicas 5"
-    hpa = inc.evidence.facts["hpa"]
+    hpa = inc.evidence.facts.hpa
     assert hpa["currentMetrics"][0]["resource"]["current"]["averageUtilization"] == 180
     assert _detect(d, rs, _hpa("2026-11-20T10:27:00Z")) == []
 
@@ -253,7 +256,7 @@ def test_pvc_pending_folds_the_pods_that_wait_for_it():
     assert str(inc.workload) == "StatefulSet shop/db"
     assert inc.detail == "storageClass fast-ssd: ProvisioningFailed"
     assert inc.evidence.events[0].reason == "ProvisioningFailed"
-    assert inc.evidence.facts["pvc"]["requested"] == "20Gi"
+    assert inc.evidence.facts.pvc["requested"] == "20Gi"
 
 
 def test_pvc_waiting_for_its_first_consumer_or_just_created_is_quiet():
@@ -284,7 +287,7 @@ def test_evictions_repeated_or_not_replaced_raise_one_incident():
     pods = [_evicted(rs, f"cart-5d8f7c9b4-{c * 5}") for c in "abc"]
     inc = _one(d, rs, *pods, cls="Evicted")
     assert (inc.container, inc.detail) == ("cart", "node low on memory")
-    assert inc.evidence.facts["usage"] == "900Mi" and inc.evidence.facts["request"] == "128Mi"
+    assert inc.evidence.facts.usage == "900Mi" and inc.evidence.facts.request == "128Mi"
 
     d, rs = _deploy(replicas=2, availableReplicas=1)
     d["spec"]["replicas"] = 2
@@ -313,5 +316,8 @@ def test_every_failure_class_has_a_test_here():
     asked |= {str(node.args[0].value) for node in ast.walk(tree) if isinstance(node, ast.Call)
               and getattr(node.func, "attr", "") == "add" and node.args
               and isinstance(node.args[0], ast.Constant)}
-    missing = set(FAILURE_CLASSES) - asked - set(NEW_FAILURE_CLASSES) - {CPU_THROTTLING}
+    elsewhere = {r.name for r in CLASS_TABLE if r.detection is Detection.METRICS or r.drafter in
+                 (Drafter.CONFIG_DIAGNOSIS, Drafter.HPA_REQUESTS, Drafter.SERVICE_SELECTOR,
+                  Drafter.INGRESS_CLASS)}
+    missing = set(FAILURE_CLASSES) - asked - elsewhere
     assert not missing, missing

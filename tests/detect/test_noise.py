@@ -64,6 +64,6 @@ def test_flapping_signature_is_marked_and_held():
         assert tracker.observe([], _at(minute + 2.5)).cleared
         minute += 5
     up = tracker.observe([_incident()], _at(minute))
-    assert up.raised and up.raised[0].evidence.facts["flapping"] is True
+    assert up.raised and up.raised[0].evidence.facts.flapping is True
     assert not tracker.observe([], _at(minute + 5)).cleared  # held for the flap window
     assert tracker.observe([], _at(minute + 65)).cleared

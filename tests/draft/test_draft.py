@@ -11,9 +11,11 @@ from remediator.draft import draft
 from remediator.draft.allowlist import check_allowed
 from remediator.draft.rules import format_memory
 from remediator.model import (
+    ROW,
     DocumentEdit,
     DocumentRef,
     Evidence,
+    FailureClass,
     Incident,
     ObjectRef,
     Proposal,
@@ -23,7 +25,7 @@ from tests.support.drafting import LIVENESS, location, workload
 
 
 def incident(cls: str, detail: str, spec: dict, **facts) -> Incident:
-    ev = Evidence(container_spec=spec, restarts=7, facts=facts)
+    ev = Evidence(container_spec=spec, restarts=7, facts=ROW[FailureClass(cls)].facts(**facts))
     return Incident("c", ObjectRef("apps/v1", "Deployment", "shop", "cart"), cls, "cart", detail,
                     ["cart-1"], "msg", ev)
 

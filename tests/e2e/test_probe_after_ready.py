@@ -14,6 +14,7 @@ from typing import Any
 
 from remediator.detect.classify import PodFinding
 from remediator.detect.probes import after_ready
+from remediator.model import FailureClass, ProbeFacts
 from tests.support import kube
 from tests.support.plan_cli import check, only, plan, repo
 from tests.support.repos import app
@@ -116,10 +117,9 @@ def test_the_first_failure_of_an_events_k8s_io_event_is_its_event_time():
              "regarding": {"kind": "Pod", "fieldPath": "spec.containers{web}"},
              "firstTimestamp": None, "count": None, "eventTime": "2026-11-20T10:00:05.123456Z",
              "series": {"count": 42, "lastObservedTime": "2026-11-20T10:29:50.000000Z"}}
-    finding = PodFinding("ProbeFailure", "web", "liveness", facts={
-        "probe": "liveness", "at_startup": True, "run_seconds": 40.0,
-        "probe_window_seconds": 30.0})
+    finding = PodFinding(FailureClass.PROBE_FAILURE, "web", "liveness", facts=ProbeFacts(
+        probe="liveness", at_startup=True, run_seconds=40.0, probe_window_seconds=30.0))
     after_ready(finding, pod, [event])
-    assert finding.facts["at_startup"] is False
-    assert finding.facts["probe_failing_since"] == "2026-11-20T10:00:05.123456Z"
-    assert finding.facts["ready"] == "Ready until 2026-11-20T10:00:35Z"
+    assert finding.facts.at_startup is False
+    assert finding.facts.probe_failing_since == "2026-11-20T10:00:05.123456Z"
+    assert finding.facts.ready == "Ready until 2026-11-20T10:00:35Z"

@@ -122,4 +122,4 @@ def test_requests_change_in_the_helm_values_patch_of_the_environment(
     # 128Mi requested) is within the thresholds and stays
     assert added(change.diff) == ["resources:", "requests:", "cpu: 500m"], change.diff
     assert "CPU request 100m → 500m" in r.reason and "memory" not in r.reason
-    assert r.incident.evidence.facts["recommendation"]["monthlySaving"] < 0
+    assert r.incident.evidence.facts.recommendation["monthlySaving"] < 0

@@ -404,7 +404,7 @@ def test_measured_hpa_request_memory_and_history() -> None:
         u = ContainerUsage("shop", "worker", "worker", memory_peak_bytes=300.0 * MI,
                            history_seconds=days * 86400.0)
         enrich_hpa([i], {("shop", "worker", "worker"): u}, config)
-        assert i.evidence.facts.get("measured_request") == expected, days
+        assert i.evidence.facts.measured_request == expected, days
 
 
 def test_throttling_fix_remove_drops_the_cpu_limit(prom: RealPrometheus, repo: Path,

@@ -13,6 +13,7 @@ from remediator.model import (
     DocumentRef,
     EventSummary,
     Evidence,
+    Facts,
     FileChange,
     Incident,
     ObjectRef,
@@ -39,7 +40,7 @@ def remediation() -> Remediation:
     ev = Evidence(status=["cart-1: CrashLoopBackOff"], restarts=5,
                   events=[EventSummary("BackOff", "Back-off restarting | pipe", 12, "Pod shop/x")],
                   log_excerpt="java.lang.OutOfMemoryError\n```\npassword=[REDACTED]",
-                  log_source="shop/cart-1/cart (previous)", facts={"redactions": 1})
+                  log_source="shop/cart-1/cart (previous)", facts=Facts(redactions=1))
     inc = Incident("prod", ObjectRef("apps/v1", "Deployment", "shop", "cart"), "OOMKilled",
                    "cart", "memory limit 128Mi -- odd", ["cart-1"], "OOMKilled", ev)
     prop = Proposal("rules", "memory limit 128Mi exceeded; raised to 192Mi", "Diagnosis text.",

@@ -19,7 +19,7 @@ import yaml
 
 from ...kernel.k8s import container_list, dig, get_container, pod_spec, pod_spec_path, put
 from ...kernel.redact import MASK, is_secret_name, redact
-from ...model import EventSummary, Incident, Location
+from ...model import EventSummary, HelmValues, Incident, Location
 
 LOG_WINDOW = 12  # log lines kept around (mostly before) the decisive line
 LINE_CHARS = 240
@@ -126,12 +126,13 @@ def _slim_document(loc: Location, container: str,
                    fields: tuple[str, ...] = ()) -> tuple[Any, int]:
     """The located document with only the failing container and pod volume names (secret-named
     env values masked), and how many values were masked."""
-    if loc.source == "helm":
-        node = dig(loc.document, loc.values_path)
-        keys = {k[0] for k in loc.value_keys.values() if k}
+    layer = loc.layer
+    if isinstance(layer, HelmValues):
+        node = dig(loc.document, layer.values_path)
+        keys = {k[0] for k in layer.value_keys.values() if k}
         values = {k: v for k, v in (node or {}).items() if k in keys} if isinstance(
             node, dict) else {}
-        return _redact_scalars({"values (at " + ".".join(map(str, loc.values_path)) + ")":
+        return _redact_scalars({"values (at " + ".".join(map(str, layer.values_path)) + ")":
                                 values})
     source = loc.document
     if not isinstance(source, dict):  # a JSON 6902 operation list
@@ -174,7 +175,7 @@ def _slim_document(loc: Location, container: str,
 def _effective(loc: Location, container: str, fields: tuple[str, ...]) -> tuple[Any, int]:
     """The failing container as the layers below render it, when the located document does not
     hold it (a patch that does not mention it yet): what the change builds on."""
-    if loc.source == "helm" or get_container(loc.document, container):
+    if isinstance(loc.layer, HelmValues) or get_container(loc.document, container):
         return None, 0
     rendered = get_container(loc.rendered, container)
     if not rendered:

@@ -114,7 +114,7 @@ class LLMDrafter:
             "tokens": reply.input_tokens + reply.output_tokens,
             "tokens in/out": f"{reply.input_tokens}/{reply.output_tokens}",
             "cost": format_cost(pricing, cost(pricing, reply.input_tokens, reply.output_tokens)),
-            "redactions": int(incident.evidence.facts.get("redactions", 0)) + prompt.redactions,
+            "redactions": incident.evidence.facts.redactions + prompt.redactions,
             "cache": "hit (no tokens spent)" if hit else "miss",
         }
         if refusal:

@@ -17,7 +17,18 @@ from typing import Any
 
 from ...kernel.k8s import dig, get_container, pod_spec, split_image
 from ...kernel.quantity import parse_quantity
-from ...model import DocumentEdit, Evidence, Incident, Location, TargetKind
+from ...model import (
+    CLASS_TABLE,
+    DocumentEdit,
+    Evidence,
+    FailureClass,
+    FluxVariable,
+    HelmValues,
+    Incident,
+    Location,
+    OwnerPatchOp,
+    TargetKind,
+)
 from ..literals import Known
 from ..paths import field_ops
 from .env import EnvContext, merge_env, references
@@ -26,23 +37,9 @@ from .shapes import Rejected, text_value, values_list
 __all__ = ["Converter", "Rejected", "fields_for", "file_of", "located_files", "override_edit"]
 
 _MEMORY = ("resources.limits.memory", "resources.requests.memory")
-_START = ("env", "command", "args", "volumeMounts", "workingDir")
-#: container fields per failure class (each also allow-listed in draft/allowlist.py)
-FIELDS: dict[str, tuple[str, ...]] = {
-    "OOMKilled": _MEMORY,
-    "ProbeFailure": ("startupProbe", "livenessProbe.initialDelaySeconds",
-                     "livenessProbe.failureThreshold", "livenessProbe.periodSeconds",
-                     "livenessProbe.timeoutSeconds"),
-    "ImagePullBackOff": ("image",),
-    "CrashLoopBackOff": ("env", "command", "args", "volumeMounts", *_MEMORY),
-    "RunContainerError": _START,
-    "CreateContainerError": _START,
-    "CreateContainerConfigError": ("env",),
-    "JobFailed": ("env", "command", "args", *_MEMORY),
-    "Unschedulable": ("resources.requests.memory", "resources.requests.cpu"),
-    "Evicted": (*_MEMORY, "resources.requests.ephemeral-storage",
-                "resources.limits.ephemeral-storage"),
-}
+#: container fields per failure class (the class table's model fields; each allow-listed too)
+FIELDS: dict[FailureClass, tuple[str, ...]] = {r.name: r.model_fields for r in CLASS_TABLE
+                                               if r.model_fields}
 #: Helm values carry only what the chart's known keys feed (see allowlist.HELM_ALLOWED)
 _HELM = {*_MEMORY, "image"}
 _PROBE_INTS = {"initialDelaySeconds", "failureThreshold", "periodSeconds", "timeoutSeconds",
@@ -65,28 +62,31 @@ _INLINE_CODE = {"-c", "-e", "--eval", "-p", "--print", "-r", "--require", "-Comm
 _MERGED_LISTS = {"env", "volumeMounts"}
 
 
-def fields_for(failure_class: str, loc: Location) -> tuple[str, ...]:
+def fields_for(failure_class: FailureClass, loc: Location) -> tuple[str, ...]:
     fields = FIELDS.get(failure_class, ())
-    if loc.source == "helm":
-        fields = tuple(f for f in fields if f in _HELM and f.split(".")[0] in loc.value_keys)
-    if loc.op_index >= 0 or loc.substitution is not None:
-        fields = tuple(f for f in fields if f not in _MERGED_LISTS)
-    return fields
+    match loc.layer:
+        case HelmValues(value_keys=keys):
+            return tuple(f for f in fields if f in _HELM and f.split(".")[0] in keys)
+        case OwnerPatchOp() | FluxVariable():
+            return tuple(f for f in fields if f not in _MERGED_LISTS)
+        case _:
+            return fields
 
 
-def located_files(failure_class: str, loc: Location) -> list[str]:
+def located_files(failure_class: FailureClass, loc: Location) -> list[str]:
     files = [loc.target.path]
     ov = loc.image_override
-    if failure_class == "ImagePullBackOff" and ov is not None and ov.target is not None:
+    if failure_class == FailureClass.IMAGE_PULL_BACK_OFF and ov is not None and \
+            ov.target is not None:
         files.append(ov.target.path)
     return files
 
 
-def file_of(field: str, failure_class: str, loc: Location) -> str:
+def file_of(field: str, failure_class: FailureClass, loc: Location) -> str:
     """The one file a field is changed in (an image override layer wins for images)."""
     ov = loc.image_override
     if field == "image" and ov is not None and ov.target is not None and \
-            failure_class == "ImagePullBackOff":
+            failure_class == FailureClass.IMAGE_PULL_BACK_OFF:
         return ov.target.path
     return loc.target.path
 
@@ -118,7 +118,8 @@ class Converter:
         self.rendered = get_container(loc.rendered, self.container)
         self.pod = pod_spec(loc.rendered)
         # the container as this document has it (a patch may not mention it, or not fully)
-        self.here = get_container(loc.document, self.container) if loc.source != "helm" else {}
+        self.here = {} if isinstance(loc.layer, HelmValues) else get_container(
+            loc.document, self.container)
         self.is_patch = loc.kind != TargetKind.MANIFEST
         self.max_startup_seconds = max_startup_seconds
         # what justifies a new literal: the located documents (never the evidence) and config

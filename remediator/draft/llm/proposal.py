@@ -14,7 +14,7 @@ from typing import Any
 
 from ...kernel.k8s import get_container
 from ...kernel.redact import redact
-from ...model import DocumentEdit, FieldValue, Incident, Location, Proposal
+from ...model import DocumentEdit, FailureClass, FieldValue, Incident, Location, Proposal
 from .. import rules
 from ..allowlist import check_allowed
 from ..paths import ConflictingEdits, NoSuchContainer
@@ -80,7 +80,8 @@ def build(answer: Answer, incident: Incident, loc: Location, drafter: str,
         announced += _announced(c, field, e["value"], new)
     edits: list[DocumentEdit] = []
     ov = loc.image_override
-    if image and ov is not None and ov.target is not None and cls == "ImagePullBackOff":
+    if image and ov is not None and ov.target is not None and \
+            cls == FailureClass.IMAGE_PULL_BACK_OFF:
         edits.append(override_edit(loc, image))
         changes.pop(("image",))
     if changes:
