@@ -27,6 +27,7 @@ from ..model.settings import (
     RequestsDefault,
     Rightsizing,
     StartupRule,
+    VerifySettings,
 )
 from ..model.settings import ValidationSettings as Validation
 from ..model.trust import Trust
@@ -138,3 +139,8 @@ class Config:
     pull_requests: PullRequests = setting(factory=PullRequests, doc="the pull requests")
     trust: Trust = setting(factory=Trust, doc="graduated trust (docs/trust.md)")
     source: str = setting("defaults", key=None, doc="where this configuration came from")
+
+    @property
+    def verify(self) -> VerifySettings:
+        """The verify stage's settings (derived: verify recognises owners as locate does)."""
+        return VerifySettings(self.locate.argocd_label_tracking)

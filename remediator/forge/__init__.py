@@ -9,6 +9,7 @@ from .gitclone import ForgeError, HumanPushed, MissingBase
 from .kind import KINDS, ForgeMismatch, forge_for
 from .lifecycle import Forge, Submission, TrustSettings, new_pull_room, submit
 from .local import LocalForge
+from .verify import merged_unverified, report_verifications
 
 __all__ = [
     "KINDS",
@@ -24,10 +25,12 @@ __all__ = [
     "branch_name",
     "commit_message",
     "forge_for",
+    "merged_unverified",
     "new_pull_room",
     "parse_record",
     "read_asks",
     "render_body",
+    "report_verifications",
     "submit",
     "title",
 ]

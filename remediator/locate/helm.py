@@ -17,9 +17,9 @@ import posixpath
 from pathlib import Path
 
 from ..model import CLASS_TABLE, JSON, FailureClass, Location
+from ..render.owner import FLUX_KS, Owner
 from .chart import ChartKeys, keys_for
 from .errors import LocateSkip
-from .owner import FLUX_KS, Owner
 
 HELMRELEASE_GROUP = "helm.toolkit.fluxcd.io"
 COMPONENT_LABEL = "app.kubernetes.io/component"

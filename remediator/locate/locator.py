@@ -23,11 +23,11 @@ from ..model import (
     TargetKind,
 )
 from ..render import gitops, helmvalues
+from ..render.owner import Owner, identify, not_managed_reason
 from ..render.renders import Renders
 from . import argo_helm, helm, helm_ontop, helm_render, ontop, values_from
 from .errors import FIELD_OF_CLASS, LocateDiagnosis, LocateSkip, NotInSource
 from .overlay import Overlays
-from .owner import Owner, identify, not_managed_reason
 from .repo import RepoIndex
 from .revisions import Branches, argo_mismatch
 from .source import Source, deployers, find_application, resolve, resolve_all

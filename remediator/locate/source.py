@@ -15,10 +15,10 @@ from typing import Any
 from ..kernel.k8s import dig
 from ..model import JSON
 from ..render.gitops import deployed_paths, same_repo, source_folder
+from ..render.owner import Owner
 from . import artifacts
 from .artifacts import ArtifactLayout
 from .errors import LocateSkip
-from .owner import Owner
 from .repo import Doc, RepoIndex
 from .revisions import Branches, flux_mismatch
 

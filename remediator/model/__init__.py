@@ -78,8 +78,9 @@ from .outcome import (
     Remediation,
     TrustDecision,
     Validation,
+    Verification,
 )
-from .settings import DetectOptions
+from .settings import DetectOptions, VerifySettings
 from .usage import (
     ContainerKey,
     ContainerUsage,
@@ -153,6 +154,8 @@ __all__ = [
     "UsageFacts",
     "Validation",
     "ValuesLayer",
+    "Verification",
+    "VerifySettings",
     "WebhookFacts",
     "facts_as",
     "row_of",

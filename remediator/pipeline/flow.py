@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,16 +25,23 @@ from .. import edit, gate
 from ..config import Config, Drafting, TrustLevel
 from ..detect import detect
 from ..draft import LLMDrafter, closed_examples, draft, make_drafter
-from ..forge import Forge, Submission, TrustSettings
+from ..forge import Forge, Submission, TrustSettings, merged_unverified, report_verifications
 from ..forge import submit as forge_submit
-from ..forge.verify import Verification, verify_merged
 from ..kernel.quantity import parse_quantity
-from ..locate import Branches, LocateDiagnosis, Locator, RepoIndex
-from ..locate.owner import identify
-from ..locate.revisions import default_branch
-from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation, Unused
+from ..locate import Branches, LocateDiagnosis, Locator, RepoIndex, default_branch
+from ..model import (
+    JSON,
+    ClusterState,
+    Decision,
+    Incident,
+    ObjectRef,
+    Remediation,
+    Unused,
+    Verification,
+)
 from ..model.skip import Skip
 from ..render.renders import Renders
+from ..verify import synced_revisions, verify_merged
 from . import trust, usage
 
 _log = logging.getLogger(__name__)
@@ -316,57 +322,14 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
     return r
 
 
-#: a git commit at the end of a revision (`<sha>`, `main@sha1:<sha>`, `main/<sha>`), not the
-#: tail of an artifact digest (`latest@sha256:<64 hex>`)
-_SHA = re.compile(r"(?<![0-9a-f])([0-9a-f]{40})$")
-
-
-def _gitops_object(state: ClusterState, kind: str, namespace: str, name: str) -> JSON:
-    for ref, obj in state.objects.items():
-        if (ref.kind, ref.namespace, ref.name) == (kind, namespace, name):
-            return obj
-    return {}
-
-
-def synced_revisions(state: ClusterState, config: Config, workload: JSON) -> list[str]:
-    """The git revisions the workload's GitOps owner last synced: Argo CD `status.sync.revision`
-    (`revisions` for multi-source apps), Flux `status.lastAppliedOriginRevision` /
-    `lastAppliedRevision` of the Kustomization (for a HelmRelease: of the Kustomization that
-    applies it)."""
-    try:
-        ref = ObjectRef(str(workload["apiVersion"]), str(workload["kind"]),
-                        str(workload["namespace"]), str(workload["name"]))
-    except (KeyError, TypeError):
-        return []
-    live = state.objects.get(ref)
-    owner = identify(ref, (live or {}).get("metadata") or {},
-                     config.locate.argocd_label_tracking) if live else None
-    if owner is None:
-        return []
-    if owner.tool == "argocd":
-        sync = (_gitops_object(state, "Application", owner.namespace, owner.name)
-                .get("status") or {}).get("sync") or {}
-        revs = [sync.get("revision"), *(sync.get("revisions") or [])]
-    else:
-        obj = _gitops_object(state, "HelmRelease" if owner.tool == "flux-helmrelease"
-                             else "Kustomization", owner.namespace, owner.name)
-        if owner.tool == "flux-helmrelease":
-            labels = (obj.get("metadata") or {}).get("labels") or {}
-            obj = _gitops_object(state, "Kustomization",
-                                 str(labels.get("kustomize.toolkit.fluxcd.io/namespace", "")),
-                                 str(labels.get("kustomize.toolkit.fluxcd.io/name", "")))
-        status = obj.get("status") or {}
-        # an ExternalArtifact's revision is its digest; the commit it was built from is the
-        # origin revision (Flux 2.7, ArtifactGenerator `originRevision`)
-        revs = [status.get("lastAppliedOriginRevision"), status.get("lastAppliedRevision")]
-    return [m.group(1) for r in revs if isinstance(r, str) and (m := _SHA.search(r))]
-
-
 def verify(plan_result: Plan, forge: Forge, config: Config, state: ClusterState
            ) -> list[Verification]:
     """Merged remediation PRs whose fix the cluster synced: comment whether it cleared."""
     observed = {r.incident.signature for r in plan_result.remediations}
-    return verify_merged(forge, observed, lambda w: synced_revisions(state, config, w))
+    settings = config.verify
+    verdicts = verify_merged(merged_unverified(forge), forge, observed,
+                             lambda w: synced_revisions(state, w, settings))
+    return report_verifications(forge, verdicts)
 
 
 def submit(plan_result: Plan, forge: Forge, config: Config,

@@ -20,7 +20,6 @@ from .. import edit, gate
 from ..config import Config
 from ..kernel import worktree
 from ..locate import Branches, Locator, RepoIndex
-from ..locate.owner import identify
 from ..locate.revisions import default_branch
 from ..model import (
     JSON,
@@ -37,6 +36,7 @@ from ..model import (
     Validation,
     facts_as,
 )
+from ..render.owner import identify
 from . import usage
 from .flow import remediate
 
