@@ -29,12 +29,9 @@ from kubernetes import client as k8s_client
 from ..cluster import OPTIONAL_KINDS, ClusterError, connect
 from ..config import Config, load_config
 from ..draft import missing_client
-from ..forge import KINDS, forge_for
-from ..forge.gitclone import token_env
-from ..forge.github import GITHUB_API, repo_name
-from ..gate.opa_server import TOKEN_ENV as OPA_TOKEN_ENV
-from ..gate.opa_server import URL_ENV as OPA_URL_ENV
-from ..locate.repo import RepoIndex
+from ..forge import GITHUB_API, KINDS, forge_for, repo_name, token_env
+from ..gate import OPA_TOKEN_ENV, OPA_URL_ENV
+from ..locate import RepoIndex
 from ..render import helm as helm_render
 from ..render.kustomize import renderer
 from .errors import EXIT_FAILED, errors

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .incidents import detect
+from .noise import IncidentTracker, NoiseOptions, TrackerUpdate
 
-__all__ = ["detect"]
+__all__ = ["IncidentTracker", "NoiseOptions", "TrackerUpdate", "detect"]

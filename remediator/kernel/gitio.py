@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import git
 
+from .redact import redact
+
 #: one git command; reads of a repository with a long history take a few seconds
 TIMEOUT_SECONDS = 60.0
 
@@ -39,3 +41,13 @@ def diff(repo: git.Repo, old: str, new: str) -> str:
 def timed_out(exc: git.GitCommandError) -> bool:
     """Whether git was stopped at the deadline (not an answer such as "no such commit")."""
     return "did not complete in" in str(exc.stderr)
+
+
+def git_reason(exc: git.GitCommandError) -> str:
+    """The line of a failed git command that says why (`fatal: ...`), credentials redacted."""
+    text = str(exc.stderr or "") or str(exc)
+    lines = [ln.strip().removeprefix("stderr:").strip(" '") for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:", "remote:", "!"))]
+    # git may echo a URL with its credentials (a remote given as https://user:token@host/...)
+    return redact((fatal or lines or [f"git exited with {exc.status}"])[-1])[0]

@@ -19,8 +19,7 @@ from pathlib import Path
 from .. import edit, gate
 from ..config import Config
 from ..kernel import worktree
-from ..locate import Branches, Locator, RepoIndex
-from ..locate.revisions import default_branch
+from ..locate import Branches, Locator, RepoIndex, default_branch
 from ..model import (
     JSON,
     CheckResult,

@@ -13,8 +13,7 @@ from pathlib import Path
 from ..cluster import ClusterError, LiveCluster, LiveOptions, LogLimits, RawClient, WatchOptions
 from ..cluster import connect as connect_cluster
 from ..config import Config
-from ..detect import detect
-from ..detect.noise import IncidentTracker, NoiseOptions, TrackerUpdate
+from ..detect import IncidentTracker, NoiseOptions, TrackerUpdate, detect
 from ..model import ClusterState, DetectOptions, Incident
 from .alerts import AlertInbox
 
