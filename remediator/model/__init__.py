@@ -15,6 +15,7 @@ from .classes import (
     Detection,
     Drafter,
     FailureClass,
+    Wording,
     row_of,
 )
 from .facts import (
@@ -157,6 +158,7 @@ __all__ = [
     "Verification",
     "VerifySettings",
     "WebhookFacts",
+    "Wording",
     "facts_as",
     "row_of",
 ]

@@ -1,6 +1,6 @@
 """The flow, composed (`flow`): cluster state → detect → locate → draft → edit → gate, then
-forge; and the usage side (`usage`): metrics for usage-aware fixes, CPUThrottling and
-right-sizing (`rightsize`)."""
+forge, and verify once merged; and the usage side (`usage`): metrics for usage-aware fixes,
+CPUThrottling and right-sizing (`rightsize`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The flow, composed: cluster state → detect → locate → draft → edit → gate, then forge.
+"""The flow, composed: cluster state → detect → locate → draft → edit → gate, then forge; once
+merged, verify.
 
 `plan` never writes anything: edits are computed in memory and validated from scratch copies.
 `submit` is the only place that writes, and only to the forge's own clone.
