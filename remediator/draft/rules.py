@@ -192,14 +192,20 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
     changes: dict[tuple[str, ...], Any] = {("resources", "limits", "memory"): new_value}
     live_request_raw = (live.get("requests") or {}).get("memory")
     request = _q(live_request_raw)
-    repo_request = ((get_container(loc.rendered, c).get("resources") or {}).get("requests")
-                    or {}).get("memory")
+    # What the repository sets. For Helm, the values layers: ``rendered`` is the live object
+    # when the chart is not rendered here, its request possibly the one Kubernetes defaulted
+    # (a chart default the values do not repeat is then written as the pods had it: no change).
+    # A Helm parameter sets one value: a request beside it cannot be expressed there.
+    helm = loc.layer if isinstance(loc.layer, HelmValues) else None
+    repo_request = (_helm_effective(loc, ("resources", "requests", "memory")) if helm
+                    else ((get_container(loc.rendered, c).get("resources") or {})
+                          .get("requests") or {}).get("memory"))
     note = ""
     if request is not None and request > new:
         changes[("resources", "requests", "memory")] = new_value
         note = f"; request lowered to {new_value} to stay within the limit"
     elif repo_request is None and live_request_raw is not None and \
-            not isinstance(loc.layer, HelmValues):
+            not (helm and helm.parameter_path):
         # Without a request in the repo, Kubernetes defaults it to the limit: raising the limit
         # alone would silently raise what every pod reserves. Keep the request the pods had.
         changes[("resources", "requests", "memory")] = str(live_request_raw)
