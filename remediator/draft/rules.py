@@ -210,6 +210,8 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
         # alone would silently raise what every pod reserves. Keep the request the pods had.
         changes[("resources", "requests", "memory")] = str(live_request_raw)
         note = f"; request kept at {live_request_raw} explicitly"
+    request_follows = repo_request is None and live_request_raw is not None and \
+        ("resources", "requests", "memory") not in changes  # a Helm parameter: said, not hidden
     ops = _ops(loc, c, changes)
     term = incident.evidence.last_termination
     return Proposal(
@@ -229,10 +231,15 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
         title=f"raise {c} memory limit to {new_value}",
         announced=announced(c, changes),
         kind="memory-limit-raise",  # within drafting.memory.cap (at most the gate's ceiling)
-        risk=("The memory request (what the scheduler reserves) does not change"
-              + (" except as noted" if "lowered" in note else "")
-              + ", so pods schedule as before; under node memory pressure a pod using more than "
-              "its request is among the first evicted. Rollback: revert this commit."),
+        risk=((f"No values layer sets a memory request: unless the chart sets one, Kubernetes "
+               f"defaults it to the limit, so what each pod reserves rises to {new_value} too "
+               "and pods may no longer fit where they ran"
+               if request_follows else
+               "The memory request (what the scheduler reserves) does not change"
+               + (" except as noted" if "lowered" in note else "")
+               + ", so pods schedule as before")
+              + "; under node memory pressure a pod using more than its request is among the "
+              "first evicted. Rollback: revert this commit."),
         confidence=0.8,
     )
 

@@ -120,6 +120,11 @@ def test_a_helm_parameter_that_sets_the_value_is_where_it_changes(tmp_path: Path
     assert [ln for ln in change.diff.splitlines() if ln[:1] in "+-" and ln[:3] not in (
         "+++", "---")] == ["-        - {name: resources.limits.memory, value: 128Mi}",
                            "+        - {name: resources.limits.memory, value: 192Mi}"]
+    # one parameter holds one value: the request that follows the limit is said, not hidden
+    assert r.proposal is not None
+    assert r.proposal.risk.startswith("No values layer sets a memory request: unless the chart "
+                                      "sets one, Kubernetes defaults it to the limit, so what "
+                                      "each pod reserves rises to 192Mi too"), r.proposal.risk
 
 
 def test_a_broader_helm_parameter_is_reported_not_overridden(tmp_path: Path):
