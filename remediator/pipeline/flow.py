@@ -29,6 +29,7 @@ from ..draft import LLMDrafter, closed_examples, draft, make_drafter
 from ..forge import Forge, Submission, TrustSettings
 from ..forge import submit as forge_submit
 from ..forge.verify import Verification, verify_merged
+from ..kernel import turns
 from ..kernel.quantity import parse_quantity
 from ..locate import Branches, LocateDiagnosis, Locator, RepoIndex
 from ..locate.owner import identify
@@ -170,12 +171,15 @@ def _drafting(config: Config) -> Drafting:
 def plan(state: ClusterState, repo_root: Path, config: Config,
          cache_dir: Path | None = None, llm: LLMDrafter | None = None,
          closed_records: list[JSON] | None = None,
-         only: Collection[str] | None = None, bounds: Bounds | None = None) -> Plan:
+         only: Collection[str] | None = None, bounds: Bounds | None = None,
+         threads: int | None = None) -> Plan:
     """``cache_dir`` holds model answers and token usage (default: the user's cache folder);
     ``llm`` is a model drafter built by the caller instead of from the configuration;
     ``closed_records`` are the hidden records of PRs closed unmerged (counter-examples);
     ``only``: signatures to remediate (a watcher's raised incidents); None: all detected;
-    ``bounds``: a service pass's limits (oldest first; None: plan every incident)."""
+    ``bounds``: a service pass's limits (oldest first; None: plan every incident);
+    ``threads``: incidents planned side by side without bounds, taking turns (kernel/turns:
+    their renders overlap, their Python does not; default one per core; results in order)."""
     index = RepoIndex.scan(repo_root)
     result = Plan(warnings=[*index.warnings])
     why_not = ""
@@ -212,6 +216,12 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         incidents = oldest_first(incidents, state)
         pass_key = _pass_key(state, config, bounds.head, closed_records)
         bounds.memo.keep({i.signature for i in incidents})
+    # without bounds, results wait here in order for the incidents planned side by side
+    slots: list[Remediation | Incident] = []
+
+    def place(r: Remediation) -> None:
+        (slots.append if bounds is None else result.remediations.append)(r)
+
     for incident in incidents:
         ns = incident.workload.namespace
         if not config.scope.namespace_in_scope(ns) or not config.scope.class_in_scope(
@@ -219,12 +229,11 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         ):
             continue  # out of scope: not ours to report
         if ns in config.scope.protected_namespaces:
-            result.remediations.append(
-                _skip(incident, f"namespace {ns} is protected: never patched"))
+            place(_skip(incident, f"namespace {ns} is protected: never patched"))
             continue
         early = trust.before_locating(config, incident)
         if early is not None and early.level == TrustLevel.OBSERVE.value:
-            result.remediations.append(trust.observed(incident, early))
+            place(trust.observed(incident, early))
             continue  # nothing to plan: the dashboard lists it
         key = ""
         if bounds is not None:
@@ -246,24 +255,42 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
                 if new and cached.decision == Decision.PROPOSE:
                     bounds.room -= 1  # it will take one of the PRs that can be opened
                 continue
-        try:
-            r = remediate(incident, locator, gitops_objects, repo_root, config, llm, renders,
-                          state)
-        except Exception as exc:  # one incident's bug must not cost the others
-            _log.debug("%s: internal error while remediating", incident.workload,
-                       exc_info=True)
-            result.warnings.append(f"{incident.workload}: internal error, skipped: "
-                                   f"{type(exc).__name__}: {exc}")
-            result.remediations.append(_skip(
-                incident, f"internal error while remediating ({type(exc).__name__}); see logs"))
+        if bounds is None:  # planned below, side by side
+            slots.append(incident)
             continue
+        r = _remediate_safely(incident, locator, gitops_objects, repo_root, config, llm,
+                              renders, state, result)
         _add(result, r)
-        if bounds is not None:
-            result.planned += 1
-            bounds.memo.put(incident.signature, key, r)
-            if incident.signature not in bounds.known and r.decision == Decision.PROPOSE:
-                bounds.room -= 1  # a proposal takes one of the PRs that can be opened
+        result.planned += 1
+        bounds.memo.put(incident.signature, key, r)
+        if incident.signature not in bounds.known and r.decision == Decision.PROPOSE:
+            bounds.room -= 1  # a proposal takes one of the PRs that can be opened
+    # A bounded pass plans in order (each proposal takes room from the next); an unbounded
+    # one has no order to keep but that of its results.
+    todo = [s for s in slots if isinstance(s, Incident)]
+    warnings: list[list[str]] = [[] for _ in todo]
+    planned = iter(turns.map_in_turns(
+        lambda n: _remediate_safely(todo[n], locator, gitops_objects, repo_root, config, llm,
+                                    renders, state, warnings[n]), range(len(todo)), threads))
+    result.warnings += [w for ws in warnings for w in ws]
+    for slot in slots:
+        _add(result, next(planned) if isinstance(slot, Incident) else slot)
     return result
+
+
+def _remediate_safely(incident: Incident, locator: Locator, gitops_objects: list[JSON],
+                      repo_root: Path, config: Config, llm: LLMDrafter | None,
+                      renders: Renders, state: ClusterState, warnings: Plan | list[str]
+                      ) -> Remediation:
+    try:
+        return remediate(incident, locator, gitops_objects, repo_root, config, llm, renders,
+                         state)
+    except Exception as exc:  # one incident's bug must not cost the others
+        _log.debug("%s: internal error while remediating", incident.workload, exc_info=True)
+        (warnings.warnings if isinstance(warnings, Plan) else warnings).append(
+            f"{incident.workload}: internal error, skipped: {type(exc).__name__}: {exc}")
+        return _skip(incident,
+                     f"internal error while remediating ({type(exc).__name__}); see logs")
 
 
 def _add(result: Plan, r: Remediation) -> None:
