@@ -104,8 +104,8 @@ class RepoIndex:
     kustomizations: dict[str, JSON] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: (len(docs) when built, kind -> docs): see ``of_kind``
-    _kinds: tuple[int, dict[str, list[Doc]]] = field(default=(-1, {}), init=False,
-                                                     repr=False, compare=False)
+    _kinds: tuple[int, dict[tuple[str, str | None], list[Doc]]] = field(
+        default=(-1, {}), init=False, repr=False, compare=False)
     #: kustomization folder -> what it names (``files_named``), read once per pass
     _named: dict[str, Any] = field(default_factory=dict, init=False, repr=False,
                                    compare=False)
@@ -157,21 +157,22 @@ class RepoIndex:
         prefix = under.rstrip("/") + "/" if under else ""
         return [
             d
-            for d in self.of_kind(kind)
-            if d.name == name
-            and (group is None or d.group == group)
+            for d in self.of_kind(kind, name)
+            if (group is None or d.group == group)
             and d.path.startswith(prefix)
         ]
 
-    def of_kind(self, kind: str) -> list[Doc]:
-        """The documents of one kind, in the order of ``docs``. Indexed once per pass: every
-        incident asks, and a scan of every document per incident made a pass quadratic."""
+    def of_kind(self, kind: str, name: str | None = None) -> list[Doc]:
+        """The documents of one kind (and name), in the order of ``docs``. Indexed once per
+        pass: every incident asks, and a scan of every document per incident made a pass
+        quadratic."""
         if self._kinds[0] != len(self.docs):  # built, or docs added since (tests build so)
-            by_kind: dict[str, list[Doc]] = {}
+            by_kind: dict[tuple[str, str | None], list[Doc]] = {}
             for d in self.docs:
-                by_kind.setdefault(d.kind, []).append(d)
+                by_kind.setdefault((d.kind, None), []).append(d)
+                by_kind.setdefault((d.kind, d.name), []).append(d)
             self._kinds = (len(self.docs), by_kind)
-        return self._kinds[1].get(kind, [])
+        return self._kinds[1].get((kind, name), [])
 
     # ------------------------------------------------------------------ kustomization graph
 
