@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .. import edit, gate
 from ..config import Config, Drafting, TrustLevel
@@ -178,8 +179,7 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
     ``closed_records`` are the hidden records of PRs closed unmerged (counter-examples);
     ``only``: signatures to remediate (a watcher's raised incidents); None: all detected;
     ``bounds``: a service pass's limits (oldest first; None: plan every incident);
-    ``threads``: incidents planned side by side without bounds, taking turns (kernel/turns:
-    their renders overlap, their Python does not; default one per core; results in order)."""
+    ``threads``: without bounds, incidents planned side by side (kernel/turns; one per core)."""
     index = RepoIndex.scan(repo_root)
     result = Plan(warnings=[*index.warnings])
     why_not = ""
@@ -222,6 +222,10 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
     def place(r: Remediation) -> None:
         (slots.append if bounds is None else result.remediations.append)(r)
 
+    def safely(incident: Incident, warnings: list[str]) -> Remediation:
+        return _remediate_safely(incident, warnings, locator, gitops_objects, repo_root,
+                                 config, llm, renders, state)
+
     for incident in incidents:
         ns = incident.workload.namespace
         if not config.scope.namespace_in_scope(ns) or not config.scope.class_in_scope(
@@ -258,37 +262,30 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         if bounds is None:  # planned below, side by side
             slots.append(incident)
             continue
-        r = _remediate_safely(incident, locator, gitops_objects, repo_root, config, llm,
-                              renders, state, result)
+        r = safely(incident, result.warnings)
         _add(result, r)
         result.planned += 1
         bounds.memo.put(incident.signature, key, r)
         if incident.signature not in bounds.known and r.decision == Decision.PROPOSE:
             bounds.room -= 1  # a proposal takes one of the PRs that can be opened
-    # A bounded pass plans in order (each proposal takes room from the next); an unbounded
-    # one has no order to keep but that of its results.
+    # bounded passes plan in order (a proposal takes room from the next), others side by side
     todo = [s for s in slots if isinstance(s, Incident)]
     warnings: list[list[str]] = [[] for _ in todo]
-    planned = iter(turns.map_in_turns(
-        lambda n: _remediate_safely(todo[n], locator, gitops_objects, repo_root, config, llm,
-                                    renders, state, warnings[n]), range(len(todo)), threads))
+    planned = iter(turns.map_in_turns(lambda n: safely(todo[n], warnings[n]),
+                                      range(len(todo)), threads))
     result.warnings += [w for ws in warnings for w in ws]
     for slot in slots:
         _add(result, next(planned) if isinstance(slot, Incident) else slot)
     return result
 
 
-def _remediate_safely(incident: Incident, locator: Locator, gitops_objects: list[JSON],
-                      repo_root: Path, config: Config, llm: LLMDrafter | None,
-                      renders: Renders, state: ClusterState, warnings: Plan | list[str]
-                      ) -> Remediation:
+def _remediate_safely(incident: Incident, warnings: list[str], *args: Any) -> Remediation:
     try:
-        return remediate(incident, locator, gitops_objects, repo_root, config, llm, renders,
-                         state)
+        return remediate(incident, *args)
     except Exception as exc:  # one incident's bug must not cost the others
         _log.debug("%s: internal error while remediating", incident.workload, exc_info=True)
-        (warnings.warnings if isinstance(warnings, Plan) else warnings).append(
-            f"{incident.workload}: internal error, skipped: {type(exc).__name__}: {exc}")
+        warnings.append(f"{incident.workload}: internal error, skipped: "
+                        f"{type(exc).__name__}: {exc}")
         return _skip(incident,
                      f"internal error while remediating ({type(exc).__name__}); see logs")
 
