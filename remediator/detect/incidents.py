@@ -147,7 +147,21 @@ def detect(state: ClusterState, options: DetectOptions | None = None) -> list[In
 
     _add_job_failures(state, groups, superseded)
     _add_workload_failures(state, groups, events, options or DetectOptions())
-    return [_incident(state, g, events) for g in sorted(groups.values(), key=_group_order)]
+    children = _children(state)
+    return [_incident(state, g, events, children)
+            for g in sorted(groups.values(), key=_group_order)]
+
+
+def _children(state: ClusterState) -> dict[str, list[JSON]]:
+    """Owner uid -> the objects it owns, in the order of ``state.objects``: read once, not a
+    scan of every object per incident (which made detection quadratic in workloads)."""
+    out: dict[str, list[JSON]] = {}
+    for obj in state.objects.values():
+        refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+        for uid in dict.fromkeys(r.get("uid") for r in refs if isinstance(r, dict)):
+            if uid:
+                out.setdefault(str(uid), []).append(obj)
+    return out
 
 
 def _group_order(g: _Group) -> tuple[str, str, str, str]:
@@ -232,14 +246,16 @@ def _top_owner(state: ClusterState, ref: ObjectRef, obj: JSON) -> ObjectRef:
 
 
 def _incident(
-    state: ClusterState, g: _Group, events: dict[tuple[str, str, str], list[JSON]]
+    state: ClusterState, g: _Group, events: dict[tuple[str, str, str], list[JSON]],
+    children: dict[str, list[JSON]],
 ) -> Incident:
     f = g.finding
     w = g.workload
     workload_obj = state.objects.get(w) or (g.pods[0] if g.pods else {})
     pod_names = sorted(str(p["metadata"]["name"]) for p in g.pods)
     # events of the pods, the workload and what sits between them (ReplicaSets, Jobs)
-    owned = [o for o in state.objects.values() if _owned_by(o, workload_obj)]
+    uid = (workload_obj.get("metadata") or {}).get("uid")
+    owned = children.get(str(uid), []) if uid else []
     related = [("Pod", w.namespace, n) for n in pod_names] + [event_key_of(w)]
     related += [event_key_of(ObjectRef.of(o)) for o in owned]
     claims = f.facts.pvc_events if isinstance(f.facts, ClaimFacts) else None

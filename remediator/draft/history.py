@@ -160,16 +160,23 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
     """
     try:
         import git  # GitPython; imported here so that the rules drafter loads without git
-
-        from ..kernel import gitio
     except ImportError:  # pragma: no cover - a declared dependency
         return []
     try:
         repo = git.Repo(repo_root, search_parent_directories=False)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return []
-    if isinstance(paths, str):
-        paths = [paths]
+    with repo:  # its `cat-file` processes end here, not when the object is collected
+        return _image_tags(repo, repo_root, [paths] if isinstance(paths, str) else paths,
+                           image_name, values)
+
+
+def _image_tags(repo: Any, repo_root: Path, paths: list[str], image_name: str,
+                values: ValuesKey | None) -> list[TagInHistory]:
+    import git
+
+    from ..kernel import gitio
+
     seen: dict[str, TagInHistory] = {}
     when: dict[str, int] = {}  # tag -> commit time (epoch seconds; dates carry time zones)
     try:
@@ -179,26 +186,32 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
     for path in dict.fromkeys(paths):
         logged = gitlog.commits_of(log, path, MAX_COMMITS)
         try:
-            commits = [repo.commit(c.sha) for c in logged] if logged is not None else \
-                gitio.commits(repo, "HEAD", "--", path, max_count=MAX_COMMITS)
+            commits = logged if logged is not None else [
+                gitlog.LoggedCommit(c.hexsha, c.committed_date,
+                                    c.committed_datetime.isoformat(), str(c.summary))
+                for c in gitio.commits(repo, "HEAD", "--", path, max_count=MAX_COMMITS)]
         except (git.GitCommandError, ValueError):
             continue
         for commit in commits:  # newest first
             try:
-                text = (commit.tree / path).data_stream.read().decode("utf-8")
+                # the blob by `sha:path` from the repository's one `cat-file --batch`: no
+                # tree is parsed on the way (`commit.tree / path` parsed every folder above
+                # the file, the whole `apps/` of a large repository, for every file asked)
+                _, kind, _, data = repo.git.get_object_data(f"{commit.sha}:{path}")
+                if kind != b"blob":
+                    continue
+                text = data.decode("utf-8")
                 # every scalar as written: an unquoted `newTag: 1.10` is the tag "1.10"
                 docs = yamlio.load_documents(text, path, raw_scalars=True)
-            except (KeyError, UnicodeDecodeError, yamlio.UnsafeYAML):
-                continue
+            except (ValueError, UnicodeDecodeError, yamlio.UnsafeYAML):
+                continue  # not in that commit (ValueError: git says "missing")
             found: list[str] = []
             _tags_in(docs, image_name, found)
             if values is not None:
                 _keyed_tags(docs, values, found)
             for tag in found:
-                if tag not in seen or commit.committed_date > when[tag]:
-                    when[tag] = commit.committed_date
-                    seen[tag] = TagInHistory(tag, commit.hexsha,
-                                             commit.committed_datetime.isoformat(),
-                                             str(commit.summary))
+                if tag not in seen or commit.time > when[tag]:
+                    when[tag] = commit.time
+                    seen[tag] = TagInHistory(tag, commit.sha, commit.date, commit.summary)
     # newest first across the files (a stable sort keeps one file's order on equal times)
     return sorted(seen.values(), key=lambda h: when[h.tag], reverse=True)

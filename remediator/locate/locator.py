@@ -211,7 +211,7 @@ class Locator:
     def _in_helmrelease(self, incident: Incident, owner: Owner,
                         cluster_objects: list[JSON]) -> Location:
         hr = helm.helmrelease(owner, cluster_objects,
-                              [d.body for d in self.index.docs if d.kind == "HelmRelease"])
+                              [d.body for d in self.index.of_kind("HelmRelease")])
         ks_owner = helm.applied_by(hr)
         source = resolve(ks_owner, cluster_objects, self.index, self.repo_url,
                          self.branches)
@@ -328,8 +328,8 @@ class Locator:
             raise LocateSkip(f"path `{source.path}` does not exist in the repository")
         prefix = source.path.rstrip("/") + "/" if source.path else ""
         matches = [
-            d for d in self.index.docs
-            if d.kind == ref.kind and d.group == ref.group and d.path.startswith(prefix)
+            d for d in self.index.of_kind(ref.kind)
+            if d.group == ref.group and d.path.startswith(prefix)
             and live_name(source, d.name) == ref.name
             and source.places(d.namespace, ref.namespace)
             and (source.recurse or posixpath.dirname(d.path) == source.path)

@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..kernel import yamlio
+from ..kernel import turns, yamlio
 from ..kernel.redact import redact
 from ..model import JSON, ChartSource
 
@@ -123,7 +123,8 @@ def _env() -> dict[str, str]:
 
 def _run(args: list[str], timeout: float = TIMEOUT_SECONDS, cwd: Path | None = None) -> bytes:
     """Run Helm; its stdout, bounded. Raises RenderError with Helm's last error line."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    # other incidents of the pass plan meanwhile (kernel/turns); only local state inside
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, turns.waiting():
         try:
             proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                     env=_env(), cwd=cwd or _home())
@@ -280,6 +281,12 @@ def _pull(chart: ChartSource) -> Path:
         raise RenderError(f"{chart.describe()}: the pulled archive holds no single chart") from None
     with _lock:
         previous = _pulled.get(key)
+        if (previous is not None and isinstance(previous[1], Path)
+                and time.monotonic() - previous[0] < PULL_TTL_SECONDS):
+            # pulled meanwhile by another incident of the pass (kernel/turns), which may be
+            # rendering from it now: that copy stays, this one goes
+            shutil.rmtree(dest, ignore_errors=True)
+            return previous[1]
         _pulled[key] = (now, found)
     if previous is not None and isinstance(previous[1], Path):  # expired: a newer pull
         shutil.rmtree(previous[1].parent, ignore_errors=True)

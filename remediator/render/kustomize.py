@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import pathspec
 
-from ..kernel import yamlio
+from ..kernel import turns, yamlio
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -127,15 +127,16 @@ def _run(target: Path, cwd: str, label: str, outside: bool = False) -> str:
         raise RenderError(
             "cannot render kustomizations: neither kustomize nor kubectl is installed")
     try:
-        proc = subprocess.run(
-            [*cmd, str(target),
-             *(["--load-restrictor=LoadRestrictionsNone"] if outside else [])],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-            cwd=cwd,
-        )
+        with turns.waiting():  # other incidents of the pass plan meanwhile (kernel/turns)
+            proc = subprocess.run(
+                [*cmd, str(target),
+                 *(["--load-restrictor=LoadRestrictionsNone"] if outside else [])],
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT_SECONDS,
+                check=False,
+                cwd=cwd,
+            )
     except subprocess.TimeoutExpired:
         raise RenderError(f"rendering {label} timed out") from None
     if proc.returncode != 0:
