@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .incidents import detect
+from .incidents import Detected, detect, detect_subjects
 
-__all__ = ["detect"]
+__all__ = ["Detected", "detect", "detect_subjects"]
