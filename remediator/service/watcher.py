@@ -1,5 +1,6 @@
-"""The live cluster as the pipeline's input: watch → detect → noise control, logs for what is
-raised, and snapshot capture. Sits beside `pipeline` (it composes the cluster and detect stages).
+"""The live cluster as the pipeline's input: watch → detect (event-driven: `detection`) → noise
+control, logs for what is raised, and snapshot capture. Sits beside `pipeline` (it composes
+the cluster and detect stages).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from ..cluster import ClusterError, LiveCluster, LiveOptions, LogLimits, RawClie
 from ..cluster import connect as connect_cluster
 from ..config import Config
 from ..detect import detect
-from ..detect.noise import IncidentTracker, NoiseOptions, TrackerUpdate
+from ..detect.noise import NoiseOptions, TrackerUpdate
 from ..model import ClusterState, DetectOptions, Incident
 from .alerts import AlertInbox
+from .detection import LiveDetector
+from .observe import JsonLog, Metrics
 
 #: pods per incident whose logs are fetched (the newest evidence is enough)
 LOG_PODS = 3
@@ -62,21 +65,26 @@ class WatchTick:
 
 
 class Watcher:
-    """Call ``tick()`` periodically while the `LiveCluster` watches in the background."""
+    """The live detection (`detection.LiveDetector`: event-driven, in its own thread once
+    started) and the logs of the incidents it raised. ``tick()`` runs a round now."""
 
     def __init__(self, live: LiveCluster, options: NoiseOptions,
-                 detect_options: DetectOptions | None = None):
+                 detect_options: DetectOptions | None = None, log: JsonLog | None = None,
+                 metrics: Metrics | None = None):
         self.live = live
-        self.detect_options = detect_options
-        self.tracker = IncidentTracker(options)
+        self.detector = LiveDetector(live, options, detect_options, log, metrics)
         self.logs: dict[LogKey, str] = {}
 
+    def start(self) -> None:
+        self.detector.start()
+
+    def stop(self) -> None:
+        self.detector.stop()
+
     def tick(self) -> WatchTick:
-        state = self.live.state()
-        now = datetime.fromisoformat(state.now)
-        update = self.tracker.observe(detect(state, self.detect_options), now)
-        attach_logs(self.live, state, update.active, self.logs)
-        return WatchTick(state, update)
+        done = self.detector.tick()
+        attach_logs(self.live, done.state, done.update.active, self.logs)
+        return WatchTick(done.state, done.update)
 
 
 @dataclass
@@ -100,6 +108,9 @@ class LiveSource:
     inbox: AlertInbox | None = None
     #: signatures an alert asked for: planned on every pass while the failure lasts
     alerted: set[str] = field(default_factory=set)
+    #: where the live detection writes `raised` / `cleared` lines and counts them
+    log: JsonLog | None = None
+    metrics: Metrics | None = None
 
     def open(self, config: Config) -> LiveCluster:
         if self.live is None:
@@ -108,7 +119,9 @@ class LiveSource:
                                                                       self.watch))
             if self.continuous:
                 self.live.start()
-                self.watcher = Watcher(self.live, noise_options(config), config.detect)
+                self.watcher = Watcher(self.live, noise_options(config), config.detect,
+                                       self.log, self.metrics)
+                self.watcher.start()
         return self.live
 
     def state_for(self, config: Config) -> tuple[ClusterState, set[str] | None]:
@@ -138,6 +151,8 @@ class LiveSource:
         return sum(r.stats["errors"] for r in self.live.reflectors) if self.live else 0
 
     def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
         if self.live is not None:
             self.live.stop()
 
