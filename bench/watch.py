@@ -26,6 +26,7 @@ Run from the repo root: `python bench/watch.py [--pods 2000] [--rate 2000] [--se
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import io
 import json
@@ -75,8 +76,9 @@ def emulator(args: argparse.Namespace) -> None:
             due = start + n / args.rate
             if due - start >= args.seconds:
                 break
-            if due > time.perf_counter():
-                time.sleep(due - time.perf_counter())
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
             if n % args.probe_every == 0:
                 k = n // args.probe_every
                 pod = copy.deepcopy(by_deployment[k % len(by_deployment)][0])
@@ -165,7 +167,7 @@ def main() -> None:
     finally:
         if source is not None:
             source.close()
-        if child.stdin is not None and not child.stdin.closed:
+        with contextlib.suppress(OSError):  # the child may be gone already
             child.stdin.write("stop\n")
             child.stdin.close()
         try:

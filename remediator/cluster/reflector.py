@@ -60,7 +60,8 @@ class Store:
     malformed: dict[tuple[str, str, str], str] = field(default_factory=dict)
     changes: int = 0
     cond: threading.Condition = field(default_factory=threading.Condition)
-    #: called with (event type, object) for every change a watch applied (the detector's hook)
+    #: called with (event type, object) for every change a watch applied (the detector's
+    #: hook), holding the store's lock: it must be quick and never wait on the store
     on_change: Callable[[str, JSON], None] | None = None
     #: called after a list replaced a part of the store (a change may have gone unseen)
     on_relist: Callable[[], None] | None = None
@@ -76,9 +77,10 @@ class Store:
             for obj in items:
                 self._put(kind, obj)
             self.changes += 1
+            # under the lock: whoever sees the change in the store finds it was announced
+            if self.on_relist is not None:
+                self.on_relist()
             self.cond.notify_all()
-        if self.on_relist is not None:
-            self.on_relist()
 
     def apply(self, kind: Kind, event: str, obj: JSON) -> None:
         with self.cond:
@@ -90,9 +92,9 @@ class Store:
             else:
                 obj = self._put(kind, obj)
             self.changes += 1
+            if self.on_change is not None:
+                self.on_change(event, obj)
             self.cond.notify_all()
-        if self.on_change is not None:
-            self.on_change(event, obj)
 
     def _put(self, kind: Kind, obj: JSON) -> JSON:
         obj = _slim(obj, kind)
