@@ -23,6 +23,7 @@ watch event's arrival to the raise) and counted (`remediator_incidents_raised_to
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +35,8 @@ from ..detect import detect_subjects
 from ..detect.noise import IncidentTracker, NoiseOptions, TrackerUpdate
 from ..model import JSON, ClusterState, DetectOptions, Incident, ObjectRef
 from .observe import JsonLog, Metrics
+
+_log = logging.getLogger(__name__)
 
 #: seconds between full detections (what only the passing of time changes)
 SWEEP_SECONDS = 30.0
@@ -116,6 +119,7 @@ class LiveDetector:
             try:
                 self.tick()
             except Exception as exc:  # one bad round must not end live detection
+                _log.debug("the failed detection round", exc_info=True)
                 if self.log is not None:
                     self.log("warning", f"detection round failed: {type(exc).__name__}: {exc}",
                              level="warning")

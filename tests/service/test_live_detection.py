@@ -244,3 +244,22 @@ def test_the_detection_thread_raises_from_watch_events_and_reads_no_secrets(watc
         detector.stop()
     assert not [p for p in api.paths() if "secrets" in p]
     assert not [k for k in live.store.objects if k == "Secret"]
+
+
+def test_the_live_view_is_what_build_state_makes_of_the_same_objects(watched):
+    """`LiveCluster.state()` assembles the view from the store (shapes checked on arrival)
+    instead of `build_state` over every item: the same state, malformed objects included."""
+    from remediator.cluster.snapshot import build_state
+
+    api, live = watched
+    broken = {"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": "broken", "namespace": "shop"}, "spec": ["not", "an", "object"]}
+    api.apply(broken)
+    _sync(api, live, broken, present=False)  # kept out of the store's tables...
+    assert live.store.wait_for(lambda: bool(live.store.malformed), WAIT)  # ...and noted
+    fast = live.state()
+    slow = build_state(live.items() + [broken], live.name)
+    assert (fast.pods, fast.events, fast.nodes) == (slow.pods, slow.events, slow.nodes)
+    assert list(fast.objects.items()) == list(slow.objects.items())
+    assert fast.pod_owner == slow.pod_owner
+    assert fast.warnings[-1] == slow.warnings[-1] and "Pod shop/broken" in fast.warnings[-1]
