@@ -39,7 +39,7 @@ from .evidence import (
     restart_rate,
     summarize_events,
 )
-from .jobs import JobFound, job_failures, latest_jobs, owned_by, top_owner
+from .jobs import JobFound, job_failures, latest_jobs, owned_by_uid, top_owner
 from .probes import after_ready
 from .workloads import (
     conditions,
@@ -164,7 +164,9 @@ def detect_subjects(state: ClusterState, options: DetectOptions | None = None,
         *pod_configuration_failures(view, events, options), *around])
     if subjects is not None:
         groups = {k: g for k, g in groups.items() if k[0] in subjects}
-    incidents = [_incident(state, g, events) for g in sorted(groups.values(), key=_group_order)]
+    children = owned_by_uid(state)
+    incidents = [_incident(state, g, events, children)
+                 for g in sorted(groups.values(), key=_group_order)]
     return Detected(incidents, subjects, object_subjects)
 
 
@@ -207,14 +209,15 @@ def _add_workload_failures(
 
 
 def _incident(
-    state: ClusterState, g: _Group, events: dict[tuple[str, str, str], list[JSON]]
+    state: ClusterState, g: _Group, events: dict[tuple[str, str, str], list[JSON]],
+    children: dict[str, list[JSON]],
 ) -> Incident:
     f = g.finding
     w = g.workload
     workload_obj = state.objects.get(w) or (g.pods[0] if g.pods else {})
     pod_names = sorted(str(p["metadata"]["name"]) for p in g.pods)
     # events of the pods, the workload and what sits between them (ReplicaSets, Jobs)
-    owned = [o for o in state.objects.values() if owned_by(o, workload_obj)]
+    owned = children.get(str((workload_obj.get("metadata") or {}).get("uid") or ""), [])
     related = [("Pod", w.namespace, n) for n in pod_names] + [event_key_of(w)]
     related += [event_key_of(ObjectRef.of(o)) for o in owned]
     claims = f.facts.pvc_events if isinstance(f.facts, ClaimFacts) else None

@@ -15,6 +15,18 @@ def owned_by(obj: JSON, owner: JSON) -> bool:
     return any(isinstance(r, dict) and uid and r.get("uid") == uid for r in refs)
 
 
+def owned_by_uid(state: ClusterState) -> dict[str, list[JSON]]:
+    """Owner uid → the objects that name it in their ownerReferences (in the state's order):
+    what `owned_by` answers for one pair, indexed once for a whole detection."""
+    out: dict[str, list[JSON]] = {}
+    for obj in state.objects.values():
+        uids = {str(r.get("uid")) for r in (obj.get("metadata") or {}).get("ownerReferences")
+                or [] if isinstance(r, dict) and r.get("uid")}
+        for uid in uids:
+            out.setdefault(uid, []).append(obj)
+    return out
+
+
 def top_owner(state: ClusterState, ref: ObjectRef, obj: JSON) -> ObjectRef:
     for owner in (obj.get("metadata") or {}).get("ownerReferences") or []:
         for r, o in state.objects.items():
