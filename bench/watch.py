@@ -153,9 +153,11 @@ def main() -> None:
             t = time.perf_counter()
             live = source.open(config)  # list, watch, start the detection thread
             list_ms = (time.perf_counter() - t) * 1000
+            cpu = time.process_time()
             child.stdin.write("go\n")
             child.stdin.flush()
             written = json.loads(child.stdout.readline())
+            cpu = time.process_time() - cpu
             probes = dict(written["probes"])
             deadline = time.monotonic() + args.drain
             while time.monotonic() < deadline and len(_raised(lines)) < len(probes):
@@ -188,6 +190,8 @@ def main() -> None:
     print(f"probes_raised={len(e2e)}")
     print(f"probes_missed={len(probes) - len(e2e)}")
     print(f"initial_list_ms={list_ms:.0f}")
+    # this process's CPU while the changes came (reflectors, detection thread): per 1,000 events
+    print(f"service_cpu_ms_per_1000_events={cpu * 1e6 / max(1, written['events']):.0f}")
     if detector is not None:
         print(f"detection_rounds={detector.rounds}")
         print(f"full_rounds={detector.full_rounds}")
