@@ -258,7 +258,7 @@ def test_the_live_view_is_what_build_state_makes_of_the_same_objects(watched):
     _sync(api, live, broken, present=False)  # kept out of the store's tables...
     assert live.store.wait_for(lambda: bool(live.store.malformed), WAIT)  # ...and noted
     fast = live.state()
-    slow = build_state(live.items() + [broken], live.name)
+    slow = build_state([*live.items(), broken], live.name)
     assert (fast.pods, fast.events, fast.nodes) == (slow.pods, slow.events, slow.nodes)
     assert list(fast.objects.items()) == list(slow.objects.items())
     assert fast.pod_owner == slow.pod_owner
