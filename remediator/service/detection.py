@@ -23,6 +23,7 @@ watch event's arrival to the raise) and counted (`remediator_incidents_raised_to
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -42,6 +43,22 @@ _log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30.0
 #: the detection thread wakes at least this often (settle and clear deadlines)
 TICK_SECONDS = 1.0
+#: allocations between young collections for the live service (Python's default: 700)
+GC_YOUNG = 50_000
+
+
+def service_gc() -> None:
+    """The cyclic GC, set for a long-running watcher (called once its first list is in).
+
+    What is loaded by then (modules, the configuration, the first list of the cluster) lives as
+    long as the service: frozen, so that full collections stop walking it again (hundreds of
+    milliseconds at 2,000 pods, in the middle of detection). And collections come every 50,000
+    allocations instead of 700: at 2,000 watch events a second Python's defaults collect over a
+    hundred times a second and reach a full collection every second or two, each one a pause of
+    the detection thread. Frozen objects are still freed when nothing refers to them; only
+    reference cycles among them would stay (none are made on purpose)."""
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, 20, 20)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from ..detect import detect
 from ..detect.noise import NoiseOptions, TrackerUpdate
 from ..model import ClusterState, DetectOptions, Incident
 from .alerts import AlertInbox
-from .detection import LiveDetector
+from .detection import LiveDetector, service_gc
 from .observe import JsonLog, Metrics
 
 #: pods per incident whose logs are fetched (the newest evidence is enough)
@@ -119,6 +119,7 @@ class LiveSource:
                                                                       self.watch))
             if self.continuous:
                 self.live.start()
+                service_gc()
                 self.watcher = Watcher(self.live, noise_options(config), config.detect,
                                        self.log, self.metrics)
                 self.watcher.start()
