@@ -7,14 +7,49 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 from remediator.cli.demo import example_paths
 from remediator.cluster.snapshot import build_state
 from remediator.detect import detect, detect_subjects
 from remediator.model import ClusterState, ObjectRef
-from tests.detect.test_config_classes import CLOCK, KUBERNETES, _obj, _service, _sts, _webhook
 from tests.support import kube
 from tests.support.scale import make_snapshot
+
+OLD = "2026-11-19T10:00:00Z"
+#: the clock of the state (detect's "now" is the newest time it holds)
+CLOCK = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "clock", "namespace": "x"},
+         "involvedObject": {"kind": "Namespace", "name": "x"}, "reason": "Clock",
+         "lastTimestamp": kube.NOW}
+
+
+def _obj(kind: str, name: str, ns: str = "shop", api: str = "v1", **body: Any) -> dict:
+    meta: dict[str, Any] = {"name": name, "uid": kube.uid(), "creationTimestamp": OLD}
+    if ns:
+        meta["namespace"] = ns
+    return {"apiVersion": api, "kind": kind, "metadata": meta, **body}
+
+
+def _service(name: str, selector: dict[str, str], ns: str = "shop") -> dict:
+    return _obj("Service", name, ns, spec={"selector": selector,
+                                           "ports": [{"name": "http", "port": 80}]})
+
+
+def _sts(storage_class: str) -> dict:
+    return _obj("StatefulSet", "db", api="apps/v1", spec={
+        "serviceName": "db", "replicas": 1, "selector": {"matchLabels": {"app": "db"}},
+        "template": {"metadata": {"labels": {"app": "db"}},
+                     "spec": {"containers": [kube.container("db")]}},
+        "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+            "storageClassName": storage_class, "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}}}}]}, status={})
+
+
+def _webhook(service: str) -> dict:
+    return _obj("ValidatingWebhookConfiguration", "policy", ns="",
+                api="admissionregistration.k8s.io/v1", webhooks=[{
+                    "name": "validate.policy.example.com", "failurePolicy": "Fail",
+                    "clientConfig": {"service": {"namespace": "policy", "name": service}}}])
 
 
 def _state(tmp_path: Path) -> ClusterState:
@@ -37,7 +72,8 @@ def _state(tmp_path: Path) -> ClusterState:
     web_rs = kube.replicaset(web, ready=1)
     web_pod = kube.pod(web_rs, "web-5d8f7c9b4-aaaaa", [kube.running("web")])
     web_pod["metadata"]["labels"] = {"app": "web"}
-    items += [sts, pvc, pod, standard, _webhook("policy-webhok"), KUBERNETES, CLOCK,
+    items += [sts, pvc, pod, standard, _webhook("policy-webhok"), CLOCK,
+              _service("kubernetes", {}, ns="default"),
               _service("ghost", {"app": "ghost"}), _service("web", {"app": "web"}),
               web, web_rs, web_pod]
     return build_state(items, "default")
