@@ -148,8 +148,9 @@ def main() -> None:
             (repo / ".remediator.yaml").write_text("cluster: bench\nwatch:\n  settleSeconds: 0\n")
             config = load_config(repo)
             metrics = Metrics()
+            # as `remediator run` makes it (cli/run.py), the log aside
             source = LiveSource(kubeconfig=str(kubeconfig), continuous=True,
-                                log=JsonLog(stream=lines), metrics=metrics)
+                                log=JsonLog(stream=lines), metrics=metrics, tune_gc=True)
             t = time.perf_counter()
             live = source.open(config)  # list, watch, start the detection thread
             list_ms = (time.perf_counter() - t) * 1000

@@ -98,7 +98,7 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     metrics = Metrics()
     live = None if snapshot is not None else LiveSource(
         context, str(kubeconfig) if kubeconfig else None, continuous=not once, inbox=inbox,
-        log=log, metrics=metrics)
+        log=log, metrics=metrics, tune_gc=not once)
     memo = PlanMemo()  # what was planned, reused by later passes while unchanged
 
     lease: LeaseLock | None = None

@@ -111,6 +111,9 @@ class LiveSource:
     #: where the live detection writes `raised` / `cleared` lines and counts them
     log: JsonLog | None = None
     metrics: Metrics | None = None
+    #: the process is the service's own (`remediator run`): set its GC for live detection once
+    #: the first list is in (`detection.service_gc`); off in a process shared with others
+    tune_gc: bool = False
 
     def open(self, config: Config) -> LiveCluster:
         if self.live is None:
@@ -119,7 +122,8 @@ class LiveSource:
                                                                       self.watch))
             if self.continuous:
                 self.live.start()
-                service_gc()
+                if self.tune_gc:
+                    service_gc()
                 self.watcher = Watcher(self.live, noise_options(config), config.detect,
                                        self.log, self.metrics)
                 self.watcher.start()
