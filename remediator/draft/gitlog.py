@@ -59,7 +59,10 @@ def _read(root: str, head: str) -> FileLog:
 
 def file_log(repo: Any, root: Path) -> FileLog:
     """The history by file of the GitPython ``repo`` at ``root``, read once per HEAD."""
-    return _read(str(root.resolve()), repo.head.commit.hexsha)
+    # HEAD by `git rev-parse` within the deadline: `repo.head.commit` asks GitPython's
+    # persistent `cat-file`, which has none and blocks forever on an object store that does
+    head = gitio.run(repo, "rev_parse", "--verify", "HEAD").strip()
+    return _read(str(root.resolve()), head)
 
 
 def commits_of(log: FileLog, path: str, per_file: int) -> list[LoggedCommit] | None:

@@ -16,6 +16,7 @@ import pytest
 from remediator.cli.demo import build_origin, example_paths
 from remediator.service.one_pass import run_once
 from remediator.service.watcher import LiveSource
+from tests.support.example_cluster import serve_example
 from tests.support.kube_api import KubeAPI
 
 EXAMPLE, SNAPSHOT = example_paths()
@@ -28,28 +29,10 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, check=False, timeout=300)
 
 
-def _serve_example(api: KubeAPI) -> None:
-    """The bundled snapshot as a live cluster: its objects, their namespaces (the gate's
-    dry-run writes into them), and its logs as pod logs."""
-    items = json.loads((SNAPSHOT / "cluster.json").read_text())["items"]
-    namespaces = sorted({i["metadata"]["namespace"] for i in items
-                         if i["metadata"].get("namespace")})
-    api.apply(*({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
-                for ns in namespaces), *items)
-    for path in (SNAPSHOT / "logs").glob("*/*/*.log"):
-        name = path.name[: -len(".log")]
-        previous = name.endswith(".previous")
-        api.set_log(path.parent.parent.name, path.parent.name,
-                    name.removesuffix(".previous"), path.read_text(), previous)
-    api.set_log("shop", "frontend-84c7d9f6b5-4xwzp", "frontend", "GET / 200\n")  # healthy
-    api.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {
-        "name": "db", "namespace": "shop"}, "data": {"password": "aHVudGVyMg=="}})
-
-
 @pytest.fixture
 def cluster(tmp_path: Path):
     with KubeAPI() as api:
-        _serve_example(api)
+        serve_example(api)
         yield api, api.kubeconfig(tmp_path / "kubeconfig")
 
 

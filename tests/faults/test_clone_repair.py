@@ -87,12 +87,15 @@ def test_a_git_that_does_not_answer_is_stopped_at_its_deadline(tmp_path: Path):
         while True:
             try:
                 held.append(server.accept()[0])
+            except TimeoutError:  # no one yet: look again (a close does not wake accept())
+                continue
             except OSError:  # closed: the test is over
                 return
 
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
+        server.settimeout(0.2)
         threading.Thread(target=accept_and_never_answer, args=(server,), daemon=True).start()
         url = f"http://127.0.0.1:{server.getsockname()[1]}/acme/gitops.git"
         clone = GitClone(url, tmp_path / "clone", network_timeout=2)
