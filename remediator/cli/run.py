@@ -139,6 +139,8 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     daemon = Daemon(one_pass, interval, log, metrics,
                     watch_errors=lambda: live.errors() if live else 0,
                     on_report=print_pass if log_format == "text" else None)
+    if live is not None:
+        live.leading = lambda: daemon.is_leader()  # set below when leader election is on
     if inbox is not None:
         daemon.wake = inbox.wake
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())

@@ -80,8 +80,12 @@ class LiveDetector:
     def __init__(self, live: LiveCluster, noise: NoiseOptions,
                  options: DetectOptions | None = None, log: JsonLog | None = None,
                  metrics: Metrics | None = None, sweep_seconds: float = SWEEP_SECONDS,
-                 wall: Callable[[], float] = time.time):
+                 wall: Callable[[], float] = time.time,
+                 leading: Callable[[], bool] = lambda: True):
         self.live, self.options, self.log, self.metrics = live, options, log, metrics
+        #: raises and clears are logged and counted only while this replica leads (a former
+        #: leader keeps detecting, silently: the active replica reports)
+        self.leading = leading
         self.sweep_seconds, self.wall = sweep_seconds, wall
         self.tracker = IncidentTracker(noise)
         self.by_subject: dict[ObjectRef, list[Incident]] = {}
@@ -213,6 +217,8 @@ class LiveDetector:
         return marked
 
     def _report(self, done: Round, arrivals: dict[ObjectRef, float]) -> None:
+        if not self.leading():
+            return
         wall = self.wall()
         for incident in done.update.raised:
             at = arrivals.get(incident.workload)

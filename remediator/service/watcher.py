@@ -70,9 +70,10 @@ class Watcher:
 
     def __init__(self, live: LiveCluster, options: NoiseOptions,
                  detect_options: DetectOptions | None = None, log: JsonLog | None = None,
-                 metrics: Metrics | None = None):
+                 metrics: Metrics | None = None, leading: Callable[[], bool] = lambda: True):
         self.live = live
-        self.detector = LiveDetector(live, options, detect_options, log, metrics)
+        self.detector = LiveDetector(live, options, detect_options, log, metrics,
+                                     leading=leading)
         self.logs: dict[LogKey, str] = {}
 
     def start(self) -> None:
@@ -114,6 +115,8 @@ class LiveSource:
     #: the process is the service's own (`remediator run`): set its GC for live detection once
     #: the first list is in (`detection.service_gc`); off in a process shared with others
     tune_gc: bool = False
+    #: whether this replica leads (leader election): only the leader reports raises
+    leading: Callable[[], bool] = field(default=lambda: True, repr=False)
 
     def open(self, config: Config) -> LiveCluster:
         if self.live is None:
@@ -125,7 +128,7 @@ class LiveSource:
                 if self.tune_gc:
                     service_gc()
                 self.watcher = Watcher(self.live, noise_options(config), config.detect,
-                                       self.log, self.metrics)
+                                       self.log, self.metrics, self.leading)
                 self.watcher.start()
         return self.live
 

@@ -263,3 +263,15 @@ def test_the_live_view_is_what_build_state_makes_of_the_same_objects(watched):
     assert list(fast.objects.items()) == list(slow.objects.items())
     assert fast.pod_owner == slow.pod_owner
     assert fast.warnings[-1] == slow.warnings[-1] and "Pod shop/broken" in fast.warnings[-1]
+
+
+def test_a_replica_that_does_not_lead_detects_but_reports_nothing(watched):
+    _, live = watched
+    lines = io.StringIO()
+    metrics = Metrics()
+    leads = [False]
+    detector = LiveDetector(live, NoiseOptions(settle_seconds=0), log=JsonLog(lines),
+                            metrics=metrics, leading=lambda: leads[0])
+    assert len(detector.tick().update.raised) == 8  # detected, tracked...
+    assert lines.getvalue() == ""  # ...and not reported: the leader does
+    assert "remediator_incidents_raised_total 0.0" in metrics.exposition().decode()
