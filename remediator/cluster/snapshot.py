@@ -196,9 +196,7 @@ def build_state(
         else:
             state.objects[ObjectRef.of(obj)] = obj
     if dropped:
-        more = f"; and {len(dropped) - MAX_NAMED} more" if len(dropped) > MAX_NAMED else ""
-        state.warnings.append("cluster.json: dropped objects of the wrong shape: "
-                              + "; ".join(dropped[:MAX_NAMED]) + more)
+        state.warnings.append(dropped_warning(dropped))
     if unknown:
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(unknown.items()))
         state.warnings.append(f"cluster.json: ignored objects of unknown kinds: {listed}")
@@ -207,3 +205,10 @@ def build_state(
             f"cluster.json: dropped {secrets} Secret(s) unread: Secrets are never read")
     state.pod_owner = resolve_owners(state.pods, state.objects)
     return state
+
+
+def dropped_warning(dropped: list[str]) -> str:
+    """The warning naming objects of the wrong shape (the first `MAX_NAMED`, then a count)."""
+    more = f"; and {len(dropped) - MAX_NAMED} more" if len(dropped) > MAX_NAMED else ""
+    return "cluster.json: dropped objects of the wrong shape: " + "; ".join(
+        dropped[:MAX_NAMED]) + more
