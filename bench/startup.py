@@ -28,7 +28,10 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec:
-      containers: [{name: web, image: "ghcr.io/acme/web:1.0"}]
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:1.0
+          resources: {limits: {memory: 128Mi}, requests: {memory: 64Mi}}
 """
 
 
@@ -80,7 +83,8 @@ def main() -> None:
         done = subprocess.run(cases["remediator validate FILE"], capture_output=True, text=True,
                               check=False, env=ENV)
         if done.returncode != 0:
-            sys.exit(f"remediator validate failed, nothing to measure: {done.stderr.strip()}")
+            sys.exit("remediator validate failed, nothing to measure: "
+                     f"{(done.stderr or done.stdout).strip()}")
         results = {name: timed(argv, args.runs) for name, argv in cases.items()}
     base = results["baseline: import click"][1]
     for name, (cold, median) in results.items():
