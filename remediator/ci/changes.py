@@ -70,7 +70,7 @@ def changed_since(root: Path, ref: str) -> Changes:
 
 
 def _changed_since(root: Path, repo: git.Repo, prefix: str, ref: str) -> Changes:
-    if ref == "HEAD" and not repo.head.is_valid():
+    if ref == "HEAD" and gitio.head(repo) is None:
         # the first commit (pre-commit runs before it exists): every file is new
         out = Changes(base=None, prefix=prefix)
         for path in gitio.run(repo, "ls_files", "--cached", "--others", "--exclude-standard",
@@ -110,7 +110,7 @@ def _merge_base(repo: git.Repo, ref: str) -> str:
         if gitio.timed_out(exc):
             raise
         raise UsageError(f"--changed-since {ref}: not a commit of this repository{hint}") from None
-    if not repo.head.is_valid():
+    if gitio.head(repo) is None:
         raise UsageError(f"--changed-since {ref}: the repository has no commit yet "
                          "(use --changed-since HEAD, or no --changed-since)")
     try:

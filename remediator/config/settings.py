@@ -18,6 +18,7 @@ from ..model.settings import (
     Conftest,
     DetectOptions,
     Drafting,
+    Limits,
     LLMSettings,
     MemoryRule,
     Metrics,
@@ -43,6 +44,7 @@ __all__ = [
     "DetectOptions",
     "Drafting",
     "LLMSettings",
+    "Limits",
     "Locate",
     "MemoryRule",
     "Metrics",
@@ -137,4 +139,7 @@ class Config:
                                        doc="right-sizing (docs/rightsizing.md)")
     pull_requests: PullRequests = setting(factory=PullRequests, doc="the pull requests")
     trust: Trust = setting(factory=Trust, doc="graduated trust (docs/trust.md)")
+    limits: Limits = setting(factory=Limits,
+                             doc="how much of untrusted input is read, and for how long "
+                                 "(docs/safety.md)")
     source: str = setting("defaults", key=None, doc="where this configuration came from")

@@ -161,7 +161,7 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
     try:
         import git  # GitPython; imported here so that the rules drafter loads without git
 
-        from ..kernel import gitio
+        from ..kernel import gitio, limits
     except ImportError:  # pragma: no cover - a declared dependency
         return []
     try:
@@ -179,26 +179,33 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
     for path in dict.fromkeys(paths):
         logged = gitlog.commits_of(log, path, MAX_COMMITS)
         try:
-            commits = [repo.commit(c.sha) for c in logged] if logged is not None else \
-                gitio.commits(repo, "HEAD", "--", path, max_count=MAX_COMMITS)
+            commits = logged if logged is not None else [
+                gitlog.LoggedCommit(c.hexsha, c.committed_date, c.committed_iso, c.summary)
+                for c in gitio.commits(repo, "HEAD", "--", path, max_count=MAX_COMMITS)]
         except (git.GitCommandError, ValueError):
             continue
         for commit in commits:  # newest first
             try:
-                text = (commit.tree / path).data_stream.read().decode("utf-8")
+                # a git command within the deadline, never GitPython's object reads (its
+                # persistent cat-file has none); a file too large to be a manifest is not read
+                data = gitio.blob(repo, commit.sha, path, limits.current().file_bytes)
+                if data is None:
+                    continue
                 # every scalar as written: an unquoted `newTag: 1.10` is the tag "1.10"
-                docs = yamlio.load_documents(text, path, raw_scalars=True)
-            except (KeyError, UnicodeDecodeError, yamlio.UnsafeYAML):
+                docs = yamlio.load_documents(data.decode("utf-8"), path, raw_scalars=True)
+            except git.GitCommandError as exc:
+                if gitio.timed_out(exc):
+                    return []  # the object store does not answer: no history today
+                continue
+            except (UnicodeDecodeError, yamlio.UnsafeYAML):
                 continue
             found: list[str] = []
             _tags_in(docs, image_name, found)
             if values is not None:
                 _keyed_tags(docs, values, found)
             for tag in found:
-                if tag not in seen or commit.committed_date > when[tag]:
-                    when[tag] = commit.committed_date
-                    seen[tag] = TagInHistory(tag, commit.hexsha,
-                                             commit.committed_datetime.isoformat(),
-                                             str(commit.summary))
+                if tag not in seen or commit.time > when[tag]:
+                    when[tag] = commit.time
+                    seen[tag] = TagInHistory(tag, commit.sha, commit.date, commit.summary)
     # newest first across the files (a stable sort keeps one file's order on equal times)
     return sorted(seen.values(), key=lambda h: when[h.tag], reverse=True)

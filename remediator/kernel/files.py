@@ -43,7 +43,7 @@ def read_bytes(path: Path, limit: int, root: Path | None = None, tail: bool = Fa
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile(f"{path}: refused: not a regular file ({_kind(info.st_mode)})")
+            raise UnreadableFile(f"{path}: refused: not a regular file ({kind_of(info.st_mode)})")
         if info.st_size > limit and not tail:
             raise UnreadableFile(f"{path}: refused: {info.st_size} bytes is over the {limit} "
                                  "byte limit")
@@ -73,7 +73,7 @@ def _why(exc: BaseException) -> str:
     return (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)).splitlines()[0]
 
 
-def _kind(mode: int) -> str:
+def kind_of(mode: int) -> str:
     if stat.S_ISFIFO(mode):
         return "a FIFO"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):

@@ -6,6 +6,7 @@ did not clone ourselves (image tag history, merged-fix examples, the default bra
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import git
@@ -15,8 +16,9 @@ from remediator.ci import UsageError
 from remediator.ci.changes import changed_since
 from remediator.draft.history import image_tags
 from remediator.draft.llm.examples import merged_examples
-from remediator.kernel import gitio
+from remediator.kernel import limits
 from remediator.locate.revisions import default_branch
+from remediator.model.settings import Limits
 from tests.support import hostile
 
 DEADLINE = 1.0
@@ -25,7 +27,7 @@ SIGNATURE = "prod/apps/Deployment/shop/ImagePullBackOff/web/web"
 
 
 @pytest.fixture
-def blocked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def blocked(tmp_path: Path) -> Iterator[Path]:
     """A checkout with two commits whose object store blocks every read."""
     root = tmp_path / "repo"
     repo = git.Repo.init(root, initial_branch="main")
@@ -36,8 +38,8 @@ def blocked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                           author=ACTOR, committer=ACTOR)
     repo.create_head("feature")
     hostile.fifo(root / ".git" / "objects" / "info" / "alternates")
-    monkeypatch.setattr(gitio, "TIMEOUT_SECONDS", DEADLINE)
-    return root
+    with limits.applied(Limits(git_timeout_seconds=DEADLINE)):
+        yield root
 
 
 def _within_deadline(started: float, commands: int = 1) -> None:
@@ -67,6 +69,16 @@ def test_changed_since_is_a_one_line_usage_error(blocked: Path):
     with pytest.raises(UsageError) as err:
         changed_since(blocked, "feature")
     assert "\n" not in str(err.value) and "did not complete" in str(err.value), err.value
+    _within_deadline(started, commands=3)
+
+
+def test_changed_since_head_gives_up_at_the_deadline(blocked: Path):
+    # `HEAD` asks whether the repository has a commit yet: GitPython's `repo.head.is_valid()`
+    # read the object through its persistent cat-file, which blocked forever
+    started = time.monotonic()
+    with pytest.raises(UsageError) as err:
+        changed_since(blocked, "HEAD")
+    assert "did not complete" in str(err.value), err.value
     _within_deadline(started, commands=3)
 
 

@@ -55,14 +55,14 @@ def _examples_at(repo_root: str, head: str, failure_class: str) -> tuple[str, ..
         return ()
 
 
-def _from_history(repo: git.Repo, commits: list[git.Commit], failure_class: str
+def _from_history(repo: git.Repo, commits: list[gitio.Commit], failure_class: str
                   ) -> tuple[str, ...]:
     out: list[str] = []
     for commit in commits:
         message = str(commit.message)
         if _signature_class(message) != failure_class or not commit.parents:
             continue
-        lines = _changed_lines(gitio.diff(repo, commit.parents[0].hexsha, commit.hexsha))
+        lines = _changed_lines(gitio.diff(repo, commit.parents[0], commit.hexsha))
         if len(lines) < 2:
             continue
         text = "\n".join([message.splitlines()[0][:200], *lines[:MAX_LINES]])
