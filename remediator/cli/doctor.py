@@ -33,7 +33,7 @@ from ..forge.gitclone import NETWORK_TIMEOUT, token_env
 from ..forge.github import GITHUB_API, repo_name
 from ..gate.opa_server import TOKEN_ENV as OPA_TOKEN_ENV
 from ..gate.opa_server import URL_ENV as OPA_URL_ENV
-from ..kernel import proc
+from ..kernel import limits, proc
 from ..locate.repo import RepoIndex
 from ..render import helm as helm_render
 from ..render.kustomize import renderer
@@ -325,6 +325,7 @@ def doctor_cmd(remote: str, config_file: Path | None, forge_kind: str | None,
         root = repo_files(remote, Path(scratch) / "repo", os.environ)
         config = load_config(root or Path("."), config_file) \
             if (root is not None or config_file) else Config()
+        limits.use(config.limits)
         checks = run_checks(config, remote, forge, context,
                             str(kubeconfig) if kubeconfig else None, api_url=github_api_url,
                             root=root)

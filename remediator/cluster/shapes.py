@@ -18,8 +18,10 @@ import math
 import re
 from typing import Any
 
-#: deeper than this is no Kubernetes object we read (a pod template in a CronJob is ~12)
-MAX_DEPTH = 48
+from ..kernel import limits
+
+#: deeper than `limits.jsonDepth` (48) is no Kubernetes object we read (a pod template in a
+#: CronJob is ~12)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 OBJ, LIST, STR, INT, NUM, SCALAR, STRS = "obj", "list", "str", "int", "num", "scalar", "strs"
@@ -130,8 +132,8 @@ def problem(obj: Any) -> str:
 
 
 def _walk(node: Any, parent: str, depth: int) -> str:
-    if depth > MAX_DEPTH:
-        return f"nested deeper than {MAX_DEPTH} levels"
+    if depth > limits.current().json_depth:
+        return f"nested deeper than {limits.current().json_depth} levels"
     if isinstance(node, list):
         for item in node:
             if parent in _OBJECT_LISTS and not isinstance(item, dict):
