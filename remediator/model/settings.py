@@ -299,8 +299,8 @@ class Limits:
     reason (docs/safety.md). The configuration file itself is always read with the defaults."""
 
     file_bytes: int = setting(2 * 1024 * 1024, minimum=1024, maximum=268435456,
-                              doc="a repository file (manifest, values, kustomization) or "
-                                  "--config larger than this is skipped")
+                              doc="a repository file (manifest, values, kustomization, "
+                                  "history blob) larger than this is skipped")
     yaml_nodes: int = setting(200_000, minimum=1000, maximum=10_000_000,
                               doc="YAML nodes a document may expand to through its aliases")
     yaml_depth: int = setting(100, minimum=10, maximum=500,

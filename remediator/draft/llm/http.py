@@ -127,6 +127,10 @@ class BoundedTransport(httpx2.HTTPTransport):
                                request=request, extensions=response.extensions)
 
 
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n % (1 << 20) == 0 else f"{n} bytes"
+
+
 def _decoded(stream: Any, encoding: str) -> bytes:
     encoding = encoding.strip().lower()
     if encoding in ("gzip", "x-gzip"):
@@ -143,13 +147,13 @@ def _decoded(stream: Any, encoding: str) -> bytes:
     for chunk in stream:
         raw += len(chunk)
         if raw > most:
-            raise ReplyRefused(f"the reply is larger than {most} bytes (limits.modelReplyBytes)")
+            raise ReplyRefused(f"the reply is larger than {_size(most)} (limits.modelReplyBytes)")
         try:
             out += decoder.decompress(chunk, most + 1 - len(out)) if decoder else chunk
         except zlib.error as exc:
             raise ReplyRefused(f"the reply is not valid {encoding}: {exc}") from None
         if len(out) > most or (decoder is not None and decoder.unconsumed_tail):
-            raise ReplyRefused(f"the reply decompresses to more than {most} bytes "
+            raise ReplyRefused(f"the reply decompresses to more than {_size(most)} "
                                "(limits.modelReplyBytes)")
     if decoder is not None and not decoder.eof:
         raise ReplyRefused(f"the reply's {encoding} stream is cut off")
