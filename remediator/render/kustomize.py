@@ -120,11 +120,15 @@ def renderer() -> list[str] | None:
     return None
 
 
-def special_file(target: Path) -> str:
+def special_file(target: Path, shown_from: Path | None = None) -> str:
     """Why kustomize must not be given ``target``: the first file its kustomizations name
     (followed from folder to folder) that is not a regular file, as "`path` is a FIFO", or "".
     A FIFO has size 0 and blocks its reader forever; a device never ends. ``stat`` only: the
-    file is never opened."""
+    file is never opened. Paths are shown relative to ``shown_from`` (default: ``target``)."""
+
+    def shown(path: Path) -> str:
+        return os.path.relpath(path, shown_from or target)
+
     queue, seen = [target], set[Path]()
     while queue and len(seen) < 10_000:
         folder = Path(os.path.realpath(queue.pop()))
@@ -141,7 +145,7 @@ def special_file(target: Path) -> str:
             except (OSError, ValueError):  # UnreadableFile, UnsafeYAML: kustomize says why
                 continue
             if body is None:
-                return f"`{name}` is {files.kind_of(mode)}"
+                return f"`{shown(name)}` is {files.kind_of(mode)}"
             doc = body[0] if body and isinstance(body[0], dict) else {}
             named = files_named("", doc)
             for rel in [*named.references, *named.inputs]:
@@ -153,16 +157,17 @@ def special_file(target: Path) -> str:
                 if stat.S_ISDIR(mode):
                     queue.append(path)
                 elif not stat.S_ISREG(mode):
-                    return f"`{path}` is {files.kind_of(mode)}"
+                    return f"`{shown(path)}` is {files.kind_of(mode)}"
     return ""
 
 
-def _run(target: Path, cwd: str, label: str, outside: bool = False) -> str:
+def _run(target: Path, cwd: str, label: str, outside: bool = False,
+         shown_from: Path | None = None) -> str:
     cmd = renderer()
     if cmd is None:
         raise RenderError(
             "cannot render kustomizations: neither kustomize nor kubectl is installed")
-    special = special_file(target)
+    special = special_file(target, shown_from)
     if special:  # refused at once, rather than kustomize blocking on it until the deadline
         raise RenderError(f"kustomize build of {label} refused: {special}, not a regular file")
     bounds = limits.current()
@@ -287,7 +292,7 @@ def build(directory: Path, label: str = "", top: dict[str, Any] | None = None,
         if not top and has_kustomization(directory):
             return _objects(_run(directory, tmp, label), label)
         outside = _wrapper(directory, tmp, top, origins=False, root=root)
-        return _objects(_run(Path(tmp), tmp, label, outside), label)
+        return _objects(_run(Path(tmp), tmp, label, outside, directory), label)
 
 
 def build_with_origins(
@@ -301,7 +306,7 @@ def build_with_origins(
     label = label or directory.name
     with tempfile.TemporaryDirectory(prefix="remediator-kustomize-") as tmp:
         outside = _wrapper(directory, tmp, top, origins=True, root=root)
-        objects = _objects(_run(Path(tmp), tmp, label, outside), label)
+        objects = _objects(_run(Path(tmp), tmp, label, outside, directory), label)
         out: list[tuple[dict[str, Any], Path | None]] = []
         for obj in objects:
             out.append((strip_build_annotations(obj), _origin(obj, Path(tmp))))

@@ -107,3 +107,26 @@ def test_kustomize_is_stopped_at_the_render_deadline(tmp_path: Path):
             kustomize.build(tmp_path, "apps")
         assert time.monotonic() - started < 30
     assert "did not complete in 1s" in str(err.value), err.value
+
+
+def test_plan_and_validate_over_a_base_naming_a_fifo(tmp_path: Path):
+    import json
+    import shutil
+
+    from tests.support.cli import EXAMPLE, SNAPSHOT, cli
+
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root)
+    base = root / "apps" / "checkout" / "base"
+    hostile.fifo(base / "extra.yaml")
+    text = (base / "kustomization.yaml").read_text()
+    (base / "kustomization.yaml").write_text(text.replace("resources:\n",
+                                                          "resources:\n  - extra.yaml\n", 1))
+    proc = cli("plan", "--snapshot", str(SNAPSHOT), "--repo", str(root), "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    reasons = [r["reason"] for r in json.loads(proc.stdout)["remediations"]]
+    assert any("refused: `../../base/extra.yaml` is a FIFO" in r for r in reasons), reasons
+    assert str(tmp_path) not in proc.stdout  # no absolute path of ours in the output
+    proc = cli("validate", "--repo", str(root))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "kustomize build of apps/checkout/base refused: `extra.yaml` is a FIFO" in proc.stdout
