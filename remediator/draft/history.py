@@ -164,10 +164,10 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
         from ..kernel import gitio, limits
     except ImportError:  # pragma: no cover - a declared dependency
         return []
-    try:
-        repo = git.Repo(repo_root, search_parent_directories=False)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+    if not (repo_root / ".git").exists():  # not a checkout (git would ask a folder above)
         return []
+    # the folder, not a GitPython Repo: Repo() reads .git/config itself, without a deadline
+    repo = repo_root
     if isinstance(paths, str):
         paths = [paths]
     seen: dict[str, TagInHistory] = {}

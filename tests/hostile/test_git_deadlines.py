@@ -94,3 +94,34 @@ def test_an_ordinary_history_is_still_read(tmp_path: Path):
     [example] = merged_examples(root, "ImagePullBackOff")
     assert example.splitlines() == ["web 1.1", "app.yaml:", "-image: ghcr.io/acme/web:1.0",
                                     "+image: ghcr.io/acme/web:1.1"]
+
+
+@pytest.fixture
+def fifo_config(tmp_path: Path) -> Iterator[Path]:
+    """A checkout whose `.git/config` is a FIFO: GitPython's `Repo()` reads it itself, with no
+    deadline, and blocked forever; git blocks on it too, within our deadline."""
+    root = tmp_path / "repo"
+    repo = git.Repo.init(root, initial_branch="main")
+    (root / "app.yaml").write_text("image: ghcr.io/acme/web:1.0\n")
+    repo.index.add(["app.yaml"])
+    repo.index.commit(f"web 1.0\n\nRemediator-Signature: {SIGNATURE}", author=ACTOR,
+                      committer=ACTOR)
+    repo.close()
+    (root / ".git" / "config").unlink()
+    hostile.fifo(root / ".git" / "config")
+    with limits.applied(Limits(git_timeout_seconds=DEADLINE)):
+        yield root
+
+
+def test_a_fifo_git_config_costs_the_deadline_not_forever(fifo_config: Path):
+    from remediator.cli.init import _origin
+
+    started = time.monotonic()
+    assert image_tags(fifo_config, "app.yaml", "ghcr.io/acme/web") == []
+    assert merged_examples(fifo_config, "ImagePullBackOff") == []
+    assert default_branch(fifo_config) == ""
+    assert _origin(fifo_config) == ("", "main")
+    with pytest.raises(UsageError) as err:
+        changed_since(fifo_config, "HEAD")
+    assert "\n" not in str(err.value), err.value
+    _within_deadline(started, commands=8)
