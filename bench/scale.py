@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -33,7 +34,7 @@ import git
 HERE = Path(__file__).resolve()
 
 
-def child(repo: str, snapshot: str) -> None:
+def child(repo: str, snapshot: str, threads: int | None) -> None:
     """One planning run, as `remediator plan` makes it; prints its figures as JSON."""
     from remediator.cluster import load_snapshot
     from remediator.config import load_config
@@ -42,7 +43,7 @@ def child(repo: str, snapshot: str) -> None:
     start, cpu = time.perf_counter(), time.process_time()
     config = load_config(Path(repo))
     state = load_snapshot(Path(snapshot), config.cluster)
-    result = plan(state, Path(repo), config)
+    result = plan(state, Path(repo), config, threads=threads)
     wall = time.perf_counter() - start
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({
@@ -67,7 +68,7 @@ def render_ms(repo: Path, runs: int) -> float:
     return statistics.median(times[1:]) * 1000
 
 
-def measure(n: int, runs: int, tmp: Path) -> dict[str, float]:
+def measure(n: int, runs: int, tmp: Path, threads: int | None) -> dict[str, float]:
     from tests.support.scale import make_origin, make_snapshot
 
     snapshot = make_snapshot(tmp / f"snapshot-{n}", n)
@@ -76,7 +77,8 @@ def measure(n: int, runs: int, tmp: Path) -> dict[str, float]:
     files = sum(1 for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts)
     outs = []
     for _ in range(runs + 1):
-        proc = subprocess.run([sys.executable, str(HERE), "--child", str(repo), str(snapshot)],
+        proc = subprocess.run([sys.executable, str(HERE), "--child", str(repo), str(snapshot),
+                               *(["--threads", str(threads)] if threads else [])],
                               capture_output=True, text=True, check=True)
         outs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     cold, timed = outs[0], outs[1:]
@@ -94,16 +96,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="50,500", help="incident counts, comma-separated")
     parser.add_argument("--runs", type=int, default=3, help="timed runs after the cold one")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="incidents planned side by side (default: plan's, one per core; "
+                             "1: one after another)")
     parser.add_argument("--child", nargs=2, metavar=("REPO", "SNAPSHOT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(*args.child)
+        child(*args.child, args.threads or None)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     results = {}
+    print(f"cpus={os.cpu_count()} threads={args.threads or 'default'} "
+          f"load_average_at_start={os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="remediator-scale-") as tmp:
         for n in sizes:
-            r = results[n] = measure(n, args.runs, Path(tmp))
+            r = results[n] = measure(n, args.runs, Path(tmp), args.threads or None)
             print(f"size={n} files={r['files']:.0f} incidents={r['incidents']:.0f} "
                   f"gated={r['gated']:.0f} proposed={r['proposed']:.0f}")
             print(f"plan_ms_per_incident_at_{n}={r['ms']:.1f}")
@@ -114,6 +121,7 @@ def main() -> None:
             print(f"render_ms_at_{n}={r['render']:.1f}")
             print(f"incident_vs_render_at_{n}={r['ms'] / r['render']:.2f}")
     print(f"peak_rss_mb={max(r['rss'] for r in results.values()):.0f}")
+    print(f"load_average_at_end={os.getloadavg()[0]:.1f}")
     small, large = min(sizes), max(sizes)
     if small != large:
         print(f"scale_ratio_{large}_vs_{small}="

@@ -68,11 +68,7 @@ def changed_since(root: Path, ref: str) -> Changes:
     try:
         return _changed_since(root, repo, prefix, ref)
     except git.GitCommandError as exc:
-        # imported here: the forge package loads the GitHub and Kubernetes clients, which
-        # `validate` otherwise never needs (bench/startup.py)
-        from ..forge.gitclone import git_reason
-
-        raise UsageError(f"--changed-since {ref}: {git_reason(exc)}") from None
+        raise UsageError(f"--changed-since {ref}: {gitio.git_reason(exc)}") from None
 
 
 def _changed_since(root: Path, repo: Path, prefix: str, ref: str) -> Changes:
@@ -126,9 +122,7 @@ def _merge_base(repo: Path, ref: str) -> str:
             raise UsageError(f"--changed-since {ref}: no common history with HEAD"
                              + (hint or " (unrelated histories: compare with the branch HEAD "
                                         "grew from)")) from None
-        from ..forge.gitclone import git_reason  # here: the forge loads the GitHub client
-
-        raise UsageError(f"--changed-since {ref}: {git_reason(exc)}") from None
+        raise UsageError(f"--changed-since {ref}: {gitio.git_reason(exc)}") from None
 
 
 #: the largest base tree `git archive` may hand over (a GitOps repository is far smaller)

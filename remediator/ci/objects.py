@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Validation
-from ..gate import PRE_EXISTING, WARN, PolicyEngine, check_policy, check_schema, inputs
+from ..gate import PRE_EXISTING, WARN, PolicyEngine, check_policy, check_schema, policy_input
 from ..kernel import yamlio
 from ..model import JSON, CheckResult
 from . import positions
@@ -142,7 +142,7 @@ class ObjectChecker:
     def _rules(self, before: JSON | None, after: JSON) -> dict[str, str]:
         """The rule id of each message (``policy/<package>``, ``conftest/<namespace>``); every
         reported message is one of ``after``'s (a pre-existing one is in both)."""
-        return self.engine.evaluate(inputs.policy_input(before, after)).rules
+        return self.engine.evaluate(policy_input(before, after)).rules
 
 
 def chart_folders(paths: list[str]) -> set[str]:

@@ -28,21 +28,19 @@ from kubernetes import client as k8s_client
 from ..cluster import OPTIONAL_KINDS, ClusterError, connect
 from ..config import Config, load_config
 from ..draft import missing_client
-from ..forge import KINDS, forge_for
-from ..forge.gitclone import NETWORK_TIMEOUT, token_env
-from ..forge.github import GITHUB_API, repo_name
-from ..gate.opa_server import TOKEN_ENV as OPA_TOKEN_ENV
-from ..gate.opa_server import URL_ENV as OPA_URL_ENV
+from ..forge import GITHUB_API, KINDS, forge_for, repo_name, token_env
+from ..gate import OPA_TOKEN_ENV, OPA_URL_ENV
 from ..kernel import limits, proc
-from ..locate.repo import RepoIndex
+from ..locate import RepoIndex
 from ..render import helm as helm_render
 from ..render.kustomize import renderer
 from .errors import EXIT_FAILED, errors
 from .options import typed
 from .output import say
 
-#: seconds `git ls-remote` may take to answer
+#: seconds `git ls-remote` may take to answer, and the shallow clone of the repository
 LS_REMOTE_TIMEOUT = 120.0
+CLONE_TIMEOUT = 600.0
 
 RBAC_HINT = "bind the ClusterRole remediator-read (gitops-repo-example/remediator/rbac.yaml)"
 
@@ -147,7 +145,7 @@ def repo_files(remote: str, scratch: Path, env: Mapping[str, str]) -> Path | Non
         done = proc.run(["git", "clone", "--depth=1", "--quiet", "--", remote, str(scratch)],
                         env={**env, "GIT_TERMINAL_PROMPT": "0",
                              **token_env(remote, env.get("GITHUB_TOKEN", ""))},
-                        timeout=NETWORK_TIMEOUT, max_output=1 << 20)
+                        timeout=CLONE_TIMEOUT, max_output=1 << 20)
     except (OSError, proc.Stopped):
         return None
     return scratch if done.returncode == 0 else None

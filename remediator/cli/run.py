@@ -95,8 +95,10 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
     with errors(failed):
         forge = forge_for(remote, forge_kind, github_api_url, typed("github_api_url"))
     github = GitHubOptions(api_url=github_api_url, write_interval=github_write_interval)
+    metrics = Metrics()
     live = None if snapshot is not None else LiveSource(
-        context, str(kubeconfig) if kubeconfig else None, continuous=not once, inbox=inbox)
+        context, str(kubeconfig) if kubeconfig else None, continuous=not once, inbox=inbox,
+        log=log, metrics=metrics, tune_gc=not once)
     memo = PlanMemo()  # what was planned, reused by later passes while unchanged
 
     lease: LeaseLock | None = None
@@ -134,8 +136,11 @@ def run_cmd(once: bool, snapshot: Path | None, context: str | None, kubeconfig: 
             _log.debug("the failed pass", exc_info=True)
             return None
 
-    daemon = Daemon(one_pass, interval, log, watch_errors=lambda: live.errors() if live else 0,
+    daemon = Daemon(one_pass, interval, log, metrics,
+                    watch_errors=lambda: live.errors() if live else 0,
                     on_report=print_pass if log_format == "text" else None)
+    if live is not None:
+        live.leading = lambda: daemon.is_leader()  # set below when leader election is on
     if inbox is not None:
         daemon.wake = inbox.wake
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop.set())

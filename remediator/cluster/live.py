@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..kernel.redact import redact
-from ..model import JSON, ClusterState
+from ..model import JSON, ClusterState, ObjectRef
 from .api import CORE_KINDS, ApiError, ClusterError, Kind, RawClient, discover_gitops
 from .config_kinds import readable_optional_kinds
+from .owners import resolve_owners
 from .reflector import Reflector, Store, WatchOptions
-from .snapshot import build_state
+from .snapshot import dropped_warning
 
 
 @dataclass
@@ -107,10 +108,22 @@ class LiveCluster:
         return self.store.items()
 
     def state(self) -> ClusterState:
-        """The current view as a `ClusterState` ("now" is the source's clock)."""
-        state = build_state(self.store.items(), self.name)
-        state.now = rfc3339(self.options.clock())
-        state.warnings[:0] = self.notes
+        """The current view as a `ClusterState` ("now" is the source's clock): what
+        `build_state` makes of `items()`, without walking every object again (the store
+        checked each one's shape when it came)."""
+        tables, malformed = self.store.tables()
+        state = ClusterState(name=self.name, now=rfc3339(self.options.clock()))
+        for kind, objs in tables:
+            if kind == "Pod":
+                state.pods.extend(objs)
+            elif kind == "Event":
+                state.events.extend(objs)
+            elif kind == "Node":
+                state.nodes.extend(objs)
+            else:
+                state.objects.update((ObjectRef.of(o), o) for o in objs)
+        state.warnings = [*self.notes, *([dropped_warning(malformed)] if malformed else [])]
+        state.pod_owner = resolve_owners(state.pods, state.objects)
         return state
 
     def fetch_logs(self, targets: Iterable[tuple[str, str, str]]

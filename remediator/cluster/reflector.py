@@ -27,6 +27,7 @@ from typing import Any
 
 import urllib3
 
+from . import shapes
 from .api import JSON, ApiError, Kind, RawClient
 
 PAGE = 500
@@ -48,36 +49,65 @@ class WatchOptions:
 
 @dataclass
 class Store:
-    """Objects by kind and (namespace, name), with a change counter readers can wait on."""
+    """Objects by kind and (namespace, name), with a change counter readers can wait on.
+
+    Each object's shape is checked once, when it arrives (`shapes.problem`): one of the wrong
+    shape is kept out, in ``malformed``, the way a snapshot's is dropped, so reading the store
+    as a `ClusterState` costs no walk over every object."""
 
     objects: dict[str, dict[tuple[str, str], JSON]] = field(default_factory=dict)
+    #: (kind, namespace, name) -> "what it is (what is wrong)", for the state's warning
+    malformed: dict[tuple[str, str, str], str] = field(default_factory=dict)
     changes: int = 0
     cond: threading.Condition = field(default_factory=threading.Condition)
-    #: called with (event type, object) for every applied change (the watcher's hook)
+    #: called with (event type, object) for every change a watch applied (the detector's
+    #: hook), holding the store's lock: it must be quick and never wait on the store
     on_change: Callable[[str, JSON], None] | None = None
+    #: called after a list replaced a part of the store (a change may have gone unseen)
+    on_relist: Callable[[], None] | None = None
 
     def replace(self, kind: Kind, namespace: str, items: list[JSON]) -> None:
         with self.cond:
             table = self.objects.setdefault(kind.kind, {})
             for key in [k for k in table if not namespace or k[0] == namespace]:
                 del table[key]
+            for bad in [k for k in self.malformed
+                        if k[0] == kind.kind and (not namespace or k[1] == namespace)]:
+                del self.malformed[bad]
             for obj in items:
-                table[_key(obj)] = _slim(obj, kind)
+                self._put(kind, obj)
             self.changes += 1
+            # under the lock: whoever sees the change in the store finds it was announced
+            if self.on_relist is not None:
+                self.on_relist()
             self.cond.notify_all()
 
     def apply(self, kind: Kind, event: str, obj: JSON) -> None:
-        obj = _slim(obj, kind)
         with self.cond:
-            table = self.objects.setdefault(kind.kind, {})
             if event == "DELETED":
-                table.pop(_key(obj), None)
+                _slim(obj, kind)
+                key = _key(obj)
+                self.objects.setdefault(kind.kind, {}).pop(key, None)
+                self.malformed.pop((kind.kind, *key), None)
             else:
-                table[_key(obj)] = obj
+                obj = self._put(kind, obj)
             self.changes += 1
+            if self.on_change is not None:
+                self.on_change(event, obj)
             self.cond.notify_all()
-        if self.on_change is not None:
-            self.on_change(event, obj)
+
+    def _put(self, kind: Kind, obj: JSON) -> JSON:
+        obj = _slim(obj, kind)
+        key = _key(obj)
+        table = self.objects.setdefault(kind.kind, {})
+        wrong = shapes.problem(obj)
+        if wrong:
+            table.pop(key, None)
+            self.malformed[(kind.kind, *key)] = f"{shapes.label(obj)} ({wrong})"
+        else:
+            table[key] = obj
+            self.malformed.pop((kind.kind, *key), None)
+        return obj
 
     def poke(self) -> None:
         """Wake waiters without a change (a reflector's progress: bookmark, error, relist)."""
@@ -88,20 +118,29 @@ class Store:
         with self.cond:
             return [o for table in self.objects.values() for o in table.values()]
 
+    def tables(self) -> tuple[list[tuple[str, list[JSON]]], list[str]]:
+        """Each kind's objects (in the order `items` gives them) and the malformed ones."""
+        with self.cond:
+            return ([(kind, list(table.values())) for kind, table in self.objects.items()],
+                    list(self.malformed.values()))
+
     def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
         with self.cond:
             return self.cond.wait_for(predicate, timeout)
 
 
 def _key(obj: JSON) -> tuple[str, str]:
-    meta = obj.get("metadata") or {}
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
     return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
 def _slim(obj: JSON, kind: Kind) -> JSON:
     """List items come without kind/apiVersion; managedFields are large and never read."""
     obj["kind"], obj["apiVersion"] = kind.kind, kind.api_version
-    (obj.get("metadata") or {}).pop("managedFields", None)
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
     return obj
 
 

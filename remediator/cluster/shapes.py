@@ -128,11 +128,108 @@ def problem(obj: Any) -> str:
     for top in ("spec", "status"):
         if obj.get(top) is not None and not isinstance(obj.get(top), dict):
             return f"`{top}` is a {type(obj[top]).__name__}, not an object"
-    return _walk(obj, "", 0)
+    # Nearly every object fits: the fast check answers for those; only an object it doubts is
+    # walked again, in order, for the message (the same object, the same first problem).
+    # depth counts up from minus the limit (`limits.jsonDepth`), so the walks compare with 0
+    # and never look the limit up per node
+    start = -limits.current().json_depth
+    return "" if _fits_fast(obj, "", start) else _walk(obj, "", start)
+
+
+def _tables() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Per parent field: its children's types (FIELDS overridden by CONTEXT), and the one type
+    of every child of a free-keyed parent (`labels`, `limits`, ...)."""
+    tables: dict[str, dict[str, str]] = {}
+    wild: dict[str, str] = {}
+    for (parent, key), kind in CONTEXT.items():
+        if key == "*":
+            wild[parent] = kind
+            tables.setdefault(parent, {})
+        else:
+            tables.setdefault(parent, {} if (parent, "*") in CONTEXT else dict(FIELDS))[key] = kind
+    return tables, wild
+
+
+_TABLES, _WILD = _tables()
+#: views, not sets: `view & view` iterates the smaller side (the object's few keys), while
+#: `view & frozenset` would iterate the whole table
+_FIELD_KEYS = FIELDS.keys()
+_KEYS = {parent: table.keys() for parent, table in _TABLES.items()}
+_INT_LIMIT = 2**63
+
+
+def _fits_fast(node: dict, parent: str, depth: int) -> bool:
+    """True only if `_walk` finds nothing (it may doubt what `_walk` accepts, never the reverse).
+
+    The same rules as `_walk`, made cheap for the common case: the keys are checked as one
+    joined text, only the keys the table names are visited (a set intersection, in C), and the
+    types are compared exactly, as `json.loads` makes them (a subclass is left to `_walk`).
+    `str.isascii` is a flag read in C: most text never reaches the regular expression."""
+    if depth > 0:
+        return False
+    try:
+        keys = "".join(node)
+    except TypeError:  # a key that is not text
+        return False
+    if not keys.isascii() and _SURROGATE.search(keys):
+        return False
+    wild = _WILD.get(parent)
+    table = _TABLES.get(parent, FIELDS)
+    for key in (node if wild is not None else node.keys() & _KEYS.get(parent, _FIELD_KEYS)):
+        value = node[key]
+        if value is None:
+            continue
+        kind = table.get(key, wild)
+        cls = type(value)
+        if cls is str:
+            if kind not in _TAKES_TEXT or (not value.isascii() and _SURROGATE.search(value)):
+                return False
+        elif kind == "any":
+            continue
+        elif cls is dict:
+            if kind != OBJ or (value and not _fits_fast(value, key, depth + 1)):
+                return False
+        elif cls is list:
+            if not (kind == LIST and _list_fast(value, key, depth + 1)) and not (
+                    kind == STRS and all(type(v) is str and _text_ok(v) for v in value)):
+                return False
+        elif cls is int:
+            if kind not in _TAKES_INT or not -_INT_LIMIT < value < _INT_LIMIT:
+                return False
+        elif not (cls is bool and kind == SCALAR):
+            return False  # floats and anything else: `_walk` decides
+    return True
+
+
+def _text_ok(text: str) -> bool:
+    return text.isascii() or not _SURROGATE.search(text)
+
+
+def _list_fast(items: list, parent: str, depth: int) -> bool:
+    if depth > 0:
+        return False
+    objects = parent in _OBJECT_LISTS
+    for item in items:
+        cls = type(item)
+        if cls is dict:
+            if not _fits_fast(item, parent, depth + 1):
+                return False
+        elif objects:
+            return False
+        elif cls is list:
+            if not _list_fast(item, parent, depth + 1):
+                return False
+        elif cls is str and not _text_ok(item):
+            return False
+    return True
+
+
+_TAKES_TEXT = frozenset((STR, SCALAR, "any"))
+_TAKES_INT = frozenset((INT, SCALAR))
 
 
 def _walk(node: Any, parent: str, depth: int) -> str:
-    if depth > limits.current().json_depth:
+    if depth > 0:
         return f"nested deeper than {limits.current().json_depth} levels"
     if isinstance(node, list):
         for item in node:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..kernel import events, files, limits
@@ -108,6 +111,37 @@ def load_snapshot(directory: Path, cluster: str = "default") -> ClusterState:
         raw = files.read_bytes(path, limits.current().snapshot_bytes)
     except files.UnreadableFile as exc:
         raise SnapshotError(str(exc)) from None
+    with _no_cycle_collection():
+        return _parse(path, raw, directory, cluster)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cycle collector paused while a snapshot is parsed and indexed, and what was made
+    handed to its oldest generation.
+
+    `json.loads` of a large List makes millions of dicts and lists; every 700 allocations the
+    collector walks the young ones, and as the heap grows, all of them again: on 3,000 pods
+    (17 MB) that was 0.55 s of a 0.73 s parse. A tree made by `json.loads` holds no reference
+    cycles, so those walks can free nothing (what is dropped is freed by reference counting).
+    Re-enabled as it was, the collector would walk the whole new tree at the next allocation,
+    then again in the middle generation; `freeze` + `unfreeze` moves every tracked object to
+    the oldest generation without walking them (documented: unfreeze puts the frozen objects
+    "back into the oldest generation"), so only a full collection, which Python spaces out as
+    the heap grows, visits them. Reentrant and exception-safe: collection is turned back on
+    only if it was on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def _parse(path: Path, raw: bytes, directory: Path, cluster: str) -> ClusterState:
     try:
         data = json.loads(raw, parse_constant=_no_constant)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
@@ -162,9 +196,7 @@ def build_state(
         else:
             state.objects[ObjectRef.of(obj)] = obj
     if dropped:
-        more = f"; and {len(dropped) - MAX_NAMED} more" if len(dropped) > MAX_NAMED else ""
-        state.warnings.append("cluster.json: dropped objects of the wrong shape: "
-                              + "; ".join(dropped[:MAX_NAMED]) + more)
+        state.warnings.append(dropped_warning(dropped))
     if unknown:
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(unknown.items()))
         state.warnings.append(f"cluster.json: ignored objects of unknown kinds: {listed}")
@@ -173,3 +205,10 @@ def build_state(
             f"cluster.json: dropped {secrets} Secret(s) unread: Secrets are never read")
     state.pod_owner = resolve_owners(state.pods, state.objects)
     return state
+
+
+def dropped_warning(dropped: list[str]) -> str:
+    """The warning naming objects of the wrong shape (the first `MAX_NAMED`, then a count)."""
+    more = f"; and {len(dropped) - MAX_NAMED} more" if len(dropped) > MAX_NAMED else ""
+    return "cluster.json: dropped objects of the wrong shape: " + "; ".join(
+        dropped[:MAX_NAMED]) + more

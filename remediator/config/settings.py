@@ -28,6 +28,7 @@ from ..model.settings import (
     RequestsDefault,
     Rightsizing,
     StartupRule,
+    VerifySettings,
 )
 from ..model.settings import ValidationSettings as Validation
 from ..model.trust import Trust
@@ -143,3 +144,8 @@ class Config:
                              doc="how much of untrusted input is read, and for how long "
                                  "(docs/safety.md)")
     source: str = setting("defaults", key=None, doc="where this configuration came from")
+
+    @property
+    def verify(self) -> VerifySettings:
+        """The verify stage's settings (derived: verify recognises owners as locate does)."""
+        return VerifySettings(self.locate.argocd_label_tracking)

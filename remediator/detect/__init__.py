@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-from .incidents import detect
+from .incidents import Detected, detect, detect_subjects
+from .noise import IncidentTracker, NoiseOptions, TrackerUpdate
 
-__all__ = ["detect"]
+__all__ = ["Detected", "IncidentTracker", "NoiseOptions", "TrackerUpdate", "detect",
+           "detect_subjects"]

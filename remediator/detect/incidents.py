@@ -6,7 +6,7 @@ Fifty crashing pods of one Deployment are one incident. Pods of superseded Jobs 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from ..kernel.k8s import get_container
@@ -20,7 +20,6 @@ from ..model import (
     FailureClass,
     ImagePullFacts,
     Incident,
-    JobFacts,
     MemoryFacts,
     ObjectRef,
     ProbeFacts,
@@ -29,7 +28,7 @@ from ..model import (
     facts_as,
 )
 from .classify import PodFinding, classify_pod, parse_time
-from .configuration import configuration_failures
+from .configuration import object_configuration_failures, pod_configuration_failures
 from .evidence import (
     event_key,
     images_that_ran,
@@ -40,6 +39,7 @@ from .evidence import (
     restart_rate,
     summarize_events,
 )
+from .jobs import JobFound, job_failures, latest_jobs, owned_by_uid, top_owner
 from .probes import after_ready
 from .workloads import (
     conditions,
@@ -50,7 +50,7 @@ from .workloads import (
     replica_failure,
 )
 
-__all__ = ["detect"]
+__all__ = ["Detected", "detect", "detect_subjects"]
 
 #: for these classes a failed Job pod is the evidence of the Job's failure, not an incident itself
 _FOLDED_INTO_JOB = {FailureClass.CRASH_LOOP_BACK_OFF, FailureClass.PROBE_FAILURE}
@@ -65,58 +65,69 @@ class _Group:
     termination: Termination | None = None
 
 
-def _owned_by(obj: JSON, owner: JSON) -> bool:
-    uid = (owner.get("metadata") or {}).get("uid")
-    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
-    return any(isinstance(r, dict) and uid and r.get("uid") == uid for r in refs)
-
-
 def _direct_owner_kind(pod: JSON) -> str:
     refs = (pod.get("metadata") or {}).get("ownerReferences") or []
     return str(refs[0].get("kind", "")) if refs and isinstance(refs[0], dict) else ""
 
 
-def _job_failure(job: JSON) -> str | None:
-    for cond in (job.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Failed" and cond.get("status") == "True":
-            return str(cond.get("reason") or "Failed")
-    return None
-
-
-def _latest_jobs(state: ClusterState) -> dict[str, str]:
-    """CronJob uid → name of its newest Job: older Jobs' failures are history."""
-    latest: dict[str, tuple[str, str]] = {}
-    for ref, obj in state.objects.items():
-        if ref.kind != "Job":
-            continue
-        created = str((obj.get("metadata") or {}).get("creationTimestamp") or "")
-        for owner in (obj.get("metadata") or {}).get("ownerReferences") or []:
-            if owner.get("kind") == "CronJob":
-                uid = str(owner.get("uid"))
-                if uid not in latest or created > latest[uid][0]:
-                    latest[uid] = (created, ref.name)
-    return {uid: name for uid, (_, name) in latest.items()}
-
-
 def detect(state: ClusterState, options: DetectOptions | None = None) -> list[Incident]:
+    return detect_subjects(state, options).incidents
+
+
+@dataclass
+class Detected:
+    """What `detect_subjects` found: the incidents of ``subjects``, exactly as a full `detect`
+    of the same state gives them (None: every subject)."""
+
+    incidents: list[Incident]
+    subjects: set[ObjectRef] | None
+    #: the subjects of the object-level findings (claims, Services, rollouts, HPAs...): they
+    #: can change with any pod, so a scoped caller includes them the next time too
+    object_subjects: set[ObjectRef]
+
+
+def detect_subjects(state: ClusterState, options: DetectOptions | None = None,
+                    scope: Collection[ObjectRef] | None = None) -> Detected:
+    """`detect`, or only the incidents of the workloads in ``scope`` (and of every subject an
+    object-level finding names): only their pods are classified, which is what a live watcher
+    needs when a few objects changed. The object-level detectors read the whole state either
+    way (they are cheap: no per-pod classification), so each subject covered is exact."""
+    options = options or DetectOptions()
     now = parse_time(state.now)
     events: dict[tuple[str, str, str], list[JSON]] = {}
     for ev in state.events:
         events.setdefault(event_key(ev), []).append(ev)
     jobs = {(r.namespace, r.name): o for r, o in state.objects.items() if r.kind == "Job"}
-    latest_jobs = _latest_jobs(state)
+    newest_jobs = latest_jobs(state)
 
     def superseded(job: JSON) -> bool:
         for owner in (job.get("metadata") or {}).get("ownerReferences") or []:
             if owner.get("kind") == "CronJob":
-                return latest_jobs.get(str(owner.get("uid"))) != job["metadata"].get("name")
+                return newest_jobs.get(str(owner.get("uid"))) != job["metadata"].get("name")
         return False
 
+    def owner_of(pod: JSON) -> ObjectRef:
+        meta = pod["metadata"]
+        return state.pod_owner.get((str(meta.get("namespace", "")),
+                                    str(meta.get("name", "")))) or ObjectRef.of(pod)
+
+    # object-level findings first: in a scoped detection their subjects are covered too
+    job_found = job_failures(state, superseded)
+    object_found = [
+        *replica_failure(state, events, lambda ref, obj: top_owner(state, ref, obj)),
+        *hpa_maxed_out(state), *pvc_pending(state, events)]
+    deadlines = progress_deadline(state)
+    around = object_configuration_failures(state, events)
+    object_subjects = {f[0] for f in (*job_found, *object_found, *deadlines, *around)}
+    subjects = None if scope is None else set(scope) | object_subjects
+    view = state if subjects is None else replace(
+        state, pods=[p for p in state.pods if owner_of(p) in subjects])
+
     groups: dict[tuple[ObjectRef, FailureClass, str, str], _Group] = {}
-    for pod in state.pods:
+    for pod in view.pods:
         meta = pod["metadata"]
         ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
-        owner = state.pod_owner.get((ns, name)) or ObjectRef.of(pod)
+        owner = owner_of(pod)
         in_job = _direct_owner_kind(pod) == "Job"
         if in_job:
             job_name = meta["ownerReferences"][0].get("name")
@@ -145,65 +156,39 @@ def detect(state: ClusterState, options: DetectOptions | None = None) -> list[In
             ):
                 g.termination = f.termination
 
-    _add_job_failures(state, groups, superseded)
-    _add_workload_failures(state, groups, events, options or DetectOptions())
-    return [_incident(state, g, events) for g in sorted(groups.values(), key=_group_order)]
+    _add_job_failures(groups, job_found)
+    # a stuck rollout whose pods fail says more through the pods' own class
+    with_pod_findings = {k[0] for k in groups}
+    _add_workload_failures(groups, [
+        *object_found, *evicted(view), *[f for f in deadlines if f[0] not in with_pod_findings],
+        *pod_configuration_failures(view, events, options), *around])
+    if subjects is not None:
+        groups = {k: g for k, g in groups.items() if k[0] in subjects}
+    children = owned_by_uid(state)
+    incidents = [_incident(state, g, events, children)
+                 for g in sorted(groups.values(), key=_group_order)]
+    return Detected(incidents, subjects, object_subjects)
 
 
 def _group_order(g: _Group) -> tuple[str, str, str, str]:
     return (g.workload.namespace, g.workload.name, g.finding.failure_class, g.finding.container)
 
 
-def _add_job_failures(
-    state: ClusterState,
-    groups: dict[tuple[ObjectRef, FailureClass, str, str], _Group],
-    superseded: Callable[[JSON], bool],
-) -> None:
-    for ref, job in state.objects.items():
-        if ref.kind != "Job" or superseded(job):
-            continue
-        reason = _job_failure(job)
-        if reason is None:
-            continue
-        pods = [p for p in state.pods if _owned_by(p, job)]
-        owner = state.pod_owner.get((ref.namespace, pods[0]["metadata"]["name"])) if pods else None
-        owner = owner or _top_owner(state, ref, job)
+def _add_job_failures(groups: dict[tuple[ObjectRef, FailureClass, str, str], _Group],
+                      found: list[JobFound]) -> None:
+    for owner, finding, pods in found:
         if any(k[0] == owner and k[1] == FailureClass.OOM_KILLED for k in groups):
             continue  # the pods' OOMKilled is the more specific, fixable cause
-        container, term = "", None
-        for pod in pods:
-            for cs in (pod.get("status") or {}).get("containerStatuses") or []:
-                t = (cs.get("state") or {}).get("terminated") or {}
-                if t.get("exitCode"):
-                    container = container or str(cs.get("name"))
-                    term = Termination(str(t.get("reason") or ""), t.get("exitCode"),
-                                       str(t.get("finishedAt") or ""))
-        spec = (job.get("spec") or {})
-        finding = PodFinding(
-            FailureClass.JOB_FAILED, container, reason, 0, term,
-            f"Job {ref.name} failed: {reason} (backoffLimit {spec.get('backoffLimit', 6)})",
-            JobFacts(job=ref.name),
-        )
-        g = groups.setdefault((owner, FailureClass.JOB_FAILED, container, reason),
+        g = groups.setdefault((owner, FailureClass.JOB_FAILED, finding.container, finding.detail),
                              _Group(owner, finding))
         g.pods.extend(pods)
-        g.termination = term
+        g.termination = finding.termination
 
 
 def _add_workload_failures(
-    state: ClusterState,
     groups: dict[tuple[ObjectRef, FailureClass, str, str], _Group],
-    events: dict[tuple[str, str, str], list[JSON]],
-    options: DetectOptions,
+    found: list[tuple[ObjectRef, PodFinding, list[JSON]]],
 ) -> None:
-    with_pod_findings = {k[0] for k in groups}
-    found = [
-        *replica_failure(state, events, lambda ref, obj: _top_owner(state, ref, obj)),
-        *hpa_maxed_out(state), *pvc_pending(state, events), *evicted(state),
-        # a stuck rollout whose pods fail says more through the pods' own class
-        *[f for f in progress_deadline(state) if f[0] not in with_pod_findings],
-        *configuration_failures(state, events, options),
-    ]
     for workload, finding, pods in found:
         key = (workload, finding.failure_class, finding.container, finding.detail)
         g = groups.setdefault(key, _Group(workload, finding))
@@ -223,23 +208,16 @@ def _add_workload_failures(
         del groups[key]
 
 
-def _top_owner(state: ClusterState, ref: ObjectRef, obj: JSON) -> ObjectRef:
-    for owner in (obj.get("metadata") or {}).get("ownerReferences") or []:
-        for r, o in state.objects.items():
-            if (o.get("metadata") or {}).get("uid") == owner.get("uid"):
-                return r
-    return ref
-
-
 def _incident(
-    state: ClusterState, g: _Group, events: dict[tuple[str, str, str], list[JSON]]
+    state: ClusterState, g: _Group, events: dict[tuple[str, str, str], list[JSON]],
+    children: dict[str, list[JSON]],
 ) -> Incident:
     f = g.finding
     w = g.workload
     workload_obj = state.objects.get(w) or (g.pods[0] if g.pods else {})
     pod_names = sorted(str(p["metadata"]["name"]) for p in g.pods)
     # events of the pods, the workload and what sits between them (ReplicaSets, Jobs)
-    owned = [o for o in state.objects.values() if _owned_by(o, workload_obj)]
+    owned = children.get(str((workload_obj.get("metadata") or {}).get("uid") or ""), [])
     related = [("Pod", w.namespace, n) for n in pod_names] + [event_key_of(w)]
     related += [event_key_of(ObjectRef.of(o)) for o in owned]
     claims = f.facts.pvc_events if isinstance(f.facts, ClaimFacts) else None

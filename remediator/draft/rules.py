@@ -192,18 +192,26 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
     changes: dict[tuple[str, ...], Any] = {("resources", "limits", "memory"): new_value}
     live_request_raw = (live.get("requests") or {}).get("memory")
     request = _q(live_request_raw)
-    repo_request = ((get_container(loc.rendered, c).get("resources") or {}).get("requests")
-                    or {}).get("memory")
+    # What the repository sets. For Helm, the values layers: ``rendered`` is the live object
+    # when the chart is not rendered here, its request possibly the one Kubernetes defaulted
+    # (a chart default the values do not repeat is then written as the pods had it: no change).
+    # A Helm parameter sets one value: a request beside it cannot be expressed there.
+    helm = loc.layer if isinstance(loc.layer, HelmValues) else None
+    repo_request = (_helm_effective(loc, ("resources", "requests", "memory")) if helm
+                    else ((get_container(loc.rendered, c).get("resources") or {})
+                          .get("requests") or {}).get("memory"))
     note = ""
     if request is not None and request > new:
         changes[("resources", "requests", "memory")] = new_value
         note = f"; request lowered to {new_value} to stay within the limit"
     elif repo_request is None and live_request_raw is not None and \
-            not isinstance(loc.layer, HelmValues):
+            not (helm and helm.parameter_path):
         # Without a request in the repo, Kubernetes defaults it to the limit: raising the limit
         # alone would silently raise what every pod reserves. Keep the request the pods had.
         changes[("resources", "requests", "memory")] = str(live_request_raw)
         note = f"; request kept at {live_request_raw} explicitly"
+    request_follows = repo_request is None and live_request_raw is not None and \
+        ("resources", "requests", "memory") not in changes  # a Helm parameter: said, not hidden
     ops = _ops(loc, c, changes)
     term = incident.evidence.last_termination
     return Proposal(
@@ -223,10 +231,15 @@ def oom(incident: Incident, loc: Location, settings: Drafting) -> Proposal:
         title=f"raise {c} memory limit to {new_value}",
         announced=announced(c, changes),
         kind="memory-limit-raise",  # within drafting.memory.cap (at most the gate's ceiling)
-        risk=("The memory request (what the scheduler reserves) does not change"
-              + (" except as noted" if "lowered" in note else "")
-              + ", so pods schedule as before; under node memory pressure a pod using more than "
-              "its request is among the first evicted. Rollback: revert this commit."),
+        risk=((f"No values layer sets a memory request: unless the chart sets one, Kubernetes "
+               f"defaults it to the limit, so what each pod reserves rises to {new_value} too "
+               "and pods may no longer fit where they ran"
+               if request_follows else
+               "The memory request (what the scheduler reserves) does not change"
+               + (" except as noted" if "lowered" in note else "")
+               + ", so pods schedule as before")
+              + "; under node memory pressure a pod using more than its request is among the "
+              "first evicted. Rollback: revert this commit."),
         confidence=0.8,
     )
 

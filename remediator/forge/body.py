@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from ..kernel.redact import redact
-from ..model import JSON, SIGNATURE_TRAILER, Decision, Remediation
+from ..model import JSON, SIGNATURE_TRAILER, Decision, Remediation, Wording, row_of
 
 RECORD_PREFIX = "<!-- remediator:record "
 RECORD_SUFFIX = " -->"
@@ -36,12 +36,21 @@ def branch_name(r: Remediation, prefix: str, disambiguate: bool = False) -> str:
     return f"{prefix}{slug}"
 
 
+def wording(failure_class: str) -> Wording:
+    """The class table's wording of a class's pull request (the default one for a class the
+    table does not know)."""
+    row = row_of(failure_class)
+    return row.wording if row is not None else Wording()
+
+
 def title(r: Remediation) -> str:
-    w = r.incident.workload
+    w, cls = r.incident.workload, r.incident.failure_class
     if r.decision == Decision.DIAGNOSE:  # a `diagnose`-level draft PR: no change
-        return f"diagnosis({w.namespace}/{w.name}): {r.incident.failure_class} (no change)"[:200]
+        return wording(cls).diagnosis_title.format(
+            namespace=w.namespace, name=w.name, failure_class=cls)[:200]
     change = (r.proposal.title or r.proposal.reason) if r.proposal else r.reason
-    return f"fix({w.namespace}/{w.name}): {r.incident.failure_class} — {change}"[:200]
+    return wording(cls).title.format(namespace=w.namespace, name=w.name, failure_class=cls,
+                                     change=change)[:200]
 
 
 def commit_message(r: Remediation) -> str:
@@ -172,8 +181,9 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
     inc, ev, prop, loc = r.incident, r.incident.evidence, r.proposal, r.location
     out: list[str] = []
     out.append("## Summary")
-    out.append(f"**{inc.workload}** is failing with **{inc.failure_class}**: "
-               f"{_code_cell(redact(inc.message)[0])}.")
+    out.append(wording(inc.failure_class).summary.format(
+        workload=inc.workload, failure_class=inc.failure_class,
+        message=_code_cell(redact(inc.message)[0])))
     if follows is not None:
         out.append(f"\nFollow-up to #{follows}: that fix was merged and the failure is still "
                    "there.")

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import git
 
+from ..kernel.gitio import git_reason
 from ..kernel.leader import NO_FENCE, Fence
 from ..kernel.redact import redact, register
 from ..model import SIGNATURE_TRAILER
@@ -350,16 +351,6 @@ class GitClone:
                              f"{(now or 'a deletion')[:12]}): left to the next pass") from None
         self._git("update-ref", f"refs/remotes/origin/{branch}", head)
         self.planned[branch] = head
-
-
-def git_reason(exc: git.GitCommandError) -> str:
-    """The line of a failed git command that says why (`fatal: ...`), credentials redacted."""
-    text = str(exc.stderr or "") or str(exc)
-    lines = [ln.strip().removeprefix("stderr:").strip(" '") for ln in text.splitlines()]
-    lines = [ln for ln in lines if ln]
-    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:", "remote:", "!"))]
-    # git may echo a URL with its credentials (a remote given as https://user:token@host/...)
-    return redact((fatal or lines or [f"git exited with {exc.status}"])[-1])[0]
 
 
 class GitBackedForge:

@@ -1,76 +1,57 @@
-"""After merge: did the fix reach the cluster, and did the failure clear?
+"""The forge's side of verification (the verify stage judges, the forge writes): the merged
+remediation PRs not verified yet, and the outcome posted on each, once.
 
-A merged remediation PR is verified once: when the revision the cluster synced (Argo CD
-`status.sync.revision`, Flux `status.lastAppliedRevision`) includes the fix commit, the PR gets a
-comment saying whether its signature is still observed, and its hidden record notes the outcome
-(so the next pass does not say it again). A failure that persists is then handled like any
-other: the lifecycle opens a follow-up PR when a different fix is proposed.
+An outcome is a comment on the PR and a note in its hidden record (`verified`, `synced`), so
+the next pass does not say it again; both pass through the redactor (`Outbound`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace
 
-from ..model import JSON, PullRequest
+from ..model import JSON, PullRequest, Verification
 from .body import parse_record, with_record
 from .gitclone import ForgeError
 from .lifecycle import Forge
 from .outbound import Outbound
 
 
-@dataclass
-class Verification:
-    pull: PullRequest
-    outcome: str  # "waiting" | "cleared" | "persists"
-    note: str
-
-
-def verify_merged(forge: Forge, observed: set[str],
-                  revisions: Callable[[JSON], list[str]]) -> list[Verification]:
-    """``observed``: the signatures failing now; ``revisions``: the revisions the cluster synced
-    for a workload (the record's workload identity), from its Argo CD / Flux owner."""
-    forge = Outbound(forge)  # comments and records redacted on their way out
+def merged_unverified(forge: Forge) -> list[tuple[PullRequest, JSON]]:
+    """The latest merged PR of each signature whose record notes no outcome yet, with that
+    record, by signature."""
     latest: dict[str, PullRequest] = {}
     for pr in sorted(forge.pulls(), key=lambda p: p.number):
         if pr.state == "merged":
             latest[pr.signature] = pr
-    out: list[Verification] = []
-    for sig, pr in sorted(latest.items()):
+    out: list[tuple[PullRequest, JSON]] = []
+    for _sig, pr in sorted(latest.items()):
         rec = parse_record(pr.body) or {}
-        if rec.get("verified"):
+        if not rec.get("verified"):
+            out.append((pr, rec))
+    return out
+
+
+def report_verifications(forge: Forge, verifications: Sequence[Verification]
+                         ) -> list[Verification]:
+    """Comment each ``cleared`` / ``persists`` outcome on its PR and note it in the record; one
+    the forge refuses (e.g. a locked PR) stays ``waiting`` and does not stop the others."""
+    forge = Outbound(forge)  # comments and records redacted on their way out
+    out: list[Verification] = []
+    for v in verifications:
+        if v.outcome == "waiting":
+            out.append(v)
             continue
-        fix = forge.fix_commit(sig)
-        if fix is None:
-            out.append(Verification(pr, "waiting", "the fix commit is not on the base branch"))
-            continue
-        revs = revisions(rec.get("workload") or {})
-        synced = next((r for r in revs if forge.contains(r, fix)), None)
-        if synced is None:
-            seen = f" (the cluster is at {revs[0][:12]})" if revs else (
-                " (no Argo CD / Flux sync revision found for the workload)")
-            out.append(Verification(pr, "waiting", f"the fix is not synced yet{seen}"))
-            continue
-        cleared = sig not in observed
-        if cleared:
-            text = (f"✅ Verified: the cluster synced `{synced[:12]}`, which includes this fix "
-                    f"(`{fix[:12]}`), and the failure is no longer observed.")
-        else:
-            text = (f"⚠️ The cluster synced `{synced[:12]}`, which includes this fix "
-                    f"(`{fix[:12]}`), but the failure is still observed (`{sig}`). remediator "
-                    "opens a follow-up pull request if it can propose a different fix.")
-            trust = rec.get("trust")
-            if isinstance(trust, dict) and trust.get("automerge") == "armed":
-                text += (" This fix was auto-merged: auto-merge is demoted to propose for this "
-                         "failure, so a follow-up waits for a human.")
+        pr = v.pull
+        rec = parse_record(pr.body) or {}
         try:
-            forge.comment(pr.number, text)
-            rec.update(verified="cleared" if cleared else "persists", synced=synced)
+            forge.comment(pr.number, v.note)
+            rec.update(verified=v.outcome, synced=v.synced)
             forge.update_pull(pr.number, pr.title, with_record(pr.body, rec))
-        except ForgeError as exc:  # e.g. a locked PR: it must not stop this pass's PRs
+        except ForgeError as exc:
             forge.warnings.append(str(exc))
-            out.append(Verification(pr, "waiting", f"not reported: {exc}"))
+            out.append(replace(v, outcome="waiting", note=f"not reported: {exc}"))
             continue
         pr.body = with_record(pr.body, rec)
-        out.append(Verification(pr, str(rec["verified"]), text))
+        out.append(v)
     return out

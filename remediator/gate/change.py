@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from ..kernel import worktree, yamlio
+from ..kernel import turns, worktree, yamlio
 from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
 from ..model import JSON, CheckResult, FieldValue, FileChange, Location, ObjectRef, Validation
 from ..model.settings import ValidationSettings
@@ -179,7 +179,9 @@ def _other_renders_changed(cache: Renders, scratch: Path, others: list[str]) -> 
 
     if len(others) < 2:
         return [p for p in map(problem, others) if p]
-    with ThreadPoolExecutor(max_workers=min(len(others), os.cpu_count() or 1)) as pool:
+    # a wait on threads of our own: the pass's other incidents may plan meanwhile
+    with turns.waiting(), ThreadPoolExecutor(max_workers=min(len(others),
+                                                             os.cpu_count() or 1)) as pool:
         return [p for p in pool.map(problem, others) if p]  # in the order of ``others``
 
 

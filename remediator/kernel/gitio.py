@@ -20,6 +20,7 @@ from pathlib import Path
 import git
 
 from . import limits, proc
+from .redact import redact
 
 #: the environment of every read: no prompt for credentials, no pager, messages in English
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
@@ -121,3 +122,13 @@ def head(repo: git.Repo | Path | str) -> str | None:
 def timed_out(exc: git.GitCommandError) -> bool:
     """Whether git was stopped at the deadline (not an answer such as "no such commit")."""
     return "did not complete in" in str(exc.stderr)
+
+
+def git_reason(exc: git.GitCommandError) -> str:
+    """The line of a failed git command that says why (`fatal: ...`), credentials redacted."""
+    text = str(exc.stderr or "") or str(exc)
+    lines = [ln.strip().removeprefix("stderr:").strip(" '") for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:", "remote:", "!"))]
+    # git may echo a URL with its credentials (a remote given as https://user:token@host/...)
+    return redact((fatal or lines or [f"git exited with {exc.status}"])[-1])[0]

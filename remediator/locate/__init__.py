@@ -6,6 +6,6 @@ from __future__ import annotations
 from .errors import LocateDiagnosis, LocateSkip
 from .locator import Locator
 from .repo import RepoIndex
-from .revisions import Branches
+from .revisions import Branches, default_branch
 
-__all__ = ["Branches", "LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex"]
+__all__ = ["Branches", "LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex", "default_branch"]

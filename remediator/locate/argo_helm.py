@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -174,8 +174,8 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
                                f"`{layer.rel}` sets `{dotted}` as a Helm parameter for {what} "
                                "(Argo CD's parameter override file wins over every values "
                                "layer), so the change goes there.")
-                loc.parameter_name, loc.parameter_path = dotted, ("helm", "parameters", i)
-                return loc
+                return replace(loc, parameter_name=dotted,
+                               parameter_path=("helm", "parameters", i))
     # an override file's `helm.parameters` replaces the Application's whole list
     replaced = any("parameters" in layer.helm for layer in overrides)
     for i, p in enumerate([] if replaced else hs.helm.get("parameters") or []):
@@ -186,9 +186,8 @@ def values_layer(hs: HelmSource, root: Path, key: tuple[str, ...]) -> Location:
                                f"over every values file, and it is not exactly `{dotted}`")
         loc = _in_application(hs, (), f"{what} sets `{dotted}` in `helm.parameters`, which win "
                               "over every values file, so the change goes there.")
-        loc.parameter_name = dotted
-        loc.parameter_path = (*hs.settings_path, "helm", "parameters", i)
-        return loc
+        return replace(loc, parameter_name=dotted,
+                       parameter_path=(*hs.settings_path, "helm", "parameters", i))
     # valuesObject: the highest layer that sets the key wins, merged key by key
     objects = []
     for layer in layers:
@@ -302,10 +301,8 @@ def values_layers(hs: HelmSource, root: Path) -> list[ValuesLayer]:
 def _in_layer(hs: HelmSource, layer: _Layer, why: str) -> Location:
     if not layer.rel:
         return _in_application(hs, ("valuesObject",), why)
-    loc = Location(DocumentRef(layer.rel, 0), TargetKind.MANIFEST, copy.deepcopy(layer.doc), {},
-                   why, "helm")
-    loc.values_path = ("helm", "valuesObject")
-    return loc
+    return Location(DocumentRef(layer.rel, 0), TargetKind.MANIFEST, copy.deepcopy(layer.doc),
+                    {}, why, "helm", values_path=("helm", "valuesObject"))
 
 
 def _in_file(rel: str, values: JSON, why: str) -> Location:
@@ -317,7 +314,6 @@ def _in_application(hs: HelmSource, rest: tuple[str, ...], why: str) -> Location
     if hs.app_doc is None:
         raise ArgoHelmSkip(f"Argo CD Application {hs.app} sets the value itself but is not in "
                            "this repository (applied by hand or generated)")
-    loc = Location(DocumentRef(hs.app_doc.path, hs.app_doc.index), TargetKind.MANIFEST,
-                   copy.deepcopy(hs.app_doc.body), {}, why, "helm")
-    loc.values_path = (*hs.settings_path, "helm", *rest)
-    return loc
+    return Location(DocumentRef(hs.app_doc.path, hs.app_doc.index), TargetKind.MANIFEST,
+                    copy.deepcopy(hs.app_doc.body), {}, why, "helm",
+                    values_path=(*hs.settings_path, "helm", *rest))

@@ -14,12 +14,13 @@ repository (see `chart`); otherwise the conventional keys are used and the PR sa
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 from pathlib import Path
 
 from ..model import CLASS_TABLE, JSON, FailureClass, Location
+from ..render.owner import FLUX_KS, Owner
 from .chart import ChartKeys, keys_for
 from .errors import LocateSkip
-from .owner import FLUX_KS, Owner
 
 HELMRELEASE_GROUP = "helm.toolkit.fluxcd.io"
 COMPONENT_LABEL = "app.kubernetes.io/component"
@@ -95,9 +96,10 @@ def field_key(failure_class: FailureClass, keys: dict[str, tuple[str, ...]]) -> 
     return (*keys[field], *rest) if field in keys else ()
 
 
-def describe(loc: Location, hr_name: str, note: str) -> None:
-    loc.source = "helm"
-    loc.values_path = VALUES_PATH
-    loc.why = (f"Its manifests are rendered by Helm from the values of HelmRelease {hr_name}; "
-               f"{loc.why} `spec.values` is merged last (over `valuesFrom`), so a change there "
-               f"is not overridden; {note}.")
+def describe(loc: Location, hr_name: str, note: str) -> Location:
+    """``loc`` as the HelmRelease's `spec.values` layer."""
+    return replace(
+        loc, source="helm", values_path=VALUES_PATH,
+        why=(f"Its manifests are rendered by Helm from the values of HelmRelease {hr_name}; "
+             f"{loc.why} `spec.values` is merged last (over `valuesFrom`), so a change there "
+             f"is not overridden; {note}."))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import posixpath
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ..kernel.k8s import dig
@@ -93,9 +94,9 @@ def _touches(op: object, key: tuple[str, ...]) -> bool:
 
 
 def into_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
-               key: tuple[str, ...]) -> bool:
-    """Point ``loc`` at the owner's patch that sets `spec.values.<key>` of the HelmRelease
-    ``raw`` (rendered without the owner's settings), when one does (True)."""
+               key: tuple[str, ...]) -> Location | None:
+    """``loc`` pointed at the owner's patch that sets `spec.values.<key>` of the HelmRelease
+    ``raw`` (rendered without the owner's settings), when one does (None otherwise)."""
     name, what = loc.source_name, owner_phrase(source)
     dotted = ".".join(key)
     found = None
@@ -115,16 +116,14 @@ def into_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
         if sets(dig(patch, VALUES), key):
             found = (i, entry, patch)  # the last one wins
     if found is None:
-        return False
+        return None
     i, entry, patch = found
-    loc.target = owner_patch_ref(source, i, entry, patch, objects, what, dotted,
-                                 f"HelmRelease {name}")
-    loc.kind = TargetKind.PATCH
-    loc.document = copy.deepcopy(patch)
-    loc.values_path = VALUES
-    loc.prerequisites, loc.also_renders = [], []
-    loc.why = (f"{what[0].upper()}{what[1:]} patches HelmRelease {name} on top of the "
-               f"repository's files (patch {i + 1} in `{loc.target.path}`) and sets "
-               f"`spec.values.{dotted}`: it is applied last, so a change in a values layer below "
-               "would be overridden; the change goes into that patch.")
-    return True
+    target = owner_patch_ref(source, i, entry, patch, objects, what, dotted,
+                             f"HelmRelease {name}")
+    return replace(
+        loc, target=target, kind=TargetKind.PATCH, document=copy.deepcopy(patch),
+        values_path=VALUES, prerequisites=[], also_renders=[],
+        why=(f"{what[0].upper()}{what[1:]} patches HelmRelease {name} on top of the "
+             f"repository's files (patch {i + 1} in `{target.path}`) and sets "
+             f"`spec.values.{dotted}`: it is applied last, so a change in a values layer below "
+             "would be overridden; the change goes into that patch."))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import posixpath
+from dataclasses import replace
 from pathlib import Path
 
 from ..kernel.k8s import get_container, pod_spec, split_image
@@ -23,11 +24,11 @@ from ..model import (
     TargetKind,
 )
 from ..render import gitops, helmvalues
+from ..render.owner import Owner, identify, not_managed_reason
 from ..render.renders import Renders
 from . import argo_helm, helm, helm_ontop, helm_render, ontop, values_from
 from .errors import FIELD_OF_CLASS, LocateDiagnosis, LocateSkip, NotInSource
 from .overlay import Overlays
-from .owner import Owner, identify, not_managed_reason
 from .repo import RepoIndex
 from .revisions import Branches, argo_mismatch
 from .source import Source, deployers, find_application, resolve, resolve_all
@@ -143,8 +144,7 @@ class Locator:
                                        app_doc, self.repo_url, self.root)
             if app is not None and hs is not None:
                 located = self._in_argo_helm(incident, owner, app, where, hs)
-                located.owner_annotations = app_annotations
-                return located
+                return replace(located, owner_annotations=app_annotations)
         sources = resolve_all(owner, cluster_objects, self.index, self.repo_url,
                               self.branches)
         owners = self._deployers(cluster_objects)
@@ -164,15 +164,14 @@ class Locator:
             images.add(split_image(incident.detail)[0])
         top = image_override(source, self.root, images)
         if top is not None:
-            loc.image_override = top
+            loc = replace(loc, image_override=top)
         if loc.image_override is not None:
-            loc.image_override.container = incident.container
-        loc.container = incident.container
+            loc = replace(loc, image_override=replace(loc.image_override,
+                                                      container=incident.container))
+        loc = replace(loc, container=incident.container)
         _in_artifact(source, loc)
-        loc.owner = how
-        loc.why = f"{how}. {loc.why}"
-        loc.owner_annotations = app_annotations
-        return loc
+        return replace(loc, owner=how, why=f"{how}. {loc.why}",
+                       owner_annotations=app_annotations)
 
     def _in_source(self, ref: ObjectRef, incident: Incident, source: Source,
                    objects: list[JSON], on_top: bool = False) -> Location:
@@ -205,14 +204,14 @@ class Locator:
         if not found:
             raise NotInSource("; ".join(missing))
         source, loc = found[0]
-        loc.why = (f"Of the Application's {len(sources)} sources in this repository, only "
-                   f"`{source.path or '.'}` defines {ref.kind} {ref.name}. {loc.why}")
-        return source, loc
+        return source, replace(loc, why=(
+            f"Of the Application's {len(sources)} sources in this repository, only "
+            f"`{source.path or '.'}` defines {ref.kind} {ref.name}. {loc.why}"))
 
     def _in_helmrelease(self, incident: Incident, owner: Owner,
                         cluster_objects: list[JSON]) -> Location:
         hr = helm.helmrelease(owner, cluster_objects,
-                              [d.body for d in self.index.docs if d.kind == "HelmRelease"])
+                              [d.body for d in self.index.of_kind("HelmRelease")])
         ks_owner = helm.applied_by(hr)
         source = resolve(ks_owner, cluster_objects, self.index, self.repo_url,
                          self.branches)
@@ -239,36 +238,39 @@ class Locator:
             loc.rendered, objects), [], incident, self.root, f"HelmRelease {owner.name}")
         if not keys.container_mapped:
             _one_container(incident)
-        loc.value_keys, loc.values_note, note = keys.keys, keys.note, keys.note
+        note = keys.note
+        loc = replace(loc, value_keys=keys.keys, values_note=keys.note)
         key = helm.field_key(incident.failure_class, loc.value_keys)
         release = loc.rendered  # the HelmRelease, as the repo renders it
         if on_top:
-            release = self._helmrelease_on_top(loc, source, hr_ref, key, on_top)
+            release, loc = self._helmrelease_on_top(loc, source, hr_ref, key, on_top)
         if not _in_owner_settings(loc):
             _not_shared(source, owners)
-        loc.render_target = ObjectRef.of(release)
-        if isinstance(render_spec, HelmRender):
-            loc.helm_render = render_spec
-        loc.effective_values = values_from.release_values(release, objects)
-        loc.rendered = copy.deepcopy(incident.live)  # what Helm rendered: the live object
-        loc.container, loc.values_root = incident.container, source.path
+        loc = replace(
+            loc, render_target=ObjectRef.of(release),
+            helm_render=render_spec if isinstance(render_spec, HelmRender) else loc.helm_render,
+            effective_values=values_from.release_values(release, objects),
+            rendered=copy.deepcopy(incident.live),  # what Helm rendered: the live object
+            container=incident.container, values_root=source.path)
         if _in_owner_settings(loc):  # the owner's patch sets the key: nothing below matters
-            loc.source, loc.why = "helm", f"{loc.why} Values keys: {note}."
+            loc = replace(loc, source="helm", why=f"{loc.why} Values keys: {note}.")
         else:
-            helm.describe(loc, owner.name, note)
-            if key and values_from.relocate(loc, release, key, objects, self.index,
-                                            source.path if kustomized else None, note):
-                loc.also_renders = self.overlays.other_renders(loc, source.path, set(owners)) \
-                    if kustomized else []
+            loc = helm.describe(loc, owner.name, note)
+            if key:
+                loc, moved = values_from.relocate(loc, release, key, objects, self.index,
+                                                  source.path if kustomized else None, note)
+                if moved:
+                    loc = replace(loc, also_renders=self.overlays.other_renders(
+                        loc, source.path, set(owners)) if kustomized else [])
         _in_artifact(source, loc)
-        loc.owner = f"{owner.how} → {ks_owner.how} → {source.how}"
-        loc.why = f"{loc.owner}. {loc.why}"
-        return loc
+        how = f"{owner.how} → {ks_owner.how} → {source.how}"
+        return replace(loc, owner=how, why=f"{how}. {loc.why}")
 
     def _helmrelease_on_top(self, loc: Location, source: Source, ref: ObjectRef,
-                            key: tuple[str, ...], reason: str) -> JSON:
-        """The HelmRelease as its Flux Kustomization applies it (its patches on top); ``loc``
-        moves into the patch that sets ``key``, if one does (see ``helm_ontop``)."""
+                            key: tuple[str, ...], reason: str) -> tuple[JSON, Location]:
+        """The HelmRelease as its Flux Kustomization applies it (its patches on top), and
+        ``loc`` with that top layer: moved into the patch that sets ``key``, if one does (see
+        ``helm_ontop``)."""
         top = helm_ontop.top_of(source, self.root, self.index, reason)
         fields, variables = gitops.read_top(self.root, top)
 
@@ -277,19 +279,20 @@ class Locator:
 
         release = helm_ontop.with_top(render, fields, variables, ref)
         raw = loc.rendered
-        loc.top = top
+        loc = replace(loc, top=top)
         helm_ontop.component_sets(source, self.index, render, fields, raw, loc.source_name,
                                   key)
-        if key and helm_ontop.into_patch(loc, source, raw, render(fields), key):
-            return release
+        moved = helm_ontop.into_patch(loc, source, raw, render(fields), key) if key else None
+        if moved is not None:
+            return release, moved
         patched, added = bool(fields.get("patches")), bool(fields.get("components"))
         how = ("patches and adds components to" if patched and added
                else "adds components to" if added else "patches")
-        loc.why += (f" {owner_phrase(source)[0].upper()}{owner_phrase(source)[1:]} {how} "
-                    f"HelmRelease {ref.name} on top without setting `spec.values."
-                    f"{'.'.join(key) or '...'}`, so the values layer below stays; the gate "
-                    "renders the change with them on top to prove it takes effect.")
-        return release
+        return release, replace(loc, why=loc.why + (
+            f" {owner_phrase(source)[0].upper()}{owner_phrase(source)[1:]} {how} "
+            f"HelmRelease {ref.name} on top without setting `spec.values."
+            f"{'.'.join(key) or '...'}`, so the values layer below stays; the gate "
+            "renders the change with them on top to prove it takes effect."))
 
     def _in_argo_helm(self, incident: Incident, owner: Owner, app: JSON, where: str,
                       hs: argo_helm.HelmSource) -> Location:
@@ -310,15 +313,13 @@ class Locator:
                                   f"{f'`{wanted}`' if wanted else 'the failing field'} is not "
                                   f"known ({note})")
         loc = argo_helm.values_layer(hs, self.root, key)
-        loc.value_keys = keys
-        if isinstance(render_spec, HelmRender):
-            loc.helm_render = render_spec
-        loc.rendered = copy.deepcopy(incident.live)
-        loc.container = incident.container
         chart = f"the chart in `{hs.chart_path}`" if hs.chart_path else "a chart from a Helm repo"
-        loc.owner = f"{owner.how} → {what} (from {where}) renders {chart} with Helm"
-        loc.why = f"{loc.owner}. {loc.why} Values keys: {note}."
-        return loc
+        how = f"{owner.how} → {what} (from {where}) renders {chart} with Helm"
+        return replace(
+            loc, value_keys=keys,
+            helm_render=render_spec if isinstance(render_spec, HelmRender) else loc.helm_render,
+            rendered=copy.deepcopy(incident.live), container=incident.container, owner=how,
+            why=f"{how}. {loc.why} Values keys: {note}.")
 
     # -------------------------------------------------------------------------- plain manifests
 
@@ -327,8 +328,8 @@ class Locator:
             raise LocateSkip(f"path `{source.path}` does not exist in the repository")
         prefix = source.path.rstrip("/") + "/" if source.path else ""
         matches = [
-            d for d in self.index.docs
-            if d.kind == ref.kind and d.group == ref.group and d.path.startswith(prefix)
+            d for d in self.index.of_kind(ref.kind)
+            if d.group == ref.group and d.path.startswith(prefix)
             and live_name(source, d.name) == ref.name
             and source.places(d.namespace, ref.namespace)
             and (source.recurse or posixpath.dirname(d.path) == source.path)
@@ -365,13 +366,11 @@ class Locator:
             return self.overlays.locate(ref, incident, source, deployed)
         ontop.parsed_patches(source)  # malformed patch text: a skip with its reason
         fields, variables = gitops.read_top(self.root, top)
-        loc = self.overlays.locate(ref, incident, source, deployed, fields)
-        loc.top = top
+        loc = replace(self.overlays.locate(ref, incident, source, deployed, fields), top=top)
 
         def render(extra: JSON) -> list[JSON]:
             return [o for o, _ in self.overlays.render(source.path, extra)]
 
-        ontop.follow(loc, source, self.index, render, fields, variables, incident,
-                     FIELD_OF_CLASS.get(incident.failure_class), objects)
-        return loc
+        return ontop.follow(loc, source, self.index, render, fields, variables, incident,
+                            FIELD_OF_CLASS.get(incident.failure_class), objects)
 

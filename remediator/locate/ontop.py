@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import posixpath
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +159,10 @@ def _op_sets(op: Any, obj: JSON, container: str, field: str) -> tuple[str, tuple
 
 
 def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
-                container: str, field: str) -> bool:
-    """Point ``loc`` at the owner's patch that sets ``field`` of ``container``, when one does
-    (True). A patch that touches the object but not the field leaves the lower layer."""
+                container: str, field: str) -> Location | None:
+    """``loc`` pointed at the owner's patch that sets ``field`` of ``container``, when one does
+    (None otherwise: a patch that touches the object but not the field leaves the lower
+    layer)."""
     name, what = loc.source_name, owner_phrase(source)
     found = None
     for i, entry, patch in parsed_patches(source):
@@ -188,29 +190,29 @@ def owner_patch(loc: Location, source: Source, raw: JSON, objects: list[JSON],
         if hits:
             found = (i, entry, patch, hits[-1])
     if found is None:
-        return False
+        return None
     i, entry, patch, (j, inner) = found
-    loc.target = owner_patch_ref(source, i, entry, patch, objects, what, field,
-                                 f"{raw['kind']} {name}")
-    loc.kind = TargetKind.PATCH
-    loc.document = copy.deepcopy(patch if j < 0 else patch[j])
-    loc.op_index, loc.op_field = j, inner
-    loc.image_override = None  # an overlay's `images:` applies before this patch
-    loc.prerequisites, loc.also_renders = [], []
+    target = owner_patch_ref(source, i, entry, patch, objects, what, field,
+                             f"{raw['kind']} {name}")
     shape = "strategic-merge patch" if j < 0 else f"JSON 6902 operation {j + 1}"
-    loc.why = (f"{what[0].upper()}{what[1:]} patches {raw['kind']} {name} on top of the "
-               f"repository's files (patch {i + 1}, a {shape} in `{loc.target.path}`) and already "
-               f"sets `{field}` of container {container}: it is applied last, so a change in a "
-               "file below would be overridden; the change goes into that patch.")
-    return True
+    return replace(
+        loc, target=target, kind=TargetKind.PATCH,
+        document=copy.deepcopy(patch if j < 0 else patch[j]), op_index=j, op_field=inner,
+        image_override=None,  # an overlay's `images:` applies before this patch
+        prerequisites=[], also_renders=[],
+        why=(f"{what[0].upper()}{what[1:]} patches {raw['kind']} {name} on top of the "
+             f"repository's files (patch {i + 1}, a {shape} in `{target.path}`) and already "
+             f"sets `{field}` of container {container}: it is applied last, so a change in a "
+             "file below would be overridden; the change goes into that patch."))
 
 
 def component_sets(source: Source, index: RepoIndex, options_fields: JSON,
                    render: Callable[[JSON], JSON], loc: Location, container: str,
-                   field: str, cluster_objects: list[JSON]) -> bool:
+                   field: str, cluster_objects: list[JSON]) -> Location | None:
     """A component the owner adds that sets ``field``: its patch file is the layer when only
-    this owner uses the component (True); otherwise a skip, since components are shared by
-    design. ``render`` gives the object rendered with the given wrapper fields."""
+    this owner uses the component (``loc`` pointed there); otherwise a skip, since components
+    are shared by design (None: no component sets it). ``render`` gives the object rendered
+    with the given wrapper fields."""
     listed = [c for c in options_fields.get("components") or [] if isinstance(c, str)]
     full = get_container(loc.rendered, container).get(field)
     for c in listed:
@@ -231,21 +233,20 @@ def component_sets(source: Source, index: RepoIndex, options_fields: JSON,
         in_repo = [u for u in users if u[1]]
         if doc is not None and source.settings_doc is not None and {u[0] for u in users} == {
                 mine} and len(in_repo) == 1:
-            loc.target, loc.kind = DocumentRef(doc.path, doc.index), TargetKind.PATCH
-            loc.document = copy.deepcopy(doc.body)
-            loc.prerequisites, loc.also_renders = [], []
-            loc.why = (f"The component `{folder}` added by {owner_phrase(source)} sets `{field}` "
-                       f"of container {container} in `{doc.path}`, after the files below it; "
-                       "no other kustomization or owner uses that component, so the change "
-                       "goes there.")
-            return True
+            return replace(
+                loc, target=DocumentRef(doc.path, doc.index), kind=TargetKind.PATCH,
+                document=copy.deepcopy(doc.body), prerequisites=[], also_renders=[],
+                why=(f"The component `{folder}` added by {owner_phrase(source)} sets `{field}` "
+                     f"of container {container} in `{doc.path}`, after the files below it; "
+                     "no other kustomization or owner uses that component, so the change "
+                     "goes there."))
         where = doc.path if doc else written or str(
             (index.kustomizations.get(folder) or {}).get("_file") or folder)
         raise OnTopSkip(f"the component `{where}` added by {owner_phrase(source)} sets "
                         f"`{field}` of container {container}; components are shared by "
                         "design, so it is not changed for one workload (change it by hand, "
                         "or set the field in an overlay patch after it)")
-    return False
+    return None
 
 
 def _component_doc(index: RepoIndex, folder: str, container: str, field: str) -> Doc | None:
@@ -288,19 +289,24 @@ def _component_users(index: RepoIndex, folder: str, cluster_objects: list[JSON]
 
 def follow(loc: Location, source: Source, index: RepoIndex, render: Callable[[JSON], list[JSON]],
            fields: JSON, variables: gitops.Variables | None, incident: Incident,
-           field: str | None, cluster_objects: list[JSON]) -> None:
+           field: str | None, cluster_objects: list[JSON]) -> Location:
     """``loc`` (the layer below, rendered with ``fields`` on top) moved to the top layer that
-    owns the failing field, or a skip when that layer is shared; unchanged otherwise."""
+    owns the failing field, or a skip when that layer is shared; as it was otherwise."""
     raw = loc.rendered
     if variables is not None:
-        loc.rendered = gitops.substitute(raw, variables)
+        loc = replace(loc, rendered=gitops.substitute(raw, variables))
     container = incident.container
-    if field is None or loc.top is None:
-        return
+    top = loc.top
+    if field is None or top is None:
+        return loc
     patched = owner_patch(loc, source, raw, render(fields), container, field)
-    if substitution(loc, source, loc.top, raw, index, container, incident.failure_class) or \
-            patched:
-        return
+    if patched is not None:
+        loc = patched
+    substituted = substitution(loc, source, top, raw, index, container, incident.failure_class)
+    if substituted is not None:
+        return substituted
+    if patched is not None:
+        return loc
     ref = ObjectRef.of(raw)
 
     def rendered_with(extra: JSON) -> JSON:
@@ -308,10 +314,13 @@ def follow(loc: Location, source: Source, index: RepoIndex, render: Callable[[JS
                  (ref.kind, ref.name)]
         return found[0] if found else {}
 
-    if component_sets(source, index, fields, rendered_with, loc, container, field,
-                      cluster_objects):
-        return
+    component = component_sets(source, index, fields, rendered_with, loc, container, field,
+                               cluster_objects)
+    if component is not None:
+        return component
     if parsed_patches(source) or fields.get("components"):
-        loc.why += (f" What {owner_phrase(source)} adds on top (patches, components) does not set "
-                    f"`{field}` of container {container}, so the layer below stays; the gate "
-                    "renders the change with them on top to prove it takes effect.")
+        loc = replace(loc, why=loc.why + (
+            f" What {owner_phrase(source)} adds on top (patches, components) does not set "
+            f"`{field}` of container {container}, so the layer below stays; the gate "
+            "renders the change with them on top to prove it takes effect."))
+    return loc

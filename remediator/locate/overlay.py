@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import posixpath
+from dataclasses import replace
 from pathlib import Path
 
 from ..kernel import yamlio
@@ -99,7 +100,7 @@ class Overlays:
         )
         if root_dir not in self.index.kustomizations:
             return self._generated(loc, root_dir, origin_rel, ref, deployed)
-        self._images_override(loc, root_dir, base_doc, incident.container)
+        loc = self._images_override(loc, root_dir, base_doc, incident.container)
         field = FIELD_OF_CLASS.get(incident.failure_class)
         if field:
             self._legacy_json6902_after(root_dir, ref.kind, base_doc.name, field)
@@ -108,36 +109,40 @@ class Overlays:
         origin_dir = self.index.kustomization_dir_of(origin_rel) or ""
         consumers = self.index.consumers(origin_dir, deployed)
         if patch is not None:
-            loc.target, loc.kind = DocumentRef(patch.path, patch.index), TargetKind.PATCH
-            loc.document = copy.deepcopy(patch.body)
-            loc.why = (f"The overlay `{root_dir}` already patches {ref.kind} {base_doc.name} in "
-                       f"`{patch.path}`: the most environment-specific layer, so the change "
-                       "goes there (an edit in the base would be overridden or leak into other "
-                       "environments).")
+            loc = replace(
+                loc, target=DocumentRef(patch.path, patch.index), kind=TargetKind.PATCH,
+                document=copy.deepcopy(patch.body),
+                why=(f"The overlay `{root_dir}` already patches {ref.kind} {base_doc.name} in "
+                     f"`{patch.path}`: the most environment-specific layer, so the change "
+                     "goes there (an edit in the base would be overridden or leak into other "
+                     "environments)."))
         elif self.index.patched_elsewhere(root_dir, ref.kind, base_doc.name):
-            self._new_patch(loc, root_dir, ref, base_doc, consumers)
-            loc.why = (f"The overlay `{root_dir}` already changes {ref.kind} {base_doc.name} with "
-                       "a patch remediator does not edit in place (inline or JSON 6902); a new "
-                       "patch listed after it is applied last, so the change cannot be "
-                       "overridden.")
+            loc = replace(
+                self._new_patch(loc, root_dir, ref, base_doc, consumers),
+                why=(f"The overlay `{root_dir}` already changes {ref.kind} {base_doc.name} with "
+                     "a patch remediator does not edit in place (inline or JSON 6902); a new "
+                     "patch listed after it is applied last, so the change cannot be "
+                     "overridden."))
         elif origin_dir == root_dir:
-            loc.why = (f"{ref.kind} {base_doc.name} is defined in the overlay itself "
-                       f"(`{origin_rel}`).")
+            loc = replace(loc, why=(f"{ref.kind} {base_doc.name} is defined in the overlay "
+                                    f"itself (`{origin_rel}`)."))
         elif consumers == [root_dir]:
-            loc.why = (f"{ref.kind} {base_doc.name} is defined in `{origin_rel}`, a base used "
-                       f"only by `{root_dir}`, so editing it changes nothing else.")
+            loc = replace(loc, why=(f"{ref.kind} {base_doc.name} is defined in `{origin_rel}`, "
+                                    f"a base used only by `{root_dir}`, so editing it changes "
+                                    "nothing else."))
         else:
-            self._new_patch(loc, root_dir, ref, base_doc, consumers)
-        loc.also_renders = self.other_renders(loc, root_dir, deployed)
+            loc = self._new_patch(loc, root_dir, ref, base_doc, consumers)
+        loc = replace(loc, also_renders=self.other_renders(loc, root_dir, deployed))
         if loc.also_renders and loc.kind is not TargetKind.NEW_PATCH:
             # the chosen file is read by other renders too (an overlay naming another folder's
             # file): a new patch in this overlay is the narrower layer
             shared, others = loc.target.path, loc.also_renders
-            self._new_patch(loc, root_dir, ref, base_doc, consumers)
-            loc.why = (f"{ref.kind} {base_doc.name} is set in `{shared}`, which "
-                       f"{', '.join(f'`{o}`' for o in others)} also render; a new patch in the "
-                       f"overlay `{root_dir}` changes only this environment.")
-            loc.also_renders = self.other_renders(loc, root_dir, deployed)
+            loc = replace(
+                self._new_patch(loc, root_dir, ref, base_doc, consumers),
+                why=(f"{ref.kind} {base_doc.name} is set in `{shared}`, which "
+                     f"{', '.join(f'`{o}`' for o in others)} also render; a new patch in the "
+                     f"overlay `{root_dir}` changes only this environment."))
+            loc = replace(loc, also_renders=self.other_renders(loc, root_dir, deployed))
         return loc
 
     def _generated(self, loc: Location, root_dir: str, origin_rel: str, ref: ObjectRef,
@@ -149,11 +154,11 @@ class Overlays:
             raise LocateSkip(f"{ref.kind} {ref.name} comes from the kustomization `{inner}` "
                              f"inside the plain folder `{root_dir or '.'}`; its layers under "
                              "what the owner adds on top are not chosen yet")
-        loc.why = (f"{ref.kind} {loc.source_name} is defined in `{origin_rel}`, a plain manifest "
-                   f"(`{root_dir or '.'}` has no kustomization file: Flux generates one listing "
-                   "its files, then adds its own settings on top).")
-        loc.also_renders = self.other_renders(loc, root_dir, deployed)
-        return loc
+        loc = replace(loc, why=(
+            f"{ref.kind} {loc.source_name} is defined in `{origin_rel}`, a plain manifest "
+            f"(`{root_dir or '.'}` has no kustomization file: Flux generates one listing "
+            "its files, then adds its own settings on top)."))
+        return replace(loc, also_renders=self.other_renders(loc, root_dir, deployed))
 
     def other_renders(self, loc: Location, root_dir: str, deployed: set[str]) -> list[str]:
         """Renders that read an edited file but do not include this overlay (those that include
@@ -220,45 +225,49 @@ class Overlays:
                                  f"`{field}`; move it to `patches` first")
 
     def _new_patch(self, loc: Location, root_dir: str, ref: ObjectRef, base_doc: Doc,
-                   consumers: list[str]) -> None:
+                   consumers: list[str]) -> Location:
+        """``loc`` moved to a new patch of the overlay ``root_dir``."""
         kfile = str(self.index.kustomizations[root_dir]["_file"])
         name = f"{base_doc.name}-remediator-patch.yaml"
         path = posixpath.join(root_dir, name) if root_dir else name
         if (self.root / path).exists():
             raise LocateSkip(f"`{path}` exists but is not a patch of this kustomization")
-        loc.target, loc.kind = DocumentRef(path, 0), TargetKind.NEW_PATCH
         # the namespace too: kustomize matches a patch to a base object that has one only when
         # the patch carries it
         meta = {"name": base_doc.name}
         if base_doc.namespace:
             meta["namespace"] = base_doc.namespace
-        loc.document = {"apiVersion": base_doc.body.get("apiVersion"), "kind": ref.kind,
-                        "metadata": meta}
         patches = self.index.kustomizations[root_dir].get("patches")
         entry = {"path": name}
         ops = [{"op": "add", "path": "/patches/-", "value": entry}] if isinstance(
             patches, list) else [{"op": "add", "path": "/patches", "value": [entry]}]
-        loc.prerequisites = [DocumentEdit(DocumentRef(kfile, 0), ops)]
         others = ", ".join(f"`{c}`" for c in consumers if c != root_dir) or "other overlays"
-        loc.why = (f"{ref.kind} {base_doc.name} comes from the base `{base_doc.path}`, which is "
-                   f"shared with {others}; a new patch in the overlay `{root_dir}` changes only "
-                   "this environment.")
+        return replace(
+            loc, target=DocumentRef(path, 0), kind=TargetKind.NEW_PATCH,
+            document={"apiVersion": base_doc.body.get("apiVersion"), "kind": ref.kind,
+                      "metadata": meta},
+            prerequisites=[DocumentEdit(DocumentRef(kfile, 0), ops)],
+            why=(f"{ref.kind} {base_doc.name} comes from the base `{base_doc.path}`, which is "
+                 f"shared with {others}; a new patch in the overlay `{root_dir}` changes only "
+                 "this environment."))
 
     def _images_override(self, loc: Location, root_dir: str, base_doc: Doc,
-                         container: str) -> None:
+                         container: str) -> Location:
+        """``loc`` with the overlay's `images:` entry that sets the container's tag, if one
+        does."""
         base_image = str(get_container(base_doc.body, container).get("image") or "")
         if not base_image:
-            return
+            return loc
         k = self.index.kustomizations[root_dir]
         for i, entry in enumerate(k.get("images") or []):
             if isinstance(entry, dict) and entry.get("name") == split_image(base_image)[0]:
-                loc.image_override = ImageOverride(
+                return replace(loc, image_override=ImageOverride(
                     DocumentRef(str(k["_file"]), 0),
                     {kk: vv for kk, vv in k.items() if kk != "_file"},
                     ("images", i, "newTag"), "kustomize",
                     f"Its image tag is set by the `images:` entry for `{entry.get('name')}` in "
-                    f"`{k['_file']}`, the overlay's own override, so a tag change goes there.")
-                return
+                    f"`{k['_file']}`, the overlay's own override, so a tag change goes there."))
+        return loc
 
 
 def _container_names(obj: JSON) -> list[str]:

@@ -103,6 +103,12 @@ class RepoIndex:
     #: kustomization folder (repo-relative, "" for the root) → its parsed kustomization
     kustomizations: dict[str, JSON] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: (len(docs) when built, kind -> docs): see ``of_kind``
+    _kinds: tuple[int, dict[tuple[str, str | None], list[Doc]]] = field(
+        default=(-1, {}), init=False, repr=False, compare=False)
+    #: kustomization folder -> what it names (``files_named``), read once per pass
+    _named: dict[str, Any] = field(default_factory=dict, init=False, repr=False,
+                                   compare=False)
 
     @classmethod
     def scan(cls, root: Path) -> RepoIndex:
@@ -140,8 +146,8 @@ class RepoIndex:
         reads as YAML (a resource, a patch) stays one."""
         data: set[str] = set()
         read: set[str] = set()
-        for directory, body in self.kustomizations.items():
-            named = files_named(directory, body)
+        for directory in self.kustomizations:
+            named = self._names(directory)
             data.update(named.data)
             read.update(named.references)
             read.update(set(named.inputs) - set(named.data))
@@ -151,19 +157,35 @@ class RepoIndex:
         prefix = under.rstrip("/") + "/" if under else ""
         return [
             d
-            for d in self.docs
-            if d.kind == kind
-            and d.name == name
-            and (group is None or d.group == group)
+            for d in self.of_kind(kind, name)
+            if (group is None or d.group == group)
             and d.path.startswith(prefix)
         ]
 
+    def of_kind(self, kind: str, name: str | None = None) -> list[Doc]:
+        """The documents of one kind (and name), in the order of ``docs``. Indexed once per
+        pass: every incident asks, and a scan of every document per incident made a pass
+        quadratic."""
+        if self._kinds[0] != len(self.docs):  # built, or docs added since (tests build so)
+            by_kind: dict[tuple[str, str | None], list[Doc]] = {}
+            for d in self.docs:
+                by_kind.setdefault((d.kind, None), []).append(d)
+                by_kind.setdefault((d.kind, d.name), []).append(d)
+            self._kinds = (len(self.docs), by_kind)
+        return self._kinds[1].get((kind, name), [])
+
     # ------------------------------------------------------------------ kustomization graph
+
+    def _names(self, directory: str) -> Any:
+        named = self._named.get(directory)
+        if named is None:
+            named = self._named[directory] = files_named(
+                directory, self.kustomizations.get(directory) or {})
+        return named
 
     def kustomization_refs(self, directory: str) -> list[str]:
         """Folders this kustomization pulls in (resources and components that are folders)."""
-        body = self.kustomizations.get(directory) or {}
-        return [r for r in files_named(directory, body).references if r in self.kustomizations]
+        return [r for r in self._names(directory).references if r in self.kustomizations]
 
     @cached_property
     def _closure(self) -> dict[str, set[str]]:
@@ -196,6 +218,10 @@ class RepoIndex:
 
     def roots(self) -> list[str]:
         """Kustomizations nobody else includes: what Argo CD / Flux point at."""
+        return list(self._roots)
+
+    @cached_property
+    def _roots(self) -> list[str]:
         return sorted(kustomize_roots({d: self.kustomization_refs(d)
                                        for d in self.kustomizations}))
 
@@ -210,16 +236,21 @@ class RepoIndex:
         entry_points = set(self.roots()) | {d for d in deployed if d in self.kustomizations}
         return sorted(r for r in entry_points if directory in self._closure.get(r, set()))
 
-    def _files_named(self, directory: str) -> set[str]:
-        """Repo paths of the files a kustomization names directly: resources, components,
+    @cached_property
+    def _users(self) -> dict[str, set[str]]:
+        """Repo path -> the kustomizations that name it directly: resources, components,
         patch files, generator sources, replacements and every other kustomize input."""
-        named = files_named(directory, self.kustomizations.get(directory) or {})
-        return {*named.references, *named.inputs}
+        users: dict[str, set[str]] = {}
+        for d in self.kustomizations:
+            named = self._names(d)
+            for path in {*named.references, *named.inputs}:
+                users.setdefault(path, set()).add(d)
+        return users
 
     def renders_of_file(self, path: str, deployed: Iterable[str] = ()) -> list[str]:
         """Entry-point kustomizations (see ``consumers``) whose render reads this file: through
         any kustomization that names it (an overlay may name a file of another folder)."""
-        users = {d for d in self.kustomizations if path in self._files_named(d)}
+        users = set(self._users.get(path, ()))
         if posixpath.basename(path) in KUSTOMIZATION_FILES:
             users.add(posixpath.dirname(path))
         entry_points = set(self.roots()) | {d for d in deployed if d in self.kustomizations}

@@ -15,10 +15,10 @@ from typing import Any
 from ..kernel.k8s import dig
 from ..model import JSON
 from ..render.gitops import deployed_paths, same_repo, source_folder
+from ..render.owner import Owner
 from . import artifacts
 from .artifacts import ArtifactLayout
 from .errors import LocateSkip
-from .owner import Owner
 from .repo import Doc, RepoIndex
 from .revisions import Branches, flux_mismatch
 
@@ -72,8 +72,8 @@ def settings_of(source: Source) -> JSON:
 
 def _repo_doc(index: RepoIndex, group_suffix: str, kind: str, name: str,
               namespace: str) -> Doc | None:
-    found = [doc for doc in index.docs
-             if doc.kind == kind and doc.group.startswith(group_suffix) and doc.name == name
+    found = [doc for doc in index.of_kind(kind, name)
+             if doc.group.startswith(group_suffix)
              and doc.namespace in ("", namespace)]
     if len(found) > 1:
         # e.g. clusters/production and clusters/staging both define Kustomization `apps`:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -186,13 +186,14 @@ def in_repo(objects: list[Doc]) -> list[tuple[JSON, str | None]]:
 
 def relocate(loc: Location, release: JSON, key: tuple[str, ...],
              objects: list[tuple[JSON, str | None]], index: RepoIndex, render_root: str | None,
-             note: str) -> bool:
-    """Move ``loc`` (the HelmRelease's `spec.values` layer) to the `valuesFrom` ConfigMap that
-    sets ``key`` when `spec.values` does not; True when it moved. A layer that cannot be edited
-    leaves it in `spec.values` (which wins over all of them), and the reason is added."""
+             note: str) -> tuple[Location, bool]:
+    """``loc`` (the HelmRelease's `spec.values` layer) moved to the `valuesFrom` ConfigMap that
+    sets ``key`` when `spec.values` does not, and whether it moved. A layer that cannot be
+    edited leaves it in `spec.values` (which wins over all of them), and the reason is
+    added."""
     spec_values = (release.get("spec") or {}).get("values")
     if not refs(release) or sets(spec_values, key):
-        return False
+        return loc, False
     cut = blocked_at(spec_values, key)
     if cut:
         name = (release.get("metadata") or {}).get("name")
@@ -202,16 +203,14 @@ def relocate(loc: Location, release: JSON, key: tuple[str, ...],
     try:
         found = layer(release, key, objects, index, render_root)
     except Unsupported as exc:
-        loc.why += f" {exc}; `spec.values` wins over every `valuesFrom` entry, so the change " \
-            "goes there."
-        return False
+        return replace(loc, why=loc.why + f" {exc}; `spec.values` wins over every `valuesFrom` "
+                       "entry, so the change goes there."), False
     if found is None:
-        return False
-    loc.target, loc.kind, loc.prerequisites = found.target, TargetKind.MANIFEST, []
-    loc.document = copy.deepcopy(found.values)
-    loc.target = DocumentRef(found.target.path, found.target.index, found.embedded)
-    loc.values_path = ()
+        return loc, False
     name = (release.get("metadata") or {}).get("name")
-    loc.why = f"Its manifests are rendered by Helm from HelmRelease {name}: {found.why} Values " \
-        f"keys: {note}."
-    return True
+    return replace(
+        loc, target=DocumentRef(found.target.path, found.target.index, found.embedded),
+        kind=TargetKind.MANIFEST, prerequisites=[], document=copy.deepcopy(found.values),
+        values_path=(),
+        why=f"Its manifests are rendered by Helm from HelmRelease {name}: {found.why} Values "
+            f"keys: {note}."), True

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from typing import Any
 
 from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec_path
@@ -42,14 +43,15 @@ _SIMPLE = re.compile(r"^[^$]*\$\{[_A-Za-z][_A-Za-z0-9]*(?::?[=-][^}]*)?\}[^$]*$"
 
 
 def substitution(loc: Location, source: Source, top: TopLayer, raw: JSON, index: RepoIndex,
-                 container: str, failure_class: FailureClass) -> bool:
-    """Point ``loc`` at where a Flux variable in the failing value gets its value (True)."""
+                 container: str, failure_class: FailureClass) -> Location | None:
+    """``loc`` pointed at where a Flux variable in the failing value gets its value (None: the
+    value has no variable)."""
     field = VALUE_OF_CLASS.get(failure_class)
     value: Any = get_container(raw, container)
     for key in field or ():
         value = value.get(key) if isinstance(value, dict) else None
     if field is None or not isinstance(value, str) or "${" not in value:
-        return False
+        return None
     what = owner_phrase(source)
     settings = settings_of(source)
     post = gitops.post_build(settings)
@@ -102,11 +104,11 @@ def substitution(loc: Location, source: Source, top: TopLayer, raw: JSON, index:
     if loc.kind == TargetKind.NEW_PATCH or spot is None:
         raise OnTopSkip(f"`{var}` is not defined and its default sits in a file shared with "
                         "other environments; not changed")
-    loc.substitution = Substitution(var, field, spot, around,
-                                    (f"{around[0]}${{{var}{op}", f"}}{around[1]}"))
-    loc.why += (f" `{'.'.join(field)}` of container {container} is `{value}` and no variable "
-                f"`{var}` is set by {what}, so its default there changes.")
-    return True
+    return replace(
+        loc, substitution=Substitution(var, field, spot, around,
+                                       (f"{around[0]}${{{var}{op}", f"}}{around[1]}")),
+        why=loc.why + (f" `{'.'.join(field)}` of container {container} is `{value}` and no "
+                       f"variable `{var}` is set by {what}, so its default there changes."))
 
 
 def _only_use(raw: JSON, var: str, container: str, field: tuple[str, ...]) -> None:
@@ -131,13 +133,10 @@ def _strings(node: Any) -> list[str]:
 
 
 def _point(loc: Location, doc: Doc, path: tuple[Any, ...], var: str, field: tuple[str, ...],
-           around: tuple[str, str], why: str) -> bool:
-    loc.target, loc.kind = DocumentRef(doc.path, doc.index), TargetKind.MANIFEST
-    loc.document = copy.deepcopy(doc.body)
-    loc.prerequisites, loc.also_renders = [], []
-    loc.substitution = Substitution(var, field, path, around)
-    loc.why = why
-    return True
+           around: tuple[str, str], why: str) -> Location:
+    return replace(loc, target=DocumentRef(doc.path, doc.index), kind=TargetKind.MANIFEST,
+                   document=copy.deepcopy(doc.body), prerequisites=[], also_renders=[],
+                   substitution=Substitution(var, field, path, around), why=why)
 
 
 def _field_path(document: JSON, rendered: JSON, container: str,

@@ -4,6 +4,15 @@ fixes, CPUThrottling and right-sizing."""
 from __future__ import annotations
 
 from .prometheus import MetricsError, Prometheus, Sample
-from .usage import owner_of_pod, read_usage
+from .usage import chart_series, memory_series, owner_of_pod, promql_regex, read_usage
 
-__all__ = ["MetricsError", "Prometheus", "Sample", "owner_of_pod", "read_usage"]
+__all__ = [
+    "MetricsError",
+    "Prometheus",
+    "Sample",
+    "chart_series",
+    "memory_series",
+    "owner_of_pod",
+    "promql_regex",
+    "read_usage",
+]

@@ -15,6 +15,7 @@ from .classes import (
     Detection,
     Drafter,
     FailureClass,
+    Wording,
     row_of,
 )
 from .facts import (
@@ -78,8 +79,9 @@ from .outcome import (
     Remediation,
     TrustDecision,
     Validation,
+    Verification,
 )
-from .settings import DetectOptions
+from .settings import DetectOptions, VerifySettings
 from .usage import (
     ContainerKey,
     ContainerUsage,
@@ -153,7 +155,10 @@ __all__ = [
     "UsageFacts",
     "Validation",
     "ValuesLayer",
+    "Verification",
+    "VerifySettings",
     "WebhookFacts",
+    "Wording",
     "facts_as",
     "row_of",
 ]

@@ -4,7 +4,8 @@ A class is a `FailureClass` (a str Enum: it serialises to its name, so the plan 
 record and the signatures are unchanged). Each has one `ClassRow`: how it is detected, which
 container field locate looks for, the Flux variable a fix can follow, which rule drafter owns
 it, the fields a model may change, the allow-list every edit is checked against (manifests and
-Helm values), and the one-line summary the docs and the dashboard show.
+Helm values), how its pull request reads, and the one-line summary the docs and the dashboard
+show.
 
 The stages may import only ``model``, so a row holds data (names, field paths, enum keys);
 each stage maps the row's key to its own function in one dict (detect's messages, draft's
@@ -117,6 +118,18 @@ class Drafter(enum.StrEnum):
         return self not in (Drafter.NONE, Drafter.CONFIG_DIAGNOSIS)
 
 
+@dataclass(frozen=True)
+class Wording:
+    """How the pull request of a class reads (forge/body.py fills the fields in)."""
+
+    #: the title of a pull request that changes something (cut at 200 characters)
+    title: str = "fix({namespace}/{name}): {failure_class} — {change}"
+    #: the title of a `diagnose`-level draft pull request, which changes nothing
+    diagnosis_title: str = "diagnosis({namespace}/{name}): {failure_class} (no change)"
+    #: the body's first sentence (``message``: the incident's, redacted, as code)
+    summary: str = "**{workload}** is failing with **{failure_class}**: {message}."
+
+
 # allow-list patterns, relative to the pod spec (list positions as `*`, initContainers as
 # containers); the model's field names are the same fields, dotted and relative to the container
 _C = "containers/*/"
@@ -157,6 +170,8 @@ class ClassRow:
     helm_allowed: tuple[tuple[str, str], ...] = ()
     #: the type of the incident's evidence facts (detect fills it, drafters read it)
     facts: type[Facts] = Facts
+    #: forge: the pull request's title and first sentence
+    wording: Wording = Wording()
 
     @property
     def fixable(self) -> bool:

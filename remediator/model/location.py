@@ -171,7 +171,7 @@ class FluxVariable:
 Layer = PlainManifest | OverlayPatch | HelmValues | OwnerPatchOp | FluxVariable
 
 
-@dataclass
+@dataclass(frozen=True)
 class Location:
     """Where the fix for an incident goes, and why there. Locate fills it piece by piece;
     ``layer`` is the typed view of what kind of document the change goes into."""

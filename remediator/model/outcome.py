@@ -197,3 +197,18 @@ class PullRequest:
     reviewers: list[str] = field(default_factory=list)
     assignees: list[str] = field(default_factory=list)
     auto_merge: bool = False  # GitHub's auto-merge is on: it merges once protection allows
+
+
+# ---------------------------------------------------------------------------------------- verify
+
+
+@dataclass
+class Verification:
+    """What verify found for a merged remediation PR: ``waiting`` (the fix is not on the base
+    branch, or the cluster has not synced it), ``cleared`` or ``persists``; ``note`` is the
+    reason, or the comment the PR gets; ``synced`` the revision that includes the fix."""
+
+    pull: PullRequest
+    outcome: str  # "waiting" | "cleared" | "persists"
+    note: str
+    synced: str = ""

@@ -42,6 +42,16 @@ class DetectOptions:
         doc="a pod held by scheduling gates is reported only after this long")
 
 
+@dataclass(frozen=True)
+class VerifySettings:
+    """Settings of the verify stage: how it finds the GitOps owner whose sync revision says
+    whether a merged fix reached the cluster. Built by config from `locate.argocdLabelTracking`
+    (the owner is recognised as locate recognises it); not a key of its own."""
+
+    #: the Argo CD instance label names the Application only with label tracking configured
+    argocd_label_tracking: bool = False
+
+
 @dataclass
 class MemoryRule:
     """OOMKilled: the rules draft raises the memory limit by a factor, up to a cap."""

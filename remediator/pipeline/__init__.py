@@ -1,11 +1,11 @@
 """The flow, composed (`flow`): cluster state → detect → locate → draft → edit → gate, then
-forge; and the usage side (`usage`): metrics for usage-aware fixes, CPUThrottling and
-right-sizing (`rightsize`)."""
+forge, and verify once merged; and the usage side (`usage`): metrics for usage-aware fixes,
+CPUThrottling and right-sizing (`rightsize`)."""
 
 from __future__ import annotations
 
 from ..forge import Submission
-from ..forge.verify import Verification
+from ..model import Verification
 from .flow import (
     Bounds,
     Plan,
@@ -14,7 +14,6 @@ from .flow import (
     plan,
     remediate,
     submit,
-    synced_revisions,
     verify,
 )
 
@@ -28,6 +27,5 @@ __all__ = [
     "plan",
     "remediate",
     "submit",
-    "synced_revisions",
     "verify",
 ]

@@ -1,4 +1,5 @@
-"""The flow, composed: cluster state → detect → locate → draft → edit → gate, then forge.
+"""The flow, composed: cluster state → detect → locate → draft → edit → gate, then forge; once
+merged, verify.
 
 `plan` never writes anything: edits are computed in memory and validated from scratch copies.
 `submit` is the only place that writes, and only to the forge's own clone.
@@ -16,26 +17,34 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .. import edit, gate
 from ..config import Config, Drafting, TrustLevel
 from ..detect import detect
 from ..draft import LLMDrafter, closed_examples, draft, make_drafter
-from ..forge import Forge, Submission, TrustSettings
+from ..forge import Forge, Submission, TrustSettings, merged_unverified, report_verifications
 from ..forge import submit as forge_submit
-from ..forge.verify import Verification, verify_merged
+from ..kernel import turns
 from ..kernel.quantity import parse_quantity
-from ..locate import Branches, LocateDiagnosis, Locator, RepoIndex
-from ..locate.owner import identify
-from ..locate.revisions import default_branch
-from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation, Unused
+from ..locate import Branches, LocateDiagnosis, Locator, RepoIndex, default_branch
+from ..model import (
+    JSON,
+    ClusterState,
+    Decision,
+    Incident,
+    ObjectRef,
+    Remediation,
+    Unused,
+    Verification,
+)
 from ..model.skip import Skip
 from ..render.renders import Renders
+from ..verify import synced_revisions, verify_merged
 from . import trust, usage
 
 _log = logging.getLogger(__name__)
@@ -170,12 +179,14 @@ def _drafting(config: Config) -> Drafting:
 def plan(state: ClusterState, repo_root: Path, config: Config,
          cache_dir: Path | None = None, llm: LLMDrafter | None = None,
          closed_records: list[JSON] | None = None,
-         only: Collection[str] | None = None, bounds: Bounds | None = None) -> Plan:
+         only: Collection[str] | None = None, bounds: Bounds | None = None,
+         threads: int | None = None) -> Plan:
     """``cache_dir`` holds model answers and token usage (default: the user's cache folder);
     ``llm`` is a model drafter built by the caller instead of from the configuration;
     ``closed_records`` are the hidden records of PRs closed unmerged (counter-examples);
     ``only``: signatures to remediate (a watcher's raised incidents); None: all detected;
-    ``bounds``: a service pass's limits (oldest first; None: plan every incident)."""
+    ``bounds``: a service pass's limits (oldest first; None: plan every incident);
+    ``threads``: without bounds, incidents planned side by side (kernel/turns; one per core)."""
     index = RepoIndex.scan(repo_root)
     result = Plan(warnings=[*index.warnings])
     why_not = ""
@@ -212,6 +223,16 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         incidents = oldest_first(incidents, state)
         pass_key = _pass_key(state, config, bounds.head, closed_records)
         bounds.memo.keep({i.signature for i in incidents})
+    # without bounds, results wait here in order for the incidents planned side by side
+    slots: list[Remediation | Incident] = []
+
+    def place(r: Remediation) -> None:
+        (slots.append if bounds is None else result.remediations.append)(r)
+
+    def safely(incident: Incident, warnings: list[str]) -> Remediation:
+        return _remediate_safely(incident, warnings, locator, gitops_objects, repo_root,
+                                 config, llm, renders, state)
+
     for incident in incidents:
         ns = incident.workload.namespace
         if not config.scope.namespace_in_scope(ns) or not config.scope.class_in_scope(
@@ -219,12 +240,11 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
         ):
             continue  # out of scope: not ours to report
         if ns in config.scope.protected_namespaces:
-            result.remediations.append(
-                _skip(incident, f"namespace {ns} is protected: never patched"))
+            place(_skip(incident, f"namespace {ns} is protected: never patched"))
             continue
         early = trust.before_locating(config, incident)
         if early is not None and early.level == TrustLevel.OBSERVE.value:
-            result.remediations.append(trust.observed(incident, early))
+            place(trust.observed(incident, early))
             continue  # nothing to plan: the dashboard lists it
         key = ""
         if bounds is not None:
@@ -246,24 +266,35 @@ def plan(state: ClusterState, repo_root: Path, config: Config,
                 if new and cached.decision == Decision.PROPOSE:
                     bounds.room -= 1  # it will take one of the PRs that can be opened
                 continue
-        try:
-            r = remediate(incident, locator, gitops_objects, repo_root, config, llm, renders,
-                          state)
-        except Exception as exc:  # one incident's bug must not cost the others
-            _log.debug("%s: internal error while remediating", incident.workload,
-                       exc_info=True)
-            result.warnings.append(f"{incident.workload}: internal error, skipped: "
-                                   f"{type(exc).__name__}: {exc}")
-            result.remediations.append(_skip(
-                incident, f"internal error while remediating ({type(exc).__name__}); see logs"))
+        if bounds is None:  # planned below, side by side
+            slots.append(incident)
             continue
+        r = safely(incident, result.warnings)
         _add(result, r)
-        if bounds is not None:
-            result.planned += 1
-            bounds.memo.put(incident.signature, key, r)
-            if incident.signature not in bounds.known and r.decision == Decision.PROPOSE:
-                bounds.room -= 1  # a proposal takes one of the PRs that can be opened
+        result.planned += 1
+        bounds.memo.put(incident.signature, key, r)
+        if incident.signature not in bounds.known and r.decision == Decision.PROPOSE:
+            bounds.room -= 1  # a proposal takes one of the PRs that can be opened
+    # bounded passes plan in order (a proposal takes room from the next), others side by side
+    todo = [s for s in slots if isinstance(s, Incident)]
+    warnings: list[list[str]] = [[] for _ in todo]
+    planned = iter(turns.map_in_turns(lambda n: safely(todo[n], warnings[n]),
+                                      range(len(todo)), threads))
+    result.warnings += [w for ws in warnings for w in ws]
+    for slot in slots:
+        _add(result, next(planned) if isinstance(slot, Incident) else slot)
     return result
+
+
+def _remediate_safely(incident: Incident, warnings: list[str], *args: Any) -> Remediation:
+    try:
+        return remediate(incident, *args)
+    except Exception as exc:  # one incident's bug must not cost the others
+        _log.debug("%s: internal error while remediating", incident.workload, exc_info=True)
+        warnings.append(f"{incident.workload}: internal error, skipped: "
+                        f"{type(exc).__name__}: {exc}")
+        return _skip(incident,
+                     f"internal error while remediating ({type(exc).__name__}); see logs")
 
 
 def _add(result: Plan, r: Remediation) -> None:
@@ -316,57 +347,14 @@ def remediate(incident: Incident, locator: Locator, gitops_objects: list[JSON],
     return r
 
 
-#: a git commit at the end of a revision (`<sha>`, `main@sha1:<sha>`, `main/<sha>`), not the
-#: tail of an artifact digest (`latest@sha256:<64 hex>`)
-_SHA = re.compile(r"(?<![0-9a-f])([0-9a-f]{40})$")
-
-
-def _gitops_object(state: ClusterState, kind: str, namespace: str, name: str) -> JSON:
-    for ref, obj in state.objects.items():
-        if (ref.kind, ref.namespace, ref.name) == (kind, namespace, name):
-            return obj
-    return {}
-
-
-def synced_revisions(state: ClusterState, config: Config, workload: JSON) -> list[str]:
-    """The git revisions the workload's GitOps owner last synced: Argo CD `status.sync.revision`
-    (`revisions` for multi-source apps), Flux `status.lastAppliedOriginRevision` /
-    `lastAppliedRevision` of the Kustomization (for a HelmRelease: of the Kustomization that
-    applies it)."""
-    try:
-        ref = ObjectRef(str(workload["apiVersion"]), str(workload["kind"]),
-                        str(workload["namespace"]), str(workload["name"]))
-    except (KeyError, TypeError):
-        return []
-    live = state.objects.get(ref)
-    owner = identify(ref, (live or {}).get("metadata") or {},
-                     config.locate.argocd_label_tracking) if live else None
-    if owner is None:
-        return []
-    if owner.tool == "argocd":
-        sync = (_gitops_object(state, "Application", owner.namespace, owner.name)
-                .get("status") or {}).get("sync") or {}
-        revs = [sync.get("revision"), *(sync.get("revisions") or [])]
-    else:
-        obj = _gitops_object(state, "HelmRelease" if owner.tool == "flux-helmrelease"
-                             else "Kustomization", owner.namespace, owner.name)
-        if owner.tool == "flux-helmrelease":
-            labels = (obj.get("metadata") or {}).get("labels") or {}
-            obj = _gitops_object(state, "Kustomization",
-                                 str(labels.get("kustomize.toolkit.fluxcd.io/namespace", "")),
-                                 str(labels.get("kustomize.toolkit.fluxcd.io/name", "")))
-        status = obj.get("status") or {}
-        # an ExternalArtifact's revision is its digest; the commit it was built from is the
-        # origin revision (Flux 2.7, ArtifactGenerator `originRevision`)
-        revs = [status.get("lastAppliedOriginRevision"), status.get("lastAppliedRevision")]
-    return [m.group(1) for r in revs if isinstance(r, str) and (m := _SHA.search(r))]
-
-
 def verify(plan_result: Plan, forge: Forge, config: Config, state: ClusterState
            ) -> list[Verification]:
     """Merged remediation PRs whose fix the cluster synced: comment whether it cleared."""
     observed = {r.incident.signature for r in plan_result.remediations}
-    return verify_merged(forge, observed, lambda w: synced_revisions(state, config, w))
+    settings = config.verify
+    verdicts = verify_merged(merged_unverified(forge), forge, observed,
+                             lambda w: synced_revisions(state, w, settings))
+    return report_verifications(forge, verdicts)
 
 
 def submit(plan_result: Plan, forge: Forge, config: Config,

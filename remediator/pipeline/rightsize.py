@@ -19,9 +19,7 @@ from pathlib import Path
 from .. import edit, gate
 from ..config import Config
 from ..kernel import worktree
-from ..locate import Branches, Locator, RepoIndex
-from ..locate.owner import identify
-from ..locate.revisions import default_branch
+from ..locate import Branches, Locator, RepoIndex, default_branch
 from ..model import (
     JSON,
     CheckResult,
@@ -37,6 +35,7 @@ from ..model import (
     Validation,
     facts_as,
 )
+from ..render.owner import identify
 from . import usage
 from .flow import remediate
 

@@ -14,11 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..config import Config, Metrics
-from ..draft.rightsize import recommend, round_cpu, round_memory
+from ..draft import recommend, round_cpu, round_memory
 from ..kernel.k8s import get_container
 from ..kernel.quantity import parse_quantity
-from ..metrics import MetricsError, Prometheus, owner_of_pod, read_usage
-from ..metrics.usage import chart_series, memory_series, promql_regex
+from ..metrics import (
+    MetricsError,
+    Prometheus,
+    chart_series,
+    memory_series,
+    owner_of_pod,
+    promql_regex,
+    read_usage,
+)
 from ..model import (
     JSON,
     ClusterState,

@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..kernel import files, limits, proc, yamlio
+from ..kernel import files, limits, proc, turns, yamlio
 from ..kernel.redact import redact
 from ..model import JSON, ChartSource
 
@@ -123,9 +123,11 @@ def _run(args: list[str], timeout: float | None = None, cwd: Path | None = None)
     stdout. Raises RenderError with Helm's last error line."""
     bounds = limits.current()
     try:
-        result = proc.run(args, env=_env(), cwd=cwd or _home(),
-                          timeout=bounds.render_timeout_seconds if timeout is None else timeout,
-                          max_output=bounds.command_output_bytes)
+        # other incidents of the pass plan meanwhile (kernel/turns); only local state inside
+        with turns.waiting():
+            result = proc.run(args, env=_env(), cwd=cwd or _home(),
+                              timeout=bounds.render_timeout_seconds if timeout is None
+                              else timeout, max_output=bounds.command_output_bytes)
     except OSError as exc:
         raise RenderUnavailable(f"cannot run {args[0]}: {exc.strerror or exc}") from None
     except proc.Stopped as exc:
@@ -262,6 +264,12 @@ def _pull(chart: ChartSource) -> Path:
         raise RenderError(f"{chart.describe()}: the pulled archive holds no single chart") from None
     with _lock:
         previous = _pulled.get(key)
+        if (previous is not None and isinstance(previous[1], Path)
+                and time.monotonic() - previous[0] < PULL_TTL_SECONDS):
+            # pulled meanwhile by another incident of the pass (kernel/turns), which may be
+            # rendering from it now: that copy stays, this one goes
+            shutil.rmtree(dest, ignore_errors=True)
+            return previous[1]
         _pulled[key] = (now, found)
     if previous is not None and isinstance(previous[1], Path):  # expired: a newer pull
         shutil.rmtree(previous[1].parent, ignore_errors=True)

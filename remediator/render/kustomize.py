@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import pathspec
 
-from ..kernel import files, limits, proc, yamlio
+from ..kernel import files, limits, proc, turns, yamlio
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -172,10 +172,11 @@ def _run(target: Path, cwd: str, label: str, outside: bool = False,
         raise RenderError(f"kustomize build of {label} refused: {special}, not a regular file")
     bounds = limits.current()
     try:
-        result = proc.run([*cmd, str(target),
-                           *(["--load-restrictor=LoadRestrictionsNone"] if outside else [])],
-                          cwd=cwd, timeout=bounds.render_timeout_seconds,
-                          max_output=bounds.command_output_bytes)
+        with turns.waiting():  # other incidents of the pass plan meanwhile (kernel/turns)
+            result = proc.run([*cmd, str(target),
+                               *(["--load-restrictor=LoadRestrictionsNone"] if outside else [])],
+                              cwd=cwd, timeout=bounds.render_timeout_seconds,
+                              max_output=bounds.command_output_bytes)
     except proc.Stopped as exc:
         raise RenderError(f"rendering {label} stopped: {str(exc).partition(': ')[2]}") from None
     except OSError as exc:

@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..kernel import turns
 from . import kustomize
 
 Rendered = list[tuple[dict[str, Any], Path | None]]
@@ -37,26 +38,39 @@ def objects(root: Path, directory: str, top: dict[str, Any] | None = None) -> li
 class Renders:
     """Renders of the unchanging tree at ``root``, made once per folder and fields on top.
     A failed render is remembered too (it fails the same way again). ``made`` counts the
-    renders actually run."""
+    renders actually run. Safe across threads: a render asked while another thread makes the
+    same one waits for it (see kernel/turns), so it is still made once."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.made = 0
         self._done: dict[str, Rendered | kustomize.RenderError] = {}
+        self._making: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
     def with_origins(self, directory: str, top: dict[str, Any] | None = None) -> Rendered:
         key = json.dumps([directory, top or {}], sort_keys=True, default=str)
-        with self._lock:
-            done = self._done.get(key)
+        while True:
+            with self._lock:
+                done = self._done.get(key)
+                making = self._making.get(key) if done is None else None
+                if done is None and making is None:
+                    self._making[key] = threading.Event()
+            if done is not None or making is None:
+                break
+            with turns.waiting():
+                making.wait()
         if done is None:
             try:
                 done = render(self.root, directory, top)
             except kustomize.RenderError as exc:
                 done = exc
-            with self._lock:
-                self.made += 1
-                self._done[key] = done
+            finally:
+                with self._lock:
+                    self.made += 1
+                    if done is not None:
+                        self._done[key] = done
+                    self._making.pop(key).set()  # an unexpected error: the next one retries
         if isinstance(done, kustomize.RenderError):
             raise kustomize.RenderError(str(done))
         return done

@@ -82,6 +82,12 @@ class Metrics:
                                 "Estimated model cost (drafting.pricing)", registry=r)
         self.watch_reconnects = Counter("remediator_watch_reconnects",
                                         "Watch connections retried after an error", registry=r)
+        self.incidents_raised = Counter("remediator_incidents_raised",
+                                        "Incidents the live detection raised", registry=r)
+        self.detection_seconds = Histogram(
+            "remediator_detection_latency_seconds",
+            "From a watch event's arrival to the incident it raised (live detection)",
+            registry=r, buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.pass_seconds = Histogram("remediator_loop_duration_seconds",
                                       "Duration of one pass of the loop", registry=r,
                                       buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))

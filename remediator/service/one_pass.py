@@ -13,9 +13,19 @@ from urllib.parse import urlsplit
 
 from ..cluster import load_snapshot
 from ..config import Config, ConfigError, load_config
-from ..forge import Forge, LocalForge, MissingBase, new_pull_room, parse_record, read_asks
-from ..forge.gitclone import GitClone
-from ..forge.github import GITHUB_API, GitHubForge, auth_from_env, repo_name
+from ..forge import (
+    GITHUB_API,
+    Forge,
+    GitClone,
+    GitHubForge,
+    LocalForge,
+    MissingBase,
+    auth_from_env,
+    new_pull_room,
+    parse_record,
+    read_asks,
+    repo_name,
+)
 from ..kernel import limits
 from ..kernel.leader import NO_FENCE, Fence, LeaseLost
 from ..model import JSON

@@ -1,5 +1,6 @@
-"""The live cluster as the pipeline's input: watch → detect → noise control, logs for what is
-raised, and snapshot capture. Sits beside `pipeline` (it composes the cluster and detect stages).
+"""The live cluster as the pipeline's input: watch → detect (event-driven: `detection`) → noise
+control, logs for what is raised, and snapshot capture. Sits beside `pipeline` (it composes
+the cluster and detect stages).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from pathlib import Path
 from ..cluster import ClusterError, LiveCluster, LiveOptions, LogLimits, RawClient, WatchOptions
 from ..cluster import connect as connect_cluster
 from ..config import Config
-from ..detect import detect
-from ..detect.noise import IncidentTracker, NoiseOptions, TrackerUpdate
+from ..detect import NoiseOptions, TrackerUpdate, detect
 from ..kernel import files
 from ..model import ClusterState, DetectOptions, Incident
 from .alerts import AlertInbox
+from .detection import LiveDetector, service_gc
+from .observe import JsonLog, Metrics
 
 #: pods per incident whose logs are fetched (the newest evidence is enough)
 LOG_PODS = 3
@@ -63,21 +65,27 @@ class WatchTick:
 
 
 class Watcher:
-    """Call ``tick()`` periodically while the `LiveCluster` watches in the background."""
+    """The live detection (`detection.LiveDetector`: event-driven, in its own thread once
+    started) and the logs of the incidents it raised. ``tick()`` runs a round now."""
 
     def __init__(self, live: LiveCluster, options: NoiseOptions,
-                 detect_options: DetectOptions | None = None):
+                 detect_options: DetectOptions | None = None, log: JsonLog | None = None,
+                 metrics: Metrics | None = None, leading: Callable[[], bool] = lambda: True):
         self.live = live
-        self.detect_options = detect_options
-        self.tracker = IncidentTracker(options)
+        self.detector = LiveDetector(live, options, detect_options, log, metrics,
+                                     leading=leading)
         self.logs: dict[LogKey, str] = {}
 
+    def start(self) -> None:
+        self.detector.start()
+
+    def stop(self) -> None:
+        self.detector.stop()
+
     def tick(self) -> WatchTick:
-        state = self.live.state()
-        now = datetime.fromisoformat(state.now)
-        update = self.tracker.observe(detect(state, self.detect_options), now)
-        attach_logs(self.live, state, update.active, self.logs)
-        return WatchTick(state, update)
+        done = self.detector.tick()
+        attach_logs(self.live, done.state, done.update.active, self.logs)
+        return WatchTick(done.state, done.update)
 
 
 @dataclass
@@ -101,6 +109,14 @@ class LiveSource:
     inbox: AlertInbox | None = None
     #: signatures an alert asked for: planned on every pass while the failure lasts
     alerted: set[str] = field(default_factory=set)
+    #: where the live detection writes `raised` / `cleared` lines and counts them
+    log: JsonLog | None = None
+    metrics: Metrics | None = None
+    #: the process is the service's own (`remediator run`): set its GC for live detection once
+    #: the first list is in (`detection.service_gc`); off in a process shared with others
+    tune_gc: bool = False
+    #: whether this replica leads (leader election): only the leader reports raises
+    leading: Callable[[], bool] = field(default=lambda: True, repr=False)
 
     def open(self, config: Config) -> LiveCluster:
         if self.live is None:
@@ -109,7 +125,11 @@ class LiveSource:
                                                                       self.watch))
             if self.continuous:
                 self.live.start()
-                self.watcher = Watcher(self.live, noise_options(config), config.detect)
+                if self.tune_gc:
+                    service_gc()
+                self.watcher = Watcher(self.live, noise_options(config), config.detect,
+                                       self.log, self.metrics, self.leading)
+                self.watcher.start()
         return self.live
 
     def state_for(self, config: Config) -> tuple[ClusterState, set[str] | None]:
@@ -139,6 +159,8 @@ class LiveSource:
         return sum(r.stats["errors"] for r in self.live.reflectors) if self.live else 0
 
     def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
         if self.live is not None:
             self.live.stop()
 

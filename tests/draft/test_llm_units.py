@@ -4,6 +4,7 @@ allow-list re-check, context trimming and redaction, provider settings."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import jsonpatch
@@ -275,7 +276,7 @@ def test_lists_merged_by_name_need_a_document_not_a_patch_operation():
 
     loc = location(crashing_workload())
     assert "env" in fields_for("CrashLoopBackOff", loc)
-    loc.op_index, loc.op_field = 0, ()
+    loc = replace(loc, op_index=0, op_field=())
     assert fields_for("CrashLoopBackOff", loc) == ("command", "args", "resources.limits.memory",
                                                    "resources.requests.memory")
 

@@ -20,7 +20,7 @@ from remediator.draft.paths import ConflictingEdits, compose_edits
 from remediator.model import DocumentEdit, DocumentRef
 from tests.support import kube
 from tests.support.plan_cli import check, diff_lines, only, plan, repo
-from tests.support.repos import REPO_URL
+from tests.support.repos import REPO_URL, commit
 
 IMAGE = "gcr.io/heptio-images/ks-guestbook-demo:0.2"
 DEPLOYMENT = f"""
@@ -174,6 +174,35 @@ def test_helm_values_without_resources_get_both_fields_in_one_block(tmp_path: Pa
     [change] = edit.apply_edits(tmp_path, rules._edit(loc, ops))
     assert [" ".join(ln.split()) for ln in diff_lines(change.diff)] == [
         "+ resources:", "+ limits:", "+ memory: 192Mi", "+ requests:", "+ memory: 64Mi"]
+
+
+def test_helm_values_with_only_a_limit_keep_the_request_the_pods_had(tmp_path: Path):
+    # Values that set only `resources.limits.memory`: Kubernetes defaulted the request to the
+    # limit. Raising the limit alone would raise what every pod reserves while the PR says the
+    # request does not change; the request is written explicitly, as for a plain manifest.
+    from tests.support import flux_helm
+
+    root = tmp_path / "repo"
+    flux_helm.repo(root)
+    text = (root / "apps/base/podinfo/release.yaml").read_text()
+    commit(root, {"apps/base/podinfo/release.yaml": text[:text.index("  values:")]
+                  + "  values:\n    resources:\n      limits:\n        memory: 128Mi\n"},
+           "values set only the limit")
+    items = flux_helm.live()
+    limited = {"limits": {"memory": "128Mi"}}
+    items[1]["spec"]["template"]["spec"]["containers"][0]["resources"] = limited
+    items[2]["spec"]["template"]["spec"]["containers"][0]["resources"] = limited
+    items[3]["spec"]["containers"][0]["resources"] = {**limited,
+                                                      "requests": {"memory": "128Mi"}}
+    r = only(plan(root, tmp_path / "snap", items))
+    assert r["decision"] == "propose", r["reason"]
+    assert "raised to 192Mi; request kept at 128Mi explicitly" in r["reason"]
+    [change] = r["changes"]
+    assert change["path"] == "apps/production/podinfo-values.yaml"  # the layer merged last
+    assert [" ".join(ln.split()) for ln in diff_lines(change["diff"])] == [
+        "+ resources:", "+ limits:", "+ memory: 192Mi", "+ requests:", "+ memory: 128Mi"]
+    post = check(r, "post-condition")
+    assert post["passed"] and "resources.requests.memory == 128Mi" in post["messages"][0]
 
 
 def test_operations_that_would_undo_each_other_are_refused():

@@ -243,7 +243,9 @@ def test_argo_app_template_memory_not_set_yet_goes_next_to_the_containers_image(
     [change] = r.changes
     assert change.path == "argocd/apps/paperless.yaml"
     assert changed_lines(r) == ["+                resources:", "+                  limits:",
-                                "+                    memory: 768Mi"]
+                                "+                    memory: 768Mi",
+                                "+                  requests:",  # the pods' request, kept
+                                "+                    memory: 512Mi"]
     assert change.new_text.index("memory: 768Mi") > change.new_text.index("PAPERLESS_PORT")
     assert any("only the `resources` of container app of Deployment paperless changed" in m
                for m in render_check(r)), render_check(r)
@@ -296,7 +298,8 @@ def test_a_conventional_chart_with_a_metrics_sidecar_gets_the_top_level_key(
                     memory: 256Mi""")
     r = only(plan(build_state(cache_live(), "c"), tmp_path, CONFIG))
     assert r.decision == Decision.PROPOSE, r.reason
-    assert changed_lines(r) == ["-            memory: 256Mi", "+            memory: 384Mi"]
+    # the old line stays as the request the pods had (Kubernetes defaulted it to the limit)
+    assert changed_lines(r) == ["+            memory: 384Mi", "+          requests:"]
     assert "`resources` sets the `resources` of container redis" in r.location.why  # type: ignore[union-attr]
     assert any("only the `resources` of container redis" in m for m in render_check(r))
 
@@ -397,5 +400,6 @@ def test_a_helm_repository_only_in_the_cluster_is_read_from_the_snapshot(tmp_pat
     items[1]["spec"]["template"]["spec"]["containers"].pop()  # no metrics sidecar here
     r = only(plan(build_state([source, *items], "c"), tmp_path, CONFIG))
     assert r.decision == Decision.PROPOSE, r.reason
-    assert changed_lines(r) == ["-            memory: 256Mi", "+            memory: 384Mi"]
+    # the old line stays as the request the pods had (Kubernetes defaulted it to the limit)
+    assert changed_lines(r) == ["+            memory: 384Mi", "+          requests:"]
     assert any(m.startswith(f"Helm renders {charts.url} chart redis") for m in render_check(r))

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import git
 import pytest
 
 from remediator.forge import ForgeError, LocalForge, parse_record, render_body, title
-from remediator.model import (
-    EventSummary,
-)
+from remediator.model import ROW, EventSummary, Wording
 from tests.support.forge import make_origin, remediation
 
 
@@ -110,3 +109,15 @@ def test_untrusted_event_text_cannot_render_markup():
     row = next(ln for ln in body.splitlines() if ln.startswith("| Unhealthy"))
     assert row == ("| Unhealthy | 3 | `` probe said: @acme/admins ![x](https://evil/x.png) "
                    "<img src=x> `tick` `` |")
+
+
+def test_the_pr_wording_is_the_class_rows(monkeypatch: pytest.MonkeyPatch):
+    """Title and first sentence come from the class table (model/classes.py `Wording`): a class
+    worded otherwise needs its row only."""
+    r = remediation()
+    cls = r.incident.failure_class
+    monkeypatch.setitem(ROW, cls, replace(ROW[cls], wording=Wording(
+        title="chore({namespace}/{name}): {change}",
+        summary="**{workload}** needs a hand ({failure_class}): {message}.")))
+    assert title(r) == "chore(shop/cart): memory limit 128Mi exceeded; raised to 192Mi"
+    assert "**Deployment shop/cart** needs a hand (OOMKilled): `" in render_body(r, "abc123")

@@ -3,6 +3,8 @@ container's env, and model values that widen what a container can reach."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from remediator.forge.body import parse_record
@@ -34,16 +36,15 @@ def test_a_json6902_patch_in_the_prompt_masks_secret_named_values():
     from remediator.model import TargetKind
     from tests.support.drafting import crash, crashing_workload, location
 
-    loc = location(crashing_workload(), TargetKind.PATCH)
-    loc.document = [
+    loc = replace(location(crashing_workload(), TargetKind.PATCH), op_index=2,
+                  op_field=("command",), document=[
         {"op": "add", "path": "/spec/template/spec/containers/1/env/-",
          "value": {"name": "DB_PASSWORD", "value": "hunter2-prod"}},
         {"op": "add", "path": "/metadata/annotations",
          "value": {"backup-password": "tr0ub4dor", "team": "shop"}},
         {"op": "replace", "path": "/spec/template/spec/containers/1/command",
          "value": ["/app/cart"]},
-    ]
-    loc.op_index, loc.op_field = 2, ("command",)
+    ])
     p = context.build(crash(detail="redis://:pw-in-detail@redis:6379 refused"), loc,
                       [loc.target.path], ("command",), 10_000)
     for secret in ("hunter2-prod", "tr0ub4dor", "pw-in-detail"):

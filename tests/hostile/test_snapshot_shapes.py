@@ -63,3 +63,32 @@ def test_infinite_and_huge_counts_are_not_integers():
     state = build_state(items, "demo")
     assert pod not in state.pods and other not in state.pods
     detect(state)
+
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_fast_check_never_passes_what_the_full_walk_refuses(kind: str):
+    """`shapes.problem` asks the fast check first and walks in full only the objects it doubts:
+    whatever the full walk refuses, the fast check must doubt. Every field of the kind's first
+    object gets every wrong value, plus numbers at the edges of what an integer field takes."""
+    from remediator.cluster import shapes
+    from remediator.kernel import limits
+
+    original = ITEMS[KINDS[kind]]
+    values = (*hostile.WRONG, 3.0, 2.5, True, 2**63, -(2**63) + 1, None, ["x"], [{}], [[]])
+    refused = 0
+    for path in hostile.field_paths(original):
+        for wrong in values:
+            obj = copy.deepcopy(original)
+            node: Any = obj
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = wrong
+            start = -limits.current().json_depth  # the walks count up to 0 (shapes.problem)
+            slow = shapes._walk(obj, "", start)
+            fast = shapes._fits_fast(obj, "", start)
+            assert not (slow and fast), f"{kind} {path} = {wrong!r}: {slow}"
+            refused += bool(slow)
+            if not slow:
+                assert shapes.problem(obj) == "" or not isinstance(obj.get("metadata"), dict)
+    assert refused

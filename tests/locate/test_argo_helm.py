@@ -28,7 +28,9 @@ def test_oom_goes_to_the_last_environment_value_file(tmp_path: Path):
     assert r.decision == Decision.PROPOSE, r.reason
     [change] = r.changes
     assert change.path == "helm-guestbook/values-production.yaml"
-    assert added(change.diff) == ["+resources:", "+  limits:", "+    memory: 192Mi"]
+    # the pods' request (Kubernetes defaulted it to the limit) is kept explicitly
+    assert added(change.diff) == ["+resources:", "+  limits:", "+    memory: 192Mi",
+                                  "+  requests:", "+    memory: 128Mi"]
     assert "last (most environment-specific) value file" in r.location.why  # type: ignore[union-attr]
     assert "reads `.Values.resources`" in r.location.why  # type: ignore[union-attr]
 
@@ -68,7 +70,7 @@ def test_multi_source_values_ref_with_a_remote_chart(tmp_path: Path, monkeypatch
     [change] = r.changes
     assert change.path == "envs/prod/guestbook.yaml"
     assert [ln for ln in change.diff.splitlines() if ln[:1] in "+-" and ln[:3] not in (
-        "+++", "---")] == ["-    memory: 128Mi", "+    memory: 192Mi"]
+        "+++", "---")] == ["+    memory: 192Mi", "+  requests:"]  # 128Mi: the request
     assert "conventional values keys" in r.location.why  # type: ignore[union-attr]
 
 
@@ -118,6 +120,11 @@ def test_a_helm_parameter_that_sets_the_value_is_where_it_changes(tmp_path: Path
     assert [ln for ln in change.diff.splitlines() if ln[:1] in "+-" and ln[:3] not in (
         "+++", "---")] == ["-        - {name: resources.limits.memory, value: 128Mi}",
                            "+        - {name: resources.limits.memory, value: 192Mi}"]
+    # one parameter holds one value: the request that follows the limit is said, not hidden
+    assert r.proposal is not None
+    assert r.proposal.risk.startswith("No values layer sets a memory request: unless the chart "
+                                      "sets one, Kubernetes defaults it to the limit, so what "
+                                      "each pod reserves rises to 192Mi too"), r.proposal.risk
 
 
 def test_a_broader_helm_parameter_is_reported_not_overridden(tmp_path: Path):
@@ -207,7 +214,7 @@ def test_an_override_files_values_object_that_sets_the_key_wins(tmp_path: Path):
     assert r.decision == Decision.PROPOSE, r.reason
     [change] = r.changes
     assert change.path == "helm-guestbook/.argocd-source-helm-guestbook.yaml"
-    assert changed(change.diff) == ["-        memory: 128Mi", "+        memory: 192Mi"]
+    assert changed(change.diff) == ["+        memory: 192Mi", "+      requests:"]
     assert "merges the override file over them" in r.location.why  # type: ignore[union-attr]
 
 
@@ -225,7 +232,7 @@ def test_a_generic_override_file_wins_over_the_application(tmp_path: Path):
     assert r.decision == Decision.PROPOSE, r.reason
     [change] = r.changes
     assert change.path == "helm-guestbook/.argocd-source.yaml"
-    assert changed(change.diff) == ["-        memory: 128Mi", "+        memory: 192Mi"]
+    assert changed(change.diff) == ["+        memory: 192Mi", "+      requests:"]
 
 
 def test_an_override_files_value_files_replace_the_applications(tmp_path: Path):
@@ -241,7 +248,8 @@ def test_an_override_files_value_files_replace_the_applications(tmp_path: Path):
     [change] = r.changes
     # values-staging.yaml sets the key but no longer applies: the override's list replaced it
     assert change.path == "helm-guestbook/values-canary.yaml"
-    assert added(change.diff) == ["+resources:", "+  limits:", "+    memory: 192Mi"]
+    assert added(change.diff) == ["+resources:", "+  limits:", "+    memory: 192Mi",
+                                  "+  requests:", "+    memory: 128Mi"]
     assert "which replaces the Application's value files" in r.location.why  # type: ignore[union-attr]
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from remediator.cluster.snapshot import build_state
 from remediator.model import Decision
-from remediator.pipeline import plan, synced_revisions
+from remediator.pipeline import plan
+from remediator.verify import synced_revisions
 from tests.support import kube
 from tests.support.plan_cli import added, objects, plan_json, remediation
 from tests.support.repos import CONFIG, REPO_URL, commit, only
@@ -331,4 +332,4 @@ def test_the_origin_revision_tells_which_commit_an_artifact_deploys():
     state = build_state(items, "c")
     podinfo = {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "podinfo",
                "name": "podinfo"}
-    assert synced_revisions(state, CONFIG, podinfo) == ["c" * 40]
+    assert synced_revisions(state, podinfo, CONFIG.verify) == ["c" * 40]

@@ -134,8 +134,8 @@ def test_the_read_replicas_memory_goes_under_their_own_key(tmp_path: Path):
     assert r.decision == Decision.PROPOSE, r.reason
     [change] = r.changes
     assert change.path == "postgresql/values-production.yaml"
-    assert changed(change.diff) == ["-      memory: 128Mi", "+      memory: 192Mi"]
-    assert "@@ -9,4 +9,4 @@\n readReplicas:" in change.diff  # not the primary block
+    assert changed(change.diff) == ["+      memory: 192Mi", "+    requests:"]  # 128Mi: request
+    assert "@@ -9,4 +9,6 @@\n readReplicas:" in change.diff  # not the primary block
     why = r.location.why  # type: ignore[union-attr]
     assert "renders it from `templates/read/statefulset.yaml` (the StatefulSet template " \
            "labelled `app.kubernetes.io/component: read`)" in why
@@ -149,8 +149,9 @@ def test_the_primary_memory_goes_next_to_its_other_settings(tmp_path: Path):
                   CONFIG))
     assert r.decision == Decision.PROPOSE, r.reason
     [change] = r.changes
-    assert changed(change.diff) == ["-      memory: 128Mi", "+      memory: 192Mi"]
-    assert "  persistence:\n    size: 50Gi\n  resources:\n    limits:\n      memory: 192Mi" \
+    assert changed(change.diff) == ["+      memory: 192Mi", "+    requests:"]  # 128Mi: request
+    assert "  persistence:\n    size: 50Gi\n  resources:\n    limits:\n      memory: 192Mi\n" \
+        "    requests:\n      memory: 128Mi" \
         in change.new_text
 
 
@@ -161,7 +162,8 @@ def test_a_sidecar_is_tied_to_its_own_block(tmp_path: Path):
     assert r.decision == Decision.PROPOSE, r.reason
     [change] = r.changes
     assert changed(change.diff) == ["+metrics:", "+  resources:", "+    limits:",
-                                    "+      memory: 192Mi"]
+                                    "+      memory: 192Mi", "+    requests:",
+                                    "+      memory: 128Mi"]
     assert "container metrics reads `.Values.metrics.resources`, `.Values.metrics.image`" in \
         r.location.why  # type: ignore[union-attr]
 
@@ -208,7 +210,7 @@ def test_without_component_labels_the_name_suffix_ties_the_template(tmp_path: Pa
     assert r.decision == Decision.PROPOSE, r.reason
     assert "(the StatefulSet template whose name ends in `-read`)" in \
         r.location.why  # type: ignore[union-attr]
-    assert "@@ -9,4 +9,4 @@\n readReplicas:" in r.changes[0].diff
+    assert "@@ -9,4 +9,6 @@\n readReplicas:" in r.changes[0].diff
 
 
 def test_a_preset_sized_container_is_a_diagnosis_not_a_lone_limit(tmp_path: Path):

@@ -404,8 +404,8 @@ def test_the_gate_refuses_a_plain_manifest_edit_of_a_sidecar(tmp_path: Path):
     after = json.loads(json.dumps(d))
     after["spec"]["template"]["spec"]["containers"][1]["resources"]["limits"] = {
         "memory": "96Mi"}
-    loc = Location(DocumentRef("web.yaml", 0), TargetKind.MANIFEST, d, d, "", "plain")
-    loc.container = "web"
+    loc = Location(DocumentRef("web.yaml", 0), TargetKind.MANIFEST, d, d, "", "plain",
+                   container="web")
     change = FileChange("web.yaml", yaml.safe_dump(d), yaml.safe_dump(after), "")
     v = check_change(tmp_path, loc, [change], ObjectRef.of(d), ValidationSettings(), [])
     render = next(c for c in v.checks if c.name == "render")

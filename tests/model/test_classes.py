@@ -107,3 +107,12 @@ def test_facts_of_another_type_read_as_empty_but_keep_the_common_ones():
 def test_every_row_names_a_facts_type():
     assert all(issubclass(r.facts, Facts) for r in CLASS_TABLE)
     assert ROW[FailureClass.OOM_KILLED].facts is MemoryFacts
+
+
+def test_every_rows_pr_wording_fills_in_from_the_incident():
+    for r in CLASS_TABLE:
+        w = r.wording
+        assert w.title.format(namespace="shop", name="cart", failure_class=r.name, change="c")
+        assert w.diagnosis_title.format(namespace="shop", name="cart", failure_class=r.name)
+        assert w.summary.format(workload="Deployment shop/cart", failure_class=r.name,
+                                message="`m`").endswith(".")

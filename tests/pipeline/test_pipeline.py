@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from remediator.cluster.snapshot import build_state
@@ -128,14 +129,14 @@ def test_the_gate_refuses_a_change_that_leaks_into_another_render(tmp_path: Path
     ref = ObjectRef("apps/v1", "Deployment", "shop", "web")
     announced = [FieldValue("web", ("resources", "limits", "memory"), "192Mi")]
     assert gate.check_change(tmp_path, loc, changes, ref, Validation(), announced).passed
-    loc.also_renders = ["apps/web/staging"]
+    loc = replace(loc, also_renders=["apps/web/staging"])
     result = gate.check_change(tmp_path, loc, changes, ref, Validation(), announced)
     assert not result.passed
     render = next(c for c in result.checks if c.name == "render")
     assert render.messages == ["the change also alters the render of `apps/web/staging`, which "
                                "includes the edited file: choose a narrower layer"]
     # several other renders (rendered side by side): every problem, in their order
-    loc.also_renders = ["apps/web/dev", "apps/web/qa", "apps/web/staging"]
+    loc = replace(loc, also_renders=["apps/web/dev", "apps/web/qa", "apps/web/staging"])
     render = next(c for c in gate.check_change(tmp_path, loc, changes, ref, Validation(),
                                                announced).checks if c.name == "render")
     assert [m.split(":")[0] for m in render.messages] == [

@@ -86,3 +86,18 @@ def test_a_pass_after_a_commit_renders_the_new_tree(case: tuple[Path, Path], tmp
     g.git.add("--all")
     g.index.commit("drop the memory patch", author=AUTHOR, committer=AUTHOR)
     assert changed_path() != "apps/kustomize-0001/overlays/production/memory.yaml"
+
+
+def test_planning_side_by_side_gives_the_serial_plan(tmp_path_factory: pytest.TempPathFactory):
+    """Incidents planned on threads taking turns (kernel/turns: renders overlap) give exactly
+    the plan made one incident after another: the same decisions, changes, validations and
+    warnings, in the same order. Two of each layout, so that two threads meet on each kind."""
+    tmp = tmp_path_factory.mktemp("scale-turns")
+    repo = tmp / "checkout"
+    git.Repo.clone_from(make_origin(tmp / "origin", 8), repo)
+    config = load_config(repo)
+    state = load_snapshot(make_snapshot(tmp / "snapshot", 8), config.cluster)
+    serial = plan(state, repo, config, threads=1).as_json()
+    assert [r["decision"] for r in serial["remediations"]] == ["propose"] * 8  # type: ignore[index]
+    for threads in (2, 4):
+        assert plan(state, repo, config, threads=threads).as_json() == serial

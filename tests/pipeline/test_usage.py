@@ -20,8 +20,8 @@ from tests.support import kube
 from tests.support.hostile_prometheus import serve
 from tests.support.prometheus import RealPrometheus, Series, start
 from tests.support.repos import REPO_URL, app, commit
+from tests.support.usage import MI, shop_live
 
-MI = 1024**2
 N = 3 * 288  # three days of 5-minute samples
 
 WORKLOADS = """
@@ -117,32 +117,6 @@ def prom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPrometheus]:
     yield from start(tmp_path_factory.mktemp("prometheus"), SERIES)
 
 
-def _live() -> list[dict]:
-    def deploy(name: str, container: dict) -> dict:
-        return kube.deployment(name, "shop", [container], annotations={
-            "argocd.argoproj.io/tracking-id": f"shop:apps/Deployment:shop/{name}"})
-
-    web = deploy("web", kube.container("web", image="ghcr.io/acme/web:1.0.0"))
-    api = deploy("api", {"name": "api", "image": "ghcr.io/acme/api:1.0.0", "resources": {
-        "requests": {"memory": "1Gi", "cpu": "1"}, "limits": {"memory": "2Gi", "cpu": "2"}}})
-    web_rs, api_rs = kube.replicaset(web), kube.replicaset(api, suffix="7f8d9c6b5", ready=1)
-    steady = []
-    for name, pod in (("worker", "worker-7f8d9c6b5-ddddd"), ("batch", "batch-7f8d9c6b5-eeeee")):
-        d = deploy(name, {"name": name, "image": f"ghcr.io/acme/{name}:1.0.0",
-                          "resources": {"requests": {"memory": "1Gi", "cpu": "1"}}})
-        rs = kube.replicaset(d, suffix="7f8d9c6b5", ready=1)
-        steady += [d, rs, kube.pod(rs, pod, [kube.running(name,
-                                                          image=f"ghcr.io/acme/{name}:1.0.0")])]
-    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-             "metadata": kube.meta("old-data", "shop"),
-             "status": {"phase": "Bound", "capacity": {"storage": "50Gi"}}}
-    return [*steady, claim, web, api, web_rs, api_rs,
-            kube.pod(web_rs, "web-5d8f7c9b4-aaaaa",
-                     [kube.crashing("web", image="ghcr.io/acme/web:1.0.0")]),
-            kube.pod(api_rs, "api-7f8d9c6b5-ccccc",
-                     [kube.running("api", image="ghcr.io/acme/api:1.0.0")])]
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     commit(tmp_path, {"apps/shop/workloads.yaml": WORKLOADS,
@@ -156,7 +130,7 @@ def _config(prom: RealPrometheus, extra: str = "") -> str:
 
 def test_oom_limit_from_measured_peak_with_chart_and_throttling_fix(
         prom: RealPrometheus, repo: Path) -> None:
-    result = plan(build_state(_live(), "c"), repo, parse_config(_config(prom)))
+    result = plan(build_state(shop_live(), "c"), repo, parse_config(_config(prom)))
     by_class = {r.incident.failure_class: r for r in result.remediations}
     oom = by_class["OOMKilled"]
     assert oom.decision == Decision.PROPOSE, oom.reason
@@ -176,14 +150,14 @@ def test_oom_limit_from_measured_peak_with_chart_and_throttling_fix(
 
 
 def test_without_metrics_the_oom_fix_is_the_factor_rule(repo: Path) -> None:
-    result = plan(build_state(_live(), "c"), repo, parse_config(f"repo:\n  url: {REPO_URL}\n"))
+    result = plan(build_state(shop_live(), "c"), repo, parse_config(f"repo:\n  url: {REPO_URL}\n"))
     [oom] = result.remediations
     assert "raised to 192Mi" in oom.reason
 
 
 def test_rightsize_groups_the_file_and_gates_it_as_a_whole(
         prom: RealPrometheus, repo: Path) -> None:
-    result = rightsize(build_state(_live(), "c"), repo, parse_config(_config(prom)))
+    result = rightsize(build_state(shop_live(), "c"), repo, parse_config(_config(prom)))
     assert result.queries == 9  # 7 measures + 2 range queries for the charts, for all of them
     proposed = {r.incident.workload.name: r for r in result.remediations
                 if r.decision == Decision.PROPOSE}
@@ -223,7 +197,7 @@ def test_rightsize_command_json(prom: RealPrometheus, repo: Path, tmp_path_facto
     from click.testing import CliRunner
 
     snap = tmp_path_factory.mktemp("snap")
-    (snap / "cluster.json").write_text(json.dumps(kube.cluster_list(*_live())))
+    (snap / "cluster.json").write_text(json.dumps(kube.cluster_list(*shop_live())))
     (repo / ".remediator.yaml").write_text(f"repo:\n  url: {REPO_URL}\n")
     out = CliRunner().invoke(main, ["rightsize", "--snapshot", str(snap), "--repo", str(repo),
                                     "--prometheus", prom.url, "--output", "json"])
@@ -238,44 +212,12 @@ def test_rightsize_command_json(prom: RealPrometheus, repo: Path, tmp_path_facto
 
 def test_a_broken_metrics_source_is_a_warning_and_the_factor_rule(repo: Path) -> None:
     with serve(b"<html>not prometheus</html>") as url:
-        result = plan(build_state(_live(), "c"), repo, parse_config(
+        result = plan(build_state(shop_live(), "c"), repo, parse_config(
             f"repo:\n  url: {REPO_URL}\nmetrics:\n  prometheusUrl: {url}\n"))
     [oom] = result.remediations
     assert "raised to 192Mi" in oom.reason
     assert any(w.startswith("metrics not used: Prometheus answer is not JSON")
                for w in result.warnings), result.warnings
-
-
-def test_the_service_reuses_a_read_of_usage_for_one_step() -> None:
-    """Passes every minute do not resend the seven lookback-wide queries: a read is reused for
-    `metrics.stepSeconds`; a changed metrics setting or an older read asks again, and a failed
-    read is never kept."""
-    from remediator.pipeline.usage import UsageCache, read
-    from tests.support.hostile_prometheus import vector
-
-    clock = [0.0]
-    cache = UsageCache(clock=lambda: clock[0])
-    state = build_state(_live(), "c")
-    seen: list[dict[str, str]] = []
-    with serve(vector(["1"]), seen=seen) as url:
-        config = parse_config(f"repo:\n  url: {REPO_URL}\nmetrics:\n  prometheusUrl: {url}\n")
-        first, _ = read(state, config, [], cache=cache)
-        assert len(seen) == 7 and first
-        clock[0] = 299.0
-        assert read(state, config, [], cache=cache)[0] is first and len(seen) == 7
-        clock[0] = 300.0  # one step (stepSeconds 300) later
-        read(state, config, [], cache=cache)
-        assert len(seen) == 14
-        config.metrics.lookback_days = 3.0  # another setting: not the same read
-        read(state, config, [], cache=cache)
-        assert len(seen) == 21
-    asked: list[dict[str, str]] = []
-    with serve(b"<html>", seen=asked) as url:
-        broken = parse_config(f"repo:\n  url: {REPO_URL}\nmetrics:\n  prometheusUrl: {url}\n")
-        warnings: list[str] = []
-        assert read(state, broken, warnings, cache=cache) == ({}, None) and warnings
-        assert read(state, broken, [], cache=cache) == ({}, None)
-        assert len(asked) == 2  # the first query failed each time: asked again, not cached
 
 
 def test_group_by_application_makes_one_group_per_gitops_app(
@@ -289,7 +231,7 @@ def test_group_by_application_makes_one_group_per_gitops_app(
                       "apps/batch/batch.yaml": by_name["batch"],
                       "argocd/shop.yaml": app("shop", "apps/shop"),
                       "argocd/batch.yaml": app("batch", "apps/batch")}, "three files, two apps")
-    live = _live()
+    live = shop_live()
     for o in live:
         if o["kind"] == "Deployment" and o["metadata"]["name"] == "batch":
             o["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"] = \
@@ -377,43 +319,13 @@ def test_hpa_target_without_requests_gets_its_measured_request(
     assert r.decision == Decision.PROPOSE and "(drafting.requests.cpu)" in r.reason, r.reason
 
 
-def test_measured_hpa_request_memory_and_history() -> None:
-    """Memory is sized like right-sizing sizes it (peak × headroom); a container with less
-    history than `rightsizing.minHistoryHours` gets no measured request (the default, if any,
-    then applies)."""
-    from remediator.detect import detect
-    from remediator.model import ContainerUsage
-    from remediator.pipeline.usage import enrich_hpa
-
-    d = kube.deployment("worker", "shop", [kube.container("worker")])
-    rs = kube.replicaset(d, suffix="7f8d9c6b5", ready=1)
-    pod = kube.pod(rs, "worker-7f8d9c6b5-ddddd", [kube.running("worker")])
-    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-           "metadata": kube.meta("worker", "shop", created="2026-11-19T10:00:00Z"),
-           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                       "name": "worker"}},
-           "status": {"conditions": [{
-               "type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
-               "message": "failed to get memory utilization: missing request for memory in "
-                          "container worker of Pod worker-7f8d9c6b5-ddddd"}]}}
-    clock = kube.event(pod, "Pulled", "already present", last=kube.NOW)
-    config = parse_config("rightsizing:\n  memoryHeadroom: 1.5\n")
-    for days, expected in ((4, 450 * MI), (1, None)):
-        [i] = [i for i in detect(build_state([d, rs, pod, hpa, clock], "c"))
-               if i.failure_class == "HPAMissingRequests"]
-        u = ContainerUsage("shop", "worker", "worker", memory_peak_bytes=300.0 * MI,
-                           history_seconds=days * 86400.0)
-        enrich_hpa([i], {("shop", "worker", "worker"): u}, config)
-        assert i.evidence.facts.measured_request == expected, days
-
-
 def test_throttling_fix_remove_drops_the_cpu_limit(prom: RealPrometheus, repo: Path,
                                                    tmp_path_factory) -> None:
     """`metrics.throttlingFix: remove`: the CPU limit goes, the request stays, and the gate's
     post-condition proves the render has no CPU limit. Where a base still sets it under the
     overlay's patch, the removal changes nothing rendered: refused, nothing proposed."""
     config = parse_config(_config(prom, "  throttlingFix: remove\n"))
-    [r] = [r for r in plan(build_state(_live(), "c"), repo, config).remediations
+    [r] = [r for r in plan(build_state(shop_live(), "c"), repo, config).remediations
            if r.incident.failure_class == "CPUThrottling"]
     assert r.decision == Decision.PROPOSE, r.reason
     assert "limit removed (metrics.throttlingFix: remove)" in r.reason
@@ -440,7 +352,7 @@ def test_throttling_fix_remove_drops_the_cpu_limit(prom: RealPrometheus, repo: P
                         limits: {cpu: "2"}
             """,
         "argocd/shop.yaml": app("shop", "apps/shop")}, "layered")
-    [r] = [r for r in plan(build_state(_live(), "c"), layered, config).remediations
+    [r] = [r for r in plan(build_state(shop_live(), "c"), layered, config).remediations
            if r.incident.failure_class == "CPUThrottling"]
     assert r.decision == Decision.DIAGNOSE, r.reason
     assert "not proposed, validation failed (render: the change has no effect" in r.reason

@@ -40,6 +40,11 @@ def _paths(node: Any, path: Path_ = ()) -> Iterator[Path_]:
             yield from _paths(value, (*path, i))
 
 
+def field_paths(obj: dict[str, Any]) -> list[Path_]:
+    """Every field of ``obj`` (the first item of each list), in a stable order."""
+    return sorted(_paths(obj), key=str)
+
+
 def first_of_each_kind(items: list[dict[str, Any]]) -> dict[str, int]:
     seen: dict[str, int] = {}
     for i, obj in enumerate(items):
@@ -51,7 +56,7 @@ def mutations(items: list[dict[str, Any]], index: int, every: int = 1
               ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """(label, items) with one field of ``items[index]`` replaced by a WRONG value (each field
     gets the next one in turn); every ``every``-th field only, so the cases stay cheap."""
-    for n, path in enumerate(sorted(_paths(items[index]), key=str)):
+    for n, path in enumerate(field_paths(items[index])):
         if n % every:
             continue
         for wrong in (WRONG[(n // every) % len(WRONG)],):
