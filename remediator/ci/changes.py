@@ -30,14 +30,20 @@ class Changes:
     prefix: str = ""  # the --repo folder inside the git work tree ("" at its top)
 
 
-def _repo(root: Path) -> tuple[git.Repo, str]:
+def _repo(root: Path) -> tuple[Path, str]:
+    """The top of ``root``'s work tree (asked of git within the deadline: GitPython's
+    ``Repo()`` reads `.git/config` itself, and a FIFO there blocks it forever) and ``root``
+    relative to it."""
     try:
-        repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        top = Path(gitio.run(root, "rev_parse", "--show-toplevel").strip()).resolve()
+    except git.GitCommandError as exc:
+        if gitio.timed_out(exc):
+            raise UsageError(f"{root}: git did not answer: {str(exc.stderr).strip()}") from None
         raise UsageError(f"{root}: not a git repository (needed for --changed-since)") from None
-    top = Path(repo.working_tree_dir or root).resolve()
+    except OSError:
+        raise UsageError(f"{root}: not a git repository (needed for --changed-since)") from None
     prefix = root.resolve().relative_to(top).as_posix()
-    return repo, "" if prefix == "." else prefix
+    return top, "" if prefix == "." else prefix
 
 
 def work_tree_prefix(root: Path) -> str:
@@ -65,8 +71,8 @@ def changed_since(root: Path, ref: str) -> Changes:
         raise UsageError(f"--changed-since {ref}: {gitio.git_reason(exc)}") from None
 
 
-def _changed_since(root: Path, repo: git.Repo, prefix: str, ref: str) -> Changes:
-    if ref == "HEAD" and not repo.head.is_valid():
+def _changed_since(root: Path, repo: Path, prefix: str, ref: str) -> Changes:
+    if ref == "HEAD" and gitio.head(repo) is None:
         # the first commit (pre-commit runs before it exists): every file is new
         out = Changes(base=None, prefix=prefix)
         for path in gitio.run(repo, "ls_files", "--cached", "--others", "--exclude-standard",
@@ -91,11 +97,11 @@ def _changed_since(root: Path, repo: git.Repo, prefix: str, ref: str) -> Changes
     return out
 
 
-def _shallow(repo: git.Repo) -> bool:
+def _shallow(repo: Path) -> bool:
     return gitio.run(repo, "rev_parse", "--is-shallow-repository").strip() == "true"
 
 
-def _merge_base(repo: git.Repo, ref: str) -> str:
+def _merge_base(repo: Path, ref: str) -> str:
     """The merge base of ``ref`` and HEAD, or UsageError saying why there is none: a shallow
     clone (CI checkouts fetch one commit by default) is the usual cause, so it is named."""
     hint = (" — this is a shallow clone: fetch the history (actions/checkout with "
@@ -106,7 +112,7 @@ def _merge_base(repo: git.Repo, ref: str) -> str:
         if gitio.timed_out(exc):
             raise
         raise UsageError(f"--changed-since {ref}: not a commit of this repository{hint}") from None
-    if not repo.head.is_valid():
+    if gitio.head(repo) is None:
         raise UsageError(f"--changed-since {ref}: the repository has no commit yet "
                          "(use --changed-since HEAD, or no --changed-since)")
     try:
@@ -119,15 +125,23 @@ def _merge_base(repo: git.Repo, ref: str) -> str:
         raise UsageError(f"--changed-since {ref}: {gitio.git_reason(exc)}") from None
 
 
+#: the largest base tree `git archive` may hand over (a GitOps repository is far smaller)
+ARCHIVE_BYTES = 1 << 30
+
+
 def extract_base(root: Path, changes: Changes, target: Path) -> Path:
     """The --repo folder as it was at the base commit, extracted under ``target`` (an empty
     folder before the first commit)."""
     if changes.base is None:
         return target
-    repo, _ = _repo(root)
-    data = io.BytesIO()
-    repo.archive(data, changes.base, format="tar")
-    data.seek(0)
+    top, _ = _repo(root)
+    try:  # a git process within the deadline, its output bounded (GitPython's has neither)
+        data = io.BytesIO(gitio.output(top, "archive", "--format=tar", changes.base,
+                                       max_output=ARCHIVE_BYTES))
+    except git.GitCommandError as exc:
+        said = str(exc.stderr).strip().splitlines() or [f"exit {exc.status}"]
+        raise UsageError(f"--changed-since: the base commit cannot be read: {said[-1]}"
+                         ) from None
     with tarfile.open(fileobj=data) as tar:
         if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: refuses links out of the tree
             tar.extractall(target, filter="data")

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-import git
 import urllib3
 from kubernetes import client as k8s_client
 
@@ -31,12 +30,17 @@ from ..config import Config, load_config
 from ..draft import missing_client
 from ..forge import GITHUB_API, KINDS, forge_for, repo_name, token_env
 from ..gate import OPA_TOKEN_ENV, OPA_URL_ENV
+from ..kernel import limits, proc
 from ..locate import RepoIndex
 from ..render import helm as helm_render
 from ..render.kustomize import renderer
 from .errors import EXIT_FAILED, errors
 from .options import typed
 from .output import say
+
+#: seconds `git ls-remote` may take to answer, and the shallow clone of the repository
+LS_REMOTE_TIMEOUT = 120.0
+CLONE_TIMEOUT = 600.0
 
 RBAC_HINT = "bind the ClusterRole remediator-read (gitops-repo-example/remediator/rbac.yaml)"
 
@@ -93,22 +97,29 @@ def check_cluster(config: Config, context: str | None, kubeconfig: str | None) -
     ]
 
 
-def _git_why(exc: git.CommandError) -> str:
-    if isinstance(exc, git.GitCommandNotFound):
-        return "git is not installed"
-    lines = [ln.strip().strip("'") for ln in str(exc.stderr or "").splitlines()]
-    why = next((ln for ln in lines if "fatal:" in ln), f"exit {exc.status}")
+def _git_why(stderr: str, status: int) -> str:
+    lines = [ln.strip().strip("'") for ln in stderr.splitlines()]
+    why = next((ln for ln in lines if "fatal:" in ln), f"exit {status}")
     return why.split("fatal:", 1)[1].strip() if "fatal:" in why else why
 
 
 def check_repo(remote: str, env: Mapping[str, str], base: str = "main") -> list[Check]:
     """The remote answers, and has the base branch pull requests will target."""
-    try:
-        cmd = git.Git()
-        with cmd.custom_environment(**token_env(remote, env.get("GITHUB_TOKEN", ""))):
-            heads = str(cmd.ls_remote("--heads", remote))
-    except git.CommandError as exc:  # a git error, or no git at all (checked on its own)
-        return [Check("repository", False, f"git ls-remote {remote}: {_git_why(exc)}",
+    why = ""
+    try:  # a git process in its own group, stopped at the deadline
+        done = proc.run(["git", "ls-remote", "--heads", "--", remote],
+                        env={**env, "GIT_TERMINAL_PROMPT": "0",
+                             **token_env(remote, env.get("GITHUB_TOKEN", ""))},
+                        timeout=LS_REMOTE_TIMEOUT, max_output=64 << 20)
+        heads = done.stdout.decode("utf-8", errors="replace")
+        if done.returncode != 0:
+            why = _git_why(done.stderr, done.returncode)
+    except FileNotFoundError:  # no git at all (checked on its own)
+        why = "git is not installed"
+    except (OSError, proc.Stopped) as exc:
+        why = str(exc)
+    if why:
+        return [Check("repository", False, f"git ls-remote {remote}: {why}",
                       "check the URL and that the token (GITHUB_TOKEN) can read it")]
     branches = sorted(ln.split("refs/heads/", 1)[1] for ln in heads.splitlines()
                       if "refs/heads/" in ln)
@@ -129,12 +140,15 @@ def repo_files(remote: str, scratch: Path, env: Mapping[str, str]) -> Path | Non
     local = Path(remote)
     if local.is_dir() and not (local / "HEAD").is_file():  # a folder, not a bare repository
         return local
+    # a git process in its own group, stopped at the deadline (GitPython's clone has none)
     try:
-        git.Repo.clone_from(remote, scratch, depth=1,
-                            env=token_env(remote, env.get("GITHUB_TOKEN", "")))
-    except git.CommandError:
+        done = proc.run(["git", "clone", "--depth=1", "--quiet", "--", remote, str(scratch)],
+                        env={**env, "GIT_TERMINAL_PROMPT": "0",
+                             **token_env(remote, env.get("GITHUB_TOKEN", ""))},
+                        timeout=CLONE_TIMEOUT, max_output=1 << 20)
+    except (OSError, proc.Stopped):
         return None
-    return scratch
+    return scratch if done.returncode == 0 else None
 
 
 def check_git() -> Check:
@@ -309,6 +323,7 @@ def doctor_cmd(remote: str, config_file: Path | None, forge_kind: str | None,
         root = repo_files(remote, Path(scratch) / "repo", os.environ)
         config = load_config(root or Path("."), config_file) \
             if (root is not None or config_file) else Config()
+        limits.use(config.limits)
         checks = run_checks(config, remote, forge, context,
                             str(kubeconfig) if kubeconfig else None, api_url=github_api_url,
                             root=root)

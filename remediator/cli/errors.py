@@ -23,6 +23,7 @@ import git
 
 from ..ci import UsageError
 from ..config import ConfigError
+from ..kernel import limits
 from .output import say
 
 _log = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ def errors(report: Report | None = None) -> Iterator[None]:
     exit code of the scheme above."""
     report = report or _text
     try:
-        yield
+        with limits.kept():  # the limits the command's configuration sets end with it
+            yield
     except (UsageError, ConfigError) as exc:
         report(str(exc))
         sys.exit(EXIT_USAGE)

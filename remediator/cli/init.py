@@ -15,6 +15,7 @@ import git
 
 from .. import REPOSITORY, SCHEMA_URL, __version__
 from ..config import CONFIG_FILE, ConfigError, load_config
+from ..kernel import gitio
 from .errors import errors
 from .output import say
 
@@ -98,14 +99,17 @@ class Written:
 
 def _origin(repo: Path) -> tuple[str, str]:
     """The origin's URL and the current branch, when ``repo`` is a git checkout."""
-    try:
-        r = git.Repo(repo)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+    if not os.path.lexists(repo / ".git"):
         return "", "main"
-    url = next((rm.url for rm in r.remotes if rm.name == "origin"), "")
+    # git processes within the deadline: GitPython's Repo() reads .git/config itself, and a
+    # FIFO there would block it forever
     try:
-        base = r.active_branch.name
-    except TypeError:  # detached head
+        url = gitio.run(repo, "config", "--get", "remote.origin.url").strip()
+    except git.GitCommandError:
+        url = ""
+    try:
+        base = gitio.run(repo, "symbolic_ref", "--short", "-q", "HEAD").strip() or "main"
+    except git.GitCommandError:  # detached head, or git cannot say in time
         base = "main"
     return url, base
 

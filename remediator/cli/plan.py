@@ -8,6 +8,7 @@ import click
 
 from ..cluster import load_snapshot
 from ..config import ConfigError, load_config
+from ..kernel import limits
 from ..model import Decision
 from ..pipeline import Plan, plan
 from .errors import errors
@@ -45,6 +46,7 @@ def plan_cmd(snapshot: Path, repo: Path, config_file: Path | None, output: str) 
         if not repo.is_dir():
             raise ConfigError(f"{repo}: repository folder not found")
         config = load_config(repo, config_file)
+        limits.use(config.limits)
         state = load_snapshot(snapshot, config.cluster)
         result = plan(state, repo, config)
     warn(result.warnings)

@@ -11,6 +11,7 @@ import click
 from ..ci import UsageError
 from ..config import load_config
 from ..gate import Coverage, run_policy_tests, run_repo_policy_tests
+from ..kernel import limits
 from .errors import EXIT_FAILED, errors
 from .output import say
 
@@ -36,8 +37,9 @@ def policy_test_cmd(repo: Path | None, config_file: Path | None, with_coverage: 
             tests = run_policy_tests(coverage=coverage)
         else:
             root = repo or Path(".")
-            tests = run_repo_policy_tests(root, load_config(root, config_file).validation,
-                                          coverage)
+            config = load_config(root, config_file)
+            limits.use(config.limits)  # the sandbox's memory and deadline among them
+            tests = run_repo_policy_tests(root, config.validation, coverage)
     for t in tests:
         say(f"{'PASS' if t.passed else 'FAIL'} {t.name}" + (f": {t.message}" if
                                                                      t.message else ""))

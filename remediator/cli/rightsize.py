@@ -10,6 +10,7 @@ import click
 
 from ..cluster import load_snapshot
 from ..config import ConfigError, load_config
+from ..kernel import limits
 from ..model import Decision
 from ..pipeline.rightsize import RightsizePlan, rightsize
 from .errors import errors
@@ -52,6 +53,7 @@ def rightsize_cmd(snapshot: Path, repo: Path, config_file: Path | None, promethe
         if not repo.is_dir():
             raise ConfigError(f"{repo}: repository folder not found")
         config = load_config(repo, config_file)
+        limits.use(config.limits)
         if prometheus:
             if not prometheus.startswith(("http://", "https://")):
                 raise ConfigError(f"--prometheus {prometheus!r}: not an http(s) URL")

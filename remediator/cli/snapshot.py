@@ -8,6 +8,7 @@ import click
 
 from ..cluster import LiveCluster, RawClient, connect
 from ..config import Config, load_config
+from ..kernel import limits
 from ..service.watcher import capture_snapshot, live_options
 from .errors import errors
 from .output import say, warn
@@ -27,6 +28,7 @@ def snapshot_cmd(output: Path, context: str | None, kubeconfig: Path | None,
     """Capture the live cluster as a snapshot directory (replay it with `plan --snapshot`)."""
     with errors():
         config = load_config(Path("."), config_file) if config_file else Config()
+        limits.use(config.limits)
         raw = RawClient(connect(context, str(kubeconfig) if kubeconfig else None))
         live = LiveCluster(raw, config.cluster, live_options(config))
         objects, incidents, logs = capture_snapshot(live, output)

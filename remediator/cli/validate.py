@@ -10,6 +10,7 @@ import click
 
 from ..ci import FORMATS, UsageError, render_report, validate
 from ..config import load_config
+from ..kernel import limits
 from .errors import EXIT_FAILED, errors
 from .output import redacted_report, say_report
 
@@ -39,6 +40,7 @@ def validate_cmd(paths: tuple[Path, ...], repo: Path, config_file: Path | None, 
             if target is not None and not target.parent.is_dir():
                 raise UsageError(f"{target}: its folder does not exist")
         config = load_config(repo, config_file)
+        limits.use(config.limits)
         result = validate(repo, list(paths), config, ref)
         if sarif_file is not None:  # whole or not at all: written beside, then moved in place
             partial = sarif_file.with_name(f".{sarif_file.name}.partial")

@@ -18,8 +18,10 @@ import math
 import re
 from typing import Any
 
-#: deeper than this is no Kubernetes object we read (a pod template in a CronJob is ~12)
-MAX_DEPTH = 48
+from ..kernel import limits
+
+#: deeper than `limits.jsonDepth` (48) is no Kubernetes object we read (a pod template in a
+#: CronJob is ~12)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 OBJ, LIST, STR, INT, NUM, SCALAR, STRS = "obj", "list", "str", "int", "num", "scalar", "strs"
@@ -128,7 +130,10 @@ def problem(obj: Any) -> str:
             return f"`{top}` is a {type(obj[top]).__name__}, not an object"
     # Nearly every object fits: the fast check answers for those; only an object it doubts is
     # walked again, in order, for the message (the same object, the same first problem).
-    return "" if _fits_fast(obj, "", 0) else _walk(obj, "", 0)
+    # depth counts up from minus the limit (`limits.jsonDepth`), so the walks compare with 0
+    # and never look the limit up per node
+    start = -limits.current().json_depth
+    return "" if _fits_fast(obj, "", start) else _walk(obj, "", start)
 
 
 def _tables() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
@@ -160,7 +165,7 @@ def _fits_fast(node: dict, parent: str, depth: int) -> bool:
     joined text, only the keys the table names are visited (a set intersection, in C), and the
     types are compared exactly, as `json.loads` makes them (a subclass is left to `_walk`).
     `str.isascii` is a flag read in C: most text never reaches the regular expression."""
-    if depth > MAX_DEPTH:
+    if depth > 0:
         return False
     try:
         keys = "".join(node)
@@ -201,7 +206,7 @@ def _text_ok(text: str) -> bool:
 
 
 def _list_fast(items: list, parent: str, depth: int) -> bool:
-    if depth > MAX_DEPTH:
+    if depth > 0:
         return False
     objects = parent in _OBJECT_LISTS
     for item in items:
@@ -224,8 +229,8 @@ _TAKES_INT = frozenset((INT, SCALAR))
 
 
 def _walk(node: Any, parent: str, depth: int) -> str:
-    if depth > MAX_DEPTH:
-        return f"nested deeper than {MAX_DEPTH} levels"
+    if depth > 0:
+        return f"nested deeper than {limits.current().json_depth} levels"
     if isinstance(node, list):
         for item in node:
             if parent in _OBJECT_LISTS and not isinstance(item, dict):

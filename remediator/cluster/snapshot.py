@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..kernel import events, files
+from ..kernel import events, files, limits
 from ..model import JSON, ClusterState, ObjectRef
 from . import shapes
 from .config_kinds import OPTIONAL_KIND_NAMES
@@ -25,9 +25,8 @@ KNOWN_KINDS = {
     "ExternalArtifact", "ArtifactGenerator",  # Flux 2.7 (source-watcher)
     *OPTIONAL_KIND_NAMES,  # around the workloads: the configuration failure classes
 }
-#: bytes of each log file kept (the tail): evidence needs the end, not the whole history
-LOG_TAIL_BYTES = 64 * 1024
-MAX_CLUSTER_JSON_BYTES = 512 * 1024 * 1024
+#: the bytes kept of each log file (its tail: evidence needs the end, not the whole history)
+#: and the size of cluster.json are `limits.logBytes` and `limits.snapshotBytes`
 #: dropped objects named in the warning; the rest are counted
 MAX_NAMED = 10
 
@@ -79,12 +78,13 @@ def _read_logs(directory: Path, skipped: list[str]) -> dict[tuple[str, str, str,
     except OSError as exc:
         skipped.append(f"{root}: {exc.strerror or exc}")
         return logs
+    keep = limits.current().log_bytes
     for path in paths:
         # the whole path resolved: a symlinked namespace or pod folder leads outside as surely
         # as a symlinked file; a FIFO or device would block or never end
         try:
             # one byte more than kept tells a longer file, whose first line is then partial
-            data = files.read_bytes(path, LOG_TAIL_BYTES + 1, root=directory, tail=True)
+            data = files.read_bytes(path, keep + 1, root=directory, tail=True)
         except (files.UnreadableFile, OSError) as exc:
             skipped.append(str(exc).splitlines()[0] if isinstance(exc, files.UnreadableFile)
                            else f"{path}: {exc.strerror or exc}")
@@ -93,8 +93,8 @@ def _read_logs(directory: Path, skipped: list[str]) -> dict[tuple[str, str, str,
         name = path.name[: -len(".log")]
         previous = name.endswith(".previous")
         container = name[: -len(".previous")] if previous else name
-        text = data[-LOG_TAIL_BYTES:].decode("utf-8", errors="replace")
-        if len(data) > LOG_TAIL_BYTES:  # drop the partial first line of a tail
+        text = data[-keep:].decode("utf-8", errors="replace")
+        if len(data) > keep:  # drop the partial first line of a tail
             text = text.partition("\n")[2]
         logs[(namespace, pod, container, previous)] = text
     return logs
@@ -108,7 +108,7 @@ def load_snapshot(directory: Path, cluster: str = "default") -> ClusterState:
     if not os.path.lexists(path):
         raise SnapshotError(f"{directory}: no cluster.json (expected `kubectl get ... -o json`)")
     try:
-        raw = files.read_bytes(path, MAX_CLUSTER_JSON_BYTES)
+        raw = files.read_bytes(path, limits.current().snapshot_bytes)
     except files.UnreadableFile as exc:
         raise SnapshotError(str(exc)) from None
     with _no_cycle_collection():

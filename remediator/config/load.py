@@ -117,10 +117,15 @@ def _value(tp: Any, key: Key, raw: Any) -> Any:
         return [build(item, x) for x in raw] if is_dataclass(item) else list(raw)
     if origin is dict:
         return dict(raw)
-    if optional_of(tp) is not None:
-        return raw
+    inner = optional_of(tp)
+    if inner is not None:
+        tp = inner
+        if raw is None:
+            return raw
     if tp in (float, str, bool):
         return tp(raw)
+    if tp is int:  # JSON Schema's integer takes 1024.0 too: the setting is still an int
+        return int(raw)
     return raw
 
 

@@ -18,6 +18,7 @@ from ..model.settings import (
     Conftest,
     DetectOptions,
     Drafting,
+    Limits,
     LLMSettings,
     MemoryRule,
     Metrics,
@@ -44,6 +45,7 @@ __all__ = [
     "DetectOptions",
     "Drafting",
     "LLMSettings",
+    "Limits",
     "Locate",
     "MemoryRule",
     "Metrics",
@@ -138,6 +140,9 @@ class Config:
                                        doc="right-sizing (docs/rightsizing.md)")
     pull_requests: PullRequests = setting(factory=PullRequests, doc="the pull requests")
     trust: Trust = setting(factory=Trust, doc="graduated trust (docs/trust.md)")
+    limits: Limits = setting(factory=Limits,
+                             doc="how much of untrusted input is read, and for how long "
+                                 "(docs/safety.md)")
     source: str = setting("defaults", key=None, doc="where this configuration came from")
 
     @property

@@ -37,14 +37,12 @@ class FileLog:
 
 @lru_cache(maxsize=4)
 def _read(root: str, head: str) -> FileLog:
-    import git  # GitPython, as the history reader imports it
-
-    with git.Repo(root, search_parent_directories=False) as repo:
-        # names as they are (not C-quoted), to match the paths asked for
-        text = repo.git(c="core.quotePath=false").log(
-            f"--format={_END}%H{_SEP}%ct{_SEP}%cI{_SEP}%s", "--name-only", "--no-renames",
-            f"--max-count={WINDOW}", head, "--",
-            kill_after_timeout=gitio.TIMEOUT_SECONDS)  # a checkout we did not clone
+    # names as they are (not C-quoted), to match the paths asked for; a checkout we did not
+    # clone: within the deadline
+    text = gitio.output(root, "-c", "core.quotePath=false", "log",
+                        f"--format={_END}%H{_SEP}%ct{_SEP}%cI{_SEP}%s", "--name-only",
+                        "--no-renames", f"--max-count={WINDOW}", head, "--"
+                        ).decode("utf-8", errors="replace")
     by_path: dict[str, list[LoggedCommit]] = {}
     records = [r for r in text.split(_END) if r.strip()]
     for record in records:

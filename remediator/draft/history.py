@@ -160,23 +160,16 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
     """
     try:
         import git  # GitPython; imported here so that the rules drafter loads without git
+
+        from ..kernel import gitio, limits
     except ImportError:  # pragma: no cover - a declared dependency
         return []
-    try:
-        repo = git.Repo(repo_root, search_parent_directories=False)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+    if not (repo_root / ".git").exists():  # not a checkout (git would ask a folder above)
         return []
-    with repo:  # its `cat-file` processes end here, not when the object is collected
-        return _image_tags(repo, repo_root, [paths] if isinstance(paths, str) else paths,
-                           image_name, values)
-
-
-def _image_tags(repo: Any, repo_root: Path, paths: list[str], image_name: str,
-                values: ValuesKey | None) -> list[TagInHistory]:
-    import git
-
-    from ..kernel import gitio
-
+    # the folder, not a GitPython Repo: Repo() reads .git/config itself, without a deadline
+    repo = repo_root
+    if isinstance(paths, str):
+        paths = [paths]
     seen: dict[str, TagInHistory] = {}
     when: dict[str, int] = {}  # tag -> commit time (epoch seconds; dates carry time zones)
     try:
@@ -187,24 +180,25 @@ def _image_tags(repo: Any, repo_root: Path, paths: list[str], image_name: str,
         logged = gitlog.commits_of(log, path, MAX_COMMITS)
         try:
             commits = logged if logged is not None else [
-                gitlog.LoggedCommit(c.hexsha, c.committed_date,
-                                    c.committed_datetime.isoformat(), str(c.summary))
+                gitlog.LoggedCommit(c.hexsha, c.committed_date, c.committed_iso, c.summary)
                 for c in gitio.commits(repo, "HEAD", "--", path, max_count=MAX_COMMITS)]
         except (git.GitCommandError, ValueError):
             continue
         for commit in commits:  # newest first
             try:
-                # the blob by `sha:path` from the repository's one `cat-file --batch`: no
-                # tree is parsed on the way (`commit.tree / path` parsed every folder above
-                # the file, the whole `apps/` of a large repository, for every file asked)
-                _, kind, _, data = repo.git.get_object_data(f"{commit.sha}:{path}")
-                if kind != b"blob":
+                # a git command within the deadline, never GitPython's object reads (its
+                # persistent cat-file has none); a file too large to be a manifest is not read
+                data = gitio.blob(repo, commit.sha, path, limits.current().file_bytes)
+                if data is None:
                     continue
-                text = data.decode("utf-8")
                 # every scalar as written: an unquoted `newTag: 1.10` is the tag "1.10"
-                docs = yamlio.load_documents(text, path, raw_scalars=True)
-            except (ValueError, UnicodeDecodeError, yamlio.UnsafeYAML):
-                continue  # not in that commit (ValueError: git says "missing")
+                docs = yamlio.load_documents(data.decode("utf-8"), path, raw_scalars=True)
+            except git.GitCommandError as exc:
+                if gitio.timed_out(exc):
+                    return []  # the object store does not answer: no history today
+                continue
+            except (UnicodeDecodeError, yamlio.UnsafeYAML):
+                continue
             found: list[str] = []
             _tags_in(docs, image_name, found)
             if values is not None:

@@ -264,6 +264,26 @@ class RegorusEngine:
                 errors.append(f"policy error: {one_line(exc)}")
         return denies
 
+    def _test_value(self, name: str, coverage: Coverage | None) -> Any:
+        """The value of test rule ``name``; with ``coverage``, the lines it evaluated are
+        merged into it. A repository's tests run in the sandbox, with coverage or without
+        (`policy test --coverage` evaluates the same untrusted Rego as the gate)."""
+        if coverage is None:
+            return self._query(self._base().clone(), name)
+        if self.sandbox is not None:
+            result, report, error = self.sandbox.covered(name, None)
+            if report is not None:
+                coverage.add(report)
+            if error:
+                raise RuntimeError(error)
+            return result[0]["expressions"][0]["value"] if result else None
+        engine = self._base().clone()
+        engine.set_enable_coverage(True)
+        try:
+            return _in_process(engine, name)
+        finally:
+            coverage.add(engine.get_coverage_report_as_json())
+
     def run_tests(self, coverage: Coverage | None = None) -> list[PolicyTest]:
         """Every ``test_`` rule of every loaded module (OPA semantics: defined and not false);
         with ``coverage``, the lines the tests evaluated are merged into it."""
@@ -275,20 +295,11 @@ class RegorusEngine:
                 if name in seen:
                     continue
                 seen.add(name)
-                engine = self._base().clone()
-                if coverage is not None:
-                    engine.set_enable_coverage(True)
                 try:
-                    # coverage needs the engine here: `policy test --coverage` is run by the
-                    # policies' authors on their own files
-                    value = (self._query(engine, name) if coverage is None else
-                             _in_process(engine, name))
+                    value = self._test_value(name, coverage)
                 except RuntimeError as exc:
                     results.append(PolicyTest(name, False, one_line(exc)))
                     continue
-                finally:
-                    if coverage is not None:
-                        coverage.add(engine.get_coverage_report_as_json())
                 if value is None:
                     results.append(PolicyTest(name, False, "undefined: a condition did not hold"))
                 elif value is False:

@@ -26,13 +26,13 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
+from ..kernel import limits
 from ..model import JSON
 from .sources import PolicySource
 
-#: address space the child may take beyond what it has once Python and regorus are loaded
-MEMORY_LIMIT = 1 << 30
-#: one evaluation (an input against every repository package); ours take milliseconds
-TIMEOUT_SECONDS = 20.0
+#: the address space the child may take beyond what it has once Python and regorus are loaded
+#: (`limits.policyMemoryMib`), and the deadline of one evaluation, an input against every
+#: repository package (`limits.policyTimeoutSeconds`; ours take milliseconds)
 #: the largest answer read back (a deny set of a few thousand messages is well below it)
 MAX_ANSWER_BYTES = 64 << 20
 
@@ -68,10 +68,14 @@ for line in sys.stdin:
     run = engine.clone()
     if request["input"] is not None:
         run.set_input(request["input"])
+    if request.get("coverage"):
+        run.set_enable_coverage(True)
     try:
         answer = {"result": json.loads(run.eval_query_as_json(request["query"])).get("result")}
     except RuntimeError as exc:
         answer = {"error": str(exc)}
+    if request.get("coverage"):
+        answer["coverage"] = run.get_coverage_report_as_json()
     sys.stdout.write(json.dumps(answer) + "\n")
     sys.stdout.flush()
 """
@@ -90,11 +94,12 @@ class PolicySandbox:
     """One child process that evaluates queries against ``sources`` and ``data``."""
 
     def __init__(self, sources: Sequence[PolicySource], data: JSON, *,
-                 memory: int = MEMORY_LIMIT, timeout: float = TIMEOUT_SECONDS):
+                 memory: int | None = None, timeout: float | None = None):
         self._setup = json.dumps({"sources": [(s.name, s.text, s.conftest) for s in sources],
                                   "data": data}) + "\n"
-        self.memory = memory
-        self.timeout = timeout
+        bounds = limits.current()
+        self.memory = bounds.policy_memory_mib << 20 if memory is None else memory
+        self.timeout = bounds.policy_timeout_seconds if timeout is None else timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._finalizer: weakref.finalize[Any, Any] | None = None
@@ -118,18 +123,33 @@ class PolicySandbox:
     def query(self, query: str, input: JSON | None) -> Any:
         """The engine's ``result`` for ``query`` (None: undefined); RuntimeError with one line
         when the policy fails, runs out of memory or time."""
+        answer = self._exchange({"query": query, "input": input})
+        if "error" in answer:
+            raise RuntimeError(str(answer["error"]))
+        return answer.get("result")
+
+    def covered(self, query: str, input: JSON | None) -> tuple[Any, str | None, str]:
+        """``query`` evaluated with coverage on (`policy test --coverage`): its ``result``, the
+        engine's coverage report (JSON; None when the child stopped before it could give one)
+        and the policy's error ("" when none)."""
+        try:
+            answer = self._exchange({"query": query, "input": input, "coverage": True})
+        except RuntimeError as exc:
+            return None, None, str(exc)
+        report = answer.get("coverage")
+        return (answer.get("result"), report if isinstance(report, str) else None,
+                str(answer.get("error", "")))
+
+    def _exchange(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self._proc = self._start()
             proc = self._proc
             try:
-                answer = self._ask(proc, json.dumps({"query": query, "input": input}) + "\n")
+                return self._ask(proc, json.dumps(request) + "\n")
             except RuntimeError:
                 self.close_locked()
                 raise
-        if "error" in answer:
-            raise RuntimeError(str(answer["error"]))
-        return answer.get("result")
 
     def _ask(self, proc: subprocess.Popen[bytes], request: str) -> dict[str, Any]:
         assert proc.stdin is not None and proc.stdout is not None

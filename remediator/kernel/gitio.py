@@ -1,41 +1,122 @@
-"""git reads of a local checkout, each within a deadline.
+"""git reads of a local checkout, each a git process within a deadline.
 
 GitPython waits for git without limit: a history walk over a huge repository, or a checkout
 whose object store blocks (an `objects/info/alternates` that is a FIFO) would stop the pass
-forever. Every read we make of a repository we did not clone ourselves goes through here; a
-command past the deadline is killed and raises ``git.GitCommandError`` (its stderr says
-"Timeout: ... did not complete"), which callers already handle as "git could not answer".
-Our own clone (forge/gitclone) runs git with its own deadlines.
+forever, and its object reads (``repo.head.commit``, ``commit.tree / path``, ``commit.message``)
+go through a persistent ``git cat-file`` process that no deadline covers. So every read we make
+of a repository we did not clone ourselves is a git command run here (`kernel.proc`: its own
+process group, killed at the deadline, output bounded), never a GitPython object read. A
+command past the deadline raises ``git.GitCommandError`` (its stderr says "Timeout: ... did not
+complete in"), which callers already handle as "git could not answer". Our own clone
+(forge/gitclone) runs git with its own deadlines.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
 import git
 
+from . import limits, proc
 from .redact import redact
 
-#: one git command; reads of a repository with a long history take a few seconds
-TIMEOUT_SECONDS = 60.0
+#: the environment of every read: no prompt for credentials, no pager, messages in English
+_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+_SEP, _END = "\x1f", "\x1e"
 
 
-def run(repo: git.Repo, command: str, *args: str) -> str:
-    """``git <command> <args>`` in ``repo`` (``command`` as GitPython spells it: rev_list),
-    its stdout; killed after TIMEOUT_SECONDS."""
-    out = getattr(repo.git, command)(*args, kill_after_timeout=TIMEOUT_SECONDS)
-    return str(out)
+def _root(repo: git.Repo | Path | str) -> str:
+    if isinstance(repo, git.Repo):
+        return str(repo.working_tree_dir or repo.git_dir)
+    return str(repo)
 
 
-def commits(repo: git.Repo, *rev_list: str, max_count: int) -> list[git.Commit]:
-    """The commits ``git rev-list --max-count=N <rev_list>`` names, newest first. The walk (the
-    part that can take long) runs within the deadline; the commits are then read by id."""
-    shas = run(repo, "rev_list", f"--max-count={max_count}", *rev_list).split()
-    return [repo.commit(sha) for sha in shas]
+def output(repo: git.Repo | Path | str, *args: str, max_output: int | None = None) -> bytes:
+    """``git <args>`` in ``repo``: its stdout. GitCommandError on a non-zero exit, or when it
+    runs past the deadline or prints more than ``max_output`` (default: the output limit)
+    bytes (then it was killed)."""
+    cmd = ["git", *args]
+    bounds = limits.current()
+    try:
+        result = proc.run(cmd, cwd=_root(repo), env={**os.environ, **_ENV},
+                          timeout=bounds.git_timeout_seconds,
+                          max_output=max_output or bounds.command_output_bytes)
+    except proc.Stopped as exc:
+        raise git.GitCommandError(cmd, -9, f"Timeout: {exc}" if "did not complete" in str(exc)
+                                  else str(exc)) from None
+    except OSError as exc:
+        raise git.GitCommandError(cmd, -1, exc.strerror or str(exc)) from None
+    if result.returncode != 0:
+        raise git.GitCommandError(cmd, result.returncode, result.stderr)
+    return result.stdout
 
 
-def diff(repo: git.Repo, old: str, new: str) -> str:
+def run(repo: git.Repo | Path | str, command: str, *args: str) -> str:
+    """``git <command> <args>`` in ``repo`` (``command`` as GitPython spells it: rev_list), its
+    stdout as text without the final newline (as GitPython returns it)."""
+    text = output(repo, command.replace("_", "-"), *args).decode("utf-8", errors="replace")
+    return text[:-1] if text.endswith("\n") else text
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit as ``git log`` printed it (no GitPython object: nothing read later)."""
+
+    hexsha: str
+    committed_date: int  # epoch seconds
+    committed_iso: str  # ISO 8601 with the committer's time zone
+    parents: tuple[str, ...]
+    message: str
+
+    @property
+    def summary(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+def commits(repo: git.Repo | Path | str, *rev_list: str, max_count: int) -> list[Commit]:
+    """The commits ``git log --max-count=N <rev_list>`` names, newest first, read in the same
+    deadline-bounded command."""
+    text = run(repo, "log", f"--max-count={max_count}",
+               f"--format={_END}%H{_SEP}%ct{_SEP}%cI{_SEP}%P{_SEP}%B", *rev_list)
+    out = []
+    for record in text.split(_END):
+        if not record.strip():
+            continue
+        sha, when, iso, parents, message = [*record.split(_SEP, 4), "", "", "", ""][:5]
+        out.append(Commit(sha.strip(), int(when or 0), iso, tuple(parents.split()),
+                          message.rstrip("\n")))
+    return out
+
+
+def blob(repo: git.Repo | Path | str, commit: str, path: str, max_bytes: int) -> bytes | None:
+    """The file ``path`` as commit ``commit`` had it; None when it had no such file or the file
+    is larger than ``max_bytes`` (git is stopped there: a huge blob is never read whole).
+    GitCommandError when git did not answer within the deadline."""
+    try:
+        return output(repo, "cat-file", "blob", f"{commit}:{path}", max_output=max_bytes)
+    except git.GitCommandError as exc:
+        if timed_out(exc):
+            raise
+        return None
+
+
+def diff(repo: git.Repo | Path | str, old: str, new: str) -> str:
     """The patch between two commits, as git prints it (no external diff or textconv driver:
     those run commands the repository's attributes choose)."""
     return run(repo, "diff", "--no-color", "--no-ext-diff", "--no-textconv", old, new)
+
+
+def head(repo: git.Repo | Path | str) -> str | None:
+    """The commit HEAD names, or None in a repository without commits (or with a HEAD that is
+    not a commit). GitCommandError when git did not answer within the deadline."""
+    try:
+        return run(repo, "rev_parse", "--verify", "--quiet", "HEAD^{commit}").strip() or None
+    except git.GitCommandError as exc:
+        if timed_out(exc):
+            raise
+        return None
 
 
 def timed_out(exc: git.GitCommandError) -> bool:

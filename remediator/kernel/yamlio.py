@@ -3,7 +3,7 @@
 Shared by every stage that reads the GitOps repo. A hostile or broken repo must cost us a warning,
 never a crash, a hang or a read outside the tree:
 - symlinks that resolve outside the repo root are not followed;
-- files over ``MAX_FILE_BYTES``, 0-byte files and non-UTF-8 files are skipped with a warning;
+- files over `limits.fileBytes`, 0-byte files and non-UTF-8 files are skipped with a warning;
 - alias ("billion laughs") bombs are refused before anything is expanded.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from . import files
+from . import files, limits
 
 # libyaml when the PyYAML wheel has it (it normally does): parsing is most of a repo scan's cost.
 _FastSafe: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -85,12 +85,12 @@ class _ReanchoringRawLoader(
 def _reanchored(exc: yaml.YAMLError) -> bool:
     return "duplicate anchor" in str(getattr(exc, "context", None) or "")
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
-#: a document whose alias-expanded size exceeds this many nodes is refused
-MAX_EXPANDED_NODES = 200_000
-#: deeper nesting is refused: Kubernetes manifests stay far below, and the C composer recurses
-#: (tens of thousands of levels crash the process instead of raising)
-MAX_DEPTH = 100
+#: the defaults of the limits (`limits.fileBytes`, `yamlNodes`, `yamlDepth`); the ones in force
+#: are ``limits.current()``'s. Deeper nesting is refused: Kubernetes manifests stay far below,
+#: and the C composer recurses (tens of thousands of levels crash the process instead of raising)
+MAX_FILE_BYTES = limits.Limits().file_bytes
+MAX_EXPANDED_NODES = limits.Limits().yaml_nodes
+MAX_DEPTH = limits.Limits().yaml_depth
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", "node_modules", ".terraform"}
 
@@ -106,7 +106,8 @@ class _DuplicateKey(ValueError):
 def _too_deep(name: str) -> UnsafeYAML:
     """The one refusal for deep nesting, whoever sees it first: our guard, PyYAML's own limit
     (PyYAML >= 6.0.4 raises "exceeded maximum nesting depth"), or a recursing composer."""
-    return UnsafeYAML(f"{name}: refused: nested more than {MAX_DEPTH} levels deep")
+    return UnsafeYAML(f"{name}: refused: nested more than {limits.current().yaml_depth} levels "
+                      "deep")
 
 
 def _is_nesting_error(exc: yaml.YAMLError) -> bool:
@@ -169,16 +170,17 @@ def _refuse_deep_nesting(text: str, name: str) -> None:
     limit (every ordinary file), nothing more is done. Otherwise the parser's event stream (an
     iterative parser, no recursion) gives the real depth.
     """
+    max_depth = limits.current().yaml_depth
     brackets = text.count("[") + text.count("{")
     prefix = max((len(ln) - len(ln.lstrip(" -?:\t")) for ln in text.splitlines()), default=0)
-    if brackets + prefix <= MAX_DEPTH:
+    if brackets + prefix <= max_depth:
         return
     depth = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
-                if depth > MAX_DEPTH:
+                if depth > max_depth:
                     raise _too_deep(name)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
@@ -211,14 +213,12 @@ class _Reanchor(Exception):
 def _load(text: str, name: str, loader_class: Any) -> list[Any]:
     loader = loader_class(text)
     docs: list[Any] = []
+    max_nodes = limits.current().yaml_nodes
     try:
         while loader.check_node():
             node = loader.get_node()
-            if node is not None and _expanded_size(node, {}, MAX_EXPANDED_NODES) > \
-                    MAX_EXPANDED_NODES:
-                raise UnsafeYAML(
-                    f"{name}: refused: aliases expand to more than {MAX_EXPANDED_NODES} nodes"
-                )
+            if node is not None and _expanded_size(node, {}, max_nodes) > max_nodes:
+                raise UnsafeYAML(f"{name}: refused: aliases expand to more than {max_nodes} nodes")
             docs.append(loader.construct_document(node) if node is not None else None)
     except yaml.YAMLError as exc:
         if _is_nesting_error(exc):
@@ -267,11 +267,10 @@ def read_text(root: Path, rel: str) -> str:
         resolved = files.resolve_within(path)
         if not resolved.is_relative_to(files.resolve_within(root)):
             raise UnsafeYAML(f"{rel}: refused: resolves outside the repository")
-        size = resolved.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UnsafeYAML(
-                f"{rel}: skipped: {size} bytes is over the {MAX_FILE_BYTES} byte limit")
-        data = files.read_bytes(resolved, MAX_FILE_BYTES)
+        size, limit = resolved.stat().st_size, limits.current().file_bytes
+        if size > limit:
+            raise UnsafeYAML(f"{rel}: skipped: {size} bytes is over the {limit} byte limit")
+        data = files.read_bytes(resolved, limit)
     except files.UnreadableFile as exc:
         raise UnsafeYAML(f"{rel}: skipped: {str(exc).partition(': ')[2]}") from None
     except FileNotFoundError:

@@ -19,6 +19,7 @@ can cover it.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +46,11 @@ def default_branch(root: Path) -> str:
 
     from ..kernel import gitio
 
-    try:
-        short = gitio.run(git.Repo(root), "symbolic_ref", "--short", "refs/remotes/origin/HEAD")
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
+    if not os.path.lexists(root / ".git"):  # not a checkout: git would ask a folder above
+        return ""
+    try:  # a git process within the deadline (GitPython's Repo() reads .git/config unbounded)
+        short = gitio.run(root, "symbolic_ref", "--short", "refs/remotes/origin/HEAD")
+    except (git.GitCommandError, ValueError):
         return ""
     return str(short).strip().partition("/")[2]
 

@@ -300,3 +300,42 @@ class Rightsizing:
     schedule_hours: float = setting(168.0, minimum=1, maximum=2160,
                                     doc="the service right-sizes this often (weekly), not on "
                                         "every pass")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the bot reads of input it does not control (`limits:`): files, snapshots, YAML,
+    model replies, and how long a tool may run. Past a limit the input is refused with a one-line
+    reason (docs/safety.md). The configuration file itself is always read with the defaults."""
+
+    file_bytes: int = setting(2 * 1024 * 1024, minimum=1024, maximum=268435456,
+                              doc="a repository file (manifest, values, kustomization, "
+                                  "history blob) larger than this is skipped")
+    yaml_nodes: int = setting(200_000, minimum=1000, maximum=10_000_000,
+                              doc="YAML nodes a document may expand to through its aliases")
+    yaml_depth: int = setting(100, minimum=10, maximum=500,
+                              doc="levels a YAML document may nest")
+    snapshot_bytes: int = setting(512 * 1024 * 1024, minimum=1024 * 1024,
+                                  maximum=8 * 1024 * 1024 * 1024,
+                                  doc="a snapshot's cluster.json larger than this is refused")
+    json_depth: int = setting(48, minimum=16, maximum=200,
+                              doc="levels a snapshot object may nest (deeper: dropped)")
+    log_bytes: int = setting(64 * 1024, minimum=1024, maximum=16 * 1024 * 1024,
+                             doc="bytes kept of each snapshot log file (its tail)")
+    model_reply_bytes: int = setting(4 * 1024 * 1024, minimum=65536, maximum=67108864,
+                                     doc="a model provider's reply, decompressed")
+    command_output_bytes: int = setting(16 * 1024 * 1024, minimum=65536, maximum=1073741824,
+                                        doc="what one git, kustomize or helm command may print")
+    chart_bytes: int = setting(20 * 1024 * 1024, minimum=65536, maximum=1073741824,
+                               doc="a local Helm chart folder larger than this is not rendered")
+    git_timeout_seconds: float = setting(60.0, minimum=1, maximum=3600,
+                                         doc="one git read of a checkout (history, diff, "
+                                             "merge base); then killed")
+    render_timeout_seconds: float = setting(60.0, minimum=1, maximum=3600,
+                                            doc="one kustomize or helm run; then killed")
+    policy_memory_mib: int = setting(1024, minimum=64, maximum=65536,
+                                     doc="memory a repository's Rego policies may allocate "
+                                         "(their sandbox process)")
+    policy_timeout_seconds: float = setting(20.0, minimum=1, maximum=600,
+                                            doc="one evaluation of a repository's policies; "
+                                                "then stopped")

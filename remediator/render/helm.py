@@ -15,13 +15,11 @@ so; ``RenderError`` when the chart cannot be fetched or does not render: a reaso
 from __future__ import annotations
 
 import atexit
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..kernel import turns, yamlio
+from ..kernel import files, limits, proc, turns, yamlio
 from ..kernel.redact import redact
 from ..model import JSON, ChartSource
 
@@ -38,9 +36,8 @@ log = logging.getLogger(__name__)
 
 #: the Helm binary to use (a path); "off" disables rendering
 HELM_ENV = "REMEDIATOR_HELM"
-TIMEOUT_SECONDS = 60
-MAX_OUTPUT_BYTES = 16 * 1024 * 1024
-MAX_CHART_BYTES = 20 * 1024 * 1024
+#: the deadline of a Helm run, its output and a repository chart's size are `limits:` settings
+#: (renderTimeoutSeconds, commandOutputBytes, chartBytes)
 #: pulled charts are reused this long (a version constraint may resolve anew later)
 PULL_TTL_SECONDS = 600
 #: a chart that could not be fetched is not asked for again this soon (one pass, many incidents)
@@ -121,37 +118,23 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], timeout: float = TIMEOUT_SECONDS, cwd: Path | None = None) -> bytes:
-    """Run Helm; its stdout, bounded. Raises RenderError with Helm's last error line."""
-    # other incidents of the pass plan meanwhile (kernel/turns); only local state inside
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, turns.waiting():
-        try:
-            proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                    env=_env(), cwd=cwd or _home())
-        except OSError as exc:
-            raise RenderUnavailable(f"cannot run {args[0]}: {exc.strerror or exc}") from None
-        deadline = time.monotonic() + timeout
-        problem = ""
-        while proc.poll() is None:
-            if time.monotonic() > deadline:
-                problem = f"helm {args[1]} took longer than {timeout:g}s"
-            elif max(os.fstat(out.fileno()).st_size,
-                     os.fstat(err.fileno()).st_size) > MAX_OUTPUT_BYTES:
-                problem = f"helm {args[1]} printed more than {MAX_OUTPUT_BYTES} bytes"
-            if problem:
-                proc.kill()
-                proc.wait()
-                raise RenderError(problem)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=0.02)
-        err.seek(0)
-        message = err.read(64 * 1024).decode(errors="replace")
-        if proc.returncode != 0:
-            raise RenderError(_error_of(message) or f"helm {args[1]}: exit {proc.returncode}")
-        if os.fstat(out.fileno()).st_size > MAX_OUTPUT_BYTES:
-            raise RenderError(f"helm {args[1]} printed more than {MAX_OUTPUT_BYTES} bytes")
-        out.seek(0)
-        return out.read()
+def _run(args: list[str], timeout: float | None = None, cwd: Path | None = None) -> bytes:
+    """Run Helm (its own process group, killed at the deadline or past the output limit); its
+    stdout. Raises RenderError with Helm's last error line."""
+    bounds = limits.current()
+    try:
+        # other incidents of the pass plan meanwhile (kernel/turns); only local state inside
+        with turns.waiting():
+            result = proc.run(args, env=_env(), cwd=cwd or _home(),
+                              timeout=bounds.render_timeout_seconds if timeout is None
+                              else timeout, max_output=bounds.command_output_bytes)
+    except OSError as exc:
+        raise RenderUnavailable(f"cannot run {args[0]}: {exc.strerror or exc}") from None
+    except proc.Stopped as exc:
+        raise RenderError(str(exc)) from None
+    if result.returncode != 0:
+        raise RenderError(_error_of(result.stderr) or f"helm {args[1]}: exit {result.returncode}")
+    return result.stdout
 
 
 def _error_of(stderr: str) -> str:
@@ -205,8 +188,8 @@ def _copy_repo_chart(root: Path, rel: str) -> Path:
                 raise RenderError(f"the chart `{rel}` holds `{path.relative_to(src)}`, which is "
                                   "not a regular file (a FIFO, socket or device); not rendered")
         total += sum((Path(dirpath) / f).stat().st_size for f in filenames)
-        if total > MAX_CHART_BYTES:
-            raise RenderError(f"the chart `{rel}` is over {MAX_CHART_BYTES} bytes; not rendered")
+        if total > (most := limits.current().chart_bytes):
+            raise RenderError(f"the chart `{rel}` is over {most} bytes; not rendered")
     digest = _digest_tree(src)
     dest = _home() / "repo-charts" / digest / src.name
     if not dest.is_dir():
@@ -311,9 +294,9 @@ def chart_folder(chart: ChartSource, root: Path | None = None) -> Path:
 def chart_defaults(folder: Path) -> JSON:
     """The chart's own values.yaml (empty when it has none or it cannot be read)."""
     try:
-        docs = yamlio.load_documents((folder / "values.yaml").read_text(encoding="utf-8"),
-                                     "values.yaml")
-    except (OSError, UnicodeDecodeError, yamlio.UnsafeYAML):
+        text = files.read_bytes(folder / "values.yaml", limits.current().file_bytes)
+        docs = yamlio.load_documents(text.decode("utf-8"), "values.yaml")
+    except (OSError, files.UnreadableFile, UnicodeDecodeError, yamlio.UnsafeYAML):
         return {}
     return docs[0] if docs and isinstance(docs[0], dict) else {}
 
@@ -321,11 +304,9 @@ def chart_defaults(folder: Path) -> JSON:
 def chart_schema(folder: Path) -> JSON | None:
     """The chart's values.schema.json (None when it has none or it cannot be read)."""
     try:
-        text = (folder / "values.schema.json").read_text(encoding="utf-8")
-        if len(text) > yamlio.MAX_FILE_BYTES:
-            return None
-        schema = json.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        text = files.read_bytes(folder / "values.schema.json", limits.current().file_bytes)
+        schema = json.loads(text.decode("utf-8"))
+    except (OSError, files.UnreadableFile, UnicodeDecodeError, ValueError, RecursionError):
         return None
     return schema if isinstance(schema, dict) else None
 

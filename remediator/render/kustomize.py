@@ -16,7 +16,7 @@ import json
 import os
 import posixpath
 import shutil
-import subprocess
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -25,11 +25,10 @@ from typing import Any, NamedTuple
 
 import pathspec
 
-from ..kernel import turns, yamlio
+from ..kernel import files, limits, proc, turns, yamlio
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-TIMEOUT_SECONDS = 60
 #: what source-controller never puts into a GitRepository artifact (VCS, CI and tool configs)
 FLUX_EXCLUDED = (".git/", ".gitignore", ".gitmodules", ".gitattributes", ".github/",
                  ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml",
@@ -121,31 +120,74 @@ def renderer() -> list[str] | None:
     return None
 
 
-def _run(target: Path, cwd: str, label: str, outside: bool = False) -> str:
+def special_file(target: Path, shown_from: Path | None = None) -> str:
+    """Why kustomize must not be given ``target``: the first file its kustomizations name
+    (followed from folder to folder) that is not a regular file, as "`path` is a FIFO", or "".
+    A FIFO has size 0 and blocks its reader forever; a device never ends. ``stat`` only: the
+    file is never opened. Paths are shown relative to ``shown_from`` (default: ``target``)."""
+
+    def shown(path: Path) -> str:
+        return os.path.relpath(path, shown_from or target)
+
+    queue, seen = [target], set[Path]()
+    while queue and len(seen) < 10_000:
+        folder = Path(os.path.realpath(queue.pop()))
+        if folder in seen:
+            continue
+        seen.add(folder)
+        names = [folder / f for f in KUSTOMIZATION_FILES if os.path.lexists(folder / f)][:1]
+        for name in names:
+            try:
+                mode = name.stat().st_mode
+                body = yamlio.load_documents(files.read_bytes(
+                    name, limits.current().file_bytes).decode("utf-8"), name.name) \
+                    if stat.S_ISREG(mode) else None
+            except (OSError, ValueError):  # UnreadableFile, UnsafeYAML: kustomize says why
+                continue
+            if body is None:
+                return f"`{shown(name)}` is {files.kind_of(mode)}"
+            doc = body[0] if body and isinstance(body[0], dict) else {}
+            named = files_named("", doc)
+            for rel in [*named.references, *named.inputs]:
+                path = folder / rel
+                try:
+                    mode = path.stat().st_mode
+                except (OSError, ValueError):
+                    continue  # missing or a loop: kustomize reports it at once
+                if stat.S_ISDIR(mode):
+                    queue.append(path)
+                elif not stat.S_ISREG(mode):
+                    return f"`{shown(path)}` is {files.kind_of(mode)}"
+    return ""
+
+
+def _run(target: Path, cwd: str, label: str, outside: bool = False,
+         shown_from: Path | None = None) -> str:
     cmd = renderer()
     if cmd is None:
         raise RenderError(
             "cannot render kustomizations: neither kustomize nor kubectl is installed")
+    special = special_file(target, shown_from)
+    if special:  # refused at once, rather than kustomize blocking on it until the deadline
+        raise RenderError(f"kustomize build of {label} refused: {special}, not a regular file")
+    bounds = limits.current()
     try:
         with turns.waiting():  # other incidents of the pass plan meanwhile (kernel/turns)
-            proc = subprocess.run(
-                [*cmd, str(target),
-                 *(["--load-restrictor=LoadRestrictionsNone"] if outside else [])],
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT_SECONDS,
-                check=False,
-                cwd=cwd,
-            )
-    except subprocess.TimeoutExpired:
-        raise RenderError(f"rendering {label} timed out") from None
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        reason = lines[-1] if lines else f"exit code {proc.returncode}"
+            result = proc.run([*cmd, str(target),
+                               *(["--load-restrictor=LoadRestrictionsNone"] if outside else [])],
+                              cwd=cwd, timeout=bounds.render_timeout_seconds,
+                              max_output=bounds.command_output_bytes)
+    except proc.Stopped as exc:
+        raise RenderError(f"rendering {label} stopped: {str(exc).partition(': ')[2]}") from None
+    except OSError as exc:
+        raise RenderError(f"cannot run {cmd[0]}: {exc.strerror or exc}") from None
+    if result.returncode != 0:
+        lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
+        reason = lines[-1] if lines else f"exit code {result.returncode}"
         if "err=" in reason:
             reason = reason.split("err=", 1)[1].strip('"')
         raise RenderError(f"kustomize build of {label} failed: {reason}")
-    return proc.stdout
+    return result.stdout.decode("utf-8", errors="replace")
 
 
 def _objects(text: str, label: str) -> list[dict[str, Any]]:
@@ -251,7 +293,7 @@ def build(directory: Path, label: str = "", top: dict[str, Any] | None = None,
         if not top and has_kustomization(directory):
             return _objects(_run(directory, tmp, label), label)
         outside = _wrapper(directory, tmp, top, origins=False, root=root)
-        return _objects(_run(Path(tmp), tmp, label, outside), label)
+        return _objects(_run(Path(tmp), tmp, label, outside, directory), label)
 
 
 def build_with_origins(
@@ -265,7 +307,7 @@ def build_with_origins(
     label = label or directory.name
     with tempfile.TemporaryDirectory(prefix="remediator-kustomize-") as tmp:
         outside = _wrapper(directory, tmp, top, origins=True, root=root)
-        objects = _objects(_run(Path(tmp), tmp, label, outside), label)
+        objects = _objects(_run(Path(tmp), tmp, label, outside, directory), label)
         out: list[tuple[dict[str, Any], Path | None]] = []
         for obj in objects:
             out.append((strip_build_annotations(obj), _origin(obj, Path(tmp))))

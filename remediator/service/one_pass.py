@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ParamSpec
 from urllib.parse import urlsplit
 
 from ..cluster import load_snapshot
@@ -24,11 +26,14 @@ from ..forge import (
     read_asks,
     repo_name,
 )
+from ..kernel import limits
 from ..kernel.leader import NO_FENCE, Fence, LeaseLost
 from ..model import JSON
 from ..pipeline import Bounds, Plan, PlanMemo, Submission, Verification, plan, submit, verify
 from ..pipeline.rightsize import last_unused, scheduled
 from .watcher import LiveSource
+
+P = ParamSpec("P")
 
 
 @dataclass
@@ -81,6 +86,16 @@ def _github_forge(remote: str, state_dir: Path, base: str, config_file: Path | N
     return forge
 
 
+def _limits_kept(run: Callable[P, PassReport]) -> Callable[P, PassReport]:
+    """The limits a pass's configuration sets (`limits:`) end with the pass."""
+    @functools.wraps(run)
+    def one_pass(*args: P.args, **kwargs: P.kwargs) -> PassReport:
+        with limits.kept():
+            return run(*args, **kwargs)
+    return one_pass
+
+
+@_limits_kept
 def run_once(snapshot: Path | None, remote: str, state_dir: Path,
              config_file: Path | None = None, base: str = "main", forge_kind: str = "local",
              github: GitHubOptions | None = None, live: LiveSource | None = None,
@@ -112,6 +127,7 @@ def run_once(snapshot: Path | None, remote: str, state_dir: Path,
         forge.base = exc.default
         clone = forge.checkout()
     config = load_config(clone, config_file)
+    limits.use(config.limits)
     if not config.repo_url and _looks_like_url(remote):
         config.repo_url = remote  # the repository we clone is the one we may patch
     if forge_kind == "github" and repo_name(config.repo_url) not in (None, gh.full_name):

@@ -15,6 +15,7 @@ from ..cluster import ClusterError, LiveCluster, LiveOptions, LogLimits, RawClie
 from ..cluster import connect as connect_cluster
 from ..config import Config
 from ..detect import NoiseOptions, TrackerUpdate, detect
+from ..kernel import files
 from ..model import ClusterState, DetectOptions, Incident
 from .alerts import AlertInbox
 from .detection import LiveDetector, service_gc
@@ -168,6 +169,8 @@ def capture_snapshot(live: LiveCluster, output: Path) -> tuple[int, int, int]:
     """Write the DESIGN.md snapshot format: `cluster.json` (a List of everything listed) and
     `logs/<ns>/<pod>/<container>[.previous].log` of failing pods only, redacted.
     Returns (objects, incidents, log files). ``output`` must be new or empty."""
+    if output.is_symlink():
+        raise ClusterError(f"{output}: is a symbolic link: give the folder itself")
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise ClusterError(f"{output}: exists and is not an empty folder")
     live.list_once()
@@ -179,10 +182,23 @@ def capture_snapshot(live: LiveCluster, output: Path) -> tuple[int, int, int]:
     output.mkdir(parents=True, exist_ok=True)
     body = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
             "items": items}
-    (output / "cluster.json").write_text(json.dumps(body, indent=1) + "\n")
+    try:
+        files.write_new(output, ["cluster.json"], (json.dumps(body, indent=1) + "\n").encode())
+    except files.UnreadableFile as exc:
+        raise ClusterError(str(exc)) from None
+    written, unsafe = 0, []
     for (ns, pod, container, previous), text in sorted(state.logs.items()):
-        folder = output / "logs" / ns / pod
-        folder.mkdir(parents=True, exist_ok=True)
+        # names from the API server become paths: only names Kubernetes allows, and never
+        # through a link (write_new), so nothing is written outside ``output``
         name = f"{container}.previous.log" if previous else f"{container}.log"
-        (folder / name).write_text(text)
-    return len(items), len(incidents), len(state.logs)
+        try:
+            files.write_new(output, ["logs", ns, pod, name],
+                            text.encode("utf-8", errors="replace"))
+            written += 1
+        except files.UnreadableFile:
+            unsafe.append(f"{ns}/{pod}/{container}"[:200].encode("unicode_escape").decode())
+    if unsafe:
+        live.notes.append(f"logs of {len(unsafe)} container(s) not written: a namespace, pod "
+                          f"or container name that is not a safe file name "
+                          f"({', '.join(unsafe[:3])})")
+    return len(items), len(incidents), written

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from remediator.config import ConfigError, parse_config
-from remediator.config.schema import SCHEMA
+from remediator.config import Config, ConfigError, parse_config
+from remediator.config.schema import SCHEMA, optional_of, walk
 from tests.support.cli import EXAMPLE, SNAPSHOT, cli
 
 
@@ -80,3 +80,29 @@ def test_a_nan_factor_is_a_one_line_error_not_an_internal_error(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"remediator: error: {config}: line 3: drafting.memory.factor: nan is not of type "
         "'number'"], proc.stderr
+
+
+INTEGERS = [leaf for leaf in walk(Config)
+            if (leaf.tp is int or optional_of(leaf.tp) is int) and isinstance(leaf.default, int)
+            and not isinstance(leaf.default, bool)]
+
+
+@pytest.mark.parametrize("leaf", INTEGERS, ids=lambda leaf: leaf.dotted)
+def test_an_integer_written_as_a_float_is_still_an_integer(leaf):
+    """JSON Schema's `integer` accepts `1024.0`: the setting was then a float, and a
+    `range()` or a bound deeper in crashed with an unexpected TypeError."""
+    cfg = parse_config(_yaml(tuple(leaf.file_path), f"{leaf.default}.0"))
+    value: Any = cfg
+    for attr in leaf.attrs:
+        value = getattr(value, attr)
+    assert type(value) is int and value == leaf.default, value
+
+
+def test_a_float_limit_runs_the_plan(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("limits:\n  fileBytes: 1048576.0\n  yamlDepth: 100.0\n"
+                      "pullRequests:\n  maxOpen: 3.0\n")
+    proc = cli("plan", "--snapshot", str(SNAPSHOT), "--repo", str(EXAMPLE), "--config",
+               str(config), "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert "unexpected" not in proc.stderr, proc.stderr

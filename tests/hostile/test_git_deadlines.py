@@ -6,6 +6,7 @@ did not clone ourselves (image tag history, merged-fix examples, the default bra
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import git
@@ -15,8 +16,9 @@ from remediator.ci import UsageError
 from remediator.ci.changes import changed_since
 from remediator.draft.history import image_tags
 from remediator.draft.llm.examples import merged_examples
-from remediator.kernel import gitio
+from remediator.kernel import limits
 from remediator.locate.revisions import default_branch
+from remediator.model.settings import Limits
 from tests.support import hostile
 
 DEADLINE = 1.0
@@ -25,7 +27,7 @@ SIGNATURE = "prod/apps/Deployment/shop/ImagePullBackOff/web/web"
 
 
 @pytest.fixture
-def blocked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def blocked(tmp_path: Path) -> Iterator[Path]:
     """A checkout with two commits whose object store blocks every read."""
     root = tmp_path / "repo"
     repo = git.Repo.init(root, initial_branch="main")
@@ -36,8 +38,8 @@ def blocked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                           author=ACTOR, committer=ACTOR)
     repo.create_head("feature")
     hostile.fifo(root / ".git" / "objects" / "info" / "alternates")
-    monkeypatch.setattr(gitio, "TIMEOUT_SECONDS", DEADLINE)
-    return root
+    with limits.applied(Limits(git_timeout_seconds=DEADLINE)):
+        yield root
 
 
 def _within_deadline(started: float, commands: int = 1) -> None:
@@ -70,6 +72,16 @@ def test_changed_since_is_a_one_line_usage_error(blocked: Path):
     _within_deadline(started, commands=3)
 
 
+def test_changed_since_head_gives_up_at_the_deadline(blocked: Path):
+    # `HEAD` asks whether the repository has a commit yet: GitPython's `repo.head.is_valid()`
+    # read the object through its persistent cat-file, which blocked forever
+    started = time.monotonic()
+    with pytest.raises(UsageError) as err:
+        changed_since(blocked, "HEAD")
+    assert "did not complete" in str(err.value), err.value
+    _within_deadline(started, commands=3)
+
+
 def test_an_ordinary_history_is_still_read(tmp_path: Path):
     root = tmp_path / "repo"
     repo = git.Repo.init(root, initial_branch="main")
@@ -82,3 +94,34 @@ def test_an_ordinary_history_is_still_read(tmp_path: Path):
     [example] = merged_examples(root, "ImagePullBackOff")
     assert example.splitlines() == ["web 1.1", "app.yaml:", "-image: ghcr.io/acme/web:1.0",
                                     "+image: ghcr.io/acme/web:1.1"]
+
+
+@pytest.fixture
+def fifo_config(tmp_path: Path) -> Iterator[Path]:
+    """A checkout whose `.git/config` is a FIFO: GitPython's `Repo()` reads it itself, with no
+    deadline, and blocked forever; git blocks on it too, within our deadline."""
+    root = tmp_path / "repo"
+    repo = git.Repo.init(root, initial_branch="main")
+    (root / "app.yaml").write_text("image: ghcr.io/acme/web:1.0\n")
+    repo.index.add(["app.yaml"])
+    repo.index.commit(f"web 1.0\n\nRemediator-Signature: {SIGNATURE}", author=ACTOR,
+                      committer=ACTOR)
+    repo.close()
+    (root / ".git" / "config").unlink()
+    hostile.fifo(root / ".git" / "config")
+    with limits.applied(Limits(git_timeout_seconds=DEADLINE)):
+        yield root
+
+
+def test_a_fifo_git_config_costs_the_deadline_not_forever(fifo_config: Path):
+    from remediator.cli.init import _origin
+
+    started = time.monotonic()
+    assert image_tags(fifo_config, "app.yaml", "ghcr.io/acme/web") == []
+    assert merged_examples(fifo_config, "ImagePullBackOff") == []
+    assert default_branch(fifo_config) == ""
+    assert _origin(fifo_config) == ("", "main")
+    with pytest.raises(UsageError) as err:
+        changed_since(fifo_config, "HEAD")
+    assert "\n" not in str(err.value), err.value
+    _within_deadline(started, commands=8)

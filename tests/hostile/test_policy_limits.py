@@ -4,11 +4,13 @@ check fails closed with one line and the process that runs the gate lives on."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from remediator.gate.policy import RegorusEngine
 from remediator.gate.sandbox import PolicySandbox
 from remediator.gate.sources import PolicySource, builtin_sources
+from tests.support.cli import cli
 from tests.support.validate_repo import CART, commit_all, edit, errors, findings
 from tests.support.validate_repo import repo as repo  # the example GitOps repo, on a `pr` branch
 
@@ -79,3 +81,56 @@ def test_validate_with_a_bomb_in_the_repositorys_policies_fails_closed(repo: Pat
     code, found = findings(repo, "--changed-since", "main")
     assert code == 1
     assert any("ran out of their memory limit" in f["message"] for f in errors(found)), found
+
+
+BOMB_TEST = """package remediator.policies.bomb_test
+import rego.v1
+test_allocates if {
+  count(numbers.range(1, 400000000)) > 1
+}
+"""
+SLOW_TEST = """package remediator.policies.slow_test
+import rego.v1
+test_spins if {
+  count([i | some i in numbers.range(1, 300000); some j in numbers.range(1, 300000)]) > 1
+}
+"""
+PASSING_TEST = """package remediator.policies.mine_test
+import rego.v1
+import data.remediator.policies.mine
+test_zero_replicas if {
+  "web: no replicas" in mine.deny with input as {"after": {"metadata": {"name": "web"},
+                                                           "spec": {"replicas": 0}}}
+}
+"""
+
+
+def _policy_repo(root: Path, limits: str, **tests: str) -> Path:
+    (root / "policy").mkdir(parents=True)
+    (root / "policy" / "mine.rego").write_text(ORDINARY)
+    for name, text in tests.items():
+        (root / "policy" / f"{name}_test.rego").write_text(text)
+    (root / ".remediator.yaml").write_text(f"validation:\n  policies: [policy]\n{limits}")
+    return root
+
+
+def test_policy_test_coverage_runs_the_repositorys_tests_in_the_sandbox(tmp_path: Path):
+    """`--coverage` once evaluated repository Rego in process, unbounded (24 GB asked for)."""
+    root = _policy_repo(tmp_path, "limits:\n  policyMemoryMib: 128\n", bomb=BOMB_TEST,
+                        mine=PASSING_TEST)
+    proc = cli("policy", "test", "--repo", str(root), "--coverage")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "unexpected" not in proc.stderr, proc.stderr
+    assert ("FAIL data.remediator.policies.bomb_test.test_allocates: the repository's policies "
+            "ran out of their memory limit (128 MiB) or CPU time: stopped") in proc.stdout
+    assert "PASS data.remediator.policies.mine_test.test_zero_replicas" in proc.stdout
+    assert re.search(r"^COVER \S*mine\.rego 100\.0%$", proc.stdout, re.M), proc.stdout
+
+
+def test_policy_test_stops_a_spinning_test_at_the_configured_deadline(tmp_path: Path):
+    root = _policy_repo(tmp_path, "limits:\n  policyTimeoutSeconds: 1\n", slow=SLOW_TEST)
+    for flags in ((), ("--coverage",)):
+        proc = cli("policy", "test", "--repo", str(root), *flags)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert ("FAIL data.remediator.policies.slow_test.test_spins: the repository's policies "
+                "took longer than 1s on one input: stopped") in proc.stdout, proc.stdout

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from remediator.kernel import limits
 from remediator.model import ChartSource
+from remediator.model.settings import Limits
 from remediator.render import helm as helm_render
 from remediator.render import values_key
 from tests.support.chart_repo import APP_TEMPLATE, CONVENTIONAL, ChartRepo, needs_helm, write_chart
@@ -97,13 +99,13 @@ def test_unvendored_dependencies_are_unavailable_not_fetched(tmp_path: Path):
         helm_render.render_release(ChartSource(path="chart"), "r", "ns", {}, root=tmp_path)
 
 
-def test_output_is_bounded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def test_output_is_bounded(tmp_path: Path):
     files = {**CONVENTIONAL, "templates/big.yaml":
              "{{- range until 20000 }}\n---\nkind: ConfigMap\napiVersion: v1\nmetadata:\n"
              "  name: big-{{ . }}\n{{- end }}\n"}
     write_chart(tmp_path / "chart", files)
-    monkeypatch.setattr(helm_render, "MAX_OUTPUT_BYTES", 64 * 1024)
-    with pytest.raises(helm_render.RenderError, match="printed more than"):
+    with limits.applied(Limits(command_output_bytes=64 * 1024)), \
+            pytest.raises(helm_render.RenderError, match="printed more than"):
         helm_render.render_release(ChartSource(path="chart"), "big", "ns", {}, root=tmp_path)
 
 

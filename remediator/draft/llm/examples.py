@@ -35,11 +35,12 @@ def _signature_class(message: str) -> str:
 
 def merged_examples(repo_root: Path, failure_class: str) -> list[str]:
     """Up to MAX_EXAMPLES examples of merged fixes for ``failure_class``, newest first."""
-    try:
-        with git.Repo(repo_root, search_parent_directories=False) as repo:
-            head = gitio.run(repo, "rev_parse", "--verify", "HEAD").strip()  # ids only
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
-        return []  # not a repository, or one without commits
+    if not (repo_root / ".git").exists():  # not a checkout (git would ask a folder above)
+        return []
+    try:  # git processes within the deadline, never GitPython's Repo() or object reads
+        head = gitio.run(repo_root, "rev_parse", "--verify", "HEAD").strip()  # ids only
+    except (git.GitCommandError, ValueError):
+        return []  # a repository without commits, or one git cannot read in time
     return list(_examples_at(str(repo_root), head, failure_class))
 
 
@@ -48,21 +49,20 @@ def _examples_at(repo_root: str, head: str, failure_class: str) -> tuple[str, ..
     """The examples as of commit ``head``: a pass drafts many incidents of one class against
     the same history, which is read (up to MAX_COMMITS commits and their diffs) once."""
     try:
-        with git.Repo(repo_root, search_parent_directories=False) as repo:
-            return _from_history(repo, gitio.commits(repo, head, max_count=MAX_COMMITS),
-                                 failure_class)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
+        return _from_history(repo_root, gitio.commits(repo_root, head, max_count=MAX_COMMITS),
+                             failure_class)
+    except (git.GitCommandError, ValueError):
         return ()
 
 
-def _from_history(repo: git.Repo, commits: list[git.Commit], failure_class: str
+def _from_history(repo: str, commits: list[gitio.Commit], failure_class: str
                   ) -> tuple[str, ...]:
     out: list[str] = []
     for commit in commits:
         message = str(commit.message)
         if _signature_class(message) != failure_class or not commit.parents:
             continue
-        lines = _changed_lines(gitio.diff(repo, commit.parents[0].hexsha, commit.hexsha))
+        lines = _changed_lines(gitio.diff(repo, commit.parents[0], commit.hexsha))
         if len(lines) < 2:
             continue
         text = "\n".join([message.splitlines()[0][:200], *lines[:MAX_LINES]])

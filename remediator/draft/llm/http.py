@@ -23,8 +23,10 @@ from typing import Any
 import httpcore2
 import httpx2
 
-#: a model's answer is a few kilobytes; its JSON envelope with a long diagnosis, a few dozen
-MAX_REPLY_BYTES = 4 * 1024 * 1024
+from ...kernel import limits
+
+#: a model's answer is a few kilobytes, its JSON envelope with a long diagnosis a few dozen:
+#: the reply is bounded by `limits.modelReplyBytes` (4 MiB)
 
 _DEADLINE: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
     "remediator_model_deadline", default=None)
@@ -105,7 +107,7 @@ class _DeadlineBackend(httpcore2.NetworkBackend):
 
 class BoundedTransport(httpx2.HTTPTransport):
     """httpx's transport with the deadline on every socket operation and the reply read whole
-    within MAX_REPLY_BYTES (decoded here, so the client never inflates it)."""
+    within `limits.modelReplyBytes` (decoded here, so the client never inflates it)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -125,6 +127,10 @@ class BoundedTransport(httpx2.HTTPTransport):
                                request=request, extensions=response.extensions)
 
 
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n % (1 << 20) == 0 else f"{n} bytes"
+
+
 def _decoded(stream: Any, encoding: str) -> bytes:
     encoding = encoding.strip().lower()
     if encoding in ("gzip", "x-gzip"):
@@ -137,18 +143,18 @@ def _decoded(stream: Any, encoding: str) -> bytes:
         raise ReplyRefused(f"the reply is encoded as {encoding[:40]!r}, which was not asked for")
     raw = 0
     out = bytearray()
+    most = limits.current().model_reply_bytes
     for chunk in stream:
         raw += len(chunk)
-        if raw > MAX_REPLY_BYTES:
-            raise ReplyRefused(f"the reply is larger than {MAX_REPLY_BYTES // 1024 // 1024} MiB")
+        if raw > most:
+            raise ReplyRefused(f"the reply is larger than {_size(most)} (limits.modelReplyBytes)")
         try:
-            out += decoder.decompress(chunk, MAX_REPLY_BYTES + 1 - len(out)) if decoder \
-                else chunk
+            out += decoder.decompress(chunk, most + 1 - len(out)) if decoder else chunk
         except zlib.error as exc:
             raise ReplyRefused(f"the reply is not valid {encoding}: {exc}") from None
-        if len(out) > MAX_REPLY_BYTES or (decoder is not None and decoder.unconsumed_tail):
-            raise ReplyRefused(f"the reply decompresses to more than "
-                               f"{MAX_REPLY_BYTES // 1024 // 1024} MiB")
+        if len(out) > most or (decoder is not None and decoder.unconsumed_tail):
+            raise ReplyRefused(f"the reply decompresses to more than {_size(most)} "
+                               "(limits.modelReplyBytes)")
     if decoder is not None and not decoder.eof:
         raise ReplyRefused(f"the reply's {encoding} stream is cut off")
     return bytes(out)
