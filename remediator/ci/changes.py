@@ -13,8 +13,6 @@ import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import git
-
 from ..kernel import gitio
 
 
@@ -36,7 +34,7 @@ def _repo(root: Path) -> tuple[Path, str]:
     relative to it."""
     try:
         top = Path(gitio.run(root, "rev_parse", "--show-toplevel").strip()).resolve()
-    except git.GitCommandError as exc:
+    except gitio.GitError as exc:
         if gitio.timed_out(exc):
             raise UsageError(f"{root}: git did not answer: {str(exc.stderr).strip()}") from None
         raise UsageError(f"{root}: not a git repository (needed for --changed-since)") from None
@@ -67,7 +65,7 @@ def changed_since(root: Path, ref: str) -> Changes:
     repo, prefix = _repo(root)
     try:
         return _changed_since(root, repo, prefix, ref)
-    except git.GitCommandError as exc:
+    except gitio.GitError as exc:
         raise UsageError(f"--changed-since {ref}: {gitio.git_reason(exc)}") from None
 
 
@@ -108,7 +106,7 @@ def _merge_base(repo: Path, ref: str) -> str:
             "fetch-depth: 0, or git fetch --unshallow)" if _shallow(repo) else "")
     try:
         gitio.run(repo, "rev_parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except git.GitCommandError as exc:
+    except gitio.GitError as exc:
         if gitio.timed_out(exc):
             raise
         raise UsageError(f"--changed-since {ref}: not a commit of this repository{hint}") from None
@@ -117,7 +115,7 @@ def _merge_base(repo: Path, ref: str) -> str:
                          "(use --changed-since HEAD, or no --changed-since)")
     try:
         return str(gitio.run(repo, "merge_base", ref, "HEAD").strip())
-    except git.GitCommandError as exc:
+    except gitio.GitError as exc:
         if exc.status == 1:  # git's answer for "no common ancestor"
             raise UsageError(f"--changed-since {ref}: no common history with HEAD"
                              + (hint or " (unrelated histories: compare with the branch HEAD "
@@ -138,7 +136,7 @@ def extract_base(root: Path, changes: Changes, target: Path) -> Path:
     try:  # a git process within the deadline, its output bounded (GitPython's has neither)
         data = io.BytesIO(gitio.output(top, "archive", "--format=tar", changes.base,
                                        max_output=ARCHIVE_BYTES))
-    except git.GitCommandError as exc:
+    except gitio.GitError as exc:
         said = str(exc.stderr).strip().splitlines() or [f"exit {exc.status}"]
         raise UsageError(f"--changed-since: the base commit cannot be read: {said[-1]}"
                          ) from None

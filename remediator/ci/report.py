@@ -4,7 +4,6 @@ markdown (a job summary)."""
 from __future__ import annotations
 
 import json
-from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import quote
 
 from ..kernel.release import REPOSITORY, __version__
@@ -24,13 +23,6 @@ FORMATS = ("text", "json", "github", "sarif", "markdown")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 HOME = f"https://github.com/{REPOSITORY}"
 HELP_URI = f"{HOME}/blob/v{__version__}/docs/ci.md#what-is-checked"  # the docs of this release
-
-
-def _version() -> str:
-    try:
-        return version("remediator")
-    except PackageNotFoundError:
-        return "0.0.0"
 
 
 def summary(result: Result) -> str:
@@ -144,7 +136,7 @@ def _sarif(result: Result) -> str:
         "runs": [{
             "tool": {"driver": {
                 "name": "remediator",
-                "version": _version(),
+                "version": __version__,  # the package metadata's too (hatch reads it)
                 "informationUri": HOME,
                 "rules": [_sarif_rule(r) for r in rule_ids],
             }},

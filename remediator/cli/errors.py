@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
-import git
 
 from ..ci import UsageError
 from ..config import ConfigError
@@ -50,9 +49,6 @@ def errors(report: Report | None = None) -> Iterator[None]:
     except (UsageError, ConfigError) as exc:
         report(str(exc))
         sys.exit(EXIT_USAGE)
-    except git.GitCommandNotFound:
-        report("git is not installed (or not on the PATH): install git")
-        sys.exit(EXIT_FAILED)
     except OSError as exc:
         report(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         sys.exit(EXIT_FAILED)
@@ -63,6 +59,10 @@ def errors(report: Report | None = None) -> Iterator[None]:
         # their exception classes would load the Kubernetes and GitHub clients into every
         # command: bench/startup.py)
         cluster, forge = sys.modules.get("remediator.cluster"), sys.modules.get("remediator.forge")
+        gitpython = sys.modules.get("git")  # GitPython (~30 ms), loaded by the commands that clone
+        if gitpython is not None and isinstance(exc, gitpython.GitCommandNotFound):
+            report("git is not installed (or not on the PATH): install git")
+            sys.exit(EXIT_FAILED)
         if (cluster is not None and isinstance(exc, cluster.SnapshotError)) or (
                 forge is not None and isinstance(exc, (forge.ForgeMismatch, forge.MissingBase))):
             report(str(exc))

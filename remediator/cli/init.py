@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-import git
 
 from .. import REPOSITORY, SCHEMA_URL, __version__
 from ..config import CONFIG_FILE, ConfigError, load_config
@@ -105,11 +104,11 @@ def _origin(repo: Path) -> tuple[str, str]:
     # FIFO there would block it forever
     try:
         url = gitio.run(repo, "config", "--get", "remote.origin.url").strip()
-    except git.GitCommandError:
+    except gitio.GitError:
         url = ""
     try:
         base = gitio.run(repo, "symbolic_ref", "--short", "-q", "HEAD").strip() or "main"
-    except git.GitCommandError:  # detached head, or git cannot say in time
+    except gitio.GitError:  # detached head, or git cannot say in time
         base = "main"
     return url, base
 

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 
 from ..kernel import files, yamlio
 from ..model.setting import Key, key_of
-from .schema import VALIDATOR, error_message, line_of, optional_of, walk
+from .schema import error_message, line_of, optional_of, validator, walk
 from .settings import CONFIG_FILE, Config, ConfigError
 
 __all__ = ["load_config", "parse_config"]
@@ -43,7 +43,7 @@ def parse_config(text: str, name: str = CONFIG_FILE, repo: Path | None = None) -
     data = docs[0]
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: line 1: expected a mapping at the top level")
-    errors = sorted(VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
         path = list(err.absolute_path)

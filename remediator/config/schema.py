@@ -9,6 +9,7 @@ the same object.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import types
 from collections.abc import Iterator
@@ -16,7 +17,6 @@ from dataclasses import MISSING, fields, is_dataclass
 from decimal import Decimal
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from jsonschema import Draft202012Validator, FormatChecker, validators
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .. import SCHEMA_URL
@@ -24,38 +24,12 @@ from ..kernel.quantity import parse_quantity
 from ..model.setting import BRANCH_PREFIX_PATTERN, ENV_PATTERN, HOST_PATTERN, Key, key_of
 from .settings import Config
 
-__all__ = ["BRANCH_PREFIX_PATTERN", "ENV_PATTERN", "HOST_PATTERN", "SCHEMA", "VALIDATOR", "Leaf",
-           "error_message", "line_of", "object_schema", "walk"]
-
-_FORMATS = FormatChecker(formats=())
 _JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
 #: larger than any quantity Kubernetes stores (int64 bytes or millicores); beyond it a typo
 _MAX_QUANTITY = Decimal(2) ** 63
 
-
-@_FORMATS.checks("quantity", raises=ValueError)
-def _is_quantity(value: object) -> bool:
-    # the kubernetes client's own parser (raises ValueError) reads "-1Gi", "1e400" and NaN too;
-    # the docs promise that a negative, infinite or absurd quantity is refused
-    q = parse_quantity(value)
-    return q.is_finite() and 0 <= q <= _MAX_QUANTITY
-
-
-@_FORMATS.checks("positive-quantity", raises=ValueError)
-def _is_positive_quantity(value: object) -> bool:
-    return _is_quantity(value) and parse_quantity(value) > 0
-
-
-def _is_finite_number(checker: Any, instance: object) -> bool:
-    """JSON has no NaN or infinity, but YAML does (`.nan`, `.inf`): every comparison with NaN
-    is false, so `minimum`/`maximum` would let it through. They are not numbers here."""
-    number = Draft202012Validator.TYPE_CHECKER.is_type(instance, "number")
-    return number and (not isinstance(instance, float) or math.isfinite(instance))
-
-
-_Validator = validators.extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_finite_number))
+__all__ = ["BRANCH_PREFIX_PATTERN", "ENV_PATTERN", "HOST_PATTERN", "SCHEMA", "Leaf",
+           "error_message", "line_of", "object_schema", "validator", "walk"]
 
 
 def optional_of(tp: Any) -> Any | None:
@@ -169,7 +143,39 @@ def _root() -> dict[str, Any]:
 
 
 SCHEMA: dict[str, Any] = _root()
-VALIDATOR = _Validator(SCHEMA, format_checker=_FORMATS)
+
+
+def _is_quantity(value: object) -> bool:
+    # the kubernetes client's own parser (raises ValueError) reads "-1Gi", "1e400" and NaN too;
+    # the docs promise that a negative, infinite or absurd quantity is refused
+    q = parse_quantity(value)
+    return q.is_finite() and 0 <= q <= _MAX_QUANTITY
+
+
+def _is_positive_quantity(value: object) -> bool:
+    return _is_quantity(value) and parse_quantity(value) > 0
+
+
+@functools.cache
+def validator() -> Any:
+    """The file's validator (jsonschema, ~40 ms to import: loaded when a file is read, not by
+    every command that could read one -- start-up time, bench/startup.py)."""
+    from jsonschema import Draft202012Validator, FormatChecker, validators
+
+    formats = FormatChecker(formats=())
+    formats.checks("quantity", raises=ValueError)(_is_quantity)
+    formats.checks("positive-quantity", raises=ValueError)(_is_positive_quantity)
+
+    def is_finite_number(checker: Any, instance: object) -> bool:
+        """JSON has no NaN or infinity, but YAML does (`.nan`, `.inf`): every comparison with
+        NaN is false, so `minimum`/`maximum` would let it through. They are not numbers here."""
+        number = Draft202012Validator.TYPE_CHECKER.is_type(instance, "number")
+        return number and (not isinstance(instance, float) or math.isfinite(instance))
+
+    checked = validators.extend(
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", is_finite_number))
+    return checked(SCHEMA, format_checker=formats)
 
 
 def line_of(tree: Any, path: list[Any]) -> int | None:

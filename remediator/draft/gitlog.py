@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from ..kernel import gitio
 
@@ -55,11 +54,11 @@ def _read(root: str, head: str) -> FileLog:
     return FileLog(by_path, complete=len(records) < WINDOW)
 
 
-def file_log(repo: Any, root: Path) -> FileLog:
-    """The history by file of the GitPython ``repo`` at ``root``, read once per HEAD."""
+def file_log(root: Path) -> FileLog:
+    """The history by file of the checkout at ``root``, read once per HEAD."""
     # HEAD by `git rev-parse` within the deadline: `repo.head.commit` asks GitPython's
     # persistent `cat-file`, which has none and blocks forever on an object store that does
-    head = gitio.run(repo, "rev_parse", "--verify", "HEAD").strip()
+    head = gitio.run(root, "rev_parse", "--verify", "HEAD").strip()
     return _read(str(root.resolve()), head)
 
 

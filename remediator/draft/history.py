@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..kernel import yamlio
+from ..kernel import gitio, limits, yamlio
 from ..kernel.k8s import dig, split_image
 from ..render import kustomize
 from . import gitlog
@@ -158,12 +158,6 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
 
     A repository without git history (or a path git does not know) gives an empty list.
     """
-    try:
-        import git  # GitPython; imported here so that the rules drafter loads without git
-
-        from ..kernel import gitio, limits
-    except ImportError:  # pragma: no cover - a declared dependency
-        return []
     if not (repo_root / ".git").exists():  # not a checkout (git would ask a folder above)
         return []
     # the folder, not a GitPython Repo: Repo() reads .git/config itself, without a deadline
@@ -173,8 +167,8 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
     seen: dict[str, TagInHistory] = {}
     when: dict[str, int] = {}  # tag -> commit time (epoch seconds; dates carry time zones)
     try:
-        log = gitlog.file_log(repo, repo_root)
-    except (git.GitCommandError, ValueError):  # no commit yet
+        log = gitlog.file_log(repo_root)
+    except (gitio.GitError, ValueError):  # no commit yet
         return []
     for path in dict.fromkeys(paths):
         logged = gitlog.commits_of(log, path, MAX_COMMITS)
@@ -182,7 +176,7 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
             commits = logged if logged is not None else [
                 gitlog.LoggedCommit(c.hexsha, c.committed_date, c.committed_iso, c.summary)
                 for c in gitio.commits(repo, "HEAD", "--", path, max_count=MAX_COMMITS)]
-        except (git.GitCommandError, ValueError):
+        except (gitio.GitError, ValueError):
             continue
         for commit in commits:  # newest first
             try:
@@ -193,7 +187,7 @@ def image_tags(repo_root: Path, paths: str | list[str], image_name: str,
                     continue
                 # every scalar as written: an unquoted `newTag: 1.10` is the tag "1.10"
                 docs = yamlio.load_documents(data.decode("utf-8"), path, raw_scalars=True)
-            except git.GitCommandError as exc:
+            except gitio.GitError as exc:
                 if gitio.timed_out(exc):
                     return []  # the object store does not answer: no history today
                 continue

@@ -25,10 +25,8 @@ import logging
 import re
 import threading
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import requests
 
 from ..kernel.redact import register
 from ..model import JSON
@@ -44,6 +42,13 @@ from .policy import (
     rule_id,
 )
 from .sources import PolicySource, is_test_file
+
+if TYPE_CHECKING:
+    import requests
+
+# `requests` (with urllib3, ~40 ms) is imported by the methods that talk to the server: an
+# engine exists only when validation.policyEngine is opa, and `remediator validate` with the
+# embedded engine never needs it (start-up time, bench/startup.py)
 
 _log = logging.getLogger(__name__)
 
@@ -189,6 +194,8 @@ class OpaServerEngine:
         return f"OPA server {self.url} ({what})"
 
     def _setup(self) -> None:
+        import requests
+
         assert self._client is not None
         if not self._client.check_health():
             raise OpaFailure(f"{self._where('GET /health')}: unreachable or unhealthy "
@@ -239,6 +246,8 @@ class OpaServerEngine:
         """``PUT /v1/data/<route>`` of any JSON value (a conftest data file's lists and scalars:
         the client's ``update_or_create_data`` takes only objects), on the client's session
         (its token and TLS settings)."""
+        import requests
+
         assert self._client is not None
         response = self._client._session.put(f"{self._client.root_url}/data/{route}", json=value,
                                              timeout=self.settings.timeout_seconds)
@@ -254,6 +263,8 @@ class OpaServerEngine:
                 self._ready = True
 
     def _reason(self, exc: requests.RequestException) -> str:
+        import requests
+
         if isinstance(exc, requests.Timeout):
             return f"no answer within {self.settings.timeout_seconds:g}s"
         if isinstance(exc, requests.ConnectionError):
@@ -266,6 +277,8 @@ class OpaServerEngine:
 
     def query(self, path: str, input: JSON | None = None) -> Any:
         """The value of ``data.<path>`` (None when undefined); raises OpaFailure."""
+        import requests
+
         assert self._client is not None
         route = path.removeprefix("data.").replace(".", "/")
         try:

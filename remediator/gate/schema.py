@@ -27,12 +27,11 @@ import functools
 import json
 import re
 from collections.abc import Sequence
-from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-from kubernetes_validate.utils import all_versions
 from packaging.version import InvalidVersion, Version
 
 from ..kernel.bundled import bundled
@@ -42,8 +41,21 @@ from . import inputs
 MAX_MESSAGE = 240
 
 
-def schema_root() -> Any:
-    return resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")
+@functools.cache
+def schema_root() -> Path:
+    """kubernetes-validate's folder of schemas, found without importing the package: its
+    ``__init__`` loads the pure-Python ``jsonschema``, ``referencing`` and PyYAML (~40 ms at
+    every start of `remediator validate`: bench/startup.py), none of which we use."""
+    spec = find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("kubernetes-validate is not installed (its schemas are needed)")
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+
+
+def all_versions() -> list[str]:
+    """The bundled Kubernetes versions ("1.31.0"), as kubernetes-validate lists them."""
+    return [m.group(1) for folder in schema_root().iterdir()
+            if (m := re.match(r"^v([^-]*)", folder.name))]
 
 
 def _minor(version: str) -> Version:

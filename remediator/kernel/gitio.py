@@ -6,9 +6,12 @@ forever, and its object reads (``repo.head.commit``, ``commit.tree / path``, ``c
 go through a persistent ``git cat-file`` process that no deadline covers. So every read we make
 of a repository we did not clone ourselves is a git command run here (`kernel.proc`: its own
 process group, killed at the deadline, output bounded), never a GitPython object read. A
-command past the deadline raises ``git.GitCommandError`` (its stderr says "Timeout: ... did not
-complete in"), which callers already handle as "git could not answer". Our own clone
-(forge/gitclone) runs git with its own deadlines.
+command that fails raises ``GitError``; past the deadline its stderr says "Timeout: ... did not
+complete in" (``timed_out``), which callers handle as "git could not answer". Our own clone
+(forge/gitclone) runs git through GitPython with its own deadlines.
+
+GitPython is not imported here: `remediator validate` reads git through this module, and
+GitPython costs ~35 ms at every start (bench/startup.py).
 """
 
 from __future__ import annotations
@@ -16,8 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import git
+from typing import Protocol
 
 from . import limits, proc
 from .redact import redact
@@ -27,33 +29,50 @@ _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "GIT_OPTI
 _SEP, _END = "\x1f", "\x1e"
 
 
-def _root(repo: git.Repo | Path | str) -> str:
-    if isinstance(repo, git.Repo):
-        return str(repo.working_tree_dir or repo.git_dir)
-    return str(repo)
+class GitError(Exception):
+    """A git command that failed, ran past its deadline or printed too much (one line each:
+    ``command``, ``status`` -- negative when git was stopped or could not start -- and
+    ``stderr``), shaped like GitPython's ``GitCommandError`` so one reader serves both."""
+
+    def __init__(self, command: list[str], status: int, stderr: str | bytes):
+        self.command = command
+        self.status = status
+        self.stderr = stderr.decode("utf-8", errors="replace") if isinstance(stderr, bytes) \
+            else stderr
+        super().__init__(f"{' '.join(command)}: exit {status}: {self.stderr.strip()}")
 
 
-def output(repo: git.Repo | Path | str, *args: str, max_output: int | None = None) -> bytes:
-    """``git <args>`` in ``repo``: its stdout. GitCommandError on a non-zero exit, or when it
+class _Failed(Protocol):
+    """A failed git command: ours (``GitError``) or GitPython's (``GitCommandError``)."""
+
+    @property
+    def status(self) -> object: ...
+
+    @property
+    def stderr(self) -> bytes | str: ...
+
+
+def output(repo: Path | str, *args: str, max_output: int | None = None) -> bytes:
+    """``git <args>`` in ``repo``: its stdout. GitError on a non-zero exit, or when it
     runs past the deadline or prints more than ``max_output`` (default: the output limit)
     bytes (then it was killed)."""
     cmd = ["git", *args]
     bounds = limits.current()
     try:
-        result = proc.run(cmd, cwd=_root(repo), env={**os.environ, **_ENV},
+        result = proc.run(cmd, cwd=str(repo), env={**os.environ, **_ENV},
                           timeout=bounds.git_timeout_seconds,
                           max_output=max_output or bounds.command_output_bytes)
     except proc.Stopped as exc:
-        raise git.GitCommandError(cmd, -9, f"Timeout: {exc}" if "did not complete" in str(exc)
-                                  else str(exc)) from None
+        raise GitError(cmd, -9, f"Timeout: {exc}" if "did not complete" in str(exc)
+                       else str(exc)) from None
     except OSError as exc:
-        raise git.GitCommandError(cmd, -1, exc.strerror or str(exc)) from None
+        raise GitError(cmd, -1, exc.strerror or str(exc)) from None
     if result.returncode != 0:
-        raise git.GitCommandError(cmd, result.returncode, result.stderr)
+        raise GitError(cmd, result.returncode, result.stderr)
     return result.stdout
 
 
-def run(repo: git.Repo | Path | str, command: str, *args: str) -> str:
+def run(repo: Path | str, command: str, *args: str) -> str:
     """``git <command> <args>`` in ``repo`` (``command`` as GitPython spells it: rev_list), its
     stdout as text without the final newline (as GitPython returns it)."""
     text = output(repo, command.replace("_", "-"), *args).decode("utf-8", errors="replace")
@@ -75,7 +94,7 @@ class Commit:
         return self.message.split("\n", 1)[0]
 
 
-def commits(repo: git.Repo | Path | str, *rev_list: str, max_count: int) -> list[Commit]:
+def commits(repo: Path | str, *rev_list: str, max_count: int) -> list[Commit]:
     """The commits ``git log --max-count=N <rev_list>`` names, newest first, read in the same
     deadline-bounded command."""
     text = run(repo, "log", f"--max-count={max_count}",
@@ -90,41 +109,41 @@ def commits(repo: git.Repo | Path | str, *rev_list: str, max_count: int) -> list
     return out
 
 
-def blob(repo: git.Repo | Path | str, commit: str, path: str, max_bytes: int) -> bytes | None:
+def blob(repo: Path | str, commit: str, path: str, max_bytes: int) -> bytes | None:
     """The file ``path`` as commit ``commit`` had it; None when it had no such file or the file
     is larger than ``max_bytes`` (git is stopped there: a huge blob is never read whole).
-    GitCommandError when git did not answer within the deadline."""
+    GitError when git did not answer within the deadline."""
     try:
         return output(repo, "cat-file", "blob", f"{commit}:{path}", max_output=max_bytes)
-    except git.GitCommandError as exc:
+    except GitError as exc:
         if timed_out(exc):
             raise
         return None
 
 
-def diff(repo: git.Repo | Path | str, old: str, new: str) -> str:
+def diff(repo: Path | str, old: str, new: str) -> str:
     """The patch between two commits, as git prints it (no external diff or textconv driver:
     those run commands the repository's attributes choose)."""
     return run(repo, "diff", "--no-color", "--no-ext-diff", "--no-textconv", old, new)
 
 
-def head(repo: git.Repo | Path | str) -> str | None:
+def head(repo: Path | str) -> str | None:
     """The commit HEAD names, or None in a repository without commits (or with a HEAD that is
-    not a commit). GitCommandError when git did not answer within the deadline."""
+    not a commit). GitError when git did not answer within the deadline."""
     try:
         return run(repo, "rev_parse", "--verify", "--quiet", "HEAD^{commit}").strip() or None
-    except git.GitCommandError as exc:
+    except GitError as exc:
         if timed_out(exc):
             raise
         return None
 
 
-def timed_out(exc: git.GitCommandError) -> bool:
+def timed_out(exc: _Failed) -> bool:
     """Whether git was stopped at the deadline (not an answer such as "no such commit")."""
     return "did not complete in" in str(exc.stderr)
 
 
-def git_reason(exc: git.GitCommandError) -> str:
+def git_reason(exc: _Failed) -> str:
     """The line of a failed git command that says why (`fatal: ...`), credentials redacted."""
     text = str(exc.stderr or "") or str(exc)
     lines = [ln.strip().removeprefix("stderr:").strip(" '") for ln in text.splitlines()]

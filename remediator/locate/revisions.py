@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..kernel import gitio
 from ..model import JSON
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,11 @@ class Branches:
 def default_branch(root: Path) -> str:
     """The remote's default branch as the checkout records it (`refs/remotes/origin/HEAD`, which
     `git clone` writes), or "" when it does not."""
-    import git  # GitPython; imported here so that locate loads without it when unused
-
-    from ..kernel import gitio
-
     if not os.path.lexists(root / ".git"):  # not a checkout: git would ask a folder above
         return ""
     try:  # a git process within the deadline (GitPython's Repo() reads .git/config unbounded)
         short = gitio.run(root, "symbolic_ref", "--short", "refs/remotes/origin/HEAD")
-    except (git.GitCommandError, ValueError):
+    except (gitio.GitError, ValueError):
         return ""
     return str(short).strip().partition("/")[2]
 

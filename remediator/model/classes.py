@@ -187,12 +187,14 @@ def _config(name: FailureClass, detection: Detection, summary: str, facts: type[
 
 
 def _usage(name: FailureClass, detection: Detection, summary: str, drafter: Drafter,
-           fields: tuple[str, ...]) -> ClassRow:
-    """A usage class: it changes container resources, in manifests and Helm values alike."""
+           fields: tuple[str, ...], first_sentence: str) -> ClassRow:
+    """A usage class: it changes container resources, in manifests and Helm values alike. Its
+    pull request does not say the workload is failing: it is slowed down or mis-sized."""
     return ClassRow(name, detection, summary, locate_field="resources", helm_key_rest=(),
                     drafter=drafter, facts=UsageFacts, allowed=tuple(_C + f for f in fields),
                     helm_allowed=tuple(("resources", f.removeprefix("resources/"))
-                                       for f in fields))
+                                       for f in fields),
+                    wording=Wording(summary=first_sentence))
 
 
 F, D, R = FailureClass, Detection, Drafter
@@ -305,9 +307,12 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
             "a Gateway API HTTPRoute with an unresolved parent or backend reference",
             subject="HTTPRoute", facts=RouteFacts),
     _usage(F.CPU_THROTTLING, D.METRICS, "sustained CFS throttling of a container",
-           R.CPU_LIMIT, ("resources/limits/cpu",)),
+           R.CPU_LIMIT, ("resources/limits/cpu",),
+           "**{workload}** is held back by its CPU limit (**{failure_class}**): {message}."),
     _usage(F.RIGHT_SIZING, D.RECOMMENDATION, "requests that do not match the measured usage",
-           R.RIGHTSIZE, ("resources/requests/cpu", "resources/requests/memory")),
+           R.RIGHTSIZE, ("resources/requests/cpu", "resources/requests/memory"),
+           "**{workload}** requests resources its measured usage does not match "
+           "(**{failure_class}**): {message}."),
 )
 del F, D, R
 

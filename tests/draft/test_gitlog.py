@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import git
-
 from remediator.draft import gitlog
 from remediator.draft.history import image_tags
 from tests.support.repos import commit
@@ -17,13 +15,12 @@ KUSTOMIZATION = "images:\n  - name: ghcr.io/acme/cart\n    newTag: '{tag}'\n"
 def test_the_log_is_read_once_per_head_and_again_after_a_commit(tmp_path: Path):
     commit(tmp_path, {"apps/cart/kustomization.yaml": KUSTOMIZATION.format(tag="1.0"),
                       "apps/ünïcode/values.yaml": "image: {tag: '1.0'}\n"}, "cart 1.0")
-    repo = git.Repo(tmp_path)
-    first = gitlog.file_log(repo, tmp_path)
-    assert gitlog.file_log(git.Repo(tmp_path), tmp_path) is first
+    first = gitlog.file_log(tmp_path)
+    assert gitlog.file_log(tmp_path.resolve()) is first
     assert [c.summary for c in first.by_path["apps/ünïcode/values.yaml"]] == ["cart 1.0"]
     commit(tmp_path, {"apps/cart/kustomization.yaml": KUSTOMIZATION.format(tag="1.1")},
            "cart 1.1")
-    second = gitlog.file_log(repo, tmp_path)
+    second = gitlog.file_log(tmp_path)
     assert second is not first
     assert [c.summary for c in second.by_path["apps/cart/kustomization.yaml"]] == [
         "cart 1.1", "cart 1.0"]

@@ -121,3 +121,14 @@ def test_the_pr_wording_is_the_class_rows(monkeypatch: pytest.MonkeyPatch):
         summary="**{workload}** needs a hand ({failure_class}): {message}.")))
     assert title(r) == "chore(shop/cart): memory limit 128Mi exceeded; raised to 192Mi"
     assert "**Deployment shop/cart** needs a hand (OOMKilled): `" in render_body(r, "abc123")
+
+
+@pytest.mark.parametrize("cls", ["RightSizing", "CPUThrottling"])
+def test_usage_classes_do_not_call_the_workload_failing(cls: str):
+    """A right-sizing change or a throttling fix is not a failure: the first sentence says what
+    the numbers show (their rows' wording), not that the workload is failing."""
+    r = remediation()
+    r.incident.failure_class = cls
+    summary = render_body(r, "abc123").split("## Summary\n", 1)[1].splitlines()[0]
+    assert "failing" not in summary
+    assert summary.startswith("**Deployment shop/cart** ") and f"(**{cls}**)" in summary

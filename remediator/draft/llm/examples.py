@@ -15,8 +15,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import git
-
 from ...kernel import gitio
 from ...kernel.redact import redact
 from ...model import SIGNATURE_TRAILER, Incident
@@ -39,7 +37,7 @@ def merged_examples(repo_root: Path, failure_class: str) -> list[str]:
         return []
     try:  # git processes within the deadline, never GitPython's Repo() or object reads
         head = gitio.run(repo_root, "rev_parse", "--verify", "HEAD").strip()  # ids only
-    except (git.GitCommandError, ValueError):
+    except (gitio.GitError, ValueError):
         return []  # a repository without commits, or one git cannot read in time
     return list(_examples_at(str(repo_root), head, failure_class))
 
@@ -51,7 +49,7 @@ def _examples_at(repo_root: str, head: str, failure_class: str) -> tuple[str, ..
     try:
         return _from_history(repo_root, gitio.commits(repo_root, head, max_count=MAX_COMMITS),
                              failure_class)
-    except (git.GitCommandError, ValueError):
+    except (gitio.GitError, ValueError):
         return ()
 
 
