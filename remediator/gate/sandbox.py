@@ -113,11 +113,9 @@ class PolicySandbox:
                                 stderr=subprocess.PIPE, start_new_session=True)
         self._finalizer = weakref.finalize(self, _stop, proc)
         assert proc.stdin is not None
-        try:
-            proc.stdin.write(self._setup.encode())
-            proc.stdin.flush()
-        except BrokenPipeError:
-            pass  # it died starting: the first answer says so
+        # written within the deadline like every request: a child that stops reading (paused,
+        # stuck before its first line) must not block us on a full pipe
+        os.set_blocking(proc.stdin.fileno(), False)
         return proc
 
     def query(self, query: str, input: JSON | None) -> Any:
@@ -142,11 +140,12 @@ class PolicySandbox:
 
     def _exchange(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
+            setup = ""
             if self._proc is None or self._proc.poll() is not None:
-                self._proc = self._start()
+                self._proc, setup = self._start(), self._setup
             proc = self._proc
-            try:
-                return self._ask(proc, json.dumps(request) + "\n")
+            try:  # a new child's setup line first, within the same deadline
+                return self._ask(proc, setup + json.dumps(request) + "\n")
             except RuntimeError:
                 self.close_locked()
                 raise
@@ -154,11 +153,7 @@ class PolicySandbox:
     def _ask(self, proc: subprocess.Popen[bytes], request: str) -> dict[str, Any]:
         assert proc.stdin is not None and proc.stdout is not None
         deadline = time.monotonic() + self.timeout
-        try:
-            proc.stdin.write(request.encode())
-            proc.stdin.flush()
-        except BrokenPipeError:
-            raise RuntimeError(self._died(proc)) from None
+        self._write(proc, request.encode(), deadline)
         chunks: list[bytes] = []
         size = 0
         with selectors.DefaultSelector() as sel:
@@ -180,6 +175,24 @@ class PolicySandbox:
                                        f"{MAX_ANSWER_BYTES} bytes: stopped")
         answer = json.loads(b"".join(chunks))
         return answer if isinstance(answer, dict) else {"error": "not an answer"}
+
+    def _write(self, proc: subprocess.Popen[bytes], data: bytes, deadline: float) -> None:
+        """All of ``data`` to the child's (non-blocking) stdin before ``deadline``."""
+        assert proc.stdin is not None
+        view = memoryview(data)
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdin, selectors.EVENT_WRITE)
+            while view:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise RuntimeError(f"the policy evaluation process did not read its input "
+                                       f"within {self.timeout:g}s: stopped")
+                try:
+                    view = view[os.write(proc.stdin.fileno(), view):]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    raise RuntimeError(self._died(proc)) from None
 
     def _died(self, proc: subprocess.Popen[bytes]) -> str:
         code = proc.wait()
