@@ -23,9 +23,9 @@ import git
 from remediator.cluster import load_snapshot
 from remediator.config import load_config
 from remediator.detect import detect
+from remediator.draft.diagnoses import last_error_line
 from remediator.draft.llm import context
 from remediator.draft.llm.fields import fields_for, located_files
-from remediator.draft.rules import last_error_line
 from remediator.kernel import yamlio
 from remediator.kernel.redact import redact
 from remediator.locate import LocateSkip, Locator, RepoIndex

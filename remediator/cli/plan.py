@@ -22,6 +22,8 @@ def _text_plan(result: Plan) -> str:
         if r.decision == Decision.DIAGNOSE and r.proposal:
             out.append(f"\n--- {r.incident.workload} ({r.incident.failure_class}): diagnosis ---")
             out.append(r.proposal.diagnosis)
+            if r.proposal.has_edits:  # the diagnosis describes a change that is not made
+                out.append(f"not proposed: {r.reason}")
         if r.decision != Decision.PROPOSE:
             continue
         out.append(f"\n--- {r.incident.workload} ({r.incident.failure_class}) ---")

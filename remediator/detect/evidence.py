@@ -223,3 +223,25 @@ def node_capacity(state: ClusterState) -> tuple[float, float]:
         except ValueError:
             continue
     return mem, cpu
+
+
+def pod_requests(pod: JSON) -> dict[str, float]:
+    """What one pod asks the scheduler for: its containers' requests summed (memory in bytes,
+    cpu in cores); an init container's own request counts when it is larger (the scheduler's
+    rule). Unreadable quantities are left out."""
+    spec = pod.get("spec") or {}
+    total: dict[str, float] = {}
+    init: dict[str, float] = {}
+    for key, into, add in (("containers", total, True), ("initContainers", init, False)):
+        for c in spec.get(key) or []:
+            requests = ((c or {}).get("resources") or {}).get("requests") or {}
+            for resource in ("memory", "cpu"):
+                if resource not in requests:
+                    continue
+                try:
+                    q = float(parse_quantity(requests[resource]))
+                except ValueError:
+                    continue
+                into[resource] = into.get(resource, 0.0) + q if add else max(
+                    into.get(resource, 0.0), q)
+    return {r: max(total.get(r, 0.0), init.get(r, 0.0)) for r in {*total, *init}}

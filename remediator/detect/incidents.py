@@ -35,6 +35,7 @@ from .evidence import (
     log_excerpt,
     node_allocatable,
     node_capacity,
+    pod_requests,
     previous_image,
     restart_rate,
     summarize_events,
@@ -193,6 +194,7 @@ def _add_workload_failures(
         key = (workload, finding.failure_class, finding.container, finding.detail)
         g = groups.setdefault(key, _Group(workload, finding))
         g.pods.extend(p for p in pods if p not in g.pods)
+        g.restarts += finding.restarts  # a crash loop with no last state counts them too
     # pods waiting for a claim that cannot bind are the claim's incident, not the scheduler's
     claims = {k[0] for k in groups if k[1] == FailureClass.PVC_PENDING}
     for key in [k for k in groups if k[1] == FailureClass.UNSCHEDULABLE and k[0] in claims]:
@@ -238,6 +240,7 @@ def _incident(
         facts.pvc_events = None
     if isinstance(facts, SchedulingFacts):
         facts.largest_node_memory_bytes, facts.largest_node_cpu = node_capacity(state)
+        facts.pod_requests = pod_requests(g.pods[0]) if g.pods else None
         facts.nodes = node_allocatable(state)
     if g.restarts:
         facts.restart_rate_per_hour = restart_rate(g.pods, g.restarts, state.now)
@@ -310,7 +313,9 @@ _MESSAGES: dict[FailureClass, _Message] = {
         f"({g.restarts} restarts across {_pods(n)})"),
     FailureClass.PROBE_FAILURE: _probe_message,
     FailureClass.CRASH_LOOP_BACK_OFF: lambda f, g, _: (
-        f"container {f.container} crash-looping, last {f.detail} ({g.restarts} restarts)"),
+        f"container {f.container} crash-looping, "
+        + (f"last {f.detail}" if f.termination else "last termination unknown")
+        + f" ({g.restarts} restarts)"),
     FailureClass.UNSCHEDULABLE: lambda f, _, n: f"{_pods(n)} cannot be scheduled: {f.detail}",
     FailureClass.IMAGE_PULL_BACK_OFF: lambda f, _, n: (
         f"image {f.detail} cannot be pulled "

@@ -32,6 +32,12 @@ STUCK_EVENTS = ("FailedCreatePodSandBox", "FailedMount", "FailedAttachVolume",
 NEVER_READY = timedelta(minutes=15)
 
 
+def _cut(message: str, size: int = 200) -> str:
+    """A kubelet message in a one-line summary: at most ``size`` characters, and marked when cut
+    (the whole message is in the events table)."""
+    return message if len(message) <= size else message[:size - 1].rstrip() + "…"
+
+
 def _container_findings(pod: JSON, events: list[JSON], now: datetime | None
                         ) -> list[PodFinding]:
     out: list[PodFinding] = []
@@ -46,7 +52,7 @@ def _container_findings(pod: JSON, events: list[JSON], now: datetime | None
         if reason in HOOK_REASONS and settled(pod, now, timedelta(minutes=2)):
             out.append(finding(FailureClass.CONTAINER_START_HOOK_ERROR, reason,
                                f"container {name}: {reason}: "
-                               f"{str(waiting.get('message') or '')[:200]}", container=name))
+                               f"{_cut(str(waiting.get('message') or ''))}", container=name))
         elif reason == "CrashLoopBackOff" and not (cs.get("lastState") or {}).get(
                 "terminated") and restarts >= 3:
             out.append(PodFinding(FailureClass.CRASH_LOOP_BACK_OFF, name, "no last state",
@@ -101,7 +107,7 @@ def _pending_findings(pod: JSON, events: list[JSON], now: datetime | None,
             return []  # a missing ConfigMap / Secret: references.py says which
         stuck = [e for e in events if e.get("reason") in STUCK_EVENTS]
         reason = str(stuck[-1].get("reason")) if stuck else "ContainerCreating"
-        said = str(stuck[-1].get("message") or "")[:200] if stuck else "no event"
+        said = _cut(str(stuck[-1].get("message") or "")) if stuck else "no event"
         return [finding(FailureClass.STUCK_CONTAINER_CREATING, reason,
                         f"stuck creating containers: {reason}: {said}")]
     return []

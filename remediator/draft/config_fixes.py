@@ -174,6 +174,15 @@ def ingress_class(incident: Incident, loc: Location) -> Proposal:
     )
 
 
+def _webhook_effect(policy: str | None) -> str:
+    """What a webhook that cannot be reached does to the requests it matches."""
+    if policy == "Ignore":
+        return ("Requests the webhook matches pass unchecked (failurePolicy Ignore): what it "
+                "validates or mutates is silently not enforced.")
+    return (f"Requests the webhook matches are refused (failurePolicy {policy or 'Fail'}): "
+            "creating or updating those objects fails.")
+
+
 def diagnosis(incident: Incident) -> Proposal:
     """What to change, from the evidence, for the classes without a deterministic fix."""
     cls, d = incident.failure_class, incident.detail
@@ -221,9 +230,9 @@ def diagnosis(incident: Incident) -> Proposal:
             "pods hangs. Lower minAvailable below the replicas, use maxUnavailable: 1, or fix "
             "the selector."),
         FailureClass.WEBHOOK_SERVICE_UNAVAILABLE: lambda: (
-            f"{subject}: {d}. Requests the webhook matches are refused (failurePolicy "
-            f"{facts_as(facts, WebhookFacts).failure_policy}). Restore the webhook's Service and "
-            "pods, or remove the configuration with its operator."),
+            f"{subject}: {d}. " + _webhook_effect(facts_as(facts, WebhookFacts).failure_policy)
+            + " Restore the webhook's Service and pods, or remove the configuration with its "
+            "operator."),
         FailureClass.HTTP_ROUTE_UNRESOLVED: lambda: (
             f"{subject}: {d}. Fix the route's parentRefs / backendRefs, or add the "
             "ReferenceGrant a cross-namespace reference needs."),
@@ -239,7 +248,11 @@ def diagnosis(incident: Incident) -> Proposal:
             "never completes. Check the probe's path and port against the application."),
         FailureClass.CONTAINER_START_HOOK_ERROR: lambda: (
             f"{subject}: {incident.message}. Fix the container's lifecycle hook command."),
-        FailureClass.STUCK_CONTAINER_CREATING: lambda: f"{subject}: {incident.message}.",
+        FailureClass.STUCK_CONTAINER_CREATING: lambda: (
+            f"{subject}: {incident.message}. Sandbox and mount failures come from the node "
+            "(its container runtime, CNI or CSI plugin) or from a volume the pod names, rarely "
+            "from the workload's own fields: read the event above on the pod's node (`kubectl "
+            "describe pod`), fix the plugin or the volume, and the pods start on their own."),
         FailureClass.PENDING_NO_VERDICT: lambda: (
             f"{subject}: {incident.message}. Fix `spec.schedulerName` or deploy that "
             "scheduler."),

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..kernel.k8s import split_image
 from ..model import RULE_CLASSES, Drafter, HelmValues, Incident, Location, Proposal, row_of
 from ..model.settings import Drafting
-from . import config_fixes, history, probe, rules, usage_rules
+from . import config_fixes, diagnoses, history, probe, rules, usage_rules
 from .allowlist import check_allowed
 from .automation import image_automation
 from .history import ValuesKey, image_tags
@@ -110,7 +110,7 @@ _DRAFTERS: dict[Drafter, _Rule] = {
     Drafter.SERVICE_SELECTOR: lambda i, loc, _s, _r: config_fixes.service_selector(i, loc),
     Drafter.INGRESS_CLASS: lambda i, loc, _s, _r: config_fixes.ingress_class(i, loc),
     Drafter.CONFIG_DIAGNOSIS: lambda i, _l, _s, _r: config_fixes.diagnosis(i),
-    Drafter.NONE: lambda i, _l, _s, _r: rules.no_rule(i),
+    Drafter.NONE: lambda i, _l, _s, _r: diagnoses.no_rule(i),
 }
 
 

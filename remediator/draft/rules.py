@@ -8,7 +8,6 @@ fix is probably merged and waiting for sync, and proposing another one would be 
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from ..kernel.k8s import dig, get_container, split_image
@@ -16,7 +15,6 @@ from ..kernel.quantity import parse_quantity
 from ..model import (
     JSON,
     DocumentEdit,
-    FailureClass,
     FieldValue,
     FluxVariable,
     HelmValues,
@@ -27,7 +25,6 @@ from ..model import (
     OwnerPatchOp,
     PlainManifest,
     Proposal,
-    SchedulingFacts,
     TargetKind,
     facts_as,
 )
@@ -327,10 +324,15 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory],
         seen = ", ".join(ran) or "none"
         files = ", ".join(f"`{f}`" for f in read[:5]) + (
             f" and {len(read) - 5} more" if len(read) > 5 else "")
+        known = (f"Tags seen running here: {seen}, none of them set by an earlier commit of "
+                 f"{files}" if ran else
+                 f"No tag of {name} is seen running here (no ready pod, ReplicaSet or node "
+                 f"image list shows one), so no earlier tag in the history of {files} is known "
+                 "to work")
         return diagnose(incident, (
-            f"Image {failing} cannot be pulled. No earlier tag of {name} "
-            f"in the history of {files} is known to have run (tags seen running: "
-            f"{seen}). Check the tag exists in the registry and the pull credentials."))
+            f"Image {failing} cannot be pulled. {known}: there is nothing safe to revert to. "
+            "Check that the tag exists in the registry and that the pull credentials "
+            "(imagePullSecrets) can read it, then fix the tag in the repository."))
     tag = choice.tag
     ov = loc.image_override
     if ov is not None and ov.target is not None:
@@ -372,47 +374,3 @@ def image_revert(incident: Incident, loc: Location, history: list[TagInHistory],
         # a tag only known from a scaled-down ReplicaSet or a node's image list ran once
         confidence=0.9 if running else 0.75,
     )
-
-
-_ERRORISH = re.compile(r"(?i)\b(error|exception|fatal|panic|failed|refused|denied)\b")
-
-
-def last_error_line(log: str) -> str:
-    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
-    for ln in reversed(lines):
-        if _ERRORISH.search(ln):
-            return ln[:240].replace("`", "'")  # quoted in a code span by the caller
-    return lines[-1][:240].replace("`", "'") if lines else ""
-
-
-def no_rule(incident: Incident) -> Proposal:
-    """A diagnosis from the evidence for classes without a safe manifest fix."""
-    ev = incident.evidence
-    err = last_error_line(ev.log_excerpt)
-    said = f" The log's last error: `{err}`." if err else ""
-    cls = incident.failure_class
-    if cls == FailureClass.CREATE_CONTAINER_CONFIG_ERROR:
-        text = (f"The pod cannot start because {incident.detail}. Create the missing object "
-                "(or key) in the repository next to the workload, or fix the reference; "
-                "remediator does not invent configuration or secrets.")
-    elif cls == FailureClass.UNSCHEDULABLE:
-        nodes = facts_as(ev.facts, SchedulingFacts)
-        mem = nodes.largest_node_memory_bytes or 0
-        req = ((ev.container_spec.get("resources") or {}).get("requests") or {})
-        text = (f"No node can run the pod: {incident.detail}. The largest node has "
-                f"{format_memory(mem)} memory and {nodes.largest_node_cpu or 0:g} CPU "
-                "allocatable. Lower the requests to what the application needs, or add capacity "
-                "that fits; shrinking requests automatically could starve the workload.")
-        if req:
-            text += f" Current requests: {req}."
-    elif cls == FailureClass.JOB_FAILED:
-        text = (f"The Job failed ({incident.detail}) after its retries.{said} The cause is in "
-                "the application or its dependencies, not in a field remediator may change.")
-        said = ""
-    elif cls == FailureClass.CRASH_LOOP_BACK_OFF:
-        text = (f"Container {incident.container} exits repeatedly ({incident.detail}).{said} "
-                "No deterministic rule fixes an application crash; the evidence is attached.")
-        said = ""
-    else:
-        text = f"{incident.message}. No safe manifest change is known for {cls}."
-    return diagnose(incident, text + said, incident.message)

@@ -104,8 +104,9 @@ def throttling(incident: Incident, loc: Location) -> Proposal:
         drafter=DRAFTER,
         reason=f"CPU throttled {ratio:.0%} of periods at limit {old_raw}; raised to {new}",
         diagnosis=(f"Container {c} spent {ratio:.0%} of its CFS periods throttled at its CPU "
-                   f"limit of {old_raw} ({measured}). The "
-                   f"limit is raised to {new} (× {CPU_LIMIT_HEADROOM:g} of the larger of both); "
+                   f"limit of {old_raw} ({measured}). The limit is raised to {new} "
+                   f"({CPU_LIMIT_HEADROOM:g} × the larger of the old limit and the measured "
+                   "p99); "
                    "the request, what the scheduler reserves, is unchanged."
                    + _cpu_chart(incident, {"old limit": old,
                                            "new limit": float(parse_quantity(new))})),
@@ -113,7 +114,9 @@ def throttling(incident: Incident, loc: Location) -> Proposal:
         changes=[{"file": loc.target.path, "field": f"{field_name(c)}.resources.limits.cpu",
                   "old": str(old_raw), "new": new}],
         title=f"raise {c} CPU limit to {new}", announced=announced(c, changes),
-        risk="More CPU per pod under contention; nothing is reserved. Rollback: revert.",
+        risk=(f"The container may use up to {new} of its node's idle CPU; under contention "
+              "its request, unchanged, still decides its share, and the scheduler reserves "
+              "nothing more. Rollback: revert this commit."),
         confidence=0.7)
 
 
@@ -145,5 +148,5 @@ def _remove_limit(incident: Incident, loc: Location, old_raw: str, old: float, r
                                                              None)],
         risk=("Without a limit a busy pod can use every idle core of its node; neighbours keep "
               "their requested share. Namespaces with a LimitRange get its default limit back. "
-              "Rollback: revert."),
+              "Rollback: revert this commit."),
         confidence=0.6)

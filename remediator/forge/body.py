@@ -46,11 +46,15 @@ def wording(failure_class: str) -> Wording:
 def title(r: Remediation) -> str:
     w, cls = r.incident.workload, r.incident.failure_class
     if r.decision == Decision.DIAGNOSE:  # a `diagnose`-level draft PR: no change
-        return wording(cls).diagnosis_title.format(
-            namespace=w.namespace, name=w.name, failure_class=cls)[:200]
-    change = (r.proposal.title or r.proposal.reason) if r.proposal else r.reason
-    return wording(cls).title.format(namespace=w.namespace, name=w.name, failure_class=cls,
-                                     change=change)[:200]
+        text = wording(cls).diagnosis_title.format(
+            namespace=w.namespace, name=w.name, failure_class=cls)
+    else:
+        change = (r.proposal.title or r.proposal.reason) if r.proposal else r.reason
+        text = wording(cls).title.format(namespace=w.namespace, name=w.name, failure_class=cls,
+                                         change=change)
+    if not w.namespace:  # a cluster-scoped object (a webhook configuration): `(name)`
+        text = text.replace(f"(/{w.name})", f"({w.name})", 1)
+    return text[:200]
 
 
 def commit_message(r: Remediation) -> str:
@@ -187,9 +191,16 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
     if follows is not None:
         out.append(f"\nFollow-up to #{follows}: that fix was merged and the failure is still "
                    "there.")
-    if prop:
+    if prop and r.changes:
         out.append(f"\nProposed change: {prop.reason}.")
+    elif prop and prop.has_edits:  # a `diagnose`-level draft: the rule's change is not made
+        out.append(f"\nNot proposed (trust level `diagnose`); the rule would make this change: "
+                   f"{prop.reason}.")
     out.append("\n## Evidence")
+    if not (ev.status or ev.last_termination or ev.events or ev.log_excerpt):
+        out.append(f"- No pod status, events or logs go with this finding: it comes from reading "
+                   f"{inc.workload} and the objects it refers to in the cluster (the summary "
+                   "above).")
     for line in ev.status:
         out.append(f"- {_code_cell(redact(line)[0])}")
     if ev.last_termination:
@@ -222,7 +233,7 @@ def render_body(r: Remediation, base_commit: str, provenance: JSON | None = None
         for chk in r.validation.checks:
             result = "not run" if not chk.ran else ("✅ passed" if chk.passed else "❌ failed")
             out.append(f"| {chk.name} | {result} | {_md_escape_cell('; '.join(chk.messages))} |")
-    if prop and prop.risk:
+    if prop and prop.risk and r.changes:  # nothing to roll back in a PR that changes nothing
         out.append("\n## Risk and rollback")
         out.append(prop.risk)
     out += _merge_section(trust)

@@ -179,11 +179,24 @@ class ClassRow:
         return self.drafter.is_rule
 
 
+def _says(what: str) -> Wording:
+    """The first sentence of a class whose subject is not failing (a Service, an HPA, a PDB):
+    ``what`` it is, instead of "is failing with"."""
+    return Wording(summary="**{workload}** " + what + " (**{failure_class}**): {message}.")
+
+
+#: the first sentence of a configuration class about an object around the workloads
+_MISCONFIGURED = _says("is misconfigured")
+
+
 def _config(name: FailureClass, detection: Detection, summary: str, facts: type[Facts] = Facts,
-            subject: str = "workload") -> ClassRow:
-    """A class found by issue 18's detectors: a written diagnosis, no change."""
+            subject: str = "workload", wording: Wording | None = None) -> ClassRow:
+    """A class found by issue 18's detectors: a written diagnosis, no change. An object other
+    than the workload (a Service, an Ingress, ...) is misconfigured, not failing."""
     return ClassRow(name, detection, summary, subject=subject, drafter=Drafter.CONFIG_DIAGNOSIS,
-                    facts=facts)
+                    facts=facts, wording=wording or (
+                        _MISCONFIGURED if subject not in ("workload", "PersistentVolumeClaim")
+                        else Wording()))
 
 
 def _usage(name: FailureClass, detection: Detection, summary: str, drafter: Drafter,
@@ -248,7 +261,8 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
                       _C + "resources/limits/ephemeral-storage"), facts=EvictionFacts),
     ClassRow(F.REPLICA_FAILURE, D.WORKLOAD, "a controller that cannot create pods (quota, ...)",
              facts=RolloutFacts),
-    ClassRow(F.HPA_MAXED_OUT, D.WORKLOAD, "an HPA held at its maxReplicas", facts=HPAFacts),
+    ClassRow(F.HPA_MAXED_OUT, D.WORKLOAD, "an HPA held at its maxReplicas", facts=HPAFacts,
+             wording=_says("is held at its autoscaler's maximum")),
     ClassRow(F.PVC_PENDING, D.WORKLOAD, "a claim that stays Pending", facts=ClaimFacts),
     _config(F.READINESS_NEVER_READY, D.POD,
             "containers running but never Ready: the readiness probe keeps failing",
@@ -265,11 +279,11 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
             facts=StuckPodFacts),
     _config(F.SCHEDULING_GATED, D.POD,
             "pods held by scheduling gates longer than detect.schedulingGatedSeconds",
-            facts=StuckPodFacts),
+            facts=StuckPodFacts, wording=_says("has pods held back by scheduling gates")),
     _config(F.PVC_LOST, D.AROUND, "a claim whose volume is gone (phase Lost)",
             subject="PersistentVolumeClaim", facts=ClaimFacts),
     ClassRow(F.SERVICE_SELECTOR_MISMATCH, D.AROUND, "a Service whose selector matches no pods",
-             subject="Service", drafter=R.SERVICE_SELECTOR,
+             subject="Service", drafter=R.SERVICE_SELECTOR, wording=_MISCONFIGURED,
              # one selector value, to the near-matching workload's label (never a key)
              allowed=("spec/selector/*",), facts=ServiceFacts),
     _config(F.INGRESS_BACKEND_MISSING, D.AROUND,
@@ -277,7 +291,7 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
             facts=IngressFacts),
     ClassRow(F.INGRESS_CLASS_MISSING, D.AROUND,
              "an ingressClassName that names no IngressClass, or none and no default class",
-             subject="Ingress", drafter=R.INGRESS_CLASS,
+             subject="Ingress", drafter=R.INGRESS_CLASS, wording=_MISCONFIGURED,
              # the class of an Ingress no controller serves, to the cluster's only IngressClass
              allowed=("spec/ingressClassName",), facts=IngressFacts),
     _config(F.INGRESS_TLS_SECRET_MISSING, D.AROUND,
@@ -290,7 +304,7 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
              "an HPA cannot compute utilisation: its target has no resource requests",
              locate_field="resources", drafter=R.HPA_REQUESTS, allowed=_REQUESTS,
              helm_allowed=(("resources", "requests/cpu"), ("resources", "requests/memory")),
-             facts=HPAFacts),
+             facts=HPAFacts, wording=_says("cannot be autoscaled")),
     _config(F.STATEFUL_SET_SERVICE_MISSING, D.AROUND,
             "a StatefulSet whose serviceName names no headless Service", subject="StatefulSet",
             facts=StatefulSetFacts),
@@ -299,7 +313,8 @@ CLASS_TABLE: tuple[ClassRow, ...] = (
             facts=ClaimFacts),
     _config(F.PDB_BLOCKS_DISRUPTION, D.AROUND,
             "a PodDisruptionBudget that allows no disruption (blocks every drain)",
-            subject="PodDisruptionBudget", facts=DisruptionFacts),
+            subject="PodDisruptionBudget", facts=DisruptionFacts,
+            wording=_says("blocks every voluntary eviction of its pods")),
     _config(F.WEBHOOK_SERVICE_UNAVAILABLE, D.AROUND,
             "an admission webhook whose Service is missing or has no ready endpoints",
             subject="webhook", facts=WebhookFacts),

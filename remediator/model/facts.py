@@ -87,6 +87,8 @@ class SchedulingFacts(Facts):
     nodes: list[JSON] | None = None
     largest_node_memory_bytes: float | None = None
     largest_node_cpu: float | None = None
+    #: what one of the pods requests: memory in bytes, cpu in cores (its containers summed)
+    pod_requests: dict[str, float] | None = None
 
 
 @dataclass

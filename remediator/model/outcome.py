@@ -37,7 +37,9 @@ class FieldValue:
 
     @property
     def dotted(self) -> str:
-        return f"containers[{self.container}]." + ".".join(self.field)
+        path = ".".join(self.field)
+        # a field of the object itself (a Service's selector) sits in no container
+        return f"containers[{self.container}].{path}" if self.container else path
 
     def __str__(self) -> str:
         shown = self.value if isinstance(self.value, str) else json.dumps(self.value,

@@ -236,8 +236,9 @@ def as_pull_request(repo_root: Path, g: Group) -> Remediation | None:
              f"{r.proposal.diagnosis if r.proposal else r.reason}" for r in members]
     proposal = replace(
         first.proposal, reason=f"right-size {len(members)} container(s) in {g.key}",
-        diagnosis=(f"Requests measured against usage, grouped by {g.key} "
-                   f"(estimated ${saving:,.2f}/month; negative: costs more):\n\n"
+        diagnosis=(f"Requests measured against usage, grouped by {g.key} (an estimated "
+                   f"${abs(saving):,.2f}/month {'less' if saving >= 0 else 'more'} reserved in "
+                   "all):\n\n"
                    + "\n\n".join(lines)),
         edits=edits, changes=[c for r in members for c in (r.proposal.changes if r.proposal
                                                            else [])],

@@ -143,7 +143,14 @@ def test_image_revert_without_evidence_of_a_good_tag_is_a_diagnosis(tmp_path: Pa
     inc.evidence.images_that_ran = ran
     p = draft(inc, location(doc), Drafting(), tmp_path)
     assert not p.has_edits
-    assert "known to have run" in p.diagnosis
+    # what ran is said as what it is: never "no tag known to have run (tags seen running: X)"
+    if ran:
+        assert "Tags seen running here: 0.1.0, none of them set by an earlier commit of " \
+               "`apps/cart/d.yaml`" in p.diagnosis
+    else:
+        assert "No tag of ghcr.io/acme/cart is seen running here" in p.diagnosis
+    assert "tags seen running: " not in p.diagnosis
+    assert p.diagnosis.endswith("then fix the tag in the repository.")
 
 
 def test_image_history_keeps_tags_as_written(tmp_path: Path):

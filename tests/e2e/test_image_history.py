@@ -170,7 +170,7 @@ def test_complete_node_image_lists_without_the_tag_disprove_a_scaled_down_replic
     nodes = [node("worker-1", "docker.io/library/redis:7.2")]
     r = only(plan(root, tmp_path / "snap", [*items, *nodes]))
     assert r["decision"] == "diagnose"
-    assert "tags seen running: none" in r["diagnosis"]
+    assert "No tag of gcr.io/heptio-images/ks-guestbook-demo is seen running here" in r["diagnosis"]
     assert "`guestbook/guestbook-ui-deployment.yaml`" in r["diagnosis"]
 
 

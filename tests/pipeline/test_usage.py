@@ -15,7 +15,7 @@ from remediator.cluster.snapshot import build_state
 from remediator.config import parse_config
 from remediator.model import Decision
 from remediator.pipeline import plan
-from remediator.pipeline.rightsize import gate_group, rightsize
+from remediator.pipeline.rightsize import as_pull_request, gate_group, rightsize
 from tests.support import kube
 from tests.support.hostile_prometheus import serve
 from tests.support.prometheus import RealPrometheus, Series, start
@@ -145,6 +145,13 @@ def test_oom_limit_from_measured_peak_with_chart_and_throttling_fix(
     assert "raised to 3" in throttled.reason  # limit 2 x 1.5
     assert 'title "api CPU"' in throttled.proposal.diagnosis
     assert "then old limit 2000m; new limit 3000m." in throttled.proposal.diagnosis
+    # how 3 was found, and what a higher limit risks: not "more CPU under contention" (the
+    # request decides that share, and it does not change)
+    assert "(1.5 × the larger of the old limit and the measured p99)" in \
+        throttled.proposal.diagnosis
+    assert throttled.proposal.risk.startswith(
+        "The container may use up to 3 of its node's idle CPU; under contention its request, "
+        "unchanged, still decides its share")
     [change] = throttled.changes
     assert '+            limits: {memory: 2Gi, cpu: "3"}' in change.diff.splitlines()
 
@@ -181,6 +188,13 @@ def test_rightsize_groups_the_file_and_gates_it_as_a_whole(
     assert len(group.members) == 3
     # api 0.95 + worker 0.8 + batch 0.99 vCPU, and ~2.3 GiB, less: OpenCost default prices
     assert 65 < group.as_json()["monthlySaving"] < 75
+    # the group's PR says what the total means, not "negative: costs more" beside a saving
+    pr = as_pull_request(repo, group)
+    assert pr is not None and pr.proposal is not None
+    assert pr.proposal.diagnosis.startswith(
+        "Requests measured against usage, grouped by apps/shop/workloads.yaml (an estimated $")
+    assert "/month less reserved in all):" in pr.proposal.diagnosis
+    assert "negative" not in pr.proposal.diagnosis
     assert [(u.kind, u.name) for u in result.unused] == [
         ("idle workload", "Deployment batch"),
         ("orphaned claim", "PersistentVolumeClaim old-data")]
