@@ -82,12 +82,26 @@ class SourceFile:
         docs = yamlio.load_documents(text, path)
         return cls(path, docs, positions.documents(text))
 
+    def index_of(self, obj: JSON) -> int | None:
+        """The document of this file a rendered ``obj`` comes from: the same kind and name,
+        else the one of that kind whose name a `namePrefix` / `nameSuffix` extends (kustomize's
+        origin annotation names the file, not the document): the longest such name."""
+        kind, name = identity(obj)[1], identity(obj)[3]
+        names = {i: identity(d)[3] for i, d in enumerate(self.documents)
+                 if isinstance(d, dict) and identity(d)[1] == kind}
+        exact = [i for i, n in names.items() if n == name]
+        if exact:
+            return exact[0]
+        affixed = sorted((i for i, n in names.items() if n and n in name),
+                         key=lambda i: len(names[i]), reverse=True)
+        if len(affixed) > 1 and len(names[affixed[0]]) == len(names[affixed[1]]):
+            return None  # two documents fit as well: no line rather than the wrong one
+        return affixed[0] if affixed else None
+
     def line_of(self, obj: JSON, message: str, index: int | None = None) -> int:
         """The line of the field ``message`` is about, in the document for ``obj``."""
         if index is None:
-            kind, name = identity(obj)[1], identity(obj)[3]
-            index = next((i for i, d in enumerate(self.documents) if isinstance(d, dict)
-                          and identity(d)[1] == kind and identity(d)[3] == name), None)
+            index = self.index_of(obj)
         path = positions.message_path(message)
         if index is None and self.composed and path:
             # a kustomization or patch that does not hold the object: its setting of the same

@@ -94,7 +94,10 @@ def _image_revert(incident: Incident, location: Location, settings: Drafting,
                                  repo_root, location.owner_annotations)
     if automated is not None:  # another bot writes this tag: never revert it
         return rules.diagnose(incident, automated.diagnosis, automated.reason)
-    return rules.image_revert(incident, location, image_tags(repo_root, files, name, values), files)
+    # the tag's history: the layer that sets it, then every file of the render (the located
+    # file may be a new patch, or an overlay's patch of other fields, over the base's image)
+    read = list(dict.fromkeys(files + rendered))
+    return rules.image_revert(incident, location, image_tags(repo_root, read, name, values), read)
 
 
 _Rule = Callable[[Incident, Location, Drafting, Path], Proposal]

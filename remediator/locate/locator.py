@@ -26,7 +26,7 @@ from ..model import (
 from ..render import gitops, helmvalues
 from ..render.owner import Owner, identify, not_managed_reason
 from ..render.renders import Renders
-from . import argo_helm, helm, helm_ontop, helm_render, ontop, values_from
+from . import argo_helm, helm, helm_ontop, helm_render, ontop, sharing, values_from
 from .errors import FIELD_OF_CLASS, LocateDiagnosis, LocateSkip, NotInSource
 from .overlay import Overlays
 from .repo import RepoIndex
@@ -169,6 +169,10 @@ class Locator:
             loc = replace(loc, image_override=replace(loc.image_override,
                                                       container=incident.container))
         loc = replace(loc, container=incident.container)
+        shared = "" if _in_owner_settings(loc) else sharing.other_owners_reading(
+            loc, source.path, self.index, owners)
+        if shared:
+            raise LocateSkip(shared)
         _in_artifact(source, loc)
         return replace(loc, owner=how, why=f"{how}. {loc.why}",
                        owner_annotations=app_annotations)

@@ -183,12 +183,26 @@ def _run(target: Path, cwd: str, label: str, outside: bool = False,
     except OSError as exc:
         raise RenderError(f"cannot run {cmd[0]}: {exc.strerror or exc}") from None
     if result.returncode != 0:
-        lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
-        reason = lines[-1] if lines else f"exit code {result.returncode}"
-        if "err=" in reason:
-            reason = reason.split("err=", 1)[1].strip('"')
-        raise RenderError(f"kustomize build of {label} failed: {reason}")
+        raise RenderError(f"kustomize build of {label} failed: "
+                          f"{failure_reason(result.stderr, result.returncode)}")
     return result.stdout.decode("utf-8", errors="replace")
+
+
+def failure_reason(stderr: str, returncode: int) -> str:
+    """kustomize's error on one line. kubectl logs it through klog: `err="..."` on one line, or,
+    when the error spans lines (a failed remote fetch quoting git's output), `err=<` then the
+    lines, tab-indented, then ` >`; `kustomize build` prints `Error: ...`."""
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if line.rstrip().endswith("err=<"):
+            body = [ln.strip() for ln in lines[i + 1:]]
+            body = body[:body.index(">")] if ">" in body else body
+            if body:
+                return " ".join(body)
+    reason = lines[-1] if lines else f"exit code {returncode}"
+    if "err=" in reason:
+        reason = reason.split("err=", 1)[1].strip('"')
+    return reason
 
 
 def _objects(text: str, label: str) -> list[dict[str, Any]]:

@@ -59,10 +59,23 @@ def _without_closer(text: str, start: int, end: int) -> int:
     return end - 1 if opener and opener not in text[start:end] else end
 
 
+#: what precedes a name that is an object's (`Deployment/session-db: container ...`,
+#: `deployment.apps/token-api: ...`, `StatefulSet/shop/auth-db: ...`): a Kind (capitalised) or a
+#: `kind.group`, a slash, an optional namespace and the start of the name, up to the keyword
+_OBJECT_REF_BEFORE = re.compile(
+    r"(?:^|[^\w./-])(?:[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*(?:\.[a-z0-9-]+)+)/"
+    r"(?:[a-z0-9][a-z0-9.-]*/)?[a-z0-9.-]*$", re.M)
+
+
 def _assignment_is_not_secret(m: re.Match[str]) -> bool:
     value = m.group(3).strip("\"'")
+    # (a Kind, a namespace and a name fit in 400 characters: a long line is not searched whole)
+    lo = max(0, m.start(1) - 400)
+    line_start = max(lo, m.string.rfind("\n", lo, m.start(1)) + 1)
     return (not value or bool(_NOT_A_SECRET_NAME.search(m.group(1)))
-            or bool(_NOT_A_SECRET_VALUE.fullmatch(value)))
+            or bool(_NOT_A_SECRET_VALUE.fullmatch(value))
+            # an object's name ending in `:` (a finding, a log line), not `name: value`
+            or bool(_OBJECT_REF_BEFORE.search(m.string, line_start, m.start(1))))
 
 
 def _token_is_not_secret(m: re.Match[str]) -> bool:
