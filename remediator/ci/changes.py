@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,6 +131,8 @@ def extract_base(root: Path, changes: Changes, target: Path) -> Path:
     folder before the first commit)."""
     if changes.base is None:
         return target
+    import tarfile  # --changed-since only (with bz2, lzma...): not in every validate's start-up
+
     top, _ = _repo(root)
     try:  # a git process within the deadline, its output bounded (GitPython's has neither)
         data = io.BytesIO(gitio.output(top, "archive", "--format=tar", changes.base,

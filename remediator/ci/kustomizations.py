@@ -11,11 +11,14 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel import yamlio
-from ..model import JSON
 from ..render import gitops, kustomize
 from ..render.kustomize import KUSTOMIZATION_FILES
+
+if TYPE_CHECKING:
+    from ..model import JSON
 
 
 @dataclass

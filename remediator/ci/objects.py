@@ -6,14 +6,18 @@ import copy
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..config import Validation
-from ..gate import PRE_EXISTING, WARN, PolicyEngine, check_policy, check_schema, policy_input
+from ..gate import PRE_EXISTING, WARN, check_policy, check_schema, policy_input
 from ..kernel import yamlio
-from ..model import JSON, CheckResult
 from . import positions
-from .findings import ERROR, NOTE, WARNING, Finding, Result
+from .findings import ERROR, NOTE, WARNING, Finding
+
+if TYPE_CHECKING:
+    from ..config import Validation
+    from ..gate import PolicyEngine
+    from ..model import JSON, CheckResult
+    from .findings import Result
 
 #: apiVersions of files that configure tools rather than describe cluster objects
 TOOL_GROUPS = ("kustomize.config.k8s.io/", "config.kubernetes.io/", "builtin")

@@ -4,6 +4,7 @@ markdown (a job summary)."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..kernel.release import REPOSITORY, __version__
@@ -15,9 +16,13 @@ from .findings import (
     RULE_HELP,
     RULES,
     WARNING,
-    Finding,
-    Result,
 )
+
+if TYPE_CHECKING:
+    from .findings import (
+        Finding,
+        Result,
+    )
 
 FORMATS = ("text", "json", "github", "sarif", "markdown")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -22,18 +22,21 @@ import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..config import Config
 from ..gate import policy_engine
 from ..kernel import yamlio
-from ..model import JSON
 from ..render import kustomize
 from ..render.kustomize import KUSTOMIZATION_FILES
 from . import kustomizations, positions
 from .changes import UsageError, changed_since, extract_base, inside, work_tree_prefix
 from .findings import ERROR, NOTE, Finding, Result
-from .kustomizations import Kustomization
 from .objects import ObjectChecker, SourceFile, chart_folders, is_object, match, not_manifest
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..model import JSON
+    from .kustomizations import Kustomization
 
 
 def _is_yaml(path: str) -> bool:

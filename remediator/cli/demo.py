@@ -9,14 +9,18 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import git
 
 from ..kernel.bundled import bundled
-from ..service.one_pass import PassReport, run_once
+from ..service.one_pass import run_once
 from .errors import errors
 from .output import print_pass, say
+
+if TYPE_CHECKING:
+    from ..service.one_pass import PassReport
 
 SNAPSHOT_DIR = "demo-snapshot"
 #: the example's recent history, oldest first: (message, {file: (text now, text then)})

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..kernel.redact import redact, redact_data
-from ..model import Remediation
 
 if TYPE_CHECKING:  # the service imports the cluster and forge clients: not for `--help`
+    from ..model import Remediation
     from ..service.one_pass import PassReport
 
 

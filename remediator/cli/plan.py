@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,10 +11,13 @@ from ..cluster import load_snapshot
 from ..config import ConfigError, load_config
 from ..kernel import limits
 from ..model import Decision
-from ..pipeline import Plan, plan
+from ..pipeline import plan
 from .errors import errors
 from .options import snapshot_repo_config
 from .output import say, say_json, table, warn
+
+if TYPE_CHECKING:
+    from ..pipeline import Plan
 
 
 def _text_plan(result: Plan) -> str:

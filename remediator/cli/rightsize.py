@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,10 +13,13 @@ from ..cluster import load_snapshot
 from ..config import ConfigError, load_config
 from ..kernel import limits
 from ..model import Decision
-from ..pipeline.rightsize import RightsizePlan, rightsize
+from ..pipeline.rightsize import rightsize
 from .errors import errors
 from .options import snapshot_repo_config
 from .output import say, say_json, table, warn
+
+if TYPE_CHECKING:
+    from ..pipeline.rightsize import RightsizePlan
 
 
 def _mi(v: float | None) -> str:

@@ -9,6 +9,7 @@ import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,11 +21,14 @@ from ..pipeline import PlanMemo
 from ..service.alerts import TOKEN_ENV, AlertInbox, AlertServer
 from ..service.daemon import Daemon, record_pass
 from ..service.observe import JsonLog, Metrics, StatusServer
-from ..service.one_pass import GitHubOptions, PassReport, run_once
+from ..service.one_pass import GitHubOptions, run_once
 from ..service.watcher import LiveSource
 from .errors import errors, log_error
 from .options import typed
 from .output import print_pass, say
+
+if TYPE_CHECKING:
+    from ..service.one_pass import PassReport
 
 _log = logging.getLogger(__name__)
 

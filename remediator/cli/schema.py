@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..config import SCHEMA
+from ..config import config_schema
 from .output import say_json
 
 
@@ -20,4 +20,4 @@ def schema_cmd() -> None:
     Editors with the YAML language server pick it up from the first line `remediator init`
     writes: `# yaml-language-server: $schema=URL`; save this output to point at a local copy.
     """
-    say_json(SCHEMA)
+    say_json(config_schema())

@@ -11,8 +11,12 @@ data may be sensitive and would land in snapshots): a missing one is named by Fa
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from .api import ApiError, Kind, RawClient
+from .api import ApiError, Kind
+
+if TYPE_CHECKING:
+    from .api import RawClient
 
 log = logging.getLogger(__name__)
 

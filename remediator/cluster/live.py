@@ -12,14 +12,19 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from ..kernel.redact import redact
-from ..model import JSON, ClusterState, ObjectRef
-from .api import CORE_KINDS, ApiError, ClusterError, Kind, RawClient, discover_gitops
+from ..model import ClusterState, ObjectRef
+from .api import CORE_KINDS, ApiError, ClusterError, discover_gitops
 from .config_kinds import readable_optional_kinds
 from .owners import resolve_owners
 from .reflector import Reflector, Store, WatchOptions
 from .snapshot import dropped_warning
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from .api import Kind, RawClient
 
 
 @dataclass

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..model import JSON, ObjectRef
+from ..model import ObjectRef
+
+if TYPE_CHECKING:
+    from ..model import JSON
 
 MAX_DEPTH = 8  # ownerReference cycles exist in broken clusters; never loop on them
 

@@ -23,12 +23,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 
 from . import shapes
-from .api import JSON, ApiError, Kind, RawClient
+from .api import ApiError
+
+if TYPE_CHECKING:
+    from .api import JSON, Kind, RawClient
 
 PAGE = 500
 

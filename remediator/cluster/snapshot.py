@@ -8,12 +8,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel import events, files, limits
-from ..model import JSON, ClusterState, ObjectRef
+from ..model import ClusterState, ObjectRef
 from . import shapes
 from .config_kinds import OPTIONAL_KIND_NAMES
 from .owners import resolve_owners
+
+if TYPE_CHECKING:
+    from ..model import JSON
 
 #: kinds the later stages use; anything else is kept out and reported once
 KNOWN_KINDS = {

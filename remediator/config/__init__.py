@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..model.trust import AutomergeFacts, Trust, TrustLevel, TrustRule, automerge_refusal
 from .load import load_config, parse_config
-from .schema import SCHEMA
+from .schema import config_schema
 from .settings import (
     CONFIG_FILE,
     DEFAULT_KEY_ENV,
@@ -36,7 +36,6 @@ __all__ = [
     "CONFIG_FILE",
     "DEFAULT_KEY_ENV",
     "PROVIDERS",
-    "SCHEMA",
     "AutomergeFacts",
     "Config",
     "ConfigError",
@@ -61,6 +60,7 @@ __all__ = [
     "Validation",
     "Watch",
     "automerge_refusal",
+    "config_schema",
     "load_config",
     "parse_config",
 ]

@@ -10,19 +10,24 @@ import io
 import os
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
-
-from ruamel.yaml import YAML
+from typing import TYPE_CHECKING, Any, get_args, get_origin, get_type_hints
 
 from ..kernel import files, yamlio
-from ..model.setting import Key, key_of
+from ..model.setting import key_of
 from .schema import error_message, line_of, optional_of, validator, walk
 from .settings import CONFIG_FILE, Config, ConfigError
+
+if TYPE_CHECKING:
+    from ..model.setting import Key
 
 __all__ = ["load_config", "parse_config"]
 
 
 def _fail(text: str, name: str, path: list[Any], message: str) -> ConfigError:
+    # the round-trip parser (for the line) only on this error path: every command loads the
+    # configuration, and ruamel.yaml costs `validate` ~10 ms at start
+    from ruamel.yaml import YAML
+
     line = line_of(YAML().load(io.StringIO(text)), path)
     where = f"{name}: line {line}" if line else name
     dotted = ".".join(str(p) for p in path) or "(top level)"

@@ -7,7 +7,7 @@ them: every key, its default, what it accepts and what it does.
 from __future__ import annotations
 
 from dataclasses import is_dataclass
-from typing import Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 import yaml
 
@@ -19,8 +19,11 @@ from ..model.setting import (
     PACKAGE_PATTERN,
     SERVER_URL_PATTERN,
 )
-from .schema import SCHEMA, Leaf, object_schema, walk
+from .schema import config_schema, object_schema, walk
 from .settings import CONFIG_FILE, Config
+
+if TYPE_CHECKING:
+    from .schema import Leaf
 
 PAGE = "docs/configuration.md"
 
@@ -114,7 +117,7 @@ def _allowed(schema: dict[str, Any], plural: bool = False) -> str:
 
 
 def _schema_at(path: list[str]) -> dict[str, Any]:
-    node: dict[str, Any] = SCHEMA
+    node: dict[str, Any] = config_schema()
     for part in path:
         node = node["properties"][part]
     return node

@@ -15,21 +15,22 @@ import types
 from collections.abc import Iterator
 from dataclasses import MISSING, fields, is_dataclass
 from decimal import Decimal
-from typing import Any, Union, get_args, get_origin, get_type_hints
-
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
 
 from .. import SCHEMA_URL
 from ..kernel.quantity import parse_quantity
-from ..model.setting import BRANCH_PREFIX_PATTERN, ENV_PATTERN, HOST_PATTERN, Key, key_of
+from ..model.setting import BRANCH_PREFIX_PATTERN, ENV_PATTERN, HOST_PATTERN, key_of
 from .settings import Config
+
+if TYPE_CHECKING:
+    from ..model.setting import Key
 
 _JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
 #: larger than any quantity Kubernetes stores (int64 bytes or millicores); beyond it a typo
 _MAX_QUANTITY = Decimal(2) ** 63
 
-__all__ = ["BRANCH_PREFIX_PATTERN", "ENV_PATTERN", "HOST_PATTERN", "SCHEMA", "Leaf",
-           "error_message", "line_of", "object_schema", "validator", "walk"]
+__all__ = ["BRANCH_PREFIX_PATTERN", "ENV_PATTERN", "HOST_PATTERN", "Leaf",
+           "config_schema", "error_message", "line_of", "object_schema", "validator", "walk"]
 
 
 def optional_of(tp: Any) -> Any | None:
@@ -134,15 +135,15 @@ def _obj(props: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "properties": props}
 
 
-def _root() -> dict[str, Any]:
+@functools.cache
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of `.remediator.yaml`, derived from the settings' declarations (built on
+    first use, ~3 ms: a command without a configuration file never needs it)."""
     top = object_schema(Config)
     # editors put the schema's address here (instead of the yaml-language-server comment)
     top["properties"] = {"$schema": {"type": "string"}, **top["properties"]}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_URL,
             "title": "remediator configuration (.remediator.yaml)", **top}
-
-
-SCHEMA: dict[str, Any] = _root()
 
 
 def _is_quantity(value: object) -> bool:
@@ -175,11 +176,13 @@ def validator() -> Any:
     checked = validators.extend(
         Draft202012Validator,
         type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", is_finite_number))
-    return checked(SCHEMA, format_checker=formats)
+    return checked(config_schema(), format_checker=formats)
 
 
 def line_of(tree: Any, path: list[Any]) -> int | None:
     """1-based line of the node at path in a round-trip tree (the deepest one we can find)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq  # an error's path: not at start
+
     line: int | None = None
     node = tree
     for key in path:

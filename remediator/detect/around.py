@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ClusterState, Facts, FailureClass, ObjectRef
+from ..model import JSON, Facts, ObjectRef
 from .classify import PodFinding, parse_time
+
+if TYPE_CHECKING:
+    from ..model import ClusterState, FailureClass
 
 Found = tuple[ObjectRef, PodFinding, list[JSON]]
 #: a configuration object younger than this may be waiting for its neighbours (a Service created

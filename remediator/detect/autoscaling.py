@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..model import ClusterState, FailureClass, HPAFacts, ObjectRef
-from .around import Found, condition, finding, of_kind, settled
+from ..model import FailureClass, HPAFacts, ObjectRef
+from .around import condition, finding, of_kind, settled
+
+if TYPE_CHECKING:
+    from ..model import ClusterState
+    from .around import Found
 
 _MISSING_REQUEST = re.compile(r"missing request for (\w+)(?: in container (\S+))?")
 TARGET_KINDS = ("Deployment", "StatefulSet", "ReplicaSet")

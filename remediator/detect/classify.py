@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..kernel import events as kube_events
 from ..kernel.redact import redact
 from ..model import (
-    JSON,
     Facts,
     FailureClass,
     ImagePullFacts,
@@ -23,6 +23,11 @@ from ..model import (
     SchedulingFacts,
     Termination,
 )
+
+if TYPE_CHECKING:
+    from ..model import (
+        JSON,
+    )
 
 #: kubelet waiting reasons (Kubernetes' words, not class names) of one class...
 IMAGE_PULL_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}

@@ -8,8 +8,8 @@ over the whole state, which is why they are kept apart."""
 
 from __future__ import annotations
 
-from ..model import JSON, ClusterState, DetectOptions
-from .around import Found
+from typing import TYPE_CHECKING
+
 from .autoscaling import hpa_failures
 from .classify import parse_time
 from .disruption import pdb_blocks
@@ -20,6 +20,10 @@ from .services import service_selector_mismatch
 from .storage import storage_failures
 from .stuck import stuck_pods
 from .webhooks import webhook_failures
+
+if TYPE_CHECKING:
+    from ..model import JSON, ClusterState, DetectOptions
+    from .around import Found
 
 
 def configuration_failures(state: ClusterState,

@@ -6,9 +6,14 @@ or a crash made pods unhealthy is transient and left alone."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..model import ClusterState, DisruptionFacts, FailureClass
-from .around import Found, finding, of_kind, settled
+from ..model import DisruptionFacts, FailureClass
+from .around import finding, of_kind, settled
+
+if TYPE_CHECKING:
+    from ..model import ClusterState
+    from .around import Found
 
 
 def pdb_blocks(state: ClusterState, now: datetime | None) -> list[Found]:

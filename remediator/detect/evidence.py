@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..kernel import events as kube_events
 from ..kernel.k8s import split_image
 from ..kernel.quantity import parse_quantity
 from ..kernel.redact import redact
-from ..model import JSON, ClusterState, EventSummary, ObjectRef
+from ..model import EventSummary
 from .classify import parse_time
+
+if TYPE_CHECKING:
+    from ..model import JSON, ClusterState, ObjectRef
 
 LOG_LINES = 40
 LOG_LINE_CHARS = 400

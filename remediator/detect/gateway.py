@@ -5,9 +5,14 @@ parentRef naming a Gateway that does not exist (no controller will ever report o
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..model import ClusterState, FailureClass, RouteFacts
-from .around import Found, finding, of_kind, settled, was_read
+from ..model import FailureClass, RouteFacts
+from .around import finding, of_kind, settled, was_read
+
+if TYPE_CHECKING:
+    from ..model import ClusterState
+    from .around import Found
 
 
 def route_failures(state: ClusterState, now: datetime | None) -> list[Found]:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from ..kernel.k8s import get_container
 from ..kernel.redact import redact
 from ..model import (
-    JSON,
     ClaimFacts,
-    ClusterState,
     DetectOptions,
     Evidence,
     FailureClass,
@@ -24,7 +23,6 @@ from ..model import (
     ObjectRef,
     ProbeFacts,
     SchedulingFacts,
-    Termination,
     facts_as,
 )
 from .classify import PodFinding, classify_pod, parse_time
@@ -40,7 +38,7 @@ from .evidence import (
     restart_rate,
     summarize_events,
 )
-from .jobs import JobFound, job_failures, latest_jobs, owned_by_uid, top_owner
+from .jobs import job_failures, latest_jobs, owned_by_uid, top_owner
 from .probes import after_ready
 from .workloads import (
     conditions,
@@ -50,6 +48,14 @@ from .workloads import (
     pvc_pending,
     replica_failure,
 )
+
+if TYPE_CHECKING:
+    from ..model import (
+        JSON,
+        ClusterState,
+        Termination,
+    )
+    from .jobs import JobFound
 
 __all__ = ["Detected", "detect", "detect_subjects"]
 

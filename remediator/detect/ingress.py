@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ClusterState, FailureClass, IngressFacts
-from .around import Found, finding, names, of_kind, settled, was_read
+from ..model import FailureClass, IngressFacts
+from .around import finding, names, of_kind, settled, was_read
+
+if TYPE_CHECKING:
+    from ..model import JSON, ClusterState
+    from .around import Found
 
 #: an IngressClass with this annotation "true" serves Ingresses that name no class
 DEFAULT_CLASS = "ingressclass.kubernetes.io/is-default-class"

@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ClusterState, FailureClass, JobFacts, ObjectRef, Termination
+from ..model import JSON, FailureClass, JobFacts, ObjectRef, Termination
 from .classify import PodFinding
+
+if TYPE_CHECKING:
+    from ..model import ClusterState
 
 
 def owned_by(obj: JSON, owner: JSON) -> bool:

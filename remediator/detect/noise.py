@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from ..model import Incident
+if TYPE_CHECKING:
+    from ..model import Incident
 
 
 @dataclass

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import events as kube_events
-from ..model import JSON, ProbeFacts
-from .classify import PodFinding, parse_time
+from ..model import ProbeFacts
+from .classify import parse_time
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from .classify import PodFinding
 
 #: how much later than the probe's own window a first failure must come to count as "long
 #: after the start": room for image pulls and init containers, which the pod's start includes

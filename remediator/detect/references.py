@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ClusterState, FailureClass, ObjectRef, ReferenceFacts
-from .around import STUCK, Found, finding, settled
+from ..model import FailureClass, ObjectRef, ReferenceFacts
+from .around import STUCK, finding, settled
 from .classify import RECENT, parse_time
+
+if TYPE_CHECKING:
+    from ..model import JSON, ClusterState
+    from .around import Found
 
 _NOT_FOUND = re.compile(r'(configmap|secret)s? "([^"]+)" not found', re.IGNORECASE)
 

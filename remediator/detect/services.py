@@ -8,10 +8,10 @@ without a selector (ExternalName, manually managed Endpoints).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ClusterState, FailureClass, ObjectRef, ServiceFacts
+from ..model import FailureClass, ServiceFacts
 from .around import (
-    Found,
     finding,
     labels_of,
     of_kind,
@@ -19,6 +19,12 @@ from .around import (
     settled,
     template_labels,
 )
+
+if TYPE_CHECKING:
+    from ..model import JSON, ClusterState, ObjectRef
+    from .around import (
+        Found,
+    )
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 

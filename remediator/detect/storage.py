@@ -5,9 +5,14 @@ Service (its pods get no stable DNS)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ClaimFacts, ClusterState, FailureClass, ObjectRef, StatefulSetFacts
-from .around import Found, finding, names, of_kind, settled, was_read
+from ..model import ClaimFacts, FailureClass, StatefulSetFacts
+from .around import finding, names, of_kind, settled, was_read
+
+if TYPE_CHECKING:
+    from ..model import JSON, ClusterState, ObjectRef
+    from .around import Found
 
 
 def _claim_users(state: ClusterState) -> dict[tuple[str, str], list[JSON]]:

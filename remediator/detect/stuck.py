@@ -17,11 +17,16 @@ probe failed a few times is not an incident.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ClusterState, DetectOptions, FailureClass, ObjectRef, StuckPodFacts
-from .around import STUCK, Found, finding, settled
+from ..model import FailureClass, ObjectRef, StuckPodFacts
+from .around import STUCK, finding, settled
 from .classify import PROBE_EVENTS_MIN, PodFinding, parse_time, unhealthy_kinds
 from .references import missing_reference
+
+if TYPE_CHECKING:
+    from ..model import JSON, ClusterState, DetectOptions
+    from .around import Found
 
 HOOK_REASONS = {"PreStartHookError", "PreCreateHookError", "ImageInspectError",
                 "PostStartHookError"}

@@ -5,9 +5,14 @@ cluster is refused, including the controllers' own."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ClusterState, FailureClass, WebhookFacts
-from .around import Found, finding, of_kind, settled, was_read
+from ..model import FailureClass, WebhookFacts
+from .around import finding, of_kind, settled, was_read
+
+if TYPE_CHECKING:
+    from ..model import JSON, ClusterState
+    from .around import Found
 
 KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 

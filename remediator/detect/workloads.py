@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..kernel import events as kube_events
 from ..model import (
     JSON,
     ClaimFacts,
-    ClusterState,
     EvictionFacts,
     FailureClass,
     HPAFacts,
@@ -24,6 +24,11 @@ from ..model import (
     RolloutFacts,
 )
 from .classify import RECENT, SETTLE, PodFinding, parse_time
+
+if TYPE_CHECKING:
+    from ..model import (
+        ClusterState,
+    )
 
 Found = tuple[ObjectRef, PodFinding, list[JSON]]
 #: an HPA pinned at its maximum for less than this is a peak, not a capacity problem

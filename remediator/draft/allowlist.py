@@ -8,21 +8,25 @@ edit — a rule or a model reading untrusted logs — cannot widen this.
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.k8s import pod_spec_path
 from ..model import (
     CLASS_TABLE,
-    JSON,
     FailureClass,
     FluxVariable,
     HelmValues,
-    Layer,
-    Location,
     OwnerPatchOp,
 )
-from ..model import Proposal as _Proposal
 from .paths import pointer
+
+if TYPE_CHECKING:
+    from ..model import (
+        JSON,
+        Layer,
+        Location,
+    )
+    from ..model import Proposal as _Proposal
 
 _CONTAINER = "containers/*/"
 #: the fields an edit may write, per failure class (the class table's allow-list): what a rule

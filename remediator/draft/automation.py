@@ -12,9 +12,12 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel.k8s import split_image
-from ..model import JSON
+
+if TYPE_CHECKING:
+    from ..model import JSON
 
 #: the Flux setter marker: `# {"$imagepolicy": "NAMESPACE:POLICY[:tag|:name|:digest]"}`
 _FLUX_MARKER = re.compile(r'\{\s*"\$imagepolicy"\s*:\s*"([^"]*)"\s*\}')

@@ -10,7 +10,7 @@ second candidate has more than one right answer, and choosing wrongly breaks tra
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.k8s import get_container
 from ..model import (
@@ -19,9 +19,7 @@ from ..model import (
     FieldValue,
     HelmValues,
     HPAFacts,
-    Incident,
     IngressFacts,
-    Location,
     PlainManifest,
     Proposal,
     ServiceFacts,
@@ -29,7 +27,6 @@ from ..model import (
     WebhookFacts,
     facts_as,
 )
-from ..model.settings import Drafting
 from .rules import (
     DRAFTER,
     _edit,
@@ -41,6 +38,13 @@ from .rules import (
     format_memory,
 )
 from .usage_rules import format_cpu
+
+if TYPE_CHECKING:
+    from ..model import (
+        Incident,
+        Location,
+    )
+    from ..model.settings import Drafting
 
 
 def hpa_requests(incident: Incident, loc: Location, settings: Drafting) -> Proposal:

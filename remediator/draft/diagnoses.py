@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..model import (
     ClaimFacts,
     EvictionFacts,
     FailureClass,
-    Incident,
-    Proposal,
     RolloutFacts,
     SchedulingFacts,
     facts_as,
 )
 from .rules import diagnose, format_memory
+
+if TYPE_CHECKING:
+    from ..model import (
+        Incident,
+        Proposal,
+    )
 
 _ERRORISH = re.compile(r"(?i)\b(error|exception|fatal|panic|failed|refused|denied)\b")
 

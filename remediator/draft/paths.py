@@ -13,13 +13,16 @@ unmodified document (the second would silently replace the first).
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonpatch
 import jsonpointer
 
 from ..kernel.k8s import container_list, dig, pod_spec_path, put
-from ..model import JSON, DocumentEdit, OwnerPatchOp, Substitution
+from ..model import DocumentEdit
+
+if TYPE_CHECKING:
+    from ..model import JSON, OwnerPatchOp, Substitution
 
 REMOVE = object()  # a value meaning "remove this field"
 

@@ -6,11 +6,15 @@ begins to fail long after the container started (a startupProbe only helps a slo
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..kernel.k8s import get_container
-from ..model import Incident, Location, ProbeFacts, Proposal, facts_as
-from ..model.settings import Drafting
+from ..model import ProbeFacts, Proposal, facts_as
 from . import rules
+
+if TYPE_CHECKING:
+    from ..model import Incident, Location
+    from ..model.settings import Drafting
 
 _HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
 #: a startupProbe budget below this is rarely worth a PR: slow starters (JVMs, migrations) need

@@ -4,10 +4,14 @@ limit of an OOMKilled fix. Pure arithmetic on `ContainerUsage`; no I/O."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..kernel.quantity import parse_quantity
-from ..model import ContainerUsage, Recommendation
-from ..model.settings import Rightsizing
+from ..model import Recommendation
+
+if TYPE_CHECKING:
+    from ..model import ContainerUsage
+    from ..model.settings import Rightsizing
 
 GI = 1024**3
 HOURS_PER_MONTH = 730.0

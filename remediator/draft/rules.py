@@ -8,18 +8,15 @@ fix is probably merged and waiting for sync, and proposing another one would be 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.k8s import dig, get_container, split_image
 from ..kernel.quantity import parse_quantity
 from ..model import (
-    JSON,
     DocumentEdit,
     FieldValue,
     FluxVariable,
     HelmValues,
-    Incident,
-    Location,
     MemoryFacts,
     OverlayPatch,
     OwnerPatchOp,
@@ -28,9 +25,7 @@ from ..model import (
     TargetKind,
     facts_as,
 )
-from ..model.settings import Drafting
 from ..render.chart import memory_chart
-from .history import TagInHistory
 from .paths import (
     REMOVE,
     Composer,
@@ -42,6 +37,15 @@ from .paths import (
     variable_ops,
 )
 from .rightsize import usage_limit
+
+if TYPE_CHECKING:
+    from ..model import (
+        JSON,
+        Incident,
+        Location,
+    )
+    from ..model.settings import Drafting
+    from .history import TagInHistory
 
 DRAFTER = "rules"
 MI = 1024 * 1024

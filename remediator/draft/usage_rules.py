@@ -5,13 +5,16 @@ Both read only numbers the metrics stage checked (finite, non-negative, bounded)
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.quantity import parse_quantity
-from ..model import FieldValue, Incident, Location, Proposal, UsageFacts, facts_as
+from ..model import FieldValue, Proposal, UsageFacts, facts_as
 from ..render.chart import cpu_chart, memory_chart
 from .paths import REMOVE
 from .rules import DRAFTER, _edit, _ops, announced, diagnose, field_name, format_memory
+
+if TYPE_CHECKING:
+    from ..model import Incident, Location
 
 #: CPUThrottling: the new limit is the measured p99 x this, and at least the old limit x this
 CPU_LIMIT_HEADROOM = 1.5

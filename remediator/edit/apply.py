@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonpatch
 import jsonpointer
@@ -19,9 +19,13 @@ from .embedded import splice
 from .errors import EditError
 from .paths import clean_path, resolve_inside
 from .roundtrip import edit_document, new_document
-from .split import Span, document_spans
-from .style import DEFAULT_STYLE, Style, detect_style
+from .split import document_spans
+from .style import DEFAULT_STYLE, detect_style
 from .tree import SUPPORTED_OPS
+
+if TYPE_CHECKING:
+    from .split import Span
+    from .style import Style
 
 BOM = "\ufeff"
 

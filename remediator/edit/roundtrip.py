@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
@@ -14,8 +14,11 @@ from remediator.kernel.yamlio import UnsafeYAML, load_documents
 from .diff import split_lines
 from .merge import merge3
 from .scalars import preferred_quote, to_node
-from .style import DEFAULT_STYLE, Style, detect_style
+from .style import DEFAULT_STYLE, detect_style
 from .tree import apply_op
+
+if TYPE_CHECKING:
+    from .style import Style
 
 
 def _yaml(style: Style) -> YAML:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from remediator.model import FileChange
+from typing import TYPE_CHECKING
 
 from ..kernel import worktree
 from .errors import EditError
+
+if TYPE_CHECKING:
+    from remediator.model import FileChange
 
 
 def write_changes(root: Path, changes: list[FileChange]) -> None:

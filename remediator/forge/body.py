@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.redact import redact
-from ..model import JSON, SIGNATURE_TRAILER, Decision, Remediation, Wording, row_of
+from ..model import SIGNATURE_TRAILER, Decision, Wording, row_of
+
+if TYPE_CHECKING:
+    from ..model import JSON, Remediation
 
 RECORD_PREFIX = "<!-- remediator:record "
 RECORD_SUFFIX = " -->"

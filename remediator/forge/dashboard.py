@@ -20,12 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from ..kernel.redact import redact
-from ..model import Decision, PullRequest, Remediation, Unused
+from ..model import Decision
 from .body import _code_cell, _md_escape_cell, parse_record
+
+if TYPE_CHECKING:
+    from ..model import PullRequest, Remediation, Unused
 
 MARKER = "<!-- remediator:dashboard -->"
 #: GitHub's limit on an issue body, in characters

@@ -22,15 +22,19 @@ import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import git
 
 from ..kernel.gitio import git_reason
-from ..kernel.leader import NO_FENCE, Fence
+from ..kernel.leader import NO_FENCE
 from ..kernel.redact import redact, register
 from ..model import SIGNATURE_TRAILER
 from .gitlocks import live_process_in, lock_files
+
+if TYPE_CHECKING:
+    from ..kernel.leader import Fence
 
 BOT = git.Actor("remediator[bot]", "remediator-bot@users.noreply.invalid")
 BOT_ENV = {"GIT_AUTHOR_NAME": str(BOT.name), "GIT_AUTHOR_EMAIL": str(BOT.email),

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
@@ -31,12 +31,15 @@ from jwt import PyJWTError
 from urllib3 import Retry
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
-from ..kernel.leader import NO_FENCE, Fence
+from ..kernel.leader import NO_FENCE
 from ..kernel.redact import register
 from ..model import PullRequest
 from ..render.gitops import normalize_repo_url
 from .body import parse_record
 from .gitclone import ForgeError, GitBackedForge, GitClone
+
+if TYPE_CHECKING:
+    from ..kernel.leader import Fence
 
 FIND_LABEL = "remediator"  # how the bot finds its PRs and its dashboard issue
 DASHBOARD_LABEL = "remediator:dashboard"

@@ -20,13 +20,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..kernel.leader import LeaseLost
 from ..kernel.redact import redact
-from ..model import JSON, Decision, FileChange, PullRequest, Remediation, Unused
-from ..model.settings import PullRequests
-from ..model.trust import AutomergeFacts, Trust, TrustLevel, automerge_refusal
+from ..model import Decision, FileChange
+from ..model.trust import AutomergeFacts, TrustLevel, automerge_refusal
 from .body import _code_cell as code_span
 from .body import (
     branch_name,
@@ -41,6 +40,11 @@ from .body import with_record as _with_record
 from .dashboard import Asks, Done, read_asks, render_dashboard
 from .gitclone import ForgeError, HumanPushed
 from .outbound import Outbound
+
+if TYPE_CHECKING:
+    from ..model import JSON, PullRequest, Remediation, Unused
+    from ..model.settings import PullRequests
+    from ..model.trust import Trust
 
 IGNORE_LABEL = "remediator:ignore"
 DASHBOARD_TITLE = "Remediator dashboard"

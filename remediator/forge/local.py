@@ -12,11 +12,16 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..kernel.leader import NO_FENCE, Fence
-from ..model import JSON, PullRequest
+from ..kernel.leader import NO_FENCE
+from ..model import PullRequest
 from .body import parse_record
 from .gitclone import ForgeError, GitBackedForge, GitClone
+
+if TYPE_CHECKING:
+    from ..kernel.leader import Fence
+    from ..model import JSON
 
 __all__ = ["ForgeError", "LocalForge"]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..kernel.redact import redact, redact_data
-from ..model import PullRequest
 from .body import RECORD_PREFIX, encode_record, parse_record, record_span
 
 if TYPE_CHECKING:
+    from ..model import PullRequest
     from .lifecycle import Forge
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from ..model import JSON, PullRequest, Verification
 from .body import parse_record, with_record
 from .gitclone import ForgeError
-from .lifecycle import Forge
 from .outbound import Outbound
+
+if TYPE_CHECKING:
+    from ..model import JSON, PullRequest, Verification
+    from .lifecycle import Forge
 
 
 def merged_unverified(forge: Forge) -> list[tuple[PullRequest, JSON]]:

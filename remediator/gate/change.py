@@ -13,16 +13,20 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel import turns, worktree, yamlio
 from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec, put, split_image
-from ..model import JSON, CheckResult, FieldValue, FileChange, Location, ObjectRef, Validation
+from ..model import JSON, CheckResult, ObjectRef, Validation
 from ..model.settings import ValidationSettings
 from ..render import gitops, helmvalues, kustomize, reads, renders
 from ..render.renders import Renders
 from . import dryrun, helm
 from .helm import same_object
 from .postcondition import check_postcondition
+
+if TYPE_CHECKING:
+    from ..model import FieldValue, FileChange, Location
 
 ObjectChecks = Callable[[JSON | None, JSON, ValidationSettings, Path], list[CheckResult]]
 

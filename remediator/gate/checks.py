@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..model import JSON, CheckResult
-from ..model.settings import ValidationSettings
+from ..model import CheckResult
 from . import conftest, inputs, schema
-from .opa_server import TOKEN_ENV, URL_ENV, server_engine
-from .policy import PolicyEngine, embedded_engine
+from .opa_server import OPA_TOKEN_ENV, OPA_URL_ENV, server_engine
+from .policy import embedded_engine
 from .sources import builtin_sources, repo_sources
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from ..model.settings import ValidationSettings
+    from .policy import PolicyEngine
 
 PRE_EXISTING = "pre-existing: "
 WARN = "warning: "  # a conftest `warn` result: reported, never failing
@@ -45,8 +50,8 @@ def policy_engine(settings: ValidationSettings, repo_root: Path) -> PolicyEngine
     sources = [*builtin_sources(), *repo, *theirs]
     if settings.policy_engine == "opa":
         # the environment is read here, once per engine asked for, not in the engine
-        url = settings.opa.url or os.environ.get(URL_ENV, "")
-        token = os.environ.get(TOKEN_ENV) or None
+        url = settings.opa.url or os.environ.get(OPA_URL_ENV, "")
+        token = os.environ.get(OPA_TOKEN_ENV) or None
         return server_engine(sources, data, settings.opa, url, errors, namespaces, token)
     return embedded_engine(sources, data, errors, namespaces)
 

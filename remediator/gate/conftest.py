@@ -26,11 +26,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import yamlio
-from ..model import JSON
-from ..model.settings import Conftest
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from ..model.settings import Conftest
 
 FAILURE = re.compile(r"^(deny|violation)(_[a-zA-Z0-9]+)*$")
 WARNING = re.compile(r"^warn(_[a-zA-Z0-9]+)*$")

@@ -28,11 +28,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..model import JSON, CheckResult
+from ..model import CheckResult
 
 if TYPE_CHECKING:
     from kubernetes import client
     from kubernetes.dynamic.exceptions import DynamicApiError
+
+    from ..model import JSON
 
 # The kubernetes client is imported where a cluster is asked, not with this module: it costs
 # about half a second, which `remediator validate` and `--help` never need (bench/startup.py).

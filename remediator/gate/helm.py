@@ -16,12 +16,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel.k8s import dig, get_container, split_image
-from ..model import CLASS_TABLE, JSON, CheckResult, Location, ObjectRef
+from ..model import CLASS_TABLE, CheckResult, ObjectRef
 from ..render import helm as helm_render
 from ..render import values_key
 from ..render.helmvalues import merge, refs, release_values
+
+if TYPE_CHECKING:
+    from ..model import JSON, Location
 
 
 def same_object(a: JSON, ref: ObjectRef) -> bool:

@@ -23,14 +23,16 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonpatch
 
 from ..kernel.k8s import POD_SPEC_PATHS
 from ..kernel.quantity import parse_quantity
-from ..model import JSON
-from ..model.settings import ValidationSettings
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from ..model.settings import ValidationSettings
 
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 RESOURCES = ("memory", "cpu")

@@ -29,8 +29,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..kernel.redact import register
-from ..model import JSON
-from ..model.settings import OpaServer
 from . import analysis, conftest
 from .policy import (
     Evaluation,
@@ -41,10 +39,14 @@ from .policy import (
     package_node,
     rule_id,
 )
-from .sources import PolicySource, is_test_file
+from .sources import is_test_file
 
 if TYPE_CHECKING:
     import requests
+
+    from ..model import JSON
+    from ..model.settings import OpaServer
+    from .sources import PolicySource
 
 # `requests` (with urllib3, ~40 ms) is imported by the methods that talk to the server: an
 # engine exists only when validation.policyEngine is opa, and `remediator validate` with the
@@ -53,8 +55,8 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 ID_PREFIX = "remediator/"  # policy ids we own on the server: remediator/builtin/security.rego
-TOKEN_ENV = "REMEDIATOR_OPA_TOKEN"  # sent as a bearer token when set
-URL_ENV = "REMEDIATOR_OPA_URL"  # the server when validation.opa.url is not set
+OPA_TOKEN_ENV = "REMEDIATOR_OPA_TOKEN"  # sent as a bearer token when set
+OPA_URL_ENV = "REMEDIATOR_OPA_URL"  # the server when validation.opa.url is not set
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 _TEST_RULE = re.compile(r"^(test_\w+)", re.MULTILINE)
 _COUNT = re.compile(r"^\d+ errors? occurred:\s*")
@@ -177,7 +179,7 @@ class OpaServerEngine:
             self.errors.append(
                 f"policy error: OPA server URL {url!r} is not like http://127.0.0.1:8181"
                 if url else "policy error: validation.policyEngine is opa but no server is "
-                f"configured (validation.opa.url or {URL_ENV})")
+                f"configured (validation.opa.url or {OPA_URL_ENV})")
             return
         port = parts.port or (443 if parts.scheme == "https" else 80)
         register(token)  # masked by value wherever an error might quote it

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonpatch
 
 from ..kernel.k8s import CONTAINER_LISTS, get_container, pod_spec
 from ..kernel.quantity import parse_quantity
-from ..model import JSON, CheckResult, FieldValue, ObjectRef
+from ..model import CheckResult
+
+if TYPE_CHECKING:
+    from ..model import JSON, FieldValue, ObjectRef
 
 NAME = "post-condition"
 #: unannounced differences named in a refusal (the rest are counted)

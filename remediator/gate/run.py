@@ -24,10 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..model import FieldValue, FileChange, Location, ObjectRef, Validation
-from ..model.settings import ValidationSettings
-from ..render.renders import Renders
 from . import change, conftest
 from .checks import PRE_EXISTING, WARN, check_objects, check_policy, policy_engine
 from .coverage import Coverage
@@ -36,6 +34,11 @@ from .opa_server import OpaServerEngine
 from .policy import Evaluation, PolicyEngine, PolicyTest, RegorusEngine
 from .schema import check_schema
 from .sources import PolicySource, builtin_sources, file_sources, repo_sources
+
+if TYPE_CHECKING:
+    from ..model import FieldValue, FileChange, Location, ObjectRef, Validation
+    from ..model.settings import ValidationSettings
+    from ..render.renders import Renders
 
 
 def check_change(

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -61,6 +60,8 @@ def map_in_turns(fn: Callable[[T], R], items: Sequence[T], threads: int | None =
     threads = max(1, min(threads or workers(), len(items)))
     if threads == 1:
         return [fn(i) for i in items]
+    from concurrent.futures import ThreadPoolExecutor  # a pool only for several items
+
     turn = threading.Lock()
 
     def run(item: T) -> R:

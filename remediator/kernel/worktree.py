@@ -14,8 +14,10 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING
 
-from ..model import FileChange
+if TYPE_CHECKING:
+    from ..model import FileChange
 
 logger = logging.getLogger(__name__)
 

@@ -20,15 +20,18 @@ import copy
 import posixpath
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import yamlio
-from ..model import JSON, DocumentRef, Location, TargetKind, ValuesLayer
+from ..model import DocumentRef, Location, TargetKind, ValuesLayer
 from ..render.gitops import same_repo, source_folder
 from ..render.helmvalues import blocked_at, sets
 from .errors import LocateSkip
-from .repo import Doc
 from .toplayer import argocd_source_files
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from .repo import Doc
 
 
 class ArgoHelmSkip(LocateSkip):

@@ -31,11 +31,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..model import JSON
 from ..render.gitops import source_folder
 from .errors import LocateSkip
-from .repo import RepoIndex
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from .repo import RepoIndex
 
 GENERATOR_GROUP = "source.extensions.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"

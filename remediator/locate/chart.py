@@ -16,10 +16,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel import yamlio
 from ..kernel.k8s import pod_spec
-from ..model import JSON
+
+if TYPE_CHECKING:
+    from ..model import JSON
 
 _KIND = re.compile(r"^kind:\s*['\"]?(\w+)", re.M)
 _COMPONENT = re.compile(r"app\.kubernetes\.io/component:\s*['\"]?([\w.-]+)")

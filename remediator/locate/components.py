@@ -14,13 +14,17 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import yamlio
 from ..kernel.k8s import dig, get_container
-from ..model import JSON, ObjectRef
+from ..model import ObjectRef
 from ..render.helmvalues import sets
-from .repo import RepoIndex, selects
+from .repo import selects
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from .repo import RepoIndex
 
 VALUES = ("spec", "values")
 

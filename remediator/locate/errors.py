@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from ..model import CLASS_TABLE, FailureClass
+from typing import TYPE_CHECKING
+
+from ..model import CLASS_TABLE
 from ..model.skip import Skip
+
+if TYPE_CHECKING:
+    from ..model import FailureClass
 
 #: the container field each failure class changes (to find the layer that already owns it)
 FIELD_OF_CLASS: dict[FailureClass, str] = {r.name: r.locate_field for r in CLASS_TABLE

@@ -16,11 +16,15 @@ from __future__ import annotations
 import posixpath
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..model import CLASS_TABLE, JSON, FailureClass, Location
+from ..model import CLASS_TABLE
 from ..render.owner import FLUX_KS, Owner
 from .chart import ChartKeys, keys_for
 from .errors import LocateSkip
+
+if TYPE_CHECKING:
+    from ..model import JSON, FailureClass, Location
 
 HELMRELEASE_GROUP = "helm.toolkit.fluxcd.io"
 COMPONENT_LABEL = "app.kubernetes.io/component"

@@ -18,16 +18,20 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel.k8s import dig
-from ..model import JSON, Location, ObjectRef, TargetKind, TopLayer
+from ..model import ObjectRef, TargetKind
 from ..render import gitops
 from ..render.helmvalues import sets
 from . import components
 from .ontop import owner_patch_ref, parsed_patches, targets, top_layer
-from .repo import RepoIndex
-from .source import Source
 from .variables import OnTopSkip, owner_phrase
+
+if TYPE_CHECKING:
+    from ..model import JSON, Location, TopLayer
+    from .repo import RepoIndex
+    from .source import Source
 
 VALUES = ("spec", "values")
 

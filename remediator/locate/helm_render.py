@@ -15,15 +15,20 @@ diagnosis: the conventional key would be a guess the chart may ignore.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ChartSource, HelmRender, Incident
+from ..model import ChartSource, HelmRender
 from ..render import helm as helm_render
 from ..render import values_key
 from ..render.helmvalues import merge
-from .argo_helm import HelmSource, values_layers
+from .argo_helm import values_layers
 from .chart import ChartKeys
 from .errors import FIELD_OF_CLASS, LocateDiagnosis
 from .helm import CONVENTIONAL_KEYS, chart_dir
+
+if TYPE_CHECKING:
+    from ..model import JSON, Incident
+    from .argo_helm import HelmSource
 
 RELEASE_NAME = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"

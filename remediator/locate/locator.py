@@ -11,29 +11,36 @@ import copy
 import posixpath
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel.k8s import get_container, pod_spec, split_image
 from ..model import (
-    JSON,
     DocumentRef,
     FailureClass,
     HelmRender,
-    Incident,
     Location,
     ObjectRef,
     TargetKind,
 )
 from ..render import gitops, helmvalues
-from ..render.owner import Owner, identify, not_managed_reason
-from ..render.renders import Renders
+from ..render.owner import identify, not_managed_reason
 from . import argo_helm, helm, helm_ontop, helm_render, ontop, sharing, values_from
 from .errors import FIELD_OF_CLASS, LocateDiagnosis, LocateSkip, NotInSource
 from .overlay import Overlays
 from .repo import RepoIndex
 from .revisions import Branches, argo_mismatch
-from .source import Source, deployers, find_application, resolve, resolve_all
+from .source import deployers, find_application, resolve, resolve_all
 from .toplayer import generated_on_top, image_override, live_name, patched_on_top, substituted
 from .variables import owner_phrase
+
+if TYPE_CHECKING:
+    from ..model import (
+        JSON,
+        Incident,
+    )
+    from ..render.owner import Owner
+    from ..render.renders import Renders
+    from .source import Source
 
 __all__ = ["Branches", "LocateDiagnosis", "LocateSkip", "Locator", "RepoIndex"]
 

@@ -12,18 +12,23 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import yamlio
 from ..kernel.k8s import CONTAINER_LISTS, get_container, pod_spec, pod_spec_path
-from ..model import JSON, DocumentRef, Incident, Location, ObjectRef, TargetKind, TopLayer
+from ..model import DocumentRef, ObjectRef, TargetKind, TopLayer
 from ..render import gitops
 from ..render.gitops import source_folder
 from . import components
-from .repo import Doc, RepoIndex, selects
-from .source import Source, flux_folder
+from .repo import selects
+from .source import flux_folder
 from .toplayer import argocd_source_files
 from .variables import OnTopSkip, owner_phrase, settings_of, substitution
+
+if TYPE_CHECKING:
+    from ..model import JSON, Incident, Location
+    from .repo import Doc, RepoIndex
+    from .source import Source
 
 
 def top_layer(source: Source, root: Path, index: RepoIndex) -> TopLayer | None:

@@ -12,15 +12,14 @@ import copy
 import posixpath
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel import yamlio
 from ..kernel.k8s import CONTAINER_LISTS, get_container, pod_spec, split_image
 from ..model import (
-    JSON,
     DocumentEdit,
     DocumentRef,
     ImageOverride,
-    Incident,
     Location,
     ObjectRef,
     TargetKind,
@@ -28,9 +27,16 @@ from ..model import (
 from ..render import kustomize
 from ..render.renders import Renders
 from .errors import FIELD_OF_CLASS, LocateSkip, NotInSource
-from .repo import Doc, RepoIndex, selects
-from .source import Source
+from .repo import selects
 from .toplayer import live_name
+
+if TYPE_CHECKING:
+    from ..model import (
+        JSON,
+        Incident,
+    )
+    from .repo import Doc, RepoIndex
+    from .source import Source
 
 
 class Overlays:

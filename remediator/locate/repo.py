@@ -8,12 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import yamlio
-from ..model import JSON
 from ..render.kustomize import KUSTOMIZATION_FILES, files_named, is_remote
 from ..render.kustomize import roots as kustomize_roots
+
+if TYPE_CHECKING:
+    from ..model import JSON
 
 
 def selects(target: JSON, kind: str, name: str, labels: JSON | None = None, *,

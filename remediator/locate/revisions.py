@@ -22,9 +22,12 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel import gitio
-from ..model import JSON
+
+if TYPE_CHECKING:
+    from ..model import JSON
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,11 @@ deployment.
 
 from __future__ import annotations
 
-from ..model import Location
-from .repo import RepoIndex
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..model import Location
+    from .repo import RepoIndex
 
 #: the GitOps tools' own objects: their settings are the owner's, not a shared layer
 _OWNER_GROUPS = ("argoproj.io", "kustomize.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io")

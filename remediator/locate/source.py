@@ -10,17 +10,19 @@ repository (Flux 2.7): its path is read back as a repository folder (``artifacts
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.k8s import dig
-from ..model import JSON
 from ..render.gitops import deployed_paths, same_repo, source_folder
-from ..render.owner import Owner
 from . import artifacts
-from .artifacts import ArtifactLayout
 from .errors import LocateSkip
-from .repo import Doc, RepoIndex
 from .revisions import Branches, flux_mismatch
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from ..render.owner import Owner
+    from .artifacts import ArtifactLayout
+    from .repo import Doc, RepoIndex
 
 
 @dataclass

@@ -14,14 +14,18 @@ from __future__ import annotations
 import json
 import posixpath
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import yamlio
 from ..kernel.k8s import split_image
-from ..model import JSON, DocumentRef, ImageOverride, Location
+from ..model import DocumentRef, ImageOverride
 from ..render import gitops
 from .repo import patches_target
-from .source import Source, settings_of
+from .source import settings_of
+
+if TYPE_CHECKING:
+    from ..model import JSON, Location
+    from .source import Source
 
 
 def _kustomize_options(source: Source) -> JSON:

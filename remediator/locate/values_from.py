@@ -20,11 +20,11 @@ import json
 import posixpath
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import yamlio
 from ..kernel.k8s import dig
-from ..model import JSON, DocumentRef, Location, ObjectRef, TargetKind
+from ..model import DocumentRef, ObjectRef, TargetKind
 from ..render.helmvalues import (
     DEFAULT_VALUES_KEY,
     blocked_at,
@@ -35,7 +35,10 @@ from ..render.helmvalues import (
     sets,
 )
 from .errors import LocateSkip
-from .repo import Doc, RepoIndex
+
+if TYPE_CHECKING:
+    from ..model import JSON, Location
+    from .repo import Doc, RepoIndex
 
 __all__ = ["Unsupported", "ValuesFromLayer", "in_repo", "layer", "release_values", "relocate"]
 

@@ -8,23 +8,29 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.k8s import CONTAINER_LISTS, dig, get_container, pod_spec_path
 from ..model import (
     CLASS_TABLE,
-    JSON,
     DocumentRef,
-    FailureClass,
-    Location,
     Substitution,
     TargetKind,
-    TopLayer,
 )
 from ..render import gitops
 from .errors import LocateSkip
-from .repo import Doc, RepoIndex
-from .source import Source, settings_of
+from .repo import Doc
+from .source import settings_of
+
+if TYPE_CHECKING:
+    from ..model import (
+        JSON,
+        FailureClass,
+        Location,
+        TopLayer,
+    )
+    from .repo import RepoIndex
+    from .source import Source
 
 #: the value a variable can feed, per failure class (inside the container)
 VALUE_OF_CLASS = {r.name: r.variable_field for r in CLASS_TABLE if r.variable_field}

@@ -17,8 +17,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..model.settings import Metrics
+if TYPE_CHECKING:
+    from ..model.settings import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..model import ContainerUsage, ObjectRef
-from ..model.settings import Metrics
-from .prometheus import Prometheus, Sample
+from ..model import ContainerUsage
+
+if TYPE_CHECKING:
+    from ..model import ObjectRef
+    from ..model.settings import Metrics
+    from .prometheus import Prometheus, Sample
 
 #: beyond these a value is not a container's usage but a broken or hostile source
 MAX_BYTES = float(2**50)  # 1 PiB

@@ -9,9 +9,10 @@ that was never set is left out), for digests and anything that prints them.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-JSON = dict[str, Any]
+if TYPE_CHECKING:
+    from .jsontype import JSON
 
 
 @dataclass

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from .classes import FailureClass
 from .facts import Facts
 
-JSON = dict[str, Any]
+if TYPE_CHECKING:
+    from .classes import FailureClass
+    from .jsontype import JSON
 
 #: the commit trailer that ties a fix commit to its incident signature (forge writes it; verify
 #: and the LLM drafter's examples read it back)
 SIGNATURE_TRAILER = "Remediator-Signature: "
-
-DEFAULT_PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
 
 @dataclass(frozen=True, order=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .incident import JSON, ObjectRef
+if TYPE_CHECKING:
+    from .incident import ObjectRef
+    from .jsontype import JSON
 
 
 class TargetKind(enum.StrEnum):

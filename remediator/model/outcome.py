@@ -1,14 +1,19 @@
-"""What a pass decides: proposals, file changes, gate results, remediations, pull requests."""
+"""What a pass decides: proposals, file changes, remediations, pull requests (the gate's results
+are in ``validation``)."""
 
 from __future__ import annotations
 
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .incident import JSON, Incident
-from .location import DocumentEdit, Location
+from .validation import Validation
+
+if TYPE_CHECKING:
+    from .incident import Incident
+    from .jsontype import JSON
+    from .location import DocumentEdit, Location
 
 
 class Decision(enum.StrEnum):
@@ -90,32 +95,6 @@ class FileChange:
 
 
 # ------------------------------------------------------------------------------------------ gate
-
-
-@dataclass
-class CheckResult:
-    name: str  # "policy" | "schema" | "render" | "post-condition" | "dry-run"
-    passed: bool
-    messages: list[str] = field(default_factory=list)
-    ran: bool = True  # False: not run (e.g. no cluster for dry-run): never counts as passed
-
-    def as_json(self) -> JSON:
-        out: JSON = {"name": self.name, "passed": self.passed, "messages": list(self.messages)}
-        if not self.ran:
-            out["ran"] = False
-        return out
-
-
-@dataclass
-class Validation:
-    checks: list[CheckResult] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.checks if c.ran) and any(c.ran for c in self.checks)
-
-    def as_json(self) -> JSON:
-        return {"passed": self.passed, "checks": [c.as_json() for c in self.checks]}
 
 
 # ----------------------------------------------------------------------------------------- trust

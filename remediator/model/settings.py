@@ -26,6 +26,9 @@ class ConfigError(ValueError):
     naming file and line where there is one."""
 
 
+#: never patched, whatever the configuration adds (scope.protectedNamespaces extends them)
+DEFAULT_PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+
 #: drafting providers: the offline rules, or a model behind one of these APIs
 PROVIDERS = ("rules", "openai", "anthropic", "openai-compatible")
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY",

@@ -7,8 +7,10 @@ The usage-driven classes, ``CPUThrottling`` (raised from metrics, not from pod s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .incident import JSON
+if TYPE_CHECKING:
+    from .jsontype import JSON
 
 
 @dataclass(frozen=True, order=True)

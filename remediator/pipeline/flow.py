@@ -21,31 +21,38 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import edit, gate
-from ..config import Config, Drafting, TrustLevel
+from ..config import TrustLevel
 from ..detect import detect
-from ..draft import LLMDrafter, closed_examples, draft, make_drafter
-from ..forge import Forge, Submission, TrustSettings, merged_unverified, report_verifications
+from ..draft import closed_examples, draft, make_drafter
+from ..forge import TrustSettings, merged_unverified, report_verifications
 from ..forge import submit as forge_submit
 from ..kernel import turns
 from ..kernel.quantity import parse_quantity
 from ..locate import Branches, LocateDiagnosis, Locator, RepoIndex, default_branch
 from ..model import (
-    JSON,
-    ClusterState,
     Decision,
     Incident,
     ObjectRef,
     Remediation,
-    Unused,
-    Verification,
 )
 from ..model.skip import Skip
 from ..render.renders import Renders
 from ..verify import synced_revisions, verify_merged
 from . import trust, usage
+
+if TYPE_CHECKING:
+    from ..config import Config, Drafting
+    from ..draft import LLMDrafter
+    from ..forge import Forge, Submission
+    from ..model import (
+        JSON,
+        ClusterState,
+        Unused,
+        Verification,
+    )
 
 _log = logging.getLogger(__name__)
 

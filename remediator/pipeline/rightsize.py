@@ -15,20 +15,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import edit, gate
-from ..config import Config
 from ..kernel import worktree
 from ..locate import Branches, Locator, RepoIndex, default_branch
 from ..model import (
-    JSON,
     CheckResult,
-    ClusterState,
     Decision,
-    DocumentEdit,
-    FieldValue,
     ObjectRef,
-    Recommendation,
     Remediation,
     Unused,
     UsageFacts,
@@ -38,6 +33,16 @@ from ..model import (
 from ..render.owner import identify
 from . import usage
 from .flow import remediate
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..model import (
+        JSON,
+        ClusterState,
+        DocumentEdit,
+        FieldValue,
+        Recommendation,
+    )
 
 
 @dataclass

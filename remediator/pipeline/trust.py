@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..config import AutomergeFacts, Config, TrustLevel, TrustRule, automerge_refusal
-from ..model import JSON, ClusterState, Decision, Incident, ObjectRef, Remediation, TrustDecision
+from ..config import AutomergeFacts, TrustLevel, automerge_refusal
+from ..model import Decision, ObjectRef, Remediation, TrustDecision
+
+if TYPE_CHECKING:
+    from ..config import Config, TrustRule
+    from ..model import JSON, ClusterState, Incident
 
 _SCALED_DOWN = re.compile(r"^ReplicaSet (\S+) \(revision \d+\), scaled down")
 

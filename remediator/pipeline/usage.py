@@ -12,8 +12,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from ..config import Config, Metrics
 from ..draft import recommend, round_cpu, round_memory
 from ..kernel.k8s import get_container
 from ..kernel.quantity import parse_quantity
@@ -27,19 +27,24 @@ from ..metrics import (
     read_usage,
 )
 from ..model import (
-    JSON,
-    ClusterState,
     ContainerUsage,
     Evidence,
     FailureClass,
     HPAFacts,
     Incident,
     MemoryFacts,
-    ObjectRef,
-    Recommendation,
     Unused,
     UsageFacts,
 )
+
+if TYPE_CHECKING:
+    from ..config import Config, Metrics
+    from ..model import (
+        JSON,
+        ClusterState,
+        ObjectRef,
+        Recommendation,
+    )
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,13 @@ import copy
 import posixpath
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import yamlio
 from ..kernel.k8s import dig, split_image
-from ..model import JSON, DocumentRef, TopLayer
+
+if TYPE_CHECKING:
+    from ..model import JSON, DocumentRef, TopLayer
 
 #: `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, `${VAR=default}`, `${VAR-default}`
 #: (the forms of Flux's envsubst that only pick a value; string functions are not emulated)
@@ -163,13 +165,15 @@ def variables(settings: JSON, configmaps: list[JSON | None]) -> Variables | None
 
 
 def _doc(root: Path, ref: DocumentRef | None) -> JSON | None:
-    if ref is None:
-        return None
+    return None if ref is None else _read_doc(root, ref.path, ref.index)
+
+
+def _read_doc(root: Path, path: str, index: int = 0) -> JSON | None:
     try:
-        docs = yamlio.load_documents(yamlio.read_text(root, ref.path), ref.path)
+        docs = yamlio.load_documents(yamlio.read_text(root, path), path)
     except (yamlio.UnsafeYAML, OSError):
         return None
-    doc = docs[ref.index] if ref.index < len(docs) else None
+    doc = docs[index] if index < len(docs) else None
     return doc if isinstance(doc, dict) else None
 
 
@@ -182,7 +186,7 @@ def read_top(root: Path, top: TopLayer) -> tuple[JSON, Variables | None]:
         node = dig(owner, top.settings_path)
         if isinstance(node, dict):
             settings = node
-    overrides = [d for d in (_doc(root, DocumentRef(f)) for f in top.override_files) if d]
+    overrides = [d for d in (_read_doc(root, f) for f in top.override_files) if d]
     settings = merged_settings(top.tool, settings, overrides)
     configmaps = [_doc(root, ref) for ref in top.substitute_from]
     return wrapper_fields(top.tool, settings), (

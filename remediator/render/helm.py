@@ -27,10 +27,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..kernel import files, limits, proc, turns, yamlio
 from ..kernel.redact import redact
-from ..model import JSON, ChartSource
+
+if TYPE_CHECKING:
+    from ..model import JSON, ChartSource
 
 log = logging.getLogger(__name__)
 

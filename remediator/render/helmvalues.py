@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import yamlio
 from ..kernel.k8s import dig, put
-from ..model import JSON, ObjectRef, ValuesLayer
+from ..model import ObjectRef
+
+if TYPE_CHECKING:
+    from ..model import JSON, ValuesLayer
 
 DEFAULT_VALUES_KEY = "values.yaml"
 

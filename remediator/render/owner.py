@@ -7,8 +7,10 @@ kustomize-controller labels, Argo CD instance label (only with label tracking co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ObjectRef
+if TYPE_CHECKING:
+    from ..model import JSON, ObjectRef
 
 TRACKING_ID = "argocd.argoproj.io/tracking-id"
 ARGO_INSTANCE = "app.kubernetes.io/instance"

@@ -16,9 +16,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .observe import Health, JsonLog, Metrics
-from .one_pass import PassReport
+
+if TYPE_CHECKING:
+    from .one_pass import PassReport
 
 #: a pass that takes longer than this (or a loop that stops turning) fails the liveness probe
 STALL_SECONDS = 900.0

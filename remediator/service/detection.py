@@ -30,11 +30,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..cluster import LiveCluster, resolve_owners
-from ..detect import IncidentTracker, NoiseOptions, TrackerUpdate, detect_subjects
-from ..model import JSON, ClusterState, DetectOptions, Incident, ObjectRef
-from .observe import JsonLog, Metrics
+from ..cluster import resolve_owners
+from ..detect import IncidentTracker, detect_subjects
+from ..model import ObjectRef
+
+if TYPE_CHECKING:
+    from ..cluster import LiveCluster
+    from ..detect import NoiseOptions, TrackerUpdate
+    from ..model import JSON, ClusterState, DetectOptions, Incident
+    from .observe import JsonLog, Metrics
 
 _log = logging.getLogger(__name__)
 

@@ -8,14 +8,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ParamSpec
+from typing import TYPE_CHECKING, ParamSpec
 from urllib.parse import urlsplit
 
 from ..cluster import load_snapshot
-from ..config import Config, ConfigError, load_config
+from ..config import ConfigError, load_config
 from ..forge import (
     GITHUB_API,
-    Forge,
     GitClone,
     GitHubForge,
     LocalForge,
@@ -27,11 +26,19 @@ from ..forge import (
     repo_name,
 )
 from ..kernel import limits
-from ..kernel.leader import NO_FENCE, Fence, LeaseLost
-from ..model import JSON
-from ..pipeline import Bounds, Plan, PlanMemo, Submission, Verification, plan, submit, verify
+from ..kernel.leader import NO_FENCE, LeaseLost
+from ..pipeline import Bounds, Plan, PlanMemo, plan, submit, verify
 from ..pipeline.rightsize import last_unused, scheduled
-from .watcher import LiveSource
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..forge import (
+        Forge,
+    )
+    from ..kernel.leader import Fence
+    from ..model import JSON
+    from ..pipeline import Submission, Verification
+    from .watcher import LiveSource
 
 P = ParamSpec("P")
 

@@ -10,16 +10,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..cluster import ClusterError, LiveCluster, LiveOptions, LogLimits, RawClient, WatchOptions
 from ..cluster import connect as connect_cluster
-from ..config import Config
-from ..detect import NoiseOptions, TrackerUpdate, detect
+from ..detect import NoiseOptions, detect
 from ..kernel import files
-from ..model import ClusterState, DetectOptions, Incident
-from .alerts import AlertInbox
 from .detection import LiveDetector, service_gc
-from .observe import JsonLog, Metrics
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..detect import TrackerUpdate
+    from ..model import ClusterState, DetectOptions, Incident
+    from .alerts import AlertInbox
+    from .observe import JsonLog, Metrics
 
 #: pods per incident whose logs are fetched (the newest evidence is enough)
 LOG_PODS = 3

@@ -13,9 +13,12 @@ This stage judges; it writes nothing. The forge lists the merged PRs not verifie
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..model import JSON, PullRequest, Verification
+from ..model import Verification
+
+if TYPE_CHECKING:
+    from ..model import JSON, PullRequest
 
 
 class History(Protocol):

@@ -8,9 +8,13 @@ HelmRelease: of the Kustomization that applies it).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from ..model import JSON, ClusterState, ObjectRef, VerifySettings
+from ..model import ObjectRef
 from ..render.owner import identify
+
+if TYPE_CHECKING:
+    from ..model import JSON, ClusterState, VerifySettings
 
 #: a git commit at the end of a revision (`<sha>`, `main@sha1:<sha>`, `main/<sha>`), not the
 #: tail of an artifact digest (`latest@sha256:<64 hex>`)

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 import remediator
 from remediator.cli.demo import example_paths
-from remediator.config import SCHEMA, ConfigError, parse_config
+from remediator.config import ConfigError, config_schema, parse_config
 from remediator.config.schema import validator
 from tests.support.cli import cli
 
@@ -25,7 +25,7 @@ def test_config_schema_prints_the_schema_the_validator_uses():
     out = cli("config", "schema")
     assert out.returncode == 0, out.stderr
     printed = json.loads(out.stdout)
-    assert printed == SCHEMA and validator().schema is SCHEMA
+    assert printed == config_schema() and validator().schema is config_schema()
     Draft202012Validator.check_schema(printed)  # a valid JSON Schema (2020-12)
     assert printed["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert printed["$id"] == remediator.SCHEMA_URL

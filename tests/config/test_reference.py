@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from remediator.config import SCHEMA, Config, ConfigError, parse_config
+from remediator.config import Config, ConfigError, config_schema, parse_config
 from remediator.config.reference import PAGE, render
 from remediator.config.schema import walk
 
@@ -23,7 +23,7 @@ def test_the_configuration_reference_is_up_to_date():
 
 
 def _schema_of(path: list[str]) -> dict[str, Any]:
-    node = SCHEMA
+    node = config_schema()
     for part in path:
         node = node["properties"][part]
     return node

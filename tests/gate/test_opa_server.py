@@ -60,11 +60,11 @@ def test_gate_uses_the_configured_server(opa: OpaEmulator, tmp_path: Path):
 
 def test_url_from_the_environment(opa: OpaEmulator, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(opa_server.URL_ENV, opa.url)
+    monkeypatch.setenv(opa_server.OPA_URL_ENV, opa.url)
     settings = parse_config("validation:\n  policyEngine: opa\n  opa: {timeoutSeconds: 30}\n"
                             ).validation
     assert gate.check_objects(None, deployment(), settings, tmp_path)[0].passed
-    monkeypatch.delenv(opa_server.URL_ENV)
+    monkeypatch.delenv(opa_server.OPA_URL_ENV)
     result = gate.check_objects(None, deployment(), settings, tmp_path)[0]
     assert not result.passed
     assert result.messages == ["policy error: validation.policyEngine is opa but no server is "
@@ -73,7 +73,7 @@ def test_url_from_the_environment(opa: OpaEmulator, tmp_path: Path,
 
 def test_token_from_the_environment(opa: OpaEmulator, monkeypatch: pytest.MonkeyPatch,
                                     tmp_path: Path):
-    monkeypatch.setenv(opa_server.TOKEN_ENV, "s3cret")
+    monkeypatch.setenv(opa_server.OPA_TOKEN_ENV, "s3cret")
     engine = gate.policy_engine(opa_settings(opa.url), tmp_path)
     assert evaluate(engine).violations
     assert opa.authorization == {"Bearer s3cret"}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from remediator.config import Config, ConfigError, parse_config
-from remediator.config.schema import SCHEMA, optional_of, walk
+from remediator.config.schema import config_schema, optional_of, walk
 from tests.support.cli import EXAMPLE, SNAPSHOT, cli
 
 
@@ -29,9 +29,9 @@ def _types(schema: dict[str, Any]) -> set[str]:
     return {kind} if isinstance(kind, str) else set(kind)
 
 
-NUMBERS = [p for p, s in _leaves(SCHEMA) if "number" in _types(s) and "format" not in s]
-QUANTITIES = [p for p, s in _leaves(SCHEMA) if s.get("format", "").endswith("quantity")]
-POSITIVE = [p for p, s in _leaves(SCHEMA) if s.get("format") == "positive-quantity"]
+NUMBERS = [p for p, s in _leaves(config_schema()) if "number" in _types(s) and "format" not in s]
+QUANTITIES = [p for p, s in _leaves(config_schema()) if s.get("format", "").endswith("quantity")]
+POSITIVE = [p for p, s in _leaves(config_schema()) if s.get("format") == "positive-quantity"]
 
 
 def _yaml(path: tuple[str, ...], value: str) -> str:

@@ -32,19 +32,51 @@ def test_the_package_root_holds_only_the_entry_and_the_layer_folders():
     assert "pipeline" in folders  # the flow: remediator/pipeline/flow.py and its parts
 
 
+def _lazy_re_export(node: ast.stmt) -> bool:
+    """``__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)``: the
+    names of the package's ``__init__.pyi``, each loaded from its module on first use."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Tuple) and isinstance(node.value, ast.Call)):
+        return False
+    names = [t.id for t in node.targets[0].elts if isinstance(t, ast.Name)]
+    return (names == ["__getattr__", "__dir__", "__all__"]
+            and ast.unparse(node.value) == "lazy_loader.attach_stub(__name__, __file__)")
+
+
 def test_package_init_files_only_re_export():
-    """An ``__init__.py`` holds a docstring, imports and ``__all__``: the code lives in named
+    """An ``__init__.py`` holds a docstring, imports and ``__all__`` (or the lazy re-export of
+    its ``__init__.pyi``, which then holds only imports and ``__all__``): the code lives in named
     modules, where a reader looks for it."""
     offenders = []
     for path in sorted((ROOT / "remediator").rglob("__init__.py")):
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-            exports = isinstance(node, ast.Assign | ast.AnnAssign) and all(
-                isinstance(t, ast.Name) and t.id == "__all__"
-                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
-            if not (docstring or exports or isinstance(node, ast.Import | ast.ImportFrom)):
-                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        lazy = any(_lazy_re_export(node) for node in body)
+        stub = path.with_suffix(".pyi")
+        assert lazy == stub.exists(), f"{path.relative_to(ROOT)}: a lazy init goes with its stub"
+        files = [(path, body), *([(stub, ast.parse(stub.read_text(encoding="utf-8")).body)]
+                                 if lazy else [])]
+        for file, nodes in files:
+            for node in nodes:
+                docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                exports = isinstance(node, ast.Assign | ast.AnnAssign) and all(
+                    isinstance(t, ast.Name) and t.id == "__all__"
+                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+                if not (docstring or exports or _lazy_re_export(node)
+                        or isinstance(node, ast.Import | ast.ImportFrom)):
+                    offenders.append(f"{file.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def test_lazy_init_stubs_import_only_their_own_modules():
+    """lazy_loader reads an ``__init__.pyi``'s ``from .module import name`` lines only: an
+    alias or an import from another package would be a name that fails on first use."""
+    for stub in sorted((ROOT / "remediator").rglob("__init__.pyi")):
+        for node in ast.parse(stub.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 1 and node.module, f"{stub}:{node.lineno}"
+                assert all(a.asname is None for a in node.names), f"{stub}:{node.lineno}"
+            else:
+                assert isinstance(node, ast.Assign | ast.Expr), f"{stub}:{node.lineno}"
 
 
 def test_tests_mirror_the_package_and_share_helpers_only_through_support():

@@ -17,9 +17,10 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...model.settings import Pricing
+if TYPE_CHECKING:
+    from ...model.settings import Pricing
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,16 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from ...kernel.k8s import container_list, dig, get_container, pod_spec, pod_spec_path, put
 from ...kernel.redact import MASK, is_secret_name, redact
-from ...model import EventSummary, HelmValues, Incident, Location
+from ...model import HelmValues
+
+if TYPE_CHECKING:
+    from ...model import EventSummary, Incident, Location
 
 LOG_WINDOW = 12  # log lines kept around (mostly before) the decisive line
 LINE_CHARS = 240

@@ -12,11 +12,10 @@ import copy
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...kernel.redact import redact
-from ...model import Incident, Location, Proposal
-from ...model.settings import ConfigError, Drafting
+from ...model.settings import ConfigError
 from . import context
 from .budget import Ledger, cache_key, cost, format_cost
 from .examples import closed_examples, merged_examples
@@ -25,13 +24,19 @@ from .proposal import build, rejected
 from .providers import (
     ModelCall,
     ModelReply,
-    Provider,
     ProviderError,
     checked_calls,
     make_provider,
     missing_client,
 )
 from .tools import decode_arguments, parse_answer, tool_specs
+
+if TYPE_CHECKING:
+    from ...model import Incident, Location, Proposal
+    from ...model.settings import Drafting
+    from .providers import (
+        Provider,
+    )
 
 __all__ = ["Fallback", "LLMDrafter", "closed_examples", "default_cache_dir", "make_drafter"]
 

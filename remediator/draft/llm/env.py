@@ -15,10 +15,12 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..literals import Known
 from .shapes import Rejected, text_value, values_list
+
+if TYPE_CHECKING:
+    from ..literals import Known
 
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]{0,127}$")
 #: variables that load code, redirect traffic or weaken TLS: as good as another executable

@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...kernel.k8s import dig, get_container, pod_spec, split_image
 from ...kernel.quantity import parse_quantity
 from ...model import (
     CLASS_TABLE,
     DocumentEdit,
-    Evidence,
     FailureClass,
     FluxVariable,
     HelmValues,
-    Incident,
-    Location,
     OwnerPatchOp,
     TargetKind,
 )
@@ -33,6 +30,13 @@ from ..literals import Known
 from ..paths import field_ops
 from .env import EnvContext, merge_env, references
 from .shapes import Rejected, text_value, values_list
+
+if TYPE_CHECKING:
+    from ...model import (
+        Evidence,
+        Incident,
+        Location,
+    )
 
 __all__ = ["Converter", "Rejected", "fields_for", "file_of", "located_files", "override_edit"]
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...kernel.k8s import get_container
 from ...kernel.redact import redact
-from ...model import DocumentEdit, FailureClass, FieldValue, Incident, Location, Proposal
+from ...model import FailureClass, FieldValue, Proposal
 from .. import rules
 from ..allowlist import check_allowed
 from ..paths import ConflictingEdits, NoSuchContainer
 from .fields import Converter, Rejected, fields_for, file_of, override_edit
-from .tools import NO_FIX, Answer, checked_confidence
+from .tools import NO_FIX, checked_confidence
+
+if TYPE_CHECKING:
+    from ...model import DocumentEdit, Incident, Location
+    from .tools import Answer
 
 #: an edit the model itself doubts is a diagnosis, not a pull request
 MIN_CONFIDENCE = 0.5

@@ -19,11 +19,14 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...kernel.redact import redact, register, register_env
-from ...model.settings import LLMSettings
-from .tools import MAX_ARGUMENT_CHARS, MAX_DEPTH, ToolSpec, too_deep
+from .tools import MAX_ARGUMENT_CHARS, MAX_DEPTH, too_deep
+
+if TYPE_CHECKING:
+    from ...model.settings import LLMSettings
+    from .tools import ToolSpec
 
 _log = logging.getLogger(__name__)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from ...model import Incident
-from .targets import AlertTarget
+if TYPE_CHECKING:
+    from ...model import Incident
+    from .targets import AlertTarget
 
 #: a target no incident matched yet (the watch may not have seen the pod fail) is kept this long
 KEEP_SECONDS = 600.0

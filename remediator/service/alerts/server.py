@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
 
-from .inbox import AlertInbox
 from .targets import PayloadError, targets_of
+
+if TYPE_CHECKING:
+    from .inbox import AlertInbox
 
 TOKEN_ENV = "REMEDIATOR_ALERT_TOKEN"
 PATH = "/alerts"

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...model import Incident
+if TYPE_CHECKING:
+    from ...model import Incident
 
 #: workload labels of kube-state-metrics / kubernetes-mixin alerts, and the kind each names
 WORKLOAD_LABELS = (("deployment", "Deployment"), ("statefulset", "StatefulSet"),
