@@ -6,17 +6,29 @@ Left out: the public-IP detector (an address is evidence, not a credential), the
 detector (our assignment rule does that job without its per-file-type guesses), the hex entropy
 detector (trace ids and git SHAs in JSON logs are quoted hex) and the private-key detector (it
 matches the BEGIN line only; our rule masks the whole block).
+
+The expressions are data, not an import: importing `detect_secrets` loads its scanner, filters
+and `requests` (~60 ms, paid by every command that redacts, `validate` included). The generated
+`denylist` module holds each plugin's patterns and flags, the base64 plugin's quoted-string
+expression, limit and charset, taken from the pinned release by `python
+scripts/redact_denylist.py`; `entropy` is the plugin's formula re-written here.
+tests/kernel/test_redact_denylist.py compares both with the installed detect-secrets and fails,
+naming that command, when a new release changes them (or `PLUGINS` changes). Nothing is
+compiled, nor that module imported, before the first text is redacted.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Iterator
 from functools import cache
 
 Span = tuple[int, int]
 
-_PLUGINS = (
+#: (module under detect_secrets.plugins, class): the plugins whose `denylist` we run
+PLUGINS = (
     ("artifactory", "ArtifactoryDetector"), ("aws", "AWSKeyDetector"),
     ("azure_storage_key", "AzureStorageKeyDetector"), ("basic_auth", "BasicAuthDetector"),
     ("cloudant", "CloudantDetector"), ("discord", "DiscordBotTokenDetector"),
@@ -37,29 +49,41 @@ _PADDING = "="  # base64 padding ends a token; before one it is `key=`
 _EDGE = " \t\r\n\"'=:"
 
 
+# The generated module is imported by the first call, not with this one: the script that writes
+# it imports `PLUGINS` from here, and must run whatever state the file is in (missing, or left
+# with merge-conflict markers).
+
+
 @cache
 def _denylist() -> tuple[re.Pattern[str], ...]:
-    import importlib
+    from .denylist import DENYLIST
 
-    out: list[re.Pattern[str]] = []
-    for module, name in _PLUGINS:
-        plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), name)
-        out.extend(plugin.denylist)
-    return tuple(out)
+    return tuple(re.compile(source, flags) for _module, _name, patterns in DENYLIST
+                 for source, flags in patterns)
 
 
 @cache
-def _base64_plugin() -> tuple[re.Pattern[str], float, object]:
-    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
+def _base64() -> tuple[re.Pattern[str], float, str]:
+    """The Base64HighEntropyString plugin: its quoted-string expression, limit and charset."""
+    from .denylist import BASE64_CHARSET, BASE64_LIMIT, BASE64_REGEX
 
-    plugin = Base64HighEntropyString()
-    return plugin.regex, plugin.entropy_limit, plugin
+    return re.compile(*BASE64_REGEX), BASE64_LIMIT, BASE64_CHARSET
 
 
 def entropy(token: str) -> float:
-    """Shannon entropy over the base64 alphabet, as detect-secrets measures it."""
-    _regex, _limit, plugin = _base64_plugin()
-    return float(plugin.calculate_shannon_entropy(token))  # type: ignore[attr-defined]
+    """Shannon entropy (bits per character) over the base64 alphabet, as detect-secrets'
+    `calculate_shannon_entropy` measures it: the same terms added in the same order (the
+    alphabet's), so the value is equal to the last bit and a token on a threshold falls on the
+    same side. A character outside the alphabet counts in the length only."""
+    if not token:
+        return 0.0
+    counts = Counter(token)
+    total = 0.0
+    for char in _base64()[2]:
+        p = counts[char] / len(token)
+        if p > 0:
+            total += -p * math.log(p, 2)
+    return total
 
 
 def _widen(text: str, start: int, end: int) -> Span:
@@ -87,7 +111,7 @@ def spans(text: str) -> Iterator[Span]:
                 start, end = _widen(text, *m.span(i))
                 if start < end:
                     yield start, end
-    quoted, limit, _plugin = _base64_plugin()
+    quoted, limit, _charset = _base64()
     for m in quoted.finditer(text):  # quoted strings only, as the plugin scans them
         if entropy(m.group(2)) > limit:
             yield m.span(2)

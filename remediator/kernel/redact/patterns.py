@@ -4,6 +4,8 @@ webhooks, Vault tokens, an AWS secret key without its keyword, `mysql -pPASS`).
 
 Each rule yields the span to mask; the caller merges spans from every source. Rules never cross
 a line break except the private-key block, so a YAML key on one line cannot mask the next line.
+Every expression is a `LazyRegex`: compiled by the first text redacted, not when a command that
+never redacts imports this module.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .detectors import entropy
+from .lazy import LazyRegex
+
 Span = tuple[int, int]
 
 _KEYWORDS = (r"pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?key"
@@ -19,7 +24,7 @@ _KEYWORDS = (r"pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|
 
 #: names that hold a reference to a secret, or a property of one, not the secret itself
 #: (`secretName: db`, `TOKEN_TTL=300`, `max_tokens=4096`, `passwordFile: /run/pw`)
-_NOT_A_SECRET_NAME = re.compile(
+_NOT_A_SECRET_NAME = LazyRegex(
     r"(?i)(?:name|names|ref|refs|keyref|file|path|dir|type|kind|mode|enabled|disabled|endpoint"
     r"|url|uri|host|header|format|policy|version|length|len|count|size|ttl|timeout|seconds"
     r"|expiry|expiration|lifetime|age|limit|tokens|secrets|passwords|duration|interval"
@@ -27,7 +32,7 @@ _NOT_A_SECRET_NAME = re.compile(
     # a file name (`sealedsecret.yaml:12: error ...`): what follows is a line, not the secret
     r"|\.(?:ya?ml|json|rego|md|txt|toml|tpl|j2|conf|cfg|ini|sh|py|go))$")
 #: values that are a boolean, nothing, or a reference to where the secret lives
-_NOT_A_SECRET_VALUE = re.compile(
+_NOT_A_SECRET_VALUE = LazyRegex(
     r"(?i)(?:true|false|null|none|nil|yes|no|on|off|~|required|optional|\*+|x+|<[^>]*>"
     r"|bearer|basic|digest|negotiate|token"
     r"|\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|\$[A-Z_][A-Z0-9_]*|" + re.escape("[REDACTED]") + r")")
@@ -36,7 +41,7 @@ _NOT_A_SECRET_VALUE = re.compile(
 @dataclass(frozen=True)
 class Rule:
     name: str
-    pattern: re.Pattern[str]
+    pattern: LazyRegex
     #: the group holding the secret (0: the whole match; -1: whichever alternative matched)
     group: int = 0
     #: a last word on a match: True when it is not a secret after all (a reference, a count)
@@ -62,7 +67,7 @@ def _without_closer(text: str, start: int, end: int) -> int:
 #: what precedes a name that is an object's (`Deployment/session-db: container ...`,
 #: `deployment.apps/token-api: ...`, `StatefulSet/shop/auth-db: ...`): a Kind (capitalised) or a
 #: `kind.group`, a slash, an optional namespace and the start of the name, up to the keyword
-_OBJECT_REF_BEFORE = re.compile(
+_OBJECT_REF_BEFORE = LazyRegex(
     r"(?:^|[^\w./-])(?:[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*(?:\.[a-z0-9-]+)+)/"
     r"(?:[a-z0-9][a-z0-9.-]*/)?[a-z0-9.-]*$", re.M)
 
@@ -87,7 +92,7 @@ def _token_is_not_secret(m: re.Match[str]) -> bool:
     if not (re.search(r"[a-z]", token) and re.search(r"[A-Z]", token)
             and re.search(r"[0-9]", token)):
         return True
-    return _entropy(token.rstrip("=")) < ENTROPY_UNQUOTED
+    return entropy(token.rstrip("=")) < ENTROPY_UNQUOTED
 
 
 #: Shannon entropy (bits per character) above which a long unquoted token is taken for a
@@ -97,69 +102,63 @@ def _token_is_not_secret(m: re.Match[str]) -> bool:
 ENTROPY_UNQUOTED = 4.3
 
 
-def _entropy(token: str) -> float:
-    from .detectors import entropy  # detect-secrets' own measure, loaded on first use
-
-    return entropy(token)
-
-
 RULES: tuple[Rule, ...] = (
-    Rule("private-key", re.compile(
+    Rule("private-key", LazyRegex(
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
         r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S)),
     # a key's base64 body without its BEGIN line (a log window or excerpt cut above it): long
     # runs of mixed-case base64 (hex digests are not mixed-case)
-    Rule("base64-body", re.compile(
+    Rule("base64-body", LazyRegex(
         r"(?<![A-Za-z0-9+/=])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])"
         r"(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{60,}={0,2}(?![A-Za-z0-9+/=])")),
     # 32+ characters of (url-safe) base64 with no keyword: an AWS secret access key (40), most
     # API tokens; judged by entropy so that git SHAs, digests and identifiers stay
-    Rule("random-token", re.compile(
+    Rule("random-token", LazyRegex(
         r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/=_-])"),
         not_secret=_token_is_not_secret),
-    Rule("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    Rule("jwt", LazyRegex(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
     # [user]:password@host (redis://:pw@ has no user); the password may itself contain '@':
     # up to the last '@' of the host
-    Rule("url-credentials", re.compile(r"(?<=://)[^/\s:@]*:([^/\s]+)(?=@[^/\s@]+)"), 1),
-    Rule("auth-header", re.compile(
+    Rule("url-credentials", LazyRegex(r"(?<=://)[^/\s:@]*:([^/\s]+)(?=@[^/\s@]+)"), 1),
+    Rule("auth-header", LazyRegex(
         r"(?i)\b(?:bearer|basic) ([A-Za-z0-9._~+/=-]{6,})"
         # "token" and "digest" are words too ("token expired"): a credential has a digit
         r"|\b(?:token|digest) ((?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,})"), -1),
-    Rule("secret-header", re.compile(
+    Rule("secret-header", LazyRegex(
         r"(?i)\b(?:cookie|set-cookie|x-api-key|x-auth-token|proxy-authorization"
         r"|private-token): ([^\n]+)"), 1),
-    Rule("github-token", re.compile(
+    Rule("github-token", LazyRegex(
         r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")),
-    Rule("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_-]{16,}")),
-    Rule("slack", re.compile(
+    Rule("gitlab-token", LazyRegex(r"\bglpat-[A-Za-z0-9_-]{16,}")),
+    Rule("slack", LazyRegex(
         r"\b(?:xox[abpers]|xapp)-[A-Za-z0-9-]{10,}|hooks\.slack\.com/services/[\w/]+")),
-    Rule("aws-key", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
-    Rule("api-key", re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}")),
-    Rule("stripe", re.compile(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{10,}")),
-    Rule("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
-    Rule("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
-    Rule("vault-token", re.compile(r"\bhv[sb]\.[A-Za-z0-9_-]{24,}")),
-    Rule("discord-webhook", re.compile(
+    Rule("aws-key", LazyRegex(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
+    Rule("api-key", LazyRegex(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}")),
+    Rule("stripe", LazyRegex(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{10,}")),
+    Rule("google-api-key", LazyRegex(r"\bAIza[0-9A-Za-z_-]{35}")),
+    Rule("npm-token", LazyRegex(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    Rule("vault-token", LazyRegex(r"\bhv[sb]\.[A-Za-z0-9_-]{24,}")),
+    Rule("discord-webhook", LazyRegex(
         r"discord(?:app)?\.com/api/webhooks/(\d+/[A-Za-z0-9_-]+)"), 1),
     # telegram's bot API puts the token in the path: /bot<id>:<token>/sendMessage
-    Rule("telegram-url", re.compile(r"/bot(\d{6,12}:[A-Za-z0-9_-]{20,})"), 1),
-    Rule("flag", re.compile(
+    Rule("telegram-url", LazyRegex(r"/bot(\d{6,12}:[A-Za-z0-9_-]{20,})"), 1),
+    Rule("flag", LazyRegex(
         r"(?i)(?<![\w-])--?(?:[a-z0-9-]*(?:password|passwd|token|secret|api-key)|requirepass|masterauth)"
         r"[= ]([^\s\"']\S*|\"[^\"\n]*\"|'[^'\n]*')"), 1),
     # the password glued to its flag: mysql -pPASS, mysqldump -p'PASS' (-P is the port)
-    Rule("mysql-password", re.compile(
+    Rule("mysql-password", LazyRegex(
         r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)\b"
         r"[^\n]*?\s-p('[^'\n]*'|\"[^\"\n]*\"|[^\s-]\S*)"), 1),
-    Rule("cli-password", re.compile(r"\b(?:redis-cli[^\n]*?\s-a|sshpass\s+-p)\s+(\S+)"), 1),
+    Rule("cli-password", LazyRegex(r"\b(?:redis-cli[^\n]*?\s-a|sshpass\s+-p)\s+(\S+)"), 1),
     # NAME=value, "name": "value", name: value — quoted values may contain spaces; never
     # across a line (a YAML key's value on the next line is a mapping, not a secret)
-    Rule("assignment", re.compile(
+    Rule("assignment", LazyRegex(
         # (the name from its keyword on: what precedes it cannot make it a non-secret, and
         # matching it too costs twice the time)
         rf"(?i)((?:{_KEYWORDS})[A-Za-z0-9_.-]*)(\"?[ \t]*[:=][ \t]*)"
         r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s\"',;&]+)"), 3, not_secret=_assignment_is_not_secret),
     # Azure SAS tokens: ...&sig=<signature>
-    Rule("sas-signature", re.compile(r"[?&]sig=([^&\s\"']+)"), 1),
+    Rule("sas-signature", LazyRegex(r"[?&]sig=([^&\s\"']+)"), 1),
 )
 
 
@@ -174,7 +173,7 @@ def spans(text: str) -> Iterator[Span]:
                 yield _unquoted(text, start, end)
 
 
-_SECRET_NAME = re.compile(rf"(?i)(?:{_KEYWORDS}|auth|dsn|database_url|conn(?:ection)?_?str)")
+_SECRET_NAME = LazyRegex(rf"(?i)(?:{_KEYWORDS}|auth|dsn|database_url|conn(?:ection)?_?str)")
 
 
 def is_secret_name(name: str) -> bool:

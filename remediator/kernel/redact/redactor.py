@@ -3,10 +3,15 @@ the dashboard (forge), `plan` output and CLI messages, log lines, model prompts.
 
 One redactor, three sources of spans to mask, merged:
 - detect-secrets' maintained detectors (AWS, Stripe, GitHub, GitLab, Slack, Discord, Telegram,
-  npm, JWT, basic-auth URLs, high-entropy quoted strings...), see `detectors`;
+  npm, JWT, basic-auth URLs, high-entropy quoted strings...), see `detectors`: their patterns are
+  data generated from the pinned release (`denylist`, `python scripts/redact_denylist.py`) and
+  checked against it by tests/kernel/test_redact_denylist.py, so detect-secrets is never imported;
 - our own rules: keywords (`password=`, `"api_key": ...`, `--token`), headers, URL userinfo,
   private-key blocks and the formats detect-secrets lacks, see `patterns`;
 - the credentials this process holds, by value (`register`, see `known`).
+
+Importing the package compiles nothing (every command imports it, `--help` included): the first
+text redacted compiles the expressions (`lazy`, `detectors`).
 
 Deliberately greedy: a false positive costs a few characters of a log excerpt, a false negative
 leaks a credential into a pull request. What must survive (digests, git SHAs, UIDs, resource
