@@ -4,13 +4,11 @@
 
 from .classes import (
     CLASS_TABLE,
-    FAILURE_CLASSES,
     ROW,
     RULE_CLASSES,
     ClassRow,
     Detection,
     Drafter,
-    FailureClass,
     Wording,
     row_of,
 )
@@ -36,6 +34,7 @@ from .facts import (
     WebhookFacts,
     facts_as,
 )
+from .failure import FAILURE_CLASSES, FailureClass
 from .incident import (
     SIGNATURE_TRAILER,
     ClusterState,

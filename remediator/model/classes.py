@@ -40,50 +40,7 @@ from .facts import (
     UsageFacts,
     WebhookFacts,
 )
-
-
-class FailureClass(enum.StrEnum):
-    """The normative class names (DESIGN.md), in the order the JSON Schema lists them."""
-
-    # pod and workload status (DESIGN.md)
-    OOM_KILLED = "OOMKilled"
-    CRASH_LOOP_BACK_OFF = "CrashLoopBackOff"
-    IMAGE_PULL_BACK_OFF = "ImagePullBackOff"
-    CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError"
-    CREATE_CONTAINER_ERROR = "CreateContainerError"
-    RUN_CONTAINER_ERROR = "RunContainerError"
-    UNSCHEDULABLE = "Unschedulable"
-    PROBE_FAILURE = "ProbeFailure"
-    JOB_FAILED = "JobFailed"
-    PROGRESS_DEADLINE_EXCEEDED = "ProgressDeadlineExceeded"
-    EVICTED = "Evicted"
-    REPLICA_FAILURE = "ReplicaFailure"
-    HPA_MAXED_OUT = "HPAMaxedOut"
-    PVC_PENDING = "PVCPending"
-    # workload failures the first detector missed (issue 18)
-    READINESS_NEVER_READY = "ReadinessNeverReady"
-    CONTAINER_START_HOOK_ERROR = "ContainerStartHookError"
-    STUCK_CONTAINER_CREATING = "StuckContainerCreating"
-    MISSING_CONFIG_MAP = "MissingConfigMap"
-    PENDING_NO_VERDICT = "PendingNoVerdict"
-    SCHEDULING_GATED = "SchedulingGated"
-    PVC_LOST = "PVCLost"
-    # configuration failures of the objects around the workloads (issue 18)
-    SERVICE_SELECTOR_MISMATCH = "ServiceSelectorMismatch"
-    INGRESS_BACKEND_MISSING = "IngressBackendMissing"
-    INGRESS_CLASS_MISSING = "IngressClassMissing"
-    INGRESS_TLS_SECRET_MISSING = "IngressTLSSecretMissing"
-    HPA_TARGET_MISSING = "HPATargetMissing"
-    HPA_MISSING_REQUESTS = "HPAMissingRequests"
-    STATEFUL_SET_SERVICE_MISSING = "StatefulSetServiceMissing"
-    STORAGE_CLASS_MISSING = "StorageClassMissing"
-    PDB_BLOCKS_DISRUPTION = "PDBBlocksDisruption"
-    WEBHOOK_SERVICE_UNAVAILABLE = "WebhookServiceUnavailable"
-    HTTP_ROUTE_UNRESOLVED = "HTTPRouteUnresolved"
-    # from a metrics source (model/usage.py)
-    CPU_THROTTLING = "CPUThrottling"
-    # a right-sizing recommendation, not a failure: not a `scope.failureClasses` value
-    RIGHT_SIZING = "RightSizing"
+from .failure import FailureClass
 
 
 class Detection(enum.StrEnum):
@@ -345,9 +302,6 @@ def row_of(name: str) -> ClassRow | None:
 
 # ------------------------------------------------------------- derived tables (never hand-edit)
 
-#: the values of `scope.failureClasses` (the JSON Schema's enum): every failure, not RightSizing
-FAILURE_CLASSES: tuple[FailureClass, ...] = tuple(
-    r.name for r in CLASS_TABLE if r.detection is not Detection.RECOMMENDATION)
 #: the classes whose diagnosis a deterministic rule writes and no model second-guesses
 RULE_CLASSES: frozenset[FailureClass] = frozenset(
     r.name for r in CLASS_TABLE if r.drafter.is_rule)

@@ -12,7 +12,7 @@ import enum
 import fnmatch
 from dataclasses import dataclass
 
-from .classes import FAILURE_CLASSES
+from .failure import FAILURE_CLASSES
 from .setting import setting
 
 
