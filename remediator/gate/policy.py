@@ -77,10 +77,67 @@ def one_line(exc: BaseException) -> str:
 
 
 @functools.cache
+def _runtime() -> dict[str, Any]:
+    value = regorus.Engine().eval_query("opa.runtime()")["result"][0]["expressions"][0]["value"]
+    return value if isinstance(value, dict) else {}
+
+
 def regorus_builtins() -> frozenset[str]:
     """Names of the builtins this regorus build has (the static check compares calls to them)."""
-    result = regorus.Engine().eval_query("opa.runtime().builtins")["result"]
-    return frozenset(result[0]["expressions"][0]["value"])
+    return frozenset(_runtime().get("builtins", []))
+
+
+def regorus_version() -> str | None:
+    """The release of regorus that parses the policies (the shipped analysis is for one)."""
+    version = _runtime().get("regorus-version")
+    return version if isinstance(version, str) else None
+
+
+def analyse(sources: Sequence[PolicySource], errors: list[str],
+            shipped: analysis.JSONish | None = None) -> list[analysis.Module]:
+    """The summary of each module, in order: shipped for a bundled module (``analysis.SHIPPED``,
+    or ``shipped``) when its text and the regorus release are those it was made from, else read
+    from the module's own AST (every other module: a repository's, one named like a built-in
+    one). ``sources`` are those the engine loaded: one that no longer parses on its own is an
+    error (it would go unchecked)."""
+    version = regorus_version()
+    out = []
+    for src in sources:
+        bundled = src in builtin_sources() or src in builtin_sources(include_tests=True)
+        known = analysis.shipped_module(src.name, src.text, version, shipped) if bundled else None
+        if known is not None:
+            out.append(known)
+            continue
+        engine = regorus.Engine()
+        try:
+            add_policy(engine, src)
+        except RuntimeError as exc:
+            errors.append(f"policy error: {one_line(exc)}")
+            continue
+        out += analysis.modules(json.loads(engine.get_ast_as_json()))
+    return out
+
+
+def builtin_analysis() -> str:
+    """The text of ``analysis.SHIPPED`` for the bundled policies and the installed regorus (every
+    module read from its AST): ``python scripts/policy_analysis.py`` writes it."""
+    version = regorus_version()
+    if version is None:
+        raise RuntimeError("this regorus does not say its version (opa.runtime())")
+    srcs = builtin_sources(include_tests=True)
+    errors: list[str] = []
+    summaries = analyse(srcs, errors, shipped={})
+    if errors:
+        raise RuntimeError("; ".join(errors))
+    data = analysis.shipped_data(list(zip((s.text for s in srcs), summaries, strict=True)),
+                                 version)
+    # one line per field of a module: a change to a policy shows as a readable diff
+    modules = ",\n".join(
+        f"  {json.dumps(name)}: {{\n" + ",\n".join(
+            f"   {json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in entry.items())
+        + "\n  }" for name, entry in data.pop("modules").items())
+    head = "".join(f" {json.dumps(k)}: {json.dumps(v)},\n" for k, v in data.items())
+    return f'{{\n{head} "modules": {{\n{modules}\n }}\n}}\n'
 
 
 def rule_id(package: str) -> str:
@@ -137,11 +194,14 @@ class RegorusEngine:
         self._local = threading.local()
         self.errors = list(errors)
         if sandbox is None:
-            trusted = set(builtin_sources(include_tests=True))
+            trusted = builtin_sources()
+            if any(s not in trusted for s in self._sources):  # the tests are read only then
+                trusted = builtin_sources(include_tests=True)
             sandbox = any(s not in trusted for s in self._sources)
         self.sandbox = PolicySandbox(self._sources, data) if sandbox is True else sandbox or None
-        engine = self._base(self.errors)
-        self.modules = analysis.modules(json.loads(engine.get_ast_as_json()))
+        loaded: list[PolicySource] = []
+        self._base(self.errors, loaded)
+        self.modules = analyse(loaded, self.errors)
         conftest_files = {s.name for s in self._sources if s.conftest}
         problems = analysis.problems(self.modules, regorus_builtins(), conftest_files)
         self.errors += [f"policy error: {p}" for p in problems]
@@ -167,8 +227,10 @@ class RegorusEngine:
         except RuntimeError as exc:
             return None, f"the built-in policies do not compile for the RVM: {one_line(exc)}"
 
-    def _base(self, errors: list[str] | None = None) -> Any:
-        """This thread's engine with the policies and data loaded (parse errors go to errors)."""
+    def _base(self, errors: list[str] | None = None, loaded: list[PolicySource] | None = None
+              ) -> Any:
+        """This thread's engine with the policies and data loaded (parse errors go to
+        ``errors``, the sources that loaded to ``loaded``)."""
         engine = getattr(self._local, "engine", None)
         if engine is None:
             engine = regorus.Engine()
@@ -179,6 +241,9 @@ class RegorusEngine:
                 except RuntimeError as exc:
                     if errors is not None:
                         errors.append(f"policy error: {one_line(exc)}")
+                    continue
+                if loaded is not None:
+                    loaded.append(src)
             engine.add_data(self._data)
             # the first query prepares the loaded modules; clones made after it inherit that
             # work (about 0.6 ms per evaluation with the built-in policies)
