@@ -4,12 +4,27 @@ regorus resolves a function only when evaluation reaches the call, so a call to 
 builtin in a branch the current input does not take would be silently skipped. Failing closed
 needs the check up front: every call must name a builtin the engine has (``opa.runtime()``
 lists them) or a function defined in the loaded modules.
+
+A module's summary (``Module``) is a function of its text and of the regorus release that parses
+it, and reading it from the AST costs about 20 ms for the built-in modules (a 1.8 MB JSON dump,
+parsed and walked). So the built-in modules' summaries ship with the package (``SHIPPED``,
+written by ``python scripts/policy_analysis.py``; a test fails when it is stale), each with the
+checksum of the text it summarises: ``shipped_module`` gives one only for a module of that name
+and text under that regorus release. The engine asks only for the bundled modules themselves
+(``policy.analyse``): any other module (a repository's, a changed copy of a built-in one) is
+summarised from its own AST. So the checksum only has to notice a bundled file changed since the
+summaries were written (by accident, never by an adversary): CRC-32, as zlib computes it, which
+is already loaded (hashlib would load OpenSSL at start for it).
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import zlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 #: builtins the engine lists but that cannot do their job here (http.send answers {} offline)
@@ -17,6 +32,8 @@ UNSUPPORTED = {"http.send": "makes network calls; the embedded engine answers {}
 #: calls the parser accepts that are not listed as builtins
 SPECIAL_CALLS = {"print"}
 POLICY_ROOT = "remediator.policies"
+#: the built-in modules' summaries (``shipped_data``), prepared once per release
+SHIPPED = Path(__file__).with_name("builtin_analysis.json")
 
 JSONish = dict[str, Any]
 
@@ -104,6 +121,55 @@ def modules(ast: list[JSONish]) -> list[Module]:
         _calls(tree.get("rules", []), mod.calls)
         out.append(mod)
     return out
+
+
+def digest(text: str) -> str:
+    """The checksum a shipped summary carries of its module's text."""
+    return f"{zlib.crc32(text.encode('utf-8')):08x}"
+
+
+def shipped_data(summaries: Collection[tuple[str, Module]], version: str) -> JSONish:
+    """The content of ``SHIPPED``: each (module text, summary) under its file name, for the
+    regorus release ``version`` (``opa.runtime()["regorus-version"]``)."""
+    return {
+        "_generated": "by python scripts/policy_analysis.py: do not edit by hand (a test fails "
+                      "when it is stale)",
+        "regorus": version,
+        "modules": {mod.file: {"crc32": digest(text), "package": mod.package,
+                               "rules": sorted(mod.rules), "functions": sorted(mod.functions),
+                               "calls": [list(c) for c in mod.calls], "imports": mod.imports}
+                    for text, mod in summaries},
+    }
+
+
+@functools.cache
+def _shipped() -> JSONish:
+    try:
+        data = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # every module is summarised from its AST
+    return data if isinstance(data, dict) else {}
+
+
+def shipped_module(name: str, text: str, version: str | None,
+                   data: JSONish | None = None) -> Module | None:
+    """The shipped summary of module ``name`` (from ``data``, by default ``SHIPPED``), only when
+    it was made from this very ``text`` by this regorus release; None: summarise it from its
+    AST."""
+    data = _shipped() if data is None else data
+    if version is None or data.get("regorus") != version:
+        return None
+    modules = data.get("modules")
+    entry = modules.get(name) if isinstance(modules, dict) else None
+    if not isinstance(entry, dict) or entry.get("crc32") != digest(text):
+        return None
+    try:
+        return Module(file=name, package=entry["package"], rules=set(entry["rules"]),
+                      functions=set(entry["functions"]),
+                      calls=[(str(n), int(line)) for n, line in entry["calls"]],
+                      imports=dict(entry["imports"]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def problems(mods: list[Module], builtins: Collection[str],

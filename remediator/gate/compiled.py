@@ -10,6 +10,10 @@ So it runs only the built-in policy packages, whose answers the conformance suit
 the interpreter, OPA and the OPA server on every case; a repo's own policies, and any built-in
 package a repo's module adds rules to, stay on the interpreter. Any RVM error is not an answer:
 the interpreter evaluates that input again.
+
+Compiling takes about 8 ms, the time of five or six interpreted evaluations of a small object:
+an engine compiles its program only once the interpreter has answered a few evaluations
+(``policy.COMPILE_AFTER``), so `validate` of one file does not pay for it, a plan does once.
 """
 
 from __future__ import annotations

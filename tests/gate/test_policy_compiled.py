@@ -157,6 +157,34 @@ def test_the_compiled_program_stays_in_its_thread():
     assert found and any("hostPID" in m for m in found[0])
 
 
+def test_an_engine_compiles_once_the_interpreter_has_answered_its_first_evaluations():
+    srcs = list(sources.builtin_sources())
+    data = inputs.config_data(SETTINGS)
+    lazy = policy.RegorusEngine(srcs, data, compile_after=3)
+    compiled, interpreted = engines()
+    assert lazy.compiled is None and lazy.interpreted.startswith("not compiled yet")
+    for i, case in enumerate(sorted(CASES)):
+        found = answer(lazy, *CASES[case])
+        assert (lazy.compiled is None) == (i < 3), i
+        assert found == answer(interpreted, *CASES[case]) == answer(compiled, *CASES[case]), case
+    assert lazy.compiled is not None and lazy.interpreted == ""
+    assert lazy.compiled.packages == BUILTIN_PACKAGES
+
+
+def test_the_gate_engine_compiles_after_a_few_evaluations(tmp_path: Path):
+    # settings of its own: an engine no other test has evaluated
+    settings = Validation(allowed_registries=["ghcr.io/acme", "registry.example/lazy"])
+    engine = gate.policy_engine(settings, tmp_path)
+    assert isinstance(engine, policy.RegorusEngine) and engine.compiled is None
+    reference = policy.RegorusEngine(list(sources.builtin_sources()),
+                                     inputs.config_data(settings), compiled=False)
+    before, after = CASES["latest"]
+    for i in range(policy.COMPILE_AFTER + 2):
+        assert (engine.compiled is None) == (i <= policy.COMPILE_AFTER), i
+        assert answer(engine, before, after) == answer(reference, before, after)
+    assert engine.compiled is not None
+
+
 # ------------------------------------------------------------ differential: RVM vs interpreter
 
 IMAGES = ["nginx", "nginx:latest", "index.docker.io/library/nginx:1.25", "localhost:5000/a/b",

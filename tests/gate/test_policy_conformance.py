@@ -1,10 +1,11 @@
 """Conformance: the built-in policies give the same answers on every engine available in the run.
 
-Engines: the embedded regorus engine (built-in packages compiled for its virtual machine) and the
-same engine on its interpreter only; the OPA server engine (opa-python-client) against the local
-OPA emulator backed by regorus and, when opa-golib-python-bindings is installed, by the real OPA;
-and the real OPA bindings called directly. Every case and every ``test_`` rule is evaluated on
-each; any divergence from the others fails.
+Engines: the embedded regorus engine (built-in packages compiled for its virtual machine), the
+same engine on its interpreter only, and as the gate makes it (the interpreter answers its first
+evaluations, the virtual machine the next); the OPA server engine (opa-python-client) against
+the local OPA emulator backed by regorus and, when opa-golib-python-bindings is installed, by the
+real OPA; and the real OPA bindings called directly. Every case and every ``test_`` rule is
+evaluated on each; any divergence from the others fails.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ HAVE_OPA = opa_available()
 SLOW_MACHINE = OpaServer(timeout_seconds=30)
 
 
-ENGINE_NAMES = ["regorus", "regorus(interpreter)", "opa-server(regorus)"]
+ENGINE_NAMES = ["regorus", "regorus(interpreter)", "regorus(gate)", "opa-server(regorus)"]
 if HAVE_OPA:
     ENGINE_NAMES += ["opa-server(opa)", "opa-bindings"]
 
@@ -55,6 +56,10 @@ def engines() -> Iterator[dict[str, Any]]:
                         policy.RegorusEngine(with_tests, {})),
             "regorus(interpreter)": (policy.RegorusEngine(srcs, data, compiled=False),
                                      policy.RegorusEngine(with_tests, {}, compiled=False)),
+            "regorus(gate)": (policy.RegorusEngine(srcs, data,
+                                                   compile_after=policy.COMPILE_AFTER),
+                              policy.RegorusEngine(with_tests, {},
+                                                   compile_after=policy.COMPILE_AFTER)),
             "opa-server(regorus)": (
                 opa_server.OpaServerEngine(srcs, data, SLOW_MACHINE, servers[0].url),
                 opa_server.OpaServerEngine(with_tests, {}, SLOW_MACHINE, servers[1].url)),

@@ -272,3 +272,12 @@ def test_the_wheel_carries_the_bundled_crd_schemas_and_where_they_came_from(dist
                 if p.is_file()}
     assert "crd-schemas/README.md" in expected and len(expected) > 6
     assert {f"remediator/_bundled/{n}" for n in expected} <= names
+
+
+def test_the_wheel_carries_the_shipped_policy_analysis(dist: Path):
+    """The built-in modules' summaries (remediator/gate/builtin_analysis.json) are package data:
+    without them an installed engine would read every built-in module's AST at each start."""
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        shipped = zf.read("remediator/gate/builtin_analysis.json").decode()
+    assert shipped == (ROOT / "remediator/gate/builtin_analysis.json").read_text()
