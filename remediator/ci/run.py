@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -183,21 +182,20 @@ def validate(root: Path, paths: Sequence[Path], config: Config,
     """Run the checks; UsageError for a bad ref, a path outside the repo, no repository."""
     if not root.is_dir():
         raise UsageError(f"{root}: repository folder not found")
-    deleted: set[str] = set()
-    with tempfile.TemporaryDirectory(prefix="remediator-validate-") as tmp:
-        base = None
-        if changed_since_ref is not None:
+    if changed_since_ref is None:
+        targets = _expand(root, paths) if paths else {p for p, _ in yamlio.iter_yaml_paths(root)}
+        result = _run(Validator(root, config, None), targets, set())
+    else:
+        import tempfile  # the base commit's copy only (tempfile loads random, hashlib...)
+
+        with tempfile.TemporaryDirectory(prefix="remediator-validate-") as tmp:
             changes = changed_since(root, changed_since_ref)
             selected = _expand(root, paths) if paths else None
             targets = {p for p in changes.changed if selected is None or p in selected}
-            deleted = changes.deleted
             base = extract_base(root, changes, Path(tmp))
-        elif paths:
-            targets = _expand(root, paths)
-        else:
-            targets = {p for p, _ in yamlio.iter_yaml_paths(root)}
-        result = _run(Validator(root, config, base), targets, deleted)
-    result.prefix = work_tree_prefix(root)
+            result = _run(Validator(root, config, base), targets, changes.deleted)
+    if result.findings:  # only findings' paths name it: no git process for a clean run
+        result.prefix = work_tree_prefix(root)
     return result
 
 

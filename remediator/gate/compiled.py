@@ -21,13 +21,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import regorus
 
-from ..model import JSON
-from .analysis import Module
-from .sources import PolicySource, builtin_sources
+from .sources import builtin_sources
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from .analysis import Module
+    from .sources import PolicySource
 
 #: how the RVM renders an undefined value that reached a result
 UNDEFINED = "<undefined>"

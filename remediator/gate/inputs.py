@@ -25,8 +25,6 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import jsonpatch
-
 from ..kernel.k8s import POD_SPEC_PATHS
 from ..kernel.quantity import parse_quantity
 
@@ -132,6 +130,8 @@ def policy_input(before: JSON | None, after: JSON) -> JSON:
     after, before = plain(after), plain(before)
     change: JSON = {"operation": "create", "patch": []}
     if before is not None:
+        import jsonpatch  # with difflib...: a change only (validate of new files has none)
+
         change = {"operation": "update", "patch": jsonpatch.make_patch(before, after).patch}
     return {"before": before, "after": after, "change": change, "quantities": quantities(after)}
 

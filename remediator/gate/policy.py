@@ -20,17 +20,20 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import regorus
 
 from ..kernel.k8s import dig
-from ..model import JSON
 from . import analysis, conftest
 from .compiled import CompiledPolicies, compilable_packages
-from .coverage import Coverage
 from .sandbox import PolicySandbox
-from .sources import PolicySource, builtin_sources
+from .sources import builtin_sources
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from .coverage import Coverage
+    from .sources import PolicySource
 
 QUERY = "data." + analysis.POLICY_ROOT
 #: evaluations of an engine (``embedded_engine``) the interpreter answers before the built-in

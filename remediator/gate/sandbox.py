@@ -24,11 +24,13 @@ import threading
 import time
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import limits
-from ..model import JSON
-from .sources import PolicySource
+
+if TYPE_CHECKING:
+    from ..model import JSON
+    from .sources import PolicySource
 
 #: the address space the child may take beyond what it has once Python and regorus are loaded
 #: (`limits.policyMemoryMib`), and the deadline of one evaluation, an input against every

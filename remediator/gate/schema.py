@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-from packaging.version import InvalidVersion, Version
 
 from ..kernel.bundled import bundled
 from ..model import CheckResult
@@ -58,8 +57,16 @@ def all_versions() -> list[str]:
             if (m := re.match(r"^v([^-]*)", folder.name))]
 
 
-def _minor(version: str) -> Version:
-    return Version(".".join(version.lstrip("v").split(".")[:2]))
+_MINOR = re.compile(r"v?(\d+)(?:\.(\d+)(?:[.+-].*)?)?")
+
+
+def _minor(version: str) -> tuple[int, int]:
+    """(major, minor) of "1.31", "v1.30.4" or "1.29.0-gke.1"; ValueError for anything else. (A
+    regular expression, not `packaging`: ~8 ms of every `validate`'s start for two numbers.)"""
+    m = _MINOR.fullmatch(version)
+    if m is None:
+        raise ValueError(f"not a Kubernetes version: {version!r}")
+    return int(m.group(1)), int(m.group(2) or 0)
 
 
 @functools.lru_cache(maxsize=16)
@@ -74,7 +81,8 @@ def schema_version(requested: str) -> tuple[str, str]:
     chosen = fitting[-1] if fitting else versions[0]
     if fitting and _minor(requested) <= _minor(versions[-1]):
         return chosen, ""
-    return chosen, f"no schemas for Kubernetes {requested}; validated against {_minor(chosen)}"
+    major, minor = _minor(chosen)
+    return chosen, f"no schemas for Kubernetes {requested}; validated against {major}.{minor}"
 
 
 @functools.lru_cache(maxsize=4)
@@ -174,7 +182,7 @@ def validate(obj: Any, kubernetes_version: str,
         return ["(root): the object needs a kind and an apiVersion"], []
     try:
         version, note = schema_version(kubernetes_version)
-    except InvalidVersion:
+    except ValueError:
         return [f"kubernetes version {kubernetes_version!r} is not a version like 1.31"], []
     notes = [note] if note else []
     checker = validator(version, kind, api_version)

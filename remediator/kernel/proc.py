@@ -16,7 +16,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,8 @@ def run(cmd: Sequence[str], *, timeout: float, max_output: int, cwd: Path | str 
         env: Mapping[str, str] | None = None) -> Result:
     """``cmd``'s exit code, stdout and stderr. OSError when it cannot start; Stopped (after
     killing its process group) at ``timeout`` seconds or beyond ``max_output`` bytes."""
+    import tempfile  # loads shutil, random...: paid by the commands that run a process only
+
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                 cwd=cwd, env=dict(env) if env is not None else None,

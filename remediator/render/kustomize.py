@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +24,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..kernel import files, limits, proc, turns, yamlio
 
 if TYPE_CHECKING:
+    import tempfile
+
     import pathspec  # imported where a Flux folder is listed (~9 ms at every start)
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
@@ -111,9 +111,17 @@ class RenderError(RuntimeError):
     """The kustomization did not render (or no renderer is installed); one-line message."""
 
 
+def _scratch() -> tempfile.TemporaryDirectory[str]:
+    import tempfile  # loads shutil, random...: only when something is rendered
+
+    return tempfile.TemporaryDirectory(prefix="remediator-kustomize-")
+
+
 @lru_cache(maxsize=1)
 def renderer() -> list[str] | None:
     """The command that renders a kustomization directory, or None when none is installed."""
+    import shutil  # with bz2, lzma...: `validate` of plain manifests renders nothing
+
     if shutil.which("kustomize"):
         return ["kustomize", "build"]
     if shutil.which("kubectl"):
@@ -306,7 +314,7 @@ def build(directory: Path, label: str = "", top: dict[str, Any] | None = None,
     as Flux generates it."""
     directory = directory.resolve()
     label = label or directory.name
-    with tempfile.TemporaryDirectory(prefix="remediator-kustomize-") as tmp:
+    with _scratch() as tmp:
         if not top and has_kustomization(directory):
             return _objects(_run(directory, tmp, label), label)
         outside = _wrapper(directory, tmp, top, origins=False, root=root)
@@ -322,7 +330,7 @@ def build_with_origins(
     annotation is removed."""
     directory = directory.resolve()
     label = label or directory.name
-    with tempfile.TemporaryDirectory(prefix="remediator-kustomize-") as tmp:
+    with _scratch() as tmp:
         outside = _wrapper(directory, tmp, top, origins=True, root=root)
         objects = _objects(_run(Path(tmp), tmp, label, outside, directory), label)
         out: list[tuple[dict[str, Any], Path | None]] = []

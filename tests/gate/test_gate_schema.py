@@ -134,6 +134,11 @@ def test_version_selection():
     result = check_schema(deployment(), "1.99")
     assert result.passed and "no schemas for Kubernetes 1.99" in result.messages[0]
     assert not check_schema(deployment(), "latest").passed
+    assert schema.schema_version("1.29.0-gke.1") == ("1.29.0", "")  # a provider's build suffix
+    for not_a_version in ("1.x", "1..2", "1.31x", "", "v"):
+        with pytest.raises(ValueError):
+            schema.schema_version(not_a_version)
+        assert "is not a version like 1.31" in check_schema(deployment(), not_a_version).messages[0]
 
 
 def test_version_changes_the_schema():
