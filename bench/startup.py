@@ -2,8 +2,11 @@
 baseline `python -c "import click"`, each in a fresh interpreter, in the same run.
 
 Prints, per command, the median wall time of N runs (and the cold first run) and its ratio to the
-baseline's median (issue 20's goal: <= 3x). Also lists the heaviest top-level imports of
-`remediator --help` (from `python -X importtime`), which is where the time goes.
+baseline's median (issue 20's goal: <= 3x), and the median CPU time (user + system of the child)
+and its ratio: on a shared machine whose CPU slows down, the CPU ratio moves less. The runs of
+the cases are interleaved. A "floor" line imports, besides click, only the libraries `validate`
+cannot do without (PyYAML, jsonschema-rs, regorus): no start-up of ours can go below it. Also
+lists the heaviest top-level imports of `remediator --help` (from `python -X importtime`).
 Run from the repo root: `python bench/startup.py [--runs N]`.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,15 +44,29 @@ spec:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(argv: list[str], runs: int) -> tuple[float, float]:
-    """(cold first run, median of the others) in seconds."""
-    times = []
+def run_once(argv: list[str]) -> tuple[float, float]:
+    """(wall, CPU of the child) in seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                   env=ENV)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def timed(cases: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float, float]]:
+    """name -> (cold first wall, median wall, median CPU) in seconds; the cases' runs
+    interleaved, so a change of the machine's speed touches them all alike."""
+    walls: dict[str, list[float]] = {name: [] for name in cases}
+    cpus: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(runs + 1):
-        start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
-                       env=ENV)
-        times.append(time.perf_counter() - start)
-    return times[0], statistics.median(times[1:])
+        for name, argv in cases.items():
+            wall, cpu = run_once(argv)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    return {name: (walls[name][0], statistics.median(walls[name][1:]),
+                   statistics.median(cpus[name][1:])) for name in cases}
 
 
 def heaviest_imports(argv: list[str], top: int = 8) -> list[tuple[int, str]]:
@@ -75,6 +93,8 @@ def main() -> None:
         cli = [sys.executable, "-m", "remediator"]
         cases = {
             "baseline: import click": [sys.executable, "-c", "import click"],
+            "floor: + yaml, jsonschema_rs, regorus": [
+                sys.executable, "-c", "import click, yaml, jsonschema_rs, regorus"],
             "remediator --help": [*cli, "--help"],
             # the command as a user runs it (without --repo it is a usage error, which stops
             # before any work and is no measure of start-up)
@@ -85,11 +105,13 @@ def main() -> None:
         if done.returncode != 0:
             sys.exit("remediator validate failed, nothing to measure: "
                      f"{(done.stderr or done.stdout).strip()}")
-        results = {name: timed(argv, args.runs) for name, argv in cases.items()}
-    base = results["baseline: import click"][1]
-    for name, (cold, median) in results.items():
-        print(f"{name:28s} median {median * 1000:7.1f} ms  cold {cold * 1000:7.1f} ms  "
-              f"ratio {median / base:5.2f}x")
+        results = timed(cases, args.runs)
+    _, base, base_cpu = results["baseline: import click"]
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    for name, (cold, median, cpu) in results.items():
+        print(f"{name:38s} median {median * 1000:7.1f} ms  cold {cold * 1000:7.1f} ms  "
+              f"ratio {median / base:5.2f}x  cpu {cpu * 1000:7.1f} ms  "
+              f"ratio {cpu / base_cpu:5.2f}x")
     print("heaviest imports of `remediator --help` (cumulative ms):")
     for us, name in heaviest_imports(["-m", "remediator", "--help"]):
         print(f"  {name:28s} {us / 1000:7.1f}")

@@ -8,7 +8,7 @@ regorus release and for each module's exact text; a test fails when the file is 
 from __future__ import annotations
 
 from remediator.gate.analysis import SHIPPED
-from remediator.gate.policy import builtin_analysis
+from remediator.gate.modules import builtin_analysis
 
 if __name__ == "__main__":
     SHIPPED.write_text(builtin_analysis(), encoding="utf-8")

@@ -11,7 +11,7 @@ parsed and walked). So the built-in modules' summaries ship with the package (``
 written by ``python scripts/policy_analysis.py``; a test fails when it is stale), each with the
 checksum of the text it summarises: ``shipped_module`` gives one only for a module of that name
 and text under that regorus release. The engine asks only for the bundled modules themselves
-(``policy.analyse``): any other module (a repository's, a changed copy of a built-in one) is
+(``modules.analyse``): any other module (a repository's, a changed copy of a built-in one) is
 summarised from its own AST. So the checksum only has to notice a bundled file changed since the
 summaries were written (by accident, never by an adversary): CRC-32, as zlib computes it, which
 is already loaded (hashlib would load OpenSSL at start for it).

@@ -12,7 +12,7 @@ import regorus
 
 from remediator import gate
 from remediator.config import Validation
-from remediator.gate import analysis, policy, sources
+from remediator.gate import analysis, modules, policy, sources
 from tests.support.edits import write
 from tests.support.policies import deployment
 
@@ -24,26 +24,26 @@ def whole_ast(srcs: list[sources.PolicySource]) -> list[analysis.Module]:
     module, its whole AST dumped and walked."""
     engine = regorus.Engine()
     for src in srcs:
-        policy.add_policy(engine, src)
+        modules.add_policy(engine, src)
     return analysis.modules(json.loads(engine.get_ast_as_json()))
 
 
 def analysed(srcs: list[sources.PolicySource], shipped: Any = None) -> list[analysis.Module]:
     errors: list[str] = []
-    mods = policy.analyse(srcs, errors, shipped)
+    mods = modules.analyse(srcs, errors, shipped)
     assert errors == []
     return mods
 
 
 def test_the_shipped_analysis_is_up_to_date():
     shipped = analysis.SHIPPED.read_text(encoding="utf-8")
-    assert shipped == policy.builtin_analysis(), "run: python scripts/policy_analysis.py"
+    assert shipped == modules.builtin_analysis(), "run: python scripts/policy_analysis.py"
     assert set(json.loads(shipped)["modules"]) == {s.name for s in BUILTIN}
 
 
 def test_the_shipped_summaries_are_those_of_the_ast():
     srcs = list(BUILTIN)
-    assert all(analysis.shipped_module(s.name, s.text, policy.regorus_version()) for s in srcs)
+    assert all(analysis.shipped_module(s.name, s.text, modules.regorus_version()) for s in srcs)
     assert analysed(srcs) == whole_ast(srcs)
     assert analysed(srcs, shipped={}) == whole_ast(srcs)  # nothing shipped: all from the AST
 
@@ -69,7 +69,7 @@ def test_repository_modules_next_to_the_shipped_ones_read_as_from_one_engine():
 
 def _marked(name: str, text: str, version: str | None = None) -> dict[str, Any]:
     """Shipped data whose summary of ``name`` (made from ``text``) is recognisable."""
-    return {"regorus": version or policy.regorus_version(), "modules": {name: {
+    return {"regorus": version or modules.regorus_version(), "modules": {name: {
         "crc32": analysis.digest(text), "package": "marked", "rules": [], "functions": [],
         "calls": [], "imports": {}}}}
 

@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from remediator.gate import opa_server, policy
+from remediator.gate import modules, opa_server, policy
 from remediator.gate.sources import PolicySource, is_test_file
 
 _LOCATED = re.compile(r"^(?P<file>[^\s:]+):(?P<row>\d+)(?::(?P<col>\d+))?:\s*(?P<message>.*)$")
@@ -139,7 +139,7 @@ class RegorusBackend:
             return self.engine.query(f"data.{path}" if path else "data",
                                      input if has_input else None)
         except RuntimeError as exc:
-            raise EvalError(policy.one_line(exc)) from None
+            raise EvalError(modules.one_line(exc)) from None
 
 
 class OpaEmulator:
