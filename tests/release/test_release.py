@@ -281,3 +281,13 @@ def test_the_wheel_carries_the_shipped_policy_analysis(dist: Path):
     with zipfile.ZipFile(wheel) as zf:
         shipped = zf.read("remediator/gate/builtin_analysis.json").decode()
     assert shipped == (ROOT / "remediator/gate/builtin_analysis.json").read_text()
+
+
+def test_the_wheel_carries_the_lazy_packages_stubs(dist: Path):
+    """`model` and `gate` read their names from `__init__.pyi` at import (lazy_loader): an
+    installed package without its stub would not import at all."""
+    stubs = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "remediator").rglob("*.pyi"))
+    assert "remediator/model/__init__.pyi" in stubs and "remediator/gate/__init__.pyi" in stubs
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        assert all(zf.read(s).decode() == (ROOT / s).read_text() for s in stubs)
