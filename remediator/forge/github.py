@@ -36,7 +36,8 @@ from ..kernel.redact import register
 from ..model import PullRequest
 from ..render.gitops import normalize_repo_url
 from .body import parse_record
-from .gitclone import ForgeError, GitBackedForge, GitClone
+from .gitbacked import GitBackedForge
+from .gitclone import ForgeError, GitClone
 
 if TYPE_CHECKING:
     from ..kernel.leader import Fence

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from ..kernel.leader import NO_FENCE
 from ..model import PullRequest
 from .body import parse_record
-from .gitclone import ForgeError, GitBackedForge, GitClone
+from .gitbacked import GitBackedForge
+from .gitclone import ForgeError, GitClone
 
 if TYPE_CHECKING:
     from ..kernel.leader import Fence
