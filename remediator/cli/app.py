@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..kernel import logs
+from ..kernel import collector, logs
 from .output import RedactingGroup
 
 # name: (module, attribute, the short help `--help` lists). A command's module is imported only
@@ -69,4 +69,7 @@ class LazyGroup(RedactingGroup):
                    "errors too); other libraries log warnings and errors.")
 def main(log_level: str) -> None:
     """GitOps remediation bot: failing Kubernetes workloads in, reviewed pull requests out."""
+    # click calls this once it has loaded the command to run, before running it: what the
+    # imports made is frozen and the collector the entry paused runs again (kernel/collector.py)
+    collector.resume()
     logs.configure(json_lines=False, level=log_level)

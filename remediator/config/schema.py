@@ -8,7 +8,6 @@ the same object.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import types
@@ -202,6 +201,8 @@ def error_message(err: Any) -> str:
     if err.validator == "additionalProperties":
         known = sorted(k for k in err.schema.get("properties", {}) if k != "$schema")
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        import difflib  # a misspelt key only: ~1 ms of every start
+
         close = difflib.get_close_matches(str(extra[0]), known, n=1)
         hint = f", did you mean {close[0]!r}?" if close else ""
         return f"unknown key {extra[0]!r}{hint} (allowed: {', '.join(known)})"

@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import os
 import selectors
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from ..kernel import limits
 
 if TYPE_CHECKING:
+    import subprocess
+
     from ..model import JSON
     from .sources import PolicySource
 
@@ -109,6 +109,8 @@ class PolicySandbox:
     def _start(self) -> subprocess.Popen[bytes]:
         # a backstop only (the parent's deadline comes first): the child's start counts too
         cpu = int(self.timeout) + 10
+        import subprocess  # with the first repository policy only (not `validate`'s built-ins)
+
         # -P and cwd="/": the folder we run in (a checkout) must not shadow json or regorus
         proc = subprocess.Popen([sys.executable, "-P", "-c", _CHILD, str(self.memory), str(cpu)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd="/",
@@ -197,6 +199,8 @@ class PolicySandbox:
                     raise RuntimeError(self._died(proc)) from None
 
     def _died(self, proc: subprocess.Popen[bytes]) -> str:
+        import signal
+
         code = proc.wait()
         assert proc.stderr is not None
         said = proc.stderr.read(1 << 16).decode("utf-8", "replace")  # it ended: bounded

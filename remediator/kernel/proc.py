@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +40,11 @@ def run(cmd: Sequence[str], *, timeout: float, max_output: int, cwd: Path | str 
         env: Mapping[str, str] | None = None) -> Result:
     """``cmd``'s exit code, stdout and stderr. OSError when it cannot start; Stopped (after
     killing its process group) at ``timeout`` seconds or beyond ``max_output`` bytes."""
-    import tempfile  # loads shutil, random...: paid by the commands that run a process only
+    # paid by the commands that run a process only (`validate` of plain files starts none):
+    # tempfile loads shutil and random, subprocess and signal ~2 ms of a start
+    import signal
+    import subprocess
+    import tempfile
 
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
+import jsonschema_rs
 import kubernetes_validate
 import pytest
 
@@ -116,12 +118,12 @@ def test_cached_validator_is_reused():
     first = schema.validator("1.31.0", "Deployment", "apps/v1")
     assert first is not None
     before = schema.validator.cache_info()
-    definitions_loads = schema._registry.cache_info().misses
+    definitions_loads = schema._definitions.cache_info().misses
     for _ in range(3):
         check_schema(deployment(), "1.31")
     after = schema.validator.cache_info()
     assert after.hits == before.hits + 3 and after.misses == before.misses
-    assert schema._registry.cache_info().misses == definitions_loads
+    assert schema._definitions.cache_info().misses == definitions_loads
     assert schema.validator("1.31.0", "Deployment", "apps/v1") is first
 
 
@@ -170,3 +172,59 @@ def test_formats_are_not_asserted():
     obj = deployment()
     obj["metadata"]["creationTimestamp"] = "yesterday"
     assert check_schema(obj, "1.31").passed
+
+
+def test_a_validator_holds_the_definitions_its_kind_reaches_and_judges_as_with_all_of_them():
+    """Each validator's registry holds only what its schema reaches through `$ref`s: the errors
+    are the ones a registry of every definition gives, for kinds that reach many definitions
+    (a pod template, a CRD's JSONSchemaProps, which has a property named "$ref") and few."""
+    version = "1.31.0"
+    definitions = schema._definitions(version)
+    everything = jsonschema_rs.Registry([(definitions["$id"], definitions)])
+    bad_container = {"name": "a", "image": "a:1", "nope": 1, "ports": [{"containerPort": "x"}]}
+    objects = [
+        deployment(),
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+         "spec": {"selector": {}, "template": {"spec": {"containers": [bad_container],
+                                                        "volumes": [{"name": "v", "nfs": {}}]}}}},
+        {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
+         "spec": {"schedule": 5, "jobTemplate": {"spec": {"template": {"spec": {
+             "containers": [bad_container], "restartPolicy": "Never"}}}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "labels": {"a": 1}},
+         "spec": {"ports": [{"port": "http"}], "extra": True}},
+        {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+         "metadata": {"name": "x.example.com"},
+         "spec": {"group": "example.com", "names": {"kind": "X", "plural": "xs"}, "scope": "N",
+                  "versions": [{"name": "v1", "served": True, "storage": True, "schema": {
+                      "openAPIV3Schema": {"type": "object", "properties": {
+                          "a": {"$ref": 5, "type": "string"}}}}}]}},
+    ]
+    for obj in objects:
+        kind_schema = json.loads(schema.schema_root().joinpath(
+            f"v{version}-local-strict",
+            schema._file_name(obj["kind"], obj["apiVersion"])).read_text())
+        full = jsonschema_rs.Draft202012Validator(kind_schema, registry=everything,
+                                                  validate_formats=False)
+        pruned = schema.validator(version, obj["kind"], obj["apiVersion"])
+        assert pruned is not None
+        expected = sorted(str(e) for e in full.iter_errors(obj))
+        assert sorted(str(e) for e in pruned.iter_errors(obj)) == expected, obj["kind"]
+        assert expected or obj is objects[0]  # every object but the first is invalid
+
+
+def test_the_reached_definitions_are_followed_through_the_definitions_themselves():
+    reached: set[str] = set()
+    definitions = schema._definitions("1.31.0")
+    deployment_schema = json.loads(schema.schema_root().joinpath(
+        "v1.31.0-local-strict", "deployment-apps-v1.json").read_text())
+    schema._refs(deployment_schema, reached)
+    # the Deployment's schema names its spec; the container is three references further in
+    assert "/api/_definitions.json#/$defs/io.k8s.api.apps.v1.DeploymentSpec" in reached
+    assert not any(r.endswith("io.k8s.api.core.v1.Container") for r in reached)
+    closure = schema._reached(deployment_schema, definitions["$defs"])
+    assert {"io.k8s.api.core.v1.Container", "io.k8s.api.core.v1.PodSpec",
+            "io.k8s.apimachinery.pkg.api.resource.Quantity"} <= set(closure)
+    assert len(closure) < len(definitions["$defs"]) / 3
+    # a reference of another form: every definition, rather than a validator missing one
+    odd = {"properties": {"a": {"$ref": "https://example.com/other.json#/x"}}}
+    assert schema._reached(odd, definitions["$defs"]) is definitions["$defs"]

@@ -291,3 +291,13 @@ def test_the_wheel_carries_the_lazy_packages_stubs(dist: Path):
     (wheel,) = dist.glob("*.whl")
     with zipfile.ZipFile(wheel) as zf:
         assert all(zf.read(s).decode() == (ROOT / s).read_text() for s in stubs)
+
+
+def test_the_command_starts_at_the_process_entry(dist: Path):
+    """The `remediator` script runs `remediator.__main__:main`, as `python -m remediator` does:
+    the entry that pauses the collector while the command loads (kernel/collector.py)."""
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        (entry_points,) = [n for n in zf.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        text = zf.read(entry_points).decode()
+    assert "remediator = remediator.__main__:main" in text.splitlines()
