@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, get_args, get_origin, get_type_hints
 
 from ..kernel import files, yamlio
 from ..model.setting import key_of
-from .schema import error_message, line_of, optional_of, validator, walk
+from .schema import accepts, error_message, line_of, optional_of, validator, walk
 from .settings import CONFIG_FILE, Config, ConfigError
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ def parse_config(text: str, name: str = CONFIG_FILE, repo: Path | None = None) -
     data = docs[0]
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: line 1: expected a mapping at the top level")
-    errors = sorted(validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = [] if accepts(data) else sorted(validator().iter_errors(data),
+                                             key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
         path = list(err.absolute_path)

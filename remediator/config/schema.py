@@ -22,6 +22,8 @@ from ..model.setting import BRANCH_PREFIX_PATTERN, ENV_PATTERN, HOST_PATTERN, ke
 from .settings import Config
 
 if TYPE_CHECKING:
+    import jsonschema_rs
+
     from ..model.setting import Key
 
 _JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
@@ -154,6 +156,42 @@ def _is_quantity(value: object) -> bool:
 
 def _is_positive_quantity(value: object) -> bool:
     return _is_quantity(value) and parse_quantity(value) > 0
+
+
+def _format(check: Any) -> Any:
+    def holds(value: str) -> bool:
+        try:
+            return bool(check(value))
+        except ValueError:
+            return False
+
+    return holds
+
+
+@functools.cache
+def quick_validator() -> jsonschema_rs.Validator:
+    """The same schema, formats and numbers compiled by jsonschema-rs, which `validate` loads
+    anyway for the Kubernetes schemas: a file it accepts is valid without importing jsonschema
+    (~40 ms of every start with a configuration file, bench/startup.py). It does not say why a
+    file is not: ``validator`` does, for the messages that name the key and the line. It is
+    also stricter in places (a regular expression's ``$`` before a final newline): what it
+    refuses, ``validator`` judges. tests/config/test_quick_validator.py holds that it accepts
+    nothing ``validator`` refuses."""
+    import jsonschema_rs  # `config schema` and `init` print or write the schema: not for them
+
+    return jsonschema_rs.validator_for(
+        config_schema(), validate_formats=True,
+        formats={"quantity": _format(_is_quantity),
+                 "positive-quantity": _format(_is_positive_quantity)})
+
+
+def accepts(data: Any) -> bool:
+    """True when ``data`` is a valid configuration for ``quick_validator``; False when it may
+    not be (``validator`` decides)."""
+    try:
+        return quick_validator().is_valid(data)
+    except ValueError:  # a value JSON has no form for (a YAML date): the full validator says
+        return False
 
 
 @functools.cache

@@ -14,10 +14,14 @@ from typing import Any
 
 #: the JSON Schema of a Kubernetes quantity (`512Mi`, `2`, `500m`), checked with the kubernetes
 #: client's own parser (format `quantity`)
-QUANTITY: Mapping[str, Any] = {"type": ["string", "number"], "format": "quantity"}
+#: and, for a number, the same bounds as keywords every JSON Schema validator applies (a format
+#: check is made on strings only by most of them, jsonschema-rs included)
+QUANTITY: Mapping[str, Any] = {"type": ["string", "number"], "format": "quantity",
+                               "minimum": 0, "maximum": 2**63}
 #: a ceiling or a default request: zero would make every value "too large" or request nothing
 POSITIVE_QUANTITY: Mapping[str, Any] = {"type": ["string", "number"],
-                                        "format": "positive-quantity"}
+                                        "format": "positive-quantity",
+                                        "exclusiveMinimum": 0, "maximum": 2**63}
 
 
 @dataclass(frozen=True)

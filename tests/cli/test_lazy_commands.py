@@ -6,9 +6,12 @@ import subprocess
 import sys
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from remediator.cli.app import COMMANDS, main
+from remediator.config.settings import CONFIG_FILE
+from remediator.kernel.bundled import bundled
 
 HEAVY = ("kubernetes", "github", "kubernetes_validate", "opa_client", "aiohttp", "git", "requests",
          "jsonschema", "detect_secrets")
@@ -50,15 +53,21 @@ def test_help_imports_none_of_the_heavy_clients_nor_the_model() -> None:
     assert out.strip().splitlines()[-1] == "[]"
 
 
-def test_validate_of_one_file_imports_no_cluster_forge_or_opa_server_client(tmp_path) -> None:
+@pytest.mark.parametrize("config", [False, True])
+def test_validate_of_one_file_imports_no_cluster_forge_or_opa_server_client(
+        tmp_path, config: bool) -> None:
     """`remediator validate` checks policies and the schema: the Kubernetes, GitHub and OPA
     server clients (and aiohttp under the last), GitPython (git runs as a process), the
-    pure-Python jsonschema (no configuration file to read), kubernetes-validate's package
+    pure-Python jsonschema (a valid configuration file is accepted by jsonschema-rs,
+    config/schema.py `quick_validator`), kubernetes-validate's package
     (only its schema files are read), detect-secrets and `requests` (the redactor runs
     detect-secrets' patterns from generated data, kernel/redact/denylist.py) stay unloaded
     (start-up, bench/startup.py)."""
     manifest = tmp_path / "cm.yaml"
     manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    if config:
+        example = bundled("gitops-repo-example") / CONFIG_FILE
+        (tmp_path / CONFIG_FILE).write_text(example.read_text())
     code = ("import sys\nfrom remediator.cli import main\n"
             f"try:\n    main(['validate', '--repo', {str(tmp_path)!r}, {str(manifest)!r}])\n"
             "except SystemExit as exc:\n    print('exit', exc.code)\n"
