@@ -5,9 +5,9 @@ like ``pipeline``. See ``run`` for which files and objects are checked, ``report
 output formats.
 """
 
-from .changes import UsageError
 from .findings import Finding, Result
 from .report import FORMATS, render_report
 from .run import validate
+from .usage import UsageError
 
 __all__ = ["FORMATS", "Finding", "Result", "UsageError", "render_report", "validate"]

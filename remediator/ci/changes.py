@@ -8,15 +8,11 @@ untracked files count too (pre-commit runs before the commit exists).
 from __future__ import annotations
 
 import io
-import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..kernel import gitio
-
-
-class UsageError(ValueError):
-    """Bad invocation or input the check cannot start with (exit code 2); one line."""
+from .usage import UsageError
 
 
 @dataclass
@@ -148,17 +144,3 @@ def extract_base(root: Path, changes: Changes, target: Path) -> Path:
             tar.extractall(target, members=[m for m in tar.getmembers() if not m.issym()
                                             and not m.islnk()])
     return target / changes.prefix if changes.prefix else target
-
-
-def inside(root: Path, path: Path) -> str:
-    """A command-line path (relative to the current folder, or else to the repository) as a
-    repo-relative one; UsageError when it is outside the repository or missing."""
-    resolved = path.resolve()
-    if not path.is_absolute() and not resolved.exists():
-        resolved = (root / path).resolve()
-    if not resolved.is_relative_to(root.resolve()):
-        raise UsageError(f"{path}: outside the repository {root}")
-    if not resolved.exists():
-        raise UsageError(f"{path}: no such file or folder")
-    rel = resolved.relative_to(root.resolve()).as_posix()
-    return "" if rel == "." else posixpath.normpath(rel)

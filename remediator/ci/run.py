@@ -28,9 +28,9 @@ from ..kernel import yamlio
 from ..render import kustomize
 from ..render.kustomize import KUSTOMIZATION_FILES
 from . import kustomizations, positions
-from .changes import UsageError, changed_since, extract_base, inside, work_tree_prefix
 from .findings import ERROR, NOTE, Finding, Result
 from .objects import ObjectChecker, SourceFile, chart_folders, is_object, match, not_manifest
+from .usage import UsageError, inside
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -186,7 +186,10 @@ def validate(root: Path, paths: Sequence[Path], config: Config,
         targets = _expand(root, paths) if paths else {p for p, _ in yamlio.iter_yaml_paths(root)}
         result = _run(Validator(root, config, None), targets, set())
     else:
-        import tempfile  # the base commit's copy only (tempfile loads random, hashlib...)
+        # the base commit's copy only: tempfile loads random, hashlib...; `changes` git's code
+        import tempfile
+
+        from .changes import changed_since, extract_base
 
         with tempfile.TemporaryDirectory(prefix="remediator-validate-") as tmp:
             changes = changed_since(root, changed_since_ref)
@@ -195,6 +198,8 @@ def validate(root: Path, paths: Sequence[Path], config: Config,
             base = extract_base(root, changes, Path(tmp))
             result = _run(Validator(root, config, base), targets, changes.deleted)
     if result.findings:  # only findings' paths name it: no git process for a clean run
+        from .changes import work_tree_prefix
+
         result.prefix = work_tree_prefix(root)
     return result
 

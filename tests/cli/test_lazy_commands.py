@@ -22,7 +22,8 @@ UNUSED_BY_VALIDATE = (
     "remediator.model.location", "remediator.model.outcome", "remediator.model.usage",
     "remediator.gate.run", "remediator.gate.change", "remediator.render.helm",
     "ruamel.yaml", "tempfile", "shutil", "tarfile", "jsonpatch", "packaging",
-    "concurrent.futures", "subprocess", "signal", "difflib")
+    "concurrent.futures", "subprocess", "signal", "difflib", "remediator.ci.changes",
+    "remediator.kernel.gitio")
 
 
 def test_listed_short_help_is_each_commands_own() -> None:
