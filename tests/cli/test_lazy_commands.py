@@ -16,11 +16,13 @@ from remediator.kernel.bundled import bundled
 HEAVY = ("kubernetes", "github", "kubernetes_validate", "opa_client", "aiohttp", "git", "requests",
          "jsonschema", "detect_secrets")
 #: what `validate` of plain manifests has no use for (the lazy `model` and `gate` packages,
-#: annotation-only imports, modules imported where they are used; bench/startup.py)
+#: annotation-only imports, modules imported where they are used, the redactor's needle analysis
+#: that only scripts and tests run; bench/startup.py)
 UNUSED_BY_VALIDATE = (
     "remediator.model.facts", "remediator.model.classes", "remediator.model.incident",
     "remediator.model.location", "remediator.model.outcome", "remediator.model.usage",
     "remediator.gate.run", "remediator.gate.change", "remediator.render.helm",
+    "remediator.kernel.redact.needles",
     "ruamel.yaml", "tempfile", "shutil", "tarfile", "jsonpatch", "packaging",
     "concurrent.futures", "subprocess", "signal", "difflib", "remediator.ci.changes",
     "remediator.kernel.gitio")

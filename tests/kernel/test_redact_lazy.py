@@ -33,7 +33,8 @@ def test_importing_the_redactor_compiles_nothing_and_the_first_redact_compiles()
         "print(len(compiled))\n"
         "assert redact('x password=hunter2 AKIAIOSFODNN7EXAMPLE')[1] == 2\n"
         "assert is_secret_name('DB_PASSWORD')\n"
-        "print(len(compiled) > 20)\n"))
+        # (only the expressions this text may match: test_redact_prefilter.py counts them)
+        "print(len(compiled) > 0)\n"))
     assert out == ["0", "True"]
 
 

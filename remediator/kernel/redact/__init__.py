@@ -1,8 +1,8 @@
 """Redaction of secrets from anything that leaves the process (see ``redactor``).
 
 detect-secrets' detectors are run from generated data (``denylist``, kept to the pinned release
-by tests/kernel/test_redact_denylist.py), not by importing the package; expressions are
-compiled by the first text redacted, not at import."""
+by tests/kernel/test_redact_denylist.py), not by importing the package; an expression is
+compiled by the first text redacted that holds one of its needles (see `lazy`), not at import."""
 
 from __future__ import annotations
 

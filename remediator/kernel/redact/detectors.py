@@ -15,15 +15,21 @@ scripts/redact_denylist.py`; `entropy` is the plugin's formula re-written here.
 tests/kernel/test_redact_denylist.py compares both with the installed detect-secrets and fails,
 naming that command, when a new release changes them (or `PLUGINS` changes). Nothing is
 compiled, nor that module imported, before the first text is redacted.
+
+Next to each pattern the script writes its needles (`needles.derive`, the literals one of which
+is in every text it matches): a pattern is compiled and run only on a text that holds one of
+them, or that is not ASCII (see `lazy`). Skipping a pattern that cannot match changes no span,
+so the plugins' order and what is masked are those of running them all (tested).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterator
 from functools import cache
+
+from .lazy import LazyRegex
 
 Span = tuple[int, int]
 
@@ -55,19 +61,20 @@ _EDGE = " \t\r\n\"'=:"
 
 
 @cache
-def _denylist() -> tuple[re.Pattern[str], ...]:
+def _denylist() -> tuple[LazyRegex, ...]:
     from .denylist import DENYLIST
 
-    return tuple(re.compile(source, flags) for _module, _name, patterns in DENYLIST
-                 for source, flags in patterns)
+    return tuple(LazyRegex(source, flags, needles=needles)
+                 for _module, _name, patterns in DENYLIST for source, flags, needles in patterns)
 
 
 @cache
-def _base64() -> tuple[re.Pattern[str], float, str]:
+def _base64() -> tuple[LazyRegex, float, str]:
     """The Base64HighEntropyString plugin: its quoted-string expression, limit and charset."""
     from .denylist import BASE64_CHARSET, BASE64_LIMIT, BASE64_REGEX
 
-    return re.compile(*BASE64_REGEX), BASE64_LIMIT, BASE64_CHARSET
+    source, flags, needles = BASE64_REGEX
+    return LazyRegex(source, flags, needles=needles), BASE64_LIMIT, BASE64_CHARSET
 
 
 def entropy(token: str) -> float:
@@ -102,16 +109,20 @@ def _widen(text: str, start: int, end: int) -> Span:
     return start, end
 
 
-def spans(text: str) -> Iterator[Span]:
+def spans(text: str, lowered: str | None) -> Iterator[Span]:
+    """The spans to mask; ``lowered`` is `lazy.lowered(text)` (None: run every pattern)."""
     for regex in _denylist():
+        if not regex.may_match(lowered):
+            continue
         for m in regex.finditer(text):
             # like the plugins' own findall: each non-empty group, else the whole match
-            groups = [i for i in range(1, (regex.groups or 0) + 1) if m.group(i)]
+            groups = [i for i in range(1, m.re.groups + 1) if m.group(i)]
             for i in groups or [0]:
                 start, end = _widen(text, *m.span(i))
                 if start < end:
                     yield start, end
     quoted, limit, _charset = _base64()
-    for m in quoted.finditer(text):  # quoted strings only, as the plugin scans them
-        if entropy(m.group(2)) > limit:
-            yield m.span(2)
+    if quoted.may_match(lowered):
+        for m in quoted.finditer(text):  # quoted strings only, as the plugin scans them
+            if entropy(m.group(2)) > limit:
+                yield m.span(2)

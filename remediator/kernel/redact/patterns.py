@@ -5,7 +5,9 @@ webhooks, Vault tokens, an AWS secret key without its keyword, `mysql -pPASS`).
 Each rule yields the span to mask; the caller merges spans from every source. Rules never cross
 a line break except the private-key block, so a YAML key on one line cannot mask the next line.
 Every expression is a `LazyRegex`: compiled by the first text redacted, not when a command that
-never redacts imports this module.
+never redacts imports this module. A rule's expression carries its needles (see `lazy`): it is
+compiled and run only on a text that holds one of them (or is not ASCII). The expressions that
+judge a match (`_NOT_A_SECRET_NAME`...) run on its pieces, after a rule matched: they have none.
 """
 
 from __future__ import annotations
@@ -102,68 +104,92 @@ def _token_is_not_secret(m: re.Match[str]) -> bool:
 ENTROPY_UNQUOTED = 4.3
 
 
+#: each rule's needles (see `lazy`) are written next to its expression: what `needles.derive`
+#: finds in it, which tests/kernel/test_redact_prefilter.py checks
 RULES: tuple[Rule, ...] = (
     Rule("private-key", LazyRegex(
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
-        r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S)),
+        r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S,
+        needles=("private key block-----", "private key-----"))),
     # a key's base64 body without its BEGIN line (a log window or excerpt cut above it): long
-    # runs of mixed-case base64 (hex digests are not mixed-case)
+    # runs of mixed-case base64 (hex digests are not mixed-case); no literal: it always runs
     Rule("base64-body", LazyRegex(
         r"(?<![A-Za-z0-9+/=])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])"
         r"(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{60,}={0,2}(?![A-Za-z0-9+/=])")),
     # 32+ characters of (url-safe) base64 with no keyword: an AWS secret access key (40), most
-    # API tokens; judged by entropy so that git SHAs, digests and identifiers stay
+    # API tokens; judged by entropy so that git SHAs, digests and identifiers stay (always runs)
     Rule("random-token", LazyRegex(
         r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/=_-])"),
         not_secret=_token_is_not_secret),
-    Rule("jwt", LazyRegex(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    Rule("jwt", LazyRegex(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+                          needles=("eyj",))),
     # [user]:password@host (redis://:pw@ has no user); the password may itself contain '@':
     # up to the last '@' of the host
-    Rule("url-credentials", LazyRegex(r"(?<=://)[^/\s:@]*:([^/\s]+)(?=@[^/\s@]+)"), 1),
+    Rule("url-credentials", LazyRegex(r"(?<=://)[^/\s:@]*:([^/\s]+)(?=@[^/\s@]+)",
+                                      needles=("://",)), 1),
     Rule("auth-header", LazyRegex(
         r"(?i)\b(?:bearer|basic) ([A-Za-z0-9._~+/=-]{6,})"
         # "token" and "digest" are words too ("token expired"): a credential has a digit
-        r"|\b(?:token|digest) ((?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,})"), -1),
+        r"|\b(?:token|digest) ((?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,})",
+        needles=("basic ", "bearer ", "digest ", "token ")), -1),
     Rule("secret-header", LazyRegex(
         r"(?i)\b(?:cookie|set-cookie|x-api-key|x-auth-token|proxy-authorization"
-        r"|private-token): ([^\n]+)"), 1),
+        r"|private-token): ([^\n]+)",
+        needles=("cookie: ", "private-token: ", "proxy-authorization: ", "x-api-key: ",
+                 "x-auth-token: ")), 1),
     Rule("github-token", LazyRegex(
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")),
-    Rule("gitlab-token", LazyRegex(r"\bglpat-[A-Za-z0-9_-]{16,}")),
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",
+        needles=("gho_", "ghp_", "ghr_", "ghs_", "ghu_", "github_pat_"))),
+    Rule("gitlab-token", LazyRegex(r"\bglpat-[A-Za-z0-9_-]{16,}", needles=("glpat-",))),
     Rule("slack", LazyRegex(
-        r"\b(?:xox[abpers]|xapp)-[A-Za-z0-9-]{10,}|hooks\.slack\.com/services/[\w/]+")),
-    Rule("aws-key", LazyRegex(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
-    Rule("api-key", LazyRegex(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}")),
-    Rule("stripe", LazyRegex(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{10,}")),
-    Rule("google-api-key", LazyRegex(r"\bAIza[0-9A-Za-z_-]{35}")),
-    Rule("npm-token", LazyRegex(r"\bnpm_[A-Za-z0-9]{36}\b")),
-    Rule("vault-token", LazyRegex(r"\bhv[sb]\.[A-Za-z0-9_-]{24,}")),
+        r"\b(?:xox[abpers]|xapp)-[A-Za-z0-9-]{10,}|hooks\.slack\.com/services/[\w/]+",
+        needles=("hooks.slack.com/services/", "xapp-", "xoxa-", "xoxb-", "xoxe-", "xoxp-",
+                 "xoxr-", "xoxs-"))),
+    Rule("aws-key", LazyRegex(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b", needles=("akia", "asia"))),
+    Rule("api-key", LazyRegex(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}", needles=("sk-",))),
+    Rule("stripe", LazyRegex(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{10,}",
+                             needles=("rk_live_", "rk_test_", "sk_live_", "sk_test_"))),
+    Rule("google-api-key", LazyRegex(r"\bAIza[0-9A-Za-z_-]{35}", needles=("aiza",))),
+    Rule("npm-token", LazyRegex(r"\bnpm_[A-Za-z0-9]{36}\b", needles=("npm_",))),
+    Rule("vault-token", LazyRegex(r"\bhv[sb]\.[A-Za-z0-9_-]{24,}", needles=("hvb.", "hvs."))),
     Rule("discord-webhook", LazyRegex(
-        r"discord(?:app)?\.com/api/webhooks/(\d+/[A-Za-z0-9_-]+)"), 1),
+        r"discord(?:app)?\.com/api/webhooks/(\d+/[A-Za-z0-9_-]+)",
+        needles=("discord.com/api/webhooks/", "discordapp.com/api/webhooks/")), 1),
     # telegram's bot API puts the token in the path: /bot<id>:<token>/sendMessage
-    Rule("telegram-url", LazyRegex(r"/bot(\d{6,12}:[A-Za-z0-9_-]{20,})"), 1),
+    Rule("telegram-url", LazyRegex(r"/bot(\d{6,12}:[A-Za-z0-9_-]{20,})", needles=("/bot",)), 1),
     Rule("flag", LazyRegex(
         r"(?i)(?<![\w-])--?(?:[a-z0-9-]*(?:password|passwd|token|secret|api-key)|requirepass|masterauth)"
-        r"[= ]([^\s\"']\S*|\"[^\"\n]*\"|'[^'\n]*')"), 1),
+        r"[= ]([^\s\"']\S*|\"[^\"\n]*\"|'[^'\n]*')",
+        needles=("api-key ", "api-key=", "masterauth ", "masterauth=", "passwd ", "passwd=",
+                 "password ", "password=", "requirepass ", "requirepass=", "secret ",
+                 "secret=", "token ", "token=")), 1),
     # the password glued to its flag: mysql -pPASS, mysqldump -p'PASS' (-P is the port)
     Rule("mysql-password", LazyRegex(
         r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)\b"
-        r"[^\n]*?\s-p('[^'\n]*'|\"[^\"\n]*\"|[^\s-]\S*)"), 1),
-    Rule("cli-password", LazyRegex(r"\b(?:redis-cli[^\n]*?\s-a|sshpass\s+-p)\s+(\S+)"), 1),
+        r"[^\n]*?\s-p('[^'\n]*'|\"[^\"\n]*\"|[^\s-]\S*)", needles=("mariadb", "mysql")), 1),
+    Rule("cli-password", LazyRegex(r"\b(?:redis-cli[^\n]*?\s-a|sshpass\s+-p)\s+(\S+)",
+                                   needles=("redis-cli", "sshpass")), 1),
     # NAME=value, "name": "value", name: value — quoted values may contain spaces; never
     # across a line (a YAML key's value on the next line is a mapping, not a secret)
     Rule("assignment", LazyRegex(
         # (the name from its keyword on: what precedes it cannot make it a non-secret, and
         # matching it too costs twice the time)
         rf"(?i)((?:{_KEYWORDS})[A-Za-z0-9_.-]*)(\"?[ \t]*[:=][ \t]*)"
-        r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s\"',;&]+)"), 3, not_secret=_assignment_is_not_secret),
+        r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s\"',;&]+)",
+        needles=("access-key", "access_key", "accesskey", "accountkey", "api-key", "api_key",
+                 "apikey", "auth", "client-key", "client_key", "clientkey", "cookie",
+                 "credential", "pass", "private-key", "private_key", "privatekey", "pwd",
+                 "secret", "session", "token")), 3, not_secret=_assignment_is_not_secret),
     # Azure SAS tokens: ...&sig=<signature>
-    Rule("sas-signature", LazyRegex(r"[?&]sig=([^&\s\"']+)"), 1),
+    Rule("sas-signature", LazyRegex(r"[?&]sig=([^&\s\"']+)", needles=("&sig=", "?sig=")), 1),
 )
 
 
-def spans(text: str) -> Iterator[Span]:
+def spans(text: str, lowered: str | None) -> Iterator[Span]:
+    """The spans to mask; ``lowered`` is `lazy.lowered(text)` (None: run every rule)."""
     for rule in RULES:
+        if not rule.pattern.may_match(lowered):
+            continue
         for m in rule.pattern.finditer(text):
             if rule.not_secret is not None and rule.not_secret(m):
                 continue

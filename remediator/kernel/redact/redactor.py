@@ -10,8 +10,16 @@ One redactor, three sources of spans to mask, merged:
   private-key blocks and the formats detect-secrets lacks, see `patterns`;
 - the credentials this process holds, by value (`register`, see `known`).
 
-Importing the package compiles nothing (every command imports it, `--help` included): the first
-text redacted compiles the expressions (`lazy`, `detectors`).
+Importing the package compiles nothing (every command imports it, `--help` included): an
+expression is compiled the first time it runs (`lazy`). And it runs only on a text that holds
+one of its needles, literals at least one of which is in every text it can match (looked for in
+the lowercased text, and only in an ASCII one: on any other every expression runs, see `lazy`).
+A one-line report thus compiles and runs the two expressions without a literal (`base64-body`,
+`random-token`) and those whose needles it holds, not the ~60 others. Skipping an expression
+that cannot match removes no span, so what is masked is what running them all masks
+(tests/kernel/test_redact_prefilter.py compares both). The needles are data beside each
+expression, derived from its parse tree by `needles`, which only scripts/redact_denylist.py and
+the tests import: parsing is the cost the prefilter saves.
 
 Deliberately greedy: a false positive costs a few characters of a log excerpt, a false negative
 leaks a credential into a pull request. What must survive (digests, git SHAs, UIDs, resource
@@ -24,6 +32,7 @@ from typing import Any
 
 from . import detectors, known, patterns
 from .known import register, register_env
+from .lazy import lowered
 from .patterns import is_secret_name
 
 __all__ = ["MASK", "is_secret_name", "looks_like_secret", "redact", "redact_data", "register",
@@ -42,12 +51,16 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def redact(text: str) -> tuple[str, int]:
+def redact(text: str, *, prefilter: bool = True) -> tuple[str, int]:
     """Return the text with secrets masked, and how many were masked. Idempotent: a redacted
-    text comes back unchanged, so redacting again at the next exit costs nothing."""
+    text comes back unchanged, so redacting again at the next exit costs nothing.
+
+    ``prefilter=False`` runs every expression, needles or not: the same result, slower (the
+    tests compare the two)."""
     if not text:
         return text, 0
-    found = [*known.spans(text), *patterns.spans(text), *detectors.spans(text)]
+    key = lowered(text) if prefilter else None
+    found = [*known.spans(text), *patterns.spans(text, key), *detectors.spans(text, key)]
     # a span inside an earlier mask (`password=[REDACTED]`) is that mask, not a new secret
     found = [(s, e) for s, e in found if MASK not in text[s:e]]
     if not found:
