@@ -10,11 +10,11 @@ import io
 import os
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from ..kernel import files, yamlio
 from ..model.setting import key_of
-from .schema import accepts, error_message, line_of, optional_of, validator, walk
+from .schema import accepts, error_message, line_of, optional_of, type_hints, validator, walk
 from .settings import CONFIG_FILE, Config, ConfigError
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def _check_repo_paths(text: str, name: str, cfg: Config, repo: Path) -> None:
 
 def build(cls: Any, data: dict[str, Any]) -> Any:
     """Settings class ``cls`` from its (schema-checked) mapping: absent keys keep the defaults."""
-    hints = get_type_hints(cls)
+    hints = type_hints(cls)
     kwargs: dict[str, Any] = {}
     for f in fields(cls):
         key = key_of(f)

@@ -43,6 +43,14 @@ def optional_of(tp: Any) -> Any | None:
     return None
 
 
+@functools.cache
+def type_hints(cls: Any) -> dict[str, Any]:
+    """``get_type_hints`` of a settings class, once: its annotations are strings, and each call
+    compiles every one of them again (the schema, the repo-path check and the building of a
+    configuration ask for each class: ~380 compiles per file read)."""
+    return get_type_hints(cls)
+
+
 class Leaf:
     """One key of the file as `walk` finds it: where it is in the file and in the settings."""
 
@@ -60,7 +68,7 @@ def walk(cls: Any, file_path: tuple[str, ...] = (), attrs: tuple[str, ...] = ()
          ) -> Iterator[Leaf]:
     """Every key of the file below settings class ``cls`` (nested settings objects included,
     as the leaves of their own keys), in declaration order."""
-    hints = get_type_hints(cls)
+    hints = type_hints(cls)
     for f in fields(cls):
         key = key_of(f)
         if key is None or key.name is None:
@@ -108,7 +116,7 @@ def _field_schema(tp: Any, key: Key) -> dict[str, Any]:
 
 def object_schema(cls: Any) -> dict[str, Any]:
     """The JSON Schema of settings class ``cls``: its keys, no others."""
-    hints = get_type_hints(cls)
+    hints = type_hints(cls)
     props: dict[str, Any] = {}
     required: list[str] = []
     for f in fields(cls):
