@@ -1,4 +1,5 @@
-"""Rego policy evaluation: the engine interface and the embedded engine (regorus).
+"""Rego policy evaluation: the embedded engine (regorus); the interface every engine answers
+through is in ``answers``.
 
 Policies are the built-in set (``policies/`` of this project) plus the repo's own files
 (``validation.policies``: repo-relative ``.rego`` files or folders; ``*_test.rego`` files are only
@@ -18,13 +19,12 @@ import functools
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any
 
 import regorus
 
-from ..kernel.k8s import dig
 from . import analysis, conftest
+from .answers import Evaluation, PolicyTest, add_conftest, deny_messages, lookup, rule_id
 from .compiled import CompiledPolicies, compilable_packages
 from .modules import add_policy, analyse, one_line, regorus_builtins
 from .sandbox import PolicySandbox
@@ -41,65 +41,9 @@ QUERY = "data." + analysis.POLICY_ROOT
 #: interpreted evaluations of a small object (~1.5 ms), and each compiled one then saves about
 #: 1.2 ms. `validate` of a file judges one or a few objects; a plan, a CI run or the service many.
 COMPILE_AFTER = 6
-_ROOT_DEPTH = len(analysis.POLICY_ROOT.split("."))
-
-
-@dataclass
-class Evaluation:
-    violations: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # any error fails the check (fail closed)
-    warnings: list[str] = field(default_factory=list)  # conftest `warn` rules: never fail
-    #: the rule id of each violation or warning: "policy/<package below remediator.policies>"
-    #: or "conftest/<namespace>" (validate's findings and SARIF rules)
-    rules: dict[str, str] = field(default_factory=dict)
-
-
-class PolicyTest(NamedTuple):
-    name: str  # "data.remediator.policies.security_test.test_privileged_container_denied"
-    passed: bool
-    message: str  # why it failed; "" when it passed
-
-
-class PolicyEngine(Protocol):
-    """What the gate needs from a Rego engine: embedded (``RegorusEngine``) or an OPA server
-    (``opa_server.OpaServerEngine``)."""
-
-    name: str
-
-    def evaluate(self, input: JSON) -> Evaluation:
-        """The deny messages of every policy package for this input, and any errors."""
-        ...
 
 
 # ------------------------------------------------------------------------------------- regorus
-
-
-def rule_id(package: str) -> str:
-    return "policy/" + package.removeprefix(analysis.POLICY_ROOT + ".")
-
-
-def add_conftest(out: Evaluation, namespace: str, document: Any) -> None:
-    """One conftest namespace's document (``data.<namespace>`` for the object) into ``out``."""
-    reading = conftest.read(namespace, document)
-    out.violations += reading.failures
-    out.warnings += reading.warnings
-    out.errors += reading.errors
-    for message in reading.failures + reading.warnings:
-        out.rules.setdefault(message, f"conftest/{namespace}")
-
-
-def deny_messages(package: str, deny: Any) -> tuple[list[str], list[str]]:
-    if deny is None:
-        return [], []
-    if not isinstance(deny, list):  # a set arrives as a JSON array; anything else is a mistake
-        kind = type(deny).__name__
-        return [], [f"policy error: package {package}: deny must be a set of messages, not {kind}"]
-    out = []
-    for item in deny:
-        if isinstance(item, dict) and isinstance(item.get("msg"), str):
-            item = item["msg"]
-        out.append(item if isinstance(item, str) else json.dumps(item, sort_keys=True))
-    return out, []
 
 
 class RegorusEngine:
@@ -342,17 +286,6 @@ class RegorusEngine:
 def _in_process(engine: Any, query: str) -> Any:
     result = json.loads(engine.eval_query_as_json(query)).get("result")  # none: undefined
     return result[0]["expressions"][0]["value"] if result else None
-
-
-def package_node(tree: Any, package: str) -> Any:
-    """One package's document in the ``data.remediator.policies`` tree (None: not there)."""
-    return dig(tree, package.split(".")[_ROOT_DEPTH:])  # below data.remediator.policies
-
-
-def lookup(tree: Any, package: str) -> Any:
-    """The ``deny`` of one package in the ``data.remediator.policies`` tree (None: undefined)."""
-    node = package_node(tree, package)
-    return node.get("deny") if isinstance(node, dict) else None
 
 
 @functools.lru_cache(maxsize=16)
