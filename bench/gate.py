@@ -5,8 +5,9 @@ Prints key=value lines:
   the built-in packages compiled for regorus's virtual machine (RVM), what every check does;
 - policy_eval_ms_interpreter / policy_rvm_vs_interpreter: the same on regorus's interpreter only
   (parsed once, cloned per evaluation), which runs a repo's own policies, and the ratio;
-- policy_fresh_ms / policy_cached_vs_fresh: a fresh engine (load, parse, static checks, then one
-  evaluation) and the ratio of a cached engine's evaluation to it;
+- policy_fresh_ms / policy_cached_vs_fresh: a fresh engine (static checks, the shipped RVM
+  program loaded, then one evaluation: the built-in policies alone are not parsed) and the ratio
+  of a cached engine's evaluation to it;
 - policy_eval_ms_opa_server[_<backend>]: the OPA server engine (opa-python-client, HTTP on
   loopback) against the test OPA emulator, backed by regorus and, when installed, the real OPA;
   the emulator runs in this process, so the numbers include its share of the GIL;

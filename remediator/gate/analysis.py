@@ -123,9 +123,10 @@ def modules(ast: list[JSONish]) -> list[Module]:
     return out
 
 
-def digest(text: str) -> str:
-    """The checksum a shipped summary carries of its module's text."""
-    return f"{zlib.crc32(text.encode('utf-8')):08x}"
+def digest(text: str | bytes) -> str:
+    """The checksum a shipped summary carries of its module's text (and the shipped program of
+    its own bytes, ``compiled.PROGRAM``)."""
+    return f"{zlib.crc32(text.encode('utf-8') if isinstance(text, str) else text):08x}"
 
 
 def shipped_data(summaries: Collection[tuple[str, Module]], version: str) -> JSONish:

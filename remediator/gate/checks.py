@@ -15,7 +15,7 @@ from .sources import builtin_sources, repo_sources
 if TYPE_CHECKING:
     from ..model import JSON
     from ..model.settings import ValidationSettings
-    from .policy import PolicyEngine
+    from .answers import PolicyEngine
 
 PRE_EXISTING = "pre-existing: "
 WARN = "warning: "  # a conftest `warn` result: reported, never failing

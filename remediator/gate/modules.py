@@ -51,6 +51,25 @@ def regorus_version() -> str | None:
     return version if isinstance(version, str) else None
 
 
+def _shipped_summary(src: PolicySource, version: str | None,
+                     shipped: analysis.JSONish | None = None) -> analysis.Module | None:
+    bundled = src in builtin_sources() or src in builtin_sources(include_tests=True)
+    return analysis.shipped_module(src.name, src.text, version, shipped) if bundled else None
+
+
+def shipped_summaries(sources: Sequence[PolicySource]) -> list[analysis.Module] | None:
+    """Every module's shipped summary (``analyse``), or None when one has none. Each was read
+    from the module's own AST under this regorus release: a module that has one parses."""
+    version = regorus_version()
+    out = []
+    for src in sources:
+        known = _shipped_summary(src, version)
+        if known is None:
+            return None
+        out.append(known)
+    return out
+
+
 def analyse(sources: Sequence[PolicySource], errors: list[str],
             shipped: analysis.JSONish | None = None) -> list[analysis.Module]:
     """The summary of each module, in order: shipped for a bundled module (``analysis.SHIPPED``,
@@ -61,8 +80,7 @@ def analyse(sources: Sequence[PolicySource], errors: list[str],
     version = regorus_version()
     out = []
     for src in sources:
-        bundled = src in builtin_sources() or src in builtin_sources(include_tests=True)
-        known = analysis.shipped_module(src.name, src.text, version, shipped) if bundled else None
+        known = _shipped_summary(src, version, shipped)
         if known is not None:
             out.append(known)
             continue

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from ..kernel.redact import register
 from . import analysis, conftest
-from .policy import (
+from .answers import (
     Evaluation,
     PolicyTest,
     add_conftest,

@@ -1,4 +1,5 @@
-"""Rego policy evaluation: the engine interface and the embedded engine (regorus).
+"""Rego policy evaluation: the embedded engine (regorus); the interface every engine answers
+through is in ``answers``.
 
 Policies are the built-in set (``policies/`` of this project) plus the repo's own files
 (``validation.policies``: repo-relative ``.rego`` files or folders; ``*_test.rego`` files are only
@@ -18,15 +19,14 @@ import functools
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any
 
 import regorus
 
-from ..kernel.k8s import dig
 from . import analysis, conftest
-from .compiled import CompiledPolicies, compilable_packages
-from .modules import add_policy, analyse, one_line, regorus_builtins
+from .answers import Evaluation, PolicyTest, add_conftest, deny_messages, lookup, rule_id
+from .compiled import CompiledPolicies, compilable_packages, shipped_program
+from .modules import add_policy, analyse, one_line, regorus_builtins, shipped_summaries
 from .sandbox import PolicySandbox
 from .sources import builtin_sources
 
@@ -37,69 +37,11 @@ if TYPE_CHECKING:
 
 QUERY = "data." + analysis.POLICY_ROOT
 #: evaluations of an engine (``embedded_engine``) the interpreter answers before the built-in
-#: packages are compiled for the RVM: compiling takes about 8 ms, the time of five or six
-#: interpreted evaluations of a small object (~1.5 ms), and each compiled one then saves about
-#: 1.2 ms. `validate` of a file judges one or a few objects; a plan, a CI run or the service many.
+#: packages are compiled for the RVM, when the shipped program cannot be used (``compiled``):
+#: compiling takes about 8 ms, the time of five or six interpreted evaluations of a small object
+#: (~1.5 ms), and each compiled one then saves about 1.2 ms. `validate` of a file judges one or a
+#: few objects; a plan, a CI run or the service many.
 COMPILE_AFTER = 6
-_ROOT_DEPTH = len(analysis.POLICY_ROOT.split("."))
-
-
-@dataclass
-class Evaluation:
-    violations: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # any error fails the check (fail closed)
-    warnings: list[str] = field(default_factory=list)  # conftest `warn` rules: never fail
-    #: the rule id of each violation or warning: "policy/<package below remediator.policies>"
-    #: or "conftest/<namespace>" (validate's findings and SARIF rules)
-    rules: dict[str, str] = field(default_factory=dict)
-
-
-class PolicyTest(NamedTuple):
-    name: str  # "data.remediator.policies.security_test.test_privileged_container_denied"
-    passed: bool
-    message: str  # why it failed; "" when it passed
-
-
-class PolicyEngine(Protocol):
-    """What the gate needs from a Rego engine: embedded (``RegorusEngine``) or an OPA server
-    (``opa_server.OpaServerEngine``)."""
-
-    name: str
-
-    def evaluate(self, input: JSON) -> Evaluation:
-        """The deny messages of every policy package for this input, and any errors."""
-        ...
-
-
-# ------------------------------------------------------------------------------------- regorus
-
-
-def rule_id(package: str) -> str:
-    return "policy/" + package.removeprefix(analysis.POLICY_ROOT + ".")
-
-
-def add_conftest(out: Evaluation, namespace: str, document: Any) -> None:
-    """One conftest namespace's document (``data.<namespace>`` for the object) into ``out``."""
-    reading = conftest.read(namespace, document)
-    out.violations += reading.failures
-    out.warnings += reading.warnings
-    out.errors += reading.errors
-    for message in reading.failures + reading.warnings:
-        out.rules.setdefault(message, f"conftest/{namespace}")
-
-
-def deny_messages(package: str, deny: Any) -> tuple[list[str], list[str]]:
-    if deny is None:
-        return [], []
-    if not isinstance(deny, list):  # a set arrives as a JSON array; anything else is a mistake
-        kind = type(deny).__name__
-        return [], [f"policy error: package {package}: deny must be a set of messages, not {kind}"]
-    out = []
-    for item in deny:
-        if isinstance(item, dict) and isinstance(item.get("msg"), str):
-            item = item["msg"]
-        out.append(item if isinstance(item, str) else json.dumps(item, sort_keys=True))
-    return out, []
 
 
 class RegorusEngine:
@@ -107,12 +49,17 @@ class RegorusEngine:
 
     The built-in packages run compiled on regorus's virtual machine (``compiled``) unless
     ``compiled=False``; the repo's own packages, and every package when an RVM run fails, on the
-    interpreter. The program is compiled when the engine is made, or with ``compile_after=N``
-    at the evaluation that follows the first N (``embedded_engine``: ``COMPILE_AFTER``): the
-    interpreter answers those, as it answers any input the RVM cannot.
+    interpreter. The program shipped with the package is loaded when the engine is made, when it
+    is the program of these built-in modules; any other is compiled then, or with
+    ``compile_after=N`` at the evaluation that follows the first N (``embedded_engine``:
+    ``COMPILE_AFTER``): the interpreter answers those, as it answers any input the RVM cannot.
 
     A regorus ``Engine`` is "unsendable": using one from another thread than the one that made
-    it panics. So each thread builds its own base engine from the same sources on first use.
+    it panics. So each thread builds its own base engine from the same sources on first use;
+    the engine's own thread builds it when the engine is made (its parse errors are the
+    engine's), unless every module is a bundled one with a shipped summary, so known to parse:
+    then the shipped program may answer every evaluation (``validate`` of a file with the
+    built-in policies) and no thread builds one before something needs the interpreter.
 
     When a source is not built-in (the repository's own policies), the interpreter's
     evaluations run in a ``PolicySandbox``: a child process with a memory limit and a deadline
@@ -135,9 +82,16 @@ class RegorusEngine:
                 trusted = builtin_sources(include_tests=True)
             sandbox = any(s not in trusted for s in self._sources)
         self.sandbox = PolicySandbox(self._sources, data) if sandbox is True else sandbox or None
-        loaded: list[PolicySource] = []
-        self._base(self.errors, loaded)
-        self.modules = analyse(loaded, self.errors)
+        # a module with a shipped summary is a bundled one known to parse under this regorus:
+        # when every module is, the base engine waits for its first use (``_base``); the shipped
+        # program may answer every evaluation
+        known = shipped_summaries(self._sources)
+        self._lazy = known is not None
+        if known is None:
+            loaded: list[PolicySource] = []
+            self._base(self.errors, loaded)  # which modules parse, and why the others do not
+            known = analyse(loaded, self.errors)
+        self.modules = known
         conftest_files = {s.name for s in self._sources if s.conftest}
         problems = analysis.problems(self.modules, regorus_builtins(), conftest_files)
         self.errors += [f"policy error: {p}" for p in problems]
@@ -151,8 +105,9 @@ class RegorusEngine:
         #: the compiled built-in packages, or None and why not (``interpreted``)
         self.compiled: CompiledPolicies | None = None
         self.interpreted = "compiled=False"
-        #: what is compiled after ``compile_after`` evaluations (None: nothing left to compile)
-        self._pending: tuple[list[PolicySource], list[str]] | None = None
+        #: what is compiled after ``compile_after`` evaluations (None: nothing left to compile):
+        #: sources, packages, the shipped program
+        self._pending: tuple[list[PolicySource], list[str], bytes | None] | None = None
         self._compile_after = compile_after
         self._evaluations = 0
         self._lock = threading.Lock()
@@ -161,10 +116,13 @@ class RegorusEngine:
             if not packages:
                 self.interpreted = "no built-in policy package apart from the repo's own modules"
             else:
-                self._pending = builtin, packages
+                program = shipped_program(builtin, packages)
+                self._pending = builtin, packages, program
+                if program is not None:  # it loads in ~0.3 ms: the RVM answers from the first
+                    self._compile_after = 0
                 self.interpreted = (f"not compiled yet: the interpreter answers the first "
-                                    f"{compile_after} evaluations")
-                if compile_after <= 0:
+                                    f"{self._compile_after} evaluations")
+                if self._compile_after <= 0:
                     self._program()
 
     def _program(self) -> CompiledPolicies | None:
@@ -177,15 +135,15 @@ class RegorusEngine:
                 elif self._evaluations < self._compile_after:
                     self._evaluations += 1
                 else:
-                    builtin, packages = self._pending
+                    builtin, packages, program = self._pending
                     self._pending = None
-                    self.compiled, self.interpreted = self._compile(builtin, packages)
+                    self.compiled, self.interpreted = self._compile(builtin, packages, program)
         return self.compiled
 
-    def _compile(self, builtin: list[PolicySource], packages: list[str]
+    def _compile(self, builtin: list[PolicySource], packages: list[str], program: bytes | None
                  ) -> tuple[CompiledPolicies | None, str]:
         try:
-            return CompiledPolicies(builtin, packages, self._data), ""
+            return CompiledPolicies(builtin, packages, self._data, program), ""
         except BaseException as exc:  # a Rust panic (pyo3 PanicException) is a BaseException
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -194,7 +152,8 @@ class RegorusEngine:
     def _base(self, errors: list[str] | None = None, loaded: list[PolicySource] | None = None
               ) -> Any:
         """This thread's engine with the policies and data loaded (parse errors go to
-        ``errors``, the sources that loaded to ``loaded``)."""
+        ``errors``, the sources that loaded to ``loaded``). Raises RuntimeError when a module
+        known to parse (``_lazy``) does not: nothing else would report it."""
         engine = getattr(self._local, "engine", None)
         if engine is None:
             engine = regorus.Engine()
@@ -205,7 +164,9 @@ class RegorusEngine:
                 except RuntimeError as exc:
                     if errors is not None:
                         errors.append(f"policy error: {one_line(exc)}")
-                    continue
+                    elif self._lazy:
+                        raise RuntimeError(f"policy error: {one_line(exc)}") from None
+                    continue  # reported when the engine was made (in its first thread)
                 if loaded is not None:
                     loaded.append(src)
             engine.add_data(self._data)
@@ -214,6 +175,11 @@ class RegorusEngine:
             engine.eval_query("true")
             self._local.engine = engine
         return engine
+
+    @property
+    def interpreter_ready(self) -> bool:
+        """Whether this thread's interpreter engine is built (``_base``)."""
+        return getattr(self._local, "engine", None) is not None
 
     def query(self, query: str, input: JSON | None = None) -> Any:
         """The value of one Rego expression (None when undefined); raises RuntimeError."""
@@ -275,7 +241,11 @@ class RegorusEngine:
                             ) -> dict[str, Any]:
         engine = None
         if self.sandbox is None:
-            engine = self._base().clone()
+            try:
+                engine = self._base().clone()
+            except RuntimeError as exc:  # a built-in module does not parse after all (_base)
+                errors.append(str(exc))
+                return {}
             engine.set_input(input)
         if len(packages) == len(self.packages):
             try:  # one query: rules the packages share (k8s.after_containers) evaluate once
@@ -344,17 +314,6 @@ def _in_process(engine: Any, query: str) -> Any:
     return result[0]["expressions"][0]["value"] if result else None
 
 
-def package_node(tree: Any, package: str) -> Any:
-    """One package's document in the ``data.remediator.policies`` tree (None: not there)."""
-    return dig(tree, package.split(".")[_ROOT_DEPTH:])  # below data.remediator.policies
-
-
-def lookup(tree: Any, package: str) -> Any:
-    """The ``deny`` of one package in the ``data.remediator.policies`` tree (None: undefined)."""
-    node = package_node(tree, package)
-    return node.get("deny") if isinstance(node, dict) else None
-
-
 @functools.lru_cache(maxsize=16)
 def _cached_engine(
     sources: tuple[PolicySource, ...], data: str, errors: tuple[str, ...],
@@ -369,6 +328,7 @@ def embedded_engine(
     namespaces: conftest.Namespaces = conftest.MAIN,
 ) -> RegorusEngine:
     """An engine for these sources and data, reused while they stay the same; its built-in
-    packages are compiled for the RVM once it has answered ``COMPILE_AFTER`` evaluations."""
+    packages run the shipped RVM program, or are compiled for the RVM once it has answered
+    ``COMPILE_AFTER`` evaluations."""
     return _cached_engine(tuple(sources), json.dumps(data, sort_keys=True), tuple(errors),
                           namespaces)

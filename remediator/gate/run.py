@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import change, conftest
+from .answers import Evaluation, PolicyEngine, PolicyTest
 from .checks import PRE_EXISTING, WARN, check_objects, check_policy, policy_engine
 from .coverage import Coverage
 from .dryrun import check_dry_run
 from .opa_server import OpaServerEngine
-from .policy import Evaluation, PolicyEngine, PolicyTest, RegorusEngine
+from .policy import RegorusEngine
 from .schema import check_schema
 from .sources import PolicySource, builtin_sources, file_sources, repo_sources
 

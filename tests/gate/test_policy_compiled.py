@@ -1,5 +1,7 @@
 """The built-in policies on regorus's virtual machine (RVM): what runs compiled, what stays on the
-interpreter, and the interpreter answering whenever the RVM cannot (real regorus both ways)."""
+interpreter, and the interpreter answering whenever the RVM cannot; the program shipped with the
+package, used only for the modules and regorus release it was made from (real regorus
+throughout)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import regorus
 
 from remediator import gate
 from remediator.config import Validation
+from remediator.gate import compiled as compiled_module
 from remediator.gate import inputs, policy, sources
 from remediator.gate.compiled import CompiledPolicies
 from tests.support.policy_cases import CASES, SETTINGS
@@ -44,6 +48,7 @@ def test_builtin_policies_run_compiled():
     compiled, interpreted = engines()
     assert compiled.compiled is not None and compiled.interpreted == ""
     assert compiled.compiled.packages == BUILTIN_PACKAGES
+    assert compiled.compiled.origin == "shipped"
     assert interpreted.compiled is None
     before, after = CASES["privileged"]
     denies = compiled.compiled.denies(json.dumps(inputs.policy_input(before, after)))
@@ -114,10 +119,11 @@ def test_an_input_the_rvm_cannot_finish_is_answered_by_the_interpreter():
         containers.append({**copy.deepcopy(containers[0]), "name": f"c{i}"})
     containers[150]["image"] = "ghcr.io/acme/app:latest"
     policy_input = inputs.policy_input(before, after)
-    assert compiled.compiled is not None
+    assert compiled.compiled is not None and not compiled.interpreter_ready
     with pytest.raises(RuntimeError, match="instruction limit"):
         compiled.compiled.denies(json.dumps(policy_input))
     found = answer(compiled, before, after)
+    assert compiled.interpreter_ready  # built for this input
     assert found == answer(interpreted, before, after) and found[1] == []
     assert found[0] == ['container "c150" image "ghcr.io/acme/app:latest" uses the latest tag; pin '
                         'a version or a digest (spec.template.spec.containers[150].image)']
@@ -157,32 +163,122 @@ def test_the_compiled_program_stays_in_its_thread():
     assert found and any("hostPID" in m for m in found[0])
 
 
-def test_an_engine_compiles_once_the_interpreter_has_answered_its_first_evaluations():
-    srcs = list(sources.builtin_sources())
+def test_the_gate_engine_answers_from_the_shipped_program_without_parsing_the_policies(
+        tmp_path: Path):
+    # settings of its own: an engine no other test has evaluated
+    settings = Validation(allowed_registries=["ghcr.io/acme", "registry.example/shipped"])
+    engine = gate.policy_engine(settings, tmp_path)
+    assert isinstance(engine, policy.RegorusEngine)
+    assert engine.compiled is not None and engine.compiled.origin == "shipped"
+    reference = policy.RegorusEngine(list(sources.builtin_sources()),
+                                     inputs.config_data(settings), compiled=False)
+    for case in ("latest", "clean raise", "privileged"):
+        assert answer(engine, *CASES[case]) == answer(reference, *CASES[case]), case
+    assert not engine.interpreter_ready
+    # a repository's policy is read from its text: the interpreter is built with the engine
+    write(tmp_path, "policy/owner.rego", REPO_POLICY.text)
+    theirs = gate.policy_engine(Validation(policies=["policy"]), tmp_path)
+    assert isinstance(theirs, policy.RegorusEngine) and theirs.interpreter_ready
+    assert theirs.compiled is not None and theirs.compiled.origin == "shipped"
+
+
+def without(name: str) -> list[sources.PolicySource]:
+    return [s for s in sources.builtin_sources() if s.name != name]
+
+
+def test_without_a_shipped_program_an_engine_compiles_once_the_interpreter_has_answered_a_few():
+    srcs = without("builtin/replicas.rego")  # no program ships for these modules
     data = inputs.config_data(SETTINGS)
     lazy = policy.RegorusEngine(srcs, data, compile_after=3)
-    compiled, interpreted = engines()
+    interpreted = policy.RegorusEngine(srcs, data, compiled=False)
     assert lazy.compiled is None and lazy.interpreted.startswith("not compiled yet")
     for i, case in enumerate(sorted(CASES)):
         found = answer(lazy, *CASES[case])
         assert (lazy.compiled is None) == (i < 3), i
-        assert found == answer(interpreted, *CASES[case]) == answer(compiled, *CASES[case]), case
+        assert found == answer(interpreted, *CASES[case]), case
     assert lazy.compiled is not None and lazy.interpreted == ""
-    assert lazy.compiled.packages == BUILTIN_PACKAGES
+    assert lazy.compiled.origin == "compiled"
+    assert lazy.compiled.packages == [p for p in BUILTIN_PACKAGES if not p.endswith("replicas")]
 
 
-def test_the_gate_engine_compiles_after_a_few_evaluations(tmp_path: Path):
-    # settings of its own: an engine no other test has evaluated
-    settings = Validation(allowed_registries=["ghcr.io/acme", "registry.example/lazy"])
-    engine = gate.policy_engine(settings, tmp_path)
-    assert isinstance(engine, policy.RegorusEngine) and engine.compiled is None
-    reference = policy.RegorusEngine(list(sources.builtin_sources()),
-                                     inputs.config_data(settings), compiled=False)
-    before, after = CASES["latest"]
-    for i in range(policy.COMPILE_AFTER + 2):
-        assert (engine.compiled is None) == (i <= policy.COMPILE_AFTER), i
-        assert answer(engine, before, after) == answer(reference, before, after)
-    assert engine.compiled is not None
+# ------------------------------------------------------------------- the shipped program
+
+
+def test_the_shipped_program_is_up_to_date():
+    program, record = compiled_module.builtin_program()
+    assert compiled_module.PROGRAM.read_bytes() == program, "run: python scripts/policy_analysis.py"
+    assert compiled_module.PROGRAM_RECORD.read_text(encoding="utf-8") == record, (
+        "run: python scripts/policy_analysis.py")
+
+
+def test_the_program_is_the_same_for_any_data():
+    # so one program serves every configuration: the data is set on each Rvm
+    program, _ = compiled_module.builtin_program()
+    srcs = list(sources.builtin_sources())
+    for data in (inputs.config_data(SETTINGS), {"remediator": {"lib": {"k8s": {"x": 1}}}}):
+        again = regorus.Program.compile_from_modules(
+            json.dumps(data), [(s.name, s.text) for s in srcs],
+            compiled_module.entry_points(BUILTIN_PACKAGES)).serialize_binary()
+        assert again == program
+
+
+def shipped(**record: Any) -> compiled_module.Shipped:
+    """The shipped program with fields of its record replaced."""
+    data = json.loads(compiled_module.PROGRAM_RECORD.read_text(encoding="utf-8"))
+    return {**data, **record}, compiled_module.PROGRAM.read_bytes()
+
+
+def test_the_shipped_program_is_used_only_for_what_it_was_made_from():
+    builtin = list(sources.builtin_sources())
+    assert compiled_module.shipped_program(builtin, BUILTIN_PACKAGES) is not None
+    assert compiled_module.shipped_program(builtin, BUILTIN_PACKAGES, shipped()) is not None
+    (images,) = [s for s in builtin if s.name == "builtin/images.rego"]
+    changed = [sources.PolicySource(s.name, s.text + "\n") if s == images else s for s in builtin]
+    program = compiled_module.PROGRAM.read_bytes()
+    flipped = program[:1000] + bytes([program[1000] ^ 1]) + program[1001:]
+    for srcs, packages, data in [
+        (changed, BUILTIN_PACKAGES, shipped()),  # a module's text
+        (builtin[::-1], BUILTIN_PACKAGES, shipped()),  # their order
+        (builtin, BUILTIN_PACKAGES[1:], shipped()),  # the entry points
+        (builtin, BUILTIN_PACKAGES, shipped(regorus="0.0.1")),  # another regorus release
+        (builtin, BUILTIN_PACKAGES, (shipped()[0], flipped)),  # its bytes changed
+        (builtin, BUILTIN_PACKAGES, shipped(modules=None)),
+    ]:
+        assert compiled_module.shipped_program(srcs, packages, data) is None
+
+
+def test_a_changed_builtin_module_is_compiled_and_answers_like_the_interpreter():
+    (images,) = [s for s in sources.builtin_sources() if s.name == "builtin/images.rego"]
+    changed = sources.PolicySource(images.name, images.text + "\nextra := 1\n")
+    srcs = [*without(images.name), changed]
+    compiled, interpreted = (policy.RegorusEngine(srcs, {}), policy.RegorusEngine(srcs, {},
+                                                                                   compiled=False))
+    assert compiled.compiled is not None and compiled.compiled.origin == "compiled"
+    assert compiled.interpreter_ready  # the changed module is read from its text
+    for case in ("latest", "privileged", "hostPID"):
+        assert answer(compiled, *CASES[case]) == answer(interpreted, *CASES[case]), case
+
+
+def _header(program: bytes, version: int) -> bytes:
+    """``program`` saying it is in serialization format ``version`` (regorus reads formats 1
+    to 5 as partial programs: their entry points and sources only)."""
+    return program[:4] + version.to_bytes(4, "little") + program[8:]
+
+
+@pytest.mark.parametrize("damage", ["partial", "truncated", "not a program"])
+def test_a_shipped_program_regorus_cannot_load_whole_is_compiled_instead(damage: str):
+    program = compiled_module.PROGRAM.read_bytes()
+    broken = {"partial": _header(program, 5), "truncated": program[:-100],
+              "not a program": b"not a program"}[damage]
+    srcs = list(sources.builtin_sources())
+    data = inputs.config_data(SETTINGS)
+    fallback = CompiledPolicies(srcs, BUILTIN_PACKAGES, data, broken)
+    assert fallback.origin == "compiled"
+    reference = CompiledPolicies(srcs, BUILTIN_PACKAGES, data, program)
+    assert reference.origin == "shipped"
+    for case in ("latest", "privileged", "clean raise"):
+        policy_input = json.dumps(inputs.policy_input(*CASES[case]))
+        assert fallback.denies(policy_input) == reference.denies(policy_input), case
 
 
 # ------------------------------------------------------------ differential: RVM vs interpreter

@@ -1,11 +1,13 @@
 """Conformance: the built-in policies give the same answers on every engine available in the run.
 
-Engines: the embedded regorus engine (built-in packages compiled for its virtual machine), the
-same engine on its interpreter only, and as the gate makes it (the interpreter answers its first
-evaluations, the virtual machine the next); the OPA server engine (opa-python-client) against
-the local OPA emulator backed by regorus and, when opa-golib-python-bindings is installed, by the
-real OPA; and the real OPA bindings called directly. Every case and every ``test_`` rule is
-evaluated on each; any divergence from the others fails.
+Engines: the embedded regorus engine (built-in packages on its virtual machine, from the program
+shipped with the package, which ``test_policy_compiled.py`` holds to be the one compiled here),
+the same engine on its interpreter only, and as the gate makes it (``COMPILE_AFTER``; with the
+shipped program its virtual machine answers from the first evaluation); the OPA server engine
+(opa-python-client) against the local OPA emulator backed by regorus and, when
+opa-golib-python-bindings is installed, by the real OPA; and the real OPA bindings called
+directly. Every case and every ``test_`` rule is evaluated on each; any divergence from the
+others fails.
 """
 
 from __future__ import annotations
@@ -130,6 +132,8 @@ def test_every_engine_is_in_the_run(engines: dict[str, Any]):
     assert set(engines) == set(ENGINE_NAMES)
     assert "opa-server(regorus)" in ENGINE_NAMES
     assert engines["regorus"][0].compiled is not None, engines["regorus"][0].interpreted
+    assert engines["regorus"][0].compiled.origin == "shipped"
+    assert engines["regorus(gate)"][0].compiled is not None
     assert engines["regorus(interpreter)"][0].compiled is None
     if HAVE_OPA:
         assert "opa-bindings" in ENGINE_NAMES

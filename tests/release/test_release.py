@@ -274,13 +274,15 @@ def test_the_wheel_carries_the_bundled_crd_schemas_and_where_they_came_from(dist
     assert {f"remediator/_bundled/{n}" for n in expected} <= names
 
 
-def test_the_wheel_carries_the_shipped_policy_analysis(dist: Path):
-    """The built-in modules' summaries (remediator/gate/builtin_analysis.json) are package data:
-    without them an installed engine would read every built-in module's AST at each start."""
+def test_the_wheel_carries_the_shipped_policy_analysis_and_program(dist: Path):
+    """The built-in modules' summaries (remediator/gate/builtin_analysis.json) and their compiled
+    program (builtin_program.bin, and what it was made from) are package data: without them an
+    installed engine would read every built-in module's AST at each start, and compile them."""
     (wheel,) = dist.glob("*.whl")
+    names = ["builtin_analysis.json", "builtin_program.bin", "builtin_program.json"]
     with zipfile.ZipFile(wheel) as zf:
-        shipped = zf.read("remediator/gate/builtin_analysis.json").decode()
-    assert shipped == (ROOT / "remediator/gate/builtin_analysis.json").read_text()
+        shipped = [zf.read(f"remediator/gate/{name}") for name in names]
+    assert shipped == [(ROOT / "remediator/gate" / name).read_bytes() for name in names]
 
 
 def test_the_wheel_carries_the_lazy_packages_stubs(dist: Path):

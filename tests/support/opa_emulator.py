@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from remediator.gate import modules, opa_server, policy
+from remediator.gate import answers, modules, opa_server, policy
 from remediator.gate.sources import PolicySource, is_test_file
 
 _LOCATED = re.compile(r"^(?P<file>[^\s:]+):(?P<row>\d+)(?::(?P<col>\d+))?:\s*(?P<message>.*)$")
@@ -356,21 +356,21 @@ class OpaBindingsEngine:
         self.packages = opa_server.packages_of(srcs)
         self.sources = srcs
 
-    def evaluate(self, input: Any) -> policy.Evaluation:
+    def evaluate(self, input: Any) -> answers.Evaluation:
         tree = self.engine.eval_document("remediator.policies", input)
-        out = policy.Evaluation()
+        out = answers.Evaluation()
         for package in self.packages:
-            messages, errors = policy.deny_messages(package, policy.lookup(tree, package))
+            messages, errors = answers.deny_messages(package, answers.lookup(tree, package))
             out.violations += messages
             out.errors += errors
         return out
 
-    def run_tests(self) -> list[policy.PolicyTest]:
+    def run_tests(self) -> list[answers.PolicyTest]:
         results = []
         tests = declared_test_rules(self.sources)
         for package in sorted({n.rsplit(".", 1)[0] for n in tests}):
             document = self.engine.eval_document(package.removeprefix("data."))
             for name in sorted(n for n in tests if n.rsplit(".", 1)[0] == package):
                 value = document.get(name.rsplit(".", 1)[1])
-                results.append(policy.PolicyTest(name, value not in (None, False), ""))
+                results.append(answers.PolicyTest(name, value not in (None, False), ""))
         return results
