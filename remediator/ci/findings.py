@@ -51,6 +51,8 @@ CONFTEST_HELP = ("A deny or violation rule of the repository's conftest policies
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem `validate` reports, at a line of a file."""
+
     file: str  # repo-relative, forward slashes
     line: int  # 1-based: the offending field when known, else the document's start
     object: str  # "Deployment/shop/cart" ("Kind/name" without namespace); "" for a file
@@ -68,6 +70,8 @@ class Finding:
 
 @dataclass
 class Result:
+    """What a `validate` run found and what it checked."""
+
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # files checked
     objects: int = 0  # objects checked (plain and rendered)

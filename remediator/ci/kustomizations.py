@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Kustomization:
+    """A kustomization of the repository and the files it reads."""
+
     directory: str  # repo-relative ("" for the root)
     file: str  # repo-relative path of the kustomization file
     resources: set[str] = field(default_factory=set)  # files, this and included kustomizations

@@ -75,6 +75,8 @@ def without_secret_values(obj: JSON) -> JSON:
 
 @dataclass
 class SourceFile:
+    """A YAML file `validate` checks: its documents, and their nodes for line numbers."""
+
     path: str
     documents: list[Any]
     composed: list[positions.Document] = field(default_factory=list)

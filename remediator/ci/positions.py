@@ -25,6 +25,8 @@ _LINE = re.compile(r":? line (\d+):")
 
 @dataclass
 class Document:
+    """One YAML document of a file, composed (with its nodes' positions) for line numbers."""
+
     line: int  # 1-based line of the document's first content line
     node: Node | None
 

@@ -40,6 +40,8 @@ JSONish = dict[str, Any]
 
 @dataclass
 class Module:
+    """The static summary of one Rego module: its package, rules, functions, calls and imports."""
+
     file: str
     package: str  # dotted, without "data."
     rules: set[str] = field(default_factory=set)  # dotted rule names relative to the package

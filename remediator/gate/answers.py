@@ -23,6 +23,8 @@ _ROOT_DEPTH = len(analysis.POLICY_ROOT.split("."))
 
 @dataclass
 class Evaluation:
+    """What the policies say of one input: violations, errors and warnings, each with its rule."""
+
     violations: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # any error fails the check (fail closed)
     warnings: list[str] = field(default_factory=list)  # conftest `warn` rules: never fail

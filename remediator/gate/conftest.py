@@ -72,6 +72,8 @@ def namespaces_of(settings: Conftest) -> Namespaces:
 
 @dataclass
 class Reading:
+    """What one conftest namespace says of an object: its failures, warnings and errors."""
+
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)

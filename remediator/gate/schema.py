@@ -98,15 +98,18 @@ _DEFINITION_REF = re.compile(r"(?:/api/_definitions\.json)?#/\$defs/([A-Za-z0-9_
 
 
 def _refs(node: Any, out: set[str]) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                out.add(value)
-            else:
-                _refs(value, out)
-    elif isinstance(node, list):
-        for value in node:
-            _refs(value, out)
+    """Every ``$ref`` string in ``node`` (a property named "$ref", in a CRD's schema of schemas,
+    is a mapping: it is walked, not taken)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                out.add(ref)
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, dict | list))
 
 
 def _reached(schema: Any, every: dict[str, Any]) -> dict[str, Any]:

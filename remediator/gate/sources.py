@@ -20,6 +20,8 @@ from ..kernel.bundled import bundled
 
 @dataclass(frozen=True)
 class PolicySource:
+    """One Rego file to load: its name in messages and its text."""
+
     name: str  # how messages name the file: "builtin/security.rego" or a repo-relative path
     text: str
     #: a conftest policy (``validation.conftest``): read as v1 Rego, else v0; its packages are

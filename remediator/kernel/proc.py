@@ -31,6 +31,8 @@ class Stopped(RuntimeError):
 
 @dataclass(frozen=True)
 class Result:
+    """How a command ended: its exit code, its output and the end of its error output."""
+
     returncode: int
     stdout: bytes
     stderr: str  # the last 64 KiB, decoded

@@ -119,6 +119,8 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 @dataclass
 class LoadedFile:
+    """A YAML file of the repository, read and parsed safely."""
+
     path: str  # repo-relative, forward slashes
     text: str
     documents: list[Any]  # plain Python data (dict/list/scalars); None for empty documents
@@ -126,6 +128,8 @@ class LoadedFile:
 
 @dataclass
 class RepoFiles:
+    """The YAML files of a repository as a scan found them, and what it could not read."""
+
     root: Path
     files: list[LoadedFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -8,6 +8,7 @@ are the metadata. `config` derives the JSON Schema, the loader and the configura
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, replace
 from typing import Any
@@ -69,7 +70,8 @@ def setting(default: Any = MISSING, *, doc: str, key: str | None = AUTO,
     return field(default=default, metadata=meta)
 
 
-def key_of(f: Any) -> Key | None:
+@functools.cache  # fields live as long as their classes; the schema, the repo-path check and
+def key_of(f: Any) -> Key | None:  # building a configuration ask for each one
     """The file side of dataclass field ``f`` (its key resolved), or None when it has none."""
     meta = f.metadata.get("setting")
     if meta is None:

@@ -34,6 +34,8 @@ AUTOMERGE_KINDS = ("memory-limit-raise", "image-revert")
 
 @dataclass
 class TrustRule:
+    """One rule of `trust.rules`: the level for the failures it matches."""
+
     level: TrustLevel = setting(enum=list(LEVELS), convert=TrustLevel,
                                 doc="observe | diagnose | propose | automerge (required)")
     failure_class: str = setting("", enum=list(FAILURE_CLASSES),
@@ -70,6 +72,8 @@ class TrustRule:
 
 @dataclass
 class Trust:
+    """How far remediator may go with a fix (`trust:`): the rules and the auto-merge budget."""
+
     rules: list[TrustRule] = setting(factory=list,
                                      doc="the first rule that matches a failure sets its level")
     daily_budget: int = setting(3, minimum=0, maximum=100,

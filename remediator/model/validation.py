@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class CheckResult:
+    """The outcome of one of the gate's checks, with its messages."""
+
     name: str  # "policy" | "schema" | "render" | "post-condition" | "dry-run"
     passed: bool
     messages: list[str] = field(default_factory=list)
@@ -30,6 +32,8 @@ class CheckResult:
 
 @dataclass
 class Validation:
+    """The gate's checks of one change; it passes when every check that ran passed."""
+
     checks: list[CheckResult] = field(default_factory=list)
 
     @property

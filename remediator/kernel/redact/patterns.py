@@ -42,6 +42,8 @@ _NOT_A_SECRET_VALUE = LazyRegex(
 
 @dataclass(frozen=True)
 class Rule:
+    """One of our own rules: a named expression and the group of a match that is the secret."""
+
     name: str
     pattern: LazyRegex
     #: the group holding the secret (0: the whole match; -1: whichever alternative matched)
