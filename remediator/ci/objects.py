@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,14 +80,19 @@ class SourceFile:
 
     path: str
     documents: list[Any]
-    composed: list[positions.Document] = field(default_factory=list)
+    text: str = ""
 
     @classmethod
     def load(cls, root: Path, path: str) -> SourceFile:
         """Raises yamlio.UnsafeYAML (with the line when the YAML is malformed) or OSError."""
         text = yamlio.read_text(root, path)
-        docs = yamlio.load_documents(text, path)
-        return cls(path, docs, positions.documents(text))
+        return cls(path, yamlio.load_documents(text, path), text)
+
+    @functools.cached_property
+    def composed(self) -> list[positions.Document]:
+        """The documents' nodes, composed when a finding first needs a line: a clean file
+        never does, and composing every file again took about half the time of reading it."""
+        return positions.documents(self.text)
 
     def index_of(self, obj: JSON) -> int | None:
         """The document of this file a rendered ``obj`` comes from: the same kind and name,
