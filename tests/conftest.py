@@ -8,7 +8,9 @@ where the network happens to be open."""
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,18 @@ def no_cluster_from_the_machine(monkeypatch: pytest.MonkeyPatch, tmp_path_factor
     for name in ("KUBERNETES_SERVICE_HOST", "REMEDIATOR_OPA_URL", "REMEDIATOR_OPA_TOKEN"):
         monkeypatch.delenv(name, raising=False)
 
+
+
+@pytest.fixture
+def gc_state() -> Iterator[None]:
+    """The test process's cycle collector as the test found it, whatever the test (or the code
+    it runs: a snapshot load, the process entry's pause and freeze) did to it."""
+    from remediator.kernel import collector
+
+    enabled = gc.isenabled()
+    try:
+        yield
+    finally:
+        collector.resume()  # a pause left over
+        gc.unfreeze()
+        (gc.enable if enabled else gc.disable)()

@@ -19,10 +19,7 @@ from .findings import (
 )
 
 if TYPE_CHECKING:
-    from .findings import (
-        Finding,
-        Result,
-    )
+    from .findings import Finding, Result
 
 FORMATS = ("text", "json", "github", "sarif", "markdown")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -11,14 +11,20 @@ from __future__ import annotations
 import functools
 import math
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import MISSING, fields, is_dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
 
 from .. import SCHEMA_URL
 from ..kernel.quantity import parse_quantity
-from ..model.setting import BRANCH_PREFIX_PATTERN, ENV_PATTERN, HOST_PATTERN, key_of
+from ..model.setting import (
+    BRANCH_PREFIX_PATTERN,
+    ENV_PATTERN,
+    HOST_PATTERN,
+    MAX_QUANTITY,
+    key_of,
+)
 from .settings import Config
 
 if TYPE_CHECKING:
@@ -27,8 +33,7 @@ if TYPE_CHECKING:
     from ..model.setting import Key
 
 _JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
-#: larger than any quantity Kubernetes stores (int64 bytes or millicores); beyond it a typo
-_MAX_QUANTITY = Decimal(2) ** 63
+_MAX_QUANTITY = Decimal(MAX_QUANTITY)
 
 __all__ = ["BRANCH_PREFIX_PATTERN", "ENV_PATTERN", "HOST_PATTERN", "Leaf",
            "config_schema", "error_message", "line_of", "object_schema", "validator", "walk"]
@@ -166,7 +171,9 @@ def _is_positive_quantity(value: object) -> bool:
     return _is_quantity(value) and parse_quantity(value) > 0
 
 
-def _format(check: Any) -> Any:
+def _format(check: Callable[[object], bool]) -> Callable[[str], bool]:
+    """A format check as jsonschema-rs calls it: False where the check raises ValueError."""
+
     def holds(value: str) -> bool:
         try:
             return bool(check(value))

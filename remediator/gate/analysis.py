@@ -34,6 +34,10 @@ SPECIAL_CALLS = {"print"}
 POLICY_ROOT = "remediator.policies"
 #: the built-in modules' summaries (``shipped_data``), prepared once per release
 SHIPPED = Path(__file__).with_name("builtin_analysis.json")
+#: what a file prepared once per release says of itself (the summaries, ``compiled.PROGRAM``'s
+#: record)
+GENERATED = ("by python scripts/policy_analysis.py: do not edit by hand (a test fails when it "
+             "is stale)")
 
 JSONish = dict[str, Any]
 
@@ -135,8 +139,7 @@ def shipped_data(summaries: Collection[tuple[str, Module]], version: str) -> JSO
     """The content of ``SHIPPED``: each (module text, summary) under its file name, for the
     regorus release ``version`` (``opa.runtime()["regorus-version"]``)."""
     return {
-        "_generated": "by python scripts/policy_analysis.py: do not edit by hand (a test fails "
-                      "when it is stale)",
+        "_generated": GENERATED,
         "regorus": version,
         "modules": {mod.file: {"crc32": digest(text), "package": mod.package,
                                "rules": sorted(mod.rules), "functions": sorted(mod.functions),
@@ -145,13 +148,19 @@ def shipped_data(summaries: Collection[tuple[str, Module]], version: str) -> JSO
     }
 
 
+def read_shipped(path: Path) -> JSONish:
+    """A JSON object prepared once per release; {} when it is missing or not one (then what it
+    would have given is computed)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 @functools.cache
 def _shipped() -> JSONish:
-    try:
-        data = json.loads(SHIPPED.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}  # every module is summarised from its AST
-    return data if isinstance(data, dict) else {}
+    return read_shipped(SHIPPED)  # {}: every module is summarised from its AST
 
 
 def shipped_module(name: str, text: str, version: str | None,

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import regorus
 
-from .analysis import digest
+from .analysis import GENERATED, digest, read_shipped
 from .modules import analyse, regorus_version
 from .sources import builtin_sources
 
@@ -105,18 +105,17 @@ def builtin_program() -> tuple[bytes, str]:
     builtin, packages = compilable_packages(modules, srcs)
     program = regorus.Program.compile_from_modules(
         "{}", [(s.name, s.text) for s in builtin], entry_points(packages)).serialize_binary()
-    record = {"_generated": "by python scripts/policy_analysis.py: do not edit by hand (a test "
-                            "fails when it is stale)",
-              **_made_from(builtin, packages, version), "crc32": digest(program)}
+    record = {"_generated": GENERATED, **_made_from(builtin, packages, version),
+              "crc32": digest(program)}
     return program, json.dumps(record, indent=1) + "\n"
 
 
 @functools.cache
 def _shipped() -> Shipped | None:
+    record = read_shipped(PROGRAM_RECORD)
     try:
-        record = json.loads(PROGRAM_RECORD.read_text(encoding="utf-8"))
-        return (record if isinstance(record, dict) else {}), PROGRAM.read_bytes()
-    except (OSError, ValueError):
+        return record, PROGRAM.read_bytes()
+    except OSError:
         return None  # the program is compiled
 
 

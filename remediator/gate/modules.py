@@ -53,7 +53,7 @@ def regorus_version() -> str | None:
 
 def _shipped_summary(src: PolicySource, version: str | None,
                      shipped: analysis.JSONish | None = None) -> analysis.Module | None:
-    bundled = src in builtin_sources() or src in builtin_sources(include_tests=True)
+    bundled = src in builtin_sources(include_tests=True)  # the tests and the others
     return analysis.shipped_module(src.name, src.text, version, shipped) if bundled else None
 
 

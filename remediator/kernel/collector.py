@@ -8,10 +8,10 @@ start-up of ``remediator validate FILE`` (bench/startup.py). So the process entr
 (``remediator.__main__``) pauses the collector before it imports anything, and once the command
 to run is loaded (the top-level group's callback, which click calls after loading the command
 and before running it) ``resume`` moves everything that exists to the generation no collection
-walks (``gc.freeze``, as the Python documentation describes for long-lived objects) and turns
-the collector on again: the command's own work is collected as usual, the service's too.
+walks (``gc.freeze``) and turns the collector on again: the command's own work is collected as
+usual, the service's too.
 
-Only the process entry pauses: code that runs a command in its own process (a test's
+Only the process entry pauses: a process that runs a command inside itself (a test's
 ``CliRunner``) keeps its collector as it is, and ``resume`` then does nothing.
 """
 

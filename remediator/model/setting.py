@@ -13,16 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, replace
 from typing import Any
 
+#: larger than any quantity Kubernetes stores (int64 bytes or millicores); beyond it a typo
+MAX_QUANTITY = 2**63
 #: the JSON Schema of a Kubernetes quantity (`512Mi`, `2`, `500m`), checked with the kubernetes
-#: client's own parser (format `quantity`)
-#: and, for a number, the same bounds as keywords every JSON Schema validator applies (a format
-#: check is made on strings only by most of them, jsonschema-rs included)
+#: client's own parser (format `quantity`) and, for a number, the same bounds as keywords every
+#: JSON Schema validator applies (most check a format on strings only, jsonschema-rs included)
 QUANTITY: Mapping[str, Any] = {"type": ["string", "number"], "format": "quantity",
-                               "minimum": 0, "maximum": 2**63}
+                               "minimum": 0, "maximum": MAX_QUANTITY}
 #: a ceiling or a default request: zero would make every value "too large" or request nothing
 POSITIVE_QUANTITY: Mapping[str, Any] = {"type": ["string", "number"],
                                         "format": "positive-quantity",
-                                        "exclusiveMinimum": 0, "maximum": 2**63}
+                                        "exclusiveMinimum": 0, "maximum": MAX_QUANTITY}
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,10 @@ def setting(default: Any = MISSING, *, doc: str, key: str | None = AUTO,
     return field(default=default, metadata=meta)
 
 
-@functools.cache  # fields live as long as their classes; the schema, the repo-path check and
-def key_of(f: Any) -> Key | None:  # building a configuration ask for each one
+# cached: fields live as long as their classes, and the schema, the repo-path check and the
+# building of a configuration ask for each one
+@functools.cache
+def key_of(f: Any) -> Key | None:
     """The file side of dataclass field ``f`` (its key resolved), or None when it has none."""
     meta = f.metadata.get("setting")
     if meta is None:

@@ -4,22 +4,12 @@ collector's state after a load is the state before it, on success and on failure
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from remediator.cluster.snapshot import SnapshotError, load_snapshot
 from tests.support import hostile
-
-
-@pytest.fixture
-def collector() -> Iterator[None]:
-    enabled = gc.isenabled()
-    try:
-        yield
-    finally:
-        (gc.enable if enabled else gc.disable)()
 
 
 def _good(tmp_path: Path) -> Path:
@@ -34,7 +24,7 @@ def _bad(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_the_collector_is_left_as_it_was(tmp_path: Path, collector: None, enabled: bool):
+def test_the_collector_is_left_as_it_was(tmp_path: Path, gc_state: None, enabled: bool):
     (gc.enable if enabled else gc.disable)()
     state = load_snapshot(_good(tmp_path))
     assert state.pods
@@ -44,7 +34,7 @@ def test_the_collector_is_left_as_it_was(tmp_path: Path, collector: None, enable
     assert gc.isenabled() is enabled
 
 
-def test_what_a_load_drops_is_still_collected(tmp_path: Path, collector: None):
+def test_what_a_load_drops_is_still_collected(tmp_path: Path, gc_state: None):
     """The snapshot's objects are moved to the oldest generation, not frozen: a cycle made
     before the load and dropped after it is freed by the next full collection."""
     gc.enable()

@@ -356,3 +356,18 @@ def test_the_configured_model_key_is_scrubbed_by_value(model_runs: dict[str, Run
         assert "Incorrect API key provided: [REDACTED]" in run.outputs["plan json stderr"]
     else:
         assert "I saw [REDACTED]" in run.outputs["plan json stdout"]
+
+
+@pytest.mark.parametrize("keyword", ["DB_PAſſWORD", "PRİVATE_KEY", "api_\u212aey"])
+def test_a_secret_named_with_unicode_case_folding_is_printed_redacted(tmp_path: Path,
+                                                                       keyword: str):
+    """The redactor's prefilter looks for literals in the lowercased text; Unicode case folding
+    (the long s, the dotted capital I, the Kelvin sign) would slip past it, so a text that is not
+    ASCII runs every expression: the value is masked where it leaves, in a configuration error."""
+    (tmp_path / "snap").mkdir()
+    config = tmp_path / "c.yaml"
+    config.write_text(f'drafting:\n  provider: "{keyword}=hunter2-prod-pw"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["plan", "--snapshot", str(tmp_path / "snap"), "--repo",
+                                       str(tmp_path), "--config", str(config)])
+    assert result.exit_code == 2 and "is not one of" in result.stderr
+    assert keyword[:3] in result.stderr and "hunter2-prod-pw" not in result.output

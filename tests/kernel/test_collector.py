@@ -7,10 +7,8 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from remediator.cli import main
@@ -26,19 +24,7 @@ main()
 """
 
 
-@pytest.fixture
-def collector_on() -> Iterator[None]:
-    """The test process's collector as it found it, whatever a test did to it."""
-    was = gc.isenabled()
-    try:
-        yield
-    finally:
-        collector.resume()
-        gc.unfreeze()
-        (gc.enable if was else gc.disable)()
-
-
-def test_pause_then_resume_freezes_what_exists_and_turns_the_collector_on(collector_on: None):
+def test_pause_then_resume_freezes_what_exists_and_turns_the_collector_on(gc_state: None):
     gc.enable()
     collector.pause()
     assert not gc.isenabled()
@@ -49,14 +35,14 @@ def test_pause_then_resume_freezes_what_exists_and_turns_the_collector_on(collec
     assert gc.get_freeze_count() == 0
 
 
-def test_a_collector_the_process_turned_off_itself_stays_off(collector_on: None):
+def test_a_collector_the_process_turned_off_itself_stays_off(gc_state: None):
     gc.disable()
     collector.pause()
     collector.resume()
     assert not gc.isenabled() and gc.get_freeze_count() == 0
 
 
-def test_a_command_run_in_another_process_leaves_its_collector_alone(collector_on: None,
+def test_a_command_run_in_another_process_leaves_its_collector_alone(gc_state: None,
                                                                      tmp_path: Path):
     gc.enable()
     result = CliRunner().invoke(main, ["validate", "--repo", str(tmp_path)])
